@@ -1,0 +1,1 @@
+"""Lambda function code and the definitions it shares with the stack and the local pipeline."""

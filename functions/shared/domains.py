@@ -1,0 +1,93 @@
+"""Value domains and weights of the telemetry, shared by the streaming generator and the backfill."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+EVENT_TYPES: Mapping[str, float] = {"start": 0.30, "pause": 0.15, "resume": 0.15, "stop": 0.25, "complete": 0.15}
+"""Event types with the original stack's overall shares (sessions are built to keep near them)."""
+
+SESSION_END_TYPES = ("stop", "complete")
+
+DEVICE_TYPES: Mapping[str, float] = {"mobile": 0.35, "web": 0.30, "tv": 0.25, "tablet": 0.10}
+
+QUALITIES: Mapping[str, float] = {"SD": 0.2, "HD": 0.5, "4K": 0.3}
+
+TITLE_TYPES: Mapping[str, float] = {"movie": 0.6, "series": 0.3, "documentary": 0.1}
+
+SUBSCRIPTION_TIERS = ("free_with_ads", "basic", "standard", "premium")
+
+MAX_QUALITY_BY_TIER: Mapping[str, str] = {
+    "free_with_ads": "SD",
+    "basic": "HD",
+    "standard": "HD",
+    "premium": "4K",
+}
+"""Highest quality each tier may stream."""
+
+MIN_BANDWIDTH_MBPS_FOR_QUALITY: Mapping[str, float] = {"SD": 0.0, "HD": 5.0, "4K": 15.0}
+"""Bandwidth a player needs before it picks a quality (streaming services publish similar floors)."""
+
+QUALITY_ORDER = ("SD", "HD", "4K")
+
+DEVICE_OS: Mapping[str, tuple[str, ...]] = {
+    "mobile": ("iOS", "Android"),
+    "tablet": ("iPadOS", "Android"),
+    "web": ("Windows", "macOS", "Linux", "ChromeOS"),
+    "tv": ("tvOS", "Android TV", "Roku OS", "Tizen", "webOS", "Fire OS"),
+}
+
+CONNECTION_TYPES: Mapping[str, tuple[float, float]] = {
+    "fiber": (100.0, 940.0),
+    "cable": (25.0, 400.0),
+    "wifi": (10.0, 200.0),
+    "dsl": (3.0, 25.0),
+    "5g": (20.0, 300.0),
+    "4g": (2.0, 40.0),
+}
+"""Connection types with the range of bandwidth (Mbps) a session on them sees."""
+
+POOR_CONNECTIONS = frozenset({"dsl", "4g"})
+"""Connections on which buffering and errors are likelier."""
+
+ISPS = (
+    "Comcast",
+    "Charter Spectrum",
+    "AT&T",
+    "Verizon",
+    "Cox",
+    "T-Mobile",
+    "Frontier",
+    "Optimum",
+    "Google Fiber",
+    "Mediacom",
+)
+
+APP_VERSIONS = ("5.12.0", "5.12.1", "5.13.0", "5.13.2", "5.14.0", "5.14.1", "6.0.0")
+
+AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+
+GENRES = (
+    "Action",
+    "Comedy",
+    "Drama",
+    "Thriller",
+    "Horror",
+    "Romance",
+    "Sci-Fi",
+    "Fantasy",
+    "Animation",
+    "Crime",
+    "Documentary",
+    "Family",
+    "Mystery",
+    "Adventure",
+)
+
+CONTENT_RATINGS = ("G", "PG", "PG-13", "R", "TV-Y", "TV-G", "TV-PG", "TV-14", "TV-MA")
+
+PAYMENT_METHODS = ("credit_card", "debit_card", "paypal", "apple_pay", "google_pay", "gift_card")
+
+ACQUISITION_CHANNELS = ("organic", "paid_search", "social", "referral", "partner", "tv_ad", "email")
+
+TIER_MONTHLY_PRICE: Mapping[str, float] = {"free_with_ads": 0.0, "basic": 6.99, "standard": 15.49, "premium": 22.99}

@@ -1,0 +1,92 @@
+"""Where data lives in the lake and how events are partitioned.
+
+The Firehose delivery stream, the Athena partition projection, the backfill and the
+local delivery stage all build their prefixes and partition values from this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from functions.shared.schema import DIMENSION_TABLES, STREAMING_EVENTS
+
+TELEMETRY_PREFIX = STREAMING_EVENTS.prefix
+ERRORS_PREFIX = "errors/"
+ATHENA_RESULTS_PREFIX = "athena-results/"
+DIMENSION_PREFIXES: Mapping[str, str] = {t.name: t.prefix for t in DIMENSION_TABLES}
+LAKE_PREFIXES: tuple[str, ...] = (TELEMETRY_PREFIX, ERRORS_PREFIX, ATHENA_RESULTS_PREFIX, *DIMENSION_PREFIXES.values())
+
+PARTITION_BY_EVENT_TIME = "event_time"
+PARTITION_BY_ARRIVAL_TIME = "arrival_time"
+PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
+
+TIMESTAMP_FIELD = "event_timestamp"
+TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+"""ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z."""
+
+PARTITION_SLICES: tuple[tuple[str, int, int], ...] = (("year", 0, 4), ("month", 5, 7), ("day", 8, 10), ("hour", 11, 13))
+"""Each partition key and the [start, end) slice of `event_timestamp` it is taken from."""
+
+ARRIVAL_TIME_FORMATS: Mapping[str, str] = {"year": "yyyy", "month": "MM", "day": "dd", "hour": "HH"}
+"""Firehose `!{timestamp:...}` formats (Java DateTimeFormatter) of each partition key."""
+
+assert tuple(name for name, _, _ in PARTITION_SLICES) == STREAMING_EVENTS.partition_names
+
+
+def partition_values(event_timestamp: str) -> dict[str, str]:
+    """Partition values of one event, by the same slices the Firehose JQ query takes."""
+    if not isinstance(event_timestamp, str) or not TIMESTAMP_PATTERN.match(event_timestamp):
+        raise ValueError(
+            f"{TIMESTAMP_FIELD} must be ISO 8601 UTC like 2026-01-31T23:59:59.999Z, got {event_timestamp!r}"
+        )
+    return {name: event_timestamp[start:end] for name, start, end in PARTITION_SLICES}
+
+
+def partition_path(values: Mapping[str, str]) -> str:
+    """Hive-style key prefix of one partition, e.g. telemetry/year=2026/month=11/day=26/hour=02/."""
+    return TELEMETRY_PREFIX + "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES)
+
+
+def jq_metadata_query() -> str:
+    """Firehose MetadataExtractionQuery (JQ 1.6) that yields the partition keys of a record."""
+    fields = ",".join(f"{name}:.{TIMESTAMP_FIELD}[{start}:{end}]" for name, start, end in PARTITION_SLICES)
+    return "{" + fields + "}"
+
+
+def firehose_prefix(mode: str) -> str:
+    """S3 prefix of delivered telemetry for a partitioning mode."""
+    if mode == PARTITION_BY_EVENT_TIME:
+        parts = [f"{name}=!{{partitionKeyFromQuery:{name}}}" for name, _, _ in PARTITION_SLICES]
+    elif mode == PARTITION_BY_ARRIVAL_TIME:
+        parts = [f"{name}=!{{timestamp:{ARRIVAL_TIME_FORMATS[name]}}}" for name, _, _ in PARTITION_SLICES]
+    else:
+        raise ValueError(f"partitioning must be one of {PARTITION_MODES}, got {mode!r}")
+    return TELEMETRY_PREFIX + "/".join(parts) + "/"
+
+
+FIREHOSE_ERROR_PREFIX = (
+    ERRORS_PREFIX
+    + "!{firehose:error-output-type}/"
+    + "/".join(f"{name}=!{{timestamp:{ARRIVAL_TIME_FORMATS[name]}}}" for name, _, _ in PARTITION_SLICES[:3])
+    + "/"
+)
+"""Firehose requires `!{firehose:error-output-type}` in the error prefix when the prefix uses expressions."""
+
+
+def projection_template(bucket: str) -> str:
+    """Athena `storage.location.template` that resolves to the same keys Firehose writes."""
+    return f"s3://{bucket}/" + TELEMETRY_PREFIX + "".join(f"{name}=${{{name}}}/" for name, _, _ in PARTITION_SLICES)
+
+
+PARQUET_EXTENSION = ".parquet"
+"""File extension given to delivered Parquet objects (Firehose `FileExtension`)."""
+
+
+def firehose_object_name(stream_name: str, version: int, written_at: str, suffix: str) -> str:
+    """Object name in Firehose's family: <stream>-<version>-<YYYY-MM-dd-HH-mm-ss>-<random>.parquet.
+
+    `written_at` is an ISO 8601 UTC timestamp; `suffix` stands in for Firehose's random string.
+    """
+    stamp = written_at[:19].replace("T", "-").replace(":", "-")
+    return f"{stream_name}-{version}-{stamp}-{suffix}{PARQUET_EXTENSION}"

@@ -1,0 +1,186 @@
+"""The one definition of the four catalog tables: names, column order and Glue types.
+
+The Glue tables, the Parquet writers, the generator's validation and the local SQL all
+read these objects; no other module spells out a column list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DATABASE_NAME = "acme_telemetry"
+"""Glue database of the original stack; stacks may override it in config."""
+
+DATABASE_DESCRIPTION = "ACME video streaming telemetry data"
+
+GLUE_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "int": (int,),
+    "bigint": (int,),
+    "double": (float, int),
+    "boolean": (bool,),
+}
+"""Glue/Hive type -> the Python types a JSON value of that column may have."""
+
+INT_RANGE = (-(2**31), 2**31 - 1)
+"""Hive `int` is a signed 32-bit integer."""
+
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One catalog column."""
+
+    name: str
+    type: str
+    comment: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in GLUE_TYPES:
+            raise ValueError(f"column {self.name}: type must be one of {sorted(GLUE_TYPES)}, got {self.type!r}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One catalog table: its columns in catalog order and where it lives in the lake."""
+
+    name: str
+    description: str
+    prefix: str
+    """Key prefix in the lake bucket, with a trailing slash."""
+    columns: tuple[Column, ...]
+    partition_keys: tuple[Column, ...] = ()
+    default_rows: int | None = None
+    """Rows the project generates for a dimension table unless config says otherwise."""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def partition_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.partition_keys)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns + self.partition_keys:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    """Parse 'name[:type], ...' (type defaults to string) into columns, keeping order."""
+    cols = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, typ = item.partition(":")
+        cols.append(Column(name.strip(), (typ or "string").strip()))
+    names = [c.name for c in cols]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate column in {names}")
+    return tuple(cols)
+
+
+STREAMING_EVENTS = Table(
+    name="streaming_events",
+    description="Playback telemetry, one row per player event, partitioned by event time",
+    prefix="telemetry/",
+    columns=_columns(
+        """event_id, event_type, event_timestamp, customer_id, title_id, session_id, device_id,
+        title_type, device_type, device_os, app_version, quality, bandwidth_mbps:double,
+        buffering_events:int, buffering_duration_seconds:double, error_count:int,
+        watch_duration_seconds:int, position_seconds:int, completion_percentage:double,
+        ip_address, isp, connection_type, country, state, city"""
+    ),
+    partition_keys=_columns("year, month, day, hour"),
+)
+
+CUSTOMERS = Table(
+    name="customers",
+    description="Customer profiles",
+    prefix="customers/",
+    columns=_columns(
+        """customer_id, email, first_name, last_name, date_of_birth, age_group, subscription_tier,
+        subscription_start_date, subscription_end_date, country, state, city, timezone,
+        payment_method, monthly_revenue:double, lifetime_value:double, is_active:boolean,
+        acquisition_channel, preferred_genres, created_at, updated_at"""
+    ),
+    default_rows=1000,
+)
+
+TITLES = Table(
+    name="titles",
+    description="Video catalog",
+    prefix="titles/",
+    columns=_columns(
+        """title_id, title_name, title_type, genre, sub_genre, content_rating, release_date,
+        duration_minutes:int, season_number:double, episode_number:double,
+        production_country, original_language, available_languages, director, cast,
+        production_studio, popularity_score:double, critical_rating:double,
+        viewer_rating:double, budget_millions:double, revenue_millions:double,
+        awards_count:int, is_original:boolean, licensing_cost:double, created_at, updated_at"""
+    ),
+    default_rows=500,
+)
+
+CAMPAIGNS = Table(
+    name="campaigns",
+    description="Advertising campaigns",
+    prefix="campaigns/",
+    columns=_columns(
+        """campaign_id, campaign_name, advertiser_id, advertiser_name, industry, campaign_type,
+        objective, start_date, end_date, status, daily_budget:double, total_budget:double,
+        spent_amount:double, target_age_groups, target_genders, target_countries,
+        target_genres, target_subscription_tiers, ad_format, ad_duration_seconds:int,
+        placement_type, creative_url, landing_page_url, impressions:bigint,
+        unique_viewers:bigint, clicks:bigint, conversions:bigint,
+        view_through_rate:double, click_through_rate:double, conversion_rate:double,
+        cost_per_mille:double, cost_per_click:double, cost_per_conversion:double,
+        created_at, updated_at"""
+    ),
+    default_rows=50,
+)
+
+TABLES: tuple[Table, ...] = (STREAMING_EVENTS, CUSTOMERS, TITLES, CAMPAIGNS)
+DIMENSION_TABLES: tuple[Table, ...] = (CUSTOMERS, TITLES, CAMPAIGNS)
+TABLES_BY_NAME: Mapping[str, Table] = {t.name: t for t in TABLES}
+
+
+class SchemaError(ValueError):
+    """A record does not match its table's schema."""
+
+
+def validate_record(table: Table, record: Any) -> None:
+    """Raise SchemaError naming the first field of `record` that breaks `table`'s schema.
+
+    Every column must be present with a value of the column's type or null; no other key
+    is allowed (Firehose's JSON-to-Parquet conversion would drop it silently).
+    """
+    if not isinstance(record, dict):
+        raise SchemaError(f"{table.name} record must be a JSON object, got {type(record).__name__}")
+    extra = record.keys() - set(table.column_names)
+    if extra:
+        raise SchemaError(
+            f"{table.name} record has unknown field(s) {sorted(extra)}; allowed: {list(table.column_names)}"
+        )
+    for col in table.columns:
+        if col.name not in record:
+            raise SchemaError(f"{table.name} record is missing field {col.name!r}")
+        value = record[col.name]
+        if value is None:
+            continue
+        allowed = GLUE_TYPES[col.type]
+        # bool is an int subclass in Python; only boolean columns take it.
+        if isinstance(value, bool) and col.type != "boolean":
+            raise SchemaError(f"field {col.name!r} must be {col.type}, got boolean")
+        if not isinstance(value, allowed):
+            raise SchemaError(f"field {col.name!r} must be {col.type}, got {type(value).__name__}")
+        if col.type == "int" and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise SchemaError(f"field {col.name!r} must fit a 32-bit int ({INT_RANGE[0]}..{INT_RANGE[1]}), got {value}")
+        if col.type == "bigint" and not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:
+            raise SchemaError(f"field {col.name!r} must fit a 64-bit bigint, got {value}")
