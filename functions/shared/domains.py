@@ -91,3 +91,13 @@ PAYMENT_METHODS = ("credit_card", "debit_card", "paypal", "apple_pay", "google_p
 ACQUISITION_CHANNELS = ("organic", "paid_search", "social", "referral", "partner", "tv_ad", "email")
 
 TIER_MONTHLY_PRICE: Mapping[str, float] = {"free_with_ads": 0.0, "basic": 6.99, "standard": 15.49, "premium": 22.99}
+
+# Session model shared by the streaming generator and the backfill (both must follow it).
+PAUSES_PER_SESSION_MEAN = 0.8
+"""Mean number of pause/resume pairs in a session (geometric)."""
+
+COMPLETE_SHARE = 0.375
+"""Share of sessions that end in `complete` rather than `stop` (the seed's .15 / (.15 + .25))."""
+
+DEFAULT_WINDOW_SECONDS = 300
+"""Span of event time one schedule tick covers (the default `rate(5 minutes)`)."""
