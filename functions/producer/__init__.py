@@ -1,0 +1,1 @@
+"""Producer Lambda: validates generator batches and writes them to Kinesis, loss-free."""

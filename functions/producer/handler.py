@@ -1,0 +1,327 @@
+"""Producer Lambda: write a generator batch of streaming events to Kinesis without losing or doubling any.
+
+The generator invokes this function asynchronously with `{"events": [...]}`. Every event is validated
+before anything is written, encoded as one newline-terminated JSON line, packed into PutRecords calls
+within the Kinesis limits and re-sent (only the failed entries) with jittered exponential backoff until
+all are in the stream or the invocation runs out of time, in which case the invocation fails so Lambda's
+async retries and the on-failure destination keep the batch.
+
+Within one invocation no record is written twice. A failed invocation that Lambda retries sends the whole
+batch again, including records the first attempt delivered, so across invocations delivery is at least
+once and `event_id` is the key to drop duplicates on.
+
+Lambda code: standard library and boto3 only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from functions.shared import layout
+from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+
+MAX_RECORDS_PER_PUT = 500  # Kinesis PutRecords: at most 500 records per call
+MAX_BYTES_PER_PUT = 5 * 1024 * 1024  # Kinesis PutRecords: at most 5 MiB per request, data blobs plus partition keys
+MAX_BYTES_PER_RECORD = 1024 * 1024  # Kinesis: a record's data blob plus its partition key at most 1 MiB
+MAX_PARTITION_KEY_CHARS = 256  # Kinesis PutRecordsRequestEntry.PartitionKey: 1 to 256 Unicode characters
+
+RETRYABLE_CALL_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",  # shard write limit (1 MiB/s or 1,000 records/s per shard)
+        "LimitExceededException",  # account/stream request rate limit
+        "ThrottlingException",
+        "KMSThrottlingException",  # SSE-KMS streams: KMS request rate exceeded
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+"""botocore ClientError codes of PutRecords calls worth repeating; any other code fails the batch at once."""
+
+BASE_DELAY_S = 0.1
+MAX_DELAY_S = 5.0
+CONNECT_TIMEOUT_S = 1
+READ_TIMEOUT_S = 3
+SAFETY_MARGIN_MS = (CONNECT_TIMEOUT_S + READ_TIMEOUT_S + 1) * 1000
+"""Time to keep in hand after a backoff sleep: one more PutRecords call at its slowest, plus the log line."""
+
+CLIENT_CONFIG = Config(
+    # put_all does the retrying so it can count throttles, re-send only failed entries and watch the clock.
+    retries={"total_max_attempts": 1},
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+)
+
+STREAM_NAME = os.environ.get("STREAM_NAME", "")
+
+_kinesis: Any = None
+
+# One encoder for the whole process: json.dumps with non-default options builds a new encoder per call.
+# Output is byte-for-byte json.dumps(ev, separators=(",", ":"), ensure_ascii=False); NaN/Infinity raise
+# instead of producing text that is not JSON.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_DOUBLE_COLUMNS = tuple(c.name for c in STREAMING_EVENTS.columns if c.type == "double")
+
+
+class PayloadError(ValueError):
+    """The invocation payload or one of its events is malformed; nothing was written."""
+
+
+class DeliveryError(RuntimeError):
+    """Some records could not be written to the stream; `report.failed` says how many."""
+
+    def __init__(self, message: str, report: DeliveryReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+    @property
+    def undelivered(self) -> int:
+        return self.report.failed
+
+
+@dataclass
+class DeliveryReport:
+    """What one put_all run did."""
+
+    records: int = 0
+    put_calls: int = 0
+    retries: int = 0
+    """Entries sent again after a failed entry or a rejected call."""
+    throttled_calls: int = 0
+    """Whole PutRecords calls rejected with a retryable error."""
+    failed: int = 0
+    """Records not in the stream when put_all returned or raised."""
+    elapsed_ms: float = 0.0
+
+
+def kinesis_client() -> Any:
+    """The process-wide Kinesis client, created on first use (the region comes from the Lambda environment)."""
+    global _kinesis
+    if _kinesis is None:
+        _kinesis = boto3.client("kinesis", config=CLIENT_CONFIG)
+    return _kinesis
+
+
+def parse_payload(payload: Any) -> list[dict]:
+    """Return the payload's events after validating every one of them; raise PayloadError on the first flaw."""
+    if isinstance(payload, (bytes, bytearray)):
+        try:
+            payload = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PayloadError(f"payload is not UTF-8: {exc}") from exc
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(f"payload is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise PayloadError(f'payload must be a JSON object {{"events": [...]}}, got {type(payload).__name__}')
+    if "events" not in payload:
+        raise PayloadError(f'payload has no "events" key; keys present: {sorted(payload)}')
+    events = payload["events"]
+    if not isinstance(events, list):
+        raise PayloadError(f"events must be a list of {STREAMING_EVENTS.name} records, got {type(events).__name__}")
+    if not events:
+        raise PayloadError("events must hold at least one record, got an empty list")
+    for i, ev in enumerate(events):
+        try:
+            validate_record(STREAMING_EVENTS, ev)
+        except SchemaError as exc:
+            raise PayloadError(f"events[{i}]: {exc}") from exc
+        ts = ev[layout.TIMESTAMP_FIELD]
+        if not isinstance(ts, str) or not layout.TIMESTAMP_PATTERN.match(ts):
+            raise PayloadError(
+                f"events[{i}].{layout.TIMESTAMP_FIELD} must be ISO 8601 UTC with milliseconds like "
+                f"2026-01-31T23:59:59.999Z, got {ts!r}"
+            )
+        for name in _DOUBLE_COLUMNS:
+            value = ev[name]
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PayloadError(f"events[{i}].{name} must be a finite double, got {value}")
+    return events
+
+
+def encode_records(events: Sequence[dict]) -> list[dict]:
+    """Turn events into PutRecords entries: one UTF-8, newline-terminated JSON object per record."""
+    # Partition key = session_id. Kinesis maps the MD5 of the key onto a shard, so the many concurrent
+    # sessions spread evenly over the shards, while all events of one session land on one shard in the
+    # order sent. That order is best effort only: PutRecords may write entries of one call out of order,
+    # and a retried entry lands after entries sent after it, so consumers order by event_timestamp.
+    # An event without a session falls back to its event_id, then to a random key (spread, no order).
+    encode = _ENCODER.encode
+    out = []
+    for i, ev in enumerate(events):
+        try:
+            data = (encode(ev) + "\n").encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise PayloadError(f"events[{i}] cannot be encoded as JSON: {exc}") from exc
+        key = ev.get("session_id") or ev.get("event_id") or uuid.uuid4().hex
+        if len(key) > MAX_PARTITION_KEY_CHARS:
+            raise PayloadError(
+                f"events[{i}] partition key (session_id) has {len(key)} characters, "
+                f"more than the {MAX_PARTITION_KEY_CHARS} Kinesis allows"
+            )
+        if len(data) + len(key) > MAX_BYTES_PER_RECORD:  # cheap lower bound; exact size checked below
+            _check_record_size(i, data, key)
+        out.append({"Data": data, "PartitionKey": key})
+    return out
+
+
+def _check_record_size(index: int, data: bytes, key: str) -> None:
+    """Raise PayloadError if a record's data plus UTF-8 partition key exceed one Kinesis record."""
+    size = len(data) + len(key.encode("utf-8"))
+    if size > MAX_BYTES_PER_RECORD:
+        raise PayloadError(
+            f"record {index} is {size} bytes (data plus partition key), "
+            f"over the Kinesis limit of {MAX_BYTES_PER_RECORD} bytes per record"
+        )
+
+
+def record_size(record: dict) -> int:
+    """Bytes one PutRecords entry counts against the request limit: data blob plus UTF-8 partition key."""
+    key = record["PartitionKey"]
+    return len(record["Data"]) + (len(key) if key.isascii() else len(key.encode("utf-8")))
+
+
+def batch_records(records: Sequence[dict]) -> Iterator[list[dict]]:
+    """Yield consecutive, order-kept batches that each fit one PutRecords call (count and bytes)."""
+    batch: list[dict] = []
+    batch_bytes = 0
+    for i, rec in enumerate(records):
+        size = record_size(rec)
+        if size > MAX_BYTES_PER_RECORD:
+            _check_record_size(i, rec["Data"], rec["PartitionKey"])
+        if batch and (len(batch) == MAX_RECORDS_PER_PUT or batch_bytes + size > MAX_BYTES_PER_PUT):
+            yield batch
+            batch = []
+            batch_bytes = 0
+        batch.append(rec)
+        batch_bytes += size
+    if batch:
+        yield batch
+
+
+def backoff_delay(attempt: int, rand: Callable[[], float], base_delay: float, max_delay: float) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(max_delay, base_delay * 2**attempt))."""
+    return rand() * min(max_delay, base_delay * (2**attempt))
+
+
+def put_all(
+    kinesis_client: Any,
+    stream_name: str,
+    records: Sequence[dict],
+    *,
+    time_left_ms: Callable[[], int],
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+    base_delay: float = BASE_DELAY_S,
+    max_delay: float = MAX_DELAY_S,
+    safety_margin_ms: int = SAFETY_MARGIN_MS,
+) -> DeliveryReport:
+    """Write every record to the stream, re-sending only failed entries; raise DeliveryError if any is left.
+
+    Entries that succeeded are never sent again, so a partial failure cannot duplicate a record. Retrying
+    stops when the next backoff sleep would leave less than `safety_margin_ms` of the invocation.
+    """
+    started = time.monotonic()
+    report = DeliveryReport(records=len(records))
+    delivered = 0
+
+    def fail(reason: str) -> DeliveryError:
+        report.failed = len(records) - delivered
+        report.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        return DeliveryError(
+            f"{report.failed} of {report.records} records not delivered to stream {stream_name!r} "
+            f"after {report.put_calls} PutRecords call(s): {reason}",
+            report,
+        )
+
+    for batch in batch_records(records):
+        if report.put_calls and time_left_ms() < safety_margin_ms:
+            raise fail("out of time before the next batch")
+        pending = batch
+        attempt = 0
+        while True:
+            report.put_calls += 1
+            try:
+                response = kinesis_client.put_records(StreamName=stream_name, Records=pending)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code not in RETRYABLE_CALL_ERRORS:
+                    raise fail(f"{code or 'ClientError'} is not retryable: {exc}") from exc
+                report.throttled_calls += 1
+                reason = f"call rejected with {code}"
+            except (EndpointConnectionError, ConnectTimeoutError) as exc:
+                # The request never reached Kinesis, so sending it again cannot duplicate a record.
+                reason = f"connection failed: {exc}"
+            except ReadTimeoutError as exc:
+                # Kinesis may or may not have written these entries. Sending them again may duplicate some;
+                # failing instead would make Lambda re-send the whole batch, duplicating more.
+                reason = f"no answer in time: {exc}"
+            except BotoCoreError as exc:
+                raise fail(f"{type(exc).__name__} is not retryable: {exc}") from exc
+            else:
+                results = response["Records"]
+                if len(results) != len(pending):
+                    raise fail(f"PutRecords answered {len(results)} entries for {len(pending)} sent")
+                # Results are positional: entry k of the response belongs to entry k of the request. The
+                # entries are checked rather than FailedRecordCount so a missing count cannot hide a failure.
+                failed_entries = [rec for rec, res in zip(pending, results, strict=True) if res.get("ErrorCode")]
+                delivered += len(pending) - len(failed_entries)
+                if not failed_entries:
+                    break
+                codes = sorted({res["ErrorCode"] for res in results if res.get("ErrorCode")})
+                reason = f"{len(failed_entries)} entries failed with {', '.join(codes)}"
+                pending = failed_entries
+            delay = backoff_delay(attempt, rand, base_delay, max_delay)
+            if time_left_ms() - delay * 1000 < safety_margin_ms:
+                raise fail(f"out of time to retry ({reason})")
+            sleep(delay)
+            attempt += 1
+            report.retries += len(pending)
+
+    report.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    return report
+
+
+def _log(line: dict) -> None:
+    print(json.dumps(line, default=str))
+
+
+def handler(event: Any, context: Any) -> dict:
+    """Lambda entry point: validate the batch, deliver it to STREAM_NAME and log one JSON summary line."""
+    if not STREAM_NAME:
+        raise RuntimeError("environment variable STREAM_NAME must name the Kinesis stream")
+    try:
+        events = parse_payload(event)
+        records = encode_records(events)
+    except PayloadError as exc:
+        # Raising (rather than returning an error) fails the async invocation, so Lambda's on-failure
+        # destination / dead-letter queue keeps the whole batch for inspection; nothing was written.
+        _log({"level": "ERROR", "stream": STREAM_NAME, "error": str(exc), "error_type": "PayloadError"})
+        raise
+    try:
+        report = put_all(kinesis_client(), STREAM_NAME, records, time_left_ms=context.get_remaining_time_in_millis)
+    except DeliveryError as exc:
+        _log({"level": "ERROR", "stream": STREAM_NAME, **asdict(exc.report), "error": str(exc)})
+        raise
+    summary = {**asdict(report), "stream": STREAM_NAME}
+    _log({"level": "INFO", **summary})
+    return summary
