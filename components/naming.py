@@ -1,0 +1,52 @@
+"""Physical names derived from a stack's name prefix; components and config validation share them."""
+
+from __future__ import annotations
+
+
+def delivery_stream_name(prefix: str) -> str:
+    return f"{prefix}-kinesis-to-s3"
+
+
+def firehose_role_name(prefix: str) -> str:
+    return f"{prefix}-firehose-role"
+
+
+def function_name(prefix: str, role: str) -> str:
+    """Lambda function name of `role` ("generator" or "producer")."""
+    return f"{prefix}-{role}"
+
+
+def function_role_name(prefix: str, role: str) -> str:
+    return f"{prefix}-{role}-role"
+
+
+def schedule_rule_name(prefix: str) -> str:
+    return f"{prefix}-generator-schedule"
+
+
+def dead_letter_queue_name(prefix: str) -> str:
+    return f"{prefix}-async-dlq"
+
+
+def layer_name(prefix: str) -> str:
+    return f"{prefix}-mimesis"
+
+
+def lambda_log_group(function: str) -> str:
+    return f"/aws/lambda/{function}"
+
+
+def firehose_log_group(delivery_stream: str) -> str:
+    return f"/aws/firehose/{delivery_stream}"
+
+
+def default_stream_name(prefix: str) -> str:
+    return f"{prefix}-telemetry-stream"
+
+
+def default_workgroup_name(prefix: str) -> str:
+    return f"{prefix}-telemetry"
+
+
+def default_bucket_name(bucket_prefix: str, account: str, region: str) -> str:
+    return f"{bucket_prefix}-{account}-{region}"

@@ -1,0 +1,166 @@
+"""TelemetryCatalog alone under mocks: Glue tables equal the schema, projection matches Firehose, Athena setup."""
+
+import base64
+import io
+import re
+
+import pyarrow.parquet as pq
+import pytest
+
+from components import TelemetryCatalog
+from components.catalog import dimension_key, dimension_objects
+from components.testing import ProgramResult, run_resources
+from functions.shared import layout, queries, schema
+
+BUCKET = "lake-bucket"
+TABLE = "aws:glue/catalogTable:CatalogTable"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> ProgramResult:
+    def program() -> dict:
+        c = TelemetryCatalog(
+            "catalog",
+            {
+                "bucket_name": BUCKET,
+                "database_name": "acme_test",
+                "workgroup_name": "acme-test",
+                "bytes_scanned_cutoff_mb": 100,
+                "projection_year_start": 2024,
+                "projection_year_end": 2030,
+                "customer_count": 20,
+                "title_count": 10,
+                "campaign_count": 5,
+            },
+        )
+        return {
+            "database": c.database_name,
+            "tables": c.table_names,
+            "events": c.events_table_name,
+            "events_arn": c.events_table_arn,
+            "workgroup": c.workgroup_name,
+            "queries": c.named_query_names,
+        }
+
+    return run_resources(program)
+
+
+def tables_by_name(result: ProgramResult) -> dict[str, dict]:
+    return {r.inputs["name"]: r.inputs for r in result.of_type(TABLE)}
+
+
+def test_outputs_name_the_database_tables_and_workgroup(catalog: ProgramResult) -> None:
+    assert catalog.outputs == {
+        "database": "acme_test",
+        "tables": [t.name for t in schema.TABLES],
+        "events": "streaming_events",
+        "events_arn": "arn:aws:glue:us-west-2:123456789012:table/acme_test/streaming_events",
+        "workgroup": "acme-test",
+        "queries": [q.name for q in queries.NAMED_QUERIES],
+    }
+    db = catalog.one("aws:glue/catalogDatabase:CatalogDatabase").inputs
+    assert (db["name"], db["description"]) == ("acme_test", schema.DATABASE_DESCRIPTION)
+
+
+@pytest.mark.parametrize("table", schema.TABLES, ids=lambda t: t.name)
+def test_glue_columns_equal_the_schema_definition_in_order(catalog: ProgramResult, table: schema.Table) -> None:
+    glue = tables_by_name(catalog)[table.name]
+    columns = [(c["name"], c["type"]) for c in glue["storageDescriptor"]["columns"]]
+    assert columns == [(c.name, c.type) for c in table.columns]
+    partitions = [(c["name"], c["type"]) for c in glue.get("partitionKeys") or []]
+    assert partitions == [(c.name, c.type) for c in table.partition_keys]
+
+
+def test_column_counts_match_the_seed_facts(catalog: ProgramResult) -> None:
+    counts = {name: len(t["storageDescriptor"]["columns"]) for name, t in tables_by_name(catalog).items()}
+    assert counts == {"streaming_events": 25, "customers": 21, "titles": 26, "campaigns": 35}
+
+
+@pytest.mark.parametrize("table", schema.TABLES, ids=lambda t: t.name)
+def test_every_table_is_external_snappy_parquet_at_its_prefix(catalog: ProgramResult, table: schema.Table) -> None:
+    glue = tables_by_name(catalog)[table.name]
+    assert glue["tableType"] == "EXTERNAL_TABLE"
+    assert glue["databaseName"] == "acme_test"
+    params = glue["parameters"]
+    assert (params["classification"], params["parquet.compression"], params["EXTERNAL"]) == (
+        "parquet",
+        "SNAPPY",
+        "TRUE",
+    )
+    sd = glue["storageDescriptor"]
+    assert sd["location"] == f"s3://{BUCKET}/{table.prefix}"
+    assert sd["inputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert sd["outputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    assert sd["serDeInfo"]["serializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert ("projection.enabled" in params) == bool(table.partition_keys)
+
+
+def test_events_table_projects_zero_padded_hours_over_the_configured_years(catalog: ProgramResult) -> None:
+    params = tables_by_name(catalog)["streaming_events"]["parameters"]
+    assert params["projection.enabled"] == "true"
+    assert params["projection.year.type"] == "integer" and params["projection.year.range"] == "2024,2030"
+    for key, value_range in (("month", "1,12"), ("day", "1,31"), ("hour", "0,23")):
+        assert params[f"projection.{key}.type"] == "integer"
+        assert params[f"projection.{key}.range"] == value_range
+        assert params[f"projection.{key}.digits"] == "2"
+    assert params["storage.location.template"] == layout.projection_template(BUCKET)
+
+
+@pytest.mark.parametrize("mode", layout.PARTITION_MODES)
+def test_projection_template_and_firehose_prefix_resolve_to_the_same_key(catalog: ProgramResult, mode: str) -> None:
+    """Render both for one timestamp: Athena must look exactly where Firehose writes."""
+    stamp = "2026-03-07T05:09:59.123Z"
+    values = layout.partition_values(stamp)
+    template = tables_by_name(catalog)["streaming_events"]["parameters"]["storage.location.template"]
+    athena_key = re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], template)
+    timestamp_formats = {"yyyy": stamp[0:4], "MM": stamp[5:7], "dd": stamp[8:10], "HH": stamp[11:13]}
+    firehose = layout.firehose_prefix(mode)
+    firehose = re.sub(r"!\{partitionKeyFromQuery:(\w+)\}", lambda m: values[m.group(1)], firehose)
+    firehose = re.sub(r"!\{timestamp:(\w+)\}", lambda m: timestamp_formats[m.group(1)], firehose)
+    assert athena_key == f"s3://{BUCKET}/{firehose}"
+    assert athena_key == f"s3://{BUCKET}/telemetry/year=2026/month=03/day=07/hour=05/"
+
+
+def test_workgroup_enforces_engine_v3_encrypted_results_and_the_scan_cutoff(catalog: ProgramResult) -> None:
+    wg = catalog.one("aws:athena/workgroup:Workgroup").inputs
+    assert wg["name"] == "acme-test" and wg["forceDestroy"] is True and wg["state"] == "ENABLED"
+    conf = wg["configuration"]
+    assert conf["enforceWorkgroupConfiguration"] is True
+    assert conf["publishCloudwatchMetricsEnabled"] is True
+    assert conf["engineVersion"] == {"selectedEngineVersion": "Athena engine version 3"}
+    assert conf["bytesScannedCutoffPerQuery"] == 100 * 1024 * 1024
+    assert conf["resultConfiguration"] == {
+        "outputLocation": f"s3://{BUCKET}/athena-results/",
+        "encryptionConfiguration": {"encryptionOption": "SSE_S3"},
+    }
+
+
+def test_one_named_query_per_shared_query_with_the_database_filled_in(catalog: ProgramResult) -> None:
+    saved = {r.inputs["name"]: r.inputs for r in catalog.of_type("aws:athena/namedQuery:NamedQuery")}
+    assert set(saved) == {q.name for q in queries.NAMED_QUERIES}
+    for q in queries.NAMED_QUERIES:
+        assert saved[q.name]["query"] == q.sql("acme_test")
+        assert (saved[q.name]["database"], saved[q.name]["workgroup"]) == ("acme_test", "acme-test")
+    assert {"total_events", "events_by_type", "content_engagement"} <= set(saved)
+
+
+def test_dimension_tables_are_uploaded_as_snappy_parquet_at_their_table_prefix(catalog: ProgramResult) -> None:
+    objects = {r.inputs["key"]: r.inputs for r in catalog.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert set(objects) == {"customers/customers.parquet", "titles/titles.parquet", "campaigns/campaigns.parquet"}
+    rows = {"customers": 20, "titles": 10, "campaigns": 5}
+    for table in schema.DIMENSION_TABLES:
+        obj = objects[dimension_key(table)]
+        assert obj["bucket"] == BUCKET and obj["contentType"] == "application/vnd.apache.parquet"
+        data = base64.b64decode(obj["contentBase64"])
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        assert parquet.schema_arrow.names == list(table.column_names)
+        assert parquet.metadata.num_rows == rows[table.name]
+        assert parquet.metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def test_dimension_bytes_are_identical_for_the_same_seed_and_differ_for_another() -> None:
+    dimension_objects.cache_clear()
+    first = dict(dimension_objects(7, 15, 8, 4))
+    dimension_objects.cache_clear()
+    assert dict(dimension_objects(7, 15, 8, 4)) == first
+    assert dict(dimension_objects(8, 15, 8, 4))["customers"] != first["customers"]

@@ -1,0 +1,114 @@
+"""DataLake alone under mocks: naming, encryption, versioning, privacy, TLS-only policy and lifecycle."""
+
+import json
+
+import pytest
+
+from components import DataLake
+from components.data_lake import TRANSITION_PREFIXES, lifecycle_rules
+from components.testing import AwsMocks, ProgramResult, run_resources
+from functions.shared import layout, schema
+
+
+def build(args: dict) -> ProgramResult:
+    def program() -> dict:
+        lake = DataLake("lake", args)
+        return {"name": lake.bucket_name, "arn": lake.bucket_arn, "prefixes": lake.prefixes}
+
+    return run_resources(program)
+
+
+def test_bucket_name_defaults_to_prefix_account_and_region_from_invokes() -> None:
+    result = run_resources(
+        lambda: {"name": DataLake("lake", {}).bucket_name},
+        mocks=AwsMocks(account_id="210987654321", region="eu-west-1"),
+    )
+    assert result.outputs["name"] == "acme-telemetry-data-210987654321-eu-west-1"
+
+
+def test_explicit_bucket_name_wins_and_all_lake_prefixes_are_exported() -> None:
+    result = build({"bucket_name": "my-lake", "bucket_name_prefix": "ignored"})
+    assert result.outputs == {"name": "my-lake", "arn": "arn:aws:s3:::my-lake", "prefixes": list(layout.LAKE_PREFIXES)}
+    assert set(result.outputs["prefixes"]) == {
+        "telemetry/",
+        "errors/",
+        "athena-results/",
+        "customers/",
+        "titles/",
+        "campaigns/",
+    }
+
+
+def test_bucket_is_encrypted_versioned_private_and_owner_enforced() -> None:
+    result = build({"bucket_name": "my-lake"})
+    sse = result.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
+    ]
+    versioning = result.one("aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    block = result.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    settings = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert [block[k] for k in settings] == [True] * 4
+    ownership = result.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    for res in result.resources:
+        if res.custom and res.type != "aws:s3/bucket:Bucket":
+            assert res.inputs["bucket"] == "my-lake", res.type
+
+
+def test_kms_key_switches_encryption_to_sse_kms() -> None:
+    key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result = build({"bucket_name": "my-lake", "kms_key_arn": key})
+    rule = result.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs[
+        "rules"
+    ][0]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}
+
+
+def test_bucket_policy_denies_plain_http_on_bucket_and_objects() -> None:
+    result = build({"bucket_name": "my-lake"})
+    policy = json.loads(result.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    [statement] = policy["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Resource"] == ["arn:aws:s3:::my-lake", "arn:aws:s3:::my-lake/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_lifecycle_without_transition_only_aborts_uploads_and_expires_old_versions() -> None:
+    result = build({"bucket_name": "my-lake"})
+    rules = result.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert rules == [
+        {
+            "id": "housekeeping",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+            "noncurrentVersionExpiration": {"noncurrentDays": 30},
+        }
+    ]
+    assert "GLACIER" not in json.dumps(rules)
+
+
+def test_transition_applies_only_to_table_data_prefixes() -> None:
+    result = build(
+        {
+            "bucket_name": "my-lake",
+            "transition_days": 45,
+            "transition_storage_class": "GLACIER_IR",
+            "noncurrent_version_expiration_days": 10,
+            "abort_incomplete_multipart_days": 3,
+        }
+    )
+    rules = result.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert rules[0]["noncurrentVersionExpiration"] == {"noncurrentDays": 10}
+    assert rules[0]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 3}
+    transitions = {r["filter"]["prefix"]: r["transitions"] for r in rules[1:]}
+    assert set(transitions) == {t.prefix for t in schema.TABLES} == set(TRANSITION_PREFIXES)
+    assert all(t == [{"days": 45, "storageClass": "GLACIER_IR"}] for t in transitions.values())
+    assert layout.ATHENA_RESULTS_PREFIX not in transitions and layout.ERRORS_PREFIX not in transitions
+
+
+def test_lifecycle_helper_refuses_a_class_athena_cannot_read() -> None:
+    with pytest.raises(ValueError, match="GLACIER"):
+        lifecycle_rules(30, 7, 90, "GLACIER")

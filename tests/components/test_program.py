@@ -1,0 +1,175 @@
+"""The whole program (__main__.py) under mocks with the dev and staging stack config."""
+
+import re
+from collections import Counter
+
+import pytest
+
+from components import catalog
+from components.settings import ConfigError, max_batch_size
+from components.testing import AwsMocks, ProgramResult, load_stack_config, run_program
+from functions.shared import queries, schema
+
+MAX_BATCH = max_batch_size()
+EXPECTED_COUNTS = {
+    "acme-telemetry:index:DataLake": 1,
+    "acme-telemetry:index:TelemetryCatalog": 1,
+    "acme-telemetry:index:StreamingIngest": 1,
+    "acme-telemetry:index:ScheduledGenerator": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "aws:s3/bucketObjectv2:BucketObjectv2": 3,
+    "aws:glue/catalogDatabase:CatalogDatabase": 1,
+    "aws:glue/catalogTable:CatalogTable": 4,
+    "aws:athena/workgroup:Workgroup": 1,
+    "aws:athena/namedQuery:NamedQuery": len(queries.NAMED_QUERIES),
+    "aws:kinesis/stream:Stream": 1,
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 3,
+    "aws:cloudwatch/logStream:LogStream": 1,
+    "aws:iam/role:Role": 3,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:lambda/layerVersion:LayerVersion": 1,
+    "aws:lambda/function:Function": 2,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": 2,
+    "aws:lambda/permission:Permission": 1,
+    "aws:cloudwatch/eventRule:EventRule": 1,
+    "aws:cloudwatch/eventTarget:EventTarget": 1,
+    "aws:sqs/queue:Queue": 1,
+    "aws:sqs/queuePolicy:QueuePolicy": 1,
+}
+
+PHYSICAL_NAME_KEYS = ("name", "bucket", "layerName")
+SCOPED_TYPES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:athena/namedQuery:NamedQuery",
+    "aws:cloudwatch/logStream:LogStream",
+    "aws:s3/bucketObjectv2:BucketObjectv2",
+)
+
+
+def physical_names(result: ProgramResult) -> set[tuple[str, str]]:
+    """(type, physical name) of every resource that claims a name in the account/region.
+
+    Glue tables are named inside their database, so their identity is database.table; role policies, named
+    queries, log streams and objects live inside a parent that is itself named here.
+    """
+    names = set()
+    for res in result.resources:
+        if not res.custom or res.type in SCOPED_TYPES:
+            continue
+        if res.type == "aws:glue/catalogTable:CatalogTable":
+            names.add((res.type, f"{res.inputs['databaseName']}.{res.inputs['name']}"))
+            continue
+        for key in PHYSICAL_NAME_KEYS:
+            if key in res.inputs:
+                names.add((res.type, res.inputs[key]))
+    return names
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_program_registers_the_whole_stack_once(stack: str, request: pytest.FixtureRequest) -> None:
+    result: ProgramResult = request.getfixturevalue(stack)
+    counts = Counter(r.type for r in result.resources)
+    assert dict(counts) == EXPECTED_COUNTS
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_every_resource_sits_under_one_of_the_four_components(stack: str, request: pytest.FixtureRequest) -> None:
+    result: ProgramResult = request.getfixturevalue(stack)
+    components = {r.urn: r.type for r in result.resources if not r.custom}
+    assert all(r.parent.endswith(f"acme-telemetry-{stack}") for r in result.resources if not r.custom)
+    for res in result.resources:
+        if res.custom:
+            assert components.get(res.parent, "").startswith("acme-telemetry:index:"), res.name
+
+
+def test_dev_stack_reproduces_the_seed_names_and_exports_them(dev: ProgramResult) -> None:
+    out = dev.outputs
+    assert out["streamName"] == "acme-telemetry-stream"
+    assert out["streamArn"] == "arn:aws:kinesis:us-west-2:123456789012:stream/acme-telemetry-stream"
+    assert out["deliveryStreamName"] == "acme-data-kinesis-to-s3"
+    assert out["bucketName"] == "acme-telemetry-data-123456789012-us-west-2"
+    assert out["glueDatabaseName"] == "acme_telemetry"
+    assert out["glueTableNames"] == [t.name for t in schema.TABLES]
+    assert out["athenaWorkgroup"] == "acme-telemetry"
+    assert out["generatorFunctionName"] == "acme-data-generator"
+    assert out["producerFunctionName"] == "acme-data-producer"
+    assert out["deadLetterQueueUrl"] == "https://sqs.us-west-2.amazonaws.com/123456789012/acme-data-async-dlq"
+    assert out["athenaQuery"] == queries.READY_QUERY.sql("acme_telemetry")
+    assert (out["region"], out["scheduleExpression"], out["scheduleEnabled"]) == ("us-west-2", "rate(5 minutes)", True)
+    rule = dev.one("aws:cloudwatch/eventRule:EventRule")
+    assert rule.inputs["name"] == "acme-data-generator-schedule"
+
+
+def test_staging_stack_takes_its_own_settings(staging: ProgramResult) -> None:
+    assert staging.outputs["streamName"] == "acme-stg-telemetry-stream"
+    assert staging.outputs["athenaQuery"].count("acme_telemetry_staging.streaming_events") == 1
+    assert staging.one("aws:kinesis/stream:Stream").inputs["retentionPeriod"] == 48
+    assert staging.one("aws:cloudwatch/eventRule:EventRule").inputs["scheduleExpression"] == "rate(15 minutes)"
+    generator = staging.one("aws:lambda/function:Function", "generator-generator")
+    assert generator.inputs["environment"]["variables"]["BATCH_SIZE"] == "500"
+    assert generator.inputs["environment"]["variables"]["WINDOW_SECONDS"] == "900"
+
+
+def test_dev_and_staging_in_one_account_and_region_share_no_physical_name(
+    dev: ProgramResult, staging: ProgramResult
+) -> None:
+    assert dev.config["aws:region"] == staging.config["aws:region"]
+    dev_names, staging_names = physical_names(dev), physical_names(staging)
+    assert len(dev_names) >= 20
+    assert dev_names.isdisjoint(staging_names), dev_names & staging_names
+    dev_values = {name for _, name in dev_names}
+    staging_values = {name for _, name in staging_names}
+    assert dev_values.isdisjoint(staging_values)
+
+
+def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strings() -> None:
+    dev = load_stack_config("dev")
+    assert dev["aws:region"] == "us-west-2"
+    assert dev["acme-telemetry:streamName"] == "acme-telemetry-stream"
+    assert dev["acme-telemetry:batchSize"] == "1000"
+    assert dev["acme-telemetry:scheduleEnabled"] == "true"
+    staging = load_stack_config("staging")
+    assert staging["acme-telemetry:batchSize"] == "500"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"batchSize": "0"}, f"acme-telemetry:batchSize must be 1–{MAX_BATCH} (the producer's maximum batch), got 0"),
+        ({"batchSize": str(MAX_BATCH + 1)}, f"acme-telemetry:batchSize must be 1–{MAX_BATCH}"),
+        ({"kinesisRetentionHours": "23"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 23"),
+        ({"kinesisRetentionHours": "8761"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 8761"),
+        ({"firehoseBufferSizeMb": "32"}, "firehoseBufferSizeMb must be 64–128 when format conversion is on, got 32"),
+        ({"scheduleExpression": "rate(5 minute)"}, "acme-telemetry:scheduleExpression must be rate(5 minutes)"),
+        ({"scheduleExpression": "rate(1 minutes)"}, "acme-telemetry:scheduleExpression must be rate(1 minute)"),
+        ({"scheduleExpression": "every 5m"}, "acme-telemetry:scheduleExpression must be rate(N minute|minutes"),
+        ({"lakeTransitionStorageClass": "GLACIER"}, "acme-telemetry:lakeTransitionStorageClass must be one of"),
+        ({"lambdaRuntime": "python3.9"}, "acme-telemetry:lambdaRuntime must be one of python3.12, python3.13"),
+    ],
+)
+def test_bad_config_fails_before_any_resource_is_registered(overrides: dict[str, str], message: str) -> None:
+    mocks = AwsMocks()
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        run_program("dev", overrides=overrides, mocks=mocks)
+    assert mocks.resources == []
+    assert mocks.calls == []
+
+
+def test_second_run_registers_identical_inputs_so_pulumi_up_shows_no_diff(dev: ProgramResult) -> None:
+    catalog.dimension_objects.cache_clear()
+    again = run_program("dev")
+    assert sorted((r.type, r.name) for r in again.resources) == sorted((r.type, r.name) for r in dev.resources)
+    first = {(r.type, r.name): r.inputs for r in dev.resources}
+    for res in again.resources:
+        if res.type in ("aws:lambda/function:Function", "aws:lambda/layerVersion:LayerVersion"):
+            # Archives compare by their file lists; Pulumi hashes the same files to the same digest.
+            assert res.inputs["code"].assets.keys() == first[(res.type, res.name)]["code"].assets.keys()
+            continue
+        assert res.inputs == first[(res.type, res.name)], res.name

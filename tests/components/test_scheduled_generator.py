@@ -1,0 +1,205 @@
+"""ScheduledGenerator alone under mocks: functions, layer, logs, schedule, dead-letter queue and roles."""
+
+import json
+
+import pytest
+
+from components import ScheduledGenerator
+from components.testing import ProgramResult, RecordedResource, run_resources
+
+STREAM_ARN = "arn:aws:kinesis:us-west-2:123456789012:stream/test-stream"
+FUNCTION = "aws:lambda/function:Function"
+ACCOUNT = "arn:aws:lambda:us-west-2:123456789012"
+
+
+def build(**extra: object) -> ProgramResult:
+    def program() -> dict:
+        gen = ScheduledGenerator(
+            "gen",
+            {
+                "name_prefix": "acme-test",
+                "stream_name": "test-stream",
+                "stream_arn": STREAM_ARN,
+                "dimension_seed": 7,
+                "customer_count": 100,
+                "title_count": 50,
+                "window_seconds": 300,
+                **extra,
+            },  # type: ignore[typeddict-item]
+        )
+        return {
+            "generator": gen.generator_function_name,
+            "producer": gen.producer_function_name,
+            "dlq": gen.dead_letter_queue_url,
+            "rule": gen.schedule_rule_name,
+            "layer": gen.layer_arn,
+        }
+
+    return run_resources(program)
+
+
+@pytest.fixture(scope="module")
+def default() -> ProgramResult:
+    return build()
+
+
+def function(result: ProgramResult, role: str) -> RecordedResource:
+    return result.one(FUNCTION, f"gen-{role}")
+
+
+def test_outputs_name_both_functions_the_queue_rule_and_layer(default: ProgramResult) -> None:
+    assert default.outputs == {
+        "generator": "acme-test-generator",
+        "producer": "acme-test-producer",
+        "dlq": "https://sqs.us-west-2.amazonaws.com/123456789012/acme-test-async-dlq",
+        "rule": "acme-test-generator-schedule",
+        "layer": f"{ACCOUNT}:layer:acme-test-mimesis:1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "handler"),
+    [("generator", "functions.generator.handler.handler"), ("producer", "functions.producer.handler.handler")],
+)
+def test_functions_run_python_312_on_arm64_with_the_mimesis_layer(
+    default: ProgramResult, role: str, handler: str
+) -> None:
+    fn = function(default, role).inputs
+    assert fn["name"] == f"acme-test-{role}" and fn["handler"] == handler
+    assert (fn["runtime"], fn["architectures"], fn["memorySize"], fn["timeout"]) == ("python3.12", ["arm64"], 256, 60)
+    assert fn["layers"] == [f"{ACCOUNT}:layer:acme-test-mimesis:1"]
+    assert fn["role"] == f"arn:aws:iam::123456789012:role/acme-test-{role}-role"
+    assert fn["loggingConfig"] == {"logFormat": "JSON", "logGroup": f"/aws/lambda/acme-test-{role}"}
+    assert "functions/shared/schema.py" in fn["code"].assets
+
+
+def test_runtime_architecture_memory_and_timeout_follow_args() -> None:
+    fn = function(build(runtime="python3.13", architecture="x86_64", memory_mb=512, timeout_seconds=120), "producer")
+    assert (fn.inputs["runtime"], fn.inputs["architectures"], fn.inputs["memorySize"], fn.inputs["timeout"]) == (
+        "python3.13",
+        ["x86_64"],
+        512,
+        120,
+    )
+
+
+def test_environment_carries_batch_producer_seed_counts_and_stream(default: ProgramResult) -> None:
+    assert function(default, "generator").inputs["environment"]["variables"] == {
+        "BATCH_SIZE": "1000",
+        "PRODUCER_FUNCTION_NAME": "acme-test-producer",
+        "DIMENSION_SEED": "7",
+        "CUSTOMER_COUNT": "100",
+        "TITLE_COUNT": "50",
+        "WINDOW_SECONDS": "300",
+    }
+    assert function(default, "producer").inputs["environment"]["variables"] == {"STREAM_NAME": "test-stream"}
+
+
+def test_event_seed_is_passed_only_when_given() -> None:
+    env = function(build(event_seed=99, batch_size=10), "generator").inputs["environment"]["variables"]
+    assert (env["EVENT_SEED"], env["BATCH_SIZE"]) == ("99", "10")
+
+
+@pytest.mark.parametrize("role", ["generator", "producer"])
+def test_each_function_has_its_own_log_group_with_retention_created_first(default: ProgramResult, role: str) -> None:
+    group = default.one("aws:cloudwatch/logGroup:LogGroup", f"gen-{role}-logs")
+    assert (group.inputs["name"], group.inputs["retentionInDays"]) == (f"/aws/lambda/acme-test-{role}", 14)
+    assert group.urn in function(default, role).dependencies
+
+
+def test_layer_holds_mimesis_for_both_architectures_and_runtimes(default: ProgramResult) -> None:
+    layer = default.one("aws:lambda/layerVersion:LayerVersion").inputs
+    assert layer["layerName"] == "acme-test-mimesis"
+    assert layer["compatibleRuntimes"] == ["python3.12", "python3.13"]
+    assert layer["compatibleArchitectures"] == ["arm64", "x86_64"]
+    assert "python/mimesis/__init__.py" in layer["code"].assets
+
+
+def test_schedule_rule_invokes_the_generator_with_a_dead_letter_queue(default: ProgramResult) -> None:
+    rule = default.one("aws:cloudwatch/eventRule:EventRule").inputs
+    assert (rule["name"], rule["scheduleExpression"], rule["state"]) == (
+        "acme-test-generator-schedule",
+        "rate(5 minutes)",
+        "ENABLED",
+    )
+    target = default.one("aws:cloudwatch/eventTarget:EventTarget").inputs
+    assert target["rule"] == "acme-test-generator-schedule"
+    assert target["arn"] == f"{ACCOUNT}:function:acme-test-generator"
+    assert target["deadLetterConfig"] == {"arn": "arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"}
+    permission = default.one("aws:lambda/permission:Permission").inputs
+    assert permission == {
+        "action": "lambda:InvokeFunction",
+        "function": "acme-test-generator",
+        "principal": "events.amazonaws.com",
+        "sourceArn": "arn:aws:events:us-west-2:123456789012:rule/acme-test-generator-schedule",
+    }
+
+
+def test_schedule_can_be_changed_and_switched_off() -> None:
+    rule = build(schedule_expression="cron(0 * * * ? *)", schedule_enabled=False).one(
+        "aws:cloudwatch/eventRule:EventRule"
+    )
+    assert (rule.inputs["scheduleExpression"], rule.inputs["state"]) == ("cron(0 * * * ? *)", "DISABLED")
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(default: ProgramResult) -> None:
+    queue = default.one("aws:sqs/queue:Queue").inputs
+    assert queue == {"name": "acme-test-async-dlq", "sqsManagedSseEnabled": True, "messageRetentionSeconds": 1209600}
+
+
+@pytest.mark.parametrize("role", ["generator", "producer"])
+def test_failed_async_invocations_go_to_the_dead_letter_queue_after_retries(role: str) -> None:
+    result = build(max_retry_attempts=1, max_event_age_seconds=600)
+    config = result.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", f"gen-{role}-async").inputs
+    assert config == {
+        "functionName": f"acme-test-{role}",
+        "maximumRetryAttempts": 1,
+        "maximumEventAgeInSeconds": 600,
+        "destinationConfig": {"onFailure": {"destination": "arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"}},
+    }
+
+
+def test_queue_policy_lets_only_this_rule_send_via_eventbridge(default: ProgramResult) -> None:
+    policy = json.loads(default.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == "arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": "arn:aws:events:us-west-2:123456789012:rule/acme-test-generator-schedule"}
+    }
+
+
+def role_grants(result: ProgramResult, role: str) -> dict[str, tuple[list[str], list[str]]]:
+    policy = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", f"gen-{role}-policy").inputs["policy"])
+    return {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
+
+
+def test_generator_may_invoke_only_the_producer(default: ProgramResult) -> None:
+    grants = role_grants(default, "generator")
+    assert grants["InvokeProducer"] == (["lambda:InvokeFunction"], [f"{ACCOUNT}:function:acme-test-producer"])
+    assert grants["OwnLogGroup"] == (
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-generator:*"],
+    )
+    assert grants["AsyncFailureDestination"] == (
+        ["sqs:SendMessage"],
+        ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"],
+    )
+    assert set(grants) == {"InvokeProducer", "OwnLogGroup", "AsyncFailureDestination"}
+
+
+def test_producer_may_put_records_only_to_this_stream(default: ProgramResult) -> None:
+    grants = role_grants(default, "producer")
+    assert grants["PutToStream"] == (["kinesis:PutRecord", "kinesis:PutRecords"], [STREAM_ARN])
+    log_group = "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-producer"
+    assert grants["OwnLogGroup"][1] == [f"{log_group}:*"]
+    assert set(grants) == {"PutToStream", "OwnLogGroup", "AsyncFailureDestination"}
+
+
+def test_lambda_roles_trust_only_lambda_for_this_account(default: ProgramResult) -> None:
+    for role in ("generator", "producer"):
+        trust = json.loads(default.one("aws:iam/role:Role", f"gen-{role}-role").inputs["assumeRolePolicy"])
+        [statement] = trust["Statement"]
+        assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}

@@ -1,0 +1,90 @@
+"""The reusable mocks in components.testing: invoke answers, computed outputs, recording, use outside pytest."""
+
+import subprocess
+import sys
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components.testing import REPO_ROOT, AwsMocks, resolve, run_resources
+
+
+def test_invokes_are_answered_in_the_shape_pulumi_aws_reads(aws_mocks: AwsMocks) -> None:
+    identity = aws.get_caller_identity_output()
+    region = aws.get_region_output()
+    partition = aws.get_partition_output()
+    values = resolve(
+        {
+            "account": identity.account_id,
+            "arn": identity.arn,
+            "region": region.region,
+            "endpoint": region.endpoint,
+            "partition": partition.partition,
+            "suffix": partition.dns_suffix,
+        }
+    )
+    assert values == {
+        "account": "123456789012",
+        "arn": "arn:aws:iam::123456789012:user/pulumi-test",
+        "region": "us-west-2",
+        "endpoint": "ec2.us-west-2.amazonaws.com",
+        "partition": "aws",
+        "suffix": "amazonaws.com",
+    }
+    assert sorted(token for token, _ in aws_mocks.calls) == [
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+        "aws:index/getRegion:getRegion",
+    ]
+
+
+def test_unknown_invoke_fails_with_its_token(aws_mocks: AwsMocks) -> None:
+    with pytest.raises(Exception, match="AwsMocks has no answer for invoke 'aws:ec2/getVpc:getVpc'"):
+        resolve(aws.ec2.get_vpc_output(default=True).id)
+
+
+def test_resources_get_type_specific_arns_ids_and_are_recorded_with_their_parent() -> None:
+    class Holder(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Holder", "holder")
+            child = pulumi.ResourceOptions(parent=self)
+            self.queue = aws.sqs.Queue("q", name="my-queue", opts=child)
+            self.fn_role = aws.iam.Role("r", name="my-role", assume_role_policy="{}", opts=child)
+            self.register_outputs({})
+
+    def program() -> dict:
+        holder = Holder()
+        return {
+            "url": holder.queue.url,
+            "queue_arn": holder.queue.arn,
+            "role_arn": holder.fn_role.arn,
+            "queue_id": holder.queue.id,
+        }
+
+    result = run_resources(program, mocks=AwsMocks(account_id="111122223333", region="eu-central-1"))
+    assert result.outputs == {
+        "url": "https://sqs.eu-central-1.amazonaws.com/111122223333/my-queue",
+        "queue_arn": "arn:aws:sqs:eu-central-1:111122223333:my-queue",
+        "role_arn": "arn:aws:iam::111122223333:role/my-role",
+        "queue_id": "https://sqs.eu-central-1.amazonaws.com/111122223333/my-queue",
+    }
+    holder = result.one("test:index:Holder")
+    assert not holder.custom
+    assert result.one("aws:sqs/queue:Queue").parent == holder.urn
+    assert result.by_urn(holder.urn) is holder
+
+
+def test_run_program_works_outside_pytest_and_raises_config_errors() -> None:
+    script = (
+        "from components.testing import run_program\n"
+        "from components.settings import ConfigError\n"
+        "print(run_program('dev').outputs['streamName'])\n"
+        "try:\n"
+        "    run_program('dev', overrides={'batchSize': '0'})\n"
+        "except ConfigError as err:\n"
+        "    print(err.problems[0].split(' ')[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["acme-telemetry-stream", "acme-telemetry:batchSize"]
