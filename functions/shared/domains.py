@@ -101,3 +101,57 @@ COMPLETE_SHARE = 0.375
 
 DEFAULT_WINDOW_SECONDS = 300
 """Span of event time one schedule tick covers (the default `rate(5 minutes)`)."""
+
+# --- Dimension tables and session details (appended for the generator; the backfill may read them too) ---
+SUBSCRIPTION_TIER_SHARES: Mapping[str, float] = {"free_with_ads": 0.2, "basic": 0.25, "standard": 0.35, "premium": 0.2}
+"""Share of customers on each of SUBSCRIPTION_TIERS."""
+
+ACTIVE_CUSTOMER_SHARE = 0.85
+"""Share of customers whose subscription has not ended (is_active, no subscription_end_date)."""
+
+AD_SUPPORTED_TIERS = ("free_with_ads", "basic")
+"""Tiers that see ads, so the only tiers a campaign may target."""
+
+AD_INDUSTRIES = (
+    "Automotive",
+    "Consumer Electronics",
+    "Financial Services",
+    "Food & Beverage",
+    "Retail",
+    "Travel",
+    "Telecommunications",
+    "Gaming",
+    "Health & Wellness",
+    "Entertainment",
+)
+
+CAMPAIGN_TYPES = ("brand_awareness", "performance", "retargeting", "product_launch", "seasonal")
+
+CAMPAIGN_OBJECTIVES = ("reach", "video_views", "traffic", "conversions", "app_installs")
+
+CAMPAIGN_STATUSES = ("scheduled", "active", "paused", "completed")
+"""scheduled: starts after the reference date; completed: ended before it; active/paused: running."""
+
+AD_FORMATS: Mapping[str, tuple[int, ...]] = {
+    "pre_roll": (15, 30),
+    "mid_roll": (15, 30, 60),
+    "post_roll": (15, 30),
+    "pause_ad": (0,),
+    "banner_overlay": (0,),
+}
+"""Ad formats with the ad lengths (seconds) each may have; 0 for static ads."""
+
+AD_PLACEMENTS = ("home_screen", "in_stream", "browse_row", "search_results", "pause_screen")
+
+TARGET_GENDERS = ("female", "male", "non_binary")
+
+# Session quality of experience: stalls and errors per hour of playback, good vs POOR_CONNECTIONS.
+STALLS_PER_PLAY_HOUR: Mapping[bool, float] = {False: 0.6, True: 4.0}
+"""Rebuffering stalls per hour of playback, keyed by `connection_type in POOR_CONNECTIONS`."""
+
+MEAN_STALL_SECONDS: Mapping[bool, float] = {False: 1.5, True: 4.5}
+
+ERRORS_PER_PLAY_HOUR: Mapping[bool, float] = {False: 0.05, True: 0.5}
+
+MEAN_PAUSE_SECONDS = 120.0
+"""Mean length of a pause (exponential)."""

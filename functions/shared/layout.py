@@ -83,10 +83,19 @@ PARQUET_EXTENSION = ".parquet"
 """File extension given to delivered Parquet objects (Firehose `FileExtension`)."""
 
 
-def firehose_object_name(stream_name: str, version: int, written_at: str, suffix: str) -> str:
-    """Object name in Firehose's family: <stream>-<version>-<YYYY-MM-dd-HH-mm-ss>-<random>.parquet.
+def firehose_object_name(
+    stream_name: str, version: int, written_at: str, suffix: str, extension: str = PARQUET_EXTENSION
+) -> str:
+    """Object name in Firehose's family: <stream>-<version>-<YYYY-MM-dd-HH-mm-ss>-<random><extension>.
 
     `written_at` is an ISO 8601 UTC timestamp; `suffix` stands in for Firehose's random string.
     """
     stamp = written_at[:19].replace("T", "-").replace(":", "-")
-    return f"{stream_name}-{version}-{stamp}-{suffix}{PARQUET_EXTENSION}"
+    return f"{stream_name}-{version}-{stamp}-{suffix}{extension}"
+
+
+def error_path(error_type: str, written_at: str) -> str:
+    """Key prefix `FIREHOSE_ERROR_PREFIX` resolves to for an error type at an ISO 8601 UTC time."""
+    values = partition_values(written_at)
+    dated = "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES[:3])
+    return f"{ERRORS_PREFIX}{error_type}/{dated}"

@@ -1,0 +1,180 @@
+"""Streaming-path throughput: events generated and encoded as Kinesis records per second, on one core.
+
+    python bench/bench_stream.py [--events N] [--batch B] [--repeat R]
+
+Compares, in the same run:
+  (a) baseline: one dict per event drawn field by field with mimesis/random, then json.dumps;
+  (b) ours: functions.generator.events.generate_events + the producer's encode_records (one
+      newline-terminated UTF-8 JSON record per event), in batches of B events as the Lambda does.
+Also prints the encoding alone, so the generator's own share is visible, and the peak Python memory
+(tracemalloc) of one batch of each. Timings are the best of R runs (other processes add noise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import sys
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mimesis import Internet
+
+from functions.generator.events import generate_events
+from functions.shared import domains
+from functions.shared.dimensions import Dimensions, generate_dimensions
+
+try:
+    from functions.producer.handler import encode_records
+except ImportError:  # the producer is another module; fall back to the same encoding
+
+    def encode_records(events: Sequence[dict]) -> list[dict]:  # type: ignore[misc]
+        """One newline-terminated UTF-8 JSON record per event, keyed by session."""
+        encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        return [{"Data": (encode(ev) + "\n").encode(), "PartitionKey": ev["session_id"]} for ev in events]
+
+
+WINDOW_END = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+
+
+def baseline_batch(count: int, dims: Dimensions, rng: random.Random, internet: Internet) -> list[bytes]:
+    """The straightforward generator: every field of every event drawn independently, then json.dumps."""
+    customers, titles = dims.customers, dims.titles
+    types, type_weights = list(domains.EVENT_TYPES), list(domains.EVENT_TYPES.values())
+    devices, device_weights = list(domains.DEVICE_TYPES), list(domains.DEVICE_TYPES.values())
+    out = []
+    for _ in range(count):
+        customer = rng.choice(customers)
+        title = rng.choice(titles)
+        device = rng.choices(devices, device_weights)[0]
+        connection = rng.choice(list(domains.CONNECTION_TYPES))
+        low, high = domains.CONNECTION_TYPES[connection]
+        moment = WINDOW_END - dt.timedelta(milliseconds=rng.randrange(domains.DEFAULT_WINDOW_SECONDS * 1000))
+        position = rng.randint(0, title["duration_minutes"] * 60)
+        ev = {
+            "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "event_type": rng.choices(types, type_weights)[0],
+            "event_timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "customer_id": customer["customer_id"],
+            "title_id": title["title_id"],
+            "session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "device_id": f"dev_{rng.getrandbits(64):016x}",
+            "title_type": title["title_type"],
+            "device_type": device,
+            "device_os": rng.choice(domains.DEVICE_OS[device]),
+            "app_version": rng.choice(domains.APP_VERSIONS),
+            "quality": rng.choice(domains.QUALITY_ORDER),
+            "bandwidth_mbps": round(rng.uniform(low, high), 1),
+            "buffering_events": rng.randint(0, 3),
+            "buffering_duration_seconds": round(rng.uniform(0, 10), 3),
+            "error_count": rng.randint(0, 1),
+            "watch_duration_seconds": rng.randint(0, position),
+            "position_seconds": position,
+            "completion_percentage": round(100 * position / (title["duration_minutes"] * 60), 2),
+            "ip_address": internet.ip_v4(),
+            "isp": rng.choice(domains.ISPS),
+            "connection_type": connection,
+            "country": customer["country"],
+            "state": customer["state"],
+            "city": customer["city"],
+        }
+        out.append((json.dumps(ev, separators=(",", ":")) + "\n").encode("utf-8"))
+    return out
+
+
+def ours_batch(count: int, dims: Dimensions, rng: random.Random) -> list[dict]:
+    return encode_records(generate_events(count, dims, window_end=WINDOW_END, rng=rng))
+
+
+def throughput(run_batch: Callable[[int], object], events: int, batch: int, repeat: int) -> tuple[float, float]:
+    """(best events/s by wall clock, best events/s by process CPU time) over `repeat` runs."""
+    best_wall = best_cpu = 0.0
+    for _ in range(repeat):
+        done = 0
+        wall, cpu = time.perf_counter(), time.process_time()
+        while done < events:
+            n = min(batch, events - done)
+            run_batch(n)
+            done += n
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        best_wall, best_cpu = max(best_wall, events / wall), max(best_cpu, events / cpu)
+    return best_wall, best_cpu
+
+
+def peak_memory(run_batch: Callable[[int], object], batch: int) -> int:
+    """Peak bytes Python allocated while making one batch (and holding its output)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = run_batch(batch)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del result
+    return peak
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events per timed run")
+    parser.add_argument("--batch", type=int, default=1000, help="events per generator call (the Lambda's BATCH_SIZE)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per variant; the best is reported")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    started = time.perf_counter()
+    dims = generate_dimensions()
+    dims_ms = (time.perf_counter() - started) * 1000
+    rng = random.Random(1)
+    started = time.perf_counter()
+    ours_batch(args.batch, dims, rng)  # cold start: per-viewer profiles and timestamp tables fill here
+    first_ms = (time.perf_counter() - started) * 1000
+    ours_batch(args.events, dims, rng)  # warm every viewer profile, as a long-lived container would be
+
+    internet = Internet(seed=1)
+    base_rng = random.Random(1)
+    pre_generated = generate_events(args.batch, dims, window_end=WINDOW_END, rng=random.Random(2))
+
+    def run_baseline(n: int) -> object:
+        return baseline_batch(n, dims, base_rng, internet)
+
+    def run_ours(n: int) -> object:
+        return ours_batch(n, dims, rng)
+
+    def run_encode_only(n: int) -> object:
+        return encode_records(pre_generated[:n])
+
+    def run_generate_only(n: int) -> object:
+        return generate_events(n, dims, window_end=WINDOW_END, rng=rng)
+
+    rows = [
+        ("(a) baseline: field-by-field mimesis/random + json.dumps", run_baseline),
+        ("(b) ours: generate_events + encode_records", run_ours),
+        ("    of which generate_events alone", run_generate_only),
+        ("    of which encode_records alone", run_encode_only),
+    ]
+    print(
+        f"python {sys.version.split()[0]}, {args.events:,} events per run, batches of {args.batch:,}, "
+        f"best of {args.repeat}, pinned to one core"
+    )
+    print(f"cold start: generate_dimensions() {dims_ms:.0f} ms; first batch of {args.batch:,} {first_ms:.0f} ms")
+    print(f"{'variant':58} {'events/s (wall)':>16} {'events/s (cpu)':>15} {'peak MB/batch':>14}")
+    results = {}
+    for label, run in rows:
+        wall, cpu = throughput(run, args.events, args.batch, args.repeat)
+        peak = peak_memory(run, args.batch) / 1e6
+        results[label] = wall
+        print(f"{label:58} {wall:16,.0f} {cpu:15,.0f} {peak:14.1f}")
+    base, ours = results[rows[0][0]], results[rows[1][0]]
+    print(f"speed-up of (b) over (a): {ours / base:.1f}x; target for (b): 100,000 events/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Generator Lambda: scheduled batches of streaming events for the producer."""

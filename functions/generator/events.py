@@ -1,0 +1,376 @@
+"""Streaming events for one time window, drawn as slices of viewing sessions (the generator's hot path).
+
+Sessions run for minutes to hours while a window is a few minutes, so most sessions live in a window
+with one or two events. Rather than simulate every running session, each session is drawn already
+placed in the window: its pause count is size-biased (a session with n events is n times as likely to
+have one in the window), one of its events is the anchor and lands uniformly in the window, and the
+draw is kept only if the anchor is the session's first event in the window. Every (session, start
+time) with events in the window is thus produced with the probability a steady stream of sessions
+would give it, so event-type, device and title shares match the session model.
+
+Per-session constants are filled once and copied into each event; per event there are a handful of
+random numbers, integer-millisecond arithmetic and a table lookup for the timestamp text.
+Lambda-safe: standard library only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import random
+import time
+from collections.abc import Mapping
+from operator import itemgetter
+from typing import NamedTuple
+
+from functions.shared import domains
+from functions.shared.dimensions import Dimensions
+from functions.shared.schema import STREAMING_EVENTS
+
+CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
+    "mobile": {"5g": 0.35, "4g": 0.30, "wifi": 0.35},
+    "tablet": {"wifi": 0.80, "5g": 0.10, "4g": 0.10},
+    "tv": {"fiber": 0.30, "cable": 0.35, "wifi": 0.20, "dsl": 0.15},
+    "web": {"fiber": 0.25, "cable": 0.30, "wifi": 0.35, "dsl": 0.10},
+}
+"""How each device type connects; mobile networks get the customer's mobile address, the rest the home one."""
+
+MOBILE_CONNECTIONS = frozenset({"4g", "5g"})
+RESUMED_SESSION_SHARE = 0.3
+"""Share of sessions that start mid-title (continue watching) rather than at 0."""
+RESUMED_MAX_FRACTION = 0.6
+"""A resumed session starts at most this far into the title."""
+
+_PAUSE_RATIO = domains.PAUSES_PER_SESSION_MEAN / (1.0 + domains.PAUSES_PER_SESSION_MEAN)
+"""p of the geometric pause count P(k) = (1-p) p^k, whose mean p/(1-p) is PAUSES_PER_SESSION_MEAN."""
+_PAUSE_MEAN_MS = domains.MEAN_PAUSE_SECONDS * 1000.0
+_MIN_PAUSE_MS = 1000
+_SLOTS = 1000
+"""Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
+
+_PAUSE_SLOTS = 8192
+
+
+def _size_biased_pause_counts() -> list[int]:
+    """Quantile table of the pause count of a session seen through one of its events.
+
+    A session with k pauses has 2 + 2k events, so it is seen k + 1 times as often as its share of
+    sessions: P'(k) = (k + 1)(1 - p)^2 p^k, the sum of two geometric counts. Slot s holds the
+    (s + 0.5) / _PAUSE_SLOTS quantile, so one uniform draw picks k.
+    """
+    p = _PAUSE_RATIO
+    table: list[int] = []
+    k, cdf = 0, 0.0
+    while len(table) < _PAUSE_SLOTS:
+        cdf += (k + 1) * (1 - p) ** 2 * p**k
+        while len(table) < _PAUSE_SLOTS and (len(table) + 0.5) / _PAUSE_SLOTS < cdf:
+            table.append(k)
+        k += 1
+    return table
+
+
+_PAUSE_COUNTS = _size_biased_pause_counts()
+
+_TEMPLATE = dict.fromkeys(STREAMING_EVENTS.column_names)
+_CUSTOMER_FIELDS = ("customer_id", "country", "state", "city")
+_VIEWER_FIELDS = (
+    "isp",
+    "device_id",
+    "device_type",
+    "device_os",
+    "app_version",
+    "quality",
+    "ip_address",
+    "connection_type",
+)
+_SESSION_FIELDS = ("session_id", "title_id", "title_type")
+_EVENT_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_timestamp",
+    "bandwidth_mbps",
+    "buffering_events",
+    "buffering_duration_seconds",
+    "error_count",
+    "watch_duration_seconds",
+    "position_seconds",
+    "completion_percentage",
+)
+assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _SESSION_FIELDS + _EVENT_FIELDS) == sorted(_TEMPLATE), (
+    "the generator must fill exactly the streaming_events columns"
+)
+assert all(set(shares) <= set(domains.CONNECTION_TYPES) for shares in CONNECTION_SHARES_BY_DEVICE.values())
+assert set(CONNECTION_SHARES_BY_DEVICE) == set(domains.DEVICE_TYPES)
+
+_QUALITY_FLOORS = tuple(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[q] for q in domains.QUALITY_ORDER)
+_HEX_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def best_quality(tier: str, bandwidth_mbps: float) -> str:
+    """Best of QUALITY_ORDER the tier allows and the bandwidth can carry."""
+    tier_max = domains.QUALITY_ORDER.index(domains.MAX_QUALITY_BY_TIER[tier])
+    by_bandwidth = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth_mbps >= floor)
+    return domains.QUALITY_ORDER[min(tier_max, by_bandwidth)]
+
+
+def device_identity(customer_id: str, device_type: str) -> tuple[str, str]:
+    """(device_id, device_os) of a customer's device of a type: the same in every run and process."""
+    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=8).digest()
+    systems = domains.DEVICE_OS[device_type]
+    return "dev_" + digest.hex(), systems[digest[0] % len(systems)]
+
+
+def _slots(weights: Mapping[str, float]) -> list[str]:
+    """A lookup table where each key fills a share of _SLOTS entries equal to its weight."""
+    total = sum(weights.values())
+    table: list[str] = []
+    acc = 0.0
+    for key, w in weights.items():
+        acc += w / total
+        table.extend([key] * (round(acc * _SLOTS) - len(table)))
+    return table
+
+
+def _unit(digest: bytes, at: int) -> float:
+    """A number in [0, 1) from four bytes of a digest."""
+    return int.from_bytes(digest[at : at + 4], "big") / 4_294_967_296
+
+
+def _address(digest: bytes, at: int, first_octets: tuple[int, ...]) -> str:
+    a, b, c, d = digest[at : at + 4]
+    return f"{first_octets[a % len(first_octets)]}.{b}.{c}.{1 + d % 254}"
+
+
+# Public unicast first octets typical of broadband and of mobile carriers' address space.
+_HOME_FIRST_OCTETS = (24, 47, 50, 67, 68, 71, 73, 76, 81, 86, 92, 98, 108, 174)
+_MOBILE_FIRST_OCTETS = (99, 107, 166, 174, 208)
+
+
+class _Viewer(NamedTuple):
+    """One customer's device as it streams: its event template and its network's behaviour."""
+
+    base: dict
+    """Event template with the customer, device, network and quality fields filled."""
+    bandwidth10: float
+    """Typical bandwidth in tenths of Mbps; events jitter around it."""
+    low: float
+    """Lowest bandwidth an event may show without changing the session's quality."""
+    high: float
+    stall_rate: float
+    """Expected rebuffering stalls per played second."""
+    stall_mean: float
+    error_rate: float
+    """Expected errors per played second."""
+
+
+def viewer_profile(customer: dict, device_type: str) -> _Viewer:
+    """A customer's device: connection, bandwidth, quality, address and app version, the same in every run.
+
+    Drawn from a digest of customer and device rather than the caller's rng, so a household's TV keeps its
+    fiber line from tick to tick and the result does not depend on which sessions were generated first.
+    """
+    customer_id = customer["customer_id"]
+    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=32).digest()
+    connections = _slots(CONNECTION_SHARES_BY_DEVICE[device_type])
+    connection = connections[int(_unit(digest, 0) * len(connections))]
+    lo, hi = domains.CONNECTION_TYPES[connection]
+    bandwidth = round(lo + (hi - lo) * _unit(digest, 4), 1)
+    band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
+    low = max(lo, _QUALITY_FLOORS[band])
+    high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
+    poor = connection in domains.POOR_CONNECTIONS
+    device_id, device_os = device_identity(customer_id, device_type)
+    home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
+    base = _TEMPLATE.copy()
+    for name in _CUSTOMER_FIELDS:
+        base[name] = customer[name]
+    base["isp"] = domains.ISPS[home[0] % len(domains.ISPS)]
+    base["device_id"] = device_id
+    base["device_type"] = device_type
+    base["device_os"] = device_os
+    base["app_version"] = domains.APP_VERSIONS[digest[8] % len(domains.APP_VERSIONS)]
+    base["quality"] = best_quality(customer["subscription_tier"], bandwidth)
+    mobile = connection in MOBILE_CONNECTIONS
+    base["ip_address"] = _address(digest, 12, _MOBILE_FIRST_OCTETS) if mobile else _address(home, 1, _HOME_FIRST_OCTETS)
+    base["connection_type"] = connection
+    return _Viewer(
+        base,
+        bandwidth * 10,
+        low,
+        high,
+        domains.STALLS_PER_PLAY_HOUR[poor] / 3600.0,
+        domains.MEAN_STALL_SECONDS[poor],
+        domains.ERRORS_PER_PLAY_HOUR[poor] / 3600.0,
+    )
+
+
+class _Prepared:
+    """Per-Dimensions lookup tables, built once per container."""
+
+    def __init__(self, dims: Dimensions) -> None:
+        self.customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        if not self.customers or not dims.titles:
+            raise ValueError("dims must hold at least one customer and one title")
+        self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]
+        self.device_types = list(domains.DEVICE_TYPES)
+        self.device_slots = [self.device_types.index(d) for d in _slots(domains.DEVICE_TYPES)]
+        self.viewers: dict[int, _Viewer] = {}
+        """customer index * len(device_types) + device index -> that viewer's profile."""
+
+    def viewer(self, key: int) -> _Viewer:
+        ci, di = divmod(key, len(self.device_types))
+        profile = self.viewers[key] = viewer_profile(self.customers[ci], self.device_types[di])
+        return profile
+
+
+_prepared_cache: dict[int, tuple[Dimensions, _Prepared]] = {}
+_SECOND_SUFFIX: list[str] = []
+"""'SS.mmmZ' for every millisecond of a minute."""
+
+
+def _prepared(dims: Dimensions) -> _Prepared:
+    hit = _prepared_cache.get(id(dims))
+    if hit is not None and hit[0] is dims:
+        return hit[1]
+    if len(_prepared_cache) > 4:
+        _prepared_cache.clear()
+    prep = _Prepared(dims)
+    _prepared_cache[id(dims)] = (dims, prep)
+    return prep
+
+
+def _epoch_ms(moment: dt.datetime) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"window_end must be timezone-aware (UTC), got naive {moment.isoformat()}")
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+
+
+def format_timestamp_ms(epoch_ms: int) -> str:
+    """ISO 8601 UTC with milliseconds and Z (slow path; the generator caches the minute part)."""
+    return time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(epoch_ms // 60000 * 60)) + f"{epoch_ms % 60000 / 1000:06.3f}Z"
+
+
+def generate_events(
+    count: int,
+    dims: Dimensions,
+    *,
+    window_end: dt.datetime,
+    window_seconds: int = domains.DEFAULT_WINDOW_SECONDS,
+    rng: random.Random,
+) -> list[dict]:
+    """`count` streaming_events rows from sessions overlapping (window_end - window_seconds, window_end], by time."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"count must be an int >= 0, got {count!r}")
+    if isinstance(window_seconds, bool) or not isinstance(window_seconds, int) or window_seconds < 1:
+        raise ValueError(f"window_seconds must be an int >= 1, got {window_seconds!r}")
+    prep = _prepared(dims)
+    if not _SECOND_SUFFIX:
+        _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
+    suffix = _SECOND_SUFFIX
+    end_ms = _epoch_ms(window_end)
+    width_ms = window_seconds * 1000
+    start_ms = end_ms - width_ms
+    minutes: dict[int, str] = {}
+
+    rnd, bits, log = rng.random, rng.getrandbits, math.log
+    titles, n_titles = prep.titles, len(prep.titles)
+    n_customers, n_devices = len(prep.customers), len(prep.device_types)
+    device_slots, viewers, new_viewer = prep.device_slots, prep.viewers, prep.viewer
+    variant = _HEX_VARIANT
+    pause_counts, pause_mean, complete_share = _PAUSE_COUNTS, _PAUSE_MEAN_MS, domains.COMPLETE_SHARE
+    resumed_share, resumed_max = RESUMED_SESSION_SHARE, RESUMED_MAX_FRACTION
+    not_resumed = 1.0 - resumed_share
+
+    out: list[tuple[int, dict]] = []
+    append = out.append
+    while len(out) < count:
+        # Session skeleton: title, pause count (size-biased: sum of two geometrics), end, playhead span.
+        title_id, title_type, duration = titles[int(rnd() * n_titles)]
+        k = pause_counts[int(rnd() * _PAUSE_SLOTS)]
+        complete = rnd() < complete_share
+        r = rnd()
+        p0 = int((r - not_resumed) / resumed_share * resumed_max * duration) if r >= not_resumed else 0
+        span = duration - p0 if complete else 1 + int((duration - p0 - 2) * rnd())
+        # Playhead offsets after p0 and times (ms after the start) of the session's 2 + 2k events;
+        # `+ i` keeps times strictly increasing when two events share a playhead position.
+        if k:
+            offs = [0]
+            times = [0]
+            paused = 0
+            i = 1
+            for c in sorted([int(rnd() * span) for _ in range(k)]):
+                offs += (c, c)
+                times.append(c * 1000 + paused + i)
+                paused += _MIN_PAUSE_MS + int(-log(1.0 - rnd()) * pause_mean)
+                times.append(c * 1000 + paused + i + 1)
+                i += 2
+            offs.append(span)
+            times.append(span * 1000 + paused + i)
+            n = i + 1
+        else:
+            offs = [0, span]
+            times = [0, span * 1000 + 1]
+            n = 2
+        j = int(rnd() * n)
+        session_start = start_ms + 1 + int(rnd() * width_ms) - times[j]
+        if j and session_start + times[j - 1] > start_ms:
+            continue  # the anchor is not this session's first event in the window: drawn via another anchor
+
+        key = int(rnd() * n_customers) * n_devices + device_slots[int(rnd() * _SLOTS)]
+        viewer = viewers.get(key) or new_viewer(key)
+        base, bandwidth10, low, high, stall_rate, stall_mean, error_rate = viewer
+        session = base.copy()
+        # One draw gives the session id (32 hex) and a prefix for its event ids (20 hex; each event adds 12).
+        h = f"{bits(208):052x}"
+        session["session_id"] = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+        event_prefix = f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-{variant[h[48]]}{h[49:52]}-"
+        session["title_id"] = title_id
+        session["title_type"] = title_type
+        last = n - 1
+        stalls = errors = 0
+        stalled = stalled_r = 0.0
+        prev = 0
+        for i in range(j, n):
+            ms = session_start + times[i]
+            if ms > end_ms:
+                break
+            off = offs[i]
+            if off != prev:
+                played = off - prev
+                prev = off
+                x = stall_rate * played + rnd()
+                if x >= 1.0:
+                    new = int(x)
+                    stalls += new
+                    stalled += new * stall_mean * (0.5 + rnd())
+                    stalled_r = round(stalled, 3)
+                errors += int(error_rate * played + rnd())
+            ev = session.copy()
+            ev["event_id"] = event_prefix + f"{bits(48):012x}"
+            ev["event_type"] = (
+                "start"
+                if i == 0
+                else ("complete" if complete else "stop")
+                if i == last
+                else "pause"
+                if i & 1
+                else "resume"
+            )
+            minute = ms // 60000
+            prefix = minutes.get(minute)
+            if prefix is None:
+                prefix = minutes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+            ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
+            bw = int(bandwidth10 * (0.85 + 0.3 * rnd()) + 0.5) / 10
+            ev["bandwidth_mbps"] = low if bw < low else high if bw > high else bw
+            ev["buffering_events"] = stalls
+            ev["buffering_duration_seconds"] = stalled_r
+            ev["error_count"] = errors
+            ev["watch_duration_seconds"] = off
+            ev["position_seconds"] = p0 + off
+            ev["completion_percentage"] = 100.0 if complete and i == last else round(100.0 * (p0 + off) / duration, 2)
+            append((ms, ev))
+
+    out.sort(key=itemgetter(0))
+    return [ev for _, ev in out[:count]]

@@ -1,0 +1,226 @@
+"""Generator Lambda: on each schedule tick, make a batch of streaming events and hand it to the producer.
+
+Events are drawn from the same dimension tables the stack wrote at deploy time (rebuilt here from the
+same seed and counts), packed into UTF-8 JSON payloads `{"events": [...]}` that each fit Lambda's
+asynchronous invocation limit, and sent to the producer function with `InvocationType="Event"`.
+
+Lambda code: standard library, boto3 and mimesis only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import sys
+import time
+from typing import Any
+
+import boto3
+
+from functions.generator.events import generate_events
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS
+
+MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
+INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
+MAX_BATCH_SIZE = 10_000
+"""Largest batch one tick may ask for.
+
+The producer takes one payload of at most MAX_ASYNC_PAYLOAD_BYTES (about 1,400 events) per invocation,
+so a batch of N events fans out to ~N/1,400 concurrent producers that all write at once. A new on-demand
+Kinesis stream accepts 4,000 records/s (4 MB/s); 10,000 events is about 2.5 s of that capacity, which
+the producers' backoff absorbs well within their timeout, and keeps this function's own memory (events,
+payloads) in the tens of MB at the stack's default 256 MB.
+"""
+
+_ENVELOPE_HEAD = b'{"events":['
+_ENVELOPE_TAIL = b"]}"
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_SCHEDULED_EVENT_KEYS = ("source", "detail-type")
+_REQUEST_KEYS = ("count", "seed")
+
+
+class InvokeError(RuntimeError):
+    """The producer could not be invoked for one of the payloads."""
+
+
+def _env_int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+    """An integer environment variable, or `default` when unset; a bad value stops the container at init."""
+    value = _env_optional_int(name, low, high)
+    return default if value is None else value
+
+
+def _env_optional_int(name: str, low: int | None = None, high: int | None = None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"environment variable {name} must be {bounds}, got {value}")
+    return value
+
+
+BATCH_SIZE = _env_int("BATCH_SIZE", 1000, 1, MAX_BATCH_SIZE)
+PRODUCER_FUNCTION_NAME = os.environ.get("PRODUCER_FUNCTION_NAME", "")
+DIMENSION_SEED = _env_int("DIMENSION_SEED", DEFAULT_DIMENSION_SEED)
+CUSTOMER_COUNT = _env_int("CUSTOMER_COUNT", 1000, 1)
+TITLE_COUNT = _env_int("TITLE_COUNT", 500, 1)
+EVENT_SEED = _env_optional_int("EVENT_SEED")
+WINDOW_SECONDS = _env_int("WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS, 1)
+
+_lambda_client: Any = None
+_dimensions: Dimensions | None = None
+
+
+def lambda_client() -> Any:
+    """The process-wide Lambda client, created on first use (the region comes from the Lambda environment)."""
+    global _lambda_client
+    if _lambda_client is None:
+        _lambda_client = boto3.client("lambda")
+    return _lambda_client
+
+
+def dimensions() -> Dimensions:
+    """This container's dimension tables, built once from the stack's seed and counts."""
+    global _dimensions
+    if _dimensions is None:
+        _dimensions = generate_dimensions(DIMENSION_SEED, CUSTOMER_COUNT, TITLE_COUNT)
+    return _dimensions
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_request(event: Any, default_count: int) -> tuple[int, int | None]:
+    """(count, seed) of an invocation: `{"count": N, "seed": S}`, `{}`/None, or an EventBridge scheduled event."""
+    if event is None:
+        return default_count, None
+    if not isinstance(event, dict):
+        raise ValueError(
+            f'request must be a JSON object like {{"count": 1000, "seed": 7}} or a scheduled event, '
+            f"got {type(event).__name__}"
+        )
+    if all(key in event for key in _SCHEDULED_EVENT_KEYS):
+        return default_count, None
+    unknown = sorted(set(event) - set(_REQUEST_KEYS))
+    if unknown:
+        raise ValueError(f"request has unknown key(s) {unknown}; allowed: {list(_REQUEST_KEYS)}")
+    count = event.get("count", default_count)
+    if not _is_int(count) or not 1 <= count <= MAX_BATCH_SIZE:
+        raise ValueError(f"count must be an integer from 1 to {MAX_BATCH_SIZE}, got {count!r}")
+    seed = event.get("seed")
+    if seed is not None and not _is_int(seed):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    return count, seed
+
+
+def window_end_of(event: Any, now: dt.datetime) -> dt.datetime:
+    """End of the event-time window: a scheduled event's own `time` (so ticks tile), else `now`."""
+    if isinstance(event, dict) and all(key in event for key in _SCHEDULED_EVENT_KEYS):
+        stamp = event.get("time")
+        if isinstance(stamp, str):
+            try:
+                return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(dt.UTC)
+            except ValueError:
+                pass
+    return now
+
+
+def build_payloads(events: list[dict], max_bytes: int = MAX_ASYNC_PAYLOAD_BYTES) -> list[bytes]:
+    """Pack events, in order, greedily into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes each."""
+    overhead = len(_ENVELOPE_HEAD) + len(_ENVELOPE_TAIL)
+    encode = _ENCODER.encode
+    payloads: list[bytes] = []
+    chunk: list[bytes] = []
+    size = overhead
+    for i, ev in enumerate(events):
+        data = encode(ev).encode("utf-8")
+        if overhead + len(data) > max_bytes:
+            raise ValueError(
+                f"event {i} (event_id {ev.get('event_id')!r}) encodes to {len(data)} bytes, too large for a "
+                f"payload of at most {max_bytes} bytes (the Lambda asynchronous invocation limit)"
+            )
+        extra = len(data) + (1 if chunk else 0)  # a comma separates it from the previous event
+        if chunk and size + extra > max_bytes:
+            payloads.append(_ENVELOPE_HEAD + b",".join(chunk) + _ENVELOPE_TAIL)
+            chunk, size, extra = [], overhead, len(data)
+        chunk.append(data)
+        size += extra
+    if chunk:
+        payloads.append(_ENVELOPE_HEAD + b",".join(chunk) + _ENVELOPE_TAIL)
+    return payloads
+
+
+def run_tick(
+    lambda_client: Any,
+    *,
+    function_name: str,
+    count: int,
+    dims: Dimensions,
+    window_end: dt.datetime,
+    rng: random.Random,
+    window_seconds: int = DEFAULT_WINDOW_SECONDS,
+) -> dict:
+    """Generate `count` events for the window and invoke the producer once per payload, asynchronously."""
+    if not function_name:
+        raise ValueError("function_name (the producer, PRODUCER_FUNCTION_NAME) must be set")
+    events = generate_events(count, dims, window_end=window_end, window_seconds=window_seconds, rng=rng)
+    payloads = build_payloads(events)
+    for sent, payload in enumerate(payloads):
+        where = f"payload {sent + 1} of {len(payloads)} to {function_name}; {sent} payload(s) were already sent"
+        try:
+            response = lambda_client.invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
+        except Exception as exc:
+            raise InvokeError(f"invoke failed for {where}: {exc}") from exc
+        status = response.get("StatusCode")
+        if status != INVOKE_ACCEPTED:
+            raise InvokeError(f"invoke answered StatusCode {status} (expected {INVOKE_ACCEPTED}) for {where}")
+    return {
+        "events": len(events),
+        "payloads": len(payloads),
+        "bytes": sum(len(p) for p in payloads),
+        "sessions": len({ev["session_id"] for ev in events}),
+        "window_end": window_end.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "window_seconds": window_seconds,
+    }
+
+
+def handler(event: Any, context: Any) -> dict:
+    """Lambda entry point: one tick; returns the summary and logs it as one JSON line."""
+    started = time.perf_counter()
+    count, seed = parse_request(event, BATCH_SIZE)
+    window_end = window_end_of(event, dt.datetime.now(dt.UTC))
+    if seed is not None:
+        rng = random.Random(seed)
+    elif EVENT_SEED is not None:
+        # The stack's fixed seed is mixed with the window, so successive ticks do not repeat event ids.
+        rng = random.Random(f"{EVENT_SEED}:{window_end.isoformat()}")
+    else:
+        rng = random.Random()
+    summary = run_tick(
+        lambda_client(),
+        function_name=PRODUCER_FUNCTION_NAME,
+        count=count,
+        dims=dimensions(),
+        window_end=window_end,
+        rng=rng,
+        window_seconds=WINDOW_SECONDS,
+    )
+    summary["seeded"] = seed is not None or EVENT_SEED is not None
+    summary["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    line = {
+        "level": "INFO",
+        "message": "generator tick",
+        "service": "acme-telemetry-generator",
+        "function_request_id": getattr(context, "aws_request_id", None),
+        **summary,
+    }
+    sys.stdout.write(json.dumps(line) + "\n")
+    return summary

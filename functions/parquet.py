@@ -1,0 +1,92 @@
+"""Parquet writers for the lake: Arrow schemas from the one table schema, SNAPPY files, byte-stable output.
+
+Not Lambda code (pyarrow). The stack uploads `dimension_parquet(...)` as S3 objects, so the same
+rows must always give the same bytes or every `pulumi up` would show a diff.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+import pyarrow.fs
+import pyarrow.parquet as pq
+
+from functions.shared.dimensions import Dimensions
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
+
+COMPRESSION = "SNAPPY"
+"""The lake's Parquet codec (Firehose's record format conversion writes SNAPPY too)."""
+
+_ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+}
+
+
+def arrow_type(glue_type: str) -> pa.DataType:
+    """Arrow type of a Glue/Hive column type."""
+    try:
+        return _ARROW_TYPES[glue_type]
+    except KeyError:
+        raise ValueError(f"glue_type must be one of {sorted(_ARROW_TYPES)}, got {glue_type!r}") from None
+
+
+def arrow_schema(table: Table, with_partitions: bool = False) -> pa.Schema:
+    """Arrow schema of a table in catalog order; partition keys (strings, as in the Hive paths) last."""
+    fields = [pa.field(c.name, arrow_type(c.type)) for c in table.columns]
+    if with_partitions:
+        fields += [pa.field(c.name, pa.string()) for c in table.partition_keys]
+    return pa.schema(fields)
+
+
+def rows_to_arrow(table: Table, rows: Sequence[dict]) -> pa.Table:
+    """Arrow table of row dicts, columns in schema order with schema types; keys outside the columns are ignored."""
+    schema = arrow_schema(table)
+    arrays = []
+    for field in schema:
+        name = field.name
+        try:
+            values = [row[name] for row in rows]
+        except KeyError:
+            index = next(i for i, row in enumerate(rows) if name not in row)
+            raise ValueError(f"{table.name} row {index} is missing column {name!r}") from None
+        try:
+            arrays.append(pa.array(values, type=field.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            raise ValueError(f"{table.name} column {name!r} ({field.type}) cannot hold its values: {exc}") from exc
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _write(arrow_table: pa.Table, where: object, filesystem: pyarrow.fs.FileSystem | None = None) -> None:
+    # Fixed options only: no timestamps or random ids end up in the file, so equal tables give equal bytes.
+    pq.write_table(arrow_table, where, filesystem=filesystem, compression=COMPRESSION)
+
+
+def parquet_bytes(arrow_table: pa.Table) -> bytes:
+    """The table as a SNAPPY Parquet file in memory; identical input gives identical bytes."""
+    sink = pa.BufferOutputStream()
+    _write(arrow_table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet(arrow_table: pa.Table, path: str, filesystem: pyarrow.fs.FileSystem | None = None) -> None:
+    """Write the table as a SNAPPY Parquet file at `path` (local, creating parent directories, or on `filesystem`)."""
+    if filesystem is None:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+    _write(arrow_table, path, filesystem)
+
+
+def dimension_parquet(dims: Dimensions) -> dict[str, bytes]:
+    """Parquet bytes of each dimension table, keyed by table name."""
+    return {
+        CUSTOMERS.name: parquet_bytes(rows_to_arrow(CUSTOMERS, dims.customers)),
+        TITLES.name: parquet_bytes(rows_to_arrow(TITLES, dims.titles)),
+        CAMPAIGNS.name: parquet_bytes(rows_to_arrow(CAMPAIGNS, dims.campaigns)),
+    }

@@ -1,0 +1,408 @@
+"""Deterministic dimension tables (customers, titles, campaigns) built from a seed with mimesis.
+
+The stack writes these tables at deploy time and the generator Lambda rebuilds them in memory from the
+same seed and counts, so every event it emits joins. Everything therefore depends only on the seed and
+counts: no clock, no uuid4, no set iteration, no hash(). Lambda-safe: standard library and mimesis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from mimesis import Finance, Person, Text
+from mimesis.datasets import EMAIL_DOMAINS
+from mimesis.enums import Gender
+from mimesis.locales import Locale
+
+from functions.shared import domains, geography
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
+
+DEFAULT_DIMENSION_SEED = 42
+REFERENCE_DATE = dt.date(2026, 1, 1)
+"""The "today" of the dimension tables: every date in them is relative to it, so output never depends on the clock."""
+
+_REFERENCE_DT = dt.datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=dt.UTC)
+_DAY_SECONDS = 86_400
+_DAYS_PER_MONTH = 365.2425 / 12
+
+_GLOBAL_EMAIL_DOMAINS = tuple(d.lstrip("@") for d in EMAIL_DOMAINS if "example" not in d)
+_MOVIE_RATINGS = tuple(r for r in domains.CONTENT_RATINGS if not r.startswith("TV-"))
+_TV_RATINGS = tuple(r for r in domains.CONTENT_RATINGS if r.startswith("TV-"))
+_FICTION_GENRES = tuple(g for g in domains.GENRES if g != "Documentary")
+_SUBTITLE_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ja", "ko", "hi")
+_STUDIO_SUFFIXES = ("Pictures", "Studios", "Films", "Entertainment", "Media", "Productions")
+_CAMPAIGN_NAME_WORDS = ("Spring", "Summer", "Autumn", "Holiday", "Launch", "Always-On", "Back to School", "New Year")
+_AD_TLDS = ("com", "co", "io", "net")
+
+T = TypeVar("T")
+
+
+def _age_bounds(group: str) -> tuple[int, int]:
+    """(lowest, highest) age of an AGE_GROUPS label like '25-34' or '65+'."""
+    if group.endswith("+"):
+        return int(group[:-1]), 200
+    low, high = group.split("-")
+    return int(low), int(high)
+
+
+_AGE_GROUP_BOUNDS = tuple((g, *_age_bounds(g)) for g in domains.AGE_GROUPS)
+_MIN_CUSTOMER_AGE = _AGE_GROUP_BOUNDS[0][1]
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """The three dimension tables as lists of schema-ordered row dicts."""
+
+    customers: list[dict]
+    titles: list[dict]
+    campaigns: list[dict]
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _row(table: Table, values: Mapping[str, object]) -> dict:
+    """Row in the schema's column order; fails loudly if a column is missing or unknown."""
+    if values.keys() != set(table.column_names):
+        missing = set(table.column_names) - values.keys()
+        extra = values.keys() - set(table.column_names)
+        raise AssertionError(f"{table.name} row: missing {sorted(missing)}, unknown {sorted(extra)}")
+    return {name: values[name] for name in table.column_names}
+
+
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
+    return rng.choices(tuple(weights), tuple(weights.values()))[0]
+
+
+def _pick(rng: random.Random, items: Sequence[T]) -> T:
+    return items[rng.randrange(len(items))]
+
+
+def _sample_in_order(rng: random.Random, items: Sequence[str], low: int, high: int) -> list[str]:
+    """Between low and high distinct items, kept in the domain's order."""
+    chosen = set(rng.sample(range(len(items)), rng.randint(low, min(high, len(items)))))
+    return [item for i, item in enumerate(items) if i in chosen]
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(day: dt.date, rng: random.Random) -> dt.datetime:
+    """A random second within `day`, UTC."""
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return start + dt.timedelta(seconds=rng.randrange(_DAY_SECONDS))
+
+
+def _later(moment: dt.datetime, until: dt.datetime, rng: random.Random) -> dt.datetime:
+    """A random moment in [moment, until] (moment itself if until is earlier)."""
+    span = int((until - moment).total_seconds())
+    return moment + dt.timedelta(seconds=rng.randint(0, span)) if span > 0 else moment
+
+
+def _ascii_slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]", "", folded)
+
+
+def _age_group(birth: dt.date) -> str:
+    age = REFERENCE_DATE.year - birth.year - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (birth.month, birth.day))
+    for group, low, high in _AGE_GROUP_BOUNDS:
+        if low <= age <= high:
+            return group
+    raise ValueError(f"age {age} is outside every AGE_GROUPS range {domains.AGE_GROUPS}")
+
+
+def _email(first: str, last: str, country: str, rng: random.Random, taken: set[str]) -> str:
+    """An address built from the person's name at a global or local mail provider, unique within the table."""
+    f, la = _ascii_slug(first) or "user", _ascii_slug(last) or "viewer"
+    local = _pick(rng, (f"{f}.{la}", f"{f}{la}", f"{f[0]}{la}", f"{f}_{la}", f"{f}.{la}{rng.randint(1, 99)}"))
+    providers = geography.COUNTRY_EMAIL_DOMAINS[country] if rng.random() < 0.3 else _GLOBAL_EMAIL_DOMAINS
+    domain = _pick(rng, providers)
+    address = f"{local}@{domain}"
+    n = 2
+    while address in taken:
+        address = f"{local}{n}@{domain}"
+        n += 1
+    taken.add(address)
+    return address
+
+
+def generate_customers(count: int, seed: int) -> list[dict]:
+    """Customer rows cust_000001… with names, emails, geography and subscription history that agree."""
+    _check_count("count", count)
+    rng = random.Random(f"customers:{seed}")
+    locales = sorted(set(geography.COUNTRY_LOCALE.values()))
+    people = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
+    metro_weights = {c: tuple(m.weight for m in ms) for c, ms in geography.METROS_BY_COUNTRY.items()}
+    taken: set[str] = set()
+    rows = []
+    for i in range(1, count + 1):
+        country = _weighted(rng, geography.COUNTRY_SHARES)
+        metro = rng.choices(geography.METROS_BY_COUNTRY[country], metro_weights[country])[0]
+        person = people[geography.COUNTRY_LOCALE[country]]
+        gender = Gender.FEMALE if rng.random() < 0.5 else Gender.MALE
+        first, last = person.first_name(gender), person.last_name(gender)
+        age_days = int(rng.triangular(_MIN_CUSTOMER_AGE, 85, 33) * 365.2425)
+        birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, _MIN_CUSTOMER_AGE * 366 + 1))
+        tier = _weighted(rng, domains.SUBSCRIPTION_TIER_SHARES)
+        start = REFERENCE_DATE - dt.timedelta(days=rng.randint(1, 5 * 365))
+        tenure_days = (REFERENCE_DATE - start).days
+        churned = rng.random() >= domains.ACTIVE_CUSTOMER_SHARE and tenure_days > 31
+        end = start + dt.timedelta(days=rng.randint(31, tenure_days)) if churned else None
+        months = max(1, round(((end or REFERENCE_DATE) - start).days / _DAYS_PER_MONTH))
+        price = domains.TIER_MONTHLY_PRICE[tier]
+        created = _moment(start, rng)
+        updated = _later(created, _moment(end, rng) if end else _REFERENCE_DT, rng)
+        rows.append(
+            _row(
+                CUSTOMERS,
+                {
+                    "customer_id": f"cust_{i:06d}",
+                    "email": _email(first, last, country, rng, taken),
+                    "first_name": first,
+                    "last_name": last,
+                    "date_of_birth": birth.isoformat(),
+                    "age_group": _age_group(birth),
+                    "subscription_tier": tier,
+                    "subscription_start_date": start.isoformat(),
+                    "subscription_end_date": end.isoformat() if end else None,
+                    "country": metro.country,
+                    "state": metro.state,
+                    "city": metro.city,
+                    "timezone": metro.timezone,
+                    # Free viewers pay with their attention, not a card.
+                    "payment_method": None if price == 0 else _pick(rng, domains.PAYMENT_METHODS),
+                    "monthly_revenue": price,
+                    "lifetime_value": round(price * months, 2),
+                    "is_active": end is None,
+                    "acquisition_channel": _pick(rng, domains.ACQUISITION_CHANNELS),
+                    "preferred_genres": json.dumps(_sample_in_order(rng, domains.GENRES, 1, 3)),
+                    "created_at": _timestamp(created),
+                    "updated_at": _timestamp(updated),
+                },
+            )
+        )
+    return rows
+
+
+def _title_words(text: Text, n: int) -> list[str]:
+    return [w.capitalize() for w in text.words(quantity=n)]
+
+
+def _title_name(text: Text, rng: random.Random, title_type: str) -> str:
+    a, b = _title_words(text, 2)
+    if title_type == "documentary":
+        return _pick(rng, (f"Inside {a}", f"The Story of {a}", f"{a}: An Untold History", f"Planet {a}"))
+    return _pick(rng, (f"The {a} {b}", f"{a} of {b}", a, f"{a} {b}", f"Return to {a}", f"{a}: {b}"))
+
+
+def _production(rng: random.Random, person: Person, with_languages: int) -> dict:
+    """Attributes a series shares across its episodes (and a film or documentary has once)."""
+    country = _weighted(rng, geography.PRODUCTION_COUNTRY_WEIGHTS)
+    language = geography.PRODUCTION_COUNTRIES[country]
+    others = [lang for lang in _SUBTITLE_LANGUAGES if lang != language]
+    extra = rng.sample(others, rng.randint(0, with_languages))
+    return {
+        "production_country": country,
+        "original_language": language,
+        "available_languages": json.dumps([language, *sorted(extra)]),
+        "director": person.full_name(),
+        "cast": json.dumps([person.full_name() for _ in range(rng.randint(3, 6))]),
+        "production_studio": f"{person.last_name()} {_pick(rng, _STUDIO_SUFFIXES)}",
+        "is_original": rng.random() < 0.25,
+    }
+
+
+def generate_titles(count: int, seed: int) -> list[dict]:
+    """Title rows title_00001…: films, documentaries and series episodes grouped into shows."""
+    _check_count("count", count)
+    rng = random.Random(f"titles:{seed}")
+    text = Text(Locale.EN, seed=rng.getrandbits(64))
+    person = Person(Locale.EN, seed=rng.getrandbits(64))
+    catalog_start = REFERENCE_DATE - dt.timedelta(days=3 * 365)
+    show: dict | None = None
+    rows = []
+    for i in range(1, count + 1):
+        title_type = _weighted(rng, domains.TITLE_TYPES)
+        season = episode = None
+        if title_type == "series":
+            if show is None or rng.random() < 0.25:
+                show = {
+                    "name": _title_name(text, rng, "series"),
+                    "genre": _pick(rng, _FICTION_GENRES),
+                    "rating": _pick(rng, _TV_RATINGS),
+                    "minutes": rng.randint(22, 55),
+                    "first_aired": REFERENCE_DATE - dt.timedelta(days=rng.randint(60, 15 * 365)),
+                    "season": rng.randint(1, 4),
+                    "episode": 0,
+                    "production": _production(rng, person, 5),
+                    "budget": rng.uniform(1.0, 15.0),
+                }
+            show["episode"] += 1
+            if show["episode"] > 10:
+                show["season"] += 1
+                show["episode"] = 1
+            season, episode = show["season"], show["episode"]
+            name = f"{show['name']} S{season:02d}E{episode:02d}"
+            genre, rating, production = show["genre"], show["rating"], show["production"]
+            duration = min(60, max(20, show["minutes"] + rng.randint(-3, 5)))
+            aired = show["first_aired"] + dt.timedelta(days=365 * (season - 1) + 7 * (episode - 1))
+            release = min(aired, REFERENCE_DATE - dt.timedelta(days=1))
+            budget = show["budget"] * rng.uniform(0.9, 1.1)
+        elif title_type == "movie":
+            name = _title_name(text, rng, title_type)
+            genre, rating = _pick(rng, _FICTION_GENRES), _pick(rng, _MOVIE_RATINGS)
+            production = _production(rng, person, 6)
+            duration = int(rng.triangular(80, 180, 105))
+            release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 40 * 365))
+            budget = min(300.0, max(0.5, rng.lognormvariate(3.3, 0.9)))
+        else:
+            name = _title_name(text, rng, title_type)
+            genre, rating = "Documentary", _pick(rng, _TV_RATINGS)
+            production = _production(rng, person, 4)
+            duration = int(rng.triangular(45, 120, 85))
+            release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 20 * 365))
+            budget = rng.uniform(0.2, 5.0)
+        sub_genre = _pick(rng, tuple(g for g in _FICTION_GENRES if g != genre))
+        critical = round(min(10.0, max(1.0, rng.gauss(6.8, 1.2))), 1)
+        created = _moment(min(max(release, catalog_start) + dt.timedelta(days=rng.randint(0, 60)), REFERENCE_DATE), rng)
+        original = production["is_original"]
+        rows.append(
+            _row(
+                TITLES,
+                {
+                    "title_id": f"title_{i:05d}",
+                    "title_name": name,
+                    "title_type": title_type,
+                    "genre": genre,
+                    "sub_genre": sub_genre,
+                    "content_rating": rating,
+                    "release_date": release.isoformat(),
+                    "duration_minutes": duration,
+                    "season_number": float(season) if season is not None else None,
+                    "episode_number": float(episode) if episode is not None else None,
+                    **production,
+                    "popularity_score": round(rng.betavariate(2, 5) * 100, 2),
+                    "critical_rating": critical,
+                    "viewer_rating": round(min(10.0, max(1.0, critical + rng.gauss(0, 0.8))), 1),
+                    "budget_millions": round(budget, 2),
+                    "revenue_millions": round(budget * rng.lognormvariate(0.3, 0.8), 2),
+                    "awards_count": int(rng.expovariate(1.0) * max(0.0, critical - 5.5)),
+                    # Originals are owned outright; licensed titles cost a share of their budget.
+                    "licensing_cost": 0.0 if original else round(budget * rng.uniform(0.05, 0.3), 2),
+                    "created_at": _timestamp(created),
+                    "updated_at": _timestamp(_later(created, _REFERENCE_DT, rng)),
+                },
+            )
+        )
+    return rows
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 6) if denominator else None
+
+
+def generate_campaigns(count: int, seed: int) -> list[dict]:
+    """Campaign rows camp_0001… whose budgets, delivery counts and rates are mutually consistent."""
+    _check_count("count", count)
+    rng = random.Random(f"campaigns:{seed}")
+    finance = Finance(Locale.EN, seed=rng.getrandbits(64))
+    advertisers = []
+    for a in range(1, max(1, count // 3) + 1):
+        company = finance.company()
+        brand = re.split(r"[,\s]+", company)[0]
+        advertisers.append((f"adv_{a:04d}", company, brand, _pick(rng, domains.AD_INDUSTRIES), _ascii_slug(brand)))
+    rows = []
+    for i in range(1, count + 1):
+        campaign_id = f"camp_{i:04d}"
+        advertiser_id, advertiser, brand, industry, slug = _pick(rng, advertisers)
+        campaign_type = _pick(rng, domains.CAMPAIGN_TYPES)
+        start = REFERENCE_DATE + dt.timedelta(days=rng.randint(-400, 60))
+        days = rng.randint(14, 120)
+        end = start + dt.timedelta(days=days - 1)
+        if start > REFERENCE_DATE:
+            status, elapsed = "scheduled", 0
+        elif end < REFERENCE_DATE:
+            status, elapsed = "completed", days
+        else:
+            status, elapsed = ("active" if rng.random() < 0.85 else "paused"), (REFERENCE_DATE - start).days
+        daily = round(rng.uniform(500, 20_000), 2)
+        total = round(daily * days, 2)
+        spent = round(min(total, daily * elapsed * rng.uniform(0.8, 1.0)), 2)
+        impressions = int(spent / rng.uniform(8, 45) * 1000)
+        unique_viewers = int(impressions * rng.uniform(0.35, 0.8))
+        clicks = int(impressions * rng.uniform(0.002, 0.03))
+        conversions = int(clicks * rng.uniform(0.01, 0.12))
+        completed_views = int(impressions * rng.uniform(0.5, 0.95))
+        ad_format = _pick(rng, tuple(domains.AD_FORMATS))
+        domain = f"{slug or 'brand'}.{_pick(rng, _AD_TLDS)}"
+        created = min(_moment(start - dt.timedelta(days=rng.randint(3, 30)), rng), _REFERENCE_DT)
+        rows.append(
+            _row(
+                CAMPAIGNS,
+                {
+                    "campaign_id": campaign_id,
+                    "campaign_name": f"{brand} {_pick(rng, _CAMPAIGN_NAME_WORDS)} {start.year}",
+                    "advertiser_id": advertiser_id,
+                    "advertiser_name": advertiser,
+                    "industry": industry,
+                    "campaign_type": campaign_type,
+                    "objective": _pick(rng, domains.CAMPAIGN_OBJECTIVES),
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat(),
+                    "status": status,
+                    "daily_budget": daily,
+                    "total_budget": total,
+                    "spent_amount": spent,
+                    "target_age_groups": json.dumps(_sample_in_order(rng, domains.AGE_GROUPS, 2, 4)),
+                    "target_genders": json.dumps(_sample_in_order(rng, domains.TARGET_GENDERS, 1, 3)),
+                    "target_countries": json.dumps(_sample_in_order(rng, tuple(geography.COUNTRY_SHARES), 1, 3)),
+                    "target_genres": json.dumps(_sample_in_order(rng, domains.GENRES, 1, 4)),
+                    "target_subscription_tiers": json.dumps(_sample_in_order(rng, domains.AD_SUPPORTED_TIERS, 1, 2)),
+                    "ad_format": ad_format,
+                    "ad_duration_seconds": _pick(rng, domains.AD_FORMATS[ad_format]),
+                    "placement_type": _pick(rng, domains.AD_PLACEMENTS),
+                    "creative_url": f"https://cdn.{domain}/ads/{campaign_id}/creative.mp4",
+                    "landing_page_url": f"https://www.{domain}/offers?utm_source=acme&utm_campaign={campaign_id}",
+                    "impressions": impressions,
+                    "unique_viewers": unique_viewers,
+                    "clicks": clicks,
+                    "conversions": conversions,
+                    # Share of impressions watched to the end (completed views are not a column of their own).
+                    "view_through_rate": _ratio(completed_views, impressions),
+                    "click_through_rate": _ratio(clicks, impressions),
+                    "conversion_rate": _ratio(conversions, clicks),
+                    "cost_per_mille": round(spent / impressions * 1000, 4) if impressions else None,
+                    "cost_per_click": round(spent / clicks, 4) if clicks else None,
+                    "cost_per_conversion": round(spent / conversions, 4) if conversions else None,
+                    "created_at": _timestamp(created),
+                    "updated_at": _timestamp(_later(created, min(_moment(end, rng), _REFERENCE_DT), rng)),
+                },
+            )
+        )
+    return rows
+
+
+def generate_dimensions(
+    seed: int = DEFAULT_DIMENSION_SEED, customers: int = 1000, titles: int = 500, campaigns: int = 50
+) -> Dimensions:
+    """All three tables for one seed; each table draws from its own stream, so counts don't shift the others."""
+    _check_count("customers", customers)
+    _check_count("titles", titles)
+    _check_count("campaigns", campaigns)
+    return Dimensions(
+        customers=generate_customers(customers, seed),
+        titles=generate_titles(titles, seed),
+        campaigns=generate_campaigns(campaigns, seed),
+    )

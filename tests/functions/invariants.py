@@ -1,0 +1,189 @@
+"""Session invariants every batch of streaming events must satisfy, however it was produced.
+
+`check_events` reads only the list of row dicts and the dimension tables, so the streaming generator's
+tests and the backfill's tests hold their output to the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import pairwise
+
+from functions.shared import domains, layout
+from functions.shared.dimensions import Dimensions
+from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+
+UUID4_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+DEVICE_ID_PATTERN = re.compile(r"^dev_[0-9a-f]{16}$")
+
+SESSION_CONSTANT_FIELDS = (
+    "customer_id",
+    "title_id",
+    "title_type",
+    "device_id",
+    "device_type",
+    "device_os",
+    "app_version",
+    "quality",
+    "ip_address",
+    "isp",
+    "connection_type",
+    "country",
+    "state",
+    "city",
+)
+"""One customer, title, device, network and quality per session."""
+
+MONOTONIC_FIELDS = (
+    "event_timestamp",
+    "position_seconds",
+    "watch_duration_seconds",
+    "buffering_events",
+    "buffering_duration_seconds",
+    "error_count",
+)
+"""Fields that never go backwards within a session (timestamps strictly increase; checked separately)."""
+
+NEXT_EVENT_TYPES = {
+    "start": frozenset({"pause", *domains.SESSION_END_TYPES}),
+    "pause": frozenset({"resume"}),
+    "resume": frozenset({"pause", *domains.SESSION_END_TYPES}),
+}
+"""Which event may directly follow which within a session (nothing follows an end)."""
+
+
+def expected_quality(tier: str, bandwidth_mbps: float) -> str:
+    """Best quality the tier allows and the bandwidth carries (written out here, independent of the generator)."""
+    allowed = domains.QUALITY_ORDER.index(domains.MAX_QUALITY_BY_TIER[tier])
+    best = domains.QUALITY_ORDER[0]
+    for i, quality in enumerate(domains.QUALITY_ORDER):
+        if i <= allowed and bandwidth_mbps >= domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[quality]:
+            best = quality
+    return best
+
+
+def _fail(message: str, index: int, ev: dict) -> None:
+    raise AssertionError(f"event {index} (session {ev.get('session_id')}, {ev.get('event_type')}): {message}")
+
+
+def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, dict]) -> None:
+    try:
+        validate_record(STREAMING_EVENTS, ev)
+    except SchemaError as exc:
+        _fail(str(exc), i, ev)
+    if not layout.TIMESTAMP_PATTERN.match(ev["event_timestamp"]):
+        _fail(f"event_timestamp {ev['event_timestamp']!r} is not ISO 8601 UTC with milliseconds", i, ev)
+    for name in ("event_id", "session_id"):
+        if not UUID4_PATTERN.match(ev[name]):
+            _fail(f"{name} {ev[name]!r} is not a version-4 UUID string", i, ev)
+    if not DEVICE_ID_PATTERN.match(ev["device_id"]):
+        _fail(f"device_id {ev['device_id']!r} is not dev_ + 16 hex digits", i, ev)
+    domain_checks = (
+        ("event_type", domains.EVENT_TYPES),
+        ("device_type", domains.DEVICE_TYPES),
+        ("title_type", domains.TITLE_TYPES),
+        ("quality", domains.QUALITY_ORDER),
+        ("connection_type", domains.CONNECTION_TYPES),
+        ("isp", domains.ISPS),
+        ("app_version", domains.APP_VERSIONS),
+    )
+    for name, allowed in domain_checks:
+        if ev[name] not in allowed:
+            _fail(f"{name} {ev[name]!r} is not one of {list(allowed)}", i, ev)
+    if ev["device_os"] not in domains.DEVICE_OS[ev["device_type"]]:
+        _fail(f"device_os {ev['device_os']!r} is not an OS of a {ev['device_type']}", i, ev)
+    low, high = domains.CONNECTION_TYPES[ev["connection_type"]]
+    if not low <= ev["bandwidth_mbps"] <= high:
+        _fail(f"bandwidth_mbps {ev['bandwidth_mbps']} outside {ev['connection_type']} range {low}..{high}", i, ev)
+    customer = customers.get(ev["customer_id"])
+    if customer is None:
+        _fail(f"customer_id {ev['customer_id']!r} is not in the customers table", i, ev)
+    title = titles.get(ev["title_id"])
+    if title is None:
+        _fail(f"title_id {ev['title_id']!r} is not in the titles table", i, ev)
+    if ev["title_type"] != title["title_type"]:
+        _fail(f"title_type {ev['title_type']!r} but {title['title_id']} is a {title['title_type']}", i, ev)
+    for name in ("country", "state", "city"):
+        if ev[name] != customer[name]:
+            _fail(f"{name} {ev[name]!r} differs from the customer's {customer[name]!r}", i, ev)
+    quality = expected_quality(customer["subscription_tier"], ev["bandwidth_mbps"])
+    if ev["quality"] != quality:
+        _fail(
+            f"quality {ev['quality']} but tier {customer['subscription_tier']} at {ev['bandwidth_mbps']} Mbps "
+            f"gives {quality}",
+            i,
+            ev,
+        )
+    duration = title["duration_minutes"] * 60
+    if not 0 <= ev["position_seconds"] <= duration:
+        _fail(f"position_seconds {ev['position_seconds']} outside the title's 0..{duration}", i, ev)
+    completion = min(100.0, round(100 * ev["position_seconds"] / duration, 2))
+    if ev["completion_percentage"] != completion:
+        _fail(f"completion_percentage {ev['completion_percentage']} but position gives {completion}", i, ev)
+    if ev["event_type"] == "complete" and (ev["completion_percentage"] != 100.0 or ev["position_seconds"] != duration):
+        _fail("a complete event must reach the title's end (completion 100)", i, ev)
+    if ev["event_type"] == "start" and (ev["watch_duration_seconds"] != 0 or ev["buffering_events"] != 0):
+        _fail("a start event has nothing watched or buffered yet", i, ev)
+    if ev["watch_duration_seconds"] < 0 or ev["error_count"] < 0 or ev["buffering_duration_seconds"] < 0:
+        _fail("counts and durations must not be negative", i, ev)
+    if (ev["buffering_events"] == 0) != (ev["buffering_duration_seconds"] == 0):
+        _fail("buffering_duration_seconds must be 0 exactly when buffering_events is 0", i, ev)
+
+
+def check_events(
+    events: Sequence[dict],
+    dims: Dimensions,
+    *,
+    sorted_by_time: bool = True,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
+) -> None:
+    """Raise AssertionError naming the first event that breaks a row or session invariant.
+
+    `window` = (start, end) also requires every timestamp in (start, end].
+    """
+    customers = {c["customer_id"]: c for c in dims.customers}
+    titles = {t["title_id"]: t for t in dims.titles}
+    seen_ids: set[str] = set()
+    sessions: dict[str, list[tuple[int, dict]]] = defaultdict(list)
+    devices: dict[str, tuple[str, str, str]] = {}
+    bounds = None
+    if window is not None:
+        bounds = tuple(w.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" for w in window)
+    previous_ts = ""
+    for i, ev in enumerate(events):
+        _check_row(i, ev, customers, titles)
+        if ev["event_id"] in seen_ids:
+            _fail(f"event_id {ev['event_id']} appears twice", i, ev)
+        seen_ids.add(ev["event_id"])
+        ts = ev["event_timestamp"]
+        if sorted_by_time and ts < previous_ts:
+            _fail(f"event_timestamp {ts} is earlier than the previous event's {previous_ts}", i, ev)
+        previous_ts = ts
+        if bounds is not None and not bounds[0] < ts <= bounds[1]:
+            _fail(f"event_timestamp {ts} outside the window ({bounds[0]}, {bounds[1]}]", i, ev)
+        device = (ev["customer_id"], ev["device_type"], ev["device_os"])
+        if devices.setdefault(ev["device_id"], device) != device:
+            _fail(f"device_id {ev['device_id']} belongs to {devices[ev['device_id']]}, not {device}", i, ev)
+        sessions[ev["session_id"]].append((i, ev))
+
+    for rows in sessions.values():
+        rows.sort(key=lambda pair: pair[1]["event_timestamp"])
+        first = rows[0][1]
+        for name in SESSION_CONSTANT_FIELDS:
+            for i, ev in rows[1:]:
+                if ev[name] != first[name]:
+                    _fail(f"{name} {ev[name]!r} changed within the session (was {first[name]!r})", i, ev)
+        for (_, before), (i, ev) in pairwise(rows):
+            if ev["event_timestamp"] == before["event_timestamp"]:
+                _fail("two events of one session share a timestamp", i, ev)
+            for name in MONOTONIC_FIELDS[1:]:
+                if ev[name] < before[name]:
+                    _fail(f"{name} went backwards within the session: {before[name]} -> {ev[name]}", i, ev)
+            allowed = NEXT_EVENT_TYPES.get(before["event_type"], frozenset())
+            if ev["event_type"] not in allowed:
+                _fail(f"{ev['event_type']} may not follow {before['event_type']} (allowed: {sorted(allowed)})", i, ev)
+            if before["event_type"] == "pause" and ev["position_seconds"] != before["position_seconds"]:
+                _fail("the playhead moved while paused", i, ev)

@@ -1,0 +1,219 @@
+"""Dimension tables: ids, schema, coherence of each row, and determinism across processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from functions.shared import domains, geography
+from functions.shared.dimensions import (
+    REFERENCE_DATE,
+    Dimensions,
+    generate_campaigns,
+    generate_customers,
+    generate_dimensions,
+    generate_titles,
+)
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, validate_record
+
+ROOT = Path(__file__).resolve().parents[2]
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@pytest.fixture(scope="module")
+def dims() -> Dimensions:
+    return generate_dimensions(seed=7, customers=1500, titles=1500, campaigns=300)
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def test_ids_are_one_based_zero_padded_and_counts_match() -> None:
+    d = generate_dimensions(seed=3, customers=12, titles=7, campaigns=4)
+    assert [c["customer_id"] for c in d.customers] == [f"cust_{i:06d}" for i in range(1, 13)]
+    assert [t["title_id"] for t in d.titles] == [f"title_{i:05d}" for i in range(1, 8)]
+    assert [c["campaign_id"] for c in d.campaigns] == ["camp_0001", "camp_0002", "camp_0003", "camp_0004"]
+
+
+def test_rows_have_exactly_the_schema_columns_in_order_with_schema_types(dims: Dimensions) -> None:
+    for table, rows in ((CUSTOMERS, dims.customers), (TITLES, dims.titles), (CAMPAIGNS, dims.campaigns)):
+        for row in rows:
+            assert tuple(row) == table.column_names
+            validate_record(table, row)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5, "3", None])
+@pytest.mark.parametrize("argument", ["customers", "titles", "campaigns"])
+def test_bad_counts_raise_naming_the_argument(argument: str, bad: object) -> None:
+    with pytest.raises(ValueError, match=rf"^{argument} must be an int >= 1"):
+        generate_dimensions(**{argument: bad})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("make", [generate_customers, generate_titles, generate_campaigns])
+def test_table_generators_reject_a_zero_count(make: object) -> None:
+    with pytest.raises(ValueError, match=r"^count must be an int >= 1, got 0"):
+        make(0, 1)  # type: ignore[operator]
+
+
+def test_customer_geography_is_one_curated_metro(dims: Dimensions) -> None:
+    metros = {(m.country, m.state, m.city, m.timezone) for m in geography.METROS}
+    for c in dims.customers:
+        assert (c["country"], c["state"], c["city"], c["timezone"]) in metros, c["customer_id"]
+    # More than a handful of metros and every country show up, so the table is really used.
+    assert len({c["city"] for c in dims.customers}) > 25
+    assert {c["country"] for c in dims.customers} == set(geography.COUNTRY_SHARES)
+
+
+def test_customer_names_emails_and_ages_agree(dims: Dimensions) -> None:
+    emails = [c["email"] for c in dims.customers]
+    assert len(set(emails)) == len(emails)
+    for c in dims.customers:
+        local, _, domain = c["email"].partition("@")
+        assert re.fullmatch(r"[a-z0-9._]+", local) and "." in domain, c["email"]
+        folded = unicodedata.normalize("NFKD", c["last_name"]).encode("ascii", "ignore").decode().lower()
+        # Every address pattern keeps the customer's last name, folded to ASCII letters.
+        assert re.sub(r"[^a-z]", "", folded) in re.sub(r"[^a-z]", "", local), c
+        birth = _date(c["date_of_birth"])
+        age = REFERENCE_DATE.year - birth.year - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (birth.month, birth.day))
+        low, _, high = c["age_group"].rstrip("+").partition("-")
+        assert int(low) <= age <= (int(high) if high else 200), c
+
+
+def test_customer_subscription_history_is_consistent(dims: Dimensions) -> None:
+    for c in dims.customers:
+        tier = c["subscription_tier"]
+        assert tier in domains.SUBSCRIPTION_TIERS
+        assert c["monthly_revenue"] == domains.TIER_MONTHLY_PRICE[tier]
+        assert (c["payment_method"] is None) == (domains.TIER_MONTHLY_PRICE[tier] == 0)
+        assert c["payment_method"] is None or c["payment_method"] in domains.PAYMENT_METHODS
+        start = _date(c["subscription_start_date"])
+        end = _date(c["subscription_end_date"]) if c["subscription_end_date"] else None
+        assert c["is_active"] is (end is None)
+        assert start < REFERENCE_DATE
+        assert end is None or start < end <= REFERENCE_DATE
+        months = ((end or REFERENCE_DATE) - start).days / (365.2425 / 12)
+        assert c["lifetime_value"] == pytest.approx(c["monthly_revenue"] * max(1, round(months)), abs=0.01)
+        assert TIMESTAMP.match(c["created_at"]) and TIMESTAMP.match(c["updated_at"])
+        assert c["created_at"].startswith(c["subscription_start_date"])
+        assert c["created_at"] <= c["updated_at"]
+        genres = json.loads(c["preferred_genres"])
+        assert 1 <= len(genres) <= 3 and set(genres) <= set(domains.GENRES)
+        assert c["acquisition_channel"] in domains.ACQUISITION_CHANNELS
+    active = sum(c["is_active"] for c in dims.customers) / len(dims.customers)
+    assert active == pytest.approx(domains.ACTIVE_CUSTOMER_SHARE, abs=0.05)
+
+
+def test_title_types_follow_the_seed_weights(dims: Dimensions) -> None:
+    n = len(dims.titles)
+    for title_type, weight in domains.TITLE_TYPES.items():
+        share = sum(t["title_type"] == title_type for t in dims.titles) / n
+        # Independent draws: 4 binomial standard deviations.
+        assert abs(share - weight) < 4 * (weight * (1 - weight) / n) ** 0.5, title_type
+
+
+def test_titles_have_type_appropriate_numbers_durations_and_ratings(dims: Dimensions) -> None:
+    duration_ranges = {"series": (20, 60), "movie": (80, 180), "documentary": (45, 120)}
+    for t in dims.titles:
+        low, high = duration_ranges[t["title_type"]]
+        assert low <= t["duration_minutes"] <= high, t
+        if t["title_type"] == "series":
+            assert t["season_number"] >= 1 and t["episode_number"] >= 1
+            assert t["season_number"] == int(t["season_number"]) and t["episode_number"] == int(t["episode_number"])
+            assert t["title_name"].endswith(f"S{int(t['season_number']):02d}E{int(t['episode_number']):02d}")
+            assert t["content_rating"].startswith("TV-")
+        else:
+            assert t["season_number"] is None and t["episode_number"] is None
+        if t["title_type"] == "movie":
+            assert not t["content_rating"].startswith("TV-")
+        assert t["content_rating"] in domains.CONTENT_RATINGS
+        assert (t["genre"] == "Documentary") == (t["title_type"] == "documentary")
+        assert t["sub_genre"] in domains.GENRES and t["sub_genre"] != t["genre"]
+        languages = json.loads(t["available_languages"])
+        assert languages[0] == t["original_language"] == geography.PRODUCTION_COUNTRIES[t["production_country"]]
+        assert 3 <= len(json.loads(t["cast"])) <= 6
+        assert (t["licensing_cost"] == 0.0) == t["is_original"]
+        assert 1.0 <= t["critical_rating"] <= 10.0 and 1.0 <= t["viewer_rating"] <= 10.0
+        assert DATE.match(t["release_date"]) and _date(t["release_date"]) < REFERENCE_DATE
+        assert t["created_at"] <= t["updated_at"]
+
+
+def test_campaign_money_and_delivery_counts_are_consistent(dims: Dimensions) -> None:
+    for c in dims.campaigns:
+        days = (_date(c["end_date"]) - _date(c["start_date"])).days + 1
+        assert c["total_budget"] == pytest.approx(c["daily_budget"] * days, abs=0.01)
+        assert 0 <= c["spent_amount"] <= c["total_budget"]
+        assert 0 <= c["clicks"] <= c["impressions"]
+        assert 0 <= c["conversions"] <= c["clicks"]
+        assert 0 <= c["unique_viewers"] <= c["impressions"]
+        ratios = {
+            "click_through_rate": (c["clicks"], c["impressions"]),
+            "conversion_rate": (c["conversions"], c["clicks"]),
+        }
+        for name, (num, den) in ratios.items():
+            assert c[name] == (round(num / den, 6) if den else None), name
+        assert c["view_through_rate"] is None if not c["impressions"] else 0 <= c["view_through_rate"] <= 1
+        if c["impressions"]:
+            assert c["cost_per_mille"] == pytest.approx(c["spent_amount"] / c["impressions"] * 1000, abs=1e-3)
+        start, end = _date(c["start_date"]), _date(c["end_date"])
+        expected_status = (
+            {"scheduled"} if start > REFERENCE_DATE else {"completed"} if end < REFERENCE_DATE else {"active", "paused"}
+        )
+        assert c["status"] in expected_status, c
+        if c["status"] == "scheduled":
+            assert c["spent_amount"] == 0 and c["impressions"] == 0
+        assert c["ad_duration_seconds"] in domains.AD_FORMATS[c["ad_format"]]
+        assert set(json.loads(c["target_subscription_tiers"])) <= set(domains.AD_SUPPORTED_TIERS)
+        assert set(json.loads(c["target_age_groups"])) <= set(domains.AGE_GROUPS)
+        assert set(json.loads(c["target_countries"])) <= set(geography.COUNTRY_SHARES)
+        assert c["landing_page_url"].startswith("https://") and c["campaign_id"] in c["landing_page_url"]
+        assert c["created_at"] <= c["updated_at"]
+    # Several advertisers run more than one campaign, with one name and industry each.
+    by_advertiser: dict[str, set[tuple[str, str]]] = {}
+    for c in dims.campaigns:
+        by_advertiser.setdefault(c["advertiser_id"], set()).add((c["advertiser_name"], c["industry"]))
+    assert all(len(v) == 1 for v in by_advertiser.values())
+    assert len(by_advertiser) < len(dims.campaigns)
+
+
+def test_same_seed_gives_identical_rows_and_another_seed_does_not() -> None:
+    assert generate_dimensions(5, 50, 40, 10) == generate_dimensions(5, 50, 40, 10)
+    assert generate_dimensions(5, 50, 40, 10).customers != generate_dimensions(6, 50, 40, 10).customers
+
+
+def test_growing_a_count_keeps_the_existing_customers_and_titles() -> None:
+    assert generate_customers(30, 9) == generate_customers(60, 9)[:30]
+    assert generate_titles(30, 9) == generate_titles(60, 9)[:30]
+
+
+_DIGEST_SCRIPT = """
+import hashlib, json
+from functions.shared.dimensions import generate_dimensions
+d = generate_dimensions(11, 300, 200, 40)
+print(hashlib.sha256(json.dumps([d.customers, d.titles, d.campaigns]).encode()).hexdigest())
+"""
+
+
+def _digest(d: Dimensions) -> str:
+    return hashlib.sha256(json.dumps([d.customers, d.titles, d.campaigns]).encode()).hexdigest()
+
+
+def test_dimensions_are_identical_across_processes_with_different_hash_seeds() -> None:
+    digests = []
+    for hash_seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        digests.append(done.stdout.strip())
+    assert digests[0] == digests[1] == _digest(generate_dimensions(11, 300, 200, 40))
