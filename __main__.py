@@ -3,6 +3,7 @@
 import os
 
 import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
 
 from components import (
     DataLake,
@@ -13,13 +14,15 @@ from components import (
     StreamingIngestArgs,
     TelemetryCatalog,
 )
-from components.settings import KEYS, Settings
+from components.settings import KEYS, PROJECT, Settings
 from functions.shared import queries
 
 config = pulumi.Config()
 region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+# Every key set in this project's namespace, so that a misspelled key is reported rather than ignored.
+given = {k.split(":", 1)[1] for k in {**get_config_env(), **CONFIG.get()} if k.startswith(f"{PROJECT}:")}
 # Raises ConfigError naming every bad key before a single resource is registered.
-settings = Settings.from_config({key.name: config.get(key.name) for key in KEYS}, region)
+settings = Settings.from_config({key: config.get(key) for key in given | {key.name for key in KEYS}}, region)
 
 lake_args: DataLakeArgs = {
     "transition_days": settings.lake_transition_days,

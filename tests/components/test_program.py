@@ -173,3 +173,10 @@ def test_second_run_registers_identical_inputs_so_pulumi_up_shows_no_diff(dev: P
             assert res.inputs["code"].assets.keys() == first[(res.type, res.name)]["code"].assets.keys()
             continue
         assert res.inputs == first[(res.type, res.name)], res.name
+
+
+def test_a_misspelled_config_key_fails_before_any_resource_is_registered() -> None:
+    mocks = AwsMocks()
+    with pytest.raises(ConfigError, match="acme-telemetry:batchSzie must be a known key"):
+        run_program("dev", overrides={"batchSzie": "100"}, mocks=mocks)
+    assert mocks.resources == []

@@ -1,0 +1,300 @@
+"""The whole data path on one machine: generator -> producer -> Kinesis (moto) -> delivery -> lake -> DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from functions.generator.handler import run_tick
+from functions.parquet import dimension_parquet
+from moto import mock_aws
+
+from functions.producer.handler import encode_records, parse_payload, put_all
+from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.schema import DIMENSION_TABLES
+from local.delivery import DeliveryStats, LocalFirehose
+from local.settings import LocalSettings
+
+LAKE_MARKER = ".acme-telemetry-lake.json"
+"""File that marks a directory as a lake this tool made (so it never writes into anything else)."""
+
+LOCAL_REGION = "us-west-2"
+PRODUCER_TIME_BUDGET_MS = 60_000
+
+
+class LakeError(ValueError):
+    """The lake directory can't be used."""
+
+
+def open_lake(lake: Path, settings: LocalSettings) -> int:
+    """Claim `lake` for this tool and return this run's number (0 for a new lake)."""
+    marker = lake / LAKE_MARKER
+    if lake.exists() and not lake.is_dir():
+        raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
+    if marker.is_file():
+        state = json.loads(marker.read_text(encoding="utf-8"))
+        if state.get("database") != settings.database_name:
+            raise LakeError(
+                f"--lake {lake} holds database {state.get('database')!r}, not {settings.database_name!r}; "
+                "use another directory"
+            )
+        run = int(state.get("runs", 0))
+    elif lake.is_dir() and any(lake.iterdir()):
+        raise LakeError(
+            f"--lake {lake} is not empty and has no {LAKE_MARKER}: it holds something else. "
+            "Give an empty directory or a lake made by `python -m local run`."
+        )
+    else:
+        run = 0
+    lake.mkdir(parents=True, exist_ok=True)
+    marker.write_text(
+        json.dumps({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1}, indent=2),
+        encoding="utf-8",
+    )
+    return run
+
+
+def write_dimensions(lake: Path, dims: Dimensions) -> list[Path]:
+    """Write the dimension tables where the stack uploads them: `<prefix><table>.parquet`."""
+    written = []
+    blobs = dimension_parquet(dims)
+    for table in DIMENSION_TABLES:
+        path = lake / table.prefix / f"{table.name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blobs[table.name])
+        written.append(path)
+    return written
+
+
+@dataclass
+class DeadLetter:
+    """A payload the local producer gave up on, as the stack's dead-letter queue would keep it."""
+
+    payload: bytes
+    error: str
+
+
+class LocalLambda:
+    """Stands in for the Lambda API the generator calls: `Event` invokes of the producer.
+
+    Like Lambda's asynchronous invocation, `invoke` only queues the payload and answers 202; `drain`
+    runs the producer's logic (the same functions its handler calls) against the Kinesis client,
+    retrying a failed payload up to `max_retry_attempts` times and then keeping it as a dead letter.
+    """
+
+    def __init__(self, kinesis_client: Any, *, producer_name: str, stream_name: str, max_retry_attempts: int) -> None:
+        self._kinesis = kinesis_client
+        self._producer_name = producer_name
+        self._stream = stream_name
+        self._retries = max_retry_attempts
+        self._queue: list[bytes] = []
+        self.accepted_event_ids: list[str] = []
+        self.dead_letters: list[DeadLetter] = []
+        self.put_calls = 0
+        self.retried_entries = 0
+
+    def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes | str) -> dict:
+        if FunctionName != self._producer_name:
+            raise ValueError(f"FunctionName must be {self._producer_name!r} locally, got {FunctionName!r}")
+        if InvocationType != "Event":
+            raise ValueError(f"InvocationType must be 'Event' (asynchronous), got {InvocationType!r}")
+        self._queue.append(Payload.encode("utf-8") if isinstance(Payload, str) else bytes(Payload))
+        return {"StatusCode": 202}
+
+    def _run_producer(self, payload: bytes) -> None:
+        events = parse_payload(payload)
+        records = encode_records(events)
+        deadline = _monotonic_ms() + PRODUCER_TIME_BUDGET_MS
+        report = put_all(self._kinesis, self._stream, records, time_left_ms=lambda: deadline - _monotonic_ms())
+        self.put_calls += report.put_calls
+        self.retried_entries += report.retries
+        self.accepted_event_ids.extend(e["event_id"] for e in events)
+
+    def drain(self) -> None:
+        queue, self._queue = self._queue, []
+        for payload in queue:
+            for attempt in range(self._retries + 1):
+                try:
+                    self._run_producer(payload)
+                    break
+                except Exception as exc:  # Lambda's async retries catch everything a handler raises
+                    if attempt == self._retries:
+                        self.dead_letters.append(DeadLetter(payload, f"{type(exc).__name__}: {exc}"))
+
+
+def _monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+@dataclass
+class RunReport:
+    """What a local run did."""
+
+    lake: Path
+    run_number: int
+    ticks: int = 0
+    events_generated: int = 0
+    payloads: int = 0
+    put_calls: int = 0
+    delivered: int = 0
+    errors: int = 0
+    dead_letters: int = 0
+    files: int = 0
+    backfill_events: int = 0
+    backfill_files: int = 0
+    event_ids: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _emulated_aws() -> Iterator[None]:
+    """moto in process, with dummy credentials so no real account is ever reached."""
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+    )
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class LocalStack:
+    """The stack's data path wired on one machine; use as a context manager."""
+
+    def __init__(self, settings: LocalSettings, lake: Path, *, seed: int | None, run_number: int = 0) -> None:
+        self.settings = settings
+        self.lake = lake
+        self.rng = random.Random(None if seed is None else f"{seed}:{run_number}")
+        self.dims = generate_dimensions(
+            settings.dimension_seed, settings.customer_count, settings.title_count, settings.campaign_count
+        )
+        self._ctx = _emulated_aws()
+
+    def __enter__(self) -> LocalStack:
+        self._ctx.__enter__()
+        self.kinesis = boto3.client("kinesis", region_name=LOCAL_REGION)
+        self.kinesis.create_stream(StreamName=self.settings.stream_name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+        self.lambda_client = LocalLambda(
+            self.kinesis,
+            producer_name=self.settings.producer_function_name,
+            stream_name=self.settings.stream_name,
+            max_retry_attempts=self.settings.producer_max_retry_attempts,
+        )
+        self.firehose = LocalFirehose(
+            self.kinesis,
+            stream_name=self.settings.stream_name,
+            delivery_stream_name=self.settings.delivery_stream_name,
+            lake=self.lake,
+            database=self.settings.database_name,
+            partition_by=self.settings.partition_by,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
+
+    def tick(self, count: int, window_end: dt.datetime) -> dict:
+        """One schedule tick: the generator's logic hands its payloads to the (local) producer."""
+        summary = run_tick(
+            self.lambda_client,
+            function_name=self.settings.producer_function_name,
+            count=count,
+            dims=self.dims,
+            window_end=window_end,
+            rng=self.rng,
+            window_seconds=self.settings.window_seconds,
+        )
+        self.lambda_client.drain()
+        return summary
+
+    def deliver(self) -> DeliveryStats:
+        return self.firehose.deliver()
+
+
+def plan_ticks(ticks: int | None, events: int | None, batch_size: int) -> list[int]:
+    """Event counts of each tick for `--ticks N` or `--events N`."""
+    if ticks is not None and events is not None:
+        raise ValueError("give --ticks or --events, not both")
+    if events is not None:
+        if events < 0:
+            raise ValueError(f"--events must be ≥ 0, got {events}")
+        full, rest = divmod(events, batch_size)
+        return [batch_size] * full + ([rest] if rest else [])
+    ticks = 3 if ticks is None else ticks
+    if ticks < 0:
+        raise ValueError(f"--ticks must be ≥ 0, got {ticks}")
+    return [batch_size] * ticks
+
+
+def run_pipeline(
+    settings: LocalSettings,
+    lake: Path,
+    *,
+    ticks: int | None = None,
+    events: int | None = None,
+    seed: int | None = None,
+    backfill_days: int = 0,
+    backfill_events_per_day: int | None = None,
+    now: dt.datetime | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    before_delivery: Callable[[LocalStack], None] | None = None,
+) -> RunReport:
+    """Run schedule ticks through the local stack and, optionally, a backfill of history."""
+    plan = plan_ticks(ticks, events, settings.batch_size)
+    if backfill_days < 0:
+        raise ValueError(f"--backfill-days must be ≥ 0, got {backfill_days}")
+    run_number = open_lake(lake, settings)
+    report = RunReport(lake=lake, run_number=run_number)
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    progress = on_progress or (lambda _stage, _done, _total: None)
+
+    with LocalStack(settings, lake, seed=seed, run_number=run_number) as stack:
+        write_dimensions(lake, stack.dims)
+        window = dt.timedelta(seconds=settings.window_seconds)
+        for i, count in enumerate(plan):
+            window_end = now - window * (len(plan) - 1 - i)
+            summary = stack.tick(count, window_end)
+            report.ticks += 1
+            report.events_generated += summary["events"]
+            report.payloads += summary["payloads"]
+            progress("ticks", i + 1, len(plan))
+        if before_delivery:
+            before_delivery(stack)
+        stats = stack.deliver()
+        report.put_calls = stack.lambda_client.put_calls
+        report.dead_letters = len(stack.lambda_client.dead_letters)
+        report.event_ids = list(stack.lambda_client.accepted_event_ids)
+        report.delivered, report.errors, report.files = stats.delivered, stats.errors, len(stats.files)
+
+        if backfill_days:
+            from functions.backfill import run_backfill  # numpy/pyarrow path, only when asked for
+
+            per_day = backfill_events_per_day or settings.batch_size * (86_400 // settings.window_seconds)
+            end = now.date()
+            start = end - dt.timedelta(days=backfill_days)
+            result = run_backfill(
+                per_day * backfill_days,
+                start,
+                end,
+                seed=stack.rng.randrange(2**31),
+                out=str(lake),
+                dims=stack.dims,
+                progress=lambda done, total: progress("backfill", done, total),
+            )
+            report.backfill_events = result.events
+            report.backfill_files = result.files
+    return report

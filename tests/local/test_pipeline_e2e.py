@@ -1,0 +1,177 @@
+"""End to end: generator -> producer -> Kinesis (moto) -> local Firehose -> lake -> DuckDB, plus a backfill."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from functions.parquet import arrow_schema
+
+from functions.shared import layout
+from functions.shared.queries import NAMED_QUERIES
+from functions.shared.schema import STREAMING_EVENTS
+from local.delivery import ERROR_TYPE_CONVERSION
+from local.pipeline import LAKE_MARKER, LakeError, LocalStack, RunReport, plan_ticks, run_pipeline
+from local.settings import load_settings
+from local.sql import connect, run_named_queries
+
+pytestmark = pytest.mark.e2e
+
+NOW = dt.datetime.now(dt.UTC)
+EVENTS = 3_000
+BACKFILL_DAYS = 2
+BACKFILL_PER_DAY = 4_000
+BAD_EVENT_ID = "injected-bad-record"
+
+
+def _inject_bad_record(stack: LocalStack) -> None:
+    """A record that passes the producer's path unchecked (written straight to the stream) and fails conversion."""
+    bad = dict.fromkeys(STREAMING_EVENTS.column_names)
+    bad.update(event_id=BAD_EVENT_ID, event_timestamp=NOW.strftime("%Y-%m-%dT%H:%M:%S.000Z"), error_count="three")
+    stack.kinesis.put_record(
+        StreamName=stack.settings.stream_name, Data=json.dumps(bad).encode() + b"\n", PartitionKey="bad"
+    )
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings("dev")
+
+
+@pytest.fixture(scope="module")
+def lake_run(settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunReport]:
+    lake = tmp_path_factory.mktemp("e2e") / "lake"
+    report = run_pipeline(
+        settings,
+        lake,
+        events=EVENTS,
+        seed=11,
+        backfill_days=BACKFILL_DAYS,
+        backfill_events_per_day=BACKFILL_PER_DAY,
+        now=NOW,
+        before_delivery=_inject_bad_record,
+    )
+    return lake, report
+
+
+def _telemetry_files(lake: Path) -> list[Path]:
+    return sorted((lake / layout.TELEMETRY_PREFIX).rglob("*.parquet"))
+
+
+def _streamed_files(lake: Path, settings) -> list[Path]:
+    return [p for p in _telemetry_files(lake) if p.name.startswith(settings.delivery_stream_name + "-")]
+
+
+def test_every_generated_event_lands_in_the_lake_exactly_once(lake_run, settings) -> None:
+    lake, report = lake_run
+    assert report.events_generated == EVENTS
+    assert len(report.event_ids) == EVENTS == len(set(report.event_ids))
+    landed = [
+        eid
+        for p in _streamed_files(lake, settings)
+        for eid in pq.read_table(p, columns=["event_id"])["event_id"].to_pylist()
+    ]
+    assert Counter(landed) == Counter(report.event_ids)
+    assert report.delivered == EVENTS and report.dead_letters == 0
+
+
+def test_only_the_injected_bad_record_lands_in_errors_with_its_reason(lake_run) -> None:
+    lake, report = lake_run
+    assert report.errors == 1
+    files = [p for p in (lake / layout.ERRORS_PREFIX).rglob("*") if p.is_file()]
+    assert len(files) == 1
+    assert files[0].relative_to(lake / layout.ERRORS_PREFIX).parts[0] == ERROR_TYPE_CONVERSION
+    (document,) = [json.loads(line) for line in files[0].read_text().splitlines()]
+    assert "error_count" in document["lastErrorMessage"] and "int" in document["lastErrorMessage"]
+    assert json.loads(base64.b64decode(document["rawData"]))["event_id"] == BAD_EVENT_ID
+
+
+def test_a_clean_run_writes_nothing_to_errors(settings, tmp_path: Path) -> None:
+    report = run_pipeline(settings, tmp_path / "lake", events=400, seed=5, now=NOW)
+    assert (report.delivered, report.errors) == (400, 0)
+    assert not (tmp_path / "lake" / layout.ERRORS_PREFIX).exists()
+
+
+def test_every_parquet_file_has_the_catalog_schema_column_for_column(lake_run) -> None:
+    lake, report = lake_run
+    files = _telemetry_files(lake)
+    assert len(files) >= report.files + report.backfill_files
+    expected = arrow_schema(STREAMING_EVENTS)
+    for path in files:
+        assert pq.read_schema(path).remove_metadata().equals(expected.remove_metadata()), path
+
+
+def test_each_rows_partition_equals_its_event_timestamp_hour(lake_run, settings) -> None:
+    lake, _ = lake_run
+    con = connect(lake, settings.database_name)
+    db = settings.database_name
+    total, mismatched = con.execute(
+        f"""SELECT COUNT(*), COUNT(*) FILTER (WHERE year <> substr(event_timestamp, 1, 4)
+               OR month <> substr(event_timestamp, 6, 2) OR day <> substr(event_timestamp, 9, 2)
+               OR hour <> substr(event_timestamp, 12, 2))
+            FROM {db}.streaming_events"""
+    ).fetchone()
+    assert total == EVENTS + BACKFILL_DAYS * BACKFILL_PER_DAY
+    assert mismatched == 0
+
+
+def test_backfill_covers_the_days_before_the_run(lake_run, settings) -> None:
+    lake, report = lake_run
+    assert report.backfill_events == BACKFILL_DAYS * BACKFILL_PER_DAY
+    con = connect(lake, settings.database_name)
+    days = {
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT year || '-' || month || '-' || day FROM {settings.database_name}.streaming_events "
+            f"WHERE event_id NOT IN (SELECT UNNEST(?))",
+            [report.event_ids],
+        ).fetchall()
+    }
+    expected = {(NOW.date() - dt.timedelta(days=d)).isoformat() for d in range(1, BACKFILL_DAYS + 1)}
+    assert days == expected
+
+
+def test_every_named_query_returns_rows_and_joins_match_every_event(lake_run, settings) -> None:
+    lake, _ = lake_run
+    con = connect(lake, settings.database_name)
+    results = {r.query.name: r for r in run_named_queries(con, settings.database_name)}
+    assert set(results) == {q.name for q in NAMED_QUERIES}
+    for name, result in results.items():
+        assert result.rows, f"named query {name} returned no rows"
+    coverage = dict(zip(results["join_coverage"].columns, results["join_coverage"].rows[0], strict=True))
+    assert coverage["pct_with_customer"] == 100.0 and coverage["pct_with_title"] == 100.0
+    total = dict(zip(results["total_events"].columns, results["total_events"].rows[0], strict=True))
+    assert total["events"] == EVENTS + BACKFILL_DAYS * BACKFILL_PER_DAY
+
+
+def test_a_second_run_adds_to_the_lake(settings, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    first = run_pipeline(settings, lake, events=300, seed=9, now=NOW)
+    second = run_pipeline(settings, lake, events=200, seed=9, now=NOW)
+    assert (first.run_number, second.run_number) == (0, 1)
+    assert not set(first.event_ids) & set(second.event_ids), "the same seed on a later run must not repeat events"
+    con = connect(lake, settings.database_name)
+    assert con.execute(f"SELECT COUNT(*) FROM {settings.database_name}.streaming_events").fetchone() == (500,)
+
+
+def test_a_lake_directory_holding_something_else_is_refused(settings, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a lake")
+    with pytest.raises(LakeError, match="holds something else"):
+        run_pipeline(settings, tmp_path, events=10)
+    assert not (tmp_path / LAKE_MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_ticks_and_events_plan_whole_batches_and_a_remainder() -> None:
+    assert plan_ticks(None, None, 1000) == [1000, 1000, 1000]
+    assert plan_ticks(2, None, 500) == [500, 500]
+    assert plan_ticks(None, 2500, 1000) == [1000, 1000, 500]
+    with pytest.raises(ValueError, match="--ticks or --events"):
+        plan_ticks(1, 1, 1000)
+    with pytest.raises(ValueError, match="--events must be"):
+        plan_ticks(None, -1, 1000)
