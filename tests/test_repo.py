@@ -64,7 +64,7 @@ def _requirement_names(path: Path) -> set[str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line and not line.startswith("-"):
-            names.add(re.split(r"[\[<>=!~ ;]", line, 1)[0].lower().replace("_", "-"))
+            names.add(re.split(r"[\[<>=!~ ;]", line, maxsplit=1)[0].lower().replace("_", "-"))
     return names
 
 
@@ -83,7 +83,7 @@ def _closure(names: set[str]) -> set[str]:
         for req in requires:
             if "extra ==" in req and not any(f'extra == "{x}"' in req for x in ("kinesis", "s3")):
                 continue
-            todo.append(re.split(r"[\[<>=!~ ;(]", req, 1)[0].lower().replace("_", "-"))
+            todo.append(re.split(r"[\[<>=!~ ;(]", req, maxsplit=1)[0].lower().replace("_", "-"))
     return seen
 
 
