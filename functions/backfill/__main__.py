@@ -1,0 +1,107 @@
+"""Command line: `python -m functions.backfill --events N --start DATE --end DATE --seed S --out DIR_OR_S3_URI`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+
+from functions.backfill.run import DEFAULT_CHUNK_EVENTS, run_backfill
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
+from functions.shared.schema import CUSTOMERS, TITLES
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD (UTC), got {text!r}") from None
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an ISO 8601 time like 2026-01-31T23:59:59Z, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m functions.backfill",
+        description="Write historical streaming_events over [start, end) into the lake's hour partitions.",
+    )
+    p.add_argument("--events", type=_count(1), required=True, help="number of events to write")
+    p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (UTC)")
+    p.add_argument("--end", type=_date, required=True, help="day after the last, YYYY-MM-DD (UTC)")
+    p.add_argument("--seed", type=_count(0), required=True, help="seed of the events (same seed, same rows)")
+    p.add_argument("--out", required=True, help="lake root: a directory or s3://bucket/prefix")
+    p.add_argument("--dimension-seed", type=_count(0), default=DEFAULT_DIMENSION_SEED, help="seed of the dimensions")
+    p.add_argument("--customers", type=_count(1), default=CUSTOMERS.default_rows, help="customers in the dimensions")
+    p.add_argument("--titles", type=_count(1), default=TITLES.default_rows, help="titles in the dimensions")
+    p.add_argument(
+        "--chunk-events", type=_count(1), default=DEFAULT_CHUNK_EVENTS, help="events generated and written at a time"
+    )
+    p.add_argument(
+        "--written-at",
+        type=_moment,
+        help="time stamped into the file names (default: now); repeat it to overwrite a previous run's files",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not args.start < args.end:
+        p.error(f"--start must be before --end, got --start {args.start} --end {args.end}")
+    if not args.out.strip():
+        p.error("--out must be a directory or s3://bucket/prefix, got an empty string")
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\r{done:,}/{total:,} events", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = run_backfill(
+            args.events,
+            args.start,
+            args.end,
+            seed=args.seed,
+            out=args.out,
+            dimension_seed=args.dimension_seed,
+            customers=args.customers,
+            titles=args.titles,
+            chunk_events=args.chunk_events,
+            written_at=args.written_at,
+            progress=progress,
+        )
+    except ValueError as exc:
+        p.error(str(exc))
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(
+        f"wrote {report.events:,} events in {report.sessions:,} sessions to {report.files:,} files "
+        f"({report.partitions:,} hour partitions, {report.bytes / 1e6:,.1f} MB) under {args.out} "
+        f"in {report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

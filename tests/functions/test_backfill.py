@@ -1,0 +1,395 @@
+"""The backfill: lake layout, session invariants, model shares, determinism, chunking and the command line."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import functools
+import itertools
+import re
+import zoneinfo
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from functions.backfill import BackfillReport, model, run_backfill
+from functions.backfill import __main__ as cli
+from functions.backfill.run import _CustomerWeights, plan_slices, run_id
+from functions.backfill.writer import PartitionWriters
+from functions.generator import events as generator
+from functions.parquet import arrow_schema
+from functions.shared import domains, layout
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
+from functions.shared.schema import STREAMING_EVENTS
+from tests.functions.invariants import check_events
+
+EVENTS = 30_001
+"""Odd, so whole sessions (2 + 2k events) cannot make it: the last session is cut to hit the count."""
+START, END = dt.date(2025, 11, 1), dt.date(2025, 11, 4)
+SEED = 11
+CHUNK = 8000
+WRITTEN_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+NAME_PATTERN = re.compile(
+    r"^backfill-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+    + re.escape(layout.PARQUET_EXTENSION)
+    + "$"
+)
+
+
+@functools.cache
+def dims() -> Dimensions:
+    return generate_dimensions(DEFAULT_DIMENSION_SEED, customers=1000, titles=500, campaigns=1)
+
+
+def backfill(
+    out: Path | str, *, events: int = EVENTS, seed: int = SEED, chunk: int = CHUNK, **kw: object
+) -> BackfillReport:
+    return run_backfill(
+        events, kw.pop("start", START), kw.pop("end", END), seed=seed, out=str(out), dims=dims(), chunk_events=chunk,
+        written_at=WRITTEN_AT, **kw,
+    )  # fmt: skip
+
+
+def lake_files(root: Path) -> dict[str, Path]:
+    """Relative path -> file, for every Parquet file under root."""
+    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*" + layout.PARQUET_EXTENSION))}
+
+
+def read_rows(root: Path) -> list[dict]:
+    return [row for path in lake_files(root).values() for row in pq.read_table(path).to_pylist()]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BackfillReport]:
+    root = tmp_path_factory.mktemp("lake")
+    return root, backfill(root)
+
+
+@pytest.fixture(scope="module")
+def rows(lake: tuple[Path, BackfillReport]) -> list[dict]:
+    return sorted(read_rows(lake[0]), key=lambda r: (r["event_timestamp"], r["event_id"]))
+
+
+@pytest.fixture(scope="module")
+def sessions(rows: list[dict]) -> dict[str, list[dict]]:
+    by_session: dict[str, list[dict]] = collections.defaultdict(list)
+    for r in rows:
+        by_session[r["session_id"]].append(r)
+    return by_session
+
+
+# --- layout -------------------------------------------------------------------------------------------
+
+
+def test_every_row_lies_in_the_hour_partition_of_its_timestamp_and_each_partition_has_one_file(
+    lake: tuple[Path, BackfillReport],
+) -> None:
+    root, _ = lake
+    files = lake_files(root)
+    directories = [str(Path(rel).parent) + "/" for rel in files]
+    assert len(directories) == len(set(directories)), "one file per partition"
+    for rel, path in files.items():
+        expected_dirs = {
+            layout.partition_path(layout.partition_values(ts))
+            for ts in pq.read_table(path, columns=["event_timestamp"]).column(0).to_pylist()
+        }
+        assert expected_dirs == {str(Path(rel).parent) + "/"}, rel
+    assert all(d.startswith(layout.TELEMETRY_PREFIX) for d in directories)
+
+
+def test_file_names_are_in_firehose_family_from_the_run_start_and_a_seeded_run_id(
+    lake: tuple[Path, BackfillReport],
+) -> None:
+    names = {Path(rel).name for rel in lake_files(lake[0])}
+    expected = layout.firehose_object_name(
+        stream_name="backfill",
+        version=1,
+        written_at=WRITTEN_AT.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        suffix=run_id(SEED, EVENTS, START, END, DEFAULT_DIMENSION_SEED, 1000, 500),
+    )
+    assert names == {expected}
+    assert NAME_PATTERN.match(expected)
+    assert "2026-01-02-03-04-05" in expected
+
+
+def test_files_are_snappy_parquet_with_exactly_the_streaming_events_schema(lake: tuple[Path, BackfillReport]) -> None:
+    expected = arrow_schema(STREAMING_EVENTS)
+    for path in lake_files(lake[0]).values():
+        f = pq.ParquetFile(path)
+        assert f.schema_arrow.equals(expected), f"{path}: {f.schema_arrow} != {expected}"
+        codecs = {
+            f.metadata.row_group(g).column(c).compression
+            for g in range(f.metadata.num_row_groups)
+            for c in range(f.metadata.num_columns)
+        }
+        assert codecs == {"SNAPPY"}, path
+
+
+def test_report_matches_the_lake_exactly_n_rows_with_unique_event_ids(
+    lake: tuple[Path, BackfillReport], rows: list[dict], sessions: dict[str, list[dict]]
+) -> None:
+    root, report = lake
+    files = lake_files(root)
+    assert report.events == len(rows) == EVENTS
+    assert len({r["event_id"] for r in rows}) == EVENTS
+    assert report.files == report.partitions == len(files)
+    assert report.bytes == sum(p.stat().st_size for p in files.values())
+    assert report.sessions == len(sessions)
+    assert report.seconds > 0
+
+
+# --- invariants and integrity ----------------------------------------------------------------------------
+
+
+def test_rows_satisfy_every_streaming_session_invariant(rows: list[dict]) -> None:
+    check_events(rows, dims())
+
+
+def test_all_timestamps_are_in_the_range_start_inclusive_end_exclusive(rows: list[dict]) -> None:
+    assert rows[0]["event_timestamp"] >= f"{START.isoformat()}T00:00:00.000Z"
+    assert rows[-1]["event_timestamp"] < f"{END.isoformat()}T00:00:00.000Z"
+
+
+def test_sessions_are_whole_from_start_to_end_except_the_one_cut_to_reach_the_exact_count(
+    sessions: dict[str, list[dict]],
+) -> None:
+    not_ended = []
+    for sid, evs in sessions.items():
+        types = [e["event_type"] for e in evs]
+        assert types[0] == "start", sid
+        if types[-1] not in domains.SESSION_END_TYPES:
+            not_ended.append(sid)
+    assert len(not_ended) == 1  # EVENTS is odd and whole sessions have an even count
+
+
+def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_customer(rows: list[dict]) -> None:
+    customers = {c["customer_id"]: c for c in dims().customers}
+    seen = {(r["customer_id"], r["device_type"]): r for r in rows}
+    fields = ("device_id", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
+    for (customer_id, device_type), r in seen.items():
+        customer = customers[customer_id]
+        assert customer["is_active"], customer_id
+        profile = generator.viewer_profile(customer, device_type).base
+        assert {f: r[f] for f in fields} == {f: profile[f] for f in fields}, (customer_id, device_type)
+    assert len(seen) > 1000
+
+
+# --- shares of the session model -------------------------------------------------------------------------
+
+
+def test_event_type_device_and_end_shares_follow_the_session_model(
+    rows: list[dict], sessions: dict[str, list[dict]]
+) -> None:
+    per_session = model.expected_events_per_session()
+    pauses_per_session = (per_session - 2) / 2
+    counts = collections.Counter(r["event_type"] for r in rows)
+    share = {t: counts[t] / len(rows) for t in domains.EVENT_TYPES}
+    assert share["start"] == pytest.approx(1 / per_session, abs=0.01)
+    assert share["pause"] == share["resume"] == pytest.approx(pauses_per_session / per_session, abs=0.01)
+    assert share["complete"] == pytest.approx(domains.COMPLETE_SHARE / per_session, abs=0.01)
+
+    firsts = [evs[0] for evs in sessions.values()]
+    ends = [evs[-1]["event_type"] for evs in sessions.values() if evs[-1]["event_type"] in domains.SESSION_END_TYPES]
+    assert ends.count("complete") / len(ends) == pytest.approx(domains.COMPLETE_SHARE, abs=0.025)
+    devices = collections.Counter(e["device_type"] for e in firsts)
+    for device, weight in domains.DEVICE_TYPES.items():
+        assert devices[device] / len(firsts) == pytest.approx(weight, abs=0.025), device
+    resumed = sum(e["position_seconds"] > 0 for e in firsts) / len(firsts)
+    assert resumed == pytest.approx(generator.RESUMED_SESSION_SHARE, abs=0.025)
+    assert np.mean([len(evs) for evs in sessions.values()]) == pytest.approx(per_session, abs=0.1)
+
+
+def test_more_sessions_start_in_the_viewers_local_evening_than_at_night(sessions: dict[str, list[dict]]) -> None:
+    zones = {c["customer_id"]: zoneinfo.ZoneInfo(c["timezone"]) for c in dims().customers}
+    hours = collections.Counter()
+    for evs in sessions.values():
+        first = evs[0]
+        utc = dt.datetime.strptime(first["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+        hours[utc.astimezone(zones[first["customer_id"]]).hour] += 1
+    evening = sum(hours[h] for h in (19, 20, 21, 22))
+    night = sum(hours[h] for h in (2, 3, 4, 5))
+    assert evening > 5 * night
+
+
+# --- determinism and chunking -------------------------------------------------------------------------------
+
+
+def _tables(root: Path) -> dict[str, pa.Table]:
+    return {rel: pq.read_table(p) for rel, p in lake_files(root).items()}
+
+
+def test_same_seed_gives_identical_files_and_rows_a_different_seed_different_rows(
+    tmp_path: Path, lake: tuple[Path, BackfillReport], rows: list[dict]
+) -> None:
+    backfill(tmp_path / "again")
+    first, again = _tables(lake[0]), _tables(tmp_path / "again")
+    assert first.keys() == again.keys()
+    assert all(first[k].equals(again[k]) for k in first)
+
+    backfill(tmp_path / "other", seed=SEED + 1)
+    other = read_rows(tmp_path / "other")
+    assert len(other) == EVENTS
+    assert not {r["event_id"] for r in other} & {r["event_id"] for r in rows}
+    sessions_a = collections.Counter((r["customer_id"], r["title_id"]) for r in rows if r["event_type"] == "start")
+    sessions_b = collections.Counter((r["customer_id"], r["title_id"]) for r in other if r["event_type"] == "start")
+    assert sessions_a != sessions_b
+
+
+def test_tiny_chunks_write_the_same_rows_into_the_same_single_file_per_partition(
+    tmp_path: Path, lake: tuple[Path, BackfillReport]
+) -> None:
+    report = backfill(tmp_path, chunk=997)
+    tiny, big = _tables(tmp_path), _tables(lake[0])
+    assert tiny.keys() == big.keys()
+    assert all(tiny[k].equals(big[k]) for k in big)
+    assert report.files == len(big)
+    groups = [pq.ParquetFile(p).metadata.num_row_groups for p in lake_files(tmp_path).values()]
+    assert max(groups) > 1, "a partition fed by several chunks gets several row groups"
+
+
+def test_hour_files_close_as_time_moves_on_so_few_are_open_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peak = 0
+    original = PartitionWriters.write
+
+    def write(self: PartitionWriters, hour_start_ms: int, rows: pa.Table) -> None:
+        nonlocal peak
+        original(self, hour_start_ms, rows)
+        peak = max(peak, self.open_count)
+
+    monkeypatch.setattr(PartitionWriters, "write", write)
+    report = backfill(tmp_path, chunk=997)
+    catalog = model.Catalog.from_dimensions(dims(), dt.datetime(2025, 11, 1, tzinfo=dt.UTC))
+    longest_session_hours = -(-catalog.max_session_ms() // model.MS_PER_HOUR)
+    assert report.partitions == 72
+    assert peak <= longest_session_hours + 2, f"{peak} files open at once"
+
+
+def test_a_partition_closed_once_is_never_reopened_as_a_second_file(tmp_path: Path) -> None:
+    schema = pa.schema([pa.field("event_timestamp", pa.string())])
+    writers = PartitionWriters(
+        pafs.LocalFileSystem(), str(tmp_path), schema, "f.parquet", dictionary_columns=[], statistics_columns=[]
+    )
+    hour = int(dt.datetime(2025, 11, 1, 5, tzinfo=dt.UTC).timestamp() * 1000)
+    rows = pa.table({"event_timestamp": ["2025-11-01T05:00:00.000Z"]}, schema=schema)
+    writers.write(hour, rows)
+    writers.write(hour + model.MS_PER_HOUR, rows)
+    writers.close_before(hour + model.MS_PER_HOUR)  # hour 05 is over, hour 06 may still receive rows
+    assert writers.open_count == 1
+    with pytest.raises(RuntimeError, match="year=2025/month=11/day=01/hour=05"):
+        writers.write(hour, rows)
+    writers.close_all()
+    assert sorted(lake_files(tmp_path)) == [
+        "telemetry/year=2025/month=11/day=01/hour=05/f.parquet",
+        "telemetry/year=2025/month=11/day=01/hour=06/f.parquet",
+    ]
+
+
+@pytest.mark.parametrize("events", [1, 2, 7])
+def test_tiny_runs_write_exactly_the_requested_events(tmp_path: Path, events: int) -> None:
+    report = backfill(tmp_path, events=events)
+    rows = sorted(read_rows(tmp_path), key=lambda r: r["event_timestamp"])
+    assert report.events == len(rows) == events
+    assert rows[0]["event_type"] == "start"
+    check_events(rows, dims())
+
+
+def test_a_filesystem_object_with_a_relative_root_writes_under_that_root(tmp_path: Path) -> None:
+    fs = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem())
+    report = backfill("lake/run1", filesystem=fs, events=500)
+    files = lake_files(tmp_path / "lake" / "run1")
+    assert len(files) == report.files > 0
+    assert all(rel.startswith(layout.TELEMETRY_PREFIX) for rel in files)
+
+
+# --- the plan --------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _weights() -> _CustomerWeights:
+    return _CustomerWeights(model.Catalog.from_dimensions(dims(), dt.datetime(2025, 1, 1, tzinfo=dt.UTC)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(events=st.integers(1, 400_000), days=st.integers(1, 4), seed=st.integers(0, 2**32))
+def test_plan_keeps_exactly_the_requested_events_in_time_ordered_slices_of_the_range(
+    events: int, days: int, seed: int
+) -> None:
+    start_ms = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp() * 1000)
+    end_ms = start_ms + days * 86_400_000
+    plan = plan_slices(events, start_ms, end_ms, seed, _weights())
+    assert sum(s.keep_events for s in plan) == events
+    assert all(s.keep_events >= 1 and s.draw_sessions >= 1 for s in plan)
+    assert all(start_ms <= s.start_ms < s.end_ms <= end_ms for s in plan)
+    assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(plan))
+
+
+# --- argument errors ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"events": 0}, "events must be an integer >= 1"),
+        ({"events": True}, "events must be an integer >= 1"),
+        ({"start": END, "end": START}, "start must be before end"),
+        ({"start": START, "end": START}, "start must be before end"),
+        ({"start": dt.datetime(2025, 11, 1, tzinfo=dt.UTC)}, "start must be a date"),
+        ({"chunk_events": 0}, "chunk_events must be an integer >= 1"),
+        ({"out": " "}, "out must be a directory or s3://bucket/prefix"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+    ],
+)
+def test_run_backfill_rejects_bad_arguments_naming_the_argument(tmp_path: Path, kwargs: dict, message: str) -> None:
+    args = {"events": 10, "start": START, "end": END, "seed": 1, "out": str(tmp_path), "dims": dims()} | kwargs
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_backfill(args.pop("events"), args.pop("start"), args.pop("end"), **args)
+    assert not list(tmp_path.rglob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("change", "option"),
+    [
+        ({"--start": "2025-13-01"}, "--start"),
+        ({"--end": "yesterday"}, "--end"),
+        ({"--start": "2025-11-04", "--end": "2025-11-01"}, "--start must be before --end"),
+        ({"--events": "0"}, "--events"),
+        ({"--events": "ten"}, "--events"),
+        ({"--chunk-events": "0"}, "--chunk-events"),
+        ({"--seed": "-3"}, "--seed"),
+        ({"--written-at": "noon"}, "--written-at"),
+    ],
+)
+def test_cli_exits_non_zero_with_a_message_naming_the_bad_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str], option: str
+) -> None:
+    args = {"--events": "10", "--start": "2025-11-01", "--end": "2025-11-02", "--seed": "1", "--out": str(tmp_path)}
+    args |= change
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([item for pair in args.items() for item in pair])
+    assert exit_info.value.code == 2
+    assert option in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.parquet"))
+
+
+def test_cli_writes_the_lake_and_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(
+        ["--events", "2000", "--start", "2025-11-01", "--end", "2025-11-02", "--seed", "5", "--out", str(tmp_path),
+         "--customers", "50", "--titles", "20", "--written-at", "2026-01-02T03:04:05Z", "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    assert "wrote 2,000 events" in capsys.readouterr().out
+    rows = read_rows(tmp_path)
+    assert len(rows) == 2000
+    assert {tuple(p.name.split("-")[2:8]) for p in lake_files(tmp_path).values()} == {
+        ("2026", "01", "02", "03", "04", "05")
+    }
+    assert {r["customer_id"] for r in rows} <= {f"cust_{i:06d}" for i in range(1, 51)}
+    assert {r["title_id"] for r in rows} <= {f"title_{i:05d}" for i in range(1, 21)}
