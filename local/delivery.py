@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from functions.parquet import rows_to_arrow, write_parquet
-
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from functions.generator.handler import run_tick
-from functions.parquet import dimension_parquet
 from moto import mock_aws
 
+from functions.generator.handler import run_tick
+from functions.parquet import dimension_parquet
 from functions.producer.handler import encode_records, parse_payload, put_all
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.schema import DIMENSION_TABLES

@@ -34,7 +34,10 @@ def test_ci_runs_the_readmes_test_command() -> None:
     script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     extracted = subprocess.run(
         ["awk", "/<!-- test-command -->/{getline; getline; print; exit}", "README.md"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert extracted == _command_after("<!-- test-command -->")
     assert "<!-- test-command -->" in script and 'bash -c "$cmd"' in script

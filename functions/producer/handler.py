@@ -88,9 +88,7 @@ _strings_of = operator.itemgetter(*(i for i, c in enumerate(STREAMING_EVENTS.col
 _numbers_of = operator.itemgetter(*(i for i, c in enumerate(STREAMING_EVENTS.columns) if c.type != "string"))
 _NUMBER_TYPES = frozenset({int, float})
 _LINE = (
-    "{"
-    + ",".join(f'"{c.name}":' + ('"%s"' if c.type == "string" else "%r") for c in STREAMING_EVENTS.columns)
-    + "}\n"
+    "{" + ",".join(f'"{c.name}":' + ('"%s"' if c.type == "string" else "%r") for c in STREAMING_EVENTS.columns) + "}\n"
 )
 _DOUBLE_COLUMNS = tuple(c.name for c in STREAMING_EVENTS.columns if c.type == "double")
 

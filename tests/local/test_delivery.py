@@ -11,10 +11,10 @@ from pathlib import Path
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from functions.parquet import arrow_schema
 from moto import mock_aws
 
 from functions.generator.events import generate_events
+from functions.parquet import arrow_schema
 from functions.producer.handler import encode_records
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions

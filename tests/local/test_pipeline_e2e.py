@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from functions.parquet import arrow_schema
 
+from functions.parquet import arrow_schema
 from functions.shared import layout
 from functions.shared.queries import NAMED_QUERIES
 from functions.shared.schema import STREAMING_EVENTS

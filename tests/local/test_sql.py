@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from functions.parquet import rows_to_arrow, write_parquet
 
+from functions.parquet import rows_to_arrow, write_parquet
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.queries import NAMED_QUERIES
