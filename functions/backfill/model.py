@@ -157,7 +157,7 @@ class Catalog:
     @classmethod
     def from_dimensions(cls, dims: Dimensions, at: dt.datetime) -> Catalog:
         """Index the dimensions as the generator does; `at` is when customers' UTC offsets are read."""
-        prepared = generator._Prepared(dims)  # the generator's own choice of who watches and of title fields
+        prepared = generator.PreparedDimensions(dims)  # the generator's own choice of who watches and of title fields
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")

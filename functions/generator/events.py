@@ -8,8 +8,11 @@ draw is kept only if the anchor is the session's first event in the window. Ever
 time) with events in the window is thus produced with the probability a steady stream of sessions
 would give it, so event-type, device and title shares match the session model.
 
-Per-session constants are filled once and copied into each event; per event there are a handful of
-random numbers, integer-millisecond arithmetic and a table lookup for the timestamp text.
+The anchor and its place in the window are drawn first and rejected as soon as the gap back to the
+previous event is known, so a rejected draw costs little. Only the anchor and the events after it that
+fall in the window are built: the times and playhead offsets before it do not show in the output (its
+offset does, and the stalls and errors up to it are drawn in one go). Per event there are a handful of
+random numbers, small-integer millisecond arithmetic and table lookups for the timestamp text.
 Lambda-safe: standard library only.
 """
 
@@ -71,6 +74,13 @@ def _size_biased_pause_counts() -> list[int]:
 
 
 _PAUSE_COUNTS = _size_biased_pause_counts()
+assert _PAUSE_SLOTS == 1 << 13, "generate_events draws a slot with getrandbits(13)"
+
+_EVENT_TYPES = [
+    tuple(("start", *("pause", "resume") * k, end) for end in domains.SESSION_END_TYPES)
+    for k in range(max(_PAUSE_COUNTS) + 1)
+]
+"""_EVENT_TYPES[k][complete][i]: type of event i of a session with k pauses that ends in stop or complete."""
 
 _TEMPLATE = dict.fromkeys(STREAMING_EVENTS.column_names)
 _CUSTOMER_FIELDS = ("customer_id", "country", "state", "city")
@@ -205,8 +215,8 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     )
 
 
-class _Prepared:
-    """Per-Dimensions lookup tables, built once per container."""
+class PreparedDimensions:
+    """Who watches and what: lookup tables of one Dimensions, built once per container; the backfill uses them too."""
 
     def __init__(self, dims: Dimensions) -> None:
         self.customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
@@ -224,18 +234,18 @@ class _Prepared:
         return profile
 
 
-_prepared_cache: dict[int, tuple[Dimensions, _Prepared]] = {}
+_prepared_cache: dict[int, tuple[Dimensions, PreparedDimensions]] = {}
 _SECOND_SUFFIX: list[str] = []
 """'SS.mmmZ' for every millisecond of a minute."""
 
 
-def _prepared(dims: Dimensions) -> _Prepared:
+def _prepared(dims: Dimensions) -> PreparedDimensions:
     hit = _prepared_cache.get(id(dims))
     if hit is not None and hit[0] is dims:
         return hit[1]
     if len(_prepared_cache) > 4:
         _prepared_cache.clear()
-    prep = _Prepared(dims)
+    prep = PreparedDimensions(dims)
     _prepared_cache[id(dims)] = (dims, prep)
     return prep
 
@@ -268,109 +278,130 @@ def generate_events(
     if not _SECOND_SUFFIX:
         _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
     suffix = _SECOND_SUFFIX
+    # Times are kept as ms after `origin`, the minute boundary at or before the window start: epoch
+    # milliseconds need two 30-bit digits, and CPython's fast paths for int arithmetic, hashing and the
+    # final sort's compare take single-digit ints only. (A window of over 12 days just loses the speed.)
     end_ms = _epoch_ms(window_end)
     width_ms = window_seconds * 1000
-    start_ms = end_ms - width_ms
-    minutes: dict[int, str] = {}
+    origin = (end_ms - width_ms) // 60000 * 60000
+    first = end_ms - width_ms - origin  # window start, exclusive
+    last_ms = end_ms - origin  # window end, inclusive
+    minute_prefixes: dict[int, str] = {}
+    """'YYYY-MM-DDTHH:MM:' of each minute after origin that an event lands in."""
 
-    rnd, bits, log = rng.random, rng.getrandbits, math.log
+    # math.floor is a plain builtin call, much cheaper than the int type; every value floored here is >= 0.
+    rnd, bits, log, floor = rng.random, rng.getrandbits, math.log, math.floor
     titles, n_titles = prep.titles, len(prep.titles)
     n_customers, n_devices = len(prep.customers), len(prep.device_types)
     device_slots, viewers, new_viewer = prep.device_slots, prep.viewers, prep.viewer
-    variant = _HEX_VARIANT
+    variant, event_types = _HEX_VARIANT, _EVENT_TYPES
     pause_counts, pause_mean, complete_share = _PAUSE_COUNTS, _PAUSE_MEAN_MS, domains.COMPLETE_SHARE
-    resumed_share, resumed_max = RESUMED_SESSION_SHARE, RESUMED_MAX_FRACTION
-    not_resumed = 1.0 - resumed_share
+    not_resumed = 1.0 - RESUMED_SESSION_SHARE
+    resume_scale = RESUMED_MAX_FRACTION / RESUMED_SESSION_SHARE  # the resumed share of r spread over 0..max
 
-    out: list[tuple[int, dict]] = []
+    out: list[dict] = []
     append = out.append
     while len(out) < count:
-        # Session skeleton: title, pause count (size-biased: sum of two geometrics), end, playhead span.
-        title_id, title_type, duration = titles[int(rnd() * n_titles)]
-        k = pause_counts[int(rnd() * _PAUSE_SLOTS)]
+        # Anchor first: which of the session's 2 + 2k events it is (k size-biased: sum of two geometrics)
+        # and where in the window it lands, `t` ms after the window start. The draw is kept only if the
+        # gap back to event j - 1 is at least t (that event is before the window), so each test comes as
+        # soon as its gap is known and a rejected draw costs little. Events alternate: start, then
+        # (pause, resume) k times, then the end; a resume (even j >= 2) follows a pause, the others play.
+        k = pause_counts[bits(13)]
+        last = 2 * k + 1
+        j = floor(rnd() * (last + 1))
+        t = 1 + floor(rnd() * width_ms)
+        # Each event adds 1 ms to the session clock, so a session's times strictly increase.
+        if j and not j & 1 and _MIN_PAUSE_MS + 1 + floor(-log(1.0 - rnd()) * pause_mean) < t:
+            continue  # the pause before this resume began in the window: drawn via another anchor
+
+        # Session skeleton: title, end, playhead span from p0 and the playhead points (offsets after p0):
+        # 0, the k pauses in order, span. Event i is at points[(i + 1) // 2].
+        title_id, title_type, duration = titles[floor(rnd() * n_titles)]
         complete = rnd() < complete_share
         r = rnd()
-        p0 = int((r - not_resumed) / resumed_share * resumed_max * duration) if r >= not_resumed else 0
-        span = duration - p0 if complete else 1 + int((duration - p0 - 2) * rnd())
-        # Playhead offsets after p0 and times (ms after the start) of the session's 2 + 2k events;
-        # `+ i` keeps times strictly increasing when two events share a playhead position.
-        if k:
-            offs = [0]
-            times = [0]
-            paused = 0
-            i = 1
-            for c in sorted([int(rnd() * span) for _ in range(k)]):
-                offs += (c, c)
-                times.append(c * 1000 + paused + i)
-                paused += _MIN_PAUSE_MS + int(-log(1.0 - rnd()) * pause_mean)
-                times.append(c * 1000 + paused + i + 1)
-                i += 2
-            offs.append(span)
-            times.append(span * 1000 + paused + i)
-            n = i + 1
+        p0 = floor((r - not_resumed) * resume_scale * duration) if r >= not_resumed else 0
+        span = duration - p0 if complete else 1 + floor((duration - p0 - 2) * rnd())
+        if k == 0:
+            points: tuple[int, ...] = (0, span)
+        elif k == 1:
+            points = (0, floor(rnd() * span), span)
         else:
-            offs = [0, span]
-            times = [0, span * 1000 + 1]
-            n = 2
-        j = int(rnd() * n)
-        session_start = start_ms + 1 + int(rnd() * width_ms) - times[j]
-        if j and session_start + times[j - 1] > start_ms:
-            continue  # the anchor is not this session's first event in the window: drawn via another anchor
+            points = (0, *sorted([floor(rnd() * span) for _ in range(k)]), span)
+        if j & 1 and (points[(j + 1) >> 1] - points[j >> 1]) * 1000 + 1 < t:
+            continue  # played into the window before this pause or end: drawn via another anchor
 
-        key = int(rnd() * n_customers) * n_devices + device_slots[int(rnd() * _SLOTS)]
-        viewer = viewers.get(key) or new_viewer(key)
-        base, bandwidth10, low, high, stall_rate, stall_mean, error_rate = viewer
-        session = base.copy()
-        # One draw gives the session id (32 hex) and a prefix for its event ids (20 hex; each event adds 12).
-        h = f"{bits(208):052x}"
-        session["session_id"] = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+        key = floor(rnd() * n_customers) * n_devices + device_slots[floor(rnd() * _SLOTS)]
+        base, bandwidth10, low, high, stall_rate, stall_mean, error_rate = viewers.get(key) or new_viewer(key)
+        # One draw gives the session id (32 hex), a prefix for its event ids (20 hex) and the rest of the
+        # first event's id (12 hex; each later event draws its own). getrandbits(n).to_bytes().hex() (what
+        # randbytes does) is about twice as fast as formatting the int as hex.
+        h = bits(256).to_bytes(32, "little").hex()
+        session_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
         event_prefix = f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-{variant[h[48]]}{h[49:52]}-"
-        session["title_id"] = title_id
-        session["title_type"] = title_type
-        last = n - 1
+        event_id = event_prefix + h[52:]
+        types = event_types[k][complete]
         stalls = errors = 0
         stalled = stalled_r = 0.0
         prev = 0
-        for i in range(j, n):
-            ms = session_start + times[i]
-            if ms > end_ms:
-                break
-            off = offs[i]
+        ms = first + t
+        i = j
+        # Only the anchor and the events after it that fall in the window are built; what came before the
+        # anchor shows only in its playhead offset, from which its stalls and errors are drawn in one go.
+        while True:
+            off = points[(i + 1) >> 1]
             if off != prev:
                 played = off - prev
                 prev = off
                 x = stall_rate * played + rnd()
                 if x >= 1.0:
-                    new = int(x)
+                    new = floor(x)
                     stalls += new
                     stalled += new * stall_mean * (0.5 + rnd())
                     stalled_r = round(stalled, 3)
-                errors += int(error_rate * played + rnd())
-            ev = session.copy()
-            ev["event_id"] = event_prefix + f"{bits(48):012x}"
-            ev["event_type"] = (
-                "start"
-                if i == 0
-                else ("complete" if complete else "stop")
-                if i == last
-                else "pause"
-                if i & 1
-                else "resume"
-            )
+                x = error_rate * played + rnd()
+                if x >= 1.0:
+                    errors += floor(x)
+            ev = base.copy()  # the template holds every column, so keys stay in schema order
+            ev["event_id"] = event_id
+            ev["event_type"] = types[i]
             minute = ms // 60000
-            prefix = minutes.get(minute)
+            prefix = minute_prefixes.get(minute)
             if prefix is None:
-                prefix = minutes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+                prefix = minute_prefixes[minute] = time.strftime(
+                    "%Y-%m-%dT%H:%M:", time.gmtime((origin // 60000 + minute) * 60)
+                )
             ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
-            bw = int(bandwidth10 * (0.85 + 0.3 * rnd()) + 0.5) / 10
+            ev["session_id"] = session_id
+            ev["title_id"] = title_id
+            ev["title_type"] = title_type
+            bw = floor(bandwidth10 * (0.85 + 0.3 * rnd()) + 0.5) / 10
             ev["bandwidth_mbps"] = low if bw < low else high if bw > high else bw
             ev["buffering_events"] = stalls
             ev["buffering_duration_seconds"] = stalled_r
             ev["error_count"] = errors
             ev["watch_duration_seconds"] = off
-            ev["position_seconds"] = p0 + off
-            ev["completion_percentage"] = 100.0 if complete and i == last else round(100.0 * (p0 + off) / duration, 2)
-            append((ms, ev))
+            ev["position_seconds"] = position = p0 + off
+            # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the
+            # nearest integer to 10000 * position / duration, and q / 100 is the double round() returns
+            # unless that ratio lies exactly halfway (rem == 0), where round() settles the tie itself.
+            # (A complete session ends at position == duration: exactly 100.0.)
+            q, rem = divmod(20000 * position + duration, 2 * duration)
+            ev["completion_percentage"] = q / 100 if rem else round(100.0 * position / duration, 2)
+            append(ev)
+            if i == last:
+                break
+            i += 1
+            # To a pause or the end (odd i) the playhead moves on; to a resume (even i) a pause passes.
+            if i & 1:
+                ms += (points[(i + 1) >> 1] - off) * 1000 + 1
+            else:
+                ms += _MIN_PAUSE_MS + 1 + floor(-log(1.0 - rnd()) * pause_mean)
+            if ms > last_ms:
+                break
+            event_id = event_prefix + bits(48).to_bytes(6, "little").hex()
 
-    out.sort(key=itemgetter(0))
-    return [ev for _, ev in out[:count]]
+    # ISO timestamps of one width sort as their times do (ties keep generation order, as sort is stable).
+    out.sort(key=itemgetter("event_timestamp"))
+    del out[count:]
+    return out
