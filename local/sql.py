@@ -58,6 +58,7 @@ def view_sql(table: Table, database: str, lake: Path) -> str:
 def connect(lake: Path, database: str, tables: Iterable[Table] = TABLES) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the catalog's tables as views over the lake directory."""
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # Athena evaluates current_date in UTC; so must the local lake
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(database)}")
     for table in tables:
         con.execute(view_sql(table, database, lake))

@@ -22,7 +22,9 @@ from local.sql import connect, run_named_queries
 
 pytestmark = pytest.mark.e2e
 
-NOW = dt.datetime.now(dt.UTC)
+_MIDNIGHT = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+NOW = max(dt.datetime.now(dt.UTC), _MIDNIGHT + dt.timedelta(minutes=20))
+"""Now, but never so early in the UTC day that the streamed ticks would all fall on yesterday."""
 EVENTS = 3_000
 BACKFILL_DAYS = 2
 BACKFILL_PER_DAY = 4_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,11 @@ def test_views_read_partition_values_from_hive_paths_as_strings(tmp_path: Path) 
         f'SELECT c.first_name FROM "{DB}".streaming_events e JOIN "{DB}".customers c USING (customer_id)'
     ).fetchall()
     assert joined == [(dims.customers[0]["first_name"],)]
+
+
+def test_current_date_is_utc_whatever_the_machines_time_zone(tmp_path: Path) -> None:
+    con = connect(tmp_path, DB)
+    assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
+    assert con.execute("SELECT CAST(current_date AS VARCHAR)").fetchone()[0] in {
+        (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=s)).date().isoformat() for s in (-5, 0, 5)
+    }
