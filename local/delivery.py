@@ -37,10 +37,6 @@ class DeliveryStats:
     error_files: list[str] = field(default_factory=list)
 
 
-def _iso_ms(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 class LocalFirehose:
     """Delivers a Kinesis stream into a lake directory with the stack's Firehose rules.
 
@@ -110,7 +106,7 @@ class LocalFirehose:
     def _partition(self, row: dict, arrival: dt.datetime) -> dict[str, str]:
         if self._partition_by == layout.PARTITION_BY_EVENT_TIME:
             return layout.partition_values(row.get(layout.TIMESTAMP_FIELD))
-        return layout.partition_values(_iso_ms(arrival))
+        return layout.partition_values(layout.format_timestamp(arrival))
 
     def _error_document(self, record: dict, code: str, message: str, now: dt.datetime) -> dict:
         arrival = record.get("ApproximateArrivalTimestamp") or now
@@ -139,16 +135,10 @@ class LocalFirehose:
         for record in self._read_new_records():
             stats.records += 1
             arrival = record.get("ApproximateArrivalTimestamp") or now
-            try:
+            try:  # not JSON, or no partition keys in it: the JQ extraction fails
                 row = json.loads(record["Data"])
-            except (ValueError, UnicodeDecodeError) as exc:
-                failed[ERROR_TYPE_PARTITIONING].append(
-                    self._error_document(record, "DynamicPartitioning.MetadataExtractionFailed", str(exc), now)
-                )
-                continue
-            try:
                 values = self._partition(row if isinstance(row, dict) else {}, arrival)
-            except ValueError as exc:
+            except ValueError as exc:  # json's decode errors, UnicodeDecodeError included, are ValueErrors
                 failed[ERROR_TYPE_PARTITIONING].append(
                     self._error_document(record, "DynamicPartitioning.MetadataExtractionFailed", str(exc), now)
                 )
@@ -162,7 +152,7 @@ class LocalFirehose:
                 continue
             by_partition[tuple(values[name] for name in STREAMING_EVENTS.partition_names)].append(row)
 
-        written_at = _iso_ms(now)
+        written_at = layout.format_timestamp(now)
         for key, rows in sorted(by_partition.items()):
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))

@@ -28,7 +28,6 @@ LAKE_MARKER = ".acme-telemetry-lake.json"
 """File that marks a directory as a lake this tool made (so it never writes into anything else)."""
 
 LOCAL_REGION = "us-west-2"
-PRODUCER_TIME_BUDGET_MS = 60_000
 
 
 class LakeError(ValueError):
@@ -91,11 +90,20 @@ class LocalLambda:
     retrying a failed payload up to `max_retry_attempts` times and then keeping it as a dead letter.
     """
 
-    def __init__(self, kinesis_client: Any, *, producer_name: str, stream_name: str, max_retry_attempts: int) -> None:
+    def __init__(
+        self,
+        kinesis_client: Any,
+        *,
+        producer_name: str,
+        stream_name: str,
+        max_retry_attempts: int,
+        timeout_seconds: int,
+    ) -> None:
         self._kinesis = kinesis_client
         self._producer_name = producer_name
         self._stream = stream_name
         self._retries = max_retry_attempts
+        self._timeout_ms = timeout_seconds * 1000
         self._queue: list[bytes] = []
         self.accepted_event_ids: list[str] = []
         self.dead_letters: list[DeadLetter] = []
@@ -113,7 +121,7 @@ class LocalLambda:
     def _run_producer(self, payload: bytes) -> None:
         events = parse_payload(payload)
         records = encode_records(events)
-        deadline = _monotonic_ms() + PRODUCER_TIME_BUDGET_MS
+        deadline = _monotonic_ms() + self._timeout_ms  # the producer's Lambda timeout
         report = put_all(self._kinesis, self._stream, records, time_left_ms=lambda: deadline - _monotonic_ms())
         self.put_calls += report.put_calls
         self.retried_entries += report.retries
@@ -193,6 +201,7 @@ class LocalStack:
             producer_name=self.settings.producer_function_name,
             stream_name=self.settings.stream_name,
             max_retry_attempts=self.settings.producer_max_retry_attempts,
+            timeout_seconds=self.settings.lambda_timeout_seconds,
         )
         self.firehose = LocalFirehose(
             self.kinesis,

@@ -18,7 +18,7 @@ MS_PER_HOUR = 3_600_000
 def hour_prefix(hour_start_ms: int) -> str:
     """Lake key prefix of the hour partition that starts at an epoch millisecond."""
     moment = dt.datetime.fromtimestamp(hour_start_ms / 1000, tz=dt.UTC)
-    return layout.partition_path(layout.partition_values(moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+    return layout.partition_path(layout.partition_values(layout.format_timestamp(moment)))
 
 
 @dataclass

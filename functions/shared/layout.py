@@ -6,6 +6,7 @@ local delivery stage all build their prefixes and partition values from this mod
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 
@@ -32,6 +33,12 @@ ARRIVAL_TIME_FORMATS: Mapping[str, str] = {"year": "yyyy", "month": "MM", "day":
 """Firehose `!{timestamp:...}` formats (Java DateTimeFormatter) of each partition key."""
 
 assert tuple(name for name, _, _ in PARTITION_SLICES) == STREAMING_EVENTS.partition_names
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """A moment as `TIMESTAMP_PATTERN` text: ISO 8601 UTC with milliseconds and a `Z`."""
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def partition_values(event_timestamp: str) -> dict[str, str]:
