@@ -13,6 +13,9 @@ previous event is known, so a rejected draw costs little. Only the anchor and th
 fall in the window are built: the times and playhead offsets before it do not show in the output (its
 offset does, and the stalls and errors up to it are drawn in one go). Per event there are a handful of
 random numbers, small-integer millisecond arithmetic and table lookups for the timestamp text.
+
+`generate_events` returns the rows as dicts; `generate_records` runs the same draws and renders each event
+straight into its Kinesis record line through a per-viewer template, the generator Lambda's path.
 Lambda-safe: standard library only.
 """
 
@@ -29,6 +32,7 @@ from typing import NamedTuple
 
 from functions.shared import domains
 from functions.shared.dimensions import Dimensions
+from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS
 
 CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
@@ -110,6 +114,28 @@ _EVENT_FIELDS = (
 assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _SESSION_FIELDS + _EVENT_FIELDS) == sorted(_TEMPLATE), (
     "the generator must fill exactly the streaming_events columns"
 )
+_RECORD_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_timestamp",
+    "title_id",
+    "session_id",
+    "title_type",
+    "bandwidth_mbps",
+    "buffering_events",
+    "buffering_duration_seconds",
+    "error_count",
+    "watch_duration_seconds",
+    "position_seconds",
+    "completion_percentage",
+)
+"""The columns a record line leaves open for each event, in the order generate_records fills them."""
+_GENERATED_STRINGS = ("event_id", "event_type", "event_timestamp", "session_id")
+"""Made here of hex digits, digits and the domain's event words, so no JSON escape is ever needed."""
+assert tuple(c for c in STREAMING_EVENTS.column_names if c in _SESSION_FIELDS + _EVENT_FIELDS) == _RECORD_FIELDS, (
+    "generate_records fills the open columns in schema order"
+)
+assert all(json_value(t) == f'"{t}"' for t in domains.EVENT_TYPES), "event types must need no JSON escape"
 assert all(set(shares) <= set(domains.CONNECTION_TYPES) for shares in CONNECTION_SHARES_BY_DEVICE.values())
 assert set(CONNECTION_SHARES_BY_DEVICE) == set(domains.DEVICE_TYPES)
 
@@ -227,11 +253,27 @@ class PreparedDimensions:
         self.device_slots = [self.device_types.index(d) for d in _slots(domains.DEVICE_TYPES)]
         self.viewers: dict[int, _Viewer] = {}
         """customer index * len(device_types) + device index -> that viewer's profile."""
+        self.record_templates: dict[int, str] = {}
+        """Viewer key -> its record line template, the viewer's columns written out (generate_records)."""
+        self._title_json: list[tuple[str, str]] | None = None
 
     def viewer(self, key: int) -> _Viewer:
         ci, di = divmod(key, len(self.device_types))
         profile = self.viewers[key] = viewer_profile(self.customers[ci], self.device_types[di])
         return profile
+
+    def record_template(self, key: int) -> str:
+        base = (self.viewers.get(key) or self.viewer(key)).base
+        fixed = {name: base[name] for name in _CUSTOMER_FIELDS + _VIEWER_FIELDS}
+        template = self.record_templates[key] = line_template(STREAMING_EVENTS, fixed, quoted=_GENERATED_STRINGS)
+        return template
+
+    @property
+    def title_json(self) -> list[tuple[str, str]]:
+        """(title_id, title_type) of each title rendered as JSON values, in the order of `titles`."""
+        if self._title_json is None:
+            self._title_json = [(json_value(t), json_value(tt)) for t, tt, _ in self.titles]
+        return self._title_json
 
 
 _prepared_cache: dict[int, tuple[Dimensions, PreparedDimensions]] = {}
@@ -270,6 +312,35 @@ def generate_events(
     rng: random.Random,
 ) -> list[dict]:
     """`count` streaming_events rows from sessions overlapping (window_end - window_seconds, window_end], by time."""
+    return _generate(count, dims, window_end, window_seconds, rng, as_records=False)
+
+
+def generate_records(
+    count: int,
+    dims: Dimensions,
+    *,
+    window_end: dt.datetime,
+    window_seconds: int = domains.DEFAULT_WINDOW_SECONDS,
+    rng: random.Random,
+) -> list[dict]:
+    """The events of `generate_events` as Kinesis PutRecords entries, rendered without building event dicts.
+
+    For the same arguments and rng state, equal to the producer's `encode_records(generate_events(...))`:
+    each entry's Data is the event's newline-terminated JSON line and its PartitionKey the session_id. The
+    generator Lambda sends these lines to the producer, which parses, validates and encodes them again.
+    """
+    return _generate(count, dims, window_end, window_seconds, rng, as_records=True)
+
+
+def _generate(
+    count: int,
+    dims: Dimensions,
+    window_end: dt.datetime,
+    window_seconds: int,
+    rng: random.Random,
+    *,
+    as_records: bool,
+) -> list[dict]:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count must be an int >= 0, got {count!r}")
     if isinstance(window_seconds, bool) or not isinstance(window_seconds, int) or window_seconds < 1:
@@ -294,12 +365,15 @@ def generate_events(
     titles, n_titles = prep.titles, len(prep.titles)
     n_customers, n_devices = len(prep.customers), len(prep.device_types)
     device_slots, viewers, new_viewer = prep.device_slots, prep.viewers, prep.viewer
+    templates, new_template = prep.record_templates, prep.record_template
+    title_json = prep.title_json if as_records else None
     variant, event_types = _HEX_VARIANT, _EVENT_TYPES
     pause_counts, pause_mean, complete_share = _PAUSE_COUNTS, _PAUSE_MEAN_MS, domains.COMPLETE_SHARE
     not_resumed = 1.0 - RESUMED_SESSION_SHARE
     resume_scale = RESUMED_MAX_FRACTION / RESUMED_SESSION_SHARE  # the resumed share of r spread over 0..max
 
-    out: list[dict] = []
+    out: list[tuple] = []
+    """(ms, event) or (ms, record line, partition key), in generation order."""
     append = out.append
     while len(out) < count:
         # Anchor first: which of the session's 2 + 2k events it is (k size-biased: sum of two geometrics)
@@ -317,7 +391,8 @@ def generate_events(
 
         # Session skeleton: title, end, playhead span from p0 and the playhead points (offsets after p0):
         # 0, the k pauses in order, span. Event i is at points[(i + 1) // 2].
-        title_id, title_type, duration = titles[floor(rnd() * n_titles)]
+        title = floor(rnd() * n_titles)
+        title_id, title_type, duration = titles[title]
         complete = rnd() < complete_share
         r = rnd()
         p0 = floor((r - not_resumed) * resume_scale * duration) if r >= not_resumed else 0
@@ -333,6 +408,9 @@ def generate_events(
 
         key = floor(rnd() * n_customers) * n_devices + device_slots[floor(rnd() * _SLOTS)]
         base, bandwidth10, low, high, stall_rate, stall_mean, error_rate = viewers.get(key) or new_viewer(key)
+        if title_json is not None:
+            template = templates.get(key) or new_template(key)
+            title_id_json, title_type_json = title_json[title]
         # One draw gives the session id (32 hex), a prefix for its event ids (20 hex) and the rest of the
         # first event's id (12 hex; each later event draws its own). getrandbits(n).to_bytes().hex() (what
         # randbytes does) is about twice as fast as formatting the int as hex.
@@ -362,33 +440,58 @@ def generate_events(
                 x = error_rate * played + rnd()
                 if x >= 1.0:
                     errors += floor(x)
-            ev = base.copy()  # the template holds every column, so keys stay in schema order
-            ev["event_id"] = event_id
-            ev["event_type"] = types[i]
             minute = ms // 60000
             prefix = minute_prefixes.get(minute)
             if prefix is None:
                 prefix = minute_prefixes[minute] = time.strftime(
                     "%Y-%m-%dT%H:%M:", time.gmtime((origin // 60000 + minute) * 60)
                 )
-            ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
-            ev["session_id"] = session_id
-            ev["title_id"] = title_id
-            ev["title_type"] = title_type
             bw = floor(bandwidth10 * (0.85 + 0.3 * rnd()) + 0.5) / 10
-            ev["bandwidth_mbps"] = low if bw < low else high if bw > high else bw
-            ev["buffering_events"] = stalls
-            ev["buffering_duration_seconds"] = stalled_r
-            ev["error_count"] = errors
-            ev["watch_duration_seconds"] = off
-            ev["position_seconds"] = position = p0 + off
+            if bw < low:
+                bw = low
+            elif bw > high:
+                bw = high
+            position = p0 + off
             # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the
             # nearest integer to 10000 * position / duration, and q / 100 is the double round() returns
             # unless that ratio lies exactly halfway (rem == 0), where round() settles the tie itself.
             # (A complete session ends at position == duration: exactly 100.0.)
             q, rem = divmod(20000 * position + duration, 2 * duration)
-            ev["completion_percentage"] = q / 100 if rem else round(100.0 * position / duration, 2)
-            append(ev)
+            completion = q / 100 if rem else round(100.0 * position / duration, 2)
+            if title_json is not None:
+                # The open columns of the viewer's template, in _RECORD_FIELDS order.
+                line = template % (
+                    event_id,
+                    types[i],
+                    prefix + suffix[ms - minute * 60000],
+                    title_id_json,
+                    session_id,
+                    title_type_json,
+                    bw,
+                    stalls,
+                    stalled_r,
+                    errors,
+                    off,
+                    position,
+                    completion,
+                )
+                append((ms, line, session_id))
+            else:
+                ev = base.copy()  # the template holds every column, so keys stay in schema order
+                ev["event_id"] = event_id
+                ev["event_type"] = types[i]
+                ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
+                ev["session_id"] = session_id
+                ev["title_id"] = title_id
+                ev["title_type"] = title_type
+                ev["bandwidth_mbps"] = bw
+                ev["buffering_events"] = stalls
+                ev["buffering_duration_seconds"] = stalled_r
+                ev["error_count"] = errors
+                ev["watch_duration_seconds"] = off
+                ev["position_seconds"] = position
+                ev["completion_percentage"] = completion
+                append((ms, ev))
             if i == last:
                 break
             i += 1
@@ -401,7 +504,9 @@ def generate_events(
                 break
             event_id = event_prefix + bits(48).to_bytes(6, "little").hex()
 
-    # ISO timestamps of one width sort as their times do (ties keep generation order, as sort is stable).
-    out.sort(key=itemgetter("event_timestamp"))
+    # By time; ties keep generation order (the sort is stable). ms orders as the timestamp text does.
+    out.sort(key=itemgetter(0))
     del out[count:]
-    return out
+    if title_json is not None:
+        return [{"Data": line.encode("utf-8"), "PartitionKey": key} for _, line, key in out]
+    return [ev for _, ev in out]

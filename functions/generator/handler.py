@@ -1,8 +1,9 @@
 """Generator Lambda: on each schedule tick, make a batch of streaming events and hand it to the producer.
 
 Events are drawn from the same dimension tables the stack wrote at deploy time (rebuilt here from the
-same seed and counts), packed into UTF-8 JSON payloads `{"events": [...]}` that each fit Lambda's
-asynchronous invocation limit, and sent to the producer function with `InvocationType="Event"`.
+same seed and counts) and rendered straight to JSON, packed into UTF-8 payloads `{"events": [...]}` that
+each fit Lambda's asynchronous invocation limit, and sent to the producer function with
+`InvocationType="Event"`.
 
 Lambda code: standard library, boto3 and mimesis only.
 """
@@ -11,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
 
-from functions.generator.events import generate_events
+from functions.generator.events import generate_records
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
+from functions.shared.records import RECORD_SEPARATOR
 
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
@@ -37,7 +41,8 @@ payloads) in the tens of MB at the stack's default 256 MB.
 
 _ENVELOPE_HEAD = b'{"events":['
 _ENVELOPE_TAIL = b"]}"
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_RECORD_END = RECORD_SEPARATOR.encode()
+_ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
 _REQUEST_KEYS = ("count", "seed")
 
@@ -133,29 +138,43 @@ def window_end_of(event: Any, now: dt.datetime) -> dt.datetime:
     return now
 
 
-def build_payloads(events: list[dict], max_bytes: int = MAX_ASYNC_PAYLOAD_BYTES) -> list[bytes]:
-    """Pack events, in order, greedily into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes each."""
+def build_payloads(records: Sequence[dict], max_bytes: int = MAX_ASYNC_PAYLOAD_BYTES) -> list[bytes]:
+    """Pack records' events, in order, greedily into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes.
+
+    `records` are PutRecords entries as `generate_records` makes them: each Data is one JSON object and the
+    newline that ends it, so a payload is those objects joined by commas inside the envelope, with no second
+    encoding. (JSON text escapes control characters in strings, so the end is the only newline byte.)
+    """
     overhead = len(_ENVELOPE_HEAD) + len(_ENVELOPE_TAIL)
-    encode = _ENCODER.encode
+    datas = [record["Data"] for record in records]
     payloads: list[bytes] = []
-    chunk: list[bytes] = []
-    size = overhead
-    for i, ev in enumerate(events):
-        data = encode(ev).encode("utf-8")
-        if overhead + len(data) > max_bytes:
+    start = taken = 0  # the open payload holds datas[start:i], `taken` bytes with their newlines
+    for i, size in enumerate(map(len, datas)):
+        # A record's newline turns into the comma before the next one, so its share of a payload is `size`.
+        if overhead + size - 1 > max_bytes:
             raise ValueError(
-                f"event {i} (event_id {ev.get('event_id')!r}) encodes to {len(data)} bytes, too large for a "
-                f"payload of at most {max_bytes} bytes (the Lambda asynchronous invocation limit)"
+                f"record {i} (partition key {records[i].get('PartitionKey')!r}) is {size - 1} bytes, too large "
+                f"for a payload of at most {max_bytes} bytes (the Lambda asynchronous invocation limit)"
             )
-        extra = len(data) + (1 if chunk else 0)  # a comma separates it from the previous event
-        if chunk and size + extra > max_bytes:
-            payloads.append(_ENVELOPE_HEAD + b",".join(chunk) + _ENVELOPE_TAIL)
-            chunk, size, extra = [], overhead, len(data)
-        chunk.append(data)
-        size += extra
-    if chunk:
-        payloads.append(_ENVELOPE_HEAD + b",".join(chunk) + _ENVELOPE_TAIL)
+        if taken and overhead + taken + size - 1 > max_bytes:
+            payloads.append(_envelope(datas, start, i))
+            start, taken = i, 0
+        taken += size
+    if taken:
+        payloads.append(_envelope(datas, start, len(datas)))
     return payloads
+
+
+def _envelope(datas: list[bytes], start: int, stop: int) -> bytes:
+    """The payload of datas[start:stop]; each must be one JSON object and its newline."""
+    chunk = datas[start:stop]
+    joined = b"".join(chunk)
+    if joined.count(_RECORD_END) != len(chunk) or not all(map(_ends_a_record, chunk)):
+        bad = next(i for i, d in enumerate(chunk, start) if d.count(_RECORD_END) != 1 or not _ends_a_record(d))
+        raise ValueError(
+            f"record {bad}: Data must be one JSON object ending in its only newline, got ...{datas[bad][-20:]!r}"
+        )
+    return _ENVELOPE_HEAD + joined[:-1].replace(_RECORD_END, b",") + _ENVELOPE_TAIL
 
 
 def run_tick(
@@ -171,8 +190,8 @@ def run_tick(
     """Generate `count` events for the window and invoke the producer once per payload, asynchronously."""
     if not function_name:
         raise ValueError("function_name (the producer, PRODUCER_FUNCTION_NAME) must be set")
-    events = generate_events(count, dims, window_end=window_end, window_seconds=window_seconds, rng=rng)
-    payloads = build_payloads(events)
+    records = generate_records(count, dims, window_end=window_end, window_seconds=window_seconds, rng=rng)
+    payloads = build_payloads(records)
     for sent, payload in enumerate(payloads):
         where = f"payload {sent + 1} of {len(payloads)} to {function_name}; {sent} payload(s) were already sent"
         try:
@@ -183,10 +202,10 @@ def run_tick(
         if status != INVOKE_ACCEPTED:
             raise InvokeError(f"invoke answered StatusCode {status} (expected {INVOKE_ACCEPTED}) for {where}")
     return {
-        "events": len(events),
+        "events": len(records),
         "payloads": len(payloads),
         "bytes": sum(len(p) for p in payloads),
-        "sessions": len({ev["session_id"] for ev in events}),
+        "sessions": len({record["PartitionKey"] for record in records}),
         "window_end": window_end.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "window_seconds": window_seconds,
     }

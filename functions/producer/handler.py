@@ -37,6 +37,7 @@ from botocore.exceptions import (
 )
 
 from functions.shared import layout
+from functions.shared.records import line_template
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 
 MAX_RECORDS_PER_PUT = 500  # Kinesis PutRecords: at most 500 records per call
@@ -87,9 +88,7 @@ _values_of = operator.itemgetter(*STREAMING_EVENTS.column_names)
 _strings_of = operator.itemgetter(*(i for i, c in enumerate(STREAMING_EVENTS.columns) if c.type == "string"))
 _numbers_of = operator.itemgetter(*(i for i, c in enumerate(STREAMING_EVENTS.columns) if c.type != "string"))
 _NUMBER_TYPES = frozenset({int, float})
-_LINE = (
-    "{" + ",".join(f'"{c.name}":' + ('"%s"' if c.type == "string" else "%r") for c in STREAMING_EVENTS.columns) + "}\n"
-)
+_LINE = line_template(STREAMING_EVENTS, quoted=[c.name for c in STREAMING_EVENTS.columns if c.type == "string"])
 _DOUBLE_COLUMNS = tuple(c.name for c in STREAMING_EVENTS.columns if c.type == "double")
 
 

@@ -18,7 +18,8 @@ import pytest
 from botocore.stub import Stubber
 
 from functions.generator import handler as gen
-from functions.generator.events import generate_events
+from functions.generator.events import generate_events, generate_records
+from functions.producer.handler import encode_records
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from tests.functions.invariants import check_events
 
@@ -90,12 +91,15 @@ def test_scheduled_events_set_the_window_end_to_their_time() -> None:
 # --- build_payloads ------------------------------------------------------------------------------------------
 
 
+def _records(dims: Dimensions, count: int, seed: int) -> list[dict]:
+    return generate_records(count, dims, window_end=WINDOW_END, rng=random.Random(seed))
+
+
 def test_payloads_fit_the_limit_and_hold_every_event_once_in_order(dims: Dimensions) -> None:
-    events = generate_events(400, dims, window_end=WINDOW_END, rng=random.Random(3))
-    payloads = gen.build_payloads(events, max_bytes=20_000)
+    payloads = gen.build_payloads(_records(dims, 400, seed=3), max_bytes=20_000)
     assert len(payloads) > 5
     assert all(len(p) <= 20_000 for p in payloads)
-    assert _unpack(payloads) == events
+    assert _unpack(payloads) == generate_events(400, dims, window_end=WINDOW_END, rng=random.Random(3))
     # Greedy: the next payload's first event would not have fitted in the previous one.
     for before, after in pairwise(payloads):
         first = json.dumps(json.loads(after)["events"][0], separators=(",", ":"), ensure_ascii=False)
@@ -103,33 +107,44 @@ def test_payloads_fit_the_limit_and_hold_every_event_once_in_order(dims: Dimensi
 
 
 def test_payload_sizes_are_exact_at_the_boundary(dims: Dimensions) -> None:
-    events = generate_events(3, dims, window_end=WINDOW_END, rng=random.Random(4))
-    whole = gen.build_payloads(events)[0]
-    assert gen.build_payloads(events, max_bytes=len(whole)) == [whole]
-    assert len(gen.build_payloads(events, max_bytes=len(whole) - 1)) == 2
+    records = _records(dims, 3, seed=4)
+    whole = gen.build_payloads(records)[0]
+    assert gen.build_payloads(records, max_bytes=len(whole)) == [whole]
+    assert len(gen.build_payloads(records, max_bytes=len(whole) - 1)) == 2
 
 
 def test_payloads_keep_non_ascii_text_as_utf8(dims: Dimensions) -> None:
     events = generate_events(2, dims, window_end=WINDOW_END, rng=random.Random(4))
     events[0]["city"] = "Zürich"
-    payload = gen.build_payloads(events)[0]
+    payload = gen.build_payloads(encode_records(events))[0]
     assert "Zürich".encode() in payload
     assert _unpack([payload])[0]["city"] == "Zürich"
 
 
 def test_default_limit_splits_a_large_batch_into_1mb_payloads(dims: Dimensions) -> None:
-    events = generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
-    payloads = gen.build_payloads(events)
+    payloads = gen.build_payloads(_records(dims, 5000, seed=5))
     assert len(payloads) >= 3
     assert all(len(p) <= gen.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
-    assert _unpack(payloads) == events
+    assert _unpack(payloads) == generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
 
 
 def test_an_event_larger_than_the_limit_raises(dims: Dimensions) -> None:
     events = generate_events(2, dims, window_end=WINDOW_END, rng=random.Random(6))
     events[1]["city"] = "x" * 2000
-    with pytest.raises(ValueError, match=r"event 1 .* too large for a payload of at most 1000 bytes"):
-        gen.build_payloads(events, max_bytes=1000)
+    with pytest.raises(ValueError, match=r"record 1 .* too large for a payload of at most 1000 bytes"):
+        gen.build_payloads(encode_records(events), max_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda d: d.rstrip(b"\n"), lambda d: d.replace(b",", b",\n", 1), lambda d: d + b"{}"],
+    ids=["no newline", "a second newline inside", "text after the newline"],
+)
+def test_a_record_that_is_not_one_json_line_is_refused(dims: Dimensions, damage: Any) -> None:
+    records = _records(dims, 3, seed=6)
+    records[1] = {**records[1], "Data": damage(records[1]["Data"])}
+    with pytest.raises(ValueError, match=r"record 1: Data must be one JSON object ending in its only newline"):
+        gen.build_payloads(records)
 
 
 def test_no_events_give_no_payloads() -> None:
@@ -145,8 +160,7 @@ def lambda_client(aws_credentials: None) -> Any:
 
 
 def _expected_payloads(dims: Dimensions, count: int, seed: int) -> list[bytes]:
-    events = generate_events(count, dims, window_end=WINDOW_END, rng=random.Random(seed))
-    return gen.build_payloads(events)
+    return gen.build_payloads(_records(dims, count, seed))
 
 
 def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(lambda_client: Any, dims: Dimensions) -> None:
@@ -164,6 +178,7 @@ def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(lambda_cl
         )
         stub.assert_no_pending_responses()
     events = _unpack(expected)
+    assert events == generate_events(3000, dims, window_end=WINDOW_END, rng=random.Random(11))
     assert summary["events"] == 3000
     assert summary["payloads"] == len(expected)
     assert summary["bytes"] == sum(len(p) for p in expected)
@@ -283,7 +298,7 @@ sys.modules["pyarrow"] = None
 sys.modules["numpy"] = None
 import functions.generator.handler as h
 d = h.generate_dimensions(1, 20, 20, 2)
-print(len(h.build_payloads(h.generate_events(50, d, window_end=h.dt.datetime.now(h.dt.UTC), rng=h.random.Random(1)))))
+print(len(h.build_payloads(h.generate_records(50, d, window_end=h.dt.datetime.now(h.dt.UTC), rng=h.random.Random(1)))))
 """
 
 
