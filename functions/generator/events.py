@@ -98,22 +98,6 @@ _VIEWER_FIELDS = (
     "ip_address",
     "connection_type",
 )
-_SESSION_FIELDS = ("session_id", "title_id", "title_type")
-_EVENT_FIELDS = (
-    "event_id",
-    "event_type",
-    "event_timestamp",
-    "bandwidth_mbps",
-    "buffering_events",
-    "buffering_duration_seconds",
-    "error_count",
-    "watch_duration_seconds",
-    "position_seconds",
-    "completion_percentage",
-)
-assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _SESSION_FIELDS + _EVENT_FIELDS) == sorted(_TEMPLATE), (
-    "the generator must fill exactly the streaming_events columns"
-)
 _RECORD_FIELDS = (
     "event_id",
     "event_type",
@@ -129,12 +113,15 @@ _RECORD_FIELDS = (
     "position_seconds",
     "completion_percentage",
 )
-"""The columns a record line leaves open for each event, in the order generate_records fills them."""
-_GENERATED_STRINGS = ("event_id", "event_type", "event_timestamp", "session_id")
-"""Made here of hex digits, digits and the domain's event words, so no JSON escape is ever needed."""
-assert tuple(c for c in STREAMING_EVENTS.column_names if c in _SESSION_FIELDS + _EVENT_FIELDS) == _RECORD_FIELDS, (
+"""The columns drawn per session or event: a record line leaves them open, filled in this order."""
+assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _RECORD_FIELDS) == sorted(_TEMPLATE), (
+    "the generator must fill exactly the streaming_events columns"
+)
+assert tuple(c for c in STREAMING_EVENTS.column_names if c in _RECORD_FIELDS) == _RECORD_FIELDS, (
     "generate_records fills the open columns in schema order"
 )
+_GENERATED_STRINGS = ("event_id", "event_type", "event_timestamp", "session_id")
+"""Made here of hex digits, digits and the domain's event words, so no JSON escape is ever needed."""
 assert all(json_value(t) == f'"{t}"' for t in domains.EVENT_TYPES), "event types must need no JSON escape"
 assert all(set(shares) <= set(domains.CONNECTION_TYPES) for shares in CONNECTION_SHARES_BY_DEVICE.values())
 assert set(CONNECTION_SHARES_BY_DEVICE) == set(domains.DEVICE_TYPES)
