@@ -6,6 +6,7 @@ read these objects; no other module spells out a column list.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -155,12 +156,84 @@ class SchemaError(ValueError):
     """A record does not match its table's schema."""
 
 
+class _AcceptedShapes:
+    """Fast path of validate_record: the exact value types of records the full check has accepted.
+
+    A record whose columns are all present, with no other key, and whose values have exactly the types
+    of an accepted record passes every type rule the full check applies (those depend on the type alone);
+    only the integer ranges depend on the value, so they are checked here for every record. Shapes with a
+    null integer are not remembered, which keeps that range check to one min and one max per type.
+    """
+
+    MAX_SHAPES = 1024
+    """Enough for any mix of nulls a real feed has; past it, new shapes just take the full check."""
+
+    def __init__(self, table: Table) -> None:
+        self.width = len(table.columns)
+        self.values_of = operator.itemgetter(*table.column_names)
+        self.ranged = [
+            (operator.itemgetter(*indexes), low, high)
+            for kind, (low, high) in (("int", INT_RANGE), ("bigint", BIGINT_RANGE))
+            if (indexes := [i for i, c in enumerate(table.columns) if c.type == kind])
+        ]
+        self.shapes: set[tuple[type, ...]] = set()
+
+    def values(self, record: Any) -> tuple | None:
+        """The record's values in column order if it has exactly the table's keys, else None."""
+        if type(record) is not dict or len(record) != self.width:
+            return None
+        try:
+            values = self.values_of(record)
+        except KeyError:
+            return None
+        return values if self.width > 1 else (values,)
+
+    def in_range(self, values: tuple) -> bool:
+        for pick, low, high in self.ranged:
+            picked = _as_tuple(pick(values))
+            if min(picked) < low or max(picked) > high:
+                return False
+        return True
+
+    def remember(self, values: tuple) -> None:
+        shape = tuple(map(type, values))
+        if len(self.shapes) < self.MAX_SHAPES and all(
+            type(v) is int for pick, _, _ in self.ranged for v in _as_tuple(pick(values))
+        ):
+            self.shapes.add(shape)
+
+
+def _as_tuple(picked: Any) -> tuple:
+    return picked if type(picked) is tuple else (picked,)
+
+
+_accepted: dict[int, tuple[Table, _AcceptedShapes]] = {}
+
+
+def _shapes_of(table: Table) -> _AcceptedShapes:
+    hit = _accepted.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _accepted[id(table)] = (table, _AcceptedShapes(table))
+    return hit[1]
+
+
 def validate_record(table: Table, record: Any) -> None:
     """Raise SchemaError naming the first field of `record` that breaks `table`'s schema.
 
     Every column must be present with a value of the column's type or null; no other key
     is allowed (Firehose's JSON-to-Parquet conversion would drop it silently).
     """
+    shapes = _shapes_of(table)
+    values = shapes.values(record)
+    if values is not None and tuple(map(type, values)) in shapes.shapes and shapes.in_range(values):
+        return
+    _check_record(table, record)
+    if values is not None:
+        shapes.remember(values)
+
+
+def _check_record(table: Table, record: Any) -> None:
+    """The full check behind validate_record."""
     if not isinstance(record, dict):
         raise SchemaError(f"{table.name} record must be a JSON object, got {type(record).__name__}")
     extra = record.keys() - set(table.column_names)
