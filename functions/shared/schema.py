@@ -7,6 +7,7 @@ read these objects; no other module spells out a column list.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,9 @@ INT_RANGE = (-(2**31), 2**31 - 1)
 """Hive `int` is a signed 32-bit integer."""
 
 BIGINT_RANGE = (-(2**63), 2**63 - 1)
+
+DOUBLE_MAX = sys.float_info.max
+"""Largest finite double: a JSON integer in a double column beyond it cannot be stored."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ class _AcceptedShapes:
     A record whose columns are all present, with no other key, and whose values have exactly the types
     of an accepted record passes every type rule the full check applies (those depend on the type alone);
     only the integer ranges depend on the value, so they are checked here for every record. Shapes with a
-    null integer are not remembered, which keeps that range check to one min and one max per type.
+    null integer are not remembered, which keeps that range check to one min and one max per type, nor
+    shapes with an integer in a double column, whose range the full check tests.
     """
 
     MAX_SHAPES = 1024
@@ -176,6 +181,7 @@ class _AcceptedShapes:
             for kind, (low, high) in (("int", INT_RANGE), ("bigint", BIGINT_RANGE))
             if (indexes := [i for i, c in enumerate(table.columns) if c.type == kind])
         ]
+        self.doubles = [i for i, c in enumerate(table.columns) if c.type == "double"]
         self.shapes: set[tuple[type, ...]] = set()
 
     def values(self, record: Any) -> tuple | None:
@@ -196,11 +202,18 @@ class _AcceptedShapes:
         return True
 
     def remember(self, values: tuple) -> None:
+        """Remember the shape of accepted `values` unless it holds a null integer or an integral double."""
         shape = tuple(map(type, values))
-        if len(self.shapes) < self.MAX_SHAPES and all(
-            type(v) is int for pick, _, _ in self.ranged for v in _as_tuple(pick(values))
+        if (
+            len(self.shapes) < self.MAX_SHAPES
+            and all(type(v) is int for pick, _, _ in self.ranged for v in _as_tuple(pick(values)))
+            and all(shape[i] in _FLOAT_OR_NULL for i in self.doubles)
         ):
             self.shapes.add(shape)
+
+
+_FLOAT_OR_NULL = frozenset({float, type(None)})
+"""Double values a remembered shape may hold: an integer there has a range to check, so it takes the full check."""
 
 
 def _as_tuple(picked: Any) -> tuple:
@@ -253,6 +266,11 @@ def _check_record(table: Table, record: Any) -> None:
             raise SchemaError(f"field {col.name!r} must be {col.type}, got boolean")
         if not isinstance(value, allowed):
             raise SchemaError(f"field {col.name!r} must be {col.type}, got {type(value).__name__}")
+        if col.type == "double" and type(value) is not float and not -DOUBLE_MAX <= value <= DOUBLE_MAX:
+            raise SchemaError(
+                f"field {col.name!r} must be a double: an integer there must be within ±{DOUBLE_MAX:.6g}, "
+                f"got one of {value.bit_length()} bits"
+            )
         if col.type == "int" and not INT_RANGE[0] <= value <= INT_RANGE[1]:
             raise SchemaError(f"field {col.name!r} must fit a 32-bit int ({INT_RANGE[0]}..{INT_RANGE[1]}), got {value}")
         if col.type == "bigint" and not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:

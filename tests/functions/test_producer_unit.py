@@ -94,6 +94,11 @@ MALFORMED: list[tuple[str, Any, tuple[str, ...]]] = [
     ),
     ("null_timestamp", _payload_with(_set(12, "event_timestamp", None)), ("events[12].event_timestamp", "None")),
     ("nan_double", _payload_with(_set(13, "completion_percentage", float("nan"))), ("events[13]", "finite")),
+    (
+        "integer_beyond_double",
+        _payload_with(_set(14, "bandwidth_mbps", 10**400)),
+        ("events[14]", "bandwidth_mbps", "must be a double", "1329 bits"),
+    ),
 ]
 
 

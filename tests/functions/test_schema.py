@@ -41,7 +41,7 @@ _ANY_VALUE = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(2**64), 2**64),
-    st.sampled_from([INT_RANGE[0], INT_RANGE[1], INT_RANGE[0] - 1, INT_RANGE[1] + 1]),
+    st.sampled_from([INT_RANGE[0], INT_RANGE[1], INT_RANGE[0] - 1, INT_RANGE[1] + 1, 2**1023, -(10**400)]),
     st.floats(allow_nan=True),
     st.text(max_size=4),
     st.text(max_size=4).map(_Text),
@@ -113,3 +113,10 @@ def test_a_missing_field_is_named() -> None:
     del record["session_id"]
     with pytest.raises(SchemaError, match=r"missing field 'session_id'"):
         validate_record(STREAMING_EVENTS, record)
+
+
+def test_a_double_column_takes_integers_only_within_a_doubles_range() -> None:
+    ok = _valid(STREAMING_EVENTS)
+    validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=2**1023))
+    with pytest.raises(SchemaError, match=r"field 'bandwidth_mbps' must be a double: an integer there .* 1329 bits"):
+        validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=10**400))
