@@ -6,9 +6,10 @@ within the Kinesis limits and re-sent (only the failed entries) with jittered ex
 all are in the stream or the invocation runs out of time, in which case the invocation fails so Lambda's
 async retries and the on-failure destination keep the batch.
 
-Within one invocation no record is written twice. A failed invocation that Lambda retries sends the whole
-batch again, including records the first attempt delivered, so across invocations delivery is at least
-once and `event_id` is the key to drop duplicates on.
+Within one invocation an entry Kinesis reported written is never sent again; the one exception is a call
+that got no answer in time (read timeout), whose entries are sent again because Kinesis may or may not have
+written them. A failed invocation that Lambda retries sends the whole batch again, including records the
+first attempt delivered. So delivery is at least once, and `event_id` is the key to drop duplicates on.
 
 Lambda code: standard library and boto3 only.
 """
@@ -145,7 +146,7 @@ def parse_payload(payload: Any) -> list[dict]:
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # also: nesting too deep, an integer over Python's digit limit
             raise PayloadError(f"payload is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise PayloadError(f'payload must be a JSON object {{"events": [...]}}, got {type(payload).__name__}')
@@ -162,10 +163,10 @@ def parse_payload(payload: Any) -> list[dict]:
         except SchemaError as exc:
             raise PayloadError(f"events[{i}]: {exc}") from exc
         ts = ev[layout.TIMESTAMP_FIELD]
-        if not isinstance(ts, str) or not layout.TIMESTAMP_PATTERN.match(ts):
+        if not layout.is_timestamp(ts):
             raise PayloadError(
-                f"events[{i}].{layout.TIMESTAMP_FIELD} must be ISO 8601 UTC with milliseconds like "
-                f"2026-01-31T23:59:59.999Z, got {ts!r}"
+                f"events[{i}].{layout.TIMESTAMP_FIELD} must be a real moment in ISO 8601 UTC with milliseconds "
+                f"like 2026-01-31T23:59:59.999Z, got {ts!r}"
             )
         for name in _DOUBLE_COLUMNS:
             value = ev[name]
@@ -189,7 +190,7 @@ def encode_records(events: Sequence[dict]) -> list[dict]:
         data = _fast_line(ev)
         if data is None:
             try:
-                data = (_ENCODER.encode(ev) + "\n").encode("utf-8")
+                data = (_ENCODER.encode(_schema_ordered(ev)) + "\n").encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise PayloadError(f"events[{i}] cannot be encoded as JSON: {exc}") from exc
         key = ev.get("session_id") or ev.get("event_id") or uuid.uuid4().hex
@@ -249,6 +250,13 @@ def _fast_line(ev: dict) -> bytes | None:
     return (_LINE % values).encode("utf-8")
 
 
+def _schema_ordered(ev: Any) -> Any:
+    """An event with its schema columns first, in schema order, then any other keys: the order the fast paths write."""
+    if not isinstance(ev, dict):
+        return ev
+    return {**{name: ev[name] for name in STREAMING_EVENTS.column_names if name in ev}, **ev}
+
+
 def _finite(numbers: Sequence[int | float]) -> bool:
     """Whether ints and floats are all finite and their sum fits a double."""
     try:
@@ -293,7 +301,8 @@ def batch_records(records: Sequence[dict]) -> Iterator[list[dict]]:
 
 def backoff_delay(attempt: int, rand: Callable[[], float], base_delay: float, max_delay: float) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(max_delay, base_delay * 2**attempt))."""
-    return rand() * min(max_delay, base_delay * (2**attempt))
+    # The exponent is capped so a long run of retries cannot overflow the float; 2**60 outgrows any max_delay.
+    return rand() * min(max_delay, base_delay * 2.0 ** min(attempt, 60))
 
 
 def put_all(
@@ -310,8 +319,9 @@ def put_all(
 ) -> DeliveryReport:
     """Write every record to the stream, re-sending only failed entries; raise DeliveryError if any is left.
 
-    Entries that succeeded are never sent again, so a partial failure cannot duplicate a record. Retrying
-    stops when the next backoff sleep would leave less than `safety_margin_ms` of the invocation.
+    Entries that succeeded are never sent again, so a partial failure cannot duplicate a record; only a call
+    left unanswered (read timeout) is sent again whole, as its outcome is unknown. Retrying stops when the
+    next backoff sleep would leave less than `safety_margin_ms` of the invocation.
     """
     started = time.monotonic()
     report = DeliveryReport(records=len(records))

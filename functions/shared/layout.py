@@ -7,6 +7,7 @@ local delivery stage all build their prefixes and partition values from this mod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 
@@ -23,8 +24,9 @@ PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
 
 TIMESTAMP_FIELD = "event_timestamp"
-TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-"""ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z."""
+TIMESTAMP_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
+"""The shape of ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z (ASCII digits, nothing
+after the Z); `is_timestamp` also checks that the date and time exist."""
 
 PARTITION_SLICES: tuple[tuple[str, int, int], ...] = (("year", 0, 4), ("month", 5, 7), ("day", 8, 10), ("hour", 11, 13))
 """Each partition key and the [start, end) slice of `event_timestamp` it is taken from."""
@@ -35,6 +37,30 @@ ARRIVAL_TIME_FORMATS: Mapping[str, str] = {"year": "yyyy", "month": "MM", "day":
 assert tuple(name for name, _, _ in PARTITION_SLICES) == STREAMING_EVENTS.partition_names
 
 
+def is_timestamp(text: object) -> bool:
+    """Whether `text` is a real moment written as TIMESTAMP_PATTERN: month 01-12, a day the month has, hour 00-23.
+
+    Only such values land in partitions that Athena's projection (months 1-12, days 1-31, hours 0-23) can see.
+    """
+    return (
+        isinstance(text, str)
+        and TIMESTAMP_PATTERN.match(text) is not None
+        and text[14:16] < "60"
+        and text[17:19] < "60"
+        and _is_real_hour(text[:13])
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_real_hour(prefix: str) -> bool:
+    """Whether 'YYYY-MM-DDTHH' names an hour of the calendar (cached: a batch spans few hours)."""
+    try:
+        dt.datetime.strptime(prefix, "%Y-%m-%dT%H")
+    except ValueError:
+        return False
+    return True
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """A moment as `TIMESTAMP_PATTERN` text: ISO 8601 UTC with milliseconds and a `Z`."""
     utc = moment.astimezone(dt.UTC)
@@ -43,9 +69,10 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 def partition_values(event_timestamp: str) -> dict[str, str]:
     """Partition values of one event, by the same slices the Firehose JQ query takes."""
-    if not isinstance(event_timestamp, str) or not TIMESTAMP_PATTERN.match(event_timestamp):
+    if not is_timestamp(event_timestamp):
         raise ValueError(
-            f"{TIMESTAMP_FIELD} must be ISO 8601 UTC like 2026-01-31T23:59:59.999Z, got {event_timestamp!r}"
+            f"{TIMESTAMP_FIELD} must be a real moment in ISO 8601 UTC like 2026-01-31T23:59:59.999Z, "
+            f"got {event_timestamp!r}"
         )
     return {name: event_timestamp[start:end] for name, start, end in PARTITION_SLICES}
 

@@ -74,7 +74,7 @@ def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, d
         validate_record(STREAMING_EVENTS, ev)
     except SchemaError as exc:
         _fail(str(exc), i, ev)
-    if not layout.TIMESTAMP_PATTERN.match(ev["event_timestamp"]):
+    if not layout.is_timestamp(ev["event_timestamp"]):
         _fail(f"event_timestamp {ev['event_timestamp']!r} is not ISO 8601 UTC with milliseconds", i, ev)
     for name in ("event_id", "session_id"):
         if not UUID4_PATTERN.match(ev[name]):

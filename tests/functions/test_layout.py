@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from functions.shared import layout
 
 
@@ -24,3 +26,37 @@ def test_error_path_is_the_error_prefix_resolved_for_a_type_and_time() -> None:
         .replace("!{timestamp:dd}", "02")
     )
     assert layout.error_path("format-conversion-failed", "2026-01-02T03:04:05.006Z") == rendered
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-13-01T00:00:00.000Z",  # month 13: Athena's projection (1-12) would never read its partition
+        "2026-02-29T00:00:00.000Z",  # 2026 is not a leap year
+        "2026-04-31T00:00:00.000Z",
+        "2026-01-01T24:00:00.000Z",
+        "2026-01-01T23:60:00.000Z",
+        "2026-01-01T23:59:60.000Z",
+        "0000-01-01T00:00:00.000Z",
+        "2026-01-01T00:00:00.000Z\n",  # `$` would have let a trailing newline through
+        "２０２６-01-01T00:00:00.000Z",  # full-width digits match \d but are not ASCII
+        "2026-01-01T00:00:00Z",
+        "2026-01-01 00:00:00.000Z",
+        "2026-01-01T00:00:00.000+00:00",
+        None,
+        20260101,
+    ],
+)
+def test_timestamps_that_are_not_real_utc_moments_are_refused(text: object) -> None:
+    assert not layout.is_timestamp(text)
+    with pytest.raises(ValueError, match="must be a real moment in ISO 8601 UTC"):
+        layout.partition_values(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-02-29T23:59:59.999Z", "2026-12-31T00:00:00.000Z", "1970-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"],
+)
+def test_real_moments_at_the_calendars_edges_are_accepted(text: str) -> None:
+    assert layout.is_timestamp(text)
+    assert layout.partition_values(text)["year"] == text[:4]

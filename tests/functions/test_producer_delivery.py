@@ -203,6 +203,8 @@ def test_read_timeout_is_retried_and_a_local_botocore_error_is_not(
 
     report = _put(SlowOnce(), records, clock)
     assert (report.put_calls, report.retries, report.failed) == (2, 10, 0)
+    # Unanswered, the first call's outcome is unknown, so its entries are all sent again (documented).
+    assert calls[1]["Records"] == calls[0]["Records"] == records
 
     class Invalid:
         def put_records(self, **kwargs: Any) -> dict:

@@ -93,6 +93,13 @@ MALFORMED: list[tuple[str, Any, tuple[str, ...]]] = [
         ("events[11].event_timestamp",),
     ),
     ("null_timestamp", _payload_with(_set(12, "event_timestamp", None)), ("events[12].event_timestamp", "None")),
+    (
+        "impossible_timestamp",
+        _payload_with(_set(12, "event_timestamp", "2026-13-45T25:61:61.000Z")),
+        ("events[12].event_timestamp", "real moment", "2026-13-45T25:61:61.000Z"),
+    ),
+    ("too_deeply_nested", b'{"events":' + b"[" * 100_000, ("not valid JSON",)),
+    ("integer_text_over_python_limit", '{"events":[' + "1" * 5000 + "]}", ("not valid JSON",)),
     ("nan_double", _payload_with(_set(13, "completion_percentage", float("nan"))), ("events[13]", "finite")),
     (
         "integer_beyond_double",
@@ -271,3 +278,21 @@ def test_backoff_delay_doubles_up_to_the_cap_and_scales_by_the_jitter_draw() -> 
     assert top == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0])
     assert backoff_delay(3, lambda: 0.25, 0.1, 2.0) == pytest.approx(0.2)
     assert backoff_delay(3, lambda: 0.0, 0.1, 2.0) == 0.0
+
+
+def test_backoff_delay_stays_at_the_cap_however_many_attempts() -> None:
+    # 2**1100 does not fit a float; the delay must still be the cap, not an OverflowError.
+    assert backoff_delay(1100, lambda: 1.0, 0.1, 5.0) == 5.0
+    assert backoff_delay(10**6, lambda: 0.5, 0.1, 5.0) == 2.5
+
+
+def test_the_full_encoder_writes_schema_columns_in_schema_order_then_other_keys(make_events: Callable) -> None:
+    # An event that needs a JSON escape takes the full encoder; its key order must match the fast paths'.
+    event = make_events(1)[0]
+    shuffled = dict(reversed(list(event.items())))
+    plain = encode_records([shuffled])[0]["Data"]
+    escaped = encode_records([dict(shuffled, isp='AT&T "Fiber"')])[0]["Data"]
+    assert list(json.loads(plain)) == list(STREAMING_EVENTS.column_names)
+    assert list(json.loads(escaped)) == list(STREAMING_EVENTS.column_names)
+    extra = encode_records([dict(shuffled, referrer="x")])[0]["Data"]
+    assert list(json.loads(extra)) == [*STREAMING_EVENTS.column_names, "referrer"]
