@@ -14,7 +14,7 @@ import pyarrow.fs
 import pyarrow.parquet as pq
 
 from functions.shared.dimensions import Dimensions
-from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, TITLES, Table
 
 COMPRESSION = "SNAPPY"
 """The lake's Parquet codec (Firehose's record format conversion writes SNAPPY too)."""
@@ -55,11 +55,35 @@ def rows_to_arrow(table: Table, rows: Sequence[dict]) -> pa.Table:
         except KeyError:
             index = next(i for i, row in enumerate(rows) if name not in row)
             raise ValueError(f"{table.name} row {index} is missing column {name!r}") from None
+        _check_types(table, table.column(name).type, name, values)
         try:
             arrays.append(pa.array(values, type=field.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             raise ValueError(f"{table.name} column {name!r} ({field.type}) cannot hold its values: {exc}") from exc
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_EXACT_TYPES: Mapping[str, frozenset[type]] = {
+    glue: frozenset({*GLUE_TYPES[glue], type(None)}) for glue in _ARROW_TYPES
+}
+
+
+def _check_types(table: Table, glue_type: str, name: str, values: list) -> None:
+    """Raise ValueError at the first value the column's type does not take, rather than let Arrow convert it.
+
+    Arrow would silently truncate 95.7 in an int column to 95 and turn True into 1.0 in a double column.
+    """
+    if _EXACT_TYPES[glue_type].issuperset(map(type, values)):
+        return
+    allowed = GLUE_TYPES[glue_type]
+    for index, value in enumerate(values):
+        if value is not None and (
+            not isinstance(value, allowed) or (isinstance(value, bool) and glue_type != "boolean")
+        ):
+            raise ValueError(
+                f"{table.name} row {index} column {name!r} must be {glue_type} or null, "
+                f"got {type(value).__name__} {value!r}"
+            )
 
 
 def _write(arrow_table: pa.Table, where: object, filesystem: pyarrow.fs.FileSystem | None = None) -> None:

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable, Sequence
 
-from functions.backfill.run import DEFAULT_CHUNK_EVENTS, run_backfill
+from functions.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, run_backfill
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
 from functions.shared.schema import CUSTOMERS, TITLES
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
 
 def _date(text: str) -> dt.date:
+    # fromisoformat alone would also take 20260101 and week dates like 2026-W01-1.
     try:
-        return dt.date.fromisoformat(text)
+        if not _DATE.match(text):
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD (UTC), got {text!r}") from None
+    if day.year < MIN_YEAR:
+        raise argparse.ArgumentTypeError(f"must be a date from year {MIN_YEAR} on, got {text!r}")
+    return day
 
 
 def _moment(text: str) -> dt.datetime:
@@ -27,14 +36,16 @@ def _moment(text: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _count(minimum: int) -> Callable[[str], int]:
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    rule = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum:,}"
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
         return value
 
     return parse
@@ -54,12 +65,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=_count(1), default=CUSTOMERS.default_rows, help="customers in the dimensions")
     p.add_argument("--titles", type=_count(1), default=TITLES.default_rows, help="titles in the dimensions")
     p.add_argument(
-        "--chunk-events", type=_count(1), default=DEFAULT_CHUNK_EVENTS, help="events generated and written at a time"
+        "--chunk-events",
+        type=_count(1, MAX_CHUNK_EVENTS),
+        default=DEFAULT_CHUNK_EVENTS,
+        help="events generated and written at a time",
     )
     p.add_argument(
         "--written-at",
         type=_moment,
-        help="time stamped into the file names (default: now); repeat it to overwrite a previous run's files",
+        help="time stamped into the file names (default: the end of the range, so a rerun replaces its files)",
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     return p
@@ -93,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as exc:
         p.error(str(exc))
+    except OSError as exc:  # the lake stopped taking files mid-run; what this run wrote has been deleted
+        print(f"{p.prog}: error: writing to {args.out} failed, nothing kept: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(file=sys.stderr)
     print(

@@ -313,7 +313,8 @@ def generate_block(
     """Sessions starting in the windows (chosen by their weights) and their events.
 
     The first `draw_sessions` session shapes are drawn, then only as many sessions as reach `keep_events`
-    events are kept (the last one cut short if needed), so a plan can fix a slice's event count exactly.
+    events are kept (the last one cut short if needed: stopped early, or for an odd count still playing at
+    `range_end_ms`), so a plan can fix a slice's event count exactly.
     A session that would run past `range_end_ms` starts early enough to end before it.
     """
     pauses, completes = session_shapes(rng, draw_sessions)
@@ -379,6 +380,11 @@ def generate_block(
     event_type[j == 0] = START
     last = j == counts[ev_session] - 1
     event_type[last] = np.where(completes[ev_session[last]], COMPLETE, STOP)
+    # The session cut short to make the count exact (at most one). Cut to an even count, it would end on a
+    # pause: the viewer stops there instead, and the session is whole. Cut to an odd count (whole sessions
+    # have even counts, so an odd total needs one such), it is still playing when the range ends: see t0 below.
+    cut_short = kept_counts < counts
+    event_type[(j == kept_counts[ev_session] - 1) & cut_short[ev_session] & (j % 2 == 1)] = STOP
 
     pauses_done = j // 2
     pause_first = sp_first - np.arange(n)  # pauses before a session's = spacings before it minus sessions
@@ -409,6 +415,8 @@ def generate_block(
     keep = j < kept_counts[ev_session]
     span_ms = offset_ms[ev_first + kept_counts - 1]
     t0 = np.minimum(t0, range_end_ms - 1 - span_ms)
+    still_playing = cut_short & (kept_counts % 2 == 1)
+    t0[still_playing] = range_end_ms - 1 - span_ms[still_playing]
     position = p0[ev_session] + off
     completion = completion_percentage(position, duration[ev_session])
     fields = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -30,6 +31,10 @@ STREAM_NAME = "backfill"
 OBJECT_VERSION = 1
 DEFAULT_CHUNK_EVENTS = 500_000
 """Events formatted and written at a time; bounds memory whatever the run's size."""
+MAX_CHUNK_EVENTS = 5_000_000
+"""A chunk's string columns use 32-bit offsets (at most 2 GiB of text, ~36 bytes per event in the widest) and
+it takes about 450 bytes of memory per event, so larger chunks buy nothing and risk both limits."""
+MIN_YEAR = 1000
 MAX_CHUNK_HOURS = 24
 """A chunk also ends once it covers this many hours of session starts, which bounds the open files (one per hour
 still receiving events) when events per hour are few."""
@@ -231,16 +236,55 @@ def build_table(block: Block, catalog: Catalog, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum:,}, got {value:,}")
     return value
 
 
 def _check_date(name: str, value: object) -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise ValueError(f"{name} must be a date (YYYY-MM-DD, UTC), got {value!r}")
+    if value.year < MIN_YEAR:
+        raise ValueError(f"{name} must be a date from year {MIN_YEAR} on (timestamps have 4-digit years), got {value}")
     return value
+
+
+def check_output(fs: pafs.FileSystem, root: str, out: str) -> None:
+    """Raise ValueError, naming `out`, if the lake root cannot take files: before any work or any write."""
+    try:
+        if fs.type_name == "s3":
+            bucket = root.split("/", 1)[0]
+            if not bucket:
+                raise ValueError(f"out must name a bucket, like s3://bucket/prefix, got {out!r}")
+            if fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+                raise ValueError(f"out {out!r}: bucket {bucket!r} does not exist")
+            return
+        if fs.get_file_info(root).type not in (pafs.FileType.Directory, pafs.FileType.NotFound):
+            raise ValueError(f"out {out!r} exists and is not a directory")
+    except OSError as exc:
+        raise ValueError(f"out {out!r} cannot be reached: {exc}") from exc
+    # Writing is the only reliable test (permissions alone say nothing to root): make the directory and a
+    # file in it, then take away whatever the probe made.
+    made = []
+    path = root
+    while path and fs.get_file_info(path).type == pafs.FileType.NotFound:
+        made.append(path)
+        path = path.rsplit("/", 1)[0] if "/" in path.strip("/") else ""
+    probe = f"{root}/.backfill-probe-{uuid.uuid4().hex}"
+    try:
+        fs.create_dir(root, recursive=True)
+        with fs.open_output_stream(probe):
+            pass
+        fs.delete_file(probe)
+    except OSError as exc:
+        raise ValueError(f"out {out!r} is not a writable directory: {exc}") from exc
+    finally:
+        for directory in made:  # deepest first
+            with contextlib.suppress(OSError):
+                fs.delete_dir(directory)
 
 
 def resolve_output(out: str, filesystem: pafs.FileSystem | None) -> tuple[pafs.FileSystem, str]:
@@ -340,7 +384,9 @@ def run_backfill(
 
     `out` is a local directory, an `s3://bucket/prefix` URI, or a path within `filesystem`. Without `dims`
     the dimensions are generated from `dimension_seed`, `customers` and `titles`, as the stack does.
-    Same arguments give the same rows whatever `chunk_events`; `written_at` (default: now) only names the files.
+    Same arguments give the same rows whatever `chunk_events`, in files of the same names unless `written_at`
+    (default: the end of the range) says otherwise, so a repeated run replaces rather than duplicates. A run
+    that fails or is interrupted deletes what it wrote.
     """
     began = time.perf_counter()
     _check_int("events", events, 1)
@@ -349,8 +395,9 @@ def run_backfill(
     if not start < end:
         raise ValueError(f"start must be before end, got start={start.isoformat()} end={end.isoformat()}")
     _check_int("seed", seed, 0)
-    _check_int("chunk_events", chunk_events, 1)
+    _check_int("chunk_events", chunk_events, 1, MAX_CHUNK_EVENTS)
     fs, root = resolve_output(out, filesystem)
+    check_output(fs, root, out)
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
         dims = generate_dimensions(seed=dimension_seed, customers=customers, titles=titles, campaigns=1)
@@ -362,7 +409,10 @@ def run_backfill(
     weights = _CustomerWeights(catalog)
     plan = plan_slices(events, start_ms, end_ms, seed, weights)
 
-    stamp = (written_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Firehose stamps an object with its delivery time; history is stamped, by default, with the moment its
+    # range ends, so running the same backfill again rewrites the same objects instead of adding copies.
+    moment = written_at or dt.datetime.combine(end, dt.time(), tzinfo=dt.UTC)
+    stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, events, start, end, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
     schema = write_schema(arrow_schema(STREAMING_EVENTS), catalog)
@@ -407,8 +457,10 @@ def run_backfill(
                     lowest = next_start
                 writers.close_before(min(lowest, clamp_floor))
         chunks.flush()
-    finally:
         writers.close_all()
+    except BaseException:  # including Ctrl-C: leave no partial run that reads as complete
+        writers.abort()
+        raise
     return BackfillReport(
         events=chunks.written,
         sessions=sessions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ class PartitionWriters:
         self._open: dict[int, _Open] = {}
         self._closed: set[int] = set()
         self._made_dirs = filesystem.type_name not in ("s3", "gcs")  # object stores have no directories
+        self._new_dirs: list[str] = []
         self.paths: list[str] = []
         self.bytes = 0
 
@@ -63,7 +65,7 @@ class PartitionWriters:
                 raise RuntimeError(f"partition {hour_prefix(hour_start_ms)} was closed and reopened")
             directory = f"{self._root}/{hour_prefix(hour_start_ms)}".rstrip("/")
             if self._made_dirs:
-                self._fs.create_dir(directory, recursive=True)
+                self._make_dir(directory)
             path = f"{directory}/{self._file_name}"
             sink = self._fs.open_output_stream(path)
             writer = pq.ParquetWriter(
@@ -99,6 +101,42 @@ class PartitionWriters:
         self.bytes += entry.sink.tell()
         entry.sink.close()
         self.paths.append(entry.path)
+
+    def abort(self) -> None:
+        """Undo the run: close the open files and delete every file and directory this object made.
+
+        A partly written backfill must not look finished: the closed hour files would otherwise read as complete.
+        Errors while undoing are ignored so the original failure is the one reported.
+        """
+        for entry in self._open.values():
+            with contextlib.suppress(Exception):  # best effort: the file is deleted next
+                entry.writer.close()
+            with contextlib.suppress(Exception):
+                entry.sink.close()
+            self.paths.append(entry.path)
+        self._open.clear()
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                self._fs.delete_file(path)
+        for directory in reversed(self._new_dirs):  # deepest first
+            with contextlib.suppress(OSError):
+                if not self._fs.get_file_info(pafs.FileSelector(directory)):
+                    self._fs.delete_dir(directory)
+        self.paths.clear()
+        self.bytes = 0
+
+    def _make_dir(self, directory: str) -> None:
+        """Create a directory and its missing parents, remembering which ones this run made."""
+        missing = []
+        path = directory
+        while path and self._fs.get_file_info(path).type == pafs.FileType.NotFound:
+            missing.append(path)
+            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            if parent == path:
+                break
+            path = parent
+        self._fs.create_dir(directory, recursive=True)
+        self._new_dirs.extend(reversed(missing))
 
     @property
     def open_count(self) -> int:

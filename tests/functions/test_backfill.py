@@ -393,3 +393,136 @@ def test_cli_writes_the_lake_and_prints_a_summary(tmp_path: Path, capsys: pytest
     }
     assert {r["customer_id"] for r in rows} <= {f"cust_{i:06d}" for i in range(1, 51)}
     assert {r["title_id"] for r in rows} <= {f"title_{i:05d}" for i in range(1, 21)}
+
+
+# --- whole sessions at any count ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("events", [2, 4, 20, 100, 1000, 3, 5, 21, 1001])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_only_an_odd_count_leaves_one_session_open_and_it_is_still_playing_at_the_range_end(
+    tmp_path: Path, events: int, seed: int
+) -> None:
+    backfill(tmp_path, events=events, seed=seed)
+    by_session: dict[str, list[dict]] = collections.defaultdict(list)
+    for row in sorted(read_rows(tmp_path), key=lambda r: r["event_timestamp"]):
+        by_session[row["session_id"]].append(row)
+    open_sessions = []
+    for evs in by_session.values():
+        types = [e["event_type"] for e in evs]
+        assert types[0] == "start"
+        assert all(t == ("pause" if i % 2 else "resume") for i, t in enumerate(types[1:-1], 1))
+        if types[-1] not in domains.SESSION_END_TYPES:
+            open_sessions.append(evs)
+    # Whole sessions have 2 + 2k events: an even count is all whole sessions, an odd one needs one open.
+    assert len(open_sessions) == events % 2
+    for evs in open_sessions:
+        assert evs[-1]["event_type"] in ("start", "resume")
+        assert evs[-1]["event_timestamp"] == layout.format_timestamp(
+            dt.datetime.combine(END, dt.time(), tzinfo=dt.UTC) - dt.timedelta(milliseconds=1)
+        )
+
+
+# --- reruns and failures ---------------------------------------------------------------------------------
+
+
+def test_running_the_same_backfill_again_replaces_its_files_instead_of_adding_copies(tmp_path: Path) -> None:
+    def run() -> BackfillReport:
+        return run_backfill(2000, START, END, seed=4, out=str(tmp_path), dims=dims(), chunk_events=500)
+
+    first = run()
+    files = sorted(lake_files(tmp_path))
+    run()
+    assert sorted(lake_files(tmp_path)) == files
+    assert len(read_rows(tmp_path)) == first.events == 2000
+    assert {
+        p.name.split("-")[2:8] == ["2025", "11", "04", "00", "00", "00"] for p in lake_files(tmp_path).values()
+    } == {True}  # stamped with the end of the range (END = 2025-11-04)
+
+
+def _leftovers(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_run_that_fails_midway_deletes_every_file_and_directory_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "keep.txt").write_text("not ours")
+    real = model.generate_block
+    written_before_failing = []
+
+    def failing(*args: object, **kwargs: object) -> model.Block:
+        if written_before_failing:
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        written_before_failing.extend(tmp_path.rglob("*.parquet"))
+        if len(written_before_failing) > 3:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C once several hour files exist
+        written_before_failing.clear()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "generate_block", failing)
+    with pytest.raises(KeyboardInterrupt):
+        backfill(tmp_path / "lake", events=200_000, chunk=2_000)
+    assert len(written_before_failing) > 3
+    assert _leftovers(tmp_path) == ["keep.txt"]
+
+
+def test_a_partition_that_cannot_be_written_fails_the_cli_and_keeps_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "telemetry" / "year=2025" / "month=11" / "day=02"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where an hour directory must go")
+    code = cli.main(
+        ["--events", "20000", "--start", "2025-11-01", "--end", "2025-11-04", "--seed", "1", "--out", str(tmp_path),
+         "--customers", "50", "--titles", "20", "--chunk-events", "1000", "--quiet"]
+    )  # fmt: skip
+    assert code == 1
+    assert "failed, nothing kept" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.parquet"))
+    assert _leftovers(tmp_path) == [
+        "telemetry",
+        "telemetry/year=2025",
+        "telemetry/year=2025/month=11",
+        str(blocker.relative_to(tmp_path)),
+    ]
+
+
+def test_an_out_that_cannot_take_files_is_refused_before_any_work(tmp_path: Path) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    for out, message in [
+        (str(a_file), "exists and is not a directory"),
+        (str(a_file / "below"), "is not a writable directory"),
+        ("/proc/acme-nope/lake", "is not a writable directory"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(f"out {out!r}") + ".*" + message):
+            run_backfill(10, START, END, seed=1, out=out, dims=dims())
+    assert _leftovers(tmp_path) == ["afile"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--start", "20251101"),
+        ("--start", "2025-W44-6"),
+        ("--start", "0999-01-01"),
+        ("--chunk-events", "5000001"),
+    ],
+)
+def test_cli_refuses_dates_not_written_yyyy_mm_dd_and_oversized_chunks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    args = {"--events": "10", "--start": "2025-11-01", "--end": "2025-11-02", "--seed": "1", "--out": str(tmp_path)}
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([item for pair in (args | {option: value}).items() for item in pair])
+    assert exit_info.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_run_backfill_refuses_oversized_chunks_and_dates_before_year_1000(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="chunk_events must be an integer from 1 to 5,000,000"):
+        run_backfill(10, START, END, seed=1, out=str(tmp_path), dims=dims(), chunk_events=5_000_001)
+    with pytest.raises(ValueError, match="start must be a date from year 1000 on"):
+        run_backfill(10, dt.date(999, 12, 30), END, seed=1, out=str(tmp_path), dims=dims())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ def s3_endpoint(aws_credentials: None) -> Iterator[str]:
     server.start()
     try:
         host, port = server.get_host_and_port()
+        # moto's backends live in the process, so a server started earlier may have left buckets: start clean.
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
         client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name=REGION)
         client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         yield f"{host}:{port}"
@@ -63,3 +66,21 @@ def test_s3_uri_output_writes_the_same_objects_as_a_local_directory(
         assert pq.ParquetFile(io.BytesIO(body)).metadata.row_group(0).column(0).compression == "SNAPPY"
         total += remote.num_rows
     assert total == 3001
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("s3://acme-no-such-bucket/lake?endpoint_override={endpoint}&scheme=http&region={region}", "does not exist"),
+        ("s3://?endpoint_override={endpoint}&scheme=http&region={region}", "must name a bucket"),
+    ],
+)
+def test_an_s3_out_without_a_usable_bucket_is_refused_naming_out(
+    s3_endpoint: str, capsys: pytest.CaptureFixture[str], uri: str, message: str
+) -> None:
+    out = uri.format(endpoint=s3_endpoint, region=REGION)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*ARGS, "--out", out])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "out " in err and message in err

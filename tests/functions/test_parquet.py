@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,8 +139,27 @@ def test_a_missing_column_raises_naming_it_and_the_row(dims: Dimensions) -> None
 def test_a_value_of_the_wrong_type_raises_naming_the_column(events: list[dict]) -> None:
     rows = [dict(r) for r in events[:3]]
     rows[1]["error_count"] = "three"
-    with pytest.raises(ValueError, match=r"streaming_events column 'error_count' \(int32\)"):
+    with pytest.raises(ValueError, match=r"streaming_events row 1 column 'error_count' must be int or null, got str"):
         rows_to_arrow(STREAMING_EVENTS, rows)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("duration_minutes", 95.7, "column 'duration_minutes' must be int or null, got float 95.7"),
+        ("duration_minutes", True, "column 'duration_minutes' must be int or null, got bool True"),
+        ("popularity_score", True, "column 'popularity_score' must be double or null, got bool True"),
+        ("is_original", 1, "column 'is_original' must be boolean or null, got int 1"),
+    ],
+)
+def test_values_arrow_would_convert_silently_are_refused(
+    dims: Dimensions, column: str, value: object, message: str
+) -> None:
+    # Arrow would truncate 95.7 to 95 in an int column and write True as 1.0 in a double one.
+    rows = [dict(r) for r in dims.titles[:3]]
+    rows[2][column] = value
+    with pytest.raises(ValueError, match=re.escape(f"titles row 2 {message}")):
+        rows_to_arrow(TITLES, rows)
 
 
 def test_an_int_outside_32_bits_is_refused_not_wrapped(events: list[dict]) -> None:
