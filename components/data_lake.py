@@ -24,7 +24,8 @@ class DataLakeArgs(TypedDict):
     bucket_name_prefix: NotRequired[pulumi.Input[str]]
     """First part of the generated bucket name (acme-telemetry-data when omitted)."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
-    """Encrypt with this KMS key (SSE-KMS) instead of SSE-S3."""
+    """Encrypt with this KMS key (SSE-KMS) instead of SSE-S3; give it to StreamingIngest's lake_kms_key_arn too,
+    so Firehose may write."""
     transition_days: NotRequired[pulumi.Input[int]]
     """Days before table data moves to transition_storage_class; 0 or omitted keeps it in STANDARD."""
     transition_storage_class: NotRequired[pulumi.Input[str]]

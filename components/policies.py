@@ -48,13 +48,39 @@ def log_streams(log_group_arn: str) -> str:
 
 
 def firehose_policy(
-    stream_arn: str, bucket_arn: str, glue_resource_arns: list[str], log_group_arn: str, log_stream: str
+    stream_arn: str,
+    bucket_arn: str,
+    glue_resource_arns: list[str],
+    log_group_arn: str,
+    log_stream: str,
+    *,
+    lake_kms_key_arn: str | None = None,
+    region: str | None = None,
 ) -> PolicyDocument:
     """Firehose may read one stream, write two prefixes of one bucket, read one table's schema, log to one stream.
 
-    No `kms:Decrypt`: the stream uses the AWS managed key alias/aws/kinesis, whose key policy already lets
-    principals of this account use it through Kinesis (kms:ViaService); only customer managed keys need a grant.
+    No `kms:Decrypt` for the stream: it uses the AWS managed key alias/aws/kinesis, whose key policy already
+    lets principals of this account use it through Kinesis (kms:ViaService). A lake bucket encrypted with a
+    customer managed key does need a grant, limited to S3 acting for this bucket.
     """
+    extra = []
+    if lake_kms_key_arn:
+        if not region:
+            raise ValueError("region is required with lake_kms_key_arn (the grant is limited to S3 in that region)")
+        extra.append(
+            {
+                "Sid": "EncryptLakeObjects",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [lake_kms_key_arn],
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    # With S3 Bucket Keys (DataLake enables them) the encryption context is the bucket's ARN;
+                    # without, the object's.
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+                },
+            }
+        )
     return document(
         {
             "Sid": "ReadSourceStream",
@@ -91,6 +117,7 @@ def firehose_policy(
             "Action": ["logs:PutLogEvents"],
             "Resource": [f"{log_group_arn}:log-stream:{log_stream}"],
         },
+        *extra,
     )
 
 

@@ -14,6 +14,9 @@ PRODUCER_HANDLER = "functions.producer.handler.handler"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 EVENTS_SERVICE = "events.amazonaws.com"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS: message retention is at most 14 days (1,209,600 s)
+DLQ_MAX_MESSAGE_BYTES = 1_048_576
+"""SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
+on-failure record holding its whole payload, which the generator keeps well under this (handler.MAX_PAYLOAD_BYTES)."""
 LAYER_RUNTIMES = ("python3.12", "python3.13")
 LAYER_ARCHITECTURES = ("arm64", "x86_64")
 """mimesis is pure Python, so one layer serves both architectures."""
@@ -129,6 +132,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             name=naming.dead_letter_queue_name(prefix),
             sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
+            max_message_size=DLQ_MAX_MESSAGE_BYTES,
             opts=child,
         )
         layer = aws.lambda_.LayerVersion(

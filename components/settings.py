@@ -38,6 +38,8 @@ SQS_MAX_QUEUE_NAME = 80  # SQS: queue name is at most 80 characters
 KINESIS_MAX_STREAM_NAME = 128  # Kinesis: stream name is 1–128 characters of [a-zA-Z0-9_.-]
 S3_MIN_BUCKET_NAME = 3  # S3: bucket names are 3–63 characters
 S3_MAX_BUCKET_NAME = 63  # S3: bucket names are 3–63 characters
+S3_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")  # S3 general purpose bucket naming rules
+S3_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")  # (and .mrap; dots are refused here)
 GLUE_MAX_NAME = 255  # Glue: database names are at most 255 characters
 ATHENA_MAX_WORKGROUP_NAME = 128  # Athena: workgroup name is 1–128 characters of [a-zA-Z0-9._-]
 ATHENA_MIN_CUTOFF_MB = 10  # Athena: BytesScannedCutoffPerQuery is at least 10 MB (10,485,760 bytes)
@@ -80,10 +82,12 @@ RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^rate\((\d+) ([a-z]+)\)$")
 _CRON = re.compile(r"^cron\(([^()]+)\)$")
 CRON_FIELDS = 6  # EventBridge cron: minutes hours day-of-month month day-of-week year
+CRON_DAY_OF_MONTH, CRON_DAY_OF_WEEK = 2, 4
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
-_GLUE = re.compile(r"^[a-z0-9_]+$")
+_GLUE = re.compile(r"^[a-z][a-z0-9_]*$")
+"""Glue takes a leading digit, but Athena's SELECT needs such a name quoted, and the named queries use it bare."""
 _STREAM = re.compile(r"^[a-zA-Z0-9_.-]+$")
 _WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]+$")
 
@@ -283,6 +287,14 @@ class _Parser:
         if not pattern.match(value) or len(value) > max_len:
             self.fail(key, f"{rule}, at most {max_len} characters", value)
 
+    def not_reserved(self, key: str, value: str, *, suffixes: bool) -> None:
+        """S3 refuses bucket names with some prefixes (and, for whole names, suffixes) it keeps for itself."""
+        if value.startswith(S3_RESERVED_BUCKET_PREFIXES) or (suffixes and value.endswith(S3_RESERVED_BUCKET_SUFFIXES)):
+            reserved = ", ".join(S3_RESERVED_BUCKET_PREFIXES) + (
+                " or ending " + ", ".join(S3_RESERVED_BUCKET_SUFFIXES) if suffixes else ""
+            )
+            self.fail(key, f"a name S3 allows: none starting {reserved}", value)
+
     def build(self) -> Settings:
         unknown = sorted(k for k in self.raw if k not in KEYS_BY_NAME)
         for key in unknown:
@@ -308,7 +320,9 @@ class _Parser:
                 S3_MAX_BUCKET_NAME,
                 f"a bucket name of {S3_MIN_BUCKET_NAME}–{S3_MAX_BUCKET_NAME} lowercase letters, digits, hyphens",
             )
+            self.not_reserved("bucketName", bucket_name, suffixes=True)
         else:
+            self.not_reserved("bucketNamePrefix", bucket_prefix, suffixes=False)
             longest = f"{bucket_prefix}-{'0' * ACCOUNT_ID_LENGTH}-{region}"
             if not _BUCKET.match(bucket_prefix) or len(longest) > S3_MAX_BUCKET_NAME:
                 room = S3_MAX_BUCKET_NAME - ACCOUNT_ID_LENGTH - len(region) - 2
@@ -319,7 +333,13 @@ class _Parser:
                     bucket_prefix,
                 )
         database = self.text("databaseName")
-        self.name("databaseName", database, _GLUE, GLUE_MAX_NAME, "lowercase letters, digits and underscores")
+        self.name(
+            "databaseName",
+            database,
+            _GLUE,
+            GLUE_MAX_NAME,
+            "lowercase letters, digits and underscores, starting with a letter (the named queries use it unquoted)",
+        )
         workgroup = self.text("workgroupName") or naming.default_workgroup_name(prefix)
         self.name("workgroupName", workgroup, _WORKGROUP, ATHENA_MAX_WORKGROUP_NAME, "letters, digits, . _ -")
 
@@ -453,6 +473,16 @@ class _Parser:
             return count * RATE_SECONDS[singular]
         cron = _CRON.match(expression)
         if cron and len(cron.group(1).split()) == CRON_FIELDS:
+            fields = cron.group(1).split()
+            # EventBridge: day-of-month and day-of-week cannot both be given; exactly one of them is '?'.
+            if (fields[CRON_DAY_OF_MONTH] == "?") != (fields[CRON_DAY_OF_WEEK] == "?"):
+                return None
+            self.fail(
+                key,
+                "cron(minutes hours day-of-month month day-of-week year) with exactly one of day-of-month and "
+                "day-of-week '?'",
+                expression,
+            )
             return None
         self.fail(key, f"rate(N minute|minutes|hour|hours|day|days) or cron() with {CRON_FIELDS} fields", expression)
         return None

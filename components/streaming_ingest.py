@@ -57,8 +57,8 @@ class StreamingIngestArgs(TypedDict):
     """Glue table whose schema drives the JSON-to-Parquet conversion."""
     partition_by: NotRequired[str]
     """event_time (JQ on event_timestamp, the default) or arrival_time."""
-    stream_mode: NotRequired[pulumi.Input[str]]
-    """ON_DEMAND (default) or PROVISIONED."""
+    stream_mode: NotRequired[str]
+    """ON_DEMAND (default) or PROVISIONED; a plain string, as it decides which stream properties are set."""
     shard_count: NotRequired[pulumi.Input[int]]
     """Shards of a PROVISIONED stream."""
     retention_hours: NotRequired[pulumi.Input[int]]
@@ -69,6 +69,9 @@ class StreamingIngestArgs(TypedDict):
     """Firehose buffer interval in seconds, 60–900."""
     log_retention_days: NotRequired[pulumi.Input[int]]
     """Retention of the Firehose log group."""
+    lake_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The KMS key of a lake bucket encrypted with SSE-KMS (DataLake's kms_key_arn): Firehose is allowed to use
+    it, through S3 and for this bucket only, to write its objects."""
 
 
 class StreamingIngest(pulumi.ComponentResource):
@@ -135,8 +138,14 @@ class StreamingIngest(pulumi.ComponentResource):
             f"{name}-firehose-policy",
             name="firehose-delivery",
             role=role.id,
-            policy=pulumi.Output.all(stream.arn, args["bucket_arn"], glue, log_group.arn).apply(
-                lambda v: policies.to_json(policies.firehose_policy(v[0], v[1], v[2], v[3], FIREHOSE_LOG_STREAM))
+            policy=pulumi.Output.all(
+                stream.arn, args["bucket_arn"], glue, log_group.arn, region, args.get("lake_kms_key_arn")
+            ).apply(
+                lambda v: policies.to_json(
+                    policies.firehose_policy(
+                        v[0], v[1], v[2], v[3], FIREHOSE_LOG_STREAM, lake_kms_key_arn=v[5], region=v[4]
+                    )
+                )
             ),
             opts=child,
         )

@@ -28,11 +28,17 @@ from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.records import RECORD_SEPARATOR
 
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
+ON_FAILURE_HEADROOM_BYTES = 128 * 1024
+"""Room kept in each payload for what Lambda wraps around it when the producer fails for good: the on-failure
+record (request and response context, the error message and stack trace, and the payload itself, possibly
+re-serialized with a space after every separator: about 8 % more for these events) goes to an SQS queue whose
+messages are at most 1 MiB as well, so a payload of the full 1 MB would not fit and the batch would be lost."""
+MAX_PAYLOAD_BYTES = MAX_ASYNC_PAYLOAD_BYTES - ON_FAILURE_HEADROOM_BYTES
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
 MAX_BATCH_SIZE = 10_000
 """Largest batch one tick may ask for.
 
-The producer takes one payload of at most MAX_ASYNC_PAYLOAD_BYTES (about 1,400 events) per invocation,
+The producer takes one payload of at most MAX_PAYLOAD_BYTES (about 1,400 events) per invocation,
 so a batch of N events fans out to ~N/1,400 concurrent producers that all write at once. A new on-demand
 Kinesis stream accepts 4,000 records/s (4 MB/s); 10,000 events is about 2.5 s of that capacity, which
 the producers' backoff absorbs well within their timeout, and keeps this function's own memory (events,
@@ -138,7 +144,7 @@ def window_end_of(event: Any, now: dt.datetime) -> dt.datetime:
     return now
 
 
-def build_payloads(records: Sequence[dict], max_bytes: int = MAX_ASYNC_PAYLOAD_BYTES) -> list[bytes]:
+def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) -> list[bytes]:
     """Pack records' events, in order, greedily into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes.
 
     `records` are PutRecords entries as `generate_records` makes them: each Data is one JSON object and the
@@ -154,7 +160,8 @@ def build_payloads(records: Sequence[dict], max_bytes: int = MAX_ASYNC_PAYLOAD_B
         if overhead + size - 1 > max_bytes:
             raise ValueError(
                 f"record {i} (partition key {records[i].get('PartitionKey')!r}) is {size - 1} bytes, too large "
-                f"for a payload of at most {max_bytes} bytes (the Lambda asynchronous invocation limit)"
+                f"for a payload of at most {max_bytes} bytes (Lambda's asynchronous invocation limit less room for "
+                "the on-failure record)"
             )
         if taken and overhead + taken + size - 1 > max_bytes:
             payloads.append(_envelope(datas, start, i))

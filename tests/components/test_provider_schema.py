@@ -77,6 +77,7 @@ EXPECTED = {
             "bufferSizeMb",
             "bufferIntervalSeconds",
             "logRetentionDays",
+            "lakeKmsKeyArn",
         },
         {"streamName", "streamArn", "deliveryStreamName", "deliveryStreamArn", "firehoseRoleArn", "logGroupName"},
     ),

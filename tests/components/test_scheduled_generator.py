@@ -144,7 +144,13 @@ def test_schedule_can_be_changed_and_switched_off() -> None:
 
 def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(default: ProgramResult) -> None:
     queue = default.one("aws:sqs/queue:Queue").inputs
-    assert queue == {"name": "acme-test-async-dlq", "sqsManagedSseEnabled": True, "messageRetentionSeconds": 1209600}
+    # 1 MiB, SQS's largest message: a failed producer payload arrives whole inside its on-failure record.
+    assert queue == {
+        "name": "acme-test-async-dlq",
+        "sqsManagedSseEnabled": True,
+        "messageRetentionSeconds": 1209600,
+        "maxMessageSize": 1048576,
+    }
 
 
 @pytest.mark.parametrize("role", ["generator", "producer"])

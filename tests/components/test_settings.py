@@ -74,6 +74,17 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("namePrefix", "a" * 50, "acme-telemetry:namePrefix must be short enough that the derived name"),
         ("projectionYearEnd", "2020", "acme-telemetry:projectionYearEnd must be at least projectionYearStart (2025)"),
         ("workgroupName", "my workgroup", "acme-telemetry:workgroupName must be letters, digits, . _ -"),
+        # EventBridge: exactly one of day-of-month and day-of-week must be '?'.
+        ("scheduleExpression", "cron(0 12 * * * *)", "exactly one of day-of-month and day-of-week '?'"),
+        ("scheduleExpression", "cron(0 12 ? * ? *)", "exactly one of day-of-month and day-of-week '?'"),
+        # Athena's SELECT needs a name starting with a digit quoted; the named queries use it bare.
+        ("databaseName", "2024lake", "databaseName must be lowercase letters, digits and underscores, starting with"),
+        # S3 general purpose bucket naming rules: reserved prefixes and suffixes.
+        ("bucketName", "xn--acme-lake", "bucketName must be a name S3 allows: none starting xn--"),
+        ("bucketName", "acme-lake--x-s3", "bucketName must be a name S3 allows"),
+        ("bucketName", "acme-lake-s3alias", "bucketName must be a name S3 allows"),
+        ("bucketNamePrefix", "sthree-acme", "bucketNamePrefix must be a name S3 allows: none starting xn--, sthree-"),
+        ("bucketNamePrefix", "amzn-s3-demo-lake", "bucketNamePrefix must be a name S3 allows"),
     ],
 )
 def test_bad_value_is_rejected_with_key_and_allowed_range(key: str, value: str, expected: str) -> None:
@@ -114,6 +125,7 @@ def test_unknown_key_and_missing_region_are_errors() -> None:
         ("rate(2 hours)", 7200),
         ("rate(1 day)", 86400),
         ("cron(0/5 * * * ? *)", None),
+        ("cron(0 12 ? * MON-FRI *)", None),
     ],
 )
 def test_valid_schedules_are_accepted_and_rates_give_the_window(expression: str, window: int | None) -> None:

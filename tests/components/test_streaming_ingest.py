@@ -168,3 +168,20 @@ def test_delivery_stream_waits_for_its_role_policy(event_time: ProgramResult) ->
     firehose = event_time.one(FIREHOSE)
     policy = event_time.one("aws:iam/rolePolicy:RolePolicy")
     assert policy.urn in firehose.dependencies
+
+
+def test_a_kms_encrypted_lake_lets_firehose_use_its_key_only_through_s3_for_this_bucket() -> None:
+    key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result = build(lake_kms_key_arn=key)
+    policy = json.loads(result.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    (grant,) = [s for s in policy["Statement"] if any(a.startswith("kms:") for a in s["Action"])]
+    assert grant == {
+        "Sid": "EncryptLakeObjects",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [key],
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [BUCKET_ARN, f"{BUCKET_ARN}/*"]},
+        },
+    }

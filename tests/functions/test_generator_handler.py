@@ -124,7 +124,7 @@ def test_payloads_keep_non_ascii_text_as_utf8(dims: Dimensions) -> None:
 def test_default_limit_splits_a_large_batch_into_1mb_payloads(dims: Dimensions) -> None:
     payloads = gen.build_payloads(_records(dims, 5000, seed=5))
     assert len(payloads) >= 3
-    assert all(len(p) <= gen.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
+    assert all(len(p) <= gen.MAX_PAYLOAD_BYTES < gen.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
     assert _unpack(payloads) == generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
 
 
@@ -145,6 +145,37 @@ def test_a_record_that_is_not_one_json_line_is_refused(dims: Dimensions, damage:
     records[1] = {**records[1], "Data": damage(records[1]["Data"])}
     with pytest.raises(ValueError, match=r"record 1: Data must be one JSON object ending in its only newline"):
         gen.build_payloads(records)
+
+
+def test_a_failed_full_payload_still_fits_the_dead_letter_queue_as_an_on_failure_record(dims: Dimensions) -> None:
+    # Lambda sends a failed async invocation to the on-failure destination as one record holding the whole
+    # request payload; SQS refuses messages over the queue's maximum (at most 1 MiB), losing the batch.
+    from components.scheduled_generator import DLQ_MAX_MESSAGE_BYTES
+
+    payload = max(gen.build_payloads(_records(dims, gen.MAX_BATCH_SIZE, seed=8)), key=len)
+    assert len(payload) > gen.MAX_PAYLOAD_BYTES - 2_000  # a payload as full as the generator makes them
+    request_id = "e4b46cbf-b738-4e4f-8880-a18cdf61200e"
+    record = {  # the documented shape of Lambda's on-failure destination record
+        "version": "1.0",
+        "timestamp": "2026-11-26T02:45:01.123Z",
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": "arn:aws:lambda:us-west-2:123456789012:function:" + "p" * 64 + ":$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": json.loads(payload),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {
+            "errorMessage": "1500 of 1500 records not delivered to stream 'acme-telemetry-stream' after 40 "
+            "PutRecords call(s): out of time to retry (500 entries failed with ProvisionedThroughputExceededException)",
+            "errorType": "DeliveryError",
+            "requestId": request_id,
+            "stackTrace": ['  File "/var/task/functions/producer/handler.py", line 400, in handler\n' + "x" * 200] * 40,
+        },
+    }
+    # Worst case of however Lambda serializes it: spaces after separators, non-ASCII escaped.
+    assert len(json.dumps(record, ensure_ascii=True).encode()) <= DLQ_MAX_MESSAGE_BYTES
 
 
 def test_no_events_give_no_payloads() -> None:
