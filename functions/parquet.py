@@ -58,7 +58,7 @@ def rows_to_arrow(table: Table, rows: Sequence[dict]) -> pa.Table:
         _check_types(table, table.column(name).type, name, values)
         try:
             arrays.append(pa.array(values, type=field.type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError) as exc:  # e.g. a lone surrogate
             raise ValueError(f"{table.name} column {name!r} ({field.type}) cannot hold its values: {exc}") from exc
     return pa.Table.from_arrays(arrays, schema=schema)
 

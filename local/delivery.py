@@ -98,7 +98,11 @@ class LocalFirehose:
                 records.extend(page["Records"])
                 if page["Records"]:
                     self._checkpoints[shard_id] = page["Records"][-1]["SequenceNumber"]
-                if not page["Records"] or page.get("MillisBehindLatest", 0) == 0:
+                # MillisBehindLatest alone can read 0 with records left (it counts whole milliseconds of arrival
+                # time): a full page always asks again.
+                if not page["Records"] or (
+                    page.get("MillisBehindLatest", 0) == 0 and len(page["Records"]) < MAX_RECORDS_PER_GET
+                ):
                     break
                 iterator = page.get("NextShardIterator")
         return records
@@ -130,15 +134,21 @@ class LocalFirehose:
         """Read what is new on the stream and flush it to the lake."""
         now = self._clock()
         stats = DeliveryStats()
-        by_partition: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        by_partition: dict[tuple[str, ...], list[tuple[dict, dict]]] = defaultdict(list)
         failed: dict[str, list[dict]] = defaultdict(list)
+
+        def conversion_failed(record: dict, message: str) -> None:
+            failed[ERROR_TYPE_CONVERSION].append(
+                self._error_document(record, "DataFormatConversion.MalformedData", message, now)
+            )
+
         for record in self._read_new_records():
             stats.records += 1
             arrival = record.get("ApproximateArrivalTimestamp") or now
-            try:  # not JSON, or no partition keys in it: the JQ extraction fails
+            try:  # not JSON (or JSON nested too deep to parse), or no partition keys in it: JQ extraction fails
                 row = json.loads(record["Data"])
                 values = self._partition(row if isinstance(row, dict) else {}, arrival)
-            except ValueError as exc:  # json's decode errors, UnicodeDecodeError included, are ValueErrors
+            except (ValueError, RecursionError) as exc:  # decode errors, UnicodeDecodeError included, are ValueErrors
                 failed[ERROR_TYPE_PARTITIONING].append(
                     self._error_document(record, "DynamicPartitioning.MetadataExtractionFailed", str(exc), now)
                 )
@@ -146,20 +156,32 @@ class LocalFirehose:
             try:
                 validate_record(STREAMING_EVENTS, row)
             except SchemaError as exc:
-                failed[ERROR_TYPE_CONVERSION].append(
-                    self._error_document(record, "DataFormatConversion.MalformedData", str(exc), now)
-                )
+                conversion_failed(record, str(exc))
                 continue
-            by_partition[tuple(values[name] for name in STREAMING_EVENTS.partition_names)].append(row)
+            by_partition[tuple(values[name] for name in STREAMING_EVENTS.partition_names)].append((row, record))
 
         written_at = layout.format_timestamp(now)
-        for key, rows in sorted(by_partition.items()):
+        for key, pairs in sorted(by_partition.items()):
+            try:
+                table = rows_to_arrow(STREAMING_EVENTS, [row for row, _ in pairs])
+            except ValueError:  # one row Parquet cannot hold must not cost the others: find it, keep the rest
+                good = []
+                for row, record in pairs:
+                    try:
+                        rows_to_arrow(STREAMING_EVENTS, [row])
+                    except ValueError as exc:
+                        conversion_failed(record, str(exc))
+                    else:
+                        good.append(row)
+                if not good:
+                    continue
+                table = rows_to_arrow(STREAMING_EVENTS, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
             path = self._lake / layout.partition_path(values) / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_parquet(rows_to_arrow(STREAMING_EVENTS, rows), str(path))
-            stats.delivered += len(rows)
+            write_parquet(table, str(path))
+            stats.delivered += table.num_rows
             stats.files.append(str(path))
         for error_type, documents in sorted(failed.items()):
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8), extension="")

@@ -20,6 +20,7 @@ from functions.generator.handler import run_tick
 from functions.parquet import dimension_parquet
 from functions.producer.handler import encode_records, parse_payload, put_all
 from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.schema import DIMENSION_TABLES
 from local.delivery import DeliveryStats, LocalFirehose
 from local.settings import LocalSettings
@@ -34,8 +35,23 @@ class LakeError(ValueError):
     """The lake directory can't be used."""
 
 
+_UNSAFE_LAKE_CHARACTERS = frozenset("*?[]{}=")
+"""Glob characters would change the files DuckDB reads, and a `key=value` directory above the lake would be read
+as a partition value (DuckDB's Hive partitioning looks at the whole path)."""
+
+
 def open_lake(lake: Path, settings: LocalSettings) -> int:
     """Claim `lake` for this tool and return this run's number (0 for a new lake)."""
+    unsafe = sorted(_UNSAFE_LAKE_CHARACTERS.intersection(str(lake.absolute())))
+    if unsafe:
+        raise LakeError(f"--lake {lake}: the path may not contain {' '.join(unsafe)} (give a plain directory path)")
+    try:
+        return _claim(lake, settings)
+    except OSError as exc:
+        raise LakeError(f"--lake {lake} cannot be used: {exc}") from exc
+
+
+def _claim(lake: Path, settings: LocalSettings) -> int:
     marker = lake / LAKE_MARKER
     if lake.exists() and not lake.is_dir():
         raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
@@ -225,7 +241,7 @@ class LocalStack:
             dims=self.dims,
             window_end=window_end,
             rng=self.rng,
-            window_seconds=self.settings.window_seconds,
+            window_seconds=self.settings.window_seconds or DEFAULT_WINDOW_SECONDS,
         )
         self.lambda_client.drain()
         return summary
@@ -249,6 +265,31 @@ def plan_ticks(ticks: int | None, events: int | None, batch_size: int) -> list[i
     return [batch_size] * ticks
 
 
+def plan_backfill(
+    days: int, events_per_day: int | None, today: dt.date, settings: LocalSettings, window_seconds: int
+) -> tuple[int, dt.date, dt.date] | None:
+    """(events, start, end) of the history `--backfill-days`/`--backfill-events-per-day` ask for, or None.
+
+    Checked before the lake is touched, so a bad value writes nothing.
+    """
+    if days < 0:
+        raise ValueError(f"--backfill-days must be ≥ 0, got {days}")
+    if events_per_day is not None and events_per_day < 1:
+        raise ValueError(f"--backfill-events-per-day must be ≥ 1, got {events_per_day}")
+    if not days:
+        if events_per_day is not None:
+            raise ValueError("--backfill-events-per-day needs --backfill-days")
+        return None
+    earliest = dt.date(settings.projection_year_start, 1, 1)
+    if days > (today - earliest).days:
+        raise ValueError(
+            f"--backfill-days must be at most {(today - earliest).days}: history before {earliest} lies outside "
+            f"the years Athena's partition projection reads (projectionYearStart {settings.projection_year_start})"
+        )
+    per_day = events_per_day or settings.batch_size * max(1, 86_400 // window_seconds)
+    return per_day * days, today - dt.timedelta(days=days), today
+
+
 def run_pipeline(
     settings: LocalSettings,
     lake: Path,
@@ -264,16 +305,17 @@ def run_pipeline(
 ) -> RunReport:
     """Run schedule ticks through the local stack and, optionally, a backfill of history."""
     plan = plan_ticks(ticks, events, settings.batch_size)
-    if backfill_days < 0:
-        raise ValueError(f"--backfill-days must be ≥ 0, got {backfill_days}")
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    # A cron() schedule sets no window, and the generator then uses its default, as in the stack.
+    window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
+    history = plan_backfill(backfill_days, backfill_events_per_day, now.date(), settings, window_seconds)
     run_number = open_lake(lake, settings)
     report = RunReport(lake=lake, run_number=run_number)
-    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     progress = on_progress or (lambda _stage, _done, _total: None)
 
     with LocalStack(settings, lake, seed=seed, run_number=run_number) as stack:
         write_dimensions(lake, stack.dims)
-        window = dt.timedelta(seconds=settings.window_seconds)
+        window = dt.timedelta(seconds=window_seconds)
         for i, count in enumerate(plan):
             window_end = now - window * (len(plan) - 1 - i)
             summary = stack.tick(count, window_end)
@@ -289,14 +331,12 @@ def run_pipeline(
         report.event_ids = list(stack.lambda_client.accepted_event_ids)
         report.delivered, report.errors, report.files = stats.delivered, stats.errors, len(stats.files)
 
-        if backfill_days:
+        if history is not None:
             from functions.backfill import run_backfill  # numpy/pyarrow path, only when asked for
 
-            per_day = backfill_events_per_day or settings.batch_size * (86_400 // settings.window_seconds)
-            end = now.date()
-            start = end - dt.timedelta(days=backfill_days)
+            events_total, start, end = history
             result = run_backfill(
-                per_day * backfill_days,
+                events_total,
                 start,
                 end,
                 seed=stack.rng.randrange(2**31),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.settings import KEYS, PROJECT, Settings
-from components.testing import load_stack_config
+from components.testing import REPO_ROOT, load_stack_config
 
 LocalSettings = Settings
 """The local run takes its names, batch size, seeds and partitioning from the stack's own settings."""
@@ -11,6 +11,10 @@ LocalSettings = Settings
 
 def load_settings(stack: str = "dev") -> Settings:
     """Settings of `stack` as `pulumi up` would see them (Pulumi.yaml defaults + Pulumi.<stack>.yaml)."""
-    config = load_stack_config(stack)
+    try:
+        config = load_stack_config(stack)
+    except FileNotFoundError as exc:
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+        raise ValueError(f"--stack {stack!r}: {exc}; stacks here: {', '.join(known)}") from exc
     raw = {key.name: config.get(f"{PROJECT}:{key.name}") for key in KEYS}
     return Settings.from_config(raw, config.get("aws:region"))

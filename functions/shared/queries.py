@@ -1,7 +1,9 @@
 """The workgroup's named queries: one SQL text each, run by Athena and by the local DuckDB lake.
 
 The SQL keeps to what Trino (Athena engine v3) and DuckDB both accept: `substr`, `CAST(... AS
-VARCHAR/DOUBLE)`, `current_date`, `ROUND`, `COUNT(DISTINCT ...)`, `COALESCE`.
+VARCHAR/DOUBLE)`, `current_date`, `ROUND`, `COUNT(DISTINCT ...)`, `COALESCE`. Divisions are made in DOUBLE:
+Trino gives a DECIMAL quotient the larger operand scale (SUM(seconds) / 3600.0 keeps one decimal), DuckDB
+a DOUBLE, so a decimal literal would make the two answer differently.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ ORDER BY hour, event_type
         "Titles with the most hours watched in finished sessions, with their catalog details",
         """
 SELECT t.title_id, t.title_name, t.title_type, t.genre,
-       ROUND(SUM(e.watch_duration_seconds) / 3600.0, 2) AS watch_hours,
+       ROUND(CAST(SUM(e.watch_duration_seconds) AS DOUBLE) / 3600, 2) AS watch_hours,
        COUNT(DISTINCT e.session_id) AS sessions
 FROM {database}.streaming_events e
 JOIN {database}.titles t ON t.title_id = e.title_id
@@ -86,7 +88,7 @@ SELECT c.subscription_tier,
        COUNT(DISTINCT e.session_id) AS sessions,
        COUNT(DISTINCT e.customer_id) AS viewers,
        ROUND(AVG(e.completion_percentage), 1) AS avg_completion_pct,
-       ROUND(AVG(e.watch_duration_seconds) / 60.0, 1) AS avg_watch_minutes
+       ROUND(AVG(CAST(e.watch_duration_seconds AS DOUBLE)) / 60, 1) AS avg_watch_minutes
 FROM {database}.streaming_events e
 JOIN {database}.customers c ON c.customer_id = e.customer_id
 WHERE e.event_type IN ('stop', 'complete')
@@ -129,8 +131,8 @@ ORDER BY spent DESC, industry
         "Share of events whose customer and title exist in the dimension tables (expect 100)",
         """
 SELECT COUNT(*) AS events,
-       ROUND(100.0 * COUNT(c.customer_id) / COUNT(*), 2) AS pct_with_customer,
-       ROUND(100.0 * COUNT(t.title_id) / COUNT(*), 2) AS pct_with_title
+       ROUND(100 * CAST(COUNT(c.customer_id) AS DOUBLE) / COUNT(*), 2) AS pct_with_customer,
+       ROUND(100 * CAST(COUNT(t.title_id) AS DOUBLE) / COUNT(*), 2) AS pct_with_title
 FROM {database}.streaming_events e
 LEFT JOIN {database}.customers c ON c.customer_id = e.customer_id
 LEFT JOIN {database}.titles t ON t.title_id = e.title_id

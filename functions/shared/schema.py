@@ -7,7 +7,6 @@ read these objects; no other module spells out a column list.
 from __future__ import annotations
 
 import operator
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +29,6 @@ INT_RANGE = (-(2**31), 2**31 - 1)
 """Hive `int` is a signed 32-bit integer."""
 
 BIGINT_RANGE = (-(2**63), 2**63 - 1)
-
-DOUBLE_MAX = sys.float_info.max
-"""Largest finite double: a JSON integer in a double column beyond it cannot be stored."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +241,14 @@ def validate_record(table: Table, record: Any) -> None:
         shapes.remember(values)
 
 
+def _exact_double(value: int) -> bool:
+    """Whether an integer converts to a double and back unchanged (Parquet writers refuse to round it)."""
+    try:
+        return int(float(value)) == value
+    except OverflowError:
+        return False
+
+
 def _check_record(table: Table, record: Any) -> None:
     """The full check behind validate_record."""
     if not isinstance(record, dict):
@@ -266,10 +270,10 @@ def _check_record(table: Table, record: Any) -> None:
             raise SchemaError(f"field {col.name!r} must be {col.type}, got boolean")
         if not isinstance(value, allowed):
             raise SchemaError(f"field {col.name!r} must be {col.type}, got {type(value).__name__}")
-        if col.type == "double" and type(value) is not float and not -DOUBLE_MAX <= value <= DOUBLE_MAX:
+        if col.type == "double" and type(value) is not float and not _exact_double(value):
             raise SchemaError(
-                f"field {col.name!r} must be a double: an integer there must be within ±{DOUBLE_MAX:.6g}, "
-                f"got one of {value.bit_length()} bits"
+                f"field {col.name!r} must be a double: an integer there must be one a double holds exactly "
+                f"(any up to 2**53), got one of {value.bit_length()} bits"
             )
         if col.type == "int" and not INT_RANGE[0] <= value <= INT_RANGE[1]:
             raise SchemaError(f"field {col.name!r} must fit a 32-bit int ({INT_RANGE[0]}..{INT_RANGE[1]}), got {value}")

@@ -41,7 +41,7 @@ _ANY_VALUE = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(2**64), 2**64),
-    st.sampled_from([INT_RANGE[0], INT_RANGE[1], INT_RANGE[0] - 1, INT_RANGE[1] + 1, 2**1023, -(10**400)]),
+    st.sampled_from([INT_RANGE[0], INT_RANGE[1], INT_RANGE[0] - 1, INT_RANGE[1] + 1, 2**1023, -(10**400), 2**53 + 1]),
     st.floats(allow_nan=True),
     st.text(max_size=4),
     st.text(max_size=4).map(_Text),
@@ -115,8 +115,11 @@ def test_a_missing_field_is_named() -> None:
         validate_record(STREAMING_EVENTS, record)
 
 
-def test_a_double_column_takes_integers_only_within_a_doubles_range() -> None:
+def test_a_double_column_takes_only_integers_a_double_holds_exactly() -> None:
+    # Parquet writers refuse to round 2**53 + 1 into a double; 2**60 and 2**1023 convert exactly.
     ok = _valid(STREAMING_EVENTS)
-    validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=2**1023))
-    with pytest.raises(SchemaError, match=r"field 'bandwidth_mbps' must be a double: an integer there .* 1329 bits"):
-        validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=10**400))
+    for exact in (2**53, 2**60, -(2**1023)):
+        validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=exact))
+    for inexact, bits in ((2**53 + 1, 54), (10**400, 1329)):
+        with pytest.raises(SchemaError, match=rf"'bandwidth_mbps' must be a double: an integer there .* {bits} bits"):
+            validate_record(STREAMING_EVENTS, dict(ok, bandwidth_mbps=inexact))

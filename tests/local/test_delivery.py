@@ -158,3 +158,50 @@ def test_a_second_delivery_reads_only_records_added_since_the_first(kinesis, tmp
 def test_unknown_partitioning_mode_is_rejected(kinesis, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="partition_by must be one of"):
         _firehose(kinesis, tmp_path, "by_customer")
+
+
+def test_records_that_break_parsing_checking_or_conversion_each_go_to_errors_and_cost_no_other_record(
+    kinesis, tmp_path: Path
+) -> None:
+    events = _events(30)
+    nested = b"[" * 200_000 + b"\n"  # valid JSON so far, too deep to parse: RecursionError
+    inexact = dict(events[0], event_id="inexact", bandwidth_mbps=2**53 + 1)  # no double holds it exactly
+    # A lone surrogate passes the schema check but cannot be written as UTF-8 by Parquet; put in the same hour
+    # as good rows, so the whole partition's conversion fails first and must be retried row by row.
+    surrogate = json.dumps(dict(events[1], event_id="surrogate", city="\ud800")).encode() + b"\n"
+    records = encode_records(events[2:]) + encode_records([inexact])
+    records += [{"Data": nested, "PartitionKey": "x"}, {"Data": surrogate, "PartitionKey": "y"}]
+    _put(kinesis, records)
+
+    stats = _firehose(kinesis, tmp_path).deliver()
+    assert (stats.records, stats.delivered, stats.errors) == (31, 28, 3)
+    messages = [
+        json.loads(line)["lastErrorMessage"]
+        for name in stats.error_files
+        for line in Path(name).read_text().splitlines()
+    ]
+    assert any("recursion" in m for m in messages)
+    assert any("'bandwidth_mbps' must be a double" in m for m in messages)
+    assert any("column 'city'" in m for m in messages)
+    assert sorted(r["event_id"] for _, r in _lake_rows(tmp_path)) == sorted(e["event_id"] for e in events[2:])
+
+
+def test_a_shard_is_read_to_its_end_even_when_the_last_records_share_a_millisecond(kinesis, tmp_path: Path) -> None:
+    # The reader once stopped on MillisBehindLatest == 0, which moto (and Kinesis) round to whole milliseconds.
+    kinesis.create_stream(StreamName="one-shard", ShardCount=1)
+    events = _events(10_001, seed=5)
+    records = encode_records(events)
+    # The 10,000th and 10,001st records go in one call: the first page (10,000 records, the most one
+    # GetRecords returns) then ends in the same millisecond as the record after it.
+    chunks = [records[i : min(i + 500, 9_999)] for i in range(0, 9_999, 500)] + [records[9_999:]]
+    for chunk in chunks:
+        kinesis.put_records(StreamName="one-shard", Records=chunk)
+    firehose = LocalFirehose(
+        kinesis,
+        stream_name="one-shard",
+        delivery_stream_name="acme-data-kinesis-to-s3",
+        lake=tmp_path,
+        database="acme_telemetry",
+        partition_by=layout.PARTITION_BY_EVENT_TIME,
+    )
+    assert firehose.deliver().delivered == 10_001

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from functions.shared import layout
 from functions.shared.queries import NAMED_QUERIES
 from functions.shared.schema import STREAMING_EVENTS
 from local.delivery import ERROR_TYPE_CONVERSION
-from local.pipeline import LAKE_MARKER, LakeError, LocalStack, RunReport, plan_ticks, run_pipeline
+from local.pipeline import LAKE_MARKER, LakeError, LocalStack, RunReport, plan_backfill, plan_ticks, run_pipeline
 from local.settings import load_settings
 from local.sql import connect, run_named_queries
 
@@ -177,3 +179,58 @@ def test_ticks_and_events_plan_whole_batches_and_a_remainder() -> None:
         plan_ticks(1, 1, 1000)
     with pytest.raises(ValueError, match="--events must be"):
         plan_ticks(None, -1, 1000)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"backfill_days": -1}, "--backfill-days must be ≥ 0, got -1"),
+        ({"backfill_days": 1, "backfill_events_per_day": 0}, "--backfill-events-per-day must be ≥ 1, got 0"),
+        ({"backfill_days": 1, "backfill_events_per_day": -5}, "--backfill-events-per-day must be ≥ 1, got -5"),
+        ({"backfill_events_per_day": 100}, "--backfill-events-per-day needs --backfill-days"),
+        ({"backfill_days": 800_000}, "lies outside the years Athena's partition projection reads"),
+    ],
+)
+def test_bad_backfill_options_are_refused_before_the_lake_is_touched(
+    settings, tmp_path: Path, kwargs: dict, message: str
+) -> None:
+    lake = tmp_path / "lake"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_pipeline(settings, lake, events=10, **kwargs)
+    assert not lake.exists()
+
+
+def test_a_backfill_may_reach_back_to_the_first_projected_year_and_no_further(settings) -> None:
+    today = dt.date(settings.projection_year_start + 1, 3, 1)
+    days = (today - dt.date(settings.projection_year_start, 1, 1)).days
+    assert plan_backfill(days, 10, today, settings, 300) == (
+        10 * days,
+        dt.date(settings.projection_year_start, 1, 1),
+        today,
+    )
+    with pytest.raises(ValueError, match=f"--backfill-days must be at most {days}"):
+        plan_backfill(days + 1, 10, today, settings, 300)
+
+
+def test_a_cron_scheduled_stack_runs_with_the_generators_default_window(settings, tmp_path: Path) -> None:
+    cron = dataclasses.replace(settings, schedule_expression="cron(0/15 * * * ? *)", window_seconds=None)
+    report = run_pipeline(cron, tmp_path / "lake", ticks=2, seed=3, now=NOW)
+    assert (report.events_generated, report.delivered, report.errors) == (2 * settings.batch_size,) * 2 + (0,)
+
+
+@pytest.mark.parametrize("name", ["br[1]", "star*", "hour=99"])
+def test_lake_paths_duckdb_would_misread_are_refused(settings, tmp_path: Path, name: str) -> None:
+    with pytest.raises(LakeError, match=r"--lake .* the path may not contain"):
+        run_pipeline(settings, tmp_path / name / "lake", events=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lake_below_a_file_is_refused_naming_lake(settings, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(LakeError, match=r"--lake .*afile/sub cannot be used"):
+        run_pipeline(settings, tmp_path / "afile" / "sub", events=10)
+
+
+def test_an_unknown_stack_is_refused_listing_the_stacks() -> None:
+    with pytest.raises(ValueError, match=r"--stack 'nosuch': .* stacks here: dev, staging"):
+        load_settings("nosuch")
