@@ -199,7 +199,7 @@ def encode_records(events: Sequence[dict]) -> list[dict]:
                 f"events[{i}] partition key (session_id) has {len(key)} characters, "
                 f"more than the {MAX_PARTITION_KEY_CHARS} Kinesis allows"
             )
-        if len(data) + len(key) > MAX_BYTES_PER_RECORD:  # cheap lower bound; exact size checked below
+        if len(data) + 4 * len(key) > MAX_BYTES_PER_RECORD:  # a character is at most 4 UTF-8 bytes: may be over
             _check_record_size(i, data, key)
         out.append({"Data": data, "PartitionKey": key})
     return out

@@ -71,6 +71,8 @@ def test_bucket_policy_denies_plain_http_on_bucket_and_objects() -> None:
     policy = json.loads(result.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     [statement] = policy["Statement"]
     assert statement["Effect"] == "Deny"
+    # Every S3 action, from anyone: the one place a wildcard is needed, so no plain-HTTP request gets through.
+    assert (statement["Principal"], statement["Action"]) == ("*", "s3:*")
     assert statement["Resource"] == ["arn:aws:s3:::my-lake", "arn:aws:s3:::my-lake/*"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

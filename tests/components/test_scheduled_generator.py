@@ -183,24 +183,26 @@ def role_grants(result: ProgramResult, role: str) -> dict[str, tuple[list[str], 
 
 def test_generator_may_invoke_only_the_producer(default: ProgramResult) -> None:
     grants = role_grants(default, "generator")
-    assert grants["InvokeProducer"] == (["lambda:InvokeFunction"], [f"{ACCOUNT}:function:acme-test-producer"])
-    assert grants["OwnLogGroup"] == (
-        ["logs:CreateLogStream", "logs:PutLogEvents"],
-        ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-generator:*"],
-    )
-    assert grants["AsyncFailureDestination"] == (
-        ["sqs:SendMessage"],
-        ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"],
-    )
-    assert set(grants) == {"InvokeProducer", "OwnLogGroup", "AsyncFailureDestination"}
+    assert grants == {
+        "InvokeProducer": (["lambda:InvokeFunction"], [f"{ACCOUNT}:function:acme-test-producer"]),
+        "OwnLogGroup": (
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-generator:*"],
+        ),
+        "AsyncFailureDestination": (["sqs:SendMessage"], ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"]),
+    }
 
 
 def test_producer_may_put_records_only_to_this_stream(default: ProgramResult) -> None:
     grants = role_grants(default, "producer")
-    assert grants["PutToStream"] == (["kinesis:PutRecord", "kinesis:PutRecords"], [STREAM_ARN])
-    log_group = "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-producer"
-    assert grants["OwnLogGroup"][1] == [f"{log_group}:*"]
-    assert set(grants) == {"PutToStream", "OwnLogGroup", "AsyncFailureDestination"}
+    assert grants == {
+        "PutToStream": (["kinesis:PutRecord", "kinesis:PutRecords"], [STREAM_ARN]),
+        "OwnLogGroup": (
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-producer:*"],
+        ),
+        "AsyncFailureDestination": (["sqs:SendMessage"], ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"]),
+    }
 
 
 def test_lambda_roles_trust_only_lambda_for_this_account(default: ProgramResult) -> None:

@@ -74,6 +74,15 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("namePrefix", "a" * 50, "acme-telemetry:namePrefix must be short enough that the derived name"),
         ("projectionYearEnd", "2020", "acme-telemetry:projectionYearEnd must be at least projectionYearStart (2025)"),
         ("workgroupName", "my workgroup", "acme-telemetry:workgroupName must be letters, digits, . _ -"),
+        # One value just past each remaining limit, so every rule has a case that fails only through it.
+        ("kinesisShardCount", "0", "acme-telemetry:kinesisShardCount must be at least 1, got 0"),
+        ("firehoseLogRetentionDays", "10", "acme-telemetry:firehoseLogRetentionDays must be a CloudWatch retention"),
+        ("streamName", "s" * 129, "acme-telemetry:streamName must be letters, digits, _ . -, at most 128 characters"),
+        (
+            "namePrefix",
+            "a" * 46,  # 46 + len("-generator-schedule") = 65: only the EventBridge rule name is too long
+            "derived name '" + "a" * 46 + "-generator-schedule' fits 64 characters",
+        ),
         # EventBridge: exactly one of day-of-month and day-of-week must be '?'.
         ("scheduleExpression", "cron(0 12 * * * *)", "exactly one of day-of-month and day-of-week '?'"),
         ("scheduleExpression", "cron(0 12 ? * ? *)", "exactly one of day-of-month and day-of-week '?'"),
@@ -92,9 +101,12 @@ def test_bad_value_is_rejected_with_key_and_allowed_range(key: str, value: str, 
     assert any(expected in p for p in found), found
 
 
-def test_standard_ia_transition_needs_thirty_days() -> None:
-    found = problems(lakeTransitionStorageClass="STANDARD_IA", lakeTransitionDays="7")
-    assert found == ["acme-telemetry:lakeTransitionDays must be 0 or at least 30 for STANDARD_IA, got 7"]
+@pytest.mark.parametrize("storage_class", ["STANDARD_IA", "ONEZONE_IA"])
+def test_infrequent_access_transitions_need_thirty_days(storage_class: str) -> None:
+    # S3 lifecycle: objects move to STANDARD_IA or ONEZONE_IA only once at least 30 days old.
+    found = problems(lakeTransitionStorageClass=storage_class, lakeTransitionDays="7")
+    assert found == [f"acme-telemetry:lakeTransitionDays must be 0 or at least 30 for {storage_class}, got 7"]
+    assert parse(lakeTransitionStorageClass=storage_class, lakeTransitionDays="30").lake_transition_days == 30
     assert parse(lakeTransitionStorageClass="STANDARD_IA", lakeTransitionDays="30").lake_transition_days == 30
     assert parse(lakeTransitionStorageClass="GLACIER_IR", lakeTransitionDays="1").lake_transition_days == 1
 
@@ -115,6 +127,9 @@ def test_unknown_key_and_missing_region_are_errors() -> None:
     text = str(err.value)
     assert "acme-telemetry:batchsize must be a known key" in text
     assert "aws:region must be an AWS region such as us-west-2, got None" in text
+    for region in ("moon", "us-west", "US-WEST-2"):
+        with pytest.raises(ConfigError, match=f"aws:region must be an AWS region such as us-west-2, got {region!r}"):
+            Settings.from_config({}, region)
 
 
 @pytest.mark.parametrize(

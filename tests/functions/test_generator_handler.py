@@ -80,6 +80,11 @@ def test_unknown_keys_and_non_objects_are_rejected() -> None:
         gen.parse_request({"cnt": 5}, 1000)
     with pytest.raises(ValueError, match="must be a JSON object"):
         gen.parse_request([5], 1000)
+    # Only an event with both EventBridge keys is a scheduled tick; one of them alone is a mistyped request.
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['source'\]"):
+        gen.parse_request({"source": "aws.events"}, 1000)
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['detail-type'\]"):
+        gen.parse_request({"detail-type": "Scheduled Event", "count": 3}, 1000)
 
 
 def test_scheduled_events_set_the_window_end_to_their_time() -> None:

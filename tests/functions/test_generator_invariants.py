@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from functions.generator.events import generate_events
+from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from tests.functions.invariants import check_events
 
@@ -101,7 +102,30 @@ def _unsorted_batch(ev: list[dict], d: Dimensions) -> None:
     ev[5]["event_timestamp"], ev[6]["event_timestamp"] = "2026-11-26T02:44:59.999Z", "2026-11-26T02:40:00.001Z"
 
 
+def _app_updated_mid_session(ev: list[dict], d: Dimensions) -> None:
+    j = _session_with(ev, ("start", "pause"))[1]
+    ev[j]["app_version"] = next(v for v in domains.APP_VERSIONS if v != ev[j]["app_version"])
+
+
+def _device_of_another_customer(ev: list[dict], d: Dimensions) -> None:
+    """Every event of one session reports the device of an earlier event's (different) customer."""
+    first = ev[0]
+    other = next(e for e in ev if e["customer_id"] != first["customer_id"] and e["session_id"] != first["session_id"])
+    for e in ev:
+        if e["session_id"] == other["session_id"]:
+            e["device_id"] = first["device_id"]
+
+
+def _complete_short_of_the_end(ev: list[dict], d: Dimensions) -> None:
+    (i,) = _session_with(ev, ("complete",))[:1]
+    _reposition(ev[i], d, ev[i]["position_seconds"] - 60)
+    ev[i]["watch_duration_seconds"] = max(0, ev[i]["watch_duration_seconds"] - 60)
+
+
 BREAKAGES: dict[str, tuple[Breakage, str]] = {
+    "app version changes within a session": (_app_updated_mid_session, "app_version .* changed within the session"),
+    "device of another customer": (_device_of_another_customer, "device_id dev_[0-9a-f]{16} belongs to"),
+    "complete short of the title's end": (_complete_short_of_the_end, "a complete event must reach the title's end"),
     "session out of time order": (_swap_session_order, "went backwards|may not follow"),
     "position goes backwards": (_position_backwards, "position_seconds went backwards"),
     "event after an end": (_event_after_end, "may not follow stop"),

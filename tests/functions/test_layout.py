@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -60,3 +61,34 @@ def test_timestamps_that_are_not_real_utc_moments_are_refused(text: object) -> N
 def test_real_moments_at_the_calendars_edges_are_accepted(text: str) -> None:
     assert layout.is_timestamp(text)
     assert layout.partition_values(text)["year"] == text[:4]
+
+
+def _run_jq_object_of_slices(query: str, record: dict) -> dict[str, str]:
+    """Evaluate a JQ query of the form {key:.field[a:b],...} (all Firehose is given) on a record."""
+    match = re.fullmatch(r"\{(.*)\}", query)
+    assert match, query
+    out = {}
+    for part in match.group(1).split(","):
+        slot = re.fullmatch(r"(\w+):\.(\w+)\[(\d+):(\d+)\]", part)
+        assert slot, part
+        key, field, start, end = slot.groups()
+        out[key] = record[field][int(start) : int(end)]
+    return out
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=dt.UTC),
+        dt.datetime(2025, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC),
+    ],
+)
+def test_the_firehose_jq_query_yields_the_events_own_utc_year_month_day_and_hour(moment: dt.datetime) -> None:
+    query = layout.jq_metadata_query()
+    assert query == (
+        "{year:.event_timestamp[0:4],month:.event_timestamp[5:7],day:.event_timestamp[8:10],"
+        "hour:.event_timestamp[11:13]}"
+    )
+    keys = _run_jq_object_of_slices(query, {"event_timestamp": layout.format_timestamp(moment)})
+    assert keys == {"year": f"{moment:%Y}", "month": f"{moment:%m}", "day": f"{moment:%d}", "hour": f"{moment:%H}"}
+    assert keys == layout.partition_values(layout.format_timestamp(moment))

@@ -17,6 +17,7 @@ from functions.producer.handler import (
     MAX_BYTES_PER_PUT,
     MAX_BYTES_PER_RECORD,
     MAX_RECORDS_PER_PUT,
+    RETRYABLE_CALL_ERRORS,
     SAFETY_MARGIN_MS,
     DeliveryError,
     encode_records,
@@ -160,9 +161,7 @@ def test_throttled_calls_are_retried_whole_and_counted(kinesis: Any, make_events
     assert len(clock.sleeps) == 3
 
 
-@pytest.mark.parametrize(
-    "code", ["LimitExceededException", "ThrottlingException", "InternalFailure", "ServiceUnavailable"]
-)
+@pytest.mark.parametrize("code", sorted(RETRYABLE_CALL_ERRORS))
 def test_each_retryable_call_error_is_retried(kinesis: Any, make_events: Callable, clock: FakeClock, code: str) -> None:
     records = encode_records(make_events(10))
     report = _put(FaultyKinesis(kinesis, throttle_first_calls=1, throttle_code=code), records, clock)
@@ -316,3 +315,16 @@ def test_stubbed_partial_failure_resends_exactly_the_failed_positions(aws_creden
         stub.assert_no_pending_responses()
     assert (report.put_calls, report.retries, report.failed) == (2, 2, 0)
     assert sleeps == pytest.approx([0.05])
+
+
+def test_a_response_with_fewer_entries_than_sent_fails_the_batch_as_undelivered(clock: FakeClock) -> None:
+    # Results are matched to entries by position; a short answer cannot say which entries were written.
+    records = [{"Data": b"x\n", "PartitionKey": f"k{i}"} for i in range(5)]
+
+    class Short:
+        def put_records(self, **kwargs: Any) -> dict:
+            return {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1", "ShardId": "s"}] * 4}
+
+    with pytest.raises(DeliveryError, match="PutRecords answered 4 entries for 5 sent") as info:
+        _put(Short(), records, clock)
+    assert info.value.undelivered == 5

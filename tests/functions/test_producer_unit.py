@@ -198,6 +198,21 @@ def test_encode_records_counts_multibyte_characters_in_the_record_limit() -> Non
         encode_records([ev])
 
 
+@pytest.mark.parametrize("escaped", [False, True], ids=["fast path", "full encoder"])
+def test_a_multibyte_partition_key_counts_in_utf8_bytes_at_the_record_limit(escaped: bool) -> None:
+    # Kinesis counts the key's UTF-8 bytes: 256 'é' are 512 bytes, not 256.
+    ev = make_event(0)
+    ev["session_id"] = "é" * 256
+    ev["city"] = 'say "hi"' if escaped else "c"  # a quote sends the event through the full encoder
+    data_bytes = len(encode_records([ev])[0]["Data"])
+    ev["city"] += "c" * (MAX_BYTES_PER_RECORD - 512 - data_bytes)  # each ASCII "c" adds one byte
+    fit = encode_records([ev])[0]
+    assert record_size(fit) == MAX_BYTES_PER_RECORD
+    over = dict(ev, city=ev["city"] + "c")
+    with pytest.raises(PayloadError, match=r"record 0 is 1048577 bytes"):
+        encode_records([over])
+
+
 def test_encode_records_refuses_nan_rather_than_writing_invalid_json() -> None:
     ev = make_event(0)
     ev["bandwidth_mbps"] = float("inf")
@@ -252,7 +267,14 @@ def test_batch_records_yields_nothing_for_no_records() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=1, max_value=MAX_BYTES_PER_RECORD), max_size=1200))
+@given(
+    st.one_of(
+        # Small records: the 500-per-call count closes batches.
+        st.lists(st.integers(1, 2_000), min_size=400, max_size=1200),
+        # Any sizes: mostly the 5 MiB request limit closes them.
+        st.lists(st.integers(min_value=1, max_value=MAX_BYTES_PER_RECORD), max_size=1200),
+    )
+)
 def test_batch_records_batches_are_within_limits_in_order_and_greedy(sizes: list[int]) -> None:
     records = [{"Data": b"", "PartitionKey": "k", "size": s} for s in sizes]
     # Give each record its size through Data without allocating: a bytes view of a shared buffer.
