@@ -289,7 +289,9 @@ class _Parser:
 
     def not_reserved(self, key: str, value: str, *, suffixes: bool) -> None:
         """S3 refuses bucket names with some prefixes (and, for whole names, suffixes) it keeps for itself."""
-        if value.startswith(S3_RESERVED_BUCKET_PREFIXES) or (suffixes and value.endswith(S3_RESERVED_BUCKET_SUFFIXES)):
+        # A prefix is followed by "-<account>-<region>", so "sthree" makes "sthree-…": check that shape too.
+        shape = value if suffixes else value + "-"
+        if shape.startswith(S3_RESERVED_BUCKET_PREFIXES) or (suffixes and value.endswith(S3_RESERVED_BUCKET_SUFFIXES)):
             reserved = ", ".join(S3_RESERVED_BUCKET_PREFIXES) + (
                 " or ending " + ", ".join(S3_RESERVED_BUCKET_SUFFIXES) if suffixes else ""
             )

@@ -35,7 +35,7 @@ class LakeError(ValueError):
     """The lake directory can't be used."""
 
 
-_UNSAFE_LAKE_CHARACTERS = frozenset("*?[]{}=")
+_UNSAFE_LAKE_CHARACTERS = frozenset("*?[]{}=\\")
 """Glob characters would change the files DuckDB reads, and a `key=value` directory above the lake would be read
 as a partition value (DuckDB's Hive partitioning looks at the whole path)."""
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import itertools
 import math
+import posixpath
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -282,22 +283,30 @@ def check_output(fs: pafs.FileSystem, root: str, out: str) -> None:
     except OSError as exc:
         raise ValueError(f"out {out!r} is not a writable directory: {exc}") from exc
     finally:
-        for directory in made:  # deepest first
+        for directory in made:  # deepest first; only if still empty, so nothing anyone else put there is lost
             with contextlib.suppress(OSError):
-                fs.delete_dir(directory)
+                if not fs.get_file_info(pafs.FileSelector(directory)):
+                    fs.delete_dir(directory)
 
 
 def resolve_output(out: str, filesystem: pafs.FileSystem | None) -> tuple[pafs.FileSystem, str]:
     """(filesystem, root path) for a local directory, an `s3://bucket/prefix` URI, or a path in `filesystem`."""
     if not isinstance(out, str) or not out.strip():
         raise ValueError(f"out must be a directory or s3://bucket/prefix URI, got {out!r}")
+    # `..` is resolved here, so no later step can mistake an existing directory for one this run made.
     if filesystem is not None:
-        return filesystem, out.split("://", 1)[-1].rstrip("/")
+        return filesystem, _normalized(out.split("://", 1)[-1])
     if "://" in out:
         fs, path = pafs.FileSystem.from_uri(out)
-        return fs, path.rstrip("/")
+        return fs, _normalized(path)
     local = pafs.LocalFileSystem()
-    return local, str(Path(out).absolute())
+    return local, str(Path(out).resolve())
+
+
+def _normalized(path: str) -> str:
+    if not path.strip("/"):
+        return ""
+    return posixpath.normpath(path).rstrip("/")
 
 
 def run_id(
@@ -458,6 +467,7 @@ def run_backfill(
                 writers.close_before(min(lowest, clamp_floor))
         chunks.flush()
         writers.close_all()
+        writers.commit()
     except BaseException:  # including Ctrl-C: leave no partial run that reads as complete
         writers.abort()
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -14,6 +15,8 @@ from functions.parquet import COMPRESSION
 from functions.shared import layout
 
 MS_PER_HOUR = 3_600_000
+STAGING_PREFIX = "_backfill-staging-"
+"""Name start of a run's staging directory; the underscore keeps it out of every table's prefix."""
 
 
 def hour_prefix(hour_start_ms: int) -> str:
@@ -32,7 +35,12 @@ class _Open:
 class PartitionWriters:
     """Writes each hour's rows to one file `<root>/<partition path>/<file_name>` in a filesystem.
 
-    `schema` is the schema of the tables passed to `write`; the files hold its Parquet form only.
+    Files are written under a staging directory of their own (`<root>/_backfill-staging-<token>/`, outside every
+    table's prefix) and moved into place only by `commit`, once every file is complete; `abort` deletes the
+    staging directory. So a failed or interrupted run never leaves a file in the lake, nor replaces one (an object
+    store completes an upload whenever its stream is closed, even a half-written one), and nothing but the run's
+    own staging directory is ever deleted. `schema` is the schema of the tables passed to `write`; the files
+    hold its Parquet form only.
     """
 
     def __init__(
@@ -47,6 +55,7 @@ class PartitionWriters:
     ) -> None:
         self._fs = filesystem
         self._root = root.rstrip("/")
+        self._staging = f"{self._root}/{STAGING_PREFIX}{uuid.uuid4().hex}"
         self._schema = schema
         self._file_name = file_name
         self._dictionary_columns = dictionary_columns
@@ -55,29 +64,41 @@ class PartitionWriters:
         self._closed: set[int] = set()
         self._made_dirs = filesystem.type_name not in ("s3", "gcs")  # object stores have no directories
         self._new_dirs: list[str] = []
+        self._committed: list[str] = []
         self.paths: list[str] = []
+        """Final paths of the files, once committed."""
         self.bytes = 0
+
+    def _staged(self, hour_start_ms: int) -> str:
+        return f"{self._staging}/{hour_prefix(hour_start_ms)}{self._file_name}"
+
+    def _final(self, hour_start_ms: int) -> str:
+        return f"{self._root}/{hour_prefix(hour_start_ms)}{self._file_name}"
 
     def _writer(self, hour_start_ms: int) -> _Open:
         entry = self._open.get(hour_start_ms)
         if entry is None:
             if hour_start_ms in self._closed:
                 raise RuntimeError(f"partition {hour_prefix(hour_start_ms)} was closed and reopened")
-            directory = f"{self._root}/{hour_prefix(hour_start_ms)}".rstrip("/")
+            path = self._staged(hour_start_ms)
             if self._made_dirs:
-                self._make_dir(directory)
-            path = f"{directory}/{self._file_name}"
+                self._make_dir(path.rsplit("/", 1)[0])
             sink = self._fs.open_output_stream(path)
-            writer = pq.ParquetWriter(
-                sink,
-                self._schema,
-                compression=COMPRESSION,
-                use_dictionary=self._dictionary_columns,
-                write_statistics=self._statistics_columns,
-                # Like Firehose's files, no Arrow schema: readers see the Parquet types (dictionary columns
-                # come back as plain strings).
-                store_schema=False,
-            )
+            try:
+                writer = pq.ParquetWriter(
+                    sink,
+                    self._schema,
+                    compression=COMPRESSION,
+                    use_dictionary=self._dictionary_columns,
+                    write_statistics=self._statistics_columns,
+                    # Like Firehose's files, no Arrow schema: readers see the Parquet types (dictionary columns
+                    # come back as plain strings).
+                    store_schema=False,
+                )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    sink.close()
+                raise
             entry = self._open[hour_start_ms] = _Open(sink, writer, path)
         return entry
 
@@ -97,33 +118,52 @@ class PartitionWriters:
     def _close(self, hour: int) -> None:
         entry = self._open.pop(hour)
         self._closed.add(hour)
-        entry.writer.close()
-        self.bytes += entry.sink.tell()
-        entry.sink.close()
-        self.paths.append(entry.path)
+        try:
+            entry.writer.close()
+            self.bytes += entry.sink.tell()
+        finally:
+            entry.sink.close()
+
+    def commit(self) -> None:
+        """Move every closed file from staging to its partition, then remove the staging directory."""
+        if self._open:
+            raise RuntimeError(f"{len(self._open)} partition file(s) still open; close them before commit")
+        for hour in sorted(self._closed):
+            final = self._final(hour)
+            if self._made_dirs:
+                self._make_dir(final.rsplit("/", 1)[0])
+            self._fs.move(self._staged(hour), final)
+            self._committed.append(final)
+        self._remove_staging()
+        self.paths = list(self._committed)
 
     def abort(self) -> None:
-        """Undo the run: close the open files and delete every file and directory this object made.
+        """Undo the run: drop the staging directory and whatever this run already moved into the lake.
 
-        A partly written backfill must not look finished: the closed hour files would otherwise read as complete.
         Errors while undoing are ignored so the original failure is the one reported.
         """
         for entry in self._open.values():
-            with contextlib.suppress(Exception):  # best effort: the file is deleted next
+            with contextlib.suppress(Exception):  # its upload or file is in staging, deleted next
                 entry.writer.close()
             with contextlib.suppress(Exception):
                 entry.sink.close()
-            self.paths.append(entry.path)
         self._open.clear()
-        for path in self.paths:
+        for path in self._committed:  # only if commit itself failed part way: complete files of this run
             with contextlib.suppress(OSError):
                 self._fs.delete_file(path)
-        for directory in reversed(self._new_dirs):  # deepest first
+        with contextlib.suppress(OSError):
+            self._remove_staging()
+        for directory in reversed(self._new_dirs):  # deepest first, and only if empty: never anyone else's
             with contextlib.suppress(OSError):
                 if not self._fs.get_file_info(pafs.FileSelector(directory)):
                     self._fs.delete_dir(directory)
+        self._committed.clear()
         self.paths.clear()
         self.bytes = 0
+
+    def _remove_staging(self) -> None:
+        if self._fs.get_file_info(self._staging).type != pafs.FileType.NotFound:
+            self._fs.delete_dir(self._staging)  # this run's own directory: a unique name nobody else writes to
 
     def _make_dir(self, directory: str) -> None:
         """Create a directory and its missing parents, remembering which ones this run made."""

@@ -23,7 +23,9 @@ class NamedQuery:
     """SQL with `{database}` where the Glue database name goes."""
 
     def sql(self, database: str) -> str:
-        return self.sql_template.format(database=database).strip() + "\n"
+        # Quoted, as Athena's SELECT needs for a database named like a keyword (order, table) or starting with a digit.
+        quoted = '"' + database.replace('"', '""') + '"'
+        return self.sql_template.format(database=quoted).strip() + "\n"
 
 
 NAMED_QUERIES: tuple[NamedQuery, ...] = (

@@ -109,7 +109,7 @@ def test_dev_stack_reproduces_the_seed_names_and_exports_them(dev: ProgramResult
 
 def test_staging_stack_takes_its_own_settings(staging: ProgramResult) -> None:
     assert staging.outputs["streamName"] == "acme-stg-telemetry-stream"
-    assert staging.outputs["athenaQuery"].count("acme_telemetry_staging.streaming_events") == 1
+    assert staging.outputs["athenaQuery"].count('"acme_telemetry_staging".streaming_events') == 1
     assert staging.one("aws:kinesis/stream:Stream").inputs["retentionPeriod"] == 48
     assert staging.one("aws:cloudwatch/eventRule:EventRule").inputs["scheduleExpression"] == "rate(15 minutes)"
     generator = staging.one("aws:lambda/function:Function", "generator-generator")

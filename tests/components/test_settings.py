@@ -94,6 +94,7 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("bucketName", "acme-lake-s3alias", "bucketName must be a name S3 allows"),
         ("bucketNamePrefix", "sthree-acme", "bucketNamePrefix must be a name S3 allows: none starting xn--, sthree-"),
         ("bucketNamePrefix", "amzn-s3-demo-lake", "bucketNamePrefix must be a name S3 allows"),
+        ("bucketNamePrefix", "sthree", "bucketNamePrefix must be a name S3 allows"),  # makes sthree-<account>-…
     ],
 )
 def test_bad_value_is_rejected_with_key_and_allowed_range(key: str, value: str, expected: str) -> None:

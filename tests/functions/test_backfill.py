@@ -286,10 +286,13 @@ def test_a_partition_closed_once_is_never_reopened_as_a_second_file(tmp_path: Pa
     with pytest.raises(RuntimeError, match="year=2025/month=11/day=01/hour=05"):
         writers.write(hour, rows)
     writers.close_all()
+    assert not list((tmp_path / "telemetry").rglob("*.parquet"))  # nothing in the lake before commit
+    writers.commit()
     assert sorted(lake_files(tmp_path)) == [
         "telemetry/year=2025/month=11/day=01/hour=05/f.parquet",
         "telemetry/year=2025/month=11/day=01/hour=06/f.parquet",
     ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]  # the staging directory is gone
 
 
 @pytest.mark.parametrize("events", [1, 2, 7])
@@ -510,3 +513,40 @@ def test_run_backfill_refuses_oversized_chunks_and_dates_before_year_1000(tmp_pa
         run_backfill(10, START, END, seed=1, out=str(tmp_path), dims=dims(), chunk_events=5_000_001)
     with pytest.raises(ValueError, match="start must be a date from year 1000 on"):
         run_backfill(10, dt.date(999, 12, 30), END, seed=1, out=str(tmp_path), dims=dims())
+
+
+def test_an_out_path_through_dot_dot_never_touches_what_was_already_there(tmp_path: Path) -> None:
+    sandbox = tmp_path / "sandbox"
+    (sandbox / "src").mkdir(parents=True)
+    (sandbox / "src" / "keep.py").write_text("print('mine')")
+    report = run_backfill(500, START, END, seed=1, out=str(sandbox / "typo" / ".." / "lake"), dims=dims())
+    assert (sandbox / "src" / "keep.py").read_text() == "print('mine')"
+    assert sorted(p.name for p in sandbox.iterdir()) == ["lake", "src"]
+    assert len(lake_files(sandbox / "lake")) == report.files > 0
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the patched close runs in __del__
+@pytest.mark.parametrize("step", ["open", "close"])
+def test_a_file_that_fails_to_open_or_close_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # A full disk can fail a Parquet writer as it starts a file or as it writes the footer.
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    if step == "open":
+        real_init = pq.ParquetWriter.__init__
+        opened = []
+
+        def init(self: pq.ParquetWriter, *args: object, **kwargs: object) -> None:
+            opened.append(1)
+            if len(opened) == 3:
+                no_space()
+            real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(pq.ParquetWriter, "__init__", init)
+    else:
+        monkeypatch.setattr(pq.ParquetWriter, "close", no_space)
+    with pytest.raises(OSError, match="No space left"):
+        backfill(tmp_path / "lake", events=20_000, chunk=1_000)
+    assert list(tmp_path.iterdir()) == []

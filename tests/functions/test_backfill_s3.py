@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from functions.backfill import __main__ as cli
+from functions.backfill.writer import PartitionWriters
 from functions.shared import layout
 from tests.functions.conftest import REGION
 
@@ -51,9 +53,15 @@ def test_s3_uri_output_writes_the_same_objects_as_a_local_directory(
     assert "wrote 3,001 events" in capsys.readouterr().out
 
     client = boto3.client("s3", endpoint_url=f"http://{s3_endpoint}", region_name=REGION)
-    keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    objects = client.list_objects_v2(Bucket=BUCKET)["Contents"]
+    # pyarrow leaves a zero-byte folder marker for the lake root when it removes the staging prefix; Athena
+    # ignores such markers. Nothing else but the hour files may be there: no staging object survives.
+    assert [o["Key"] for o in objects if o["Key"].endswith("/")] == ["lake/"]
+    assert all(o["Size"] == 0 for o in objects if o["Key"].endswith("/"))
+    keys = [o["Key"] for o in objects if not o["Key"].endswith("/")]
     local = {str(p.relative_to(tmp_path)): p for p in tmp_path.rglob("*" + layout.PARQUET_EXTENSION)}
     assert all(k.startswith("lake/" + layout.TELEMETRY_PREFIX) and k.endswith(layout.PARQUET_EXTENSION) for k in keys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]
     # Same run id; the names' written-at second may differ between the two runs, so compare partitions.
     by_partition = {k.rsplit("/", 1)[0].removeprefix("lake/"): k for k in keys}
     assert len(by_partition) == len(keys) == len(local)
@@ -84,3 +92,32 @@ def test_an_s3_out_without_a_usable_bucket_is_refused_naming_out(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "out " in err and message in err
+
+
+def test_an_interrupted_s3_rerun_keeps_the_previous_runs_objects_and_adds_none(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # S3 completes an upload whenever its stream closes, so hour files still open at the interruption must
+    # not be closed into the lake: they are staged, and only the staging prefix is removed.
+    uri = f"s3://{BUCKET}/lake?endpoint_override={s3_endpoint}&scheme=http&region={REGION}"
+    assert cli.main([*ARGS, "--out", uri]) == 0
+    client = boto3.client("s3", endpoint_url=f"http://{s3_endpoint}", region_name=REGION)
+
+    def snapshot() -> dict[str, str]:
+        return {o["Key"]: o["ETag"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
+
+    before = snapshot()
+    real = PartitionWriters.write
+    calls = []
+
+    def interrupted(self: PartitionWriters, hour_start_ms: int, rows: pa.Table) -> None:
+        calls.append(1)
+        if len(calls) == 30:  # several hour files written, some closed, some open
+            raise KeyboardInterrupt
+        real(self, hour_start_ms, rows)
+
+    monkeypatch.setattr(PartitionWriters, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*ARGS, "--chunk-events", "100", "--out", uri])
+    assert len(calls) == 30
+    assert snapshot() == before

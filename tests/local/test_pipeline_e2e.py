@@ -218,7 +218,7 @@ def test_a_cron_scheduled_stack_runs_with_the_generators_default_window(settings
     assert (report.events_generated, report.delivered, report.errors) == (2 * settings.batch_size,) * 2 + (0,)
 
 
-@pytest.mark.parametrize("name", ["br[1]", "star*", "hour=99"])
+@pytest.mark.parametrize("name", ["br[1]", "star*", "hour=99", "back\\slash"])
 def test_lake_paths_duckdb_would_misread_are_refused(settings, tmp_path: Path, name: str) -> None:
     with pytest.raises(LakeError, match=r"--lake .* the path may not contain"):
         run_pipeline(settings, tmp_path / name / "lake", events=10)

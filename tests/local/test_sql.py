@@ -77,3 +77,14 @@ def test_named_queries_divide_in_double_because_athena_keeps_a_decimal_quotient_
     # decimal there while DuckDB computes a DOUBLE: the same SQL would answer differently.
     for query in NAMED_QUERIES:
         assert not re.search(r"(?<![\w.])\d+\.\d+(?![\w.])", query.sql("db")), query.name
+
+
+@pytest.mark.parametrize("database", ["order", "2024lake"])
+def test_named_queries_run_for_a_database_named_like_a_keyword_or_starting_with_a_digit(
+    tmp_path: Path, database: str
+) -> None:
+    # Athena's SELECT needs such names quoted; the queries quote the database for both engines.
+    con = connect(tmp_path, database)
+    results = run_named_queries(con, database)
+    assert [r.query.name for r in results] == [q.name for q in NAMED_QUERIES]
+    assert all(f'"{database}".' in q.sql(database) for q in NAMED_QUERIES)
