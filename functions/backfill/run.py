@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import itertools
 import math
+import os
 import posixpath
 import time
 import uuid
@@ -285,7 +286,9 @@ def check_output(fs: pafs.FileSystem, root: str, out: str) -> None:
     finally:
         for directory in made:  # deepest first; only if still empty, so nothing anyone else put there is lost
             with contextlib.suppress(OSError):
-                if not fs.get_file_info(pafs.FileSelector(directory)):
+                if fs.type_name == "local":
+                    os.rmdir(directory)  # refuses a non-empty directory, with no window for a race
+                elif not fs.get_file_info(pafs.FileSelector(directory)):
                     fs.delete_dir(directory)
 
 

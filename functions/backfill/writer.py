@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from functions.shared import layout
 
 MS_PER_HOUR = 3_600_000
 STAGING_PREFIX = "_backfill-staging-"
+REPLACED_DIR = "replaced"
 """Name start of a run's staging directory; the underscore keeps it out of every table's prefix."""
 
 
@@ -64,7 +66,8 @@ class PartitionWriters:
         self._closed: set[int] = set()
         self._made_dirs = filesystem.type_name not in ("s3", "gcs")  # object stores have no directories
         self._new_dirs: list[str] = []
-        self._committed: list[str] = []
+        self._committed: list[tuple[str, str | None]] = []
+        """(final path, where an earlier file of that name was moved aside or None), in commit order."""
         self.paths: list[str] = []
         """Final paths of the files, once committed."""
         self.bytes = 0
@@ -125,20 +128,33 @@ class PartitionWriters:
             entry.sink.close()
 
     def commit(self) -> None:
-        """Move every closed file from staging to its partition, then remove the staging directory."""
+        """Move every closed file from staging to its partition, then remove the staging directory.
+
+        A file of the same name already there (an earlier run with the same arguments) is first moved aside
+        into staging, so `abort` can put it back; each step is recorded before it is taken, so an interruption
+        between a move and its record cannot hide it from `abort`.
+        """
         if self._open:
             raise RuntimeError(f"{len(self._open)} partition file(s) still open; close them before commit")
         for hour in sorted(self._closed):
             final = self._final(hour)
+            replaced = self._fs.get_file_info(final).type == pafs.FileType.File
+            backup = f"{self._staging}/{REPLACED_DIR}/{hour_prefix(hour)}{self._file_name}" if replaced else None
+            self._committed.append((final, backup))
             if self._made_dirs:
                 self._make_dir(final.rsplit("/", 1)[0])
+                if backup:
+                    self._make_dir(backup.rsplit("/", 1)[0])
+            if backup and self._made_dirs:
+                self._fs.move(final, backup)  # a rename
+            elif backup:
+                self._fs.copy_file(final, backup)  # an object store: deleting the original would leave a folder marker
             self._fs.move(self._staged(hour), final)
-            self._committed.append(final)
+        self.paths = [final for final, _ in self._committed]
         self._remove_staging()
-        self.paths = list(self._committed)
 
     def abort(self) -> None:
-        """Undo the run: drop the staging directory and whatever this run already moved into the lake.
+        """Undo the run: put back what commit replaced, delete what it added, drop the staging directory.
 
         Errors while undoing are ignored so the original failure is the one reported.
         """
@@ -148,18 +164,27 @@ class PartitionWriters:
             with contextlib.suppress(Exception):
                 entry.sink.close()
         self._open.clear()
-        for path in self._committed:  # only if commit itself failed part way: complete files of this run
+        for final, backup in reversed(self._committed):  # only if commit itself failed part way
             with contextlib.suppress(OSError):
-                self._fs.delete_file(path)
+                if backup is None:  # nothing was there before: whatever is there now is this run's
+                    if self._fs.get_file_info(final).type == pafs.FileType.File:
+                        self._fs.delete_file(final)
+                elif self._fs.get_file_info(backup).type == pafs.FileType.File:
+                    self._fs.move(backup, final)  # the earlier run's file, back in place
         with contextlib.suppress(OSError):
             self._remove_staging()
         for directory in reversed(self._new_dirs):  # deepest first, and only if empty: never anyone else's
             with contextlib.suppress(OSError):
-                if not self._fs.get_file_info(pafs.FileSelector(directory)):
-                    self._fs.delete_dir(directory)
+                self._remove_if_empty(directory)
         self._committed.clear()
         self.paths.clear()
         self.bytes = 0
+
+    def _remove_if_empty(self, directory: str) -> None:
+        if self._fs.type_name == "local":
+            os.rmdir(directory)  # refuses a directory that is not empty, with no window for a race
+        elif not self._fs.get_file_info(pafs.FileSelector(directory)):
+            self._fs.delete_dir(directory)
 
     def _remove_staging(self) -> None:
         if self._fs.get_file_info(self._staging).type != pafs.FileType.NotFound:

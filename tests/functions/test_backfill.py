@@ -550,3 +550,87 @@ def test_a_file_that_fails_to_open_or_close_is_not_left_behind(
     with pytest.raises(OSError, match="No space left"):
         backfill(tmp_path / "lake", events=20_000, chunk=1_000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rerun_puts_back_every_file_it_was_replacing(tmp_path: Path) -> None:
+    backfill(tmp_path, events=2_000)
+    before = {rel: path.read_bytes() for rel, path in lake_files(tmp_path).items()}
+    last = max(before)
+    (tmp_path / last).unlink()
+    (tmp_path / last).mkdir()  # a directory where the rerun must put its last file: its commit fails there
+    with pytest.raises(OSError):
+        backfill(tmp_path, events=2_000)
+    (tmp_path / last).rmdir()
+    after = {rel: path.read_bytes() for rel, path in lake_files(tmp_path).items()}
+    assert after == {rel: data for rel, data in before.items() if rel != last}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]
+
+
+class _InterruptAfterMoves(pafs.FileSystemHandler):
+    """The local filesystem, raising KeyboardInterrupt right after the n-th move has happened."""
+
+    def __init__(self, moves_before_interrupt: int) -> None:
+        self.fs, self.left = pafs.LocalFileSystem(), moves_before_interrupt
+
+    def move(self, src: str, dest: str) -> None:
+        self.fs.move(src, dest)
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt  # as Ctrl-C would land once the move returns, before anything records it
+
+    def get_type_name(self) -> str:
+        return "interrupting"
+
+    def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
+        return self.fs.get_file_info(paths)
+
+    def get_file_info_selector(self, selector: pafs.FileSelector) -> list[pafs.FileInfo]:
+        return self.fs.get_file_info(selector)
+
+    def create_dir(self, path: str, recursive: bool) -> None:
+        self.fs.create_dir(path, recursive=recursive)
+
+    def delete_dir(self, path: str) -> None:
+        self.fs.delete_dir(path)
+
+    def delete_dir_contents(self, path: str, missing_dir_ok: bool = False) -> None:
+        self.fs.delete_dir_contents(path, missing_dir_ok=missing_dir_ok)
+
+    def delete_root_dir_contents(self) -> None:
+        raise NotImplementedError
+
+    def delete_file(self, path: str) -> None:
+        self.fs.delete_file(path)
+
+    def copy_file(self, src: str, dest: str) -> None:
+        self.fs.copy_file(src, dest)
+
+    def open_input_stream(self, path: str) -> pa.NativeFile:
+        return self.fs.open_input_stream(path)
+
+    def open_input_file(self, path: str) -> pa.NativeFile:
+        return self.fs.open_input_file(path)
+
+    def open_output_stream(self, path: str, metadata: dict) -> pa.NativeFile:
+        return self.fs.open_output_stream(path)
+
+    def open_append_stream(self, path: str, metadata: dict) -> pa.NativeFile:
+        return self.fs.open_append_stream(path)
+
+    def normalize_path(self, path: str) -> str:
+        return self.fs.normalize_path(path)
+
+    def equals(self, other: object) -> bool:
+        return self is other
+
+
+@pytest.mark.parametrize("moves", [1, 3])
+def test_an_interruption_during_commit_leaves_the_lake_as_it_was(tmp_path: Path, moves: int) -> None:
+    lake = tmp_path / "lake"
+    backfill(lake, events=2_000, seed=3)  # an earlier run of other arguments: its files must survive untouched
+    before = {rel: path.read_bytes() for rel, path in lake_files(lake).items()}
+    fs = pafs.PyFileSystem(_InterruptAfterMoves(moves))
+    with pytest.raises(KeyboardInterrupt):
+        backfill(str(lake), events=2_000, seed=4, filesystem=fs)
+    assert {rel: path.read_bytes() for rel, path in lake_files(lake).items()} == before
+    assert sorted(p.name for p in lake.iterdir()) == ["telemetry"]
