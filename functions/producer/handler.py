@@ -89,8 +89,6 @@ _COLUMN_COUNT = len(STREAMING_EVENTS.columns)
 _values_of = operator.itemgetter(*STREAMING_EVENTS.column_names)
 _STRING_COLUMNS = tuple(i for i, c in enumerate(STREAMING_EVENTS.columns) if c.type == "string")
 _NUMBER_COLUMNS = tuple(i for i, c in enumerate(STREAMING_EVENTS.columns) if c.type != "string")
-_strings_of = operator.itemgetter(*_STRING_COLUMNS)
-_numbers_of = operator.itemgetter(*_NUMBER_COLUMNS)
 _NUMBER_TYPES = frozenset({int, float})
 _KEY_COLUMN = STREAMING_EVENTS.column_names.index("session_id")
 _LINE = line_template(STREAMING_EVENTS, quoted=[c.name for c in STREAMING_EVENTS.columns if c.type == "string"])
@@ -234,20 +232,9 @@ def _fast_batch(events: Sequence[dict]) -> list[dict] | None:
 
 
 def _fast_line(ev: dict) -> bytes | None:
-    """Record bytes of a plain event (keys in schema order in the output); None if it needs the full encoder."""
-    if len(ev) != _COLUMN_COUNT:
-        return None
-    try:
-        values = _values_of(ev)
-        text = "".join(_strings_of(values))  # TypeError if a string column holds anything else
-    except (KeyError, TypeError):
-        return None
-    if '"' in text or "\\" in text or not text.isprintable():  # a JSON escape would be needed
-        return None
-    numbers = _numbers_of(values)
-    if not _NUMBER_TYPES.issuperset(map(type, numbers)) or not _finite(numbers):
-        return None  # null, bool, NaN/inf, an int beyond a double's range or another type: the full encoder decides
-    return (_LINE % values).encode("utf-8")
+    """Record bytes of one plain event by the batch fast path's rules; None if it needs the full encoder."""
+    fast = _fast_batch([ev])
+    return None if fast is None else fast[0]["Data"]
 
 
 def _schema_ordered(ev: Any) -> Any:
