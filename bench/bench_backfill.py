@@ -5,8 +5,8 @@
 Each part runs in its own subprocess pinned to one CPU, so peak RSS (ru_maxrss) and CPU time are its own.
 Rates are given per wall-clock second and per CPU second (the process's user + system time, which other
 work on a shared machine does not inflate; the backfill's CPU time also counts its dimension generation).
-The baseline is what a straightforward generator does: one dict per event drawn field by field with
-`random`, serialised with `json.dumps` and written as JSON lines. The backfill writes SNAPPY Parquet
+The baseline is bench/baseline.py, the one both benchmarks use: one dict per event drawn field by field,
+serialised with `json.dumps` and written as JSON lines. The backfill writes SNAPPY Parquet
 hour partitions to a temporary directory.
 """
 
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from functions.shared import domains  # noqa: E402
+from bench.baseline import NaiveEvents  # noqa: E402
 from functions.shared.dimensions import generate_dimensions  # noqa: E402
 
 START, END = dt.date(2025, 11, 1), dt.date(2025, 12, 1)
@@ -49,54 +49,15 @@ def _usage() -> dict:
 
 
 def baseline(events: int, out: Path) -> dict:
-    """Per-row Python: one dict per event, each field drawn on its own, json.dumps, one line per event."""
-    dims = generate_dimensions()
-    customers, titles = dims.customers, dims.titles
+    """Per-row Python (bench/baseline.py) over the range, one JSON line per event written to a file."""
+    naive = NaiveEvents(generate_dimensions())
     rng = random.Random(1)
-    devices, device_weights = list(domains.DEVICE_TYPES), list(domains.DEVICE_TYPES.values())
     span_ms = (END - START).days * 86_400_000
     start_ms = int(dt.datetime.combine(START, dt.time(), tzinfo=dt.UTC).timestamp() * 1000)
     began = time.perf_counter()
-    with out.open("w", encoding="utf-8") as f:
+    with out.open("wb") as f:
         for _ in range(events):
-            c = customers[rng.randrange(len(customers))]
-            t = titles[rng.randrange(len(titles))]
-            device = rng.choices(devices, device_weights)[0]
-            connection = rng.choice(list(domains.CONNECTION_TYPES))
-            low, high = domains.CONNECTION_TYPES[connection]
-            ms = start_ms + rng.randrange(span_ms)
-            moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-            duration = t["duration_minutes"] * 60
-            position = rng.randrange(duration + 1)
-            ev = {
-                "event_id": f"{rng.getrandbits(128):032x}",
-                "event_type": rng.choice(list(domains.EVENT_TYPES)),
-                "event_timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z",
-                "customer_id": c["customer_id"],
-                "title_id": t["title_id"],
-                "session_id": f"{rng.getrandbits(128):032x}",
-                "device_id": f"dev_{rng.getrandbits(64):016x}",
-                "title_type": t["title_type"],
-                "device_type": device,
-                "device_os": rng.choice(domains.DEVICE_OS[device]),
-                "app_version": rng.choice(domains.APP_VERSIONS),
-                "quality": rng.choice(domains.QUALITY_ORDER),
-                "bandwidth_mbps": round(rng.uniform(low, high), 1),
-                "buffering_events": rng.randrange(3),
-                "buffering_duration_seconds": round(rng.random() * 5, 3),
-                "error_count": rng.randrange(2),
-                "watch_duration_seconds": position,
-                "position_seconds": position,
-                "completion_percentage": round(100.0 * position / duration, 2),
-                "ip_address": ".".join(str(rng.randrange(1, 224 if i == 0 else 255)) for i in range(4)),
-                "isp": rng.choice(domains.ISPS),
-                "connection_type": connection,
-                "country": c["country"],
-                "state": c["state"],
-                "city": c["city"],
-            }
-            f.write(json.dumps(ev))
-            f.write("\n")
+            f.write(naive.line(start_ms + rng.randrange(span_ms)))
     return {"events": events, "seconds": time.perf_counter() - began}
 
 

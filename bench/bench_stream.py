@@ -19,78 +19,32 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import sys
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mimesis import Internet
-
+from bench.baseline import NaiveEvents
 from functions.generator.events import generate_events, generate_records
 from functions.generator.handler import build_payloads
 from functions.producer.handler import encode_records, parse_payload
 from functions.shared import domains
-from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.dimensions import generate_dimensions
 
 TARGET_EVENTS_PER_S = 100_000
 
 WINDOW_END = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
 
 
-def baseline_batch(count: int, dims: Dimensions, rng: random.Random, internet: Internet) -> list[bytes]:
-    """The straightforward generator: every field of every event drawn independently, then json.dumps."""
-    customers, titles = dims.customers, dims.titles
-    types, type_weights = list(domains.EVENT_TYPES), list(domains.EVENT_TYPES.values())
-    devices, device_weights = list(domains.DEVICE_TYPES), list(domains.DEVICE_TYPES.values())
-    out = []
-    for _ in range(count):
-        customer = rng.choice(customers)
-        title = rng.choice(titles)
-        device = rng.choices(devices, device_weights)[0]
-        connection = rng.choice(list(domains.CONNECTION_TYPES))
-        low, high = domains.CONNECTION_TYPES[connection]
-        moment = WINDOW_END - dt.timedelta(milliseconds=rng.randrange(domains.DEFAULT_WINDOW_SECONDS * 1000))
-        position = rng.randint(0, title["duration_minutes"] * 60)
-        ev = {
-            "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "event_type": rng.choices(types, type_weights)[0],
-            "event_timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "customer_id": customer["customer_id"],
-            "title_id": title["title_id"],
-            "session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "device_id": f"dev_{rng.getrandbits(64):016x}",
-            "title_type": title["title_type"],
-            "device_type": device,
-            "device_os": rng.choice(domains.DEVICE_OS[device]),
-            "app_version": rng.choice(domains.APP_VERSIONS),
-            "quality": rng.choice(domains.QUALITY_ORDER),
-            "bandwidth_mbps": round(rng.uniform(low, high), 1),
-            "buffering_events": rng.randint(0, 3),
-            "buffering_duration_seconds": round(rng.uniform(0, 10), 3),
-            "error_count": rng.randint(0, 1),
-            "watch_duration_seconds": rng.randint(0, position),
-            "position_seconds": position,
-            "completion_percentage": round(100 * position / (title["duration_minutes"] * 60), 2),
-            "ip_address": internet.ip_v4(),
-            "isp": rng.choice(domains.ISPS),
-            "connection_type": connection,
-            "country": customer["country"],
-            "state": customer["state"],
-            "city": customer["city"],
-        }
-        out.append((json.dumps(ev, separators=(",", ":")) + "\n").encode("utf-8"))
-    return out
-
-
-def ours_batch(count: int, dims: Dimensions, rng: random.Random) -> list[dict]:
-    return encode_records(generate_events(count, dims, window_end=WINDOW_END, rng=rng))
+def baseline_batch(count: int, naive: NaiveEvents, rng: random.Random) -> list[bytes]:
+    """`count` baseline records at moments drawn in the window, as the straightforward generator makes them."""
+    end_ms = int(WINDOW_END.timestamp() * 1000)
+    return [naive.line(end_ms - rng.randrange(domains.DEFAULT_WINDOW_SECONDS * 1000)) for _ in range(count)]
 
 
 def throughput(run_batch: Callable[[int], object], events: int, batch: int, repeat: int) -> tuple[float, float]:
@@ -138,13 +92,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     generate_records(args.events, dims, window_end=WINDOW_END, rng=rng)  # warm every viewer, as a live container
     generate_events(args.events, dims, window_end=WINDOW_END, rng=rng)
 
-    internet = Internet(seed=1)
+    naive = NaiveEvents(dims)
     base_rng = random.Random(1)
     pre_generated = generate_events(args.batch, dims, window_end=WINDOW_END, rng=random.Random(2))
     pre_payloads = build_payloads(generate_records(args.batch, dims, window_end=WINDOW_END, rng=random.Random(2)))
 
     def run_baseline(n: int) -> object:
-        return baseline_batch(n, dims, base_rng, internet)
+        return baseline_batch(n, naive, base_rng)
 
     def run_records(n: int) -> object:
         return generate_records(n, dims, window_end=WINDOW_END, rng=rng)
