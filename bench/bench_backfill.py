@@ -63,7 +63,7 @@ def baseline(events: int, out: Path) -> dict:
 
 def backfill(events: int, out: Path) -> dict:
     """The fast backfill into a local lake directory (dimension generation included in the time)."""
-    from functions.backfill import run_backfill
+    from lakewriter.backfill import run_backfill
 
     report = run_backfill(events, START, END, seed=1, out=str(out))
     return {

@@ -10,8 +10,8 @@ import pulumi
 REPO_ROOT = Path(__file__).resolve().parents[1]
 """Directory holding `functions/`; the zip root of the function archive."""
 
-FUNCTION_PACKAGES = ("functions/shared", "functions/generator", "functions/producer")
-"""Packages the two handlers import; `functions/parquet.py` (pyarrow) stays out on purpose."""
+FUNCTION_PACKAGE = "functions"
+"""Everything under it ships to Lambda, and nothing else: pyarrow/numpy tools live in `lakewriter/`."""
 
 LAYER_PACKAGE = "mimesis"
 LAYER_PYTHON_DIR = "python"  # Lambda layers: Python packages go under python/ to land on sys.path
@@ -24,14 +24,10 @@ def _usable(path: Path) -> bool:
 
 def function_code_files(root: Path = REPO_ROOT) -> list[tuple[str, Path]]:
     """(archive path, file) of every .py file the handlers need, sorted by archive path."""
-    files = [("functions/__init__.py", root / "functions" / "__init__.py")]
-    for package in FUNCTION_PACKAGES:
-        for path in (root / package).rglob("*.py"):
-            if _usable(path):
-                files.append((path.relative_to(root).as_posix(), path))
-    missing = [str(p) for _, p in files if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"Lambda code files missing: {missing}")
+    package = root / FUNCTION_PACKAGE
+    if not (package / "__init__.py").is_file():
+        raise FileNotFoundError(f"Lambda code package missing: {package / '__init__.py'}")
+    files = [(path.relative_to(root).as_posix(), path) for path in package.rglob("*.py") if _usable(path)]
     return sorted(files)
 
 

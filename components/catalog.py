@@ -61,8 +61,8 @@ def dimension_key(table: schema.Table) -> str:
 @functools.lru_cache(maxsize=8)
 def dimension_objects(seed: int, customers: int, titles: int, campaigns: int) -> Mapping[str, str]:
     """Base64 of each dimension table's SNAPPY Parquet bytes, from the project's seeded generator."""
-    from functions.parquet import dimension_parquet
     from functions.shared.dimensions import generate_dimensions
+    from lakewriter.parquet import dimension_parquet
 
     blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns))
     return {name: base64.b64encode(data).decode("ascii") for name, data in blobs.items()}

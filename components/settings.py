@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import naming
-from functions.shared import layout
+from functions.shared import domains, layout
 
 PROJECT = "acme-telemetry"
 """Project name; the config namespace of every key below."""
@@ -152,13 +152,6 @@ KEYS: tuple[Key, ...] = (
     Key("abortIncompleteMultipartDays", "integer", 7, "Days before incomplete multipart uploads are aborted."),
 )
 KEYS_BY_NAME: Mapping[str, Key] = {k.name: k for k in KEYS}
-
-
-def max_batch_size() -> int:
-    """The largest batch the producer accepts (the generator handler's MAX_BATCH_SIZE)."""
-    from functions.generator.handler import MAX_BATCH_SIZE
-
-    return int(MAX_BATCH_SIZE)
 
 
 @dataclass(frozen=True)
@@ -368,7 +361,7 @@ class _Parser:
         if lambda_logs not in CLOUDWATCH_RETENTION_DAYS:
             self.fail("lambdaLogRetentionDays", log_rule, lambda_logs)
 
-        max_batch = max_batch_size()
+        max_batch = domains.MAX_BATCH_SIZE
         batch = self.integer("batchSize", 1, max_batch, f"1–{max_batch} (the producer's maximum batch)")
         schedule = self.text("scheduleExpression")
         window = self.schedule(schedule)

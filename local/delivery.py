@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from functions.parquet import rows_to_arrow, write_parquet
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+from lakewriter.parquet import rows_to_arrow, write_parquet
 
 ERROR_TYPE_CONVERSION = "format-conversion-failed"
 """Firehose's error output type for records that fail JSON-to-Parquet conversion."""

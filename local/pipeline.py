@@ -17,11 +17,11 @@ import boto3
 from moto import mock_aws
 
 from functions.generator.handler import run_tick
-from functions.parquet import dimension_parquet
 from functions.producer.handler import encode_records, parse_payload, put_all
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.schema import DIMENSION_TABLES
+from lakewriter.parquet import dimension_parquet
 from local.delivery import DeliveryStats, LocalFirehose
 from local.settings import LocalSettings
 
@@ -332,7 +332,7 @@ def run_pipeline(
         report.delivered, report.errors, report.files = stats.delivered, stats.errors, len(stats.files)
 
         if history is not None:
-            from functions.backfill import run_backfill  # numpy/pyarrow path, only when asked for
+            from lakewriter.backfill import run_backfill  # numpy/pyarrow path, only when asked for
 
             events_total, start, end = history
             result = run_backfill(

@@ -1,4 +1,4 @@
-"""Shared Pulumi fixtures: fresh AWS mocks for tests that build components directly."""
+"""Fixtures every test package shares: Pulumi mocks for components, dummy AWS credentials for moto."""
 
 import pytest
 
@@ -11,3 +11,20 @@ def aws_mocks() -> AwsMocks:
     mocks = AwsMocks()
     use_mocks(mocks)
     return mocks
+
+
+REGION = "us-west-2"
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials and region so boto3 never finds or uses a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)

@@ -17,15 +17,17 @@ import os
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from functions.generator.events import generate_records
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
-from functions.shared.domains import DEFAULT_WINDOW_SECONDS
+from functions.shared.domains import DEFAULT_BATCH_SIZE, DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
 from functions.shared.records import RECORD_SEPARATOR
+from functions.shared.schema import CUSTOMERS, TITLES
 
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
 ON_FAILURE_HEADROOM_BYTES = 128 * 1024
@@ -35,15 +37,6 @@ re-serialized with a space after every separator: about 8 % more for these event
 messages are at most 1 MiB as well, so a payload of the full 1 MB would not fit and the batch would be lost."""
 MAX_PAYLOAD_BYTES = MAX_ASYNC_PAYLOAD_BYTES - ON_FAILURE_HEADROOM_BYTES
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
-MAX_BATCH_SIZE = 10_000
-"""Largest batch one tick may ask for.
-
-The producer takes one payload of at most MAX_PAYLOAD_BYTES (about 1,400 events) per invocation,
-so a batch of N events fans out to ~N/1,400 concurrent producers that all write at once. A new on-demand
-Kinesis stream accepts 4,000 records/s (4 MB/s); 10,000 events is about 2.5 s of that capacity, which
-the producers' backoff absorbs well within their timeout, and keeps this function's own memory (events,
-payloads) in the tens of MB at the stack's default 256 MB.
-"""
 
 _ENVELOPE_HEAD = b'{"events":['
 _ENVELOPE_TAIL = b"]}"
@@ -57,14 +50,14 @@ class InvokeError(RuntimeError):
     """The producer could not be invoked for one of the payloads."""
 
 
-def _env_int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
-    """An integer environment variable, or `default` when unset; a bad value stops the container at init."""
-    value = _env_optional_int(name, low, high)
+def _env_int(env: Mapping[str, str], name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+    """An integer environment variable, or `default` when unset; a bad value fails the invocation, naming it."""
+    value = _env_optional_int(env, name, low, high)
     return default if value is None else value
 
 
-def _env_optional_int(name: str, low: int | None = None, high: int | None = None) -> int | None:
-    raw = os.environ.get(name, "").strip()
+def _env_optional_int(env: Mapping[str, str], name: str, low: int | None = None, high: int | None = None) -> int | None:
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     try:
@@ -77,14 +70,33 @@ def _env_optional_int(name: str, low: int | None = None, high: int | None = None
     return value
 
 
-BATCH_SIZE = _env_int("BATCH_SIZE", 1000, 1, MAX_BATCH_SIZE)
-PRODUCER_FUNCTION_NAME = os.environ.get("PRODUCER_FUNCTION_NAME", "")
-DIMENSION_SEED = _env_int("DIMENSION_SEED", DEFAULT_DIMENSION_SEED)
-CUSTOMER_COUNT = _env_int("CUSTOMER_COUNT", 1000, 1)
-TITLE_COUNT = _env_int("TITLE_COUNT", 500, 1)
-EVENT_SEED = _env_optional_int("EVENT_SEED")
-WINDOW_SECONDS = _env_int("WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS, 1)
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The generator's settings, read from its Lambda environment when the first invocation needs them."""
 
+    batch_size: int = DEFAULT_BATCH_SIZE
+    producer_function_name: str = ""
+    dimension_seed: int = DEFAULT_DIMENSION_SEED
+    customer_count: int = CUSTOMERS.default_rows or 1
+    title_count: int = TITLES.default_rows or 1
+    event_seed: int | None = None
+    window_seconds: int = DEFAULT_WINDOW_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
+        """Parse the environment the stack sets (ScheduledGenerator's generator_environment)."""
+        return cls(
+            batch_size=_env_int(env, "BATCH_SIZE", cls.batch_size, 1, MAX_BATCH_SIZE),
+            producer_function_name=env.get("PRODUCER_FUNCTION_NAME", ""),
+            dimension_seed=_env_int(env, "DIMENSION_SEED", cls.dimension_seed),
+            customer_count=_env_int(env, "CUSTOMER_COUNT", cls.customer_count, 1),
+            title_count=_env_int(env, "TITLE_COUNT", cls.title_count, 1),
+            event_seed=_env_optional_int(env, "EVENT_SEED"),
+            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1),
+        )
+
+
+_config: GeneratorConfig | None = None
 _lambda_client: Any = None
 _dimensions: Dimensions | None = None
 
@@ -97,11 +109,20 @@ def lambda_client() -> Any:
     return _lambda_client
 
 
+def config() -> GeneratorConfig:
+    """This container's settings, parsed from its environment on first use."""
+    global _config
+    if _config is None:
+        _config = GeneratorConfig.from_env(os.environ)
+    return _config
+
+
 def dimensions() -> Dimensions:
     """This container's dimension tables, built once from the stack's seed and counts."""
     global _dimensions
     if _dimensions is None:
-        _dimensions = generate_dimensions(DIMENSION_SEED, CUSTOMER_COUNT, TITLE_COUNT)
+        cfg = config()
+        _dimensions = generate_dimensions(cfg.dimension_seed, cfg.customer_count, cfg.title_count)
     return _dimensions
 
 
@@ -221,25 +242,26 @@ def run_tick(
 def handler(event: Any, context: Any) -> dict:
     """Lambda entry point: one tick; returns the summary and logs it as one JSON line."""
     started = time.perf_counter()
-    count, seed = parse_request(event, BATCH_SIZE)
+    cfg = config()
+    count, seed = parse_request(event, cfg.batch_size)
     window_end = window_end_of(event, dt.datetime.now(dt.UTC))
     if seed is not None:
         rng = random.Random(seed)
-    elif EVENT_SEED is not None:
+    elif cfg.event_seed is not None:
         # The stack's fixed seed is mixed with the window, so successive ticks do not repeat event ids.
-        rng = random.Random(f"{EVENT_SEED}:{window_end.isoformat()}")
+        rng = random.Random(f"{cfg.event_seed}:{window_end.isoformat()}")
     else:
         rng = random.Random()
     summary = run_tick(
         lambda_client(),
-        function_name=PRODUCER_FUNCTION_NAME,
+        function_name=cfg.producer_function_name,
         count=count,
         dims=dimensions(),
         window_end=window_end,
         rng=rng,
-        window_seconds=WINDOW_SECONDS,
+        window_seconds=cfg.window_seconds,
     )
-    summary["seeded"] = seed is not None or EVENT_SEED is not None
+    summary["seeded"] = seed is not None or cfg.event_seed is not None
     summary["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     line = {
         "level": "INFO",

@@ -73,8 +73,6 @@ CLIENT_CONFIG = Config(
     read_timeout=READ_TIMEOUT_S,
 )
 
-STREAM_NAME = os.environ.get("STREAM_NAME", "")
-
 _kinesis: Any = None
 
 # One encoder for the whole process: json.dumps with non-default options builds a new encoder per call.
@@ -377,7 +375,8 @@ def _log(line: dict) -> None:
 
 def handler(event: Any, context: Any) -> dict:
     """Lambda entry point: validate the batch, deliver it to STREAM_NAME and log one JSON summary line."""
-    if not STREAM_NAME:
+    stream_name = os.environ.get("STREAM_NAME", "")
+    if not stream_name:
         raise RuntimeError("environment variable STREAM_NAME must name the Kinesis stream")
     try:
         events = parse_payload(event)
@@ -385,13 +384,13 @@ def handler(event: Any, context: Any) -> dict:
     except PayloadError as exc:
         # Raising (rather than returning an error) fails the async invocation, so Lambda's on-failure
         # destination / dead-letter queue keeps the whole batch for inspection; nothing was written.
-        _log({"level": "ERROR", "stream": STREAM_NAME, "error": str(exc), "error_type": "PayloadError"})
+        _log({"level": "ERROR", "stream": stream_name, "error": str(exc), "error_type": "PayloadError"})
         raise
     try:
-        report = put_all(kinesis_client(), STREAM_NAME, records, time_left_ms=context.get_remaining_time_in_millis)
+        report = put_all(kinesis_client(), stream_name, records, time_left_ms=context.get_remaining_time_in_millis)
     except DeliveryError as exc:
-        _log({"level": "ERROR", "stream": STREAM_NAME, **asdict(exc.report), "error": str(exc)})
+        _log({"level": "ERROR", "stream": stream_name, **asdict(exc.report), "error": str(exc)})
         raise
-    summary = {**asdict(report), "stream": STREAM_NAME}
+    summary = {**asdict(report), "stream": stream_name}
     _log({"level": "INFO", **summary})
     return summary

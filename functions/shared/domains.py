@@ -102,6 +102,19 @@ COMPLETE_SHARE = 0.375
 DEFAULT_WINDOW_SECONDS = 300
 """Span of event time one schedule tick covers (the default `rate(5 minutes)`)."""
 
+DEFAULT_BATCH_SIZE = 1000
+"""Events one schedule tick makes when nothing else is configured (the seed's BATCH_SIZE)."""
+
+MAX_BATCH_SIZE = 10_000
+"""Largest batch one tick may ask for.
+
+The producer takes one payload of at most the generator's MAX_PAYLOAD_BYTES (about 1,400 events) per invocation,
+so a batch of N events fans out to ~N/1,400 concurrent producers that all write at once. A new on-demand
+Kinesis stream accepts 4,000 records/s (4 MB/s); 10,000 events is about 2.5 s of that capacity, which
+the producers' backoff absorbs well within their timeout, and keeps the generator's own memory (events,
+payloads) in the tens of MB at the stack's default 256 MB.
+"""
+
 # --- Dimension tables and session details (appended for the generator; the backfill may read them too) ---
 SUBSCRIPTION_TIER_SHARES: Mapping[str, float] = {"free_with_ads": 0.2, "basic": 0.25, "standard": 0.35, "premium": 0.2}
 """Share of customers on each of SUBSCRIPTION_TIERS."""

@@ -6,11 +6,12 @@ from collections import Counter
 import pytest
 
 from components import catalog
-from components.settings import ConfigError, max_batch_size
+from components.settings import ConfigError
 from components.testing import AwsMocks, ProgramResult, load_stack_config, run_program
 from functions.shared import queries, schema
+from functions.shared.domains import MAX_BATCH_SIZE
 
-MAX_BATCH = max_batch_size()
+MAX_BATCH = MAX_BATCH_SIZE
 EXPECTED_COUNTS = {
     "acme-telemetry:index:DataLake": 1,
     "acme-telemetry:index:TelemetryCatalog": 1,

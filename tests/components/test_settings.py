@@ -4,10 +4,9 @@ import pytest
 import yaml
 
 from components import settings
-from components.settings import KEYS, ConfigError, Settings, max_batch_size
+from components.settings import KEYS, ConfigError, Settings
 from components.testing import REPO_ROOT
-
-MAX_BATCH_SIZE = max_batch_size()
+from functions.shared.domains import MAX_BATCH_SIZE
 
 
 def parse(region: str = "us-west-2", **raw: str) -> Settings:

@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from functions.shared import domains
 from functions.shared.schema import STREAMING_EVENTS
+from tests.conftest import REGION
 
-REGION = "us-west-2"
 STREAM = "acme-telemetry-test"
 SHARDS = 4
 
@@ -55,20 +55,6 @@ def make_events() -> Callable[..., list[dict]]:
         return [make_event(i, i % sessions) for i in range(n)]
 
     return make
-
-
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dummy credentials and region so boto3 never finds or uses a real account."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -274,8 +275,7 @@ def wired(monkeypatch: pytest.MonkeyPatch, dims: Dimensions) -> RecordingLambda:
     client = RecordingLambda()
     monkeypatch.setattr(gen, "_lambda_client", client)
     monkeypatch.setattr(gen, "_dimensions", dims)
-    monkeypatch.setattr(gen, "PRODUCER_FUNCTION_NAME", PRODUCER)
-    monkeypatch.setattr(gen, "BATCH_SIZE", 120)
+    monkeypatch.setattr(gen, "_config", gen.GeneratorConfig(batch_size=120, producer_function_name=PRODUCER))
     return client
 
 
@@ -285,7 +285,7 @@ def test_handler_sends_a_scheduled_tick_and_logs_one_json_line(
     summary = gen.handler(SCHEDULED, None)
     events = _unpack(wired.payloads)
     assert summary["events"] == len(events) == 120
-    check_events(events, dims, window=(WINDOW_END - dt.timedelta(seconds=gen.WINDOW_SECONDS), WINDOW_END))
+    check_events(events, dims, window=(WINDOW_END - dt.timedelta(seconds=gen.config().window_seconds), WINDOW_END))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     logged = json.loads(lines[0])
@@ -307,7 +307,7 @@ def test_handler_with_a_request_seed_repeats_its_events(wired: RecordingLambda) 
 def test_the_stack_event_seed_gives_each_window_its_own_events(
     wired: RecordingLambda, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gen, "EVENT_SEED", 5)
+    monkeypatch.setattr(gen, "_config", dataclasses.replace(gen.config(), event_seed=5))
     runs = []
     for stamp in ("2026-11-26T02:45:00Z", "2026-11-26T02:45:00Z", "2026-11-26T02:50:00Z"):
         wired.payloads.clear()
@@ -317,15 +317,23 @@ def test_the_stack_event_seed_gives_each_window_its_own_events(
     assert not {e["event_id"] for e in runs[0]} & {e["event_id"] for e in runs[2]}
 
 
-def test_environment_integers_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BATCH_SIZE", "many")
+def test_environment_integers_are_validated_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="environment variable BATCH_SIZE must be an integer, got 'many'"):
-        gen._env_int("BATCH_SIZE", 1000, 1, gen.MAX_BATCH_SIZE)
-    monkeypatch.setenv("BATCH_SIZE", str(gen.MAX_BATCH_SIZE + 1))
+        gen.GeneratorConfig.from_env({"BATCH_SIZE": "many"})
     with pytest.raises(ValueError, match=rf"BATCH_SIZE must be 1..{gen.MAX_BATCH_SIZE}"):
-        gen._env_int("BATCH_SIZE", 1000, 1, gen.MAX_BATCH_SIZE)
-    monkeypatch.delenv("BATCH_SIZE")
-    assert gen._env_int("BATCH_SIZE", 1000, 1, gen.MAX_BATCH_SIZE) == 1000
+        gen.GeneratorConfig.from_env({"BATCH_SIZE": str(gen.MAX_BATCH_SIZE + 1)})
+    assert gen.GeneratorConfig.from_env({}).batch_size == gen.DEFAULT_BATCH_SIZE
+    assert gen.GeneratorConfig.from_env({"BATCH_SIZE": "7", "EVENT_SEED": "3"}) == gen.GeneratorConfig(
+        batch_size=7, event_seed=3
+    )
+
+
+def test_importing_the_handler_reads_no_environment() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BATCH_SIZE": "lots", "WINDOW_SECONDS": "never"}
+    script = "import functions.generator.handler as h, functions.producer.handler; print(h._config)"
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
 
 
 _IMPORT_SCRIPT = """

@@ -14,11 +14,11 @@ import pytest
 from moto import mock_aws
 
 from functions.generator.events import generate_events
-from functions.parquet import arrow_schema
 from functions.producer.handler import encode_records
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
+from lakewriter.parquet import arrow_schema
 from local.delivery import ERROR_TYPE_CONVERSION, ERROR_TYPE_PARTITIONING, LocalFirehose
 
 pytestmark = pytest.mark.functional

@@ -13,10 +13,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from functions.parquet import arrow_schema
 from functions.shared import layout
 from functions.shared.queries import NAMED_QUERIES
 from functions.shared.schema import STREAMING_EVENTS
+from lakewriter.parquet import arrow_schema
 from local.delivery import ERROR_TYPE_CONVERSION
 from local.pipeline import LAKE_MARKER, LakeError, LocalStack, RunReport, plan_backfill, plan_ticks, run_pipeline
 from local.settings import load_settings

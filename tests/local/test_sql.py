@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.parquet import rows_to_arrow, write_parquet
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.queries import NAMED_QUERIES
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TABLES
+from lakewriter.parquet import rows_to_arrow, write_parquet
 from local.sql import DUCKDB_TYPES, connect, run_named_queries
 
 DB = "acme_telemetry"

@@ -19,14 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from functions.backfill import model, strings
-from functions.backfill.model import Block, Catalog
-from functions.backfill.writer import PartitionWriters
-from functions.parquet import arrow_schema
 from functions.shared import layout
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.layout import TIMESTAMP_FIELD
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
+from lakewriter.backfill import model, strings
+from lakewriter.backfill.model import Block, Catalog
+from lakewriter.backfill.writer import PartitionWriters
+from lakewriter.parquet import arrow_schema
 
 STREAM_NAME = "backfill"
 """Stands in for the delivery stream name in Firehose-style object names."""

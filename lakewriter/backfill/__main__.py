@@ -1,4 +1,4 @@
-"""Command line: `python -m functions.backfill --events N --start DATE --end DATE --seed S --out DIR_OR_S3_URI`."""
+"""Command line: `python -m lakewriter.backfill --events N --start DATE --end DATE --seed S --out DIR_OR_S3_URI`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
-from functions.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, run_backfill
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
 from functions.shared.schema import CUSTOMERS, TITLES
+from lakewriter.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, run_backfill
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
@@ -53,7 +53,7 @@ def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m functions.backfill",
+        prog="python -m lakewriter.backfill",
         description="Write historical streaming_events over [start, end) into the lake's hour partitions.",
     )
     p.add_argument("--events", type=_count(1), required=True, help="number of events to write")

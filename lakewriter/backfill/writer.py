@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from functions.parquet import COMPRESSION
 from functions.shared import layout
+from lakewriter.parquet import COMPRESSION
 
 MS_PER_HOUR = 3_600_000
 STAGING_PREFIX = "_backfill-staging-"

@@ -8,8 +8,8 @@ import uuid
 import numpy as np
 import pytest
 
-from functions.backfill import model, strings
 from functions.shared.layout import TIMESTAMP_PATTERN
+from lakewriter.backfill import model, strings
 
 
 def test_uuid4_strings_equal_pythons_uuid_of_the_same_bytes_with_version_and_variant_set() -> None:

@@ -18,15 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.backfill import BackfillReport, model, run_backfill
-from functions.backfill import __main__ as cli
-from functions.backfill.run import _CustomerWeights, plan_slices, run_id
-from functions.backfill.writer import PartitionWriters
 from functions.generator import events as generator
-from functions.parquet import arrow_schema
 from functions.shared import domains, layout
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
+from lakewriter.backfill import BackfillReport, model, run_backfill
+from lakewriter.backfill import __main__ as cli
+from lakewriter.backfill.run import _CustomerWeights, plan_slices, run_id
+from lakewriter.backfill.writer import PartitionWriters
+from lakewriter.parquet import arrow_schema
 from tests.functions.invariants import check_events
 
 EVENTS = 30_001

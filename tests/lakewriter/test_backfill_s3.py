@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from functions.backfill import __main__ as cli
-from functions.backfill.writer import PartitionWriters
 from functions.shared import layout
-from tests.functions.conftest import REGION
+from lakewriter.backfill import __main__ as cli
+from lakewriter.backfill.writer import PartitionWriters
+from tests.conftest import REGION
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # moto warns that moto[server] extras may be missing; S3 needs only flask

@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.generator.events import generate_events
-from functions.parquet import (
+from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, STREAMING_EVENTS, TITLES, Table
+from lakewriter.parquet import (
     arrow_schema,
     arrow_type,
     dimension_parquet,
@@ -26,8 +28,6 @@ from functions.parquet import (
     rows_to_arrow,
     write_parquet,
 )
-from functions.shared.dimensions import Dimensions, generate_dimensions
-from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, STREAMING_EVENTS, TITLES, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,7 +100,7 @@ def test_identical_input_gives_identical_bytes(dims: Dimensions) -> None:
 
 _DIGEST_SCRIPT = """
 import hashlib
-from functions.parquet import dimension_parquet
+from lakewriter.parquet import dimension_parquet
 from functions.shared.dimensions import generate_dimensions
 blobs = dimension_parquet(generate_dimensions(42, 150, 120, 30))
 print(hashlib.sha256(b"".join(blobs[name] for name in sorted(blobs))).hexdigest())

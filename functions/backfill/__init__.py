@@ -1,8 +1,0 @@
-"""Fast backfill: historical streaming_events written straight into the lake's hour partitions.
-
-Not Lambda code (numpy and pyarrow). `python -m functions.backfill --help` for the command line.
-"""
-
-from functions.backfill.run import BackfillReport, run_backfill
-
-__all__ = ["BackfillReport", "run_backfill"]
