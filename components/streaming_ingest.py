@@ -50,9 +50,7 @@ def extended_s3_settings(
 
 def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """The table must be a valid definition partitioned the way Firehose writes it."""
-    raw = args.get("table")
-    if raw is None:
-        return
+    raw = args.get("table", schema.STREAMING_EVENTS)
     try:
         table = Table.of(raw)
     except schema.SchemaError as exc:
