@@ -223,6 +223,11 @@ class StreamingIngest(pulumi.ComponentResource):
     prefixes: pulumi.Output[list[str]]
     """The key prefixes Firehose writes under (data, errors): exactly what its role may write."""
 
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
+
     def __init__(self, name: str, args: StreamingIngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:StreamingIngest", name, {}, opts)
