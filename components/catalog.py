@@ -21,23 +21,41 @@ DEFAULT_CUTOFF_MB = 10240
 DEFAULT_PROJECTION_YEARS = (2025, 2035)
 
 
+PROJECTION_YEAR_FORMAT = "yyyy"  # Athena date projection: a Java DateTimeFormatter pattern of the partition value
+PROJECTION_RANGE_END = "NOW"  # Athena date projection: the moment of the query, so no future partition is projected
+
+
 def table_parameters(table: schema.Table, bucket: str, year_start: int, year_end: int) -> dict[str, str]:
-    """Glue table parameters; a partitioned table gets Athena partition projection matching the Firehose prefix."""
+    """Glue table parameters; a partitioned table gets Athena partition projection matching the Firehose prefix.
+
+    The year is a date-typed projection ending at NOW ("because you do not have data for dates in the future, you
+    can use the special token NOW as the end" and "configure a range that matches your data as closely as possible
+    so that Athena looks only for existing partitions":
+    https://docs.aws.amazon.com/athena/latest/ug/partition-projection-kinesis-firehose-example-using-the-date-type.html).
+    An integer range to `year_end` made Athena plan every hour up to that year (2025-2035: about 98,000 partitions
+    for a query without a partition filter); ending at NOW plans only the years that have begun (the named queries
+    bound the rest with partition filters: functions/shared/queries.py). The layout keeps its four
+    string columns (a date type cannot span year/month/day/hour split over columns, per the Athena page on choosing
+    partition keys), so month, day and hour stay integer ranges. `year_end` is no longer part of the projection:
+    data written with a later timestamp is not a real event (the producer and the generator stamp events at or
+    before the moment they run), and the argument stays so callers need not change.
+    """
     params = {"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"}
     if table.partition_keys:
         params["projection.enabled"] = "true"
-        ranges = {
-            "year": (f"{year_start},{year_end}", None),
-            "month": ("1,12", "2"),
-            "day": ("1,31", "2"),
-            "hour": ("0,23", "2"),
-        }
+        ranges = {"month": ("1,12", "2"), "day": ("1,31", "2"), "hour": ("0,23", "2")}
         for key in table.partition_names:
+            if key == "year":
+                params["projection.year.type"] = "date"
+                params["projection.year.format"] = PROJECTION_YEAR_FORMAT
+                params["projection.year.range"] = f"{year_start},{PROJECTION_RANGE_END}"
+                params["projection.year.interval"] = "1"
+                params["projection.year.interval.unit"] = "YEARS"
+                continue
             value_range, digits = ranges[key]
             params[f"projection.{key}.type"] = "integer"
             params[f"projection.{key}.range"] = value_range
-            if digits:
-                params[f"projection.{key}.digits"] = digits
+            params[f"projection.{key}.digits"] = digits
         params["storage.location.template"] = layout.projection_template(bucket)
     return params
 
