@@ -39,6 +39,9 @@ ERROR_CODE_MALFORMED = "DataFormatConversion.MalformedData"
 MAX_RECORDS_PER_GET = 10_000
 """Kinesis GetRecords returns at most 10,000 records per call."""
 
+RECORDS_PER_GET = 1000
+"""Records this twin asks for per GetRecords call: aggregated records are ~50 KiB, so a page stays ~50 MiB."""
+
 MIB = 1024 * 1024
 DEFAULT_BUFFER_MB = 64
 """Firehose flushes a buffer at this size (the stack's firehoseBufferSizeMb default); so does this twin."""
@@ -59,6 +62,15 @@ def deaggregate(data: bytes, max_records: int = MAX_EVENTS_PER_RECORD) -> list[t
     delimiter or newline-delimited (JSONL) only. An array of JSON objects is not a valid input", capped at 500 per
     record: https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html).
     """
+    lines = data.split(b"\n")
+    if len(lines) - 1 <= max_records and not lines[-1] and all(line[:1] == b"{" for line in lines[:-1]):
+        # JSON Lines, as the producer writes them: parse the whole record in one call.
+        try:
+            values = json.loads(b"[" + b",".join(lines[:-1]) + b"]")
+        except (ValueError, RecursionError):
+            values = None
+        if values is not None and len(values) == len(lines) - 1 and all(type(v) is dict for v in values):
+            return list(zip(lines[:-1], values, strict=True))
     try:
         text = data.decode("utf-8")
         out: list[tuple[bytes, Any]] = []
@@ -166,14 +178,14 @@ class LocalFirehose:
                     StreamName=self._stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
             while iterator:
-                page = self._kinesis.get_records(ShardIterator=iterator, Limit=MAX_RECORDS_PER_GET)
+                page = self._kinesis.get_records(ShardIterator=iterator, Limit=RECORDS_PER_GET)
                 records = page["Records"]
                 if records:
                     self._checkpoints[shard_id] = records[-1]["SequenceNumber"]
                 yield from records
                 # MillisBehindLatest alone can read 0 with records left (it counts whole milliseconds of arrival
                 # time): a full page always asks again.
-                if not records or (page.get("MillisBehindLatest", 0) == 0 and len(records) < MAX_RECORDS_PER_GET):
+                if not records or (page.get("MillisBehindLatest", 0) == 0 and len(records) < RECORDS_PER_GET):
                     break
                 iterator = page.get("NextShardIterator")
 
