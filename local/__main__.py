@@ -117,7 +117,16 @@ def _money(value: float) -> str:
 
 def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from local import prices
-    from local.cost import default_rate, estimate, measure_profile, parse_rate, provisioned_break_even
+    from local.cost import (
+        SECONDS_PER_MONTH,
+        default_rate,
+        estimate,
+        kinesis_cost,
+        measure_profile,
+        parse_rate,
+        provisioned_break_even,
+        provisioned_shards,
+    )
     from local.settings import load_settings
 
     settings = load_settings(args.stack)
@@ -136,6 +145,15 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
         for service, (before, after) in services.items():
             print(f"| {service} | {_money(before)} | {_money(after)} |")
         print(f"| **total / month** | **{_money(bill.total('before'))}** | **{_money(bill.total('after'))}** |")
+        events = rate * SECONDS_PER_MONTH
+        shards = {w: provisioned_shards(rate, profile, w) for w in ("before", "after")}
+        print(
+            "\nKinesis as PROVISIONED, shards for twice the mean rate: "
+            f"{_money(kinesis_cost('PROVISIONED', shards['before'], events, profile, 'before'))} "
+            f"({shards['before']} shard(s)) one event per record, "
+            f"{_money(kinesis_cost('PROVISIONED', shards['after'], events, profile, 'after'))} "
+            f"({shards['after']} shard(s)) aggregated."
+        )
         return 0
     table = RichTable(title=title)
     for column in ("service", "what", "one event per record", "aggregated"):
@@ -145,7 +163,7 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     table.add_row("total / month", "", _money(bill.total("before")), _money(bill.total("after")), style="bold")
     console.print(table)
     per_k = {k: v * 1000 for k, v in profile.records.items()}
-    billed_k = {k: v for k, v in profile.firehose_billed.items()}
+    billed_k = {k: v * 1000 / 1024 for k, v in profile.firehose_billed.items()}
     console.print(
         f"workload: {profile.json_bytes:,.0f} bytes of JSON per event; Kinesis records per 1,000 events "
         f"{per_k['before']:,.0f} → {per_k['after']:,.1f}; billed Firehose KB per 1,000 events "

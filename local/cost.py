@@ -195,7 +195,15 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
         if mode == "ON_DEMAND"
         else f"{shards} shard(s) + PUT payload units (25 KB)"
     )
-    add("Kinesis Data Streams", f"{mode}: {mode_item}", lambda w: kinesis_cost(mode, shards, events, profile, w))
+
+    def shards_for(which: str) -> int:
+        return max(settings.kinesis_shard_count or 1, provisioned_shards(events_per_second, profile, which))
+
+    add(
+        "Kinesis Data Streams",
+        f"{mode}: {mode_item}",
+        lambda w: kinesis_cost(mode, shards_for(w), events, profile, w),
+    )
     if settings.kinesis_retention_hours > 24:
         notes.append(f"kinesisRetentionHours {settings.kinesis_retention_hours}: extended retention is not priced")
 
