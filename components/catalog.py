@@ -24,28 +24,43 @@ WORKGROUP_DESCRIPTION = "ACME telemetry queries"
 PROJECTION_YEAR_RANGE = (1970, 9999)  # the years a four-digit `year=` partition value can name
 
 
-def table_parameters(table: Table, bucket: str, year_start: int, year_end: int) -> dict[str, str]:
+PROJECTION_YEAR_FORMAT = "yyyy"  # Athena date projection: a Java DateTimeFormatter pattern of the partition value
+PROJECTION_RANGE_END = "NOW"  # Athena date projection: the moment of the query, so no future partition is projected
+
+
+def table_parameters(table: Table, bucket: str, year_start: int) -> dict[str, str]:
     """Glue table parameters; a time-partitioned table gets Athena partition projection matching Firehose's prefix.
 
     A table with other partition keys gets the projection parameters its definition carries.
+
+    The year is a date-typed projection ending at NOW ("because you do not have data for dates in the future, you
+    can use the special token NOW as the end" and "configure a range that matches your data as closely as possible
+    so that Athena looks only for existing partitions":
+    https://docs.aws.amazon.com/athena/latest/ug/partition-projection-kinesis-firehose-example-using-the-date-type.html).
+    An integer range to a fixed last year made Athena plan every hour up to that year (2025-2035: about 98,000
+    partitions for a query without a partition filter); ending at NOW plans only the years that have begun (the
+    named queries bound the rest with partition filters: functions/shared/queries.py). The layout keeps its four
+    string columns (a date type cannot span year/month/day/hour split over columns, per the Athena page on choosing
+    partition keys), so month, day and hour stay integer ranges.
     """
     params = {"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"}
     if table.projection is not None:
         params.update(table.projection)
     elif table.partition_names == layout.TIME_PARTITION_KEYS:
         params["projection.enabled"] = "true"
-        ranges = {
-            "year": (f"{year_start},{year_end}", None),
-            "month": ("1,12", "2"),
-            "day": ("1,31", "2"),
-            "hour": ("0,23", "2"),
-        }
+        ranges = {"month": ("1,12", "2"), "day": ("1,31", "2"), "hour": ("0,23", "2")}
         for key in table.partition_names:
+            if key == "year":
+                params["projection.year.type"] = "date"
+                params["projection.year.format"] = PROJECTION_YEAR_FORMAT
+                params["projection.year.range"] = f"{year_start},{PROJECTION_RANGE_END}"
+                params["projection.year.interval"] = "1"
+                params["projection.year.interval.unit"] = "YEARS"
+                continue
             value_range, digits = ranges[key]
             params[f"projection.{key}.type"] = "integer"
             params[f"projection.{key}.range"] = value_range
-            if digits:
-                params[f"projection.{key}.digits"] = digits
+            params[f"projection.{key}.digits"] = digits
         params["storage.location.template"] = layout.projection_template(bucket, table.prefix)
     return params
 
@@ -111,10 +126,6 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
             "false unless tables is omitted (the dimension data fits this project's tables)",
             (True),
         )
-    start = args.get("projection_year_start", SPEC.defaults["projection_year_start"])
-    end = args.get("projection_year_end", SPEC.defaults["projection_year_end"])
-    if isinstance(start, int) and isinstance(end, int) and end < start:
-        yield "projection_year_end", f"at least projection_year_start ({start})", end
     names = [q.name if isinstance(q, NamedQuery) else q for q in args.get("named_queries") or ()]
     if len(set(names)) != len(names):
         yield "named_queries", "queries with distinct names", names
@@ -126,7 +137,6 @@ SPEC = v.ArgSpec(
     defaults={
         "bytes_scanned_cutoff_mb": 10240,
         "projection_year_start": 2025,
-        "projection_year_end": 2035,
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
         "campaign_count": schema.CAMPAIGNS.default_rows,
@@ -136,7 +146,6 @@ SPEC = v.ArgSpec(
         "workgroup_name": v.text(v.RESOURCE_NAME_PATTERN, v.ATHENA_MAX_WORKGROUP_NAME, "letters, digits, . _ -"),
         "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
         "projection_year_start": _YEAR,
-        "projection_year_end": _YEAR,
         "dimension_seed": v.at_least(0),
         "customer_count": v.at_least(1),
         "title_count": v.at_least(1),
@@ -153,7 +162,6 @@ SPEC = v.ArgSpec(
             "workgroup_name",
             "bytes_scanned_cutoff_mb",
             "projection_year_start",
-            "projection_year_end",
             "dimension_seed",
             "customer_count",
             "title_count",
@@ -184,8 +192,6 @@ class TelemetryCatalogArgs(TypedDict):
     """Athena cancels a query of this workgroup after scanning this many MB (at least 10)."""
     projection_year_start: NotRequired[int]
     """First year Athena's partition projection enumerates."""
-    projection_year_end: NotRequired[int]
-    """Last year Athena's partition projection enumerates."""
     dimension_seed: NotRequired[int]
     """Seed of the dimension generator; the same seed gives byte-identical Parquet."""
     customer_count: NotRequired[int]
@@ -227,7 +233,7 @@ class TelemetryCatalog(pulumi.ComponentResource):
         bucket = pulumi.Output.from_input(args["bucket_name"])
         definitions = _tables(args)
         project_tables = "tables" not in args
-        years = (SPEC.value(args, "projection_year_start"), SPEC.value(args, "projection_year_end"))
+        year_start = SPEC.value(args, "projection_year_start")
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -237,7 +243,7 @@ class TelemetryCatalog(pulumi.ComponentResource):
         )
         tables: dict[str, aws.glue.CatalogTable] = {}
         for table in definitions:
-            params = bucket.apply(lambda b, t=table: table_parameters(t, b, years[0], years[1]))
+            params = bucket.apply(lambda b, t=table: table_parameters(t, b, year_start))
             tables[table.name] = aws.glue.CatalogTable(
                 f"{name}-{table.name.replace('_', '-')}",
                 name=table.name,

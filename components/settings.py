@@ -60,7 +60,6 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "maxEventAgeSeconds": ((_GENERATOR, "max_event_age_seconds"),),
     "athenaBytesScannedCutoffMb": ((_CATALOG, "bytes_scanned_cutoff_mb"),),
     "projectionYearStart": ((_CATALOG, "projection_year_start"),),
-    "projectionYearEnd": ((_CATALOG, "projection_year_end"),),
     "lakeTransitionDays": ((_LAKE, "transition_days"),),
     "lakeTransitionStorageClass": ((_LAKE, "transition_storage_class"),),
     "noncurrentVersionExpirationDays": ((_LAKE, "noncurrent_version_expiration_days"),),

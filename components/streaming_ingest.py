@@ -18,12 +18,25 @@ JQ_ENGINE = "JQ-1.6"  # Firehose MetadataExtraction: the only JsonParsingEngine 
 DYNAMIC_PARTITIONING_RETRY_SECONDS = 300  # Firehose: retry duration for dynamic partitioning is 0–7200 s
 STREAM_CREATION_ARGS = ("stream_name", "stream_mode", "shard_count", "retention_hours")
 """Arguments that shape a stream this component creates; meaningless with existing_stream_arn."""
+DEAGGREGATION_PROCESSOR = "RecordDeAggregation"  # Firehose ProcessorType for multi-record de-aggregation
+DEAGGREGATION_SUB_RECORD_TYPE = "JSON"  # SubRecordType: JSON (consecutive or newline-separated objects) or DELIMITED
 
 
 def extended_s3_settings(
     partition_by: str, prefix: str = layout.TELEMETRY_PREFIX, timestamp_field: str = layout.TIMESTAMP_FIELD
 ) -> dict[str, object]:
-    """The mode-dependent part of the Firehose destination: prefix and, for event time, JQ partitioning."""
+    """The mode-dependent part of the Firehose destination: prefix and, for event time, JQ partitioning.
+
+    The producer sends aggregated records (JSON Lines of up to 500 events). For event time, Firehose must split them
+    before the JQ query can read each event's timestamp: "If data is aggregated, dynamic partitioning can be applied
+    only after data is deaggregated", and processing runs de-aggregation -> Lambda -> partitioning keys
+    (https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html), so the
+    RecordDeAggregation processor (SubRecordType JSON) comes first. De-aggregation is part of dynamic partitioning
+    (that page), which arrival time does not need: there the record format conversion itself reads several JSON
+    documents in one record ("You can convert the format of your data even if you aggregate your records before
+    sending them": https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html), so arrival time
+    keeps no processors and pays no dynamic-partitioning charges.
+    """
     settings: dict[str, object] = {"prefix": layout.firehose_prefix(partition_by, prefix)}
     if partition_by == layout.PARTITION_BY_EVENT_TIME:
         settings["dynamic_partitioning_configuration"] = {
@@ -34,6 +47,12 @@ def extended_s3_settings(
             "enabled": True,
             "processors": [
                 {
+                    "type": DEAGGREGATION_PROCESSOR,
+                    "parameters": [
+                        {"parameter_name": "SubRecordType", "parameter_value": DEAGGREGATION_SUB_RECORD_TYPE}
+                    ],
+                },
+                {
                     "type": "MetadataExtraction",
                     "parameters": [
                         {
@@ -42,7 +61,7 @@ def extended_s3_settings(
                         },
                         {"parameter_name": "JsonParsingEngine", "parameter_value": JQ_ENGINE},
                     ],
-                }
+                },
             ],
         }
     return settings

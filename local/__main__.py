@@ -1,4 +1,4 @@
-"""`python -m local run|preview`: the data path or the stack's plan, on this machine, without AWS."""
+"""`python -m local run|preview|cost`: the data path, the stack's plan or its monthly bill, on this machine."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser("preview", help="show what `pulumi up` would create, from the program run under mocks")
     preview.add_argument("--stack", default="dev", help="stack config to use (Pulumi.<stack>.yaml; default: dev)")
+
+    cost = sub.add_parser("cost", help="monthly cost per service at an event rate, before and after aggregation")
+    cost.add_argument("--stack", default="dev", help="stack config to price (Pulumi.<stack>.yaml; default: dev)")
+    cost.add_argument(
+        "--rate",
+        help="events per unit of time: 100/s, 6000/min, 360000/h, 8640000/d (default: what the stack's schedule makes)",
+    )
+    cost.add_argument("--markdown", action="store_true", help="print the per-service table as Markdown")
     return parser
 
 
@@ -103,6 +111,83 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0 if report.dead_letters == 0 else 1
 
 
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
+    from local import prices
+    from local.cost import (
+        SECONDS_PER_MONTH,
+        default_rate,
+        estimate,
+        kinesis_cost,
+        measure_profile,
+        parse_rate,
+        provisioned_break_even,
+        provisioned_shards,
+    )
+    from local.settings import load_settings
+
+    settings = load_settings(args.stack)
+    rate = parse_rate(args.rate) if args.rate is not None else default_rate(settings)
+    profile = measure_profile(settings.batch_size)
+    bill = estimate(settings, rate, profile)
+    services = bill.by_service()
+    title = (
+        f"{args.stack}: {rate:,.2f} events/s ({rate * 86_400:,.0f} a day), Kinesis {bill.stream_mode}, "
+        f"{prices.REGION} list prices of {prices.READ_ON}"
+    )
+    if args.markdown:
+        print(f"<!-- python -m local cost --stack {args.stack} --rate {args.rate or 'default'} -->")
+        print(f"**{title}**\n")
+        print("| service | one event per record | aggregated |\n|---|---:|---:|")
+        for service, (before, after) in services.items():
+            print(f"| {service} | {_money(before)} | {_money(after)} |")
+        print(f"| **total / month** | **{_money(bill.total('before'))}** | **{_money(bill.total('after'))}** |")
+        events = rate * SECONDS_PER_MONTH
+        shards = {w: provisioned_shards(rate, profile, w) for w in ("before", "after")}
+        print(
+            "\nKinesis as PROVISIONED, shards for twice the mean rate: "
+            f"{_money(kinesis_cost('PROVISIONED', shards['before'], events, profile, 'before'))} "
+            f"({shards['before']} shard(s)) one event per record, "
+            f"{_money(kinesis_cost('PROVISIONED', shards['after'], events, profile, 'after'))} "
+            f"({shards['after']} shard(s)) aggregated."
+        )
+        return 0
+    table = RichTable(title=title)
+    for column in ("service", "what", "one event per record", "aggregated"):
+        table.add_column(column, justify="right" if column != "service" and column != "what" else "left")
+    for line in bill.lines:
+        table.add_row(line.service, line.item, _money(line.before), _money(line.after))
+    table.add_row("total / month", "", _money(bill.total("before")), _money(bill.total("after")), style="bold")
+    console.print(table)
+    per_k = {k: v * 1000 for k, v in profile.records.items()}
+    billed_k = {k: v * 1000 / 1024 for k, v in profile.firehose_billed.items()}
+    console.print(
+        f"workload: {profile.json_bytes:,.0f} bytes of JSON per event; Kinesis records per 1,000 events "
+        f"{per_k['before']:,.0f} → {per_k['after']:,.1f}; billed Firehose KB per 1,000 events "
+        f"{billed_k['before']:,.0f} → {billed_k['after']:,.0f} ({billed_k['before'] / billed_k['after']:.1f}× fewer); "
+        f"{profile.parquet_bytes:,.0f} bytes of Parquet per event",
+        soft_wrap=True,
+    )
+    break_even = provisioned_break_even(profile)
+    if break_even is None:
+        console.print("a PROVISIONED stream never costs less than ON_DEMAND at these prices", soft_wrap=True)
+    elif break_even == 0:
+        console.print(
+            "a PROVISIONED stream sized for the rate (peak twice the mean) costs less than ON_DEMAND at every rate, "
+            "from 0 events/s: one shard-hour is cheaper than one on-demand stream-hour, and provisioned data is "
+            "billed per 25 KB PUT unit, not per GB; ON_DEMAND pays for not having to size the stream",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"a PROVISIONED stream costs less than ON_DEMAND from {break_even:,.1f} events/s", soft_wrap=True)
+    for note in bill.notes:
+        console.print(f"note: {note}", soft_wrap=True)
+    return 0
+
+
 def _cmd_preview(args: argparse.Namespace, console: Console) -> int:
     from local.preview import render_preview
 
@@ -116,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args, console)
+        if args.command == "cost":
+            return _cmd_cost(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
         console.print(f"[red]error:[/] {exc}")

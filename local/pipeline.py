@@ -17,7 +17,7 @@ import boto3
 from moto import mock_aws
 
 from functions.generator.handler import run_tick
-from functions.producer.handler import encode_records, parse_payload, put_all
+from functions.producer.handler import deliver_events, parse_payload
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.schema import DIMENSION_TABLES
@@ -136,9 +136,9 @@ class LocalLambda:
 
     def _run_producer(self, payload: bytes) -> None:
         events = parse_payload(payload)
-        records = encode_records(events)
         deadline = _monotonic_ms() + self._timeout_ms  # the producer's Lambda timeout
-        report = put_all(self._kinesis, self._stream, records, time_left_ms=lambda: deadline - _monotonic_ms())
+        # The handler's own function: events packed into aggregated records, then written with retries.
+        report = deliver_events(self._kinesis, self._stream, events, time_left_ms=lambda: deadline - _monotonic_ms())
         self.put_calls += report.put_calls
         self.retried_entries += report.retries
         self.accepted_event_ids.extend(e["event_id"] for e in events)
@@ -226,6 +226,7 @@ class LocalStack:
             lake=self.lake,
             database=self.settings.database_name,
             partition_by=self.settings.partition_by,
+            buffer_size_mb=self.settings.firehose_buffer_size_mb,
         )
         return self
 

@@ -1,10 +1,12 @@
 """Producer Lambda: write a generator batch of streaming events to Kinesis without losing or doubling any.
 
 The generator invokes this function asynchronously with `{"events": [...]}`. Every event is validated
-before anything is written, encoded as one newline-terminated JSON line, packed into PutRecords calls
-within the Kinesis limits and re-sent (only the failed entries) with jittered exponential backoff until
-all are in the stream or the invocation runs out of time, in which case the invocation fails so Lambda's
-async retries and the on-failure destination keep the batch.
+before anything is written and encoded as one newline-terminated JSON line; the lines are packed whole into
+aggregated records (JSON Lines, each session's events under its key, sized to Firehose's 5 KB billing unit,
+which the Firehose de-aggregates again), the records into PutRecords calls within the Kinesis limits, and
+failed entries re-sent with jittered exponential backoff until all are in the stream or the invocation runs
+out of time, in which case the invocation fails so Lambda's async retries and the on-failure destination
+keep the batch.
 
 Within one invocation an entry Kinesis reported written is never sent again; the one exception is a call
 that got no answer in time (read timeout), whose entries are sent again because Kinesis may or may not have
@@ -23,7 +25,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain
 from typing import Any
@@ -46,6 +48,22 @@ MAX_RECORDS_PER_PUT = 500  # Kinesis PutRecords: at most 500 records per call
 MAX_BYTES_PER_PUT = 5 * 1024 * 1024  # Kinesis PutRecords: at most 5 MiB per request, data blobs plus partition keys
 MAX_BYTES_PER_RECORD = 1024 * 1024  # Kinesis: a record's data blob plus its partition key at most 1 MiB
 MAX_PARTITION_KEY_CHARS = 256  # Kinesis PutRecordsRequestEntry.PartitionKey: 1 to 256 Unicode characters
+MAX_EVENTS_PER_RECORD = 500
+"""Firehose multi-record de-aggregation splits at most 500 JSON objects out of one record ("Record deaggregation by
+JSON or by delimiter is capped at 500 per record":
+https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html)."""
+FIREHOSE_BILLING_UNIT = 5 * 1024
+"""Firehose bills ingestion and format conversion per record rounded up to 5 KB (5,120 bytes):
+https://aws.amazon.com/kinesis/data-firehose/pricing/."""
+KINESIS_BILLING_UNIT = 1024
+"""Kinesis on-demand bills data in per record rounded up to 1 KB (1,024 bytes): https://aws.amazon.com/kinesis/data-streams/pricing/."""
+KINESIS_PUT_PAYLOAD_UNIT = 25 * 1024
+"""Kinesis provisioned bills PUT payload units of 25 KB per record (same pricing page)."""
+AGGREGATE_TARGET_BYTES = 2 * KINESIS_PUT_PAYLOAD_UNIT
+"""Size an aggregated record is filled up to (data plus partition key): 50 KiB, a whole number of every billing
+unit above, so a full record wastes nothing to rounding; about 70 events, well under MAX_EVENTS_PER_RECORD and far
+under the 1 MiB record limit, so a hot shard (1 MiB/s) still takes 20 records a second and one bad record sends few
+events to errors/."""
 
 RETRYABLE_CALL_ERRORS = frozenset(
     {
@@ -114,6 +132,9 @@ class DeliveryReport:
     """What one put_all run did."""
 
     records: int = 0
+    """Kinesis records (each holding one or more events)."""
+    events: int = 0
+    """Events those records carry (set by deliver_events)."""
     put_calls: int = 0
     retries: int = 0
     """Entries sent again after a failed entry or a rejected call."""
@@ -266,6 +287,89 @@ def record_size(record: dict) -> int:
     return len(record["Data"]) + (len(key) if key.isascii() else len(key.encode("utf-8")))
 
 
+def aggregate_records(
+    records: Sequence[dict],
+    *,
+    target_bytes: int = AGGREGATE_TARGET_BYTES,
+    max_events: int = MAX_EVENTS_PER_RECORD,
+) -> list[dict]:
+    """Pack one-event entries (encode_records) into JSONL records of whole events, each session under one key.
+
+    Firehose bills every record rounded up to 5 KB and Kinesis on-demand to 1 KB, so a ~700-byte event alone is
+    billed about seven times over; packed to `target_bytes` (data plus key), records waste at most the tail of
+    their last unit. Rules:
+    - an event is never split, and a record holds at most `max_events` (Firehose's de-aggregation cap);
+    - all events of one session (one partition key in `records`) go, in order, into one record or, when they do
+      not fit in one, into consecutive records that the session opens, so every record carrying a session's
+      events has that session's key and they reach one shard in the order sent;
+    - whole sessions that fit are packed first-fit into the records still open, keyed by their first session;
+    - an event larger than `target_bytes` travels alone (the 1 MiB record limit is checked by batch_records).
+    """
+    if target_bytes < 1 or not 1 <= max_events <= MAX_EVENTS_PER_RECORD:
+        raise ValueError(
+            f"target_bytes must be ≥ 1 and max_events 1–{MAX_EVENTS_PER_RECORD}, got {target_bytes}, {max_events}"
+        )
+    sessions: dict[str, list[bytes]] = {}
+    for rec in records:
+        sessions.setdefault(rec["PartitionKey"], []).append(rec["Data"])
+    packed: list[list] = []  # [key, [data, ...], bytes incl. key, events]
+    open_records: list[list] = []  # the records with room left, in creation order
+    for key, datas in sessions.items():
+        key_bytes = len(key) if key.isascii() else len(key.encode("utf-8"))
+        size = sum(map(len, datas))
+        if len(datas) <= max_events and key_bytes + size <= target_bytes:
+            for rec in open_records:
+                if rec[2] + size <= target_bytes and rec[3] + len(datas) <= max_events:
+                    rec[1].extend(datas)
+                    rec[2] += size
+                    rec[3] += len(datas)
+                    break
+            else:
+                rec = [key, list(datas), key_bytes + size, len(datas)]
+                packed.append(rec)
+                open_records.append(rec)
+        else:  # the session opens as many records as it fills, in order; the last one stays open to others
+            rec = None
+            for data in datas:
+                if rec is None or rec[2] + len(data) > target_bytes or rec[3] == max_events:
+                    rec = [key, [], key_bytes, 0]
+                    packed.append(rec)
+                rec[1].append(data)
+                rec[2] += len(data)
+                rec[3] += 1
+            if rec is not None:
+                open_records.append(rec)
+        # A record too full to take even the smallest event seen no longer needs to be looked at.
+        open_records = [r for r in open_records if r[2] < target_bytes and r[3] < max_events]
+    return [{"Data": b"".join(datas), "PartitionKey": key} for key, datas, _, _ in packed]
+
+
+def billed_bytes(sizes: Iterable[int], unit: int) -> int:
+    """Bytes a service bills for records of these sizes when it rounds each up to a whole `unit`."""
+    return sum(-(-size // unit) * unit for size in sizes)
+
+
+def deliver_events(
+    kinesis_client: Any,
+    stream_name: str,
+    events: Sequence[dict],
+    *,
+    time_left_ms: Callable[[], int],
+    **put_options: Any,
+) -> DeliveryReport:
+    """Encode validated events, pack them into aggregated records and write them all (the handler's work).
+
+    `put_options` go to put_all (sleep, rand, delays: for tests)."""
+    records = aggregate_records(encode_records(events))  # raises PayloadError before anything is written
+    try:
+        report = put_all(kinesis_client, stream_name, records, time_left_ms=time_left_ms, **put_options)
+    except DeliveryError as exc:
+        exc.report.events = len(events)
+        raise
+    report.events = len(events)
+    return report
+
+
 def batch_records(records: Sequence[dict]) -> Iterator[list[dict]]:
     """Yield consecutive, order-kept batches that each fit one PutRecords call (count and bytes)."""
     batch: list[dict] = []
@@ -380,14 +484,14 @@ def handler(event: Any, context: Any) -> dict:
         raise RuntimeError("environment variable STREAM_NAME must name the Kinesis stream")
     try:
         events = parse_payload(event)
-        records = encode_records(events)
+        report = deliver_events(
+            kinesis_client(), stream_name, events, time_left_ms=context.get_remaining_time_in_millis
+        )
     except PayloadError as exc:
-        # Raising (rather than returning an error) fails the async invocation, so Lambda's on-failure
-        # destination / dead-letter queue keeps the whole batch for inspection; nothing was written.
+        # Raised before anything is written. Raising (rather than returning an error) fails the async invocation,
+        # so Lambda's on-failure destination / dead-letter queue keeps the whole batch for inspection.
         _log({"level": "ERROR", "stream": stream_name, "error": str(exc), "error_type": "PayloadError"})
         raise
-    try:
-        report = put_all(kinesis_client(), stream_name, records, time_left_ms=context.get_remaining_time_in_millis)
     except DeliveryError as exc:
         _log({"level": "ERROR", "stream": stream_name, **asdict(exc.report), "error": str(exc)})
         raise

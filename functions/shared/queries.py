@@ -10,6 +10,28 @@ from dataclasses import dataclass
 
 _TODAY = "CAST(current_date AS VARCHAR)"
 
+RECENT_DAYS = 30
+"""Days (today included) the windowed named queries read; only a query whose description says so reads all history."""
+
+ALL_HISTORY = "scans all history on purpose"
+"""Words a description must carry for a query on the partitioned table that has no partition filter."""
+
+_FIRST_DAY = f"CAST(CAST(current_date - INTERVAL '{RECENT_DAYS - 1}' DAY AS DATE) AS VARCHAR)"
+"""First day of the window as yyyy-MM-dd, in both engines (DuckDB's date minus interval is a timestamp, hence DATE)."""
+
+
+def recent_partitions(alias: str = "") -> str:
+    """Predicate keeping the last RECENT_DAYS days of partitions.
+
+    The year bound is on one partition column alone, so Athena prunes the projected years before it evaluates the
+    whole-date comparison on the rest (at most two years of hours, not every projected one).
+    """
+    col = f"{alias}." if alias else ""
+    return (
+        f"{col}year >= substr({_FIRST_DAY}, 1, 4)\n"
+        f"  AND concat({col}year, '-', {col}month, '-', {col}day) >= {_FIRST_DAY}"
+    )
+
 
 @dataclass(frozen=True)
 class NamedQuery:
@@ -31,25 +53,27 @@ class NamedQuery:
 NAMED_QUERIES: tuple[NamedQuery, ...] = (
     NamedQuery(
         "total_events",
-        "Total number of playback events",
+        f"Total number of playback events; {ALL_HISTORY} (COUNT(*) reads only Parquet footers)",
         "SELECT COUNT(*) AS events FROM {database}.streaming_events",
     ),
     NamedQuery(
         "events_by_type",
-        "Events by type",
-        """
+        f"Events by type, last {RECENT_DAYS} days",
+        f"""
 SELECT event_type, COUNT(*) AS count
-FROM {database}.streaming_events
+FROM {{database}}.streaming_events
+WHERE {recent_partitions()}
 GROUP BY event_type
 ORDER BY count DESC, event_type
 """,
     ),
     NamedQuery(
         "content_engagement",
-        "Average watch duration by title type",
-        """
+        f"Average watch duration by title type, last {RECENT_DAYS} days",
+        f"""
 SELECT title_type, ROUND(AVG(watch_duration_seconds), 1) AS avg_duration
-FROM {database}.streaming_events
+FROM {{database}}.streaming_events
+WHERE {recent_partitions()}
 GROUP BY title_type
 ORDER BY avg_duration DESC, title_type
 """,
@@ -69,14 +93,15 @@ ORDER BY hour, event_type
     ),
     NamedQuery(
         "top_titles_by_watch_hours",
-        "Titles with the most hours watched in finished sessions, with their catalog details",
-        """
+        f"Titles with the most hours watched in finished sessions, last {RECENT_DAYS} days, with their catalog details",
+        f"""
 SELECT t.title_id, t.title_name, t.title_type, t.genre,
        ROUND(CAST(SUM(e.watch_duration_seconds) AS DOUBLE) / 3600, 2) AS watch_hours,
        COUNT(DISTINCT e.session_id) AS sessions
-FROM {database}.streaming_events e
-JOIN {database}.titles t ON t.title_id = e.title_id
+FROM {{database}}.streaming_events e
+JOIN {{database}}.titles t ON t.title_id = e.title_id
 WHERE e.event_type IN ('stop', 'complete')
+  AND {recent_partitions("e")}
 GROUP BY t.title_id, t.title_name, t.title_type, t.genre
 ORDER BY watch_hours DESC, t.title_id
 LIMIT 10
@@ -84,31 +109,33 @@ LIMIT 10
     ),
     NamedQuery(
         "engagement_by_subscription_tier",
-        "Sessions, completion and watch time per subscription tier",
-        """
+        f"Sessions, completion and watch time per subscription tier, last {RECENT_DAYS} days",
+        f"""
 SELECT c.subscription_tier,
        COUNT(DISTINCT e.session_id) AS sessions,
        COUNT(DISTINCT e.customer_id) AS viewers,
        ROUND(AVG(e.completion_percentage), 1) AS avg_completion_pct,
        ROUND(AVG(CAST(e.watch_duration_seconds AS DOUBLE)) / 60, 1) AS avg_watch_minutes
-FROM {database}.streaming_events e
-JOIN {database}.customers c ON c.customer_id = e.customer_id
+FROM {{database}}.streaming_events e
+JOIN {{database}}.customers c ON c.customer_id = e.customer_id
 WHERE e.event_type IN ('stop', 'complete')
+  AND {recent_partitions("e")}
 GROUP BY c.subscription_tier
 ORDER BY sessions DESC, c.subscription_tier
 """,
     ),
     NamedQuery(
         "quality_of_experience_by_connection",
-        "Buffering and errors per connection type: where viewers suffer",
-        """
+        f"Buffering and errors per connection type, last {RECENT_DAYS} days: where viewers suffer",
+        f"""
 SELECT connection_type,
        COUNT(*) AS events,
        ROUND(AVG(bandwidth_mbps), 1) AS avg_bandwidth_mbps,
        ROUND(AVG(CAST(buffering_events AS DOUBLE)), 3) AS avg_buffering_events,
        ROUND(AVG(buffering_duration_seconds), 2) AS avg_buffering_seconds,
        ROUND(AVG(CAST(error_count AS DOUBLE)), 3) AS avg_errors
-FROM {database}.streaming_events
+FROM {{database}}.streaming_events
+WHERE {recent_partitions()}
 GROUP BY connection_type
 ORDER BY avg_buffering_seconds DESC, connection_type
 """,
@@ -130,14 +157,16 @@ ORDER BY spent DESC, industry
     ),
     NamedQuery(
         "join_coverage",
-        "Share of events whose customer and title exist in the dimension tables (expect 100)",
-        """
+        f"Share of events of the last {RECENT_DAYS} days whose customer and title exist in the dimension tables "
+        "(expect 100)",
+        f"""
 SELECT COUNT(*) AS events,
        ROUND(100 * CAST(COUNT(c.customer_id) AS DOUBLE) / COUNT(*), 2) AS pct_with_customer,
        ROUND(100 * CAST(COUNT(t.title_id) AS DOUBLE) / COUNT(*), 2) AS pct_with_title
-FROM {database}.streaming_events e
-LEFT JOIN {database}.customers c ON c.customer_id = e.customer_id
-LEFT JOIN {database}.titles t ON t.title_id = e.title_id
+FROM {{database}}.streaming_events e
+LEFT JOIN {{database}}.customers c ON c.customer_id = e.customer_id
+LEFT JOIN {{database}}.titles t ON t.title_id = e.title_id
+WHERE {recent_partitions("e")}
 """,
     ),
 )

@@ -27,7 +27,6 @@ def catalog() -> ProgramResult:
                 "workgroup_name": "acme-test",
                 "bytes_scanned_cutoff_mb": 100,
                 "projection_year_start": 2024,
-                "projection_year_end": 2030,
                 "customer_count": 20,
                 "title_count": 10,
                 "campaign_count": 5,
@@ -95,10 +94,14 @@ def test_every_table_is_external_snappy_parquet_at_its_prefix(catalog: ProgramRe
     assert ("projection.enabled" in params) == bool(table.partition_keys)
 
 
-def test_events_table_projects_zero_padded_hours_over_the_configured_years(catalog: ProgramResult) -> None:
+def test_events_table_projects_zero_padded_hours_from_the_first_year_up_to_now(catalog: ProgramResult) -> None:
+    # Athena's date projection with the NOW token plans no partition in the future (Athena user guide, "How to use
+    # the date type"); a 2024-2030 integer range planned 7 years of hours for any query without a partition filter.
     params = tables_by_name(catalog)["streaming_events"]["parameters"]
     assert params["projection.enabled"] == "true"
-    assert params["projection.year.type"] == "integer" and params["projection.year.range"] == "2024,2030"
+    assert params["projection.year.type"] == "date" and params["projection.year.range"] == "2024,NOW"
+    assert (params["projection.year.format"], params["projection.year.interval"]) == ("yyyy", "1")
+    assert params["projection.year.interval.unit"] == "YEARS"
     for key, value_range in (("month", "1,12"), ("day", "1,31"), ("hour", "0,23")):
         assert params[f"projection.{key}.type"] == "integer"
         assert params[f"projection.{key}.range"] == value_range

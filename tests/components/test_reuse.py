@@ -148,7 +148,8 @@ def test_catalog_registers_exactly_the_tables_it_is_given(pair: ProgramResult) -
 def test_ingest_partitions_by_the_tables_timestamp_field_under_its_prefix(pair: ProgramResult) -> None:
     s3 = pair.one(FIREHOSE, "ingest-a-delivery").inputs["extendedS3Configuration"]
     assert s3["prefix"].startswith("readings/year=!{partitionKeyFromQuery:year}/")
-    [extraction] = s3["processingConfiguration"]["processors"]
+    deaggregation, extraction = s3["processingConfiguration"]["processors"]
+    assert deaggregation["type"] == "RecordDeAggregation"
     query = next(
         p["parameterValue"] for p in extraction["parameters"] if p["parameterName"] == "MetadataExtractionQuery"
     )
@@ -273,7 +274,7 @@ BAD_ARGUMENTS += [
     (ScheduledGenerator, {"name_prefix": "Acme"}, "name_prefix must be lowercase letters, digits and hyphens"),
     (TelemetryCatalog, {"bytes_scanned_cutoff_mb": 9}, "bytes_scanned_cutoff_mb must be at least 10"),
     (TelemetryCatalog, {"database_name": "2024lake"}, "database_name must be lowercase letters, digits and under"),
-    (TelemetryCatalog, {"projection_year_end": 2020}, "projection_year_end must be at least projection_year_start"),
+    (TelemetryCatalog, {"projection_year_end": 2035}, "projection_year_end must be a known argument"),
     (TelemetryCatalog, {"tables": [READINGS, READINGS]}, "tables must be tables with distinct names"),
     (TelemetryCatalog, {"tables": [READINGS], "upload_dimensions": True}, "upload_dimensions must be false unless"),
     (TelemetryCatalog, {"tables": []}, "tables must be at least one table definition"),

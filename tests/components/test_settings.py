@@ -71,7 +71,7 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("bucketName", "ab", "acme-telemetry:bucketName must be a bucket name of 3–63 lowercase letters"),
         ("bucketNamePrefix", "a" * 41, "at most 40 characters so that <prefix>-<12-digit account>-<region> fits"),
         ("namePrefix", "a" * 50, "acme-telemetry:namePrefix must be short enough that the derived name"),
-        ("projectionYearEnd", "2020", "acme-telemetry:projectionYearEnd must be at least projectionYearStart (2025)"),
+        ("projectionYearStart", "1969", "acme-telemetry:projectionYearStart must be 1970–9999, got 1969"),
         ("workgroupName", "my workgroup", "acme-telemetry:workgroupName must be letters, digits, . _ -"),
         # One value just past each remaining limit, so every rule has a case that fails only through it.
         ("kinesisShardCount", "0", "acme-telemetry:kinesisShardCount must be at least 1, got 0"),
@@ -214,7 +214,6 @@ def test_effective_defaults_are_the_original_stacks() -> None:
         "max_event_age_seconds": 3600,
         "athena_bytes_scanned_cutoff_mb": 10240,
         "projection_year_start": 2025,
-        "projection_year_end": 2035,
         "lake_transition_days": 0,
         "lake_transition_storage_class": "INTELLIGENT_TIERING",
         "noncurrent_version_expiration_days": 30,

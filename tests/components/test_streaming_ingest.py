@@ -99,11 +99,19 @@ def test_event_time_mode_partitions_with_the_shared_jq_query(event_time: Program
     assert s3["prefix"] == layout.firehose_prefix("event_time")
     assert "partitionKeyFromQuery:hour" in s3["prefix"]
     assert s3["dynamicPartitioningConfiguration"] == {"enabled": True, "retryDuration": 300}
-    [processor] = s3["processingConfiguration"]["processors"]
+    _, processor = s3["processingConfiguration"]["processors"]
     assert s3["processingConfiguration"]["enabled"] is True
     assert processor["type"] == "MetadataExtraction"
     params = {p["parameterName"]: p["parameterValue"] for p in processor["parameters"]}
     assert params == {"MetadataExtractionQuery": layout.jq_metadata_query(), "JsonParsingEngine": "JQ-1.6"}
+
+
+def test_event_time_mode_de_aggregates_json_records_before_the_jq_extraction(event_time: ProgramResult) -> None:
+    # Firehose applies partitioning keys only to de-aggregated records; the producer sends JSON Lines of events.
+    types = [p["type"] for p in s3_config(event_time)["processingConfiguration"]["processors"]]
+    assert types == ["RecordDeAggregation", "MetadataExtraction"]
+    first = s3_config(event_time)["processingConfiguration"]["processors"][0]
+    assert first["parameters"] == [{"parameterName": "SubRecordType", "parameterValue": "JSON"}]
 
 
 def test_arrival_time_mode_uses_timestamp_prefix_without_dynamic_partitioning() -> None:

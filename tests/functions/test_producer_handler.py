@@ -60,10 +60,13 @@ def test_handler_delivers_batch_and_logs_one_json_summary_line(
     mod = load_handler(STREAM)
     events = make_events(750, sessions=60)
     summary = mod.handler({"events": events}, FakeContext())
+    packed = mod.aggregate_records(mod.encode_records(events))
 
+    assert 1 < len(packed) < 750 / 50  # aggregated: tens of events per record
     assert summary == {
-        "records": 750,
-        "put_calls": 2,
+        "records": len(packed),
+        "events": 750,
+        "put_calls": 1,
         "retries": 0,
         "throttled_calls": 0,
         "failed": 0,
@@ -74,7 +77,9 @@ def test_handler_delivers_batch_and_logs_one_json_summary_line(
     (line,) = _log_lines(capsys)
     assert line == {"level": "INFO", **summary}
     got = read_stream(kinesis)
-    assert sorted(json.loads(r.data)["event_id"] for r in got) == sorted(e["event_id"] for e in events)
+    assert sorted((r.partition_key, r.data) for r in got) == sorted((r["PartitionKey"], r["Data"]) for r in packed)
+    lines = [line for r in got for line in r.data.splitlines()]
+    assert sorted(json.loads(line)["event_id"] for line in lines) == sorted(e["event_id"] for e in events)
 
 
 def test_handler_accepts_a_json_string_payload_and_reuses_one_client(
@@ -86,8 +91,8 @@ def test_handler_accepts_a_json_string_payload_and_reuses_one_client(
     mod.handler(json.dumps({"events": make_events(5)}), FakeContext())
     assert mod.kinesis_client() is client
     assert client.meta.config.retries["total_max_attempts"] == 1  # put_all owns retrying
-    assert [line["records"] for line in _log_lines(capsys)] == [10, 5]
-    assert len(read_stream(kinesis)) == 15
+    assert [line["events"] for line in _log_lines(capsys)] == [10, 5]
+    assert sum(len(r.data.splitlines()) for r in read_stream(kinesis)) == 15
 
 
 def test_handler_raises_payload_error_logs_it_and_writes_nothing(
@@ -108,13 +113,16 @@ def test_handler_raises_delivery_error_with_the_failed_count_in_its_log_line(
     kinesis: Any, make_events: Callable, load_handler: Callable, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mod = load_handler("stream-that-does-not-exist")
+    events = make_events(30)
+    records = len(mod.aggregate_records(mod.encode_records(events)))
     with pytest.raises(mod.DeliveryError) as info:
-        mod.handler({"events": make_events(30)}, FakeContext())
-    assert info.value.undelivered == 30
+        mod.handler({"events": events}, FakeContext())
+    assert info.value.undelivered == records  # records, each holding whole events
     (line,) = _log_lines(capsys)
-    assert (line["level"], line["failed"], line["records"], line["stream"]) == (
+    assert (line["level"], line["failed"], line["records"], line["events"], line["stream"]) == (
         "ERROR",
-        30,
+        records,
+        records,
         30,
         "stream-that-does-not-exist",
     )

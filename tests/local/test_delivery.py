@@ -14,12 +14,12 @@ import pytest
 from moto import mock_aws
 
 from functions.generator.events import generate_events
-from functions.producer.handler import encode_records
+from functions.producer.handler import MAX_EVENTS_PER_RECORD, aggregate_records, encode_records
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.parquet import arrow_schema
-from local.delivery import ERROR_TYPE_CONVERSION, ERROR_TYPE_PARTITIONING, LocalFirehose
+from local.delivery import ERROR_TYPE_CONVERSION, ERROR_TYPE_PARTITIONING, LocalFirehose, deaggregate
 
 pytestmark = pytest.mark.functional
 
@@ -205,3 +205,100 @@ def test_a_shard_is_read_to_its_end_even_when_the_last_records_share_a_milliseco
         partition_by=layout.PARTITION_BY_EVENT_TIME,
     )
     assert firehose.deliver().delivered == 10_001
+
+
+def _documents(stats) -> list[tuple[str, dict]]:
+    out = []
+    for name in stats.error_files:
+        error_type = Path(name).parts[len(Path(name).parts) - 5]
+        out.extend((error_type, json.loads(line)) for line in Path(name).read_text().splitlines())
+    return out
+
+
+def test_aggregated_records_are_de_aggregated_into_one_row_per_event(kinesis, tmp_path: Path) -> None:
+    events = _events(800)
+    records = aggregate_records(encode_records(events))
+    _put(kinesis, records)
+    stats = _firehose(kinesis, tmp_path).deliver()
+    assert (stats.records, stats.events, stats.delivered, stats.errors) == (len(records), 800, 800, 0)
+    assert len(records) < 800 / 20
+    assert sorted(r["event_id"] for _, r in _lake_rows(tmp_path)) == sorted(e["event_id"] for e in events)
+
+
+@pytest.mark.parametrize("mode", layout.PARTITION_MODES)
+def test_a_bad_sub_record_goes_to_errors_alone_with_its_index_and_its_own_bytes(
+    kinesis, tmp_path: Path, mode: str
+) -> None:
+    events = _events(12)
+    bad = dict(events[5], event_id="bad", bandwidth_mbps="fast")
+    lines = [r["Data"] for r in encode_records([*events[:5], bad, *events[6:]])]
+    _put(kinesis, [{"Data": b"".join(lines), "PartitionKey": "k"}])
+    stats = _firehose(kinesis, tmp_path, mode).deliver()
+    assert (stats.records, stats.events, stats.delivered, stats.errors) == (1, 12, 11, 1)
+    [(error_type, doc)] = _documents(stats)
+    assert error_type == ERROR_TYPE_CONVERSION and doc["subSequenceNumber"] == 5
+    assert json.loads(base64.b64decode(doc["rawData"]))["event_id"] == "bad"
+    assert "bandwidth_mbps" in doc["lastErrorMessage"]
+
+
+def test_a_sub_record_without_a_timestamp_fails_partitioning_alone(kinesis, tmp_path: Path) -> None:
+    events = _events(3)
+    lines = [r["Data"] for r in encode_records(events)]
+    _put(kinesis, [{"Data": lines[0] + b'{"event_id":"no-time"}\n' + lines[1], "PartitionKey": "k"}])
+    stats = _firehose(kinesis, tmp_path).deliver()
+    assert (stats.delivered, stats.errors) == (2, 1)
+    [(error_type, doc)] = _documents(stats)
+    assert (error_type, doc["subSequenceNumber"]) == (ERROR_TYPE_PARTITIONING, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'[{"a":1},{"a":2}]\n', "not an object"),  # an array of objects is not valid de-aggregation input
+        (b'{"a":1}\n{"a":\n', "not JSON"),  # cut off mid-object
+        (b"\xff\xfe\n", "not JSON"),  # not UTF-8
+        (b'{"a":1}\n' * (MAX_EVENTS_PER_RECORD + 1), "more than 500"),
+        (b"\n\n", "no JSON object"),
+    ],
+)
+def test_a_record_that_cannot_be_de_aggregated_goes_to_errors_whole(
+    kinesis, tmp_path: Path, data: bytes, reason: str
+) -> None:
+    good = encode_records(_events(2))
+    _put(kinesis, [*good, {"Data": data, "PartitionKey": "k"}])
+    stats = _firehose(kinesis, tmp_path).deliver()
+    assert (stats.delivered, stats.errors) == (2, 1)
+    [(error_type, doc)] = _documents(stats)
+    assert error_type == ERROR_TYPE_PARTITIONING and doc["subSequenceNumber"] is None
+    assert base64.b64decode(doc["rawData"]) == data and reason in doc["lastErrorMessage"]
+
+
+def test_without_dynamic_partitioning_a_record_that_is_not_json_fails_format_conversion(
+    kinesis, tmp_path: Path
+) -> None:
+    _put(kinesis, [{"Data": b"[1,2]\n", "PartitionKey": "k"}])
+    stats = _firehose(kinesis, tmp_path, layout.PARTITION_BY_ARRIVAL_TIME).deliver()
+    [(error_type, doc)] = _documents(stats)
+    assert error_type == ERROR_TYPE_CONVERSION and doc["subSequenceNumber"] is None
+
+
+def test_objects_that_follow_each_other_without_a_newline_are_split_too() -> None:
+    assert [v for _, v in deaggregate(b'{"a":1}{"a":2} \n{"a":3}')] == [{"a": 1}, {"a": 2}, {"a": 3}]
+    assert [raw for raw, _ in deaggregate('{"c":"São"}\n'.encode())] == ['{"c":"São"}'.encode()]
+
+
+def test_a_full_buffer_is_flushed_before_the_next_record_and_every_row_lands_once(kinesis, tmp_path: Path) -> None:
+    events = _events(3000)  # about 2 MB of JSON: two flushes of a 1 MB buffer, then the rest
+    _put(kinesis, aggregate_records(encode_records(events)))
+    firehose = LocalFirehose(
+        kinesis,
+        stream_name=STREAM,
+        delivery_stream_name="acme-data-kinesis-to-s3",
+        lake=tmp_path,
+        database="acme_telemetry",
+        buffer_size_mb=1,
+    )
+    stats = firehose.deliver()
+    partitions = {Path(f).parent for f in stats.files}
+    assert len(stats.files) > len(partitions)  # more than one flush wrote to a partition
+    assert sorted(r["event_id"] for _, r in _lake_rows(tmp_path)) == sorted(e["event_id"] for e in events)

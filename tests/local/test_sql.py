@@ -10,7 +10,7 @@ import pytest
 
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
-from functions.shared.queries import NAMED_QUERIES
+from functions.shared.queries import ALL_HISTORY, NAMED_QUERIES, RECENT_DAYS
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TABLES
 from lakewriter.parquet import rows_to_arrow, write_parquet
 from local.sql import DUCKDB_TYPES, connect, run_named_queries
@@ -88,3 +88,51 @@ def test_named_queries_run_for_a_database_named_like_a_keyword_or_starting_with_
     results = run_named_queries(con, database)
     assert [r.query.name for r in results] == [q.name for q in NAMED_QUERIES]
     assert all(f'"{database}".' in q.sql(database) for q in NAMED_QUERIES)
+
+
+def test_every_query_on_the_partitioned_table_filters_partitions_unless_it_says_it_scans_all_history() -> None:
+    # Without a partition filter Athena plans every projected hour of every year (issue 11).
+    for query in NAMED_QUERIES:
+        sql = query.sql("db")
+        if "streaming_events" not in sql:
+            continue
+        filtered = re.search(r"WHERE[\s\S]*\byear\b[\s\S]*\b(month|day)\b", sql) is not None
+        assert filtered or ALL_HISTORY in query.description, query.name
+
+
+def _event_on(day: dt.date, event_id: str, customer_id: str) -> dict:
+    row = {c.name: None for c in STREAMING_EVENTS.columns}
+    row.update(
+        event_id=event_id,
+        event_type="stop",
+        event_timestamp=f"{day.isoformat()}T12:00:00.000Z",
+        customer_id=customer_id,
+        connection_type="wifi",
+        title_type="movie",
+        watch_duration_seconds=60,
+    )
+    return row
+
+
+def test_windowed_queries_read_the_last_30_days_and_total_events_all_history_in_duckdb(tmp_path: Path) -> None:
+    dims = generate_dimensions(3, customers=5, titles=5, campaigns=2)
+    (tmp_path / "customers").mkdir()
+    write_parquet(rows_to_arrow(CUSTOMERS, dims.customers), str(tmp_path / "customers" / "customers.parquet"))
+    today = dt.datetime.now(dt.UTC).date()
+    days = {
+        "first-day": today - dt.timedelta(days=RECENT_DAYS - 1),
+        "day-before": today - dt.timedelta(days=RECENT_DAYS),
+    }
+    days["long-ago"] = today - dt.timedelta(days=400)  # in an earlier year: the year bound keeps it out too
+    for event_id, day in days.items():
+        row = _event_on(day, event_id, dims.customers[0]["customer_id"])
+        path = tmp_path / layout.partition_path(layout.partition_values(row["event_timestamp"])) / "part.parquet"
+        path.parent.mkdir(parents=True)
+        write_parquet(rows_to_arrow(STREAMING_EVENTS, [row]), str(path))
+
+    con = connect(tmp_path, DB)
+    results = {r.query.name: r for r in run_named_queries(con, DB)}
+    assert results["total_events"].rows == [(3,)]
+    assert results["events_by_type"].rows == [("stop", 1)]
+    assert results["quality_of_experience_by_connection"].rows[0][:2] == ("wifi", 1)
+    assert results["join_coverage"].rows[0][0] == 1

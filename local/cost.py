@@ -1,0 +1,308 @@
+"""Monthly cost of a stack's config at an event rate, before and after record aggregation (`python -m local cost`).
+
+Prices come from `local.prices` (one module, with region and date). The workload's shape (bytes per event, records
+and billed units per event, Parquet bytes per event) is measured here, on events from the project's own generator
+encoded by the producer's own functions, so the model follows any change to the schema or the packing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import re
+from dataclasses import dataclass
+
+from components.settings import Settings
+from functions.producer.handler import aggregate_records, billed_bytes, encode_records
+from functions.shared import layout
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
+from local import prices as p
+
+SECONDS_PER_MONTH = p.HOURS_PER_MONTH * 3600
+SAMPLE_EVENTS = 2000
+"""Events the workload profile is measured on (two default batches)."""
+
+PAYLOAD_BYTES = 1_000_000
+"""About what the generator puts in one asynchronous producer invocation (Lambda's 1 MB async payload)."""
+
+PEAK_FACTOR = 2.0
+"""Provisioned shards are sized for twice the mean write rate: the schedule writes each window in bursts."""
+
+ON_DEMAND_START_SHARDS = 4
+"""An on-demand stream starts with 4 MB/s of write capacity (4 shards' worth); used for KMS data-key requests."""
+
+KMS_REQUESTS_PER_SHARD_HOUR = 2 * 12
+"""Kinesis caches each KMS data key about 5 minutes: one GenerateDataKey (writes) and one Decrypt (reads) per shard."""
+
+LAMBDA_SECONDS_PER_INVOCATION = 0.15
+LAMBDA_SECONDS_PER_EVENT = 1 / 50_000
+"""Assumed billed duration: a fixed part plus generating or validating, encoding and writing each event (the
+stream benchmark's per-event rates, halved for Lambda's smaller CPU share)."""
+
+LOG_BYTES_PER_INVOCATION = 700
+"""START, END and REPORT platform lines plus the function's one JSON summary line."""
+
+NAMED_QUERY_RUNS_PER_DAY = 9
+"""Each of the workgroup's named queries once a day."""
+
+QUERY_WINDOW_DAYS = 30
+"""The windowed named queries read the last 30 days (functions/shared/queries.py: RECENT_DAYS)."""
+
+_UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400}
+
+
+def parse_rate(text: str) -> float:
+    """Events per second from '100/s', '6000/min', '1.2e6/h' or '8640000/d'; ValueError naming the rule otherwise."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*/\s*([a-z]+)\s*", text)
+    if not match:
+        raise ValueError(f"--rate {text!r}: give events per unit of time, like 100/s, 6000/min, 360000/h or 8640000/d")
+    count, unit = float(match.group(1)), match.group(2)
+    if unit not in _UNITS:
+        raise ValueError(f"--rate {text!r}: unknown unit {unit!r}; use one of s, min, h, d")
+    return count / _UNITS[unit]
+
+
+def default_rate(settings: Settings) -> float:
+    """Events per second the stack's own schedule makes: batchSize every window."""
+    return settings.batch_size / (settings.window_seconds or DEFAULT_WINDOW_SECONDS)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Measured shape of the workload, per event."""
+
+    json_bytes: float
+    """JSON bytes of one event (one line)."""
+    records: dict[str, float]
+    """Kinesis records per event: 'before' (one event each) and 'after' (aggregated)."""
+    record_bytes: dict[str, float]
+    """Data bytes per event, as records (before/after; the same JSON either way)."""
+    kinesis_billed: dict[str, float]
+    """Bytes per event Kinesis on-demand bills (records rounded up to 1 KB)."""
+    put_units: dict[str, float]
+    """Provisioned PUT payload units (25 KB) per event."""
+    firehose_billed: dict[str, float]
+    """Bytes per event Firehose bills for ingestion and format conversion (records rounded up to 5 KB)."""
+    parquet_bytes: float
+    """SNAPPY Parquet bytes per event in the lake."""
+
+
+def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7) -> Profile:
+    """Generate `events`, encode them as the producer does, once per record and aggregated per batch."""
+    from functions.generator.events import generate_events
+    from functions.shared.dimensions import generate_dimensions
+    from functions.shared.schema import STREAMING_EVENTS
+    from lakewriter.parquet import parquet_bytes, rows_to_arrow
+
+    dims = generate_dimensions(42, 1000, 500, 50)
+    end = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+    rng = random.Random(seed)
+    batch = max(1, min(batch_size, events))
+    rows: list[dict] = []
+    single: list[dict] = []
+    packed: list[dict] = []
+    while len(rows) < events:
+        chunk = generate_events(batch, dims, window_end=end, window_seconds=DEFAULT_WINDOW_SECONDS, rng=rng)
+        lines = encode_records(chunk)
+        rows.extend(chunk)
+        single.extend(lines)
+        packed.extend(aggregate_records(lines))
+        end += dt.timedelta(seconds=DEFAULT_WINDOW_SECONDS)
+    n = len(rows)
+    sizes = {"before": [len(r["Data"]) for r in single], "after": [len(r["Data"]) for r in packed]}
+    parquet = parquet_bytes(rows_to_arrow(STREAMING_EVENTS, rows))
+    return Profile(
+        json_bytes=sum(sizes["before"]) / n,
+        records={k: len(v) / n for k, v in sizes.items()},
+        record_bytes={k: sum(v) / n for k, v in sizes.items()},
+        kinesis_billed={k: billed_bytes(v, p.KINESIS_ON_DEMAND_UNIT_BYTES) / n for k, v in sizes.items()},
+        put_units={
+            k: billed_bytes(v, p.KINESIS_PUT_UNIT_BYTES) / p.KINESIS_PUT_UNIT_BYTES / n for k, v in sizes.items()
+        },
+        firehose_billed={k: billed_bytes(v, p.FIREHOSE_UNIT_BYTES) / n for k, v in sizes.items()},
+        parquet_bytes=len(parquet) / n,
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One priced line of the bill: monthly dollars before and after aggregation."""
+
+    service: str
+    item: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The bill for one stack at one rate."""
+
+    events_per_second: float
+    stream_mode: str
+    shards: int
+    lines: list[Line]
+    notes: list[str]
+
+    def total(self, which: str) -> float:
+        return sum(getattr(line, which) for line in self.lines)
+
+    def by_service(self) -> dict[str, tuple[float, float]]:
+        out: dict[str, tuple[float, float]] = {}
+        for line in self.lines:
+            before, after = out.get(line.service, (0.0, 0.0))
+            out[line.service] = (before + line.before, after + line.after)
+        return out
+
+
+def provisioned_shards(events_per_second: float, profile: Profile, which: str = "after") -> int:
+    """Shards a PROVISIONED stream needs for this rate at PEAK_FACTOR times the mean (1 MiB/s, 1,000 records/s)."""
+    peak = events_per_second * PEAK_FACTOR
+    by_bytes = peak * profile.record_bytes[which] / p.KINESIS_SHARD_BYTES_PER_SECOND
+    by_records = peak * profile.records[which] / p.KINESIS_SHARD_RECORDS_PER_SECOND
+    return max(1, math.ceil(max(by_bytes, by_records)))
+
+
+def kinesis_cost(mode: str, shards: int, events: float, profile: Profile, which: str) -> float:
+    """Monthly Kinesis Data Streams dollars for `events` a month."""
+    if mode == "ON_DEMAND":
+        billed_gb = events * profile.kinesis_billed[which] / p.GB
+        return (
+            p.HOURS_PER_MONTH * p.KINESIS_ON_DEMAND_STREAM_HOUR
+            + billed_gb * p.KINESIS_ON_DEMAND_PER_GB_IN
+            + billed_gb * p.KINESIS_ON_DEMAND_PER_GB_OUT  # Firehose reads every record once
+        )
+    units = events * profile.put_units[which]
+    return p.HOURS_PER_MONTH * shards * p.KINESIS_SHARD_HOUR + units / 1e6 * p.KINESIS_PER_MILLION_PUT_UNITS
+
+
+def estimate(settings: Settings, events_per_second: float, profile: Profile) -> Estimate:
+    """Monthly cost per service of `settings` at `events_per_second`, before and after aggregation."""
+    if events_per_second < 0 or not math.isfinite(events_per_second):
+        raise ValueError(f"the event rate must be a finite number ≥ 0, got {events_per_second}")
+    events = events_per_second * SECONDS_PER_MONTH
+    mode = settings.kinesis_stream_mode
+    shards = max(settings.kinesis_shard_count or 1, provisioned_shards(events_per_second, profile))
+    notes = []
+    lines: list[Line] = []
+
+    def add(service: str, item: str, f) -> None:  # f(which) -> dollars
+        lines.append(Line(service, item, f("before"), f("after")))
+
+    mode_item = (
+        "stream-hours + GB in and out (records rounded up to 1 KB)"
+        if mode == "ON_DEMAND"
+        else f"{shards} shard(s) + PUT payload units (25 KB)"
+    )
+
+    def shards_for(which: str) -> int:
+        return max(settings.kinesis_shard_count or 1, provisioned_shards(events_per_second, profile, which))
+
+    add(
+        "Kinesis Data Streams",
+        f"{mode}: {mode_item}",
+        lambda w: kinesis_cost(mode, shards_for(w), events, profile, w),
+    )
+    if settings.kinesis_retention_hours > 24:
+        notes.append(f"kinesisRetentionHours {settings.kinesis_retention_hours}: extended retention is not priced")
+
+    add(
+        "Firehose",
+        "ingestion per GB (records rounded up to 5 KB)",
+        lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_PER_GB_INGESTED,
+    )
+    add(
+        "Firehose",
+        "format conversion to Parquet per GB (rounded up to 5 KB)",
+        lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_FORMAT_CONVERSION_PER_GB,
+    )
+    interval = settings.firehose_buffer_interval_seconds
+    flushes = max(
+        SECONDS_PER_MONTH / interval, events * profile.json_bytes / (settings.firehose_buffer_size_mb * 1024**2)
+    )
+    objects = flushes * (1 + interval / 3600)  # one object per hour partition per flush, two at an hour's turn
+    if settings.partition_by == layout.PARTITION_BY_EVENT_TIME:
+        add(
+            "Firehose",
+            "dynamic partitioning per GB and per 1,000 objects",
+            lambda w: (
+                events * profile.json_bytes / p.GB * p.FIREHOSE_DYNAMIC_PARTITIONING_PER_GB
+                + objects / 1000 * p.FIREHOSE_DYNAMIC_PARTITIONING_PER_1000_OBJECTS
+            ),
+        )
+        notes.append(
+            f"Firehose JQ processing hours (${p.FIREHOSE_JQ_PER_HOUR}/h of JQ time) are not priced: AWS meters "
+            "them, the model cannot predict them"
+        )
+
+    window = settings.window_seconds or DEFAULT_WINDOW_SECONDS
+    ticks = SECONDS_PER_MONTH / window
+    per_tick = events_per_second * window
+    generators = ticks * max(1, math.ceil(per_tick / MAX_BATCH_SIZE))
+    producers = ticks * max(1, math.ceil(per_tick * profile.json_bytes / PAYLOAD_BYTES)) if per_tick else 0
+    invocations = generators + producers
+    gb_seconds = (invocations * LAMBDA_SECONDS_PER_INVOCATION + 2 * events * LAMBDA_SECONDS_PER_EVENT) * (
+        settings.lambda_memory_mb / 1024
+    )
+    lambda_cost = (
+        invocations / 1e6 * p.LAMBDA_PER_MILLION_REQUESTS
+        + gb_seconds * p.LAMBDA_PER_GB_SECOND[settings.lambda_architecture]
+    )
+    add("Lambda", f"{invocations:,.0f} invocations, {gb_seconds:,.0f} GB-s", lambda w: lambda_cost)
+
+    parquet_gb = events * profile.parquet_bytes / p.GB
+    add(
+        "S3",
+        f"{parquet_gb:,.1f} GB of Parquet a month (its first month) + PUTs",
+        lambda w: parquet_gb * p.S3_PER_GB_MONTH + objects / 1000 * p.S3_PER_1000_PUTS,
+    )
+    scanned = min(
+        max(p.ATHENA_MIN_BYTES_PER_QUERY, events / 30 * QUERY_WINDOW_DAYS * profile.parquet_bytes),
+        settings.athena_bytes_scanned_cutoff_mb * 1024**2,
+    )
+    queries = NAMED_QUERY_RUNS_PER_DAY * 30
+    add(
+        "Athena",
+        f"{queries} queries scanning at most {scanned / 1024**2:,.0f} MB each",
+        lambda w: queries * scanned / 1024**4 * p.ATHENA_PER_TB_SCANNED,
+    )
+    log_gb = invocations * LOG_BYTES_PER_INVOCATION / p.GB
+    add(
+        "CloudWatch Logs",
+        "Lambda log lines ingested and kept",
+        lambda w: log_gb * (p.CLOUDWATCH_LOGS_PER_GB_INGESTED + p.CLOUDWATCH_LOGS_PER_GB_MONTH),
+    )
+    kms_shards = shards if mode == "PROVISIONED" else ON_DEMAND_START_SHARDS
+    add(
+        "KMS",
+        "Kinesis data-key requests (AWS managed key: no key fee)",
+        lambda w: kms_shards * KMS_REQUESTS_PER_SHARD_HOUR * p.HOURS_PER_MONTH / 10_000 * p.KMS_PER_10000_REQUESTS,
+    )
+    add("SQS", "dead-letter queue: only failed invocations", lambda w: 0.0)
+    return Estimate(events_per_second, mode, shards, lines, notes)
+
+
+def provisioned_break_even(profile: Profile, max_rate: float = 1e6) -> float | None:
+    """Lowest rate (events/s) from which a PROVISIONED stream sized for it costs less than ON_DEMAND; None if never.
+
+    Compared after aggregation; 0.0 means provisioned is cheaper even with no traffic (a shard-hour costs less
+    than an on-demand stream-hour).
+    """
+
+    def cheaper(rate: float) -> bool:
+        events = rate * SECONDS_PER_MONTH
+        shards = provisioned_shards(rate, profile)
+        return kinesis_cost("PROVISIONED", shards, events, profile, "after") < kinesis_cost(
+            "ON_DEMAND", 0, events, profile, "after"
+        )
+
+    if cheaper(0.0):
+        return 0.0
+    if not cheaper(max_rate):
+        return None
+    low, high = 0.0, max_rate
+    while high - low > 0.01:
+        mid = (low + high) / 2
+        low, high = (low, mid) if cheaper(mid) else (mid, high)
+    return high

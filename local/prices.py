@@ -1,0 +1,66 @@
+"""AWS list prices the cost model uses: one place, with the region and the date they were taken down.
+
+Units, rounding and billing rules (what each price multiplies) come from the pricing pages' text as stored in
+this project's search corpus on READ_ON: Kinesis Data Streams (https://aws.amazon.com/kinesis/data-streams/pricing/:
+on-demand data in "rounded up to the nearest 1 KB (1,024 bytes)" per record, provisioned PUT payload units of
+25 KB), Firehose (https://aws.amazon.com/kinesis/data-firehose/pricing/: ingestion and format conversion per GB "in
+5KB increments" per record, 5,120 bytes; dynamic partitioning per GB delivered, per S3 object, per JQ processing
+hour). The dollar amounts are the published US West (Oregon) on-demand list prices; the stored pages render their
+price tables with scripts, so check the figures against the live pages (or the AWS Pricing Calculator) before
+relying on them, and update this module only.
+"""
+
+from __future__ import annotations
+
+REGION = "us-west-2"
+READ_ON = "2026-11-30"
+CURRENCY = "USD"
+
+HOURS_PER_MONTH = 730
+"""AWS prices monthly estimates on 730 hours."""
+
+GB = 1024**3
+"""AWS bills data in GB of 2^30 bytes."""
+
+# Kinesis Data Streams, on-demand capacity mode
+KINESIS_ON_DEMAND_STREAM_HOUR = 0.04
+KINESIS_ON_DEMAND_PER_GB_IN = 0.08
+KINESIS_ON_DEMAND_PER_GB_OUT = 0.04
+KINESIS_ON_DEMAND_UNIT_BYTES = 1024
+
+# Kinesis Data Streams, provisioned capacity mode
+KINESIS_SHARD_HOUR = 0.015
+KINESIS_PER_MILLION_PUT_UNITS = 0.014
+KINESIS_PUT_UNIT_BYTES = 25 * 1024
+KINESIS_SHARD_BYTES_PER_SECOND = 1024 * 1024  # a shard takes 1 MiB/s or 1,000 records/s of writes
+KINESIS_SHARD_RECORDS_PER_SECOND = 1000
+
+# Amazon Data Firehose (Kinesis Data Streams as source)
+FIREHOSE_PER_GB_INGESTED = 0.029  # first 500 TB a month
+FIREHOSE_UNIT_BYTES = 5 * 1024
+FIREHOSE_FORMAT_CONVERSION_PER_GB = 0.018
+FIREHOSE_DYNAMIC_PARTITIONING_PER_GB = 0.020
+FIREHOSE_DYNAMIC_PARTITIONING_PER_1000_OBJECTS = 0.005
+FIREHOSE_JQ_PER_HOUR = 0.07
+
+# AWS Lambda
+LAMBDA_PER_MILLION_REQUESTS = 0.20
+LAMBDA_PER_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+
+# Amazon S3 Standard
+S3_PER_GB_MONTH = 0.023
+S3_PER_1000_PUTS = 0.005
+
+# Amazon Athena (SQL queries)
+ATHENA_PER_TB_SCANNED = 5.0
+ATHENA_MIN_BYTES_PER_QUERY = 10 * 1024 * 1024
+
+# Amazon CloudWatch Logs
+CLOUDWATCH_LOGS_PER_GB_INGESTED = 0.50
+CLOUDWATCH_LOGS_PER_GB_MONTH = 0.03
+
+# AWS KMS (the AWS managed key alias/aws/kinesis has no monthly key charge)
+KMS_PER_10000_REQUESTS = 0.03
+
+# Amazon SQS (the dead-letter queue only sees failed invocations)
+SQS_PER_MILLION_REQUESTS = 0.40
