@@ -15,30 +15,14 @@ from components.alarms import (
     alarm_topic_key_policy,
     validate_args,
 )
-from components.testing import AwsMocks, ProgramResult, run_resources
+from components.testing import ProgramResult, run_resources
+from tests.mocks import ArnMocks
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 KEY = "aws:kms/key:Key"
 KEY_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC_ARN = "arn:aws:sns:us-west-2:123456789012:ops-alerts"
-
-
-class ArnMocks(AwsMocks):
-    """AwsMocks that also give alarms, topics and keys their ARNs."""
-
-    def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        rid, out = super()._computed(typ, name, inputs)
-        a, r = self.account_id, self.region
-        physical = inputs.get("name") or f"{name}-0000000"
-        arns = {
-            ALARM: f"arn:aws:cloudwatch:{r}:{a}:alarm:{physical}",
-            TOPIC: f"arn:aws:sns:{r}:{a}:{physical}",
-            KEY: f"arn:aws:kms:{r}:{a}:key/00000000-0000-0000-0000-{len(name):012d}",
-        }
-        if typ in arns:
-            out.update(arn=arns[typ], name=physical)
-        return rid, out
 
 
 BASE: PipelineAlarmsArgs = {
