@@ -1,0 +1,141 @@
+"""StackKey: one customer managed KMS key for a stack, with rotation and a least-privilege key policy.
+
+Principals of the account use the key through IAM (the account statement below delegates to IAM, and each role
+policy grants only the KMS actions it needs, through one service, with `kms:ViaService`). The key policy itself
+names only the AWS services that use the key on their own behalf:
+
+- CloudWatch Logs encrypts log groups as `logs.<region>.amazonaws.com`, and only with an encryption context naming
+  the log group (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2).
+- CloudWatch alarms publish to an encrypted SNS topic as `cloudwatch.amazonaws.com` and need kms:Decrypt and
+  kms:GenerateDataKey* (SNS developer guide, "Key management": compatibility with event sources from AWS services).
+- EventBridge sends undeliverable events to an encrypted dead-letter queue as `events.amazonaws.com` and needs
+  kms:Decrypt and kms:GenerateDataKey (EventBridge user guide, "Using dead-letter queues": encrypted queues).
+
+Kinesis (producer and Firehose roles), S3 with a bucket key (Firehose role), SQS (the functions' on-failure
+destination, sent with their execution roles) and the Lambda environment (Lambda creates a grant for the function's
+execution role when the function is created) need nothing in the key policy beyond the account statement.
+"""
+
+import json
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+POLICY_VERSION = "2012-10-17"
+KMS_MIN_DELETION_WINDOW_DAYS = 7  # KMS ScheduleKeyDeletion: the waiting period is 7–30 days
+KMS_MAX_DELETION_WINDOW_DAYS = 30
+DEFAULT_DELETION_WINDOW_DAYS = 30
+"""The longest window: a key scheduled for deletion by mistake can be restored for a month; data it encrypted is
+unreadable forever once it is gone."""
+
+
+def account_statement(partition: str, account_id: str) -> dict[str, Any]:
+    """KMS's default key policy statement: the account administers and uses the key through IAM policies.
+
+    Without it the key can become unmanageable (KMS developer guide, "Default key policy"); it grants no principal
+    anything by itself. Resource "*" in a key policy means this key.
+    """
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def stack_key_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
+    """The stack key's policy: the account through IAM, and three AWS services each limited to this account."""
+    logs = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            account_statement(partition, account_id),
+            {
+                "Sid": "CloudWatchLogsEncryptThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs}},
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+                },
+            },
+            {
+                "Sid": "EventBridgeSendsToEncryptedDeadLetterQueue",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account_id}:rule/*"}},
+            },
+        ],
+    }
+
+
+class StackKeyArgs(TypedDict):
+    """Inputs of a StackKey."""
+
+    description: NotRequired[str]
+    """What the key protects (shown in the KMS console)."""
+    alias: NotRequired[str]
+    """Alias name without the alias/ prefix; none when omitted."""
+    deletion_window_days: NotRequired[int]
+    """Days a deleted key can still be restored, 7–30 (default 30)."""
+
+
+class StackKey(pulumi.ComponentResource):
+    """A customer managed, rotating KMS key for the stream, lake, queue, topic, log groups and Lambda environment."""
+
+    key_arn: pulumi.Output[str]
+    """ARN of the key."""
+    key_id: pulumi.Output[str]
+    """Id of the key."""
+
+    def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("acme-telemetry:index:StackKey", name, {}, opts)
+        window = args.get("deletion_window_days", DEFAULT_DELETION_WINDOW_DAYS)
+        if not isinstance(window, int) or not KMS_MIN_DELETION_WINDOW_DAYS <= window <= KMS_MAX_DELETION_WINDOW_DAYS:
+            raise ValueError(
+                f"StackKey {name!r}: deletion_window_days must be {KMS_MIN_DELETION_WINDOW_DAYS}–"
+                f"{KMS_MAX_DELETION_WINDOW_DAYS} (KMS), got {window!r}"
+            )
+        alias = args.get("alias")
+        if alias is not None and (not alias or alias.startswith(("alias/", "aws/"))):
+            raise ValueError(
+                f"StackKey {name!r}: alias must be a name without the alias/ prefix, not starting aws/, got {alias!r}"
+            )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        partition = aws.get_partition_output(opts=invoke).partition
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=args.get("description", "acme-telemetry stack key"),
+            enable_key_rotation=True,
+            deletion_window_in_days=window,
+            policy=pulumi.Output.all(partition, region, account).apply(
+                lambda v: json.dumps(stack_key_policy(v[0], v[1], v[2]), sort_keys=True)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if alias is not None:
+            aws.kms.Alias(
+                f"{name}-alias",
+                name=f"alias/{alias}",
+                target_key_id=key.key_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.key_arn = key.arn
+        self.key_id = key.key_id
+        self.register_outputs({"key_arn": self.key_arn, "key_id": self.key_id})
