@@ -3,7 +3,10 @@
 Each component takes a TypedDict of inputs, so the package can also be served as a Pulumi component provider
 (see `provider.py`). Import them into any Pulumi Python project:
 
-    from components import DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator
+    from components import DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator, Table, Column
+
+Each validates its own plain arguments when constructed (`ArgumentError` names the argument, its value and the
+rule) and takes its data definition (`Table`, the project's one schema type) as an argument.
 
 The component modules keep their annotations evaluated (no `from __future__ import annotations`) because the
 provider's schema analyzer reads the real types from them.
@@ -13,17 +16,24 @@ from components.catalog import TelemetryCatalog, TelemetryCatalogArgs
 from components.data_lake import DataLake, DataLakeArgs
 from components.scheduled_generator import ScheduledGenerator, ScheduledGeneratorArgs
 from components.streaming_ingest import StreamingIngest, StreamingIngestArgs
+from components.validation import ArgumentError
+from functions.shared.queries import NamedQuery
+from functions.shared.schema import Column, Table
 
 COMPONENTS = (DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator)
 
 __all__ = [
     "COMPONENTS",
+    "ArgumentError",
+    "Column",
     "DataLake",
     "DataLakeArgs",
+    "NamedQuery",
     "ScheduledGenerator",
     "ScheduledGeneratorArgs",
     "StreamingIngest",
     "StreamingIngestArgs",
+    "Table",
     "TelemetryCatalog",
     "TelemetryCatalogArgs",
 ]

@@ -2,13 +2,17 @@
 
 import base64
 import functools
-from collections.abc import Callable, Mapping
-from typing import NotRequired, TypedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
+from components import validation as v
 from functions.shared import layout, queries, schema
+from functions.shared.queries import NamedQuery
+from functions.shared.schema import Table
 
 PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
@@ -16,15 +20,19 @@ PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 ATHENA_ENGINE_V3 = "Athena engine version 3"
 BYTES_PER_MB = 1024 * 1024  # Athena counts the 10 MB cutoff minimum as 10,485,760 bytes
-DEFAULT_WORKGROUP_NAME = "acme-telemetry"
-DEFAULT_CUTOFF_MB = 10240
-DEFAULT_PROJECTION_YEARS = (2025, 2035)
+WORKGROUP_DESCRIPTION = "ACME telemetry queries"
+PROJECTION_YEAR_RANGE = (1970, 9999)  # the years a four-digit `year=` partition value can name
 
 
-def table_parameters(table: schema.Table, bucket: str, year_start: int, year_end: int) -> dict[str, str]:
-    """Glue table parameters; a partitioned table gets Athena partition projection matching the Firehose prefix."""
+def table_parameters(table: Table, bucket: str, year_start: int, year_end: int) -> dict[str, str]:
+    """Glue table parameters; a time-partitioned table gets Athena partition projection matching Firehose's prefix.
+
+    A table with other partition keys gets the projection parameters its definition carries.
+    """
     params = {"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"}
-    if table.partition_keys:
+    if table.projection is not None:
+        params.update(table.projection)
+    elif table.partition_names == layout.TIME_PARTITION_KEYS:
         params["projection.enabled"] = "true"
         ranges = {
             "year": (f"{year_start},{year_end}", None),
@@ -38,7 +46,7 @@ def table_parameters(table: schema.Table, bucket: str, year_start: int, year_end
             params[f"projection.{key}.range"] = value_range
             if digits:
                 params[f"projection.{key}.digits"] = digits
-        params["storage.location.template"] = layout.projection_template(bucket)
+        params["storage.location.template"] = layout.projection_template(bucket, table.prefix)
     return params
 
 
@@ -53,7 +61,7 @@ def glue_columns(columns: tuple[schema.Column, ...]) -> list[dict[str, str]]:
     return out
 
 
-def dimension_key(table: schema.Table) -> str:
+def dimension_key(table: Table) -> str:
     """Object key of a dimension table's single Parquet file."""
     return f"{table.prefix}{table.name}{layout.PARQUET_EXTENSION}"
 
@@ -62,7 +70,7 @@ def dimension_key(table: schema.Table) -> str:
 def dimension_objects(seed: int, customers: int, titles: int, campaigns: int) -> Mapping[str, str]:
     """Base64 of each dimension table's SNAPPY Parquet bytes, from the project's seeded generator."""
     from functions.shared.dimensions import generate_dimensions
-    from lakewriter.parquet import dimension_parquet
+    from lakewriter.parquet import dimension_parquet  # pyarrow: imported only when the dimensions are uploaded
 
     blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns))
     return {name: base64.b64encode(data).decode("ascii") for name, data in blobs.items()}
@@ -74,69 +82,157 @@ def _default_seed() -> int:
     return DEFAULT_DIMENSION_SEED
 
 
+def _tables(args: Mapping[str, Any]) -> tuple[Table, ...]:
+    return tuple(Table.of(t) for t in args["tables"]) if "tables" in args else schema.TABLES
+
+
+def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    try:
+        tables = _tables(args)
+    except (schema.SchemaError, TypeError) as exc:
+        yield "tables", f"valid table definitions ({exc})", args.get("tables")
+        return
+    if not tables:
+        yield "tables", "at least one table definition", []
+    for what, values in (("names", [t.name for t in tables]), ("prefixes", [t.prefix for t in tables])):
+        repeated = sorted({x for x in values if values.count(x) > 1})
+        if repeated:
+            yield "tables", f"tables with distinct {what}", repeated
+    for table in tables:
+        if table.partition_keys and table.projection is None and table.partition_names != layout.TIME_PARTITION_KEYS:
+            yield (
+                "tables",
+                f"tables partitioned by {', '.join(layout.TIME_PARTITION_KEYS)} or carrying their own projection",
+                f"{table.name} partitioned by {list(table.partition_names)}",
+            )
+    if "tables" in args and args.get("upload_dimensions"):
+        yield (
+            "upload_dimensions",
+            "false unless tables is omitted (the dimension data fits this project's tables)",
+            (True),
+        )
+    start = args.get("projection_year_start", SPEC.defaults["projection_year_start"])
+    end = args.get("projection_year_end", SPEC.defaults["projection_year_end"])
+    if isinstance(start, int) and isinstance(end, int) and end < start:
+        yield "projection_year_end", f"at least projection_year_start ({start})", end
+    names = [q.name if isinstance(q, NamedQuery) else q for q in args.get("named_queries") or ()]
+    if len(set(names)) != len(names):
+        yield "named_queries", "queries with distinct names", names
+
+
+_YEAR = v.between(*PROJECTION_YEAR_RANGE)
+SPEC = v.ArgSpec(
+    component="TelemetryCatalog",
+    defaults={
+        "bytes_scanned_cutoff_mb": 10240,
+        "projection_year_start": 2025,
+        "projection_year_end": 2035,
+        "customer_count": schema.CUSTOMERS.default_rows,
+        "title_count": schema.TITLES.default_rows,
+        "campaign_count": schema.CAMPAIGNS.default_rows,
+    },
+    rules={
+        "database_name": v.GLUE_DATABASE,
+        "workgroup_name": v.text(v.RESOURCE_NAME_PATTERN, v.ATHENA_MAX_WORKGROUP_NAME, "letters, digits, . _ -"),
+        "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
+        "projection_year_start": _YEAR,
+        "projection_year_end": _YEAR,
+        "dimension_seed": v.at_least(0),
+        "customer_count": v.at_least(1),
+        "title_count": v.at_least(1),
+        "campaign_count": v.at_least(1),
+        "upload_dimensions": v.boolean(),
+    },
+    checks=(_combinations,),
+    allowed=frozenset(
+        {
+            "bucket_name",
+            "tables",
+            "named_queries",
+            "database_name",
+            "workgroup_name",
+            "bytes_scanned_cutoff_mb",
+            "projection_year_start",
+            "projection_year_end",
+            "dimension_seed",
+            "customer_count",
+            "title_count",
+            "campaign_count",
+            "upload_dimensions",
+        }
+    ),
+)
+
+
 class TelemetryCatalogArgs(TypedDict):
     """Inputs of a TelemetryCatalog."""
 
     bucket_name: pulumi.Input[str]
     """Lake bucket the tables point at and Athena writes results to."""
-    database_name: NotRequired[pulumi.Input[str]]
-    """Glue database name (acme_telemetry when omitted)."""
-    workgroup_name: NotRequired[pulumi.Input[str]]
-    """Athena workgroup name."""
-    bytes_scanned_cutoff_mb: NotRequired[pulumi.Input[int]]
+    tables: NotRequired[Sequence[Table]]
+    """The tables to register (this project's four when omitted). A table partitioned by year, month, day, hour
+    gets partition projection matching what StreamingIngest writes; other partition keys need their own
+    `projection`."""
+    named_queries: NotRequired[Sequence[NamedQuery]]
+    """Saved queries of the workgroup, SQL with `{database}` for the database (this project's when tables is
+    omitted, none otherwise)."""
+    database_name: NotRequired[str]
+    """Glue database name. Omitted: <project>_<stack>_<resource name>, lowercased with underscores."""
+    workgroup_name: NotRequired[str]
+    """Athena workgroup name. Omitted: this component's resource name plus Pulumi's random suffix."""
+    bytes_scanned_cutoff_mb: NotRequired[int]
     """Athena cancels a query of this workgroup after scanning this many MB (at least 10)."""
-    projection_year_start: NotRequired[pulumi.Input[int]]
+    projection_year_start: NotRequired[int]
     """First year Athena's partition projection enumerates."""
-    projection_year_end: NotRequired[pulumi.Input[int]]
+    projection_year_end: NotRequired[int]
     """Last year Athena's partition projection enumerates."""
-    dimension_seed: NotRequired[pulumi.Input[int]]
+    dimension_seed: NotRequired[int]
     """Seed of the dimension generator; the same seed gives byte-identical Parquet."""
-    customer_count: NotRequired[pulumi.Input[int]]
+    customer_count: NotRequired[int]
     """Rows of the customers table."""
-    title_count: NotRequired[pulumi.Input[int]]
+    title_count: NotRequired[int]
     """Rows of the titles table."""
-    campaign_count: NotRequired[pulumi.Input[int]]
+    campaign_count: NotRequired[int]
     """Rows of the campaigns table."""
-    upload_dimensions: NotRequired[pulumi.Input[bool]]
-    """Upload the generated dimension Parquet files (true when omitted)."""
+    upload_dimensions: NotRequired[bool]
+    """Upload this project's generated dimension Parquet files (only with this project's tables, where it is the
+    default)."""
 
 
 class TelemetryCatalog(pulumi.ComponentResource):
-    """Glue catalog of the four lake tables with partition projection, an Athena workgroup and named queries."""
+    """Glue catalog of the lake's tables with partition projection, an Athena workgroup and named queries."""
 
     database_name: pulumi.Output[str]
     """Glue database holding the tables."""
     table_names: pulumi.Output[list[str]]
-    """Names of the four Glue tables."""
+    """Names of the Glue tables, in the order given."""
     events_table_name: pulumi.Output[str]
-    """The partitioned streaming_events table Firehose converts against."""
+    """The first time-partitioned table (the one a StreamingIngest converts against); empty if there is none."""
     events_table_arn: pulumi.Output[str]
-    """ARN of the streaming_events table."""
+    """ARN of that table; empty if there is none."""
     workgroup_name: pulumi.Output[str]
     """Athena workgroup with enforced settings."""
     named_query_names: pulumi.Output[list[str]]
     """Names of the saved queries in the workgroup."""
 
     def __init__(self, name: str, args: TelemetryCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:TelemetryCatalog", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = pulumi.Output.from_input(args["bucket_name"])
-        years = pulumi.Output.all(
-            args.get("projection_year_start", DEFAULT_PROJECTION_YEARS[0]),
-            args.get("projection_year_end", DEFAULT_PROJECTION_YEARS[1]),
-        )
+        definitions = _tables(args)
+        project_tables = "tables" not in args
+        years = (SPEC.value(args, "projection_year_start"), SPEC.value(args, "projection_year_end"))
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
-            name=args.get("database_name", schema.DATABASE_NAME),
-            description=schema.DATABASE_DESCRIPTION,
+            name=args.get("database_name") or naming.glue_name(pulumi.get_project(), pulumi.get_stack(), name),
+            description=schema.DATABASE_DESCRIPTION if project_tables else f"Tables of {name}",
             opts=child,
         )
         tables: dict[str, aws.glue.CatalogTable] = {}
-        for table in schema.TABLES:
-            params = pulumi.Output.all(bucket, years).apply(
-                lambda v, t=table: table_parameters(t, v[0], v[1][0], v[1][1])
-            )
+        for table in definitions:
+            params = bucket.apply(lambda b, t=table: table_parameters(t, b, years[0], years[1]))
             tables[table.name] = aws.glue.CatalogTable(
                 f"{name}-{table.name.replace('_', '-')}",
                 name=table.name,
@@ -161,17 +257,16 @@ class TelemetryCatalog(pulumi.ComponentResource):
 
         workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
-            name=args.get("workgroup_name", DEFAULT_WORKGROUP_NAME),
-            description="ACME telemetry queries; results encrypted in the lake bucket",
+            name=args.get("workgroup_name"),
+            description=(WORKGROUP_DESCRIPTION if project_tables else f"Queries of {name}")
+            + "; results encrypted in the lake bucket",
             state="ENABLED",
             # Results accumulate in the workgroup; without this `pulumi destroy` fails on a used workgroup.
             force_destroy=True,
             configuration={
                 "enforce_workgroup_configuration": True,
                 "publish_cloudwatch_metrics_enabled": True,
-                "bytes_scanned_cutoff_per_query": pulumi.Output.from_input(
-                    args.get("bytes_scanned_cutoff_mb", DEFAULT_CUTOFF_MB)
-                ).apply(lambda mb: mb * BYTES_PER_MB),
+                "bytes_scanned_cutoff_per_query": SPEC.value(args, "bytes_scanned_cutoff_mb") * BYTES_PER_MB,
                 "engine_version": {"selected_engine_version": ATHENA_ENGINE_V3},
                 "result_configuration": {
                     "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, layout.ATHENA_RESULTS_PREFIX),
@@ -180,7 +275,13 @@ class TelemetryCatalog(pulumi.ComponentResource):
             },
             opts=child,
         )
-        for query in queries.NAMED_QUERIES:
+        given = args.get("named_queries")
+        saved = tuple(
+            (q if isinstance(q, NamedQuery) else NamedQuery(**q) for q in given)
+            if given is not None
+            else (queries.NAMED_QUERIES if project_tables else ())
+        )
+        for query in saved:
             aws.athena.NamedQuery(
                 f"{name}-query-{query.name.replace('_', '-')}",
                 name=query.name,
@@ -191,13 +292,13 @@ class TelemetryCatalog(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if args.get("upload_dimensions", True) is not False:
+        if args.get("upload_dimensions", project_tables):
             encoded = pulumi.Output.all(
                 _or(args.get("dimension_seed"), _default_seed),
-                args.get("customer_count", schema.CUSTOMERS.default_rows),
-                args.get("title_count", schema.TITLES.default_rows),
-                args.get("campaign_count", schema.CAMPAIGNS.default_rows),
-            ).apply(lambda v: dimension_objects(v[0], v[1], v[2], v[3]))
+                SPEC.value(args, "customer_count"),
+                SPEC.value(args, "title_count"),
+                SPEC.value(args, "campaign_count"),
+            ).apply(lambda d: dimension_objects(d[0], d[1], d[2], d[3]))
             for table in schema.DIMENSION_TABLES:
                 aws.s3.BucketObjectv2(
                     f"{name}-{table.name}-data",
@@ -208,13 +309,13 @@ class TelemetryCatalog(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        events = tables[schema.STREAMING_EVENTS.name]
+        streamed = next((t for t in definitions if t.partition_names == layout.TIME_PARTITION_KEYS), None)
         self.database_name = database.name
         self.table_names = pulumi.Output.all(*(t.name for t in tables.values())).apply(list)
-        self.events_table_name = events.name
-        self.events_table_arn = events.arn
+        self.events_table_name = tables[streamed.name].name if streamed else pulumi.Output.from_input("")
+        self.events_table_arn = tables[streamed.name].arn if streamed else pulumi.Output.from_input("")
         self.workgroup_name = workgroup.name
-        self.named_query_names = pulumi.Output.from_input([q.name for q in queries.NAMED_QUERIES])
+        self.named_query_names = pulumi.Output.from_input([q.name for q in saved])
         self.register_outputs(
             {
                 "database_name": self.database_name,

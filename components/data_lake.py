@@ -1,50 +1,111 @@
 """DataLake: the encrypted, versioned, private S3 bucket that holds the telemetry lake."""
 
-from typing import NotRequired, TypedDict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.settings import TRANSITION_STORAGE_CLASSES
+from components import validation as v
 from functions.shared import layout, schema
 
-DEFAULT_BUCKET_NAME_PREFIX = "acme-telemetry-data"
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
 TRANSITION_PREFIXES: tuple[str, ...] = tuple(t.prefix for t in schema.TABLES)
-"""Only table data moves to a cheaper class; Athena results and errors stay in STANDARD."""
+"""This project's table prefixes: only table data moves to a cheaper class; Athena results and errors stay."""
+MANAGED_ARGS = (
+    "bucket_name",
+    "bucket_name_prefix",
+    "kms_key_arn",
+    "transition_days",
+    "transition_storage_class",
+    "transition_prefixes",
+    "noncurrent_version_expiration_days",
+    "abort_incomplete_multipart_days",
+    "force_destroy",
+)
+"""Arguments that shape a bucket this component creates; meaningless with existing_bucket_name."""
+
+
+def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    if "existing_bucket_name" in args:
+        for key in MANAGED_ARGS:
+            if key in args:
+                yield key, "left out when existing_bucket_name is given (that bucket is used as it is)", args[key]
+    if "bucket_name" in args and "bucket_name_prefix" in args:
+        yield "bucket_name_prefix", "left out when bucket_name is given", args["bucket_name_prefix"]
+    storage_class = args.get("transition_storage_class", SPEC.defaults["transition_storage_class"])
+    days = args.get("transition_days", SPEC.defaults["transition_days"])
+    if storage_class in v.IA_CLASSES and isinstance(days, int) and 0 < days < v.S3_MIN_DAYS_BEFORE_IA:
+        yield "transition_days", f"0 or at least {v.S3_MIN_DAYS_BEFORE_IA} for {storage_class}", days
+    for prefix in args.get("transition_prefixes") or ():
+        if not isinstance(prefix, str) or not schema.PREFIX_PATTERN.match(prefix):
+            yield "transition_prefixes", "folders of lowercase letters, digits, '_', '.', '-' ending in '/'", prefix
+
+
+SPEC = v.ArgSpec(
+    component="DataLake",
+    defaults={
+        "transition_days": 0,
+        "transition_storage_class": "INTELLIGENT_TIERING",
+        "noncurrent_version_expiration_days": 30,
+        "abort_incomplete_multipart_days": 7,
+        "force_destroy": False,
+    },
+    rules={
+        "existing_bucket_name": v.BUCKET_NAME,
+        "bucket_name": v.BUCKET_NAME,
+        "bucket_name_prefix": v.BUCKET_NAME_PREFIX,
+        "transition_days": v.at_least(0, "(0 keeps data in STANDARD)"),
+        "transition_storage_class": v.one_of(*v.TRANSITION_STORAGE_CLASSES),
+        "noncurrent_version_expiration_days": v.at_least(1),
+        "abort_incomplete_multipart_days": v.at_least(1),
+        "force_destroy": v.boolean(),
+    },
+    checks=(_combinations,),
+    allowed=frozenset({"existing_bucket_name", *MANAGED_ARGS}),
+)
 
 
 class DataLakeArgs(TypedDict):
     """Inputs of a DataLake."""
 
-    bucket_name: NotRequired[pulumi.Input[str]]
-    """Exact bucket name; when omitted the bucket is <bucket_name_prefix>-<account>-<region>."""
-    bucket_name_prefix: NotRequired[pulumi.Input[str]]
-    """First part of the generated bucket name (acme-telemetry-data when omitted)."""
+    existing_bucket_name: NotRequired[str]
+    """Use this existing bucket as the lake instead of creating one; it is used as it is (no settings changed)."""
+    bucket_name: NotRequired[str]
+    """Exact bucket name. With neither this nor bucket_name_prefix the name derives from this component's resource
+    name plus Pulumi's random suffix."""
+    bucket_name_prefix: NotRequired[str]
+    """The bucket is named <bucket_name_prefix>-<account>-<region>."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Encrypt with this KMS key (SSE-KMS) instead of SSE-S3; give it to StreamingIngest's lake_kms_key_arn too,
     so Firehose may write."""
-    transition_days: NotRequired[pulumi.Input[int]]
+    transition_days: NotRequired[int]
     """Days before table data moves to transition_storage_class; 0 or omitted keeps it in STANDARD."""
-    transition_storage_class: NotRequired[pulumi.Input[str]]
+    transition_storage_class: NotRequired[str]
     """A storage class Athena can still read, e.g. INTELLIGENT_TIERING."""
-    noncurrent_version_expiration_days: NotRequired[pulumi.Input[int]]
-    """Days before overwritten or deleted object versions expire (30 when omitted)."""
-    abort_incomplete_multipart_days: NotRequired[pulumi.Input[int]]
-    """Days before unfinished multipart uploads are aborted (7 when omitted)."""
-    force_destroy: NotRequired[pulumi.Input[bool]]
+    transition_prefixes: NotRequired[Sequence[str]]
+    """Key prefixes whose objects transition (this project's table prefixes when omitted)."""
+    noncurrent_version_expiration_days: NotRequired[int]
+    """Days before overwritten or deleted object versions expire."""
+    abort_incomplete_multipart_days: NotRequired[int]
+    """Days before unfinished multipart uploads are aborted."""
+    force_destroy: NotRequired[bool]
     """Let `pulumi destroy` delete a bucket that still holds objects."""
 
 
 def lifecycle_rules(
-    noncurrent_days: int, abort_days: int, transition_days: int, storage_class: str
+    noncurrent_days: int,
+    abort_days: int,
+    transition_days: int,
+    storage_class: str,
+    prefixes: Sequence[str] = TRANSITION_PREFIXES,
 ) -> list[dict[str, object]]:
     """Lifecycle rules: housekeeping for the whole bucket plus one optional transition per table prefix."""
-    if transition_days > 0 and storage_class not in TRANSITION_STORAGE_CLASSES:
+    if transition_days > 0 and storage_class not in v.TRANSITION_STORAGE_CLASSES:
         raise ValueError(
-            f"transition_storage_class must be one of {', '.join(TRANSITION_STORAGE_CLASSES)} "
+            f"transition_storage_class must be one of {', '.join(v.TRANSITION_STORAGE_CLASSES)} "
             f"(classes Athena can read), got {storage_class!r}"
         )
     rules: list[dict[str, object]] = [
@@ -57,7 +118,7 @@ def lifecycle_rules(
         }
     ]
     if transition_days > 0:
-        for prefix in TRANSITION_PREFIXES:
+        for prefix in prefixes:
             rules.append(
                 {
                     "id": f"transition-{prefix.rstrip('/')}",
@@ -77,26 +138,46 @@ class DataLake(pulumi.ComponentResource):
     bucket_arn: pulumi.Output[str]
     """ARN of the lake bucket."""
     prefixes: pulumi.Output[list[str]]
-    """Key prefixes the stack writes under."""
+    """This project's lake prefixes (tables, errors, Athena results)."""
+    created: pulumi.Output[bool]
+    """Whether this component created (and manages) the bucket, rather than adopting an existing one."""
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:DataLake", name, {}, opts)
+        self.prefixes = pulumi.Output.from_input(list(layout.LAKE_PREFIXES))
+        existing = args.get("existing_bucket_name")
+        if existing is not None:
+            # Adopted as it is: looked up (so a missing bucket fails at preview), never modified or deleted.
+            found = aws.s3.get_bucket_output(bucket=existing, opts=pulumi.InvokeOutputOptions(parent=self))
+            self.bucket_name = found.bucket
+            self.bucket_arn = found.arn
+            self.created = pulumi.Output.from_input(False)
+            self.register_outputs(
+                {
+                    "bucket_name": self.bucket_name,
+                    "bucket_arn": self.bucket_arn,
+                    "prefixes": self.prefixes,
+                    "created": self.created,
+                }
+            )
+            return
         child = pulumi.ResourceOptions(parent=self)
 
-        bucket_name = args.get("bucket_name")
-        if bucket_name is None:
+        bucket_name: pulumi.Input[str] | None = args.get("bucket_name")
+        if bucket_name is None and args.get("bucket_name_prefix") is not None:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             account = aws.get_caller_identity_output(opts=invoke).account_id
             region = aws.get_region_output(opts=invoke).region
-            prefix = pulumi.Output.from_input(args.get("bucket_name_prefix") or DEFAULT_BUCKET_NAME_PREFIX)
-            bucket_name = pulumi.Output.all(prefix, account, region).apply(
-                lambda v: naming.default_bucket_name(v[0], v[1], v[2])
+            prefix = args["bucket_name_prefix"]
+            bucket_name = pulumi.Output.all(account, region).apply(
+                lambda ar: naming.default_bucket_name(prefix, ar[0], ar[1])
             )
 
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=bucket_name,
-            force_destroy=args.get("force_destroy", False),
+            force_destroy=SPEC.value(args, "force_destroy"),
             opts=child,
         )
         kms_key = args.get("kms_key_arn")
@@ -133,16 +214,17 @@ class DataLake(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: policies.to_json(policies.deny_insecure_transport(arn))),
+            policy=bucket.arn.apply(lambda a: policies.to_json(policies.deny_insecure_transport(a))),
             # S3 rejects a bucket policy while the public access block is still being applied.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
         )
+        transition_prefixes = tuple(args.get("transition_prefixes") or TRANSITION_PREFIXES)
         rules = pulumi.Output.all(
-            args.get("noncurrent_version_expiration_days", 30),
-            args.get("abort_incomplete_multipart_days", 7),
-            args.get("transition_days", 0),
-            args.get("transition_storage_class", "INTELLIGENT_TIERING"),
-        ).apply(lambda v: lifecycle_rules(v[0], v[1], v[2], v[3]))
+            SPEC.value(args, "noncurrent_version_expiration_days"),
+            SPEC.value(args, "abort_incomplete_multipart_days"),
+            SPEC.value(args, "transition_days"),
+            SPEC.value(args, "transition_storage_class"),
+        ).apply(lambda r: lifecycle_rules(r[0], r[1], r[2], r[3], transition_prefixes))
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
@@ -153,7 +235,12 @@ class DataLake(pulumi.ComponentResource):
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
-        self.prefixes = pulumi.Output.from_input(list(layout.LAKE_PREFIXES))
+        self.created = pulumi.Output.from_input(True)
         self.register_outputs(
-            {"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn, "prefixes": self.prefixes}
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "prefixes": self.prefixes,
+                "created": self.created,
+            }
         )

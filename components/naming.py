@@ -1,6 +1,10 @@
-"""Physical names derived from a stack's name prefix; components and config validation share them."""
+"""Physical names: the explicit <prefix>-<role> scheme, and names derived from a component's resource name."""
 
 from __future__ import annotations
+
+import re
+
+GLUE_NAME_MAX = 255  # Glue CreateDatabase: Name is 1–255 characters
 
 
 def delivery_stream_name(prefix: str) -> str:
@@ -50,3 +54,11 @@ def default_workgroup_name(prefix: str) -> str:
 
 def default_bucket_name(bucket_prefix: str, account: str, region: str) -> str:
     return f"{bucket_prefix}-{account}-{region}"
+
+
+def glue_name(*parts: str) -> str:
+    """A Glue/Athena-safe name (lowercase letters, digits, underscores, leading letter) joined from `parts`."""
+    name = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
+    if not name or not name[0].isalpha():
+        name = "t_" + name
+    return name[:GLUE_NAME_MAX]

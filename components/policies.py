@@ -12,7 +12,10 @@ PolicyDocument = dict[str, Any]
 POLICY_VERSION = "2012-10-17"  # IAM: the current policy language version
 
 FIREHOSE_BUCKET_PREFIXES = (layout.TELEMETRY_PREFIX, layout.ERRORS_PREFIX)
-"""The only key prefixes Firehose writes under."""
+"""The key prefixes this project's Firehose writes under (a StreamingIngest passes its own)."""
+FIREHOSE_SERVICE = "firehose.amazonaws.com"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+EVENTS_SERVICE = "events.amazonaws.com"
 
 
 def document(*statements: dict[str, Any]) -> PolicyDocument:
@@ -24,16 +27,32 @@ def to_json(doc: PolicyDocument) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-def assume_role(service: str, account_id: str) -> PolicyDocument:
-    """Trust policy letting one AWS service assume a role, only on behalf of this account (confused deputy guard)."""
+def firehose_trust(account_id: str) -> PolicyDocument:
+    """Trust policy of a Firehose role, as the Firehose developer guide gives it.
+
+    Source: Amazon Data Firehose Developer Guide, "Controlling access" > "Allow Firehose to assume an IAM role":
+    principal firehose.amazonaws.com, action sts:AssumeRole, condition sts:ExternalId equal to the account id
+    (Firehose passes the stream owner's account id as the external id when it assumes the role).
+    """
     return document(
         {
             "Effect": "Allow",
-            "Principal": {"Service": service},
+            "Principal": {"Service": FIREHOSE_SERVICE},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            "Condition": {"StringEquals": {"sts:ExternalId": account_id}},
         }
     )
+
+
+def lambda_trust() -> PolicyDocument:
+    """Trust policy of a Lambda execution role, as the Lambda developer guide gives it.
+
+    Source: AWS Lambda Developer Guide, "Defining Lambda function permissions with an execution role": principal
+    lambda.amazonaws.com, action sts:AssumeRole, no condition. Lambda does not document aws:SourceAccount or
+    aws:SourceArn for assuming an execution role, and a condition on a key the service does not send would make
+    the role impossible to assume.
+    """
+    return document({"Effect": "Allow", "Principal": {"Service": LAMBDA_SERVICE}, "Action": "sts:AssumeRole"})
 
 
 def glue_arns(partition: str, region: str, account_id: str, database: str, table: str) -> list[str]:
@@ -54,19 +73,32 @@ def firehose_policy(
     log_group_arn: str,
     log_stream: str,
     *,
+    prefixes: tuple[str, ...] | list[str] = FIREHOSE_BUCKET_PREFIXES,
     lake_kms_key_arn: str | None = None,
+    stream_kms_key_arn: str | None = None,
     region: str | None = None,
 ) -> PolicyDocument:
-    """Firehose may read one stream, write two prefixes of one bucket, read one table's schema, log to one stream.
+    """Firehose may read one stream, write its prefixes of one bucket, read one table's schema, log to one stream.
 
-    No `kms:Decrypt` for the stream: it uses the AWS managed key alias/aws/kinesis, whose key policy already
-    lets principals of this account use it through Kinesis (kms:ViaService). A lake bucket encrypted with a
-    customer managed key does need a grant, limited to S3 acting for this bucket.
+    No `kms:Decrypt` for a stream under the AWS managed key alias/aws/kinesis, whose key policy already lets
+    principals of this account use it through Kinesis (kms:ViaService). A customer managed stream key gets a
+    decrypt grant limited to Kinesis; a lake bucket under a customer managed key gets one limited to S3 acting for
+    this bucket.
     """
     extra = []
+    if (lake_kms_key_arn or stream_kms_key_arn) and not region:
+        raise ValueError("region is required with a KMS key (each grant is limited to one service in that region)")
+    if stream_kms_key_arn:
+        extra.append(
+            {
+                "Sid": "DecryptSourceStream",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [stream_kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"kinesis.{region}.amazonaws.com"}},
+            }
+        )
     if lake_kms_key_arn:
-        if not region:
-            raise ValueError("region is required with lake_kms_key_arn (the grant is limited to S3 in that region)")
         extra.append(
             {
                 "Sid": "EncryptLakeObjects",
@@ -100,10 +132,10 @@ def firehose_policy(
             "Resource": [bucket_arn],
         },
         {
-            "Sid": "WriteTelemetryAndErrors",
+            "Sid": "WriteDataAndErrors",
             "Effect": "Allow",
             "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in FIREHOSE_BUCKET_PREFIXES],
+            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in prefixes],
         },
         {
             "Sid": "ReadTableSchema",
@@ -178,7 +210,7 @@ def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> PolicyDocument:
         {
             "Sid": "ScheduleDeadLetters",
             "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
+            "Principal": {"Service": EVENTS_SERVICE},
             "Action": "sqs:SendMessage",
             "Resource": queue_arn,
             "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},

@@ -1,18 +1,18 @@
 """ScheduledGenerator: the scheduled generator and producer Lambdas, their layer, DLQ, logs and roles."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components import assets, naming, policies
+from components import validation as v
+from functions.shared import domains, schema
 
 GENERATOR_HANDLER = "functions.generator.handler.handler"
 PRODUCER_HANDLER = "functions.producer.handler.handler"
-LAMBDA_SERVICE = "lambda.amazonaws.com"
-EVENTS_SERVICE = "events.amazonaws.com"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS: message retention is at most 14 days (1,209,600 s)
 DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
@@ -20,15 +20,83 @@ on-failure record holding its whole payload, which the generator keeps well unde
 LAYER_RUNTIMES = ("python3.12", "python3.13")
 LAYER_ARCHITECTURES = ("arm64", "x86_64")
 """mimesis is pure Python, so one layer serves both architectures."""
-DEFAULT_RUNTIME = "python3.12"
-DEFAULT_ARCHITECTURE = "arm64"
-DEFAULT_MEMORY_MB = 256
-DEFAULT_TIMEOUT_SECONDS = 60
-DEFAULT_BATCH_SIZE = 1000
-DEFAULT_SCHEDULE = "rate(5 minutes)"
-DEFAULT_LOG_RETENTION_DAYS = 14
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_EVENT_AGE_SECONDS = 3600
+
+
+def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    prefix = args.get("name_prefix")
+    if isinstance(prefix, str) and v.NAME_PREFIX.problem("", prefix) is None:
+        for name, limit in (
+            (naming.schedule_rule_name(prefix), v.EVENTBRIDGE_MAX_RULE_NAME),
+            (naming.function_role_name(prefix, "generator"), v.IAM_MAX_ROLE_NAME),
+            (naming.function_role_name(prefix, "producer"), v.IAM_MAX_ROLE_NAME),
+            (naming.function_name(prefix, "generator"), v.LAMBDA_MAX_NAME),
+            (naming.function_name(prefix, "producer"), v.LAMBDA_MAX_NAME),
+            (naming.dead_letter_queue_name(prefix), v.SQS_MAX_QUEUE_NAME),
+        ):
+            if len(name) > limit:
+                yield "name_prefix", f"short enough that the derived name {name!r} fits {limit} characters", prefix
+                return
+
+
+SPEC = v.ArgSpec(
+    component="ScheduledGenerator",
+    defaults={
+        "runtime": "python3.12",
+        "architecture": "arm64",
+        "memory_mb": 256,
+        "timeout_seconds": 60,
+        "batch_size": domains.DEFAULT_BATCH_SIZE,
+        "schedule_expression": "rate(5 minutes)",
+        "schedule_enabled": True,
+        "customer_count": schema.CUSTOMERS.default_rows,
+        "title_count": schema.TITLES.default_rows,
+        "log_retention_days": 14,
+        "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
+        "max_event_age_seconds": 3600,
+    },
+    rules={
+        "name_prefix": v.NAME_PREFIX,
+        "runtime": v.one_of(*v.LAMBDA_RUNTIMES),
+        "architecture": v.one_of(*v.LAMBDA_ARCHITECTURES),
+        "memory_mb": v.between(v.LAMBDA_MIN_MEMORY_MB, v.LAMBDA_MAX_MEMORY_MB),
+        "timeout_seconds": v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS),
+        "batch_size": v.between(1, domains.MAX_BATCH_SIZE, "(the producer's maximum batch)"),
+        "schedule_expression": v.SCHEDULE,
+        "schedule_enabled": v.boolean(),
+        "dimension_seed": v.at_least(0),
+        "customer_count": v.at_least(1),
+        "title_count": v.at_least(1),
+        "window_seconds": v.at_least(1),
+        "event_seed": v.Rule("an integer", lambda x: isinstance(x, int) and not isinstance(x, bool)),
+        "log_retention_days": v.RETENTION_DAYS,
+        "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
+        "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
+    },
+    checks=(_combinations,),
+    allowed=frozenset(
+        {
+            "name_prefix",
+            "stream_name",
+            "stream_arn",
+            "runtime",
+            "architecture",
+            "memory_mb",
+            "timeout_seconds",
+            "batch_size",
+            "schedule_expression",
+            "schedule_enabled",
+            "dimension_seed",
+            "customer_count",
+            "title_count",
+            "window_seconds",
+            "event_seed",
+            "log_retention_days",
+            "max_retry_attempts",
+            "max_event_age_seconds",
+            "code_root",
+        }
+    ),
+)
 
 
 def generator_environment(
@@ -58,8 +126,10 @@ def generator_environment(
 class ScheduledGeneratorArgs(TypedDict):
     """Inputs of a ScheduledGenerator."""
 
-    name_prefix: str
-    """Prefix of the functions, roles, rule, queue and layer."""
+    name_prefix: NotRequired[str]
+    """Explicit names: <name_prefix>-generator, -producer, -generator-role, -producer-role, -generator-schedule,
+    -async-dlq, -mimesis. Omitted: every name derives from this component's resource name with Pulumi's random
+    suffix (the layer, which has none, from the project, stack and resource name)."""
     stream_name: pulumi.Input[str]
     """Kinesis stream the producer writes to."""
     stream_arn: pulumi.Input[str]
@@ -68,31 +138,31 @@ class ScheduledGeneratorArgs(TypedDict):
     """Lambda runtime, python3.12 or python3.13."""
     architecture: NotRequired[str]
     """arm64 or x86_64."""
-    memory_mb: NotRequired[pulumi.Input[int]]
+    memory_mb: NotRequired[int]
     """Memory of each function."""
-    timeout_seconds: NotRequired[pulumi.Input[int]]
+    timeout_seconds: NotRequired[int]
     """Timeout of each function."""
-    batch_size: NotRequired[pulumi.Input[int]]
+    batch_size: NotRequired[int]
     """Events the generator makes per run."""
-    schedule_expression: NotRequired[pulumi.Input[str]]
+    schedule_expression: NotRequired[str]
     """EventBridge schedule, rate(...) or cron(...)."""
-    schedule_enabled: NotRequired[pulumi.Input[bool]]
+    schedule_enabled: NotRequired[bool]
     """Whether the schedule rule fires."""
-    dimension_seed: NotRequired[pulumi.Input[int]]
+    dimension_seed: NotRequired[int]
     """Seed of the dimension tables, so events join them."""
-    customer_count: NotRequired[pulumi.Input[int]]
+    customer_count: NotRequired[int]
     """Customers the generator may pick from."""
-    title_count: NotRequired[pulumi.Input[int]]
+    title_count: NotRequired[int]
     """Titles the generator may pick from."""
-    window_seconds: NotRequired[pulumi.Input[int]]
+    window_seconds: NotRequired[int]
     """Seconds of event time one run covers (the schedule period)."""
-    event_seed: NotRequired[pulumi.Input[int]]
+    event_seed: NotRequired[int]
     """Fixed event seed for reproducible runs; random when omitted."""
-    log_retention_days: NotRequired[pulumi.Input[int]]
+    log_retention_days: NotRequired[int]
     """Retention of both log groups."""
-    max_retry_attempts: NotRequired[pulumi.Input[int]]
+    max_retry_attempts: NotRequired[int]
     """Async retries before an event goes to the dead-letter queue, 0–2."""
-    max_event_age_seconds: NotRequired[pulumi.Input[int]]
+    max_event_age_seconds: NotRequired[int]
     """Oldest async event Lambda still tries, 60–21600."""
     code_root: NotRequired[str]
     """Directory holding functions/ (this repository when omitted)."""
@@ -119,17 +189,17 @@ class ScheduledGenerator(pulumi.ComponentResource):
     """ARN of the mimesis layer version."""
 
     def __init__(self, name: str, args: ScheduledGeneratorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:ScheduledGenerator", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        prefix = args["name_prefix"]
+        prefix = args.get("name_prefix")
         root = Path(args.get("code_root") or assets.REPO_ROOT)
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        lambda_trust = account.apply(lambda a: policies.to_json(policies.assume_role(LAMBDA_SERVICE, a)))
-        retention = args.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)
+        lambda_trust = policies.to_json(policies.lambda_trust())
+        retention = SPEC.value(args, "log_retention_days")
 
         queue = aws.sqs.Queue(
             f"{name}-dlq",
-            name=naming.dead_letter_queue_name(prefix),
+            name=naming.dead_letter_queue_name(prefix) if prefix else None,
             sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             max_message_size=DLQ_MAX_MESSAGE_BYTES,
@@ -137,7 +207,9 @@ class ScheduledGenerator(pulumi.ComponentResource):
         )
         layer = aws.lambda_.LayerVersion(
             f"{name}-mimesis-layer",
-            layer_name=naming.layer_name(prefix),
+            layer_name=naming.layer_name(prefix or f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[
+                -v.LAMBDA_MAX_LAYER_NAME :
+            ],
             description=f"mimesis {assets.package_version()} for the telemetry generator",
             code=assets.archive(assets.layer_files()),
             compatible_runtimes=list(LAYER_RUNTIMES),
@@ -146,17 +218,18 @@ class ScheduledGenerator(pulumi.ComponentResource):
         )
         code = assets.archive(assets.function_code_files(root))
 
-        def function_base(role: str) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, str]:
-            function_name = naming.function_name(prefix, role)
+        def function_base(role: str) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, str | None]:
+            function_name = naming.function_name(prefix, role) if prefix else None
             log_group = aws.cloudwatch.LogGroup(
                 f"{name}-{role}-logs",
-                name=naming.lambda_log_group(function_name),
+                name=naming.lambda_log_group(function_name) if function_name else None,
+                name_prefix=None if function_name else naming.lambda_log_group(f"{name}-{role}-"),
                 retention_in_days=retention,
                 opts=child,
             )
             iam_role = aws.iam.Role(
                 f"{name}-{role}-role",
-                name=naming.function_role_name(prefix, role),
+                name=naming.function_role_name(prefix, role) if prefix else None,
                 assume_role_policy=lambda_trust,
                 opts=child,
             )
@@ -164,7 +237,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
 
         def function(
             role: str,
-            function_name: str,
+            function_name: str | None,
             handler: str,
             iam_role: aws.iam.Role,
             log_group: aws.cloudwatch.LogGroup,
@@ -175,13 +248,13 @@ class ScheduledGenerator(pulumi.ComponentResource):
                 f"{name}-{role}",
                 name=function_name,
                 role=iam_role.arn,
-                runtime=args.get("runtime", DEFAULT_RUNTIME),
-                architectures=[args.get("architecture", DEFAULT_ARCHITECTURE)],
+                runtime=SPEC.value(args, "runtime"),
+                architectures=[SPEC.value(args, "architecture")],
                 handler=handler,
                 code=code,
                 layers=[layer.arn],
-                memory_size=args.get("memory_mb", DEFAULT_MEMORY_MB),
-                timeout=args.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
+                memory_size=SPEC.value(args, "memory_mb"),
+                timeout=SPEC.value(args, "timeout_seconds"),
                 environment={"variables": env},
                 logging_config={"log_format": "JSON", "log_group": log_group.name},
                 # Lambda would create its own never-expiring log group if it ran before ours exists.
@@ -190,8 +263,8 @@ class ScheduledGenerator(pulumi.ComponentResource):
             aws.lambda_.FunctionEventInvokeConfig(
                 f"{name}-{role}-async",
                 function_name=fn.name,
-                maximum_retry_attempts=args.get("max_retry_attempts", DEFAULT_MAX_RETRIES),
-                maximum_event_age_in_seconds=args.get("max_event_age_seconds", DEFAULT_MAX_EVENT_AGE_SECONDS),
+                maximum_retry_attempts=SPEC.value(args, "max_retry_attempts"),
+                maximum_event_age_in_seconds=SPEC.value(args, "max_event_age_seconds"),
                 destination_config={"on_failure": {"destination": queue.arn}},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
             )
@@ -203,7 +276,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             name="producer",
             role=producer_role.id,
             policy=pulumi.Output.all(args["stream_arn"], queue.arn, producer_logs.arn).apply(
-                lambda v: policies.to_json(policies.producer_policy(v[0], v[1], v[2]))
+                lambda p: policies.to_json(policies.producer_policy(p[0], p[1], p[2]))
             ),
             opts=child,
         )
@@ -223,38 +296,36 @@ class ScheduledGenerator(pulumi.ComponentResource):
             name="generator",
             role=generator_role.id,
             policy=pulumi.Output.all(producer.arn, queue.arn, generator_logs.arn).apply(
-                lambda v: policies.to_json(policies.generator_policy(v[0], v[1], v[2]))
+                lambda p: policies.to_json(policies.generator_policy(p[0], p[1], p[2]))
             ),
             opts=child,
         )
         env = pulumi.Output.all(
-            args.get("batch_size", DEFAULT_BATCH_SIZE),
+            SPEC.value(args, "batch_size"),
             producer.name,
             _or(args.get("dimension_seed"), _default_seed),
-            args.get("customer_count", _default_rows("customers")),
-            args.get("title_count", _default_rows("titles")),
+            SPEC.value(args, "customer_count"),
+            SPEC.value(args, "title_count"),
             args.get("window_seconds"),
             args.get("event_seed"),
-        ).apply(lambda v: generator_environment(*v))
+        ).apply(lambda e: generator_environment(*e))
         generator = function(
             "generator", generator_name, GENERATOR_HANDLER, generator_role, generator_logs, generator_policy, env
         )
 
         rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
-            name=naming.schedule_rule_name(prefix),
+            name=naming.schedule_rule_name(prefix) if prefix else None,
             description="Starts the telemetry generator",
-            schedule_expression=args.get("schedule_expression", DEFAULT_SCHEDULE),
-            state=pulumi.Output.from_input(args.get("schedule_enabled", True)).apply(
-                lambda on: "ENABLED" if on else "DISABLED"
-            ),
+            schedule_expression=SPEC.value(args, "schedule_expression"),
+            state="ENABLED" if SPEC.value(args, "schedule_enabled") else "DISABLED",
             opts=child,
         )
         aws.sqs.QueuePolicy(
             f"{name}-dlq-policy",
             queue_url=queue.url,
             policy=pulumi.Output.all(queue.arn, rule.arn).apply(
-                lambda v: policies.to_json(policies.dead_letter_queue_policy(v[0], v[1]))
+                lambda p: policies.to_json(policies.dead_letter_queue_policy(p[0], p[1]))
             ),
             opts=child,
         )
@@ -262,7 +333,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             f"{name}-schedule-permission",
             action="lambda:InvokeFunction",
             function=generator.name,
-            principal=EVENTS_SERVICE,
+            principal=policies.EVENTS_SERVICE,
             source_arn=rule.arn,
             opts=child,
         )
@@ -300,14 +371,6 @@ def _default_seed() -> int:
     from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
 
     return DEFAULT_DIMENSION_SEED
-
-
-def _default_rows(table: str) -> int:
-    from functions.shared.schema import TABLES_BY_NAME
-
-    rows = TABLES_BY_NAME[table].default_rows
-    assert rows is not None
-    return rows
 
 
 def _or(value: pulumi.Input[int] | None, default: Callable[[], int]) -> pulumi.Input[int]:

@@ -1,27 +1,30 @@
-"""StreamingIngest: the Kinesis stream and the Firehose that lands it in the lake as partitioned Parquet."""
+"""StreamingIngest: a Kinesis stream (new or existing) and the Firehose that lands it in the lake as Parquet."""
 
-from typing import NotRequired, TypedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from functions.shared import layout
+from components import validation as v
+from functions.shared import layout, schema
+from functions.shared.schema import Table
 
 KINESIS_MANAGED_KEY = "alias/aws/kinesis"
 FIREHOSE_SERVICE = "firehose.amazonaws.com"
 FIREHOSE_LOG_STREAM = "delivery"
 JQ_ENGINE = "JQ-1.6"  # Firehose MetadataExtraction: the only JsonParsingEngine it accepts
 DYNAMIC_PARTITIONING_RETRY_SECONDS = 300  # Firehose: retry duration for dynamic partitioning is 0–7200 s
-DEFAULT_RETENTION_HOURS = 24
-DEFAULT_BUFFER_MB = 64
-DEFAULT_BUFFER_SECONDS = 60
-DEFAULT_LOG_RETENTION_DAYS = 7
+STREAM_CREATION_ARGS = ("stream_name", "stream_mode", "shard_count", "retention_hours")
+"""Arguments that shape a stream this component creates; meaningless with existing_stream_arn."""
 
 
-def extended_s3_settings(partition_by: str) -> dict[str, object]:
+def extended_s3_settings(
+    partition_by: str, prefix: str = layout.TELEMETRY_PREFIX, timestamp_field: str = layout.TIMESTAMP_FIELD
+) -> dict[str, object]:
     """The mode-dependent part of the Firehose destination: prefix and, for event time, JQ partitioning."""
-    settings: dict[str, object] = {"prefix": layout.firehose_prefix(partition_by)}
+    settings: dict[str, object] = {"prefix": layout.firehose_prefix(partition_by, prefix)}
     if partition_by == layout.PARTITION_BY_EVENT_TIME:
         settings["dynamic_partitioning_configuration"] = {
             "enabled": True,
@@ -33,7 +36,10 @@ def extended_s3_settings(partition_by: str) -> dict[str, object]:
                 {
                     "type": "MetadataExtraction",
                     "parameters": [
-                        {"parameter_name": "MetadataExtractionQuery", "parameter_value": layout.jq_metadata_query()},
+                        {
+                            "parameter_name": "MetadataExtractionQuery",
+                            "parameter_value": layout.jq_metadata_query(timestamp_field),
+                        },
                         {"parameter_name": "JsonParsingEngine", "parameter_value": JQ_ENGINE},
                     ],
                 }
@@ -42,33 +48,160 @@ def extended_s3_settings(partition_by: str) -> dict[str, object]:
     return settings
 
 
+def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """The table must be a valid definition partitioned the way Firehose writes it."""
+    raw = args.get("table")
+    if raw is None:
+        return
+    try:
+        table = Table.of(raw)
+    except schema.SchemaError as exc:
+        yield "table", f"a valid table definition ({exc})", raw
+        return
+    if table.partition_names != layout.TIME_PARTITION_KEYS:
+        yield (
+            "table",
+            f"partitioned by {', '.join(layout.TIME_PARTITION_KEYS)} (the keys Firehose writes)",
+            f"{table.name} partitioned by {list(table.partition_names)}",
+        )
+    if args.get("partition_by", SPEC.defaults["partition_by"]) == layout.PARTITION_BY_EVENT_TIME and not (
+        table.timestamp_field
+    ):
+        yield "table", "a table with a timestamp_field when partition_by is event_time", table.name
+    error_prefix = args.get("error_prefix", SPEC.defaults["error_prefix"])
+    if isinstance(error_prefix, str) and (
+        error_prefix.startswith(table.prefix) or table.prefix.startswith(error_prefix)
+    ):
+        yield (
+            "error_prefix",
+            f"outside the table's prefix {table.prefix!r} (Athena would read errors as rows)",
+            (error_prefix),
+        )
+
+
+def _stream_choice(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """An existing stream excludes stream settings; shards go with PROVISIONED only."""
+    if "existing_stream_arn" in args:
+        for key in STREAM_CREATION_ARGS:
+            if key in args:
+                yield key, "left out when existing_stream_arn is given (that stream is used as it is)", args[key]
+    if "shard_count" in args and args.get("stream_mode", SPEC.defaults["stream_mode"]) != "PROVISIONED":
+        yield (
+            "shard_count",
+            "left out unless stream_mode is PROVISIONED (on-demand streams scale themselves)",
+            (args["shard_count"]),
+        )
+
+
+def _explicit_names(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    prefix = args.get("name_prefix")
+    if isinstance(prefix, str) and v.NAME_PREFIX.problem("", prefix) is None:
+        for name, limit in (
+            (naming.delivery_stream_name(prefix), v.FIREHOSE_MAX_NAME),
+            (naming.firehose_role_name(prefix), v.IAM_MAX_ROLE_NAME),
+        ):
+            if len(name) > limit:
+                yield "name_prefix", f"short enough that the derived name {name!r} fits {limit} characters", prefix
+
+
+SPEC = v.ArgSpec(
+    component="StreamingIngest",
+    defaults={
+        "partition_by": layout.PARTITION_BY_EVENT_TIME,
+        "error_prefix": layout.ERRORS_PREFIX,
+        "stream_mode": "ON_DEMAND",
+        "shard_count": 1,
+        "retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
+        "buffer_size_mb": v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION,
+        "buffer_interval_seconds": v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION,
+        "log_retention_days": 7,
+    },
+    rules={
+        "name_prefix": v.NAME_PREFIX,
+        "stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.KINESIS_MAX_STREAM_NAME, "letters, digits, _ . -"),
+        "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
+        "existing_stream_arn": v.arn("kinesis", "stream/"),
+        "partition_by": v.one_of(*layout.PARTITION_MODES),
+        "error_prefix": v.Rule(
+            "one folder of lowercase letters, digits, '_', '.', '-' ending in '/'",
+            lambda p: schema.PREFIX_PATTERN.match(p) is not None,
+        ),
+        "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
+        "shard_count": v.at_least(1),
+        "retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
+        "buffer_size_mb": v.between(
+            v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION, v.FIREHOSE_MAX_BUFFER_MB, "when format conversion is on"
+        ),
+        "buffer_interval_seconds": v.between(
+            v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION, v.FIREHOSE_MAX_INTERVAL_SECONDS
+        ),
+        "log_retention_days": v.RETENTION_DAYS,
+    },
+    checks=(_table_fits, _stream_choice, _explicit_names),
+    allowed=frozenset(
+        {
+            "bucket_arn",
+            "database_name",
+            "table",
+            "table_name",
+            "partition_by",
+            "error_prefix",
+            "existing_stream_arn",
+            "stream_kms_key_arn",
+            "lake_kms_key_arn",
+            "name_prefix",
+            "delivery_stream_name",
+            *STREAM_CREATION_ARGS,
+            "buffer_size_mb",
+            "buffer_interval_seconds",
+            "log_retention_days",
+        }
+    ),
+)
+
+
 class StreamingIngestArgs(TypedDict):
     """Inputs of a StreamingIngest."""
 
-    name_prefix: str
-    """Prefix of the delivery stream, its role and log group."""
-    stream_name: pulumi.Input[str]
-    """Kinesis stream name."""
     bucket_arn: pulumi.Input[str]
     """ARN of the lake bucket Firehose writes to."""
     database_name: pulumi.Input[str]
-    """Glue database of the table Firehose converts against."""
-    table_name: pulumi.Input[str]
-    """Glue table whose schema drives the JSON-to-Parquet conversion."""
+    """Glue database holding the table Firehose converts against."""
+    table: NotRequired[Table]
+    """Definition of the table the records are converted to and written as (this project's streaming_events when
+    omitted): its columns drive nothing here (Glue holds them), its prefix is where files go and its
+    timestamp_field what event-time partitions come from."""
+    table_name: NotRequired[pulumi.Input[str]]
+    """The Glue table's name as the catalog outputs it, so Firehose is created after the table (table.name when
+    omitted)."""
     partition_by: NotRequired[str]
-    """event_time (JQ on event_timestamp, the default) or arrival_time."""
+    """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
+    error_prefix: NotRequired[str]
+    """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
+    existing_stream_arn: NotRequired[str]
+    """Read from this existing Kinesis stream instead of creating one."""
+    stream_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key of the source stream (an AWS-managed key needs nothing); Firehose may decrypt with
+    it through Kinesis only."""
+    name_prefix: NotRequired[str]
+    """Explicit names: <name_prefix>-kinesis-to-s3 and <name_prefix>-firehose-role. Omitted: every name derives from
+    this component's resource name with Pulumi's random suffix, so instances and stacks never clash."""
+    stream_name: NotRequired[pulumi.Input[str]]
+    """Explicit name of the stream this component creates."""
+    delivery_stream_name: NotRequired[str]
+    """Explicit name of the Firehose stream (overrides name_prefix's)."""
     stream_mode: NotRequired[str]
-    """ON_DEMAND (default) or PROVISIONED; a plain string, as it decides which stream properties are set."""
-    shard_count: NotRequired[pulumi.Input[int]]
+    """ON_DEMAND or PROVISIONED; plain, as it decides which stream properties are set."""
+    shard_count: NotRequired[int]
     """Shards of a PROVISIONED stream."""
-    retention_hours: NotRequired[pulumi.Input[int]]
+    retention_hours: NotRequired[int]
     """Hours Kinesis keeps records, 24–8760."""
-    buffer_size_mb: NotRequired[pulumi.Input[int]]
-    """Firehose buffer size in MB, 64–128 with format conversion."""
-    buffer_interval_seconds: NotRequired[pulumi.Input[int]]
+    buffer_size_mb: NotRequired[int]
+    """Firehose buffer size in MiB, 64–128 with format conversion."""
+    buffer_interval_seconds: NotRequired[int]
     """Firehose buffer interval in seconds, 60–900."""
-    log_retention_days: NotRequired[pulumi.Input[int]]
-    """Retention of the Firehose log group."""
+    log_retention_days: NotRequired[int]
+    """Retention of the Firehose log group (a CloudWatch Logs retention value)."""
     lake_kms_key_arn: NotRequired[pulumi.Input[str]]
     """The KMS key of a lake bucket encrypted with SSE-KMS (DataLake's kms_key_arn): Firehose is allowed to use
     it, through S3 and for this bucket only, to write its objects."""
@@ -89,34 +222,47 @@ class StreamingIngest(pulumi.ComponentResource):
     """Role Firehose assumes."""
     log_group_name: pulumi.Output[str]
     """Firehose's CloudWatch log group."""
+    prefixes: pulumi.Output[list[str]]
+    """The key prefixes Firehose writes under (data, errors): exactly what its role may write."""
 
     def __init__(self, name: str, args: StreamingIngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:StreamingIngest", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        prefix = args["name_prefix"]
-        partition_by = args.get("partition_by", layout.PARTITION_BY_EVENT_TIME)
-        mode_settings = extended_s3_settings(partition_by)
-        delivery_name = naming.delivery_stream_name(prefix)
+        table = Table.of(args.get("table", schema.STREAMING_EVENTS))
+        partition_by = SPEC.value(args, "partition_by")
+        error_prefix = SPEC.value(args, "error_prefix")
+        mode_settings = extended_s3_settings(partition_by, table.prefix, table.timestamp_field or "")
+        prefix = args.get("name_prefix")
+        delivery_name = args.get("delivery_stream_name") or (naming.delivery_stream_name(prefix) if prefix else None)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
 
-        mode = args.get("stream_mode", "ON_DEMAND")
-        stream = aws.kinesis.Stream(
-            f"{name}-stream",
-            name=args["stream_name"],
-            retention_period=args.get("retention_hours", DEFAULT_RETENTION_HOURS),
-            stream_mode_details={"stream_mode": mode},
-            shard_count=args.get("shard_count") if mode == "PROVISIONED" else None,
-            encryption_type="KMS",
-            kms_key_id=KINESIS_MANAGED_KEY,
-            opts=child,
-        )
+        existing = args.get("existing_stream_arn")
+        if existing is None:
+            mode = SPEC.value(args, "stream_mode")
+            stream = aws.kinesis.Stream(
+                f"{name}-stream",
+                name=args.get("stream_name"),
+                retention_period=SPEC.value(args, "retention_hours"),
+                stream_mode_details={"stream_mode": mode},
+                shard_count=SPEC.value(args, "shard_count") if mode == "PROVISIONED" else None,
+                encryption_type="KMS",
+                kms_key_id=KINESIS_MANAGED_KEY,
+                opts=child,
+            )
+            stream_arn, stream_name = stream.arn, stream.name
+        else:
+            stream_arn = pulumi.Output.from_input(existing)
+            stream_name = pulumi.Output.from_input(existing.split(":stream/", 1)[1])
+
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-firehose-logs",
-            name=naming.firehose_log_group(delivery_name),
-            retention_in_days=args.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS),
+            name=naming.firehose_log_group(delivery_name) if delivery_name else None,
+            name_prefix=None if delivery_name else naming.firehose_log_group(f"{name}-"),
+            retention_in_days=SPEC.value(args, "log_retention_days"),
             opts=child,
         )
         log_stream = aws.cloudwatch.LogStream(
@@ -127,23 +273,39 @@ class StreamingIngest(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-firehose-role",
-            name=naming.firehose_role_name(prefix),
-            assume_role_policy=account.apply(lambda a: policies.to_json(policies.assume_role(FIREHOSE_SERVICE, a))),
+            name=naming.firehose_role_name(prefix) if prefix else None,
+            assume_role_policy=account.apply(lambda a: policies.to_json(policies.firehose_trust(a))),
             opts=child,
         )
-        glue = pulumi.Output.all(partition, region, account, args["database_name"], args["table_name"]).apply(
-            lambda v: policies.glue_arns(v[0], v[1], v[2], v[3], v[4])
+        table_name = args.get("table_name", table.name)
+        glue = pulumi.Output.all(partition, region, account, args["database_name"], table_name).apply(
+            lambda g: policies.glue_arns(g[0], g[1], g[2], g[3], g[4])
         )
+        write_prefixes = [table.prefix, error_prefix]
         role_policy = aws.iam.RolePolicy(
             f"{name}-firehose-policy",
             name="firehose-delivery",
             role=role.id,
             policy=pulumi.Output.all(
-                stream.arn, args["bucket_arn"], glue, log_group.arn, region, args.get("lake_kms_key_arn")
+                stream_arn,
+                args["bucket_arn"],
+                glue,
+                log_group.arn,
+                region,
+                args.get("lake_kms_key_arn"),
+                args.get("stream_kms_key_arn"),
             ).apply(
-                lambda v: policies.to_json(
+                lambda p: policies.to_json(
                     policies.firehose_policy(
-                        v[0], v[1], v[2], v[3], FIREHOSE_LOG_STREAM, lake_kms_key_arn=v[5], region=v[4]
+                        p[0],
+                        p[1],
+                        p[2],
+                        p[3],
+                        FIREHOSE_LOG_STREAM,
+                        prefixes=write_prefixes,
+                        lake_kms_key_arn=p[5],
+                        stream_kms_key_arn=p[6],
+                        region=p[4],
                     )
                 )
             ),
@@ -153,14 +315,14 @@ class StreamingIngest(pulumi.ComponentResource):
             f"{name}-delivery",
             name=delivery_name,
             destination="extended_s3",
-            kinesis_source_configuration={"kinesis_stream_arn": stream.arn, "role_arn": role.arn},
+            kinesis_source_configuration={"kinesis_stream_arn": stream_arn, "role_arn": role.arn},
             extended_s3_configuration={
                 "role_arn": role.arn,
                 "bucket_arn": args["bucket_arn"],
-                "error_output_prefix": layout.FIREHOSE_ERROR_PREFIX,
+                "error_output_prefix": layout.firehose_error_prefix(error_prefix),
                 "file_extension": layout.PARQUET_EXTENSION,
-                "buffering_size": args.get("buffer_size_mb", DEFAULT_BUFFER_MB),
-                "buffering_interval": args.get("buffer_interval_seconds", DEFAULT_BUFFER_SECONDS),
+                "buffering_size": SPEC.value(args, "buffer_size_mb"),
+                "buffering_interval": SPEC.value(args, "buffer_interval_seconds"),
                 # Parquet pages are SNAPPY-compressed by the serializer; a second compression would break them.
                 "compression_format": "UNCOMPRESSED",
                 "cloudwatch_logging_options": {
@@ -174,7 +336,7 @@ class StreamingIngest(pulumi.ComponentResource):
                     "output_format_configuration": {"serializer": {"parquet_ser_de": {"compression": "SNAPPY"}}},
                     "schema_configuration": {
                         "database_name": args["database_name"],
-                        "table_name": args["table_name"],
+                        "table_name": table_name,
                         "role_arn": role.arn,
                         "region": region,
                     },
@@ -185,12 +347,13 @@ class StreamingIngest(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
 
-        self.stream_name = stream.name
-        self.stream_arn = stream.arn
+        self.stream_name = stream_name
+        self.stream_arn = stream_arn
         self.delivery_stream_name = delivery.name
         self.delivery_stream_arn = delivery.arn
         self.firehose_role_arn = role.arn
         self.log_group_name = log_group.name
+        self.prefixes = pulumi.Output.from_input(write_prefixes)
         self.register_outputs(
             {
                 "stream_name": self.stream_name,
@@ -199,5 +362,6 @@ class StreamingIngest(pulumi.ComponentResource):
                 "delivery_stream_arn": self.delivery_stream_arn,
                 "firehose_role_arn": self.firehose_role_arn,
                 "log_group_name": self.log_group_name,
+                "prefixes": self.prefixes,
             }
         )

@@ -80,6 +80,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.partition = partition
         self.resources: list[RecordedResource] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.missing_buckets: set[str] = set()
+        """Buckets the getBucket invoke reports as missing (to test adopting one that does not exist)."""
         self._lock = threading.Lock()
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -106,6 +108,17 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "reverseDnsPrefix": "com.amazonaws",
             },
         }
+        if args.token == "aws:s3/getBucket:getBucket":
+            bucket = args.args.get("bucket")
+            if bucket in self.missing_buckets:
+                raise LookupError(f"bucket {bucket!r} does not exist")
+            answers[args.token] = {
+                "bucket": bucket,
+                "id": bucket,
+                "arn": f"arn:{p}:s3:::{bucket}",
+                "region": r,
+                "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+            }
         with self._lock:
             self.calls.append((args.token, dict(args.args)))
         if args.token not in answers:
@@ -135,7 +148,11 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         a, r, p = self.account_id, self.region, self.partition
-        physical = inputs.get("name") or f"{name}-{hashlib.sha1(name.encode()).hexdigest()[:7]}"
+        # Stands in for Pulumi's auto-naming: the logical name (or the given name_prefix) plus a stable suffix.
+        suffix = hashlib.sha1(name.encode()).hexdigest()[:7]
+        physical = inputs.get("name") or (
+            inputs["namePrefix"] + suffix if inputs.get("namePrefix") else f"{name}-{suffix}"
+        )
         out: dict[str, Any] = {}
         rid = f"{name}-id"
         service_arn = {

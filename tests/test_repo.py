@@ -13,7 +13,7 @@ from components.settings import KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-FIRST_PARTY = {"components", "functions", "local", "tests", "bench", "provider"}
+FIRST_PARTY = {"components", "functions", "lakewriter", "local", "tests", "bench", "provider", "policy", "examples"}
 
 
 def _command_after(marker: str) -> str:
@@ -51,7 +51,7 @@ def test_readme_documents_every_config_key() -> None:
 def _third_party_imports() -> set[str]:
     roots: set[str] = set()
     sources = [REPO / "__main__.py", REPO / "provider.py"]
-    for package in ("components", "functions", "local"):
+    for package in ("components", "functions", "lakewriter", "local"):
         sources += sorted((REPO / package).rglob("*.py"))
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -23,7 +23,7 @@ PARTITION_BY_EVENT_TIME = "event_time"
 PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
 
-TIMESTAMP_FIELD = "event_timestamp"
+TIMESTAMP_FIELD: str = STREAMING_EVENTS.timestamp_field or ""
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 """The shape of ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z (ASCII digits, nothing
 after the Z); `is_timestamp` also checks that the date and time exist."""
@@ -34,7 +34,10 @@ PARTITION_SLICES: tuple[tuple[str, int, int], ...] = (("year", 0, 4), ("month", 
 ARRIVAL_TIME_FORMATS: Mapping[str, str] = {"year": "yyyy", "month": "MM", "day": "dd", "hour": "HH"}
 """Firehose `!{timestamp:...}` formats (Java DateTimeFormatter) of each partition key."""
 
-assert tuple(name for name, _, _ in PARTITION_SLICES) == STREAMING_EVENTS.partition_names
+TIME_PARTITION_KEYS: tuple[str, ...] = tuple(name for name, _, _ in PARTITION_SLICES)
+"""The partition keys, in order, of a table streamed into the lake (strings, from its timestamp field)."""
+
+assert STREAMING_EVENTS.partition_names == TIME_PARTITION_KEYS
 
 
 def is_timestamp(text: object) -> bool:
@@ -77,40 +80,43 @@ def partition_values(event_timestamp: str) -> dict[str, str]:
     return {name: event_timestamp[start:end] for name, start, end in PARTITION_SLICES}
 
 
-def partition_path(values: Mapping[str, str]) -> str:
+def partition_path(values: Mapping[str, str], prefix: str = TELEMETRY_PREFIX) -> str:
     """Hive-style key prefix of one partition, e.g. telemetry/year=2026/month=11/day=26/hour=02/."""
-    return TELEMETRY_PREFIX + "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES)
+    return prefix + "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES)
 
 
-def jq_metadata_query() -> str:
-    """Firehose MetadataExtractionQuery (JQ 1.6) that yields the partition keys of a record."""
-    fields = ",".join(f"{name}:.{TIMESTAMP_FIELD}[{start}:{end}]" for name, start, end in PARTITION_SLICES)
+def jq_metadata_query(timestamp_field: str = TIMESTAMP_FIELD) -> str:
+    """Firehose MetadataExtractionQuery (JQ 1.6) that yields the partition keys of a record from its timestamp."""
+    fields = ",".join(f"{name}:.{timestamp_field}[{start}:{end}]" for name, start, end in PARTITION_SLICES)
     return "{" + fields + "}"
 
 
-def firehose_prefix(mode: str) -> str:
-    """S3 prefix of delivered telemetry for a partitioning mode."""
+def firehose_prefix(mode: str, prefix: str = TELEMETRY_PREFIX) -> str:
+    """S3 prefix of delivered records under `prefix` for a partitioning mode."""
     if mode == PARTITION_BY_EVENT_TIME:
         parts = [f"{name}=!{{partitionKeyFromQuery:{name}}}" for name, _, _ in PARTITION_SLICES]
     elif mode == PARTITION_BY_ARRIVAL_TIME:
         parts = [f"{name}=!{{timestamp:{ARRIVAL_TIME_FORMATS[name]}}}" for name, _, _ in PARTITION_SLICES]
     else:
         raise ValueError(f"partitioning must be one of {PARTITION_MODES}, got {mode!r}")
-    return TELEMETRY_PREFIX + "/".join(parts) + "/"
+    return prefix + "/".join(parts) + "/"
 
 
-FIREHOSE_ERROR_PREFIX = (
-    ERRORS_PREFIX
-    + "!{firehose:error-output-type}/"
-    + "/".join(f"{name}=!{{timestamp:{ARRIVAL_TIME_FORMATS[name]}}}" for name, _, _ in PARTITION_SLICES[:3])
-    + "/"
-)
-"""Firehose requires `!{firehose:error-output-type}` in the error prefix when the prefix uses expressions."""
+def firehose_error_prefix(errors_prefix: str = ERRORS_PREFIX) -> str:
+    """Firehose ErrorOutputPrefix under `errors_prefix`, by error type and arrival day.
+
+    Firehose requires `!{firehose:error-output-type}` in the error prefix when the prefix uses expressions.
+    """
+    dated = "/".join(f"{name}=!{{timestamp:{ARRIVAL_TIME_FORMATS[name]}}}" for name, _, _ in PARTITION_SLICES[:3])
+    return errors_prefix + "!{firehose:error-output-type}/" + dated + "/"
 
 
-def projection_template(bucket: str) -> str:
-    """Athena `storage.location.template` that resolves to the same keys Firehose writes."""
-    return f"s3://{bucket}/" + TELEMETRY_PREFIX + "".join(f"{name}=${{{name}}}/" for name, _, _ in PARTITION_SLICES)
+FIREHOSE_ERROR_PREFIX = firehose_error_prefix()
+
+
+def projection_template(bucket: str, prefix: str = TELEMETRY_PREFIX) -> str:
+    """Athena `storage.location.template` that resolves to the same keys Firehose writes under `prefix`."""
+    return f"s3://{bucket}/" + prefix + "".join(f"{name}=${{{name}}}/" for name, _, _ in PARTITION_SLICES)
 
 
 PARQUET_EXTENSION = ".parquet"

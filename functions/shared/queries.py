@@ -6,8 +6,6 @@ Trino gives a DECIMAL quotient the larger operand scale (SUM(seconds) / 3600.0 k
 a DOUBLE, so a decimal literal would make the two answer differently.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 _TODAY = "CAST(current_date AS VARCHAR)"
@@ -18,7 +16,9 @@ class NamedQuery:
     """One saved query of the workgroup."""
 
     name: str
+    """Query name in the workgroup."""
     description: str
+    """What the query answers."""
     sql_template: str
     """SQL with `{database}` where the Glue database name goes."""
 

@@ -1,18 +1,17 @@
-"""The one definition of the four catalog tables: names, column order and Glue types.
+"""The project's one schema type (`Table`, `Column`) and the four catalog tables defined with it.
 
-The Glue tables, the Parquet writers, the generator's validation and the local SQL all
-read these objects; no other module spells out a column list.
+The Glue tables, the Firehose conversion, the Parquet writers, the producer's validation and the local SQL all
+read these objects; no other module spells out a column list. Other projects describe their own tables with the
+same types and hand them to the components (`TelemetryCatalog(tables=...)`, `StreamingIngest(table=...)`).
+
+No `from __future__ import annotations` here: the component provider reads these annotations as real types.
 """
 
-from __future__ import annotations
-
 import operator
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
-
-DATABASE_NAME = "acme_telemetry"
-"""Glue database of the original stack; stacks may override it in config."""
 
 DATABASE_DESCRIPTION = "ACME video streaming telemetry data"
 
@@ -30,32 +29,105 @@ INT_RANGE = (-(2**31), 2**31 - 1)
 
 BIGINT_RANGE = (-(2**63), 2**63 - 1)
 
+GLUE_MAX_NAME = 255  # Glue: table and column names are 1–255 characters
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+"""Athena: table and column names are lowercase letters, digits and underscores (Glue lowercases anything else,
+and Athena needs other names quoted); a leading letter keeps them usable unquoted."""
+PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*/$")
+"""A table's key prefix in the lake: one folder of safe characters ending in '/'."""
+
+
+class SchemaError(ValueError):
+    """A record, or a table definition, does not match the schema rules."""
+
 
 @dataclass(frozen=True)
 class Column:
     """One catalog column."""
 
     name: str
+    """Column name: lowercase letters, digits and underscores, starting with a letter."""
     type: str
-    comment: str = ""
+    """Glue type: string, int, bigint, double or boolean."""
+    comment: str | None = None
+    """Description shown in the Glue catalog."""
 
     def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name) or len(self.name) > GLUE_MAX_NAME:
+            raise SchemaError(
+                f"column name must be lowercase letters, digits and underscores starting with a letter, at most "
+                f"{GLUE_MAX_NAME} characters (Athena), got {self.name!r}"
+            )
         if self.type not in GLUE_TYPES:
-            raise ValueError(f"column {self.name}: type must be one of {sorted(GLUE_TYPES)}, got {self.type!r}")
+            raise SchemaError(f"column {self.name}: type must be one of {sorted(GLUE_TYPES)}, got {self.type!r}")
 
 
 @dataclass(frozen=True)
 class Table:
-    """One catalog table: its columns in catalog order and where it lives in the lake."""
+    """One catalog table: its columns in catalog order, where it lives in the lake and how it is partitioned."""
 
     name: str
+    """Glue table name: lowercase letters, digits and underscores, starting with a letter."""
     description: str
+    """Glue table description."""
     prefix: str
-    """Key prefix in the lake bucket, with a trailing slash."""
-    columns: tuple[Column, ...]
-    partition_keys: tuple[Column, ...] = ()
+    """Key prefix of its data in the lake bucket, e.g. `telemetry/` (one folder, trailing slash)."""
+    columns: Sequence[Column]
+    """Data columns, in catalog order."""
+    partition_keys: Sequence[Column] | None = ()
+    """Partition columns, in key order; a streamed table uses year, month, day, hour (strings)."""
+    timestamp_field: str | None = None
+    """The string column holding each row's event time (ISO 8601 UTC); streaming partitions by it."""
+    projection: Mapping[str, str] | None = None
+    """Athena partition projection parameters for partition keys other than year/month/day/hour."""
     default_rows: int | None = None
     """Rows the project generates for a dimension table unless config says otherwise."""
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "columns", tuple(_column(c) for c in self.columns))
+        set_(self, "partition_keys", tuple(_column(c) for c in self.partition_keys or ()))
+        if self.projection is not None:
+            set_(self, "projection", dict(self.projection))
+        if not NAME_PATTERN.match(self.name) or len(self.name) > GLUE_MAX_NAME:
+            raise SchemaError(
+                f"table name must be lowercase letters, digits and underscores starting with a letter, at most "
+                f"{GLUE_MAX_NAME} characters (Athena), got {self.name!r}"
+            )
+        if not PREFIX_PATTERN.match(self.prefix):
+            raise SchemaError(
+                f"table {self.name}: prefix must be one folder of lowercase letters, digits, '_', '.', '-' ending "
+                f"in '/', got {self.prefix!r}"
+            )
+        if not self.columns:
+            raise SchemaError(f"table {self.name}: columns must not be empty")
+        names = [c.name for c in self.columns + self.partition_keys]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise SchemaError(f"table {self.name}: column names must be unique, got {duplicates} more than once")
+        if self.timestamp_field is not None:
+            col = next((c for c in self.columns if c.name == self.timestamp_field), None)
+            if col is None or col.type != "string":
+                raise SchemaError(
+                    f"table {self.name}: timestamp_field must name one of its string columns, got "
+                    f"{self.timestamp_field!r}"
+                )
+
+    @classmethod
+    def of(cls, value: "Table | Mapping[str, Any]") -> "Table":
+        """A Table from itself or its mapping form (as the component provider passes nested inputs)."""
+        if isinstance(value, Table):
+            return value
+        if not isinstance(value, Mapping):
+            raise SchemaError(f"a table definition must be a Table or a mapping, got {type(value).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise SchemaError(f"table definition has unknown field(s) {unknown}; allowed: {sorted(known)}")
+        try:
+            return cls(**dict(value))
+        except TypeError as exc:
+            raise SchemaError(f"table definition {dict(value).get('name')!r}: {exc}") from None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -63,13 +135,21 @@ class Table:
 
     @property
     def partition_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.partition_keys)
+        return tuple(c.name for c in self.partition_keys or ())
 
     def column(self, name: str) -> Column:
         for col in self.columns + self.partition_keys:
             if col.name == name:
                 return col
         raise KeyError(f"table {self.name} has no column {name!r}")
+
+
+def _column(value: "Column | Mapping[str, Any]") -> Column:
+    if isinstance(value, Column):
+        return value
+    if isinstance(value, Mapping):
+        return Column(**dict(value))
+    raise SchemaError(f"a column must be a Column or a mapping, got {type(value).__name__}")
 
 
 def _columns(spec: str) -> tuple[Column, ...]:
@@ -99,6 +179,7 @@ STREAMING_EVENTS = Table(
         ip_address, isp, connection_type, country, state, city"""
     ),
     partition_keys=_columns("year, month, day, hour"),
+    timestamp_field="event_timestamp",
 )
 
 CUSTOMERS = Table(
@@ -150,10 +231,6 @@ CAMPAIGNS = Table(
 TABLES: tuple[Table, ...] = (STREAMING_EVENTS, CUSTOMERS, TITLES, CAMPAIGNS)
 DIMENSION_TABLES: tuple[Table, ...] = (CUSTOMERS, TITLES, CAMPAIGNS)
 TABLES_BY_NAME: Mapping[str, Table] = {t.name: t for t in TABLES}
-
-
-class SchemaError(ValueError):
-    """A record does not match its table's schema."""
 
 
 class _AcceptedShapes:

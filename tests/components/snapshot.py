@@ -31,13 +31,13 @@ def _stable(value: Any) -> Any:
         return {k: _stable(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
         return [_stable(v) for v in value]
-    if isinstance(value, str) and len(value) > _BIG:
-        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
     if isinstance(value, str) and value.lstrip().startswith("{") and value.rstrip().endswith("}"):
         try:
             return {"json": _stable(json.loads(value))}
         except ValueError:
-            return value
+            pass
+    if isinstance(value, str) and len(value) > _BIG:
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
     return value
 
 

@@ -1,10 +1,11 @@
 """DataLake alone under mocks: naming, encryption, versioning, privacy, TLS-only policy and lifecycle."""
 
 import json
+import re
 
 import pytest
 
-from components import DataLake
+from components import ArgumentError, DataLake
 from components.data_lake import TRANSITION_PREFIXES, lifecycle_rules
 from components.testing import AwsMocks, ProgramResult, run_resources
 from functions.shared import layout, schema
@@ -18,16 +19,22 @@ def build(args: dict) -> ProgramResult:
     return run_resources(program)
 
 
-def test_bucket_name_defaults_to_prefix_account_and_region_from_invokes() -> None:
+def test_bucket_name_prefix_gives_prefix_account_and_region_from_invokes() -> None:
     result = run_resources(
-        lambda: {"name": DataLake("lake", {}).bucket_name},
+        lambda: {"name": DataLake("lake", {"bucket_name_prefix": "acme-telemetry-data"}).bucket_name},
         mocks=AwsMocks(account_id="210987654321", region="eu-west-1"),
     )
     assert result.outputs["name"] == "acme-telemetry-data-210987654321-eu-west-1"
 
 
+def test_without_a_name_the_bucket_is_auto_named_from_the_resource_name() -> None:
+    result = run_resources(lambda: {"name": DataLake("my-lake", {}).bucket_name})
+    assert "bucket" not in result.one("aws:s3/bucket:Bucket").inputs  # Pulumi adds a random suffix
+    assert result.outputs["name"].startswith("my-lake-bucket-")
+
+
 def test_explicit_bucket_name_wins_and_all_lake_prefixes_are_exported() -> None:
-    result = build({"bucket_name": "my-lake", "bucket_name_prefix": "ignored"})
+    result = build({"bucket_name": "my-lake"})
     assert result.outputs == {"name": "my-lake", "arn": "arn:aws:s3:::my-lake", "prefixes": list(layout.LAKE_PREFIXES)}
     assert set(result.outputs["prefixes"]) == {
         "telemetry/",
@@ -114,3 +121,53 @@ def test_transition_applies_only_to_table_data_prefixes() -> None:
 def test_lifecycle_helper_refuses_a_class_athena_cannot_read() -> None:
     with pytest.raises(ValueError, match="GLACIER"):
         lifecycle_rules(30, 7, 90, "GLACIER")
+
+
+def test_an_existing_bucket_is_adopted_as_it_is_without_any_resource() -> None:
+    mocks = AwsMocks()
+    result = run_resources(
+        lambda: {
+            "name": (lake := DataLake("lake", {"existing_bucket_name": "their-lake"})).bucket_name,
+            "arn": lake.bucket_arn,
+            "created": lake.created,
+        },
+        mocks=mocks,
+    )
+    assert result.outputs == {"name": "their-lake", "arn": "arn:aws:s3:::their-lake", "created": False}
+    assert [r.type for r in result.resources] == ["acme-telemetry:index:DataLake"]
+    assert ("aws:s3/getBucket:getBucket", {"bucket": "their-lake"}) in mocks.calls
+
+
+def test_adopting_a_missing_bucket_fails_at_preview() -> None:
+    mocks = AwsMocks()
+    mocks.missing_buckets.add("gone")
+    with pytest.raises(Exception, match="bucket 'gone' does not exist"):
+        run_resources(lambda: {"name": DataLake("lake", {"existing_bucket_name": "gone"}).bucket_name}, mocks=mocks)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"bucket_name": "ab"}, "bucket_name must be a bucket name of 3–63 lowercase letters"),
+        ({"bucket_name": "xn--lake"}, "none starting xn--, sthree-, amzn-s3-demo-"),
+        ({"bucket_name": "lake--x-s3"}, "or ending -s3alias, --ol-s3, --x-s3, --table-s3"),
+        ({"bucket_name_prefix": "sthree"}, "bucket_name_prefix must be lowercase letters, digits and hyphens"),
+        ({"bucket_name_prefix": "a" * 41}, "at most 40 characters"),
+        ({"bucket_name": "my-lake", "bucket_name_prefix": "x"}, "bucket_name_prefix must be left out when bucket_name"),
+        ({"existing_bucket_name": "b-1", "force_destroy": True}, "force_destroy must be left out when existing_bucket"),
+        (
+            {"transition_days": 10, "transition_storage_class": "STANDARD_IA"},
+            "0 or at least 30 for STANDARD_IA, got 10",
+        ),
+        ({"transition_storage_class": "GLACIER"}, "must be one of STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR"),
+        ({"noncurrent_version_expiration_days": 0}, "noncurrent_version_expiration_days must be at least 1, got 0"),
+        ({"transition_prefixes": ["telemetry"]}, "transition_prefixes must be folders of lowercase letters"),
+        ({"bucket_nme": "x"}, "bucket_nme must be a known argument"),
+    ],
+)
+def test_bad_arguments_name_the_argument_value_and_rule_and_register_nothing(args: dict, message: str) -> None:
+    mocks = AwsMocks()
+    with pytest.raises(ArgumentError, match=re.escape(message)) as err:
+        run_resources(lambda: {"name": DataLake("lake", args).bucket_name}, mocks=mocks)
+    assert str(err.value).startswith("DataLake 'lake': invalid arguments:")
+    assert mocks.resources == []

@@ -74,11 +74,22 @@ def test_policies_of_one_stack_never_name_the_other_stacks_resources(
                 assert not owned(resource, staging_arns - {GLUE_CATALOG}), resource
 
 
-def test_only_aws_services_are_trusted_and_only_for_this_account(dev: ProgramResult) -> None:
+TRUST_CONDITIONS = {
+    # Firehose developer guide, "Allow Firehose to assume an IAM role": sts:ExternalId is the account id.
+    "firehose.amazonaws.com": {"StringEquals": {"sts:ExternalId": ACCOUNT}},
+    # Lambda developer guide, execution role: no condition (Lambda documents none it sends).
+    "lambda.amazonaws.com": None,
+}
+
+
+def test_trust_policies_carry_only_the_conditions_each_services_guide_documents(dev: ProgramResult) -> None:
+    seen = []
     for res, doc in policy_documents(dev):
         if res.type != "aws:iam/role:Role":
             continue
         [statement] = doc["Statement"]
         assert statement["Action"] == "sts:AssumeRole"
-        assert statement["Principal"]["Service"] in ("lambda.amazonaws.com", "firehose.amazonaws.com")
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+        service = statement["Principal"]["Service"]
+        assert statement.get("Condition") == TRUST_CONDITIONS[service], res.name
+        seen.append(service)
+    assert sorted(seen) == ["firehose.amazonaws.com", "lambda.amazonaws.com", "lambda.amazonaws.com"]

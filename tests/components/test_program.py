@@ -134,8 +134,8 @@ def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strin
     dev = load_stack_config("dev")
     assert dev["aws:region"] == "us-west-2"
     assert dev["acme-telemetry:streamName"] == "acme-telemetry-stream"
-    assert dev["acme-telemetry:batchSize"] == "1000"
-    assert dev["acme-telemetry:scheduleEnabled"] == "true"
+    assert dev["acme-telemetry:namePrefix"] == "acme-data"  # a Pulumi.yaml default
+    assert "acme-telemetry:batchSize" not in dev  # unset: the component's default applies
     staging = load_stack_config("staging")
     assert staging["acme-telemetry:batchSize"] == "500"
 
@@ -148,8 +148,8 @@ def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strin
         ({"kinesisRetentionHours": "23"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 23"),
         ({"kinesisRetentionHours": "8761"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 8761"),
         ({"firehoseBufferSizeMb": "32"}, "firehoseBufferSizeMb must be 64–128 when format conversion is on, got 32"),
-        ({"scheduleExpression": "rate(5 minute)"}, "acme-telemetry:scheduleExpression must be rate(5 minutes)"),
-        ({"scheduleExpression": "rate(1 minutes)"}, "acme-telemetry:scheduleExpression must be rate(1 minute)"),
+        ({"scheduleExpression": "rate(5 minute)"}, "(singular unit for 1, plural otherwise) or cron("),
+        ({"scheduleExpression": "rate(1 minutes)"}, "day fields '?', got 'rate(1 minutes)'"),
         ({"scheduleExpression": "every 5m"}, "acme-telemetry:scheduleExpression must be rate(N minute|minutes"),
         ({"lakeTransitionStorageClass": "GLACIER"}, "acme-telemetry:lakeTransitionStorageClass must be one of"),
         ({"lambdaRuntime": "python3.9"}, "acme-telemetry:lambdaRuntime must be one of python3.12, python3.13"),

@@ -10,7 +10,7 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
 import provider
-from components import COMPONENTS
+from components import COMPONENTS, catalog, data_lake, scheduled_generator, streaming_ingest
 from components.testing import REPO_ROOT
 
 PACKAGE = "acme-telemetry"
@@ -30,80 +30,37 @@ def package_schema() -> dict[str, Any]:
     return json.loads(json.dumps(spec.to_json()))
 
 
+def camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+SPECS = {
+    "DataLake": data_lake.SPEC,
+    "TelemetryCatalog": catalog.SPEC,
+    "StreamingIngest": streaming_ingest.SPEC,
+    "ScheduledGenerator": scheduled_generator.SPEC,
+}
 EXPECTED = {
-    "DataLake": (
-        set(),
-        {
-            "bucketName",
-            "bucketNamePrefix",
-            "kmsKeyArn",
-            "transitionDays",
-            "transitionStorageClass",
-            "noncurrentVersionExpirationDays",
-            "abortIncompleteMultipartDays",
-            "forceDestroy",
-        },
-        {"bucketName", "bucketArn", "prefixes"},
-    ),
+    "DataLake": (set(), {"bucketName", "bucketArn", "prefixes", "created"}),
     "TelemetryCatalog": (
         {"bucketName"},
-        {
-            "bucketName",
-            "databaseName",
-            "workgroupName",
-            "bytesScannedCutoffMb",
-            "projectionYearStart",
-            "projectionYearEnd",
-            "dimensionSeed",
-            "customerCount",
-            "titleCount",
-            "campaignCount",
-            "uploadDimensions",
-        },
         {"databaseName", "tableNames", "eventsTableName", "eventsTableArn", "workgroupName", "namedQueryNames"},
     ),
     "StreamingIngest": (
-        {"namePrefix", "streamName", "bucketArn", "databaseName", "tableName"},
+        {"bucketArn", "databaseName"},
         {
-            "namePrefix",
-            "streamName",
-            "bucketArn",
-            "databaseName",
-            "tableName",
-            "partitionBy",
-            "streamMode",
-            "shardCount",
-            "retentionHours",
-            "bufferSizeMb",
-            "bufferIntervalSeconds",
-            "logRetentionDays",
-            "lakeKmsKeyArn",
-        },
-        {"streamName", "streamArn", "deliveryStreamName", "deliveryStreamArn", "firehoseRoleArn", "logGroupName"},
-    ),
-    "ScheduledGenerator": (
-        {"namePrefix", "streamName", "streamArn"},
-        {
-            "namePrefix",
             "streamName",
             "streamArn",
-            "runtime",
-            "architecture",
-            "memoryMb",
-            "timeoutSeconds",
-            "batchSize",
-            "scheduleExpression",
-            "scheduleEnabled",
-            "dimensionSeed",
-            "customerCount",
-            "titleCount",
-            "windowSeconds",
-            "eventSeed",
-            "logRetentionDays",
-            "maxRetryAttempts",
-            "maxEventAgeSeconds",
-            "codeRoot",
+            "deliveryStreamName",
+            "deliveryStreamArn",
+            "firehoseRoleArn",
+            "logGroupName",
+            "prefixes",
         },
+    ),
+    "ScheduledGenerator": (
+        {"streamName", "streamArn"},
         {
             "generatorFunctionName",
             "generatorFunctionArn",
@@ -116,6 +73,7 @@ EXPECTED = {
         },
     ),
 }
+"""Required inputs and outputs; the inputs are every argument the component's SPEC accepts."""
 
 
 def test_schema_has_exactly_the_four_components(package_schema: dict[str, Any]) -> None:
@@ -126,14 +84,41 @@ def test_schema_has_exactly_the_four_components(package_schema: dict[str, Any]) 
 
 @pytest.mark.parametrize("component", sorted(EXPECTED))
 def test_component_inputs_and_outputs_are_typed_and_documented(package_schema: dict[str, Any], component: str) -> None:
-    required, inputs, outputs = EXPECTED[component]
+    required, outputs = EXPECTED[component]
     resource = package_schema["resources"][f"{PACKAGE}:index:{component}"]
-    assert set(resource["inputProperties"]) == inputs
+    assert set(resource["inputProperties"]) == {camel(a) for a in SPECS[component].allowed}
     assert set(resource.get("requiredInputs", [])) == required
     assert set(resource["properties"]) == outputs
     for prop in [*resource["inputProperties"].values(), *resource["properties"].values()]:
         assert prop.get("description"), prop
-        assert prop.get("type") in ("string", "integer", "boolean", "array"), prop
+        assert prop.get("type") in ("string", "integer", "boolean", "array") or prop.get("$ref"), prop
+
+
+def test_the_table_definition_type_is_in_the_schema_with_every_field_documented(
+    package_schema: dict[str, Any],
+) -> None:
+    ingest = package_schema["resources"][f"{PACKAGE}:index:StreamingIngest"]["inputProperties"]
+    assert ingest["table"]["$ref"] == f"#/types/{PACKAGE}:index:Table"
+    catalog_inputs = package_schema["resources"][f"{PACKAGE}:index:TelemetryCatalog"]["inputProperties"]
+    assert catalog_inputs["tables"]["items"]["$ref"] == f"#/types/{PACKAGE}:index:Table"
+    assert catalog_inputs["namedQueries"]["items"]["$ref"] == f"#/types/{PACKAGE}:index:NamedQuery"
+    table = package_schema["types"][f"{PACKAGE}:index:Table"]
+    assert set(table["properties"]) == {
+        "name",
+        "description",
+        "prefix",
+        "columns",
+        "partitionKeys",
+        "timestampField",
+        "projection",
+        "defaultRows",
+    }
+    assert set(table["required"]) == {"name", "description", "prefix", "columns"}
+    assert table["properties"]["columns"]["items"]["$ref"] == f"#/types/{PACKAGE}:index:Column"
+    column = package_schema["types"][f"{PACKAGE}:index:Column"]
+    assert set(column["required"]) == {"name", "type"}
+    for prop in [*table["properties"].values(), *column["properties"].values()]:
+        assert prop.get("description"), prop
 
 
 def test_numeric_and_list_types_survive_inference(package_schema: dict[str, Any]) -> None:

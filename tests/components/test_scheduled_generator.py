@@ -205,9 +205,11 @@ def test_producer_may_put_records_only_to_this_stream(default: ProgramResult) ->
     }
 
 
-def test_lambda_roles_trust_only_lambda_for_this_account(default: ProgramResult) -> None:
+def test_lambda_roles_trust_lambda_as_the_execution_role_guide_shows(default: ProgramResult) -> None:
+    # Lambda developer guide, "execution role": principal lambda.amazonaws.com, no condition. A condition on a key
+    # Lambda does not send (aws:SourceAccount) would make the role impossible to assume.
     for role in ("generator", "producer"):
         trust = json.loads(default.one("aws:iam/role:Role", f"gen-{role}-role").inputs["assumeRolePolicy"])
-        [statement] = trust["Statement"]
-        assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        assert trust["Statement"] == [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]

@@ -42,11 +42,11 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
             "acme-telemetry:firehoseBufferSizeMb must be 64–128 when format conversion is on, got 32",
         ),
         ("firehoseBufferIntervalSeconds", "30", "acme-telemetry:firehoseBufferIntervalSeconds must be 60–900, got 30"),
-        ("scheduleExpression", "rate(5 minute)", "must be rate(5 minutes) — singular unit for 1, plural otherwise"),
-        ("scheduleExpression", "rate(1 minutes)", "must be rate(1 minute) — singular unit for 1, plural otherwise"),
+        ("scheduleExpression", "rate(5 minute)", "(singular unit for 1, plural otherwise)"),
+        ("scheduleExpression", "rate(1 minutes)", "(singular unit for 1, plural otherwise)"),
         ("scheduleExpression", "every 5m", "acme-telemetry:scheduleExpression must be rate(N minute|minutes"),
-        ("scheduleExpression", "cron(0 * * * *)", "or cron() with 6 fields, got 'cron(0 * * * *)'"),
-        ("scheduleExpression", "rate(0 minutes)", "rate(N unit) with N ≥ 1"),
+        ("scheduleExpression", "cron(0 * * * *)", "6 fields with exactly one of the two day fields '?', got 'cron(0"),
+        ("scheduleExpression", "rate(0 minutes)", "must be rate(N minute|minutes|hour|hours|day|days)"),
         (
             "lakeTransitionStorageClass",
             "GLACIER",
@@ -63,37 +63,46 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("lambdaLogRetentionDays", "10", "acme-telemetry:lambdaLogRetentionDays must be a CloudWatch retention value"),
         ("partitionBy", "ingest_time", "acme-telemetry:partitionBy must be one of event_time, arrival_time"),
         ("kinesisStreamMode", "on_demand", "acme-telemetry:kinesisStreamMode must be one of ON_DEMAND, PROVISIONED"),
-        ("batchSize", "many", "acme-telemetry:batchSize must be 1–"),
+        ("batchSize", "many", "acme-telemetry:batchSize must be an integer, got 'many'"),
         ("scheduleEnabled", "yes", "acme-telemetry:scheduleEnabled must be true or false, got 'yes'"),
         ("databaseName", "Acme-Telemetry", "acme-telemetry:databaseName must be lowercase letters, digits and"),
         ("streamName", "acme stream", "acme-telemetry:streamName must be letters, digits, _ . -"),
         ("bucketName", "Acme_Bucket", "acme-telemetry:bucketName must be a bucket name of 3–63"),
-        ("bucketName", "ab", "acme-telemetry:bucketName must be at least 3 characters, got 'ab'"),
-        ("bucketNamePrefix", "a" * 41, "at most 40 characters so that <prefix>-<12-digit account>-us-west-2 fits"),
+        ("bucketName", "ab", "acme-telemetry:bucketName must be a bucket name of 3–63 lowercase letters"),
+        ("bucketNamePrefix", "a" * 41, "at most 40 characters so that <prefix>-<12-digit account>-<region> fits"),
         ("namePrefix", "a" * 50, "acme-telemetry:namePrefix must be short enough that the derived name"),
         ("projectionYearEnd", "2020", "acme-telemetry:projectionYearEnd must be at least projectionYearStart (2025)"),
         ("workgroupName", "my workgroup", "acme-telemetry:workgroupName must be letters, digits, . _ -"),
         # One value just past each remaining limit, so every rule has a case that fails only through it.
         ("kinesisShardCount", "0", "acme-telemetry:kinesisShardCount must be at least 1, got 0"),
+        (
+            "kinesisShardCount",
+            "2",
+            "acme-telemetry:kinesisShardCount must be left out unless kinesisStreamMode is PROVISIONED",
+        ),
         ("firehoseLogRetentionDays", "10", "acme-telemetry:firehoseLogRetentionDays must be a CloudWatch retention"),
-        ("streamName", "s" * 129, "acme-telemetry:streamName must be letters, digits, _ . -, at most 128 characters"),
+        ("streamName", "s" * 129, "acme-telemetry:streamName must be letters, digits, _ . -, 1–128 characters"),
         (
             "namePrefix",
             "a" * 46,  # 46 + len("-generator-schedule") = 65: only the EventBridge rule name is too long
             "derived name '" + "a" * 46 + "-generator-schedule' fits 64 characters",
         ),
         # EventBridge: exactly one of day-of-month and day-of-week must be '?'.
-        ("scheduleExpression", "cron(0 12 * * * *)", "exactly one of day-of-month and day-of-week '?'"),
-        ("scheduleExpression", "cron(0 12 ? * ? *)", "exactly one of day-of-month and day-of-week '?'"),
+        ("scheduleExpression", "cron(0 12 * * * *)", "exactly one of the two day fields '?'"),
+        ("scheduleExpression", "cron(0 12 ? * ? *)", "exactly one of the two day fields '?'"),
         # Athena's SELECT needs a name starting with a digit quoted; the named queries use it bare.
         ("databaseName", "2024lake", "databaseName must be lowercase letters, digits and underscores, starting with"),
         # S3 general purpose bucket naming rules: reserved prefixes and suffixes.
-        ("bucketName", "xn--acme-lake", "bucketName must be a name S3 allows: none starting xn--"),
-        ("bucketName", "acme-lake--x-s3", "bucketName must be a name S3 allows"),
-        ("bucketName", "acme-lake-s3alias", "bucketName must be a name S3 allows"),
-        ("bucketNamePrefix", "sthree-acme", "bucketNamePrefix must be a name S3 allows: none starting xn--, sthree-"),
-        ("bucketNamePrefix", "amzn-s3-demo-lake", "bucketNamePrefix must be a name S3 allows"),
-        ("bucketNamePrefix", "sthree", "bucketNamePrefix must be a name S3 allows"),  # makes sthree-<account>-…
+        (
+            "bucketName",
+            "xn--acme-lake",
+            "bucketName must be a bucket name of 3–63 lowercase letters, digits, hyphens, none",
+        ),
+        ("bucketName", "acme-lake--x-s3", "or ending -s3alias, --ol-s3, --x-s3, --table-s3"),
+        ("bucketName", "acme-lake-s3alias", "or ending -s3alias, --ol-s3, --x-s3, --table-s3"),
+        ("bucketNamePrefix", "sthree-acme", "fits S3's 63, none starting xn--, sthree-, amzn-s3-demo-"),
+        ("bucketNamePrefix", "amzn-s3-demo-lake", "none starting xn--, sthree-, amzn-s3-demo-"),
+        ("bucketNamePrefix", "sthree", "none starting xn--, sthree-, amzn-s3-demo-"),  # makes sthree-<account>-…
     ],
 )
 def test_bad_value_is_rejected_with_key_and_allowed_range(key: str, value: str, expected: str) -> None:
@@ -114,9 +123,9 @@ def test_infrequent_access_transitions_need_thirty_days(storage_class: str) -> N
 def test_every_bad_key_is_reported_in_one_error() -> None:
     found = problems(batchSize="0", kinesisRetentionHours="23", firehoseBufferSizeMb="32", lambdaRuntime="go")
     assert [p.split(" ")[0] for p in found] == [
-        "acme-telemetry:kinesisRetentionHours",
-        "acme-telemetry:firehoseBufferSizeMb",
         "acme-telemetry:batchSize",
+        "acme-telemetry:firehoseBufferSizeMb",
+        "acme-telemetry:kinesisRetentionHours",
         "acme-telemetry:lambdaRuntime",
     ]
 
@@ -160,26 +169,76 @@ def test_longest_bucket_prefix_that_fits_sixty_three_characters_is_accepted() ->
     assert parse(bucketNamePrefix="a" * 40).bucket_name_prefix == "a" * 40
 
 
-def test_pulumi_yaml_declares_every_key_with_the_codes_type_default_and_description() -> None:
+def test_pulumi_yaml_is_the_one_declaration_of_every_key() -> None:
     project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
     declared = project["config"]
-    assert list(declared) == [k.name for k in KEYS]
+    assert [k.name for k in KEYS] == list(declared)
+    assert set(settings.BINDINGS) <= set(declared)
     for key in KEYS:
-        spec = declared[key.name]
-        assert spec["type"] == key.type, key.name
-        assert spec["default"] == key.default, key.name
-        assert spec["description"] == key.description, key.name
+        assert key.type in settings.CONFIG_TYPES and key.description, key.name
+    # Keys that feed a component argument take its default from the component, so Pulumi.yaml gives none.
+    with_default = {name for name, spec in declared.items() if "default" in spec}
+    assert with_default == {
+        "namePrefix",
+        "streamName",
+        "bucketNamePrefix",
+        "bucketName",
+        "databaseName",
+        "workgroupName",
+    }
+    for name, targets in settings.BINDINGS.items():
+        if name not in with_default:
+            spec, arg = targets[0]
+            assert arg in spec.defaults or arg in ("dimension_seed", "shard_count"), name
 
 
-def test_defaults_agree_with_the_shared_modules() -> None:
+def test_effective_defaults_are_the_original_stacks() -> None:
     from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
-    from functions.shared.schema import CAMPAIGNS, CUSTOMERS, DATABASE_NAME, TITLES
 
-    defaults = settings.KEYS_BY_NAME
-    assert defaults["dimensionSeed"].default == DEFAULT_DIMENSION_SEED
-    assert defaults["databaseName"].default == DATABASE_NAME
-    assert [defaults[k].default for k in ("customerCount", "titleCount", "campaignCount")] == [
-        CUSTOMERS.default_rows,
-        TITLES.default_rows,
-        CAMPAIGNS.default_rows,
-    ]
+    s = parse()
+    assert s.dimension_seed is None  # unset: each component uses DEFAULT_DIMENSION_SEED itself
+    assert DEFAULT_DIMENSION_SEED == 42
+    expected = {
+        "batch_size": 1000,
+        "customer_count": 1000,
+        "title_count": 500,
+        "campaign_count": 50,
+        "kinesis_retention_hours": 24,
+        "firehose_buffer_size_mb": 64,
+        "firehose_buffer_interval_seconds": 60,
+        "firehose_log_retention_days": 7,
+        "lambda_log_retention_days": 14,
+        "lambda_memory_mb": 256,
+        "lambda_timeout_seconds": 60,
+        "producer_max_retry_attempts": 2,
+        "max_event_age_seconds": 3600,
+        "athena_bytes_scanned_cutoff_mb": 10240,
+        "projection_year_start": 2025,
+        "projection_year_end": 2035,
+        "lake_transition_days": 0,
+        "lake_transition_storage_class": "INTELLIGENT_TIERING",
+        "noncurrent_version_expiration_days": 30,
+        "abort_incomplete_multipart_days": 7,
+        "partition_by": "event_time",
+        "schedule_enabled": True,
+    }
+    assert {k: getattr(s, k) for k in expected} == expected
+
+
+def test_config_passes_only_what_it_sets_so_components_keep_their_defaults() -> None:
+    from components import scheduled_generator, streaming_ingest
+
+    s = parse(batchSize="250", kinesisStreamMode="PROVISIONED", kinesisShardCount="3")
+    assert s.args_for(scheduled_generator.SPEC) == {"name_prefix": "acme-data", "batch_size": 250}
+    assert s.args_for(streaming_ingest.SPEC) == {
+        "name_prefix": "acme-data",
+        "stream_mode": "PROVISIONED",
+        "shard_count": 3,
+    }
+
+
+def test_an_exact_bucket_name_makes_the_prefix_moot() -> None:
+    from components import data_lake
+
+    assert parse(bucketName="my-lake").args_for(data_lake.SPEC) == {"bucket_name": "my-lake"}
+    assert parse().args_for(data_lake.SPEC) == {"bucket_name_prefix": "acme-telemetry-data"}

@@ -138,7 +138,8 @@ def test_firehose_role_is_least_privilege_on_this_stream_bucket_table_and_log_st
     role = event_time.one("aws:iam/role:Role").inputs
     trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # Firehose developer guide, "Allow Firehose to assume an IAM role": sts:ExternalId is the account id.
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "123456789012"}}
     policy = json.loads(event_time.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     grants = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in policy["Statement"]}
     glue = "arn:aws:glue:us-west-2:123456789012"
@@ -148,7 +149,7 @@ def test_firehose_role_is_least_privilege_on_this_stream_bucket_table_and_log_st
             ["arn:aws:kinesis:us-west-2:123456789012:stream/test-stream"],
         ),
         "LocateLakeBucket": (["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [BUCKET_ARN]),
-        "WriteTelemetryAndErrors": (
+        "WriteDataAndErrors": (
             ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
             [f"{BUCKET_ARN}/telemetry/*", f"{BUCKET_ARN}/errors/*"],
         ),

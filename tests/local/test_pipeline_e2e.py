@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -213,7 +212,7 @@ def test_a_backfill_may_reach_back_to_the_first_projected_year_and_no_further(se
 
 
 def test_a_cron_scheduled_stack_runs_with_the_generators_default_window(settings, tmp_path: Path) -> None:
-    cron = dataclasses.replace(settings, schedule_expression="cron(0/15 * * * ? *)", window_seconds=None)
+    cron = settings.but(schedule_expression="cron(0/15 * * * ? *)", window_seconds=None)
     report = run_pipeline(cron, tmp_path / "lake", ticks=2, seed=3, now=NOW)
     assert (report.events_generated, report.delivered, report.errors) == (2 * settings.batch_size,) * 2 + (0,)
 
