@@ -13,6 +13,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components import validation as v
+
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
 POLICY_VERSION = "2012-10-17"
 DEFAULT_EXPIRATION_DAYS = 365
@@ -56,12 +58,26 @@ def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arns: list[str],
     }
 
 
+SPEC = v.ArgSpec(
+    component="AccessLogBucket",
+    defaults={"expiration_days": DEFAULT_EXPIRATION_DAYS, "force_destroy": False, "retain_on_delete": False},
+    rules={
+        "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
+        "bucket_name": v.BUCKET_NAME,
+        "expiration_days": v.at_least(1),
+        "force_destroy": v.boolean(),
+        "retain_on_delete": v.boolean(),
+    },
+    allowed=frozenset({"source_bucket_names", "bucket_name", "expiration_days", "force_destroy", "retain_on_delete"}),
+)
+
+
 class AccessLogBucketArgs(TypedDict):
     """Inputs of an AccessLogBucket."""
 
     source_bucket_names: list[pulumi.Input[str]]
     """Buckets whose server access logs this bucket receives (each logs under <its name>/)."""
-    bucket_name: NotRequired[pulumi.Input[str]]
+    bucket_name: NotRequired[str]
     """Exact name of the log bucket; Pulumi names it from the resource name when omitted."""
     expiration_days: NotRequired[int]
     """Days before a log object is deleted (default 365)."""
@@ -80,21 +96,18 @@ class AccessLogBucket(pulumi.ComponentResource):
     """ARN of the log bucket."""
 
     def __init__(self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:AccessLogBucket", name, {}, opts)
-        expiration = args.get("expiration_days", DEFAULT_EXPIRATION_DAYS)
-        if not isinstance(expiration, int) or expiration < 1:
-            raise ValueError(f"AccessLogBucket {name!r}: expiration_days must be at least 1, got {expiration!r}")
-        sources = list(args.get("source_bucket_names", []))
-        if not sources:
-            raise ValueError(f"AccessLogBucket {name!r}: source_bucket_names must name at least one bucket, got []")
+        expiration = SPEC.value(args, "expiration_days")
+        sources = list(args["source_bucket_names"])
         child = pulumi.ResourceOptions(parent=self)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=args.get("bucket_name"),
-            force_destroy=args.get("force_destroy", False),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.get("retain_on_delete", False)),
+            force_destroy=SPEC.value(args, "force_destroy"),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=SPEC.value(args, "retain_on_delete")),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",

@@ -19,21 +19,19 @@ pipeline works in ticks, one every schedule period, so a function runs for secon
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from components import formats
+from components import validation as v
 
 CLOUDWATCH_MAX_EVALUATION_SECONDS = 86_400  # [PMA] Period x EvaluationPeriods is at most one day
+MAX_EVALUATION = CLOUDWATCH_MAX_EVALUATION_SECONDS
 CLOUDWATCH_MINUTE = 60  # [PMA] periods above 30 s are multiples of 60
-LAMBDA_MAX_TIMEOUT_SECONDS = 900  # Lambda: timeout is 1–900 s
-FIREHOSE_MAX_BUFFER_SECONDS = 900  # [FH] Firehose buffers for at most 15 minutes (900 s)
-KINESIS_MIN_RETENTION_HOURS = 24  # Kinesis: retention is 24–8,760 hours
-KINESIS_MAX_RETENTION_HOURS = 8760
+FIREHOSE_MAX_BUFFER_SECONDS = v.FIREHOSE_MAX_INTERVAL_SECONDS  # [FH] Firehose buffers for at most 15 minutes
 DURATION_ALARM_FRACTION = 0.8
 """A run taking 80 % of its timeout is one slow dependency away from being killed mid-batch."""
 DEFAULT_SILENCE_PERIODS = 3
@@ -41,7 +39,6 @@ DEFAULT_SILENCE_PERIODS = 3
 mean the schedule, the generator or the producer has stopped."""
 DEFAULT_ITERATOR_AGE_SECONDS = 900
 DEFAULT_BUFFER_INTERVAL_SECONDS = 60
-DEFAULT_RETENTION_HOURS = 24
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
 POLICY_VERSION = "2012-10-17"
 
@@ -122,77 +119,98 @@ class AlarmSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _fail(component: str, arg: str, rule: str, value: object) -> ValueError:
-    return ValueError(f"PipelineAlarms {component!r}: {arg} must be {rule}, got {value!r}")
+def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    labels: set[str] = set()
+    for i, fn in enumerate(args.get("functions") or []):
+        label = fn.get("label", "") if isinstance(fn, Mapping) else None
+        if not isinstance(label, str) or not label.replace("-", "").isalnum() or label in labels:
+            yield f"functions[{i}].label", "a unique name of letters, digits and hyphens", label
+        labels.add(str(label))
+        timeout = fn.get("timeout_seconds") if isinstance(fn, Mapping) else None
+        if v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS).problem("", timeout) is not None:
+            yield f"functions[{i}].timeout_seconds", f"1–{v.LAMBDA_MAX_TIMEOUT_SECONDS} (Lambda)", timeout
+    period = args.get("schedule_period_seconds")
+    silence = args.get("silence_periods", SPEC.defaults["silence_periods"])
+    if isinstance(period, int) and isinstance(silence, int) and period > 0 and period * silence > MAX_EVALUATION:
+        yield (
+            "silence_periods",
+            f"at most {MAX_EVALUATION // period} for a {period} s schedule (CloudWatch evaluates at most "
+            f"{MAX_EVALUATION} s of data per alarm)",
+            silence,
+        )
+    retention = args.get("stream_retention_hours", SPEC.defaults["stream_retention_hours"])
+    age = args.get("iterator_age_threshold_seconds", SPEC.defaults["iterator_age_threshold_seconds"])
+    if isinstance(retention, int) and isinstance(age, int) and age > retention * 3600 // 2:
+        yield (
+            "iterator_age_threshold_seconds",
+            f"at most {retention * 3600 // 2} s, half the stream's {retention} h retention (time to act before "
+            "records expire unread)",
+            age,
+        )
+    if "alarm_topic_arn" in args and args.get("alarm_emails"):
+        yield "alarm_emails", "empty when alarm_topic_arn is given (subscribe to that topic)", args["alarm_emails"]
+
+
+SPEC = v.ArgSpec(
+    component="PipelineAlarms",
+    defaults={
+        "schedule_enabled": True,
+        "silence_periods": DEFAULT_SILENCE_PERIODS,
+        "stream_retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
+        "iterator_age_threshold_seconds": DEFAULT_ITERATOR_AGE_SECONDS,
+        "buffer_interval_seconds": DEFAULT_BUFFER_INTERVAL_SECONDS,
+        "dynamic_partitioning": True,
+    },
+    rules={
+        "schedule_period_seconds": v.Rule(
+            "a multiple of 60 s (a CloudWatch alarm period)",
+            lambda x: isinstance(x, int) and x >= CLOUDWATCH_MINUTE and x % CLOUDWATCH_MINUTE == 0,
+        ),
+        "schedule_enabled": v.boolean(),
+        "silence_periods": v.at_least(1, "schedule period(s)"),
+        "stream_retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
+        "iterator_age_threshold_seconds": v.at_least(CLOUDWATCH_MINUTE, "seconds"),
+        "buffer_interval_seconds": v.between(0, v.FIREHOSE_MAX_INTERVAL_SECONDS, "(Firehose)"),
+        "dynamic_partitioning": v.boolean(),
+        "alarm_name_prefix": v.Rule("a non-empty name without spaces", lambda x: bool(x) and " " not in x),
+        "alarm_topic_arn": v.SNS_TOPIC_ARN,
+        "alarm_emails": v.EMAILS,
+        "kms_key_arn": v.KMS_KEY_ARN,
+    },
+    checks=(_combinations,),
+    allowed=frozenset(
+        {
+            "stream_name",
+            "delivery_stream_name",
+            "functions",
+            "dead_letter_queue_name",
+            "schedule_period_seconds",
+            "schedule_enabled",
+            "silence_periods",
+            "stream_retention_hours",
+            "iterator_age_threshold_seconds",
+            "buffer_interval_seconds",
+            "dynamic_partitioning",
+            "alarm_name_prefix",
+            "alarm_topic_arn",
+            "alarm_emails",
+            "kms_key_arn",
+        }
+    ),
+)
 
 
 def validate_args(name: str, args: PipelineAlarmsArgs) -> None:
-    """Check the plain inputs; raise ValueError naming the argument, its value and the rule."""
-    labels: set[str] = set()
-    for i, fn in enumerate(args.get("functions", [])):
-        label = fn.get("label", "")
-        if not label or not label.replace("-", "").isalnum() or label in labels:
-            raise _fail(name, f"functions[{i}].label", "a unique name of letters, digits and hyphens", label)
-        labels.add(label)
-        timeout = fn.get("timeout_seconds")
-        if not isinstance(timeout, int) or not 1 <= timeout <= LAMBDA_MAX_TIMEOUT_SECONDS:
-            raise _fail(name, f"functions[{i}].timeout_seconds", f"1–{LAMBDA_MAX_TIMEOUT_SECONDS} (Lambda)", timeout)
-    period = args.get("schedule_period_seconds")
-    silence = args.get("silence_periods", DEFAULT_SILENCE_PERIODS)
-    if not isinstance(silence, int) or silence < 1:
-        raise _fail(name, "silence_periods", "a positive whole number of schedule periods", silence)
-    if period is not None:
-        if not isinstance(period, int) or period < CLOUDWATCH_MINUTE or period % CLOUDWATCH_MINUTE:
-            raise _fail(name, "schedule_period_seconds", "a multiple of 60 s (a CloudWatch alarm period)", period)
-        if period * silence > CLOUDWATCH_MAX_EVALUATION_SECONDS:
-            raise _fail(
-                name,
-                "silence_periods",
-                f"at most {CLOUDWATCH_MAX_EVALUATION_SECONDS // period} for a {period} s schedule (CloudWatch "
-                f"evaluates at most {CLOUDWATCH_MAX_EVALUATION_SECONDS} s of data per alarm)",
-                silence,
-            )
-    retention = args.get("stream_retention_hours", DEFAULT_RETENTION_HOURS)
-    if not isinstance(retention, int) or not KINESIS_MIN_RETENTION_HOURS <= retention <= KINESIS_MAX_RETENTION_HOURS:
-        raise _fail(
-            name, "stream_retention_hours", f"{KINESIS_MIN_RETENTION_HOURS}–{KINESIS_MAX_RETENTION_HOURS}", retention
-        )
-    age = args.get("iterator_age_threshold_seconds", DEFAULT_ITERATOR_AGE_SECONDS)
-    half = retention * 3600 // 2
-    if not isinstance(age, int) or not CLOUDWATCH_MINUTE <= age <= half:
-        raise _fail(
-            name,
-            "iterator_age_threshold_seconds",
-            f"{CLOUDWATCH_MINUTE}–{half} s (at most half the stream's {retention} h retention, so there is time to "
-            "act before records expire unread)",
-            age,
-        )
-    buffer = args.get("buffer_interval_seconds", DEFAULT_BUFFER_INTERVAL_SECONDS)
-    if not isinstance(buffer, int) or not 0 <= buffer <= FIREHOSE_MAX_BUFFER_SECONDS:
-        raise _fail(name, "buffer_interval_seconds", f"0–{FIREHOSE_MAX_BUFFER_SECONDS} (Firehose)", buffer)
-    for i, email in enumerate(args.get("alarm_emails", [])):
-        if not isinstance(email, str) or not formats.is_email(email):
-            raise _fail(name, f"alarm_emails[{i}]", "an e-mail address such as ops@example.com", email)
-    topic = args.get("alarm_topic_arn")
-    if isinstance(topic, str) and not formats.is_sns_topic_arn(topic):
-        raise _fail(name, "alarm_topic_arn", "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", topic)
-    emails = args.get("alarm_emails")
-    if topic is not None and emails:
-        raise _fail(name, "alarm_emails", "empty when alarm_topic_arn is given (subscribe to that topic)", emails)
-    key = args.get("kms_key_arn")
-    if isinstance(key, str) and not formats.is_kms_key_arn(key):
-        raise _fail(name, "kms_key_arn", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)", key)
-    prefix = args.get("alarm_name_prefix")
-    if prefix is not None and (not prefix or any(c.isspace() for c in prefix)):
-        raise _fail(name, "alarm_name_prefix", "a non-empty name without spaces", prefix)
+    """Check the plain inputs; raise ArgumentError naming each argument, its value and the rule."""
+    SPEC.validate(name, args)
 
 
 def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     """Every alarm the inputs call for, in the order the data flows."""
     specs: list[AlarmSpec] = []
     period = args.get("schedule_period_seconds")
-    if period is not None and args.get("schedule_enabled", True):
-        silence = args.get("silence_periods", DEFAULT_SILENCE_PERIODS)
+    if period is not None and SPEC.value(args, "schedule_enabled"):
+        silence = SPEC.value(args, "silence_periods")
         # Not in [REC]: the pipeline's own liveness signal. One datapoint per schedule period; no record in
         # `silence` periods in a row fires it. Missing data is breaching: Kinesis publishes no IncomingRecords
         # datapoint for a minute without puts, and "nothing arrived" is exactly what this alarm is for.
@@ -237,7 +255,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             "out of time. Add shards (PROVISIONED) or switch to ON_DEMAND; check batch sizes.",
         )
     )
-    age = args.get("iterator_age_threshold_seconds", DEFAULT_ITERATOR_AGE_SECONDS)
+    age = SPEC.value(args, "iterator_age_threshold_seconds")
     # [REC] Kinesis GetRecords.IteratorAgeMilliseconds: Maximum, period 60 s, 15 of 15 datapoints, threshold by
     # workload. Firehose is the stream's only consumer, so this is its lag. Threshold: 15 minutes by default (a
     # healthy Firehose reads within seconds and buffers afterwards), never above half the retention, so the alarm
@@ -261,7 +279,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             "expire unread at the end of the retention period. Check the delivery stream's error logs and its role.",
         )
     )
-    buffer = args.get("buffer_interval_seconds", DEFAULT_BUFFER_INTERVAL_SECONDS)
+    buffer = SPEC.value(args, "buffer_interval_seconds")
     freshness = buffer + FIREHOSE_MAX_BUFFER_SECONDS
     # [FH] DeliveryToS3.DataFreshness above the buffering limit: records are not reaching S3. The threshold is the
     # configured buffer interval plus the 15-minute limit [FH] allows. Maximum over 5 minutes, one datapoint.
@@ -327,7 +345,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             "replay the records.",
         )
     )
-    if args.get("dynamic_partitioning", True):
+    if SPEC.value(args, "dynamic_partitioning"):
         # [FH] PartitionCountExceeded is 1 while the delivery stream has more active partitions than its limit
         # (500 by default); records for new partitions then go to errors/. Any 1 fires. Missing data: not
         # partitioning right now.
@@ -350,7 +368,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
                 "higher limit.",
             )
         )
-    for fn in args.get("functions", []):
+    for fn in args.get("functions") or []:
         label, timeout = fn["label"], fn["timeout_seconds"]
         target = f"function:{label}"
         # [REC] Lambda Errors: Sum, period 60 s, 3 of 3 datapoints. Ours runs once per tick, so three errors in
@@ -524,8 +542,8 @@ class PipelineAlarms(pulumi.ComponentResource):
     """ARN of the key this component created for the topic, if it created one."""
 
     def __init__(self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:PipelineAlarms", name, {}, opts)
-        validate_args(name, args)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
 
@@ -561,7 +579,7 @@ class PipelineAlarms(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            for i, email in enumerate(args.get("alarm_emails", [])):
+            for i, email in enumerate(args.get("alarm_emails") or []):
                 aws.sns.TopicSubscription(
                     f"{name}-email-{i}", topic=topic.arn, protocol="email", endpoint=email, opts=child
                 )
@@ -573,7 +591,7 @@ class PipelineAlarms(pulumi.ComponentResource):
         }
         if args.get("dead_letter_queue_name") is not None:
             targets["queue"] = args["dead_letter_queue_name"]
-        for fn in args.get("functions", []):
+        for fn in args.get("functions") or []:
             targets[f"function:{fn['label']}"] = fn["function_name"]
 
         prefix = args.get("alarm_name_prefix")

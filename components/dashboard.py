@@ -10,12 +10,14 @@ API call in the function.
 """
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import validation as v
 from components.alarms import WatchedFunction
 from functions.generator.handler import TICK_LOG_MESSAGE
 
@@ -206,6 +208,34 @@ def dashboard_url(region: str, dashboard_name: str) -> str:
     )
 
 
+DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+SPEC = v.ArgSpec(
+    component="PipelineDashboard",
+    defaults={},
+    rules={
+        "dashboard_name": v.Rule(
+            f"1–{DASHBOARD_NAME_MAX} letters, digits, - and _", lambda x: DASHBOARD_NAME.match(x) is not None
+        ),
+        "metric_namespace": v.Rule(
+            "a CloudWatch namespace not starting with 'AWS/' (reserved), at most 255 characters",
+            lambda x: isinstance(x, str) and 0 < len(x) <= 255 and not x.startswith("AWS/"),
+        ),
+    },
+    allowed=frozenset(
+        {
+            "stream_name",
+            "delivery_stream_name",
+            "functions",
+            "dead_letter_queue_name",
+            "generator_log_group_name",
+            "metric_namespace",
+            "alarm_arns",
+            "dashboard_name",
+        }
+    ),
+)
+
+
 class PipelineDashboardArgs(TypedDict):
     """Inputs of a PipelineDashboard."""
 
@@ -238,18 +268,10 @@ class PipelineDashboard(pulumi.ComponentResource):
     """Namespace of the events-generated metric (when a generator log group was given)."""
 
     def __init__(self, name: str, args: PipelineDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:PipelineDashboard", name, {}, opts)
         dashboard_name = args.get("dashboard_name") or f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
-        if len(dashboard_name) > DASHBOARD_NAME_MAX or not dashboard_name.replace("-", "").replace("_", "").isalnum():
-            raise ValueError(
-                f"PipelineDashboard {name!r}: dashboard_name must be 1–{DASHBOARD_NAME_MAX} letters, digits, - and _, "
-                f"got {dashboard_name!r}"
-            )
         namespace = args.get("metric_namespace") or f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        if namespace.startswith("AWS/"):
-            raise ValueError(
-                f"PipelineDashboard {name!r}: metric_namespace must not start with 'AWS/' (reserved), got {namespace!r}"
-            )
         child = pulumi.ResourceOptions(parent=self)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 

@@ -17,14 +17,18 @@ execution role when the function is created) need nothing in the key policy beyo
 """
 
 import json
+import re
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import validation as v
+
 POLICY_VERSION = "2012-10-17"
 KMS_MIN_DELETION_WINDOW_DAYS = 7  # KMS ScheduleKeyDeletion: the waiting period is 7–30 days
 KMS_MAX_DELETION_WINDOW_DAYS = 30
+ALIAS = re.compile(r"^[A-Za-z0-9/_-]{1,250}$")  # KMS CreateAlias: alias/ + 1–250 of [a-zA-Z0-9/_-]
 DEFAULT_DELETION_WINDOW_DAYS = 30
 """The longest window: a key scheduled for deletion by mistake can be restored for a month; data it encrypted is
 unreadable forever once it is gone."""
@@ -83,6 +87,21 @@ def stack_key_policy(partition: str, region: str, account_id: str) -> dict[str, 
     }
 
 
+SPEC = v.ArgSpec(
+    component="StackKey",
+    defaults={"description": "acme-telemetry stack key", "deletion_window_days": DEFAULT_DELETION_WINDOW_DAYS},
+    rules={
+        "deletion_window_days": v.between(KMS_MIN_DELETION_WINDOW_DAYS, KMS_MAX_DELETION_WINDOW_DAYS, "days (KMS)"),
+        "alias": v.Rule(
+            "a name without the alias/ prefix, not starting aws/ (reserved), of letters, digits, / _ -",
+            lambda a: isinstance(a, str) and not a.startswith(("alias/", "aws/")) and ALIAS.match(a) is not None,
+        ),
+        "description": v.Rule("at most 8192 characters (KMS)", lambda d: isinstance(d, str) and len(d) <= 8192),
+    },
+    allowed=frozenset({"description", "alias", "deletion_window_days"}),
+)
+
+
 class StackKeyArgs(TypedDict):
     """Inputs of a StackKey."""
 
@@ -103,25 +122,17 @@ class StackKey(pulumi.ComponentResource):
     """Id of the key."""
 
     def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:StackKey", name, {}, opts)
-        window = args.get("deletion_window_days", DEFAULT_DELETION_WINDOW_DAYS)
-        if not isinstance(window, int) or not KMS_MIN_DELETION_WINDOW_DAYS <= window <= KMS_MAX_DELETION_WINDOW_DAYS:
-            raise ValueError(
-                f"StackKey {name!r}: deletion_window_days must be {KMS_MIN_DELETION_WINDOW_DAYS}–"
-                f"{KMS_MAX_DELETION_WINDOW_DAYS} (KMS), got {window!r}"
-            )
+        window = SPEC.value(args, "deletion_window_days")
         alias = args.get("alias")
-        if alias is not None and (not alias or alias.startswith(("alias/", "aws/"))):
-            raise ValueError(
-                f"StackKey {name!r}: alias must be a name without the alias/ prefix, not starting aws/, got {alias!r}"
-            )
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
         key = aws.kms.Key(
             f"{name}-key",
-            description=args.get("description", "acme-telemetry stack key"),
+            description=SPEC.value(args, "description"),
             enable_key_rotation=True,
             deletion_window_in_days=window,
             policy=pulumi.Output.all(partition, region, account).apply(

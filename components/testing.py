@@ -165,6 +165,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             "aws:athena/workgroup:Workgroup": f"arn:{p}:athena:{r}:{a}:workgroup/{physical}",
             "aws:lambda/function:Function": f"arn:{p}:lambda:{r}:{a}:function:{physical}",
             "aws:sqs/queue:Queue": f"arn:{p}:sqs:{r}:{a}:{physical}",
+            "aws:sns/topic:Topic": f"arn:{p}:sns:{r}:{a}:{physical}",
+            "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:{p}:cloudwatch:{r}:{a}:alarm:{physical}",
         }
         if typ in service_arn:
             out["arn"] = service_arn[typ]
@@ -195,6 +197,14 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:sqs/queue:Queue":
             out["url"] = f"https://sqs.{r}.amazonaws.com/{a}/{physical}"
             rid = out["url"]
+        elif typ == "aws:kms/key:Key":
+            digest = hashlib.sha1(name.encode()).hexdigest()
+            key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            out.update(keyId=key_id, arn=f"arn:{p}:kms:{r}:{a}:key/{key_id}")
+            rid = key_id
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            out["dashboardArn"] = f"arn:{p}:cloudwatch::{a}:dashboard/{inputs.get('dashboardName')}"
+            rid = str(inputs.get("dashboardName"))
         return rid, out
 
 

@@ -6,9 +6,8 @@ import pytest
 
 from components.access_logs import AccessLogBucket
 from components.encryption import StackKey, stack_key_policy
-from components.testing import ProgramResult, run_resources
+from components.testing import AwsMocks, ProgramResult, run_resources
 from policy import rules
-from tests.mocks import ArnMocks
 
 
 def logs(**extra: object) -> ProgramResult:
@@ -51,7 +50,10 @@ def test_only_the_logging_service_for_the_source_bucket_and_account_may_write() 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [({"expiration_days": 0}, "expiration_days must be at least 1"), ({"source_bucket_names": []}, "at least one")],
+    [
+        ({"expiration_days": 0}, "expiration_days must be at least 1"),
+        ({"source_bucket_names": []}, "source_bucket_names must be a list of at least one"),
+    ],
 )
 def test_bad_inputs_fail_naming_the_argument(extra: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -59,7 +61,7 @@ def test_bad_inputs_fail_naming_the_argument(extra: dict, message: str) -> None:
 
 
 def test_stack_key_rotates_and_names_only_the_services_that_act_on_their_own() -> None:
-    result = run_resources(lambda: {"arn": StackKey("key", {"alias": "acme-dev"}).key_arn}, mocks=ArnMocks())
+    result = run_resources(lambda: {"arn": StackKey("key", {"alias": "acme-dev"}).key_arn}, mocks=AwsMocks())
     key = result.one(rules.KMS_KEY)
     assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] == 30
     assert result.one("aws:kms/alias:Alias").inputs["name"] == "alias/acme-dev"
@@ -80,7 +82,7 @@ def test_every_service_statement_of_the_key_policy_is_conditioned() -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [({"deletion_window_days": 6}, "deletion_window_days must be 7–30"), ({"alias": "alias/x"}, "alias must be")],
+    [({"deletion_window_days": 6}, "deletion_window_days must be 7–30 days"), ({"alias": "alias/x"}, "alias must be")],
 )
 def test_bad_key_inputs_fail(args: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -146,7 +146,7 @@ def test_component_registers_dashboard_and_metric_filter_and_exports_the_console
     ("extra", "message"),
     [
         ({"dashboard_name": "has space"}, r"dashboard_name must be 1–255 letters, digits, - and _, got 'has space'"),
-        ({"metric_namespace": "AWS/Mine"}, r"metric_namespace must not start with 'AWS/'"),
+        ({"metric_namespace": "AWS/Mine"}, r"metric_namespace must be a CloudWatch namespace not starting with 'AWS/'"),
     ],
 )
 def test_bad_names_fail_naming_argument_value_and_rule(extra: dict, message: str) -> None:

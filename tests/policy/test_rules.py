@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from components.alarms import PipelineAlarms
-from components.testing import ProgramResult, run_program, run_resources
+from components.testing import AwsMocks, ProgramResult, run_program, run_resources
 from policy import rules
 from policy.rules import Res
-from tests.mocks import ArnMocks
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def passing(dev: ProgramResult) -> list[Res]:
                 },
             ).topic_arn
         },
-        mocks=ArnMocks(),
+        mocks=AwsMocks(),
     )
     return as_res(dev) + as_res(alarms)
 
