@@ -20,6 +20,7 @@ from components import (
     scheduled_generator,
     streaming_ingest,
 )
+from components import access_logs as access_logs_module
 from components.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 from functions.shared import queries
 
@@ -48,6 +49,7 @@ access_logs = AccessLogBucket(
     "access-logs",
     {
         "source_bucket_names": [lake.bucket_name],
+        "bucket_name_prefix": f"{settings.name_prefix}-access-logs-"[: access_logs_module.BUCKET_PREFIX_MAX],
         "retain_on_delete": settings.lake_retain_on_destroy,
         "force_destroy": not settings.lake_retain_on_destroy,
     },

@@ -8,6 +8,7 @@ destination must not log to itself (that would log its own log writes forever).
 """
 
 import json
+import re
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -21,6 +22,8 @@ DEFAULT_EXPIRATION_DAYS = 365
 """A year of access logs: long enough to investigate an incident found late or to answer an audit; server access
 logs are small (one line per request, and this lake takes a few thousand requests a day)."""
 DEFAULT_NONCURRENT_DAYS = 7
+BUCKET_PREFIX_MAX = 37  # S3 bucket name prefix (Terraform provider bucket_prefix): at most 37, the rest is unique
+BUCKET_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ABORT_MULTIPART_DAYS = 1
 
 
@@ -64,11 +67,21 @@ SPEC = v.ArgSpec(
     rules={
         "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
         "bucket_name": v.BUCKET_NAME,
+        "bucket_name_prefix": v.text(BUCKET_PREFIX_PATTERN, BUCKET_PREFIX_MAX, "lowercase letters, digits, hyphens"),
         "expiration_days": v.at_least(1),
         "force_destroy": v.boolean(),
         "retain_on_delete": v.boolean(),
     },
-    allowed=frozenset({"source_bucket_names", "bucket_name", "expiration_days", "force_destroy", "retain_on_delete"}),
+    allowed=frozenset(
+        {
+            "source_bucket_names",
+            "bucket_name",
+            "bucket_name_prefix",
+            "expiration_days",
+            "force_destroy",
+            "retain_on_delete",
+        }
+    ),
 )
 
 
@@ -78,7 +91,9 @@ class AccessLogBucketArgs(TypedDict):
     source_bucket_names: list[pulumi.Input[str]]
     """Buckets whose server access logs this bucket receives (each logs under <its name>/)."""
     bucket_name: NotRequired[str]
-    """Exact name of the log bucket; Pulumi names it from the resource name when omitted."""
+    """Exact name of the log bucket; Pulumi names it from the resource name when neither this nor a prefix is given."""
+    bucket_name_prefix: NotRequired[str]
+    """The log bucket's name starts with this (at most 37 characters); S3 appends a unique suffix."""
     expiration_days: NotRequired[int]
     """Days before a log object is deleted (default 365)."""
     force_destroy: NotRequired[bool]
@@ -106,6 +121,7 @@ class AccessLogBucket(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=args.get("bucket_name"),
+            bucket_prefix=args.get("bucket_name_prefix"),
             force_destroy=SPEC.value(args, "force_destroy"),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=SPEC.value(args, "retain_on_delete")),
         )

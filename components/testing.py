@@ -173,7 +173,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["name"] = physical
             rid = physical
         if typ == "aws:s3/bucket:Bucket":
-            bucket = inputs.get("bucket") or physical
+            prefix = inputs.get("bucketPrefix")
+            bucket = inputs.get("bucket") or (
+                f"{prefix}{hashlib.sha1(name.encode()).hexdigest()[:7]}" if prefix else physical
+            )
             rid = bucket
             out.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}", bucketDomainName=f"{bucket}.s3.amazonaws.com")
         elif typ == "aws:kinesis/stream:Stream":
