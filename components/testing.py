@@ -63,6 +63,8 @@ class RecordedResource:
     urn: str = ""
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
+    """The retain_on_delete resource option: `pulumi destroy` forgets the resource instead of deleting it."""
 
     @property
     def arn(self) -> str | None:
@@ -139,11 +141,14 @@ class AwsMocks(pulumi.runtime.Mocks):
             )
         return resource_id, outputs
 
-    def _attach(self, typ: str, name: str, urn: str, parent: str, dependencies: list[str]) -> None:
+    def _attach(
+        self, typ: str, name: str, urn: str, parent: str, dependencies: list[str], retain: bool = False
+    ) -> None:
         with self._lock:
             for res in reversed(self.resources):
                 if res.type == typ and res.name == name and not res.urn:
                     res.urn, res.parent, res.dependencies = urn, parent, dependencies
+                    res.retain_on_delete = retain
                     return
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -221,7 +226,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
-            self.aws_mocks._attach(request.type, request.name, response.urn, request.parent, list(request.dependencies))
+            retain = request.HasField("retainOnDelete") and request.retainOnDelete
+            self.aws_mocks._attach(
+                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain
+            )
         return response
 
 

@@ -60,4 +60,4 @@ def test_plan_holds_every_aws_resource_and_links_bucket_settings_to_their_bucket
     retention = {
         r["name"]: r["values"]["retention_in_days"] for r in planned if r["type"] == "aws_cloudwatch_log_group"
     }
-    assert set(retention.values()) <= {7, 14} and all(isinstance(v, int) for v in retention.values())
+    assert set(retention.values()) == {365} and all(isinstance(v, int) for v in retention.values())

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.alarms import PipelineAlarms
-from components.testing import AwsMocks, ProgramResult, run_program, run_resources
+from components.testing import ProgramResult, run_program
 from policy import rules
 from policy.rules import Res
 
@@ -27,40 +26,29 @@ def as_res(result: ProgramResult) -> list[Res]:
 
 @pytest.fixture(scope="module")
 def passing(dev: ProgramResult) -> list[Res]:
-    """The dev stack plus the pipeline's alarms on its resources."""
-    names = {r.type: r.outputs["name"] for r in dev.resources if r.type in (rules.STREAM, rules.FIREHOSE, rules.QUEUE)}
-    functions = [r.outputs for r in dev.of_type(rules.FUNCTION)]
-    alarms = run_resources(
-        lambda: {
-            "topic": PipelineAlarms(
-                "alarms",
-                {
-                    "stream_name": names[rules.STREAM],
-                    "delivery_stream_name": names[rules.FIREHOSE],
-                    "dead_letter_queue_name": names[rules.QUEUE],
-                    "functions": [
-                        {"label": f["name"].rsplit("-", 1)[-1], "function_name": f["name"], "timeout_seconds": 60}
-                        for f in functions
-                    ],
-                    "schedule_period_seconds": 300,
-                },
-            ).topic_arn
-        },
-        mocks=AwsMocks(),
-    )
-    return as_res(dev) + as_res(alarms)
+    """The dev stack as the program registers it."""
+    return as_res(dev)
 
 
 def failing(report: dict[str, list[str]]) -> dict[str, list[str]]:
     return {name: messages for name, messages in report.items() if messages}
 
 
-def test_dev_stack_with_its_alarms_passes_every_guardrail(passing: list[Res]) -> None:
+def test_dev_stack_passes_every_guardrail(passing: list[Res]) -> None:
     assert failing(rules.evaluate(passing)) == {}
 
 
-def test_dev_stack_without_alarms_fails_only_alarms_exist(dev: ProgramResult) -> None:
-    report = failing(rules.evaluate(as_res(dev)))
+@pytest.mark.parametrize("overrides", [{"encryptionKey": "customer-managed"}, {"lakeRetainOnDestroy": "false"}])
+def test_variants_of_the_stack_pass_every_guardrail(overrides: dict[str, str]) -> None:
+    assert failing(rules.evaluate(as_res(run_program("dev", overrides=overrides)))) == {}
+
+
+def test_staging_stack_passes_every_guardrail() -> None:
+    assert failing(rules.evaluate(as_res(run_program("staging")))) == {}
+
+
+def test_stack_without_its_alarms_fails_only_alarms_exist(passing: list[Res]) -> None:
+    report = failing(rules.evaluate([r for r in passing if r.type != rules.ALARM]))
     assert set(report) == {"alarms-exist"}
     assert any("acme-data-async-dlq" in m and "ApproximateNumberOfMessagesVisible" in m for m in report["alarms-exist"])
 
@@ -100,7 +88,7 @@ def _wildcard_action(doc: dict[str, Any]) -> None:
 
 SEEDED: dict[str, Callable[[list[Res]], list[Res]]] = {
     "encryption-at-rest": lambda s: edit(s, rules.STREAM, lambda p: p.update(encryptionType="NONE")),
-    "bucket-encrypted": lambda s: drop(s, rules.BUCKET_SSE),
+    "bucket-encrypted": lambda s: drop(s, rules.BUCKET_SSE, "lake"),
     "no-public-bucket-acl": lambda s: [
         *s,
         Res("aws:s3/bucketAclV2:BucketAclV2", "acl", {"bucket": "x", "acl": "public-read"}),
@@ -114,6 +102,7 @@ SEEDED: dict[str, Callable[[list[Res]], list[Res]]] = {
         lambda p: set_policy(
             p, "policy", lambda d: d["Statement"][0].update(Resource=d["Statement"][0]["Resource"][:1])
         ),
+        name="lake-tls-only",
     ),
     "no-wildcard-iam": lambda s: edit(
         s, rules.ROLE_POLICY, lambda p: set_policy(p, "policy", _wildcard_action), name="generator-producer-policy"
@@ -138,7 +127,7 @@ def test_seeded_violation_is_reported_by_its_guardrail_alone(guardrail: str, pas
 
 
 def test_tls_deny_with_principal_star_and_s3_star_is_not_a_wildcard_grant(passing: list[Res]) -> None:
-    bucket_policy = next(r for r in passing if r.type == rules.BUCKET_POLICY)
+    bucket_policy = next(r for r in passing if r.type == rules.BUCKET_POLICY and r.name == "lake-tls-only")
     statement = json.loads(bucket_policy.props["policy"])["Statement"][0]
     assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "s3:*")
     assert rules.no_wildcard_iam(rules.BUCKET_POLICY, bucket_policy.props) == []
