@@ -115,7 +115,9 @@ class AccessLogBucket(pulumi.ComponentResource):
         super().__init__("acme-telemetry:index:AccessLogBucket", name, {}, opts)
         expiration = SPEC.value(args, "expiration_days")
         sources = list(args["source_bucket_names"])
-        child = pulumi.ResourceOptions(parent=self)
+        # Kept on destroy, the bucket keeps its encryption, privacy, policy and lifecycle too.
+        retain = SPEC.value(args, "retain_on_delete")
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
         bucket = aws.s3.Bucket(
@@ -123,7 +125,7 @@ class AccessLogBucket(pulumi.ComponentResource):
             bucket=args.get("bucket_name"),
             bucket_prefix=args.get("bucket_name_prefix"),
             force_destroy=SPEC.value(args, "force_destroy"),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=SPEC.value(args, "retain_on_delete")),
+            opts=child,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -156,7 +158,7 @@ class AccessLogBucket(pulumi.ComponentResource):
                     access_log_bucket_policy(v[0], [f"arn:{v[2]}:s3:::{b}" for b in v[3:]], v[1]), sort_keys=True
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[public_block]),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -171,7 +173,7 @@ class AccessLogBucket(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[versioning]),
         )
         for i, source in enumerate(sources):
             aws.s3.BucketLogging(

@@ -5,8 +5,10 @@ freshness -> conversion failures -> dead letters. Row 2 shows both functions' er
 row 3 the state of every alarm. The body is built by `dashboard_body`, a pure function, so tests read it as JSON.
 
 "Events generated" comes from the generator's own summary line (one JSON object per tick, `message` "generator
-tick", `events` the count), turned into a metric by a CloudWatch Logs metric filter: no code change and no extra
-API call in the function.
+tick", `events` the count), turned into a metric by a CloudWatch Logs metric filter: no extra API call in the
+function. The line is written to stdout, which Lambda sends to CloudWatch Logs as it is, even with the JSON log
+format (Lambda developer guide, "Log and monitor Python Lambda functions": print output stays plain text), so the
+event is the JSON object itself and a JSON filter pattern matches it.
 """
 
 import json
