@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.testing import ProgramResult, run_program
+from components.testing import ProgramResult
 from policy.checkov_plan import attributes, plan, terraform_type
 
 
@@ -43,8 +43,8 @@ def test_inputs_become_snake_case_attributes_with_singular_blocks_and_untouched_
 
 
 @pytest.fixture(scope="module")
-def dev() -> ProgramResult:
-    return run_program("dev")
+def dev(dev_stack: ProgramResult) -> ProgramResult:
+    return dev_stack
 
 
 def test_plan_holds_every_aws_resource_and_links_bucket_settings_to_their_bucket(dev: ProgramResult) -> None:

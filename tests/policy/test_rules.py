@@ -16,8 +16,8 @@ from policy.rules import Res
 
 
 @pytest.fixture(scope="module")
-def dev() -> ProgramResult:
-    return run_program("dev")
+def dev(dev_stack: ProgramResult) -> ProgramResult:
+    return dev_stack
 
 
 def as_res(result: ProgramResult) -> list[Res]:
