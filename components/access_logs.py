@@ -9,6 +9,7 @@ destination must not log to itself (that would log its own log writes forever).
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -109,6 +110,11 @@ class AccessLogBucket(pulumi.ComponentResource):
     """Name of the log bucket."""
     bucket_arn: pulumi.Output[str]
     """ARN of the log bucket."""
+
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -200,11 +200,6 @@ SPEC = v.ArgSpec(
 )
 
 
-def validate_args(name: str, args: PipelineAlarmsArgs) -> None:
-    """Check the plain inputs; raise ArgumentError naming each argument, its value and the rule."""
-    SPEC.validate(name, args)
-
-
 def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     """Every alarm the inputs call for, in the order the data flows."""
     specs: list[AlarmSpec] = []
@@ -540,6 +535,11 @@ class PipelineAlarms(pulumi.ComponentResource):
     """Names of the alarms, in the same order."""
     key_arn: pulumi.Output[str | None]
     """ARN of the key this component created for the topic, if it created one."""
+
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -215,6 +215,11 @@ class TelemetryCatalog(pulumi.ComponentResource):
     named_query_names: pulumi.Output[list[str]]
     """Names of the saved queries in the workgroup."""
 
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
+
     def __init__(self, name: str, args: TelemetryCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:TelemetryCatalog", name, {}, opts)

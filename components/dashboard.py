@@ -13,7 +13,7 @@ event is the JSON object itself and a JSON filter pattern matches it.
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -268,6 +268,11 @@ class PipelineDashboard(pulumi.ComponentResource):
     """Console URL of the dashboard."""
     events_metric_namespace: pulumi.Output[str]
     """Namespace of the events-generated metric (when a generator log group was given)."""
+
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: PipelineDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -148,6 +148,11 @@ class DataLake(pulumi.ComponentResource):
     created: pulumi.Output[bool]
     """Whether this component created (and manages) the bucket, rather than adopting an existing one."""
 
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
+
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:DataLake", name, {}, opts)

@@ -18,6 +18,7 @@ execution role when the function is created) need nothing in the key policy beyo
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -120,6 +121,11 @@ class StackKey(pulumi.ComponentResource):
     """ARN of the key."""
     key_id: pulumi.Output[str]
     """Id of the key."""
+
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

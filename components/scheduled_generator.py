@@ -217,6 +217,11 @@ class ScheduledGenerator(pulumi.ComponentResource):
     producer_log_group_name: pulumi.Output[str]
     """Log group of the producer."""
 
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
+
     def __init__(self, name: str, args: ScheduledGeneratorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:ScheduledGenerator", name, {}, opts)

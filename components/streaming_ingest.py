@@ -50,9 +50,7 @@ def extended_s3_settings(
 
 def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """The table must be a valid definition partitioned the way Firehose writes it."""
-    raw = args.get("table")
-    if raw is None:
-        return
+    raw = args.get("table", schema.STREAMING_EVENTS)
     try:
         table = Table.of(raw)
     except schema.SchemaError as exc:
@@ -228,6 +226,11 @@ class StreamingIngest(pulumi.ComponentResource):
     """Firehose's CloudWatch log group."""
     prefixes: pulumi.Output[list[str]]
     """The key prefixes Firehose writes under (data, errors): exactly what its role may write."""
+
+    @staticmethod
+    def validate(name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: StreamingIngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -1,5 +1,8 @@
 """Deterministic dimension tables (customers, titles, campaigns) built from a seed with mimesis.
 
+Title and campaign names come from the curated lists and patterns of `functions.shared.names`, each table's names
+from their own stream.
+
 The stack writes these tables at deploy time and the generator Lambda rebuilds them in memory from the
 same seed and counts, so every event it emits joins. Everything therefore depends only on the seed and
 counts: no clock, no uuid4, no set iteration, no hash(). Lambda-safe: standard library and mimesis.
@@ -16,12 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mimesis import Finance, Person, Text
+from mimesis import Finance, Person
 from mimesis.datasets import EMAIL_DOMAINS
 from mimesis.enums import Gender
 from mimesis.locales import Locale
 
 from functions.shared import domains, geography
+from functions.shared.names import CampaignNamer, TitleNamer, is_fit_brand
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
 
 DEFAULT_DIMENSION_SEED = 42
@@ -38,7 +42,6 @@ _TV_RATINGS = tuple(r for r in domains.CONTENT_RATINGS if r.startswith("TV-"))
 _FICTION_GENRES = tuple(g for g in domains.GENRES if g != "Documentary")
 _SUBTITLE_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ja", "ko", "hi")
 _STUDIO_SUFFIXES = ("Pictures", "Studios", "Films", "Entertainment", "Media", "Productions")
-_CAMPAIGN_NAME_WORDS = ("Spring", "Summer", "Autumn", "Holiday", "Launch", "Always-On", "Back to School", "New Year")
 _AD_TLDS = ("com", "co", "io", "net")
 
 T = TypeVar("T")
@@ -196,17 +199,6 @@ def generate_customers(count: int, seed: int) -> list[dict]:
     return rows
 
 
-def _title_words(text: Text, n: int) -> list[str]:
-    return [w.capitalize() for w in text.words(quantity=n)]
-
-
-def _title_name(text: Text, rng: random.Random, title_type: str) -> str:
-    a, b = _title_words(text, 2)
-    if title_type == "documentary":
-        return _pick(rng, (f"Inside {a}", f"The Story of {a}", f"{a}: An Untold History", f"Planet {a}"))
-    return _pick(rng, (f"The {a} {b}", f"{a} of {b}", a, f"{a} {b}", f"Return to {a}", f"{a}: {b}"))
-
-
 def _production(rng: random.Random, person: Person, with_languages: int) -> dict:
     """Attributes a series shares across its episodes (and a film or documentary has once)."""
     country = _weighted(rng, geography.PRODUCTION_COUNTRY_WEIGHTS)
@@ -228,7 +220,7 @@ def generate_titles(count: int, seed: int) -> list[dict]:
     """Title rows title_00001…: films, documentaries and series episodes grouped into shows."""
     _check_count("count", count)
     rng = random.Random(f"titles:{seed}")
-    text = Text(Locale.EN, seed=rng.getrandbits(64))
+    namer = TitleNamer(seed)
     person = Person(Locale.EN, seed=rng.getrandbits(64))
     catalog_start = REFERENCE_DATE - dt.timedelta(days=3 * 365)
     show: dict | None = None
@@ -238,9 +230,10 @@ def generate_titles(count: int, seed: int) -> list[dict]:
         season = episode = None
         if title_type == "series":
             if show is None or rng.random() < 0.25:
+                show_genre = _pick(rng, _FICTION_GENRES)
                 show = {
-                    "name": _title_name(text, rng, "series"),
-                    "genre": _pick(rng, _FICTION_GENRES),
+                    "name": namer.name("series", show_genre),
+                    "genre": show_genre,
                     "rating": _pick(rng, _TV_RATINGS),
                     "minutes": rng.randint(22, 55),
                     "first_aired": REFERENCE_DATE - dt.timedelta(days=rng.randint(60, 15 * 365)),
@@ -261,15 +254,15 @@ def generate_titles(count: int, seed: int) -> list[dict]:
             release = min(aired, REFERENCE_DATE - dt.timedelta(days=1))
             budget = show["budget"] * rng.uniform(0.9, 1.1)
         elif title_type == "movie":
-            name = _title_name(text, rng, title_type)
             genre, rating = _pick(rng, _FICTION_GENRES), _pick(rng, _MOVIE_RATINGS)
+            name = namer.name(title_type, genre)
             production = _production(rng, person, 6)
             duration = int(rng.triangular(80, 180, 105))
             release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 40 * 365))
             budget = min(300.0, max(0.5, rng.lognormvariate(3.3, 0.9)))
         else:
-            name = _title_name(text, rng, title_type)
             genre, rating = "Documentary", _pick(rng, _TV_RATINGS)
+            name = namer.name(title_type, genre)
             production = _production(rng, person, 4)
             duration = int(rng.triangular(45, 120, 85))
             release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 20 * 365))
@@ -318,9 +311,12 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
     _check_count("count", count)
     rng = random.Random(f"campaigns:{seed}")
     finance = Finance(Locale.EN, seed=rng.getrandbits(64))
+    namer = CampaignNamer(seed)
     advertisers = []
     for a in range(1, max(1, count // 3) + 1):
         company = finance.company()
+        while not is_fit_brand(company):
+            company = finance.company()
         brand = re.split(r"[,\s]+", company)[0]
         advertisers.append((f"adv_{a:04d}", company, brand, _pick(rng, domains.AD_INDUSTRIES), _ascii_slug(brand)))
     rows = []
@@ -328,6 +324,7 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
         campaign_id = f"camp_{i:04d}"
         advertiser_id, advertiser, brand, industry, slug = _pick(rng, advertisers)
         campaign_type = _pick(rng, domains.CAMPAIGN_TYPES)
+        objective = _pick(rng, domains.CAMPAIGN_OBJECTIVES)
         start = REFERENCE_DATE + dt.timedelta(days=rng.randint(-400, 60))
         days = rng.randint(14, 120)
         end = start + dt.timedelta(days=days - 1)
@@ -353,12 +350,12 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
                 CAMPAIGNS,
                 {
                     "campaign_id": campaign_id,
-                    "campaign_name": f"{brand} {_pick(rng, _CAMPAIGN_NAME_WORDS)} {start.year}",
+                    "campaign_name": namer.name(advertiser, campaign_type, industry, objective, start),
                     "advertiser_id": advertiser_id,
                     "advertiser_name": advertiser,
                     "industry": industry,
                     "campaign_type": campaign_type,
-                    "objective": _pick(rng, domains.CAMPAIGN_OBJECTIVES),
+                    "objective": objective,
                     "start_date": start.isoformat(),
                     "end_date": end.isoformat(),
                     "status": status,

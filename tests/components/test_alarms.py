@@ -13,7 +13,6 @@ from components.alarms import (
     PipelineAlarmsArgs,
     alarm_specs,
     alarm_topic_key_policy,
-    validate_args,
 )
 from components.testing import AwsMocks, ProgramResult, run_resources
 
@@ -191,11 +190,11 @@ def test_without_a_prefix_alarm_names_come_from_the_logical_names() -> None:
 )
 def test_bad_plain_inputs_fail_naming_argument_value_and_rule(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        validate_args("alarms", {**BASE, **change})  # type: ignore[typeddict-item]
+        PipelineAlarms.validate("alarms", {**BASE, **change})  # type: ignore[typeddict-item]
 
 
 def test_silence_window_may_use_the_whole_evaluation_day() -> None:
-    validate_args("alarms", {**BASE, "schedule_period_seconds": 28_800, "silence_periods": 3})
+    PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": 28_800, "silence_periods": 3})
     assert CLOUDWATCH_MAX_EVALUATION_SECONDS == 28_800 * 3
 
 
