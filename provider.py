@@ -1,12 +1,10 @@
-"""Serve the four components as the `acme-telemetry` Pulumi component package (schema inferred from the args)."""
+"""Serve the components as the `acme-telemetry` Pulumi component package (schema inferred from the args)."""
 
 from pulumi.provider.experimental import component_provider_host
 
-from components import DataLake, ScheduledGenerator, StreamingIngest, TelemetryCatalog
+from components import COMPONENTS
 
 PACKAGE_NAME = "acme-telemetry"
 
 if __name__ == "__main__":
-    component_provider_host(
-        name=PACKAGE_NAME, components=[DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator]
-    )
+    component_provider_host(name=PACKAGE_NAME, components=list(COMPONENTS))

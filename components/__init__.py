@@ -12,25 +12,46 @@ The component modules keep their annotations evaluated (no `from __future__ impo
 provider's schema analyzer reads the real types from them.
 """
 
+from components.access_logs import AccessLogBucket, AccessLogBucketArgs
+from components.alarms import PipelineAlarms, PipelineAlarmsArgs
 from components.catalog import TelemetryCatalog, TelemetryCatalogArgs
+from components.dashboard import PipelineDashboard, PipelineDashboardArgs
 from components.data_lake import DataLake, DataLakeArgs
+from components.encryption import StackKey, StackKeyArgs
 from components.scheduled_generator import ScheduledGenerator, ScheduledGeneratorArgs
 from components.streaming_ingest import StreamingIngest, StreamingIngestArgs
 from components.validation import ArgumentError
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Column, Table
 
-COMPONENTS = (DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator)
+COMPONENTS = (
+    DataLake,
+    TelemetryCatalog,
+    StreamingIngest,
+    ScheduledGenerator,
+    PipelineAlarms,
+    PipelineDashboard,
+    StackKey,
+    AccessLogBucket,
+)
 
 __all__ = [
     "COMPONENTS",
+    "AccessLogBucket",
+    "AccessLogBucketArgs",
     "ArgumentError",
     "Column",
     "DataLake",
     "DataLakeArgs",
     "NamedQuery",
+    "PipelineAlarms",
+    "PipelineAlarmsArgs",
+    "PipelineDashboard",
+    "PipelineDashboardArgs",
     "ScheduledGenerator",
     "ScheduledGeneratorArgs",
+    "StackKey",
+    "StackKeyArgs",
     "StreamingIngest",
     "StreamingIngestArgs",
     "Table",

@@ -24,6 +24,7 @@ MANAGED_ARGS = (
     "noncurrent_version_expiration_days",
     "abort_incomplete_multipart_days",
     "force_destroy",
+    "retain_on_delete",
 )
 """Arguments that shape a bucket this component creates; meaningless with existing_bucket_name."""
 
@@ -52,6 +53,7 @@ SPEC = v.ArgSpec(
         "noncurrent_version_expiration_days": 30,
         "abort_incomplete_multipart_days": 7,
         "force_destroy": False,
+        "retain_on_delete": True,
     },
     rules={
         "existing_bucket_name": v.BUCKET_NAME,
@@ -62,6 +64,7 @@ SPEC = v.ArgSpec(
         "noncurrent_version_expiration_days": v.at_least(1),
         "abort_incomplete_multipart_days": v.at_least(1),
         "force_destroy": v.boolean(),
+        "retain_on_delete": v.boolean(),
     },
     checks=(_combinations,),
     allowed=frozenset({"existing_bucket_name", *MANAGED_ARGS}),
@@ -92,7 +95,10 @@ class DataLakeArgs(TypedDict):
     abort_incomplete_multipart_days: NotRequired[int]
     """Days before unfinished multipart uploads are aborted."""
     force_destroy: NotRequired[bool]
-    """Let `pulumi destroy` delete a bucket that still holds objects."""
+    """Let `pulumi destroy` delete a bucket that still holds objects (its objects are deleted with it)."""
+    retain_on_delete: NotRequired[bool]
+    """Keep the bucket and everything in it when the component is deleted or the stack destroyed (default true):
+    Pulumi forgets the bucket instead of deleting it, so a lake's history survives `pulumi destroy`."""
 
 
 def lifecycle_rules(
@@ -167,7 +173,10 @@ class DataLake(pulumi.ComponentResource):
                 }
             )
             return
-        child = pulumi.ResourceOptions(parent=self)
+        # Retained, the bucket keeps its encryption, privacy, TLS-only policy and lifecycle too: deleting them would
+        # leave the kept data less protected than it was.
+        retain = SPEC.value(args, "retain_on_delete")
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
 
         bucket_name: pulumi.Input[str] | None = args.get("bucket_name")
         if bucket_name is None and args.get("bucket_name_prefix") is not None:
@@ -221,7 +230,7 @@ class DataLake(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=bucket.arn.apply(lambda a: policies.to_json(policies.deny_insecure_transport(a))),
             # S3 rejects a bucket policy while the public access block is still being applied.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[public_block]),
         )
         transition_prefixes = tuple(args.get("transition_prefixes") or TRANSITION_PREFIXES)
         rules = pulumi.Output.all(
@@ -235,7 +244,7 @@ class DataLake(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=rules,
             # Noncurrent-version rules need versioning switched on first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[versioning]),
         )
 
         self.bucket_name = bucket.bucket

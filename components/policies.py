@@ -166,17 +166,75 @@ def _dead_letters(queue_arn: str) -> dict[str, Any]:
     return {"Sid": "AsyncFailureDestination", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [queue_arn]}
 
 
-def generator_policy(producer_arn: str, queue_arn: str, log_group_arn: str) -> PolicyDocument:
-    """The generator may invoke only the producer, send failed events to the DLQ and write its own logs."""
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+"""What Lambda active tracing needs in the execution role (Lambda developer guide, "Visualize Lambda function
+invocations using AWS X-Ray": the AWSXRayDaemonWriteAccess actions it uses)."""
+
+
+def _tracing() -> dict[str, Any]:
+    # X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (Service Authorization
+    # Reference, AWS X-Ray: no resource types for these actions), so IAM only accepts Resource "*" for them.
+    return {"Sid": "ActiveTracing", "Effect": "Allow", "Action": list(XRAY_WRITE_ACTIONS), "Resource": "*"}
+
+
+def _key_use(sid: str, key_arn: str, actions: list[str], service: str, region: str) -> dict[str, Any]:
+    """Use of a customer managed key, only through one AWS service in this region (kms:ViaService)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [key_arn],
+        "Condition": {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
+    }
+
+
+def _extras(kms_key_arn: str | None, region: str | None, tracing: bool, stream: bool) -> list[dict[str, Any]]:
+    extra = []
+    if kms_key_arn:
+        if not region:
+            raise ValueError("region is required with kms_key_arn (key use is limited to services in that region)")
+        if stream:
+            # Kinesis server-side encryption: a producer needs kms:GenerateDataKey on the stream's key.
+            extra.append(_key_use("EncryptStreamRecords", kms_key_arn, ["kms:GenerateDataKey"], "kinesis", region))
+        # SQS server-side encryption: sending to an encrypted queue needs kms:GenerateDataKey and kms:Decrypt; the
+        # on-failure destination sends with the function's execution role.
+        extra.append(_key_use("EncryptDeadLetters", kms_key_arn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs", region))
+    if tracing:
+        extra.append(_tracing())
+    return extra
+
+
+def generator_policy(
+    producer_arn: str,
+    queue_arn: str,
+    log_group_arn: str,
+    *,
+    kms_key_arn: str | None = None,
+    region: str | None = None,
+    tracing: bool = False,
+) -> PolicyDocument:
+    """The generator may invoke only the producer, send failed events to the DLQ and write its own logs (and, when
+    asked, use the stack key through SQS and send traces)."""
     return document(
         {"Sid": "InvokeProducer", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [producer_arn]},
         _dead_letters(queue_arn),
         _own_logs(log_group_arn),
+        *_extras(kms_key_arn, region, tracing, stream=False),
     )
 
 
-def producer_policy(stream_arn: str, queue_arn: str, log_group_arn: str) -> PolicyDocument:
-    """The producer may put records to one stream only (AWS managed key: no KMS grant needed), DLQ, own logs."""
+def producer_policy(
+    stream_arn: str,
+    queue_arn: str,
+    log_group_arn: str,
+    *,
+    kms_key_arn: str | None = None,
+    region: str | None = None,
+    tracing: bool = False,
+) -> PolicyDocument:
+    """The producer may put records to one stream only, send failed batches to the DLQ and write its own logs (and,
+    when asked, use the stack key through Kinesis and SQS, and send traces). Under the AWS managed keys no KMS grant
+    is needed: their key policies let this account's principals use them through the service."""
     return document(
         {
             "Sid": "PutToStream",
@@ -186,6 +244,7 @@ def producer_policy(stream_arn: str, queue_arn: str, log_group_arn: str) -> Poli
         },
         _dead_letters(queue_arn),
         _own_logs(log_group_arn),
+        *_extras(kms_key_arn, region, tracing, stream=True),
     )
 
 

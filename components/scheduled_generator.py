@@ -17,6 +17,11 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS: message retention is at most 14 d
 DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
 on-failure record holding its whole payload, which the generator keeps well under this (handler.MAX_PAYLOAD_BYTES)."""
+DEFAULT_GENERATOR_CONCURRENCY = 2
+"""One tick at a time, plus room for Lambda's retry of a failed tick (or a hand-made invoke) overlapping it."""
+DEFAULT_PRODUCER_CONCURRENCY = 10
+"""The largest batch (MAX_BATCH_SIZE events) makes about eight payloads of under 1 MB, all invoked at once each
+tick; ten leaves room for retries. A throttled asynchronous invoke is retried by Lambda, not lost."""
 LAYER_RUNTIMES = ("python3.12", "python3.13")
 LAYER_ARCHITECTURES = ("arm64", "x86_64")
 """mimesis is pure Python, so one layer serves both architectures."""
@@ -50,9 +55,12 @@ SPEC = v.ArgSpec(
         "schedule_enabled": True,
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
-        "log_retention_days": 14,
+        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
         "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
         "max_event_age_seconds": 3600,
+        "tracing": True,
+        "generator_reserved_concurrency": DEFAULT_GENERATOR_CONCURRENCY,
+        "producer_reserved_concurrency": DEFAULT_PRODUCER_CONCURRENCY,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -71,6 +79,10 @@ SPEC = v.ArgSpec(
         "log_retention_days": v.RETENTION_DAYS,
         "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
         "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
+        "tracing": v.boolean(),
+        "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
+        "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
+        "kms_key_arn": v.KMS_KEY_ARN,
     },
     checks=(_combinations,),
     allowed=frozenset(
@@ -94,6 +106,10 @@ SPEC = v.ArgSpec(
             "max_retry_attempts",
             "max_event_age_seconds",
             "code_root",
+            "kms_key_arn",
+            "tracing",
+            "generator_reserved_concurrency",
+            "producer_reserved_concurrency",
         }
     ),
 )
@@ -166,6 +182,15 @@ class ScheduledGeneratorArgs(TypedDict):
     """Oldest async event Lambda still tries, 60–21600."""
     code_root: NotRequired[str]
     """Directory holding functions/ (this repository when omitted)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer managed KMS key for the dead-letter queue, both log groups and both functions' environment (AWS
+    managed keys when omitted). Its key policy must let CloudWatch Logs and EventBridge use it (StackKey's does)."""
+    tracing: NotRequired[bool]
+    """X-Ray active tracing on both functions (default true)."""
+    generator_reserved_concurrency: NotRequired[int]
+    """Concurrent executions reserved for (and capping) the generator, 1–900 (default 2)."""
+    producer_reserved_concurrency: NotRequired[int]
+    """Concurrent executions reserved for (and capping) the producer, 1–900 (default 10)."""
 
 
 class ScheduledGenerator(pulumi.ComponentResource):
@@ -187,6 +212,10 @@ class ScheduledGenerator(pulumi.ComponentResource):
     """EventBridge rule that starts the generator."""
     layer_arn: pulumi.Output[str]
     """ARN of the mimesis layer version."""
+    generator_log_group_name: pulumi.Output[str]
+    """Log group of the generator (one JSON summary line per tick)."""
+    producer_log_group_name: pulumi.Output[str]
+    """Log group of the producer."""
 
     @staticmethod
     def validate(name: str, args: Mapping[str, Any]) -> None:
@@ -201,11 +230,16 @@ class ScheduledGenerator(pulumi.ComponentResource):
         root = Path(args.get("code_root") or assets.REPO_ROOT)
         lambda_trust = policies.to_json(policies.lambda_trust())
         retention = SPEC.value(args, "log_retention_days")
+        kms_key = args.get("kms_key_arn")
+        tracing = SPEC.value(args, "tracing")
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
         queue = aws.sqs.Queue(
             f"{name}-dlq",
             name=naming.dead_letter_queue_name(prefix) if prefix else None,
-            sqs_managed_sse_enabled=True,
+            # SSE-SQS by default; SSE-KMS with the given key (a data key is reused for 5 minutes, as by default).
+            sqs_managed_sse_enabled=None if kms_key is not None else True,
+            kms_master_key_id=kms_key,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             max_message_size=DLQ_MAX_MESSAGE_BYTES,
             opts=child,
@@ -230,6 +264,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
                 name=naming.lambda_log_group(function_name) if function_name else None,
                 name_prefix=None if function_name else naming.lambda_log_group(f"{name}-{role}-"),
                 retention_in_days=retention,
+                kms_key_id=kms_key,
                 opts=child,
             )
             iam_role = aws.iam.Role(
@@ -248,6 +283,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             log_group: aws.cloudwatch.LogGroup,
             policy: aws.iam.RolePolicy,
             env: pulumi.Input[dict[str, str]],
+            reserved: int,
         ) -> aws.lambda_.Function:
             fn = aws.lambda_.Function(
                 f"{name}-{role}",
@@ -261,6 +297,9 @@ class ScheduledGenerator(pulumi.ComponentResource):
                 memory_size=SPEC.value(args, "memory_mb"),
                 timeout=SPEC.value(args, "timeout_seconds"),
                 environment={"variables": env},
+                kms_key_arn=kms_key,
+                tracing_config={"mode": "Active" if tracing else "PassThrough"},
+                reserved_concurrent_executions=reserved,
                 logging_config={"log_format": "JSON", "log_group": log_group.name},
                 # Lambda would create its own never-expiring log group if it ran before ours exists.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
@@ -280,8 +319,10 @@ class ScheduledGenerator(pulumi.ComponentResource):
             f"{name}-producer-policy",
             name="producer",
             role=producer_role.id,
-            policy=pulumi.Output.all(args["stream_arn"], queue.arn, producer_logs.arn).apply(
-                lambda p: policies.to_json(policies.producer_policy(p[0], p[1], p[2]))
+            policy=pulumi.Output.all(args["stream_arn"], queue.arn, producer_logs.arn, kms_key, region).apply(
+                lambda p: policies.to_json(
+                    policies.producer_policy(p[0], p[1], p[2], kms_key_arn=p[3], region=p[4], tracing=tracing)
+                )
             ),
             opts=child,
         )
@@ -293,6 +334,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             producer_logs,
             producer_policy,
             {"STREAM_NAME": args["stream_name"]},
+            SPEC.value(args, "producer_reserved_concurrency"),
         )
 
         generator_logs, generator_role, generator_name = function_base("generator")
@@ -300,8 +342,10 @@ class ScheduledGenerator(pulumi.ComponentResource):
             f"{name}-generator-policy",
             name="generator",
             role=generator_role.id,
-            policy=pulumi.Output.all(producer.arn, queue.arn, generator_logs.arn).apply(
-                lambda p: policies.to_json(policies.generator_policy(p[0], p[1], p[2]))
+            policy=pulumi.Output.all(producer.arn, queue.arn, generator_logs.arn, kms_key, region).apply(
+                lambda p: policies.to_json(
+                    policies.generator_policy(p[0], p[1], p[2], kms_key_arn=p[3], region=p[4], tracing=tracing)
+                )
             ),
             opts=child,
         )
@@ -315,7 +359,14 @@ class ScheduledGenerator(pulumi.ComponentResource):
             args.get("event_seed"),
         ).apply(lambda e: generator_environment(*e))
         generator = function(
-            "generator", generator_name, GENERATOR_HANDLER, generator_role, generator_logs, generator_policy, env
+            "generator",
+            generator_name,
+            GENERATOR_HANDLER,
+            generator_role,
+            generator_logs,
+            generator_policy,
+            env,
+            SPEC.value(args, "generator_reserved_concurrency"),
         )
 
         rule = aws.cloudwatch.EventRule(
@@ -358,8 +409,12 @@ class ScheduledGenerator(pulumi.ComponentResource):
         self.dead_letter_queue_arn = queue.arn
         self.schedule_rule_name = rule.name
         self.layer_arn = layer.arn
+        self.generator_log_group_name = generator_logs.name
+        self.producer_log_group_name = producer_logs.name
         self.register_outputs(
             {
+                "generator_log_group_name": self.generator_log_group_name,
+                "producer_log_group_name": self.producer_log_group_name,
                 "generator_function_name": self.generator_function_name,
                 "generator_function_arn": self.generator_function_arn,
                 "producer_function_name": self.producer_function_name,

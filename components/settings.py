@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from components import catalog, data_lake, naming, scheduled_generator, streaming_ingest
+from components import alarms, catalog, data_lake, naming, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
 
@@ -30,6 +30,10 @@ CONFIG_TYPES = ("string", "integer", "boolean", "array")
 
 _INGEST, _GENERATOR = streaming_ingest.SPEC, scheduled_generator.SPEC
 _CATALOG, _LAKE = catalog.SPEC, data_lake.SPEC
+_ALARMS = alarms.SPEC
+AWS_MANAGED, CUSTOMER_MANAGED = "aws-managed", "customer-managed"
+ENCRYPTION_MODES = (AWS_MANAGED, CUSTOMER_MANAGED)
+"""encryptionKey: AWS managed keys, one stack-created customer managed key, or else the ARN of an existing key."""
 BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "namePrefix": ((_INGEST, "name_prefix"), (_GENERATOR, "name_prefix")),
     "streamName": ((_INGEST, "stream_name"),),
@@ -64,6 +68,12 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "lakeTransitionStorageClass": ((_LAKE, "transition_storage_class"),),
     "noncurrentVersionExpirationDays": ((_LAKE, "noncurrent_version_expiration_days"),),
     "abortIncompleteMultipartDays": ((_LAKE, "abort_incomplete_multipart_days"),),
+    "lakeRetainOnDestroy": ((_LAKE, "retain_on_delete"),),
+    "generatorReservedConcurrency": ((_GENERATOR, "generator_reserved_concurrency"),),
+    "producerReservedConcurrency": ((_GENERATOR, "producer_reserved_concurrency"),),
+    "alarmEmails": ((_ALARMS, "alarm_emails"),),
+    "alarmTopicArn": ((_ALARMS, "alarm_topic_arn"),),
+    "silenceAlarmPeriods": ((_ALARMS, "silence_periods"),),
 }
 """Config key -> the component arguments it feeds (the first one's rule and default apply)."""
 OVERRIDES: Mapping[str, str] = {"bucketName": "bucketNamePrefix"}
@@ -159,6 +169,12 @@ class Settings:
     @property
     def bucket_name(self) -> str | None:
         return self.values["bucketName"] or None
+
+    @property
+    def key_mode(self) -> str:
+        """aws-managed, customer-managed, or "existing" when encryptionKey is a key ARN."""
+        key = self.values["encryptionKey"]
+        return key if key in ENCRYPTION_MODES else "existing"
 
     @property
     def kinesis_shard_count(self) -> int | None:
@@ -273,7 +289,7 @@ class _Parser:
         # Combinations, per component, over the keys the config sets.
         reported = {p.split(" must be", 1)[0].split(":", 1)[1] for p in self.problems if p.startswith(PROJECT)}
         passed = _passed(values, given) - reported
-        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR):
+        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS):
             args, key_of = {}, {}
             for key, targets in BINDINGS.items():
                 for target, arg in targets:
@@ -304,6 +320,7 @@ class _Parser:
             self._derived("streamName", naming.default_stream_name(prefix), _INGEST, "stream_name")
         if prefix and not values.get("workgroupName"):
             self._derived("workgroupName", naming.default_workgroup_name(prefix), _CATALOG, "workgroup_name")
+        self._encryption_key(values.get("encryptionKey"), region)
         window = None
         if isinstance(values.get("scheduleExpression"), str):
             try:
@@ -313,6 +330,16 @@ class _Parser:
         if self.problems:
             raise ConfigError(self.problems)
         return Settings(region=region, values=values, given=given, window_seconds=window)
+
+    def _encryption_key(self, value: Any, region: str) -> None:
+        """aws-managed, customer-managed, or a KMS key ARN in the stack's region (KMS keys are regional)."""
+        if value in ENCRYPTION_MODES:
+            return
+        rule = f"{' or '.join(ENCRYPTION_MODES)} or {v.KMS_KEY_ARN.text}"
+        if v.KMS_KEY_ARN.problem("encryptionKey", value) is not None:
+            self.fail("encryptionKey", rule, value)
+        elif region and value.split(":")[3] != region:
+            self.fail("encryptionKey", f"a key in the stack's region {region} (KMS keys are regional)", value)
 
     def _derived(self, key: str, name: str, spec: ArgSpec, arg: str) -> None:
         """A name derived from namePrefix must meet the rule of the argument it feeds."""

@@ -131,7 +131,7 @@ SPEC = v.ArgSpec(
         "retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
         "buffer_size_mb": v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION,
         "buffer_interval_seconds": v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION,
-        "log_retention_days": 7,
+        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -166,6 +166,7 @@ SPEC = v.ArgSpec(
             "existing_stream_arn",
             "stream_kms_key_arn",
             "lake_kms_key_arn",
+            "log_kms_key_arn",
             "name_prefix",
             "delivery_stream_name",
             *STREAM_CREATION_ARGS,
@@ -198,8 +199,11 @@ class StreamingIngestArgs(TypedDict):
     existing_stream_arn: NotRequired[str]
     """Read from this existing Kinesis stream instead of creating one."""
     stream_kms_key_arn: NotRequired[pulumi.Input[str]]
-    """Customer-managed KMS key of the source stream (an AWS-managed key needs nothing); Firehose may decrypt with
-    it through Kinesis only."""
+    """Customer-managed KMS key of the stream: a stream this component creates is encrypted with it (with the AWS
+    managed alias/aws/kinesis when omitted); an existing stream already uses it. Firehose may decrypt with it
+    through Kinesis only."""
+    log_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key for the Firehose log group; its key policy must let CloudWatch Logs use it."""
     name_prefix: NotRequired[str]
     """Explicit names: <name_prefix>-kinesis-to-s3 and <name_prefix>-firehose-role. Omitted: every name derives from
     this component's resource name with Pulumi's random suffix, so instances and stacks never clash."""
@@ -272,7 +276,7 @@ class StreamingIngest(pulumi.ComponentResource):
                 stream_mode_details={"stream_mode": mode},
                 shard_count=SPEC.value(args, "shard_count") if mode == "PROVISIONED" else None,
                 encryption_type="KMS",
-                kms_key_id=KINESIS_MANAGED_KEY,
+                kms_key_id=args.get("stream_kms_key_arn") or KINESIS_MANAGED_KEY,
                 opts=child,
             )
             stream_arn, stream_name = stream.arn, stream.name
@@ -285,6 +289,7 @@ class StreamingIngest(pulumi.ComponentResource):
             name=naming.firehose_log_group(delivery_name) if delivery_name else None,
             name_prefix=None if delivery_name else naming.firehose_log_group(f"{name}-"),
             retention_in_days=SPEC.value(args, "log_retention_days"),
+            kms_key_id=args.get("log_kms_key_arn"),
             opts=child,
         )
         log_stream = aws.cloudwatch.LogStream(

@@ -63,6 +63,8 @@ class RecordedResource:
     urn: str = ""
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
+    """The retain_on_delete resource option: `pulumi destroy` forgets the resource instead of deleting it."""
 
     @property
     def arn(self) -> str | None:
@@ -139,11 +141,14 @@ class AwsMocks(pulumi.runtime.Mocks):
             )
         return resource_id, outputs
 
-    def _attach(self, typ: str, name: str, urn: str, parent: str, dependencies: list[str]) -> None:
+    def _attach(
+        self, typ: str, name: str, urn: str, parent: str, dependencies: list[str], retain: bool = False
+    ) -> None:
         with self._lock:
             for res in reversed(self.resources):
                 if res.type == typ and res.name == name and not res.urn:
                     res.urn, res.parent, res.dependencies = urn, parent, dependencies
+                    res.retain_on_delete = retain
                     return
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -165,13 +170,18 @@ class AwsMocks(pulumi.runtime.Mocks):
             "aws:athena/workgroup:Workgroup": f"arn:{p}:athena:{r}:{a}:workgroup/{physical}",
             "aws:lambda/function:Function": f"arn:{p}:lambda:{r}:{a}:function:{physical}",
             "aws:sqs/queue:Queue": f"arn:{p}:sqs:{r}:{a}:{physical}",
+            "aws:sns/topic:Topic": f"arn:{p}:sns:{r}:{a}:{physical}",
+            "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:{p}:cloudwatch:{r}:{a}:alarm:{physical}",
         }
         if typ in service_arn:
             out["arn"] = service_arn[typ]
             out["name"] = physical
             rid = physical
         if typ == "aws:s3/bucket:Bucket":
-            bucket = inputs.get("bucket") or physical
+            prefix = inputs.get("bucketPrefix")
+            bucket = inputs.get("bucket") or (
+                f"{prefix}{hashlib.sha1(name.encode()).hexdigest()[:7]}" if prefix else physical
+            )
             rid = bucket
             out.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}", bucketDomainName=f"{bucket}.s3.amazonaws.com")
         elif typ == "aws:kinesis/stream:Stream":
@@ -195,6 +205,14 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:sqs/queue:Queue":
             out["url"] = f"https://sqs.{r}.amazonaws.com/{a}/{physical}"
             rid = out["url"]
+        elif typ == "aws:kms/key:Key":
+            digest = hashlib.sha1(name.encode()).hexdigest()
+            key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            out.update(keyId=key_id, arn=f"arn:{p}:kms:{r}:{a}:key/{key_id}")
+            rid = key_id
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            out["dashboardArn"] = f"arn:{p}:cloudwatch::{a}:dashboard/{inputs.get('dashboardName')}"
+            rid = str(inputs.get("dashboardName"))
         return rid, out
 
 
@@ -208,7 +226,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
-            self.aws_mocks._attach(request.type, request.name, response.urn, request.parent, list(request.dependencies))
+            retain = request.HasField("retainOnDelete") and request.retainOnDelete
+            self.aws_mocks._attach(
+                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain
+            )
         return response
 
 

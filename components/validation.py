@@ -16,6 +16,8 @@ from typing import Any
 
 import pulumi
 
+from components import formats
+
 # --- AWS limits (each cites the AWS rule it encodes) ---
 KINESIS_MIN_RETENTION_HOURS = 24  # Kinesis IncreaseStreamRetentionPeriod: 24 hours at least
 KINESIS_MAX_RETENTION_HOURS = 8760  # Kinesis: retention is 365 days (8,760 hours) at most
@@ -33,6 +35,9 @@ LAMBDA_MIN_EVENT_AGE_SECONDS = 60  # Lambda PutFunctionEventInvokeConfig: Maximu
 LAMBDA_MAX_EVENT_AGE_SECONDS = 21600
 LAMBDA_MAX_NAME = 64  # Lambda CreateFunction: FunctionName is at most 64 characters
 LAMBDA_MAX_LAYER_NAME = 140  # Lambda PublishLayerVersion: LayerName is 1–140 characters
+LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY = 1000  # Lambda quotas: concurrent executions, 1,000 per Region by default
+LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100  # Lambda PutFunctionConcurrency: 100 must stay unreserved in the account
+LAMBDA_MAX_RESERVED_CONCURRENCY = LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY - LAMBDA_MIN_UNRESERVED_CONCURRENCY
 IAM_MAX_ROLE_NAME = 64  # IAM CreateRole: RoleName is at most 64 characters
 EVENTBRIDGE_MAX_RULE_NAME = 64  # EventBridge PutRule: Name is 1–64 characters
 SQS_MAX_QUEUE_NAME = 80  # SQS CreateQueue: QueueName is 1–80 characters
@@ -48,6 +53,10 @@ ACCOUNT_ID_LENGTH = 12  # AWS account ids are 12 digits; generated bucket names 
 SHORTEST_REGION = len("us-east-1")  # the shortest commercial region code, for a bound without knowing the region
 CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 CLOUDWATCH_RETENTION_DAYS += (2192, 2557, 2922, 3288, 3653)  # CloudWatch Logs PutRetentionPolicy: only these
+DEFAULT_LOG_RETENTION_DAYS = 365
+"""A year of Lambda and Firehose logs: one JSON line per invocation (about 600 a day at the default schedule) is a
+few MB a year, cents to keep, and a year covers an incident noticed late, a comparison with last season and the
+usual audit baselines (checkov CKV_AWS_338, NIST 800-53 AU-11)."""
 CRON_FIELDS = 6  # EventBridge cron: minutes hours day-of-month month day-of-week year
 CRON_DAY_OF_MONTH, CRON_DAY_OF_WEEK = 2, 4
 RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}  # EventBridge rate(): units minute(s), hour(s), day(s)
@@ -181,6 +190,26 @@ GLUE_DATABASE = text(
     GLUE_DATABASE_PATTERN,
     GLUE_MAX_NAME,
     "lowercase letters, digits and underscores, starting with a letter (Athena names)",
+)
+
+
+RESERVED_CONCURRENCY = between(
+    1,
+    LAMBDA_MAX_RESERVED_CONCURRENCY,
+    f"(Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of the account default "
+    f"{LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY:,} concurrent executions unreserved; 0 would stop the function)",
+)
+KMS_KEY_ARN = Rule(
+    "a KMS key ARN like arn:aws:kms:<region>:<account>:key/<key id> (not an alias)",
+    lambda value: isinstance(value, str) and formats.is_kms_key_arn(value),
+)
+SNS_TOPIC_ARN = Rule(
+    "an SNS topic ARN like arn:aws:sns:<region>:<account>:<topic name>",
+    lambda value: isinstance(value, str) and formats.is_sns_topic_arn(value),
+)
+EMAILS = Rule(
+    "a list of e-mail addresses such as ops@example.com",
+    lambda value: isinstance(value, list | tuple) and all(isinstance(e, str) and formats.is_email(e) for e in value),
 )
 
 

@@ -171,3 +171,18 @@ def test_bad_arguments_name_the_argument_value_and_rule_and_register_nothing(arg
         run_resources(lambda: {"name": DataLake("lake", args).bucket_name}, mocks=mocks)
     assert str(err.value).startswith("DataLake 'lake': invalid arguments:")
     assert mocks.resources == []
+
+
+def test_lake_and_its_settings_are_kept_on_destroy_by_default_and_not_force_destroyed() -> None:
+    result = build({"bucket_name": "my-lake"})
+    bucket = result.one("aws:s3/bucket:Bucket")
+    assert bucket.inputs["forceDestroy"] is False
+    assert all(r.retain_on_delete for r in result.resources if r.custom), [
+        r.name for r in result.resources if r.custom and not r.retain_on_delete
+    ]
+
+
+def test_a_dev_lake_may_be_deleted_and_emptied_on_destroy() -> None:
+    result = build({"bucket_name": "my-lake", "retain_on_delete": False, "force_destroy": True})
+    assert result.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    assert not any(r.retain_on_delete for r in result.resources)

@@ -17,13 +17,25 @@ EXPECTED_COUNTS = {
     "acme-telemetry:index:TelemetryCatalog": 1,
     "acme-telemetry:index:StreamingIngest": 1,
     "acme-telemetry:index:ScheduledGenerator": 1,
-    "aws:s3/bucket:Bucket": 1,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-    "aws:s3/bucketVersioning:BucketVersioning": 1,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1,
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "acme-telemetry:index:AccessLogBucket": 1,
+    "acme-telemetry:index:PipelineAlarms": 1,
+    "acme-telemetry:index:PipelineDashboard": 1,
+    # Lake and access-log bucket, each with its settings
+    "aws:s3/bucket:Bucket": 2,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+    "aws:s3/bucketVersioning:BucketVersioning": 2,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+    "aws:s3/bucketPolicy:BucketPolicy": 2,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+    "aws:s3/bucketLogging:BucketLogging": 1,
+    # Alarm topic with its own key (encryptionKey aws-managed: CloudWatch cannot publish under alias/aws/sns)
+    "aws:kms/key:Key": 1,
+    "aws:sns/topic:Topic": 1,
+    "aws:sns/topicPolicy:TopicPolicy": 1,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 14,
+    "aws:cloudwatch/dashboard:Dashboard": 1,
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
     "aws:s3/bucketObjectv2:BucketObjectv2": 3,
     "aws:glue/catalogDatabase:CatalogDatabase": 1,
     "aws:glue/catalogTable:CatalogTable": 4,
@@ -51,6 +63,7 @@ SCOPED_TYPES = (
     "aws:athena/namedQuery:NamedQuery",
     "aws:cloudwatch/logStream:LogStream",
     "aws:s3/bucketObjectv2:BucketObjectv2",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
 )
 
 
@@ -180,4 +193,57 @@ def test_a_misspelled_config_key_fails_before_any_resource_is_registered() -> No
     mocks = AwsMocks()
     with pytest.raises(ConfigError, match="acme-telemetry:batchSzie must be a known key"):
         run_program("dev", overrides={"batchSzie": "100"}, mocks=mocks)
+    assert mocks.resources == []
+
+
+def test_dev_stack_keeps_the_lake_on_destroy_and_a_stack_may_opt_out(dev: ProgramResult) -> None:
+    lake = dev.one("aws:s3/bucket:Bucket", "lake-bucket")
+    assert lake.retain_on_delete and lake.inputs["forceDestroy"] is False
+    throwaway = run_program("dev", overrides={"lakeRetainOnDestroy": "false"})
+    for name in ("lake-bucket", "access-logs-bucket"):
+        bucket = throwaway.one("aws:s3/bucket:Bucket", name)
+        assert not bucket.retain_on_delete and bucket.inputs["forceDestroy"] is True
+
+
+def test_dev_stack_exports_its_dashboard_and_alarm_topic(dev: ProgramResult) -> None:
+    assert dev.outputs["dashboardUrl"] == (
+        "https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#dashboards/dashboard/"
+        "acme-data-pipeline"
+    )
+    assert dev.outputs["alarmTopicArn"] == dev.one("aws:sns/topic:Topic").outputs["arn"]
+    assert len(dev.outputs["alarmNames"]) == 14 and dev.outputs["encryptionKeyArn"] is None
+
+
+def test_customer_managed_key_encrypts_stream_lake_queue_topic_logs_and_lambda_environment() -> None:
+    result = run_program("dev", overrides={"encryptionKey": "customer-managed"})
+    key = result.one("aws:kms/key:Key", "key-key")
+    arn = key.outputs["arn"]
+    assert result.outputs["encryptionKeyArn"] == arn and key.inputs["enableKeyRotation"] is True
+    assert result.one("aws:kinesis/stream:Stream").inputs["kmsKeyId"] == arn
+    sse = result.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "lake-encryption"
+    )
+    assert sse.inputs["rules"][0] == {
+        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": arn},
+        "bucketKeyEnabled": True,
+    }
+    assert result.one("aws:sqs/queue:Queue").inputs["kmsMasterKeyId"] == arn
+    assert result.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == arn
+    assert {g.inputs["kmsKeyId"] for g in result.of_type("aws:cloudwatch/logGroup:LogGroup")} == {arn}
+    assert {f.inputs["kmsKeyArn"] for f in result.of_type("aws:lambda/function:Function")} == {arn}
+    # One key only: the alarm topic does not get a key of its own.
+    assert len(result.of_type("aws:kms/key:Key")) == 1
+
+
+def test_existing_topic_replaces_the_created_one() -> None:
+    topic = "arn:aws:sns:us-west-2:123456789012:ops-alerts"
+    result = run_program("dev", overrides={"alarmTopicArn": topic})
+    assert result.of_type("aws:sns/topic:Topic") == [] and result.outputs["alarmTopicArn"] == topic
+    assert {a.inputs["alarmActions"][0] for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")} == {topic}
+
+
+def test_bad_alarm_config_fails_before_any_resource_is_registered() -> None:
+    mocks = AwsMocks()
+    with pytest.raises(ConfigError, match=r"alarmEmails must be a list of e-mail addresses"):
+        run_program("dev", overrides={"alarmEmails": '["nobody"]'}, mocks=mocks)
     assert mocks.resources == []

@@ -10,7 +10,17 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
 import provider
-from components import COMPONENTS, catalog, data_lake, scheduled_generator, streaming_ingest
+from components import (
+    COMPONENTS,
+    access_logs,
+    alarms,
+    catalog,
+    dashboard,
+    data_lake,
+    encryption,
+    scheduled_generator,
+    streaming_ingest,
+)
 from components.testing import REPO_ROOT
 
 PACKAGE = "acme-telemetry"
@@ -40,6 +50,10 @@ SPECS = {
     "TelemetryCatalog": catalog.SPEC,
     "StreamingIngest": streaming_ingest.SPEC,
     "ScheduledGenerator": scheduled_generator.SPEC,
+    "PipelineAlarms": alarms.SPEC,
+    "PipelineDashboard": dashboard.SPEC,
+    "StackKey": encryption.SPEC,
+    "AccessLogBucket": access_logs.SPEC,
 }
 EXPECTED = {
     "DataLake": (set(), {"bucketName", "bucketArn", "prefixes", "created"}),
@@ -70,13 +84,22 @@ EXPECTED = {
             "deadLetterQueueArn",
             "scheduleRuleName",
             "layerArn",
+            "generatorLogGroupName",
+            "producerLogGroupName",
         },
     ),
+    "PipelineAlarms": ({"streamName", "deliveryStreamName"}, {"topicArn", "alarmArns", "alarmNames", "keyArn"}),
+    "PipelineDashboard": (
+        {"streamName", "deliveryStreamName"},
+        {"dashboardName", "dashboardUrl", "eventsMetricNamespace"},
+    ),
+    "StackKey": (set(), {"keyArn", "keyId"}),
+    "AccessLogBucket": ({"sourceBucketNames"}, {"bucketName", "bucketArn"}),
 }
 """Required inputs and outputs; the inputs are every argument the component's SPEC accepts."""
 
 
-def test_schema_has_exactly_the_four_components(package_schema: dict[str, Any]) -> None:
+def test_schema_has_exactly_the_eight_components(package_schema: dict[str, Any]) -> None:
     assert package_schema["name"] == PACKAGE
     assert set(package_schema["resources"]) == {f"{PACKAGE}:index:{name}" for name in EXPECTED}
     assert all(r["isComponent"] for r in package_schema["resources"].values())

@@ -6,6 +6,7 @@ import pytest
 
 from components import ScheduledGenerator
 from components.testing import ProgramResult, RecordedResource, run_resources
+from components.validation import ArgumentError
 
 STREAM_ARN = "arn:aws:kinesis:us-west-2:123456789012:stream/test-stream"
 FUNCTION = "aws:lambda/function:Function"
@@ -103,7 +104,7 @@ def test_event_seed_is_passed_only_when_given() -> None:
 @pytest.mark.parametrize("role", ["generator", "producer"])
 def test_each_function_has_its_own_log_group_with_retention_created_first(default: ProgramResult, role: str) -> None:
     group = default.one("aws:cloudwatch/logGroup:LogGroup", f"gen-{role}-logs")
-    assert (group.inputs["name"], group.inputs["retentionInDays"]) == (f"/aws/lambda/acme-test-{role}", 14)
+    assert (group.inputs["name"], group.inputs["retentionInDays"]) == (f"/aws/lambda/acme-test-{role}", 365)
     assert group.urn in function(default, role).dependencies
 
 
@@ -190,6 +191,7 @@ def test_generator_may_invoke_only_the_producer(default: ProgramResult) -> None:
             ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-generator:*"],
         ),
         "AsyncFailureDestination": (["sqs:SendMessage"], ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"]),
+        "ActiveTracing": (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
     }
 
 
@@ -202,6 +204,7 @@ def test_producer_may_put_records_only_to_this_stream(default: ProgramResult) ->
             ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-producer:*"],
         ),
         "AsyncFailureDestination": (["sqs:SendMessage"], ["arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"]),
+        "ActiveTracing": (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
     }
 
 
@@ -213,3 +216,50 @@ def test_lambda_roles_trust_lambda_as_the_execution_role_guide_shows(default: Pr
         assert trust["Statement"] == [
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ]
+
+
+KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_customer_managed_key_encrypts_queue_logs_and_environment_and_roles_use_it_through_one_service() -> None:
+    result = build(kms_key_arn=KEY)
+    queue = result.one("aws:sqs/queue:Queue").inputs
+    assert queue["kmsMasterKeyId"] == KEY and "sqsManagedSseEnabled" not in queue
+    for role in ("generator", "producer"):
+        assert result.one("aws:cloudwatch/logGroup:LogGroup", f"gen-{role}-logs").inputs["kmsKeyId"] == KEY
+        assert function(result, role).inputs["kmsKeyArn"] == KEY
+    producer = role_grants(result, "producer")
+    assert producer["EncryptStreamRecords"] == (["kms:GenerateDataKey"], [KEY])
+    assert producer["EncryptDeadLetters"] == (["kms:Decrypt", "kms:GenerateDataKey"], [KEY])
+    assert "EncryptStreamRecords" not in role_grants(result, "generator")
+    doc = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", "gen-producer-policy").inputs["policy"])
+    conditions = {s["Sid"]: s.get("Condition") for s in doc["Statement"]}
+    assert conditions["EncryptStreamRecords"] == {"StringEquals": {"kms:ViaService": "kinesis.us-west-2.amazonaws.com"}}
+    assert conditions["EncryptDeadLetters"] == {"StringEquals": {"kms:ViaService": "sqs.us-west-2.amazonaws.com"}}
+
+
+def test_both_functions_trace_actively_with_reserved_concurrency_sized_to_the_schedule(default: ProgramResult) -> None:
+    for role, reserved in (("generator", 2), ("producer", 10)):
+        fn = function(default, role).inputs
+        assert fn["tracingConfig"] == {"mode": "Active"}
+        assert fn["reservedConcurrentExecutions"] == reserved
+
+
+def test_tracing_off_and_concurrency_overrides() -> None:
+    result = build(tracing=False, producer_reserved_concurrency=50)
+    assert function(result, "producer").inputs["tracingConfig"] == {"mode": "PassThrough"}
+    assert function(result, "producer").inputs["reservedConcurrentExecutions"] == 50
+    assert "ActiveTracing" not in role_grants(result, "producer")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"producer_reserved_concurrency": 1001}, r"producer_reserved_concurrency must be 1–900"),
+        ({"generator_reserved_concurrency": 0}, r"generator_reserved_concurrency must be 1–900"),
+        ({"kms_key_arn": "alias/aws/sqs"}, r"kms_key_arn must be a KMS key ARN"),
+    ],
+)
+def test_bad_hardening_arguments_fail_naming_argument_and_rule(args: dict, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        build(**args)

@@ -185,11 +185,13 @@ def test_pulumi_yaml_is_the_one_declaration_of_every_key() -> None:
         "bucketName",
         "databaseName",
         "workgroupName",
+        "encryptionKey",  # stack-level: which key the whole stack uses, not one component's argument
     }
     for name, targets in settings.BINDINGS.items():
         if name not in with_default:
             spec, arg = targets[0]
-            assert arg in spec.defaults or arg in ("dimension_seed", "shard_count"), name
+            optional = ("dimension_seed", "shard_count", "alarm_emails", "alarm_topic_arn")  # unset means none
+            assert arg in spec.defaults or arg in optional, name
 
 
 def test_effective_defaults_are_the_original_stacks() -> None:
@@ -206,8 +208,9 @@ def test_effective_defaults_are_the_original_stacks() -> None:
         "kinesis_retention_hours": 24,
         "firehose_buffer_size_mb": 64,
         "firehose_buffer_interval_seconds": 60,
-        "firehose_log_retention_days": 7,
-        "lambda_log_retention_days": 14,
+        # Deliberately a year since issue 9 (validation.DEFAULT_LOG_RETENTION_DAYS says why); the seed kept 7 and 14.
+        "firehose_log_retention_days": 365,
+        "lambda_log_retention_days": 365,
         "lambda_memory_mb": 256,
         "lambda_timeout_seconds": 60,
         "producer_max_retry_attempts": 2,
@@ -220,6 +223,11 @@ def test_effective_defaults_are_the_original_stacks() -> None:
         "abort_incomplete_multipart_days": 7,
         "partition_by": "event_time",
         "schedule_enabled": True,
+        "encryption_key": "aws-managed",
+        "lake_retain_on_destroy": True,
+        "generator_reserved_concurrency": 2,
+        "producer_reserved_concurrency": 10,
+        "silence_alarm_periods": 3,
     }
     assert {k: getattr(s, k) for k in expected} == expected
 
@@ -241,3 +249,36 @@ def test_an_exact_bucket_name_makes_the_prefix_moot() -> None:
 
     assert parse(bucketName="my-lake").args_for(data_lake.SPEC) == {"bucket_name": "my-lake"}
     assert parse().args_for(data_lake.SPEC) == {"bucket_name_prefix": "acme-telemetry-data"}
+
+
+KEY_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"alarmEmails": '["ops@example.com", "not an address"]'}, "alarmEmails must be a list of e-mail addresses"),
+        ({"alarmEmails": "ops@example.com"}, "alarmEmails must be a list"),
+        ({"alarmTopicArn": "arn:aws:sns:us-west-2:123:short"}, "alarmTopicArn must be an SNS topic ARN"),
+        ({"encryptionKey": "alias/aws/kinesis"}, "encryptionKey must be aws-managed or customer-managed or a KMS"),
+        ({"encryptionKey": "CUSTOMER-MANAGED"}, "encryptionKey must be aws-managed or customer-managed"),
+        ({"encryptionKey": KEY_ARN.replace("us-west-2", "eu-west-1")}, "encryptionKey must be a key in the stack's"),
+        ({"producerReservedConcurrency": "1001"}, "producerReservedConcurrency must be 1–900"),
+        ({"generatorReservedConcurrency": "0"}, "generatorReservedConcurrency must be 1–900"),
+        ({"silenceAlarmPeriods": "0"}, "silenceAlarmPeriods must be at least 1"),
+        ({"lakeRetainOnDestroy": "maybe"}, "lakeRetainOnDestroy must be true or false"),
+        (
+            {"alarmTopicArn": "arn:aws:sns:us-west-2:123456789012:ops", "alarmEmails": '["ops@example.com"]'},
+            "alarmEmails must be empty when alarmTopicArn is given",
+        ),
+    ],
+)
+def test_hardening_and_alarm_keys_fail_naming_key_and_rule(raw: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(**raw)
+    assert any(problem in p for p in caught.value.problems), caught.value.problems
+
+
+def test_a_key_arn_in_the_stacks_region_and_good_addresses_are_accepted() -> None:
+    s = parse(encryptionKey=KEY_ARN, alarmEmails='["ops@example.com", "a.b+c@sub.example.org"]')
+    assert (s.key_mode, s.alarm_emails) == ("existing", ["ops@example.com", "a.b+c@sub.example.org"])

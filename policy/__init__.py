@@ -1,0 +1,1 @@
+"""Policy pack of the acme-telemetry stack; `rules` holds the guardrails as plain functions."""

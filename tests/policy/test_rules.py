@@ -1,0 +1,181 @@
+"""The policy pack's guardrails on the stack the Pulumi mocks capture: a passing stack, and one seeded violation
+per guardrail that exactly that guardrail reports."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.testing import ProgramResult, run_program
+from policy import rules
+from policy.rules import Res
+
+
+@pytest.fixture(scope="module")
+def dev(dev_stack: ProgramResult) -> ProgramResult:
+    return dev_stack
+
+
+def as_res(result: ProgramResult) -> list[Res]:
+    return [Res(r.type, r.name, r.outputs, r.urn) for r in result.resources]
+
+
+@pytest.fixture(scope="module")
+def passing(dev: ProgramResult) -> list[Res]:
+    """The dev stack as the program registers it."""
+    return as_res(dev)
+
+
+def failing(report: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name: messages for name, messages in report.items() if messages}
+
+
+def test_dev_stack_passes_every_guardrail(passing: list[Res]) -> None:
+    assert failing(rules.evaluate(passing)) == {}
+
+
+@pytest.mark.parametrize("overrides", [{"encryptionKey": "customer-managed"}, {"lakeRetainOnDestroy": "false"}])
+def test_variants_of_the_stack_pass_every_guardrail(overrides: dict[str, str]) -> None:
+    assert failing(rules.evaluate(as_res(run_program("dev", overrides=overrides)))) == {}
+
+
+def test_staging_stack_passes_every_guardrail() -> None:
+    assert failing(rules.evaluate(as_res(run_program("staging")))) == {}
+
+
+def test_stack_without_its_alarms_fails_only_alarms_exist(passing: list[Res]) -> None:
+    report = failing(rules.evaluate([r for r in passing if r.type != rules.ALARM]))
+    assert set(report) == {"alarms-exist"}
+    assert any("acme-data-async-dlq" in m and "ApproximateNumberOfMessagesVisible" in m for m in report["alarms-exist"])
+
+
+def edit(
+    resources: list[Res], typ: str, change: Callable[[dict[str, Any]], None], name: str | None = None
+) -> list[Res]:
+    """A copy of the stack with one resource's props changed in place by `change`."""
+    out = []
+    done = False
+    for res in resources:
+        if res.type == typ and not done and (name is None or res.name == name):
+            props = copy.deepcopy(dict(res.props))
+            change(props)
+            res = Res(res.type, res.name, props, res.urn)
+            done = True
+        out.append(res)
+    assert done, (typ, name)
+    return out
+
+
+def drop(resources: list[Res], typ: str, name_contains: str = "") -> list[Res]:
+    kept = [r for r in resources if not (r.type == typ and name_contains in r.name)]
+    assert len(kept) == len(resources) - 1
+    return kept
+
+
+def set_policy(props: dict[str, Any], key: str, mutate: Callable[[dict[str, Any]], None]) -> None:
+    doc = json.loads(props[key])
+    mutate(doc)
+    props[key] = json.dumps(doc)
+
+
+def _wildcard_action(doc: dict[str, Any]) -> None:
+    doc["Statement"][0]["Action"] = ["kinesis:*"]
+
+
+SEEDED: dict[str, Callable[[list[Res]], list[Res]]] = {
+    "encryption-at-rest": lambda s: edit(s, rules.STREAM, lambda p: p.update(encryptionType="NONE")),
+    "bucket-encrypted": lambda s: drop(s, rules.BUCKET_SSE, "lake"),
+    "no-public-bucket-acl": lambda s: [
+        *s,
+        Res("aws:s3/bucketAclV2:BucketAclV2", "acl", {"bucket": "x", "acl": "public-read"}),
+    ],
+    "no-public-bucket": lambda s: edit(
+        s, rules.BUCKET_PUBLIC_ACCESS_BLOCK, lambda p: p.update(restrictPublicBuckets=False)
+    ),
+    "tls-only-bucket-policy": lambda s: edit(
+        s,
+        rules.BUCKET_POLICY,
+        lambda p: set_policy(
+            p, "policy", lambda d: d["Statement"][0].update(Resource=d["Statement"][0]["Resource"][:1])
+        ),
+        name="lake-tls-only",
+    ),
+    "no-wildcard-iam": lambda s: edit(
+        s, rules.ROLE_POLICY, lambda p: set_policy(p, "policy", _wildcard_action), name="generator-producer-policy"
+    ),
+    "log-retention-set": lambda s: edit(s, rules.LOG_GROUP, lambda p: p.pop("retentionInDays")),
+    "lambda-on-failure-destination": lambda s: edit(
+        s, rules.INVOKE_CONFIG, lambda p: p.pop("destinationConfig"), name="generator-producer-async"
+    ),
+    "alarms-exist": lambda s: drop(s, rules.ALARM, "producer-errors"),
+}
+
+
+def test_every_guardrail_has_a_seeded_violation() -> None:
+    assert set(SEEDED) == {g.name for g in rules.GUARDRAILS}
+
+
+@pytest.mark.parametrize("guardrail", sorted(SEEDED))
+def test_seeded_violation_is_reported_by_its_guardrail_alone(guardrail: str, passing: list[Res]) -> None:
+    report = failing(rules.evaluate(SEEDED[guardrail](passing)))
+    assert list(report) == [guardrail], report
+    assert len(report[guardrail]) == 1, report
+
+
+def test_tls_deny_with_principal_star_and_s3_star_is_not_a_wildcard_grant(passing: list[Res]) -> None:
+    bucket_policy = next(r for r in passing if r.type == rules.BUCKET_POLICY and r.name == "lake-tls-only")
+    statement = json.loads(bucket_policy.props["policy"])["Statement"][0]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "s3:*")
+    assert rules.no_wildcard_iam(rules.BUCKET_POLICY, bucket_policy.props) == []
+
+
+def allow(**statement: Any) -> dict[str, str]:
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})}
+
+
+@pytest.mark.parametrize(
+    ("typ", "props", "expected"),
+    [
+        (rules.ROLE_POLICY, allow(Action="*", Resource="arn:aws:s3:::b"), "grants every action"),
+        (rules.ROLE_POLICY, allow(Action="s3:GetObject", Resource="*"), "Resource '*'"),
+        (rules.ROLE_POLICY, allow(NotAction="iam:*", Resource="arn:aws:s3:::b"), "NotAction"),
+        (rules.QUEUE_POLICY, allow(Principal="*", Action="sqs:SendMessage", Resource="arn:q"), "public"),
+        (rules.KMS_KEY, allow(Principal={"Service": "logs.amazonaws.com"}, Action="kms:*", Resource="*"), "every"),
+    ],
+)
+def test_wildcard_grants_are_reported(typ: str, props: dict[str, str], expected: str) -> None:
+    [message] = rules.no_wildcard_iam(typ, props)
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("typ", "props"),
+    [
+        # X-Ray's trace APIs accept only Resource "*".
+        (rules.ROLE_POLICY, allow(Action=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource="*")),
+        # A key policy's Resource "*" is the key itself; kms:* to the account root delegates to IAM.
+        (rules.KMS_KEY, allow(Principal={"AWS": "arn:aws:iam::123456789012:root"}, Action="kms:*", Resource="*")),
+        (rules.QUEUE_POLICY, allow(Principal="*", Action="sqs:SendMessage", Resource="arn:q", Condition={"x": {}})),
+    ],
+)
+def test_documented_exceptions_are_not_reported(typ: str, props: dict[str, str]) -> None:
+    assert rules.no_wildcard_iam(typ, props) == []
+
+
+def test_xray_exception_does_not_cover_other_actions_on_star() -> None:
+    props = allow(Action=["xray:PutTraceSegments", "s3:ListAllMyBuckets"], Resource="*")
+    assert len(rules.no_wildcard_iam(rules.ROLE_POLICY, props)) == 1
+
+
+def test_alarm_without_actions_is_reported(passing: list[Res]) -> None:
+    silent = edit(passing, rules.ALARM, lambda p: p.update(alarmActions=[]))
+    assert any("notifies no one" in m for m, _ in rules.alarms_exist(silent))
+
+
+def test_function_with_a_dead_letter_config_instead_of_a_destination_passes() -> None:
+    fn = Res(rules.FUNCTION, "f", {"name": "f", "deadLetterConfig": {"targetArn": "arn:aws:sqs:r:1:q"}})
+    assert rules.lambda_on_failure_destination([fn]) == []
