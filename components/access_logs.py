@@ -9,7 +9,6 @@ destination must not log to itself (that would log its own log writes forever).
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -103,18 +102,15 @@ class AccessLogBucketArgs(TypedDict):
     """Keep the log bucket in the account when the stack is destroyed (default false)."""
 
 
-class AccessLogBucket(pulumi.ComponentResource):
+class AccessLogBucket(v.CheckedComponent):
     """A private, SSE-S3 encrypted, versioned, TLS-only bucket with an expiry lifecycle, receiving access logs."""
+
+    _spec = SPEC
 
     bucket_name: pulumi.Output[str]
     """Name of the log bucket."""
     bucket_arn: pulumi.Output[str]
     """ARN of the log bucket."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

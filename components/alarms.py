@@ -523,9 +523,11 @@ def _json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-class PipelineAlarms(pulumi.ComponentResource):
+class PipelineAlarms(v.CheckedComponent):
     """AWS's recommended alarms for stream, delivery stream, functions and dead-letter queue, plus a silence alarm,
     all notifying one encrypted SNS topic (created, or an existing one)."""
+
+    _spec = SPEC
 
     topic_arn: pulumi.Output[str]
     """ARN of the topic every alarm notifies."""
@@ -535,11 +537,6 @@ class PipelineAlarms(pulumi.ComponentResource):
     """Names of the alarms, in the same order."""
     key_arn: pulumi.Output[str | None]
     """ARN of the key this component created for the topic, if it created one."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: PipelineAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

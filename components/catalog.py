@@ -205,8 +205,10 @@ class TelemetryCatalogArgs(TypedDict):
     default)."""
 
 
-class TelemetryCatalog(pulumi.ComponentResource):
+class TelemetryCatalog(v.CheckedComponent):
     """Glue catalog of the lake's tables with partition projection, an Athena workgroup and named queries."""
+
+    _spec = SPEC
 
     database_name: pulumi.Output[str]
     """Glue database holding the tables."""
@@ -220,11 +222,6 @@ class TelemetryCatalog(pulumi.ComponentResource):
     """Athena workgroup with enforced settings."""
     named_query_names: pulumi.Output[list[str]]
     """Names of the saved queries in the workgroup."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: TelemetryCatalogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

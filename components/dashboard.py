@@ -13,7 +13,7 @@ event is the JSON object itself and a JSON filter pattern matches it.
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -259,8 +259,10 @@ class PipelineDashboardArgs(TypedDict):
     """Dashboard name (default <project>-<stack>-<resource name>); letters, digits, - and _, at most 255."""
 
 
-class PipelineDashboard(pulumi.ComponentResource):
+class PipelineDashboard(v.CheckedComponent):
     """A CloudWatch dashboard of the pipeline's golden signals, and the metric filter counting generated events."""
+
+    _spec = SPEC
 
     dashboard_name: pulumi.Output[str]
     """Name of the dashboard."""
@@ -268,11 +270,6 @@ class PipelineDashboard(pulumi.ComponentResource):
     """Console URL of the dashboard."""
     events_metric_namespace: pulumi.Output[str]
     """Namespace of the events-generated metric (when a generator log group was given)."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: PipelineDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -136,8 +136,10 @@ def lifecycle_rules(
     return rules
 
 
-class DataLake(pulumi.ComponentResource):
+class DataLake(v.CheckedComponent):
     """The lake bucket: encrypted, versioned, private, TLS-only, with lifecycle housekeeping."""
+
+    _spec = SPEC
 
     bucket_name: pulumi.Output[str]
     """Name of the lake bucket."""
@@ -147,11 +149,6 @@ class DataLake(pulumi.ComponentResource):
     """This project's lake prefixes (tables, errors, Athena results)."""
     created: pulumi.Output[bool]
     """Whether this component created (and manages) the bucket, rather than adopting an existing one."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

@@ -18,7 +18,6 @@ execution role when the function is created) need nothing in the key policy beyo
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -114,18 +113,15 @@ class StackKeyArgs(TypedDict):
     """Days a deleted key can still be restored, 7–30 (default 30)."""
 
 
-class StackKey(pulumi.ComponentResource):
+class StackKey(v.CheckedComponent):
     """A customer managed, rotating KMS key for the stream, lake, queue, topic, log groups and Lambda environment."""
+
+    _spec = SPEC
 
     key_arn: pulumi.Output[str]
     """ARN of the key."""
     key_id: pulumi.Output[str]
     """Id of the key."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: StackKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

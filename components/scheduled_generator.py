@@ -193,8 +193,10 @@ class ScheduledGeneratorArgs(TypedDict):
     """Concurrent executions reserved for (and capping) the producer, 1–900 (default 10)."""
 
 
-class ScheduledGenerator(pulumi.ComponentResource):
+class ScheduledGenerator(v.CheckedComponent):
     """Schedule -> generator Lambda -> producer Lambda -> Kinesis, with a dead-letter queue for failed batches."""
+
+    _spec = SPEC
 
     generator_function_name: pulumi.Output[str]
     """Name of the generator function."""
@@ -216,11 +218,6 @@ class ScheduledGenerator(pulumi.ComponentResource):
     """Log group of the generator (one JSON summary line per tick)."""
     producer_log_group_name: pulumi.Output[str]
     """Log group of the producer."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: ScheduledGeneratorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

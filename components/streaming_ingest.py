@@ -228,8 +228,10 @@ class StreamingIngestArgs(TypedDict):
     it, through S3 and for this bucket only, to write its objects."""
 
 
-class StreamingIngest(pulumi.ComponentResource):
+class StreamingIngest(v.CheckedComponent):
     """Kinesis stream plus a Firehose that writes SNAPPY Parquet into Hive partitions of the lake."""
+
+    _spec = SPEC
 
     stream_name: pulumi.Output[str]
     """Kinesis stream name."""
@@ -245,11 +247,6 @@ class StreamingIngest(pulumi.ComponentResource):
     """Firehose's CloudWatch log group."""
     prefixes: pulumi.Output[list[str]]
     """The key prefixes Firehose writes under (data, errors): exactly what its role may write."""
-
-    @staticmethod
-    def validate(name: str, args: Mapping[str, Any]) -> None:
-        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        SPEC.validate(name, args)
 
     def __init__(self, name: str, args: StreamingIngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)

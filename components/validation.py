@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 
@@ -265,3 +265,15 @@ class ArgSpec:
         problems = [f"{key} must be {rule}, got {value!r}" for key, rule, value in self.problems(args)]
         if problems:
             raise ArgumentError(self.component, name, problems)
+
+
+class CheckedComponent(pulumi.ComponentResource):
+    """A component whose plain arguments follow its `SPEC`: `validate` checks them without registering anything."""
+
+    _spec: ClassVar[ArgSpec]
+    """Set by each subclass (private, so the component provider's schema leaves it out)."""
+
+    @classmethod
+    def validate(cls, name: str, args: Mapping[str, Any]) -> None:
+        """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
+        cls._spec.validate(name, args)
