@@ -276,11 +276,41 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
     kms_shards = shards if mode == "PROVISIONED" else ON_DEMAND_START_SHARDS
     add(
         "KMS",
-        "Kinesis data-key requests (AWS managed key: no key fee)",
+        "Kinesis data-key requests",
         lambda w: kms_shards * KMS_REQUESTS_PER_SHARD_HOUR * p.HOURS_PER_MONTH / 10_000 * p.KMS_PER_10000_REQUESTS,
     )
+    # One customer managed key: the stack key (encryptionKey: customer-managed), or, with AWS managed keys, the
+    # alarm topic's own key (CloudWatch cannot publish to a topic under alias/aws/sns). An existing key is not ours.
+    keys = 0 if str(settings.encryption_key).startswith("arn:") else 1
+    add("KMS", f"{keys} customer managed key(s)", lambda w: keys * p.KMS_KEY_MONTH)
+    alarms = monitoring_alarms(settings)
+    add(
+        "CloudWatch alarms and dashboard",
+        f"{alarms} standard alarms and one dashboard",
+        lambda w: alarms * p.CLOUDWATCH_STANDARD_ALARM_MONTH + p.CLOUDWATCH_DASHBOARD_MONTH,
+    )
+    add("X-Ray", "one trace per invocation (active tracing)", lambda w: invocations / 1e6 * p.XRAY_PER_MILLION_TRACES)
     add("SQS", "dead-letter queue: only failed invocations", lambda w: 0.0)
     return Estimate(events_per_second, mode, shards, lines, notes)
+
+
+def monitoring_alarms(settings: Settings) -> int:
+    """How many alarms PipelineAlarms creates for this stack (it decides; this counts its specs)."""
+    from components.alarms import alarm_specs
+
+    function = {"name": "f", "label": "f", "timeout_seconds": settings.lambda_timeout_seconds}
+    return len(
+        alarm_specs(
+            {
+                "stream_name": "s",
+                "delivery_stream_name": "d",
+                "functions": [function, function],
+                "dead_letter_queue_name": "q",
+                "schedule_period_seconds": settings.window_seconds,
+                "schedule_enabled": settings.schedule_enabled,
+            }  # type: ignore[typeddict-item]
+        )
+    )
 
 
 def provisioned_break_even(profile: Profile, max_rate: float = 1e6) -> float | None:

@@ -61,6 +61,12 @@ CLOUDWATCH_LOGS_PER_GB_MONTH = 0.03
 
 # AWS KMS (the AWS managed key alias/aws/kinesis has no monthly key charge)
 KMS_PER_10000_REQUESTS = 0.03
+KMS_KEY_MONTH = 1.00  # a customer managed key, per month
+# Amazon CloudWatch alarms and dashboards
+CLOUDWATCH_STANDARD_ALARM_MONTH = 0.10  # per standard-resolution metric alarm
+CLOUDWATCH_DASHBOARD_MONTH = 3.00  # per dashboard beyond the account's first three
+# AWS X-Ray
+XRAY_PER_MILLION_TRACES = 5.00  # traces recorded (the first 100,000 a month are free; not subtracted here)
 
 # Amazon SQS (the dead-letter queue only sees failed invocations)
 SQS_PER_MILLION_REQUESTS = 0.40

@@ -78,3 +78,17 @@ def test_the_cost_command_prints_every_service_and_refuses_an_unknown_unit(capsy
         assert f"| {service} |" in out
     assert main(["cost", "--rate", "3/fortnight"]) == 2
     assert "unknown unit 'fortnight'" in capsys.readouterr().out
+
+
+def test_the_bill_prices_the_alarms_the_stack_creates_its_key_and_traces() -> None:
+    from components.testing import run_program
+    from local.cost import monitoring_alarms
+
+    stack = run_program("dev")
+    settings = load_settings("dev")
+    assert monitoring_alarms(settings) == len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+    bill = estimate(settings, 10.0, measure_profile(settings.batch_size, events=200))
+    services = bill.by_service()
+    assert services["CloudWatch alarms and dashboard"][0] > 0
+    assert services["X-Ray"][0] > 0
+    assert any(line.item == "1 customer managed key(s)" for line in bill.lines)
