@@ -134,13 +134,28 @@ def _dead_letters(queue_arn: str) -> dict[str, Any]:
     return {"Sid": "AsyncFailureDestination", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [queue_arn]}
 
 
-def generator_policy(producer_arn: str, queue_arn: str, log_group_arn: str) -> PolicyDocument:
-    """The generator may invoke only the producer, send failed events to the DLQ and write its own logs."""
-    return document(
-        {"Sid": "InvokeProducer", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [producer_arn]},
-        _dead_letters(queue_arn),
-        _own_logs(log_group_arn),
-    )
+def generator_policy(
+    producer_arn: str, queue_arn: str, log_group_arn: str, own_arn: str | None = None
+) -> PolicyDocument:
+    """The generator may invoke only the producer (and, given `own_arn`, itself), use the DLQ and write its own logs.
+
+    A tick too large for one invocation is split into shards that the generator sends to itself asynchronously
+    (functions/generator/handler.py: run_request); `own_arn` is its own function ARN, built from its name
+    (`lambda_function_arn`) since the function cannot exist before its role's policy.
+    """
+    statements = [
+        {"Sid": "InvokeProducer", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [producer_arn]}
+    ]
+    if own_arn:
+        statements.append(
+            {"Sid": "InvokeOwnShards", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [own_arn]}
+        )
+    return document(*statements, _dead_letters(queue_arn), _own_logs(log_group_arn))
+
+
+def lambda_function_arn(partition: str, region: str, account_id: str, function_name: str) -> str:
+    """ARN of a Lambda function (unqualified: any version or alias of it is invoked through this name)."""
+    return f"arn:{partition}:lambda:{region}:{account_id}:function:{function_name}"
 
 
 def producer_policy(stream_arn: str, queue_arn: str, log_group_arn: str) -> PolicyDocument:

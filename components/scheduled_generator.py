@@ -39,6 +39,7 @@ def generator_environment(
     title_count: int,
     window_seconds: int | None,
     event_seed: int | None,
+    world_seed: int | None = None,
 ) -> dict[str, str]:
     """The generator's environment variables (all strings, as Lambda requires)."""
     env = {
@@ -52,6 +53,8 @@ def generator_environment(
         env["WINDOW_SECONDS"] = str(window_seconds)
     if event_seed is not None:
         env["EVENT_SEED"] = str(event_seed)
+    if world_seed is not None:
+        env["WORLD_SEED"] = str(world_seed)
     return env
 
 
@@ -88,6 +91,8 @@ class ScheduledGeneratorArgs(TypedDict):
     """Seconds of event time one run covers (the schedule period)."""
     event_seed: NotRequired[pulumi.Input[int]]
     """Fixed event seed for reproducible runs; random when omitted."""
+    world_seed: NotRequired[pulumi.Input[int]]
+    """Seed of the world the generator observes (functions/shared/world.py); its default when omitted."""
     log_retention_days: NotRequired[pulumi.Input[int]]
     """Retention of both log groups."""
     max_retry_attempts: NotRequired[pulumi.Input[int]]
@@ -235,6 +240,7 @@ class ScheduledGenerator(pulumi.ComponentResource):
             args.get("title_count", _default_rows("titles")),
             args.get("window_seconds"),
             args.get("event_seed"),
+            args.get("world_seed"),
         ).apply(lambda v: generator_environment(*v))
         generator = function(
             "generator", generator_name, GENERATOR_HANDLER, generator_role, generator_logs, generator_policy, env

@@ -1,4 +1,4 @@
-"""Command line: `python -m lakewriter.backfill --start WHEN --end WHEN [--seed S] [--batch-size N] --out DIR_OR_URI`."""
+"""Command line: `python -m lakewriter.backfill --start WHEN --end WHEN [--seed S] [--batch-size N] --out DIR`."""
 
 from __future__ import annotations
 
