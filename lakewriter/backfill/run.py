@@ -45,6 +45,8 @@ MAX_CHUNK_HOURS = 24
 still receiving events) when events per hour are few."""
 BLOCK_SESSIONS = 100_000
 """Mean session starts generated as one numpy block (most of a block's look-back sessions are dropped early)."""
+MAX_BLOCK_SLOTS = 60
+"""A block covers at most an hour of start slots, so hour files close soon after their hour when events are few."""
 MS_PER_HOUR = model.MS_PER_HOUR
 MS_PER_DAY = model.MS_PER_DAY
 
@@ -111,7 +113,7 @@ def as_moment(name: str, value: object) -> dt.datetime:
 def plan_blocks(world: World, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
     """Slot ranges [lo, hi), in time order, whose sessions hold every event of [start_ms, end_ms)."""
     slots = world.slot_range(start_ms, end_ms)
-    per = max(1, min(MAX_CHUNK_HOURS * 60, int(BLOCK_SESSIONS / world.sessions_per_slot)))
+    per = max(1, min(MAX_BLOCK_SLOTS, int(BLOCK_SESSIONS / world.sessions_per_slot)))
     return [(lo, min(lo + per, slots.stop)) for lo in range(slots.start, slots.stop, per)]
 
 
@@ -333,9 +335,13 @@ def run_backfill(
                 chunks.flush()
             if not chunks.pending:
                 pending_since = hi
-                # Every later block's events are at or after its first slot: earlier hours are complete.
-                next_lo = blocks[i + 1][0] if i + 1 < len(blocks) else hi
-                writers.close_before(max(start_ms, next_lo * wm.SLOT_MS))
+            # Every later block's events are at or after its first slot, and nothing pending is earlier than its
+            # own first event: the hours before both are complete.
+            lowest = blocks[i + 1][0] * wm.SLOT_MS if i + 1 < len(blocks) else end_ms
+            for queued in chunks.pending:
+                if queued.events:
+                    lowest = min(lowest, int(queued.timestamp_ms.min()))
+            writers.close_before(max(start_ms, lowest))
             if progress:
                 progress(chunks.written + chunks.pending_events, expected)
         chunks.flush()

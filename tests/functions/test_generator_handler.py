@@ -19,10 +19,10 @@ import pytest
 from botocore.stub import Stubber
 
 from functions.generator import handler as gen
-from functions.generator.events import generate_events, generate_records
 from functions.producer.handler import encode_records
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from tests.functions.invariants import check_events
+from tests.functions.worlds import generate_events, generate_records
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_END = dt.datetime(2026, 11, 26, 2, 45, tzinfo=dt.UTC)
