@@ -16,11 +16,11 @@ def _sample(
     count: int, dims: Dimensions, window_end: dt.datetime, rng: random.Random, window_seconds: int, *, records: bool
 ) -> list:
     """The last `count` events before `window_end` of a world seeded from `rng`, dense enough to hold them in the
-    window (the quietest hour runs at about a third of the mean)."""
+    window (doubling the span back from it if it falls short)."""
     if count == 0:
         return []
     end = epoch_ms(window_end)
-    batch = min(MAX_BATCH_SIZE, max(1, math.ceil(count * 4 * 300 / window_seconds)))
+    batch = min(MAX_BATCH_SIZE, max(1, math.ceil(count * 1.5 * 300 / window_seconds)))
     world = World(rng.getrandbits(63), dims, batch)
     make = window_records if records else window_events
     span = window_seconds * 1000
