@@ -59,6 +59,34 @@ def tick(batch: int, end: str) -> dict:
     return {"events": events, "shards": summary["shards"], "wall_s": wall, "tick_cpu_s": cpu, **_usage()}
 
 
+def generator_only(batch: int, end: str) -> dict:
+    """The generator's side of the same tick (every shard, one after another; payloads kept, not sent)."""
+    from functions.generator.events import epoch_ms
+    from functions.generator.handler import Request, parse_request, run_request
+    from functions.shared.dimensions import generate_dimensions
+    from functions.shared.world import World
+
+    class Keep:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, bytes]] = []
+
+        def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
+            self.calls.append((FunctionName, Payload))
+            return {"StatusCode": 202}
+
+    world = World(1, generate_dimensions(), batch)
+    end_ms = epoch_ms(dt.datetime.fromisoformat(end.replace("Z", "+00:00")))
+    client = Keep()
+    began = time.perf_counter()
+    summary = run_request(client, Request(end_ms - 300_000, end_ms), world=world, producer_name="p", generator_name="g")
+    events = summary.get("events", 0)
+    for _, payload in [c for c in client.calls if c[0] == "g"]:
+        request = parse_request(json.loads(payload), window_seconds=300, now=dt.datetime.now(dt.UTC))
+        events += run_request(client, request, world=world, producer_name="p", generator_name="g")["events"]
+    wall = time.perf_counter() - began
+    return {"events": events, "shards": summary["shards"], "wall_s": wall, **_usage()}
+
+
 def baseline(events: int) -> dict:
     from bench.baseline import NaiveEvents
     from functions.shared.dimensions import generate_dimensions
@@ -82,18 +110,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, action="append", help="batchSize (repeatable; default 1000 and 100000)")
     parser.add_argument("--end", default="2026-11-26T02:00:00Z", help="end of the tick's window (ISO 8601 UTC)")
+    parser.add_argument("--generator-only", action="store_true", help="time only the generator's side of each tick")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _pin()
         kind, value, end = args.child
-        result = tick(int(value), end) if kind == "tick" else baseline(int(value))
+        runs = {"tick": lambda: tick(int(value), end), "gen": lambda: generator_only(int(value), end)}
+        result = runs.get(kind, lambda: baseline(int(value)))()
         print(json.dumps(result))
         return
-    print(f"python {sys.version.split()[0]}, window of 5 minutes ending {args.end}, each part pinned to one core")
+    part = "generator side only" if args.generator_only else "generator + producer into moto Kinesis"
+    print(f"python {sys.version.split()[0]}, 5-minute window ending {args.end}, {part}, each part on one core")
     print(f"{'tick':>10} {'events':>9} {'shards':>6} {'wall s':>8} {'events/s':>9} {'peak MB':>8} | baseline: events/s")
     for batch in args.batch or [1000, 100_000]:
-        ours = _child("tick", batch, args.end)
+        ours = _child("gen" if args.generator_only else "tick", batch, args.end)
         base = _child("baseline", ours["events"], args.end)
         print(
             f"{batch:>10,} {ours['events']:>9,} {ours['shards']:>6} {ours['wall_s']:>8.2f} "
