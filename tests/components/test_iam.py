@@ -82,3 +82,16 @@ def test_only_aws_services_are_trusted_and_only_for_this_account(dev: ProgramRes
         assert statement["Action"] == "sts:AssumeRole"
         assert statement["Principal"]["Service"] in ("lambda.amazonaws.com", "firehose.amazonaws.com")
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_the_generator_may_invoke_itself_for_shards_only_when_given_its_own_arn() -> None:
+    from components import policies
+
+    own = policies.lambda_function_arn("aws", "us-west-2", "123456789012", "acme-data-generator")
+    assert own == "arn:aws:lambda:us-west-2:123456789012:function:acme-data-generator"
+    producer, queue, logs = "arn:aws:lambda:us-west-2:123456789012:function:p", "arn:q", "arn:l"
+    with_shards = policies.generator_policy(producer, queue, logs, own)
+    invokes = [s for s in with_shards["Statement"] if s["Action"] == ["lambda:InvokeFunction"]]
+    assert [s["Resource"] for s in invokes] == [[producer], [own]]
+    without = policies.generator_policy(producer, queue, logs)
+    assert [s["Resource"] for s in without["Statement"] if s["Action"] == ["lambda:InvokeFunction"]] == [[producer]]

@@ -99,6 +99,7 @@ EXPECTED = {
             "titleCount",
             "windowSeconds",
             "eventSeed",
+            "worldSeed",
             "logRetentionDays",
             "maxRetryAttempts",
             "maxEventAgeSeconds",
