@@ -65,7 +65,9 @@ def backfill(events: int, out: Path) -> dict:
     """The fast backfill into a local lake directory (dimension generation included in the time)."""
     from lakewriter.backfill import run_backfill
 
-    report = run_backfill(events, START, END, seed=1, out=str(out))
+    # The world's volume is a rate: batchSize events per 5 minutes on average, so about `events` over the range.
+    batch_size = max(1, round(events / ((END - START).days * 288)))
+    report = run_backfill(START, END, seed=1, batch_size=batch_size, out=str(out))
     return {
         "events": report.events,
         "seconds": report.seconds,
@@ -94,7 +96,7 @@ def _run_part(part: str, events: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=10_000_000, help="events for the backfill")
+    parser.add_argument("--events", type=int, default=10_000_000, help="about this many events for the backfill")
     parser.add_argument("--baseline-events", type=int, default=100_000, help="events for the per-row baseline")
     parser.add_argument("--child", choices=("baseline", "backfill"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)

@@ -4,9 +4,11 @@
 
 Compares, in the same run, in batches of B events as the Lambda makes them:
   (a) baseline: one dict per event drawn field by field with mimesis/random, then json.dumps;
-  (b) ours: generate_records, the generator Lambda's path: sessions drawn and each event rendered straight
-      to its Kinesis entry (newline-terminated UTF-8 JSON, partition key), no event dict in between; then
-      the same plus build_payloads, the generator's whole tick short of the invokes;
+  (b) ours: window_records, the generator Lambda's path: the world's sessions that reach a 5-minute window
+      found (the look-back included) and each event rendered straight to its Kinesis entry (newline-terminated
+      UTF-8 JSON, partition key), no event dict in between; then the same plus build_payloads, the
+      generator's whole tick short of the invokes. A batch of B is the latest B events of a window of a world
+      at batchSize 1.5 B (so it holds them), i.e. a tick's cost per event;
   (c) generate_events + the producer's encode_records: event dicts first, then encoded (the local
       pipeline's path; byte-for-byte the records of (b)), and each half alone;
   (d) the producer's side, for the record: parse_payload (JSON parse and schema check of every event) and
@@ -30,15 +32,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baseline import NaiveEvents
-from functions.generator.events import generate_events, generate_records
+from functions.generator.events import epoch_ms, window_events, window_records
 from functions.generator.handler import build_payloads
 from functions.producer.handler import encode_records, parse_payload
 from functions.shared import domains
-from functions.shared.dimensions import generate_dimensions
+from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.world import World
 
 TARGET_EVENTS_PER_S = 100_000
 
 WINDOW_END = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+
+
+def _latest(count: int, dims: Dimensions, window_end: dt.datetime, rng: random.Random, make: Callable) -> list:
+    """The latest `count` events of the 5-minute window ending at `window_end` in a world dense enough for them."""
+    end = epoch_ms(window_end)
+    world = World(rng.getrandbits(63), dims, min(domains.MAX_BATCH_SIZE, max(1, count * 3 // 2)))
+    span = 300_000
+    while len(out := make(world, end - span, end)) < count:
+        span *= 2
+    return out[len(out) - count :]
+
+
+def generate_records(count: int, dims: Dimensions, *, window_end: dt.datetime, rng: random.Random) -> list[dict]:
+    return _latest(count, dims, window_end, rng, window_records)
+
+
+def generate_events(count: int, dims: Dimensions, *, window_end: dt.datetime, rng: random.Random) -> list[dict]:
+    return _latest(count, dims, window_end, rng, window_events)
 
 
 def baseline_batch(count: int, naive: NaiveEvents, rng: random.Random) -> list[bytes]:

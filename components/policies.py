@@ -213,13 +213,21 @@ def generator_policy(
     region: str | None = None,
     tracing: bool = False,
 ) -> PolicyDocument:
-    """The generator may invoke only the producer, send failed events to the DLQ and write its own logs (and, when
-    asked, use the stack key through SQS and send traces)."""
+    """The generator may invoke only the producer, use the DLQ and write its own logs (and, when asked, use the
+    stack key through SQS and send traces)."""
     return document(
         {"Sid": "InvokeProducer", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [producer_arn]},
         _dead_letters(queue_arn),
         _own_logs(log_group_arn),
         *_extras(kms_key_arn, region, tracing, stream=False),
+    )
+
+
+def generator_shards_policy(own_arn: str) -> PolicyDocument:
+    """The generator may invoke itself: a tick too large for one invocation is split into shards it sends to itself
+    asynchronously (functions/generator/handler.py: run_request)."""
+    return document(
+        {"Sid": "InvokeOwnShards", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [own_arn]}
     )
 
 

@@ -1,5 +1,6 @@
 """ScheduledGenerator: the scheduled generator and producer Lambdas, their layer, DLQ, logs and roles."""
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -9,7 +10,8 @@ import pulumi_aws as aws
 
 from components import assets, naming, policies
 from components import validation as v
-from functions.shared import domains, schema
+from functions.generator import handler as generator_handler
+from functions.shared import domains, schema, world
 
 GENERATOR_HANDLER = "functions.generator.handler.handler"
 PRODUCER_HANDLER = "functions.producer.handler.handler"
@@ -17,11 +19,45 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS: message retention is at most 14 d
 DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
 on-failure record holding its whole payload, which the generator keeps well under this (handler.MAX_PAYLOAD_BYTES)."""
-DEFAULT_GENERATOR_CONCURRENCY = 2
-"""One tick at a time, plus room for Lambda's retry of a failed tick (or a hand-made invoke) overlapping it."""
-DEFAULT_PRODUCER_CONCURRENCY = 10
-"""The largest batch (MAX_BATCH_SIZE events) makes about eight payloads of under 1 MB, all invoked at once each
-tick; ten leaves room for retries. A throttled asynchronous invoke is retried by Lambda, not lost."""
+EVENT_BYTES = 700
+"""About what one event weighs as JSON (the seed measured ~720 bytes); sizes the producer's payload count."""
+PEAK_TO_MEAN = (
+    max(world.HOUR_WEIGHTS)
+    * len(world.HOUR_WEIGHTS)
+    / sum(world.HOUR_WEIGHTS)
+    * max(world.DAY_WEIGHTS)
+    * len(world.DAY_WEIGHTS)
+    / sum(world.DAY_WEIGHTS)
+)
+"""Upper bound of the world's busiest tick over its mean: prime time on the busiest day for one time zone."""
+MIN_PRODUCER_CONCURRENCY = 10
+"""Room for Lambda's retries of failed producer invocations even when a tick needs one producer."""
+PAYLOADS_PER_PRODUCER = 16
+"""A producer run takes well under a second per payload (one or two PutRecords calls of aggregated records) and a
+tick lasts minutes: Lambda's asynchronous queue feeds each concurrent producer several of a tick's payloads in turn
+(a throttled asynchronous invoke is queued and retried, not lost), so a slot per 16 payloads still drains the
+busiest tick in seconds while leaving most of the account's concurrency unreserved."""
+
+
+def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[int, int]:
+    """(generator, producer) reserved concurrency sized to the schedule's busiest tick.
+
+    The generator runs one coordinator per tick plus one worker per shard (functions/generator/handler.py splits a
+    window past MAX_SHARD_EVENTS), plus one for a retry overlapping it; the producer gets a slot per
+    PAYLOADS_PER_PRODUCER payloads of the busiest tick. Both stay within what the account can reserve.
+    """
+    window = window_seconds or domains.DEFAULT_WINDOW_SECONDS
+    peak = batch_size * window / world.RATE_PERIOD_MS * 1000 * PEAK_TO_MEAN
+    shards = min(generator_handler.MAX_SHARDS, math.ceil(peak / generator_handler.MAX_SHARD_EVENTS))
+    shards = shards if shards > 1 else 0  # one shard is the coordinator itself
+    payloads = math.ceil(peak * EVENT_BYTES / generator_handler.MAX_PAYLOAD_BYTES)
+    generator = min(v.LAMBDA_MAX_RESERVED_CONCURRENCY, 2 + shards)
+    producer = min(
+        v.LAMBDA_MAX_RESERVED_CONCURRENCY, max(MIN_PRODUCER_CONCURRENCY, math.ceil(payloads / PAYLOADS_PER_PRODUCER))
+    )
+    return generator, producer
+
+
 LAYER_RUNTIMES = ("python3.12", "python3.13")
 LAYER_ARCHITECTURES = ("arm64", "x86_64")
 """mimesis is pure Python, so one layer serves both architectures."""
@@ -58,9 +94,8 @@ SPEC = v.ArgSpec(
         "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
         "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
         "max_event_age_seconds": 3600,
+        "world_seed": world.DEFAULT_WORLD_SEED,
         "tracing": True,
-        "generator_reserved_concurrency": DEFAULT_GENERATOR_CONCURRENCY,
-        "producer_reserved_concurrency": DEFAULT_PRODUCER_CONCURRENCY,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -68,14 +103,14 @@ SPEC = v.ArgSpec(
         "architecture": v.one_of(*v.LAMBDA_ARCHITECTURES),
         "memory_mb": v.between(v.LAMBDA_MIN_MEMORY_MB, v.LAMBDA_MAX_MEMORY_MB),
         "timeout_seconds": v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS),
-        "batch_size": v.between(1, domains.MAX_BATCH_SIZE, "(the producer's maximum batch)"),
+        "batch_size": v.between(1, domains.MAX_BATCH_SIZE, "(mean events per 5 minutes)"),
         "schedule_expression": v.SCHEDULE,
         "schedule_enabled": v.boolean(),
         "dimension_seed": v.at_least(0),
         "customer_count": v.at_least(1),
-        "title_count": v.at_least(1),
-        "window_seconds": v.at_least(1),
-        "event_seed": v.Rule("an integer", lambda x: isinstance(x, int) and not isinstance(x, bool)),
+        "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
+        "window_seconds": v.between(1, generator_handler.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
+        "world_seed": v.between(0, world.MAX_WORLD_SEED),
         "log_retention_days": v.RETENTION_DAYS,
         "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
         "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
@@ -101,7 +136,7 @@ SPEC = v.ArgSpec(
             "customer_count",
             "title_count",
             "window_seconds",
-            "event_seed",
+            "world_seed",
             "log_retention_days",
             "max_retry_attempts",
             "max_event_age_seconds",
@@ -122,7 +157,7 @@ def generator_environment(
     customer_count: int,
     title_count: int,
     window_seconds: int | None,
-    event_seed: int | None,
+    world_seed: int | None = None,
 ) -> dict[str, str]:
     """The generator's environment variables (all strings, as Lambda requires)."""
     env = {
@@ -134,8 +169,8 @@ def generator_environment(
     }
     if window_seconds is not None:
         env["WINDOW_SECONDS"] = str(window_seconds)
-    if event_seed is not None:
-        env["EVENT_SEED"] = str(event_seed)
+    if world_seed is not None:
+        env["WORLD_SEED"] = str(world_seed)
     return env
 
 
@@ -172,8 +207,8 @@ class ScheduledGeneratorArgs(TypedDict):
     """Titles the generator may pick from."""
     window_seconds: NotRequired[int]
     """Seconds of event time one run covers (the schedule period)."""
-    event_seed: NotRequired[int]
-    """Fixed event seed for reproducible runs; random when omitted."""
+    world_seed: NotRequired[int]
+    """Seed of the world the generator observes (functions/shared/world.py); the world's default when omitted."""
     log_retention_days: NotRequired[int]
     """Retention of both log groups."""
     max_retry_attempts: NotRequired[int]
@@ -188,9 +223,11 @@ class ScheduledGeneratorArgs(TypedDict):
     tracing: NotRequired[bool]
     """X-Ray active tracing on both functions (default true)."""
     generator_reserved_concurrency: NotRequired[int]
-    """Concurrent executions reserved for (and capping) the generator, 1–900 (default 2)."""
+    """Concurrent executions reserved for (and capping) the generator, 1–900; sized to the busiest tick's shards
+    when omitted (default_concurrency)."""
     producer_reserved_concurrency: NotRequired[int]
-    """Concurrent executions reserved for (and capping) the producer, 1–900 (default 10)."""
+    """Concurrent executions reserved for (and capping) the producer, 1–900; sized to the busiest tick's payloads
+    when omitted (default_concurrency)."""
 
 
 class ScheduledGenerator(v.CheckedComponent):
@@ -225,6 +262,7 @@ class ScheduledGenerator(v.CheckedComponent):
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.get("name_prefix")
         root = Path(args.get("code_root") or assets.REPO_ROOT)
+        sized = default_concurrency(SPEC.value(args, "batch_size"), args.get("window_seconds"))
         lambda_trust = policies.to_json(policies.lambda_trust())
         retention = SPEC.value(args, "log_retention_days")
         kms_key = args.get("kms_key_arn")
@@ -331,7 +369,7 @@ class ScheduledGenerator(v.CheckedComponent):
             producer_logs,
             producer_policy,
             {"STREAM_NAME": args["stream_name"]},
-            SPEC.value(args, "producer_reserved_concurrency"),
+            args.get("producer_reserved_concurrency", sized[1]),
         )
 
         generator_logs, generator_role, generator_name = function_base("generator")
@@ -353,7 +391,7 @@ class ScheduledGenerator(v.CheckedComponent):
             SPEC.value(args, "customer_count"),
             SPEC.value(args, "title_count"),
             args.get("window_seconds"),
-            args.get("event_seed"),
+            args.get("world_seed"),
         ).apply(lambda e: generator_environment(*e))
         generator = function(
             "generator",
@@ -363,7 +401,16 @@ class ScheduledGenerator(v.CheckedComponent):
             generator_logs,
             generator_policy,
             env,
-            SPEC.value(args, "generator_reserved_concurrency"),
+            args.get("generator_reserved_concurrency", sized[0]),
+        )
+        # A tick past MAX_SHARD_EVENTS sends its shards to the generator itself. Granted once the function exists
+        # (its ARN is an output when it is auto-named), as its own policy so the first policy needs no ARN of it.
+        aws.iam.RolePolicy(
+            f"{name}-generator-shards-policy",
+            name="generator-shards",
+            role=generator_role.id,
+            policy=generator.arn.apply(lambda a: policies.to_json(policies.generator_shards_policy(a))),
+            opts=child,
         )
 
         rule = aws.cloudwatch.EventRule(

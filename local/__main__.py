@@ -24,12 +24,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="generate, produce, deliver and query telemetry locally (moto + DuckDB)")
     amount = run.add_mutually_exclusive_group()
-    amount.add_argument("--ticks", type=int, help="schedule ticks to run (each makes batchSize events; default 3)")
-    amount.add_argument("--events", type=int, help="total events to stream instead of whole ticks")
-    run.add_argument("--seed", type=int, help="seed for repeatable events (default: random)")
+    amount.add_argument("--ticks", type=int, help="schedule ticks to stream, the last ending now (default 3)")
+    amount.add_argument("--events", type=int, help="stream enough ticks for about this many events")
+    run.add_argument("--seed", type=int, help="world seed (default: the lake's, else the stack's worldSeed)")
     run.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake, git-ignored)")
-    run.add_argument("--backfill-days", type=int, default=0, help="also write this many days of history")
-    run.add_argument("--backfill-events-per-day", type=int, help="history density (default: what the schedule makes)")
+    run.add_argument("--backfill-days", type=int, default=0, help="also write history from midnight D days ago")
     run.add_argument(
         "--query",
         action="append",
@@ -91,7 +90,6 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             events=args.events,
             seed=args.seed,
             backfill_days=args.backfill_days,
-            backfill_events_per_day=args.backfill_events_per_day,
             on_progress=on_progress,
         )
     console.print(

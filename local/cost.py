@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import random
 import re
 from dataclasses import dataclass
 
@@ -90,25 +89,26 @@ class Profile:
 
 def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7) -> Profile:
     """Generate `events`, encode them as the producer does, once per record and aggregated per batch."""
-    from functions.generator.events import generate_events
+    from functions.generator.events import epoch_ms, window_events
     from functions.shared.dimensions import generate_dimensions
     from functions.shared.schema import STREAMING_EVENTS
+    from functions.shared.world import World
     from lakewriter.parquet import parquet_bytes, rows_to_arrow
 
     dims = generate_dimensions(42, 1000, 500, 50)
-    end = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
-    rng = random.Random(seed)
-    batch = max(1, min(batch_size, events))
+    world = World(seed, dims, max(1, min(batch_size, MAX_BATCH_SIZE)))
+    start = epoch_ms(dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))
+    period = DEFAULT_WINDOW_SECONDS * 1000
     rows: list[dict] = []
     single: list[dict] = []
     packed: list[dict] = []
-    while len(rows) < events:
-        chunk = generate_events(batch, dims, window_end=end, window_seconds=DEFAULT_WINDOW_SECONDS, rng=rng)
+    while len(rows) < events:  # consecutive ticks of the world, each packed as the producer packs a batch
+        chunk = window_events(world, start, start + period)
         lines = encode_records(chunk)
         rows.extend(chunk)
         single.extend(lines)
         packed.extend(aggregate_records(lines))
-        end += dt.timedelta(seconds=DEFAULT_WINDOW_SECONDS)
+        start += period
     n = len(rows)
     sizes = {"before": [len(r["Data"]) for r in single], "after": [len(r["Data"]) for r in packed]}
     parquet = parquet_bytes(rows_to_arrow(STREAMING_EVENTS, rows))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
-import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,11 +16,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from functions.generator.handler import run_tick
+from functions.generator.handler import Request, parse_request, run_request
 from functions.producer.handler import deliver_events, parse_payload
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.schema import DIMENSION_TABLES
+from functions.shared.world import World, check_world_seed
 from lakewriter.parquet import dimension_parquet
 from local.delivery import DeliveryStats, LocalFirehose
 from local.settings import LocalSettings
@@ -55,6 +56,7 @@ def _claim(lake: Path, settings: LocalSettings) -> int:
     marker = lake / LAKE_MARKER
     if lake.exists() and not lake.is_dir():
         raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
+    state: dict = {}
     if marker.is_file():
         state = json.loads(marker.read_text(encoding="utf-8"))
         if state.get("database") != settings.database_name:
@@ -71,11 +73,37 @@ def _claim(lake: Path, settings: LocalSettings) -> int:
     else:
         run = 0
     lake.mkdir(parents=True, exist_ok=True)
-    marker.write_text(
-        json.dumps({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1}, indent=2),
-        encoding="utf-8",
-    )
+    state.update({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1})
+    marker.write_text(json.dumps(state, indent=2), encoding="utf-8")
     return run
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The stretch of one world's time a lake holds, contiguous: [from_ms, until_ms) of world `seed`."""
+
+    seed: int
+    from_ms: int
+    until_ms: int
+
+
+def lake_coverage(lake: Path) -> Coverage | None:
+    """What the lake's marker says it holds, or None for a new lake (or one written before worlds)."""
+    marker = lake / LAKE_MARKER
+    if not marker.is_file():
+        return None
+    state = json.loads(marker.read_text(encoding="utf-8"))
+    world = state.get("world")
+    if not isinstance(world, dict):
+        return None
+    return Coverage(int(world["seed"]), int(world["from_ms"]), int(world["until_ms"]))
+
+
+def record_coverage(lake: Path, coverage: Coverage) -> None:
+    marker = lake / LAKE_MARKER
+    state = json.loads(marker.read_text(encoding="utf-8"))
+    state["world"] = {"seed": coverage.seed, "from_ms": coverage.from_ms, "until_ms": coverage.until_ms}
+    marker.write_text(json.dumps(state, indent=2), encoding="utf-8")
 
 
 def write_dimensions(lake: Path, dims: Dimensions) -> list[Path]:
@@ -99,11 +127,12 @@ class DeadLetter:
 
 
 class LocalLambda:
-    """Stands in for the Lambda API the generator calls: `Event` invokes of the producer.
+    """Stands in for the Lambda API the generator calls: `Event` invokes of the producer and of its own shards.
 
-    Like Lambda's asynchronous invocation, `invoke` only queues the payload and answers 202; `drain`
-    runs the producer's logic (the same functions its handler calls) against the Kinesis client,
-    retrying a failed payload up to `max_retry_attempts` times and then keeping it as a dead letter.
+    Like Lambda's asynchronous invocation, `invoke` only queues the payload and answers 202; `drain` runs the
+    generator's shards (through `run_shard`, the generator's own request path) and the producer's logic (the
+    same functions its handler calls) against the Kinesis client, retrying a failed producer payload up to
+    `max_retry_attempts` times and then keeping it as a dead letter.
     """
 
     def __init__(
@@ -114,9 +143,14 @@ class LocalLambda:
         stream_name: str,
         max_retry_attempts: int,
         timeout_seconds: int,
+        generator_name: str = "",
+        run_shard: Callable[[bytes], None] | None = None,
     ) -> None:
         self._kinesis = kinesis_client
         self._producer_name = producer_name
+        self._generator_name = generator_name
+        self._run_shard = run_shard
+        self._shards: list[bytes] = []
         self._stream = stream_name
         self._retries = max_retry_attempts
         self._timeout_ms = timeout_seconds * 1000
@@ -127,11 +161,13 @@ class LocalLambda:
         self.retried_entries = 0
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes | str) -> dict:
-        if FunctionName != self._producer_name:
-            raise ValueError(f"FunctionName must be {self._producer_name!r} locally, got {FunctionName!r}")
+        known = [n for n in (self._producer_name, self._generator_name if self._run_shard else "") if n]
+        if FunctionName not in known:
+            raise ValueError(f"FunctionName must be one of {known} locally, got {FunctionName!r}")
         if InvocationType != "Event":
             raise ValueError(f"InvocationType must be 'Event' (asynchronous), got {InvocationType!r}")
-        self._queue.append(Payload.encode("utf-8") if isinstance(Payload, str) else bytes(Payload))
+        payload = Payload.encode("utf-8") if isinstance(Payload, str) else bytes(Payload)
+        (self._queue if FunctionName == self._producer_name else self._shards).append(payload)
         return {"StatusCode": 202}
 
     def _run_producer(self, payload: bytes) -> None:
@@ -144,6 +180,15 @@ class LocalLambda:
         self.accepted_event_ids.extend(e["event_id"] for e in events)
 
     def drain(self) -> None:
+        while self._shards:  # a shard queues producer payloads; the generator's own failures surface here
+            shards, self._shards = self._shards, []
+            for payload in shards:
+                assert self._run_shard is not None
+                self._run_shard(payload)
+                self._drain_producer()
+        self._drain_producer()
+
+    def _drain_producer(self) -> None:
         queue, self._queue = self._queue, []
         for payload in queue:
             for attempt in range(self._retries + 1):
@@ -199,13 +244,15 @@ def _emulated_aws() -> Iterator[None]:
 class LocalStack:
     """The stack's data path wired on one machine; use as a context manager."""
 
-    def __init__(self, settings: LocalSettings, lake: Path, *, seed: int | None, run_number: int = 0) -> None:
+    def __init__(self, settings: LocalSettings, lake: Path, *, seed: int, run_number: int = 0) -> None:
         self.settings = settings
         self.lake = lake
-        self.rng = random.Random(None if seed is None else f"{seed}:{run_number}")
+        self.run_number = run_number
         self.dims = generate_dimensions(
             settings.dimension_seed, settings.customer_count, settings.title_count, settings.campaign_count
         )
+        self.world = World(seed, self.dims, settings.batch_size)
+        self.window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
         self._ctx = _emulated_aws()
 
     def __enter__(self) -> LocalStack:
@@ -218,6 +265,8 @@ class LocalStack:
             stream_name=self.settings.stream_name,
             max_retry_attempts=self.settings.producer_max_retry_attempts,
             timeout_seconds=self.settings.lambda_timeout_seconds,
+            generator_name=self.settings.generator_function_name,
+            run_shard=self._run_shard,
         )
         self.firehose = LocalFirehose(
             self.kinesis,
@@ -233,17 +282,22 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self._ctx.__exit__(*exc)
 
-    def tick(self, count: int, window_end: dt.datetime) -> dict:
-        """One schedule tick: the generator's logic hands its payloads to the (local) producer."""
-        summary = run_tick(
+    def _serve(self, request: Request) -> dict:
+        return run_request(
             self.lambda_client,
-            function_name=self.settings.producer_function_name,
-            count=count,
-            dims=self.dims,
-            window_end=window_end,
-            rng=self.rng,
-            window_seconds=self.settings.window_seconds or DEFAULT_WINDOW_SECONDS,
+            request,
+            world=self.world,
+            producer_name=self.settings.producer_function_name,
+            generator_name=self.settings.generator_function_name,
         )
+
+    def _run_shard(self, payload: bytes) -> None:
+        now = dt.datetime.now(dt.UTC)
+        self._serve(parse_request(json.loads(payload), window_seconds=self.window_seconds, now=now))
+
+    def tick(self, start_ms: int, end_ms: int) -> dict:
+        """One schedule tick over [start_ms, end_ms): the generator's request path, then every invocation it queued."""
+        summary = self._serve(Request(start_ms, end_ms))
         self.lambda_client.drain()
         return summary
 
@@ -251,35 +305,28 @@ class LocalStack:
         return self.firehose.deliver()
 
 
-def plan_ticks(ticks: int | None, events: int | None, batch_size: int) -> list[int]:
-    """Event counts of each tick for `--ticks N` or `--events N`."""
+def plan_ticks(ticks: int | None, events: int | None, batch_size: int, window_seconds: int) -> int:
+    """Schedule ticks to run for `--ticks N`, or for `--events N` (about N events at the world's mean rate)."""
     if ticks is not None and events is not None:
         raise ValueError("give --ticks or --events, not both")
     if events is not None:
         if events < 0:
             raise ValueError(f"--events must be ≥ 0, got {events}")
-        full, rest = divmod(events, batch_size)
-        return [batch_size] * full + ([rest] if rest else [])
+        return math.ceil(events / (batch_size * window_seconds / 300))
     ticks = 3 if ticks is None else ticks
     if ticks < 0:
         raise ValueError(f"--ticks must be ≥ 0, got {ticks}")
-    return [batch_size] * ticks
+    return ticks
 
 
-def plan_backfill(
-    days: int, events_per_day: int | None, today: dt.date, settings: LocalSettings, window_seconds: int
-) -> tuple[int, dt.date, dt.date] | None:
-    """(events, start, end) of the history `--backfill-days`/`--backfill-events-per-day` ask for, or None.
+def plan_backfill(days: int, today: dt.date, settings: LocalSettings) -> dt.datetime | None:
+    """Start of the history `--backfill-days` asks for (midnight UTC, D days before today), or None.
 
     Checked before the lake is touched, so a bad value writes nothing.
     """
     if days < 0:
         raise ValueError(f"--backfill-days must be ≥ 0, got {days}")
-    if events_per_day is not None and events_per_day < 1:
-        raise ValueError(f"--backfill-events-per-day must be ≥ 1, got {events_per_day}")
     if not days:
-        if events_per_day is not None:
-            raise ValueError("--backfill-events-per-day needs --backfill-days")
         return None
     earliest = dt.date(settings.projection_year_start, 1, 1)
     if days > (today - earliest).days:
@@ -287,8 +334,15 @@ def plan_backfill(
             f"--backfill-days must be at most {(today - earliest).days}: history before {earliest} lies outside "
             f"the years Athena's partition projection reads (projectionYearStart {settings.projection_year_start})"
         )
-    per_day = events_per_day or settings.batch_size * max(1, 86_400 // window_seconds)
-    return per_day * days, today - dt.timedelta(days=days), today
+    return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
+
+
+def _ms(moment: dt.datetime) -> int:
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+
+
+def _moment(ms: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=ms)
 
 
 def run_pipeline(
@@ -299,31 +353,59 @@ def run_pipeline(
     events: int | None = None,
     seed: int | None = None,
     backfill_days: int = 0,
-    backfill_events_per_day: int | None = None,
     now: dt.datetime | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
     before_delivery: Callable[[LocalStack], None] | None = None,
 ) -> RunReport:
-    """Run schedule ticks through the local stack and, optionally, a backfill of history."""
-    plan = plan_ticks(ticks, events, settings.batch_size)
-    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    # A cron() schedule sets no window, and the generator then uses its default, as in the stack.
+    """Stream the schedule's last ticks before `now` through the local stack, and backfill the history before them.
+
+    Ticks end on the schedule's period boundaries (the last at or before `now`); the backfill writes the same
+    world from midnight `backfill_days` ago up to the first tick. The lake remembers the stretch of the world it
+    holds, so a later run streams only what it lacks: its ticks start where the last run's ended (a gap since
+    then is backfilled), and no event is ever written twice.
+    """
     window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
-    history = plan_backfill(backfill_days, backfill_events_per_day, now.date(), settings, window_seconds)
+    period_ms = window_seconds * 1000
+    tick_count = plan_ticks(ticks, events, settings.batch_size, window_seconds)
+    now = now or dt.datetime.now(dt.UTC)
+    history_from = plan_backfill(backfill_days, now.date(), settings)
+    if seed is not None:
+        check_world_seed("--seed", seed)
+    before = lake_coverage(lake) if (lake / LAKE_MARKER).is_file() else None
+    # --seed, else the world the lake already holds, else the stack's worldSeed (as its generator would use).
+    world_seed = seed if seed is not None else before.seed if before else settings.world_seed
+    if before is not None and before.seed != world_seed:
+        raise LakeError(
+            f"--seed {world_seed}: the lake {lake} holds world {before.seed}; use that seed or another --lake"
+        )
+    end_ms = _ms(now) // period_ms * period_ms
+    ticks_from = end_ms - tick_count * period_ms
+    # What this run writes: the ticks' windows and history, less what the lake already holds, with no gap.
+    windows = [(max(s, before.until_ms if before else s), s + period_ms) for s in range(ticks_from, end_ms, period_ms)]
+    windows = [(s, e) for s, e in windows if s < e]
+    history: list[tuple[int, int]] = []
+    want_from = _ms(history_from) if history_from else None
+    if before is None:
+        if want_from is not None and want_from < ticks_from:
+            history.append((want_from, ticks_from))
+    else:
+        if want_from is not None and want_from < before.from_ms:
+            history.append((want_from, min(before.from_ms, ticks_from)))
+        if before.until_ms < ticks_from:
+            history.append((before.until_ms, ticks_from))
+
     run_number = open_lake(lake, settings)
     report = RunReport(lake=lake, run_number=run_number)
     progress = on_progress or (lambda _stage, _done, _total: None)
 
-    with LocalStack(settings, lake, seed=seed, run_number=run_number) as stack:
+    with LocalStack(settings, lake, seed=world_seed, run_number=run_number) as stack:
         write_dimensions(lake, stack.dims)
-        window = dt.timedelta(seconds=window_seconds)
-        for i, count in enumerate(plan):
-            window_end = now - window * (len(plan) - 1 - i)
-            summary = stack.tick(count, window_end)
+        for i, (start, end) in enumerate(windows):
+            summary = stack.tick(start, end)
             report.ticks += 1
-            report.events_generated += summary["events"]
-            report.payloads += summary["payloads"]
-            progress("ticks", i + 1, len(plan))
+            report.events_generated += summary.get("events", 0)
+            report.payloads += summary.get("payloads", 0)
+            progress("ticks", i + 1, len(windows))
         if before_delivery:
             before_delivery(stack)
         stats = stack.deliver()
@@ -332,19 +414,26 @@ def run_pipeline(
         report.event_ids = list(stack.lambda_client.accepted_event_ids)
         report.delivered, report.errors, report.files = stats.delivered, stats.errors, len(stats.files)
 
-        if history is not None:
+        if history:
             from lakewriter.backfill import run_backfill  # numpy/pyarrow path, only when asked for
 
-            events_total, start, end = history
-            result = run_backfill(
-                events_total,
-                start,
-                end,
-                seed=stack.rng.randrange(2**31),
-                out=str(lake),
-                dims=stack.dims,
-                progress=lambda done, total: progress("backfill", done, total),
-            )
-            report.backfill_events = result.events
-            report.backfill_files = result.files
+            for start, end in history:
+                result = run_backfill(
+                    _moment(start),
+                    _moment(end),
+                    seed=world_seed,
+                    batch_size=settings.batch_size,
+                    out=str(lake),
+                    dims=stack.dims,
+                    progress=lambda done, total: progress("backfill", done, total),
+                )
+                report.backfill_events += result.events
+                report.backfill_files += result.files
+        covered = [*history, *windows]
+        if covered:
+            low = min(s for s, _ in covered)
+            high = max(e for _, e in covered)
+            if before is not None:
+                low, high = min(low, before.from_ms), max(high, before.until_ms)
+            record_coverage(lake, Coverage(world_seed, low, high))
     return report

@@ -1,39 +1,32 @@
-"""Streaming events for one time window, drawn as slices of viewing sessions (the generator's hot path).
+"""Streaming events of one time window of the world (the generator's hot path).
 
-Sessions run for minutes to hours while a window is a few minutes, so most sessions live in a window
-with one or two events. Rather than simulate every running session, each session is drawn already
-placed in the window: its pause count is size-biased (a session with n events is n times as likely to
-have one in the window), one of its events is the anchor and lands uniformly in the window, and the
-draw is kept only if the anchor is the session's first event in the window. Every (session, start
-time) with events in the window is thus produced with the probability a steady stream of sessions
-would give it, so event-type, device and title shares match the session model.
+The world (`functions.shared.world`) says which sessions start when and how each unfolds; a window [t0, t1)
+holds the events, with timestamps in it, of the sessions that start from t0 - max_session_ms on. Each such
+session is tested cheaply first (an upper bound of its end from one draw, then its exact end) and only a
+session that reaches the window is built: its viewer, its ids, and every event up to the window's end (the
+stalls and errors before the window count towards those in it). A shard of the window takes the slots whose
+index is its number modulo the shard count, so shards split the work evenly and their union is the window.
 
-The anchor and its place in the window are drawn first and rejected as soon as the gap back to the
-previous event is known, so a rejected draw costs little. Only the anchor and the events after it that
-fall in the window are built: the times and playhead offsets before it do not show in the output (its
-offset does, and the stalls and errors up to it are drawn in one go). Per event there are a handful of
-random numbers, small-integer millisecond arithmetic and table lookups for the timestamp text.
-
-`generate_events` returns the rows as dicts; `generate_records` runs the same draws and renders each event
-straight into its Kinesis record line through a per-viewer template, the generator Lambda's path.
-Lambda-safe: standard library only.
+`window_events` returns the rows as dicts; `window_records` renders each event straight into its Kinesis record
+line through a per-viewer template, the generator Lambda's path. The backfill computes the same values with
+numpy (`lakewriter.backfill.model`). Lambda-safe: standard library only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
-import random
 import time
 from collections.abc import Mapping
 from operator import itemgetter
 from typing import NamedTuple
 
 from functions.shared import domains
+from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS
+from functions.shared.world import World
 
 CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
     "mobile": {"5g": 0.35, "4g": 0.30, "wifi": 0.35},
@@ -44,45 +37,13 @@ CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
 """How each device type connects; mobile networks get the customer's mobile address, the rest the home one."""
 
 MOBILE_CONNECTIONS = frozenset({"4g", "5g"})
-RESUMED_SESSION_SHARE = 0.3
-"""Share of sessions that start mid-title (continue watching) rather than at 0."""
-RESUMED_MAX_FRACTION = 0.6
-"""A resumed session starts at most this far into the title."""
-
-_PAUSE_RATIO = domains.PAUSES_PER_SESSION_MEAN / (1.0 + domains.PAUSES_PER_SESSION_MEAN)
-"""p of the geometric pause count P(k) = (1-p) p^k, whose mean p/(1-p) is PAUSES_PER_SESSION_MEAN."""
-_PAUSE_MEAN_MS = domains.MEAN_PAUSE_SECONDS * 1000.0
-_MIN_PAUSE_MS = 1000
 _SLOTS = 1000
 """Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
-
-_PAUSE_SLOTS = 8192
-
-
-def _size_biased_pause_counts() -> list[int]:
-    """Quantile table of the pause count of a session seen through one of its events.
-
-    A session with k pauses has 2 + 2k events, so it is seen k + 1 times as often as its share of
-    sessions: P'(k) = (k + 1)(1 - p)^2 p^k, the sum of two geometric counts. Slot s holds the
-    (s + 0.5) / _PAUSE_SLOTS quantile, so one uniform draw picks k.
-    """
-    p = _PAUSE_RATIO
-    table: list[int] = []
-    k, cdf = 0, 0.0
-    while len(table) < _PAUSE_SLOTS:
-        cdf += (k + 1) * (1 - p) ** 2 * p**k
-        while len(table) < _PAUSE_SLOTS and (len(table) + 0.5) / _PAUSE_SLOTS < cdf:
-            table.append(k)
-        k += 1
-    return table
-
-
-_PAUSE_COUNTS = _size_biased_pause_counts()
-assert _PAUSE_SLOTS == 1 << 13, "generate_events draws a slot with getrandbits(13)"
+_DEVICE_BITS = 16
 
 _EVENT_TYPES = [
     tuple(("start", *("pause", "resume") * k, end) for end in domains.SESSION_END_TYPES)
-    for k in range(max(_PAUSE_COUNTS) + 1)
+    for k in range(wm.MAX_PAUSES + 1)
 ]
 """_EVENT_TYPES[k][complete][i]: type of event i of a session with k pauses that ends in stop or complete."""
 
@@ -175,16 +136,16 @@ class _Viewer(NamedTuple):
 
     base: dict
     """Event template with the customer, device, network and quality fields filled."""
-    bandwidth10: float
+    bandwidth10: int
     """Typical bandwidth in tenths of Mbps; events jitter around it."""
-    low: float
-    """Lowest bandwidth an event may show without changing the session's quality."""
-    high: float
-    stall_rate: float
-    """Expected rebuffering stalls per played second."""
-    stall_mean: float
-    error_rate: float
-    """Expected errors per played second."""
+    low10: int
+    """Lowest bandwidth (tenths of Mbps) an event may show without changing the session's quality."""
+    high10: int
+    stall_rate: int
+    """Expected rebuffering stalls per played second, in units of 2**-24 (world.RATE_BITS)."""
+    stall_mean_ms: int
+    error_rate: int
+    """Expected errors per played second, in units of 2**-24."""
 
 
 def viewer_profile(customer: dict, device_type: str) -> _Viewer:
@@ -219,12 +180,12 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     base["connection_type"] = connection
     return _Viewer(
         base,
-        bandwidth * 10,
-        low,
-        high,
-        domains.STALLS_PER_PLAY_HOUR[poor] / 3600.0,
-        domains.MEAN_STALL_SECONDS[poor],
-        domains.ERRORS_PER_PLAY_HOUR[poor] / 3600.0,
+        round(bandwidth * 10),
+        round(low * 10),
+        round(high * 10),
+        wm.per_second_rate(domains.STALLS_PER_PLAY_HOUR[poor]),
+        round(domains.MEAN_STALL_SECONDS[poor] * 1000),
+        wm.per_second_rate(domains.ERRORS_PER_PLAY_HOUR[poor]),
     )
 
 
@@ -279,9 +240,10 @@ def _prepared(dims: Dimensions) -> PreparedDimensions:
     return prep
 
 
-def _epoch_ms(moment: dt.datetime) -> int:
+def epoch_ms(moment: dt.datetime, name: str = "window_end") -> int:
+    """Milliseconds since the epoch of a timezone-aware moment (ValueError naming `name` if naive)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"window_end must be timezone-aware (UTC), got naive {moment.isoformat()}")
+        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {moment.isoformat()}")
     return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
@@ -290,210 +252,217 @@ def format_timestamp_ms(epoch_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(epoch_ms // 60000 * 60)) + f"{epoch_ms % 60000 / 1000:06.3f}Z"
 
 
-def generate_events(
-    count: int,
-    dims: Dimensions,
-    *,
-    window_end: dt.datetime,
-    window_seconds: int = domains.DEFAULT_WINDOW_SECONDS,
-    rng: random.Random,
-) -> list[dict]:
-    """`count` streaming_events rows from sessions overlapping (window_end - window_seconds, window_end], by time."""
-    return _generate(count, dims, window_end, window_seconds, rng, as_records=False)
+def window_events(world: World, start_ms: int, end_ms: int, *, shard: int = 0, shards: int = 1) -> list[dict]:
+    """The world's streaming_events rows with timestamps in [start_ms, end_ms) (epoch ms), by time.
 
-
-def generate_records(
-    count: int,
-    dims: Dimensions,
-    *,
-    window_end: dt.datetime,
-    window_seconds: int = domains.DEFAULT_WINDOW_SECONDS,
-    rng: random.Random,
-) -> list[dict]:
-    """The events of `generate_events` as Kinesis PutRecords entries, rendered without building event dicts.
-
-    For the same arguments and rng state, equal to the producer's `encode_records(generate_events(...))`:
-    each entry's Data is the event's newline-terminated JSON line and its PartitionKey the session_id. The
-    generator Lambda sends these lines to the producer, which parses, validates and encodes them again.
+    With `shards` > 1, only the sessions of slots whose index is `shard` modulo `shards`: the shards of a window
+    are disjoint and together hold all of its events.
     """
-    return _generate(count, dims, window_end, window_seconds, rng, as_records=True)
+    return _window(world, start_ms, end_ms, shard, shards, as_records=False)
 
 
-def _generate(
-    count: int,
-    dims: Dimensions,
-    window_end: dt.datetime,
-    window_seconds: int,
-    rng: random.Random,
-    *,
-    as_records: bool,
-) -> list[dict]:
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"count must be an int >= 0, got {count!r}")
-    if isinstance(window_seconds, bool) or not isinstance(window_seconds, int) or window_seconds < 1:
-        raise ValueError(f"window_seconds must be an int >= 1, got {window_seconds!r}")
-    prep = _prepared(dims)
+def window_records(world: World, start_ms: int, end_ms: int, *, shard: int = 0, shards: int = 1) -> list[dict]:
+    """The events of `window_events` as Kinesis PutRecords entries, rendered without building event dicts.
+
+    Equal to the producer's `encode_records(window_events(...))`: each entry's Data is the event's
+    newline-terminated JSON line and its PartitionKey the session_id.
+    """
+    return _window(world, start_ms, end_ms, shard, shards, as_records=True)
+
+
+def _check_window(start_ms: object, end_ms: object, shard: object, shards: object) -> None:
+    for name, value in (("start_ms", start_ms), ("end_ms", end_ms), ("shard", shard), ("shards", shards)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    assert isinstance(start_ms, int) and isinstance(end_ms, int) and isinstance(shard, int) and isinstance(shards, int)
+    if end_ms < start_ms:
+        raise ValueError(f"end_ms must not be before start_ms, got start_ms={start_ms} end_ms={end_ms}")
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
+
+
+def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
+    _check_window(start_ms, end_ms, shard, shards)
+    prep = _prepared(world.dims)
     if not _SECOND_SUFFIX:
         _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
     suffix = _SECOND_SUFFIX
-    # Times are kept as ms after `origin`, the minute boundary at or before the window start: epoch
-    # milliseconds need two 30-bit digits, and CPython's fast paths for int arithmetic, hashing and the
-    # final sort's compare take single-digit ints only. (A window of over 12 days just loses the speed.)
-    end_ms = _epoch_ms(window_end)
-    width_ms = window_seconds * 1000
-    origin = (end_ms - width_ms) // 60000 * 60000
-    first = end_ms - width_ms - origin  # window start, exclusive
-    last_ms = end_ms - origin  # window end, inclusive
     minute_prefixes: dict[int, str] = {}
-    """'YYYY-MM-DDTHH:MM:' of each minute after origin that an event lands in."""
+    """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
 
-    # math.floor is a plain builtin call, much cheaper than the int type; every value floored here is >= 0.
-    rnd, bits, log, floor = rng.random, rng.getrandbits, math.log, math.floor
-    titles, n_titles = prep.titles, len(prep.titles)
-    n_customers, n_devices = len(prep.customers), len(prep.device_types)
-    device_slots, viewers, new_viewer = prep.device_slots, prep.viewers, prep.viewer
+    M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
+    slot_ms, key = wm.SLOT_MS, world.key
+    max_paused, max_pause = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS
+    pause_counts, pause_low, pause_high = wm.PAUSE_COUNTS, wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS
+    complete_below, resumed_below = wm.COMPLETE_THRESHOLD, wm.RESUMED_THRESHOLD
+    resumed_div = wm.RESUMED_THRESHOLD * 1000
+    resumed_permille = wm.RESUMED_MAX_PERMILLE
+    jitter_base, jitter_span = wm.JITTER_PERMILLE
+    d_pause, d_session, d_event = wm.D_PAUSE, wm.D_SESSION_ID, wm.D_EVENT
+    title_seconds, n_titles = world.title_seconds, len(world.title_seconds)
+    n_devices, device_slots = len(prep.device_types), prep.device_slots
+    viewers, new_viewer = prep.viewers, prep.viewer
     templates, new_template = prep.record_templates, prep.record_template
+    titles = prep.titles
+    if n_titles > wm.MAX_TITLES:
+        raise ValueError(f"the world draws from at most {wm.MAX_TITLES} titles, got {n_titles}")
     title_json = prep.title_json if as_records else None
-    variant, event_types = _HEX_VARIANT, _EVENT_TYPES
-    pause_counts, pause_mean, complete_share = _PAUSE_COUNTS, _PAUSE_MEAN_MS, domains.COMPLETE_SHARE
-    not_resumed = 1.0 - RESUMED_SESSION_SHARE
-    resume_scale = RESUMED_MAX_FRACTION / RESUMED_SESSION_SHARE  # the resumed share of r spread over 0..max
+    event_types, uuid4_text = _EVENT_TYPES, wm.uuid4_text
+
+    def mix(z: int) -> int:
+        z = ((z ^ (z >> 30)) * X1) & M64
+        z = ((z ^ (z >> 27)) * X2) & M64
+        return z ^ (z >> 31)
 
     out: list[tuple] = []
     """(ms, event) or (ms, record line, partition key), in generation order."""
     append = out.append
-    while len(out) < count:
-        # Anchor first: which of the session's 2 + 2k events it is (k size-biased: sum of two geometrics)
-        # and where in the window it lands, `t` ms after the window start. The draw is kept only if the
-        # gap back to event j - 1 is at least t (that event is before the window), so each test comes as
-        # soon as its gap is known and a rejected draw costs little. Events alternate: start, then
-        # (pause, resume) k times, then the end; a resume (even j >= 2) follows a pause, the others play.
-        k = pause_counts[bits(13)]
-        last = 2 * k + 1
-        j = floor(rnd() * (last + 1))
-        t = 1 + floor(rnd() * width_ms)
-        # Each event adds 1 ms to the session clock, so a session's times strictly increase.
-        if j and not j & 1 and _MIN_PAUSE_MS + 1 + floor(-log(1.0 - rnd()) * pause_mean) < t:
-            continue  # the pause before this resume began in the window: drawn via another anchor
+    slots = world.slot_range(start_ms, end_ms)
+    first_slot = slots.start + (shard - slots.start) % shards
+    plan = None
+    plan_hour = -1
+    for slot in range(first_slot, slots.stop, shards):
+        if slot // 60 != plan_hour:
+            plan_hour = slot // 60
+            plan = world.hour(plan_hour)
+        assert plan is not None
+        slot_key = mix((key + slot * G) & M64)
+        n = plan.whole + ((slot_key >> 11) < plan.threshold)
+        base_ms = slot * slot_ms
+        for i in range(1, n + 1):
+            # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
+            # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
+            z = (slot_key + i * G) & M64
+            z = ((z ^ (z >> 30)) * X1) & M64
+            z = ((z ^ (z >> 27)) * X2) & M64
+            sk = z ^ (z >> 31)
+            if base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
+                continue
+            title = ((sk >> 36) & 0xFFFF) * n_titles >> 16
+            duration = title_seconds[title]
+            k = pause_counts[(sk >> 26) & 0x3FF]
+            last = 2 * k + 1
+            complete = ((sk >> 16) & 0x3FF) < complete_below
+            span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
+            pause_max = k * max_pause if k * max_pause < max_paused else max_paused
+            if base_ms + ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < start_ms:
+                continue
+            # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
+            h = mix((sk + G) & M64)
+            t0 = base_ms + (((sk >> 52) << 16 | (h & 0xFFFF)) * slot_ms >> 28)
+            if t0 >= end_ms:
+                continue
+            r = (sk >> 8 & 0xFF) << 24 | h >> 40
+            p0 = (r * duration * resumed_permille) // resumed_div if r < resumed_below else 0
+            if complete:
+                span = duration - p0
+            else:
+                span = 1 + ((max(0, duration - p0 - 2) * ((sk & 0xFF) << 24 | (h >> 16) & 0xFFFFFF)) >> 32)
+            # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
+            if k:
+                hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
+                points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
+                paused = [0]
+                total = 0
+                for x in hs:
+                    b = (x >> 20) & 0xFFF
+                    total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
+                    paused.append(total if total < max_paused else max_paused)
+            else:
+                points = [0, span]
+                paused = [0]
+            if t0 + span * 1000 + paused[k] + last < start_ms:
+                continue  # ended before the window
+            # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
+            first = 0
+            while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
+                first += 1
+            if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
+                continue
 
-        # Session skeleton: title, end, playhead span from p0 and the playhead points (offsets after p0):
-        # 0, the k pauses in order, span. Event i is at points[(i + 1) // 2].
-        title = floor(rnd() * n_titles)
-        title_id, title_type, duration = titles[title]
-        complete = rnd() < complete_share
-        r = rnd()
-        p0 = floor((r - not_resumed) * resume_scale * duration) if r >= not_resumed else 0
-        span = duration - p0 if complete else 1 + floor((duration - p0 - 2) * rnd())
-        if k == 0:
-            points: tuple[int, ...] = (0, span)
-        elif k == 1:
-            points = (0, floor(rnd() * span), span)
-        else:
-            points = (0, *sorted([floor(rnd() * span) for _ in range(k)]), span)
-        if j & 1 and (points[(j + 1) >> 1] - points[j >> 1]) * 1000 + 1 < t:
-            continue  # played into the window before this pause or end: drawn via another anchor
-
-        key = floor(rnd() * n_customers) * n_devices + device_slots[floor(rnd() * _SLOTS)]
-        base, bandwidth10, low, high, stall_rate, stall_mean, error_rate = viewers.get(key) or new_viewer(key)
-        if title_json is not None:
-            template = templates.get(key) or new_template(key)
-            title_id_json, title_type_json = title_json[title]
-        # One draw gives the session id (32 hex), a prefix for its event ids (20 hex) and the rest of the
-        # first event's id (12 hex; each later event draws its own). getrandbits(n).to_bytes().hex() (what
-        # randbytes does) is about twice as fast as formatting the int as hex.
-        h = bits(256).to_bytes(32, "little").hex()
-        session_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
-        event_prefix = f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-{variant[h[48]]}{h[49:52]}-"
-        event_id = event_prefix + h[52:]
-        types = event_types[k][complete]
-        stalls = errors = 0
-        stalled = stalled_r = 0.0
-        prev = 0
-        ms = first + t
-        i = j
-        # Only the anchor and the events after it that fall in the window are built; what came before the
-        # anchor shows only in its playhead offset, from which its stalls and errors are drawn in one go.
-        while True:
-            off = points[(i + 1) >> 1]
-            if off != prev:
+            # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
+            h = mix((sk + 2 * G) & M64)
+            vkey = world.pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
+            viewer = viewers.get(vkey) or new_viewer(vkey)
+            base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
+            if title_json is not None:
+                template = templates.get(vkey) or new_template(vkey)
+                title_id_json, title_type_json = title_json[title]
+            else:
+                title_id, title_type = titles[title][0], titles[title][1]
+            session_id = uuid4_text(mix((sk + d_session * G) & M64), mix((sk + (d_session + 1) * G) & M64))
+            types = event_types[k][complete]
+            stalls = errors = stalled = 0
+            prev = 0
+            for e in range(last + 1):
+                off = points[(e + 1) >> 1]
+                ms = t0 + off * 1000 + paused[e >> 1] + e
+                if ms >= end_ms:
+                    break
+                v = mix((sk + (d_event + 3 * e + 2) * G) & M64)
                 played = off - prev
                 prev = off
-                x = stall_rate * played + rnd()
-                if x >= 1.0:
-                    new = floor(x)
-                    stalls += new
-                    stalled += new * stall_mean * (0.5 + rnd())
-                    stalled_r = round(stalled, 3)
-                x = error_rate * played + rnd()
-                if x >= 1.0:
-                    errors += floor(x)
-            minute = ms // 60000
-            prefix = minute_prefixes.get(minute)
-            if prefix is None:
-                prefix = minute_prefixes[minute] = time.strftime(
-                    "%Y-%m-%dT%H:%M:", time.gmtime((origin // 60000 + minute) * 60)
+                if played:
+                    new = (stall_rate * played + (v >> 40)) >> 24
+                    if new:
+                        stalls += new
+                        stalled += (new * stall_mean * (128 + ((v >> 8) & 0xFF))) >> 8
+                    errors += (error_rate * played + ((v >> 16) & 0xFFFFFF)) >> 24
+                if ms < start_ms:
+                    continue
+                bw = (bw10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
+                bw = (low10 if bw < low10 else high10 if bw > high10 else bw) / 10
+                event_id = uuid4_text(
+                    mix((sk + (d_event + 3 * e) * G) & M64), mix((sk + (d_event + 3 * e + 1) * G) & M64)
                 )
-            bw = floor(bandwidth10 * (0.85 + 0.3 * rnd()) + 0.5) / 10
-            if bw < low:
-                bw = low
-            elif bw > high:
-                bw = high
-            position = p0 + off
-            # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the
-            # nearest integer to 10000 * position / duration, and q / 100 is the double round() returns
-            # unless that ratio lies exactly halfway (rem == 0), where round() settles the tie itself.
-            # (A complete session ends at position == duration: exactly 100.0.)
-            q, rem = divmod(20000 * position + duration, 2 * duration)
-            completion = q / 100 if rem else round(100.0 * position / duration, 2)
-            if title_json is not None:
-                # The open columns of the viewer's template, in _RECORD_FIELDS order.
-                line = template % (
-                    event_id,
-                    types[i],
-                    prefix + suffix[ms - minute * 60000],
-                    title_id_json,
-                    session_id,
-                    title_type_json,
-                    bw,
-                    stalls,
-                    stalled_r,
-                    errors,
-                    off,
-                    position,
-                    completion,
-                )
-                append((ms, line, session_id))
-            else:
-                ev = base.copy()  # the template holds every column, so keys stay in schema order
-                ev["event_id"] = event_id
-                ev["event_type"] = types[i]
-                ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
-                ev["session_id"] = session_id
-                ev["title_id"] = title_id
-                ev["title_type"] = title_type
-                ev["bandwidth_mbps"] = bw
-                ev["buffering_events"] = stalls
-                ev["buffering_duration_seconds"] = stalled_r
-                ev["error_count"] = errors
-                ev["watch_duration_seconds"] = off
-                ev["position_seconds"] = position
-                ev["completion_percentage"] = completion
-                append((ms, ev))
-            if i == last:
-                break
-            i += 1
-            # To a pause or the end (odd i) the playhead moves on; to a resume (even i) a pause passes.
-            if i & 1:
-                ms += (points[(i + 1) >> 1] - off) * 1000 + 1
-            else:
-                ms += _MIN_PAUSE_MS + 1 + floor(-log(1.0 - rnd()) * pause_mean)
-            if ms > last_ms:
-                break
-            event_id = event_prefix + bits(48).to_bytes(6, "little").hex()
+                minute = ms // 60000
+                prefix = minute_prefixes.get(minute)
+                if prefix is None:
+                    prefix = minute_prefixes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+                position = p0 + off
+                # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the
+                # nearest integer to 10000 * position / duration, and q / 100 is the double round() returns
+                # unless that ratio lies exactly halfway (rem == 0), where round() settles the tie itself.
+                q, rem = divmod(20000 * position + duration, 2 * duration)
+                completion = q / 100 if rem else round(100.0 * position / duration, 2)
+                stalled_s = stalled / 1000
+                if title_json is not None:
+                    # The open columns of the viewer's template, in _RECORD_FIELDS order.
+                    line = template % (
+                        event_id,
+                        types[e],
+                        prefix + suffix[ms - minute * 60000],
+                        title_id_json,
+                        session_id,
+                        title_type_json,
+                        bw,
+                        stalls,
+                        stalled_s,
+                        errors,
+                        off,
+                        position,
+                        completion,
+                    )
+                    append((ms, line, session_id))
+                else:
+                    ev = base.copy()  # the template holds every column, so keys stay in schema order
+                    ev["event_id"] = event_id
+                    ev["event_type"] = types[e]
+                    ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
+                    ev["session_id"] = session_id
+                    ev["title_id"] = title_id
+                    ev["title_type"] = title_type
+                    ev["bandwidth_mbps"] = bw
+                    ev["buffering_events"] = stalls
+                    ev["buffering_duration_seconds"] = stalled_s
+                    ev["error_count"] = errors
+                    ev["watch_duration_seconds"] = off
+                    ev["position_seconds"] = position
+                    ev["completion_percentage"] = completion
+                    append((ms, ev))
 
     # By time; ties keep generation order (the sort is stable). ms orders as the timestamp text does.
     out.sort(key=itemgetter(0))
-    del out[count:]
     if title_json is not None:
         return [{"Data": line.encode("utf-8"), "PartitionKey": key} for _, line, key in out]
     return [ev for _, ev in out]

@@ -1,9 +1,23 @@
-"""Generator Lambda: on each schedule tick, make a batch of streaming events and hand it to the producer.
+"""Generator Lambda: each schedule tick emits the world's events of the period that ends at the tick's time.
 
-Events are drawn from the same dimension tables the stack wrote at deploy time (rebuilt here from the
-same seed and counts) and rendered straight to JSON, packed into UTF-8 payloads `{"events": [...]}` that
-each fit Lambda's asynchronous invocation limit, and sent to the producer function with
-`InvocationType="Event"`.
+The world (functions/shared/world.py) is a pure function of time and the stack's worldSeed, so a tick emits
+exactly the events whose timestamps fall in [time - period, time): sessions continue from tick to tick under
+the same session_id, and a retried tick repeats its records byte for byte. Events join the dimension tables
+the stack wrote (rebuilt here from the same seed and counts), are rendered straight to JSON, packed into UTF-8
+payloads `{"events": [...]}` that each fit Lambda's asynchronous invocation limit, and sent to the producer
+with `InvocationType="Event"`.
+
+A window expected to hold more than MAX_SHARD_EVENTS events is split into shards (its start slots modulo the
+shard count): the invocation becomes a coordinator that asynchronously invokes this same function once per
+shard, and each shard generates and delivers its part in parallel.
+
+Requests (the event the function is invoked with):
+- an EventBridge scheduled event: the window [time - WINDOW_SECONDS, time);
+- `{}` or null: the window of WINDOW_SECONDS that ends now (to the second);
+- `{"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}`: that window (ISO 8601, Z or an
+  offset, to the millisecond; at most MAX_WINDOW_SECONDS long), optionally with `"seed": S` for another
+  world than the stack's;
+- the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends).
 
 Lambda code: standard library, boto3 and mimesis only.
 """
@@ -12,9 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import operator
 import os
-import random
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -23,11 +37,12 @@ from typing import Any
 
 import boto3
 
-from functions.generator.events import generate_records
+from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_BATCH_SIZE, DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
 from functions.shared.records import RECORD_SEPARATOR
 from functions.shared.schema import CUSTOMERS, TITLES
+from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED, World, check_world_seed
 
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
 ON_FAILURE_HEADROOM_BYTES = 128 * 1024
@@ -45,7 +60,15 @@ _ENVELOPE_TAIL = b"]}"
 _RECORD_END = RECORD_SEPARATOR.encode()
 _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
-_REQUEST_KEYS = ("count", "seed")
+_REQUEST_KEYS = ("start", "end", "seed", "shard")
+_SHARD_KEYS = ("index", "count")
+MAX_WINDOW_SECONDS = 3600
+"""Longest window one request may name (an hour: 12 ticks of the default schedule)."""
+MAX_SHARD_EVENTS = 10_000
+"""A window expected to hold more events is split into shards of at most about this many. At the stack's default
+256 MB a Lambda has about a seventh of a vCPU, on which a 10,000-event shard takes several seconds."""
+MAX_SHARDS = 1000
+"""At most this many shards per window: Lambda's default concurrent executions quota (1,000 per Region)."""
 
 
 class InvokeError(RuntimeError):
@@ -81,8 +104,10 @@ class GeneratorConfig:
     dimension_seed: int = DEFAULT_DIMENSION_SEED
     customer_count: int = CUSTOMERS.default_rows or 1
     title_count: int = TITLES.default_rows or 1
-    event_seed: int | None = None
+    world_seed: int = DEFAULT_WORLD_SEED
     window_seconds: int = DEFAULT_WINDOW_SECONDS
+    function_name: str = ""
+    """This function's own name, which shards are sent to (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
@@ -93,14 +118,16 @@ class GeneratorConfig:
             dimension_seed=_env_int(env, "DIMENSION_SEED", cls.dimension_seed),
             customer_count=_env_int(env, "CUSTOMER_COUNT", cls.customer_count, 1),
             title_count=_env_int(env, "TITLE_COUNT", cls.title_count, 1),
-            event_seed=_env_optional_int(env, "EVENT_SEED"),
-            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1),
+            world_seed=_env_int(env, "WORLD_SEED", cls.world_seed, 0, MAX_WORLD_SEED),
+            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_WINDOW_SECONDS),
+            function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
         )
 
 
 _config: GeneratorConfig | None = None
 _lambda_client: Any = None
 _dimensions: Dimensions | None = None
+_worlds: dict[int, World] = {}
 
 
 def lambda_client() -> Any:
@@ -128,43 +155,106 @@ def dimensions() -> Dimensions:
     return _dimensions
 
 
+def world(seed: int | None = None) -> World:
+    """This container's world for a seed (the stack's worldSeed by default), built once."""
+    cfg = config()
+    seed = cfg.world_seed if seed is None else seed
+    hit = _worlds.get(seed)
+    if hit is None:
+        if len(_worlds) > 4:
+            _worlds.clear()
+        hit = _worlds[seed] = World(seed, dimensions(), cfg.batch_size)
+    return hit
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse_request(event: Any, default_count: int) -> tuple[int, int | None]:
-    """(count, seed) of an invocation: `{"count": N, "seed": S}`, `{}`/None, or an EventBridge scheduled event."""
-    if event is None:
-        return default_count, None
+@dataclass(frozen=True)
+class Request:
+    """What one invocation is asked to do: a window of the world, all of it or one shard."""
+
+    start_ms: int
+    end_ms: int
+    seed: int | None = None
+    """Another world than the stack's, for an ad-hoc request."""
+    shard: int = 0
+    shards: int | None = None
+    """Set only in a shard's request: the window is already split, generate part `shard` of `shards`."""
+
+    def payload(self, shard: int, shards: int) -> bytes:
+        """The request a coordinator sends to one of its shards."""
+        body: dict[str, Any] = {"start": format_timestamp_ms(self.start_ms), "end": format_timestamp_ms(self.end_ms)}
+        if self.seed is not None:
+            body["seed"] = self.seed
+        body["shard"] = {"index": shard, "count": shards}
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _moment_ms(name: str, value: Any) -> int:
+    """Epoch ms of an ISO 8601 time with Z or an offset; ValueError naming `name` otherwise."""
+    rule = f"{name} must be an ISO 8601 UTC time like 2026-11-26T02:45:00Z"
+    if not isinstance(value, str):
+        raise ValueError(f"{rule}, got {value!r}")
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{rule}, got {value!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{rule} (with Z or an offset), got {value!r}")
+    if moment.microsecond % 1000:
+        raise ValueError(f"{name} must be whole milliseconds, got {value!r}")
+    return epoch_ms(moment, name)
+
+
+def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Request:
+    """The Request of an invocation's event (see the module docstring for the shapes)."""
+    period_ms = window_seconds * 1000
+    if event is None or event == {}:
+        end = epoch_ms(now, "now") // 1000 * 1000
+        return Request(end - period_ms, end)
     if not isinstance(event, dict):
         raise ValueError(
-            f'request must be a JSON object like {{"count": 1000, "seed": 7}} or a scheduled event, '
-            f"got {type(event).__name__}"
+            'request must be a JSON object like {"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}, '
+            f"{{}} or a scheduled event, got {type(event).__name__}"
         )
     if all(key in event for key in _SCHEDULED_EVENT_KEYS):
-        return default_count, None
+        end = _moment_ms("time (of the scheduled event)", event.get("time"))
+        return Request(end - period_ms, end)
     unknown = sorted(set(event) - set(_REQUEST_KEYS))
     if unknown:
         raise ValueError(f"request has unknown key(s) {unknown}; allowed: {list(_REQUEST_KEYS)}")
-    count = event.get("count", default_count)
-    if not _is_int(count) or not 1 <= count <= MAX_BATCH_SIZE:
-        raise ValueError(f"count must be an integer from 1 to {MAX_BATCH_SIZE}, got {count!r}")
+    missing = [key for key in ("start", "end") if key not in event]
+    if missing:
+        raise ValueError(f"request must name both start and end of its window, missing {missing}")
+    start, end = _moment_ms("start", event["start"]), _moment_ms("end", event["end"])
+    if end <= start:
+        raise ValueError(f"end must be after start, got start={event['start']!r} end={event['end']!r}")
+    if end - start > MAX_WINDOW_SECONDS * 1000:
+        raise ValueError(
+            f"the window from start to end must be at most {MAX_WINDOW_SECONDS} s (MAX_WINDOW_SECONDS), "
+            f"got {(end - start) / 1000:g} s"
+        )
     seed = event.get("seed")
-    if seed is not None and not _is_int(seed):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    return count, seed
+    if seed is not None:
+        check_world_seed("seed", seed)
+    if "shard" not in event:
+        return Request(start, end, seed)
+    shard = event["shard"]
+    if not isinstance(shard, dict) or sorted(shard) != sorted(_SHARD_KEYS):
+        raise ValueError(f'shard must be an object {{"index": i, "count": n}}, got {shard!r}')
+    count, index = shard["count"], shard["index"]
+    if not _is_int(count) or not 1 <= count <= MAX_SHARDS:
+        raise ValueError(f"shard.count must be an integer from 1 to {MAX_SHARDS}, got {count!r}")
+    if not _is_int(index) or not 0 <= index < count:
+        raise ValueError(f"shard.index must be an integer from 0 to {count - 1}, got {index!r}")
+    return Request(start, end, seed, index, count)
 
 
-def window_end_of(event: Any, now: dt.datetime) -> dt.datetime:
-    """End of the event-time window: a scheduled event's own `time` (so ticks tile), else `now`."""
-    if isinstance(event, dict) and all(key in event for key in _SCHEDULED_EVENT_KEYS):
-        stamp = event.get("time")
-        if isinstance(stamp, str):
-            try:
-                return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(dt.UTC)
-            except ValueError:
-                pass
-    return now
+def shard_count(world: World, start_ms: int, end_ms: int, max_shard_events: int = MAX_SHARD_EVENTS) -> int:
+    """Shards a window is split into: enough that each expects at most `max_shard_events` events."""
+    return min(MAX_SHARDS, max(1, math.ceil(world.expected_events(start_ms, end_ms) / max_shard_events)))
 
 
 def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) -> list[bytes]:
@@ -207,63 +297,106 @@ def _envelope(datas: list[bytes], start: int, stop: int) -> bytes:
     return _ENVELOPE_HEAD + joined[:-1].replace(_RECORD_END, b",") + _ENVELOPE_TAIL
 
 
+def _invoke(lambda_client: Any, function_name: str, payload: bytes, where: str) -> None:
+    try:
+        response = lambda_client.invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
+    except Exception as exc:
+        raise InvokeError(f"invoke failed for {where}: {exc}") from exc
+    status = response.get("StatusCode")
+    if status != INVOKE_ACCEPTED:
+        raise InvokeError(f"invoke answered StatusCode {status} (expected {INVOKE_ACCEPTED}) for {where}")
+
+
 def run_tick(
     lambda_client: Any,
     *,
     function_name: str,
-    count: int,
-    dims: Dimensions,
-    window_end: dt.datetime,
-    rng: random.Random,
-    window_seconds: int = DEFAULT_WINDOW_SECONDS,
+    world: World,
+    start_ms: int,
+    end_ms: int,
+    shard: int = 0,
+    shards: int = 1,
 ) -> dict:
-    """Generate `count` events for the window and invoke the producer once per payload, asynchronously."""
+    """Generate the window's events (or one shard's) and invoke the producer once per payload, asynchronously."""
     if not function_name:
         raise ValueError("function_name (the producer, PRODUCER_FUNCTION_NAME) must be set")
-    records = generate_records(count, dims, window_end=window_end, window_seconds=window_seconds, rng=rng)
+    records = window_records(world, start_ms, end_ms, shard=shard, shards=shards)
     payloads = build_payloads(records)
     for sent, payload in enumerate(payloads):
         where = f"payload {sent + 1} of {len(payloads)} to {function_name}; {sent} payload(s) were already sent"
-        try:
-            response = lambda_client.invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
-        except Exception as exc:
-            raise InvokeError(f"invoke failed for {where}: {exc}") from exc
-        status = response.get("StatusCode")
-        if status != INVOKE_ACCEPTED:
-            raise InvokeError(f"invoke answered StatusCode {status} (expected {INVOKE_ACCEPTED}) for {where}")
+        _invoke(lambda_client, function_name, payload, where)
     return {
         "events": len(records),
         "payloads": len(payloads),
         "bytes": sum(len(p) for p in payloads),
         "sessions": len({record["PartitionKey"] for record in records}),
-        "window_end": window_end.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "window_seconds": window_seconds,
     }
 
 
+def run_request(
+    lambda_client: Any,
+    request: Request,
+    *,
+    world: World,
+    producer_name: str,
+    generator_name: str,
+    max_shard_events: int = MAX_SHARD_EVENTS,
+) -> dict:
+    """Serve one request: a shard or a small window is generated here; a large window is sent out in shards.
+
+    A coordinator that fails part way (an invoke refused) raises, and its retry sends every shard again: a shard
+    run twice emits the same records twice, byte for byte, so delivery is at least once and duplicates carry
+    the same event_id.
+    """
+    window = {
+        "window_start": format_timestamp_ms(request.start_ms),
+        "window_end": format_timestamp_ms(request.end_ms),
+        "world_seed": world.seed,
+    }
+    if request.shards is not None:
+        summary = run_tick(
+            lambda_client,
+            function_name=producer_name,
+            world=world,
+            start_ms=request.start_ms,
+            end_ms=request.end_ms,
+            shard=request.shard,
+            shards=request.shards,
+        )
+        return {**window, "shard": request.shard, "shards": request.shards, **summary}
+    shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
+    if shards == 1:
+        return {
+            **window,
+            "shards": 1,
+            **run_tick(
+                lambda_client,
+                function_name=producer_name,
+                world=world,
+                start_ms=request.start_ms,
+                end_ms=request.end_ms,
+            ),
+        }
+    if not generator_name:
+        raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
+    for i in range(shards):
+        where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
+        _invoke(lambda_client, generator_name, request.payload(i, shards), where)
+    return {**window, "shards": shards, "dispatched": shards}
+
+
 def handler(event: Any, context: Any) -> dict:
-    """Lambda entry point: one tick; returns the summary and logs it as one JSON line."""
+    """Lambda entry point: one request; returns the summary and logs it as one JSON line."""
     started = time.perf_counter()
     cfg = config()
-    count, seed = parse_request(event, cfg.batch_size)
-    window_end = window_end_of(event, dt.datetime.now(dt.UTC))
-    if seed is not None:
-        rng = random.Random(seed)
-    elif cfg.event_seed is not None:
-        # The stack's fixed seed is mixed with the window, so successive ticks do not repeat event ids.
-        rng = random.Random(f"{cfg.event_seed}:{window_end.isoformat()}")
-    else:
-        rng = random.Random()
-    summary = run_tick(
+    request = parse_request(event, window_seconds=cfg.window_seconds, now=dt.datetime.now(dt.UTC))
+    summary = run_request(
         lambda_client(),
-        function_name=cfg.producer_function_name,
-        count=count,
-        dims=dimensions(),
-        window_end=window_end,
-        rng=rng,
-        window_seconds=cfg.window_seconds,
+        request,
+        world=world(request.seed),
+        producer_name=cfg.producer_function_name,
+        generator_name=getattr(context, "function_name", None) or cfg.function_name,
     )
-    summary["seeded"] = seed is not None or cfg.event_seed is not None
     summary["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     line = {
         "level": "INFO",

@@ -1,4 +1,4 @@
-"""Command line: `python -m lakewriter.backfill --events N --start DATE --end DATE --seed S --out DIR_OR_S3_URI`."""
+"""Command line: `python -m lakewriter.backfill --start WHEN --end WHEN [--seed S] [--batch-size N] --out DIR`."""
 
 from __future__ import annotations
 
@@ -9,23 +9,34 @@ import sys
 from collections.abc import Callable, Sequence
 
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
+from functions.shared.domains import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from functions.shared.schema import CUSTOMERS, TITLES
-from lakewriter.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, run_backfill
+from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED
+from lakewriter.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, as_moment, run_backfill
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
+)
 
 
-def _date(text: str) -> dt.date:
+def _when(text: str) -> dt.date | dt.datetime:
+    """A date YYYY-MM-DD (midnight UTC) or an ISO 8601 time with Z or an offset (naive times are UTC)."""
+    rule = "must be a date YYYY-MM-DD or an ISO 8601 UTC time like 2026-01-31T23:55:00Z"
     # fromisoformat alone would also take 20260101 and week dates like 2026-W01-1.
     try:
-        if not _DATE.match(text):
+        if _DATE.match(text):
+            value: dt.date | dt.datetime = dt.date.fromisoformat(text)
+        elif _TIME.match(text):
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        else:
             raise ValueError(text)
-        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD (UTC), got {text!r}") from None
-    if day.year < MIN_YEAR:
-        raise argparse.ArgumentTypeError(f"must be a date from year {MIN_YEAR} on, got {text!r}")
-    return day
+        raise argparse.ArgumentTypeError(f"{rule}, got {text!r}") from None
+    if value.year < MIN_YEAR:
+        raise argparse.ArgumentTypeError(f"must be from year {MIN_YEAR} on, got {text!r}")
+    return value
 
 
 def _moment(text: str) -> dt.datetime:
@@ -56,10 +67,20 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m lakewriter.backfill",
         description="Write historical streaming_events over [start, end) into the lake's hour partitions.",
     )
-    p.add_argument("--events", type=_count(1), required=True, help="number of events to write")
-    p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (UTC)")
-    p.add_argument("--end", type=_date, required=True, help="day after the last, YYYY-MM-DD (UTC)")
-    p.add_argument("--seed", type=_count(0), required=True, help="seed of the events (same seed, same rows)")
+    p.add_argument("--start", type=_when, required=True, help="start (inclusive): YYYY-MM-DD or ISO 8601 UTC time")
+    p.add_argument("--end", type=_when, required=True, help="end (exclusive): YYYY-MM-DD or ISO 8601 UTC time")
+    p.add_argument(
+        "--seed",
+        type=_count(0, MAX_WORLD_SEED),
+        default=DEFAULT_WORLD_SEED,
+        help=f"world seed, the stack's worldSeed (default {DEFAULT_WORLD_SEED}): same seed, same events as the stream",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_count(1, MAX_BATCH_SIZE),
+        default=DEFAULT_BATCH_SIZE,
+        help=f"the stack's batchSize, mean events per 5 minutes (default {DEFAULT_BATCH_SIZE})",
+    )
     p.add_argument("--out", required=True, help="lake root: a directory or s3://bucket/prefix")
     p.add_argument("--dimension-seed", type=_count(0), default=DEFAULT_DIMENSION_SEED, help="seed of the dimensions")
     p.add_argument("--customers", type=_count(1), default=CUSTOMERS.default_rows, help="customers in the dimensions")
@@ -82,21 +103,22 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
-    if not args.start < args.end:
+    start, end = (as_moment(name, getattr(args, name)) for name in ("start", "end"))
+    if not start < end:
         p.error(f"--start must be before --end, got --start {args.start} --end {args.end}")
     if not args.out.strip():
         p.error("--out must be a directory or s3://bucket/prefix, got an empty string")
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
-            print(f"\r{done:,}/{total:,} events", end="", file=sys.stderr, flush=True)
+            print(f"\r{done:,} of about {total:,} events", end="", file=sys.stderr, flush=True)
 
     try:
         report = run_backfill(
-            args.events,
-            args.start,
-            args.end,
+            start,
+            end,
             seed=args.seed,
+            batch_size=args.batch_size,
             out=args.out,
             dimension_seed=args.dimension_seed,
             customers=args.customers,

@@ -1,16 +1,13 @@
-"""The streaming generator's session model, drawn as numpy arrays for a whole slice of time at once.
+"""The world's sessions as numpy arrays, a range of start slots at a time: the backfill's generator.
 
-Whole sessions, start to end, follow `functions.generator.events`: the same pause count, end type, resumed
-start, pause cut points, pause lengths, event times, stall/error accrual and bandwidth jitter; every viewer
-(customer and device type) gets its device, network, quality and address from the generator's own
-`viewer_profile`, so a backfilled device is the same device the stream reports.
+Every value equals the generator Lambda's (`functions.generator.events`), because both follow
+`functions.shared.world` draw for draw: the same SplitMix64 draws, here on uint64 arrays (which wrap mod 2**64
+as the Python side masks), the same integer bit-field arithmetic, the same tables, the same float divisions.
+Viewers get their device, network, quality and address from the generator's own `viewer_profile`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +15,9 @@ import pyarrow as pa
 
 from functions.generator import events as generator
 from functions.shared import domains
+from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
+from functions.shared.world import World
 
 EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
 START, PAUSE, RESUME, STOP, COMPLETE = (
@@ -31,71 +30,53 @@ MS_PER_SECOND = 1000
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 
-MAX_PAUSES = 12
-"""Cap on pause/resume pairs so a session's span is bounded; P(K > 12) = 0.44**13 < 0.003 %."""
-MIN_PAUSE_MS = 1000
-"""As the generator: every pause lasts at least a second."""
-MAX_PAUSE_MS = 30 * 60 * MS_PER_SECOND
-"""Cap on one pause, for the same bound; an exponential pause of mean 120 s passes it with p = e**-15."""
-STALL_DECIMALS = 3
-COMPLETION_DECIMALS = 2
-BANDWIDTH_JITTER = (0.85, 0.3)
-"""As the generator: an event's bandwidth is the viewer's times uniform [0.85, 1.15), kept inside its quality band."""
-
 MAX_SHARED_DICTIONARY = 256
 """Columns with at most this many values are written from one shared dictionary (no per-row hashing)."""
 
-LOCAL_HOUR_VIEWING_WEIGHTS: tuple[float, ...] = (
-    0.9, 0.5, 0.3, 0.2, 0.2, 0.3, 0.5, 0.8, 0.9, 1.0, 1.1, 1.2,
-    1.4, 1.4, 1.4, 1.5, 1.7, 2.0, 2.6, 3.2, 3.6, 3.5, 2.8, 1.8,
-)  # fmt: skip
-"""Relative rate of session starts by the viewer's local hour: quiet at night, prime time 19-22h."""
-assert len(LOCAL_HOUR_VIEWING_WEIGHTS) == 24
-
-_PAUSE_RATIO = domains.PAUSES_PER_SESSION_MEAN / (1.0 + domains.PAUSES_PER_SESSION_MEAN)
-"""q of the geometric pause count P(k) = (1 - q) q**k, whose mean q / (1 - q) is PAUSES_PER_SESSION_MEAN."""
-_LOG_PAUSE_RATIO = float(np.log(_PAUSE_RATIO))
-
-
-def expected_events_per_session() -> float:
-    """Mean events of a whole session: start, K pause/resume pairs (capped geometric), one end event."""
-    k = np.arange(MAX_PAUSES + 1)
-    pk = (1 - _PAUSE_RATIO) * _PAUSE_RATIO**k
-    pk[-1] += 1.0 - pk.sum()
-    return float(2.0 + 2.0 * (k * pk).sum())
-
-
-def _cdf(weights: list[float] | tuple[float, ...] | np.ndarray) -> np.ndarray:
-    w = np.asarray(weights, dtype=np.float64)
-    c = np.cumsum(w)
-    return c / c[-1]
-
-
-def _pick(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Categorical draw: index of the first cumulative weight above each uniform."""
-    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
-
-
-_DEVICE_CDF = _cdf(list(domains.DEVICE_TYPES.values()))
 VIEWER_COLUMNS = (
     "customer_id", "country", "state", "city", "isp", "device_id", "device_type", "device_os", "app_version",
     "quality", "ip_address", "connection_type",
 )  # fmt: skip
 """Event columns that are fixed per viewer (customer and device type), copied from the generator's profile."""
 
+_U = np.uint64
+_MIX_1, _MIX_2 = _U(wm.MIX_1), _U(wm.MIX_2)
+_S30, _S27, _S31 = _U(30), _U(27), _U(31)
+_PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
+_PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
+_PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - _PAUSE_LOW
 
-def _epoch_day(iso_date: str | None, default: int) -> int:
-    if not iso_date:
-        return default
-    return (dt.date.fromisoformat(iso_date[:10]) - dt.date(1970, 1, 1)).days
+
+def mix(z: np.ndarray) -> np.ndarray:
+    """world.mix64 of each uint64."""
+    z = (z ^ (z >> _S30)) * _MIX_1
+    z = (z ^ (z >> _S27)) * _MIX_2
+    return z ^ (z >> _S31)
 
 
-def _utc_offset_minutes(tz_name: str, at: dt.datetime) -> int:
-    try:
-        offset = zoneinfo.ZoneInfo(tz_name).utcoffset(at)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return 0
-    return int(offset.total_seconds() // 60) if offset is not None else 0
+def draw(keys: np.ndarray, n: int | np.ndarray) -> np.ndarray:
+    """world.draw(key, n) for each key (and each n, if an array)."""
+    step = n.astype(np.uint64) * _U(wm.GAMMA) if isinstance(n, np.ndarray) else _U(n * wm.GAMMA & wm.M64)
+    return mix(keys + step)
+
+
+def _field(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    """Bits [shift, shift + bits) of uint64 values, as int64."""
+    return ((values >> _U(shift)) & _U((1 << bits) - 1)).astype(np.int64)
+
+
+def uuid_bytes(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """(n, 16) uint8: hi then lo, big-endian, as world.uuid4_text reads them (strings.uuid4_strings formats them)."""
+    out = np.empty((len(hi), 2), dtype=">u8")
+    out[:, 0], out[:, 1] = hi, lo
+    return out.view(np.uint8).reshape(-1, 16)
+
+
+def segment_cumsum(values: np.ndarray, first: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Running sum of int values restarting at each segment (segment of element i: owner[i], starting at first)."""
+    c = np.cumsum(values)
+    at = first[owner]
+    return c - c[at] + values[at]
 
 
 @dataclass(frozen=True)
@@ -131,116 +112,56 @@ class Catalog:
     viewer_columns: dict[str, Coded]
     """VIEWER_COLUMNS, each coded by viewer."""
     bandwidth10: np.ndarray
-    """A viewer's typical bandwidth in tenths of Mbps."""
-    bandwidth_low: np.ndarray
-    bandwidth_high: np.ndarray
+    low10: np.ndarray
+    high10: np.ndarray
     stall_rate: np.ndarray
-    """Expected stalls per played second."""
-    stall_mean: np.ndarray
+    stall_mean_ms: np.ndarray
     error_rate: np.ndarray
-    utc_offset_minutes: np.ndarray
-    """Per customer (not viewer)."""
-    subscribed_from_day: np.ndarray
-    """Per customer: epoch day the subscription started."""
     title_columns: dict[str, Coded]
     """title_id and title_type, coded by title."""
     title_seconds: np.ndarray
-
-    @property
-    def customer_count(self) -> int:
-        return len(self.utc_offset_minutes)
-
-    @property
-    def title_count(self) -> int:
-        return len(self.title_seconds)
+    device_slots: np.ndarray
 
     @classmethod
-    def from_dimensions(cls, dims: Dimensions, at: dt.datetime) -> Catalog:
-        """Index the dimensions as the generator does; `at` is when customers' UTC offsets are read."""
-        prepared = generator.PreparedDimensions(dims)  # the generator's own choice of who watches and of title fields
+    def from_dimensions(cls, dims: Dimensions) -> Catalog:
+        """Index the dimensions as the generator does (same customers, titles, profiles and device table)."""
+        prepared = generator.PreparedDimensions(dims)
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
         profiles = [generator.viewer_profile(c, d) for c in prepared.customers for d in DEVICE_TYPE_NAMES]
+
+        def ints(name: str) -> np.ndarray:
+            return np.array([getattr(p, name) for p in profiles], dtype=np.int64)
+
         return cls(
             viewer_columns={name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS},
-            bandwidth10=np.array([p.bandwidth10 for p in profiles]),
-            bandwidth_low=np.array([p.low for p in profiles]),
-            bandwidth_high=np.array([p.high for p in profiles]),
-            stall_rate=np.array([p.stall_rate for p in profiles]),
-            stall_mean=np.array([p.stall_mean for p in profiles]),
-            error_rate=np.array([p.error_rate for p in profiles]),
-            utc_offset_minutes=np.array(
-                [_utc_offset_minutes(c["timezone"], at) for c in prepared.customers], dtype=np.int32
-            ),
-            subscribed_from_day=np.array(
-                [_epoch_day(c["subscription_start_date"], 0) for c in prepared.customers], dtype=np.int64
-            ),
+            bandwidth10=ints("bandwidth10"),
+            low10=ints("low10"),
+            high10=ints("high10"),
+            stall_rate=ints("stall_rate"),
+            stall_mean_ms=ints("stall_mean_ms"),
+            error_rate=ints("error_rate"),
             title_columns={
                 "title_id": Coded.of([t for t, _, _ in prepared.titles]),
                 "title_type": Coded.of([tt for _, tt, _ in prepared.titles]),
             },
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
+            device_slots=np.array(prepared.device_slots, dtype=np.int64),
         )
-
-    def local_hour_weights(self) -> np.ndarray:
-        """(24, customers) weight of a session start by each customer in each UTC hour of the day."""
-        utc_minutes = np.arange(24)[:, None] * 60 + self.utc_offset_minutes[None, :]
-        local_hour = (utc_minutes % (24 * 60)) // 60
-        return np.asarray(LOCAL_HOUR_VIEWING_WEIGHTS)[local_hour]
-
-    def subscribed_on(self, epoch_day: int) -> np.ndarray:
-        """Which customers had subscribed by a day; all of them if none had (a backfill before the catalog)."""
-        mask = self.subscribed_from_day <= epoch_day
-        return mask if mask.any() else np.ones_like(mask)
-
-    def max_session_ms(self) -> int:
-        """Upper bound of one session's span: the longest title, every pause and the per-event millisecond."""
-        return int(self.title_seconds.max()) * MS_PER_SECOND + MAX_PAUSES * MAX_PAUSE_MS + 2 * MAX_PAUSES + 2
 
 
 def completion_percentage(position: np.ndarray, duration: np.ndarray) -> np.ndarray:
-    """`round(100.0 * position / duration, 2)` element-wise, equal to Python's `round` on every element.
+    """`round(100.0 * position / duration, 2)` element-wise, as the generator computes it.
 
-    numpy rounds via x * 100, which can differ from Python's correctly rounded `round` only when
-    100 * position / duration lies exactly halfway between two hundredths; those few are rounded by Python.
+    q, the nearest integer to 10000 * position / duration, is exact integer arithmetic and q / 100 the double
+    `round` returns, except where the ratio lies exactly halfway (rem == 0): those few are rounded by Python.
     """
-    exact = position * 100.0 / duration
-    completion = np.round(exact, COMPLETION_DECIMALS)
-    scaled = position.astype(np.int64) * 20_000  # 2 * 10**4 * position: a tie iff duration divides it oddly
-    tie = (scaled % duration == 0) & ((scaled // duration) % 2 == 1)
-    for i in np.flatnonzero(tie):
-        completion[i] = round(float(exact[i]), COMPLETION_DECIMALS)
+    q, rem = np.divmod(20_000 * position + duration, 2 * duration)
+    completion = q / 100
+    for i in np.flatnonzero(rem == 0):
+        completion[i] = round(100.0 * int(position[i]) / int(duration[i]), 2)
     return completion
-
-
-def session_shapes(rng: np.random.Generator, sessions: int) -> tuple[np.ndarray, np.ndarray]:
-    """Draw (pause pairs, ends complete) for sessions; these are a slice rng's first draws.
-
-    Pause counts are geometric, drawn by inverting the distribution at stratified uniforms (one per
-    1/n-wide stratum, in random order): each session's count is still geometric, but a slice's total
-    stays within a few events of its expectation, so the plan needs almost no correction to hit its total.
-    """
-    u = (rng.permutation(sessions) + rng.random(sessions)) / max(sessions, 1)
-    pauses = np.minimum(np.floor(np.log1p(-u) / _LOG_PAUSE_RATIO), MAX_PAUSES).astype(np.int32)
-    completes = rng.random(sessions) < domains.COMPLETE_SHARE
-    return pauses, completes
-
-
-def event_counts(pauses: np.ndarray) -> np.ndarray:
-    """Events of whole sessions: start, a pause and a resume per pair, one end event."""
-    return 2 + 2 * pauses
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stretch of time within one hour where sessions start, its share of them, and who watches then."""
-
-    start_ms: int
-    end_ms: int
-    weight: float
-    customer_cdf: np.ndarray
-    """Cumulative distribution over the catalog's customers of who starts a session in this window."""
 
 
 @dataclass
@@ -301,142 +222,157 @@ class Block:
             setattr(self, f, getattr(self, f)[order])
 
 
-def generate_block(
-    rng: np.random.Generator,
-    catalog: Catalog,
-    *,
-    draw_sessions: int,
-    keep_events: int,
-    windows: Sequence[Window],
-    range_end_ms: int,
-) -> Block:
-    """Sessions starting in the windows (chosen by their weights) and their events.
+def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, start_ms: int, end_ms: int) -> Block:
+    """The events with timestamps in [start_ms, end_ms) of the sessions that start in slots [slot_lo, slot_hi).
 
-    The first `draw_sessions` session shapes are drawn, then only as many sessions as reach `keep_events`
-    events are kept (the last one cut short if needed: stopped early, or for an odd count still playing at
-    `range_end_ms`), so a plan can fix a slice's event count exactly.
-    A session that would run past `range_end_ms` starts early enough to end before it.
+    Events are session-major (sessions in slot and key order), in time order within a session.
     """
-    pauses, completes = session_shapes(rng, draw_sessions)
-    counts = event_counts(pauses)
-    cum = np.cumsum(counts)
-    available = int(cum[-1]) if len(cum) else 0
-    if not 1 <= keep_events <= available:
-        raise ValueError(f"keep_events must be in 1..{available}, got {keep_events}")
-    n = int(np.searchsorted(cum, keep_events)) + 1
-    pauses, completes, counts = pauses[:n], completes[:n], counts[:n]
-    kept_counts = counts.copy()
-    kept_counts[-1] -= int(cum[n - 1]) - keep_events
+    slot_ms = wm.SLOT_MS
+    slots = np.arange(slot_lo, slot_hi, dtype=np.int64)
+    hours = slots // 60
+    first_hour = int(hours[0]) if len(hours) else 0
+    plans = [world.hour(h) for h in range(first_hour, int(hours[-1]) + 1)] if len(hours) else []
+    hour_of = hours - first_hour
+    whole = np.array([p.whole for p in plans], dtype=np.int64)[hour_of]
+    threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[hour_of]
+    slot_key = mix(_U(world.key) + slots.astype(np.uint64) * _U(wm.GAMMA))
+    counts = whole + ((slot_key >> _U(11)) < threshold)
 
-    # --- per session: when, who on which device, what, and the playhead span it covers ---
-    window = _pick(_cdf([w.weight for w in windows]), rng.random(n))
-    window_start = np.array([w.start_ms for w in windows], dtype=np.int64)
-    window_length = np.array([w.end_ms - w.start_ms for w in windows], dtype=np.int64)
-    t0 = window_start[window] + (rng.random(n) * window_length[window]).astype(np.int64)
-    u = rng.random(n)
-    customer = np.empty(n, dtype=np.int64)
-    for i, w in enumerate(windows):
-        chosen = window == i
-        customer[chosen] = _pick(w.customer_cdf, u[chosen])
-    device_type = _pick(_DEVICE_CDF, rng.random(n))
-    viewer = (customer * len(DEVICE_TYPE_NAMES) + device_type).astype(np.int32)
-    title = rng.integers(0, catalog.title_count, n, dtype=np.int32)
-    session_bytes = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16)
+    # --- sessions: key, and the shape it holds; then a bound of the end drops those that end before the range ---
+    s_slot = np.repeat(np.arange(len(slots)), counts)
+    s_i = np.arange(len(s_slot)) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    sk = mix(slot_key[s_slot] + s_i.astype(np.uint64) * _U(wm.GAMMA))
+    base = slots[s_slot] * slot_ms
+    coarse = _field(sk, 52, 12)
+    title = (_field(sk, 36, 16) * len(catalog.title_seconds)) >> 16
     duration = catalog.title_seconds[title]
-    resumed = rng.random(n) < generator.RESUMED_SESSION_SHARE
-    p0 = np.where(resumed, (rng.random(n) * generator.RESUMED_MAX_FRACTION * duration).astype(np.int64), 0)
-    span = np.where(completes, duration - p0, 1 + ((duration - p0 - 2) * rng.random(n)).astype(np.int64))
-    # Sessions in start order: a block's events then move forward in time, so hour files can close early.
-    order = np.argsort(t0, kind="stable")
-    pauses, completes, counts, kept_counts = pauses[order], completes[order], counts[order], kept_counts[order]
-    t0, viewer, title, session_bytes = t0[order], viewer[order], title[order], session_bytes[order]
-    duration, p0, span = duration[order], p0[order], span[order]
-
-    # --- pause points: k sorted uniform playhead offsets in [0, span), as normalised exponential spacings ---
-    spacings = pauses + 1
-    sp_session = np.repeat(np.arange(n), spacings)
-    sp_first = np.cumsum(spacings) - spacings
-    sp_last = sp_first + pauses
-    gaps = rng.exponential(1.0, len(sp_session))
-    cum_gaps = np.cumsum(gaps)
-    before = cum_gaps[sp_first] - gaps[sp_first]
-    fraction = (cum_gaps - before[sp_session]) / (cum_gaps[sp_last] - before)[sp_session]
-    cut = np.minimum((fraction * span[sp_session]).astype(np.int64), span[sp_session] - 1)
-    cut[sp_last] = span  # the last "cut" is where the session ends
-    pause_ms = np.minimum(
-        MIN_PAUSE_MS
-        + (rng.exponential(1.0, int(pauses.sum())) * domains.MEAN_PAUSE_SECONDS * MS_PER_SECOND).astype(np.int64),
-        MAX_PAUSE_MS,
+    k = _PAUSE_COUNTS[_field(sk, 26, 10)]
+    last = 2 * k + 1
+    complete = _field(sk, 16, 10) < wm.COMPLETE_THRESHOLD
+    s8 = _field(sk, 0, 8)
+    span_max = np.where(complete, duration, 1 + (((duration - 2) * (s8 + 1)) >> 8))
+    pause_max = np.minimum(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
+    bound = base + ((coarse + 1) * slot_ms) // 4096 + span_max * 1000 + pause_max + last
+    alive = (bound >= start_ms) & (base + (coarse * slot_ms) // 4096 < end_ms)
+    sk, base, coarse, title, duration, k, last, complete, s8, s_slot = (
+        a[alive] for a in (sk, base, coarse, title, duration, k, last, complete, s8, s_slot)
     )
 
-    # --- per event: event j of a session sits at playhead offset `off`, after j // 2 pauses ---
-    ev_session = np.repeat(np.arange(n, dtype=np.int32), counts)
-    ev_first = np.cumsum(counts) - counts
-    j = np.arange(len(ev_session)) - np.repeat(ev_first, counts)
-    reached = (j + 1) // 2  # playhead runs finished: 0 at start, i after the i-th pause (and at its resume)
-    started = reached > 0
-    off = np.where(started, cut[sp_first[ev_session] + np.maximum(reached - 1, 0)], 0)
-    event_type = np.where(j % 2 == 1, PAUSE, RESUME).astype(np.int8)
-    event_type[j == 0] = START
-    last = j == counts[ev_session] - 1
-    event_type[last] = np.where(completes[ev_session[last]], COMPLETE, STOP)
-    # The session cut short to make the count exact (at most one). Cut to an even count, it would end on a
-    # pause: the viewer stops there instead, and the session is whole. Cut to an odd count (whole sessions
-    # have even counts, so an odd total needs one such), it is still playing when the range ends: see t0 below.
-    cut_short = kept_counts < counts
-    event_type[(j == kept_counts[ev_session] - 1) & cut_short[ev_session] & (j % 2 == 1)] = STOP
+    # --- exact start, resume point and span (draw 1) ---
+    h = draw(sk, wm.D_FINE)
+    t0 = base + (((coarse << 16) | _field(h, 0, 16)) * slot_ms >> 28)
+    r = (_field(sk, 8, 8) << 24) | _field(h, 40, 24)
+    p0 = np.where(
+        r < wm.RESUMED_THRESHOLD, (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000), 0
+    )
+    frac = (s8 << 24) | _field(h, 16, 24)
+    span = np.where(complete, duration - p0, 1 + ((np.maximum(0, duration - p0 - 2) * frac) >> 32))
 
-    pauses_done = j // 2
-    pause_first = sp_first - np.arange(n)  # pauses before a session's = spacings before it minus sessions
-    pause_cum = np.concatenate([[0], np.cumsum(pause_ms)])
-    paused = pause_cum[pause_first[ev_session] + pauses_done] - pause_cum[pause_first[ev_session]]
-    offset_ms = off * MS_PER_SECOND + paused + j  # + j keeps times strictly increasing, as the generator does
+    # --- pauses (draws D_PAUSE..): sorted playhead points, lengths in draw order, capped in total ---
+    n = len(sk)
+    p_owner = np.repeat(np.arange(n), k)
+    p_first = np.cumsum(k) - k
+    p_j = np.arange(len(p_owner)) - p_first[p_owner]
+    hp = draw(sk[p_owner], p_j + wm.D_PAUSE)
+    point = (span[p_owner].astype(np.uint64) * (hp >> _U(32))) >> _U(32)
+    point = point.astype(np.int64)[np.lexsort((point, p_owner))]
+    b = _field(hp, 20, 12)
+    length = _PAUSE_LOW[b] + ((_PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
+    paused_cum = np.minimum(segment_cumsum(length, p_first, p_owner), wm.MAX_PAUSED_MS)
+    # points_full: [0, points..., span] per session (k + 2 each); paused_full: [0, cumulative pauses...] (k + 1)
+    pf_first = p_first + 2 * np.arange(n)
+    points_full = np.zeros(int((k + 2).sum()), dtype=np.int64)
+    points_full[pf_first + k + 1] = span
+    points_full[pf_first[p_owner] + 1 + p_j] = point
+    qf_first = p_first + np.arange(n)
+    paused_full = np.zeros(int((k + 1).sum()), dtype=np.int64)
+    paused_full[qf_first[p_owner] + 1 + p_j] = paused_cum
 
-    # stalls and errors accrue at events that follow playback, by the generator's rounding rule
-    played = np.zeros(len(j), dtype=np.int64)
+    # --- events: times of all, then only sessions with an event in the range ---
+    counts = last + 1
+    e_owner = np.repeat(np.arange(n), counts)
+    e_first = np.cumsum(counts) - counts
+    e = np.arange(len(e_owner)) - e_first[e_owner]
+    off = points_full[pf_first[e_owner] + ((e + 1) >> 1)]
+    ts = t0[e_owner] + off * 1000 + paused_full[qf_first[e_owner] + (e >> 1)] + e
+    inside = (ts >= start_ms) & (ts < end_ms)
+    keep_session = np.zeros(n, dtype=bool)
+    keep_session[e_owner[inside]] = True
+    keep_event = keep_session[e_owner]
+    new_index = np.cumsum(keep_session) - 1
+    sk, t0, title, duration, k, complete, p0, s_slot = (
+        a[keep_session] for a in (sk, t0, title, duration, k, complete, p0, s_slot)
+    )
+    e_owner, e, off, ts, inside = (
+        new_index[e_owner[keep_event]],
+        e[keep_event],
+        off[keep_event],
+        ts[keep_event],
+        inside[keep_event],
+    )
+    counts = counts[keep_session]
+    e_first = np.cumsum(counts) - counts
+    n = len(sk)
+
+    # --- viewer (draw 2): who starts it, by the start hour's plan, and on which device ---
+    hv = draw(sk, wm.D_VIEWER)
+    customer = np.empty(n, dtype=np.int64)
+    s_hour = hour_of[s_slot]
+    for hi in np.unique(s_hour):
+        plan = plans[int(hi)]
+        mine = s_hour == hi
+        cumulative = np.array(plan.cumulative, dtype=np.int64)
+        target = (_field(hv[mine], 40, 24) * int(cumulative[-1])) >> 24
+        group = np.searchsorted(cumulative, target, side="right")
+        sizes = np.array([len(g) for g in plan.groups], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        members = np.array([c for g in plan.groups for c in g], dtype=np.int64)
+        customer[mine] = members[starts[group] + ((_field(hv[mine], 16, 24) * sizes[group]) >> 24)]
+    device = catalog.device_slots[(_field(hv, 0, 16) * 1000) >> 16]
+    viewer = customer * len(DEVICE_TYPE_NAMES) + device
+
+    # --- per event values (draw D_EVENT + 3e + 2), accrued from the session's start ---
+    ev_key = sk[e_owner]
+    v = draw(ev_key, wm.D_EVENT + 3 * e + 2)
+    played = np.zeros(len(e), dtype=np.int64)
     played[1:] = off[1:] - off[:-1]
-    played[j == 0] = 0
-    ev_viewer = viewer[ev_session]
-    new_stalls = (catalog.stall_rate[ev_viewer] * played + rng.random(len(j))).astype(np.int64)
-    stall_s = new_stalls * catalog.stall_mean[ev_viewer] * (0.5 + rng.random(len(j)))
-    new_errors = (catalog.error_rate[ev_viewer] * played + rng.random(len(j))).astype(np.int64)
-    jitter = BANDWIDTH_JITTER[0] + BANDWIDTH_JITTER[1] * rng.random(len(j))
-    ev_bandwidth = np.clip(
-        np.floor(catalog.bandwidth10[ev_viewer] * jitter + 0.5) / 10,
-        catalog.bandwidth_low[ev_viewer],
-        catalog.bandwidth_high[ev_viewer],
+    played[e == 0] = 0
+    ev_viewer = viewer[e_owner]
+    new_stalls = (catalog.stall_rate[ev_viewer] * played + _field(v, 40, 24)) >> 24
+    stall_ms = (new_stalls * catalog.stall_mean_ms[ev_viewer] * (128 + _field(v, 8, 8))) >> 8
+    new_errors = (catalog.error_rate[ev_viewer] * played + _field(v, 16, 24)) >> 24
+    jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
+    bw10 = np.clip(
+        (catalog.bandwidth10[ev_viewer] * jitter + 500) // 1000, catalog.low10[ev_viewer], catalog.high10[ev_viewer]
     )
+    stalls = segment_cumsum(new_stalls, e_first, e_owner)
+    stalled = segment_cumsum(stall_ms, e_first, e_owner)
+    errors = segment_cumsum(new_errors, e_first, e_owner)
 
-    def running(values: np.ndarray) -> np.ndarray:
-        """Cumulative sum restarting at each session."""
-        c = np.cumsum(values)
-        return c - (c[ev_first] - values[ev_first])[ev_session]
+    event_type = np.where(e % 2 == 1, PAUSE, RESUME).astype(np.int8)
+    event_type[e == 0] = START
+    is_last = e == counts[e_owner] - 1
+    event_type[is_last] = np.where(complete[e_owner[is_last]], COMPLETE, STOP)
 
-    keep = j < kept_counts[ev_session]
-    span_ms = offset_ms[ev_first + kept_counts - 1]
-    t0 = np.minimum(t0, range_end_ms - 1 - span_ms)
-    still_playing = cut_short & (kept_counts % 2 == 1)
-    t0[still_playing] = range_end_ms - 1 - span_ms[still_playing]
-    position = p0[ev_session] + off
-    completion = completion_percentage(position, duration[ev_session])
-    fields = {
-        "session": ev_session,
-        "event_type": event_type,
-        "timestamp_ms": t0[ev_session] + offset_ms,
-        "position": position.astype(np.int32),
-        "watch": off.astype(np.int32),
-        "completion": completion,
-        "bandwidth": ev_bandwidth,
-        "buffering_events": running(new_stalls).astype(np.int32),
-        "buffering_seconds": np.round(running(stall_s), STALL_DECIMALS),
-        "error_count": running(new_errors).astype(np.int32),
-    }
-    if not keep.all():
-        fields = {k: v[keep] for k, v in fields.items()}
-    fields["event_bytes"] = np.frombuffer(rng.bytes(16 * len(fields["session"])), dtype=np.uint8).reshape(-1, 16)
+    # --- only the events in the range ---
+    e_owner, e, off, ts, event_type, bw10, stalls, stalled, errors, ev_key = (
+        a[inside] for a in (e_owner, e, off, ts, event_type, bw10, stalls, stalled, errors, ev_key)
+    )
+    position = p0[e_owner] + off
+    base_index = wm.D_EVENT + 3 * e
     return Block(
-        viewer=viewer,
-        title=title,
-        session_bytes=session_bytes,
-        **fields,
+        viewer=viewer.astype(np.int32),
+        title=title.astype(np.int32),
+        session_bytes=uuid_bytes(draw(sk, wm.D_SESSION_ID), draw(sk, wm.D_SESSION_ID + 1)),
+        session=e_owner.astype(np.int32),
+        event_type=event_type,
+        timestamp_ms=ts,
+        position=position.astype(np.int32),
+        watch=off.astype(np.int32),
+        completion=completion_percentage(position, duration[e_owner]),
+        bandwidth=bw10 / 10,
+        buffering_events=stalls.astype(np.int32),
+        buffering_seconds=stalled / 1000,
+        error_count=errors.astype(np.int32),
+        event_bytes=uuid_bytes(draw(ev_key, base_index), draw(ev_key, base_index + 1)),
     )

@@ -1,5 +1,7 @@
 """Every policy document of the whole program: no wildcards unless justified, every ARN belongs to this stack."""
 
+import json
+
 import pytest
 
 from components.policies import XRAY_WRITE_ACTIONS
@@ -33,7 +35,7 @@ def test_policies_use_no_wildcard_action_or_resource_except_the_tls_deny(
 ) -> None:
     result: ProgramResult = request.getfixturevalue(stack)
     docs = policy_documents(result)
-    assert len(docs) == 9  # 3 trust policies, 3 role policies, 2 bucket policies (lake, access logs), queue policy
+    assert len(docs) == 10  # 3 trust, 4 role policies (one for shards), 2 bucket policies (lake, access logs), queue
     for res, doc in docs:
         for statement in doc["Statement"]:
             actions = as_list(statement["Action"])
@@ -100,3 +102,16 @@ def test_trust_policies_carry_only_the_conditions_each_services_guide_documents(
         assert statement.get("Condition") == TRUST_CONDITIONS[service], res.name
         seen.append(service)
     assert sorted(seen) == ["firehose.amazonaws.com", "lambda.amazonaws.com", "lambda.amazonaws.com"]
+
+
+def test_the_generator_may_invoke_only_itself_for_shards_in_a_policy_of_its_own(dev: ProgramResult) -> None:
+    from components import policies
+
+    own = "arn:aws:lambda:us-west-2:123456789012:function:acme-data-generator"
+    assert policies.generator_shards_policy(own)["Statement"] == [
+        {"Sid": "InvokeOwnShards", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [own]}
+    ]
+    shards = dev.one("aws:iam/rolePolicy:RolePolicy", "generator-generator-shards-policy")
+    assert json.loads(shards.inputs["policy"]) == policies.generator_shards_policy(own)
+    generator = dev.one("aws:lambda/function:Function", "generator-generator")
+    assert generator.urn in shards.dependencies or shards.inputs["role"] == "generator-generator-role-id"

@@ -46,7 +46,7 @@ EXPECTED_COUNTS = {
     "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:cloudwatch/logStream:LogStream": 1,
     "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:iam/rolePolicy:RolePolicy": 4,
     "aws:lambda/layerVersion:LayerVersion": 1,
     "aws:lambda/function:Function": 2,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": 2,
@@ -156,7 +156,7 @@ def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strin
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"batchSize": "0"}, f"acme-telemetry:batchSize must be 1–{MAX_BATCH} (the producer's maximum batch), got 0"),
+        ({"batchSize": "0"}, f"acme-telemetry:batchSize must be 1–{MAX_BATCH} (mean events per 5 minutes), got 0"),
         ({"batchSize": str(MAX_BATCH + 1)}, f"acme-telemetry:batchSize must be 1–{MAX_BATCH}"),
         ({"kinesisRetentionHours": "23"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 23"),
         ({"kinesisRetentionHours": "8761"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 8761"),

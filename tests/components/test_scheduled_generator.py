@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components import ScheduledGenerator
+from components import ScheduledGenerator, scheduled_generator
 from components.testing import ProgramResult, RecordedResource, run_resources
 from components.validation import ArgumentError
 
@@ -96,9 +96,18 @@ def test_environment_carries_batch_producer_seed_counts_and_stream(default: Prog
     assert function(default, "producer").inputs["environment"]["variables"] == {"STREAM_NAME": "test-stream"}
 
 
-def test_event_seed_is_passed_only_when_given() -> None:
-    env = function(build(event_seed=99, batch_size=10), "generator").inputs["environment"]["variables"]
-    assert (env["EVENT_SEED"], env["BATCH_SIZE"]) == ("99", "10")
+def test_the_world_seed_reaches_the_generator_only_when_given(default: ProgramResult) -> None:
+    env = function(build(world_seed=99, batch_size=10), "generator").inputs["environment"]["variables"]
+    assert (env["WORLD_SEED"], env["BATCH_SIZE"]) == ("99", "10")
+    assert "WORLD_SEED" not in function(default, "generator").inputs["environment"]["variables"]
+
+
+@pytest.mark.parametrize(
+    ("batch", "window", "expected"),
+    [(1000, 300, (2, 10)), (100_000, 300, (31, 14)), (1_000_000, 300, (288, 137)), (1_000_000, 3600, (900, 900))],
+)
+def test_reserved_concurrency_is_sized_to_the_busiest_tick(batch: int, window: int, expected: tuple[int, int]) -> None:
+    assert scheduled_generator.default_concurrency(batch, window) == expected
 
 
 @pytest.mark.parametrize("role", ["generator", "producer"])

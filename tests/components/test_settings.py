@@ -190,7 +190,15 @@ def test_pulumi_yaml_is_the_one_declaration_of_every_key() -> None:
     for name, targets in settings.BINDINGS.items():
         if name not in with_default:
             spec, arg = targets[0]
-            optional = ("dimension_seed", "shard_count", "alarm_emails", "alarm_topic_arn")  # unset means none
+            # Unset means none, or (concurrency) a value the component sizes to the batch.
+            optional = (
+                "dimension_seed",
+                "shard_count",
+                "alarm_emails",
+                "alarm_topic_arn",
+                "generator_reserved_concurrency",
+                "producer_reserved_concurrency",
+            )
             assert arg in spec.defaults or arg in optional, name
 
 
@@ -225,8 +233,7 @@ def test_effective_defaults_are_the_original_stacks() -> None:
         "schedule_enabled": True,
         "encryption_key": "aws-managed",
         "lake_retain_on_destroy": True,
-        "generator_reserved_concurrency": 2,
-        "producer_reserved_concurrency": 10,
+        "world_seed": 1,
         "silence_alarm_periods": 3,
     }
     assert {k: getattr(s, k) for k in expected} == expected

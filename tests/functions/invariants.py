@@ -142,7 +142,7 @@ def check_events(
 ) -> None:
     """Raise AssertionError naming the first event that breaks a row or session invariant.
 
-    `window` = (start, end) also requires every timestamp in (start, end].
+    `window` = (start, end) also requires every timestamp in [start, end), as a tick's window holds them.
     """
     customers = {c["customer_id"]: c for c in dims.customers}
     titles = {t["title_id"]: t for t in dims.titles}
@@ -162,8 +162,8 @@ def check_events(
         if sorted_by_time and ts < previous_ts:
             _fail(f"event_timestamp {ts} is earlier than the previous event's {previous_ts}", i, ev)
         previous_ts = ts
-        if bounds is not None and not bounds[0] < ts <= bounds[1]:
-            _fail(f"event_timestamp {ts} outside the window ({bounds[0]}, {bounds[1]}]", i, ev)
+        if bounds is not None and not bounds[0] <= ts < bounds[1]:
+            _fail(f"event_timestamp {ts} outside the window [{bounds[0]}, {bounds[1]})", i, ev)
         device = (ev["customer_id"], ev["device_type"], ev["device_os"])
         if devices.setdefault(ev["device_id"], device) != device:
             _fail(f"device_id {ev['device_id']} belongs to {devices[ev['device_id']]}, not {device}", i, ev)

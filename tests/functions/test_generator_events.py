@@ -1,22 +1,35 @@
-"""generate_events: session invariants over many seeds, model shares, windowing and reproducibility."""
+"""The world: windows of it, their shards and ticks, the backfill of the same range, and the local-time curve."""
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-import random
-from collections import Counter
+import zoneinfo
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.generator.events import best_quality, device_identity, format_timestamp_ms, generate_events
+from functions.generator.events import (
+    best_quality,
+    device_identity,
+    epoch_ms,
+    format_timestamp_ms,
+    window_events,
+    window_records,
+)
 from functions.shared import domains
+from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
+from functions.shared.world import World
 from tests.functions.invariants import check_events
 
-WINDOW_END = dt.datetime(2026, 11, 26, 2, 45, tzinfo=dt.UTC)
+DAY = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+DAY_MS = epoch_ms(DAY)
+TICK_MS = 300_000
 
 
 @pytest.fixture(scope="module")
@@ -25,147 +38,155 @@ def dims() -> Dimensions:
 
 
 @pytest.fixture(scope="module")
-def big_batch(dims: Dimensions) -> list[dict]:
-    return generate_events(60_000, dims, window_end=WINDOW_END, rng=random.Random(2026))
+def small_world(dims: Dimensions) -> World:
+    return World(2026, dims, 40)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    seed=st.integers(0, 2**32),
-    count=st.integers(1, 600),
-    window_seconds=st.sampled_from([1, 7, 60, 300, 3600]),
-    end_offset_ms=st.integers(0, 10**10),
-)
-def test_invariants_hold_for_any_seed_count_and_window(
-    dims: Dimensions, seed: int, count: int, window_seconds: int, end_offset_ms: int
+@pytest.fixture(scope="module")
+def day_ticks(small_world: World) -> list[list[dict]]:
+    """The stream's 288 ticks over DAY, at 40 events per 5 minutes."""
+    return [window_events(small_world, DAY_MS + i * TICK_MS, DAY_MS + (i + 1) * TICK_MS) for i in range(288)]
+
+
+def test_the_days_ticks_satisfy_every_invariant_and_stay_in_their_windows(
+    dims: Dimensions, day_ticks: list[list[dict]]
 ) -> None:
-    window_end = WINDOW_END + dt.timedelta(milliseconds=end_offset_ms)
-    events = generate_events(count, dims, window_end=window_end, window_seconds=window_seconds, rng=random.Random(seed))
-    assert len(events) == count
-    check_events(events, dims, window=(window_end - dt.timedelta(seconds=window_seconds), window_end))
+    for i, tick in enumerate(day_ticks[::24]):
+        start = DAY + dt.timedelta(milliseconds=i * 24 * TICK_MS)
+        check_events(tick, dims, window=(start, start + dt.timedelta(milliseconds=TICK_MS)))
+    check_events([ev for tick in day_ticks for ev in tick], dims)
+    assert all(tuple(ev) == STREAMING_EVENTS.column_names for ev in day_ticks[200])
 
 
-def test_events_carry_exactly_the_schema_columns_in_order(big_batch: list[dict]) -> None:
-    assert all(tuple(ev) == STREAMING_EVENTS.column_names for ev in big_batch[:2000])
+def test_the_ticks_of_a_day_equal_the_backfill_of_that_day_ids_and_values(
+    dims: Dimensions, small_world: World, day_ticks: list[list[dict]], tmp_path: Path
+) -> None:
+    from lakewriter.backfill import run_backfill
+
+    run_backfill(DAY, DAY + dt.timedelta(days=1), seed=small_world.seed, batch_size=40, out=str(tmp_path), dims=dims)
+    lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    streamed = {ev["event_id"]: ev for tick in day_ticks for ev in tick}
+    assert len(streamed) == sum(map(len, day_ticks)) > 8000
+    assert {r["event_id"]: r for r in lake} == streamed
 
 
-def test_a_large_batch_satisfies_every_invariant(dims: Dimensions, big_batch: list[dict]) -> None:
-    check_events(big_batch, dims, window=(WINDOW_END - dt.timedelta(seconds=300), WINDOW_END))
+def test_sessions_continue_across_ticks_under_one_session_id(day_ticks: list[list[dict]]) -> None:
+    ticks_of: dict[str, set[int]] = collections.defaultdict(set)
+    for i, tick in enumerate(day_ticks):
+        for ev in tick:
+            ticks_of[ev["session_id"]].add(i)
+    spanning = [sid for sid, ticks in ticks_of.items() if len(ticks) > 1]
+    assert len(spanning) > 0.5 * len(ticks_of)
+    by_session: dict[str, list[str]] = collections.defaultdict(list)
+    for tick in day_ticks:
+        for ev in tick:
+            by_session[ev["session_id"]].append(ev["event_type"])
+    # Whole sessions (begun and ended that day) read start ... end across however many ticks they span.
+    whole = [t for t in by_session.values() if t[0] == "start" and t[-1] in domains.SESSION_END_TYPES]
+    assert len(whole) > 0.85 * len(by_session)  # the rest run across midnight at either end
 
 
-def test_event_type_shares_match_the_session_model(big_batch: list[dict]) -> None:
-    # A session has 1 start, k pauses and k resumes (E[k] = PAUSES_PER_SESSION_MEAN) and one end, so
-    # each type's share of all events is its expected count per session over E[events per session].
-    pauses = domains.PAUSES_PER_SESSION_MEAN
-    per_session = 2 + 2 * pauses
-    expected = {
-        "start": 1 / per_session,
-        "pause": pauses / per_session,
-        "resume": pauses / per_session,
-        "complete": domains.COMPLETE_SHARE / per_session,
-        "stop": (1 - domains.COMPLETE_SHARE) / per_session,
-    }
-    counts = Counter(ev["event_type"] for ev in big_batch)
-    # Tolerance 0.01: the ~47k sessions behind 60k events give a standard error of about 0.002 per
-    # share (events of one session are correlated, so this is wider than a binomial over events).
-    for event_type, share in expected.items():
-        assert counts[event_type] / len(big_batch) == pytest.approx(share, abs=0.01), event_type
+def test_a_replayed_tick_is_byte_identical_and_its_shards_partition_it(small_world: World) -> None:
+    start = DAY_MS + 20 * 3_600_000
+    records = window_records(small_world, start, start + TICK_MS)
+    assert records == window_records(small_world, start, start + TICK_MS)
+    shards = [window_records(small_world, start, start + TICK_MS, shard=i, shards=3) for i in range(3)]
+    assert all(shards)
+    assert sorted(r["Data"] for s in shards for r in s) == sorted(r["Data"] for r in records)
 
 
-def test_device_and_title_type_shares_match_their_weights(dims: Dimensions, big_batch: list[dict]) -> None:
-    n = len(big_batch)
-    devices = Counter(ev["device_type"] for ev in big_batch)
-    for device, weight in domains.DEVICE_TYPES.items():
-        # Same clustering argument as for event types: tolerance 0.01 is about 5 standard errors.
-        assert devices[device] / n == pytest.approx(weight, abs=0.01), device
-    # Titles are drawn uniformly from the catalog, so the expectation is the catalog's own mix.
-    catalog = Counter(t["title_type"] for t in dims.titles)
-    seen = Counter(ev["title_type"] for ev in big_batch)
-    for title_type, in_catalog in catalog.items():
-        assert seen[title_type] / n == pytest.approx(in_catalog / len(dims.titles), abs=0.015), title_type
+@settings(max_examples=20, deadline=None)
+@given(cut_ms=st.integers(1, TICK_MS - 1), offset_ms=st.integers(0, 10**9))
+def test_any_split_of_a_window_holds_exactly_the_whole_windows_events(
+    small_world: World, cut_ms: int, offset_ms: int
+) -> None:
+    start = DAY_MS + offset_ms
+    whole = window_events(small_world, start, start + TICK_MS)
+    parts = window_events(small_world, start, start + cut_ms) + window_events(
+        small_world, start + cut_ms, start + TICK_MS
+    )
+    assert parts == whole
 
 
-def test_sessions_are_cut_at_the_window_edges_but_most_are_whole(big_batch: list[dict]) -> None:
-    by_session: dict[str, list[str]] = {}
-    for ev in big_batch:
-        by_session.setdefault(ev["session_id"], []).append(ev["event_type"])
-    without_start = sum(types[0] != "start" for types in by_session.values())
-    without_end = sum(types[-1] not in domains.SESSION_END_TYPES for types in by_session.values())
-    assert without_start > 0 and without_end > 0
-    multi_event = sum(len(types) > 1 for types in by_session.values())
-    assert multi_event > 0.05 * len(by_session)
+def test_the_hourly_rate_follows_the_audiences_local_evening(dims: Dimensions, small_world: World) -> None:
+    """Counted by each session's start in its viewer's local hour, prime time outweighs the small hours, and the
+    day's total matches batchSize per 5 minutes times the day's weight."""
+    events = window_events(small_world, DAY_MS, DAY_MS + 86_400_000)
+    zones = {c["customer_id"]: zoneinfo.ZoneInfo(c["timezone"]) for c in dims.customers}
+    local_hours = collections.Counter()
+    for ev in events:
+        if ev["event_type"] == "start":
+            utc = dt.datetime.strptime(ev["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+            local_hours[utc.astimezone(zones[ev["customer_id"]]).hour] += 1
+    prime = sum(local_hours[h] for h in (19, 20, 21))
+    small_hours = sum(local_hours[h] for h in (3, 4, 5))
+    expected_ratio = sum(wm.HOUR_WEIGHTS[h] for h in (19, 20, 21)) / sum(wm.HOUR_WEIGHTS[h] for h in (3, 4, 5))
+    assert prime / small_hours == pytest.approx(expected_ratio, rel=0.25)
+    # The day's total against the curve's expectation (Thursday, weights relative to the week's mean).
+    assert len(events) == pytest.approx(small_world.expected_events(DAY_MS, DAY_MS + 86_400_000), rel=0.05)
 
 
-def test_only_active_customers_watch(dims: Dimensions, big_batch: list[dict]) -> None:
+def test_batch_size_is_the_weekly_mean_of_events_per_five_minutes(dims: Dimensions) -> None:
+    world = World(5, dims, 1000)
+    week_ms = 7 * 86_400_000
+    assert world.expected_events(DAY_MS, DAY_MS + week_ms) / (week_ms / TICK_MS) == pytest.approx(1000, rel=1e-9)
+    weekday = [world.expected_events(DAY_MS + d * 86_400_000, DAY_MS + (d + 1) * 86_400_000) for d in range(7)]
+    assert max(weekday) > 1.1 * min(weekday)  # Friday and Saturday busier than Tuesday
+
+
+def test_other_seeds_give_other_worlds(dims: Dimensions) -> None:
+    a = window_events(World(1, dims, 200), DAY_MS, DAY_MS + TICK_MS)
+    b = window_events(World(2, dims, 200), DAY_MS, DAY_MS + TICK_MS)
+    assert a and b and not {e["event_id"] for e in a} & {e["event_id"] for e in b}
+
+
+def test_only_active_customers_watch(dims: Dimensions) -> None:
+    events = window_events(World(3, dims, 5000), DAY_MS + 19 * 3_600_000, DAY_MS + 19 * 3_600_000 + TICK_MS)
     active = {c["customer_id"] for c in dims.customers if c["is_active"]}
-    assert {ev["customer_id"] for ev in big_batch} <= active
-    assert len({ev["customer_id"] for ev in big_batch}) > 0.9 * len(active)
+    assert {ev["customer_id"] for ev in events} <= active
 
 
-def test_poor_connections_buffer_and_fail_more(big_batch: list[dict]) -> None:
-    def mean(field: str, poor: bool) -> float:
-        rows = [ev[field] for ev in big_batch if (ev["connection_type"] in domains.POOR_CONNECTIONS) is poor]
-        return sum(rows) / len(rows)
+@pytest.mark.parametrize(
+    ("seed", "batch", "message"),
+    [
+        (-1, 10, "worldSeed must be an integer from 0 to"),
+        (2**63, 10, "worldSeed must be an integer from 0 to"),
+        (True, 10, "worldSeed must be an integer"),
+        (1, 0, "batchSize must be an integer from 1 to 1,000,000"),
+        (1, 1_000_001, "batchSize must be an integer from 1 to 1,000,000"),
+        (1, 2.5, "batchSize must be an integer"),
+    ],
+)
+def test_bad_world_seeds_and_batch_sizes_are_refused_naming_them(
+    dims: Dimensions, seed: object, batch: object, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        World(seed, dims, batch)  # type: ignore[arg-type]
 
-    assert mean("buffering_events", True) > 2 * mean("buffering_events", False)
-    assert mean("error_count", True) > 2 * mean("error_count", False)
 
+def test_the_python_and_numpy_draws_agree_bit_for_bit() -> None:
+    import numpy as np
 
-def test_same_seed_gives_identical_events_and_another_seed_does_not(dims: Dimensions) -> None:
-    def run(seed: int) -> list[dict]:
-        return generate_events(500, dims, window_end=WINDOW_END, rng=random.Random(seed))
+    from lakewriter.backfill import model
 
-    assert run(1) == run(1)
-    assert run(1) != run(2)
-
-
-def test_device_ids_are_stable_per_customer_and_device_across_runs(dims: Dimensions) -> None:
-    a = generate_events(3000, dims, window_end=WINDOW_END, rng=random.Random(1))
-    b = generate_events(3000, dims, window_end=WINDOW_END + dt.timedelta(hours=5), rng=random.Random(99))
-    ids_a = {(ev["customer_id"], ev["device_type"]): ev["device_id"] for ev in a}
-    ids_b = {(ev["customer_id"], ev["device_type"]): ev["device_id"] for ev in b}
-    shared = ids_a.keys() & ids_b.keys()
-    assert shared and all(ids_a[key] == ids_b[key] for key in shared)
-    assert len(set(ids_a.values())) == len(ids_a)
-    assert device_identity("cust_000001", "tv") == device_identity("cust_000001", "tv")
-    assert device_identity("cust_000001", "tv")[0] != device_identity("cust_000001", "web")[0]
+    keys = [0, 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF]
+    got = model.draw(np.array(keys, dtype=np.uint64), 7)
+    assert [int(x) for x in got] == [wm.draw(k, 7) for k in keys]
 
 
 @pytest.mark.parametrize(
     ("tier", "bandwidth", "quality"),
-    [
-        ("premium", 15.0, "4K"),
-        ("premium", 14.9, "HD"),
-        ("premium", 4.9, "SD"),
-        ("standard", 900.0, "HD"),
-        ("basic", 5.0, "HD"),
-        ("free_with_ads", 900.0, "SD"),
-    ],
+    [("premium", 15.0, "4K"), ("premium", 14.9, "HD"), ("standard", 900.0, "HD"), ("free_with_ads", 900.0, "SD")],
 )
 def test_best_quality_is_capped_by_tier_and_bandwidth(tier: str, bandwidth: float, quality: str) -> None:
     assert best_quality(tier, bandwidth) == quality
 
 
-def test_zero_count_gives_no_events(dims: Dimensions) -> None:
-    assert generate_events(0, dims, window_end=WINDOW_END, rng=random.Random(1)) == []
+def test_device_ids_are_stable_per_customer_and_device() -> None:
+    assert device_identity("cust_000001", "tv") == device_identity("cust_000001", "tv")
+    assert device_identity("cust_000001", "tv")[0] != device_identity("cust_000001", "web")[0]
 
 
-@pytest.mark.parametrize(("argument", "value"), [("count", -1), ("count", 2.0), ("count", True), ("window_seconds", 0)])
-def test_bad_arguments_raise_naming_them(dims: Dimensions, argument: str, value: object) -> None:
-    kwargs = {"count": 10, "window_seconds": 300, argument: value}
-    with pytest.raises(ValueError, match=f"^{argument} must be an int"):
-        generate_events(kwargs.pop("count"), dims, window_end=WINDOW_END, rng=random.Random(1), **kwargs)  # type: ignore[arg-type]
-
-
-def test_a_naive_window_end_is_rejected(dims: Dimensions) -> None:
-    with pytest.raises(ValueError, match="window_end must be timezone-aware"):
-        generate_events(1, dims, window_end=dt.datetime(2026, 1, 1), rng=random.Random(1))
-
-
-def test_timestamps_use_the_fast_path_format_exactly(big_batch: list[dict]) -> None:
-    for ev in big_batch[:500]:
-        moment = dt.datetime.strptime(ev["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-        epoch_ms = round(moment.timestamp() * 1000)
-        assert format_timestamp_ms(epoch_ms) == ev["event_timestamp"]
+def test_timestamps_format_exactly() -> None:
     assert format_timestamp_ms(0) == "1970-01-01T00:00:00.000Z"
     assert format_timestamp_ms(59_999) == "1970-01-01T00:00:59.999Z"

@@ -19,10 +19,12 @@ import pytest
 from botocore.stub import Stubber
 
 from functions.generator import handler as gen
-from functions.generator.events import generate_events, generate_records
+from functions.generator.events import epoch_ms, window_events, window_records
 from functions.producer.handler import encode_records
 from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.world import World
 from tests.functions.invariants import check_events
+from tests.functions.worlds import generate_events
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_END = dt.datetime(2026, 11, 26, 2, 45, tzinfo=dt.UTC)
@@ -53,51 +55,72 @@ SCHEDULED = {
 }
 
 
-@pytest.mark.parametrize("event", [None, {}, SCHEDULED])
-def test_scheduled_or_empty_requests_use_the_batch_size(event: Any) -> None:
-    assert gen.parse_request(event, 1000) == (1000, None)
+NOW = dt.datetime(2030, 1, 1, 12, 0, 7, 500_000, tzinfo=dt.UTC)
+END_MS = epoch_ms(WINDOW_END)
 
 
-def test_count_and_seed_override_the_defaults() -> None:
-    assert gen.parse_request({"count": 5}, 1000) == (5, None)
-    assert gen.parse_request({"count": gen.MAX_BATCH_SIZE, "seed": 7}, 1000) == (gen.MAX_BATCH_SIZE, 7)
-    assert gen.parse_request({"seed": 0}, 1000) == (1000, 0)
+def _parse(event: Any) -> gen.Request:
+    return gen.parse_request(event, window_seconds=300, now=NOW)
 
 
-@pytest.mark.parametrize("count", [0, -1, gen.MAX_BATCH_SIZE + 1, "10", True, 1.5, None])
-def test_bad_count_raises_naming_count_and_the_range(count: Any) -> None:
-    with pytest.raises(ValueError, match=rf"^count must be an integer from 1 to {gen.MAX_BATCH_SIZE}, got"):
-        gen.parse_request({"count": count}, 1000)
+def test_a_scheduled_event_asks_for_the_period_that_ends_at_its_time() -> None:
+    assert _parse(SCHEDULED) == gen.Request(END_MS - 300_000, END_MS)
 
 
-@pytest.mark.parametrize("seed", ["7", 1.0, False])
-def test_bad_seed_raises_naming_seed(seed: Any) -> None:
-    with pytest.raises(ValueError, match=r"^seed must be an integer"):
-        gen.parse_request({"seed": seed}, 1000)
+@pytest.mark.parametrize("event", [None, {}])
+def test_an_empty_request_asks_for_the_period_that_ends_now_to_the_second(event: Any) -> None:
+    end = epoch_ms(NOW.replace(microsecond=0))
+    assert _parse(event) == gen.Request(end - 300_000, end)
 
 
-def test_unknown_keys_and_non_objects_are_rejected() -> None:
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['cnt'\]; allowed: \['count', 'seed'\]"):
-        gen.parse_request({"cnt": 5}, 1000)
-    with pytest.raises(ValueError, match="must be a JSON object"):
-        gen.parse_request([5], 1000)
-    # Only an event with both EventBridge keys is a scheduled tick; one of them alone is a mistyped request.
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['source'\]"):
-        gen.parse_request({"source": "aws.events"}, 1000)
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['detail-type'\]"):
-        gen.parse_request({"detail-type": "Scheduled Event", "count": 3}, 1000)
+def test_a_request_can_name_its_window_a_world_and_a_shard() -> None:
+    window = {"start": "2026-11-26T02:40:00.250Z", "end": "2026-11-26T03:40:00.250+00:00"}
+    assert _parse(window) == gen.Request(END_MS - 300_000 + 250, END_MS + 3_300_000 + 250)
+    assert _parse({**window, "seed": 7}).seed == 7
+    shard = _parse({**window, "shard": {"index": 2, "count": 5}})
+    assert (shard.shard, shard.shards) == (2, 5)
+    assert gen.parse_request(json.loads(shard.payload(1, 5)), window_seconds=300, now=NOW) == dataclasses.replace(
+        shard, shard=1
+    )
 
 
-def test_scheduled_events_set_the_window_end_to_their_time() -> None:
-    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-    assert gen.window_end_of(SCHEDULED, now) == WINDOW_END
-    assert gen.window_end_of({"count": 3}, now) == now
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"start": "2026-11-26T02:45:00Z", "end": "2026-11-26T02:40:00Z"}, "end must be after start"),
+        ({"start": "2026-11-26T02:45:00Z", "end": "2026-11-26T02:45:00Z"}, "end must be after start"),
+        ({"start": "2026-11-26T00:00:00Z", "end": "2026-11-26T01:00:00.001Z"}, "at most 3600 s"),
+        ({"start": "yesterday", "end": "2026-11-26T02:45:00Z"}, "start must be an ISO 8601 UTC time"),
+        ({"start": "2026-11-26T02:40:00", "end": "2026-11-26T02:45:00Z"}, r"start must be .* \(with Z or an offset\)"),
+        ({"start": "2026-11-26T02:40:00.0001Z", "end": "2026-11-26T02:45:00Z"}, "whole milliseconds"),
+        ({"end": "2026-11-26T02:45:00Z"}, r"missing \['start'\]"),
+        ({"count": 5}, r"unknown key\(s\) \['count'\]"),
+        ({"source": "aws.events"}, r"unknown key\(s\) \['source'\]"),
+        ({**SCHEDULED, "time": "noon"}, r"time \(of the scheduled event\) must be an ISO 8601"),
+        ({"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "seed": -1}, "seed must be an integer"),
+        ({"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "seed": "7"}, "seed must be an integer"),
+        (
+            {"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "shard": {"index": 3, "count": 3}},
+            "shard.index must be an integer from 0 to 2",
+        ),
+        (
+            {"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "shard": {"index": 0, "count": 0}},
+            "shard.count must be an integer from 1 to 1000",
+        ),
+        ([5], "must be a JSON object"),
+    ],
+)
+def test_bad_requests_are_refused_naming_the_input(event: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _parse(event)
 
 
 # --- build_payloads ------------------------------------------------------------------------------------------
 
 
 def _records(dims: Dimensions, count: int, seed: int) -> list[dict]:
+    from tests.functions.worlds import generate_records
+
     return generate_records(count, dims, window_end=WINDOW_END, rng=random.Random(seed))
 
 
@@ -158,7 +181,7 @@ def test_a_failed_full_payload_still_fits_the_dead_letter_queue_as_an_on_failure
     # request payload; SQS refuses messages over the queue's maximum (at most 1 MiB), losing the batch.
     from components.scheduled_generator import DLQ_MAX_MESSAGE_BYTES
 
-    payload = max(gen.build_payloads(_records(dims, gen.MAX_BATCH_SIZE, seed=8)), key=len)
+    payload = max(gen.build_payloads(_records(dims, 5000, seed=8)), key=len)
     assert len(payload) > gen.MAX_PAYLOAD_BYTES - 2_000  # a payload as full as the generator makes them
     request_id = "e4b46cbf-b738-4e4f-8880-a18cdf61200e"
     record = {  # the documented shape of Lambda's on-failure destination record
@@ -188,7 +211,7 @@ def test_no_events_give_no_payloads() -> None:
     assert gen.build_payloads([]) == []
 
 
-# --- run_tick against a stubbed Lambda client --------------------------------------------------------------
+# --- run_tick and run_request against a stubbed Lambda client ------------------------------------------------
 
 
 @pytest.fixture
@@ -196,12 +219,15 @@ def lambda_client(aws_credentials: None) -> Any:
     return boto3.client("lambda", region_name="us-west-2")
 
 
-def _expected_payloads(dims: Dimensions, count: int, seed: int) -> list[bytes]:
-    return gen.build_payloads(_records(dims, count, seed))
+@pytest.fixture(scope="module")
+def busy(dims: Dimensions) -> World:
+    return World(11, dims, 2500)
 
 
-def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(lambda_client: Any, dims: Dimensions) -> None:
-    expected = _expected_payloads(dims, 3000, seed=11)
+def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(
+    lambda_client: Any, dims: Dimensions, busy: World
+) -> None:
+    expected = gen.build_payloads(window_records(busy, END_MS - 300_000, END_MS))
     assert len(expected) >= 2
     with Stubber(lambda_client) as stub:
         for payload in expected:
@@ -211,34 +237,27 @@ def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(lambda_cl
                 {"FunctionName": PRODUCER, "InvocationType": "Event", "Payload": payload},
             )
         summary = gen.run_tick(
-            lambda_client, function_name=PRODUCER, count=3000, dims=dims, window_end=WINDOW_END, rng=random.Random(11)
+            lambda_client, function_name=PRODUCER, world=busy, start_ms=END_MS - 300_000, end_ms=END_MS
         )
         stub.assert_no_pending_responses()
     events = _unpack(expected)
-    assert events == generate_events(3000, dims, window_end=WINDOW_END, rng=random.Random(11))
-    assert summary["events"] == 3000
+    assert events == window_events(busy, END_MS - 300_000, END_MS)
+    assert summary["events"] == len(events)
     assert summary["payloads"] == len(expected)
     assert summary["bytes"] == sum(len(p) for p in expected)
     assert summary["sessions"] == len({ev["session_id"] for ev in events})
     check_events(events, dims, window=(WINDOW_END - dt.timedelta(seconds=300), WINDOW_END))
 
 
-def test_a_failing_invoke_raises_and_says_how_many_payloads_were_sent(lambda_client: Any, dims: Dimensions) -> None:
-    expected = _expected_payloads(dims, 3000, seed=12)
+def test_a_failing_invoke_raises_and_says_how_many_payloads_were_sent(lambda_client: Any, busy: World) -> None:
+    expected = gen.build_payloads(window_records(busy, END_MS - 300_000, END_MS))
     with Stubber(lambda_client) as stub:
         stub.add_response(
             "invoke", {"StatusCode": 202}, {"FunctionName": PRODUCER, "InvocationType": "Event", "Payload": expected[0]}
         )
         stub.add_client_error("invoke", service_error_code="TooManyRequestsException", http_status_code=429)
         with pytest.raises(gen.InvokeError, match=r"payload 2 of \d+ .* 1 payload\(s\) were already sent"):
-            gen.run_tick(
-                lambda_client,
-                function_name=PRODUCER,
-                count=3000,
-                dims=dims,
-                window_end=WINDOW_END,
-                rng=random.Random(12),
-            )
+            gen.run_tick(lambda_client, function_name=PRODUCER, world=busy, start_ms=END_MS - 300_000, end_ms=END_MS)
 
 
 def test_an_invoke_not_accepted_with_202_raises(lambda_client: Any, dims: Dimensions) -> None:
@@ -246,28 +265,65 @@ def test_an_invoke_not_accepted_with_202_raises(lambda_client: Any, dims: Dimens
         stub.add_response("invoke", {"StatusCode": 200})
         with pytest.raises(gen.InvokeError, match=r"StatusCode 200 \(expected 202\) for payload 1 of 1"):
             gen.run_tick(
-                lambda_client, function_name=PRODUCER, count=10, dims=dims, window_end=WINDOW_END, rng=random.Random(1)
+                lambda_client,
+                function_name=PRODUCER,
+                world=World(1, dims, 20),
+                start_ms=END_MS - 300_000,
+                end_ms=END_MS,
             )
 
 
 def test_run_tick_needs_a_producer_name(dims: Dimensions) -> None:
     with pytest.raises(ValueError, match="PRODUCER_FUNCTION_NAME"):
-        gen.run_tick(object(), function_name="", count=1, dims=dims, window_end=WINDOW_END, rng=random.Random(1))
-
-
-# --- handler --------------------------------------------------------------------------------------------------
+        gen.run_tick(object(), function_name="", world=World(1, dims), start_ms=0, end_ms=1)
 
 
 class RecordingLambda:
-    """Accepts every asynchronous invoke, keeping its payload."""
+    """Accepts every asynchronous invoke, keeping its function and payload."""
 
     def __init__(self) -> None:
-        self.payloads: list[bytes] = []
+        self.calls: list[tuple[str, bytes]] = []
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
-        assert (FunctionName, InvocationType) == (PRODUCER, "Event")
-        self.payloads.append(Payload)
+        assert InvocationType == "Event"
+        self.calls.append((FunctionName, Payload))
         return {"StatusCode": 202}
+
+    def of(self, name: str) -> list[bytes]:
+        return [p for f, p in self.calls if f == name]
+
+
+GENERATOR = "acme-telemetry-generator"
+
+
+def test_a_large_window_is_sent_out_in_shards_whose_union_is_the_window(busy: World) -> None:
+    request = gen.Request(END_MS - 300_000, END_MS)
+    client = RecordingLambda()
+    summary = gen.run_request(
+        client, request, world=busy, producer_name=PRODUCER, generator_name=GENERATOR, max_shard_events=800
+    )
+    shards = client.of(GENERATOR)
+    assert summary["shards"] == len(shards) == gen.shard_count(busy, request.start_ms, request.end_ms, 800) > 1
+    assert not client.of(PRODUCER)
+    for payload in shards:  # each shard, run as the generator would run it
+        shard_request = gen.parse_request(json.loads(payload), window_seconds=300, now=NOW)
+        gen.run_request(client, shard_request, world=busy, producer_name=PRODUCER, generator_name=GENERATOR)
+    delivered = sorted(json.dumps(e, sort_keys=True) for e in _unpack(client.of(PRODUCER)))
+    assert delivered == sorted(
+        json.dumps(e, sort_keys=True) for e in window_events(busy, request.start_ms, request.end_ms)
+    )
+
+
+def test_a_small_window_is_generated_in_place(dims: Dimensions) -> None:
+    client = RecordingLambda()
+    summary = gen.run_request(
+        client, gen.Request(END_MS - 300_000, END_MS), world=World(1, dims, 50), producer_name=PRODUCER,
+        generator_name=GENERATOR,
+    )  # fmt: skip
+    assert summary["shards"] == 1 and not client.of(GENERATOR) and len(client.of(PRODUCER)) == 1
+
+
+# --- handler --------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -275,6 +331,7 @@ def wired(monkeypatch: pytest.MonkeyPatch, dims: Dimensions) -> RecordingLambda:
     client = RecordingLambda()
     monkeypatch.setattr(gen, "_lambda_client", client)
     monkeypatch.setattr(gen, "_dimensions", dims)
+    monkeypatch.setattr(gen, "_worlds", {})
     monkeypatch.setattr(gen, "_config", gen.GeneratorConfig(batch_size=120, producer_function_name=PRODUCER))
     return client
 
@@ -283,38 +340,37 @@ def test_handler_sends_a_scheduled_tick_and_logs_one_json_line(
     wired: RecordingLambda, dims: Dimensions, capsys: pytest.CaptureFixture[str]
 ) -> None:
     summary = gen.handler(SCHEDULED, None)
-    events = _unpack(wired.payloads)
-    assert summary["events"] == len(events) == 120
+    events = _unpack(wired.of(PRODUCER))
+    assert summary["events"] == len(events) > 0
+    assert summary["window_end"] == "2026-11-26T02:45:00.000Z"
     check_events(events, dims, window=(WINDOW_END - dt.timedelta(seconds=gen.config().window_seconds), WINDOW_END))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     logged = json.loads(lines[0])
-    assert logged["events"] == 120 and logged["payloads"] == summary["payloads"] and logged["level"] == "INFO"
+    assert logged["events"] == len(events) and logged["payloads"] == summary["payloads"] and logged["level"] == "INFO"
 
 
-def test_handler_with_a_request_seed_repeats_its_events(wired: RecordingLambda) -> None:
-    gen.handler({"count": 30, "seed": 9}, None)
-    first = _unpack(wired.payloads)
-    wired.payloads.clear()
-    gen.handler({"count": 30, "seed": 9}, None)
-    second = _unpack(wired.payloads)
-    # Direct invokes end their window "now", so only the timestamps may differ.
-    assert len(first) == len(second) == 30
-    for a, b in zip(first, second, strict=True):
-        assert {**a, "event_timestamp": ""} == {**b, "event_timestamp": ""}
+def test_a_retried_tick_sends_byte_identical_payloads(wired: RecordingLambda) -> None:
+    gen.handler(SCHEDULED, None)
+    first = wired.of(PRODUCER)
+    wired.calls.clear()
+    gen.handler(SCHEDULED, None)
+    assert wired.of(PRODUCER) == first
 
 
-def test_the_stack_event_seed_gives_each_window_its_own_events(
-    wired: RecordingLambda, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(gen, "_config", dataclasses.replace(gen.config(), event_seed=5))
-    runs = []
-    for stamp in ("2026-11-26T02:45:00Z", "2026-11-26T02:45:00Z", "2026-11-26T02:50:00Z"):
-        wired.payloads.clear()
+def test_consecutive_ticks_continue_the_same_sessions(wired: RecordingLambda) -> None:
+    sessions = []
+    for stamp in ("2026-11-26T02:45:00Z", "2026-11-26T02:50:00Z"):
+        wired.calls.clear()
         gen.handler({**SCHEDULED, "time": stamp}, None)
-        runs.append(_unpack(wired.payloads))
-    assert runs[0] == runs[1]
-    assert not {e["event_id"] for e in runs[0]} & {e["event_id"] for e in runs[2]}
+        sessions.append({e["session_id"] for e in _unpack(wired.of(PRODUCER))})
+    assert sessions[0] & sessions[1]
+
+
+def test_a_bad_request_sends_nothing(wired: RecordingLambda) -> None:
+    with pytest.raises(ValueError, match="end must be after start"):
+        gen.handler({"start": "2026-11-26T02:45:00Z", "end": "2026-11-26T02:40:00Z"}, None)
+    assert wired.calls == []
 
 
 def test_environment_integers_are_validated_naming_the_variable() -> None:
@@ -322,10 +378,12 @@ def test_environment_integers_are_validated_naming_the_variable() -> None:
         gen.GeneratorConfig.from_env({"BATCH_SIZE": "many"})
     with pytest.raises(ValueError, match=rf"BATCH_SIZE must be 1..{gen.MAX_BATCH_SIZE}"):
         gen.GeneratorConfig.from_env({"BATCH_SIZE": str(gen.MAX_BATCH_SIZE + 1)})
+    with pytest.raises(ValueError, match=r"WORLD_SEED must be 0..9223372036854775807, got -1"):
+        gen.GeneratorConfig.from_env({"WORLD_SEED": "-1"})
     assert gen.GeneratorConfig.from_env({}).batch_size == gen.DEFAULT_BATCH_SIZE
-    assert gen.GeneratorConfig.from_env({"BATCH_SIZE": "7", "EVENT_SEED": "3"}) == gen.GeneratorConfig(
-        batch_size=7, event_seed=3
-    )
+    assert gen.GeneratorConfig.from_env(
+        {"BATCH_SIZE": "7", "WORLD_SEED": "3", "AWS_LAMBDA_FUNCTION_NAME": "g"}
+    ) == gen.GeneratorConfig(batch_size=7, world_seed=3, function_name="g")
 
 
 def test_importing_the_handler_reads_no_environment() -> None:
@@ -342,7 +400,8 @@ sys.modules["pyarrow"] = None
 sys.modules["numpy"] = None
 import functions.generator.handler as h
 d = h.generate_dimensions(1, 20, 20, 2)
-print(len(h.build_payloads(h.generate_records(50, d, window_end=h.dt.datetime.now(h.dt.UTC), rng=h.random.Random(1)))))
+w = h.World(1, d, 50)
+print(len(h.build_payloads(h.window_records(w, 1795000000000, 1795000300000))))
 """
 
 

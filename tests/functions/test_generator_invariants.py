@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
-from functions.generator.events import generate_events
 from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from tests.functions.invariants import check_events
+from tests.functions.worlds import generate_events
 
 WINDOW_END = dt.datetime(2026, 11, 26, 2, 45, tzinfo=dt.UTC)
 
@@ -158,8 +158,9 @@ def test_check_events_rejects_a_broken_batch(dims: Dimensions, batch: list[dict]
 
 def test_check_events_enforces_the_window_when_given(dims: Dimensions, batch: list[dict]) -> None:
     check_events(batch, dims, window=(WINDOW_END - dt.timedelta(seconds=300), WINDOW_END))
-    with pytest.raises(AssertionError, match="outside the window"):
-        check_events(batch, dims, window=(WINDOW_END - dt.timedelta(seconds=100), WINDOW_END))
+    last = dt.datetime.strptime(batch[-1]["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    with pytest.raises(AssertionError, match="outside the window"):  # the end is exclusive
+        check_events(batch, dims, window=(WINDOW_END - dt.timedelta(seconds=300), last))
 
 
 def test_check_events_accepts_an_unsorted_batch_when_told(dims: Dimensions, batch: list[dict]) -> None:

@@ -1,4 +1,4 @@
-"""generate_records renders exactly the Kinesis entries the producer would encode from generate_events."""
+"""window_records renders exactly the Kinesis entries the producer would encode from window_events."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.generator.events import generate_events, generate_records
+from functions.generator.events import epoch_ms, window_events, window_records
 from functions.producer.handler import encode_records
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS
+from functions.shared.world import World
+from tests.functions.worlds import generate_events, generate_records
 
 WINDOW_END = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
 
@@ -25,20 +27,20 @@ def dims() -> Dimensions:
     return generate_dimensions(seed=7, customers=150, titles=60, campaigns=3)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
-    seed=st.integers(0, 2**32),
-    count=st.integers(0, 1500),
-    window_seconds=st.sampled_from([1, 7, 60, 300, 3600, 86_400]),
-    minutes=st.integers(-600_000, 600_000),
+    seed=st.integers(0, 2**63 - 1),
+    batch=st.integers(1, 3000),
+    width_ms=st.sampled_from([0, 1, 7_000, 60_000, 300_000]),
+    offset_ms=st.integers(-(10**10), 10**10),
 )
 def test_records_equal_the_producers_encoding_of_the_same_events(
-    dims: Dimensions, seed: int, count: int, window_seconds: int, minutes: int
+    dims: Dimensions, seed: int, batch: int, width_ms: int, offset_ms: int
 ) -> None:
-    window_end = WINDOW_END + dt.timedelta(minutes=minutes, milliseconds=seed % 1000)
-    args = {"window_end": window_end, "window_seconds": window_seconds}
-    events = generate_events(count, dims, rng=random.Random(seed), **args)
-    assert generate_records(count, dims, rng=random.Random(seed), **args) == encode_records(events)
+    world = World(seed, dims, batch)
+    end = epoch_ms(WINDOW_END) + offset_ms
+    events = window_events(world, end - width_ms, end)
+    assert window_records(world, end - width_ms, end) == encode_records(events)
 
 
 def test_dimension_text_that_needs_escapes_or_holds_percent_signs_renders_exactly(dims: Dimensions) -> None:
@@ -70,11 +72,20 @@ def test_the_same_seed_gives_the_same_records(dims: Dimensions) -> None:
     assert a != generate_records(800, dims, window_end=WINDOW_END, rng=random.Random(4))
 
 
-@pytest.mark.parametrize(("argument", "value"), [("count", -1), ("count", 2.0), ("window_seconds", 0)])
-def test_records_refuse_bad_arguments_as_events_do(dims: Dimensions, argument: str, value: object) -> None:
-    kwargs: dict = {"count": 1, "window_seconds": 300, argument: value}
-    with pytest.raises(ValueError, match=argument):
-        generate_records(kwargs.pop("count"), dims, window_end=WINDOW_END, rng=random.Random(1), **kwargs)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start_ms": -1}, "start_ms must be an int >= 0"),
+        ({"end_ms": 2.0}, "end_ms must be an int >= 0"),
+        ({"start_ms": 10, "end_ms": 5}, "end_ms must not be before start_ms"),
+        ({"shard": 3, "shards": 3}, r"shard must be in 0..2 \(shards=3\), got 3"),
+        ({"shards": True}, "shards must be an int >= 0"),
+    ],
+)
+def test_records_refuse_bad_windows_and_shards_naming_them(dims: Dimensions, kwargs: dict, message: str) -> None:
+    args: dict = {"start_ms": 0, "end_ms": 1000, "shard": 0, "shards": 1} | kwargs
+    with pytest.raises(ValueError, match=message):
+        window_records(World(1, dims), args.pop("start_ms"), args.pop("end_ms"), **args)
 
 
 # --- line_template ----------------------------------------------------------------------------------------

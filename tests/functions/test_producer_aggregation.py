@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.generator.events import generate_events
 from functions.producer.handler import (
     AGGREGATE_TARGET_BYTES,
     FIREHOSE_BILLING_UNIT,
@@ -30,6 +29,7 @@ from functions.producer.handler import (
 )
 from functions.shared.dimensions import generate_dimensions
 from tests.functions.conftest import STREAM, FakeClock, FaultyKinesis, read_stream
+from tests.functions.worlds import generate_events
 
 
 def _entries(sizes_by_session: list[tuple[int, list[int]]]) -> list[dict]:

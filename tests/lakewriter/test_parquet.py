@@ -17,7 +17,6 @@ import pyarrow.fs
 import pyarrow.parquet as pq
 import pytest
 
-from functions.generator.events import generate_events
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, STREAMING_EVENTS, TITLES, Table
 from lakewriter.parquet import (
@@ -28,6 +27,7 @@ from lakewriter.parquet import (
     rows_to_arrow,
     write_parquet,
 )
+from tests.functions.worlds import generate_events
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,13 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from functions.generator.events import generate_events
 from functions.producer.handler import MAX_EVENTS_PER_RECORD, aggregate_records, encode_records
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.parquet import arrow_schema
 from local.delivery import ERROR_TYPE_CONVERSION, ERROR_TYPE_PARTITIONING, LocalFirehose, deaggregate
+from tests.functions.worlds import generate_events
 
 pytestmark = pytest.mark.functional
 
@@ -44,7 +44,8 @@ def _put(client, records: list[dict]) -> None:
 
 def _events(n: int, seed: int = 1) -> list[dict]:
     dims = generate_dimensions(7, customers=40, titles=30, campaigns=3)
-    return generate_events(n, dims, window_end=WINDOW_END, window_seconds=300, rng=random.Random(seed))
+    # A world sparse enough that n events take most of the five minutes before WINDOW_END, across 05:00.
+    return generate_events(n, dims, window_end=WINDOW_END, window_seconds=1200, rng=random.Random(seed))
 
 
 def _firehose(client, lake: Path, mode: str = layout.PARTITION_BY_EVENT_TIME) -> LocalFirehose:

@@ -24,11 +24,12 @@ from local.sql import connect, run_named_queries
 pytestmark = pytest.mark.e2e
 
 _MIDNIGHT = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-NOW = max(dt.datetime.now(dt.UTC), _MIDNIGHT + dt.timedelta(minutes=20))
+NOW = max(dt.datetime.now(dt.UTC), _MIDNIGHT + dt.timedelta(hours=2))
 """Now, but never so early in the UTC day that the streamed ticks would all fall on yesterday."""
 EVENTS = 3_000
+"""About this many streamed events: 15 ticks at BATCH."""
+BATCH = 200
 BACKFILL_DAYS = 2
-BACKFILL_PER_DAY = 4_000
 BAD_EVENT_ID = "injected-bad-record"
 
 
@@ -43,7 +44,7 @@ def _inject_bad_record(stack: LocalStack) -> None:
 
 @pytest.fixture(scope="module")
 def settings():
-    return load_settings("dev")
+    return load_settings("dev").but(batch_size=BATCH)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,6 @@ def lake_run(settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
         events=EVENTS,
         seed=11,
         backfill_days=BACKFILL_DAYS,
-        backfill_events_per_day=BACKFILL_PER_DAY,
         now=NOW,
         before_delivery=_inject_bad_record,
     )
@@ -72,15 +72,15 @@ def _streamed_files(lake: Path, settings) -> list[Path]:
 
 def test_every_generated_event_lands_in_the_lake_exactly_once(lake_run, settings) -> None:
     lake, report = lake_run
-    assert report.events_generated == EVENTS
-    assert len(report.event_ids) == EVENTS == len(set(report.event_ids))
+    assert report.ticks == 15 and report.events_generated > 1000
+    assert len(report.event_ids) == report.events_generated == len(set(report.event_ids))
     landed = [
         eid
         for p in _streamed_files(lake, settings)
         for eid in pq.read_table(p, columns=["event_id"])["event_id"].to_pylist()
     ]
     assert Counter(landed) == Counter(report.event_ids)
-    assert report.delivered == EVENTS and report.dead_letters == 0
+    assert report.delivered == report.events_generated and report.dead_letters == 0
 
 
 def test_only_the_injected_bad_record_lands_in_errors_with_its_reason(lake_run) -> None:
@@ -96,7 +96,7 @@ def test_only_the_injected_bad_record_lands_in_errors_with_its_reason(lake_run) 
 
 def test_a_clean_run_writes_nothing_to_errors(settings, tmp_path: Path) -> None:
     report = run_pipeline(settings, tmp_path / "lake", events=400, seed=5, now=NOW)
-    assert (report.delivered, report.errors) == (400, 0)
+    assert (report.delivered, report.errors) == (report.events_generated, 0)
     assert not (tmp_path / "lake" / layout.ERRORS_PREFIX).exists()
 
 
@@ -119,13 +119,13 @@ def test_each_rows_partition_equals_its_event_timestamp_hour(lake_run, settings)
                OR hour <> substr(event_timestamp, 12, 2))
             FROM {db}.streaming_events"""
     ).fetchone()
-    assert total == EVENTS + BACKFILL_DAYS * BACKFILL_PER_DAY
+    assert total == lake_run[1].events_generated + lake_run[1].backfill_events
     assert mismatched == 0
 
 
 def test_backfill_covers_the_days_before_the_run(lake_run, settings) -> None:
     lake, report = lake_run
-    assert report.backfill_events == BACKFILL_DAYS * BACKFILL_PER_DAY
+    assert report.backfill_events > BACKFILL_DAYS * 288 * BATCH * 0.8
     con = connect(lake, settings.database_name)
     days = {
         row[0]
@@ -135,8 +135,8 @@ def test_backfill_covers_the_days_before_the_run(lake_run, settings) -> None:
             [report.event_ids],
         ).fetchall()
     }
-    expected = {(NOW.date() - dt.timedelta(days=d)).isoformat() for d in range(1, BACKFILL_DAYS + 1)}
-    assert days == expected
+    expected = {(NOW.date() - dt.timedelta(days=d)).isoformat() for d in range(BACKFILL_DAYS + 1)}
+    assert days == expected  # the days before, and today up to the first tick
 
 
 def test_every_named_query_returns_rows_and_joins_match_every_event(lake_run, settings) -> None:
@@ -149,17 +149,44 @@ def test_every_named_query_returns_rows_and_joins_match_every_event(lake_run, se
     coverage = dict(zip(results["join_coverage"].columns, results["join_coverage"].rows[0], strict=True))
     assert coverage["pct_with_customer"] == 100.0 and coverage["pct_with_title"] == 100.0
     total = dict(zip(results["total_events"].columns, results["total_events"].rows[0], strict=True))
-    assert total["events"] == EVENTS + BACKFILL_DAYS * BACKFILL_PER_DAY
+    assert total["events"] == lake_run[1].events_generated + lake_run[1].backfill_events
 
 
-def test_a_second_run_adds_to_the_lake(settings, tmp_path: Path) -> None:
+def test_a_second_run_adds_only_what_the_lake_lacks(settings, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    first = run_pipeline(settings, lake, events=300, seed=9, now=NOW)
-    second = run_pipeline(settings, lake, events=200, seed=9, now=NOW)
-    assert (first.run_number, second.run_number) == (0, 1)
-    assert not set(first.event_ids) & set(second.event_ids), "the same seed on a later run must not repeat events"
+    first = run_pipeline(settings, lake, ticks=2, seed=9, now=NOW)
+    again = run_pipeline(settings, lake, ticks=2, seed=9, now=NOW)  # the same ticks: nothing new to stream
+    later = run_pipeline(settings, lake, ticks=1, now=NOW + dt.timedelta(minutes=16))  # the lake's seed; a gap
+    assert (first.run_number, again.run_number, later.run_number) == (0, 1, 2)
+    assert (again.ticks, again.events_generated) == (0, 0)
+    assert later.ticks == 1 and later.backfill_events > 0  # the 10 minutes since the first run, backfilled
+    assert not set(first.event_ids) & set(later.event_ids)
     con = connect(lake, settings.database_name)
-    assert con.execute(f"SELECT COUNT(*) FROM {settings.database_name}.streaming_events").fetchone() == (500,)
+    (total, distinct) = con.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT event_id) FROM {settings.database_name}.streaming_events"
+    ).fetchone()
+    assert total == distinct == first.events_generated + later.events_generated + later.backfill_events
+
+
+def test_backfill_and_live_ticks_meet_without_gap_or_overlap(settings, tmp_path: Path) -> None:
+    from functions.generator.events import epoch_ms, window_events
+    from functions.shared.world import World
+
+    quiet = settings.but(batch_size=20)
+    report = run_pipeline(quiet, tmp_path / "lake", ticks=3, seed=4, backfill_days=1, now=NOW)
+    con = connect(tmp_path / "lake", quiet.database_name)
+    lake = {r[0] for r in con.execute(f"SELECT event_id FROM {quiet.database_name}.streaming_events").fetchall()}
+    assert report.backfill_events + report.events_generated == len(lake)
+    start = epoch_ms(_MIDNIGHT - dt.timedelta(days=1))
+    end = epoch_ms(NOW) // 300_000 * 300_000
+    world = World(4, LocalStack(quiet, tmp_path, seed=4).dims, 20)
+    assert lake == {e["event_id"] for e in window_events(world, start, end)}
+
+
+def test_a_lake_of_another_world_is_refused(settings, tmp_path: Path) -> None:
+    run_pipeline(settings, tmp_path / "lake", ticks=1, seed=1, now=NOW)
+    with pytest.raises(LakeError, match=r"--seed 2: the lake .* holds world 1"):
+        run_pipeline(settings, tmp_path / "lake", ticks=1, seed=2, now=NOW)
 
 
 def test_a_lake_directory_holding_something_else_is_refused(settings, tmp_path: Path) -> None:
@@ -170,24 +197,23 @@ def test_a_lake_directory_holding_something_else_is_refused(settings, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def test_ticks_and_events_plan_whole_batches_and_a_remainder() -> None:
-    assert plan_ticks(None, None, 1000) == [1000, 1000, 1000]
-    assert plan_ticks(2, None, 500) == [500, 500]
-    assert plan_ticks(None, 2500, 1000) == [1000, 1000, 500]
+def test_ticks_and_events_plan_whole_ticks() -> None:
+    assert plan_ticks(None, None, 1000, 300) == 3
+    assert plan_ticks(2, None, 500, 300) == 2
+    assert plan_ticks(None, 2500, 1000, 300) == 3
+    assert plan_ticks(None, 2500, 1000, 600) == 2
     with pytest.raises(ValueError, match="--ticks or --events"):
-        plan_ticks(1, 1, 1000)
+        plan_ticks(1, 1, 1000, 300)
     with pytest.raises(ValueError, match="--events must be"):
-        plan_ticks(None, -1, 1000)
+        plan_ticks(None, -1, 1000, 300)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"backfill_days": -1}, "--backfill-days must be ≥ 0, got -1"),
-        ({"backfill_days": 1, "backfill_events_per_day": 0}, "--backfill-events-per-day must be ≥ 1, got 0"),
-        ({"backfill_days": 1, "backfill_events_per_day": -5}, "--backfill-events-per-day must be ≥ 1, got -5"),
-        ({"backfill_events_per_day": 100}, "--backfill-events-per-day needs --backfill-days"),
         ({"backfill_days": 800_000}, "lies outside the years Athena's partition projection reads"),
+        ({"seed": -1}, "--seed must be an integer from 0 to"),
     ],
 )
 def test_bad_backfill_options_are_refused_before_the_lake_is_touched(
@@ -202,19 +228,15 @@ def test_bad_backfill_options_are_refused_before_the_lake_is_touched(
 def test_a_backfill_may_reach_back_to_the_first_projected_year_and_no_further(settings) -> None:
     today = dt.date(settings.projection_year_start + 1, 3, 1)
     days = (today - dt.date(settings.projection_year_start, 1, 1)).days
-    assert plan_backfill(days, 10, today, settings, 300) == (
-        10 * days,
-        dt.date(settings.projection_year_start, 1, 1),
-        today,
-    )
+    assert plan_backfill(days, today, settings) == dt.datetime(settings.projection_year_start, 1, 1, tzinfo=dt.UTC)
     with pytest.raises(ValueError, match=f"--backfill-days must be at most {days}"):
-        plan_backfill(days + 1, 10, today, settings, 300)
+        plan_backfill(days + 1, today, settings)
 
 
 def test_a_cron_scheduled_stack_runs_with_the_generators_default_window(settings, tmp_path: Path) -> None:
     cron = settings.but(schedule_expression="cron(0/15 * * * ? *)", window_seconds=None)
     report = run_pipeline(cron, tmp_path / "lake", ticks=2, seed=3, now=NOW)
-    assert (report.events_generated, report.delivered, report.errors) == (2 * settings.batch_size,) * 2 + (0,)
+    assert report.ticks == 2 and report.events_generated == report.delivered > 0 and report.errors == 0
 
 
 @pytest.mark.parametrize("name", ["br[1]", "star*", "hour=99", "back\\slash"])

@@ -1,0 +1,321 @@
+"""The world: when sessions start and how each unfolds, a pure function of time and one seed.
+
+Both the generator Lambda (pure Python) and the backfill (numpy) read this module, and both must produce the
+same values bit for bit, so the model is built only from things the two compute identically:
+
+- a counter-based generator: `draw(key, n)` is SplitMix64's output function applied to `key + n * GAMMA`
+  (mod 2**64), so any draw of any session is available without drawing the ones before it, in Python ints
+  and in numpy uint64 alike;
+- integer arithmetic on the draws' bit fields (`(bits * n) >> width` picks one of n), integer milliseconds,
+  and float `+ - * /` only where both sides round the same way (IEEE 754 does);
+- lookup tables (pause counts, pause lengths) computed here once, with `math`, and shared as plain ints.
+
+Time is cut into slots of SLOT_MS. How many sessions start in a slot, and each one's key, depend only on the
+world seed and the slot's index; everything about a session depends only on its key. A window of time
+[t0, t1) therefore holds exactly the events, with timestamps in it, of the sessions that start in the slots
+from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
+
+The start rate follows the viewers' local clock (HOUR_WEIGHTS, DAY_WEIGHTS) over the audience's time zones,
+scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS. Lambda-safe: standard library only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import zoneinfo
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from functions.shared import domains
+from functions.shared.dimensions import Dimensions
+
+M64 = (1 << 64) - 1
+GAMMA = 0x9E3779B97F4A7C15
+"""SplitMix64's increment (2**64 / golden ratio, odd)."""
+MIX_1 = 0xBF58476D1CE4E5B9
+MIX_2 = 0x94D049BB133111EB
+WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
+"""Mixed into the world seed so seed 0 is as good a world as any other."""
+
+DEFAULT_WORLD_SEED = 1
+MAX_WORLD_SEED = (1 << 63) - 1
+"""World seeds are non-negative 63-bit integers (fit a signed 64-bit config value)."""
+
+SLOT_MS = 60_000
+"""Session starts are enumerated per UTC minute."""
+RATE_PERIOD_MS = 300_000
+"""batch_size is the mean number of events per this much time (five minutes) over a week."""
+
+MAX_PAUSES = 12
+"""Cap on pause/resume pairs in a session; P(k > 12) = 0.44**13 < 0.003 %."""
+MIN_PAUSE_MS = 1000
+MAX_PAUSE_MS = 15 * 60_000
+"""One pause lasts 1 s to 15 min (exponential of mean domains.MEAN_PAUSE_SECONDS, cut off: 0.06 % are longer)."""
+MAX_PAUSED_MS = 30 * 60_000
+"""A session's pauses add up to at most half an hour, which bounds how long a session lasts (and so the look-back)."""
+RESUMED_SESSION_SHARE = 0.3
+"""Share of sessions that start mid-title (continue watching) rather than at 0."""
+RESUMED_MAX_PERMILLE = 600
+"""A resumed session starts at most 60 % into the title."""
+JITTER_PERMILLE = (850, 300)
+"""An event's bandwidth is the viewer's times [0.85, 1.15), kept inside the viewer's quality band."""
+
+# A session's key is itself its shape draw: bit fields (high to low) of the start within the slot (coarse),
+# the title, the pause count, the end type, and the coarse parts of the resume point and of the span, so that
+# one draw bounds the session's end and most sessions of a window's look-back cost one mix to reject.
+# Draw 1 holds the fine parts, draw 2 the viewer, then the pauses, the session id and three per event.
+START_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COMPLETE_BITS, COARSE_BITS = 12, 16, 10, 10, 8
+FINE_BITS = 24
+"""The resume point and the span are 32-bit fractions: COARSE_BITS from the key, FINE_BITS from draw 1."""
+START_FINE_BITS = 16
+"""The start within the slot is a (START_BITS + 16)-bit fraction of SLOT_MS; its last 16 bits come from draw 1."""
+MAX_TITLES = 1 << TITLE_BITS
+"""A world's catalog holds at most this many titles (the key's title field)."""
+D_FINE, D_VIEWER, D_PAUSE = 1, 2, 3
+D_SESSION_ID = D_PAUSE + MAX_PAUSES
+D_EVENT = D_SESSION_ID + 2
+"""Event i uses draws D_EVENT + 3i (event id, high half), + 3i + 1 (low half), + 3i + 2 (its values)."""
+EVENT_DRAWS = 3
+
+HOUR_WEIGHTS: tuple[int, ...] = (
+    9, 5, 3, 2, 2, 3, 5, 8, 9, 10, 11, 12, 14, 14, 14, 15, 17, 20, 26, 32, 36, 35, 28, 18,
+)  # fmt: skip
+"""Relative rate of session starts by the viewer's local hour 0-23: quiet at night, prime time 19-22 h."""
+DAY_WEIGHTS: tuple[int, ...] = (94, 92, 94, 97, 108, 115, 100)
+"""Relative rate by the viewer's local day of week, Monday first: Friday and Saturday nights are busiest."""
+assert len(HOUR_WEIGHTS) == 24 and len(DAY_WEIGHTS) == 7
+_EPOCH_WEEKDAY = 3
+"""1970-01-01 was a Thursday (Monday = 0)."""
+
+FIELD_BITS = 24
+"""Width of the viewer draw's group and member fields."""
+COMPLETE_THRESHOLD = round(domains.COMPLETE_SHARE * (1 << COMPLETE_BITS))
+"""A session ends in `complete` when its 10-bit field is below this (0.375 * 1024 = 384 exactly)."""
+RESUMED_THRESHOLD = round(RESUMED_SESSION_SHARE * (1 << 32))
+PAUSE_LENGTH_BITS = 12
+PAUSE_FRACTION_BITS = 20
+RATE_BITS = 24
+"""Per-second rates (stalls, errors) are integers in units of 2**-24, and each event adds a 24-bit uniform."""
+
+
+def per_second_rate(per_hour: float) -> int:
+    """A rate per hour of playback as the fixed-point per-second rate events accrue by."""
+    return round(per_hour / 3600 * (1 << RATE_BITS))
+
+
+def mix64(z: int) -> int:
+    """SplitMix64's output function: a bijection of 64-bit ints that scatters every input bit."""
+    z = ((z ^ (z >> 30)) * MIX_1) & M64
+    z = ((z ^ (z >> 27)) * MIX_2) & M64
+    return z ^ (z >> 31)
+
+
+def draw(key: int, n: int) -> int:
+    """The n-th 64-bit draw of a stream keyed by `key`."""
+    z = (key + n * GAMMA) & M64
+    z = ((z ^ (z >> 30)) * MIX_1) & M64
+    z = ((z ^ (z >> 27)) * MIX_2) & M64
+    return z ^ (z >> 31)
+
+
+def world_key(seed: int) -> int:
+    """The key every slot's draws derive from."""
+    return mix64((seed ^ WORLD_SALT) & M64)
+
+
+def check_world_seed(name: str, value: object) -> int:
+    """`value` if it is a valid world seed, else ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WORLD_SEED:
+        raise ValueError(f"{name} must be an integer from 0 to {MAX_WORLD_SEED} (2**63 - 1), got {value!r}")
+    return value
+
+
+def check_batch_size(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= domains.MAX_BATCH_SIZE:
+        raise ValueError(
+            f"{name} must be an integer from 1 to {domains.MAX_BATCH_SIZE:,} (mean events per 5 minutes), got {value!r}"
+        )
+    return value
+
+
+def _pause_count_table() -> tuple[int, ...]:
+    """Slot s of 1024 holds the (s + 0.5) / 1024 quantile of the geometric pause count, capped at MAX_PAUSES."""
+    p = domains.PAUSES_PER_SESSION_MEAN / (1.0 + domains.PAUSES_PER_SESSION_MEAN)
+    size = 1 << PAUSE_TABLE_BITS
+    table: list[int] = []
+    k, cdf = 0, 0.0
+    while len(table) < size:
+        cdf = 1.0 - p ** (k + 1) if k < MAX_PAUSES else 1.0
+        while len(table) < size and (len(table) + 0.5) / size < cdf:
+            table.append(k)
+        k += 1
+    return tuple(table)
+
+
+def _pause_length_table() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(low, high) ms of each of 4096 equally likely bins of the pause length; a length is uniform within its bin."""
+    size = 1 << PAUSE_LENGTH_BITS
+    mean_ms = domains.MEAN_PAUSE_SECONDS * 1000.0
+
+    def quantile(q: float) -> int:
+        return min(MAX_PAUSE_MS, MIN_PAUSE_MS + int(-mean_ms * math.log1p(-q)))
+
+    edges = [quantile(i / size) for i in range(size)] + [min(MAX_PAUSE_MS, quantile((size - 1) / size) + int(mean_ms))]
+    return tuple(edges[:-1]), tuple(edges[1:])
+
+
+PAUSE_COUNTS = _pause_count_table()
+PAUSE_LOW_MS, PAUSE_HIGH_MS = _pause_length_table()
+EVENTS_PER_SESSION = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS)
+"""Mean events of a session under PAUSE_COUNTS: start, a pause and a resume per pair, one end."""
+
+
+def uuid4_text(hi: int, lo: int) -> str:
+    """Two 64-bit draws as an RFC 4122 version-4 UUID string (version and variant bits set, 122 drawn)."""
+    h = f"{(hi & 0xFFFFFFFFFFFF0FFF) | 0x4000:016x}{(lo & 0x3FFFFFFFFFFFFFFF) | 0x8000000000000000:016x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class HourPlan(NamedTuple):
+    """The starts of every slot in one UTC hour: how many, and who starts them."""
+
+    whole: int
+    """Every slot has at least this many starts..."""
+    threshold: int
+    """...and one more when its count draw's top 53 bits are below this (the rate's fractional part * 2**53)."""
+    cumulative: tuple[int, ...]
+    """Running totals of each audience group's integer weight (members * hour weight * day weight)."""
+    groups: tuple[tuple[int, ...], ...]
+    """Customer indexes (into World.customers) of each group, a group being one UTC offset."""
+    rate: float
+    """Mean session starts per slot in this hour."""
+
+
+@dataclass(frozen=True)
+class _Customer:
+    timezone: str
+    subscribed_day: int
+
+
+def _epoch_day(iso_date: str | None) -> int:
+    if not iso_date:
+        return 0
+    return (dt.date.fromisoformat(iso_date[:10]) - dt.date(1970, 1, 1)).days
+
+
+@lru_cache(maxsize=4096)
+def utc_offset_minutes(tz_name: str, epoch_day: int) -> int:
+    """A time zone's UTC offset at noon UTC of a day (0 for an unknown zone)."""
+    at = dt.datetime(1970, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=epoch_day)
+    try:
+        offset = zoneinfo.ZoneInfo(tz_name).utcoffset(at)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return 0
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+class World:
+    """One world: its seed, its audience and catalog, and its volume.
+
+    `customers` are the dimension's active customers (all of them if none is), in table order, as the generator
+    has always picked from; `title_seconds` the titles' durations in table order.
+    """
+
+    def __init__(self, seed: int, dims: Dimensions, batch_size: int = domains.DEFAULT_BATCH_SIZE) -> None:
+        self.seed = check_world_seed("worldSeed", seed)
+        self.batch_size = check_batch_size("batchSize", batch_size)
+        self.key = world_key(seed)
+        self.dims = dims
+        customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        if not customers or not dims.titles:
+            raise ValueError("dims must hold at least one customer and one title")
+        self.customers = customers
+        self._people = [_Customer(c["timezone"], _epoch_day(c["subscription_start_date"])) for c in customers]
+        if len(dims.titles) > MAX_TITLES:
+            raise ValueError(
+                f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
+            )
+        self.title_seconds = [int(t["duration_minutes"]) * 60 for t in dims.titles]
+        self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
+        """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
+        self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
+        """Mean session starts per slot over a week."""
+        self._norm = sum(HOUR_WEIGHTS) * sum(DAY_WEIGHTS)
+        self._audiences: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        self._hours: dict[int, HourPlan] = {}
+
+    def audience(self, epoch_day: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """(UTC offset in minutes, customer indexes) of those who had subscribed by a day, grouped by offset.
+
+        Everyone, if nobody had (a world observed before its catalog began).
+        """
+        hit = self._audiences.get(epoch_day)
+        if hit is None:
+            if len(self._audiences) > 64:
+                self._audiences.clear()
+            people = [i for i, p in enumerate(self._people) if p.subscribed_day <= epoch_day] or list(
+                range(len(self._people))
+            )
+            groups: dict[int, list[int]] = {}
+            for i in people:
+                groups.setdefault(utc_offset_minutes(self._people[i].timezone, epoch_day), []).append(i)
+            hit = self._audiences[epoch_day] = tuple((off, tuple(groups[off])) for off in sorted(groups))
+        return hit
+
+    def hour(self, epoch_hour: int) -> HourPlan:
+        """The start plan of one UTC hour (hours since the epoch)."""
+        hit = self._hours.get(epoch_hour)
+        if hit is None:
+            if len(self._hours) > 512:
+                self._hours.clear()
+            audience = self.audience(epoch_hour // 24)
+            weights = []
+            for offset, members in audience:
+                local_hour = (epoch_hour * 60 + offset) // 60
+                day = local_hour // 24
+                weights.append(len(members) * HOUR_WEIGHTS[local_hour % 24] * DAY_WEIGHTS[(day + _EPOCH_WEEKDAY) % 7])
+            cumulative, total = [], 0
+            for w in weights:
+                total += w
+                cumulative.append(total)
+            members_total = sum(len(m) for _, m in audience)
+            # Relative to the audience's weekly mean weight, which is sum(HOUR) * sum(DAY) / 168 per member.
+            rate = self.sessions_per_slot * (total * 168) / (members_total * self._norm)
+            whole = math.floor(rate)
+            hit = self._hours[epoch_hour] = HourPlan(
+                whole,
+                int((rate - whole) * (1 << 53)),
+                tuple(cumulative),
+                tuple(m for _, m in audience),
+                rate,
+            )
+        return hit
+
+    def slot_count(self, slot: int) -> int:
+        """How many sessions start in a slot."""
+        plan = self.hour(slot // 60)
+        return plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
+
+    def pick_customer(self, plan: HourPlan, viewer_draw: int) -> int:
+        """Index into `customers` of who starts a session, from its viewer draw (bits 40-63 group, 16-39 member)."""
+        target = ((viewer_draw >> 40) * plan.cumulative[-1]) >> FIELD_BITS
+        group = plan.groups[bisect.bisect_right(plan.cumulative, target)]
+        return group[(((viewer_draw >> 16) & 0xFFFFFF) * len(group)) >> FIELD_BITS]
+
+    def expected_events(self, start_ms: int, end_ms: int) -> float:
+        """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""
+        total = 0.0
+        ms = start_ms
+        while ms < end_ms:
+            hour_end = (ms // 3_600_000 + 1) * 3_600_000
+            stop = min(end_ms, hour_end)
+            total += self.hour(ms // 3_600_000).rate * (stop - ms) / SLOT_MS
+            ms = stop
+        return total * EVENTS_PER_SESSION
+
+    def slot_range(self, start_ms: int, end_ms: int) -> range:
+        """Slots whose sessions may have events in [start_ms, end_ms)."""
+        return range((start_ms - self.max_session_ms) // SLOT_MS, (end_ms - 1) // SLOT_MS + 1)
