@@ -99,3 +99,18 @@ def test_requirements_txt_installs_every_package_the_program_and_local_run_impor
         if not owners & installed_by:
             missing[module] = owners
     assert not missing, f"imported but not installed by requirements.txt: {missing}"
+
+
+def test_the_readme_config_table_states_each_keys_real_default() -> None:
+    rows = {}
+    for line in README.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            for name in re.findall(r"`(\w+)`", cells[0]):
+                rows[name] = cells[1].replace("`", "").replace(",", "")
+    for key in KEYS:
+        default = key.effective_default
+        if default in (None, ""):
+            continue
+        text = str(default).lower()
+        assert text in rows[key.name].lower().split(" / ") + rows[key.name].lower().split(), (key.name, rows[key.name])
