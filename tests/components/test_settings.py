@@ -75,6 +75,9 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("workgroupName", "my workgroup", "acme-telemetry:workgroupName must be letters, digits, . _ -"),
         # One value just past each remaining limit, so every rule has a case that fails only through it.
         ("kinesisShardCount", "0", "acme-telemetry:kinesisShardCount must be at least 1, got 0"),
+        ("worldSeed", "-1", "acme-telemetry:worldSeed must be 0–9223372036854775807, got -1"),
+        ("worldSeed", "seven", "acme-telemetry:worldSeed must be an integer, got 'seven'"),
+        ("titleCount", "70000", "acme-telemetry:titleCount must be 1–65536 (the world's title draw), got 70000"),
         (
             "kinesisShardCount",
             "2",
