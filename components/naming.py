@@ -62,3 +62,8 @@ def glue_name(*parts: str) -> str:
     if not name or not name[0].isalpha():
         name = "t_" + name
     return name[:GLUE_NAME_MAX]
+
+
+def scoped(*parts: str) -> str:
+    """Project, stack and resource name joined into one name of letters, digits, '-' and '_' (Lambda layer names)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts))

@@ -281,7 +281,7 @@ class ScheduledGenerator(v.CheckedComponent):
         )
         layer = aws.lambda_.LayerVersion(
             f"{name}-mimesis-layer",
-            layer_name=naming.layer_name(prefix or f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}")[
+            layer_name=naming.layer_name(prefix or naming.scoped(pulumi.get_project(), pulumi.get_stack(), name))[
                 -v.LAMBDA_MAX_LAYER_NAME :
             ],
             description=f"mimesis {assets.package_version()} for the telemetry generator",

@@ -322,3 +322,11 @@ def test_a_lambda_environment_in_the_shell_changes_nothing_for_the_stack() -> No
     )
     assert done.returncode == 0, done.stderr
     assert "aws:lambda/function:Function" in done.stdout
+
+
+def test_derived_names_stay_within_each_services_alphabet() -> None:
+    from components import naming
+
+    assert naming.scoped("my.project", "dev.eu", "gen") == "my-project-dev-eu-gen"
+    assert naming.glue_name("my-project", "Dev.EU", "catalog") == "my_project_dev_eu_catalog"
+    assert naming.glue_name("2024", "x") == "t_2024_x"
