@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from functions.shared import domains
 
@@ -460,6 +460,28 @@ if set(GENRE_NOUNS) != set(_FICTION_GENRES):
 _TITLE_POOLS = {genre: {**TITLE_SLOTS, "gnoun": GENRE_NOUNS.get(genre, ())} for genre in domains.GENRES}
 
 
+def _unique_name(
+    rng: random.Random,
+    patterns: Sequence[tuple[str, tuple[str, ...]]],
+    pools: Mapping[str, tuple[str, ...]],
+    taken: set[str],
+    separator: str,
+) -> str:
+    """A name from `patterns` not in `taken` (redrawn a few times, then numbered), added to `taken`."""
+    for _ in range(_NAME_ATTEMPTS):
+        pattern, slots = patterns[rng.randrange(len(patterns))]
+        name = _fill(rng, pattern, slots, pools)
+        if name not in taken:
+            break
+    n = 2
+    base = name
+    while name in taken:
+        name = f"{base}{separator}{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
 def _fill(rng: random.Random, pattern: str, slots: tuple[str, ...], pools: Mapping[str, tuple[str, ...]]) -> str:
     words = {}
     for slot in slots:
@@ -477,21 +499,7 @@ class TitleNamer:
 
     def name(self, title_type: str, genre: str) -> str:
         """A fresh name of a `title_type` pattern; a fiction name takes its flavour from `genre`."""
-        patterns = _COMPILED_TITLES[title_type]
-        pools = _TITLE_POOLS[genre]
-        rng = self._rng
-        for _ in range(_NAME_ATTEMPTS):
-            pattern, slots = patterns[rng.randrange(len(patterns))]
-            name = _fill(rng, pattern, slots, pools)
-            if name not in self._taken:
-                break
-        n = 2
-        base = name
-        while name in self._taken:
-            name = f"{base}{SEQUEL_SEPARATOR}{n}"
-            n += 1
-        self._taken.add(name)
-        return name
+        return _unique_name(self._rng, _COMPILED_TITLES[title_type], _TITLE_POOLS[genre], self._taken, SEQUEL_SEPARATOR)
 
 
 # --- Campaign vocabulary ----------------------------------------------------------------------------------------
@@ -662,18 +670,5 @@ class CampaignNamer:
 
     def name(self, advertiser: str, campaign_type: str, industry: str, objective: str, start: dt.date) -> str:
         """A fresh `campaign_type` name that agrees with the advertiser, industry, objective and start date."""
-        patterns = _COMPILED_CAMPAIGNS[campaign_type]
         pools = campaign_slots(advertiser, industry, objective, start)
-        rng = self._rng
-        for _ in range(_NAME_ATTEMPTS):
-            pattern, slots = patterns[rng.randrange(len(patterns))]
-            name = _fill(rng, pattern, slots, pools)
-            if name not in self._taken:
-                break
-        n = 2
-        base = name
-        while name in self._taken:
-            name = f"{base}{REPEAT_SEPARATOR}{n}"
-            n += 1
-        self._taken.add(name)
-        return name
+        return _unique_name(self._rng, _COMPILED_CAMPAIGNS[campaign_type], pools, self._taken, REPEAT_SEPARATOR)
