@@ -281,6 +281,27 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
+_reach_cache: dict[int, tuple[World, list[int]]] = {}
+
+
+def _title_reach(world: World) -> list[int]:
+    """For each value of a session key's 16-bit title field: the longest that title's session can last, in ms.
+
+    That is a slot's full minute, the whole title, every pause and 1 ms per event: a session whose slot starts
+    `need` ms before a window and whose title's reach is less cannot reach it, a test of one lookup.
+    """
+    hit = _reach_cache.get(id(world))
+    if hit is not None and hit[0] is world:
+        return hit[1]
+    if len(_reach_cache) > 4:
+        _reach_cache.clear()
+    seconds, n = world.title_seconds, len(world.title_seconds)
+    extra = wm.SLOT_MS + wm.MAX_PAUSED_MS + 2 * wm.MAX_PAUSES + 1
+    reach = [seconds[(field * n) >> 16] * 1000 + extra for field in range(1 << wm.TITLE_BITS)]
+    _reach_cache[id(world)] = (world, reach)
+    return reach
+
+
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
     _check_window(start_ms, end_ms, shard, shards)
     prep = _prepared(world.dims)
@@ -319,6 +340,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     append = out.append
     slots = world.slot_range(start_ms, end_ms)
     first_slot = slots.start + (shard - slots.start) % shards
+    reach = _title_reach(world)
     plan = None
     plan_hour = -1
     for slot in range(first_slot, slots.stop, shards):
@@ -329,14 +351,22 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
         slot_key = mix((key + slot * G) & M64)
         n = plan.whole + ((slot_key >> 11) < plan.threshold)
         base_ms = slot * slot_ms
-        for i in range(1, n + 1):
+        need = start_ms - base_ms
+        """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
+        late = base_ms + slot_ms > end_ms
+        """Only a slot running past the window's end holds sessions that start after it."""
+        # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
+        for z in range(slot_key + G, slot_key + (n + 1) * G, G):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
             # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
-            z = (slot_key + i * G) & M64
+            z &= M64
             z = ((z ^ (z >> 30)) * X1) & M64
             z = ((z ^ (z >> 27)) * X2) & M64
             sk = z ^ (z >> 31)
-            if base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
+            # Cheapest test first: even its title's full length with every pause falls short of the window.
+            if reach[(sk >> 36) & 0xFFFF] < need:
+                continue
+            if late and base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
                 continue
             title = ((sk >> 36) & 0xFFFF) * n_titles >> 16
             duration = title_seconds[title]
@@ -345,7 +375,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             complete = ((sk >> 16) & 0x3FF) < complete_below
             span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if base_ms + ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < start_ms:
+            if ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < need:
                 continue
             # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
             h = mix((sk + G) & M64)
@@ -358,8 +388,16 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 span = duration - p0
             else:
                 span = 1 + ((max(0, duration - p0 - 2) * ((sk & 0xFF) << 24 | (h >> 16) & 0xFFFFFF)) >> 32)
-            # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
-            if k:
+            if not k:
+                # Two events: the start at t0 and the end 1 ms after the span; one of them must be in the window.
+                if t0 < start_ms and not start_ms <= t0 + span * 1000 + 1 < end_ms:
+                    continue
+                points = [0, span]
+                paused = [0]
+            else:
+                if t0 + span * 1000 + pause_max + last < start_ms:
+                    continue  # ends before the window even with the longest pauses (exact start and span)
+                # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
                 hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
                 points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
                 paused = [0]
@@ -368,17 +406,15 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     b = (x >> 20) & 0xFFF
                     total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
                     paused.append(total if total < max_paused else max_paused)
-            else:
-                points = [0, span]
-                paused = [0]
-            if t0 + span * 1000 + paused[k] + last < start_ms:
-                continue  # ended before the window
-            # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
-            first = 0
-            while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
-                first += 1
-            if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
-                continue
+                if t0 + span * 1000 + paused[k] + last < start_ms:
+                    continue  # ended before the window
+                # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
+                if t0 < start_ms:
+                    first = 1
+                    while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
+                        first += 1
+                    if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
+                        continue
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
             h = mix((sk + 2 * G) & M64)
