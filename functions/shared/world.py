@@ -175,14 +175,8 @@ EVENTS_PER_SESSION = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS)
 
 def uuid4_text(hi: int, lo: int) -> str:
     """Two 64-bit draws as an RFC 4122 version-4 UUID string (version and variant bits set, 122 drawn)."""
-    # One format of the five groups (the version nibble 4 written out): no intermediate string to slice.
-    return "%08x-%04x-4%03x-%04x-%012x" % (
-        hi >> 32,
-        (hi >> 16) & 0xFFFF,
-        hi & 0xFFF,
-        (lo >> 48) & 0x3FFF | 0x8000,
-        lo & 0xFFFFFFFFFFFF,
-    )
+    h = f"{(hi & 0xFFFFFFFFFFFF0FFF) | 0x4000:016x}{(lo & 0x3FFFFFFFFFFFFFFF) | 0x8000000000000000:016x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class HourPlan(NamedTuple):
