@@ -320,6 +320,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     resumed_permille = wm.RESUMED_MAX_PERMILLE
     jitter_base, jitter_span = wm.JITTER_PERMILLE
     d_pause, d_session, d_event = wm.D_PAUSE, wm.D_SESSION_ID, wm.D_EVENT
+    pause_gamma = (d_pause * G) & M64
     title_seconds, n_titles = world.title_seconds, len(world.title_seconds)
     n_devices, device_slots = len(prep.device_types), prep.device_slots
     viewers, new_viewer = prep.viewers, prep.viewer
@@ -398,14 +399,24 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 if t0 + span * 1000 + pause_max + last < start_ms:
                     continue  # ends before the window even with the longest pauses (exact start and span)
                 # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
-                hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
-                points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
-                paused = [0]
-                total = 0
-                for x in hs:
+                if k == 1:  # the most common case with pauses: one draw, nothing to sort (the same values)
+                    z = (sk + pause_gamma) & M64
+                    z = ((z ^ (z >> 30)) * X1) & M64
+                    z = ((z ^ (z >> 27)) * X2) & M64
+                    x = z ^ (z >> 31)
                     b = (x >> 20) & 0xFFF
-                    total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
-                    paused.append(total if total < max_paused else max_paused)
+                    total = pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
+                    points = [0, (span * (x >> 32)) >> 32, span]
+                    paused = [0, total if total < max_paused else max_paused]
+                else:
+                    hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
+                    points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
+                    paused = [0]
+                    total = 0
+                    for x in hs:
+                        b = (x >> 20) & 0xFFF
+                        total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
+                        paused.append(total if total < max_paused else max_paused)
                 if t0 + span * 1000 + paused[k] + last < start_ms:
                     continue  # ended before the window
                 # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
