@@ -281,25 +281,28 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
-_reach_cache: dict[int, tuple[World, list[int]]] = {}
+_reach_cache: dict[int, tuple[World, list[int], list[int]]] = {}
+
+_PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
+"""Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
 
 
-def _title_reach(world: World) -> list[int]:
-    """For each value of a session key's 16-bit title field: the longest that title's session can last, in ms.
+def _title_reach(world: World) -> tuple[list[int], list[int]]:
+    """For each value of a session key's 16-bit title field: (the title's length plus a slot, in ms; its seconds).
 
-    That is a slot's full minute, the whole title, every pause and 1 ms per event: a session whose slot starts
-    `need` ms before a window and whose title's reach is less cannot reach it, a test of one lookup.
+    A session whose slot starts `need` ms before a window cannot reach it when its title's reach plus its pause
+    reach (_PAUSE_REACH) is less: a test of two lookups, before anything else is drawn or derived.
     """
     hit = _reach_cache.get(id(world))
     if hit is not None and hit[0] is world:
-        return hit[1]
+        return hit[1], hit[2]
     if len(_reach_cache) > 4:
         _reach_cache.clear()
     seconds, n = world.title_seconds, len(world.title_seconds)
-    extra = wm.SLOT_MS + wm.MAX_PAUSED_MS + 2 * wm.MAX_PAUSES + 1
-    reach = [seconds[(field * n) >> 16] * 1000 + extra for field in range(1 << wm.TITLE_BITS)]
-    _reach_cache[id(world)] = (world, reach)
-    return reach
+    by_field = [seconds[(field * n) >> 16] for field in range(1 << wm.TITLE_BITS)]
+    reach = [d * 1000 + wm.SLOT_MS for d in by_field]
+    _reach_cache[id(world)] = (world, reach, by_field)
+    return reach, by_field
 
 
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
@@ -321,7 +324,10 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     jitter_base, jitter_span = wm.JITTER_PERMILLE
     d_pause, d_session, d_event = wm.D_PAUSE, wm.D_SESSION_ID, wm.D_EVENT
     pause_gamma = (d_pause * G) & M64
-    title_seconds, n_titles = world.title_seconds, len(world.title_seconds)
+    viewer_gamma, session_gamma, G2 = (wm.D_VIEWER * G) & M64, (d_session * G) & M64, (2 * G) & M64
+    event_gammas = [((d_event + wm.EVENT_DRAWS * e) * G) & M64 for e in range(2 * wm.MAX_PAUSES + 2)]
+    pick_customer = world.pick_customer
+    n_titles = len(world.title_seconds)
     n_devices, device_slots = len(prep.device_types), prep.device_slots
     viewers, new_viewer = prep.viewers, prep.viewer
     templates, new_template = prep.record_templates, prep.record_template
@@ -341,7 +347,8 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     append = out.append
     slots = world.slot_range(start_ms, end_ms)
     first_slot = slots.start + (shard - slots.start) % shards
-    reach = _title_reach(world)
+    reach, field_seconds = _title_reach(world)
+    pause_reach = _PAUSE_REACH
     plan = None
     plan_hour = -1
     for slot in range(first_slot, slots.stop, shards):
@@ -364,14 +371,14 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             z = ((z ^ (z >> 30)) * X1) & M64
             z = ((z ^ (z >> 27)) * X2) & M64
             sk = z ^ (z >> 31)
-            # Cheapest test first: even its title's full length with every pause falls short of the window.
-            if reach[(sk >> 36) & 0xFFFF] < need:
+            # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
+            title_field, pause_field = (sk >> 36) & 0xFFFF, (sk >> 26) & 0x3FF
+            if reach[title_field] + pause_reach[pause_field] < need:
                 continue
             if late and base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
                 continue
-            title = ((sk >> 36) & 0xFFFF) * n_titles >> 16
-            duration = title_seconds[title]
-            k = pause_counts[(sk >> 26) & 0x3FF]
+            duration = field_seconds[title_field]
+            k = pause_counts[pause_field]
             last = 2 * k + 1
             complete = ((sk >> 16) & 0x3FF) < complete_below
             span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
@@ -428,16 +435,17 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                         continue
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
-            h = mix((sk + 2 * G) & M64)
-            vkey = world.pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
+            h = mix((sk + viewer_gamma) & M64)
+            vkey = pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
+            title = title_field * n_titles >> 16
             if title_json is not None:
                 template = templates.get(vkey) or new_template(vkey)
                 title_id_json, title_type_json = title_json[title]
             else:
                 title_id, title_type = titles[title][0], titles[title][1]
-            session_id = uuid4_text(mix((sk + d_session * G) & M64), mix((sk + (d_session + 1) * G) & M64))
+            session_id = uuid4_text(mix((sk + session_gamma) & M64), mix((sk + session_gamma + G) & M64))
             types = event_types[k][complete]
             stalls = errors = stalled = 0
             prev = 0
@@ -446,9 +454,16 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 ms = t0 + off * 1000 + paused[e >> 1] + e
                 if ms >= end_ms:
                     break
-                v = mix((sk + (d_event + 3 * e + 2) * G) & M64)
                 played = off - prev
+                if not played and ms < start_ms:
+                    continue  # nothing accrues before the window: its value draw is not needed
                 prev = off
+                # The event's draws: D_EVENT + 3e (id, high half), + 1 (low half), + 2 (its values).
+                at = sk + event_gammas[e]
+                z = (at + G2) & M64
+                z = ((z ^ (z >> 30)) * X1) & M64
+                z = ((z ^ (z >> 27)) * X2) & M64
+                v = z ^ (z >> 31)
                 if played:
                     new = (stall_rate * played + (v >> 40)) >> 24
                     if new:
@@ -459,9 +474,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     continue
                 bw = (bw10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
                 bw = (low10 if bw < low10 else high10 if bw > high10 else bw) / 10
-                event_id = uuid4_text(
-                    mix((sk + (d_event + 3 * e) * G) & M64), mix((sk + (d_event + 3 * e + 1) * G) & M64)
-                )
+                event_id = uuid4_text(mix(at & M64), mix((at + G) & M64))
                 minute = ms // 60000
                 prefix = minute_prefixes.get(minute)
                 if prefix is None:
