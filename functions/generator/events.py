@@ -385,6 +385,21 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             if ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < need:
                 continue
+            if not k and base_ms + ((sk >> 52) + 1) * slot_ms // 4096 < start_ms:
+                # Two events, the start before the window: the end's earliest (latest start of the playhead,
+                # shortest span the coarse bits allow) after the window means neither event is in it.
+                coarse_r = (sk >> 8 & 0xFF) << 24
+                p0_max = (
+                    ((coarse_r | 0xFFFFFF) * duration * resumed_permille) // resumed_div
+                    if coarse_r < resumed_below
+                    else 0
+                )
+                if complete:
+                    span_min = duration - p0_max
+                else:
+                    span_min = 1 + ((max(0, duration - p0_max - 2) * ((sk & 0xFF) << 24)) >> 32)
+                if base_ms + (sk >> 52) * slot_ms // 4096 + span_min * 1000 + 1 >= end_ms:
+                    continue
             # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
             h = mix((sk + G) & M64)
             t0 = base_ms + (((sk >> 52) << 16 | (h & 0xFFFF)) * slot_ms >> 28)
