@@ -281,7 +281,8 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
-_reach_cache: dict[int, tuple[World, list[int], list[int]]] = {}
+_reach_cache: dict[tuple[int, ...], tuple[list[int], list[int]]] = {}
+"""Title durations (seconds, table order) -> their _title_reach tables: worlds of one catalog share them."""
 
 _PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
 """Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
@@ -293,16 +294,15 @@ def _title_reach(world: World) -> tuple[list[int], list[int]]:
     A session whose slot starts `need` ms before a window cannot reach it when its title's reach plus its pause
     reach (_PAUSE_REACH) is less: a test of two lookups, before anything else is drawn or derived.
     """
-    hit = _reach_cache.get(id(world))
-    if hit is not None and hit[0] is world:
-        return hit[1], hit[2]
-    if len(_reach_cache) > 4:
-        _reach_cache.clear()
-    seconds, n = world.title_seconds, len(world.title_seconds)
-    by_field = [seconds[(field * n) >> 16] for field in range(1 << wm.TITLE_BITS)]
-    reach = [d * 1000 + wm.SLOT_MS for d in by_field]
-    _reach_cache[id(world)] = (world, reach, by_field)
-    return reach, by_field
+    seconds = tuple(world.title_seconds)
+    hit = _reach_cache.get(seconds)
+    if hit is None:
+        if len(_reach_cache) > 4:
+            _reach_cache.clear()
+        n = len(seconds)
+        by_field = [seconds[(field * n) >> 16] for field in range(1 << wm.TITLE_BITS)]
+        hit = _reach_cache[seconds] = ([d * 1000 + wm.SLOT_MS for d in by_field], by_field)
+    return hit
 
 
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
