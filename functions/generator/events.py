@@ -281,6 +281,30 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
+_reach_cache: dict[tuple[int, ...], tuple[list[int], list[int]]] = {}
+"""Title durations (seconds, table order) -> their _title_reach tables: worlds of one catalog share them."""
+
+_PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
+"""Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
+
+
+def _title_reach(world: World) -> tuple[list[int], list[int]]:
+    """For each value of a session key's 16-bit title field: (the title's length plus a slot, in ms; its seconds).
+
+    A session whose slot starts `need` ms before a window cannot reach it when its title's reach plus its pause
+    reach (_PAUSE_REACH) is less: a test of two lookups, before anything else is drawn or derived.
+    """
+    seconds = tuple(world.title_seconds)
+    hit = _reach_cache.get(seconds)
+    if hit is None:
+        if len(_reach_cache) > 4:
+            _reach_cache.clear()
+        n = len(seconds)
+        by_field = [seconds[(field * n) >> 16] for field in range(1 << wm.TITLE_BITS)]
+        hit = _reach_cache[seconds] = ([d * 1000 + wm.SLOT_MS for d in by_field], by_field)
+    return hit
+
+
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
     _check_window(start_ms, end_ms, shard, shards)
     prep = _prepared(world.dims)
@@ -299,7 +323,11 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     resumed_permille = wm.RESUMED_MAX_PERMILLE
     jitter_base, jitter_span = wm.JITTER_PERMILLE
     d_pause, d_session, d_event = wm.D_PAUSE, wm.D_SESSION_ID, wm.D_EVENT
-    title_seconds, n_titles = world.title_seconds, len(world.title_seconds)
+    pause_gamma = (d_pause * G) & M64
+    viewer_gamma, session_gamma, G2 = (wm.D_VIEWER * G) & M64, (d_session * G) & M64, (2 * G) & M64
+    event_gammas = [((d_event + wm.EVENT_DRAWS * e) * G) & M64 for e in range(2 * wm.MAX_PAUSES + 2)]
+    pick_customer = world.pick_customer
+    n_titles = len(world.title_seconds)
     n_devices, device_slots = len(prep.device_types), prep.device_slots
     viewers, new_viewer = prep.viewers, prep.viewer
     templates, new_template = prep.record_templates, prep.record_template
@@ -319,6 +347,8 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
     append = out.append
     slots = world.slot_range(start_ms, end_ms)
     first_slot = slots.start + (shard - slots.start) % shards
+    reach, field_seconds = _title_reach(world)
+    pause_reach = _PAUSE_REACH
     plan = None
     plan_hour = -1
     for slot in range(first_slot, slots.stop, shards):
@@ -329,24 +359,47 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
         slot_key = mix((key + slot * G) & M64)
         n = plan.whole + ((slot_key >> 11) < plan.threshold)
         base_ms = slot * slot_ms
-        for i in range(1, n + 1):
+        need = start_ms - base_ms
+        """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
+        late = base_ms + slot_ms > end_ms
+        """Only a slot running past the window's end holds sessions that start after it."""
+        # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
+        for z in range(slot_key + G, slot_key + (n + 1) * G, G):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
             # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
-            z = (slot_key + i * G) & M64
+            z &= M64
             z = ((z ^ (z >> 30)) * X1) & M64
             z = ((z ^ (z >> 27)) * X2) & M64
             sk = z ^ (z >> 31)
-            if base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
+            # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
+            title_field, pause_field = (sk >> 36) & 0xFFFF, (sk >> 26) & 0x3FF
+            if reach[title_field] + pause_reach[pause_field] < need:
                 continue
-            title = ((sk >> 36) & 0xFFFF) * n_titles >> 16
-            duration = title_seconds[title]
-            k = pause_counts[(sk >> 26) & 0x3FF]
+            if late and base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
+                continue
+            duration = field_seconds[title_field]
+            k = pause_counts[pause_field]
             last = 2 * k + 1
             complete = ((sk >> 16) & 0x3FF) < complete_below
             span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if base_ms + ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < start_ms:
+            if ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < need:
                 continue
+            if not k and base_ms + ((sk >> 52) + 1) * slot_ms // 4096 < start_ms:
+                # Two events, the start before the window: the end's earliest (latest start of the playhead,
+                # shortest span the coarse bits allow) after the window means neither event is in it.
+                coarse_r = (sk >> 8 & 0xFF) << 24
+                p0_max = (
+                    ((coarse_r | 0xFFFFFF) * duration * resumed_permille) // resumed_div
+                    if coarse_r < resumed_below
+                    else 0
+                )
+                if complete:
+                    span_min = duration - p0_max
+                else:
+                    span_min = 1 + ((max(0, duration - p0_max - 2) * ((sk & 0xFF) << 24)) >> 32)
+                if base_ms + (sk >> 52) * slot_ms // 4096 + span_min * 1000 + 1 >= end_ms:
+                    continue
             # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
             h = mix((sk + G) & M64)
             t0 = base_ms + (((sk >> 52) << 16 | (h & 0xFFFF)) * slot_ms >> 28)
@@ -358,39 +411,56 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 span = duration - p0
             else:
                 span = 1 + ((max(0, duration - p0 - 2) * ((sk & 0xFF) << 24 | (h >> 16) & 0xFFFFFF)) >> 32)
-            # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
-            if k:
-                hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
-                points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
-                paused = [0]
-                total = 0
-                for x in hs:
-                    b = (x >> 20) & 0xFFF
-                    total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
-                    paused.append(total if total < max_paused else max_paused)
-            else:
+            if not k:
+                # Two events: the start at t0 and the end 1 ms after the span; one of them must be in the window.
+                if t0 < start_ms and not start_ms <= t0 + span * 1000 + 1 < end_ms:
+                    continue
                 points = [0, span]
                 paused = [0]
-            if t0 + span * 1000 + paused[k] + last < start_ms:
-                continue  # ended before the window
-            # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
-            first = 0
-            while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
-                first += 1
-            if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
-                continue
+            else:
+                if t0 + span * 1000 + pause_max + last < start_ms:
+                    continue  # ends before the window even with the longest pauses (exact start and span)
+                # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
+                if k == 1:  # the most common case with pauses: one draw, nothing to sort (the same values)
+                    z = (sk + pause_gamma) & M64
+                    z = ((z ^ (z >> 30)) * X1) & M64
+                    z = ((z ^ (z >> 27)) * X2) & M64
+                    x = z ^ (z >> 31)
+                    b = (x >> 20) & 0xFFF
+                    total = pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
+                    points = [0, (span * (x >> 32)) >> 32, span]
+                    paused = [0, total if total < max_paused else max_paused]
+                else:
+                    hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
+                    points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
+                    paused = [0]
+                    total = 0
+                    for x in hs:
+                        b = (x >> 20) & 0xFFF
+                        total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
+                        paused.append(total if total < max_paused else max_paused)
+                if t0 + span * 1000 + paused[k] + last < start_ms:
+                    continue  # ended before the window
+                # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
+                if t0 < start_ms:
+                    first = 1
+                    while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
+                        first += 1
+                    if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
+                        continue
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
-            h = mix((sk + 2 * G) & M64)
-            vkey = world.pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
+            h = mix((sk + viewer_gamma) & M64)
+            vkey = pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
+            title = title_field * n_titles >> 16
             if title_json is not None:
                 template = templates.get(vkey) or new_template(vkey)
                 title_id_json, title_type_json = title_json[title]
             else:
                 title_id, title_type = titles[title][0], titles[title][1]
-            session_id = uuid4_text(mix((sk + d_session * G) & M64), mix((sk + (d_session + 1) * G) & M64))
+            session_id = uuid4_text(mix((sk + session_gamma) & M64), mix((sk + session_gamma + G) & M64))
             types = event_types[k][complete]
             stalls = errors = stalled = 0
             prev = 0
@@ -399,9 +469,16 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 ms = t0 + off * 1000 + paused[e >> 1] + e
                 if ms >= end_ms:
                     break
-                v = mix((sk + (d_event + 3 * e + 2) * G) & M64)
                 played = off - prev
+                if not played and ms < start_ms:
+                    continue  # nothing accrues before the window: its value draw is not needed
                 prev = off
+                # The event's draws: D_EVENT + 3e (id, high half), + 1 (low half), + 2 (its values).
+                at = sk + event_gammas[e]
+                z = (at + G2) & M64
+                z = ((z ^ (z >> 30)) * X1) & M64
+                z = ((z ^ (z >> 27)) * X2) & M64
+                v = z ^ (z >> 31)
                 if played:
                     new = (stall_rate * played + (v >> 40)) >> 24
                     if new:
@@ -412,9 +489,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     continue
                 bw = (bw10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
                 bw = (low10 if bw < low10 else high10 if bw > high10 else bw) / 10
-                event_id = uuid4_text(
-                    mix((sk + (d_event + 3 * e) * G) & M64), mix((sk + (d_event + 3 * e + 1) * G) & M64)
-                )
+                event_id = uuid4_text(mix(at & M64), mix((at + G) & M64))
                 minute = ms // 60000
                 prefix = minute_prefixes.get(minute)
                 if prefix is None:
