@@ -34,9 +34,11 @@ def _child(events: int, baseline: bool) -> None:
         started = time.perf_counter()
         report = run_pipeline(load_settings("dev"), Path(tmp) / "lake", events=events, seed=1)
         seconds = time.perf_counter() - started
-    assert report.delivered == events and report.dead_letters == 0 and report.errors == 0, report
+    # `--events N` asks for about N events: the world decides how many fall in the ticks that cover them.
+    delivered = report.delivered
+    assert delivered == report.events_generated and not report.dead_letters and not report.errors, "events lost"
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"events": events, "seconds": seconds, "peak_mb": peak_mb, "put_calls": report.put_calls}))
+    print(json.dumps({"events": delivered, "seconds": seconds, "peak_mb": peak_mb, "put_calls": report.put_calls}))
 
 
 def _run(events: int, baseline: bool) -> dict:
@@ -60,9 +62,11 @@ def main() -> None:
     for label, sizes, baseline in (("baseline", args.baseline_events, True), ("ours", args.events, False)):
         for n in sizes:
             best = min((_run(n, baseline) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+            best["asked"] = n
             rows.append((label, best))
             print(
-                f"{label:9} {n:>8,} events  {best['seconds']:7.1f} s  {n / best['seconds']:>8,.0f} events/s  "
+                f"{label:9} {best['events']:>8,} events  {best['seconds']:7.1f} s  "
+                f"{best['events'] / best['seconds']:>8,.0f} events/s  "
                 f"peak {best['peak_mb']:6,.0f} MB  {best['put_calls']:,} PutRecords calls",
                 flush=True,
             )
@@ -73,9 +77,10 @@ def main() -> None:
         print(f"per-event cost at {large['events']:,} vs {small['events']:,}: {ratio:.2f}x")
     for label, r in rows:
         if label == "baseline":
-            match = [o for o in ours if o["events"] == r["events"]]
-            if match:
-                print(f"speed-up at {r['events']:,} events: {r['seconds'] / match[0]['seconds']:.1f}x")
+            match = [o for o in ours if o["asked"] == r["asked"]]
+            if match:  # per event: the world puts slightly different counts in windows minutes apart
+                ratio = (r["seconds"] / r["events"]) / (match[0]["seconds"] / match[0]["events"])
+                print(f"speed-up at about {r['asked']:,} events: {ratio:.1f}x")
 
 
 if __name__ == "__main__":
