@@ -95,11 +95,11 @@ class AccessLogBucketArgs(TypedDict):
     bucket_name_prefix: NotRequired[str]
     """The log bucket's name starts with this (at most 37 characters); S3 appends a unique suffix."""
     expiration_days: NotRequired[int]
-    """Days before a log object is deleted (default 365)."""
+    """Days before a log object is deleted."""
     force_destroy: NotRequired[bool]
-    """Let `pulumi destroy` delete the log bucket while it still holds logs (default false)."""
+    """Let `pulumi destroy` delete the log bucket while it still holds logs."""
     retain_on_delete: NotRequired[bool]
-    """Keep the log bucket in the account when the stack is destroyed (default false)."""
+    """Keep the log bucket in the account when the stack is destroyed."""
 
 
 class AccessLogBucket(v.CheckedComponent):

@@ -73,17 +73,17 @@ class PipelineAlarmsArgs(TypedDict):
     """Seconds between scheduled runs (a rate() schedule); with it, a silence alarm watches the stream's
     IncomingRecords. Omit for cron() schedules, whose period is not fixed."""
     schedule_enabled: NotRequired[bool]
-    """Whether the schedule fires (default true); a disabled schedule gets no silence alarm."""
+    """Whether the schedule fires; a disabled schedule gets no silence alarm."""
     silence_periods: NotRequired[int]
-    """Schedule periods without a record reaching the stream before the silence alarm fires (default 3)."""
+    """Schedule periods without a record reaching the stream before the silence alarm fires."""
     stream_retention_hours: NotRequired[int]
-    """The stream's retention, 24–8760 hours (default 24); the iterator age threshold must stay below half of it."""
+    """The stream's retention, 24–8760 hours; the iterator age threshold must stay below half of it."""
     iterator_age_threshold_seconds: NotRequired[int]
-    """Age of the oldest record Firehose has not read yet that raises the alarm (default 900 s)."""
+    """Age of the oldest record Firehose has not read yet that raises the alarm."""
     buffer_interval_seconds: NotRequired[int]
-    """The delivery stream's buffering interval, 0–900 s (default 60); the freshness threshold adds 15 minutes."""
+    """The delivery stream's buffering interval, 0–900 s; the freshness threshold adds 15 minutes."""
     dynamic_partitioning: NotRequired[bool]
-    """Whether the delivery stream partitions dynamically (default true): adds the partition-count alarm."""
+    """Whether the delivery stream partitions dynamically: adds the partition-count alarm."""
     alarm_name_prefix: NotRequired[str]
     """Prefix of every alarm's physical name (<prefix>-<alarm>); when omitted Pulumi names them from the logical
     names."""

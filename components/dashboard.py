@@ -252,11 +252,11 @@ class PipelineDashboardArgs(TypedDict):
     generator_log_group_name: NotRequired[pulumi.Input[str]]
     """Log group of the generator; a metric filter turns its per-tick summary into an events-generated metric."""
     metric_namespace: NotRequired[str]
-    """Namespace of that metric (default <project>/<stack>, so stacks in one account do not mix)."""
+    """Namespace of that metric."""
     alarm_arns: NotRequired[pulumi.Input[list[str]]]
     """Alarms to show in the dashboard's alarm-status widget."""
     dashboard_name: NotRequired[str]
-    """Dashboard name (default <project>-<stack>-<resource name>); letters, digits, - and _, at most 255."""
+    """Dashboard name; letters, digits, - and _, at most 255."""
 
 
 class PipelineDashboard(v.CheckedComponent):

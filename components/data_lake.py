@@ -97,7 +97,7 @@ class DataLakeArgs(TypedDict):
     force_destroy: NotRequired[bool]
     """Let `pulumi destroy` delete a bucket that still holds objects (its objects are deleted with it)."""
     retain_on_delete: NotRequired[bool]
-    """Keep the bucket and everything in it when the component is deleted or the stack destroyed (default true):
+    """Keep the bucket and everything in it when the component is deleted or the stack destroyed:
     Pulumi forgets the bucket instead of deleting it, so a lake's history survives `pulumi destroy`."""
 
 

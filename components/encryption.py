@@ -110,7 +110,7 @@ class StackKeyArgs(TypedDict):
     alias: NotRequired[str]
     """Alias name without the alias/ prefix; none when omitted."""
     deletion_window_days: NotRequired[int]
-    """Days a deleted key can still be restored, 7–30 (default 30)."""
+    """Days a deleted key can still be restored, 7–30."""
 
 
 class StackKey(v.CheckedComponent):

@@ -221,7 +221,7 @@ class ScheduledGeneratorArgs(TypedDict):
     """Customer managed KMS key for the dead-letter queue, both log groups and both functions' environment (AWS
     managed keys when omitted). Its key policy must let CloudWatch Logs and EventBridge use it (StackKey's does)."""
     tracing: NotRequired[bool]
-    """X-Ray active tracing on both functions (default true)."""
+    """X-Ray active tracing on both functions."""
     generator_reserved_concurrency: NotRequired[int]
     """Concurrent executions reserved for (and capping) the generator, 1–900; sized to the busiest tick's shards
     when omitted (default_concurrency)."""
