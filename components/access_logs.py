@@ -7,17 +7,16 @@ service is granted s3:PutObject through the bucket policy, limited to the logged
 destination must not log to itself (that would log its own log writes forever).
 """
 
-import json
 import re
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import buckets, policies
 from components import validation as v
 
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
-POLICY_VERSION = "2012-10-17"
 DEFAULT_EXPIRATION_DAYS = 365
 """A year of access logs: long enough to investigate an incident found late or to answer an audit; server access
 logs are small (one line per request, and this lake takes a few thousand requests a day)."""
@@ -34,31 +33,20 @@ def log_prefix(source_bucket: str) -> str:
 
 def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arns: list[str], account_id: str) -> dict[str, Any]:
     """The logging service may write under the log bucket for these source buckets only; TLS is required."""
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": LOGGING_SERVICE},
-                "Action": "s3:PutObject",
-                "Resource": f"{log_bucket_arn}/*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
+    return policies.document(
+        {
+            "Sid": "ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": LOGGING_SERVICE},
+            "Action": "s3:PutObject",
+            "Resource": f"{log_bucket_arn}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
+                "StringEquals": {"aws:SourceAccount": account_id},
             },
-            {
-                # A Deny must cover everyone and every action to close plain-HTTP access entirely.
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [log_bucket_arn, f"{log_bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
+        },
+        *policies.deny_insecure_transport(log_bucket_arn)["Statement"],
+    )
 
 
 SPEC = v.ArgSpec(
@@ -136,28 +124,14 @@ class AccessLogBucket(v.CheckedComponent):
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-        )
+        versioning, public_block = buckets.private_and_versioned(name, bucket, child)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, account, partition, *sources).apply(
-                lambda v: json.dumps(
-                    access_log_bucket_policy(v[0], [f"arn:{v[2]}:s3:::{b}" for b in v[3:]], v[1]), sort_keys=True
+                lambda v: policies.to_json(
+                    access_log_bucket_policy(v[0], [f"arn:{v[2]}:s3:::{b}" for b in v[3:]], v[1])
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[public_block]),

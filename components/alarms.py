@@ -18,7 +18,6 @@ pipeline works in ticks, one every schedule period, so a function runs for secon
 1-minute datapoints are simply missing; where that changes a recommendation, the comment says how and why.
 """
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
@@ -26,6 +25,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components import encryption, policies
 from components import validation as v
 
 CLOUDWATCH_MAX_EVALUATION_SECONDS = 86_400  # [PMA] Period x EvaluationPeriods is at most one day
@@ -40,7 +40,6 @@ mean the schedule, the generator or the producer has stopped."""
 DEFAULT_ITERATOR_AGE_SECONDS = 900
 DEFAULT_BUFFER_INTERVAL_SECONDS = 60
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
-POLICY_VERSION = "2012-10-17"
 
 # Missing-data treatments (PutMetricAlarm TreatMissingData)
 NOT_BREACHING = "notBreaching"
@@ -463,64 +462,46 @@ def alarm_topic_key_policy(partition: str, region: str, account_id: str) -> dict
     conditions keep the grant to this account's alarms in this region (confused-deputy guard). In a key policy
     Resource "*" means this key.
     """
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                # KMS default key policy: without it the key can become unmanageable; it delegates to IAM and grants
-                # no one access by itself.
-                "Sid": "AccountAdministersKeyThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
+    return policies.document(
+        encryption.account_statement(partition, account_id),
+        {
+            "Sid": "CloudWatchAlarmsPublishEncrypted",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH_SERVICE},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
             },
-            {
-                "Sid": "CloudWatchAlarmsPublishEncrypted",
-                "Effect": "Allow",
-                "Principal": {"Service": CLOUDWATCH_SERVICE},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
-                },
-            },
-        ],
-    }
+        },
+    )
 
 
 def alarm_topic_policy(topic_arn: str, partition: str, region: str, account_id: str) -> dict[str, Any]:
     """Topic policy: this account's CloudWatch alarms may publish; nothing may reach the topic without TLS."""
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "CloudWatchAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": CLOUDWATCH_SERVICE},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
-                },
+    return policies.document(
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH_SERVICE},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
             },
-            {
-                # A Deny must name every principal to close plain-HTTP access for all of them.
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
-
-
-def _json(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, sort_keys=True)
+        },
+        {
+            # A Deny must name every principal to close plain-HTTP access for all of them.
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
 
 
 class PipelineAlarms(v.CheckedComponent):
@@ -561,7 +542,7 @@ class PipelineAlarms(v.CheckedComponent):
                     enable_key_rotation=True,
                     deletion_window_in_days=30,
                     policy=pulumi.Output.all(partition, region, account).apply(
-                        lambda v: _json(alarm_topic_key_policy(v[0], v[1], v[2]))
+                        lambda v: policies.to_json(alarm_topic_key_policy(v[0], v[1], v[2]))
                     ),
                     opts=child,
                 )
@@ -572,7 +553,7 @@ class PipelineAlarms(v.CheckedComponent):
                 f"{name}-topic-policy",
                 arn=topic.arn,
                 policy=pulumi.Output.all(topic.arn, partition, region, account).apply(
-                    lambda v: _json(alarm_topic_policy(v[0], v[1], v[2], v[3]))
+                    lambda v: policies.to_json(alarm_topic_policy(v[0], v[1], v[2], v[3]))
                 ),
                 opts=child,
             )

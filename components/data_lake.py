@@ -6,7 +6,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import buckets, naming, policies
 from components import validation as v
 from functions.shared import layout, schema
 
@@ -201,27 +201,7 @@ class DataLake(v.CheckedComponent):
             rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": True}],
             opts=child,
         )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
+        versioning, public_block = buckets.private_and_versioned(name, bucket, child)
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,

@@ -16,16 +16,15 @@ destination, sent with their execution roles) and the Lambda environment (Lambda
 execution role when the function is created) need nothing in the key policy beyond the account statement.
 """
 
-import json
 import re
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import policies
 from components import validation as v
 
-POLICY_VERSION = "2012-10-17"
 KMS_MIN_DELETION_WINDOW_DAYS = 7  # KMS ScheduleKeyDeletion: the waiting period is 7–30 days
 KMS_MAX_DELETION_WINDOW_DAYS = 30
 ALIAS = re.compile(r"^[A-Za-z0-9/_-]{1,250}$")  # KMS CreateAlias: alias/ + 1–250 of [a-zA-Z0-9/_-]
@@ -52,39 +51,36 @@ def account_statement(partition: str, account_id: str) -> dict[str, Any]:
 def stack_key_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
     """The stack key's policy: the account through IAM, and three AWS services each limited to this account."""
     logs = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            account_statement(partition, account_id),
-            {
-                "Sid": "CloudWatchLogsEncryptThisAccountsLogGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs}},
+    return policies.document(
+        account_statement(partition, account_id),
+        {
+            "Sid": "CloudWatchLogsEncryptThisAccountsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs}},
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
             },
-            {
-                "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
-                },
-            },
-            {
-                "Sid": "EventBridgeSendsToEncryptedDeadLetterQueue",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": "*",
-                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account_id}:rule/*"}},
-            },
-        ],
-    }
+        },
+        {
+            "Sid": "EventBridgeSendsToEncryptedDeadLetterQueue",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account_id}:rule/*"}},
+        },
+    )
 
 
 SPEC = v.ArgSpec(
@@ -138,7 +134,7 @@ class StackKey(v.CheckedComponent):
             enable_key_rotation=True,
             deletion_window_in_days=window,
             policy=pulumi.Output.all(partition, region, account).apply(
-                lambda v: json.dumps(stack_key_policy(v[0], v[1], v[2]), sort_keys=True)
+                lambda v: policies.to_json(stack_key_policy(v[0], v[1], v[2]))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
