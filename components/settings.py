@@ -221,13 +221,8 @@ class Settings:
 
     def args_for(self, spec: ArgSpec) -> dict[str, Any]:
         """The arguments of `spec`'s component that config sets; unset ones keep the component's defaults."""
-        args: dict[str, Any] = {}
         passed = _passed(self.values, self.given)
-        for key, targets in BINDINGS.items():
-            for target, arg in targets:
-                if target is spec and key in passed:
-                    args[arg] = self.values[key]
-        return args
+        return {arg: self.values[key] for arg, key in _arg_keys(spec).items() if key in passed}
 
     @classmethod
     def from_config(cls, raw: Mapping[str, str | None], region: str | None) -> Settings:
@@ -291,17 +286,12 @@ class _Parser:
         reported = {p.split(" must be", 1)[0].split(":", 1)[1] for p in self.problems if p.startswith(PROJECT)}
         passed = _passed(values, given) - reported
         for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS):
-            args, key_of = {}, {}
-            for key, targets in BINDINGS.items():
-                for target, arg in targets:
-                    if target is spec and key in passed:
-                        args[arg], key_of[arg] = values[key], key
+            key_of = _arg_keys(spec)
+            args = {arg: values[key] for arg, key in key_of.items() if key in passed}
             for arg, rule, value in spec.problems(args):
                 key = key_of.get(arg, arg)
                 for other, other_key in key_of.items():  # say the config keys, not argument names
                     rule = re.sub(rf"\b{other}\b", other_key, rule)
-                for other, defaults_key in _arg_keys(spec).items():
-                    rule = re.sub(rf"\b{other}\b", defaults_key, rule)
                 message = f"{PROJECT}:{key} must be {rule}, got {value!r}"
                 if key not in reported and message not in self.problems:
                     self.problems.append(message)
