@@ -21,7 +21,7 @@ import pulumi_aws as aws
 
 from components import validation as v
 from components.alarms import WatchedFunction
-from functions.generator.handler import TICK_LOG_MESSAGE
+from functions.shared.domains import TICK_LOG_MESSAGE
 
 GRID_WIDTH = 24  # CloudWatch dashboards are 24 units wide
 FLOW_WIDGET_WIDTH = 3  # eight flow widgets across the grid

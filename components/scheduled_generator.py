@@ -10,7 +10,6 @@ import pulumi_aws as aws
 
 from components import assets, naming, policies
 from components import validation as v
-from functions.generator import handler as generator_handler
 from functions.shared import domains, schema, world
 
 GENERATOR_HANDLER = "functions.generator.handler.handler"
@@ -18,7 +17,7 @@ PRODUCER_HANDLER = "functions.producer.handler.handler"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS: message retention is at most 14 days (1,209,600 s)
 DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
-on-failure record holding its whole payload, which the generator keeps well under this (handler.MAX_PAYLOAD_BYTES)."""
+on-failure record holding its whole payload, which the generator keeps well under this (domains.MAX_PAYLOAD_BYTES)."""
 EVENT_BYTES = 700
 """About what one event weighs as JSON (the seed measured ~720 bytes); sizes the producer's payload count."""
 PEAK_TO_MEAN = (
@@ -48,9 +47,9 @@ def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[in
     """
     window = window_seconds or domains.DEFAULT_WINDOW_SECONDS
     peak = batch_size * window / world.RATE_PERIOD_MS * 1000 * PEAK_TO_MEAN
-    shards = min(generator_handler.MAX_SHARDS, math.ceil(peak / generator_handler.MAX_SHARD_EVENTS))
+    shards = min(domains.MAX_SHARDS, math.ceil(peak / domains.MAX_SHARD_EVENTS))
     shards = shards if shards > 1 else 0  # one shard is the coordinator itself
-    payloads = math.ceil(peak * EVENT_BYTES / generator_handler.MAX_PAYLOAD_BYTES)
+    payloads = math.ceil(peak * EVENT_BYTES / domains.MAX_PAYLOAD_BYTES)
     generator = min(v.LAMBDA_MAX_RESERVED_CONCURRENCY, 2 + shards)
     producer = min(
         v.LAMBDA_MAX_RESERVED_CONCURRENCY, max(MIN_PRODUCER_CONCURRENCY, math.ceil(payloads / PAYLOADS_PER_PRODUCER))
@@ -109,7 +108,7 @@ SPEC = v.ArgSpec(
         "dimension_seed": v.at_least(0),
         "customer_count": v.at_least(1),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
-        "window_seconds": v.between(1, generator_handler.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
+        "window_seconds": v.between(1, domains.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
         "world_seed": v.between(0, world.MAX_WORLD_SEED),
         "log_retention_days": v.RETENTION_DAYS,
         "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),

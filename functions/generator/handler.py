@@ -39,21 +39,21 @@ import boto3
 
 from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
-from functions.shared.domains import DEFAULT_BATCH_SIZE, DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
+from functions.shared.domains import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_WINDOW_SECONDS,
+    MAX_BATCH_SIZE,
+    MAX_PAYLOAD_BYTES,
+    MAX_SHARD_EVENTS,
+    MAX_SHARDS,
+    MAX_WINDOW_SECONDS,
+    TICK_LOG_MESSAGE,
+)
 from functions.shared.records import RECORD_SEPARATOR
 from functions.shared.schema import CUSTOMERS, TITLES
 from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED, World, check_world_seed
 
-MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
-ON_FAILURE_HEADROOM_BYTES = 128 * 1024
-"""Room kept in each payload for what Lambda wraps around it when the producer fails for good: the on-failure
-record (request and response context, the error message and stack trace, and the payload itself, possibly
-re-serialized with a space after every separator: about 8 % more for these events) goes to an SQS queue whose
-messages are at most 1 MiB as well, so a payload of the full 1 MB would not fit and the batch would be lost."""
-MAX_PAYLOAD_BYTES = MAX_ASYNC_PAYLOAD_BYTES - ON_FAILURE_HEADROOM_BYTES
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
-TICK_LOG_MESSAGE = "generator tick"
-"""`message` of the one JSON summary line per tick; the stack's dashboard counts generated events from it."""
 
 _ENVELOPE_HEAD = b'{"events":['
 _ENVELOPE_TAIL = b"]}"
@@ -62,13 +62,6 @@ _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
 _REQUEST_KEYS = ("start", "end", "seed", "shard")
 _SHARD_KEYS = ("index", "count")
-MAX_WINDOW_SECONDS = 3600
-"""Longest window one request may name (an hour: 12 ticks of the default schedule)."""
-MAX_SHARD_EVENTS = 10_000
-"""A window expected to hold more events is split into shards of at most about this many. At the stack's default
-256 MB a Lambda has about a seventh of a vCPU, on which a 10,000-event shard takes several seconds."""
-MAX_SHARDS = 1000
-"""At most this many shards per window: Lambda's default concurrent executions quota (1,000 per Region)."""
 
 
 class InvokeError(RuntimeError):

@@ -166,3 +166,21 @@ ERRORS_PER_PLAY_HOUR: Mapping[bool, float] = {False: 0.05, True: 0.5}
 
 MEAN_PAUSE_SECONDS = 120.0
 """Mean length of a pause (exponential)."""
+
+# --- Generator ticks and payloads (the stack sizes and watches the generator by these too) ---
+MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
+ON_FAILURE_HEADROOM_BYTES = 128 * 1024
+"""Room kept in each payload for what Lambda wraps around it when the producer fails for good: the on-failure
+record (request and response context, the error message and stack trace, and the payload itself, possibly
+re-serialized with a space after every separator: about 8 % more for these events) goes to an SQS queue whose
+messages are at most 1 MiB as well, so a payload of the full 1 MB would not fit and the batch would be lost."""
+MAX_PAYLOAD_BYTES = MAX_ASYNC_PAYLOAD_BYTES - ON_FAILURE_HEADROOM_BYTES
+TICK_LOG_MESSAGE = "generator tick"
+"""`message` of the one JSON summary line per tick; the stack's dashboard counts generated events from it."""
+MAX_WINDOW_SECONDS = 3600
+"""Longest window one request may name (an hour: 12 ticks of the default schedule)."""
+MAX_SHARD_EVENTS = 10_000
+"""A window expected to hold more events is split into shards of at most about this many. At the stack's default
+256 MB a Lambda has about a seventh of a vCPU, on which a 10,000-event shard takes several seconds."""
+MAX_SHARDS = 1000
+"""At most this many shards per window: Lambda's default concurrent executions quota (1,000 per Region)."""

@@ -21,6 +21,7 @@ from botocore.stub import Stubber
 from functions.generator import handler as gen
 from functions.generator.events import epoch_ms, window_events, window_records
 from functions.producer.handler import encode_records
+from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World
 from tests.functions.invariants import check_events
@@ -153,7 +154,7 @@ def test_payloads_keep_non_ascii_text_as_utf8(dims: Dimensions) -> None:
 def test_default_limit_splits_a_large_batch_into_1mb_payloads(dims: Dimensions) -> None:
     payloads = gen.build_payloads(_records(dims, 5000, seed=5))
     assert len(payloads) >= 3
-    assert all(len(p) <= gen.MAX_PAYLOAD_BYTES < gen.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
+    assert all(len(p) <= gen.MAX_PAYLOAD_BYTES < domains.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
     assert _unpack(payloads) == generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
 
 
