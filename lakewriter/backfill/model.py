@@ -9,6 +9,7 @@ Viewers get their device, network, quality and address from the generator's own 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -31,13 +32,16 @@ MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 
 MAX_SHARED_DICTIONARY = 256
-"""Columns with at most this many values are written from one shared dictionary (no per-row hashing)."""
+"""Columns with at most this many values are written with all of them as each file's dictionary; larger ones get
+a dictionary of the values each file uses (`Coded.compact`)."""
 
 VIEWER_COLUMNS = (
     "customer_id", "country", "state", "city", "isp", "device_id", "device_type", "device_os", "app_version",
     "quality", "ip_address", "connection_type",
 )  # fmt: skip
 """Event columns that are fixed per viewer (customer and device type), copied from the generator's profile."""
+TITLE_COLUMNS = ("title_id", "title_type")
+"""Event columns that are fixed per title."""
 
 _U = np.uint64
 _MIX_1, _MIX_2 = _U(wm.MIX_1), _U(wm.MIX_2)
@@ -92,12 +96,20 @@ class Coded:
         codes = np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int32)
         return cls(pa.array(list(index), pa.string()), codes)
 
-    def column(self, rows: np.ndarray) -> pa.Array:
-        """The column for dimension rows `rows`: dictionary encoded if it has few values, else plain strings."""
-        codes = pa.array(self.codes[rows])
-        if self.small:
-            return pa.DictionaryArray.from_arrays(codes, self.values)
-        return self.values.take(codes)
+    def column(self, rows: np.ndarray, present: np.ndarray | None = None) -> pa.DictionaryArray:
+        """The column for dimension rows `rows` (intp), coded against all the distinct values, or only those it uses.
+
+        `present` (a mask of the dimension rows, true for each row in `rows`) asks for the second: a file's Parquet
+        dictionary is the dictionary of the Arrow column written, so it then holds only the file's values, and
+        the writer hashes no row's string. The entries are distinct, as the Parquet writer assumes.
+        """
+        if present is None:
+            return pa.DictionaryArray.from_arrays(pa.array(np.take(self.codes, rows)), self.values, safe=False)
+        kept = np.flatnonzero(np.bincount(self.codes[present], minlength=len(self.values)))
+        position = np.zeros(len(self.values), dtype=np.int32)
+        position[kept] = np.arange(len(kept), dtype=np.int32)
+        codes = np.take(np.take(position, self.codes), rows)
+        return pa.DictionaryArray.from_arrays(pa.array(codes), self.values.take(pa.array(kept)), safe=False)
 
     @property
     def small(self) -> bool:
@@ -142,13 +154,21 @@ class Catalog:
             stall_rate=ints("stall_rate"),
             stall_mean_ms=ints("stall_mean_ms"),
             error_rate=ints("error_rate"),
-            title_columns={
-                "title_id": Coded.of([t for t, _, _ in prepared.titles]),
-                "title_type": Coded.of([tt for _, tt, _ in prepared.titles]),
-            },
+            title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             device_slots=np.array(prepared.device_slots, dtype=np.int64),
         )
+
+
+@lru_cache(maxsize=64)
+def _audience_groups(groups: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sizes = np.array([len(g) for g in groups], dtype=np.int64)
+    return sizes, np.cumsum(sizes) - sizes, np.array([c for g in groups for c in g], dtype=np.int64)
+
+
+def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An hour plan's cumulative weights, group sizes, group starts and members, as World.pick_customer reads them."""
+    return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups))
 
 
 def completion_percentage(position: np.ndarray, duration: np.ndarray) -> np.ndarray:
@@ -275,7 +295,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     p_j = np.arange(len(p_owner)) - p_first[p_owner]
     hp = draw(sk[p_owner], p_j + wm.D_PAUSE)
     point = (span[p_owner].astype(np.uint64) * (hp >> _U(32))) >> _U(32)
-    point = point.astype(np.int64)[np.lexsort((point, p_owner))]
+    # Sorted within each session: p_owner is nondecreasing and a point is below 2**32 (span < 2**32 seconds).
+    point = (np.sort((p_owner.astype(np.int64) << 32) | point.astype(np.int64)) & 0xFFFFFFFF).astype(np.int64)
     b = _field(hp, 20, 12)
     length = _PAUSE_LOW[b] + ((_PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
     paused_cum = np.minimum(segment_cumsum(length, p_first, p_owner), wm.MAX_PAUSED_MS)
@@ -317,17 +338,15 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     # --- viewer (draw 2): who starts it, by the start hour's plan, and on which device ---
     hv = draw(sk, wm.D_VIEWER)
     customer = np.empty(n, dtype=np.int64)
-    s_hour = hour_of[s_slot]
-    for hi in np.unique(s_hour):
-        plan = plans[int(hi)]
-        mine = s_hour == hi
-        cumulative = np.array(plan.cumulative, dtype=np.int64)
-        target = (_field(hv[mine], 40, 24) * int(cumulative[-1])) >> 24
-        group = np.searchsorted(cumulative, target, side="right")
-        sizes = np.array([len(g) for g in plan.groups], dtype=np.int64)
-        starts = np.cumsum(sizes) - sizes
-        members = np.array([c for g in plan.groups for c in g], dtype=np.int64)
-        customer[mine] = members[starts[group] + ((_field(hv[mine], 16, 24) * sizes[group]) >> 24)]
+    s_hour = hour_of[s_slot]  # nondecreasing: sessions are in slot order
+    bounds = np.searchsorted(s_hour, np.arange(len(plans) + 1))
+    for plan, lo, hi in zip(plans, bounds[:-1], bounds[1:], strict=True):
+        if lo == hi:
+            continue
+        cumulative, sizes, starts, members = _audience_arrays(plan)
+        mine = hv[lo:hi]
+        group = np.searchsorted(cumulative, (_field(mine, 40, 24) * int(cumulative[-1])) >> 24, side="right")
+        customer[lo:hi] = members[starts[group] + ((_field(mine, 16, 24) * sizes[group]) >> 24)]
     device = catalog.device_slots[(_field(hv, 0, 16) * 1000) >> 16]
     viewer = customer * len(DEVICE_TYPE_NAMES) + device
 

@@ -11,7 +11,7 @@ import os
 import posixpath
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,7 @@ MAX_BLOCK_SLOTS = 60
 MS_PER_HOUR = model.MS_PER_HOUR
 MS_PER_DAY = model.MS_PER_DAY
 
-DICTIONARY_COLUMNS = [*model.VIEWER_COLUMNS, "title_id", "title_type", "event_type", "buffering_events", "error_count"]
+DICTIONARY_COLUMNS = [*model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count"]
 """Columns worth Parquet dictionary encoding (few distinct values per file)."""
 STATISTICS_COLUMNS = [TIMESTAMP_FIELD] + [c.name for c in STREAMING_EVENTS.columns if c.type != "string"]
 """Columns given min/max statistics. Rows are in session order within an hour, so every row group spans
@@ -58,17 +58,14 @@ nearly all values of the other string columns (ids, countries, devices): their s
 prune a row group and cost a fifth of the write time."""
 
 
-def write_schema(schema: pa.Schema, catalog: Catalog) -> pa.Schema:
-    """`schema` with the columns built from a shared dictionary typed dictionary<int32, string>.
+def write_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with the columns built from dimension values (and event_type) typed dictionary<int32, string>.
 
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
-    coded = {"event_type": True}
-    coded.update({name: c.small for name, c in (catalog.viewer_columns | catalog.title_columns).items()})
-    for name, small in coded.items():
-        if small:
-            i = schema.get_field_index(name)
-            schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
+    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS):
+        i = schema.get_field_index(name)
+        schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
 
 
@@ -117,34 +114,49 @@ def plan_blocks(world: World, start_ms: int, end_ms: int) -> list[tuple[int, int
     return [(lo, min(lo + per, slots.stop)) for lo in range(slots.start, slots.stop, per)]
 
 
-def build_table(block: Block, catalog: Catalog, schema: pa.Schema) -> pa.Table:
-    """The streaming_events rows of a block, column for column in the schema's order."""
-    s = block.session
-    viewer = block.viewer[s]
-    title = block.title[s]
-    take = strings.lookup
-    columns = {name: coded.column(viewer) for name, coded in catalog.viewer_columns.items()}
-    columns.update({name: coded.column(title) for name, coded in catalog.title_columns.items()})
-    columns.update(
+def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[int]) -> Iterator[pa.Table]:
+    """The streaming_events rows of a block as one table per file, rows [cuts[i], cuts[i + 1]) each.
+
+    Columns of dimension values with few distinct values carry all of them as their dictionary; the others only
+    those of the file's rows (`Coded.column`).
+    """
+    s = block.session.astype(np.intp)
+    by_row = (
+        (np.take(block.viewer, s).astype(np.intp), catalog.viewer_columns),
+        (np.take(block.title, s).astype(np.intp), catalog.title_columns),
+    )
+    whole: dict[str, pa.Array] = {
+        name: coded.column(rows) for rows, columns in by_row for name, coded in columns.items() if coded.small
+    }
+    whole.update(
         {
             "event_id": strings.uuid4_strings(block.event_bytes),
-            "event_type": pa.DictionaryArray.from_arrays(pa.array(block.event_type.astype(np.int32)), _EVENT_TYPES),
+            "event_type": pa.DictionaryArray.from_arrays(
+                pa.array(block.event_type.astype(np.int32)), _EVENT_TYPES, safe=False
+            ),
             "event_timestamp": strings.timestamp_strings(block.timestamp_ms),
-            "session_id": take(strings.uuid4_strings(block.session_bytes), s),
-            "bandwidth_mbps": block.bandwidth,
-            "buffering_events": block.buffering_events,
-            "buffering_duration_seconds": block.buffering_seconds,
-            "error_count": block.error_count,
-            "watch_duration_seconds": block.watch,
-            "position_seconds": block.position,
-            "completion_percentage": block.completion,
+            "session_id": strings.uuid4_strings(block.session_bytes).take(pa.array(s)),
         }
     )
-    arrays = [
-        pa.array(columns[f.name], type=f.type) if isinstance(columns[f.name], np.ndarray) else columns[f.name]
-        for f in schema
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    numbers = {
+        "bandwidth_mbps": block.bandwidth,
+        "buffering_events": block.buffering_events,
+        "buffering_duration_seconds": block.buffering_seconds,
+        "error_count": block.error_count,
+        "watch_duration_seconds": block.watch,
+        "position_seconds": block.position,
+        "completion_percentage": block.completion,
+    }
+    whole.update({name: pa.array(values, type=schema.field(name).type) for name, values in numbers.items()})
+    for a, b in itertools.pairwise(cuts):
+        columns = {name: array.slice(a, b - a) for name, array in whole.items()}
+        for rows, coded_columns in by_row:
+            large = {name: coded for name, coded in coded_columns.items() if not coded.small}
+            if large:
+                present = np.zeros(len(next(iter(large.values())).codes), dtype=bool)
+                present[rows[a:b]] = True
+                columns.update({name: coded.column(rows[a:b], present) for name, coded in large.items()})
+        yield pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 
 
 def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
@@ -252,13 +264,14 @@ class _Chunks:
             return
         block = Block.concat(self.pending)
         hours = (block.timestamp_ms - self.start_ms) // MS_PER_HOUR
-        order = np.argsort(hours.astype(np.int32), kind="stable")
+        first, last = int(hours.min()), int(hours.max())
+        # numpy's stable sort of 16-bit keys is a radix sort; a chunk spans far fewer hours than that.
+        order = np.argsort((hours - first).astype(np.uint16 if last - first < 1 << 16 else np.int64), kind="stable")
         block.take_events(order)
         hours = hours[order]
-        table = build_table(block, self.catalog, self.schema)
         cuts = [0, *(np.flatnonzero(np.diff(hours)) + 1).tolist(), len(hours)]
-        for a, b in itertools.pairwise(cuts):
-            self.writers.write(self.start_ms + int(hours[a]) * MS_PER_HOUR, table.slice(a, b - a))
+        for a, table in zip(cuts, build_tables(block, self.catalog, self.schema, cuts), strict=False):
+            self.writers.write(self.start_ms + int(hours[a]) * MS_PER_HOUR, table)
         self.written += block.events
         self.pending, self.pending_events = [], 0
 
@@ -312,7 +325,7 @@ def run_backfill(
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, batch_size, start_ms, end_ms, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
-    schema = write_schema(arrow_schema(STREAMING_EVENTS), catalog)
+    schema = write_schema(arrow_schema(STREAMING_EVENTS))
     writers = PartitionWriters(
         fs,
         root,

@@ -77,11 +77,6 @@ def timestamp_strings(epoch_ms: np.ndarray) -> pa.StringArray:
     return fixed_width_strings(out, TIMESTAMP_WIDTH)
 
 
-def lookup(values: pa.Array, indices: np.ndarray) -> pa.Array:
-    """`values[indices]` for a small table of values and a large int array of indices."""
-    return values.take(pa.array(np.asarray(indices, dtype=np.int32)))
-
-
 def string_table(values: Sequence[str]) -> pa.StringArray:
-    """An Arrow string array of a few values, for `lookup`."""
+    """An Arrow string array of a few values, for a shared dictionary."""
     return pa.array(list(values), type=pa.string())

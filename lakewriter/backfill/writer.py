@@ -66,6 +66,8 @@ class PartitionWriters:
         self._closed: set[int] = set()
         self._made_dirs = filesystem.type_name not in ("s3", "gcs")  # object stores have no directories
         self._new_dirs: list[str] = []
+        self._dirs: set[str] = set()
+        """Directories known to exist (this run made or found them)."""
         self._committed: list[tuple[str, str | None]] = []
         """(final path, where an earlier file of that name was moved aside or None), in commit order."""
         self.paths: list[str] = []
@@ -97,6 +99,7 @@ class PartitionWriters:
                     # Like Firehose's files, no Arrow schema: readers see the Parquet types (dictionary columns
                     # come back as plain strings).
                     store_schema=False,
+                    write_batch_size=65536,
                 )
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -192,9 +195,11 @@ class PartitionWriters:
 
     def _make_dir(self, directory: str) -> None:
         """Create a directory and its missing parents, remembering which ones this run made."""
+        if directory in self._dirs:
+            return
         missing = []
         path = directory
-        while path and self._fs.get_file_info(path).type == pafs.FileType.NotFound:
+        while path and path not in self._dirs and self._fs.get_file_info(path).type == pafs.FileType.NotFound:
             missing.append(path)
             parent = path.rsplit("/", 1)[0] if "/" in path else ""
             if parent == path:
@@ -202,6 +207,8 @@ class PartitionWriters:
             path = parent
         self._fs.create_dir(directory, recursive=True)
         self._new_dirs.extend(reversed(missing))
+        self._dirs.update(missing)
+        self._dirs.add(directory)
 
     @property
     def open_count(self) -> int:
