@@ -135,7 +135,7 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
                 pa.array(block.event_type.astype(np.int32)), _EVENT_TYPES, safe=False
             ),
             "event_timestamp": strings.timestamp_strings(block.timestamp_ms),
-            "session_id": strings.uuid4_strings(block.session_bytes).take(pa.array(s)),
+            "session_id": strings.uuid4_strings(block.session_bytes, s),
         }
     )
     numbers = {
@@ -151,11 +151,9 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     for a, b in itertools.pairwise(cuts):
         columns = {name: array.slice(a, b - a) for name, array in whole.items()}
         for rows, coded_columns in by_row:
-            large = {name: coded for name, coded in coded_columns.items() if not coded.small}
-            if large:
-                present = np.zeros(len(next(iter(large.values())).codes), dtype=bool)
-                present[rows[a:b]] = True
-                columns.update({name: coded.column(rows[a:b], present) for name, coded in large.items()})
+            columns.update(
+                {name: c.column(rows[a:b], own_values=True) for name, c in coded_columns.items() if not c.small}
+            )
         yield pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 
 

@@ -1,4 +1,4 @@
-"""Vectorised builders of Arrow string columns from numpy arrays (no Python loop per row)."""
+"""Builders of Arrow string columns from numpy arrays, formatted by compiled loops (numba), no Python per row."""
 
 from __future__ import annotations
 
@@ -7,21 +7,66 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+from numba import njit
 
 MS_PER_SECOND = 1000
 MS_PER_DAY = 86_400_000
 SECONDS_PER_DAY = 86_400
-
-_HEX_BYTE_PAIRS = np.frombuffer(b"".join(f"{v & 0xFF:02x}{v >> 8:02x}".encode() for v in range(1 << 16)), dtype="<u4")
-"""For each little-endian uint16 value, the hex of its two bytes in memory order, as 4 ASCII bytes in a uint32."""
-_DASH = np.uint32(ord("-"))
-_TIME_OF_DAY = np.array(
-    [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}".encode() for s in range(SECONDS_PER_DAY)], dtype="S8"
-)
-_MILLIS_Z = np.array([f".{i:03d}Z".encode() for i in range(MS_PER_SECOND)], dtype="S5")
-_TIMESTAMP_DTYPE = np.dtype({"names": ["d", "t", "f"], "formats": ["S11", "S8", "S5"], "offsets": [0, 11, 19]})
-TIMESTAMP_WIDTH = _TIMESTAMP_DTYPE.itemsize
+TIMESTAMP_WIDTH = len("2026-01-31T23:59:59.999Z")
 UUID_WIDTH = 36
+DATE_WIDTH = len("2026-01-31T")
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
+_UUID_AT = np.array([0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34], dtype=np.int64)
+"""Where the two hex digits of each of a UUID's 16 bytes go in its text (dashes at 8, 13, 18 and 23)."""
+_DASH, _COLON, _DOT, _ZERO, _Z = (ord(c) for c in "-:.0Z")
+
+
+@njit(cache=True, nogil=True)
+def _format_uuids(random_bytes: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - JIT
+    for i in range(random_bytes.shape[0]):
+        for k in range(16):
+            b = random_bytes[i, k]
+            if k == 6:
+                b = (b & 0x0F) | 0x40  # version 4
+            elif k == 8:
+                b = (b & 0x3F) | 0x80  # RFC 4122 variant
+            at = _UUID_AT[k]
+            out[i, at] = _HEX_DIGITS[b >> 4]
+            out[i, at + 1] = _HEX_DIGITS[b & 0x0F]
+        out[i, 8] = _DASH
+        out[i, 13] = _DASH
+        out[i, 18] = _DASH
+        out[i, 23] = _DASH
+
+
+@njit(cache=True, nogil=True)
+def _format_timestamps(ms: np.ndarray, first_day: int, dates: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    u32 = np.uint32
+    for i in range(ms.shape[0]):
+        day = ms[i] // MS_PER_DAY  # floor division, as in Python, for times before 1970 too
+        of_day = u32(ms[i] - day * MS_PER_DAY)
+        at = i * TIMESTAMP_WIDTH
+        for k in range(DATE_WIDTH):
+            out[at + k] = dates[day - first_day, k]
+        second = of_day // u32(MS_PER_SECOND)
+        milli = of_day - second * u32(MS_PER_SECOND)
+        hour = second // u32(3600)
+        minute = (second - hour * u32(3600)) // u32(60)
+        sec = second - hour * u32(3600) - minute * u32(60)
+        out[at + 11] = _ZERO + hour // u32(10)
+        out[at + 12] = _ZERO + hour % u32(10)
+        out[at + 13] = _COLON
+        out[at + 14] = _ZERO + minute // u32(10)
+        out[at + 15] = _ZERO + minute % u32(10)
+        out[at + 16] = _COLON
+        out[at + 17] = _ZERO + sec // u32(10)
+        out[at + 18] = _ZERO + sec % u32(10)
+        out[at + 19] = _DOT
+        out[at + 20] = _ZERO + milli // u32(100)
+        out[at + 21] = _ZERO + milli // u32(10) % u32(10)
+        out[at + 22] = _ZERO + milli % u32(10)
+        out[at + 23] = _Z
 
 
 def fixed_width_strings(data: np.ndarray, width: int) -> pa.StringArray:
@@ -34,46 +79,38 @@ def fixed_width_strings(data: np.ndarray, width: int) -> pa.StringArray:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
-def uuid4_strings(random_bytes: np.ndarray) -> pa.StringArray:
-    """Format an (n, 16) uint8 array of random bytes as RFC 4122 version-4 UUID strings."""
+def uuid4_strings(random_bytes: np.ndarray, rows: np.ndarray | None = None) -> pa.StringArray:
+    """Format an (n, 16) uint8 array of random bytes as RFC 4122 version-4 UUID strings (of `rows` only, if given).
+
+    Rows repeat cheaply: each distinct one is formatted once and its text copied.
+    """
     if random_bytes.ndim != 2 or random_bytes.shape[1] != 16 or random_bytes.dtype != np.uint8:
         raise ValueError(f"random_bytes must be an (n, 16) uint8 array, got {random_bytes.shape} {random_bytes.dtype}")
-    b = random_bytes.copy()
-    b[:, 6] = (b[:, 6] & 0x0F) | 0x40  # version 4
-    b[:, 8] = (b[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    pairs = b.view("<u2")
-    g = [_HEX_BYTE_PAIRS[pairs[:, i]] for i in range(8)]  # eight groups of 4 hex digits, little-endian words
-    # Lay out g0 g1 - g2 - g3 - g4 - g5 g6 g7 (36 bytes) as nine little-endian 32-bit words.
-    out = np.empty((len(b), 9), dtype="<u4")
-    out[:, 0], out[:, 1] = g[0], g[1]
-    out[:, 2] = _DASH | (g[2] << 8)
-    out[:, 3] = (g[2] >> 24) | (_DASH << 8) | ((g[3] & 0xFFFF) << 16)
-    out[:, 4] = (g[3] >> 16) | (_DASH << 16) | ((g[4] & 0xFF) << 24)
-    out[:, 5] = (g[4] >> 8) | (_DASH << 24)
-    out[:, 6], out[:, 7], out[:, 8] = g[5], g[6], g[7]
-    return fixed_width_strings(out, UUID_WIDTH)
+    text = np.empty((len(random_bytes), UUID_WIDTH), dtype=np.uint8)
+    _format_uuids(random_bytes, text)
+    if rows is not None:
+        rows = np.asarray(rows, dtype=np.intp)
+        if rows.size and not 0 <= rows.min() <= rows.max() < len(random_bytes):
+            raise ValueError(f"rows must index the {len(random_bytes)} rows of random_bytes")
+        text = np.take(text.view(f"V{UUID_WIDTH}").reshape(-1), rows)  # a copy of 36 bytes per row
+    return fixed_width_strings(text, UUID_WIDTH)
 
 
 def timestamp_strings(epoch_ms: np.ndarray) -> pa.StringArray:
     """Format int64 epoch milliseconds as ISO 8601 UTC strings like 2026-01-31T23:59:59.999Z."""
-    ms = np.asarray(epoch_ms, dtype=np.int64)
+    ms = np.ascontiguousarray(epoch_ms, dtype=np.int64)
     if ms.size == 0:
         return pa.array([], type=pa.string())
-    day = ms // MS_PER_DAY
-    first = int(day.min())
-    days = np.array(
-        [
+    first, last = int(ms.min()) // MS_PER_DAY, int(ms.max()) // MS_PER_DAY
+    dates = np.frombuffer(
+        b"".join(
             datetime.fromtimestamp(d * SECONDS_PER_DAY, tz=UTC).strftime("%Y-%m-%dT").encode()
-            for d in range(first, int(day.max()) + 1)
-        ],
-        dtype="S11",
-    )
-    ms_of_day = (ms - day * MS_PER_DAY).astype(np.int32)
-    seconds = ms_of_day // MS_PER_SECOND
-    out = np.empty(ms.size, dtype=_TIMESTAMP_DTYPE)
-    out["d"] = days[day - first]
-    out["t"] = _TIME_OF_DAY[seconds]
-    out["f"] = _MILLIS_Z[ms_of_day - seconds * MS_PER_SECOND]
+            for d in range(first, last + 1)
+        ),
+        dtype=np.uint8,
+    ).reshape(-1, DATE_WIDTH)
+    out = np.empty(ms.size * TIMESTAMP_WIDTH, dtype=np.uint8)
+    _format_timestamps(ms, first, dates, out)
     return fixed_width_strings(out, TIMESTAMP_WIDTH)
 
 

@@ -164,14 +164,36 @@ def test_bad_world_seeds_and_batch_sizes_are_refused_naming_them(
         World(seed, dims, batch)  # type: ignore[arg-type]
 
 
-def test_the_python_and_numpy_draws_agree_bit_for_bit() -> None:
+def test_the_python_and_compiled_draws_agree_bit_for_bit() -> None:
     import numpy as np
 
-    from lakewriter.backfill import model
+    from lakewriter.backfill import kernel
 
     keys = [0, 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF]
-    got = model.draw(np.array(keys, dtype=np.uint64), 7)
-    assert [int(x) for x in got] == [wm.draw(k, 7) for k in keys]
+    for n in (0, 7, wm.D_EVENT + 3 * 25, -3):
+        assert [int(kernel.draw(np.uint64(k), n)) for k in keys] == [wm.draw(k, n) for k in keys]
+
+
+@pytest.mark.parametrize(
+    ("start", "minutes", "batch"),
+    [
+        (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 40, 300),  # sessions from before the epoch: negative slots
+        (dt.datetime(1971, 3, 1, 11, 0, tzinfo=dt.UTC), 30, 60),  # before anyone subscribed
+        (dt.datetime(2031, 12, 31, 23, 52, tzinfo=dt.UTC), 16, 3000),  # a busy world, across a year's end
+    ],
+)
+def test_the_backfill_equals_the_stream_far_from_today_and_from_the_epoch_on(
+    dims: Dimensions, tmp_path: Path, start: dt.datetime, minutes: int, batch: int
+) -> None:
+    from lakewriter.backfill import run_backfill
+
+    world = World(77, dims, batch)
+    end = start + dt.timedelta(minutes=minutes)
+    streamed = window_events(world, epoch_ms(start), epoch_ms(end))
+    run_backfill(start, end, seed=77, batch_size=batch, out=str(tmp_path), dims=dims)
+    lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert len(streamed) > 20
+    assert sorted(lake, key=lambda r: r["event_id"]) == sorted(streamed, key=lambda r: r["event_id"])
 
 
 @pytest.mark.parametrize(

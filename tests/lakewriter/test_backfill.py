@@ -607,3 +607,18 @@ def test_an_interruption_during_commit_leaves_the_lake_as_it_was(tmp_path: Path,
         backfill(str(lake), batch=2, seed=4, filesystem=fs)
     assert {rel: path.read_bytes() for rel, path in lake_files(lake).items()} == before
     assert sorted(p.name for p in lake.iterdir()) == ["telemetry"]
+
+
+def test_a_block_whose_first_arrays_fall_short_is_generated_again_with_room_for_every_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = wm.World(SEED, dims(), 500)
+    catalog = model.Catalog.from_dimensions(dims())
+    start = _ms(START) + 20 * 3_600_000
+    lo, hi = start // wm.SLOT_MS - 200, start // wm.SLOT_MS + 30
+    roomy = model.world_block(world, catalog, lo, hi, start, start + 1_800_000)
+    monkeypatch.setattr(model, "EVENTS_PER_SESSION_GUESS", 0)  # 1,024 events: far too few for this block
+    retried = model.world_block(world, catalog, lo, hi, start, start + 1_800_000)
+    assert roomy.events > 1024
+    for field in model.Block.SESSION_FIELDS + model.Block.EVENT_FIELDS:
+        assert np.array_equal(getattr(retried, field), getattr(roomy, field)), field

@@ -22,6 +22,21 @@ def test_uuid4_strings_equal_pythons_uuid_of_the_same_bytes_with_version_and_var
     assert len(set(got)) == len(got)
 
 
+def test_uuid4_strings_of_rows_repeat_each_rows_text_in_the_order_asked() -> None:
+    rng = np.random.default_rng(6)
+    raw = np.frombuffer(rng.bytes(16 * 300), dtype=np.uint8).reshape(-1, 16)
+    rows = np.sort(rng.integers(0, 300, 1000))[::-1]
+    every = strings.uuid4_strings(raw).to_pylist()
+    assert strings.uuid4_strings(raw, rows).to_pylist() == [every[r] for r in rows]
+    assert strings.uuid4_strings(raw, np.array([], dtype=np.intp)).to_pylist() == []
+
+
+@pytest.mark.parametrize("rows", [[0, 3], [-1], [2, 0, 1, 5]])
+def test_uuid4_strings_rejects_rows_outside_the_array(rows: list[int]) -> None:
+    with pytest.raises(ValueError, match="rows must index the 3 rows"):
+        strings.uuid4_strings(np.zeros((3, 16), dtype=np.uint8), np.array(rows))
+
+
 def test_uuid4_strings_rejects_arrays_that_are_not_n_by_16_bytes() -> None:
     with pytest.raises(ValueError, match=r"\(n, 16\) uint8"):
         strings.uuid4_strings(np.zeros((3, 15), dtype=np.uint8))
@@ -38,6 +53,17 @@ def test_timestamp_strings_equal_datetime_formatting_across_days_months_and_a_le
         assert value == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(m) % 1000:03d}Z"
         assert TIMESTAMP_PATTERN.match(value)
     assert got[1] == "2024-02-29T23:59:59.999Z" and got[2] == "2024-03-01T00:00:00.000Z"
+
+
+def test_timestamp_strings_before_1970_count_back_from_the_epoch() -> None:
+    ms = np.array([-1, -86_400_000, -86_400_001, -30_610_224_000_000, 0])  # the last ms of 1969, ..., 1000-01-01
+    assert strings.timestamp_strings(ms).to_pylist() == [
+        "1969-12-31T23:59:59.999Z",
+        "1969-12-31T00:00:00.000Z",
+        "1969-12-30T23:59:59.999Z",
+        "1000-01-01T00:00:00.000Z",
+        "1970-01-01T00:00:00.000Z",
+    ]
 
 
 def test_completion_percentage_equals_pythons_round_including_exact_halfway_cases() -> None:

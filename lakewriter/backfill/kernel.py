@@ -1,0 +1,276 @@
+"""The world's sessions over a range of start slots as flat arrays, compiled (numba): one pass per session.
+
+Every value equals the generator Lambda's (`functions.generator.events`), because both follow
+`functions.shared.world` draw for draw: the same SplitMix64 draws on uint64 (which wraps mod 2**64 as the Python
+side masks), the same integer bit-field arithmetic on int64, the same tables, the same float divisions. Numba
+turns arithmetic that mixes uint64 and int64 into float64, so every uint64 operand here is a uint64 constant or
+cast, and every field leaves as int64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from functions.shared import domains
+from functions.shared import world as wm
+
+_U = np.uint64
+_GAMMA, _MIX_1, _MIX_2 = _U(wm.GAMMA), _U(wm.MIX_1), _U(wm.MIX_2)
+_S11, _S27, _S30, _S31, _S32 = _U(11), _U(27), _U(30), _U(31), _U(32)
+_BYTE = _U(0xFF)
+
+SLOT_MS = wm.SLOT_MS
+MAX_PAUSES = wm.MAX_PAUSES
+EVENTS_PER_SESSION_MAX = 2 * wm.MAX_PAUSES + 2
+PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
+PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
+PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - PAUSE_LOW
+EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
+"""Event types by code."""
+START, PAUSE, RESUME, STOP, COMPLETE = (
+    EVENT_TYPE_NAMES.index(t) for t in ("start", "pause", "resume", "stop", "complete")
+)
+
+
+@njit(cache=True, inline="always")
+def mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """world.mix64."""
+    z = (z ^ (z >> _S30)) * _MIX_1
+    z = (z ^ (z >> _S27)) * _MIX_2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def draw(key: np.uint64, n: int) -> np.uint64:  # pragma: no cover - compiled
+    """world.draw: the n-th draw of the stream keyed by `key`."""
+    return mix(key + _U(n) * _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def _field(value: np.uint64, shift: int, bits: int) -> int:  # pragma: no cover - compiled
+    return np.int64((value >> _U(shift)) & _U((1 << bits) - 1))
+
+
+@njit(cache=True, inline="always")
+def _put_be(out: np.ndarray, row: int, at: int, value: np.uint64) -> None:  # pragma: no cover - compiled
+    for b in range(8):
+        out[row, at + b] = (value >> _U(56 - 8 * b)) & _BYTE
+
+
+@njit(cache=True, inline="always")
+def hundredths(position: int, duration: int) -> tuple[float, bool]:  # pragma: no cover - compiled
+    """`round(100.0 * position / duration, 2)` as q / 100, q the nearest integer to 10000 * position / duration.
+
+    That is the double `round` returns unless the ratio lies exactly halfway (the flag): Python settles those.
+    """
+    q, rem = divmod(20_000 * position + duration, 2 * duration)
+    return q / 100, rem == 0
+
+
+@njit(cache=True, nogil=True)
+def hundredths_of(
+    position: np.ndarray, duration: np.ndarray, out: np.ndarray, tie: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """`hundredths` element-wise."""
+    for i in range(position.shape[0]):
+        out[i], tie[i] = hundredths(position[i], duration[i])
+
+
+@njit(cache=True, nogil=True)
+def world_sessions(  # pragma: no cover - compiled
+    world_key: np.uint64,
+    slot_lo: int,
+    start_ms: int,
+    end_ms: int,
+    slot_whole: np.ndarray,
+    slot_threshold: np.ndarray,
+    slot_plan: np.ndarray,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    title_seconds: np.ndarray,
+    device_slots: np.ndarray,
+    n_devices: int,
+    viewer_ints: np.ndarray,
+    s_viewer: np.ndarray,
+    s_title: np.ndarray,
+    s_bytes: np.ndarray,
+    e_session: np.ndarray,
+    e_type: np.ndarray,
+    e_ts: np.ndarray,
+    e_position: np.ndarray,
+    e_watch: np.ndarray,
+    e_completion: np.ndarray,
+    e_tie: np.ndarray,
+    e_bandwidth: np.ndarray,
+    e_stalls: np.ndarray,
+    e_stalled: np.ndarray,
+    e_errors: np.ndarray,
+    e_bytes: np.ndarray,
+) -> tuple[int, int]:
+    """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
+
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, and
+    picks viewers by hour plan `slot_plan[j]` (its cumulative weights, group sizes and starts at
+    `plan_at[p]:plan_at[p + 1]`, its members from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
+    low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
+    the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
+    completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
+    """
+    n_titles = title_seconds.shape[0]
+    points = np.zeros(MAX_PAUSES + 2, dtype=np.int64)
+    paused = np.zeros(MAX_PAUSES + 1, dtype=np.int64)
+    n_s = 0
+    n_e = 0
+    for j in range(slot_whole.shape[0]):
+        slot = slot_lo + j
+        slot_key = mix(world_key + _U(slot) * _GAMMA)
+        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        base = slot * SLOT_MS
+        for i in range(1, count + 1):
+            sk = mix(slot_key + _U(i) * _GAMMA)
+            # The key's shape bounds the session's end: most look-back sessions stop here.
+            coarse = _field(sk, 52, 12)
+            title = (_field(sk, 36, 16) * n_titles) >> 16
+            duration = title_seconds[title]
+            k = PAUSE_COUNTS[_field(sk, 26, 10)]
+            last = 2 * k + 1
+            complete = _field(sk, 16, 10) < wm.COMPLETE_THRESHOLD
+            s8 = _field(sk, 0, 8)
+            span_max = duration if complete else 1 + (((duration - 2) * (s8 + 1)) >> 8)
+            pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
+            if base + ((coarse + 1) * SLOT_MS) // 4096 + span_max * 1000 + pause_max + last < start_ms:
+                continue
+            if base + (coarse * SLOT_MS) // 4096 >= end_ms:
+                continue
+            # Exact start, resume point and span (draw 1).
+            h = draw(sk, wm.D_FINE)
+            t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> 28)
+            r = (_field(sk, 8, 8) << 24) | _field(h, 40, 24)
+            p0 = 0
+            if r < wm.RESUMED_THRESHOLD:
+                p0 = (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000)
+            frac = (s8 << 24) | _field(h, 16, 24)
+            span = duration - p0 if complete else 1 + ((max(0, duration - p0 - 2) * frac) >> 32)
+            # Pauses (draws D_PAUSE..): playhead points sorted, lengths in draw order, their total capped.
+            points[0] = 0
+            paused[0] = 0
+            total = 0
+            for p in range(k):
+                hp = draw(sk, wm.D_PAUSE + p)
+                point = np.int64((_U(span) * (hp >> _S32)) >> _S32)
+                q = p + 1
+                while q > 1 and points[q - 1] > point:  # insertion sort: k is at most MAX_PAUSES
+                    points[q] = points[q - 1]
+                    q -= 1
+                points[q] = point
+                b = _field(hp, 20, 12)
+                total += PAUSE_LOW[b] + ((PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
+                paused[p + 1] = min(total, wm.MAX_PAUSED_MS)
+            points[k + 1] = span
+            inside = 0
+            for e in range(last + 1):
+                ts = t0 + points[(e + 1) >> 1] * 1000 + paused[e >> 1] + e
+                if start_ms <= ts < end_ms:
+                    inside += 1
+            if inside == 0:
+                continue
+            if n_s >= s_viewer.shape[0] or n_e + inside > e_ts.shape[0]:
+                return -1, -1
+            # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
+            hv = draw(sk, wm.D_VIEWER)
+            plan = slot_plan[j]
+            lo, hi = plan_at[plan], plan_at[plan + 1]
+            target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
+            group = lo
+            while cumulative[group] <= target:  # the first group whose running total exceeds the target
+                group += 1
+            customer = members[member_at[plan] + group_start[group] + ((_field(hv, 16, 24) * group_size[group]) >> 24)]
+            viewer = customer * n_devices + device_slots[(_field(hv, 0, 16) * 1000) >> 16]
+            s_viewer[n_s] = viewer
+            s_title[n_s] = title
+            _put_be(s_bytes, n_s, 0, draw(sk, wm.D_SESSION_ID))
+            _put_be(s_bytes, n_s, 8, draw(sk, wm.D_SESSION_ID + 1))
+            # Per event values (draw D_EVENT + 3e + 2), accrued from the session's start.
+            bw10, low10, high10 = viewer_ints[viewer, 0], viewer_ints[viewer, 1], viewer_ints[viewer, 2]
+            stall_rate, stall_mean, error_rate = viewer_ints[viewer, 3], viewer_ints[viewer, 4], viewer_ints[viewer, 5]
+            stalls = stalled = errors = 0
+            previous = 0
+            for e in range(last + 1):
+                off = points[(e + 1) >> 1]
+                ts = t0 + off * 1000 + paused[e >> 1] + e
+                played = off - previous
+                previous = off
+                v = draw(sk, wm.D_EVENT + 3 * e + 2)
+                new_stalls = (stall_rate * played + _field(v, 40, 24)) >> 24
+                stalls += new_stalls
+                stalled += (new_stalls * stall_mean * (128 + _field(v, 8, 8))) >> 8
+                errors += (error_rate * played + _field(v, 16, 24)) >> 24
+                if not start_ms <= ts < end_ms:
+                    continue
+                jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
+                bw = min(max((bw10 * jitter + 500) // 1000, low10), high10)
+                if e == 0:
+                    kind = START
+                elif e == last:
+                    kind = COMPLETE if complete else STOP
+                else:
+                    kind = PAUSE if e % 2 == 1 else RESUME
+                position = p0 + off
+                e_session[n_e] = n_s
+                e_type[n_e] = kind
+                e_ts[n_e] = ts
+                e_position[n_e] = position
+                e_watch[n_e] = off
+                e_completion[n_e], e_tie[n_e] = hundredths(position, duration)
+                e_bandwidth[n_e] = bw / 10
+                e_stalls[n_e] = stalls
+                e_stalled[n_e] = stalled / 1000
+                e_errors[n_e] = errors
+                _put_be(e_bytes, n_e, 0, draw(sk, wm.D_EVENT + 3 * e))
+                _put_be(e_bytes, n_e, 8, draw(sk, wm.D_EVENT + 3 * e + 1))
+                n_e += 1
+            n_s += 1
+    return n_s, n_e
+
+
+@njit(cache=True, nogil=True)
+def used_values(
+    rows: np.ndarray, codes: np.ndarray, value_offsets: np.ndarray, value_data: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Code rows' values against only the values they use: (indices, dictionary offsets, dictionary bytes).
+
+    Row `rows[i]` has value `codes[rows[i]]`, a string at value_data[value_offsets[c]:value_offsets[c + 1]]; the
+    dictionary keeps the used values in value order.
+    """
+    n_values = value_offsets.shape[0] - 1
+    position = np.full(n_values, -1, dtype=np.int32)
+    for i in range(rows.shape[0]):
+        position[codes[rows[i]]] = 0
+    kept = 0
+    size = 0
+    for c in range(n_values):
+        if position[c] == 0:
+            position[c] = kept
+            kept += 1
+            size += value_offsets[c + 1] - value_offsets[c]
+        else:
+            position[c] = -1
+    offsets = np.empty(kept + 1, dtype=np.int32)
+    data = np.empty(size, dtype=np.uint8)
+    offsets[0] = 0
+    at = 0
+    for c in range(n_values):
+        if position[c] >= 0:
+            for b in range(value_offsets[c], value_offsets[c + 1]):
+                data[at] = value_data[b]
+                at += 1
+            offsets[position[c] + 1] = at
+    indices = np.empty(rows.shape[0], dtype=np.int32)
+    for i in range(rows.shape[0]):
+        indices[i] = position[codes[rows[i]]]
+    return indices, offsets, data
