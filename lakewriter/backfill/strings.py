@@ -15,6 +15,8 @@ SECONDS_PER_DAY = 86_400
 TIMESTAMP_WIDTH = len("2026-01-31T23:59:59.999Z")
 UUID_WIDTH = 36
 DATE_WIDTH = len("2026-01-31T")
+MAX_DENSE_DAYS = 4096
+"""Timestamps spanning fewer days than this (or than their count) get every day's date text made up front."""
 
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
 _UUID_AT = np.array([0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34], dtype=np.int64)
@@ -41,14 +43,17 @@ def _format_uuids(random_bytes: np.ndarray, out: np.ndarray) -> None:  # pragma:
 
 
 @njit(cache=True, nogil=True)
-def _format_timestamps(ms: np.ndarray, first_day: int, dates: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+def _format_timestamps(  # pragma: no cover - compiled
+    ms: np.ndarray, first_day: int, date_row: np.ndarray, dates: np.ndarray, out: np.ndarray
+) -> None:
     u32 = np.uint32
     for i in range(ms.shape[0]):
         day = ms[i] // MS_PER_DAY  # floor division, as in Python, for times before 1970 too
         of_day = u32(ms[i] - day * MS_PER_DAY)
         at = i * TIMESTAMP_WIDTH
+        row = date_row[day - first_day]
         for k in range(DATE_WIDTH):
-            out[at + k] = dates[day - first_day, k]
+            out[at + k] = dates[row, k]
         second = of_day // u32(MS_PER_SECOND)
         milli = of_day - second * u32(MS_PER_SECOND)
         hour = second // u32(3600)
@@ -102,15 +107,16 @@ def timestamp_strings(epoch_ms: np.ndarray) -> pa.StringArray:
     if ms.size == 0:
         return pa.array([], type=pa.string())
     first, last = int(ms.min()) // MS_PER_DAY, int(ms.max()) // MS_PER_DAY
+    # Each day's date text, indexed by day - first: every day of the span, or (a sparse span) only those present.
+    days = range(first, last + 1) if last - first < max(MAX_DENSE_DAYS, ms.size) else np.unique(ms // MS_PER_DAY)
+    date_row = np.zeros(last - first + 1, dtype=np.int32)
+    date_row[np.asarray(days, dtype=np.int64) - first] = np.arange(len(days), dtype=np.int32)
     dates = np.frombuffer(
-        b"".join(
-            datetime.fromtimestamp(d * SECONDS_PER_DAY, tz=UTC).strftime("%Y-%m-%dT").encode()
-            for d in range(first, last + 1)
-        ),
+        b"".join(datetime.fromtimestamp(int(d) * SECONDS_PER_DAY, tz=UTC).strftime("%Y-%m-%dT").encode() for d in days),
         dtype=np.uint8,
     ).reshape(-1, DATE_WIDTH)
     out = np.empty(ms.size * TIMESTAMP_WIDTH, dtype=np.uint8)
-    _format_timestamps(ms, first, dates, out)
+    _format_timestamps(ms, first, date_row, dates, out)
     return fixed_width_strings(out, TIMESTAMP_WIDTH)
 
 
