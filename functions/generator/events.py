@@ -315,9 +315,12 @@ def _title_reach(world: World) -> tuple[list[int], list[int]]:
 
 
 _MAX_CACHED_SESSIONS = 1_000_000
-"""At most this many sessions are cached, over all worlds (16 bytes each in the slots' arrays: about 16 MB)."""
+"""At most this many sessions are cached, over all worlds: 16 bytes each (a key and a time), about 16 MB.
+
+A world or shard of MAX_SHARD_EVENTS (10,000) events per 5 minutes keeps up to ~52,000 (under 1 MB)."""
 _MAX_CACHED_SLOTS = 2048
-"""At most this many slots are cached per world: ten times a look-back of 3.5 h, room for windows of a day."""
+"""At most this many slots per world (about 250 bytes each besides their sessions): a look-back of ~210 slots
+and windows of up to a day."""
 _MAX_CACHED_WORLDS = 4
 
 
@@ -381,6 +384,8 @@ class _SessionCache:
     Memory bound: at most _MAX_CACHED_SESSIONS sessions (over all worlds), _MAX_CACHED_SLOTS slots per world
     and _MAX_CACHED_WORLDS worlds (the least recently used is dropped). Only storing a newly scanned slot adds
     sessions, and a slot that would go past a bound is scanned but not stored, so the bound always holds.
+
+    It takes no lock: one window at a time per process, as a Lambda container runs one invocation at a time.
     """
 
     def __init__(self) -> None:
@@ -388,7 +393,8 @@ class _SessionCache:
         self.sessions = 0
 
     def size(self) -> WindowCacheSize:
-        return WindowCacheSize(len(self.worlds), sum(len(w.slots) for w in self.worlds.values()), self.sessions)
+        worlds = list(self.worlds.values())
+        return WindowCacheSize(len(worlds), sum(len(w.slots) for w in worlds), self.sessions)
 
     def clear(self) -> None:
         self.worlds.clear()
@@ -415,7 +421,7 @@ class _SessionCache:
         if cached.latest_start is None or start_ms > cached.latest_start:
             cached.latest_start = start_ms
             lowest = cached.world.slot_range(start_ms, start_ms).start
-            for slot in [s for s in cached.slots if s < lowest]:
+            for slot in [s for s in list(cached.slots) if s < lowest]:
                 self._set(cached, slot, None)
         return cached.world.slot_range(cached.latest_start, cached.latest_start).start
 
