@@ -482,7 +482,7 @@ class _WindowWriter:
         event, exact when the session was drawn that far, a bound when a cheap test settled it without its
         fine draw (either is what _SessionCache needs to know when to look at the session again).
         """
-        start_ms, end_ms, prep, plan_customer = self.start_ms, self.end_ms, self.prep, self.world.pick_customer
+        start_ms, end_ms, prep, pick_customer = self.start_ms, self.end_ms, self.prep, self.world.pick_customer
         suffix, minute_prefixes, append = _SECOND_SUFFIX, self.minute_prefixes, self.out.append
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         slot_ms = wm.SLOT_MS
@@ -594,7 +594,7 @@ class _WindowWriter:
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
             h = mix((sk + viewer_gamma) & M64)
-            vkey = plan_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
+            vkey = pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
             title = title_field * n_titles >> 16
