@@ -1,6 +1,6 @@
 """Streaming-path throughput: events generated and encoded as Kinesis records per second, on one core.
 
-    python bench/bench_stream.py [--events N] [--batch B] [--repeat R]
+    python bench/bench_stream.py [--events N] [--batch B] [--repeat R] [--ticks T] [--tick-batch S] [--ticks-only]
 
 Compares, in the same run, in batches of B events as the Lambda makes them:
   (a) baseline: one dict per event drawn field by field with mimesis/random, then json.dumps;
@@ -12,7 +12,12 @@ Compares, in the same run, in batches of B events as the Lambda makes them:
   (c) generate_events + the producer's encode_records: event dicts first, then encoded (the local
       pipeline's path; byte-for-byte the records of (b)), and each half alone;
   (d) the producer's side, for the record: parse_payload (JSON parse and schema check of every event) and
-      encode_records over the payloads (b) builds.
+      encode_records over the payloads (b) builds;
+  (e) a warm container's schedule: T consecutive 5-minute ticks of one world at batchSize S (every event of
+      each tick, by window_records), with the window cache cleared before each tick (cold: the whole
+      look-back scanned, as a new container or a replay) and kept from tick to tick (warm: only the new
+      slots scanned, the tick before the first one made beforehand); both outputs are checked equal.
+(b) and (c) draw each batch from a new world, so they never reuse the window cache.
 Timings are the best of R runs (other processes add noise); peak memory is Python's (tracemalloc) for
 one batch. The target applies to (b).
 """
@@ -32,7 +37,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.baseline import NaiveEvents
-from functions.generator.events import epoch_ms, window_events, window_records
+from functions.generator.events import (
+    clear_window_cache,
+    epoch_ms,
+    window_cache_size,
+    window_events,
+    window_records,
+)
 from functions.generator.handler import build_payloads
 from functions.producer.handler import encode_records, parse_payload
 from functions.shared import domains
@@ -94,11 +105,63 @@ def peak_memory(run_batch: Callable[[int], object], batch: int) -> int:
     return peak
 
 
+def tick_windows(count: int) -> list[tuple[int, int]]:
+    """`count` consecutive 5-minute windows (epoch ms) ending at WINDOW_END."""
+    end, tick = epoch_ms(WINDOW_END), domains.DEFAULT_WINDOW_SECONDS * 1000
+    return [(end - (count - i) * tick, end - (count - i - 1) * tick) for i in range(count)]
+
+
+def tick_throughput(world: World, windows: list[tuple[int, int]], repeat: int, *, warm: bool) -> tuple[float, list]:
+    """(best events/s by wall clock over `repeat` runs of the ticks, the last run's records per tick).
+
+    Warm: the cache holds the tick before the first, as after the container's previous invocation.
+    """
+    best, out = 0.0, []
+    tick = windows[0][1] - windows[0][0]
+    for _ in range(repeat):
+        clear_window_cache()
+        if warm:
+            window_records(world, windows[0][0] - tick, windows[0][0])
+        out, elapsed = [], 0.0
+        for start, end in windows:
+            if not warm:
+                clear_window_cache()
+            started = time.perf_counter()
+            out.append(window_records(world, start, end))
+            elapsed += time.perf_counter() - started
+        best = max(best, sum(map(len, out)) / elapsed)
+    return best, out
+
+
+def report_ticks(dims: Dimensions, ticks: int, batch_size: int, repeat: int) -> None:
+    """Print (e): consecutive ticks of one world with the window cache cleared before each, and kept."""
+    world = World(1, dims, min(domains.MAX_BATCH_SIZE, max(1, batch_size)))
+    windows = tick_windows(ticks)
+    for start, end in windows:  # a warm container's viewer profiles
+        window_records(world, start, end)
+    cold, cold_out = tick_throughput(world, windows, repeat, warm=False)
+    warm, warm_out = tick_throughput(world, windows, repeat, warm=True)
+    cached = window_cache_size()
+    print(
+        f"(e) {ticks} consecutive ticks at batchSize {world.batch_size:,} ({sum(map(len, warm_out)):,} events, "
+        f"ending {WINDOW_END:%Y-%m-%d %H:%M} UTC), window_records, events/s (wall), best of {repeat}:"
+    )
+    print(f"    {'cold: cache cleared before each tick':54} {cold:16,.0f}")
+    print(f"    {'warm: cache kept from tick to tick':54} {warm:16,.0f}")
+    same = "identical" if warm_out == cold_out else "DIFFERENT"
+    print(
+        f"    warm/cold {warm / cold:.1f}x; outputs {same}; cached: {cached.slots} slots, {cached.sessions:,} sessions"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events per timed run")
     parser.add_argument("--batch", type=int, default=1000, help="events per generator call (the Lambda's BATCH_SIZE)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per variant; the best is reported")
+    parser.add_argument("--ticks", type=int, default=12, help="consecutive 5-minute ticks per timed run of (e)")
+    parser.add_argument("--tick-batch", type=int, help="batchSize of the world (e) ticks (default 1.5 x --batch)")
+    parser.add_argument("--ticks-only", action="store_true", help="measure (e) only")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -106,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     dims = generate_dimensions()
     dims_ms = (time.perf_counter() - started) * 1000
+    if args.ticks_only:
+        print(f"python {sys.version.split()[0]}, pinned to one core")
+        report_ticks(dims, args.ticks, args.tick_batch or args.batch * 3 // 2, args.repeat)
+        return
     rng = random.Random(1)
     started = time.perf_counter()
     generate_records(args.batch, dims, window_end=WINDOW_END, rng=rng)  # cold start: viewer profiles fill here
@@ -166,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     base, ours = results[rows[0][0]], results[rows[1][0]]
     verdict = "met" if ours >= TARGET_EVENTS_PER_S else "NOT met"
     print(f"speed-up of (b) over (a): {ours / base:.1f}x; target for (b): {TARGET_EVENTS_PER_S:,} events/s ({verdict})")
+    report_ticks(dims, args.ticks, args.tick_batch or args.batch * 3 // 2, args.repeat)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ session is tested cheaply first (an upper bound of its end from one draw, then i
 session that reaches the window is built: its viewer, its ids, and every event up to the window's end (the
 stalls and errors before the window count towards those in it). A shard of the window takes the slots whose
 index is its number modulo the shard count, so shards split the work evenly and their union is the window.
+A warm container keeps, per world and slot scanned, the sessions that still have events to come
+(_SessionCache): consecutive ticks scan only their few new slots, and any window gives the same events.
 
 `window_events` returns the rows as dicts; `window_records` renders each event straight into its Kinesis record
 line through a per-viewer template, the generator Lambda's path. The backfill computes the same values with
@@ -17,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -284,6 +287,12 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
 _reach_cache: dict[tuple[int, ...], tuple[list[int], list[int]]] = {}
 """Title durations (seconds, table order) -> their _title_reach tables: worlds of one catalog share them."""
 
+_PAUSE_GAMMA = (wm.D_PAUSE * wm.GAMMA) & wm.M64
+_VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
+_SESSION_GAMMA = (wm.D_SESSION_ID * wm.GAMMA) & wm.M64
+_GAMMA_2 = (2 * wm.GAMMA) & wm.M64
+_EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(2 * wm.MAX_PAUSES + 2)]
+"""Steps from a session's key to its draws: pauses, viewer, session id; +2 GAMMA; each event's first draw."""
 _PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
 """Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
 
@@ -305,77 +314,205 @@ def _title_reach(world: World) -> tuple[list[int], list[int]]:
     return hit
 
 
-def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
-    _check_window(start_ms, end_ms, shard, shards)
-    prep = _prepared(world.dims)
-    if not _SECOND_SUFFIX:
-        _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
-    suffix = _SECOND_SUFFIX
-    minute_prefixes: dict[int, str] = {}
-    """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
+_MAX_CACHED_SESSIONS = 1_000_000
+"""At most this many sessions are cached, over all worlds: 16 bytes each (a key and a time), about 16 MB.
 
-    M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
-    slot_ms, key = wm.SLOT_MS, world.key
-    max_paused, max_pause = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS
-    pause_counts, pause_low, pause_high = wm.PAUSE_COUNTS, wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS
-    complete_below, resumed_below = wm.COMPLETE_THRESHOLD, wm.RESUMED_THRESHOLD
-    resumed_div = wm.RESUMED_THRESHOLD * 1000
-    resumed_permille = wm.RESUMED_MAX_PERMILLE
-    jitter_base, jitter_span = wm.JITTER_PERMILLE
-    d_pause, d_session, d_event = wm.D_PAUSE, wm.D_SESSION_ID, wm.D_EVENT
-    pause_gamma = (d_pause * G) & M64
-    viewer_gamma, session_gamma, G2 = (wm.D_VIEWER * G) & M64, (d_session * G) & M64, (2 * G) & M64
-    event_gammas = [((d_event + wm.EVENT_DRAWS * e) * G) & M64 for e in range(2 * wm.MAX_PAUSES + 2)]
-    pick_customer = world.pick_customer
-    n_titles = len(world.title_seconds)
-    n_devices, device_slots = len(prep.device_types), prep.device_slots
-    viewers, new_viewer = prep.viewers, prep.viewer
-    templates, new_template = prep.record_templates, prep.record_template
-    titles = prep.titles
-    if n_titles > wm.MAX_TITLES:
-        raise ValueError(f"the world draws from at most {wm.MAX_TITLES} titles, got {n_titles}")
-    title_json = prep.title_json if as_records else None
-    event_types, uuid4_text = _EVENT_TYPES, wm.uuid4_text
+A world or shard of MAX_SHARD_EVENTS (10,000) events per 5 minutes keeps up to ~52,000 (under 1 MB)."""
+_MAX_CACHED_SLOTS = 2048
+"""At most this many slots per world (about 250 bytes each besides their sessions): a look-back of ~210 slots
+and windows of up to a day."""
+_MAX_CACHED_WORLDS = 4
 
-    def mix(z: int) -> int:
-        z = ((z ^ (z >> 30)) * X1) & M64
-        z = ((z ^ (z >> 27)) * X2) & M64
-        return z ^ (z >> 31)
 
-    out: list[tuple] = []
-    """(ms, event) or (ms, record line, partition key), in generation order."""
-    append = out.append
-    slots = world.slot_range(start_ms, end_ms)
-    first_slot = slots.start + (shard - slots.start) % shards
-    reach, field_seconds = _title_reach(world)
-    pause_reach = _PAUSE_REACH
-    plan = None
-    plan_hour = -1
-    for slot in range(first_slot, slots.stop, shards):
-        if slot // 60 != plan_hour:
-            plan_hour = slot // 60
-            plan = world.hour(plan_hour)
-        assert plan is not None
-        slot_key = mix((key + slot * G) & M64)
-        n = plan.whole + ((slot_key >> 11) < plan.threshold)
-        base_ms = slot * slot_ms
-        need = start_ms - base_ms
-        """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
+class _SlotSessions:
+    """The sessions of one scanned slot that have an event at or after `since`, in generation order."""
+
+    __slots__ = ("keys", "next_ms", "since")
+
+    def __init__(self, since: int, keys: array[int], next_ms: array[int]) -> None:
+        self.since = since
+        self.keys = keys
+        self.next_ms = next_ms
+        """Per session, a time from `since` up to its first event at or after `since` (a window ending by then
+        has none of its events)."""
+
+
+class _WorldSlots:
+    """The cached slots of one world, and the latest window start it has served."""
+
+    __slots__ = ("fingerprint", "latest_start", "sessions", "slots", "world")
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        """Held so that no other World can take its id() while its slots are cached."""
+        self.fingerprint = _fingerprint(world)
+        self.slots: dict[int, _SlotSessions] = {}
+        self.sessions = 0
+        self.latest_start: int | None = None
+
+
+def _fingerprint(world: World) -> tuple[int, int, int, int, int]:
+    """What makes a world's sessions what they are; a cache of a World whose fingerprint changed is dropped."""
+    return world.seed, world.key, world.batch_size, world.max_session_ms, id(world.dims)
+
+
+class WindowCacheSize(NamedTuple):
+    """How much the window cache holds (see `_SessionCache`)."""
+
+    worlds: int
+    slots: int
+    sessions: int
+
+
+class _SessionCache:
+    """Per world, per slot already scanned, the sessions that may still have events in later windows.
+
+    A warm container serves consecutive ticks: each window starts where the last one ended, and its look-back
+    (world.slot_range: every slot whose sessions may reach it, ~210 one-minute slots) is the last one's moved
+    by a few slots. A slot's entry lists, in generation order, every one of its sessions with an event at or
+    after the entry's `since`, and a bound of when that event comes (_SlotSessions.next_ms), so a window
+    starting at or after `since` looks again only at the few sessions due before its end; afterwards `since`
+    moves to the window's end and the sessions with no event after it are dropped. Only the new slots (about
+    five per 5-minute tick) are scanned in full, and the cached slots' output is the same as a full scan's:
+    every session with an event in the window is there, in the same order, and written by the same code.
+
+    Invalidation: a window starting before an entry's `since` (a replay, an overlap, a window going back)
+    scans that slot in full and leaves the entry alone; an entry whose world changed (`_fingerprint`) or that
+    falls out of the look-back of the world's latest window start is dropped, and slots below that look-back
+    are never stored. Shards need nothing more: a slot belongs to one shard of any shard count.
+
+    Memory bound: at most _MAX_CACHED_SESSIONS sessions (over all worlds), _MAX_CACHED_SLOTS slots per world
+    and _MAX_CACHED_WORLDS worlds (the least recently used is dropped). Only storing a newly scanned slot adds
+    sessions, and a slot that would go past a bound is scanned but not stored, so the bound always holds.
+
+    It takes no lock: one window at a time per process, as a Lambda container runs one invocation at a time.
+    """
+
+    def __init__(self) -> None:
+        self.worlds: dict[int, _WorldSlots] = {}
+        self.sessions = 0
+
+    def size(self) -> WindowCacheSize:
+        worlds = list(self.worlds.values())
+        return WindowCacheSize(len(worlds), sum(len(w.slots) for w in worlds), self.sessions)
+
+    def clear(self) -> None:
+        self.worlds.clear()
+        self.sessions = 0
+
+    def _drop(self, ident: int) -> None:
+        self.sessions -= self.worlds.pop(ident).sessions
+
+    def of(self, world: World) -> _WorldSlots:
+        """The world's cached slots (most recently used last), new and empty if there are none for it."""
+        hit = self.worlds.pop(id(world), None)
+        if hit is not None and (hit.world is not world or hit.fingerprint != _fingerprint(world)):
+            self.sessions -= hit.sessions
+            hit = None
+        if hit is None:
+            while len(self.worlds) >= _MAX_CACHED_WORLDS:
+                self._drop(next(iter(self.worlds)))
+            hit = _WorldSlots(world)
+        self.worlds[id(world)] = hit
+        return hit
+
+    def advance(self, cached: _WorldSlots, start_ms: int) -> int:
+        """The lowest slot worth storing once a window starts at start_ms; slots below the latest one's dropped."""
+        if cached.latest_start is None or start_ms > cached.latest_start:
+            cached.latest_start = start_ms
+            lowest = cached.world.slot_range(start_ms, start_ms).start
+            for slot in [s for s in list(cached.slots) if s < lowest]:
+                self._set(cached, slot, None)
+        return cached.world.slot_range(cached.latest_start, cached.latest_start).start
+
+    def store(self, cached: _WorldSlots, slot: int, entry: _SlotSessions) -> None:
+        """Cache a newly scanned slot, unless that would go past a bound."""
+        if len(cached.slots) < _MAX_CACHED_SLOTS and self.sessions + len(entry.keys) <= _MAX_CACHED_SESSIONS:
+            self._set(cached, slot, entry)
+
+    def replace(self, cached: _WorldSlots, slot: int, entry: _SlotSessions) -> None:
+        """Update a cached slot (a continued one never holds more sessions than before)."""
+        self._set(cached, slot, entry)
+
+    def _set(self, cached: _WorldSlots, slot: int, entry: _SlotSessions | None) -> None:
+        old = cached.slots.pop(slot, None)
+        delta = (len(entry.keys) if entry is not None else 0) - (len(old.keys) if old is not None else 0)
+        cached.sessions += delta
+        self.sessions += delta
+        if entry is not None:
+            cached.slots[slot] = entry
+
+
+_CACHE = _SessionCache()
+
+
+def window_cache_size() -> WindowCacheSize:
+    """Worlds, slots and sessions the generator keeps between windows (a warm container's)."""
+    return _CACHE.size()
+
+
+def clear_window_cache() -> None:
+    """Forget every cached slot: the next window of any world scans its whole look-back."""
+    _CACHE.clear()
+
+
+class _WindowWriter:
+    """The events of one window [start_ms, end_ms), written session by session, one slot's sessions at a time."""
+
+    def __init__(self, world: World, start_ms: int, end_ms: int, *, as_records: bool) -> None:
+        n_titles = len(world.title_seconds)
+        if n_titles > wm.MAX_TITLES:
+            raise ValueError(f"the world draws from at most {wm.MAX_TITLES} titles, got {n_titles}")
+        if not _SECOND_SUFFIX:
+            _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
+        self.world = world
+        self.prep = _prepared(world.dims)
+        self.start_ms, self.end_ms = start_ms, end_ms
+        self.as_records = as_records
+        self.reach, self.field_seconds = _title_reach(world)
+        self.minute_prefixes: dict[int, str] = {}
+        """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
+        self.out: list[tuple] = []
+        """(ms, event) or (ms, record line, partition key), in generation order."""
+
+    def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
+        """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
+
+        Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
+        event, exact when the session was drawn that far, a bound when a cheap test settled it without its
+        fine draw (either is what _SessionCache needs to know when to look at the session again).
+        """
+        start_ms, end_ms, prep, pick_customer = self.start_ms, self.end_ms, self.prep, self.world.pick_customer
+        suffix, minute_prefixes, append = _SECOND_SUFFIX, self.minute_prefixes, self.out.append
+        M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
+        slot_ms = wm.SLOT_MS
+        max_paused, max_pause = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS
+        pause_counts, pause_low, pause_high = wm.PAUSE_COUNTS, wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS
+        complete_below, resumed_below = wm.COMPLETE_THRESHOLD, wm.RESUMED_THRESHOLD
+        resumed_div = wm.RESUMED_THRESHOLD * 1000
+        resumed_permille = wm.RESUMED_MAX_PERMILLE
+        jitter_base, jitter_span = wm.JITTER_PERMILLE
+        d_pause = wm.D_PAUSE
+        pause_gamma, viewer_gamma, session_gamma, G2 = _PAUSE_GAMMA, _VIEWER_GAMMA, _SESSION_GAMMA, _GAMMA_2
+        event_gammas = _EVENT_GAMMAS
+        n_titles = len(self.world.title_seconds)
+        field_seconds = self.field_seconds
+        n_devices, device_slots = len(prep.device_types), prep.device_slots
+        viewers, new_viewer = prep.viewers, prep.viewer
+        templates, new_template = prep.record_templates, prep.record_template
+        titles = prep.titles
+        title_json = prep.title_json if self.as_records else None
+        event_types, uuid4_text, mix = _EVENT_TYPES, wm.uuid4_text, wm.mix64
         late = base_ms + slot_ms > end_ms
         """Only a slot running past the window's end holds sessions that start after it."""
-        # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
-        for z in range(slot_key + G, slot_key + (n + 1) * G, G):
+
+        after: list[int | None] = [None] * len(keys)
+        for i, sk in enumerate(keys):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
             # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
-            z &= M64
-            z = ((z ^ (z >> 30)) * X1) & M64
-            z = ((z ^ (z >> 27)) * X2) & M64
-            sk = z ^ (z >> 31)
-            # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
             title_field, pause_field = (sk >> 36) & 0xFFFF, (sk >> 26) & 0x3FF
-            if reach[title_field] + pause_reach[pause_field] < need:
-                continue
             if late and base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
+                after[i] = base_ms + (sk >> 52) * slot_ms // 4096
                 continue
             duration = field_seconds[title_field]
             k = pause_counts[pause_field]
@@ -383,7 +520,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             complete = ((sk >> 16) & 0x3FF) < complete_below
             span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < need:
+            if base_ms + ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < start_ms:
                 continue
             if not k and base_ms + ((sk >> 52) + 1) * slot_ms // 4096 < start_ms:
                 # Two events, the start before the window: the end's earliest (latest start of the playhead,
@@ -398,12 +535,15 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     span_min = duration - p0_max
                 else:
                     span_min = 1 + ((max(0, duration - p0_max - 2) * ((sk & 0xFF) << 24)) >> 32)
-                if base_ms + (sk >> 52) * slot_ms // 4096 + span_min * 1000 + 1 >= end_ms:
+                end_min = base_ms + (sk >> 52) * slot_ms // 4096 + span_min * 1000 + 1
+                if end_min >= end_ms:
+                    after[i] = end_min
                     continue
             # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
             h = mix((sk + G) & M64)
             t0 = base_ms + (((sk >> 52) << 16 | (h & 0xFFFF)) * slot_ms >> 28)
             if t0 >= end_ms:
+                after[i] = t0
                 continue
             r = (sk >> 8 & 0xFF) << 24 | h >> 40
             p0 = (r * duration * resumed_permille) // resumed_div if r < resumed_below else 0
@@ -414,6 +554,8 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             if not k:
                 # Two events: the start at t0 and the end 1 ms after the span; one of them must be in the window.
                 if t0 < start_ms and not start_ms <= t0 + span * 1000 + 1 < end_ms:
+                    if t0 + span * 1000 + 1 >= end_ms:
+                        after[i] = t0 + span * 1000 + 1
                     continue
                 points = [0, span]
                 paused = [0]
@@ -447,6 +589,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
                         first += 1
                     if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
+                        after[i] = t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first
                         continue
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
@@ -468,6 +611,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                 off = points[(e + 1) >> 1]
                 ms = t0 + off * 1000 + paused[e >> 1] + e
                 if ms >= end_ms:
+                    after[i] = ms
                     break
                 played = off - prev
                 if not played and ms < start_ms:
@@ -535,9 +679,82 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
                     ev["position_seconds"] = position
                     ev["completion_percentage"] = completion
                     append((ms, ev))
+        return after
 
-    # By time; ties keep generation order (the sort is stable). ms orders as the timestamp text does.
-    out.sort(key=itemgetter(0))
-    if title_json is not None:
-        return [{"Data": line.encode("utf-8"), "PartitionKey": key} for _, line, key in out]
-    return [ev for _, ev in out]
+    def result(self) -> list[dict]:
+        """The events written, by time: ties keep generation order (the sort is stable)."""
+        out = self.out
+        out.sort(key=itemgetter(0))  # ms orders as the timestamp text does
+        if self.as_records:
+            return [{"Data": line.encode("utf-8"), "PartitionKey": key} for _, line, key in out]
+        return [ev for _, ev in out]
+
+
+def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) -> tuple[array[int], array[int]]:
+    """Write the window's events of every session of a slot; with `keep`, return those with events after it."""
+    M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
+    reach, pause_reach = writer.reach, _PAUSE_REACH
+    slot_key = wm.mix64((writer.world.key + slot * G) & M64)
+    n = plan.whole + ((slot_key >> 11) < plan.threshold)
+    base_ms = slot * wm.SLOT_MS
+    need = writer.start_ms - base_ms
+    """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
+    reaching = []
+    # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
+    for z in range(slot_key + G, slot_key + (n + 1) * G, G):
+        z &= M64
+        z = ((z ^ (z >> 30)) * X1) & M64
+        z = ((z ^ (z >> 27)) * X2) & M64
+        sk = z ^ (z >> 31)
+        # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
+        if reach[(sk >> 36) & 0xFFFF] + pause_reach[(sk >> 26) & 0x3FF] >= need:
+            reaching.append(sk)
+    after = writer.sessions(reaching, base_ms, plan)
+    keys, next_ms = array("Q"), array("q")
+    if keep:
+        for sk, at in zip(reaching, after, strict=True):
+            if at is not None:
+                keys.append(sk)
+                next_ms.append(at)
+    return keys, next_ms
+
+
+def _continue_slot(
+    writer: _WindowWriter, cached: _SlotSessions, base_ms: int, plan: wm.HourPlan
+) -> tuple[array[int], array[int]]:
+    """Write the window's events of a cached slot's sessions: the (keys, next event bounds) of those that go on."""
+    end_ms = writer.end_ms
+    due = [sk for sk, at in zip(cached.keys, cached.next_ms, strict=True) if at < end_ms]
+    if not due:
+        return cached.keys, cached.next_ms
+    after = iter(writer.sessions(due, base_ms, plan))
+    keys, next_ms = array("Q"), array("q")
+    for sk, at in zip(cached.keys, cached.next_ms, strict=True):
+        if at < end_ms:
+            at = next(after)
+            if at is None:
+                continue
+        keys.append(sk)
+        next_ms.append(at)
+    return keys, next_ms
+
+
+def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
+    """The window's events: cached slots continued (_SessionCache), the others scanned, in slot order."""
+    _check_window(start_ms, end_ms, shard, shards)
+    writer = _WindowWriter(world, start_ms, end_ms, as_records=as_records)
+    cached = _CACHE.of(world)
+    lowest = _CACHE.advance(cached, start_ms)
+    slots = world.slot_range(start_ms, end_ms)
+    for slot in range(slots.start + (shard - slots.start) % shards, slots.stop, shards):
+        plan = world.hour(slot // 60)
+        entry = cached.slots.get(slot)
+        if entry is not None and entry.since <= start_ms:
+            keys, next_ms = _continue_slot(writer, entry, slot * wm.SLOT_MS, plan)
+            _CACHE.replace(cached, slot, _SlotSessions(end_ms, keys, next_ms))
+        else:
+            keep = entry is None and slot >= lowest
+            keys, next_ms = _scan_slot(writer, slot, plan, keep)
+            if keep:
+                _CACHE.store(cached, slot, _SlotSessions(end_ms, keys, next_ms))
+    return writer.result()
