@@ -49,30 +49,6 @@ def access_log_bucket_policy(log_bucket_arn: str, source_bucket_arns: list[str],
     )
 
 
-SPEC = v.ArgSpec(
-    component="AccessLogBucket",
-    defaults={"expiration_days": DEFAULT_EXPIRATION_DAYS, "force_destroy": False, "retain_on_delete": False},
-    rules={
-        "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
-        "bucket_name": v.BUCKET_NAME,
-        "bucket_name_prefix": v.text(BUCKET_PREFIX_PATTERN, BUCKET_PREFIX_MAX, "lowercase letters, digits, hyphens"),
-        "expiration_days": v.at_least(1),
-        "force_destroy": v.boolean(),
-        "retain_on_delete": v.boolean(),
-    },
-    allowed=frozenset(
-        {
-            "source_bucket_names",
-            "bucket_name",
-            "bucket_name_prefix",
-            "expiration_days",
-            "force_destroy",
-            "retain_on_delete",
-        }
-    ),
-)
-
-
 class AccessLogBucketArgs(TypedDict):
     """Inputs of an AccessLogBucket."""
 
@@ -88,6 +64,21 @@ class AccessLogBucketArgs(TypedDict):
     """Let `pulumi destroy` delete the log bucket while it still holds logs."""
     retain_on_delete: NotRequired[bool]
     """Keep the log bucket in the account when the stack is destroyed."""
+
+
+SPEC = v.ArgSpec(
+    component="AccessLogBucket",
+    defaults={"expiration_days": DEFAULT_EXPIRATION_DAYS, "force_destroy": False, "retain_on_delete": False},
+    rules={
+        "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
+        "bucket_name": v.BUCKET_NAME,
+        "bucket_name_prefix": v.text(BUCKET_PREFIX_PATTERN, BUCKET_PREFIX_MAX, "lowercase letters, digits, hyphens"),
+        "expiration_days": v.at_least(1),
+        "force_destroy": v.boolean(),
+        "retain_on_delete": v.boolean(),
+    },
+    allowed=v.arguments(AccessLogBucketArgs),
+)
 
 
 class AccessLogBucket(v.CheckedComponent):

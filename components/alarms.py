@@ -150,55 +150,6 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield "alarm_emails", "empty when alarm_topic_arn is given (subscribe to that topic)", args["alarm_emails"]
 
 
-SPEC = v.ArgSpec(
-    component="PipelineAlarms",
-    defaults={
-        "schedule_enabled": True,
-        "silence_periods": DEFAULT_SILENCE_PERIODS,
-        "stream_retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
-        "iterator_age_threshold_seconds": DEFAULT_ITERATOR_AGE_SECONDS,
-        "buffer_interval_seconds": DEFAULT_BUFFER_INTERVAL_SECONDS,
-        "dynamic_partitioning": True,
-    },
-    rules={
-        "schedule_period_seconds": v.Rule(
-            "a multiple of 60 s (a CloudWatch alarm period)",
-            lambda x: isinstance(x, int) and x >= CLOUDWATCH_MINUTE and x % CLOUDWATCH_MINUTE == 0,
-        ),
-        "schedule_enabled": v.boolean(),
-        "silence_periods": v.at_least(1, "schedule period(s)"),
-        "stream_retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
-        "iterator_age_threshold_seconds": v.at_least(CLOUDWATCH_MINUTE, "seconds"),
-        "buffer_interval_seconds": v.between(0, v.FIREHOSE_MAX_INTERVAL_SECONDS, "(Firehose)"),
-        "dynamic_partitioning": v.boolean(),
-        "alarm_name_prefix": v.Rule("a non-empty name without spaces", lambda x: bool(x) and " " not in x),
-        "alarm_topic_arn": v.SNS_TOPIC_ARN,
-        "alarm_emails": v.EMAILS,
-        "kms_key_arn": v.KMS_KEY_ARN,
-    },
-    checks=(_combinations,),
-    allowed=frozenset(
-        {
-            "stream_name",
-            "delivery_stream_name",
-            "functions",
-            "dead_letter_queue_name",
-            "schedule_period_seconds",
-            "schedule_enabled",
-            "silence_periods",
-            "stream_retention_hours",
-            "iterator_age_threshold_seconds",
-            "buffer_interval_seconds",
-            "dynamic_partitioning",
-            "alarm_name_prefix",
-            "alarm_topic_arn",
-            "alarm_emails",
-            "kms_key_arn",
-        }
-    ),
-)
-
-
 def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     """Every alarm the inputs call for, in the order the data flows."""
     specs: list[AlarmSpec] = []
@@ -502,6 +453,37 @@ def alarm_topic_policy(topic_arn: str, partition: str, region: str, account_id: 
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
     )
+
+
+SPEC = v.ArgSpec(
+    component="PipelineAlarms",
+    defaults={
+        "schedule_enabled": True,
+        "silence_periods": DEFAULT_SILENCE_PERIODS,
+        "stream_retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
+        "iterator_age_threshold_seconds": DEFAULT_ITERATOR_AGE_SECONDS,
+        "buffer_interval_seconds": DEFAULT_BUFFER_INTERVAL_SECONDS,
+        "dynamic_partitioning": True,
+    },
+    rules={
+        "schedule_period_seconds": v.Rule(
+            "a multiple of 60 s (a CloudWatch alarm period)",
+            lambda x: isinstance(x, int) and x >= CLOUDWATCH_MINUTE and x % CLOUDWATCH_MINUTE == 0,
+        ),
+        "schedule_enabled": v.boolean(),
+        "silence_periods": v.at_least(1, "schedule period(s)"),
+        "stream_retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
+        "iterator_age_threshold_seconds": v.at_least(CLOUDWATCH_MINUTE, "seconds"),
+        "buffer_interval_seconds": v.between(0, v.FIREHOSE_MAX_INTERVAL_SECONDS, "(Firehose)"),
+        "dynamic_partitioning": v.boolean(),
+        "alarm_name_prefix": v.Rule("a non-empty name without spaces", lambda x: bool(x) and " " not in x),
+        "alarm_topic_arn": v.SNS_TOPIC_ARN,
+        "alarm_emails": v.EMAILS,
+        "kms_key_arn": v.KMS_KEY_ARN,
+    },
+    checks=(_combinations,),
+    allowed=v.arguments(PipelineAlarmsArgs),
+)
 
 
 class PipelineAlarms(v.CheckedComponent):

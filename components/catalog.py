@@ -132,44 +132,6 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
 
 
 _YEAR = v.between(*PROJECTION_YEAR_RANGE)
-SPEC = v.ArgSpec(
-    component="TelemetryCatalog",
-    defaults={
-        "bytes_scanned_cutoff_mb": 10240,
-        "projection_year_start": 2025,
-        "customer_count": schema.CUSTOMERS.default_rows,
-        "title_count": schema.TITLES.default_rows,
-        "campaign_count": schema.CAMPAIGNS.default_rows,
-    },
-    rules={
-        "database_name": v.GLUE_DATABASE,
-        "workgroup_name": v.text(v.RESOURCE_NAME_PATTERN, v.ATHENA_MAX_WORKGROUP_NAME, "letters, digits, . _ -"),
-        "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
-        "projection_year_start": _YEAR,
-        "dimension_seed": v.at_least(0),
-        "customer_count": v.at_least(1),
-        "title_count": v.at_least(1),
-        "campaign_count": v.at_least(1),
-        "upload_dimensions": v.boolean(),
-    },
-    checks=(_combinations,),
-    allowed=frozenset(
-        {
-            "bucket_name",
-            "tables",
-            "named_queries",
-            "database_name",
-            "workgroup_name",
-            "bytes_scanned_cutoff_mb",
-            "projection_year_start",
-            "dimension_seed",
-            "customer_count",
-            "title_count",
-            "campaign_count",
-            "upload_dimensions",
-        }
-    ),
-)
 
 
 class TelemetryCatalogArgs(TypedDict):
@@ -203,6 +165,31 @@ class TelemetryCatalogArgs(TypedDict):
     upload_dimensions: NotRequired[bool]
     """Upload this project's generated dimension Parquet files (only with this project's tables, where it is the
     default)."""
+
+
+SPEC = v.ArgSpec(
+    component="TelemetryCatalog",
+    defaults={
+        "bytes_scanned_cutoff_mb": 10240,
+        "projection_year_start": 2025,
+        "customer_count": schema.CUSTOMERS.default_rows,
+        "title_count": schema.TITLES.default_rows,
+        "campaign_count": schema.CAMPAIGNS.default_rows,
+    },
+    rules={
+        "database_name": v.GLUE_DATABASE,
+        "workgroup_name": v.text(v.RESOURCE_NAME_PATTERN, v.ATHENA_MAX_WORKGROUP_NAME, "letters, digits, . _ -"),
+        "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
+        "projection_year_start": _YEAR,
+        "dimension_seed": v.at_least(0),
+        "customer_count": v.at_least(1),
+        "title_count": v.at_least(1),
+        "campaign_count": v.at_least(1),
+        "upload_dimensions": v.boolean(),
+    },
+    checks=(_combinations,),
+    allowed=v.arguments(TelemetryCatalogArgs),
+)
 
 
 class TelemetryCatalog(v.CheckedComponent):

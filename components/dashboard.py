@@ -211,31 +211,6 @@ def dashboard_url(region: str, dashboard_name: str) -> str:
 
 
 DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-SPEC = v.ArgSpec(
-    component="PipelineDashboard",
-    defaults={},
-    rules={
-        "dashboard_name": v.Rule(
-            f"1–{DASHBOARD_NAME_MAX} letters, digits, - and _", lambda x: DASHBOARD_NAME.match(x) is not None
-        ),
-        "metric_namespace": v.Rule(
-            "a CloudWatch namespace not starting with 'AWS/' (reserved), at most 255 characters",
-            lambda x: isinstance(x, str) and 0 < len(x) <= 255 and not x.startswith("AWS/"),
-        ),
-    },
-    allowed=frozenset(
-        {
-            "stream_name",
-            "delivery_stream_name",
-            "functions",
-            "dead_letter_queue_name",
-            "generator_log_group_name",
-            "metric_namespace",
-            "alarm_arns",
-            "dashboard_name",
-        }
-    ),
-)
 
 
 class PipelineDashboardArgs(TypedDict):
@@ -257,6 +232,22 @@ class PipelineDashboardArgs(TypedDict):
     """Alarms to show in the dashboard's alarm-status widget."""
     dashboard_name: NotRequired[str]
     """Dashboard name; letters, digits, - and _, at most 255."""
+
+
+SPEC = v.ArgSpec(
+    component="PipelineDashboard",
+    defaults={},
+    rules={
+        "dashboard_name": v.Rule(
+            f"1–{DASHBOARD_NAME_MAX} letters, digits, - and _", lambda x: DASHBOARD_NAME.match(x) is not None
+        ),
+        "metric_namespace": v.Rule(
+            "a CloudWatch namespace not starting with 'AWS/' (reserved), at most 255 characters",
+            lambda x: isinstance(x, str) and 0 < len(x) <= 255 and not x.startswith("AWS/"),
+        ),
+    },
+    allowed=v.arguments(PipelineDashboardArgs),
+)
 
 
 class PipelineDashboard(v.CheckedComponent):

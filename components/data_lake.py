@@ -45,32 +45,6 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
             yield "transition_prefixes", "folders of lowercase letters, digits, '_', '.', '-' ending in '/'", prefix
 
 
-SPEC = v.ArgSpec(
-    component="DataLake",
-    defaults={
-        "transition_days": 0,
-        "transition_storage_class": "INTELLIGENT_TIERING",
-        "noncurrent_version_expiration_days": 30,
-        "abort_incomplete_multipart_days": 7,
-        "force_destroy": False,
-        "retain_on_delete": True,
-    },
-    rules={
-        "existing_bucket_name": v.BUCKET_NAME,
-        "bucket_name": v.BUCKET_NAME,
-        "bucket_name_prefix": v.BUCKET_NAME_PREFIX,
-        "transition_days": v.at_least(0, "(0 keeps data in STANDARD)"),
-        "transition_storage_class": v.one_of(*v.TRANSITION_STORAGE_CLASSES),
-        "noncurrent_version_expiration_days": v.at_least(1),
-        "abort_incomplete_multipart_days": v.at_least(1),
-        "force_destroy": v.boolean(),
-        "retain_on_delete": v.boolean(),
-    },
-    checks=(_combinations,),
-    allowed=frozenset({"existing_bucket_name", *MANAGED_ARGS}),
-)
-
-
 class DataLakeArgs(TypedDict):
     """Inputs of a DataLake."""
 
@@ -134,6 +108,32 @@ def lifecycle_rules(
                 }
             )
     return rules
+
+
+SPEC = v.ArgSpec(
+    component="DataLake",
+    defaults={
+        "transition_days": 0,
+        "transition_storage_class": "INTELLIGENT_TIERING",
+        "noncurrent_version_expiration_days": 30,
+        "abort_incomplete_multipart_days": 7,
+        "force_destroy": False,
+        "retain_on_delete": True,
+    },
+    rules={
+        "existing_bucket_name": v.BUCKET_NAME,
+        "bucket_name": v.BUCKET_NAME,
+        "bucket_name_prefix": v.BUCKET_NAME_PREFIX,
+        "transition_days": v.at_least(0, "(0 keeps data in STANDARD)"),
+        "transition_storage_class": v.one_of(*v.TRANSITION_STORAGE_CLASSES),
+        "noncurrent_version_expiration_days": v.at_least(1),
+        "abort_incomplete_multipart_days": v.at_least(1),
+        "force_destroy": v.boolean(),
+        "retain_on_delete": v.boolean(),
+    },
+    checks=(_combinations,),
+    allowed=v.arguments(DataLakeArgs),
+)
 
 
 class DataLake(v.CheckedComponent):

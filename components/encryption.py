@@ -83,6 +83,17 @@ def stack_key_policy(partition: str, region: str, account_id: str) -> dict[str, 
     )
 
 
+class StackKeyArgs(TypedDict):
+    """Inputs of a StackKey."""
+
+    description: NotRequired[str]
+    """What the key protects (shown in the KMS console)."""
+    alias: NotRequired[str]
+    """Alias name without the alias/ prefix; none when omitted."""
+    deletion_window_days: NotRequired[int]
+    """Days a deleted key can still be restored, 7–30."""
+
+
 SPEC = v.ArgSpec(
     component="StackKey",
     defaults={"description": "acme-telemetry stack key", "deletion_window_days": DEFAULT_DELETION_WINDOW_DAYS},
@@ -94,19 +105,8 @@ SPEC = v.ArgSpec(
         ),
         "description": v.Rule("at most 8192 characters (KMS)", lambda d: isinstance(d, str) and len(d) <= 8192),
     },
-    allowed=frozenset({"description", "alias", "deletion_window_days"}),
+    allowed=v.arguments(StackKeyArgs),
 )
-
-
-class StackKeyArgs(TypedDict):
-    """Inputs of a StackKey."""
-
-    description: NotRequired[str]
-    """What the key protects (shown in the KMS console)."""
-    alias: NotRequired[str]
-    """Alias name without the alias/ prefix; none when omitted."""
-    deletion_window_days: NotRequired[int]
-    """Days a deleted key can still be restored, 7–30."""
 
 
 class StackKey(v.CheckedComponent):

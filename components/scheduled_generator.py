@@ -78,77 +78,6 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 return
 
 
-SPEC = v.ArgSpec(
-    component="ScheduledGenerator",
-    defaults={
-        "runtime": "python3.12",
-        "architecture": "arm64",
-        "memory_mb": 256,
-        "timeout_seconds": 60,
-        "batch_size": domains.DEFAULT_BATCH_SIZE,
-        "schedule_expression": "rate(5 minutes)",
-        "schedule_enabled": True,
-        "customer_count": schema.CUSTOMERS.default_rows,
-        "title_count": schema.TITLES.default_rows,
-        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
-        "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
-        "max_event_age_seconds": 3600,
-        "world_seed": world.DEFAULT_WORLD_SEED,
-        "tracing": True,
-    },
-    rules={
-        "name_prefix": v.NAME_PREFIX,
-        "runtime": v.one_of(*v.LAMBDA_RUNTIMES),
-        "architecture": v.one_of(*v.LAMBDA_ARCHITECTURES),
-        "memory_mb": v.between(v.LAMBDA_MIN_MEMORY_MB, v.LAMBDA_MAX_MEMORY_MB),
-        "timeout_seconds": v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS),
-        "batch_size": v.between(1, domains.MAX_BATCH_SIZE, "(mean events per 5 minutes)"),
-        "schedule_expression": v.SCHEDULE,
-        "schedule_enabled": v.boolean(),
-        "dimension_seed": v.at_least(0),
-        "customer_count": v.at_least(1),
-        "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
-        "window_seconds": v.between(1, domains.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
-        "world_seed": v.between(0, world.MAX_WORLD_SEED),
-        "log_retention_days": v.RETENTION_DAYS,
-        "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
-        "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
-        "tracing": v.boolean(),
-        "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
-        "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
-        "kms_key_arn": v.KMS_KEY_ARN,
-    },
-    checks=(_combinations,),
-    allowed=frozenset(
-        {
-            "name_prefix",
-            "stream_name",
-            "stream_arn",
-            "runtime",
-            "architecture",
-            "memory_mb",
-            "timeout_seconds",
-            "batch_size",
-            "schedule_expression",
-            "schedule_enabled",
-            "dimension_seed",
-            "customer_count",
-            "title_count",
-            "window_seconds",
-            "world_seed",
-            "log_retention_days",
-            "max_retry_attempts",
-            "max_event_age_seconds",
-            "code_root",
-            "kms_key_arn",
-            "tracing",
-            "generator_reserved_concurrency",
-            "producer_reserved_concurrency",
-        }
-    ),
-)
-
-
 def generator_environment(
     batch_size: int,
     producer_name: str,
@@ -227,6 +156,51 @@ class ScheduledGeneratorArgs(TypedDict):
     producer_reserved_concurrency: NotRequired[int]
     """Concurrent executions reserved for (and capping) the producer, 1–900; sized to the busiest tick's payloads
     when omitted (default_concurrency)."""
+
+
+SPEC = v.ArgSpec(
+    component="ScheduledGenerator",
+    defaults={
+        "runtime": "python3.12",
+        "architecture": "arm64",
+        "memory_mb": 256,
+        "timeout_seconds": 60,
+        "batch_size": domains.DEFAULT_BATCH_SIZE,
+        "schedule_expression": "rate(5 minutes)",
+        "schedule_enabled": True,
+        "customer_count": schema.CUSTOMERS.default_rows,
+        "title_count": schema.TITLES.default_rows,
+        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
+        "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
+        "max_event_age_seconds": 3600,
+        "world_seed": world.DEFAULT_WORLD_SEED,
+        "tracing": True,
+    },
+    rules={
+        "name_prefix": v.NAME_PREFIX,
+        "runtime": v.one_of(*v.LAMBDA_RUNTIMES),
+        "architecture": v.one_of(*v.LAMBDA_ARCHITECTURES),
+        "memory_mb": v.between(v.LAMBDA_MIN_MEMORY_MB, v.LAMBDA_MAX_MEMORY_MB),
+        "timeout_seconds": v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS),
+        "batch_size": v.between(1, domains.MAX_BATCH_SIZE, "(mean events per 5 minutes)"),
+        "schedule_expression": v.SCHEDULE,
+        "schedule_enabled": v.boolean(),
+        "dimension_seed": v.at_least(0),
+        "customer_count": v.at_least(1),
+        "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
+        "window_seconds": v.between(1, domains.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
+        "world_seed": v.between(0, world.MAX_WORLD_SEED),
+        "log_retention_days": v.RETENTION_DAYS,
+        "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
+        "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
+        "tracing": v.boolean(),
+        "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
+        "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
+        "kms_key_arn": v.KMS_KEY_ARN,
+    },
+    checks=(_combinations,),
+    allowed=v.arguments(ScheduledGeneratorArgs),
+)
 
 
 class ScheduledGenerator(v.CheckedComponent):

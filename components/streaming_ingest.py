@@ -121,63 +121,6 @@ def _explicit_names(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 yield "name_prefix", f"short enough that the derived name {name!r} fits {limit} characters", prefix
 
 
-SPEC = v.ArgSpec(
-    component="StreamingIngest",
-    defaults={
-        "partition_by": layout.PARTITION_BY_EVENT_TIME,
-        "error_prefix": layout.ERRORS_PREFIX,
-        "stream_mode": "ON_DEMAND",
-        "shard_count": 1,
-        "retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
-        "buffer_size_mb": v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION,
-        "buffer_interval_seconds": v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION,
-        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
-    },
-    rules={
-        "name_prefix": v.NAME_PREFIX,
-        "stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.KINESIS_MAX_STREAM_NAME, "letters, digits, _ . -"),
-        "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
-        "existing_stream_arn": v.arn("kinesis", "stream/"),
-        "partition_by": v.one_of(*layout.PARTITION_MODES),
-        "error_prefix": v.Rule(
-            "one folder of lowercase letters, digits, '_', '.', '-' ending in '/'",
-            lambda p: schema.PREFIX_PATTERN.match(p) is not None,
-        ),
-        "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
-        "shard_count": v.at_least(1),
-        "retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
-        "buffer_size_mb": v.between(
-            v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION, v.FIREHOSE_MAX_BUFFER_MB, "when format conversion is on"
-        ),
-        "buffer_interval_seconds": v.between(
-            v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION, v.FIREHOSE_MAX_INTERVAL_SECONDS
-        ),
-        "log_retention_days": v.RETENTION_DAYS,
-    },
-    checks=(_table_fits, _stream_choice, _explicit_names),
-    allowed=frozenset(
-        {
-            "bucket_arn",
-            "database_name",
-            "table",
-            "table_name",
-            "partition_by",
-            "error_prefix",
-            "existing_stream_arn",
-            "stream_kms_key_arn",
-            "lake_kms_key_arn",
-            "log_kms_key_arn",
-            "name_prefix",
-            "delivery_stream_name",
-            *STREAM_CREATION_ARGS,
-            "buffer_size_mb",
-            "buffer_interval_seconds",
-            "log_retention_days",
-        }
-    ),
-)
-
-
 class StreamingIngestArgs(TypedDict):
     """Inputs of a StreamingIngest."""
 
@@ -226,6 +169,44 @@ class StreamingIngestArgs(TypedDict):
     lake_kms_key_arn: NotRequired[pulumi.Input[str]]
     """The KMS key of a lake bucket encrypted with SSE-KMS (DataLake's kms_key_arn): Firehose is allowed to use
     it, through S3 and for this bucket only, to write its objects."""
+
+
+SPEC = v.ArgSpec(
+    component="StreamingIngest",
+    defaults={
+        "partition_by": layout.PARTITION_BY_EVENT_TIME,
+        "error_prefix": layout.ERRORS_PREFIX,
+        "stream_mode": "ON_DEMAND",
+        "shard_count": 1,
+        "retention_hours": v.KINESIS_MIN_RETENTION_HOURS,
+        "buffer_size_mb": v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION,
+        "buffer_interval_seconds": v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION,
+        "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
+    },
+    rules={
+        "name_prefix": v.NAME_PREFIX,
+        "stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.KINESIS_MAX_STREAM_NAME, "letters, digits, _ . -"),
+        "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
+        "existing_stream_arn": v.arn("kinesis", "stream/"),
+        "partition_by": v.one_of(*layout.PARTITION_MODES),
+        "error_prefix": v.Rule(
+            "one folder of lowercase letters, digits, '_', '.', '-' ending in '/'",
+            lambda p: schema.PREFIX_PATTERN.match(p) is not None,
+        ),
+        "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
+        "shard_count": v.at_least(1),
+        "retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
+        "buffer_size_mb": v.between(
+            v.FIREHOSE_MIN_BUFFER_MB_WITH_CONVERSION, v.FIREHOSE_MAX_BUFFER_MB, "when format conversion is on"
+        ),
+        "buffer_interval_seconds": v.between(
+            v.FIREHOSE_MIN_INTERVAL_SECONDS_WITH_CONVERSION, v.FIREHOSE_MAX_INTERVAL_SECONDS
+        ),
+        "log_retention_days": v.RETENTION_DAYS,
+    },
+    checks=(_table_fits, _stream_choice, _explicit_names),
+    allowed=v.arguments(StreamingIngestArgs),
+)
 
 
 class StreamingIngest(v.CheckedComponent):

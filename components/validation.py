@@ -230,6 +230,11 @@ def is_known(value: Any) -> bool:
     return not isinstance(value, pulumi.Output) and not hasattr(value, "__await__")
 
 
+def arguments(args_type: type) -> frozenset[str]:
+    """The argument names a component's TypedDict of inputs declares."""
+    return frozenset(args_type.__required_keys__ | args_type.__optional_keys__)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class ArgSpec:
     """One component's argument defaults and rules."""
