@@ -24,10 +24,6 @@ EVENT_TYPE_NAMES = kernel.EVENT_TYPE_NAMES
 DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
 TITLE_TYPE_NAMES: tuple[str, ...] = tuple(domains.TITLE_TYPES)
 
-MS_PER_SECOND = 1000
-MS_PER_HOUR = 3_600_000
-MS_PER_DAY = 86_400_000
-
 EVENTS_PER_SESSION_GUESS = 4
 """Events a block's arrays first make room for per possible session (the mean is about 3.6)."""
 MAX_SHARED_DICTIONARY = 256
@@ -222,8 +218,9 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     plan_at = np.cumsum([0] + [len(a[0]) for a in audiences])
     member_at = np.cumsum([0] + [len(a[3]) for a in audiences])
 
-    def joined(i: int) -> np.ndarray:
-        return np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64)
+    cumulative, group_size, group_start, members = (
+        np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(4)
+    )
 
     most_sessions = int(whole.sum()) + len(slots)
     # A guess first (the arrays are trimmed after), then room for every session's every event.
@@ -232,7 +229,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            joined(0), joined(1), joined(2), member_at, joined(3),
+            cumulative, group_size, group_start, member_at, members,
             catalog.title_seconds, catalog.device_slots, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,

@@ -28,7 +28,7 @@ from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
 from functions.shared.world import World, check_batch_size, check_world_seed
 from lakewriter.backfill import model, strings
 from lakewriter.backfill.model import Block, Catalog
-from lakewriter.backfill.writer import PartitionWriters
+from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
 from lakewriter.parquet import arrow_schema
 
 STREAM_NAME = "backfill"
@@ -47,8 +47,6 @@ BLOCK_SESSIONS = 100_000
 """Mean session starts generated as one numpy block (most of a block's look-back sessions are dropped early)."""
 MAX_BLOCK_SLOTS = 60
 """A block covers at most an hour of start slots, so hour files close soon after their hour when events are few."""
-MS_PER_HOUR = model.MS_PER_HOUR
-MS_PER_DAY = model.MS_PER_DAY
 
 DICTIONARY_COLUMNS = [*model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count"]
 """Columns worth Parquet dictionary encoding (few distinct values per file)."""

@@ -16,6 +16,8 @@ from functions.shared import layout
 from lakewriter.parquet import COMPRESSION
 
 MS_PER_HOUR = 3_600_000
+WRITE_BATCH_ROWS = 65_536
+"""Rows the Parquet writer encodes at a time (its default is 1,024): fewer, larger encoding steps per column."""
 STAGING_PREFIX = "_backfill-staging-"
 REPLACED_DIR = "replaced"
 """Name start of a run's staging directory; the underscore keeps it out of every table's prefix."""
@@ -99,7 +101,7 @@ class PartitionWriters:
                     # Like Firehose's files, no Arrow schema: readers see the Parquet types (dictionary columns
                     # come back as plain strings).
                     store_schema=False,
-                    write_batch_size=65536,
+                    write_batch_size=WRITE_BATCH_ROWS,
                 )
             except BaseException:
                 with contextlib.suppress(Exception):

@@ -23,7 +23,7 @@ from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.backfill import BackfillReport, model, run_backfill
 from lakewriter.backfill import __main__ as cli
 from lakewriter.backfill.run import run_id
-from lakewriter.backfill.writer import PartitionWriters
+from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
 from lakewriter.parquet import arrow_schema
 from tests.functions.invariants import check_events
 
@@ -275,7 +275,7 @@ def test_hour_files_close_as_time_moves_on_so_few_are_open_at_once(
 
     monkeypatch.setattr(PartitionWriters, "write", write)
     report = backfill(tmp_path, chunk=997)
-    longest_session_hours = -(-wm.World(SEED, dims()).max_session_ms // model.MS_PER_HOUR)
+    longest_session_hours = -(-wm.World(SEED, dims()).max_session_ms // MS_PER_HOUR)
     assert report.partitions == 72
     # Open: the hours a session started in the current block of starts (an hour) may still reach, the hour a
     # pending chunk began in, and the partial hours at either end.
@@ -290,8 +290,8 @@ def test_a_partition_closed_once_is_never_reopened_as_a_second_file(tmp_path: Pa
     hour = int(dt.datetime(2025, 11, 1, 5, tzinfo=dt.UTC).timestamp() * 1000)
     rows = pa.table({"event_timestamp": ["2025-11-01T05:00:00.000Z"]}, schema=schema)
     writers.write(hour, rows)
-    writers.write(hour + model.MS_PER_HOUR, rows)
-    writers.close_before(hour + model.MS_PER_HOUR)  # hour 05 is over, hour 06 may still receive rows
+    writers.write(hour + MS_PER_HOUR, rows)
+    writers.close_before(hour + MS_PER_HOUR)  # hour 05 is over, hour 06 may still receive rows
     assert writers.open_count == 1
     with pytest.raises(RuntimeError, match="year=2025/month=11/day=01/hour=05"):
         writers.write(hour, rows)
