@@ -19,6 +19,8 @@ from dataclasses import dataclass
 class Source:
     """One public measurement a band rests on."""
 
+    cite: str
+    """Short citation for tables, e.g. 'Conviva Q1 2022'."""
     publisher: str
     """Who measured it (and who reported it, if not the publisher)."""
     report: str
@@ -78,6 +80,7 @@ def _number(value: float) -> str:
 # --- sources -------------------------------------------------------------------------------------------------
 
 NETFLIX_2015_TIME = Source(
+    "Netflix 2015 (Time)",
     "Time (from Netflix's Q4 2015 letter to shareholders)",
     "This Is How Much Netflix We're All Watching Every Day",
     2015,
@@ -86,6 +89,7 @@ NETFLIX_2015_TIME = Source(
     "https://time.com/4186137/netflix-hours-per-day/",
 )
 MOFFETT_2023 = Source(
+    "MoffettNathanson 2023",
     "MoffettNathanson Research, via MediaPost",
     "Netflix Streaming Success Not Just From Top Shows (on Netflix's H1 2023 engagement report)",
     2023,
@@ -94,6 +98,7 @@ MOFFETT_2023 = Source(
     "https://www.mediapost.com/publications/article/391981/netflix-streaming-success-not-just-from-top-shows.html",
 )
 MOFFETT_2024 = Source(
+    "MoffettNathanson 2024",
     "MoffettNathanson Research, via MediaPost",
     "Netflix Viewing Slows Globally (on Netflix's H1 2024 engagement report and Nielsen)",
     2024,
@@ -102,6 +107,7 @@ MOFFETT_2024 = Source(
     "https://www.mediapost.com/publications/article/399755/netflix-viewing-slows-globally-total-us-viewing.html",
 )
 LEICHTMAN_2020 = Source(
+    "Leichtman 2020",
     "Leichtman Research Group, via Movieguide",
     "14th annual study of SVOD in the US",
     2020,
@@ -110,6 +116,7 @@ LEICHTMAN_2020 = Source(
     "https://www.movieguide.org/?p=543415",
 )
 NETFLIX_PLANS = Source(
+    "Netflix plans",
     "Netflix Help Center",
     "Plans and Pricing (help.netflix.com/node/24926), as summarised by the press",
     2025,
@@ -117,6 +124,7 @@ NETFLIX_PLANS = Source(
     "https://help.netflix.com/node/24926",
 )
 CONVIVA_Q1_2022 = Source(
+    "Conviva Q1 2022",
     "Conviva State of Streaming Q1 2022, via MarketingCharts",
     "Smart TV Viewing Continued its Growth Pattern in Q1",
     2022,
@@ -125,6 +133,7 @@ CONVIVA_Q1_2022 = Source(
     "https://www.marketingcharts.com/digital/video-225951",
 )
 CONVIVA_Q4_2020 = Source(
+    "Conviva Q4 2020",
     "Conviva State of Streaming Q4 2020, via Display Daily",
     "Smart TVs See 157% YoY Increase in Viewing Hours",
     2020,
@@ -132,6 +141,7 @@ CONVIVA_Q4_2020 = Source(
     "https://displaydaily.com/data-smart-tvs-see-157-yoy-increase-in-viewing-hours",
 )
 CONVIVA_Q2_2022 = Source(
+    "Conviva Q2 2022",
     "Conviva State of Streaming Q2 2022, via Next TV",
     "Conviva Sees Increase in Streaming for 2Q With Smart TV Use Gaining",
     2022,
@@ -139,6 +149,7 @@ CONVIVA_Q2_2022 = Source(
     "https://www.nexttv.com/news/conviva-sees-increase-in-streaming-for-2q-with-smart-tv-use-gaining",
 )
 NETFLIX_UK_LETTER = Source(
+    "Netflix UK letter 2022",
     "Netflix letter to the UK government, via Primetimer",
     "Netflix tracks shows by measuring starters, watchers and completers",
     2022,
@@ -148,6 +159,7 @@ NETFLIX_UK_LETTER = Source(
     "quot-completers-quot-mpSdBG",
 )
 DIGITAL_I_2024 = Source(
+    "Digital i 2024",
     "Digital i, via Pinkvilla (What's on Netflix)",
     "Completion (view-through) rates of Netflix films, 2023–24",
     2024,
@@ -156,18 +168,21 @@ DIGITAL_I_2024 = Source(
     "far-in-2024-1312902",
 )
 ALTMAN_SOLON_2023 = Source(
+    "Altman Solon 2023",
     "Altman Solon analysis of Netflix's engagement report (project reference: streaming-figures.md)",
     "What We Watched, H1 2023",
     2023,
     "the top ~3 % of titles took about 37 % of hours viewed",
 )
 NALDI_SERIES = Source(
+    "Naldi et al.",
     "Naldi et al. (project reference: streaming-figures.md)",
     "viewing concentration across series",
     2019,
     "the top 20 % of series took about 85.6 % of viewing",
 )
 CONVIVA_Q1_2018 = Source(
+    "Conviva Q1 2018",
     "Conviva All-Screen Streaming TV Census Q1 2018, via nScreenMedia",
     "Connected TV dominates premium streamed video viewing",
     2018,
@@ -176,6 +191,7 @@ CONVIVA_Q1_2018 = Source(
     "https://nscreenmedia.com/conviva-streaming-tv-connected-tv-growth/",
 )
 SCANSCOUT_WEEKEND = Source(
+    "ScanScout ~2010",
     "ScanScout, via Maximum PC",
     "One Quarter of All Online Video Streams Happen During Primetime",
     2010,
@@ -183,6 +199,7 @@ SCANSCOUT_WEEKEND = Source(
     "http://www.maximumpc.com/report-one-quarter-of-all-online-video-streams-happen-during-primetime/",
 )
 REALITYMINE_2016 = Source(
+    "RealityMine 2015",
     "RealityMine, via Broadcasting & Cable",
     "Primetime Endures for On-Demand",
     2015,
@@ -191,6 +208,7 @@ REALITYMINE_2016 = Source(
     "https://www.broadcastingcable.com/news/primetime-endures-demand-154181",
 )
 CONVIVA_MARCH_2020 = Source(
+    "Conviva March 2020",
     "Conviva Streaming in the Time of Coronavirus, via VideoNuze",
     "Daytime Viewing Up As Much As 43% in March 17-23 Week",
     2020,
@@ -199,6 +217,7 @@ CONVIVA_MARCH_2020 = Source(
     "https://www.videonuze.com/article/conviva-daytime-viewing-up-as-much-as-43-in-march-17-23-week",
 )
 ANTENNA_2025 = Source(
+    "Antenna 2025",
     "Antenna",
     "Q1'26 State of Subscriptions: Premium SVOD 2025 Year in Review",
     2025,
@@ -206,6 +225,7 @@ ANTENNA_2025 = Source(
     "https://www.antenna.live/insights/antenna-q126-state-of-subscriptions-report-premium-svod-2025-year-in-review",
 )
 ANTENNA_2024 = Source(
+    "Antenna 2024",
     "Antenna",
     "A Case for Rethinking Churn",
     2024,

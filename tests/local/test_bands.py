@@ -16,7 +16,7 @@ def test_every_band_has_a_unique_key_and_a_complete_source():
         assert band.figure and band.basis, band.key
         assert band.sources, f"{band.key} has no source"
         for source in band.sources:
-            assert source.publisher and source.report and source.measured, band.key
+            assert source.cite and source.publisher and source.report and source.measured, band.key
             assert 2000 <= source.year <= 2026, band.key
 
 
@@ -34,7 +34,7 @@ def test_a_band_holds_its_ends_and_refuses_outside_and_missing_values():
 
 
 def test_a_band_describes_its_range():
-    source = Source("p", "r", 2024, "m")
+    source = Source("c", "p", "r", 2024, "m")
     assert Band("a", "f", "h", 1.2, 3.0, (source,), "b").describe() == "1.2–3 h"
     assert Band("b", "f", "%", 0.0, 0.0, (source,), "b").describe() == "0 %"
     assert Band("c", "f", "×", 1.3, math.inf, (source,), "b").describe() == "≥ 1.3 ×"
@@ -42,7 +42,7 @@ def test_a_band_describes_its_range():
 
 def test_a_band_with_low_above_high_is_refused():
     with pytest.raises(ValueError, match="low must be <= high"):
-        Band("x", "f", "", 2.0, 1.0, (Source("p", "r", 2024, "m"),), "b")
+        Band("x", "f", "", 2.0, 1.0, (Source("c", "p", "r", 2024, "m"),), "b")
 
 
 def test_device_shares_and_plan_limits_cover_the_schema_domains():
