@@ -208,7 +208,8 @@ def _measure(con: duckdb.DuckDBPyConnection, lake: Path) -> Profile:
             con.execute(statement)
     days = _span(con, lake)
     con.execute("CREATE TEMP TABLE days (d DATE)")
-    con.executemany("INSERT INTO days VALUES (?)", [(d,) for d in days])
+    if days:
+        con.executemany("INSERT INTO days VALUES (?)", [(d,) for d in days])
     con.execute(
         """CREATE TEMP TABLE subscribed AS
            SELECT c.customer_id, d.d FROM customers c, days d
