@@ -22,10 +22,8 @@ BAR = "#5c6bc0"
 MUTED = "#9e9e9e"
 SCORE_CLIP = (-2.0, 3.0)
 """Scorecard x range, in band widths from the band's low end (the band is 0–1)."""
-SUBTITLE_WIDTH = 68
+SUBTITLE_WIDTH = 58
 """Characters per line of a panel's subtitle."""
-SCORE_TEXT_WIDTH = 4.8
-"""Room right of the scorecard's axis for each figure's value and band, in the same units."""
 
 
 def render_png(profile: Profile, path: Path) -> Path:
@@ -35,8 +33,8 @@ def render_png(profile: Profile, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(22, 13.5), dpi=100, layout="constrained")
-    grid = fig.add_gridspec(3, 4, width_ratios=(1, 1, 1, 1.45))
+    fig = plt.figure(figsize=(25, 14), dpi=100, layout="constrained")
+    grid = fig.add_gridspec(3, 4, width_ratios=(1, 1, 1, 1.1))
     days = profile.days
     span = f"{days[0]} – {days[-1]} ({len(days)} whole days)" if days else "no whole day"
     fails = sum(not f.ok for f in profile.figures)
@@ -291,10 +289,14 @@ def _scorecard(ax, profile: Profile) -> None:
         y = n - 1 - row
         x, clipped = _score(figure)
         ax.plot([x], [y], marker=(">" if x > 0 else "<") if clipped else "o", color=_color(figure), ms=8)
-        ax.text(SCORE_CLIP[1] + 0.3, y, _verdict(figure), va="center", fontsize=8, color=_color(figure))
     ax.set_yticks(range(n), [f.band.figure for f in reversed(figures)], fontsize=8)
-    ax.set_xlim(SCORE_CLIP[0] - 0.2, SCORE_CLIP[1] + SCORE_TEXT_WIDTH)
+    ax.set_xlim(SCORE_CLIP[0] - 0.2, SCORE_CLIP[1] + 0.2)
     ax.set_ylim(-0.7, n - 0.3)
+    verdicts = ax.twinx()
+    verdicts.set_ylim(ax.get_ylim())
+    verdicts.set_yticks(range(n), [_verdict(f) for f in reversed(figures)], fontsize=8)
+    for label, figure in zip(verdicts.get_yticklabels(), reversed(figures), strict=True):
+        label.set_color(_color(figure))
     ax.set_xticks([SCORE_CLIP[0], 0, 1, SCORE_CLIP[1]], ["far below", "low", "high", "far above"])
     _title(ax, "Every figure against its band", "green column: the band; arrows: beyond the axis")
     ax.grid(axis="y", color="#eeeeee")
