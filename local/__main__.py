@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
     profile.add_argument("--png", type=Path, help="also draw each figure against its band into this PNG file")
     profile.add_argument("--json", action="store_true", help="print the figures, bands and sources as JSON")
+    profile.add_argument("--markdown", action="store_true", help="print the figures table as Markdown")
     return parser
 
 
@@ -196,7 +197,7 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
-    from local.profile import as_json, format_value, measure
+    from local.profile import as_json, format_value, markdown_table, measure
 
     profile = measure(args.lake)
     if args.png is not None:
@@ -205,6 +206,9 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
         render_png(profile, args.png)
     if args.json:
         print(json.dumps(as_json(profile), indent=2))
+        return 0
+    if args.markdown:
+        print(markdown_table(profile))
         return 0
     days = profile.days
     span = f"{days[0]} to {days[-1]}, {len(days)} whole day(s)" if days else "no whole day"

@@ -527,3 +527,23 @@ def format_value(figure: Figure) -> str:
     else:
         text = f"{value:.2f}"
     return f"{text} {unit}" if unit else text
+
+
+def markdown_table(profile: Profile) -> str:
+    """The figures as a Markdown table: figure, value, band, verdict, sources."""
+    days = profile.days
+    span = f"{days[0]} to {days[-1]}, {len(days)} whole days" if days else "no whole day"
+    passed = sum(f.ok for f in profile.figures)
+    lines = [
+        f"{profile.plays:,} plays, {profile.customers:,} customers, {span}: "
+        f"{passed} of {len(profile.figures)} figures inside their bands.",
+        "",
+        "| figure | value | band | | sources |",
+        "|---|---:|---:|:-:|---|",
+    ]
+    for f in profile.figures:
+        cites = "; ".join(s.cite for s in f.band.sources)
+        lines.append(
+            f"| {f.band.figure} | {format_value(f)} | {f.band.describe()} | {'ok' if f.ok else '**out**'} | {cites} |"
+        )
+    return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,11 @@ def test_device_shares_and_plan_limits_cover_the_schema_domains():
     assert set(PLAN_STREAM_LIMITS) == set(SUBSCRIPTION_TIERS)
     # the device bands leave room for shares that add up to 100 %
     assert sum(b.low for b in DEVICE_SHARE_BANDS.values()) <= 100 <= sum(b.high for b in DEVICE_SHARE_BANDS.values())
+
+
+def test_the_profile_page_lists_every_band_and_source_as_declared():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "profile.md").read_text(encoding="utf-8")
+    for band in BANDS:
+        assert f"| {band.figure} | {band.describe()} | {band.basis} |" in page, band.key
+        for source in band.sources:
+            assert f"**{source.cite}**" in page and source.url in page, source.cite
