@@ -25,8 +25,8 @@ class Source:
     """Who measured it (and who reported it, if not the publisher)."""
     report: str
     """The report, release or article."""
-    year: int
-    """The year the figure describes."""
+    year: int | None
+    """The year the figure describes; None where the reference gives none."""
     measured: str
     """What exactly was measured, with the figure."""
     url: str = ""
@@ -177,8 +177,8 @@ ALTMAN_SOLON_2023 = Source(
 NALDI_SERIES = Source(
     "Naldi et al.",
     "Naldi et al. (project reference: streaming-figures.md)",
-    "viewing concentration across series",
-    2019,
+    "viewing concentration across series (year not given in the reference; to be checked)",
+    None,
     "the top 20 % of series took about 85.6 % of viewing",
 )
 CONVIVA_Q1_2018 = Source(
