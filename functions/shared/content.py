@@ -91,8 +91,8 @@ FILM_MEDIAN_MINUTES: Mapping[str, int] = {
     "Thriller": 106,
 }
 """Median feature runtime by genre. Stephen Follows, "Are movies getting longer?" (2019), 1999-2018: films released in
-US/Canadian cinemas average 106 minutes (the top 50 grossing 114, all films made 95), with long outliers; horror runs
-shortest. The spread between genres (family and animation near 1.5 h, epics near 2 h) is this project's reading."""
+US/Canadian cinemas average 106 minutes (the top 50 grossing 114, all films made 95), with long outliers. The spread
+between genres (horror, family and animation near 1.5 h, epics near 2 h) is this project's reading."""
 FILM_RUNTIME_SIGMA = 0.14
 """Log-normal spread of a film's runtime around its genre's median (about 80-140 minutes for a 106-minute median)."""
 FILM_MINUTES = (75, 180)
