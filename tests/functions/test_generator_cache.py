@@ -112,11 +112,16 @@ def test_a_warm_tick_scans_only_the_slots_no_earlier_tick_did(world: World, monk
 
 
 def test_outputs_equal_those_of_the_generator_before_the_cache(world: World) -> None:
-    """Digests of the same windows made by the uncached generator (commit 888a743), warm here and cold."""
+    """Digests of the same windows made by the uncached generator (commit 888a743), warm here and cold.
+
+    The digests were replaced twice since, each time by the cold run's (which shares nothing with a warm cache):
+    for the per-country ISPs (only the `isp` column changed: every other value of the 530 events was compared
+    equal to main's), then for the catalogue of whole series (other titles, so other durations and sessions).
+    """
     expected = {
-        "records": "c1ed60beba6330f2d7724c16f3b4ead6971b2bda12e05202bd62b6982d244342",
-        "events": "c828199fd100aa17ecdec02493550cfbad782592b4360abc92aab72ee7e4d768",
-        "shards": "b063603ff332e7588766f60ee9a601cfd94705dbcd4a7243f64337a846b42e7f",
+        "records": "0b5f193ab39d658f437617c659762263b3974a80b819a71f642a6ef370b34f84",
+        "events": "3f576a30f2e7e77b0ce27508b4e9fc9ae84e77ab6fb0ff1c70948c2515a70188",
+        "shards": "87d0f940f9e0027c7e99b3f1e2670939ceb5f51fc11ff6da6fa0582b98ca260b",
     }
     for name, make, windows in (
         ("records", window_records, ticks(world, PRIME_TIME_MS, 12)),
