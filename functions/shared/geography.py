@@ -126,8 +126,10 @@ METROS_BY_COUNTRY: Mapping[str, tuple[Metro, ...]] = {
 # --- Networks ------------------------------------------------------------------------------------------------------
 # Each table lists a country's largest providers with their subscribers (millions) or market share (%) as the cited
 # source gives them; a draw picks among the listed ones in proportion, so the long tail of small providers is left
-# out and the listed shares are scaled up to 1. Names are the brands a customer would recognise (and an IP lookup of
-# their address would show): the group's consumer brand, its regional brands merged in.
+# out and the listed shares are scaled up to 1 (a table's "other" remainder, e.g. the UK's altnets, is dropped, not
+# drawn). Names are the brands a customer would recognise (and an IP lookup of their address would show): the
+# group's consumer brand, its regional brands merged in. Units are consistent within a country, not across them.
+# "Not verified" marks a figure no public copy could be found for here: it is the earlier table's value, kept.
 
 HOME_ISPS: Mapping[str, Mapping[str, float]] = {
     # Leichtman Research Group, "About 3,500,000 Added Broadband From Top Providers in 2023" (March 2024):
@@ -147,15 +149,42 @@ HOME_ISPS: Mapping[str, Mapping[str, float]] = {
         "Mediacom": 1.5,
         "Sparklight": 1.06,
     },
-    # Company reports for 2023, retail Internet subscribers (millions): Bell (incl. Bell MTS), Rogers (incl. Shaw,
-    # acquired April 2023), TELUS, Vidéotron (Quebecor), Cogeco (Canadian operations). CRTC Communications Market
-    # Report: these five hold most residential Internet subscriptions.
+    # Retail Internet subscribers (millions), company reports for 2023:
+    # - Bell: 4.3 at the end of June 2023 (BCE Q2 2023, as reported by MobileSyrup, 3 Aug 2023,
+    #   mobilesyrup.com/2023/08/03/mobile-subscriber-growth-in-q2-helped-bell-reach-10-million-milestone) plus the
+    #   79,327 and 55,591 net activations of Q3 and Q4 2023 (BCE Q3 and Q4 2023 results releases, bce.ca) = 4.4.
+    # - Rogers (with Shaw, acquired April 2023): "4.2 million retail Internet customers" at the end of 2023 (Rogers
+    #   Communications, Q4 2023 results release, 1 Feb 2024, GlobeNewswire).
+    # - Vidéotron: 1,716,800 Internet customers of Quebecor's telecom segment at 30 June 2023, 20,000 of them from
+    #   Freedom (Quebecor Q2 2023 and full-year 2023 results releases, quebecor.com).
+    # - TELUS 2.6 and Cogeco 0.43: not verified.
     "CA": {"Bell": 4.4, "Rogers": 4.2, "TELUS": 2.6, "Videotron": 1.7, "Cogeco": 0.43},
-    # Ofcom, market shares of fixed broadband connections (%), 2023 (BT includes EE and Plusnet).
-    "GB": {"BT": 32.0, "Sky": 22.0, "Virgin Media": 19.0, "TalkTalk": 10.0, "Vodafone": 4.0},
-    # VATM/Dialog Consult TK-Marktanalyse 2023 and the operators' 2023 reports: broadband lines (millions) of
-    # about 37 million. Telekom is Deutsche Telekom's retail lines, Vodafone its cable and DSL, O2 Telefónica's.
-    "DE": {"Telekom": 14.9, "Vodafone": 10.1, "1&1": 3.9, "O2": 2.3, "Deutsche Glasfaser": 0.6},
+    # Shares (%) of the UK's 28.866 million fixed broadband connections at the end of 2023 (Point Topic, "Analysis
+    # of Q4 2023 UK ISP metrics", point-topic.com/post/q4-2023-isp-metric), from the providers' bases:
+    # - Sky 5.748 and Virgin Media (O2) 5.717 million at the end of 2023 (Point Topic, Research Round-up March 2024,
+    #   point-topic.com/post/research-round-up-march-2024): 19.9 % and 19.8 %.
+    # - TalkTalk 3.6 million on-net at 29 February 2024 (TalkTalk group accounts, as reported by ISPreview, Nov 2024,
+    #   ispreview.co.uk/index.php/2024/11/isp-talktalk-loses-over-300000-uk-broadband-and-fibre-customers.html):
+    #   12.5 %.
+    # - Vodafone 1.265 million at 30 June 2023 (Vodafone Q1 FY24, as reported by ISPreview, Jul 2023,
+    #   ispreview.co.uk/index.php/2023/07/vodafone-uk-grows-to-total-1-265m-broadband-customers.html): 4.4 %.
+    # - BT (with EE and Plusnet) 32 %: not verified (BT no longer publishes its retail broadband base).
+    "GB": {"BT": 32.0, "Sky": 20.0, "Virgin Media": 20.0, "TalkTalk": 12.0, "Vodafone": 4.0},
+    # Retail broadband lines (millions) at 31 December 2023, of 37.0 million in Germany (VATM/Dialog Consult,
+    # 25. TK-Marktanalyse Deutschland 2023, as printed in NET 1-2/2024, net-im-web.de/NET_online/1-2-2024-dk3/40):
+    # - Telekom 15.018 ("Breitband-Anschlüsse Retail", Deutsche Telekom Geschäftsbericht 2023, segment Deutschland,
+    #   bericht.telekom.com/geschaeftsbericht-2023/lagebericht/geschaeftsentwicklung-der-operativen-segmente/
+    #   deutschland.html).
+    # - Vodafone (cable and DSL) 10.28 (Vodafone Q3 FY24, as reported by inside-digital.de, Feb 2024,
+    #   inside-digital.de/news/vodafone-verliert-tausende-kunden).
+    # - 1&1 4.01, unchanged in Q1 2024 (United Internet Q1 2024, as reported by inside-digital.de, May 2024,
+    #   inside-digital.de/news/1und1-neue-zahlen-mit-faustdicker-ueberraschung).
+    # - O2 2.38 (Telefónica Deutschland Q4 2023, as reported by inside-digital.de, Feb 2024,
+    #   inside-digital.de/news/zulauf-bei-o2-tarife-ziehen-kunden-magisch-an).
+    # - Deutsche Glasfaser 0.6 at the end of June 2022 (VATM/Dialog Consult, 24. TK-Marktanalyse 2022, as reported
+    #   by Verivox, 26 Oct 2022, verivox.de/internet/nachrichten/vatm-zahl-der-glasfaseranschluesse-steigt-2022-auf-
+    #   123-millionen-1119853); no 2023 count was found.
+    "DE": {"Telekom": 15.02, "Vodafone": 10.28, "1&1": 4.01, "O2": 2.38, "Deutsche Glasfaser": 0.6},
     # ACCC NBN Wholesale Market Indicators Report, June quarter 2023: shares of NBN services (%). TPG includes
     # iiNet; Vocus includes Dodo and iPrimus.
     "AU": {
@@ -171,16 +200,43 @@ HOME_ISPS: Mapping[str, Mapping[str, float]] = {
 """Home broadband providers of each country and their market shares (unnormalised; sources in the comments)."""
 
 MOBILE_CARRIERS: Mapping[str, Mapping[str, float]] = {
-    # Postpaid phone connections (millions) at the end of 2023, from the carriers' annual reports.
+    # Postpaid phone connections (millions) at the end of 2023, from the carriers' reports: not verified. Only the
+    # year's net additions could be found (T-Mobile 3.1 million, T-Mobile 2023 Annual Report, t-mobile.com/2023-
+    # annual-report; AT&T "more than 1.7 million", AT&T Q4 2023 results, 24 Jan 2024), which do not fix the bases.
     "US": {"Verizon": 91.0, "T-Mobile": 76.0, "AT&T": 71.0},
-    # Mobile subscribers (millions) at the end of 2023, company reports; Freedom Mobile (Quebecor since 2023)
-    # and Vidéotron are Quebecor's two networks.
-    "CA": {"Rogers": 11.6, "Bell": 10.2, "TELUS": 10.0, "Freedom Mobile": 2.0, "Videotron": 1.7},
-    # Ofcom, retail mobile subscriptions (%) by network operator, 2023; MVNOs are left out.
+    # Mobile (phone) subscribers (millions), company reports for 2023:
+    # - Rogers: "11.6 million wireless customers" at the end of 2023 (Q4 2023 results release, 1 Feb 2024).
+    # - Bell: 10.29 million mobile phone subscribers at the end of 2023 (BCE 2023 Integrated Report, "Our financial
+    #   performance", bce.ca/2023-integrated-report/financial-performance).
+    # - TELUS: "surpassing ten million mobile phone subscriber milestone" in Q4 2023 (TELUS Q4 2023 results
+    #   release, 9 Feb 2024).
+    # - Freedom Mobile and Vidéotron: Quebecor's 3,610,100 mobile connections at 30 June 2023 (Q2 2023 release), of
+    #   which Freedom brought 1,824,400 when Quebecor bought it in April 2023 (full-year 2023 release); Vidéotron
+    #   (with Fizz) is the rest. Quebecor reports the two together since.
+    "CA": {"Rogers": 11.6, "Bell": 10.29, "TELUS": 10.0, "Freedom Mobile": 1.82, "Videotron": 1.79},
+    # Retail mobile subscriptions (%) by network operator, 2023, attributed to Ofcom (MVNOs left out): the shares
+    # themselves and EE's 25 % are not verified. O2, Vodafone and Three stand in the operators' own counts in the
+    # same proportions to within a point (24.0 : 18.0 : 10.6 against 23 : 18 : 10): O2 24.0 million contract and
+    # prepaid at 30 June 2023 (Virgin Media O2 Q2 2023, as reported by Rapid TV News, 25 Jul 2023,
+    # rapidtvnews.com/2023072564013/right-to-cancel-bites-into-virgin-media-o2-q2.html), Vodafone 18.024 million at
+    # 30 June 2023 (Vodafone Q1 FY24, ISPreview, Jul 2023), Three 10.6 million active at the end of 2023 (Three UK
+    # 2023 full-year results, ukfcf.org.uk/three-uk-publish-2023-full-year-results).
     "GB": {"EE": 25.0, "O2": 23.0, "Vodafone": 18.0, "Three": 10.0},
-    # Bundesnetzagentur Jahresbericht 2023: shares of mobile SIM cards (%) by network operator.
-    "DE": {"Telekom": 36.0, "O2": 33.0, "Vodafone": 30.0, "1&1": 1.0},
-    # ACCC Communications Market Report 2022–23: retail mobile services (%) by network (TPG's brand is Vodafone).
+    # Mobile contract customers (millions) at 31 December 2023, the count the four report alike (Telekom's prepaid
+    # base, 36.2 million, is mostly SIMs built into cars, so prepaid is left out for all):
+    # - Telekom 25.171 (Deutsche Telekom Geschäftsbericht 2023, segment Deutschland, "Vertragskunden").
+    # - O2 27.67 (Telefónica Deutschland Q4 2023, inside-digital.de, Feb 2024; 15.53 million prepaid besides).
+    # - Vodafone 19.27 (Vodafone Q3 FY24, inside-digital.de, Feb 2024; 11.09 million prepaid besides).
+    # - 1&1 12.21: 12.25 million at the end of March 2024 less that quarter's 40,000 (United Internet Q1 2024,
+    #   inside-digital.de, May 2024). 1&1 switched on its own network in December 2023; customers not yet moved to
+    #   it ride O2's network (Vodafone's national roaming from 2024) under the 1&1 brand.
+    "DE": {"Telekom": 25.17, "O2": 27.67, "Vodafone": 19.27, "1&1": 12.21},
+    # Retail mobile services (%) by network (TPG's brand is Vodafone), attributed to the ACCC Communications Market
+    # Report 2022–23: the shares themselves and TPG's 19 % are not verified. Telstra and Optus stand in their
+    # handheld counts in about the same ratio (12.6 : 9.2 against 41 : 29): Telstra 8.9 million postpaid and 3.7
+    # million prepaid at 31 December 2023 (Telstra H1 FY24, as reported by Cenerva, Feb 2024,
+    # cenerva.com/5G-news/telstra-profit-climbs), Optus 5.9 million postpaid and 3.3 million prepaid at 31 March 2023
+    # (Singtel FY23, Mobile World Live, mobileworldlive.com/asia/asia-news/singtel-bosses-highlight-mobile-gains).
     "AU": {"Telstra": 41.0, "Optus": 29.0, "Vodafone": 19.0},
 }
 """Mobile network operators of each country and their market shares, for 4G/5G connections."""
