@@ -73,7 +73,7 @@ SPEC = v.ArgSpec(
         "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
         "bucket_name": v.BUCKET_NAME,
         "bucket_name_prefix": v.text(BUCKET_PREFIX_PATTERN, BUCKET_PREFIX_MAX, "lowercase letters, digits, hyphens"),
-        "expiration_days": v.at_least(1),
+        "expiration_days": v.between(1, v.S3_MAX_LIFECYCLE_DAYS, v.LIFECYCLE_DAYS),
         "force_destroy": v.boolean(),
         "retain_on_delete": v.boolean(),
     },

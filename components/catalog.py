@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components import validation as v
-from functions.shared import layout, queries, schema
+from functions.shared import domains, layout, queries, schema, world
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Table
 
@@ -182,9 +182,9 @@ SPEC = v.ArgSpec(
         "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
         "projection_year_start": _YEAR,
         "dimension_seed": v.at_least(0),
-        "customer_count": v.at_least(1),
-        "title_count": v.at_least(1),
-        "campaign_count": v.at_least(1),
+        "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
+        "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
+        "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "upload_dimensions": v.boolean(),
     },
     checks=(_combinations,),

@@ -9,10 +9,14 @@ with `InvocationType="Event"`.
 
 A window expected to hold more than MAX_SHARD_EVENTS events is split into shards (its start slots modulo the
 shard count): the invocation becomes a coordinator that asynchronously invokes this same function once per
-shard, and each shard generates and delivers its part in parallel.
+shard, and each shard generates and delivers its part in parallel. A scheduled tick longer than
+MAX_WINDOW_SECONDS (a rate() of hours or a day, a sparse cron()) is first cut into windows of at most that,
+each sent to this same function as its own request (and sharded like any window): since the world is a pure
+function of time, the windows together emit exactly the tick's events.
 
 Requests (the event the function is invoked with):
-- an EventBridge scheduled event: the window [time - WINDOW_SECONDS, time);
+- an EventBridge scheduled event: the tick [time - WINDOW_SECONDS, time), or with a cron() schedule
+  (SCHEDULE_EXPRESSION) [previous firing, time), so consecutive ticks meet without gap or overlap;
 - `{}` or null: the window of WINDOW_SECONDS that ends now (to the second);
 - `{"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}`: that window (ISO 8601, Z or an
   offset, to the millisecond; at most MAX_WINDOW_SECONDS long), optionally with `"seed": S` for another
@@ -38,6 +42,7 @@ from typing import Any
 import boto3
 
 from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
+from functions.shared import schedule
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
@@ -46,6 +51,7 @@ from functions.shared.domains import (
     MAX_PAYLOAD_BYTES,
     MAX_SHARD_EVENTS,
     MAX_SHARDS,
+    MAX_TICK_SECONDS,
     MAX_WINDOW_SECONDS,
     TICK_LOG_MESSAGE,
 )
@@ -101,6 +107,8 @@ class GeneratorConfig:
     window_seconds: int = DEFAULT_WINDOW_SECONDS
     function_name: str = ""
     """This function's own name, which shards are sent to (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
+    cron: schedule.Cron | None = None
+    """The stack's cron() schedule (SCHEDULE_EXPRESSION): a scheduled tick starts at its previous firing."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
@@ -112,9 +120,20 @@ class GeneratorConfig:
             customer_count=_env_int(env, "CUSTOMER_COUNT", cls.customer_count, 1),
             title_count=_env_int(env, "TITLE_COUNT", cls.title_count, 1),
             world_seed=_env_int(env, "WORLD_SEED", cls.world_seed, 0, MAX_WORLD_SEED),
-            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_WINDOW_SECONDS),
+            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_TICK_SECONDS),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+            cron=_env_schedule(env),
         )
+
+
+def _env_schedule(env: Mapping[str, str]) -> schedule.Cron | None:
+    raw = env.get("SCHEDULE_EXPRESSION", "").strip()
+    if not raw:
+        return None
+    try:
+        return schedule.parse(raw)
+    except schedule.CronError as exc:
+        raise ValueError(f"environment variable SCHEDULE_EXPRESSION must be an EventBridge cron(): {exc}") from None
 
 
 _config: GeneratorConfig | None = None
@@ -176,13 +195,20 @@ class Request:
     shards: int | None = None
     """Set only in a shard's request: the window is already split, generate part `shard` of `shards`."""
 
-    def payload(self, shard: int, shards: int) -> bytes:
-        """The request a coordinator sends to one of its shards."""
+    def payload(self, shard: int | None = None, shards: int | None = None) -> bytes:
+        """The request a coordinator sends to one of its shards (or, without a shard, for a window of its tick)."""
         body: dict[str, Any] = {"start": format_timestamp_ms(self.start_ms), "end": format_timestamp_ms(self.end_ms)}
         if self.seed is not None:
             body["seed"] = self.seed
-        body["shard"] = {"index": shard, "count": shards}
+        if shard is not None:
+            body["shard"] = {"index": shard, "count": shards}
         return json.dumps(body, separators=(",", ":")).encode()
+
+    def windows(self) -> list[Request]:
+        """The request cut into consecutive windows of at most MAX_WINDOW_SECONDS (itself when it is that short)."""
+        step = MAX_WINDOW_SECONDS * 1000
+        starts = range(self.start_ms, self.end_ms, step)
+        return [Request(s, min(s + step, self.end_ms), self.seed) for s in starts]
 
 
 def _moment_ms(name: str, value: Any) -> int:
@@ -201,7 +227,7 @@ def _moment_ms(name: str, value: Any) -> int:
     return epoch_ms(moment, name)
 
 
-def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Request:
+def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: schedule.Cron | None = None) -> Request:
     """The Request of an invocation's event (see the module docstring for the shapes)."""
     period_ms = window_seconds * 1000
     if event is None or event == {}:
@@ -214,6 +240,8 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Reque
         )
     if all(key in event for key in _SCHEDULED_EVENT_KEYS):
         end = _moment_ms("time (of the scheduled event)", event.get("time"))
+        if cron is not None:
+            return Request(cron.previous(end, MAX_TICK_SECONDS * 1000), end)
         return Request(end - period_ms, end)
     unknown = sorted(set(event) - set(_REQUEST_KEYS))
     if unknown:
@@ -357,6 +385,14 @@ def run_request(
             shards=request.shards,
         )
         return {**window, "shard": request.shard, "shards": request.shards, **summary}
+    windows = request.windows()
+    if len(windows) > 1:
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to split")
+        for i, part in enumerate(windows):
+            where = f"window {i + 1} of {len(windows)} to {generator_name}; {i} window(s) were already sent"
+            _invoke(lambda_client, generator_name, part.payload(), where)
+        return {**window, "windows": len(windows), "dispatched": len(windows)}
     shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
     if shards == 1:
         return {
@@ -382,7 +418,7 @@ def handler(event: Any, context: Any) -> dict:
     """Lambda entry point: one request; returns the summary and logs it as one JSON line."""
     started = time.perf_counter()
     cfg = config()
-    request = parse_request(event, window_seconds=cfg.window_seconds, now=dt.datetime.now(dt.UTC))
+    request = parse_request(event, window_seconds=cfg.window_seconds, now=dt.datetime.now(dt.UTC), cron=cfg.cron)
     summary = run_request(
         lambda_client(),
         request,

@@ -146,10 +146,12 @@ def test_schedule_rule_invokes_the_generator_with_a_dead_letter_queue(default: P
 
 
 def test_schedule_can_be_changed_and_switched_off() -> None:
-    rule = build(schedule_expression="cron(0 * * * ? *)", schedule_enabled=False).one(
-        "aws:cloudwatch/eventRule:EventRule"
-    )
+    # A cron() schedule has no fixed window: each tick covers the time since the previous firing.
+    result = build(schedule_expression="cron(0 * * * ? *)", schedule_enabled=False, window_seconds=None)
+    rule = result.one("aws:cloudwatch/eventRule:EventRule")
     assert (rule.inputs["scheduleExpression"], rule.inputs["state"]) == ("cron(0 * * * ? *)", "DISABLED")
+    env = function(result, "generator").inputs["environment"]["variables"]
+    assert env["SCHEDULE_EXPRESSION"] == "cron(0 * * * ? *)" and "WINDOW_SECONDS" not in env
 
 
 def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(default: ProgramResult) -> None:
