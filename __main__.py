@@ -35,7 +35,12 @@ settings = Settings.from_config({key: config.get(key) for key in given | {key.na
 kms_key_arn: pulumi.Output[str] | str | None = None
 if settings.key_mode == CUSTOMER_MANAGED:
     kms_key_arn = StackKey(
-        "key", {"description": f"{PROJECT} {pulumi.get_stack()}: stream, lake, queue, topic, logs, Lambda environment"}
+        "key",
+        {
+            "description": f"{PROJECT} {pulumi.get_stack()}: stream, lake, queue, topic, logs, Lambda environment",
+            # A kept lake stays readable only while its key exists.
+            "retain_on_delete": settings.lake_retain_on_destroy,
+        },
     ).key_arn
 elif settings.key_mode == "existing":
     kms_key_arn = settings.encryption_key
@@ -50,9 +55,10 @@ access_logs = AccessLogBucket(
 catalog_ = TelemetryCatalog(
     "catalog",
     {
-        **settings.args_for(catalog.SPEC),
+        **settings.component_args(catalog.SPEC),
         "bucket_name": lake.bucket_name,
         "workgroup_name": settings.workgroup_name,
+        **keyed,
     },
 )
 ingest = StreamingIngest(

@@ -63,7 +63,8 @@ class AccessLogBucketArgs(TypedDict):
     force_destroy: NotRequired[bool]
     """Let `pulumi destroy` delete the log bucket while it still holds logs."""
     retain_on_delete: NotRequired[bool]
-    """Keep the log bucket in the account when the stack is destroyed."""
+    """Keep the log bucket, and the logging settings of the source buckets, in the account when the stack is
+    destroyed."""
 
 
 SPEC = v.ArgSpec(
@@ -148,8 +149,9 @@ class AccessLogBucket(v.CheckedComponent):
                 bucket=source,
                 target_bucket=bucket.id,
                 target_prefix=pulumi.Output.from_input(source).apply(log_prefix),
-                # Log delivery starts only once the bucket policy lets the logging service write.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+                # Log delivery starts only once the bucket policy lets the logging service write. Kept with the log
+                # bucket: a kept source bucket goes on logging into it.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[policy]),
             )
 
         self.bucket_name = bucket.bucket

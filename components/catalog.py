@@ -165,6 +165,13 @@ class TelemetryCatalogArgs(TypedDict):
     upload_dimensions: NotRequired[bool]
     """Upload this project's generated dimension Parquet files (only with this project's tables, where it is the
     default)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The lake's customer managed KMS key (DataLake's kms_key_arn): Athena encrypts query results with it (SSE_KMS)
+    and the dimension files are uploaded with it, as a lake that refuses other encryption requires. Omitted: results
+    SSE_S3, files under the bucket's default encryption."""
+    retain_objects_on_delete: NotRequired[bool]
+    """Keep the uploaded dimension files when this component is deleted or the stack destroyed (set it when the lake
+    bucket is kept: a kept lake keeps its dimension tables)."""
 
 
 SPEC = v.ArgSpec(
@@ -186,6 +193,8 @@ SPEC = v.ArgSpec(
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
         "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "upload_dimensions": v.boolean(),
+        "kms_key_arn": v.KMS_KEY_ARN,
+        "retain_objects_on_delete": v.boolean(),
     },
     checks=(_combinations,),
     allowed=v.arguments(TelemetryCatalogArgs),
@@ -218,6 +227,9 @@ class TelemetryCatalog(v.CheckedComponent):
         definitions = _tables(args)
         project_tables = "tables" not in args
         year_start = SPEC.value(args, "projection_year_start")
+        kms_key = args.get("kms_key_arn")
+        # Uploaded under the lake's key, as a lake that refuses other encryption requires (DataLake's policy).
+        sse = {} if kms_key is None else {"server_side_encryption": "aws:kms", "kms_key_id": kms_key}
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -265,7 +277,13 @@ class TelemetryCatalog(v.CheckedComponent):
                 "engine_version": {"selected_engine_version": ATHENA_ENGINE_V3},
                 "result_configuration": {
                     "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, layout.ATHENA_RESULTS_PREFIX),
-                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                    # Athena user guide, "Encrypt Athena query results stored in Amazon S3": SSE_KMS with the key's
+                    # ARN; enforced for every query of the workgroup (enforce_workgroup_configuration).
+                    "encryption_configuration": (
+                        {"encryption_option": "SSE_S3"}
+                        if kms_key is None
+                        else {"encryption_option": "SSE_KMS", "kms_key_arn": kms_key}
+                    ),
                 },
             },
             opts=child,
@@ -301,7 +319,10 @@ class TelemetryCatalog(v.CheckedComponent):
                     key=dimension_key(table),
                     content_base64=encoded.apply(lambda d, n=table.name: d[n]),
                     content_type=PARQUET_CONTENT_TYPE,
-                    opts=child,
+                    **sse,
+                    opts=pulumi.ResourceOptions(
+                        parent=self, retain_on_delete=bool(args.get("retain_objects_on_delete", False))
+                    ),
                 )
 
         streamed = next((t for t in definitions if t.partition_names == layout.TIME_PARTITION_KEYS), None)

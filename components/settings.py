@@ -93,6 +93,7 @@ DERIVED: Mapping[str, Mapping[str, str]] = {
         "alarm_name_prefix": "namePrefix",
     },
     _LAKE.component: {"force_destroy": "lakeRetainOnDestroy"},
+    _CATALOG.component: {"retain_objects_on_delete": "lakeRetainOnDestroy"},
     _ACCESS_LOGS.component: {
         "bucket_name_prefix": "namePrefix",
         "retain_on_delete": "lakeRetainOnDestroy",
@@ -129,11 +130,15 @@ def _derive(component: str, values: Mapping[str, Any], window: int | None) -> di
         }
         return derived if window is None else {**derived, "schedule_period_seconds": window}
     retain = values["lakeRetainOnDestroy"]
+    if not isinstance(retain, bool):
+        return {}
     if component == _LAKE.component:
-        return {"force_destroy": not retain} if isinstance(retain, bool) else {}
+        return {"force_destroy": not retain}
+    if component == _CATALOG.component:
+        return {"retain_objects_on_delete": retain}
     if component == _ACCESS_LOGS.component:
         prefix = f"{values['namePrefix']}-access-logs-"[: access_logs.BUCKET_PREFIX_MAX]
-        return {"bucket_name_prefix": prefix, **({"retain_on_delete": retain, "force_destroy": not retain})}
+        return {"bucket_name_prefix": prefix, "retain_on_delete": retain, "force_destroy": not retain}
     return {}
 
 

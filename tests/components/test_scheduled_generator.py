@@ -179,7 +179,8 @@ def test_failed_async_invocations_go_to_the_dead_letter_queue_after_retries(role
 
 def test_queue_policy_lets_only_this_rule_send_via_eventbridge(default: ProgramResult) -> None:
     policy = json.loads(default.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
-    [statement] = policy["Statement"]
+    statement, tls_only = policy["Statement"]
+    assert (tls_only["Effect"], tls_only["Action"]) == ("Deny", "sqs:*")  # no request without TLS
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
     assert statement["Resource"] == "arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"
