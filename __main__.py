@@ -21,6 +21,7 @@ from components import (
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
+from components import dashboard as dashboard_module
 from components.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 from functions.shared import queries
 
@@ -111,8 +112,7 @@ dashboard = PipelineDashboard(
         "dead_letter_queue_name": dead_letter_queue_name,
         "generator_log_group_name": generator.generator_log_group_name,
         "alarm_arns": pipeline_alarms.alarm_arns,
-        "dashboard_name": f"{settings.name_prefix}-pipeline",
-        "metric_namespace": f"{PROJECT}/{settings.name_prefix}",
+        **settings.component_args(dashboard_module.SPEC),
     },
 )
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from components import access_logs, alarms, catalog, data_lake, naming, scheduled_generator, streaming_ingest
+from components import access_logs, alarms, catalog, dashboard, data_lake, naming, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
 from functions.shared import layout
@@ -33,7 +33,7 @@ INTEGER_PATTERN = re.compile(r"^[+-]?[0-9]{1,19}$")
 
 _INGEST, _GENERATOR = streaming_ingest.SPEC, scheduled_generator.SPEC
 _CATALOG, _LAKE = catalog.SPEC, data_lake.SPEC
-_ALARMS, _ACCESS_LOGS = alarms.SPEC, access_logs.SPEC
+_ALARMS, _ACCESS_LOGS, _DASHBOARD = alarms.SPEC, access_logs.SPEC, dashboard.SPEC
 AWS_MANAGED, CUSTOMER_MANAGED = "aws-managed", "customer-managed"
 ENCRYPTION_MODES = (AWS_MANAGED, CUSTOMER_MANAGED)
 """encryptionKey: AWS managed keys, one stack-created customer managed key, or else the ARN of an existing key."""
@@ -94,6 +94,7 @@ DERIVED: Mapping[str, Mapping[str, str]] = {
     },
     _LAKE.component: {"force_destroy": "lakeRetainOnDestroy"},
     _CATALOG.component: {"retain_objects_on_delete": "lakeRetainOnDestroy"},
+    _DASHBOARD.component: {"dashboard_name": "namePrefix", "metric_namespace": "namePrefix"},
     _ACCESS_LOGS.component: {
         "bucket_name_prefix": "namePrefix",
         "retain_on_delete": "lakeRetainOnDestroy",
@@ -120,6 +121,9 @@ def _derive(component: str, values: Mapping[str, Any], window: int | None) -> di
     """The plain arguments of `component` the stack derives from config values (see DERIVED)."""
     if component == _GENERATOR.component:
         return {} if window is None else {"window_seconds": window}
+    if component == _DASHBOARD.component:
+        prefix = values["namePrefix"]
+        return {"dashboard_name": f"{prefix}-pipeline", "metric_namespace": f"{PROJECT}/{prefix}"}
     if component == _ALARMS.component:
         derived = {
             "schedule_enabled": values["scheduleEnabled"],
@@ -346,7 +350,7 @@ class _Parser:
         reported = {p.split(" must be", 1)[0].split(":", 1)[1] for p in self.problems if p.startswith(PROJECT)}
         passed = _passed(values, given) - reported
         window = self._window(values.get("scheduleExpression"))
-        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS, _ACCESS_LOGS):
+        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS, _ACCESS_LOGS, _DASHBOARD):
             key_of = {**_arg_keys(spec), **DERIVED.get(spec.component, {})}
             args = {arg: values[key] for arg, key in _arg_keys(spec).items() if key in passed}
             if not set(DERIVED.get(spec.component, {}).values()) & reported:
