@@ -38,6 +38,13 @@ tick lasts minutes: Lambda's asynchronous queue feeds each concurrent producer s
 busiest tick in seconds while leaving most of the account's concurrency unreserved."""
 
 
+WINDOWS_AT_ONCE = 24
+"""Windows of one long tick the reserved concurrency of both functions lets run at once: a day's worth, so a rate()
+tick (at most a day) never waits. A longer cron() tick's further windows wait in Lambda's asynchronous event queue
+(a throttled asynchronous invocation is queued and retried, within the maximum event age) and each takes seconds,
+so they drain within minutes without reserving a week's worth of the account's concurrency."""
+
+
 def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[int, int]:
     """(generator, producer) reserved concurrency sized to the schedule's busiest tick.
 
@@ -52,9 +59,9 @@ def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[in
     peak = batch_size * span / world.RATE_PERIOD_MS * 1000 * PEAK_TO_MEAN  # the busiest window of the tick
     shards = min(domains.MAX_SHARDS, math.ceil(peak / domains.MAX_SHARD_EVENTS))
     shards = shards if shards > 1 else 0  # one shard is the window's invocation itself
-    payloads = math.ceil(peak * windows * EVENT_BYTES / domains.MAX_PAYLOAD_BYTES)
+    payloads = math.ceil(peak * min(windows, WINDOWS_AT_ONCE) * EVENT_BYTES / domains.MAX_PAYLOAD_BYTES)
     per_window = 1 + shards
-    invocations = per_window if windows == 1 else 1 + windows * per_window
+    invocations = per_window if windows == 1 else 1 + min(windows, WINDOWS_AT_ONCE) * per_window
     generator = min(v.LAMBDA_MAX_RESERVED_CONCURRENCY, 1 + invocations)
     producer = min(
         v.LAMBDA_MAX_RESERVED_CONCURRENCY, max(MIN_PRODUCER_CONCURRENCY, math.ceil(payloads / PAYLOADS_PER_PRODUCER))
@@ -185,7 +192,8 @@ class ScheduledGeneratorArgs(TypedDict):
     batch_size: NotRequired[int]
     """Events the generator makes per run."""
     schedule_expression: NotRequired[str]
-    """EventBridge schedule, rate(...) or cron(...)."""
+    """EventBridge schedule, rate(...) or cron(...) with the year '*'; runs at most a week apart (each tick covers
+    the time since the previous run: a rate()'s period, or since a cron()'s previous firing)."""
     schedule_enabled: NotRequired[bool]
     """Whether the schedule rule fires."""
     dimension_seed: NotRequired[int]
