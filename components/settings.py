@@ -105,15 +105,16 @@ DERIVED: Mapping[str, Mapping[str, str]] = {
 `Settings.component_args` computes them; config validation checks them by the component's own rules."""
 
 
-def _empty_means_derived() -> frozenset[str]:
-    """Keys whose empty value means "derive it" (Pulumi.yaml gives them the default ""): streamName, bucketName…"""
-    return frozenset(k.name for k in KEYS if k.default == "")
+def _empty_means_unset() -> frozenset[str]:
+    """Keys whose empty value means "none" or "derive it": those without a default (alarmTopicArn) or with the
+    default "" (streamName, bucketName, workgroupName). A key with a real default (namePrefix) must meet its rule."""
+    return frozenset(k.name for k in KEYS if k.effective_default in (None, ""))
 
 
 def _passed(values: Mapping[str, Any], given: frozenset[str]) -> set[str]:
-    """The keys whose values reach a component: set or defaulted, not overridden, and not an empty "derive it"."""
+    """The keys whose values reach a component: set or defaulted, not overridden, and not an empty "unset"."""
     passed = {k for k in given if values.get(k) is not None}
-    passed -= {k for k in passed & _empty_means_derived() if values[k] == ""}
+    passed -= {k for k in passed & _empty_means_unset() if values[k] == ""}
     return passed - {moot for key, moot in OVERRIDES.items() if key in passed}
 
 

@@ -33,6 +33,7 @@ BIG = str(10**12)
             "at most 1 with scheduleExpression 86400 s (CloudWatch PutMetricAlarm",
         ),
         ({"namePrefix": ""}, "namePrefix", "", "lowercase letters, digits and hyphens, starting with a letter"),
+        ({"scheduleExpression": ""}, "scheduleExpression", "", "rate(N minute|minutes"),
         # Dimension tables: built and uploaded where `pulumi up` runs, and held by the generator in Lambda memory.
         ({"customerCount": str(10**8)}, "customerCount", 10**8, f"1–{domains.MAX_CUSTOMERS}"),
         ({"customerCount": "200000"}, "customerCount", 200_000, "tables fit 80% of lambdaMemoryMb 256"),
@@ -86,3 +87,9 @@ def test_a_cron_schedule_gives_the_generator_its_expression_to_start_each_tick_a
 def test_more_customers_fit_a_larger_function() -> None:
     result = run_program("dev", overrides={"customerCount": "200000", "lambdaMemoryMb": "1024"})
     assert generator_env(result)["CUSTOMER_COUNT"] == "200000"
+
+
+def test_an_empty_value_still_means_unset_for_keys_without_a_default() -> None:
+    result = run_program("dev", overrides={"alarmTopicArn": "", "streamName": ""})
+    assert len(result.of_type("aws:sns/topic:Topic")) == 1  # no topic given: the stack creates its own
+    assert result.outputs["streamName"] == "acme-data-telemetry-stream"  # derived from namePrefix
