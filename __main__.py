@@ -21,6 +21,7 @@ from components import (
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
+from components import dashboard as dashboard_module
 from components.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 from functions.shared import queries
 
@@ -35,31 +36,30 @@ settings = Settings.from_config({key: config.get(key) for key in given | {key.na
 kms_key_arn: pulumi.Output[str] | str | None = None
 if settings.key_mode == CUSTOMER_MANAGED:
     kms_key_arn = StackKey(
-        "key", {"description": f"{PROJECT} {pulumi.get_stack()}: stream, lake, queue, topic, logs, Lambda environment"}
+        "key",
+        {
+            "description": f"{PROJECT} {pulumi.get_stack()}: stream, lake, queue, topic, logs, Lambda environment",
+            # A kept lake stays readable only while its key exists.
+            "retain_on_delete": settings.lake_retain_on_destroy,
+        },
     ).key_arn
 elif settings.key_mode == "existing":
     kms_key_arn = settings.encryption_key
 keyed = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
 
-lake_args = settings.args_for(data_lake.SPEC)
 # Kept by default; a stack that lets `pulumi destroy` delete the lake must let it empty the bucket first.
-lake_args["force_destroy"] = not settings.lake_retain_on_destroy
-lake = DataLake("lake", {**lake_args, **keyed})
+lake = DataLake("lake", {**settings.component_args(data_lake.SPEC), **keyed})
 access_logs = AccessLogBucket(
     "access-logs",
-    {
-        "source_bucket_names": [lake.bucket_name],
-        "bucket_name_prefix": f"{settings.name_prefix}-access-logs-"[: access_logs_module.BUCKET_PREFIX_MAX],
-        "retain_on_delete": settings.lake_retain_on_destroy,
-        "force_destroy": not settings.lake_retain_on_destroy,
-    },
+    {"source_bucket_names": [lake.bucket_name], **settings.component_args(access_logs_module.SPEC)},
 )
 catalog_ = TelemetryCatalog(
     "catalog",
     {
-        **settings.args_for(catalog.SPEC),
+        **settings.component_args(catalog.SPEC),
         "bucket_name": lake.bucket_name,
         "workgroup_name": settings.workgroup_name,
+        **keyed,
     },
 )
 ingest = StreamingIngest(
@@ -77,9 +77,7 @@ ingest = StreamingIngest(
         ),
     },
 )
-generator_args = {**settings.args_for(scheduled_generator.SPEC), "stream_name": ingest.stream_name}
-if settings.window_seconds is not None:
-    generator_args["window_seconds"] = settings.window_seconds
+generator_args = {**settings.component_args(scheduled_generator.SPEC), "stream_name": ingest.stream_name}
 generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": ingest.stream_arn})
 
 watched = [
@@ -96,19 +94,12 @@ watched = [
 ]
 dead_letter_queue_name = generator.dead_letter_queue_arn.apply(lambda arn: arn.split(":")[-1])
 alarm_args = {
-    **settings.args_for(alarms.SPEC),
+    **settings.component_args(alarms.SPEC),
     "stream_name": ingest.stream_name,
     "delivery_stream_name": ingest.delivery_stream_name,
     "functions": watched,
     "dead_letter_queue_name": dead_letter_queue_name,
-    "schedule_enabled": settings.schedule_enabled,
-    "stream_retention_hours": settings.kinesis_retention_hours,
-    "buffer_interval_seconds": settings.firehose_buffer_interval_seconds,
-    "dynamic_partitioning": settings.partition_by == "event_time",
-    "alarm_name_prefix": settings.name_prefix,
 }
-if settings.window_seconds is not None:
-    alarm_args["schedule_period_seconds"] = settings.window_seconds
 if kms_key_arn is not None and "alarm_topic_arn" not in alarm_args:
     alarm_args["kms_key_arn"] = kms_key_arn
 pipeline_alarms = PipelineAlarms("alarms", alarm_args)
@@ -121,8 +112,7 @@ dashboard = PipelineDashboard(
         "dead_letter_queue_name": dead_letter_queue_name,
         "generator_log_group_name": generator.generator_log_group_name,
         "alarm_arns": pipeline_alarms.alarm_arns,
-        "dashboard_name": f"{settings.name_prefix}-pipeline",
-        "metric_namespace": f"{PROJECT}/{settings.name_prefix}",
+        **settings.component_args(dashboard_module.SPEC),
     },
 )
 

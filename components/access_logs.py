@@ -63,7 +63,8 @@ class AccessLogBucketArgs(TypedDict):
     force_destroy: NotRequired[bool]
     """Let `pulumi destroy` delete the log bucket while it still holds logs."""
     retain_on_delete: NotRequired[bool]
-    """Keep the log bucket in the account when the stack is destroyed."""
+    """Keep the log bucket, and the logging settings of the source buckets, in the account when the stack is
+    destroyed."""
 
 
 SPEC = v.ArgSpec(
@@ -73,7 +74,7 @@ SPEC = v.ArgSpec(
         "source_bucket_names": v.Rule("a list of at least one bucket", lambda x: isinstance(x, list) and len(x) > 0),
         "bucket_name": v.BUCKET_NAME,
         "bucket_name_prefix": v.text(BUCKET_PREFIX_PATTERN, BUCKET_PREFIX_MAX, "lowercase letters, digits, hyphens"),
-        "expiration_days": v.at_least(1),
+        "expiration_days": v.between(1, v.S3_MAX_LIFECYCLE_DAYS, v.LIFECYCLE_DAYS),
         "force_destroy": v.boolean(),
         "retain_on_delete": v.boolean(),
     },
@@ -148,8 +149,9 @@ class AccessLogBucket(v.CheckedComponent):
                 bucket=source,
                 target_bucket=bucket.id,
                 target_prefix=pulumi.Output.from_input(source).apply(log_prefix),
-                # Log delivery starts only once the bucket policy lets the logging service write.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+                # Log delivery starts only once the bucket policy lets the logging service write. Kept with the log
+                # bucket: a kept source bucket goes on logging into it.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[policy]),
             )
 
         self.bucket_name = bucket.bucket

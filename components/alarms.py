@@ -74,7 +74,8 @@ class PipelineAlarmsArgs(TypedDict):
     schedule_enabled: NotRequired[bool]
     """Whether the schedule fires; a disabled schedule gets no silence alarm."""
     silence_periods: NotRequired[int]
-    """Schedule periods without a record reaching the stream before the silence alarm fires."""
+    """Schedule periods without a record reaching the stream before the silence alarm fires (3, or as many as fit
+    CloudWatch's one day of evaluation, when omitted)."""
     stream_retention_hours: NotRequired[int]
     """The stream's retention, 24–8760 hours; the iterator age threshold must stay below half of it."""
     iterator_age_threshold_seconds: NotRequired[int]
@@ -129,14 +130,23 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         if v.between(1, v.LAMBDA_MAX_TIMEOUT_SECONDS).problem("", timeout) is not None:
             yield f"functions[{i}].timeout_seconds", f"1–{v.LAMBDA_MAX_TIMEOUT_SECONDS} (Lambda)", timeout
     period = args.get("schedule_period_seconds")
-    silence = args.get("silence_periods", SPEC.defaults["silence_periods"])
-    if isinstance(period, int) and isinstance(silence, int) and period > 0 and period * silence > MAX_EVALUATION:
+    watched = args.get("schedule_enabled", SPEC.defaults["schedule_enabled"]) is not False
+    if isinstance(period, int) and period > MAX_EVALUATION and watched:
         yield (
-            "silence_periods",
-            f"at most {MAX_EVALUATION // period} for a {period} s schedule (CloudWatch evaluates at most "
-            f"{MAX_EVALUATION} s of data per alarm)",
-            silence,
+            "schedule_period_seconds",
+            f"at most {MAX_EVALUATION:,} s while the schedule is enabled: the silence alarm's period is the "
+            f"schedule's (CloudWatch PutMetricAlarm: Period x EvaluationPeriods is at most {MAX_EVALUATION:,} s)",
+            period,
         )
+    elif isinstance(period, int) and period > 0 and watched:
+        silence = silence_periods(args)
+        if isinstance(silence, int) and period * silence > MAX_EVALUATION:
+            yield (
+                "silence_periods",
+                f"at most {MAX_EVALUATION // period} with schedule_period_seconds {period} s (CloudWatch "
+                f"PutMetricAlarm: Period x EvaluationPeriods is at most {MAX_EVALUATION:,} s)",
+                silence,
+            )
     retention = args.get("stream_retention_hours", SPEC.defaults["stream_retention_hours"])
     age = args.get("iterator_age_threshold_seconds", SPEC.defaults["iterator_age_threshold_seconds"])
     if isinstance(retention, int) and isinstance(age, int) and age > retention * 3600 // 2:
@@ -150,12 +160,22 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield "alarm_emails", "empty when alarm_topic_arn is given (subscribe to that topic)", args["alarm_emails"]
 
 
+def silence_periods(args: Mapping[str, Any]) -> Any:
+    """The silence alarm's periods: as given, else DEFAULT_SILENCE_PERIODS or as many schedule periods as fit the
+    day CloudWatch can evaluate (one, for a daily schedule)."""
+    if args.get("silence_periods") is not None:
+        return args["silence_periods"]
+    period = args.get("schedule_period_seconds")
+    fit = MAX_EVALUATION // period if isinstance(period, int) and period > 0 else DEFAULT_SILENCE_PERIODS
+    return max(1, min(DEFAULT_SILENCE_PERIODS, fit))
+
+
 def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     """Every alarm the inputs call for, in the order the data flows."""
     specs: list[AlarmSpec] = []
     period = args.get("schedule_period_seconds")
     if period is not None and SPEC.value(args, "schedule_enabled"):
-        silence = SPEC.value(args, "silence_periods")
+        silence = silence_periods(args)
         # Not in [REC]: the pipeline's own liveness signal. One datapoint per schedule period; no record in
         # `silence` periods in a row fires it. Missing data is breaching: Kinesis publishes no IncomingRecords
         # datapoint for a minute without puts, and "nothing arrived" is exactly what this alarm is for.

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components import validation as v
-from functions.shared import layout, queries, schema
+from functions.shared import domains, layout, queries, schema, world
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Table
 
@@ -165,6 +165,13 @@ class TelemetryCatalogArgs(TypedDict):
     upload_dimensions: NotRequired[bool]
     """Upload this project's generated dimension Parquet files (only with this project's tables, where it is the
     default)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The lake's customer managed KMS key (DataLake's kms_key_arn): Athena encrypts query results with it (SSE_KMS)
+    and the dimension files are uploaded with it, as a lake that refuses other encryption requires. Omitted: results
+    SSE_S3, files under the bucket's default encryption."""
+    retain_objects_on_delete: NotRequired[bool]
+    """Keep the uploaded dimension files when this component is deleted or the stack destroyed (set it when the lake
+    bucket is kept: a kept lake keeps its dimension tables)."""
 
 
 SPEC = v.ArgSpec(
@@ -182,10 +189,12 @@ SPEC = v.ArgSpec(
         "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
         "projection_year_start": _YEAR,
         "dimension_seed": v.at_least(0),
-        "customer_count": v.at_least(1),
-        "title_count": v.at_least(1),
-        "campaign_count": v.at_least(1),
+        "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
+        "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
+        "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "upload_dimensions": v.boolean(),
+        "kms_key_arn": v.KMS_KEY_ARN,
+        "retain_objects_on_delete": v.boolean(),
     },
     checks=(_combinations,),
     allowed=v.arguments(TelemetryCatalogArgs),
@@ -218,6 +227,9 @@ class TelemetryCatalog(v.CheckedComponent):
         definitions = _tables(args)
         project_tables = "tables" not in args
         year_start = SPEC.value(args, "projection_year_start")
+        kms_key = args.get("kms_key_arn")
+        # Uploaded under the lake's key, as a lake that refuses other encryption requires (DataLake's policy).
+        sse = {} if kms_key is None else {"server_side_encryption": "aws:kms", "kms_key_id": kms_key}
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -265,7 +277,13 @@ class TelemetryCatalog(v.CheckedComponent):
                 "engine_version": {"selected_engine_version": ATHENA_ENGINE_V3},
                 "result_configuration": {
                     "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, layout.ATHENA_RESULTS_PREFIX),
-                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                    # Athena user guide, "Encrypt Athena query results stored in Amazon S3": SSE_KMS with the key's
+                    # ARN; enforced for every query of the workgroup (enforce_workgroup_configuration).
+                    "encryption_configuration": (
+                        {"encryption_option": "SSE_S3"}
+                        if kms_key is None
+                        else {"encryption_option": "SSE_KMS", "kms_key_arn": kms_key}
+                    ),
                 },
             },
             opts=child,
@@ -301,7 +319,10 @@ class TelemetryCatalog(v.CheckedComponent):
                     key=dimension_key(table),
                     content_base64=encoded.apply(lambda d, n=table.name: d[n]),
                     content_type=PARQUET_CONTENT_TYPE,
-                    opts=child,
+                    **sse,
+                    opts=pulumi.ResourceOptions(
+                        parent=self, retain_on_delete=bool(args.get("retain_objects_on_delete", False))
+                    ),
                 )
 
         streamed = next((t for t in definitions if t.partition_names == layout.TIME_PARTITION_KEYS), None)

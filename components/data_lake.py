@@ -56,8 +56,9 @@ class DataLakeArgs(TypedDict):
     bucket_name_prefix: NotRequired[str]
     """The bucket is named <bucket_name_prefix>-<account>-<region>."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
-    """Encrypt with this KMS key (SSE-KMS) instead of SSE-S3; give it to StreamingIngest's lake_kms_key_arn too,
-    so Firehose may write."""
+    """Encrypt with this KMS key (SSE-KMS) instead of SSE-S3, and refuse uploads asking for any other encryption
+    (policies.deny_other_encryption); give it to StreamingIngest's lake_kms_key_arn and TelemetryCatalog's
+    kms_key_arn too, so Firehose, the dimension upload and Athena write with it."""
     transition_days: NotRequired[int]
     """Days before table data moves to transition_storage_class; 0 or omitted keeps it in STANDARD."""
     transition_storage_class: NotRequired[str]
@@ -73,6 +74,14 @@ class DataLakeArgs(TypedDict):
     retain_on_delete: NotRequired[bool]
     """Keep the bucket and everything in it when the component is deleted or the stack destroyed:
     Pulumi forgets the bucket instead of deleting it, so a lake's history survives `pulumi destroy`."""
+
+
+def lake_policy(bucket_arn: str, kms_key_arn: str | None) -> dict[str, Any]:
+    """The lake's bucket policy: TLS only; under a customer managed key, uploads with any other encryption refused."""
+    doc = policies.deny_insecure_transport(bucket_arn)
+    if kms_key_arn:
+        doc["Statement"] += policies.deny_other_encryption(bucket_arn, kms_key_arn)
+    return doc
 
 
 def lifecycle_rules(
@@ -124,10 +133,10 @@ SPEC = v.ArgSpec(
         "existing_bucket_name": v.BUCKET_NAME,
         "bucket_name": v.BUCKET_NAME,
         "bucket_name_prefix": v.BUCKET_NAME_PREFIX,
-        "transition_days": v.at_least(0, "(0 keeps data in STANDARD)"),
+        "transition_days": v.between(0, v.S3_MAX_LIFECYCLE_DAYS, f"{v.LIFECYCLE_DAYS}; 0 keeps data in STANDARD"),
         "transition_storage_class": v.one_of(*v.TRANSITION_STORAGE_CLASSES),
-        "noncurrent_version_expiration_days": v.at_least(1),
-        "abort_incomplete_multipart_days": v.at_least(1),
+        "noncurrent_version_expiration_days": v.between(1, v.S3_MAX_LIFECYCLE_DAYS, v.LIFECYCLE_DAYS),
+        "abort_incomplete_multipart_days": v.between(1, v.S3_MAX_LIFECYCLE_DAYS, v.LIFECYCLE_DAYS),
         "force_destroy": v.boolean(),
         "retain_on_delete": v.boolean(),
     },
@@ -137,7 +146,8 @@ SPEC = v.ArgSpec(
 
 
 class DataLake(v.CheckedComponent):
-    """The lake bucket: encrypted, versioned, private, TLS-only, with lifecycle housekeeping."""
+    """The lake bucket: encrypted (only with its key, when it has one), versioned, private, TLS-only, with
+    lifecycle housekeeping."""
 
     _spec = SPEC
 
@@ -205,7 +215,7 @@ class DataLake(v.CheckedComponent):
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda a: policies.to_json(policies.deny_insecure_transport(a))),
+            policy=pulumi.Output.all(bucket.arn, kms_key).apply(lambda p: policies.to_json(lake_policy(p[0], p[1]))),
             # S3 rejects a bucket policy while the public access block is still being applied.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[public_block]),
         )

@@ -92,6 +92,9 @@ class StackKeyArgs(TypedDict):
     """Alias name without the alias/ prefix; none when omitted."""
     deletion_window_days: NotRequired[int]
     """Days a deleted key can still be restored, 7–30."""
+    retain_on_delete: NotRequired[bool]
+    """Keep the key (and its alias) when the component is deleted or the stack destroyed: set it when data the key
+    encrypts is kept (a retained lake would be unreadable once its key is deleted)."""
 
 
 SPEC = v.ArgSpec(
@@ -104,6 +107,7 @@ SPEC = v.ArgSpec(
             lambda a: isinstance(a, str) and not a.startswith(("alias/", "aws/")) and ALIAS.match(a) is not None,
         ),
         "description": v.Rule("at most 8192 characters (KMS)", lambda d: isinstance(d, str) and len(d) <= 8192),
+        "retain_on_delete": v.boolean(),
     },
     allowed=v.arguments(StackKeyArgs),
 )
@@ -125,6 +129,7 @@ class StackKey(v.CheckedComponent):
         window = SPEC.value(args, "deletion_window_days")
         alias = args.get("alias")
         invoke = pulumi.InvokeOutputOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=bool(args.get("retain_on_delete", False)))
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
@@ -136,15 +141,10 @@ class StackKey(v.CheckedComponent):
             policy=pulumi.Output.all(partition, region, account).apply(
                 lambda v: policies.to_json(stack_key_policy(v[0], v[1], v[2]))
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
         if alias is not None:
-            aws.kms.Alias(
-                f"{name}-alias",
-                name=f"alias/{alias}",
-                target_key_id=key.key_id,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            aws.kms.Alias(f"{name}-alias", name=f"alias/{alias}", target_key_id=key.key_id, opts=child)
         self.key_arn = key.arn
         self.key_id = key.key_id
         self.register_outputs({"key_arn": self.key_arn, "key_id": self.key_id})

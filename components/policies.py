@@ -256,6 +256,42 @@ def producer_policy(
     )
 
 
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_CUSTOMER_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+
+
+def deny_other_encryption(bucket_arn: str, key_arn: str) -> list[dict[str, Any]]:
+    """Bucket policy statements refusing every upload that asks for anything but SSE-KMS with `key_arn`.
+
+    S3 user guide, "Specifying server-side encryption with AWS KMS (SSE-KMS)": a bucket policy can require a
+    particular KMS key with the s3:x-amz-server-side-encryption-aws-kms-key-id condition key, which takes the key's
+    ARN. An upload that sends no encryption header is encrypted by the bucket's default encryption (this key);
+    one that names another key, another algorithm (SSE-S3, DSSE-KMS), aws:kms without a key (S3 would use the AWS
+    managed aws/s3 key) or a customer-provided key is refused. The key conditions use ...IfExists because S3
+    authorizes each UploadPart of a multipart upload as s3:PutObject and those requests carry no encryption headers
+    (the upload's CreateMultipartUpload did, and was checked): a plain StringNotEquals would refuse every part.
+    """
+    objects = f"{bucket_arn}/*"
+
+    def deny(sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": condition,
+        }
+
+    return [
+        deny("DenyOtherKmsKeys", {"StringNotEqualsIfExists": {SSE_KMS_KEY_HEADER: key_arn}}),
+        deny("DenyOtherEncryption", {"StringNotEqualsIfExists": {SSE_HEADER: "aws:kms"}}),
+        deny("DenyKmsWithoutTheKey", {"Null": {SSE_HEADER: "false", SSE_KMS_KEY_HEADER: "true"}}),
+        deny("DenyCustomerProvidedKeys", {"Null": {SSE_CUSTOMER_HEADER: "false"}}),
+    ]
+
+
 def deny_insecure_transport(bucket_arn: str) -> PolicyDocument:
     """Bucket policy refusing every request that does not use TLS, on the bucket and on its objects."""
     return document(
@@ -272,7 +308,12 @@ def deny_insecure_transport(bucket_arn: str) -> PolicyDocument:
 
 
 def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> PolicyDocument:
-    """Only EventBridge, for this one rule, may send undeliverable schedule events to the queue."""
+    """Only EventBridge, for this one rule, may send undeliverable schedule events to the queue; nothing reaches the
+    queue without TLS.
+
+    SQS developer guide, "Amazon SQS security best practices" > "Enforce encryption of data in transit": a queue
+    policy denying every SQS action to everyone when aws:SecureTransport is false allows only HTTPS requests.
+    """
     return document(
         {
             "Sid": "ScheduleDeadLetters",
@@ -281,5 +322,14 @@ def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> PolicyDocument:
             "Action": "sqs:SendMessage",
             "Resource": queue_arn,
             "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }
+        },
+        {
+            # A Deny must cover everyone and every action to close plain-HTTP access entirely.
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     )

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components import assets, naming, policies
 from components import validation as v
-from functions.shared import domains, schema, world
+from functions.shared import domains, schedule, schema, world
 
 GENERATOR_HANDLER = "functions.generator.handler.handler"
 PRODUCER_HANDLER = "functions.producer.handler.handler"
@@ -38,23 +38,52 @@ tick lasts minutes: Lambda's asynchronous queue feeds each concurrent producer s
 busiest tick in seconds while leaving most of the account's concurrency unreserved."""
 
 
+WINDOWS_AT_ONCE = 24
+"""Windows of one long tick the reserved concurrency of both functions lets run at once: a day's worth, so a rate()
+tick (at most a day) never waits. A longer cron() tick's further windows wait in Lambda's asynchronous event queue
+(a throttled asynchronous invocation is queued and retried, within the maximum event age) and each takes seconds,
+so they drain within minutes without reserving a week's worth of the account's concurrency."""
+
+
 def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[int, int]:
     """(generator, producer) reserved concurrency sized to the schedule's busiest tick.
 
-    The generator runs one coordinator per tick plus one worker per shard (functions/generator/handler.py splits a
-    window past MAX_SHARD_EVENTS), plus one for a retry overlapping it; the producer gets a slot per
-    PAYLOADS_PER_PRODUCER payloads of the busiest tick. Both stay within what the account can reserve.
+    The generator runs one invocation per window of at most MAX_WINDOW_SECONDS (a longer tick's own invocation
+    sends them out: functions/generator/handler.py) plus one worker per shard of a window past MAX_SHARD_EVENTS,
+    plus one for a retry overlapping them; the producer gets a slot per PAYLOADS_PER_PRODUCER payloads of the
+    busiest tick. Both stay within what the account can reserve.
     """
     window = window_seconds or domains.DEFAULT_WINDOW_SECONDS
-    peak = batch_size * window / world.RATE_PERIOD_MS * 1000 * PEAK_TO_MEAN
+    windows = math.ceil(window / domains.MAX_WINDOW_SECONDS)
+    span = min(window, domains.MAX_WINDOW_SECONDS)
+    peak = batch_size * span / world.RATE_PERIOD_MS * 1000 * PEAK_TO_MEAN  # the busiest window of the tick
     shards = min(domains.MAX_SHARDS, math.ceil(peak / domains.MAX_SHARD_EVENTS))
-    shards = shards if shards > 1 else 0  # one shard is the coordinator itself
-    payloads = math.ceil(peak * EVENT_BYTES / domains.MAX_PAYLOAD_BYTES)
-    generator = min(v.LAMBDA_MAX_RESERVED_CONCURRENCY, 2 + shards)
+    shards = shards if shards > 1 else 0  # one shard is the window's invocation itself
+    payloads = math.ceil(peak * min(windows, WINDOWS_AT_ONCE) * EVENT_BYTES / domains.MAX_PAYLOAD_BYTES)
+    per_window = 1 + shards
+    invocations = per_window if windows == 1 else 1 + min(windows, WINDOWS_AT_ONCE) * per_window
+    generator = min(v.LAMBDA_MAX_RESERVED_CONCURRENCY, 1 + invocations)
     producer = min(
         v.LAMBDA_MAX_RESERVED_CONCURRENCY, max(MIN_PRODUCER_CONCURRENCY, math.ceil(payloads / PAYLOADS_PER_PRODUCER))
     )
     return generator, producer
+
+
+GENERATOR_BASELINE_MB = 96
+"""What the generator holds besides the dimension tables: the runtime, boto3, mimesis and a tick's records. Measured
+51–52 MB of resident memory for one customer, one title and a default tick on CPython 3.12
+(bench/bench_dimension_memory.py), rounded up for Lambda's own runtime process and a full shard of records."""
+CUSTOMER_BYTES = 1_300
+"""Resident memory per customer of the generator's dimension tables and world (measured 1,216–1,256 bytes)."""
+TITLE_BYTES = 2_200
+"""Resident memory per title (measured 2,139 bytes)."""
+MEMORY_HEADROOM = 0.8
+"""Share of the function's memory the tables may fill; the rest absorbs a larger tick and the collector's slack."""
+
+
+def dimension_memory_mb(customer_count: int, title_count: int) -> float:
+    """MB of memory the generator needs to hold its dimension tables and world (GENERATOR_BASELINE_MB included)."""
+    return GENERATOR_BASELINE_MB + (customer_count * CUSTOMER_BYTES + title_count * TITLE_BYTES) / 1024 / 1024
 
 
 LAYER_RUNTIMES = ("python3.12", "python3.13")
@@ -75,7 +104,43 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         ):
             if len(name) > limit:
                 yield "name_prefix", f"short enough that the derived name {name!r} fits {limit} characters", prefix
-                return
+                break
+    yield from _schedule_fits(args)
+    memory, customers, titles = (args.get(k, SPEC.defaults[k]) for k in ("memory_mb", "customer_count", "title_count"))
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in (memory, customers, titles)):
+        need = dimension_memory_mb(customers, titles)
+        if need > memory * MEMORY_HEADROOM:
+            yield (
+                "customer_count",
+                f"small enough, with title_count {titles}, that the generator's tables fit {MEMORY_HEADROOM:.0%} of "
+                f"memory_mb {memory}: they need about {need:.0f} MB ({GENERATOR_BASELINE_MB} MB + {CUSTOMER_BYTES} B "
+                f"per customer + {TITLE_BYTES} B per title); raise memory_mb or lower the counts",
+                customers,
+            )
+
+
+def _schedule_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """One tick covers the time since the previous run, so runs may be at most MAX_TICK_SECONDS apart."""
+    expression = args.get("schedule_expression", SPEC.defaults["schedule_expression"])
+    if not isinstance(expression, str) or v.SCHEDULE.problem("", expression) is not None:
+        return
+    gap = v.schedule_gap(expression)
+    if gap > domains.MAX_TICK_SECONDS:
+        yield (
+            "schedule_expression",
+            f"a schedule whose runs are at most {domains.MAX_TICK_SECONDS:,} s (a week) apart, the longest stretch one "
+            f"tick covers (domains.MAX_TICK_SECONDS); this one leaves up to {gap:,} s between runs",
+            expression,
+        )
+    period = v.schedule_period(expression)
+    window = args.get("window_seconds")
+    if window is not None and window != period:
+        rule = (
+            f"the schedule's period, {period} s, so that ticks meet without gap or overlap"
+            if period
+            else "left out with a cron() schedule (each tick covers the time since the previous firing)"
+        )
+        yield "window_seconds", rule, window
 
 
 def generator_environment(
@@ -86,6 +151,7 @@ def generator_environment(
     title_count: int,
     window_seconds: int | None,
     world_seed: int | None = None,
+    schedule_expression: str | None = None,
 ) -> dict[str, str]:
     """The generator's environment variables (all strings, as Lambda requires)."""
     env = {
@@ -99,6 +165,8 @@ def generator_environment(
         env["WINDOW_SECONDS"] = str(window_seconds)
     if world_seed is not None:
         env["WORLD_SEED"] = str(world_seed)
+    if schedule_expression is not None and schedule.is_cron(schedule_expression):
+        env["SCHEDULE_EXPRESSION"] = schedule_expression  # the handler starts each tick at the previous firing
     return env
 
 
@@ -124,7 +192,8 @@ class ScheduledGeneratorArgs(TypedDict):
     batch_size: NotRequired[int]
     """Events the generator makes per run."""
     schedule_expression: NotRequired[str]
-    """EventBridge schedule, rate(...) or cron(...)."""
+    """EventBridge schedule, rate(...) or cron(...) with the year '*'; runs at most a week apart (each tick covers
+    the time since the previous run: a rate()'s period, or since a cron()'s previous firing)."""
     schedule_enabled: NotRequired[bool]
     """Whether the schedule rule fires."""
     dimension_seed: NotRequired[int]
@@ -134,7 +203,8 @@ class ScheduledGeneratorArgs(TypedDict):
     title_count: NotRequired[int]
     """Titles the generator may pick from."""
     window_seconds: NotRequired[int]
-    """Seconds of event time one run covers (the schedule period)."""
+    """Seconds of event time one run covers: a rate() schedule's period (derived from it when omitted); left out
+    with a cron() schedule, whose runs each cover the time since the previous firing."""
     world_seed: NotRequired[int]
     """Seed of the world the generator observes (functions/shared/world.py); the world's default when omitted."""
     log_retention_days: NotRequired[int]
@@ -186,9 +256,9 @@ SPEC = v.ArgSpec(
         "schedule_expression": v.SCHEDULE,
         "schedule_enabled": v.boolean(),
         "dimension_seed": v.at_least(0),
-        "customer_count": v.at_least(1),
+        "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
-        "window_seconds": v.between(1, domains.MAX_WINDOW_SECONDS, "(the longest window a tick covers)"),
+        "window_seconds": v.between(1, domains.MAX_TICK_SECONDS, "seconds (the longest stretch one tick covers)"),
         "world_seed": v.between(0, world.MAX_WORLD_SEED),
         "log_retention_days": v.RETENTION_DAYS,
         "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
@@ -235,7 +305,9 @@ class ScheduledGenerator(v.CheckedComponent):
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.get("name_prefix")
         root = Path(args.get("code_root") or assets.REPO_ROOT)
-        sized = default_concurrency(SPEC.value(args, "batch_size"), args.get("window_seconds"))
+        expression = SPEC.value(args, "schedule_expression")
+        window = args.get("window_seconds") or v.schedule_period(expression)
+        sized = default_concurrency(SPEC.value(args, "batch_size"), window or v.schedule_gap(expression))
         lambda_trust = policies.to_json(policies.lambda_trust())
         retention = SPEC.value(args, "log_retention_days")
         kms_key = args.get("kms_key_arn")
@@ -363,8 +435,9 @@ class ScheduledGenerator(v.CheckedComponent):
             _or(args.get("dimension_seed"), _default_seed),
             SPEC.value(args, "customer_count"),
             SPEC.value(args, "title_count"),
-            args.get("window_seconds"),
+            window,
             args.get("world_seed"),
+            expression,
         ).apply(lambda e: generator_environment(*e))
         generator = function(
             "generator",

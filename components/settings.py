@@ -18,19 +18,22 @@ from typing import Any
 
 import yaml
 
-from components import alarms, catalog, data_lake, naming, scheduled_generator, streaming_ingest
+from components import access_logs, alarms, catalog, dashboard, data_lake, naming, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
+from functions.shared import layout
 
 PROJECT_FILE = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
 PROJECT = "acme-telemetry"
 """Project name; the config namespace of every key."""
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 CONFIG_TYPES = ("string", "integer", "boolean", "array")
+INTEGER_PATTERN = re.compile(r"^[+-]?[0-9]{1,19}$")
+"""An integer config value: ASCII digits (at most 19, so every value stays a 64-bit integer)."""
 
 _INGEST, _GENERATOR = streaming_ingest.SPEC, scheduled_generator.SPEC
 _CATALOG, _LAKE = catalog.SPEC, data_lake.SPEC
-_ALARMS = alarms.SPEC
+_ALARMS, _ACCESS_LOGS, _DASHBOARD = alarms.SPEC, access_logs.SPEC, dashboard.SPEC
 AWS_MANAGED, CUSTOMER_MANAGED = "aws-managed", "customer-managed"
 ENCRYPTION_MODES = (AWS_MANAGED, CUSTOMER_MANAGED)
 """encryptionKey: AWS managed keys, one stack-created customer managed key, or else the ARN of an existing key."""
@@ -79,12 +82,69 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
 """Config key -> the component arguments it feeds (the first one's rule and default apply)."""
 OVERRIDES: Mapping[str, str] = {"bucketName": "bucketNamePrefix"}
 """A key that, when set, makes another one moot (an exact bucket name replaces the generated one)."""
+DERIVED: Mapping[str, Mapping[str, str]] = {
+    _GENERATOR.component: {"window_seconds": "scheduleExpression"},
+    _ALARMS.component: {
+        "schedule_period_seconds": "scheduleExpression",
+        "schedule_enabled": "scheduleEnabled",
+        "stream_retention_hours": "kinesisRetentionHours",
+        "buffer_interval_seconds": "firehoseBufferIntervalSeconds",
+        "dynamic_partitioning": "partitionBy",
+        "alarm_name_prefix": "namePrefix",
+    },
+    _LAKE.component: {"force_destroy": "lakeRetainOnDestroy"},
+    _CATALOG.component: {"retain_objects_on_delete": "lakeRetainOnDestroy"},
+    _DASHBOARD.component: {"dashboard_name": "namePrefix", "metric_namespace": "namePrefix"},
+    _ACCESS_LOGS.component: {
+        "bucket_name_prefix": "namePrefix",
+        "retain_on_delete": "lakeRetainOnDestroy",
+        "force_destroy": "lakeRetainOnDestroy",
+    },
+}
+"""Component -> the plain arguments the stack derives from config (not bound one to one) -> the key each comes from.
+`Settings.component_args` computes them; config validation checks them by the component's own rules."""
+
+
+def _empty_means_unset() -> frozenset[str]:
+    """Keys whose empty value means "none" or "derive it": those without a default (alarmTopicArn) or with the
+    default "" (streamName, bucketName, workgroupName). A key with a real default (namePrefix) must meet its rule."""
+    return frozenset(k.name for k in KEYS if k.effective_default in (None, ""))
 
 
 def _passed(values: Mapping[str, Any], given: frozenset[str]) -> set[str]:
-    """The keys whose values reach a component: set or defaulted, not empty, not overridden."""
-    passed = {k for k in given if values.get(k) not in (None, "")}
+    """The keys whose values reach a component: set or defaulted, not overridden, and not an empty "unset"."""
+    passed = {k for k in given if values.get(k) is not None}
+    passed -= {k for k in passed & _empty_means_unset() if values[k] == ""}
     return passed - {moot for key, moot in OVERRIDES.items() if key in passed}
+
+
+def _derive(component: str, values: Mapping[str, Any], window: int | None) -> dict[str, Any]:
+    """The plain arguments of `component` the stack derives from config values (see DERIVED)."""
+    if component == _GENERATOR.component:
+        return {} if window is None else {"window_seconds": window}
+    if component == _DASHBOARD.component:
+        prefix = values["namePrefix"]
+        return {"dashboard_name": f"{prefix}-pipeline", "metric_namespace": f"{PROJECT}/{prefix}"}
+    if component == _ALARMS.component:
+        derived = {
+            "schedule_enabled": values["scheduleEnabled"],
+            "stream_retention_hours": values["kinesisRetentionHours"],
+            "buffer_interval_seconds": values["firehoseBufferIntervalSeconds"],
+            "dynamic_partitioning": values["partitionBy"] == layout.PARTITION_BY_EVENT_TIME,
+            "alarm_name_prefix": values["namePrefix"],
+        }
+        return derived if window is None else {**derived, "schedule_period_seconds": window}
+    retain = values["lakeRetainOnDestroy"]
+    if not isinstance(retain, bool):
+        return {}
+    if component == _LAKE.component:
+        return {"force_destroy": not retain}
+    if component == _CATALOG.component:
+        return {"retain_objects_on_delete": retain}
+    if component == _ACCESS_LOGS.component:
+        prefix = f"{values['namePrefix']}-access-logs-"[: access_logs.BUCKET_PREFIX_MAX]
+        return {"bucket_name_prefix": prefix, "retain_on_delete": retain, "force_destroy": not retain}
+    return {}
 
 
 def _arg_keys(spec: ArgSpec) -> dict[str, str]:
@@ -224,6 +284,11 @@ class Settings:
         passed = _passed(self.values, self.given)
         return {arg: self.values[key] for arg, key in _arg_keys(spec).items() if key in passed}
 
+    def component_args(self, spec: ArgSpec) -> dict[str, Any]:
+        """Every plain argument the stack gives `spec`'s component: what config sets plus what derives from it
+        (DERIVED), exactly what config validation checked by the component's rules."""
+        return {**self.args_for(spec), **_derive(spec.component, self.values, self.window_seconds)}
+
     @classmethod
     def from_config(cls, raw: Mapping[str, str | None], region: str | None) -> Settings:
         """Parse and check raw config strings (keys without namespace); raise ConfigError listing every problem."""
@@ -248,10 +313,10 @@ class _Parser:
             return key.effective_default
         text = str(self.raw[key.name]).strip()
         if key.type == "integer":
-            try:
+            # ASCII digits only: Python's int() also reads full-width and other Unicode digits, which no AWS API does.
+            if INTEGER_PATTERN.match(text):
                 return int(text)
-            except ValueError:
-                self.fail(key.name, "an integer", text)
+            self.fail(key.name, "an integer (ASCII digits)", text)
         elif key.type == "boolean":
             if text.lower() in ("true", "false"):
                 return text.lower() == "true"
@@ -285,9 +350,12 @@ class _Parser:
         # Combinations, per component, over the keys the config sets.
         reported = {p.split(" must be", 1)[0].split(":", 1)[1] for p in self.problems if p.startswith(PROJECT)}
         passed = _passed(values, given) - reported
-        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS):
-            key_of = _arg_keys(spec)
-            args = {arg: values[key] for arg, key in key_of.items() if key in passed}
+        window = self._window(values.get("scheduleExpression"))
+        for spec in (_LAKE, _CATALOG, _INGEST, _GENERATOR, _ALARMS, _ACCESS_LOGS, _DASHBOARD):
+            key_of = {**_arg_keys(spec), **DERIVED.get(spec.component, {})}
+            args = {arg: values[key] for arg, key in _arg_keys(spec).items() if key in passed}
+            if not set(DERIVED.get(spec.component, {}).values()) & reported:
+                args.update(_derive(spec.component, values, window))
             for arg, rule, value in spec.problems(args):
                 key = key_of.get(arg, arg)
                 for other, other_key in key_of.items():  # say the config keys, not argument names
@@ -312,15 +380,17 @@ class _Parser:
         if prefix and not values.get("workgroupName"):
             self._derived("workgroupName", naming.default_workgroup_name(prefix), _CATALOG, "workgroup_name")
         self._encryption_key(values.get("encryptionKey"), region)
-        window = None
-        if isinstance(values.get("scheduleExpression"), str):
-            try:
-                window = v.schedule_period(values["scheduleExpression"])
-            except ValueError:
-                window = None
         if self.problems:
             raise ConfigError(self.problems)
         return Settings(region=region, values=values, given=given, window_seconds=window)
+
+    @staticmethod
+    def _window(expression: Any) -> int | None:
+        """The period of a valid rate() schedule; None for cron() or an invalid expression (reported by its rule)."""
+        try:
+            return v.schedule_period(expression) if isinstance(expression, str) else None
+        except ValueError:
+            return None
 
     def _encryption_key(self, value: Any, region: str) -> None:
         """aws-managed, customer-managed, or a KMS key ARN in the stack's region (KMS keys are regional)."""

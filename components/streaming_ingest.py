@@ -167,8 +167,8 @@ class StreamingIngestArgs(TypedDict):
     log_retention_days: NotRequired[int]
     """Retention of the Firehose log group (a CloudWatch Logs retention value)."""
     lake_kms_key_arn: NotRequired[pulumi.Input[str]]
-    """The KMS key of a lake bucket encrypted with SSE-KMS (DataLake's kms_key_arn): Firehose is allowed to use
-    it, through S3 and for this bucket only, to write its objects."""
+    """The KMS key of a lake bucket encrypted with SSE-KMS (DataLake's kms_key_arn): Firehose writes every object
+    with it and is allowed to use it, through S3 and for this bucket only."""
 
 
 SPEC = v.ArgSpec(
@@ -324,6 +324,9 @@ class StreamingIngest(v.CheckedComponent):
             extended_s3_configuration={
                 "role_arn": role.arn,
                 "bucket_arn": args["bucket_arn"],
+                # Firehose sends SSE-KMS with this key on every object it writes (records and errors), as a lake
+                # that refuses other encryption requires.
+                **({} if args.get("lake_kms_key_arn") is None else {"kms_key_arn": args["lake_kms_key_arn"]}),
                 "error_output_prefix": layout.firehose_error_prefix(error_prefix),
                 "file_extension": layout.PARQUET_EXTENSION,
                 "buffering_size": SPEC.value(args, "buffer_size_mb"),

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pulumi
 
 from components import formats
+from functions.shared import schedule
 
 # --- AWS limits (each cites the AWS rule it encodes) ---
 KINESIS_MIN_RETENTION_HOURS = 24  # Kinesis IncreaseStreamRetentionPeriod: 24 hours at least
@@ -46,6 +47,9 @@ S3_MAX_BUCKET_NAME = 63
 S3_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")  # S3 bucket naming rules: reserved prefixes
 S3_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")  # (and .mrap; dots are refused here)
 S3_MIN_DAYS_BEFORE_IA = 30  # S3 lifecycle: STANDARD_IA / ONEZONE_IA transitions need objects 30 days old or more
+S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
+"""S3 API reference, LifecycleRule's Transition.Days, NoncurrentVersionExpiration.NoncurrentDays and
+AbortIncompleteMultipartUpload.DaysAfterInitiation: "Type: Integer", a signed 32-bit integer in AWS's APIs."""
 GLUE_MAX_NAME = 255  # Glue CreateDatabase: Name is 1–255 characters
 ATHENA_MAX_WORKGROUP_NAME = 128  # Athena CreateWorkGroup: Name is 1–128 characters of [a-zA-Z0-9._-]
 ATHENA_MIN_CUTOFF_MB = 10  # Athena BytesScannedCutoffPerQuery: at least 10 MB (10,485,760 bytes)
@@ -57,8 +61,7 @@ DEFAULT_LOG_RETENTION_DAYS = 365
 """A year of Lambda and Firehose logs: one JSON line per invocation (about 600 a day at the default schedule) is a
 few MB a year, cents to keep, and a year covers an incident noticed late, a comparison with last season and the
 usual audit baselines (checkov CKV_AWS_338, NIST 800-53 AU-11)."""
-CRON_FIELDS = 6  # EventBridge cron: minutes hours day-of-month month day-of-week year
-CRON_DAY_OF_MONTH, CRON_DAY_OF_WEEK = 2, 4
+CRON_FIELDS = len(schedule.FIELDS)  # EventBridge cron: minutes hours day-of-month month day-of-week year
 RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}  # EventBridge rate(): units minute(s), hour(s), day(s)
 
 LAMBDA_RUNTIMES = ("python3.12", "python3.13")
@@ -78,7 +81,6 @@ ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d{12}|):(?P<rest>.+)$"
 )
 _RATE = re.compile(r"^rate\((\d+) ([a-z]+)\)$")
-_CRON = re.compile(r"^cron\(([^()]+)\)$")
 
 
 @dataclass(frozen=True)
@@ -148,19 +150,22 @@ def schedule_period(expression: str) -> int | None:
         if singular not in RATE_SECONDS or count < 1 or unit != (singular if count == 1 else singular + "s"):
             raise ValueError(expression)
         return count * RATE_SECONDS[singular]
-    cron = _CRON.match(expression)
-    fields = cron.group(1).split() if cron else []
-    # EventBridge: day-of-month and day-of-week cannot both be given; exactly one of them is '?'.
-    if len(fields) == CRON_FIELDS and (fields[CRON_DAY_OF_MONTH] == "?") != (fields[CRON_DAY_OF_WEEK] == "?"):
-        return None
-    raise ValueError(expression)
+    schedule.parse(expression)  # EventBridge's cron() syntax (functions/shared/schedule.py); CronError otherwise
+    return None
+
+
+def schedule_gap(expression: str) -> int:
+    """Longest time between two runs of a valid schedule: a rate()'s period, a cron()'s longest gap between firings."""
+    return schedule_period(expression) or schedule.parse(expression).longest_gap_seconds
 
 
 SCHEDULE = Rule(
     "rate(N minute|minutes|hour|hours|day|days) (singular unit for 1, plural otherwise) or cron(minutes hours "
-    f"day-of-month month day-of-week year), {CRON_FIELDS} fields with exactly one of the two day fields '?'",
+    f"day-of-month month day-of-week year), {CRON_FIELDS} fields with exactly one of the two day fields '?' and the "
+    "year '*' (EventBridge schedule expressions for rules)",
     lambda v: isinstance(v, str) and (schedule_period(v) or True),
 )
+LIFECYCLE_DAYS = "days (S3 lifecycle rules take a 32-bit integer)"
 RETENTION_DAYS = Rule(
     "a CloudWatch retention value (" + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)) + ")",
     lambda v: _is_int(v) and v in CLOUDWATCH_RETENTION_DAYS,

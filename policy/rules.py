@@ -269,6 +269,86 @@ def buckets_tls_only(resources: Sequence[Res]) -> list[Finding]:
     return findings
 
 
+SSE_KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+SSE_KMS_KEY_CONDITION = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+KEY_MISMATCH_OPERATORS = ("StringNotEquals", "StringNotEqualsIfExists")
+
+
+def _refuses_other_keys(statement: Mapping[str, Any], bucket_arn: str | None, key: str) -> bool:
+    if statement.get("Effect") != "Deny" or statement.get("Principal") not in ("*", {"AWS": "*"}):
+        return False
+    if not {"*", "s3:*", "s3:PutObject"} & {str(a) for a in _list(statement.get("Action"))}:
+        return False
+    if bucket_arn is not None and f"{bucket_arn}/*" not in {str(r) for r in _list(statement.get("Resource"))}:
+        return False
+    condition = statement.get("Condition") or {}
+    return any((condition.get(op) or {}).get(SSE_KMS_KEY_CONDITION) == key for op in KEY_MISMATCH_OPERATORS)
+
+
+def buckets_refuse_other_keys(resources: Sequence[Res]) -> list[Finding]:
+    """A bucket encrypted by default with a KMS key has a policy refusing uploads that name another key.
+
+    S3 user guide, "Specifying server-side encryption with AWS KMS (SSE-KMS)": the
+    s3:x-amz-server-side-encryption-aws-kms-key-id condition key in a Deny on s3:PutObject requires that key.
+    """
+    policies = _by_bucket(resources, BUCKET_POLICY)
+    buckets = {k: b for b in resources if b.type == BUCKET for k in _bucket_keys(b)}
+    findings: list[Finding] = []
+    for sse in (r for r in resources if r.type == BUCKET_SSE):
+        name = str(sse.props.get("bucket"))
+        for rule in _list(sse.props.get("rules")):
+            default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
+            key = default.get("kmsMasterKeyId")
+            if default.get("sseAlgorithm") not in SSE_KMS_ALGORITHMS or not key:
+                continue
+            bucket = buckets.get(name)
+            arn = bucket.props.get("arn") if bucket else None
+            docs = [_doc(p.props.get("policy")) for p in policies.get(name, [])]
+            if not any(_refuses_other_keys(s, arn, str(key)) for d in docs if d for s in _statements(d)):
+                findings.append(
+                    (
+                        f"bucket {bucket.name if bucket else name} is encrypted with {key} but its policy does not "
+                        f"deny s3:PutObject when {SSE_KMS_KEY_CONDITION} names another key",
+                        (bucket.urn if bucket else sse.urn) or None,
+                    )
+                )
+    return findings
+
+
+def _denies_plain_sqs(statement: Mapping[str, Any], queue_arn: str | None) -> bool:
+    if statement.get("Effect") != "Deny" or statement.get("Principal") not in ("*", {"AWS": "*"}):
+        return False
+    condition = (statement.get("Condition") or {}).get("Bool") or {}
+    if str(condition.get("aws:SecureTransport")).lower() != "false":
+        return False
+    if not {"*", "sqs:*"} & {str(a) for a in _list(statement.get("Action"))}:
+        return False
+    return queue_arn is None or queue_arn in {str(r) for r in _list(statement.get("Resource"))}
+
+
+def queues_tls_only(resources: Sequence[Res]) -> list[Finding]:
+    """Every queue's policy denies all SQS requests made without TLS (SQS developer guide, "Amazon SQS security
+    best practices": enforce encryption of data in transit)."""
+    docs: dict[str, list[dict[str, Any]]] = {}
+    for res in resources:
+        doc = _doc(res.props.get("policy")) if res.type == QUEUE_POLICY else None
+        if doc is not None:
+            docs.setdefault(str(res.props.get("queueUrl")), []).append(doc)
+    findings: list[Finding] = []
+    for queue in (r for r in resources if r.type == QUEUE):
+        arn = queue.props.get("arn")
+        mine = [d for k in {str(queue.props.get("url")), str(queue.props.get("id"))} for d in docs.get(k, [])]
+        if not any(_denies_plain_sqs(s, arn) for d in mine for s in _statements(d)):
+            findings.append(
+                (
+                    f"queue {queue.name} needs a queue policy denying sqs:* to everyone when aws:SecureTransport is "
+                    "false",
+                    queue.urn or None,
+                )
+            )
+    return findings
+
+
 def _function_keys(fn: Res) -> set[str]:
     return {str(v) for v in (fn.props.get("name"), fn.props.get("arn")) if v}
 
@@ -383,6 +463,12 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail(
         "tls-only-bucket-policy", "Every bucket policy denies requests without TLS.", stack_rule=buckets_tls_only
     ),
+    Guardrail(
+        "bucket-refuses-other-keys",
+        "A bucket encrypted with a KMS key denies uploads that name another key.",
+        stack_rule=buckets_refuse_other_keys,
+    ),
+    Guardrail("tls-only-queue-policy", "Every queue policy denies requests without TLS.", stack_rule=queues_tls_only),
     Guardrail(
         "no-wildcard-iam",
         "No Allow statement grants every action, acts on Resource '*' (unless AWS requires it) or opens a resource "

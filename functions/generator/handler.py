@@ -9,10 +9,14 @@ with `InvocationType="Event"`.
 
 A window expected to hold more than MAX_SHARD_EVENTS events is split into shards (its start slots modulo the
 shard count): the invocation becomes a coordinator that asynchronously invokes this same function once per
-shard, and each shard generates and delivers its part in parallel.
+shard, and each shard generates and delivers its part in parallel. A scheduled tick longer than
+MAX_WINDOW_SECONDS (a rate() of hours or a day, a sparse cron()) is first cut into windows of at most that,
+each sent to this same function as its own request (and sharded like any window): since the world is a pure
+function of time, the windows together emit exactly the tick's events.
 
 Requests (the event the function is invoked with):
-- an EventBridge scheduled event: the window [time - WINDOW_SECONDS, time);
+- an EventBridge scheduled event: the tick [time - WINDOW_SECONDS, time), or with a cron() schedule
+  (SCHEDULE_EXPRESSION) [previous firing, time), so consecutive ticks meet without gap or overlap;
 - `{}` or null: the window of WINDOW_SECONDS that ends now (to the second);
 - `{"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}`: that window (ISO 8601, Z or an
   offset, to the millisecond; at most MAX_WINDOW_SECONDS long), optionally with `"seed": S` for another
@@ -38,6 +42,7 @@ from typing import Any
 import boto3
 
 from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
+from functions.shared import schedule
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
@@ -46,6 +51,7 @@ from functions.shared.domains import (
     MAX_PAYLOAD_BYTES,
     MAX_SHARD_EVENTS,
     MAX_SHARDS,
+    MAX_TICK_SECONDS,
     MAX_WINDOW_SECONDS,
     TICK_LOG_MESSAGE,
 )
@@ -54,6 +60,9 @@ from functions.shared.schema import CUSTOMERS, TITLES
 from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED, World, check_world_seed
 
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
+INVOKE_DONE = (
+    200  # Lambda Invoke: a synchronous (RequestResponse) invocation answers HTTP 200, FunctionError if it failed
+)
 
 _ENVELOPE_HEAD = b'{"events":['
 _ENVELOPE_TAIL = b"]}"
@@ -101,6 +110,8 @@ class GeneratorConfig:
     window_seconds: int = DEFAULT_WINDOW_SECONDS
     function_name: str = ""
     """This function's own name, which shards are sent to (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
+    cron: schedule.Cron | None = None
+    """The stack's cron() schedule (SCHEDULE_EXPRESSION): a scheduled tick starts at its previous firing."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
@@ -112,9 +123,20 @@ class GeneratorConfig:
             customer_count=_env_int(env, "CUSTOMER_COUNT", cls.customer_count, 1),
             title_count=_env_int(env, "TITLE_COUNT", cls.title_count, 1),
             world_seed=_env_int(env, "WORLD_SEED", cls.world_seed, 0, MAX_WORLD_SEED),
-            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_WINDOW_SECONDS),
+            window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_TICK_SECONDS),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+            cron=_env_schedule(env),
         )
+
+
+def _env_schedule(env: Mapping[str, str]) -> schedule.Cron | None:
+    raw = env.get("SCHEDULE_EXPRESSION", "").strip()
+    if not raw:
+        return None
+    try:
+        return schedule.parse(raw)
+    except schedule.CronError as exc:
+        raise ValueError(f"environment variable SCHEDULE_EXPRESSION must be an EventBridge cron(): {exc}") from None
 
 
 _config: GeneratorConfig | None = None
@@ -176,13 +198,20 @@ class Request:
     shards: int | None = None
     """Set only in a shard's request: the window is already split, generate part `shard` of `shards`."""
 
-    def payload(self, shard: int, shards: int) -> bytes:
-        """The request a coordinator sends to one of its shards."""
+    def payload(self, shard: int | None = None, shards: int | None = None) -> bytes:
+        """The request a coordinator sends to one of its shards (or, without a shard, for a window of its tick)."""
         body: dict[str, Any] = {"start": format_timestamp_ms(self.start_ms), "end": format_timestamp_ms(self.end_ms)}
         if self.seed is not None:
             body["seed"] = self.seed
-        body["shard"] = {"index": shard, "count": shards}
+        if shard is not None:
+            body["shard"] = {"index": shard, "count": shards}
         return json.dumps(body, separators=(",", ":")).encode()
+
+    def windows(self) -> list[Request]:
+        """The request cut into consecutive windows of at most MAX_WINDOW_SECONDS (itself when it is that short)."""
+        step = MAX_WINDOW_SECONDS * 1000
+        starts = range(self.start_ms, self.end_ms, step)
+        return [Request(s, min(s + step, self.end_ms), self.seed) for s in starts]
 
 
 def _moment_ms(name: str, value: Any) -> int:
@@ -201,7 +230,7 @@ def _moment_ms(name: str, value: Any) -> int:
     return epoch_ms(moment, name)
 
 
-def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Request:
+def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: schedule.Cron | None = None) -> Request:
     """The Request of an invocation's event (see the module docstring for the shapes)."""
     period_ms = window_seconds * 1000
     if event is None or event == {}:
@@ -214,6 +243,8 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Reque
         )
     if all(key in event for key in _SCHEDULED_EVENT_KEYS):
         end = _moment_ms("time (of the scheduled event)", event.get("time"))
+        if cron is not None:
+            return Request(cron.previous(end, MAX_TICK_SECONDS * 1000), end)
         return Request(end - period_ms, end)
     unknown = sorted(set(event) - set(_REQUEST_KEYS))
     if unknown:
@@ -250,8 +281,26 @@ def shard_count(world: World, start_ms: int, end_ms: int, max_shard_events: int 
     return min(MAX_SHARDS, max(1, math.ceil(world.expected_events(start_ms, end_ms) / max_shard_events)))
 
 
-def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) -> list[bytes]:
-    """Pack records' events, in order, greedily into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes.
+@dataclass(frozen=True)
+class Payload:
+    """One producer invocation's body, and how to send it."""
+
+    data: bytes
+    wait: bool = False
+    """A part of a session too large for one payload, not its last: sent synchronously, so its records are in the
+    stream before the session's next part is sent."""
+
+
+def pack_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) -> list[Payload]:
+    """Pack records' events into UTF-8 JSON payloads `{"events": [...]}` of at most max_bytes, cut only between
+    sessions.
+
+    All events of one session (one PartitionKey) go, in their order, into one payload, so one producer invocation
+    puts them under one partition key to one shard in that order; whole sessions are packed greedily in the
+    order they first appear. A session too large for one payload (a session has at most a few dozen events, so
+    this does not happen with the world's sessions) fills consecutive payloads of its own, each but the last marked
+    `wait`: run_tick invokes those synchronously, so one part's records are in the stream before the next part is
+    sent, and the session keeps its order across them.
 
     `records` are PutRecords entries as `generate_records` makes them: each Data is one JSON object and the
     newline that ends it, so a payload is those objects joined by commas inside the envelope, with no second
@@ -259,8 +308,7 @@ def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) 
     """
     overhead = len(_ENVELOPE_HEAD) + len(_ENVELOPE_TAIL)
     datas = [record["Data"] for record in records]
-    payloads: list[bytes] = []
-    start = taken = 0  # the open payload holds datas[start:i], `taken` bytes with their newlines
+    sessions: dict[Any, list[int]] = {}
     for i, size in enumerate(map(len, datas)):
         # A record's newline turns into the comma before the next one, so its share of a payload is `size`.
         if overhead + size - 1 > max_bytes:
@@ -269,35 +317,66 @@ def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) 
                 f"for a payload of at most {max_bytes} bytes (Lambda's asynchronous invocation limit less room for "
                 "the on-failure record)"
             )
-        if taken and overhead + taken + size - 1 > max_bytes:
-            payloads.append(_envelope(datas, start, i))
-            start, taken = i, 0
-        taken += size
-    if taken:
-        payloads.append(_envelope(datas, start, len(datas)))
+        sessions.setdefault(records[i].get("PartitionKey"), []).append(i)
+    payloads: list[Payload] = []
+    chunk: list[int] = []  # the open payload's records, `taken` bytes with their newlines
+    taken = 0
+
+    def close(wait: bool = False) -> None:
+        nonlocal chunk, taken
+        payloads.append(Payload(_envelope(datas, chunk), wait))
+        chunk, taken = [], 0
+
+    for indices in sessions.values():
+        size = sum(len(datas[i]) for i in indices)
+        if overhead + size - 1 <= max_bytes:  # the session fits one payload: whole, into this one or the next
+            if chunk and overhead + taken + size - 1 > max_bytes:
+                close()
+            chunk += indices
+            taken += size
+            continue
+        if chunk:  # too large for one payload: consecutive payloads of its own, in order
+            close()
+        for i in indices:
+            if chunk and overhead + taken + len(datas[i]) - 1 > max_bytes:
+                close(wait=True)
+            chunk.append(i)
+            taken += len(datas[i])
+        close()
+    if chunk:
+        close()
     return payloads
 
 
-def _envelope(datas: list[bytes], start: int, stop: int) -> bytes:
-    """The payload of datas[start:stop]; each must be one JSON object and its newline."""
-    chunk = datas[start:stop]
+def build_payloads(records: Sequence[dict], max_bytes: int = MAX_PAYLOAD_BYTES) -> list[bytes]:
+    """The bytes of `pack_payloads`: each session's events in one payload unless it is too large for one."""
+    return [payload.data for payload in pack_payloads(records, max_bytes)]
+
+
+def _envelope(datas: list[bytes], indices: list[int]) -> bytes:
+    """The payload of the records at `indices`; each must be one JSON object and its newline."""
+    chunk = [datas[i] for i in indices]
     joined = b"".join(chunk)
     if joined.count(_RECORD_END) != len(chunk) or not all(map(_ends_a_record, chunk)):
-        bad = next(i for i, d in enumerate(chunk, start) if d.count(_RECORD_END) != 1 or not _ends_a_record(d))
+        bad = next(i for i in indices if datas[i].count(_RECORD_END) != 1 or not _ends_a_record(datas[i]))
         raise ValueError(
             f"record {bad}: Data must be one JSON object ending in its only newline, got ...{datas[bad][-20:]!r}"
         )
     return _ENVELOPE_HEAD + joined[:-1].replace(_RECORD_END, b",") + _ENVELOPE_TAIL
 
 
-def _invoke(lambda_client: Any, function_name: str, payload: bytes, where: str) -> None:
+def _invoke(lambda_client: Any, function_name: str, payload: bytes, where: str, *, wait: bool = False) -> None:
+    """Invoke asynchronously (accepted: 202); with `wait`, synchronously (done without a function error: 200)."""
+    kind, expected = ("RequestResponse", INVOKE_DONE) if wait else ("Event", INVOKE_ACCEPTED)
     try:
-        response = lambda_client.invoke(FunctionName=function_name, InvocationType="Event", Payload=payload)
+        response = lambda_client.invoke(FunctionName=function_name, InvocationType=kind, Payload=payload)
     except Exception as exc:
         raise InvokeError(f"invoke failed for {where}: {exc}") from exc
     status = response.get("StatusCode")
-    if status != INVOKE_ACCEPTED:
-        raise InvokeError(f"invoke answered StatusCode {status} (expected {INVOKE_ACCEPTED}) for {where}")
+    if status != expected:
+        raise InvokeError(f"invoke answered StatusCode {status} (expected {expected}) for {where}")
+    if wait and response.get("FunctionError"):
+        raise InvokeError(f"{function_name} failed ({response['FunctionError']}) for {where}")
 
 
 def run_tick(
@@ -310,18 +389,19 @@ def run_tick(
     shard: int = 0,
     shards: int = 1,
 ) -> dict:
-    """Generate the window's events (or one shard's) and invoke the producer once per payload, asynchronously."""
+    """Generate the window's events (or one shard's) and invoke the producer once per payload, asynchronously (a
+    part of an oversized session that another part follows, synchronously: see pack_payloads)."""
     if not function_name:
         raise ValueError("function_name (the producer, PRODUCER_FUNCTION_NAME) must be set")
     records = window_records(world, start_ms, end_ms, shard=shard, shards=shards)
-    payloads = build_payloads(records)
+    payloads = pack_payloads(records)
     for sent, payload in enumerate(payloads):
         where = f"payload {sent + 1} of {len(payloads)} to {function_name}; {sent} payload(s) were already sent"
-        _invoke(lambda_client, function_name, payload, where)
+        _invoke(lambda_client, function_name, payload.data, where, wait=payload.wait)
     return {
         "events": len(records),
         "payloads": len(payloads),
-        "bytes": sum(len(p) for p in payloads),
+        "bytes": sum(len(p.data) for p in payloads),
         "sessions": len({record["PartitionKey"] for record in records}),
     }
 
@@ -357,6 +437,14 @@ def run_request(
             shards=request.shards,
         )
         return {**window, "shard": request.shard, "shards": request.shards, **summary}
+    windows = request.windows()
+    if len(windows) > 1:
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to split")
+        for i, part in enumerate(windows):
+            where = f"window {i + 1} of {len(windows)} to {generator_name}; {i} window(s) were already sent"
+            _invoke(lambda_client, generator_name, part.payload(), where)
+        return {**window, "windows": len(windows), "dispatched": len(windows)}
     shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
     if shards == 1:
         return {
@@ -382,7 +470,7 @@ def handler(event: Any, context: Any) -> dict:
     """Lambda entry point: one request; returns the summary and logs it as one JSON line."""
     started = time.perf_counter()
     cfg = config()
-    request = parse_request(event, window_seconds=cfg.window_seconds, now=dt.datetime.now(dt.UTC))
+    request = parse_request(event, window_seconds=cfg.window_seconds, now=dt.datetime.now(dt.UTC), cron=cfg.cron)
     summary = run_request(
         lambda_client(),
         request,

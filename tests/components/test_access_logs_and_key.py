@@ -51,7 +51,7 @@ def test_only_the_logging_service_for_the_source_bucket_and_account_may_write() 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"expiration_days": 0}, "expiration_days must be at least 1"),
+        ({"expiration_days": 0}, "expiration_days must be 1–2147483647 days"),
         ({"source_bucket_names": []}, "source_bucket_names must be a list of at least one"),
     ],
 )

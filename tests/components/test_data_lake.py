@@ -160,7 +160,7 @@ def test_adopting_a_missing_bucket_fails_at_preview() -> None:
             "0 or at least 30 for STANDARD_IA, got 10",
         ),
         ({"transition_storage_class": "GLACIER"}, "must be one of STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR"),
-        ({"noncurrent_version_expiration_days": 0}, "noncurrent_version_expiration_days must be at least 1, got 0"),
+        ({"noncurrent_version_expiration_days": 0}, "noncurrent_version_expiration_days must be 1–2147483647 days"),
         ({"transition_prefixes": ["telemetry"]}, "transition_prefixes must be folders of lowercase letters"),
         ({"bucket_nme": "x"}, "bucket_nme must be a known argument"),
     ],

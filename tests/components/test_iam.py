@@ -44,8 +44,9 @@ def test_policies_use_no_wildcard_action_or_resource_except_the_tls_deny(
                 continue  # X-Ray's trace APIs take no resource-level permissions: Resource "*" is required
             wildcard = any(a == "*" or a.endswith(":*") for a in actions) or "*" in resources
             if wildcard or statement.get("Principal") == "*":
-                # Only a Deny may be that broad: it must shut plain HTTP for everyone, on every action.
-                assert res.type == "aws:s3/bucketPolicy:BucketPolicy", res.name
+                # Only a Deny may be that broad: it must shut plain HTTP for everyone, on every action (buckets, and
+                # the dead-letter queue as SQS's security best practices show).
+                assert res.type in ("aws:s3/bucketPolicy:BucketPolicy", "aws:sqs/queuePolicy:QueuePolicy"), res.name
                 assert statement["Effect"] == "Deny"
                 assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

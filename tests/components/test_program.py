@@ -162,7 +162,7 @@ def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strin
         ({"kinesisRetentionHours": "8761"}, "acme-telemetry:kinesisRetentionHours must be 24–8760, got 8761"),
         ({"firehoseBufferSizeMb": "32"}, "firehoseBufferSizeMb must be 64–128 when format conversion is on, got 32"),
         ({"scheduleExpression": "rate(5 minute)"}, "(singular unit for 1, plural otherwise) or cron("),
-        ({"scheduleExpression": "rate(1 minutes)"}, "day fields '?', got 'rate(1 minutes)'"),
+        ({"scheduleExpression": "rate(1 minutes)"}, "(EventBridge schedule expressions for rules), got 'rate(1 min"),
         ({"scheduleExpression": "every 5m"}, "acme-telemetry:scheduleExpression must be rate(N minute|minutes"),
         ({"lakeTransitionStorageClass": "GLACIER"}, "acme-telemetry:lakeTransitionStorageClass must be one of"),
         ({"lambdaRuntime": "python3.9"}, "acme-telemetry:lambdaRuntime must be one of python3.12, python3.13"),

@@ -104,7 +104,17 @@ def test_the_world_seed_reaches_the_generator_only_when_given(default: ProgramRe
 
 @pytest.mark.parametrize(
     ("batch", "window", "expected"),
-    [(1000, 300, (2, 10)), (100_000, 300, (31, 14)), (1_000_000, 300, (288, 137)), (1_000_000, 3600, (900, 900))],
+    [
+        (1000, 300, (2, 10)),
+        (100_000, 300, (31, 14)),
+        (1_000_000, 300, (288, 137)),
+        (1_000_000, 3600, (900, 900)),
+        # A tick over an hour runs as windows of an hour: its own invocation, then each window and its shards.
+        (1000, 7200, (12, 10)),
+        (1000, 86_400, (122, 40)),
+        # A tick over a day reserves a day's worth of windows; the rest wait in the asynchronous queue.
+        (1000, 7 * 86_400, (122, 40)),
+    ],
 )
 def test_reserved_concurrency_is_sized_to_the_busiest_tick(batch: int, window: int, expected: tuple[int, int]) -> None:
     assert scheduled_generator.default_concurrency(batch, window) == expected
@@ -146,10 +156,12 @@ def test_schedule_rule_invokes_the_generator_with_a_dead_letter_queue(default: P
 
 
 def test_schedule_can_be_changed_and_switched_off() -> None:
-    rule = build(schedule_expression="cron(0 * * * ? *)", schedule_enabled=False).one(
-        "aws:cloudwatch/eventRule:EventRule"
-    )
+    # A cron() schedule has no fixed window: each tick covers the time since the previous firing.
+    result = build(schedule_expression="cron(0 * * * ? *)", schedule_enabled=False, window_seconds=None)
+    rule = result.one("aws:cloudwatch/eventRule:EventRule")
     assert (rule.inputs["scheduleExpression"], rule.inputs["state"]) == ("cron(0 * * * ? *)", "DISABLED")
+    env = function(result, "generator").inputs["environment"]["variables"]
+    assert env["SCHEDULE_EXPRESSION"] == "cron(0 * * * ? *)" and "WINDOW_SECONDS" not in env
 
 
 def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(default: ProgramResult) -> None:
@@ -177,7 +189,8 @@ def test_failed_async_invocations_go_to_the_dead_letter_queue_after_retries(role
 
 def test_queue_policy_lets_only_this_rule_send_via_eventbridge(default: ProgramResult) -> None:
     policy = json.loads(default.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
-    [statement] = policy["Statement"]
+    statement, tls_only = policy["Statement"]
+    assert (tls_only["Effect"], tls_only["Action"]) == ("Deny", "sqs:*")  # no request without TLS
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
     assert statement["Resource"] == "arn:aws:sqs:us-west-2:123456789012:acme-test-async-dlq"

@@ -45,7 +45,7 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("scheduleExpression", "rate(5 minute)", "(singular unit for 1, plural otherwise)"),
         ("scheduleExpression", "rate(1 minutes)", "(singular unit for 1, plural otherwise)"),
         ("scheduleExpression", "every 5m", "acme-telemetry:scheduleExpression must be rate(N minute|minutes"),
-        ("scheduleExpression", "cron(0 * * * *)", "6 fields with exactly one of the two day fields '?', got 'cron(0"),
+        ("scheduleExpression", "cron(0 * * * *)", "day fields '?' and the year '*' (EventBridge schedule expressions"),
         ("scheduleExpression", "rate(0 minutes)", "must be rate(N minute|minutes|hour|hours|day|days)"),
         (
             "lakeTransitionStorageClass",
@@ -63,7 +63,7 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("lambdaLogRetentionDays", "10", "acme-telemetry:lambdaLogRetentionDays must be a CloudWatch retention value"),
         ("partitionBy", "ingest_time", "acme-telemetry:partitionBy must be one of event_time, arrival_time"),
         ("kinesisStreamMode", "on_demand", "acme-telemetry:kinesisStreamMode must be one of ON_DEMAND, PROVISIONED"),
-        ("batchSize", "many", "acme-telemetry:batchSize must be an integer, got 'many'"),
+        ("batchSize", "many", "acme-telemetry:batchSize must be an integer (ASCII digits), got 'many'"),
         ("scheduleEnabled", "yes", "acme-telemetry:scheduleEnabled must be true or false, got 'yes'"),
         ("databaseName", "Acme-Telemetry", "acme-telemetry:databaseName must be lowercase letters, digits and"),
         ("streamName", "acme stream", "acme-telemetry:streamName must be letters, digits, _ . -"),
@@ -76,7 +76,7 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         # One value just past each remaining limit, so every rule has a case that fails only through it.
         ("kinesisShardCount", "0", "acme-telemetry:kinesisShardCount must be at least 1, got 0"),
         ("worldSeed", "-1", "acme-telemetry:worldSeed must be 0–9223372036854775807, got -1"),
-        ("worldSeed", "seven", "acme-telemetry:worldSeed must be an integer, got 'seven'"),
+        ("worldSeed", "seven", "acme-telemetry:worldSeed must be an integer (ASCII digits), got 'seven'"),
         ("titleCount", "70000", "acme-telemetry:titleCount must be 1–65536 (the world's title draw), got 70000"),
         (
             "kinesisShardCount",

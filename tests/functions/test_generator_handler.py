@@ -41,6 +41,16 @@ def _unpack(payloads: list[bytes]) -> list[dict]:
     return [ev for p in payloads for ev in json.loads(p.decode("utf-8"))["events"]]
 
 
+def _in_order_of(events: list[dict], reference: list[dict]) -> list[dict]:
+    """`events` (payloads group them by session) put back in the order of `reference` (the tick's time order)."""
+    position = {ev["event_id"]: i for i, ev in enumerate(reference)}
+    return sorted(events, key=lambda ev: position[ev["event_id"]])
+
+
+def _by_time(events: list[dict]) -> list[dict]:
+    return sorted(events, key=lambda ev: ev["event_timestamp"])
+
+
 # --- parse_request -------------------------------------------------------------------------------------------
 
 
@@ -129,11 +139,14 @@ def test_payloads_fit_the_limit_and_hold_every_event_once_in_order(dims: Dimensi
     payloads = gen.build_payloads(_records(dims, 400, seed=3), max_bytes=20_000)
     assert len(payloads) > 5
     assert all(len(p) <= 20_000 for p in payloads)
-    assert _unpack(payloads) == generate_events(400, dims, window_end=WINDOW_END, rng=random.Random(3))
-    # Greedy: the next payload's first event would not have fitted in the previous one.
+    expected = generate_events(400, dims, window_end=WINDOW_END, rng=random.Random(3))
+    assert _in_order_of(_unpack(payloads), expected) == expected
+    # Greedy, by whole sessions: the next payload's first session would not have fitted in the previous one.
     for before, after in pairwise(payloads):
-        first = json.dumps(json.loads(after)["events"][0], separators=(",", ":"), ensure_ascii=False)
-        assert len(before) + 1 + len(first.encode()) > 20_000
+        events = json.loads(after)["events"]
+        session = [ev for ev in events if ev["session_id"] == events[0]["session_id"]]
+        size = sum(len(json.dumps(ev, separators=(",", ":"), ensure_ascii=False).encode()) + 1 for ev in session)
+        assert len(before) + size > 20_000
 
 
 def test_payload_sizes_are_exact_at_the_boundary(dims: Dimensions) -> None:
@@ -155,7 +168,8 @@ def test_default_limit_splits_a_large_batch_into_1mb_payloads(dims: Dimensions) 
     payloads = gen.build_payloads(_records(dims, 5000, seed=5))
     assert len(payloads) >= 3
     assert all(len(p) <= gen.MAX_PAYLOAD_BYTES < domains.MAX_ASYNC_PAYLOAD_BYTES for p in payloads)
-    assert _unpack(payloads) == generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
+    expected = generate_events(5000, dims, window_end=WINDOW_END, rng=random.Random(5))
+    assert _in_order_of(_unpack(payloads), expected) == expected
 
 
 def test_an_event_larger_than_the_limit_raises(dims: Dimensions) -> None:
@@ -241,8 +255,9 @@ def test_run_tick_invokes_the_producer_asynchronously_once_per_payload(
             lambda_client, function_name=PRODUCER, world=busy, start_ms=END_MS - 300_000, end_ms=END_MS
         )
         stub.assert_no_pending_responses()
-    events = _unpack(expected)
-    assert events == window_events(busy, END_MS - 300_000, END_MS)
+    reference = window_events(busy, END_MS - 300_000, END_MS)
+    events = _in_order_of(_unpack(expected), reference)
+    assert events == reference
     assert summary["events"] == len(events)
     assert summary["payloads"] == len(expected)
     assert summary["bytes"] == sum(len(p) for p in expected)
@@ -344,7 +359,8 @@ def test_handler_sends_a_scheduled_tick_and_logs_one_json_line(
     events = _unpack(wired.of(PRODUCER))
     assert summary["events"] == len(events) > 0
     assert summary["window_end"] == "2026-11-26T02:45:00.000Z"
-    check_events(events, dims, window=(WINDOW_END - dt.timedelta(seconds=gen.config().window_seconds), WINDOW_END))
+    window = (WINDOW_END - dt.timedelta(seconds=gen.config().window_seconds), WINDOW_END)
+    check_events(_by_time(events), dims, window=window)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     logged = json.loads(lines[0])

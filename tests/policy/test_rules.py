@@ -82,6 +82,9 @@ def set_policy(props: dict[str, Any], key: str, mutate: Callable[[dict[str, Any]
     props[key] = json.dumps(doc)
 
 
+KEY = "arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000"
+
+
 def _wildcard_action(doc: dict[str, Any]) -> None:
     doc["Statement"][0]["Action"] = ["kinesis:*"]
 
@@ -112,6 +115,21 @@ SEEDED: dict[str, Callable[[list[Res]], list[Res]]] = {
         s, rules.INVOKE_CONFIG, lambda p: p.pop("destinationConfig"), name="generator-producer-async"
     ),
     "alarms-exist": lambda s: drop(s, rules.ALARM, "producer-errors"),
+    # The lake switched to a customer managed key without the policy that refuses other keys.
+    "bucket-refuses-other-keys": lambda s: edit(
+        s,
+        rules.BUCKET_SSE,
+        lambda p: p["rules"][0].update(
+            applyServerSideEncryptionByDefault={"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
+        ),
+        name="lake-encryption",
+    ),
+    "tls-only-queue-policy": lambda s: edit(
+        s,
+        rules.QUEUE_POLICY,
+        lambda p: set_policy(p, "policy", lambda d: d["Statement"].pop()),
+        name="generator-dlq-policy",
+    ),
 }
 
 
@@ -179,3 +197,15 @@ def test_alarm_without_actions_is_reported(passing: list[Res]) -> None:
 def test_function_with_a_dead_letter_config_instead_of_a_destination_passes() -> None:
     fn = Res(rules.FUNCTION, "f", {"name": "f", "deadLetterConfig": {"targetArn": "arn:aws:sqs:r:1:q"}})
     assert rules.lambda_on_failure_destination([fn]) == []
+
+
+def test_a_customer_managed_lake_that_accepts_other_keys_fails_only_that_guardrail() -> None:
+    cmk = as_res(run_program("dev", overrides={"encryptionKey": "customer-managed"}))
+    assert failing(rules.evaluate(cmk)) == {}
+
+    def drop_key_statements(doc: dict[str, Any]) -> None:
+        doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != "DenyOtherKmsKeys"]
+
+    loose = edit(cmk, rules.BUCKET_POLICY, lambda p: set_policy(p, "policy", drop_key_statements), name="lake-tls-only")
+    report = failing(rules.evaluate(loose))
+    assert list(report) == ["bucket-refuses-other-keys"] and "lake-bucket" in report["bucket-refuses-other-keys"][0]
