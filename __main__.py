@@ -21,8 +21,8 @@ from components import (
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
-from components.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 from functions.shared import queries
+from stack.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 
 config = pulumi.Config()
 region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")

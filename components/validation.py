@@ -1,7 +1,7 @@
 """Rules for the components' plain-value arguments, shared with the stack's config validation.
 
 Each component declares an `ArgSpec`: its defaults, one `Rule` per argument and its combination checks. The
-component checks its own arguments when constructed; the stack's config validation (`components/settings.py`)
+component checks its own arguments when constructed; the stack's config validation (`stack/settings.py`)
 checks each config key against the rule of the argument it feeds, so a rule is written once.
 
 Every AWS limit below is a named constant with the rule's source next to it.

@@ -12,11 +12,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from components.settings import Settings
 from functions.producer.handler import aggregate_records, billed_bytes, encode_records
 from functions.shared import layout
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
 from local import prices as p
+from stack.settings import Settings
 
 SECONDS_PER_MONTH = p.HOURS_PER_MONTH * 3600
 SAMPLE_EVENTS = 2000

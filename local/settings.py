@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.settings import KEYS, PROJECT, Settings
 from components.testing import REPO_ROOT, load_stack_config
+from stack.settings import KEYS, PROJECT, Settings
 
 LocalSettings = Settings
 """The local run takes its names, batch size, seeds and partitioning from the stack's own settings."""

@@ -9,11 +9,22 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from components.settings import KEYS
+from stack.settings import KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-FIRST_PARTY = {"components", "functions", "lakewriter", "local", "tests", "bench", "provider", "policy", "examples"}
+FIRST_PARTY = {
+    "components",
+    "stack",
+    "functions",
+    "lakewriter",
+    "local",
+    "tests",
+    "bench",
+    "provider",
+    "policy",
+    "examples",
+}
 
 
 def _command_after(marker: str) -> str:
@@ -51,7 +62,7 @@ def test_readme_documents_every_config_key() -> None:
 def _third_party_imports() -> set[str]:
     roots: set[str] = set()
     sources = [REPO / "__main__.py", REPO / "provider.py"]
-    for package in ("components", "functions", "lakewriter", "local"):
+    for package in ("components", "stack", "functions", "lakewriter", "local"):
         sources += sorted((REPO / package).rglob("*.py"))
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -6,10 +6,10 @@ from collections import Counter
 import pytest
 
 from components import catalog
-from components.settings import ConfigError
 from components.testing import AwsMocks, ProgramResult, load_stack_config, run_program
 from functions.shared import queries, schema
 from functions.shared.domains import MAX_BATCH_SIZE
+from stack.settings import ConfigError
 
 MAX_BATCH = MAX_BATCH_SIZE
 EXPECTED_COUNTS = {

@@ -78,7 +78,7 @@ def test_resources_get_type_specific_arns_ids_and_are_recorded_with_their_parent
 def test_run_program_works_outside_pytest_and_raises_config_errors() -> None:
     script = (
         "from components.testing import run_program\n"
-        "from components.settings import ConfigError\n"
+        "from stack.settings import ConfigError\n"
         "print(run_program('dev').outputs['streamName'])\n"
         "try:\n"
         "    run_program('dev', overrides={'batchSize': '0'})\n"

@@ -3,10 +3,10 @@
 import pytest
 import yaml
 
-from components import settings
-from components.settings import KEYS, ConfigError, Settings
 from components.testing import REPO_ROOT
 from functions.shared.domains import MAX_BATCH_SIZE
+from stack import settings
+from stack.settings import KEYS, ConfigError, Settings
 
 
 def parse(region: str = "us-west-2", **raw: str) -> Settings:
