@@ -44,14 +44,6 @@ def firehose_log_group(delivery_stream: str) -> str:
     return f"/aws/firehose/{delivery_stream}"
 
 
-def default_stream_name(prefix: str) -> str:
-    return f"{prefix}-telemetry-stream"
-
-
-def default_workgroup_name(prefix: str) -> str:
-    return f"{prefix}-telemetry"
-
-
 def default_bucket_name(bucket_prefix: str, account: str, region: str) -> str:
     return f"{bucket_prefix}-{account}-{region}"
 

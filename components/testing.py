@@ -1,26 +1,26 @@
-"""Pulumi mocks for AWS programs: import them in your own tests to run a program with no cloud and no CLI.
+"""Pulumi mocks for AWS programs: run your own Pulumi program, or one component, with no cloud and no CLI.
 
-Typical use in a pytest module::
+Run a whole project as `pulumi up` would (Pulumi.yaml defaults, then Pulumi.<stack>.yaml, all as strings)::
 
+    from pathlib import Path
     from components.testing import run_program
 
+    PROJECT_DIR = Path(__file__).resolve().parents[1]   # the directory holding your Pulumi.yaml
+
     def test_dev_stack_exports_its_stream_name():
-        result = run_program("dev")          # runs __main__.py under mocks with Pulumi.yaml + Pulumi.dev.yaml
-        assert result.outputs["streamName"] == "acme-telemetry-stream"
-        assert len(result.of_type("aws:lambda/function:Function")) == 2
+        result = run_program("dev", PROJECT_DIR)
+        assert result.outputs["streamName"]
+        assert result.one("aws:kinesis/stream:Stream").inputs["encryptionType"] == "KMS"
 
-Or mock a single component yourself::
+Or build components directly and inspect what they register::
 
-    mocks = AwsMocks()
-    use_mocks(mocks, project="acme-telemetry", stack="test")
-    lake = DataLake("lake", {"bucket_name": "my-bucket"})
-    resolve(lake.bucket_arn)                    # -> "arn:aws:s3:::my-bucket"
-    mocks.resources                             # every registered resource, with inputs, parent and urn
+    result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "my-lake-bucket"}).bucket_arn})
+    result.outputs["arn"]                           # -> "arn:aws:s3:::my-lake-bucket"
+    result.resources                                # every registered resource, with inputs, parent and urn
 
-`AwsMocks` answers the aws getCallerIdentity / getRegion / getPartition invokes (camelCase keys, as the engine
-sends them) and gives each new resource an id plus plausible computed outputs (ARNs built for its type, names,
-SQS URLs). `load_stack_config` does what the Pulumi CLI does with config: Pulumi.yaml defaults, then the stack
-file, all as strings.
+`AwsMocks` answers the aws getCallerIdentity / getRegion / getPartition / s3 getBucket invokes (camelCase keys, as
+the engine sends them) and gives each new resource an id plus plausible computed outputs (ARNs built for its type,
+names, SQS URLs). Nothing here reads this repository's files: every project directory is the caller's.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_ACCOUNT_ID = "123456789012"
 TEST_REGION = "us-west-2"
 TEST_PARTITION = "aws"
+TEST_PROJECT = "test-project"
+"""Project name of component tests run without a project directory."""
 STACK_TYPE = "pulumi:pulumi:Stack"
 FIREHOSE_TYPE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 
@@ -270,7 +271,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def project_name(project_dir: Path = REPO_ROOT) -> str:
+def project_name(project_dir: Path) -> str:
+    """The `name` of the Pulumi.yaml in `project_dir`."""
     return str(_read_yaml(Path(project_dir) / "Pulumi.yaml")["name"])
 
 
@@ -278,7 +280,7 @@ def _namespaced(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, str]:
+def load_stack_config(stack: str, project_dir: Path) -> dict[str, str]:
     """Config as `pulumi up` would pass it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml values, as strings."""
     project_dir = Path(project_dir)
     project_file = _read_yaml(project_dir / "Pulumi.yaml")
@@ -302,7 +304,7 @@ def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, st
     return config
 
 
-def use_mocks(mocks: AwsMocks, project: str = "acme-telemetry", stack: str = "test", preview: bool = False) -> None:
+def use_mocks(mocks: AwsMocks, project: str = TEST_PROJECT, stack: str = "test", preview: bool = False) -> None:
     """Install `mocks` as the Pulumi engine with a fresh root stack (safe to call once per test)."""
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
@@ -323,12 +325,14 @@ def resolve(value: Any) -> Any:
 
 def run_program(
     stack: str,
-    project_dir: Path = REPO_ROOT,
+    project_dir: Path,
     *,
     overrides: Mapping[str, str] | None = None,
     mocks: AwsMocks | None = None,
 ) -> ProgramResult:
-    """Run the project's __main__.py under mocks with `stack`'s config; return its resources and resolved outputs.
+    """Run the __main__.py of the Pulumi project in `project_dir` under mocks with `stack`'s config.
+
+    Returns what it registered and its resolved outputs.
 
     `overrides` replace config values (keys with or without the project namespace). Errors raised by the program,
     such as a ConfigError, propagate unchanged.
@@ -359,15 +363,15 @@ def run_resources(
     build: Callable[[], Mapping[str, Any]],
     *,
     mocks: AwsMocks | None = None,
-    project: str = "acme-telemetry",
+    project: str = TEST_PROJECT,
     stack: str = "test",
 ) -> ProgramResult:
     """Call `build()` (which creates components and returns a dict of Outputs) under fresh mocks; resolve it all.
 
     Use it to test one component alone::
 
-        result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "b"}).bucket_arn})
-        assert result.outputs["arn"] == "arn:aws:s3:::b"
+        result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "my-lake-bucket"}).bucket_arn})
+        assert result.outputs["arn"] == "arn:aws:s3:::my-lake-bucket"
     """
     mocks = mocks or AwsMocks()
     use_mocks(mocks, project=project, stack=stack)

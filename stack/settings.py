@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 
-from components import alarms, catalog, data_lake, naming, scheduled_generator, streaming_ingest
+from components import alarms, catalog, data_lake, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
+from stack import names as naming
 
 PROJECT_FILE = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
 PROJECT = "acme-telemetry"

@@ -86,7 +86,7 @@ if __name__ == "__main__":
     # Regenerate after a deliberate change: python -m tests.components.snapshot dev staging
     import sys
 
-    from components.testing import run_program
+    from stack.testing import run_stack
 
     for stack in sys.argv[1:] or ["dev", "staging"]:
-        print(save(stack, snapshot(run_program(stack))))
+        print(save(stack, snapshot(run_stack(stack))))

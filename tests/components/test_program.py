@@ -6,10 +6,11 @@ from collections import Counter
 import pytest
 
 from components import catalog
-from components.testing import AwsMocks, ProgramResult, load_stack_config, run_program
+from components.testing import AwsMocks, ProgramResult
 from functions.shared import queries, schema
 from functions.shared.domains import MAX_BATCH_SIZE
 from stack.settings import ConfigError
+from stack.testing import run_stack, stack_config
 
 MAX_BATCH = MAX_BATCH_SIZE
 EXPECTED_COUNTS = {
@@ -144,12 +145,12 @@ def test_dev_and_staging_in_one_account_and_region_share_no_physical_name(
 
 
 def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strings() -> None:
-    dev = load_stack_config("dev")
+    dev = stack_config("dev")
     assert dev["aws:region"] == "us-west-2"
     assert dev["acme-telemetry:streamName"] == "acme-telemetry-stream"
     assert dev["acme-telemetry:namePrefix"] == "acme-data"  # a Pulumi.yaml default
     assert "acme-telemetry:batchSize" not in dev  # unset: the component's default applies
-    staging = load_stack_config("staging")
+    staging = stack_config("staging")
     assert staging["acme-telemetry:batchSize"] == "500"
 
 
@@ -171,14 +172,14 @@ def test_stack_config_loader_applies_project_defaults_then_stack_values_as_strin
 def test_bad_config_fails_before_any_resource_is_registered(overrides: dict[str, str], message: str) -> None:
     mocks = AwsMocks()
     with pytest.raises(ConfigError, match=re.escape(message)):
-        run_program("dev", overrides=overrides, mocks=mocks)
+        run_stack("dev", overrides=overrides, mocks=mocks)
     assert mocks.resources == []
     assert mocks.calls == []
 
 
 def test_second_run_registers_identical_inputs_so_pulumi_up_shows_no_diff(dev: ProgramResult) -> None:
     catalog.dimension_objects.cache_clear()
-    again = run_program("dev")
+    again = run_stack("dev")
     assert sorted((r.type, r.name) for r in again.resources) == sorted((r.type, r.name) for r in dev.resources)
     first = {(r.type, r.name): r.inputs for r in dev.resources}
     for res in again.resources:
@@ -192,14 +193,14 @@ def test_second_run_registers_identical_inputs_so_pulumi_up_shows_no_diff(dev: P
 def test_a_misspelled_config_key_fails_before_any_resource_is_registered() -> None:
     mocks = AwsMocks()
     with pytest.raises(ConfigError, match="acme-telemetry:batchSzie must be a known key"):
-        run_program("dev", overrides={"batchSzie": "100"}, mocks=mocks)
+        run_stack("dev", overrides={"batchSzie": "100"}, mocks=mocks)
     assert mocks.resources == []
 
 
 def test_dev_stack_keeps_the_lake_on_destroy_and_a_stack_may_opt_out(dev: ProgramResult) -> None:
     lake = dev.one("aws:s3/bucket:Bucket", "lake-bucket")
     assert lake.retain_on_delete and lake.inputs["forceDestroy"] is False
-    throwaway = run_program("dev", overrides={"lakeRetainOnDestroy": "false"})
+    throwaway = run_stack("dev", overrides={"lakeRetainOnDestroy": "false"})
     for name in ("lake-bucket", "access-logs-bucket"):
         bucket = throwaway.one("aws:s3/bucket:Bucket", name)
         assert not bucket.retain_on_delete and bucket.inputs["forceDestroy"] is True
@@ -215,7 +216,7 @@ def test_dev_stack_exports_its_dashboard_and_alarm_topic(dev: ProgramResult) -> 
 
 
 def test_customer_managed_key_encrypts_stream_lake_queue_topic_logs_and_lambda_environment() -> None:
-    result = run_program("dev", overrides={"encryptionKey": "customer-managed"})
+    result = run_stack("dev", overrides={"encryptionKey": "customer-managed"})
     key = result.one("aws:kms/key:Key", "key-key")
     arn = key.outputs["arn"]
     assert result.outputs["encryptionKeyArn"] == arn and key.inputs["enableKeyRotation"] is True
@@ -237,7 +238,7 @@ def test_customer_managed_key_encrypts_stream_lake_queue_topic_logs_and_lambda_e
 
 def test_existing_topic_replaces_the_created_one() -> None:
     topic = "arn:aws:sns:us-west-2:123456789012:ops-alerts"
-    result = run_program("dev", overrides={"alarmTopicArn": topic})
+    result = run_stack("dev", overrides={"alarmTopicArn": topic})
     assert result.of_type("aws:sns/topic:Topic") == [] and result.outputs["alarmTopicArn"] == topic
     assert {a.inputs["alarmActions"][0] for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")} == {topic}
 
@@ -245,5 +246,5 @@ def test_existing_topic_replaces_the_created_one() -> None:
 def test_bad_alarm_config_fails_before_any_resource_is_registered() -> None:
     mocks = AwsMocks()
     with pytest.raises(ConfigError, match=r"alarmEmails must be a list of e-mail addresses"):
-        run_program("dev", overrides={"alarmEmails": '["nobody"]'}, mocks=mocks)
+        run_stack("dev", overrides={"alarmEmails": '["nobody"]'}, mocks=mocks)
     assert mocks.resources == []

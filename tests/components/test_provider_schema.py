@@ -21,7 +21,7 @@ from components import (
     scheduled_generator,
     streaming_ingest,
 )
-from components.testing import REPO_ROOT
+from stack import PROJECT_DIR as REPO_ROOT
 
 PACKAGE = "acme-telemetry"
 

@@ -20,7 +20,8 @@ from components import (
     Table,
     TelemetryCatalog,
 )
-from components.testing import REPO_ROOT, AwsMocks, ProgramResult, run_resources
+from components.testing import AwsMocks, ProgramResult, run_resources
+from stack import PROJECT_DIR as REPO_ROOT
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 READINGS = Table(
@@ -122,9 +123,9 @@ def test_without_explicit_names_pulumi_auto_names_every_resource_that_can_be(pai
             assert not res.inputs.get("name") and not res.inputs.get("bucket"), (typ, res.name)
     # Names Pulumi cannot auto-name derive from project, stack and resource name, so stacks never share them.
     databases = sorted(r.inputs["name"] for r in pair.of_type("aws:glue/catalogDatabase:CatalogDatabase"))
-    assert databases == ["acme_telemetry_test_catalog_a", "acme_telemetry_test_catalog_b"]
+    assert databases == ["test_project_test_catalog_a", "test_project_test_catalog_b"]
     layers = sorted(r.inputs["layerName"] for r in pair.of_type("aws:lambda/layerVersion:LayerVersion"))
-    assert layers == ["acme-telemetry-test-generator-a-mimesis", "acme-telemetry-test-generator-b-mimesis"]
+    assert layers == ["test-project-test-generator-a-mimesis", "test-project-test-generator-b-mimesis"]
     log_groups = {r.name: r.inputs.get("namePrefix") for r in pair.of_type("aws:cloudwatch/logGroup:LogGroup")}
     assert log_groups["generator-a-producer-logs"] == "/aws/lambda/generator-a-producer-"
     assert log_groups["ingest-b-firehose-logs"] == "/aws/firehose/ingest-b-"

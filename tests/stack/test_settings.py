@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from components.testing import REPO_ROOT
 from functions.shared.domains import MAX_BATCH_SIZE
+from stack import PROJECT_DIR as REPO_ROOT
 from stack import settings
 from stack.settings import KEYS, ConfigError, Settings
 
