@@ -21,7 +21,7 @@ from components import (
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
-from functions.shared import queries
+from functions.shared import layout, queries, schema
 from stack.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 
 config = pulumi.Config()
@@ -44,6 +44,7 @@ keyed = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
 lake_args = settings.args_for(data_lake.SPEC)
 # Kept by default; a stack that lets `pulumi destroy` delete the lake must let it empty the bucket first.
 lake_args["force_destroy"] = not settings.lake_retain_on_destroy
+lake_args["transition_prefixes"] = [table.prefix for table in schema.TABLES]
 lake = DataLake("lake", {**lake_args, **keyed})
 access_logs = AccessLogBucket(
     "access-logs",
@@ -58,6 +59,10 @@ catalog_ = TelemetryCatalog(
     "catalog",
     {
         **settings.args_for(catalog.SPEC),
+        "tables": list(schema.TABLES),
+        "named_queries": list(queries.NAMED_QUERIES),
+        "description": schema.DATABASE_DESCRIPTION,
+        "upload_dimensions": True,
         "bucket_name": lake.bucket_name,
         "workgroup_name": settings.workgroup_name,
     },
@@ -68,6 +73,7 @@ ingest = StreamingIngest(
         **settings.args_for(streaming_ingest.SPEC),
         "stream_name": settings.stream_name,
         "bucket_arn": lake.bucket_arn,
+        "table": schema.STREAMING_EVENTS,
         "database_name": catalog_.database_name,
         "table_name": catalog_.events_table_name,
         **(
@@ -106,6 +112,7 @@ alarm_args = {
     "buffer_interval_seconds": settings.firehose_buffer_interval_seconds,
     "dynamic_partitioning": settings.partition_by == "event_time",
     "alarm_name_prefix": settings.name_prefix,
+    "error_prefix": layout.ERRORS_PREFIX,
 }
 if settings.window_seconds is not None:
     alarm_args["schedule_period_seconds"] = settings.window_seconds

@@ -13,14 +13,14 @@ provider's schema analyzer reads the real types from them.
 """
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
-from components.alarms import PipelineAlarms, PipelineAlarmsArgs
+from components.alarms import PipelineAlarms, PipelineAlarmsArgs, WatchedFunction
 from components.catalog import TelemetryCatalog, TelemetryCatalogArgs
 from components.dashboard import PipelineDashboard, PipelineDashboardArgs
 from components.data_lake import DataLake, DataLakeArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.scheduled_generator import ScheduledGenerator, ScheduledGeneratorArgs
 from components.streaming_ingest import StreamingIngest, StreamingIngestArgs
-from components.validation import ArgumentError
+from components.validation import ArgumentError, document_arguments
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Column, Table
 
@@ -34,6 +34,21 @@ COMPONENTS = (
     StackKey,
     AccessLogBucket,
 )
+
+ARGUMENT_TYPES = (
+    DataLakeArgs,
+    TelemetryCatalogArgs,
+    StreamingIngestArgs,
+    ScheduledGeneratorArgs,
+    PipelineAlarmsArgs,
+    PipelineDashboardArgs,
+    StackKeyArgs,
+    AccessLogBucketArgs,
+    WatchedFunction,
+)
+"""Every TypedDict of inputs: `help()` shows each field's doc, `typing.get_type_hints` resolves them."""
+for _args in ARGUMENT_TYPES:
+    document_arguments(_args)
 
 __all__ = [
     "COMPONENTS",
@@ -57,4 +72,5 @@ __all__ = [
     "Table",
     "TelemetryCatalog",
     "TelemetryCatalogArgs",
+    "WatchedFunction",
 ]

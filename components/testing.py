@@ -310,6 +310,8 @@ def use_mocks(mocks: AwsMocks, project: str = TEST_PROJECT, stack: str = "test",
     pulumi_settings.SETTINGS.outputs.clear()
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
+    # The region the program deploys to is the one the invokes answer with, as with a real aws provider.
+    pulumi.runtime.set_all_config({"aws:region": mocks.region})
 
 
 def resolve(value: Any) -> Any:

@@ -23,6 +23,10 @@ def catalog() -> ProgramResult:
             "catalog",
             {
                 "bucket_name": BUCKET,
+                "tables": list(schema.TABLES),
+                "named_queries": list(queries.NAMED_QUERIES),
+                "upload_dimensions": True,
+                "description": schema.DATABASE_DESCRIPTION,
                 "database_name": "acme_test",
                 "workgroup_name": "acme-test",
                 "bytes_scanned_cutoff_mb": 100,

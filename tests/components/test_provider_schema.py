@@ -58,11 +58,11 @@ SPECS = {
 EXPECTED = {
     "DataLake": (set(), {"bucketName", "bucketArn", "prefixes", "created"}),
     "TelemetryCatalog": (
-        {"bucketName"},
+        {"bucketName", "tables"},
         {"databaseName", "tableNames", "eventsTableName", "eventsTableArn", "workgroupName", "namedQueryNames"},
     ),
     "StreamingIngest": (
-        {"bucketArn", "databaseName"},
+        {"bucketArn", "databaseName", "table"},
         {
             "streamName",
             "streamArn",
