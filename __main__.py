@@ -1,4 +1,4 @@
-"""ACME telemetry stack: read and check config, compose the components, export the outputs."""
+"""ACME telemetry stack: read and check config, build one StreamingLake and the generator that feeds it, export."""
 
 import os
 
@@ -7,21 +7,19 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from components import (
     AccessLogBucket,
-    DataLake,
-    PipelineAlarms,
-    PipelineDashboard,
     ScheduledGenerator,
     StackKey,
-    StreamingIngest,
-    TelemetryCatalog,
+    StreamingLake,
     alarms,
     catalog,
     data_lake,
+    naming,
     scheduled_generator,
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
-from functions.shared import layout, queries, schema
+from components.streaming_lake import ROLES
+from functions.shared import queries, schema
 from stack.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 
 config = pulumi.Config()
@@ -39,118 +37,80 @@ if settings.key_mode == CUSTOMER_MANAGED:
     ).key_arn
 elif settings.key_mode == "existing":
     kms_key_arn = settings.encryption_key
-keyed = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
+keyed: dict[str, pulumi.Input[str]] = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
 
-lake_args = settings.args_for(data_lake.SPEC)
-# Kept by default; a stack that lets `pulumi destroy` delete the lake must let it empty the bucket first.
-lake_args["force_destroy"] = not settings.lake_retain_on_destroy
-lake_args["transition_prefixes"] = [table.prefix for table in schema.TABLES]
-lake = DataLake("lake", {**lake_args, **keyed})
+# The generator's names follow the stack's <namePrefix>-<role> scheme, so the pipeline can watch its functions and
+# dead-letter queue by name before the generator (which needs the stream) is built.
+watched = [
+    {"label": role, "function_name": function, "timeout_seconds": settings.lambda_timeout_seconds}
+    for role, function in (
+        ("generator", settings.generator_function_name),
+        ("producer", settings.producer_function_name),
+    )
+]
+pipeline_args = {
+    **settings.args_for(data_lake.SPEC),
+    **settings.args_for(catalog.SPEC),
+    **settings.args_for(streaming_ingest.SPEC),
+    **settings.args_for(alarms.SPEC),
+    **keyed,
+    "table": schema.STREAMING_EVENTS,
+    "tables": list(schema.TABLES),
+    "named_queries": list(queries.NAMED_QUERIES),
+    "description": schema.DATABASE_DESCRIPTION,
+    "upload_dimensions": True,
+    "stream_name": settings.stream_name,
+    "workgroup_name": settings.workgroup_name,
+    # Kept by default; a stack that lets `pulumi destroy` delete the lake must let it empty the bucket first.
+    "force_destroy": not settings.lake_retain_on_destroy,
+    "functions": watched,
+    "dead_letter_queue_name": naming.dead_letter_queue_name(settings.name_prefix),
+    "schedule_enabled": settings.schedule_enabled,
+    "retention_hours": settings.kinesis_retention_hours,
+    "buffer_interval_seconds": settings.firehose_buffer_interval_seconds,
+    "alarm_name_prefix": settings.name_prefix,
+    "dashboard_name": f"{settings.name_prefix}-pipeline",
+    "generator_log_group_name": naming.lambda_log_group(settings.generator_function_name),
+    "metric_namespace": f"{PROJECT}/{settings.name_prefix}",
+    # These five were built at the stack's root before StreamingLake: aliases move them, nothing is replaced.
+    "moved_from_root": {role: role for role in ROLES},
+}
+if settings.window_seconds is not None:
+    pipeline_args["schedule_period_seconds"] = settings.window_seconds
+pipeline = StreamingLake("telemetry", pipeline_args)
+
 access_logs = AccessLogBucket(
     "access-logs",
     {
-        "source_bucket_names": [lake.bucket_name],
+        "source_bucket_names": [pipeline.bucket_name],
         "bucket_name_prefix": f"{settings.name_prefix}-access-logs-"[: access_logs_module.BUCKET_PREFIX_MAX],
         "retain_on_delete": settings.lake_retain_on_destroy,
         "force_destroy": not settings.lake_retain_on_destroy,
     },
 )
-catalog_ = TelemetryCatalog(
-    "catalog",
-    {
-        **settings.args_for(catalog.SPEC),
-        "tables": list(schema.TABLES),
-        "named_queries": list(queries.NAMED_QUERIES),
-        "description": schema.DATABASE_DESCRIPTION,
-        "upload_dimensions": True,
-        "bucket_name": lake.bucket_name,
-        "workgroup_name": settings.workgroup_name,
-    },
-)
-ingest = StreamingIngest(
-    "ingest",
-    {
-        **settings.args_for(streaming_ingest.SPEC),
-        "stream_name": settings.stream_name,
-        "bucket_arn": lake.bucket_arn,
-        "table": schema.STREAMING_EVENTS,
-        "database_name": catalog_.database_name,
-        "table_name": catalog_.events_table_name,
-        **(
-            {}
-            if kms_key_arn is None
-            else {"stream_kms_key_arn": kms_key_arn, "lake_kms_key_arn": kms_key_arn, "log_kms_key_arn": kms_key_arn}
-        ),
-    },
-)
-generator_args = {**settings.args_for(scheduled_generator.SPEC), "stream_name": ingest.stream_name}
+generator_args = {**settings.args_for(scheduled_generator.SPEC), "stream_name": pipeline.stream_name}
 if settings.window_seconds is not None:
     generator_args["window_seconds"] = settings.window_seconds
-generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": ingest.stream_arn})
-
-watched = [
-    {
-        "label": "generator",
-        "function_name": generator.generator_function_name,
-        "timeout_seconds": settings.lambda_timeout_seconds,
-    },
-    {
-        "label": "producer",
-        "function_name": generator.producer_function_name,
-        "timeout_seconds": settings.lambda_timeout_seconds,
-    },
-]
-dead_letter_queue_name = generator.dead_letter_queue_arn.apply(lambda arn: arn.split(":")[-1])
-alarm_args = {
-    **settings.args_for(alarms.SPEC),
-    "stream_name": ingest.stream_name,
-    "delivery_stream_name": ingest.delivery_stream_name,
-    "functions": watched,
-    "dead_letter_queue_name": dead_letter_queue_name,
-    "schedule_enabled": settings.schedule_enabled,
-    "stream_retention_hours": settings.kinesis_retention_hours,
-    "buffer_interval_seconds": settings.firehose_buffer_interval_seconds,
-    "dynamic_partitioning": settings.partition_by == "event_time",
-    "alarm_name_prefix": settings.name_prefix,
-    "error_prefix": layout.ERRORS_PREFIX,
-}
-if settings.window_seconds is not None:
-    alarm_args["schedule_period_seconds"] = settings.window_seconds
-if kms_key_arn is not None and "alarm_topic_arn" not in alarm_args:
-    alarm_args["kms_key_arn"] = kms_key_arn
-pipeline_alarms = PipelineAlarms("alarms", alarm_args)
-dashboard = PipelineDashboard(
-    "dashboard",
-    {
-        "stream_name": ingest.stream_name,
-        "delivery_stream_name": ingest.delivery_stream_name,
-        "functions": watched,
-        "dead_letter_queue_name": dead_letter_queue_name,
-        "generator_log_group_name": generator.generator_log_group_name,
-        "alarm_arns": pipeline_alarms.alarm_arns,
-        "dashboard_name": f"{settings.name_prefix}-pipeline",
-        "metric_namespace": f"{PROJECT}/{settings.name_prefix}",
-    },
-)
+generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": pipeline.stream_arn})
 
 pulumi.export("region", settings.region)
-pulumi.export("streamName", ingest.stream_name)
-pulumi.export("streamArn", ingest.stream_arn)
-pulumi.export("deliveryStreamName", ingest.delivery_stream_name)
-pulumi.export("bucketName", lake.bucket_name)
-pulumi.export("glueDatabaseName", catalog_.database_name)
-pulumi.export("glueTableNames", catalog_.table_names)
-pulumi.export("athenaWorkgroup", catalog_.workgroup_name)
-pulumi.export("athenaNamedQueries", catalog_.named_query_names)
-pulumi.export("athenaQuery", catalog_.database_name.apply(queries.READY_QUERY.sql))
+pulumi.export("streamName", pipeline.stream_name)
+pulumi.export("streamArn", pipeline.stream_arn)
+pulumi.export("deliveryStreamName", pipeline.delivery_stream_name)
+pulumi.export("bucketName", pipeline.bucket_name)
+pulumi.export("glueDatabaseName", pipeline.database_name)
+pulumi.export("glueTableNames", pipeline.table_names)
+pulumi.export("athenaWorkgroup", pipeline.workgroup_name)
+pulumi.export("athenaNamedQueries", pipeline.named_query_names)
+pulumi.export("athenaQuery", pipeline.database_name.apply(queries.READY_QUERY.sql))
 pulumi.export("generatorFunctionName", generator.generator_function_name)
 pulumi.export("producerFunctionName", generator.producer_function_name)
 pulumi.export("deadLetterQueueUrl", generator.dead_letter_queue_url)
 pulumi.export("scheduleExpression", settings.schedule_expression)
 pulumi.export("scheduleEnabled", settings.schedule_enabled)
 pulumi.export("partitionBy", settings.partition_by)
-pulumi.export("dashboardUrl", dashboard.dashboard_url)
-pulumi.export("alarmTopicArn", pipeline_alarms.topic_arn)
-pulumi.export("alarmNames", pipeline_alarms.alarm_names)
+pulumi.export("dashboardUrl", pipeline.dashboard_url)
+pulumi.export("alarmTopicArn", pipeline.alarm_topic_arn)
+pulumi.export("alarmNames", pipeline.alarm_names)
 pulumi.export("accessLogBucketName", access_logs.bucket_name)
 pulumi.export("encryptionKeyArn", kms_key_arn)

@@ -3,7 +3,10 @@
 Each component takes a TypedDict of inputs, so the package can also be served as a Pulumi component provider
 (see `provider.py`). Import them into any Pulumi Python project:
 
-    from components import DataLake, TelemetryCatalog, StreamingIngest, ScheduledGenerator, Table, Column
+    from components import StreamingLake, ScheduledGenerator, Table, Column
+
+`StreamingLake` builds a whole pipeline (lake, catalog, ingest, alarms, dashboard) from one table definition; its
+children (`DataLake`, `TelemetryCatalog`, `StreamingIngest`, `PipelineAlarms`, `PipelineDashboard`) are usable alone.
 
 Each validates its own plain arguments when constructed (`ArgumentError` names the argument, its value and the
 rule) and takes its data definition (`Table`, the project's one schema type) as an argument.
@@ -20,11 +23,13 @@ from components.data_lake import DataLake, DataLakeArgs
 from components.encryption import StackKey, StackKeyArgs
 from components.scheduled_generator import ScheduledGenerator, ScheduledGeneratorArgs
 from components.streaming_ingest import StreamingIngest, StreamingIngestArgs
+from components.streaming_lake import StreamingLake, StreamingLakeArgs
 from components.validation import ArgumentError, document_arguments
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Column, Table
 
 COMPONENTS = (
+    StreamingLake,
     DataLake,
     TelemetryCatalog,
     StreamingIngest,
@@ -36,6 +41,7 @@ COMPONENTS = (
 )
 
 ARGUMENT_TYPES = (
+    StreamingLakeArgs,
     DataLakeArgs,
     TelemetryCatalogArgs,
     StreamingIngestArgs,
@@ -69,6 +75,8 @@ __all__ = [
     "StackKeyArgs",
     "StreamingIngest",
     "StreamingIngestArgs",
+    "StreamingLake",
+    "StreamingLakeArgs",
     "Table",
     "TelemetryCatalog",
     "TelemetryCatalogArgs",

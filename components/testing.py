@@ -37,6 +37,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
@@ -66,6 +67,8 @@ class RecordedResource:
     dependencies: list[str] = field(default_factory=list)
     retain_on_delete: bool = False
     """The retain_on_delete resource option: `pulumi destroy` forgets the resource instead of deleting it."""
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """The aliases resource option as the engine receives it (name, type, parentUrn or noParent, ...)."""
 
     @property
     def arn(self) -> str | None:
@@ -143,13 +146,21 @@ class AwsMocks(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def _attach(
-        self, typ: str, name: str, urn: str, parent: str, dependencies: list[str], retain: bool = False
+        self,
+        typ: str,
+        name: str,
+        urn: str,
+        parent: str,
+        dependencies: list[str],
+        retain: bool = False,
+        aliases: list[dict[str, Any]] | None = None,
     ) -> None:
         with self._lock:
             for res in reversed(self.resources):
                 if res.type == typ and res.name == name and not res.urn:
                     res.urn, res.parent, res.dependencies = urn, parent, dependencies
                     res.retain_on_delete = retain
+                    res.aliases = aliases or []
                     return
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -228,8 +239,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
             retain = request.HasField("retainOnDelete") and request.retainOnDelete
+            aliases = [
+                json_format.MessageToDict(alias.spec) if alias.HasField("spec") else {"urn": alias.urn}
+                for alias in request.aliases
+            ]
             self.aws_mocks._attach(
-                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain
+                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain, aliases
             )
         return response
 

@@ -14,6 +14,7 @@ from stack.testing import run_stack, stack_config
 
 MAX_BATCH = MAX_BATCH_SIZE
 EXPECTED_COUNTS = {
+    "acme-telemetry:index:StreamingLake": 1,
     "acme-telemetry:index:DataLake": 1,
     "acme-telemetry:index:TelemetryCatalog": 1,
     "acme-telemetry:index:StreamingIngest": 1,
@@ -95,10 +96,16 @@ def test_program_registers_the_whole_stack_once(stack: str, request: pytest.Fixt
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_every_resource_sits_under_one_of_the_four_components(stack: str, request: pytest.FixtureRequest) -> None:
+def test_every_resource_sits_under_a_component_and_the_pipeline_under_one_streaming_lake(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
     result: ProgramResult = request.getfixturevalue(stack)
     components = {r.urn: r.type for r in result.resources if not r.custom}
-    assert all(r.parent.endswith(f"acme-telemetry-{stack}") for r in result.resources if not r.custom)
+    pipeline = result.one("acme-telemetry:index:StreamingLake")
+    for r in result.resources:
+        if not r.custom:
+            under = pipeline.urn if r.name in ("lake", "catalog", "ingest", "alarms", "dashboard") else None
+            assert r.parent == under or (under is None and r.parent.endswith(f"acme-telemetry-{stack}")), r.name
     for res in result.resources:
         if res.custom:
             assert components.get(res.parent, "").startswith("acme-telemetry:index:"), res.name

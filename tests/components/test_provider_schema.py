@@ -20,6 +20,7 @@ from components import (
     encryption,
     scheduled_generator,
     streaming_ingest,
+    streaming_lake,
 )
 from stack import PROJECT_DIR as REPO_ROOT
 
@@ -46,6 +47,7 @@ def camel(snake: str) -> str:
 
 
 SPECS = {
+    "StreamingLake": streaming_lake.SPEC,
     "DataLake": data_lake.SPEC,
     "TelemetryCatalog": catalog.SPEC,
     "StreamingIngest": streaming_ingest.SPEC,
@@ -56,6 +58,23 @@ SPECS = {
     "AccessLogBucket": access_logs.SPEC,
 }
 EXPECTED = {
+    "StreamingLake": (
+        {"table"},
+        {
+            "bucketName",
+            "bucketArn",
+            "databaseName",
+            "tableNames",
+            "workgroupName",
+            "namedQueryNames",
+            "streamName",
+            "streamArn",
+            "deliveryStreamName",
+            "alarmTopicArn",
+            "alarmNames",
+            "dashboardUrl",
+        },
+    ),
     "DataLake": (set(), {"bucketName", "bucketArn", "prefixes", "created"}),
     "TelemetryCatalog": (
         {"bucketName", "tables"},
@@ -99,7 +118,7 @@ EXPECTED = {
 """Required inputs and outputs; the inputs are every argument the component's SPEC accepts."""
 
 
-def test_schema_has_exactly_the_eight_components(package_schema: dict[str, Any]) -> None:
+def test_schema_has_exactly_the_nine_components(package_schema: dict[str, Any]) -> None:
     assert package_schema["name"] == PACKAGE
     assert set(package_schema["resources"]) == {f"{PACKAGE}:index:{name}" for name in EXPECTED}
     assert all(r["isComponent"] for r in package_schema["resources"].values())
@@ -114,7 +133,9 @@ def test_component_inputs_and_outputs_are_typed_and_documented(package_schema: d
     assert set(resource["properties"]) == outputs
     for prop in [*resource["inputProperties"].values(), *resource["properties"].values()]:
         assert prop.get("description"), prop
-        assert prop.get("type") in ("string", "integer", "boolean", "array") or prop.get("$ref"), prop
+        assert prop.get("type") in ("string", "integer", "boolean", "array", "object") or prop.get("$ref"), prop
+        if prop.get("type") == "object":
+            assert prop["additionalProperties"].get("type"), prop
 
 
 def test_the_table_definition_type_is_in_the_schema_with_every_field_documented(
