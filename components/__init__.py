@@ -1,7 +1,7 @@
 """Reusable Pulumi components of the ACME telemetry stack.
 
 Each component takes a TypedDict of inputs, so the package can also be served as a Pulumi component provider
-(see `provider.py`). Import them into any Pulumi Python project:
+(`provider/`, added with `pulumi package add <repo>/provider@<tag>`). Import them into any Pulumi Python project:
 
     from components import StreamingLake, ScheduledGenerator, Table, Column
 

@@ -5,11 +5,9 @@ import runpy
 from typing import Any
 
 import pytest
-import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
-import provider
 from components import (
     COMPONENTS,
     access_logs,
@@ -172,13 +170,6 @@ def test_numeric_and_list_types_survive_inference(package_schema: dict[str, Any]
     assert (table_names["type"], table_names["items"]["type"]) == ("array", "string")
 
 
-def test_plugin_manifest_runs_the_provider_entry_point() -> None:
-    manifest = yaml.safe_load((REPO_ROOT / "PulumiPlugin.yaml").read_text())
-    assert manifest["runtime"]["name"] == "python"
-    assert manifest["main"] == "provider.py"
-    assert provider.PACKAGE_NAME == PACKAGE
-
-
-def test_importing_the_provider_module_does_not_start_a_server() -> None:
-    namespace = runpy.run_path(str(REPO_ROOT / "provider.py"), run_name="not_main")
+def test_importing_the_plugin_entry_point_does_not_start_a_server() -> None:
+    namespace = runpy.run_path(str(REPO_ROOT / "provider" / "__main__.py"), run_name="not_main")
     assert namespace["PACKAGE_NAME"] == PACKAGE
