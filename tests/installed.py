@@ -65,8 +65,12 @@ def runtime_closure(requirements: list[str]) -> set[str]:
         name = todo.pop()
         if name in seen:
             continue
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue  # a requirement for other Pythons only (its marker is false here)
         seen.add(name)
-        todo += [_name(r) for r in metadata.requires(name) or [] if "extra ==" not in r]
+        todo += [_name(r) for r in requires if "extra ==" not in r]
     return seen
 
 
