@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-GLUE_NAME_MAX = 255  # Glue CreateDatabase: Name is 1–255 characters
+from functions.shared.schema import GLUE_MAX_NAME
 
 
 def delivery_stream_name(prefix: str) -> str:
@@ -53,7 +53,7 @@ def glue_name(*parts: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
     if not name or not name[0].isalpha():
         name = "t_" + name
-    return name[:GLUE_NAME_MAX]
+    return name[:GLUE_MAX_NAME]
 
 
 def scoped(*parts: str) -> str:

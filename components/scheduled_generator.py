@@ -57,8 +57,6 @@ def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[in
     return generator, producer
 
 
-LAYER_RUNTIMES = ("python3.12", "python3.13")
-LAYER_ARCHITECTURES = ("arm64", "x86_64")
 """mimesis is pure Python, so one layer serves both architectures."""
 
 
@@ -259,8 +257,8 @@ class ScheduledGenerator(v.CheckedComponent):
             ],
             description=f"mimesis {assets.package_version()} for the telemetry generator",
             code=assets.archive(assets.layer_files()),
-            compatible_runtimes=list(LAYER_RUNTIMES),
-            compatible_architectures=list(LAYER_ARCHITECTURES),
+            compatible_runtimes=list(v.LAMBDA_RUNTIMES),
+            compatible_architectures=list(v.LAMBDA_ARCHITECTURES),
             opts=child,
         )
         code = assets.archive(assets.function_code_files(root))

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pulumi
 
 from components import formats
-from functions.shared import schema
+from functions.shared import domains, schema
 
 # --- AWS limits (each cites the AWS rule it encodes) ---
 KINESIS_MIN_RETENTION_HOURS = 24  # Kinesis IncreaseStreamRetentionPeriod: 24 hours at least
@@ -36,7 +36,7 @@ LAMBDA_MIN_EVENT_AGE_SECONDS = 60  # Lambda PutFunctionEventInvokeConfig: Maximu
 LAMBDA_MAX_EVENT_AGE_SECONDS = 21600
 LAMBDA_MAX_NAME = 64  # Lambda CreateFunction: FunctionName is at most 64 characters
 LAMBDA_MAX_LAYER_NAME = 140  # Lambda PublishLayerVersion: LayerName is 1–140 characters
-LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY = 1000  # Lambda quotas: concurrent executions, 1,000 per Region by default
+LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY = domains.LAMBDA_DEFAULT_CONCURRENCY  # 1,000 per Region (Lambda quotas)
 LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100  # Lambda PutFunctionConcurrency: 100 must stay unreserved in the account
 LAMBDA_MAX_RESERVED_CONCURRENCY = LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY - LAMBDA_MIN_UNRESERVED_CONCURRENCY
 IAM_MAX_ROLE_NAME = 64  # IAM CreateRole: RoleName is at most 64 characters
@@ -47,7 +47,7 @@ S3_MAX_BUCKET_NAME = 63
 S3_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")  # S3 bucket naming rules: reserved prefixes
 S3_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")  # (and .mrap; dots are refused here)
 S3_MIN_DAYS_BEFORE_IA = 30  # S3 lifecycle: STANDARD_IA / ONEZONE_IA transitions need objects 30 days old or more
-GLUE_MAX_NAME = 255  # Glue CreateDatabase: Name is 1–255 characters
+GLUE_MAX_NAME = schema.GLUE_MAX_NAME  # Glue names (databases, tables, columns) are 1–255 characters
 ATHENA_MAX_WORKGROUP_NAME = 128  # Athena CreateWorkGroup: Name is 1–128 characters of [a-zA-Z0-9._-]
 ATHENA_MIN_CUTOFF_MB = 10  # Athena BytesScannedCutoffPerQuery: at least 10 MB (10,485,760 bytes)
 ACCOUNT_ID_LENGTH = 12  # AWS account ids are 12 digits; generated bucket names embed one

@@ -182,5 +182,6 @@ MAX_WINDOW_SECONDS = 3600
 MAX_SHARD_EVENTS = 10_000
 """A window expected to hold more events is split into shards of at most about this many. At the stack's default
 256 MB a Lambda has about a seventh of a vCPU, on which a 10,000-event shard takes several seconds."""
-MAX_SHARDS = 1000
-"""At most this many shards per window: Lambda's default concurrent executions quota (1,000 per Region)."""
+LAMBDA_DEFAULT_CONCURRENCY = 1000  # Lambda quotas: concurrent executions, 1,000 per Region by default
+MAX_SHARDS = LAMBDA_DEFAULT_CONCURRENCY
+"""At most this many shards per window: Lambda's default concurrent executions quota."""
