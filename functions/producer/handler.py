@@ -61,7 +61,8 @@ KINESIS_PUT_PAYLOAD_UNIT = 25 * 1024
 """Kinesis provisioned bills PUT payload units of 25 KB per record (same pricing page)."""
 AGGREGATE_TARGET_BYTES = 2 * KINESIS_PUT_PAYLOAD_UNIT
 """Size an aggregated record is filled up to (data plus partition key): 50 KiB, a whole number of every billing
-unit above, so a full record wastes nothing to rounding; about 70 events, well under MAX_EVENTS_PER_RECORD and far
+unit above, so a full record wastes nothing to rounding (events per record: docs/benchmarks.md), well under
+MAX_EVENTS_PER_RECORD and far
 under the 1 MiB record limit, so a hot shard (1 MiB/s) still takes 20 records a second and one bad record sends few
 events to errors/."""
 
