@@ -20,14 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from functions.generator.events import epoch_ms, window_events
-from functions.producer.handler import (
+from functions.producer.aggregation import (
     FIREHOSE_BILLING_UNIT,
     KINESIS_BILLING_UNIT,
     KINESIS_PUT_PAYLOAD_UNIT,
     aggregate_records,
     billed_bytes,
-    encode_records,
 )
+from functions.producer.encoding import encode_records
 from functions.shared import domains
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import World

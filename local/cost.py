@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from functions.producer.handler import aggregate_records, billed_bytes, encode_records
+from functions.producer.aggregation import aggregate_records, billed_bytes
+from functions.producer.encoding import encode_records
 from functions.shared import layout
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE, MAX_PAYLOAD_BYTES
 from local import prices as p
