@@ -193,9 +193,11 @@ def test_bad_plain_inputs_fail_naming_argument_value_and_rule(change: dict, mess
         PipelineAlarms.validate("alarms", {**BASE, **change})  # type: ignore[typeddict-item]
 
 
-def test_silence_window_may_use_the_whole_evaluation_day() -> None:
-    PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": 28_800, "silence_periods": 3})
-    assert CLOUDWATCH_MAX_EVALUATION_SECONDS == 28_800 * 3
+def test_silence_window_may_use_the_whole_evaluation_day_and_no_more() -> None:
+    period = CLOUDWATCH_MAX_EVALUATION_SECONDS // 3
+    PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 3})
+    with pytest.raises(ValueError, match=f"silence_periods must be at most 3 for a {period} s schedule .*, got 4"):
+        PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 4})
 
 
 def test_key_policy_limits_cloudwatch_to_this_accounts_alarms_in_this_region() -> None:
