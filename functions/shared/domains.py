@@ -168,7 +168,10 @@ MEAN_PAUSE_SECONDS = 120.0
 """Mean length of a pause (exponential)."""
 
 # --- Generator ticks and payloads (the stack sizes and watches the generator by these too) ---
-MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
+MAX_ASYNC_PAYLOAD_BYTES = 1_048_576
+"""Lambda Invoke: "For asynchronous invocations, the maximum payload size is 1 MB"
+(https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html; the deprecated InvokeAsync kept 256 KB). The one
+home of this limit: the generator's payloads (MAX_PAYLOAD_BYTES) and the cost model's invocations derive from it."""
 ON_FAILURE_HEADROOM_BYTES = 128 * 1024
 """Room kept in each payload for what Lambda wraps around it when the producer fails for good: the on-failure
 record (request and response context, the error message and stack trace, and the payload itself, possibly
