@@ -130,6 +130,14 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         return
     if not tables:
         yield "tables", "at least one table definition", []
+    results = args.get("results_prefix", SPEC.defaults["results_prefix"])
+    for table in tables:
+        if isinstance(results, str) and (results.startswith(table.prefix) or table.prefix.startswith(results)):
+            yield (
+                "results_prefix",
+                f"outside table {table.name}'s prefix {table.prefix!r} (Athena would read results as rows)",
+                results,
+            )
     for what, values in (("names", [t.name for t in tables]), ("prefixes", [t.prefix for t in tables])):
         repeated = sorted({x for x in values if values.count(x) > 1})
         if repeated:
@@ -193,6 +201,8 @@ class TelemetryCatalogArgs(TypedDict):
     literal brace is written `{{` or `}}`)."""
     description: NotRequired[str]
     """What the tables hold: the Glue database's description and the start of the workgroup's."""
+    results_prefix: NotRequired[str]
+    """Key prefix in the lake bucket where the workgroup writes query results, outside every table's prefix."""
     database_name: NotRequired[str]
     """Glue database name. Omitted: <project>_<stack>_<resource name>, lowercased with underscores."""
     workgroup_name: NotRequired[str]
@@ -218,6 +228,7 @@ SPEC = v.ArgSpec(
     component="TelemetryCatalog",
     defaults={
         "bytes_scanned_cutoff_mb": 10240,
+        "results_prefix": layout.ATHENA_RESULTS_PREFIX,
         "projection_year_start": 2025,
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
@@ -233,6 +244,7 @@ SPEC = v.ArgSpec(
         "title_count": v.at_least(1),
         "campaign_count": v.at_least(1),
         "upload_dimensions": v.boolean(),
+        "results_prefix": v.FOLDER,
     },
     checks=(_combinations,),
     allowed=v.arguments(TelemetryCatalogArgs),
@@ -310,7 +322,7 @@ class TelemetryCatalog(v.CheckedComponent):
                 "bytes_scanned_cutoff_per_query": SPEC.value(args, "bytes_scanned_cutoff_mb") * BYTES_PER_MB,
                 "engine_version": {"selected_engine_version": ATHENA_ENGINE_V3},
                 "result_configuration": {
-                    "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, layout.ATHENA_RESULTS_PREFIX),
+                    "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, SPEC.value(args, "results_prefix")),
                     "encryption_configuration": {"encryption_option": "SSE_S3"},
                 },
             },

@@ -19,7 +19,8 @@ DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
 on-failure record holding its whole payload, which the generator keeps well under this (domains.MAX_PAYLOAD_BYTES)."""
 EVENT_BYTES = 700
-"""About what one event weighs as JSON (the seed measured ~720 bytes); sizes the producer's payload count."""
+"""What one event weighs as JSON, rounded up from the measured mean (docs/benchmarks.md); sizes the producer's
+payload count."""
 PEAK_TO_MEAN = (
     max(world.HOUR_WEIGHTS)
     * len(world.HOUR_WEIGHTS)

@@ -59,6 +59,8 @@ class StreamingLakeArgs(TypedDict):
     """Athena workgroup name."""
     description: NotRequired[str]
     """What the tables hold: the Glue database's description and the start of the workgroup's."""
+    results_prefix: NotRequired[str]
+    """Key prefix in the lake bucket where the workgroup writes query results, outside every table's prefix."""
     name_prefix: NotRequired[str]
     """Explicit Firehose names: <name_prefix>-kinesis-to-s3 and <name_prefix>-firehose-role."""
     stream_name: NotRequired[str]

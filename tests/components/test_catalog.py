@@ -171,3 +171,15 @@ def test_dimension_bytes_are_identical_for_the_same_seed_and_differ_for_another(
     dimension_objects.cache_clear()
     assert dict(dimension_objects(7, 15, 8, 4)) == first
     assert dict(dimension_objects(8, 15, 8, 4))["customers"] != first["customers"]
+
+
+def test_query_results_go_under_the_results_prefix_given() -> None:
+    result = run_resources(
+        lambda: {
+            "wg": TelemetryCatalog(
+                "c", {"bucket_name": BUCKET, "tables": [schema.STREAMING_EVENTS], "results_prefix": "query-output/"}
+            ).workgroup_name
+        }
+    )
+    config = result.one("aws:athena/workgroup:Workgroup").inputs["configuration"]
+    assert config["resultConfiguration"]["outputLocation"] == f"s3://{BUCKET}/query-output/"

@@ -317,6 +317,13 @@ BAD_ARGUMENTS += [
         "is above 0, got None",
     ),
     (PipelineAlarms, {"error_prefix": "errors"}, "error_prefix must be one folder of lowercase letters, digits"),
+    (
+        TelemetryCatalog,
+        {"results_prefix": "readings/"},
+        "results_prefix must be outside table sensor_readings's prefix 'readings/' (Athena would read results as "
+        "rows), got 'readings/'",
+    ),
+    (TelemetryCatalog, {"results_prefix": "results"}, "results_prefix must be one folder of lowercase letters"),
 ]
 BASE_CATALOG = {"bucket_name": "b", "tables": [READINGS]}
 BASE_ALARMS = {"stream_name": "s", "delivery_stream_name": "d"}
