@@ -71,7 +71,40 @@ def components_page() -> str:
     return "\n".join(lines)
 
 
-PAGES = {"config.md": config_page, "components.md": components_page}
+ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def alarms_page() -> str:
+    """Every alarm the dev stack registers, as CloudWatch will hold it: what it watches, when it fires, what to do."""
+    from stack.testing import run_stack
+
+    alarms = [r.inputs for r in run_stack("dev").resources if r.type == ALARM_TYPE]
+    lines = [
+        "# Alarms",
+        "",
+        GENERATED,
+        "",
+        "Every alarm of the `dev` stack as `pulumi up` registers it (other stacks differ by their config: names,",
+        "schedule, timeouts). Each notifies the alarm topic when it fires and when it recovers; the last column is",
+        "its description in CloudWatch, which says what to do.",
+        "",
+        "| alarm | metric | fires when | description |",
+        "|---|---|---|---|",
+    ]
+    for a in alarms:
+        [(dimension, watched)] = a["dimensions"].items()
+        when = (
+            f"{a['statistic']} {a['comparisonOperator']} {a['threshold']:g} in {a['datapointsToAlarm']:g} of "
+            f"{a['evaluationPeriods']:g} periods of {a['period']:g} s (missing data: {a['treatMissingData']})"
+        )
+        lines.append(
+            f"| `{a['name']}` | {a['namespace']} {a['metricName']} ({dimension} {watched}) | {when} | "
+            f"{_cell(a['alarmDescription'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+PAGES = {"config.md": config_page, "components.md": components_page, "alarms.md": alarms_page}
 
 
 def main() -> None:
