@@ -21,6 +21,7 @@ from components import (
     PipelineAlarms,
     ScheduledGenerator,
     StreamingIngest,
+    StreamingLake,
     Table,
     TelemetryCatalog,
 )
@@ -324,6 +325,18 @@ BAD_ARGUMENTS += [
         "rows), got 'readings/'",
     ),
     (TelemetryCatalog, {"results_prefix": "results"}, "results_prefix must be one folder of lowercase letters"),
+    (
+        StreamingLake,
+        {"tables": []},
+        "tables must be tables that include table 'sensor_readings' (the one the stream lands in), got []",
+    ),
+    (
+        StreamingLake,
+        {"moved_from_root": {"bucket": "lake"}},
+        "moved_from_root must be a mapping of roles (lake, catalog, ingest, alarms, dashboard) to names, got "
+        "{'bucket': 'lake'}",
+    ),
+    (StreamingLake, {"retention_hours": 23}, "retention_hours must be 24–8760, got 23"),
 ]
 BASE_CATALOG = {"bucket_name": "b", "tables": [READINGS]}
 BASE_ALARMS = {"stream_name": "s", "delivery_stream_name": "d"}
@@ -373,6 +386,7 @@ def test_a_bad_argument_names_itself_its_value_and_the_rule_and_registers_nothin
         TelemetryCatalog: BASE_CATALOG,
         DataLake: {},
         PipelineAlarms: BASE_ALARMS,
+        StreamingLake: {"table": READINGS},
     }
     mocks = AwsMocks()
     with pytest.raises(ArgumentError, match=re.escape(message)) as err:
