@@ -142,3 +142,18 @@ def test_the_stacks_five_components_moved_under_one_streaming_lake_with_aliases(
     lake = dev.one("acme-telemetry:index:StreamingLake", "telemetry")
     moved = {r.name: r.aliases for r in dev.resources if r.parent == lake.urn}
     assert moved == {role: [{"noParent": True}] for role in ROLES}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_the_stacks_pipeline_watches_the_generator_it_feeds_by_the_names_it_really_has(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    result: ProgramResult = request.getfixturevalue(stack)
+    functions = {r.name.rsplit("-", 1)[1]: r.outputs["name"] for r in result.of_type("aws:lambda/function:Function")}
+    queue = result.one("aws:sqs/queue:Queue").outputs["name"]
+    watched = {r.name: r.inputs["dimensions"] for r in result.of_type(ALARM)}
+    assert watched["alarms-dead-letters"] == {"QueueName": queue}
+    for role, name in functions.items():
+        assert watched[f"alarms-{role}-errors"] == {"FunctionName": name}
+    log_group = result.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs["logGroupName"]
+    assert log_group == result.one("aws:cloudwatch/logGroup:LogGroup", "generator-generator-logs").outputs["name"]
