@@ -1,4 +1,4 @@
-"""ACME telemetry stack: read and check config, compose the components, export the outputs."""
+"""ACME telemetry stack: read and check config, build one StreamingLake and the generator that feeds it, export."""
 
 import os
 
@@ -7,23 +7,21 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from components import (
     AccessLogBucket,
-    DataLake,
-    PipelineAlarms,
-    PipelineDashboard,
     ScheduledGenerator,
     StackKey,
-    StreamingIngest,
-    TelemetryCatalog,
+    StreamingLake,
     alarms,
     catalog,
     data_lake,
+    naming,
     scheduled_generator,
     streaming_ingest,
 )
 from components import access_logs as access_logs_module
 from components import dashboard as dashboard_module
-from components.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
-from functions.shared import queries
+from components.streaming_lake import ROLES
+from functions.shared import queries, schema
+from stack.settings import CUSTOMER_MANAGED, KEYS, PROJECT, Settings
 
 config = pulumi.Config()
 region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -45,95 +43,70 @@ if settings.key_mode == CUSTOMER_MANAGED:
     ).key_arn
 elif settings.key_mode == "existing":
     kms_key_arn = settings.encryption_key
-keyed = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
+keyed: dict[str, pulumi.Input[str]] = {} if kms_key_arn is None else {"kms_key_arn": kms_key_arn}
 
-# Kept by default; a stack that lets `pulumi destroy` delete the lake must let it empty the bucket first.
-lake = DataLake("lake", {**settings.component_args(data_lake.SPEC), **keyed})
+# The generator's names follow the stack's <namePrefix>-<role> scheme, so the pipeline can watch its functions and
+# dead-letter queue by name before the generator (which needs the stream) is built.
+watched = [
+    {"label": role, "function_name": function, "timeout_seconds": settings.lambda_timeout_seconds}
+    for role, function in (
+        ("generator", settings.generator_function_name),
+        ("producer", settings.producer_function_name),
+    )
+]
+# Every argument config sets or derives for each part of the pipeline, as config validation checked them by the
+# parts' own rules; StreamingLake wires the rest (the alarms' retention and partitioning follow the ingest's settings,
+# the catalog keeps its dimension files when the lake is kept).
+WIRED_BY_PIPELINE = frozenset({"stream_retention_hours", "dynamic_partitioning", "retain_objects_on_delete"})
+configured = {
+    arg: value
+    for spec in (data_lake.SPEC, catalog.SPEC, streaming_ingest.SPEC, alarms.SPEC, dashboard_module.SPEC)
+    for arg, value in settings.component_args(spec).items()
+    if arg not in WIRED_BY_PIPELINE
+}
+pipeline_args = {
+    **configured,
+    **keyed,
+    "table": schema.STREAMING_EVENTS,
+    "tables": list(schema.TABLES),
+    "named_queries": list(queries.NAMED_QUERIES),
+    "description": schema.DATABASE_DESCRIPTION,
+    "upload_dimensions": True,
+    "stream_name": settings.stream_name,
+    "workgroup_name": settings.workgroup_name,
+    "functions": watched,
+    "dead_letter_queue_name": naming.dead_letter_queue_name(settings.name_prefix),
+    "generator_log_group_name": naming.lambda_log_group(settings.generator_function_name),
+    # These five were built at the stack's root before StreamingLake: aliases move them, nothing is replaced.
+    "moved_from_root": {role: role for role in ROLES},
+}
+pipeline = StreamingLake("telemetry", pipeline_args)
+
 access_logs = AccessLogBucket(
     "access-logs",
-    {"source_bucket_names": [lake.bucket_name], **settings.component_args(access_logs_module.SPEC)},
+    {"source_bucket_names": [pipeline.bucket_name], **settings.component_args(access_logs_module.SPEC)},
 )
-catalog_ = TelemetryCatalog(
-    "catalog",
-    {
-        **settings.component_args(catalog.SPEC),
-        "bucket_name": lake.bucket_name,
-        "workgroup_name": settings.workgroup_name,
-        **keyed,
-    },
-)
-ingest = StreamingIngest(
-    "ingest",
-    {
-        **settings.args_for(streaming_ingest.SPEC),
-        "stream_name": settings.stream_name,
-        "bucket_arn": lake.bucket_arn,
-        "database_name": catalog_.database_name,
-        "table_name": catalog_.events_table_name,
-        **(
-            {}
-            if kms_key_arn is None
-            else {"stream_kms_key_arn": kms_key_arn, "lake_kms_key_arn": kms_key_arn, "log_kms_key_arn": kms_key_arn}
-        ),
-    },
-)
-generator_args = {**settings.component_args(scheduled_generator.SPEC), "stream_name": ingest.stream_name}
-generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": ingest.stream_arn})
-
-watched = [
-    {
-        "label": "generator",
-        "function_name": generator.generator_function_name,
-        "timeout_seconds": settings.lambda_timeout_seconds,
-    },
-    {
-        "label": "producer",
-        "function_name": generator.producer_function_name,
-        "timeout_seconds": settings.lambda_timeout_seconds,
-    },
-]
-dead_letter_queue_name = generator.dead_letter_queue_arn.apply(lambda arn: arn.split(":")[-1])
-alarm_args = {
-    **settings.component_args(alarms.SPEC),
-    "stream_name": ingest.stream_name,
-    "delivery_stream_name": ingest.delivery_stream_name,
-    "functions": watched,
-    "dead_letter_queue_name": dead_letter_queue_name,
-}
-if kms_key_arn is not None and "alarm_topic_arn" not in alarm_args:
-    alarm_args["kms_key_arn"] = kms_key_arn
-pipeline_alarms = PipelineAlarms("alarms", alarm_args)
-dashboard = PipelineDashboard(
-    "dashboard",
-    {
-        "stream_name": ingest.stream_name,
-        "delivery_stream_name": ingest.delivery_stream_name,
-        "functions": watched,
-        "dead_letter_queue_name": dead_letter_queue_name,
-        "generator_log_group_name": generator.generator_log_group_name,
-        "alarm_arns": pipeline_alarms.alarm_arns,
-        **settings.component_args(dashboard_module.SPEC),
-    },
-)
+generator_args = {**settings.component_args(scheduled_generator.SPEC), "stream_name": pipeline.stream_name}
+generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": pipeline.stream_arn})
 
 pulumi.export("region", settings.region)
-pulumi.export("streamName", ingest.stream_name)
-pulumi.export("streamArn", ingest.stream_arn)
-pulumi.export("deliveryStreamName", ingest.delivery_stream_name)
-pulumi.export("bucketName", lake.bucket_name)
-pulumi.export("glueDatabaseName", catalog_.database_name)
-pulumi.export("glueTableNames", catalog_.table_names)
-pulumi.export("athenaWorkgroup", catalog_.workgroup_name)
-pulumi.export("athenaNamedQueries", catalog_.named_query_names)
-pulumi.export("athenaQuery", catalog_.database_name.apply(queries.READY_QUERY.sql))
+pulumi.export("streamName", pipeline.stream_name)
+pulumi.export("streamArn", pipeline.stream_arn)
+pulumi.export("deliveryStreamName", pipeline.delivery_stream_name)
+pulumi.export("bucketName", pipeline.bucket_name)
+pulumi.export("glueDatabaseName", pipeline.database_name)
+pulumi.export("glueTableNames", pipeline.table_names)
+pulumi.export("athenaWorkgroup", pipeline.workgroup_name)
+pulumi.export("athenaNamedQueries", pipeline.named_query_names)
+pulumi.export("athenaQuery", pipeline.database_name.apply(queries.READY_QUERY.sql))
 pulumi.export("generatorFunctionName", generator.generator_function_name)
 pulumi.export("producerFunctionName", generator.producer_function_name)
 pulumi.export("deadLetterQueueUrl", generator.dead_letter_queue_url)
 pulumi.export("scheduleExpression", settings.schedule_expression)
 pulumi.export("scheduleEnabled", settings.schedule_enabled)
 pulumi.export("partitionBy", settings.partition_by)
-pulumi.export("dashboardUrl", dashboard.dashboard_url)
-pulumi.export("alarmTopicArn", pipeline_alarms.topic_arn)
-pulumi.export("alarmNames", pipeline_alarms.alarm_names)
+pulumi.export("dashboardUrl", pipeline.dashboard_url)
+pulumi.export("alarmTopicArn", pipeline.alarm_topic_arn)
+pulumi.export("alarmNames", pipeline.alarm_names)
 pulumi.export("accessLogBucketName", access_logs.bucket_name)
 pulumi.export("encryptionKeyArn", kms_key_arn)

@@ -2,7 +2,8 @@
 
     python bench/bench_aggregation.py [--events N] [--batch B] [--seed S]
 
-Events come from the generator in batches of B (one producer invocation's worth) and are encoded by the producer's
+Events come from the generator, the consecutive 5-minute ticks of a world of batchSize B (one tick is about one
+producer invocation's worth at the default B), and are encoded by the producer's
 own functions: `encode_records` (one event per record, the baseline) and `aggregate_records` on top (ours). Billed
 bytes round each record up to the service's unit: Firehose 5 KB (ingestion and format conversion), Kinesis
 on-demand 1 KB, Kinesis provisioned PUT payload units of 25 KB. Also times the packing itself.
@@ -12,50 +13,52 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from functions.generator.events import generate_events
-from functions.producer.handler import (
+from functions.generator.events import epoch_ms, window_events
+from functions.producer.aggregation import (
     FIREHOSE_BILLING_UNIT,
     KINESIS_BILLING_UNIT,
     KINESIS_PUT_PAYLOAD_UNIT,
     aggregate_records,
     billed_bytes,
-    encode_records,
 )
+from functions.producer.encoding import encode_records
+from functions.shared import domains
 from functions.shared.dimensions import generate_dimensions
+from functions.shared.world import World
+
+START = dt.datetime(2026, 11, 26, 0, 0, tzinfo=dt.UTC)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=domains.DEFAULT_BATCH_SIZE)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     dims = generate_dimensions(42, 1000, 500, 50)
-    rng = random.Random(args.seed)
-    end = dt.datetime(2026, 11, 26, 0, 0, tzinfo=dt.UTC)
+    world = World(args.seed, dims, args.batch)
+    tick_ms = domains.DEFAULT_WINDOW_SECONDS * 1000
+    start = epoch_ms(START)
     single: list[dict] = []
     packed: list[dict] = []
     pack_s = 0.0
-    done = 0
-    while done < args.events:
-        n = min(args.batch, args.events - done)
-        lines = encode_records(generate_events(n, dims, window_end=end, window_seconds=300, rng=rng))
+    while len(single) < args.events:
+        events = window_events(world, start, start + tick_ms)[: args.events - len(single)]
+        lines = encode_records(events)
         started = time.perf_counter()
         packed.extend(aggregate_records(lines))
         pack_s += time.perf_counter() - started
         single.extend(lines)
-        done += n
-        end += dt.timedelta(seconds=300)
+        start += tick_ms
     per_k = 1000 / args.events
     mean = sum(len(r["Data"]) for r in single) / args.events
-    print(f"{args.events:,} events in batches of {args.batch:,}; {mean:,.0f} B/event")
+    print(f"{args.events:,} events in 5-minute ticks of a world of batchSize {args.batch:,}; {mean:,.0f} B/event")
     print(f"{'':38}{'one event/record':>18}{'aggregated':>14}{'ratio':>8}")
     rows = [("Kinesis records per 1,000 events", len(single), len(packed))]
     for label, unit in (

@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def _child(events: int, baseline: bool) -> None:
-    from functions.producer import handler
+    from functions.producer import delivery
     from local.pipeline import run_pipeline
     from local.settings import load_settings
 
     if baseline:  # one event per record: the data path before aggregation
-        handler.aggregate_records = lambda records, **_: list(records)
+        delivery.aggregate_records = lambda records, **_: list(records)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = run_pipeline(load_settings("dev"), Path(tmp) / "lake", events=events, seed=1)

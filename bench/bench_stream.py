@@ -45,7 +45,7 @@ from functions.generator.events import (
     window_records,
 )
 from functions.generator.handler import build_payloads
-from functions.producer.handler import encode_records, parse_payload
+from functions.producer.encoding import encode_records, parse_payload
 from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World

@@ -61,13 +61,16 @@ class PipelineAlarmsArgs(TypedDict):
     """Inputs of a PipelineAlarms."""
 
     stream_name: pulumi.Input[str]
-    """Kinesis stream the producer writes and Firehose reads."""
+    """Kinesis stream the delivery stream reads."""
     delivery_stream_name: pulumi.Input[str]
     """Firehose delivery stream that lands the stream in S3."""
     functions: NotRequired[list[WatchedFunction]]
     """Lambda functions to watch (errors, throttles, duration near the timeout)."""
     dead_letter_queue_name: NotRequired[pulumi.Input[str]]
     """SQS queue receiving failed invocations; any visible message raises an alarm."""
+    error_prefix: NotRequired[str]
+    """Key prefix the delivery stream writes failed records under (StreamingIngest's error_prefix); the failure
+    alarms' descriptions name it."""
     schedule_period_seconds: NotRequired[int]
     """Seconds between scheduled runs (a rate() schedule); with it, a silence alarm watches the stream's
     IncomingRecords. Omit for cron() schedules, whose period is not fixed."""
@@ -170,6 +173,36 @@ def silence_periods(args: Mapping[str, Any]) -> Any:
     return max(1, min(DEFAULT_SILENCE_PERIODS, fit))
 
 
+CONVERSION_FAILED = "format-conversion-failed/"  # Firehose's error-output-type for records it could not convert
+
+
+def _errors(args: Mapping[str, Any], kind: str = "") -> str:
+    """Where the delivery stream's failed records are, as far as the inputs say."""
+    prefix = args.get("error_prefix")
+    return f"{prefix}{kind}" if prefix else "the delivery stream's error output prefix"
+
+
+def _writers(args: Mapping[str, Any]) -> str:
+    labels = [fn["label"] for fn in args.get("functions") or []]
+    if not labels:
+        return "whatever writes to it"
+    if len(labels) == 1:
+        return f"the {labels[0]} function"
+    return f"one of the functions that feed it ({', '.join(labels)})"
+
+
+def _where_to_look(args: Mapping[str, Any]) -> str:
+    labels = [fn["label"] for fn in args.get("functions") or []]
+    places = [f"the {label} function's logs" for label in labels]
+    if args.get("dead_letter_queue_name") is not None:
+        places.append("the dead-letter queue")
+    return (
+        f"Check {', '.join(places[:-1])} and {places[-1]}."
+        if len(places) > 1
+        else (f"Check {places[0]}." if places else "Check the stream's writers.")
+    )
+
+
 def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     """Every alarm the inputs call for, in the order the data flows."""
     specs: list[AlarmSpec] = []
@@ -194,8 +227,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
                 "LessThanThreshold",
                 BREACHING,
                 f"No record reached the stream for {silence} schedule periods of {period} s while the schedule is "
-                "enabled: the schedule, the generator or the producer has stopped. Check the generator's and the "
-                "producer's logs and the dead-letter queue.",
+                f"enabled: the schedule or {_writers(args)} has stopped. {_where_to_look(args)}",
             )
         )
     # [REC] Kinesis WriteProvisionedThroughputExceeded: alarm on sustained write throttling. The producer retries
@@ -216,8 +248,8 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             0,
             "GreaterThanThreshold",
             NOT_BREACHING,
-            "Kinesis throttled writes in 2 of the last 3 five-minute windows: the producer is retrying and may run "
-            "out of time. Add shards (PROVISIONED) or switch to ON_DEMAND; check batch sizes.",
+            "Kinesis throttled writes in 2 of the last 3 five-minute windows: writers must retry and may run out of "
+            "time. Add shards (PROVISIONED) or switch to ON_DEMAND; check batch sizes.",
         )
     )
     age = SPEC.value(args, "iterator_age_threshold_seconds")
@@ -305,9 +337,9 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             0,
             "GreaterThanThreshold",
             NOT_BREACHING,
-            "Records failed JSON-to-Parquet conversion and were written under errors/format-conversion-failed/, "
-            "not the table. Read one of those files for the error; fix the producer or the Glue schema, then "
-            "replay the records.",
+            f"Records failed JSON-to-Parquet conversion and were written under {_errors(args, CONVERSION_FAILED)}, "
+            "not the table. Read one of those files for the error; fix what writes the records or the Glue schema, "
+            "then replay the records.",
         )
     )
     if SPEC.value(args, "dynamic_partitioning"):
@@ -328,9 +360,9 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
                 1,
                 "GreaterThanOrEqualToThreshold",
                 NOT_BREACHING,
-                "Firehose exceeded its active partition limit: records for further hour partitions went to errors/. "
-                "Events far in the past or future open extra partitions; check event timestamps, or ask AWS for a "
-                "higher limit.",
+                "Firehose exceeded its active partition limit: records for further partitions went to "
+                f"{_errors(args)}. Events far in the past or future open extra partitions; check event timestamps, or "
+                "ask AWS for a higher limit.",
             )
         )
     for fn in args.get("functions") or []:
@@ -420,7 +452,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
                 NOT_BREACHING,
                 "A failed invocation or an undeliverable schedule event is in the dead-letter queue: a batch of "
                 "events did not reach the stream. Read the message (it holds the payload and the error), fix the "
-                "cause, then re-drive it to the producer or delete it.",
+                "cause, then re-drive it to the function that failed or delete it.",
             )
         )
     return specs
@@ -496,6 +528,7 @@ SPEC = v.ArgSpec(
         "iterator_age_threshold_seconds": v.at_least(CLOUDWATCH_MINUTE, "seconds"),
         "buffer_interval_seconds": v.between(0, v.FIREHOSE_MAX_INTERVAL_SECONDS, "(Firehose)"),
         "dynamic_partitioning": v.boolean(),
+        "error_prefix": v.FOLDER,
         "alarm_name_prefix": v.Rule("a non-empty name without spaces", lambda x: bool(x) and " " not in x),
         "alarm_topic_arn": v.SNS_TOPIC_ARN,
         "alarm_emails": v.EMAILS,

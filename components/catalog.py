@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -10,7 +11,7 @@ import pulumi_aws as aws
 
 from components import naming
 from components import validation as v
-from functions.shared import domains, layout, queries, schema, world
+from functions.shared import domains, layout, schema, world
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Table
 
@@ -20,7 +21,8 @@ PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 ATHENA_ENGINE_V3 = "Athena engine version 3"
 BYTES_PER_MB = 1024 * 1024  # Athena counts the 10 MB cutoff minimum as 10,485,760 bytes
-WORKGROUP_DESCRIPTION = "ACME telemetry queries"
+QUERY_PLACEHOLDER = "database"
+"""The one field of a named query's SQL template (NamedQuery.sql fills it with the quoted database name)."""
 PROJECTION_YEAR_RANGE = (1970, 9999)  # the years a four-digit `year=` partition value can name
 
 
@@ -98,10 +100,29 @@ def _default_seed() -> int:
 
 
 def _tables(args: Mapping[str, Any]) -> tuple[Table, ...]:
-    return tuple(Table.of(t) for t in args["tables"]) if "tables" in args else schema.TABLES
+    return tuple(Table.of(t) for t in args.get("tables") or ())
+
+
+def _queries(args: Mapping[str, Any]) -> tuple[NamedQuery, ...]:
+    return tuple(q if isinstance(q, NamedQuery) else NamedQuery(**q) for q in args.get("named_queries") or ())
+
+
+def template_problem(template: str) -> str | None:
+    """Why a named query's SQL template cannot be filled in, or None: `{database}` is its only placeholder."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        return f"a single brace ({exc}); write a literal brace as {{{{ or }}}}"
+    unknown = sorted({f for f in fields if f != QUERY_PLACEHOLDER})
+    if unknown:
+        return f"unknown placeholders {unknown}; write a literal brace as {{{{ or }}}}"
+    return None
 
 
 def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    yield from _query_rules(args)
+    if "tables" not in args:
+        return  # a required argument: reported as missing when the whole set is checked
     try:
         tables = _tables(args)
     except (schema.SchemaError, TypeError) as exc:
@@ -109,6 +130,14 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         return
     if not tables:
         yield "tables", "at least one table definition", []
+    results = args.get("results_prefix", SPEC.defaults["results_prefix"])
+    for table in tables:
+        if isinstance(results, str) and (results.startswith(table.prefix) or table.prefix.startswith(results)):
+            yield (
+                "results_prefix",
+                f"outside table {table.name}'s prefix {table.prefix!r} (Athena would read results as rows)",
+                results,
+            )
     for what, values in (("names", [t.name for t in tables]), ("prefixes", [t.prefix for t in tables])):
         repeated = sorted({x for x in values if values.count(x) > 1})
         if repeated:
@@ -120,15 +149,40 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 f"tables partitioned by {', '.join(layout.TIME_PARTITION_KEYS)} or carrying their own projection",
                 f"{table.name} partitioned by {list(table.partition_names)}",
             )
-    if "tables" in args and args.get("upload_dimensions"):
+    if args.get("upload_dimensions"):
+        given = {(t.name, t.prefix) for t in tables}
+        needed = {(t.name, t.prefix) for t in schema.DIMENSION_TABLES}
+        if not needed <= given:
+            yield (
+                "upload_dimensions",
+                "false unless tables include the generator's dimension tables "
+                + ", ".join(f"{n} at {p}" for n, p in sorted(needed))
+                + " (the data it uploads)",
+                True,
+            )
+
+
+def _query_rules(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    try:
+        saved = _queries(args)
+    except TypeError as exc:
         yield (
-            "upload_dimensions",
-            "false unless tables is omitted (the dimension data fits this project's tables)",
-            (True),
+            "named_queries",
+            f"NamedQuery values or mappings of name, description, sql_template ({exc})",
+            (args.get("named_queries")),
         )
-    names = [q.name if isinstance(q, NamedQuery) else q for q in args.get("named_queries") or ()]
+        return
+    names = [q.name for q in saved]
     if len(set(names)) != len(names):
         yield "named_queries", "queries with distinct names", names
+    for i, query in enumerate(saved):
+        problem = template_problem(query.sql_template)
+        if problem is not None:
+            yield (
+                f"named_queries[{i}].sql_template",
+                f"SQL with {{{QUERY_PLACEHOLDER}}} as its only placeholder, not {problem}",
+                query.sql_template,
+            )
 
 
 _YEAR = v.between(*PROJECTION_YEAR_RANGE)
@@ -139,13 +193,16 @@ class TelemetryCatalogArgs(TypedDict):
 
     bucket_name: pulumi.Input[str]
     """Lake bucket the tables point at and Athena writes results to."""
-    tables: NotRequired[Sequence[Table]]
-    """The tables to register (this project's four when omitted). A table partitioned by year, month, day, hour
-    gets partition projection matching what StreamingIngest writes; other partition keys need their own
-    `projection`."""
+    tables: Sequence[Table]
+    """The tables to register. A table partitioned by year, month, day, hour gets partition projection matching
+    what StreamingIngest writes; other partition keys need their own `projection`."""
     named_queries: NotRequired[Sequence[NamedQuery]]
-    """Saved queries of the workgroup, SQL with `{database}` for the database (this project's when tables is
-    omitted, none otherwise)."""
+    """Saved queries of the workgroup: SQL with `{database}` where the database goes, its only placeholder (a
+    literal brace is written `{{` or `}}`)."""
+    description: NotRequired[str]
+    """What the tables hold: the Glue database's description and the start of the workgroup's."""
+    results_prefix: NotRequired[str]
+    """Key prefix in the lake bucket where the workgroup writes query results, outside every table's prefix."""
     database_name: NotRequired[str]
     """Glue database name. Omitted: <project>_<stack>_<resource name>, lowercased with underscores."""
     workgroup_name: NotRequired[str]
@@ -163,8 +220,8 @@ class TelemetryCatalogArgs(TypedDict):
     campaign_count: NotRequired[int]
     """Rows of the campaigns table."""
     upload_dimensions: NotRequired[bool]
-    """Upload this project's generated dimension Parquet files (only with this project's tables, where it is the
-    default)."""
+    """Upload the dimension tables ScheduledGenerator's events join to (customers, titles, campaigns: generated from
+    dimension_seed); tables must include their definitions."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """The lake's customer managed KMS key (DataLake's kms_key_arn): Athena encrypts query results with it (SSE_KMS)
     and the dimension files are uploaded with it, as a lake that refuses other encryption requires. Omitted: results
@@ -178,6 +235,7 @@ SPEC = v.ArgSpec(
     component="TelemetryCatalog",
     defaults={
         "bytes_scanned_cutoff_mb": 10240,
+        "results_prefix": layout.ATHENA_RESULTS_PREFIX,
         "projection_year_start": 2025,
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
@@ -195,6 +253,7 @@ SPEC = v.ArgSpec(
         "upload_dimensions": v.boolean(),
         "kms_key_arn": v.KMS_KEY_ARN,
         "retain_objects_on_delete": v.boolean(),
+        "results_prefix": v.FOLDER,
     },
     checks=(_combinations,),
     allowed=v.arguments(TelemetryCatalogArgs),
@@ -225,7 +284,7 @@ class TelemetryCatalog(v.CheckedComponent):
         child = pulumi.ResourceOptions(parent=self)
         bucket = pulumi.Output.from_input(args["bucket_name"])
         definitions = _tables(args)
-        project_tables = "tables" not in args
+        description = args.get("description")
         year_start = SPEC.value(args, "projection_year_start")
         kms_key = args.get("kms_key_arn")
         # Uploaded under the lake's key, as a lake that refuses other encryption requires (DataLake's policy).
@@ -234,7 +293,7 @@ class TelemetryCatalog(v.CheckedComponent):
         database = aws.glue.CatalogDatabase(
             f"{name}-database",
             name=args.get("database_name") or naming.glue_name(pulumi.get_project(), pulumi.get_stack(), name),
-            description=schema.DATABASE_DESCRIPTION if project_tables else f"Tables of {name}",
+            description=description or f"Tables of {name}",
             opts=child,
         )
         tables: dict[str, aws.glue.CatalogTable] = {}
@@ -265,8 +324,7 @@ class TelemetryCatalog(v.CheckedComponent):
         workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
             name=args.get("workgroup_name"),
-            description=(WORKGROUP_DESCRIPTION if project_tables else f"Queries of {name}")
-            + "; results encrypted in the lake bucket",
+            description=(description or f"Queries of {name}") + "; results encrypted in the lake bucket",
             state="ENABLED",
             # Results accumulate in the workgroup; without this `pulumi destroy` fails on a used workgroup.
             force_destroy=True,
@@ -276,7 +334,7 @@ class TelemetryCatalog(v.CheckedComponent):
                 "bytes_scanned_cutoff_per_query": SPEC.value(args, "bytes_scanned_cutoff_mb") * BYTES_PER_MB,
                 "engine_version": {"selected_engine_version": ATHENA_ENGINE_V3},
                 "result_configuration": {
-                    "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, layout.ATHENA_RESULTS_PREFIX),
+                    "output_location": pulumi.Output.format("s3://{0}/{1}", bucket, SPEC.value(args, "results_prefix")),
                     # Athena user guide, "Encrypt Athena query results stored in Amazon S3": SSE_KMS with the key's
                     # ARN; enforced for every query of the workgroup (enforce_workgroup_configuration).
                     "encryption_configuration": (
@@ -288,12 +346,7 @@ class TelemetryCatalog(v.CheckedComponent):
             },
             opts=child,
         )
-        given = args.get("named_queries")
-        saved = tuple(
-            (q if isinstance(q, NamedQuery) else NamedQuery(**q) for q in given)
-            if given is not None
-            else (queries.NAMED_QUERIES if project_tables else ())
-        )
+        saved = _queries(args)
         for query in saved:
             aws.athena.NamedQuery(
                 f"{name}-query-{query.name.replace('_', '-')}",
@@ -305,7 +358,7 @@ class TelemetryCatalog(v.CheckedComponent):
                 opts=child,
             )
 
-        if args.get("upload_dimensions", project_tables):
+        if args.get("upload_dimensions"):
             encoded = pulumi.Output.all(
                 _or(args.get("dimension_seed"), _default_seed),
                 SPEC.value(args, "customer_count"),

@@ -8,12 +8,10 @@ import pulumi_aws as aws
 
 from components import buckets, naming, policies
 from components import validation as v
-from functions.shared import layout, schema
+from functions.shared import schema
 
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
-TRANSITION_PREFIXES: tuple[str, ...] = tuple(t.prefix for t in schema.TABLES)
-"""This project's table prefixes: only table data moves to a cheaper class; Athena results and errors stay."""
 MANAGED_ARGS = (
     "bucket_name",
     "bucket_name_prefix",
@@ -45,6 +43,17 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
             yield "transition_prefixes", "folders of lowercase letters, digits, '_', '.', '-' ending in '/'", prefix
 
 
+def _transition_scope(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """A transition names what it moves: nothing is assumed about the bucket's folders."""
+    days = args.get("transition_days", SPEC.defaults["transition_days"])
+    if isinstance(days, int) and days > 0 and not args.get("transition_prefixes"):
+        yield (
+            "transition_prefixes",
+            "the key prefixes to transition (e.g. each table's prefix) when transition_days is above 0",
+            args.get("transition_prefixes"),
+        )
+
+
 class DataLakeArgs(TypedDict):
     """Inputs of a DataLake."""
 
@@ -64,7 +73,8 @@ class DataLakeArgs(TypedDict):
     transition_storage_class: NotRequired[str]
     """A storage class Athena can still read, e.g. INTELLIGENT_TIERING."""
     transition_prefixes: NotRequired[Sequence[str]]
-    """Key prefixes whose objects transition (this project's table prefixes when omitted)."""
+    """Key prefixes whose objects transition, e.g. each table's prefix (Athena results and error records stay);
+    required with transition_days."""
     noncurrent_version_expiration_days: NotRequired[int]
     """Days before overwritten or deleted object versions expire."""
     abort_incomplete_multipart_days: NotRequired[int]
@@ -89,9 +99,9 @@ def lifecycle_rules(
     abort_days: int,
     transition_days: int,
     storage_class: str,
-    prefixes: Sequence[str] = TRANSITION_PREFIXES,
+    prefixes: Sequence[str],
 ) -> list[dict[str, object]]:
-    """Lifecycle rules: housekeeping for the whole bucket plus one optional transition per table prefix."""
+    """Lifecycle rules: housekeeping for the whole bucket plus one optional transition per given prefix."""
     if transition_days > 0 and storage_class not in v.TRANSITION_STORAGE_CLASSES:
         raise ValueError(
             f"transition_storage_class must be one of {', '.join(v.TRANSITION_STORAGE_CLASSES)} "
@@ -142,6 +152,7 @@ SPEC = v.ArgSpec(
     },
     checks=(_combinations,),
     allowed=v.arguments(DataLakeArgs),
+    complete_checks=(_transition_scope,),
 )
 
 
@@ -156,14 +167,14 @@ class DataLake(v.CheckedComponent):
     bucket_arn: pulumi.Output[str]
     """ARN of the lake bucket."""
     prefixes: pulumi.Output[list[str]]
-    """This project's lake prefixes (tables, errors, Athena results)."""
+    """The key prefixes whose objects transition to transition_storage_class (as given; empty when none)."""
     created: pulumi.Output[bool]
     """Whether this component created (and manages) the bucket, rather than adopting an existing one."""
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:DataLake", name, {}, opts)
-        self.prefixes = pulumi.Output.from_input(list(layout.LAKE_PREFIXES))
+        self.prefixes = pulumi.Output.from_input(list(args.get("transition_prefixes") or ()))
         existing = args.get("existing_bucket_name")
         if existing is not None:
             # Adopted as it is: looked up (so a missing bucket fails at preview), never modified or deleted.
@@ -219,7 +230,7 @@ class DataLake(v.CheckedComponent):
             # S3 rejects a bucket policy while the public access block is still being applied.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=retain, depends_on=[public_block]),
         )
-        transition_prefixes = tuple(args.get("transition_prefixes") or TRANSITION_PREFIXES)
+        transition_prefixes = tuple(args.get("transition_prefixes") or ())
         rules = pulumi.Output.all(
             SPEC.value(args, "noncurrent_version_expiration_days"),
             SPEC.value(args, "abort_incomplete_multipart_days"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-GLUE_NAME_MAX = 255  # Glue CreateDatabase: Name is 1–255 characters
+from functions.shared.schema import GLUE_MAX_NAME
 
 
 def delivery_stream_name(prefix: str) -> str:
@@ -44,14 +44,6 @@ def firehose_log_group(delivery_stream: str) -> str:
     return f"/aws/firehose/{delivery_stream}"
 
 
-def default_stream_name(prefix: str) -> str:
-    return f"{prefix}-telemetry-stream"
-
-
-def default_workgroup_name(prefix: str) -> str:
-    return f"{prefix}-telemetry"
-
-
 def default_bucket_name(bucket_prefix: str, account: str, region: str) -> str:
     return f"{bucket_prefix}-{account}-{region}"
 
@@ -61,7 +53,7 @@ def glue_name(*parts: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
     if not name or not name[0].isalpha():
         name = "t_" + name
-    return name[:GLUE_NAME_MAX]
+    return name[:GLUE_MAX_NAME]
 
 
 def scoped(*parts: str) -> str:

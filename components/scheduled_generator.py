@@ -19,7 +19,8 @@ DLQ_MAX_MESSAGE_BYTES = 1_048_576
 """SQS's largest message (1 KiB to 1 MiB, default 256 KiB). A failed producer invocation reaches the queue as an
 on-failure record holding its whole payload, which the generator keeps well under this (domains.MAX_PAYLOAD_BYTES)."""
 EVENT_BYTES = 700
-"""About what one event weighs as JSON (the seed measured ~720 bytes); sizes the producer's payload count."""
+"""What one event weighs as JSON, rounded up from the measured mean (docs/benchmarks.md); sizes the producer's
+payload count."""
 PEAK_TO_MEAN = (
     max(world.HOUR_WEIGHTS)
     * len(world.HOUR_WEIGHTS)
@@ -84,11 +85,6 @@ MEMORY_HEADROOM = 0.8
 def dimension_memory_mb(customer_count: int, title_count: int) -> float:
     """MB of memory the generator needs to hold its dimension tables and world (GENERATOR_BASELINE_MB included)."""
     return GENERATOR_BASELINE_MB + (customer_count * CUSTOMER_BYTES + title_count * TITLE_BYTES) / 1024 / 1024
-
-
-LAYER_RUNTIMES = ("python3.12", "python3.13")
-LAYER_ARCHITECTURES = ("arm64", "x86_64")
-"""mimesis is pure Python, so one layer serves both architectures."""
 
 
 def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -331,8 +327,8 @@ class ScheduledGenerator(v.CheckedComponent):
             ],
             description=f"mimesis {assets.package_version()} for the telemetry generator",
             code=assets.archive(assets.layer_files()),
-            compatible_runtimes=list(LAYER_RUNTIMES),
-            compatible_architectures=list(LAYER_ARCHITECTURES),
+            compatible_runtimes=list(v.LAMBDA_RUNTIMES),
+            compatible_architectures=list(v.LAMBDA_ARCHITECTURES),
             opts=child,
         )
         code = assets.archive(assets.function_code_files(root))

@@ -22,9 +22,7 @@ DEAGGREGATION_PROCESSOR = "RecordDeAggregation"  # Firehose ProcessorType for mu
 DEAGGREGATION_SUB_RECORD_TYPE = "JSON"  # SubRecordType: JSON (consecutive or newline-separated objects) or DELIMITED
 
 
-def extended_s3_settings(
-    partition_by: str, prefix: str = layout.TELEMETRY_PREFIX, timestamp_field: str = layout.TIMESTAMP_FIELD
-) -> dict[str, object]:
+def extended_s3_settings(partition_by: str, prefix: str, timestamp_field: str) -> dict[str, object]:
     """The mode-dependent part of the Firehose destination: prefix and, for event time, JQ partitioning.
 
     The producer sends aggregated records (JSON Lines of up to 500 events). For event time, Firehose must split them
@@ -69,7 +67,9 @@ def extended_s3_settings(
 
 def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """The table must be a valid definition partitioned the way Firehose writes it."""
-    raw = args.get("table", schema.STREAMING_EVENTS)
+    raw = args.get("table")
+    if raw is None:
+        return
     try:
         table = Table.of(raw)
     except schema.SchemaError as exc:
@@ -85,6 +85,13 @@ def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         table.timestamp_field
     ):
         yield "table", "a table with a timestamp_field when partition_by is event_time", table.name
+    table_name = args.get("table_name")
+    if isinstance(table_name, str) and table_name != table.name:
+        yield (
+            "table_name",
+            f"the name of the table given as table ({table.name!r}, what Firehose converts to)",
+            table_name,
+        )
     error_prefix = args.get("error_prefix", SPEC.defaults["error_prefix"])
     if isinstance(error_prefix, str) and (
         error_prefix.startswith(table.prefix) or table.prefix.startswith(error_prefix)
@@ -97,7 +104,17 @@ def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
 
 
 def _stream_choice(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """An existing stream excludes stream settings; shards go with PROVISIONED only."""
+    """An existing stream excludes stream settings and is in the stack's region; shards go with PROVISIONED only."""
+    existing = args.get("existing_stream_arn")
+    match = v.ARN_PATTERN.match(existing) if isinstance(existing, str) else None
+    region = v.stack_region()
+    if match is not None and region and match["region"] != region:
+        yield (
+            "existing_stream_arn",
+            f"a stream in the stack's region {region} (a Firehose delivery stream reads a Kinesis stream of its own "
+            "Region only)",
+            existing,
+        )
     if "existing_stream_arn" in args:
         for key in STREAM_CREATION_ARGS:
             if key in args:
@@ -128,19 +145,18 @@ class StreamingIngestArgs(TypedDict):
     """ARN of the lake bucket Firehose writes to."""
     database_name: pulumi.Input[str]
     """Glue database holding the table Firehose converts against."""
-    table: NotRequired[Table]
-    """Definition of the table the records are converted to and written as (this project's streaming_events when
-    omitted): its columns drive nothing here (Glue holds them), its prefix is where files go and its
-    timestamp_field what event-time partitions come from."""
+    table: Table
+    """Definition of the table the records are converted to and written as: its columns drive nothing here (Glue
+    holds them), its prefix is where files go and its timestamp_field what event-time partitions come from."""
     table_name: NotRequired[pulumi.Input[str]]
-    """The Glue table's name as the catalog outputs it, so Firehose is created after the table (table.name when
-    omitted)."""
+    """The Glue table's name as the catalog outputs it (TelemetryCatalog's events_table_name), so Firehose is
+    created after the table; it must be table's name (table.name when omitted)."""
     partition_by: NotRequired[str]
     """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
     error_prefix: NotRequired[str]
     """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
     existing_stream_arn: NotRequired[str]
-    """Read from this existing Kinesis stream instead of creating one."""
+    """Read from this existing Kinesis stream, in the stack's region, instead of creating one."""
     stream_kms_key_arn: NotRequired[pulumi.Input[str]]
     """Customer-managed KMS key of the stream: a stream this component creates is encrypted with it (with the AWS
     managed alias/aws/kinesis when omitted); an existing stream already uses it. Firehose may decrypt with it
@@ -189,10 +205,7 @@ SPEC = v.ArgSpec(
         "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
         "existing_stream_arn": v.arn("kinesis", "stream/"),
         "partition_by": v.one_of(*layout.PARTITION_MODES),
-        "error_prefix": v.Rule(
-            "one folder of lowercase letters, digits, '_', '.', '-' ending in '/'",
-            lambda p: schema.PREFIX_PATTERN.match(p) is not None,
-        ),
+        "error_prefix": v.FOLDER,
         "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
         "shard_count": v.at_least(1),
         "retention_hours": v.between(v.KINESIS_MIN_RETENTION_HOURS, v.KINESIS_MAX_RETENTION_HOURS),
@@ -233,7 +246,7 @@ class StreamingIngest(v.CheckedComponent):
         SPEC.validate(name, args)
         super().__init__("acme-telemetry:index:StreamingIngest", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        table = Table.of(args.get("table", schema.STREAMING_EVENTS))
+        table = Table.of(args["table"])
         partition_by = SPEC.value(args, "partition_by")
         error_prefix = SPEC.value(args, "error_prefix")
         mode_settings = extended_s3_settings(partition_by, table.prefix, table.timestamp_field or "")

@@ -1,26 +1,26 @@
-"""Pulumi mocks for AWS programs: import them in your own tests to run a program with no cloud and no CLI.
+"""Pulumi mocks for AWS programs: run your own Pulumi program, or one component, with no cloud and no CLI.
 
-Typical use in a pytest module::
+Run a whole project as `pulumi up` would (Pulumi.yaml defaults, then Pulumi.<stack>.yaml, all as strings)::
 
+    from pathlib import Path
     from components.testing import run_program
 
+    PROJECT_DIR = Path(__file__).resolve().parents[1]   # the directory holding your Pulumi.yaml
+
     def test_dev_stack_exports_its_stream_name():
-        result = run_program("dev")          # runs __main__.py under mocks with Pulumi.yaml + Pulumi.dev.yaml
-        assert result.outputs["streamName"] == "acme-telemetry-stream"
-        assert len(result.of_type("aws:lambda/function:Function")) == 2
+        result = run_program("dev", PROJECT_DIR)
+        assert result.outputs["streamName"]
+        assert result.one("aws:kinesis/stream:Stream").inputs["encryptionType"] == "KMS"
 
-Or mock a single component yourself::
+Or build components directly and inspect what they register::
 
-    mocks = AwsMocks()
-    use_mocks(mocks, project="acme-telemetry", stack="test")
-    lake = DataLake("lake", {"bucket_name": "my-bucket"})
-    resolve(lake.bucket_arn)                    # -> "arn:aws:s3:::my-bucket"
-    mocks.resources                             # every registered resource, with inputs, parent and urn
+    result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "my-lake-bucket"}).bucket_arn})
+    result.outputs["arn"]                           # -> "arn:aws:s3:::my-lake-bucket"
+    result.resources                                # every registered resource, with inputs, parent and urn
 
-`AwsMocks` answers the aws getCallerIdentity / getRegion / getPartition invokes (camelCase keys, as the engine
-sends them) and gives each new resource an id plus plausible computed outputs (ARNs built for its type, names,
-SQS URLs). `load_stack_config` does what the Pulumi CLI does with config: Pulumi.yaml defaults, then the stack
-file, all as strings.
+`AwsMocks` answers the aws getCallerIdentity / getRegion / getPartition / s3 getBucket invokes (camelCase keys, as
+the engine sends them) and gives each new resource an id plus plausible computed outputs (ARNs built for its type,
+names, SQS URLs). Nothing here reads this repository's files: every project directory is the caller's.
 """
 
 from __future__ import annotations
@@ -37,15 +37,17 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_ACCOUNT_ID = "123456789012"
 TEST_REGION = "us-west-2"
 TEST_PARTITION = "aws"
+TEST_PROJECT = "test-project"
+"""Project name of component tests run without a project directory."""
 STACK_TYPE = "pulumi:pulumi:Stack"
 FIREHOSE_TYPE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 
@@ -65,6 +67,8 @@ class RecordedResource:
     dependencies: list[str] = field(default_factory=list)
     retain_on_delete: bool = False
     """The retain_on_delete resource option: `pulumi destroy` forgets the resource instead of deleting it."""
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """The aliases resource option as the engine receives it (name, type, parentUrn or noParent, ...)."""
 
     @property
     def arn(self) -> str | None:
@@ -142,13 +146,21 @@ class AwsMocks(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def _attach(
-        self, typ: str, name: str, urn: str, parent: str, dependencies: list[str], retain: bool = False
+        self,
+        typ: str,
+        name: str,
+        urn: str,
+        parent: str,
+        dependencies: list[str],
+        retain: bool = False,
+        aliases: list[dict[str, Any]] | None = None,
     ) -> None:
         with self._lock:
             for res in reversed(self.resources):
                 if res.type == typ and res.name == name and not res.urn:
                     res.urn, res.parent, res.dependencies = urn, parent, dependencies
                     res.retain_on_delete = retain
+                    res.aliases = aliases or []
                     return
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -227,8 +239,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
             retain = request.HasField("retainOnDelete") and request.retainOnDelete
+            aliases = [
+                json_format.MessageToDict(alias.spec) if alias.HasField("spec") else {"urn": alias.urn}
+                for alias in request.aliases
+            ]
             self.aws_mocks._attach(
-                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain
+                request.type, request.name, response.urn, request.parent, list(request.dependencies), retain, aliases
             )
         return response
 
@@ -270,7 +286,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def project_name(project_dir: Path = REPO_ROOT) -> str:
+def project_name(project_dir: Path) -> str:
+    """The `name` of the Pulumi.yaml in `project_dir`."""
     return str(_read_yaml(Path(project_dir) / "Pulumi.yaml")["name"])
 
 
@@ -278,7 +295,7 @@ def _namespaced(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, str]:
+def load_stack_config(stack: str, project_dir: Path) -> dict[str, str]:
     """Config as `pulumi up` would pass it: Pulumi.yaml defaults, then Pulumi.<stack>.yaml values, as strings."""
     project_dir = Path(project_dir)
     project_file = _read_yaml(project_dir / "Pulumi.yaml")
@@ -302,12 +319,14 @@ def load_stack_config(stack: str, project_dir: Path = REPO_ROOT) -> dict[str, st
     return config
 
 
-def use_mocks(mocks: AwsMocks, project: str = "acme-telemetry", stack: str = "test", preview: bool = False) -> None:
+def use_mocks(mocks: AwsMocks, project: str = TEST_PROJECT, stack: str = "test", preview: bool = False) -> None:
     """Install `mocks` as the Pulumi engine with a fresh root stack (safe to call once per test)."""
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
+    # The region the program deploys to is the one the invokes answer with, as with a real aws provider.
+    pulumi.runtime.set_all_config({"aws:region": mocks.region})
 
 
 def resolve(value: Any) -> Any:
@@ -323,12 +342,14 @@ def resolve(value: Any) -> Any:
 
 def run_program(
     stack: str,
-    project_dir: Path = REPO_ROOT,
+    project_dir: Path,
     *,
     overrides: Mapping[str, str] | None = None,
     mocks: AwsMocks | None = None,
 ) -> ProgramResult:
-    """Run the project's __main__.py under mocks with `stack`'s config; return its resources and resolved outputs.
+    """Run the __main__.py of the Pulumi project in `project_dir` under mocks with `stack`'s config.
+
+    Returns what it registered and its resolved outputs.
 
     `overrides` replace config values (keys with or without the project namespace). Errors raised by the program,
     such as a ConfigError, propagate unchanged.
@@ -359,15 +380,15 @@ def run_resources(
     build: Callable[[], Mapping[str, Any]],
     *,
     mocks: AwsMocks | None = None,
-    project: str = "acme-telemetry",
+    project: str = TEST_PROJECT,
     stack: str = "test",
 ) -> ProgramResult:
     """Call `build()` (which creates components and returns a dict of Outputs) under fresh mocks; resolve it all.
 
     Use it to test one component alone::
 
-        result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "b"}).bucket_arn})
-        assert result.outputs["arn"] == "arn:aws:s3:::b"
+        result = run_resources(lambda: {"arn": DataLake("lake", {"bucket_name": "my-lake-bucket"}).bucket_arn})
+        assert result.outputs["arn"] == "arn:aws:s3:::my-lake-bucket"
     """
     mocks = mocks or AwsMocks()
     use_mocks(mocks, project=project, stack=stack)

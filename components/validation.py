@@ -1,7 +1,7 @@
 """Rules for the components' plain-value arguments, shared with the stack's config validation.
 
 Each component declares an `ArgSpec`: its defaults, one `Rule` per argument and its combination checks. The
-component checks its own arguments when constructed; the stack's config validation (`components/settings.py`)
+component checks its own arguments when constructed; the stack's config validation (`stack/settings.py`)
 checks each config key against the rule of the argument it feeds, so a rule is written once.
 
 Every AWS limit below is a named constant with the rule's source next to it.
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pulumi
 
 from components import formats
-from functions.shared import schedule
+from functions.shared import domains, schedule, schema
 
 # --- AWS limits (each cites the AWS rule it encodes) ---
 KINESIS_MIN_RETENTION_HOURS = 24  # Kinesis IncreaseStreamRetentionPeriod: 24 hours at least
@@ -36,7 +36,7 @@ LAMBDA_MIN_EVENT_AGE_SECONDS = 60  # Lambda PutFunctionEventInvokeConfig: Maximu
 LAMBDA_MAX_EVENT_AGE_SECONDS = 21600
 LAMBDA_MAX_NAME = 64  # Lambda CreateFunction: FunctionName is at most 64 characters
 LAMBDA_MAX_LAYER_NAME = 140  # Lambda PublishLayerVersion: LayerName is 1–140 characters
-LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY = 1000  # Lambda quotas: concurrent executions, 1,000 per Region by default
+LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY = domains.LAMBDA_DEFAULT_CONCURRENCY  # 1,000 per Region (Lambda quotas)
 LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100  # Lambda PutFunctionConcurrency: 100 must stay unreserved in the account
 LAMBDA_MAX_RESERVED_CONCURRENCY = LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY - LAMBDA_MIN_UNRESERVED_CONCURRENCY
 IAM_MAX_ROLE_NAME = 64  # IAM CreateRole: RoleName is at most 64 characters
@@ -50,7 +50,7 @@ S3_MIN_DAYS_BEFORE_IA = 30  # S3 lifecycle: STANDARD_IA / ONEZONE_IA transitions
 S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
 """S3 API reference, LifecycleRule's Transition.Days, NoncurrentVersionExpiration.NoncurrentDays and
 AbortIncompleteMultipartUpload.DaysAfterInitiation: "Type: Integer", a signed 32-bit integer in AWS's APIs."""
-GLUE_MAX_NAME = 255  # Glue CreateDatabase: Name is 1–255 characters
+GLUE_MAX_NAME = schema.GLUE_MAX_NAME  # Glue names (databases, tables, columns) are 1–255 characters
 ATHENA_MAX_WORKGROUP_NAME = 128  # Athena CreateWorkGroup: Name is 1–128 characters of [a-zA-Z0-9._-]
 ATHENA_MIN_CUTOFF_MB = 10  # Athena BytesScannedCutoffPerQuery: at least 10 MB (10,485,760 bytes)
 ACCOUNT_ID_LENGTH = 12  # AWS account ids are 12 digits; generated bucket names embed one
@@ -204,6 +204,11 @@ RESERVED_CONCURRENCY = between(
     f"(Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of the account default "
     f"{LAMBDA_ACCOUNT_DEFAULT_CONCURRENCY:,} concurrent executions unreserved; 0 would stop the function)",
 )
+FOLDER = Rule(
+    "one folder of lowercase letters, digits, '_', '.', '-' ending in '/'",
+    lambda p: schema.PREFIX_PATTERN.match(p) is not None,
+)
+"""A key prefix in the lake (a table's, or where failed records go)."""
 KMS_KEY_ARN = Rule(
     "a KMS key ARN like arn:aws:kms:<region>:<account>:key/<key id> (not an alias)",
     lambda value: isinstance(value, str) and formats.is_kms_key_arn(value),
@@ -230,14 +235,29 @@ Check = Callable[[Mapping[str, Any]], Iterable[tuple[str, str, Any]]]
 """A combination rule over all (plain) arguments: yields (argument, rule text, value) for each breach."""
 
 
+def stack_region() -> str | None:
+    """The region the program deploys to, as the aws provider reads it (aws:region config, else the environment)."""
+    import os
+
+    return pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
 def is_known(value: Any) -> bool:
     """Whether a value is plain (checkable now) rather than an Output or another awaitable input."""
     return not isinstance(value, pulumi.Output) and not hasattr(value, "__await__")
 
 
-def arguments(args_type: type) -> frozenset[str]:
-    """The argument names a component's TypedDict of inputs declares."""
-    return frozenset(args_type.__required_keys__ | args_type.__optional_keys__)  # type: ignore[attr-defined]
+class Arguments(frozenset[str]):
+    """The argument names a component takes; `required` are those it cannot do without."""
+
+    required: frozenset[str] = frozenset()
+
+
+def arguments(args_type: type) -> Arguments:
+    """The argument names a component's TypedDict of inputs declares (and which of them are required)."""
+    names = Arguments(args_type.__required_keys__ | args_type.__optional_keys__)  # type: ignore[attr-defined]
+    names.required = frozenset(args_type.__required_keys__)  # type: ignore[attr-defined]
+    return names
 
 
 @dataclass(frozen=True)
@@ -250,29 +270,34 @@ class ArgSpec:
     checks: tuple[Check, ...] = ()
     allowed: frozenset[str] = field(default_factory=frozenset)
     """Every argument the component takes (a misspelled one is an error)."""
+    complete_checks: tuple[Check, ...] = ()
+    """Combination rules that need every argument (one left out is part of the rule): run on a whole set only."""
 
     def value(self, args: Mapping[str, Any], key: str) -> Any:
         """The argument, or its default."""
         value = args.get(key)
         return self.defaults.get(key) if value is None else value
 
-    def problems(self, args: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
-        """(argument, rule text, value) of every plain argument or combination that breaks a rule."""
+    def problems(self, args: Mapping[str, Any], complete: bool = False) -> list[tuple[str, str, Any]]:
+        """(argument, rule text, value) of every plain argument or combination that breaks a rule; `complete`
+        args must hold every required argument."""
         found: list[tuple[str, str, Any]] = []
         for key in sorted(set(args) - self.allowed) if self.allowed else ():
             found.append((key, "a known argument (" + ", ".join(sorted(self.allowed)) + ")", args[key]))
+        for key in sorted(getattr(self.allowed, "required", frozenset()) - set(args)) if complete else ():
+            found.append((key, "given (a required argument)", None))
         for key, rule in self.rules.items():
             value = args.get(key)
             if value is not None and is_known(value) and rule.problem(key, value) is not None:
                 found.append((key, rule.text, value))
         known = {k: v for k, v in args.items() if v is not None and is_known(v)}
-        for check in self.checks:
+        for check in self.checks + (self.complete_checks if complete else ()):
             found.extend(check(known))
         return found
 
-    def validate(self, name: str, args: Mapping[str, Any]) -> None:
+    def validate(self, name: str, args: Mapping[str, Any], complete: bool = True) -> None:
         """Raise ArgumentError naming every argument of component `name` that breaks a rule."""
-        problems = [f"{key} must be {rule}, got {value!r}" for key, rule, value in self.problems(args)]
+        problems = [f"{key} must be {rule}, got {value!r}" for key, rule, value in self.problems(args, complete)]
         if problems:
             raise ArgumentError(self.component, name, problems)
 
@@ -286,4 +311,47 @@ class CheckedComponent(pulumi.ComponentResource):
     @classmethod
     def validate(cls, name: str, args: Mapping[str, Any]) -> None:
         """Check plain arguments (all or some) without registering anything; raise ArgumentError naming each."""
-        cls._spec.validate(name, args)
+        cls._spec.validate(name, args, complete=False)
+
+
+def field_docs(args_type: type) -> dict[str, str]:
+    """Each field's docstring (the string literal under its annotation), read from the class's source."""
+    import ast
+    import inspect
+    import itertools
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(args_type)))
+    except (OSError, TypeError):
+        return {}
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
+
+
+def document_arguments(args_type: type) -> type:
+    """Make a TypedDict of inputs self-describing at run time: its per-field docs join its docstring (for `help()`),
+    and `typing.get_type_hints` resolves `pulumi.Input`'s forward reference "Output[T]" in its module."""
+    import sys
+
+    from pulumi.output import Output, T
+
+    namespace = sys.modules[args_type.__module__].__dict__
+    namespace.setdefault("Output", Output)
+    namespace.setdefault("T", T)
+    docs = field_docs(args_type)
+    if docs and "\nArguments:\n" not in (args_type.__doc__ or ""):
+        required = getattr(args_type, "__required_keys__", frozenset())
+        lines = [f"    {name} ({'required' if name in required else 'optional'}): {doc}" for name, doc in docs.items()]
+        args_type.__doc__ = (args_type.__doc__ or "").rstrip() + "\n\nArguments:\n" + "\n".join(lines) + "\n"
+    return args_type

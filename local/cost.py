@@ -12,18 +12,20 @@ import math
 import re
 from dataclasses import dataclass
 
-from components.settings import Settings
-from functions.producer.handler import aggregate_records, billed_bytes, encode_records
+from functions.producer.aggregation import aggregate_records, billed_bytes
+from functions.producer.encoding import encode_records
 from functions.shared import layout
-from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE, MAX_PAYLOAD_BYTES
 from local import prices as p
+from stack.settings import Settings
 
 SECONDS_PER_MONTH = p.HOURS_PER_MONTH * 3600
 SAMPLE_EVENTS = 2000
 """Events the workload profile is measured on (two default batches)."""
 
-PAYLOAD_BYTES = 1_000_000
-"""About what the generator puts in one asynchronous producer invocation (Lambda's 1 MB async payload)."""
+PAYLOAD_BYTES = MAX_PAYLOAD_BYTES
+"""What the generator puts in one asynchronous producer invocation at most (Lambda's 1 MB async payload, less the
+room kept for the on-failure record: functions/shared/domains.py)."""
 
 PEAK_FACTOR = 2.0
 """Provisioned shards are sized for twice the mean write rate: the schedule writes each window in bursts."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from functions.producer.handler import MAX_EVENTS_PER_RECORD
+from functions.producer.aggregation import MAX_EVENTS_PER_RECORD
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 from lakewriter.parquet import rows_to_arrow, write_parquet

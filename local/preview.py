@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
-from components.testing import REPO_ROOT, STACK_TYPE, ProgramResult, RecordedResource, run_program
+from components.testing import STACK_TYPE, ProgramResult, RecordedResource, run_program
+from stack import PROJECT_DIR
 
 
 def resource_tree(result: ProgramResult, stack: str) -> Tree:
@@ -46,7 +47,7 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def render_preview(stack: str, console: Console, project_dir: Path = REPO_ROOT) -> ProgramResult:
+def render_preview(stack: str, console: Console, project_dir: Path = PROJECT_DIR) -> ProgramResult:
     """Run the program for `stack` under mocks and print its tree, counts by type and outputs."""
     result = run_program(stack, project_dir)
     console.print(resource_tree(result, stack))

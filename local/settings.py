@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.settings import KEYS, PROJECT, Settings
-from components.testing import REPO_ROOT, load_stack_config
+from stack.settings import KEYS, PROJECT, Settings
+from stack.testing import stack_config, stack_names
 
 LocalSettings = Settings
 """The local run takes its names, batch size, seeds and partitioning from the stack's own settings."""
@@ -12,9 +12,8 @@ LocalSettings = Settings
 def load_settings(stack: str = "dev") -> Settings:
     """Settings of `stack` as `pulumi up` would see them (Pulumi.yaml defaults + Pulumi.<stack>.yaml)."""
     try:
-        config = load_stack_config(stack)
+        config = stack_config(stack)
     except FileNotFoundError as exc:
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in REPO_ROOT.glob("Pulumi.*.yaml"))
-        raise ValueError(f"--stack {stack!r}: {exc}; stacks here: {', '.join(known)}") from exc
+        raise ValueError(f"--stack {stack!r}: {exc}; stacks here: {', '.join(stack_names())}") from exc
     raw = {key.name: config.get(f"{PROJECT}:{key.name}") for key in KEYS}
     return Settings.from_config(raw, config.get("aws:region"))

@@ -126,10 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where to write the plan JSON")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
     args = parser.parse_args(argv)
-    from components.testing import run_program
+    from stack.testing import run_stack
 
     overrides = dict(item.split("=", 1) for item in args.set)
-    result = run_program(args.stack, overrides=overrides)
+    result = run_stack(args.stack, overrides=overrides)
     document = plan(result.resources)
     args.out.write_text(json.dumps(document, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(document['planned_values']['root_module']['resources'])} resources", file=sys.stderr)

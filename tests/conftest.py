@@ -3,6 +3,7 @@
 import pytest
 
 from components.testing import AwsMocks, use_mocks
+from tests.installed import Installed, install
 
 
 @pytest.fixture
@@ -28,3 +29,9 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def installed_library(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """This checkout's library built as a wheel and installed into a fresh virtualenv (offline, no tooling)."""
+    return install(tmp_path_factory.mktemp("installed"))

@@ -6,14 +6,25 @@ import ast
 import re
 import subprocess
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from components.settings import KEYS
-
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-FIRST_PARTY = {"components", "functions", "lakewriter", "local", "tests", "bench", "provider", "policy", "examples"}
+FIRST_PARTY = {
+    "readings",
+    "components",
+    "stack",
+    "functions",
+    "lakewriter",
+    "local",
+    "tests",
+    "bench",
+    "provider",
+    "policy",
+    "examples",
+}
 
 
 def _command_after(marker: str) -> str:
@@ -43,16 +54,12 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert "<!-- test-command -->" in script and 'bash -c "$cmd"' in script
 
 
-def test_readme_documents_every_config_key() -> None:
-    missing = [key.name for key in KEYS if f"`{key.name}`" not in README]
-    assert not missing, f"README lacks config keys {missing}"
-
-
-def _third_party_imports() -> set[str]:
+def _third_party_imports(*paths: str) -> set[str]:
     roots: set[str] = set()
-    sources = [REPO / "__main__.py", REPO / "provider.py"]
-    for package in ("components", "functions", "lakewriter", "local"):
-        sources += sorted((REPO / package).rglob("*.py"))
+    sources: list[Path] = []
+    for name in paths:
+        path = REPO / name
+        sources += sorted(path.rglob("*.py")) if path.is_dir() else [path]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
@@ -62,20 +69,12 @@ def _third_party_imports() -> set[str]:
     return {r for r in roots if r not in sys.stdlib_module_names and r not in FIRST_PARTY}
 
 
-def _requirement_names(path: Path) -> set[str]:
-    names = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            names.add(re.split(r"[\[<>=!~ ;]", line, maxsplit=1)[0].lower().replace("_", "-"))
-    return names
-
-
-def _closure(names: set[str]) -> set[str]:
+def _closure(requirements: list[str], extras: tuple[str, ...] = ()) -> set[str]:
+    """Distributions the requirements install, transitively (with the given extras of each requirement)."""
     seen: set[str] = set()
-    todo = list(names)
+    todo = [(_name(r), _extras(r)) for r in requirements]
     while todo:
-        name = todo.pop()
+        name, wanted = todo.pop()
         if name in seen:
             continue
         seen.add(name)
@@ -84,33 +83,60 @@ def _closure(names: set[str]) -> set[str]:
         except metadata.PackageNotFoundError:
             continue
         for req in requires:
-            if "extra ==" in req and not any(f'extra == "{x}"' in req for x in ("kinesis", "s3")):
-                continue
-            todo.append(re.split(r"[\[<>=!~ ;(]", req, maxsplit=1)[0].lower().replace("_", "-"))
+            extra = re.search(r'extra == "([^"]+)"', req)
+            if extra is None or extra.group(1) in wanted:
+                todo.append((_name(req), _extras(req)))
     return seen
 
 
-def test_requirements_txt_installs_every_package_the_program_and_local_run_import() -> None:
-    installed_by = _closure(_requirement_names(REPO / "requirements.txt"))
+def _name(requirement: str) -> str:
+    return re.split(r"[\[<>=!~ ;(]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _extras(requirement: str) -> set[str]:
+    found = re.match(r"[^\[;]+\[([^\]]+)\]", requirement)
+    return {e.strip() for e in found.group(1).split(",")} if found else set()
+
+
+LAMBDA_RUNTIME_PROVIDES = {"boto3", "botocore"}
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+RUNTIME = PROJECT["dependencies"]
+EXTRAS = PROJECT["optional-dependencies"]
+
+
+def _missing(imported: set[str], installed_by: set[str]) -> dict[str, set[str]]:
     dists = metadata.packages_distributions()
     missing = {}
-    for module in _third_party_imports():
+    for module in imported:
         owners = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
         if not owners & installed_by:
             missing[module] = owners
-    assert not missing, f"imported but not installed by requirements.txt: {missing}"
+    return missing
 
 
-def test_the_readme_config_table_states_each_keys_real_default() -> None:
-    rows = {}
-    for line in README.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0].startswith("`"):
-            for name in re.findall(r"`(\w+)`", cells[0]):
-                rows[name] = cells[1].replace("`", "").replace(",", "")
-    for key in KEYS:
-        default = key.effective_default
-        if default in (None, ""):
-            continue
-        text = str(default).lower()
-        assert text in rows[key.name].lower().split(" / ") + rows[key.name].lower().split(), (key.name, rows[key.name])
+def test_the_library_declares_every_package_it_imports_and_nothing_of_the_tooling() -> None:
+    imported = _third_party_imports("components", "provider", "lakewriter/__init__.py", "lakewriter/parquet.py")
+    # The handlers' boto3 is the Lambda runtime's own ("Lambda runtimes for Python include the AWS SDK for Python").
+    imported |= _third_party_imports("functions") - LAMBDA_RUNTIME_PROVIDES
+    assert not _missing(imported, _closure(RUNTIME))
+    assert not {_name(r) for r in RUNTIME} & {"duckdb", "moto", "numba", "rich", "boto3", "pytest"}
+
+
+def test_each_tool_has_its_imports_in_its_extra() -> None:
+    local = _third_party_imports("local", "stack", "__main__.py")
+    assert not _missing(local, _closure(RUNTIME + EXTRAS["local"]))
+    backfill = _third_party_imports("lakewriter")
+    assert not _missing(backfill, _closure(RUNTIME + EXTRAS["backfill"]))
+
+
+def test_the_readmes_requirement_files_install_the_repository_with_the_extras_their_command_needs() -> None:
+    def lines(name: str) -> list[str]:
+        text = (REPO / name).read_text(encoding="utf-8").splitlines()
+        return [line.split("#", 1)[0].strip() for line in text if line.split("#", 1)[0].strip()]
+
+    assert lines("requirements.txt") == ["-e .[local,backfill]"]
+    assert lines("requirements-dev.txt") == ["-e .[dev]"]
+    assert _extras(EXTRAS["dev"][0]) == {"local", "backfill"} and _name(EXTRAS["dev"][0]) == PROJECT["name"]
+    tests = _third_party_imports("tests", "bench", "policy", "examples")
+    dev = [r for r in EXTRAS["dev"] if _name(r) != PROJECT["name"]]
+    assert not _missing(tests, _closure(RUNTIME + EXTRAS["local"] + EXTRAS["backfill"] + dev))

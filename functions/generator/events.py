@@ -11,7 +11,7 @@ A warm container keeps, per world and slot scanned, the sessions that still have
 
 `window_events` returns the rows as dicts; `window_records` renders each event straight into its Kinesis record
 line through a per-viewer template, the generator Lambda's path. The backfill computes the same values with
-numpy (`lakewriter.backfill.model`). Lambda-safe: standard library only.
+numpy (`lakewriter.backfill.model`). Lambda-safe: the standard library and mimesis (the layer; through `dimensions`).
 """
 
 from __future__ import annotations

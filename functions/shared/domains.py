@@ -155,7 +155,10 @@ MEAN_PAUSE_SECONDS = 120.0
 """Mean length of a pause (exponential)."""
 
 # --- Generator ticks and payloads (the stack sizes and watches the generator by these too) ---
-MAX_ASYNC_PAYLOAD_BYTES = 1_048_576  # Lambda quotas: asynchronous (Event) invocation payload at most 1 MB
+MAX_ASYNC_PAYLOAD_BYTES = 1_048_576
+"""Lambda Invoke: "For asynchronous invocations, the maximum payload size is 1 MB"
+(https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html; the deprecated InvokeAsync kept 256 KB). The one
+home of this limit: the generator's payloads (MAX_PAYLOAD_BYTES) and the cost model's invocations derive from it."""
 ON_FAILURE_HEADROOM_BYTES = 128 * 1024
 """Room kept in each payload for what Lambda wraps around it when the producer fails for good: the on-failure
 record (request and response context, the error message and stack trace, and the payload itself, possibly
@@ -169,8 +172,9 @@ MAX_WINDOW_SECONDS = 3600
 MAX_SHARD_EVENTS = 10_000
 """A window expected to hold more events is split into shards of at most about this many. At the stack's default
 256 MB a Lambda has about a seventh of a vCPU, on which a 10,000-event shard takes several seconds."""
-MAX_SHARDS = 1000
-"""At most this many shards per window: Lambda's default concurrent executions quota (1,000 per Region)."""
+LAMBDA_DEFAULT_CONCURRENCY = 1000  # Lambda quotas: concurrent executions, 1,000 per Region by default
+MAX_SHARDS = LAMBDA_DEFAULT_CONCURRENCY
+"""At most this many shards per window: Lambda's default concurrent executions quota."""
 MAX_TICK_SECONDS = 7 * 86_400
 """Longest stretch one scheduled tick covers: a rate() period, or the gap between two firings of a cron() schedule.
 A tick longer than MAX_WINDOW_SECONDS is split into windows of at most that, each sent to the generator itself (and

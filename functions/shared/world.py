@@ -16,7 +16,8 @@ world seed and the slot's index; everything about a session depends only on its 
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
 The start rate follows the viewers' local clock (HOUR_WEIGHTS, DAY_WEIGHTS) over the audience's time zones,
-scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS. Lambda-safe: standard library only.
+scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS.
+Lambda-safe: the standard library and mimesis (the layer; through `dimensions`).
 """
 
 from __future__ import annotations

@@ -30,11 +30,8 @@ MAX_SHARED_DICTIONARY = 256
 """Columns with at most this many values are written with all of them as each file's dictionary; larger ones get
 a dictionary of the values each file uses (`Coded.compact`)."""
 
-VIEWER_COLUMNS = (
-    "customer_id", "country", "state", "city", "isp", "device_id", "device_type", "device_os", "app_version",
-    "quality", "ip_address", "connection_type",
-)  # fmt: skip
-"""Event columns that are fixed per viewer (customer and device type), copied from the generator's profile."""
+VIEWER_COLUMNS = generator._CUSTOMER_FIELDS + generator._VIEWER_FIELDS
+"""Event columns that are fixed per viewer (customer and device type): the generator's, copied from its profile."""
 VIEWER_INTS = ("bandwidth10", "low10", "high10", "stall_rate", "stall_mean_ms", "error_rate")
 """A viewer's network and reliability figures, as `kernel.world_sessions` reads them."""
 TITLE_COLUMNS = ("title_id", "title_type")

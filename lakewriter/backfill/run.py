@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from functions.generator.events import epoch_ms
 from functions.shared import layout
 from functions.shared import world as wm
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
@@ -84,10 +85,6 @@ class BackfillReport:
     @property
     def events_per_second(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else math.inf
-
-
-def _epoch_ms(moment: dt.datetime) -> int:
-    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
 def as_moment(name: str, value: object) -> dt.datetime:
@@ -310,7 +307,7 @@ def run_backfill(
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
         dims = generate_dimensions(seed=dimension_seed, customers=customers, titles=titles, campaigns=1)
-    start_ms, end_ms = _epoch_ms(start_at), _epoch_ms(end_at)
+    start_ms, end_ms = epoch_ms(start_at, "start"), epoch_ms(end_at, "end")
     world = World(seed, dims, batch_size)
     catalog = Catalog.from_dimensions(dims)
     expected = round(world.expected_events(start_ms, end_ms))

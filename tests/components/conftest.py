@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from components.testing import ProgramResult, RecordedResource, run_program
+from components.testing import ProgramResult, RecordedResource
+from stack.testing import run_stack
 
 POLICY_INPUTS = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
@@ -17,12 +18,12 @@ POLICY_INPUTS = {
 
 @pytest.fixture(scope="session")
 def dev() -> ProgramResult:
-    return run_program("dev")
+    return run_stack("dev")
 
 
 @pytest.fixture(scope="session")
 def staging() -> ProgramResult:
-    return run_program("staging")
+    return run_stack("staging")
 
 
 def policy_documents(result: ProgramResult) -> list[tuple[RecordedResource, dict[str, Any]]]:

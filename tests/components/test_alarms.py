@@ -193,12 +193,33 @@ def test_bad_plain_inputs_fail_naming_argument_value_and_rule(change: dict, mess
         PipelineAlarms.validate("alarms", {**BASE, **change})  # type: ignore[typeddict-item]
 
 
-def test_silence_window_may_use_the_whole_evaluation_day() -> None:
-    PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": 28_800, "silence_periods": 3})
-    assert CLOUDWATCH_MAX_EVALUATION_SECONDS == 28_800 * 3
+def test_silence_window_may_use_the_whole_evaluation_day_and_no_more() -> None:
+    period = CLOUDWATCH_MAX_EVALUATION_SECONDS // 3
+    PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 3})
+    with pytest.raises(ValueError, match=f"silence_periods must be at most 3 with schedule_period_seconds {period} s .*, got 4"):
+        PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 4})
 
 
 def test_key_policy_limits_cloudwatch_to_this_accounts_alarms_in_this_region() -> None:
     doc = alarm_topic_key_policy("aws", "eu-west-1", "111122223333")
     cloudwatch = doc["Statement"][1]
     assert cloudwatch["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"}
+
+
+def test_descriptions_name_the_error_prefix_and_functions_really_wired() -> None:
+    wired = build({**BASE, "error_prefix": "failed/", "functions": [BASE["functions"][1]]})
+    described = {key: inputs["alarmDescription"] for key, inputs in by_key(wired).items()}
+    assert "under failed/format-conversion-failed/" in described["delivery-conversion-failures"]
+    assert "went to failed/." in described["delivery-partitions-exceeded"]
+    assert "the schedule or the producer function has stopped" in described["stream-silent"]
+    assert "Check the producer function's logs and the dead-letter queue." in described["stream-silent"]
+    every = " ".join(described.values())
+    assert "errors/" not in every and "generator" not in every
+
+
+def test_without_an_error_prefix_or_functions_nothing_about_them_is_assumed() -> None:
+    bare = build({"stream_name": "s", "delivery_stream_name": "d", "schedule_period_seconds": 300})
+    every = " ".join(inputs["alarmDescription"] for inputs in by_key(bare).values())
+    assert "errors/" not in every and "producer" not in every and "generator" not in every
+    assert "the delivery stream's error output prefix" in every
+    assert "the schedule or whatever writes to it has stopped" in every

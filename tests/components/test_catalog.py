@@ -23,6 +23,10 @@ def catalog() -> ProgramResult:
             "catalog",
             {
                 "bucket_name": BUCKET,
+                "tables": list(schema.TABLES),
+                "named_queries": list(queries.NAMED_QUERIES),
+                "upload_dimensions": True,
+                "description": schema.DATABASE_DESCRIPTION,
                 "database_name": "acme_test",
                 "workgroup_name": "acme-test",
                 "bytes_scanned_cutoff_mb": 100,
@@ -168,3 +172,15 @@ def test_dimension_bytes_are_identical_for_the_same_seed_and_differ_for_another(
     dimension_objects.cache_clear()
     assert dict(dimension_objects(7, 15, 8, 4)) == first
     assert dict(dimension_objects(8, 15, 8, 4))["customers"] != first["customers"]
+
+
+def test_query_results_go_under_the_results_prefix_given() -> None:
+    result = run_resources(
+        lambda: {
+            "wg": TelemetryCatalog(
+                "c", {"bucket_name": BUCKET, "tables": [schema.STREAMING_EVENTS], "results_prefix": "query-output/"}
+            ).workgroup_name
+        }
+    )
+    config = result.one("aws:athena/workgroup:Workgroup").inputs["configuration"]
+    assert config["resultConfiguration"]["outputLocation"] == f"s3://{BUCKET}/query-output/"

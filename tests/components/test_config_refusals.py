@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.settings import ConfigError
-from components.testing import AwsMocks, ProgramResult, run_program
+from components.testing import AwsMocks, ProgramResult
 from functions.shared import domains
+from stack.settings import ConfigError
+from stack.testing import run_stack
 
 BIG = str(10**12)
 
@@ -54,7 +55,7 @@ def test_bad_value_registers_nothing_and_names_key_value_and_rule(
 ) -> None:
     mocks = AwsMocks()
     with pytest.raises(ConfigError) as caught:
-        run_program("dev", overrides=overrides, mocks=mocks)
+        run_stack("dev", overrides=overrides, mocks=mocks)
     assert mocks.resources == [] and mocks.calls == []
     mine = [p for p in caught.value.problems if p.startswith(f"acme-telemetry:{key} must be ")]
     assert any(p.endswith(f"got {value!r}") and rule in p for p in mine), caught.value.problems
@@ -71,25 +72,25 @@ def silence(result: ProgramResult) -> dict | None:
 
 @pytest.mark.parametrize(("expression", "period", "periods"), [("rate(2 hours)", 7200, 3), ("rate(1 day)", 86400, 1)])
 def test_a_long_rate_is_covered_whole_and_watched_within_a_day(expression: str, period: int, periods: int) -> None:
-    result = run_program("dev", overrides={"scheduleExpression": expression})
+    result = run_stack("dev", overrides={"scheduleExpression": expression})
     assert generator_env(result)["WINDOW_SECONDS"] == str(period)
     alarm = silence(result)
     assert alarm is not None and (alarm["period"], alarm["evaluationPeriods"]) == (period, periods)
 
 
 def test_a_cron_schedule_gives_the_generator_its_expression_to_start_each_tick_at_the_previous_firing() -> None:
-    result = run_program("dev", overrides={"scheduleExpression": "cron(0 12 ? * MON-FRI *)"})
+    result = run_stack("dev", overrides={"scheduleExpression": "cron(0 12 ? * MON-FRI *)"})
     env = generator_env(result)
     assert env["SCHEDULE_EXPRESSION"] == "cron(0 12 ? * MON-FRI *)" and "WINDOW_SECONDS" not in env
     assert silence(result) is None  # no fixed period to count silence in
 
 
 def test_more_customers_fit_a_larger_function() -> None:
-    result = run_program("dev", overrides={"customerCount": "200000", "lambdaMemoryMb": "1024"})
+    result = run_stack("dev", overrides={"customerCount": "200000", "lambdaMemoryMb": "1024"})
     assert generator_env(result)["CUSTOMER_COUNT"] == "200000"
 
 
 def test_an_empty_value_still_means_unset_for_keys_without_a_default() -> None:
-    result = run_program("dev", overrides={"alarmTopicArn": "", "streamName": ""})
+    result = run_stack("dev", overrides={"alarmTopicArn": "", "streamName": ""})
     assert len(result.of_type("aws:sns/topic:Topic")) == 1  # no topic given: the stack creates its own
     assert result.outputs["streamName"] == "acme-data-telemetry-stream"  # derived from namePrefix

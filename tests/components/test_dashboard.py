@@ -129,16 +129,16 @@ def build(**extra: object) -> ProgramResult:
 
 def test_component_registers_dashboard_and_metric_filter_and_exports_the_console_url() -> None:
     result = build()
-    assert result.outputs["name"] == "acme-telemetry-dev-dash"
+    assert result.outputs["name"] == "test-project-dev-dash"
     assert result.outputs["url"] == (
         "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/"
-        "acme-telemetry-dev-dash"
+        "test-project-dev-dash"
     )
     metric_filter = result.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs
     assert metric_filter["logGroupName"] == "/aws/lambda/gen-fn"
-    assert metric_filter["metricTransformation"]["namespace"] == result.outputs["ns"] == "acme-telemetry/dev"
+    assert metric_filter["metricTransformation"]["namespace"] == result.outputs["ns"] == "test-project/dev"
     body = json.loads(result.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
-    assert body["widgets"][1]["properties"]["metrics"][0][:2] == ["acme-telemetry/dev", EVENTS_METRIC]
+    assert body["widgets"][1]["properties"]["metrics"][0][:2] == ["test-project/dev", EVENTS_METRIC]
     assert "Alarms" not in {w["properties"].get("title") for w in body["widgets"]}
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from components import ArgumentError, DataLake
-from components.data_lake import TRANSITION_PREFIXES, lifecycle_rules
+from components.data_lake import lifecycle_rules
 from components.testing import AwsMocks, ProgramResult, run_resources
 from functions.shared import layout, schema
 
@@ -33,17 +33,16 @@ def test_without_a_name_the_bucket_is_auto_named_from_the_resource_name() -> Non
     assert result.outputs["name"].startswith("my-lake-bucket-")
 
 
-def test_explicit_bucket_name_wins_and_all_lake_prefixes_are_exported() -> None:
+def test_explicit_bucket_name_wins_and_no_folder_is_assumed() -> None:
     result = build({"bucket_name": "my-lake"})
-    assert result.outputs == {"name": "my-lake", "arn": "arn:aws:s3:::my-lake", "prefixes": list(layout.LAKE_PREFIXES)}
-    assert set(result.outputs["prefixes"]) == {
-        "telemetry/",
-        "errors/",
-        "athena-results/",
-        "customers/",
-        "titles/",
-        "campaigns/",
-    }
+    assert result.outputs == {"name": "my-lake", "arn": "arn:aws:s3:::my-lake", "prefixes": []}
+    rules = result.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert [r["id"] for r in rules] == ["housekeeping"]
+
+
+def test_the_prefixes_output_is_what_transitions() -> None:
+    result = build({"bucket_name": "my-lake", "transition_days": 30, "transition_prefixes": ["clicks/", "orders/"]})
+    assert result.outputs["prefixes"] == ["clicks/", "orders/"]
 
 
 def test_bucket_is_encrypted_versioned_private_and_owner_enforced() -> None:
@@ -105,6 +104,7 @@ def test_transition_applies_only_to_table_data_prefixes() -> None:
             "bucket_name": "my-lake",
             "transition_days": 45,
             "transition_storage_class": "GLACIER_IR",
+            "transition_prefixes": [t.prefix for t in schema.TABLES],
             "noncurrent_version_expiration_days": 10,
             "abort_incomplete_multipart_days": 3,
         }
@@ -113,14 +113,14 @@ def test_transition_applies_only_to_table_data_prefixes() -> None:
     assert rules[0]["noncurrentVersionExpiration"] == {"noncurrentDays": 10}
     assert rules[0]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 3}
     transitions = {r["filter"]["prefix"]: r["transitions"] for r in rules[1:]}
-    assert set(transitions) == {t.prefix for t in schema.TABLES} == set(TRANSITION_PREFIXES)
+    assert set(transitions) == {t.prefix for t in schema.TABLES}
     assert all(t == [{"days": 45, "storageClass": "GLACIER_IR"}] for t in transitions.values())
     assert layout.ATHENA_RESULTS_PREFIX not in transitions and layout.ERRORS_PREFIX not in transitions
 
 
 def test_lifecycle_helper_refuses_a_class_athena_cannot_read() -> None:
     with pytest.raises(ValueError, match="GLACIER"):
-        lifecycle_rules(30, 7, 90, "GLACIER")
+        lifecycle_rules(30, 7, 90, "GLACIER", ["t/"])
 
 
 def test_an_existing_bucket_is_adopted_as_it_is_without_any_resource() -> None:

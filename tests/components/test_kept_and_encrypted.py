@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from components.testing import ProgramResult, RecordedResource, run_program
+from components.testing import ProgramResult, RecordedResource
+from stack.testing import run_stack
 
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
@@ -18,7 +19,7 @@ KMS_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 
 @pytest.fixture(scope="module")
 def cmk() -> ProgramResult:
-    return run_program("dev", overrides={"encryptionKey": "customer-managed"})
+    return run_stack("dev", overrides={"encryptionKey": "customer-managed"})
 
 
 def key_arn(result: ProgramResult) -> str:
@@ -107,6 +108,6 @@ def test_a_retained_lake_keeps_every_object_and_setting_of_it_and_its_key(cmk: P
 
 
 def test_a_throwaway_lake_keeps_nothing() -> None:
-    result = run_program("dev", overrides={"lakeRetainOnDestroy": "false", "encryptionKey": "customer-managed"})
+    result = run_stack("dev", overrides={"lakeRetainOnDestroy": "false", "encryptionKey": "customer-managed"})
     assert [r.name for r in lake_children(result) if r.retain_on_delete] == []
     assert not result.one("aws:kms/key:Key", "key-key").retain_on_delete

@@ -5,11 +5,9 @@ import runpy
 from typing import Any
 
 import pytest
-import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
-import provider
 from components import (
     COMPONENTS,
     access_logs,
@@ -20,8 +18,9 @@ from components import (
     encryption,
     scheduled_generator,
     streaming_ingest,
+    streaming_lake,
 )
-from components.testing import REPO_ROOT
+from stack import PROJECT_DIR as REPO_ROOT
 
 PACKAGE = "acme-telemetry"
 
@@ -46,6 +45,7 @@ def camel(snake: str) -> str:
 
 
 SPECS = {
+    "StreamingLake": streaming_lake.SPEC,
     "DataLake": data_lake.SPEC,
     "TelemetryCatalog": catalog.SPEC,
     "StreamingIngest": streaming_ingest.SPEC,
@@ -56,13 +56,30 @@ SPECS = {
     "AccessLogBucket": access_logs.SPEC,
 }
 EXPECTED = {
+    "StreamingLake": (
+        {"table"},
+        {
+            "bucketName",
+            "bucketArn",
+            "databaseName",
+            "tableNames",
+            "workgroupName",
+            "namedQueryNames",
+            "streamName",
+            "streamArn",
+            "deliveryStreamName",
+            "alarmTopicArn",
+            "alarmNames",
+            "dashboardUrl",
+        },
+    ),
     "DataLake": (set(), {"bucketName", "bucketArn", "prefixes", "created"}),
     "TelemetryCatalog": (
-        {"bucketName"},
+        {"bucketName", "tables"},
         {"databaseName", "tableNames", "eventsTableName", "eventsTableArn", "workgroupName", "namedQueryNames"},
     ),
     "StreamingIngest": (
-        {"bucketArn", "databaseName"},
+        {"bucketArn", "databaseName", "table"},
         {
             "streamName",
             "streamArn",
@@ -99,7 +116,7 @@ EXPECTED = {
 """Required inputs and outputs; the inputs are every argument the component's SPEC accepts."""
 
 
-def test_schema_has_exactly_the_eight_components(package_schema: dict[str, Any]) -> None:
+def test_schema_has_exactly_the_nine_components(package_schema: dict[str, Any]) -> None:
     assert package_schema["name"] == PACKAGE
     assert set(package_schema["resources"]) == {f"{PACKAGE}:index:{name}" for name in EXPECTED}
     assert all(r["isComponent"] for r in package_schema["resources"].values())
@@ -114,7 +131,9 @@ def test_component_inputs_and_outputs_are_typed_and_documented(package_schema: d
     assert set(resource["properties"]) == outputs
     for prop in [*resource["inputProperties"].values(), *resource["properties"].values()]:
         assert prop.get("description"), prop
-        assert prop.get("type") in ("string", "integer", "boolean", "array") or prop.get("$ref"), prop
+        assert prop.get("type") in ("string", "integer", "boolean", "array", "object") or prop.get("$ref"), prop
+        if prop.get("type") == "object":
+            assert prop["additionalProperties"].get("type"), prop
 
 
 def test_the_table_definition_type_is_in_the_schema_with_every_field_documented(
@@ -151,13 +170,6 @@ def test_numeric_and_list_types_survive_inference(package_schema: dict[str, Any]
     assert (table_names["type"], table_names["items"]["type"]) == ("array", "string")
 
 
-def test_plugin_manifest_runs_the_provider_entry_point() -> None:
-    manifest = yaml.safe_load((REPO_ROOT / "PulumiPlugin.yaml").read_text())
-    assert manifest["runtime"]["name"] == "python"
-    assert manifest["main"] == "provider.py"
-    assert provider.PACKAGE_NAME == PACKAGE
-
-
-def test_importing_the_provider_module_does_not_start_a_server() -> None:
-    namespace = runpy.run_path(str(REPO_ROOT / "provider.py"), run_name="not_main")
+def test_importing_the_plugin_entry_point_does_not_start_a_server() -> None:
+    namespace = runpy.run_path(str(REPO_ROOT / "provider" / "__main__.py"), run_name="not_main")
     assert namespace["PACKAGE_NAME"] == PACKAGE

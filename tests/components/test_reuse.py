@@ -2,25 +2,33 @@
 
 import json
 import os
+import pydoc
 import re
 import subprocess
 import sys
+import typing
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from components import (
+    ARGUMENT_TYPES,
     ArgumentError,
     Column,
     DataLake,
     NamedQuery,
+    PipelineAlarms,
     ScheduledGenerator,
     StreamingIngest,
+    StreamingLake,
     Table,
     TelemetryCatalog,
 )
-from components.testing import REPO_ROOT, AwsMocks, ProgramResult, run_resources
+from components.testing import AwsMocks, ProgramResult, run_resources
+from components.validation import field_docs
+from functions.shared import schema
+from stack import PROJECT_DIR as REPO_ROOT
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 READINGS = Table(
@@ -122,9 +130,9 @@ def test_without_explicit_names_pulumi_auto_names_every_resource_that_can_be(pai
             assert not res.inputs.get("name") and not res.inputs.get("bucket"), (typ, res.name)
     # Names Pulumi cannot auto-name derive from project, stack and resource name, so stacks never share them.
     databases = sorted(r.inputs["name"] for r in pair.of_type("aws:glue/catalogDatabase:CatalogDatabase"))
-    assert databases == ["acme_telemetry_test_catalog_a", "acme_telemetry_test_catalog_b"]
+    assert databases == ["test_project_test_catalog_a", "test_project_test_catalog_b"]
     layers = sorted(r.inputs["layerName"] for r in pair.of_type("aws:lambda/layerVersion:LayerVersion"))
-    assert layers == ["acme-telemetry-test-generator-a-mimesis", "acme-telemetry-test-generator-b-mimesis"]
+    assert layers == ["test-project-test-generator-a-mimesis", "test-project-test-generator-b-mimesis"]
     log_groups = {r.name: r.inputs.get("namePrefix") for r in pair.of_type("aws:cloudwatch/logGroup:LogGroup")}
     assert log_groups["generator-a-producer-logs"] == "/aws/lambda/generator-a-producer-"
     assert log_groups["ingest-b-firehose-logs"] == "/aws/firehose/ingest-b-"
@@ -218,6 +226,7 @@ def test_ingest_reads_an_existing_stream_instead_of_creating_one() -> None:
                     {
                         "bucket_arn": "arn:aws:s3:::b",
                         "database_name": "db",
+                        "table": schema.STREAMING_EVENTS,
                         "existing_stream_arn": arn,
                         "stream_kms_key_arn": key,
                     },
@@ -238,7 +247,7 @@ def test_ingest_reads_an_existing_stream_instead_of_creating_one() -> None:
     }
 
 
-BASE_INGEST = {"bucket_arn": "arn:aws:s3:::b", "database_name": "db"}
+BASE_INGEST = {"bucket_arn": "arn:aws:s3:::b", "database_name": "db", "table": schema.STREAMING_EVENTS}
 BAD_ARGUMENTS = [
     (StreamingIngest, {"buffer_size_mb": 5}, "buffer_size_mb must be 64–128 when format conversion is on, got 5"),
     (StreamingIngest, {"stream_mode": "provisioned"}, "stream_mode must be one of ON_DEMAND, PROVISIONED, got 'prov"),
@@ -278,14 +287,107 @@ BAD_ARGUMENTS += [
     (TelemetryCatalog, {"tables": [READINGS, READINGS]}, "tables must be tables with distinct names"),
     (TelemetryCatalog, {"tables": [READINGS], "upload_dimensions": True}, "upload_dimensions must be false unless"),
     (TelemetryCatalog, {"tables": []}, "tables must be at least one table definition"),
+    (
+        TelemetryCatalog,
+        {"named_queries": [NamedQuery("q", "d", "SELECT * FROM {database}.t WHERE day = {day}")]},
+        "named_queries[0].sql_template must be SQL with {database} as its only placeholder, not unknown "
+        "placeholders ['day']; write a literal brace as {{ or }}, got 'SELECT * FROM {database}.t WHERE day = {day}'",
+    ),
+    (
+        TelemetryCatalog,
+        {"named_queries": [NamedQuery("q", "d", "SELECT map_keys(m) FROM {database}.t WHERE s = '}'")]},
+        "named_queries[0].sql_template must be SQL with {database} as its only placeholder, not a single brace "
+        "(Single '}' encountered in format string); write a literal brace as {{ or }}, got",
+    ),
+    (
+        StreamingIngest,
+        {"table_name": "clicks"},
+        "table_name must be the name of the table given as table ('streaming_events', what Firehose converts to), "
+        "got 'clicks'",
+    ),
+    (
+        StreamingIngest,
+        {"existing_stream_arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/s"},
+        "existing_stream_arn must be a stream in the stack's region us-west-2 (a Firehose delivery stream reads a "
+        "Kinesis stream of its own Region only), got 'arn:aws:kinesis:eu-west-1:123456789012:stream/s'",
+    ),
+    (
+        DataLake,
+        {"transition_days": 30},
+        "transition_prefixes must be the key prefixes to transition (e.g. each table's prefix) when transition_days "
+        "is above 0, got None",
+    ),
+    (PipelineAlarms, {"error_prefix": "errors"}, "error_prefix must be one folder of lowercase letters, digits"),
+    (
+        TelemetryCatalog,
+        {"results_prefix": "readings/"},
+        "results_prefix must be outside table sensor_readings's prefix 'readings/' (Athena would read results as "
+        "rows), got 'readings/'",
+    ),
+    (TelemetryCatalog, {"results_prefix": "results"}, "results_prefix must be one folder of lowercase letters"),
+    (
+        StreamingLake,
+        {"tables": []},
+        "tables must be tables that include table 'sensor_readings' (the one the stream lands in), got []",
+    ),
+    (
+        StreamingLake,
+        {"moved_from_root": {"bucket": "lake"}},
+        "moved_from_root must be a mapping of roles (lake, catalog, ingest, alarms, dashboard) to names, got "
+        "{'bucket': 'lake'}",
+    ),
+    (StreamingLake, {"retention_hours": 23}, "retention_hours must be 24–8760, got 23"),
 ]
+BASE_CATALOG = {"bucket_name": "b", "tables": [READINGS]}
+BASE_ALARMS = {"stream_name": "s", "delivery_stream_name": "d"}
+MISSING_REQUIRED = [
+    (StreamingIngest, BASE_INGEST, "table"),
+    (StreamingIngest, BASE_INGEST, "bucket_arn"),
+    (TelemetryCatalog, BASE_CATALOG, "tables"),
+    (PipelineAlarms, BASE_ALARMS, "delivery_stream_name"),
+]
+
+
+@pytest.mark.parametrize(("component", "base", "left_out"), MISSING_REQUIRED)
+def test_a_required_argument_left_out_is_named_before_anything_registers(
+    component: type, base: dict[str, Any], left_out: str
+) -> None:
+    mocks = AwsMocks()
+    args = {k: v for k, v in base.items() if k != left_out}
+    with pytest.raises(ArgumentError, match=re.escape(f"{left_out} must be given (a required argument), got None")):
+        run_resources(lambda: {"x": component("thing", args).urn}, mocks=mocks)
+    assert mocks.resources == []
+    component.validate("thing", args)  # up-front checks take some of the arguments: a left-out one is not a problem
+
+
+def test_the_new_rules_are_reported_together_with_the_others_in_one_error() -> None:
+    args = {
+        **BASE_INGEST,
+        "table_name": "clicks",
+        "existing_stream_arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/s",
+        "buffer_size_mb": 5,
+    }
+    with pytest.raises(ArgumentError) as err:
+        run_resources(lambda: {"x": StreamingIngest("x", args).urn})  # type: ignore[arg-type]
+    assert sorted(p.split(" ")[0] for p in err.value.problems) == [
+        "buffer_size_mb",
+        "existing_stream_arn",
+        "table_name",
+    ]
 
 
 @pytest.mark.parametrize(("component", "args", "message"), BAD_ARGUMENTS)
 def test_a_bad_argument_names_itself_its_value_and_the_rule_and_registers_nothing(
     component: type, args: dict[str, Any], message: str
 ) -> None:
-    base = {StreamingIngest: BASE_INGEST, ScheduledGenerator: BASE_GENERATOR, TelemetryCatalog: {"bucket_name": "b"}}
+    base = {
+        StreamingIngest: BASE_INGEST,
+        ScheduledGenerator: BASE_GENERATOR,
+        TelemetryCatalog: BASE_CATALOG,
+        DataLake: {},
+        PipelineAlarms: BASE_ALARMS,
+        StreamingLake: {"table": READINGS},
+    }
     mocks = AwsMocks()
     with pytest.raises(ArgumentError, match=re.escape(message)) as err:
         run_resources(lambda: {"x": component("thing", {**base[component], **args}).urn}, mocks=mocks)
@@ -330,3 +432,14 @@ def test_derived_names_stay_within_each_services_alphabet() -> None:
     assert naming.scoped("my.project", "dev.eu", "gen") == "my-project-dev-eu-gen"
     assert naming.glue_name("my-project", "Dev.EU", "catalog") == "my_project_dev_eu_catalog"
     assert naming.glue_name("2024", "x") == "t_2024_x"
+
+
+@pytest.mark.parametrize("args_type", ARGUMENT_TYPES, ids=lambda t: t.__name__)
+def test_every_argument_type_resolves_its_hints_and_shows_each_fields_doc_in_help(args_type: type) -> None:
+    hints = typing.get_type_hints(args_type)
+    assert set(hints) == set(args_type.__required_keys__ | args_type.__optional_keys__)
+    shown = pydoc.render_doc(args_type, renderer=pydoc.plaintext)
+    docs = field_docs(args_type)
+    assert set(docs) == set(hints), "every field has a docstring"
+    for name, doc in docs.items():
+        assert f"{name} (" in shown and doc[:40] in " ".join(shown.split()), name

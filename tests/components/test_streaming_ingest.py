@@ -6,7 +6,7 @@ import pytest
 
 from components import StreamingIngest
 from components.testing import ProgramResult, run_resources
-from functions.shared import layout
+from functions.shared import layout, schema
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 BUCKET_ARN = "arn:aws:s3:::lake-bucket"
@@ -21,6 +21,7 @@ def build(**extra: object) -> ProgramResult:
                 "stream_name": "test-stream",
                 "bucket_arn": BUCKET_ARN,
                 "database_name": "acme_test",
+                "table": schema.STREAMING_EVENTS,
                 "table_name": "streaming_events",
                 **extra,
             },  # type: ignore[typeddict-item]

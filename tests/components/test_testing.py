@@ -1,13 +1,16 @@
 """The reusable mocks in components.testing: invoke answers, computed outputs, recording, use outside pytest."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.testing import REPO_ROOT, AwsMocks, resolve, run_resources
+from components.testing import AwsMocks, load_stack_config, resolve, run_program, run_resources
+from stack import PROJECT_DIR as REPO_ROOT
 
 
 def test_invokes_are_answered_in_the_shape_pulumi_aws_reads(aws_mocks: AwsMocks) -> None:
@@ -75,16 +78,32 @@ def test_resources_get_type_specific_arns_ids_and_are_recorded_with_their_parent
     assert result.by_urn(holder.urn) is holder
 
 
-def test_run_program_works_outside_pytest_and_raises_config_errors() -> None:
+def test_run_program_runs_a_project_from_another_directory_outside_pytest(tmp_path: Path) -> None:
     script = (
+        "import sys\n"
         "from components.testing import run_program\n"
-        "from components.settings import ConfigError\n"
-        "print(run_program('dev').outputs['streamName'])\n"
+        "project = sys.argv[1]\n"
+        "print(run_program('dev', project).outputs['streamName'])\n"
         "try:\n"
-        "    run_program('dev', overrides={'batchSize': '0'})\n"
-        "except ConfigError as err:\n"
+        "    run_program('dev', project, overrides={'batchSize': '0'})\n"
+        "except ValueError as err:\n"
         "    print(err.problems[0].split(' ')[0])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(REPO_ROOT)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["acme-telemetry-stream", "acme-telemetry:batchSize"]
+
+
+def test_the_project_directory_is_always_the_callers() -> None:
+    with pytest.raises(TypeError, match="project_dir"):
+        run_program("dev")  # type: ignore[call-arg]
+    with pytest.raises(FileNotFoundError, match=r"no stack config Pulumi.nosuch.yaml"):
+        load_stack_config("nosuch", REPO_ROOT)

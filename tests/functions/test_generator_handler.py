@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 
 from functions.generator import handler as gen
 from functions.generator.events import epoch_ms, window_events, window_records
-from functions.producer.handler import encode_records
+from functions.producer.encoding import encode_records
 from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World

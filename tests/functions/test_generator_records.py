@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.generator.events import epoch_ms, window_events, window_records
-from functions.producer.handler import encode_records
+from functions.producer.encoding import encode_records
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS

@@ -13,20 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.producer.handler import (
+from functions.producer.aggregation import (
     AGGREGATE_TARGET_BYTES,
     FIREHOSE_BILLING_UNIT,
     KINESIS_BILLING_UNIT,
     KINESIS_PUT_PAYLOAD_UNIT,
-    MAX_BYTES_PER_RECORD,
     MAX_EVENTS_PER_RECORD,
-    PayloadError,
     aggregate_records,
     billed_bytes,
-    deliver_events,
-    encode_records,
-    record_size,
 )
+from functions.producer.delivery import deliver_events
+from functions.producer.encoding import MAX_BYTES_PER_RECORD, PayloadError, encode_records, record_size
 from functions.shared.dimensions import generate_dimensions
 from tests.functions.conftest import STREAM, FakeClock, FaultyKinesis, read_stream
 from tests.functions.worlds import generate_events

@@ -13,17 +13,15 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, ParamValidationError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from functions.producer.handler import (
+from functions.producer.delivery import (
     MAX_BYTES_PER_PUT,
-    MAX_BYTES_PER_RECORD,
     MAX_RECORDS_PER_PUT,
     RETRYABLE_CALL_ERRORS,
     SAFETY_MARGIN_MS,
     DeliveryError,
-    encode_records,
     put_all,
-    record_size,
 )
+from functions.producer.encoding import MAX_BYTES_PER_RECORD, encode_records, record_size
 from tests.functions.conftest import (
     REGION,
     SHARDS,

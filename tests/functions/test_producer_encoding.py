@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.producer.handler import PayloadError, _fast_batch, _fast_line, encode_records
+from functions.producer.encoding import PayloadError, _fast_batch, _fast_line, encode_records
 from functions.shared.schema import STREAMING_EVENTS
 
 _BY_TYPE = {

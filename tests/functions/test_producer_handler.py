@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 import functions.producer.handler as producer
+from functions.producer.aggregation import aggregate_records
+from functions.producer.encoding import encode_records
 from tests.functions.conftest import STREAM, read_stream
 
 pytestmark = pytest.mark.functional
@@ -60,7 +62,7 @@ def test_handler_delivers_batch_and_logs_one_json_summary_line(
     mod = load_handler(STREAM)
     events = make_events(750, sessions=60)
     summary = mod.handler({"events": events}, FakeContext())
-    packed = mod.aggregate_records(mod.encode_records(events))
+    packed = aggregate_records(encode_records(events))
 
     assert 1 < len(packed) < 750 / 50  # aggregated: tens of events per record
     assert summary == {
@@ -114,7 +116,7 @@ def test_handler_raises_delivery_error_with_the_failed_count_in_its_log_line(
 ) -> None:
     mod = load_handler("stream-that-does-not-exist")
     events = make_events(30)
-    records = len(mod.aggregate_records(mod.encode_records(events)))
+    records = len(aggregate_records(encode_records(events)))
     with pytest.raises(mod.DeliveryError) as info:
         mod.handler({"events": events}, FakeContext())
     assert info.value.undelivered == records  # records, each holding whole events

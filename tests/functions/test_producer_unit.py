@@ -11,14 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.producer.handler import (
-    MAX_BYTES_PER_PUT,
+from functions.producer.delivery import MAX_BYTES_PER_PUT, MAX_RECORDS_PER_PUT, backoff_delay, batch_records
+from functions.producer.encoding import (
     MAX_BYTES_PER_RECORD,
     MAX_PARTITION_KEY_CHARS,
-    MAX_RECORDS_PER_PUT,
     PayloadError,
-    backoff_delay,
-    batch_records,
     encode_records,
     parse_payload,
     record_size,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from components.testing import REPO_ROOT
 from local.__main__ import main
 from local.preview import render_preview, type_counts
+from stack import PROJECT_DIR as REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

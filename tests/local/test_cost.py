@@ -81,10 +81,10 @@ def test_the_cost_command_prints_every_service_and_refuses_an_unknown_unit(capsy
 
 
 def test_the_bill_prices_the_alarms_the_stack_creates_its_key_and_traces() -> None:
-    from components.testing import run_program
     from local.cost import monitoring_alarms
+    from stack.testing import run_stack
 
-    stack = run_program("dev")
+    stack = run_stack("dev")
     settings = load_settings("dev")
     assert monitoring_alarms(settings) == len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     bill = estimate(settings, 10.0, measure_profile(settings.batch_size, events=200))

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from functions.producer.handler import MAX_EVENTS_PER_RECORD, aggregate_records, encode_records
+from functions.producer.aggregation import MAX_EVENTS_PER_RECORD, aggregate_records
+from functions.producer.encoding import encode_records
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS

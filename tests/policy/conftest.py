@@ -2,9 +2,10 @@
 
 import pytest
 
-from components.testing import ProgramResult, run_program
+from components.testing import ProgramResult
+from stack.testing import run_stack
 
 
 @pytest.fixture(scope="session")
 def dev_stack() -> ProgramResult:
-    return run_program("dev")
+    return run_stack("dev")

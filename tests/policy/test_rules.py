@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.testing import ProgramResult, run_program
+from components.testing import ProgramResult
 from policy import rules
 from policy.rules import Res
+from stack.testing import run_stack
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +41,11 @@ def test_dev_stack_passes_every_guardrail(passing: list[Res]) -> None:
 
 @pytest.mark.parametrize("overrides", [{"encryptionKey": "customer-managed"}, {"lakeRetainOnDestroy": "false"}])
 def test_variants_of_the_stack_pass_every_guardrail(overrides: dict[str, str]) -> None:
-    assert failing(rules.evaluate(as_res(run_program("dev", overrides=overrides)))) == {}
+    assert failing(rules.evaluate(as_res(run_stack("dev", overrides=overrides)))) == {}
 
 
 def test_staging_stack_passes_every_guardrail() -> None:
-    assert failing(rules.evaluate(as_res(run_program("staging")))) == {}
+    assert failing(rules.evaluate(as_res(run_stack("staging")))) == {}
 
 
 def test_stack_without_its_alarms_fails_only_alarms_exist(passing: list[Res]) -> None:
@@ -200,7 +201,7 @@ def test_function_with_a_dead_letter_config_instead_of_a_destination_passes() ->
 
 
 def test_a_customer_managed_lake_that_accepts_other_keys_fails_only_that_guardrail() -> None:
-    cmk = as_res(run_program("dev", overrides={"encryptionKey": "customer-managed"}))
+    cmk = as_res(run_stack("dev", overrides={"encryptionKey": "customer-managed"}))
     assert failing(rules.evaluate(cmk)) == {}
 
     def drop_key_statements(doc: dict[str, Any]) -> None:

@@ -1,4 +1,7 @@
-"""The example project under Pulumi mocks: another kind of event, in its own lake, from the same components."""
+"""The example project under Pulumi mocks: another kind of event, in its own lake, from one StreamingLake.
+
+The repository runs these tests against an installed copy of the library (tests/test_examples.py).
+"""
 
 import json
 import re
@@ -22,8 +25,11 @@ def dev() -> ProgramResult:
     return run_program("dev", project_dir=PROJECT)
 
 
-def test_the_example_builds_a_lake_catalog_and_ingest_for_sensor_readings(dev: ProgramResult) -> None:
+def test_the_example_builds_one_streaming_lake_for_sensor_readings(dev: ProgramResult) -> None:
     counts = {t: len(dev.of_type(t)) for t in {r.type for r in dev.resources}}
+    assert counts["acme-telemetry:index:StreamingLake"] == 1
+    assert counts["acme-telemetry:index:PipelineAlarms"] == 1
+    assert counts["acme-telemetry:index:PipelineDashboard"] == 1
     assert counts["acme-telemetry:index:DataLake"] == 1
     assert counts["acme-telemetry:index:TelemetryCatalog"] == 1
     assert counts["acme-telemetry:index:StreamingIngest"] == 1

@@ -18,10 +18,11 @@ from typing import Any
 
 import yaml
 
-from components import access_logs, alarms, catalog, dashboard, data_lake, naming, scheduled_generator, streaming_ingest
+from components import access_logs, alarms, catalog, dashboard, data_lake, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
 from functions.shared import layout
+from stack import names as naming
 
 PROJECT_FILE = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
 PROJECT = "acme-telemetry"

@@ -3,10 +3,10 @@
 import pytest
 import yaml
 
-from components import settings
-from components.settings import KEYS, ConfigError, Settings
-from components.testing import REPO_ROOT
 from functions.shared.domains import MAX_BATCH_SIZE
+from stack import PROJECT_DIR as REPO_ROOT
+from stack import settings
+from stack.settings import KEYS, ConfigError, Settings
 
 
 def parse(region: str = "us-west-2", **raw: str) -> Settings:
@@ -206,11 +206,8 @@ def test_pulumi_yaml_is_the_one_declaration_of_every_key() -> None:
 
 
 def test_effective_defaults_are_the_original_stacks() -> None:
-    from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
-
     s = parse()
     assert s.dimension_seed is None  # unset: each component uses DEFAULT_DIMENSION_SEED itself
-    assert DEFAULT_DIMENSION_SEED == 42
     expected = {
         "batch_size": 1000,
         "customer_count": 1000,
