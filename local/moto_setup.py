@@ -18,7 +18,7 @@ from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.world import World
 from local.delivery import DeliveryStats, LocalFirehose
 from local.lambda_standin import LocalLambda
-from local.settings import LocalSettings
+from local.settings import LocalSettings, dimension_seed
 
 LOCAL_REGION = "us-west-2"
 
@@ -48,8 +48,9 @@ class LocalStack:
         self.settings = settings
         self.lake = lake
         self.run_number = run_number
+        # The stack's world: the seed and counts its dimension upload and its generator's environment get.
         self.dims = generate_dimensions(
-            settings.dimension_seed, settings.customer_count, settings.title_count, settings.campaign_count
+            dimension_seed(settings), settings.customer_count, settings.title_count, settings.campaign_count
         )
         self.world = World(seed, self.dims, settings.batch_size)
         self.window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
