@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from functions.shared.queries import NAMED_QUERIES_BY_NAME
+from local.plan import MAX_TICKS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAKE = REPO_ROOT / "lake"
@@ -24,8 +25,14 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="generate, produce, deliver and query telemetry locally (moto + DuckDB)")
     amount = run.add_mutually_exclusive_group()
-    amount.add_argument("--ticks", type=int, help="schedule ticks to stream, the last ending now (default 3)")
-    amount.add_argument("--events", type=int, help="stream enough ticks for about this many events")
+    amount.add_argument(
+        "--ticks",
+        type=int,
+        help=f"schedule ticks to stream, the last ending now (default 3, at most {MAX_TICKS})",
+    )
+    amount.add_argument(
+        "--events", type=int, help=f"stream enough ticks for about this many events (at most {MAX_TICKS} ticks' worth)"
+    )
     run.add_argument("--seed", type=int, help="world seed (default: the lake's, else the stack's worldSeed)")
     run.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake, git-ignored)")
     run.add_argument("--backfill-days", type=int, default=0, help="also write history from midnight D days ago")
@@ -203,8 +210,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_cost(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
+    except OSError as exc:  # the disk or the lake's directory stopped taking files: nothing half-written is kept
+        console.print(
+            f"[red]error:[/] {exc}; the lake keeps only whole stretches, run again to fill the rest", soft_wrap=True
+        )
+        return 1
+    except KeyboardInterrupt:
+        console.print("interrupted: the lake keeps only whole stretches; run again to fill the rest", soft_wrap=True)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ import math
 
 from local.settings import LocalSettings
 
+MAX_TICKS = 288
+"""Ticks one run may stream: a day of the default 5-minute schedule, about a minute of work at the default
+batchSize. Longer history is what `--backfill-days` writes, hundreds of times faster."""
+
 
 def plan_ticks(ticks: int | None, events: int | None, batch_size: int, window_seconds: int) -> int:
     """Schedule ticks to run for `--ticks N`, or for `--events N` (about N events at the world's mean rate)."""
@@ -15,10 +19,19 @@ def plan_ticks(ticks: int | None, events: int | None, batch_size: int, window_se
     if events is not None:
         if events < 0:
             raise ValueError(f"--events must be ≥ 0, got {events}")
-        return math.ceil(events / (batch_size * window_seconds / 300))
+        needed = math.ceil(events / (batch_size * window_seconds / 300))
+        if needed > MAX_TICKS:
+            raise ValueError(
+                f"--events {events:,} needs {needed:,} ticks; a run streams at most {MAX_TICKS} "
+                "(use --backfill-days for longer history)"
+            )
+        return needed
     ticks = 3 if ticks is None else ticks
-    if ticks < 0:
-        raise ValueError(f"--ticks must be ≥ 0, got {ticks}")
+    if not 0 <= ticks <= MAX_TICKS:
+        raise ValueError(
+            f"--ticks must be 0–{MAX_TICKS} (a run streams at most {MAX_TICKS}; use --backfill-days for longer "
+            f"history), got {ticks:,}"
+        )
     return ticks
 
 

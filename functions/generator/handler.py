@@ -214,6 +214,11 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Reque
         )
     if all(key in event for key in _SCHEDULED_EVENT_KEYS):
         end = _moment_ms("time (of the scheduled event)", event.get("time"))
+        if end - period_ms < 0:
+            raise ValueError(
+                f"time (of the scheduled event) must be at least the schedule's period ({window_seconds} s) after "
+                f"1970-01-01T00:00:00Z, where the world begins, got {event.get('time')!r}"
+            )
         return Request(end - period_ms, end)
     unknown = sorted(set(event) - set(_REQUEST_KEYS))
     if unknown:
@@ -222,6 +227,10 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime) -> Reque
     if missing:
         raise ValueError(f"request must name both start and end of its window, missing {missing}")
     start, end = _moment_ms("start", event["start"]), _moment_ms("end", event["end"])
+    if start < 0:
+        raise ValueError(
+            f"start must be at or after 1970-01-01T00:00:00Z, where the world begins, got {event['start']!r}"
+        )
     if end <= start:
         raise ValueError(f"end must be after start, got start={event['start']!r} end={event['end']!r}")
     if end - start > MAX_WINDOW_SECONDS * 1000:
