@@ -1,4 +1,4 @@
-"""`python -m local run|preview|cost`: the data path, the stack's plan or its monthly bill, on this machine."""
+"""`python -m local run|redrive|preview|cost`: the data path, its dead letters, the stack's plan or its bill."""
 
 from __future__ import annotations
 
@@ -43,6 +43,19 @@ def _parser() -> argparse.ArgumentParser:
         help="named query to run (repeatable; default: all)",
     )
     run.add_argument("--stack", default="dev", help="stack whose config names the resources (default: dev)")
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run writing the same lake (default 0: refuse at once)",
+    )
+
+    redrive = sub.add_parser(
+        "redrive", help="send the lake's dead-lettered payloads to the producer again and deliver them"
+    )
+    redrive.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    redrive.add_argument("--stack", default="dev", help="stack whose config names the resources (default: dev)")
+    redrive.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run on the lake")
 
     preview = sub.add_parser("preview", help="show what `pulumi up` would create, from the program run under mocks")
     preview.add_argument("--stack", default="dev", help="stack config to use (Pulumi.<stack>.yaml; default: dev)")
@@ -97,13 +110,18 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             events=args.events,
             seed=args.seed,
             backfill_days=args.backfill_days,
+            wait=args.wait,
             on_progress=on_progress,
         )
+    if report.recovered:
+        console.print(f"a commit an interrupted run left in {report.lake} was {report.recovered}", soft_wrap=True)
     console.print(
         f"[bold]run {report.run_number + 1}[/] into {report.lake}: {report.ticks} tick(s), "
         f"{report.events_generated:,} events in {report.payloads} payload(s), {report.put_calls} PutRecords call(s); "
         f"delivered {report.delivered:,} to {report.files} Parquet file(s), {report.errors} error record(s), "
         f"{report.dead_letters} dead letter(s)"
+        + (f" (kept under {report.lake}/dead-letter/; `python -m local redrive`)" if report.dead_letters else "")
+        + (f"; re-drove {report.redriven} dead letter(s)" if report.redriven else "")
         + (
             f"; backfill {report.backfill_events:,} events in {report.backfill_files} file(s)"
             if args.backfill_days
@@ -193,6 +211,19 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_redrive(args: argparse.Namespace, console: Console) -> int:
+    from local.pipeline import redrive
+    from local.settings import load_settings
+
+    report = redrive(load_settings(args.stack), args.lake, wait=args.wait)
+    console.print(
+        f"re-drove {report.redriven} dead letter(s) into {report.lake}: delivered {report.delivered:,} events; "
+        f"{report.dead_letters} failed again and stay under dead-letter/",
+        soft_wrap=True,
+    )
+    return 0 if report.dead_letters == 0 else 1
+
+
 def _cmd_preview(args: argparse.Namespace, console: Console) -> int:
     from local.preview import render_preview
 
@@ -208,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, console)
         if args.command == "cost":
             return _cmd_cost(args, console)
+        if args.command == "redrive":
+            return _cmd_redrive(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)

@@ -102,5 +102,12 @@ class LocalStack:
         self.lambda_client.drain()
         return summary
 
-    def deliver(self) -> DeliveryStats:
-        return self.firehose.deliver()
+    def deliver(self, into: Path | None = None) -> DeliveryStats:
+        return self.firehose.deliver(into)
+
+    def redrive(self, payload: bytes) -> None:
+        """Invoke the producer again with a dead-lettered payload, as re-driving it from the queue would."""
+        self.lambda_client.invoke(
+            FunctionName=self.settings.producer_function_name, InvocationType="Event", Payload=payload
+        )
+        self.lambda_client.drain()

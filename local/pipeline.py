@@ -1,8 +1,16 @@
-"""The whole data path on one machine: generator -> producer -> Kinesis (moto) -> delivery -> lake -> DuckDB."""
+"""The whole data path on one machine: generator -> producer -> Kinesis (moto) -> delivery -> lake -> DuckDB.
+
+Every write into the lake is crash-safe (`lakewriter.durable`): a run holds the lake's lock, and each stretch it
+writes (one tick's delivered files, one backfill range) enters the lake whole through a journaled commit that
+records it in the marker, so a run killed at any point leaves whole stretches only, and the next run streams or
+backfills exactly what is missing.
+"""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,21 +19,23 @@ from functions.shared.dimensions import Dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.schema import DIMENSION_TABLES
 from functions.shared.world import check_world_seed
+from lakewriter import durable, faults
 from lakewriter.parquet import dimension_parquet
-from local.marker import LAKE_MARKER, Coverage, LakeError, lake_coverage, open_lake, record_coverage
+from local.lambda_standin import DeadLetter
+from local.marker import DEAD_LETTER_PREFIX, Held, Lake, open_lake
 from local.moto_setup import LocalStack
-from local.plan import moment, ms, plan_backfill, plan_ticks
+from local.plan import moment, ms, plan_backfill, plan_stretches, plan_ticks
 from local.settings import LocalSettings
 
 
 def write_dimensions(lake: Path, dims: Dimensions) -> list[Path]:
-    """Write the dimension tables where the stack uploads them: `<prefix><table>.parquet`."""
+    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically."""
     written = []
     blobs = dimension_parquet(dims)
     for table in DIMENSION_TABLES:
         path = lake / table.prefix / f"{table.name}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(blobs[table.name])
+        if not path.is_file() or path.read_bytes() != blobs[table.name]:
+            durable.atomic_write(path, blobs[table.name])
         written.append(path)
     return written
 
@@ -43,10 +53,98 @@ class RunReport:
     delivered: int = 0
     errors: int = 0
     dead_letters: int = 0
+    """Payloads that failed every retry in this run and wait in the lake's dead-letter area."""
     files: int = 0
     backfill_events: int = 0
     backfill_files: int = 0
+    redriven: int = 0
+    """Dead-lettered payloads of earlier runs delivered by this one."""
+    recovered: str | None = None
+    """What this run did with a commit a killed run left: "finished", "undone", or None."""
     event_ids: list[str] = field(default_factory=list)
+
+
+def _dead_letter_document(letter: DeadLetter, function: str, attempts: int) -> bytes:
+    """The failed invocation as Lambda's on-failure destination records it: request, error, attempts."""
+    try:
+        request: object = json.loads(letter.payload)
+    except ValueError:
+        request = {"base64": base64.b64encode(letter.payload).decode("ascii")}
+    record = {
+        "requestContext": {
+            "functionArn": function,
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": request,
+        "responsePayload": {"errorMessage": letter.error},
+    }
+    return json.dumps(record).encode("utf-8")
+
+
+def dead_letter_payload(path: Path) -> bytes:
+    """The producer payload a dead-letter document holds."""
+    request = json.loads(path.read_text(encoding="utf-8"))["requestPayload"]
+    if isinstance(request, dict) and set(request) == {"base64"}:
+        return base64.b64decode(request["base64"])
+    return json.dumps(request, separators=(",", ":")).encode("utf-8")
+
+
+class _Stretches:
+    """Delivers and commits what a run writes, one stretch at a time."""
+
+    def __init__(self, stack: LocalStack, lake: Lake, report: RunReport) -> None:
+        self.stack = stack
+        self.lake = lake
+        self.report = report
+        self._letters_seen = 0
+
+    def _new_dead_letters(self) -> list[DeadLetter]:
+        letters = self.stack.lambda_client.dead_letters[self._letters_seen :]
+        self._letters_seen = len(self.stack.lambda_client.dead_letters)
+        return letters
+
+    def deliver(self, low: int, high: int, replaces: Held | None = None) -> None:
+        """Deliver what the stream holds as the stretch [low, high) and commit it, its dead letters with it."""
+        staging = self.lake.staging()
+        stats = self.stack.deliver(into=staging)
+        letters = self._new_dead_letters()
+        moves = [(Path(f), self.lake.path / Path(f).relative_to(staging)) for f in stats.files + stats.error_files]
+        kept = []
+        attempts = self.stack.settings.producer_max_retry_attempts + 1
+        for i, letter in enumerate(letters):
+            rel = f"{DEAD_LETTER_PREFIX}{low}-{high}/payload-{i:04d}.json"
+            staged = staging / rel
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            faults.step("write dead letter")
+            staged.write_bytes(_dead_letter_document(letter, self.stack.settings.producer_function_name, attempts))
+            moves.append((staged, self.lake.path / rel))
+            kept.append(rel)
+        record: dict = (
+            {"held": {"from": low, "until": high, "dead_letters": kept}} if kept else {"covered": [low, high]}
+        )
+        old_letters: list[str] = []
+        if replaces is not None:
+            record["unhold"] = [replaces.from_ms, replaces.until_ms]
+            old_letters = [d for d in replaces.dead_letters if d not in kept]
+        journal = self.lake.journal(record)
+        journal.replaces = old_letters
+        journal.commit(moves)
+        durable.remove_staging(staging)
+        self.report.delivered += stats.delivered
+        self.report.errors += stats.errors
+        self.report.files += len(stats.files)
+        self.report.dead_letters += len(letters)
+
+    def redrive(self) -> None:
+        """Send every dead-lettered payload of the lake to the producer again and deliver what it writes: a stretch
+        whose letters all go through is covered; one whose letters fail again keeps them, with the new error."""
+        for held in self.lake.state.held:
+            failed_before = self.report.dead_letters
+            for rel in held.dead_letters:
+                self.stack.redrive(dead_letter_payload(self.lake.path / rel))
+            self.deliver(held.from_ms, held.until_ms, replaces=held)
+            self.report.redriven += len(held.dead_letters) - (self.report.dead_letters - failed_before)
 
 
 def run_pipeline(
@@ -58,15 +156,17 @@ def run_pipeline(
     seed: int | None = None,
     backfill_days: int = 0,
     now: dt.datetime | None = None,
+    wait: float = 0.0,
     on_progress: Callable[[str, int, int], None] | None = None,
     before_delivery: Callable[[LocalStack], None] | None = None,
 ) -> RunReport:
     """Stream the schedule's last ticks before `now` through the local stack, and backfill the history before them.
 
     Ticks end on the schedule's period boundaries (the last at or before `now`); the backfill writes the same
-    world from midnight `backfill_days` ago up to the first tick. The lake remembers the stretch of the world it
-    holds, so a later run streams only what it lacks: its ticks start where the last run's ended (a gap since
-    then is backfilled), and no event is ever written twice.
+    world from midnight `backfill_days` ago up to the first tick. The lake remembers the stretches of the world
+    it holds, so a later run streams only what it lacks: what the ticks ask for that is missing, history it asks
+    for, and any gap between what the lake holds and the ticks (backfilled). Dead-lettered payloads of earlier
+    runs are re-driven first. No event is ever written twice, whatever interrupts a run.
     """
     window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
     period_ms = window_seconds * 1000
@@ -75,69 +175,59 @@ def run_pipeline(
     history_from = plan_backfill(backfill_days, now.date(), settings)
     if seed is not None:
         check_world_seed("--seed", seed)
-    before = lake_coverage(lake) if (lake / LAKE_MARKER).is_file() else None
-    # --seed, else the world the lake already holds, else the stack's worldSeed (as its generator would use).
-    world_seed = seed if seed is not None else before.seed if before else settings.world_seed
-    if before is not None and before.seed != world_seed:
-        raise LakeError(
-            f"--seed {world_seed}: the lake {lake} holds world {before.seed}; use that seed or another --lake"
-        )
-    end_ms = ms(now) // period_ms * period_ms
-    ticks_from = end_ms - tick_count * period_ms
-    # What this run writes: the ticks' windows and history, less what the lake already holds, with no gap.
-    windows = [(max(s, before.until_ms if before else s), s + period_ms) for s in range(ticks_from, end_ms, period_ms)]
-    windows = [(s, e) for s, e in windows if s < e]
-    history: list[tuple[int, int]] = []
-    want_from = ms(history_from) if history_from else None
-    if before is None:
-        if want_from is not None and want_from < ticks_from:
-            history.append((want_from, ticks_from))
-    else:
-        if want_from is not None and want_from < before.from_ms:
-            history.append((want_from, min(before.from_ms, ticks_from)))
-        if before.until_ms < ticks_from:
-            history.append((before.until_ms, ticks_from))
+    from lakewriter.backfill.run import MAX_RANGE_DAYS, run_backfill  # numpy/pyarrow path
 
-    run_number = open_lake(lake, settings)
-    report = RunReport(lake=lake, run_number=run_number)
     progress = on_progress or (lambda _stage, _done, _total: None)
-
-    with LocalStack(settings, lake, seed=world_seed, run_number=run_number) as stack:
-        write_dimensions(lake, stack.dims)
-        for i, (start, end) in enumerate(windows):
-            summary = stack.tick(start, end)
-            report.ticks += 1
-            report.events_generated += summary.get("events", 0)
-            report.payloads += summary.get("payloads", 0)
-            progress("ticks", i + 1, len(windows))
-        if before_delivery:
-            before_delivery(stack)
-        stats = stack.deliver()
-        report.put_calls = stack.lambda_client.put_calls
-        report.dead_letters = len(stack.lambda_client.dead_letters)
-        report.event_ids = list(stack.lambda_client.accepted_event_ids)
-        report.delivered, report.errors, report.files = stats.delivered, stats.errors, len(stats.files)
-
-        if history:
-            from lakewriter.backfill import run_backfill  # numpy/pyarrow path, only when asked for
-
+    with durable.sigterm_unwinds(), open_lake(lake, settings, seed=seed, wait=wait) as opened:
+        report = RunReport(lake=lake, run_number=opened.run_number, recovered=opened.recovered)
+        state = opened.state
+        end_ms = ms(now) // period_ms * period_ms
+        windows, history = plan_stretches(
+            taken=[*state.covered, *((h.from_ms, h.until_ms) for h in state.held)],
+            ticks_from=end_ms - tick_count * period_ms,
+            end_ms=end_ms,
+            period_ms=period_ms,
+            want_from=ms(history_from) if history_from else None,
+            max_history_ms=MAX_RANGE_DAYS * 86_400_000,
+        )
+        with LocalStack(settings, lake, seed=opened.world.seed, run_number=opened.run_number) as stack:
+            write_dimensions(lake, stack.dims)
+            stretches = _Stretches(stack, opened, report)
+            if state.held:
+                stretches.redrive()
+            for i, (start, end) in enumerate(windows):
+                summary = stack.tick(start, end)
+                report.ticks += 1
+                report.events_generated += summary.get("events", 0)
+                report.payloads += summary.get("payloads", 0)
+                if before_delivery and i == 0:
+                    before_delivery(stack)
+                stretches.deliver(start, end)
+                progress("ticks", i + 1, len(windows))
+            report.put_calls = stack.lambda_client.put_calls
+            report.event_ids = list(stack.lambda_client.accepted_event_ids)
             for start, end in history:
                 result = run_backfill(
                     moment(start),
                     moment(end),
-                    seed=world_seed,
+                    seed=opened.world.seed,
                     batch_size=settings.batch_size,
                     out=str(lake),
                     dims=stack.dims,
+                    dimension_seed=opened.world.dimension_seed,
                     progress=lambda done, total: progress("backfill", done, total),
+                    journal=opened.journal({"covered": [start, end]}),
                 )
                 report.backfill_events += result.events
                 report.backfill_files += result.files
-        covered = [*history, *windows]
-        if covered:
-            low = min(s for s, _ in covered)
-            high = max(e for _, e in covered)
-            if before is not None:
-                low, high = min(low, before.from_ms), max(high, before.until_ms)
-            record_coverage(lake, Coverage(world_seed, low, high))
     return report
+
+
+def redrive(settings: LocalSettings, lake: Path, *, wait: float = 0.0) -> RunReport:
+    """Re-drive the lake's dead-lettered payloads through the producer and deliver them (`python -m local redrive`)."""
+    with durable.sigterm_unwinds(), open_lake(lake, settings, wait=wait) as opened:
+        report = RunReport(lake=lake, run_number=opened.run_number, recovered=opened.recovered)
+        if opened.state.held:
+            with LocalStack(settings, lake, seed=opened.world.seed, run_number=opened.run_number) as stack:
+                _Stretches(stack, opened, report).redrive()
+        return report

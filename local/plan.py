@@ -59,3 +59,50 @@ def ms(moment: dt.datetime) -> int:
 
 def moment(ms: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=ms)
+
+
+def _subtract(low: int, high: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[low, high) less the stretches in `taken`, as sorted disjoint stretches."""
+    out, at = [], low
+    for a, b in sorted(taken):
+        if b <= at or a >= high:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if at < high:
+        out.append((at, high))
+    return out
+
+
+def plan_stretches(
+    *,
+    taken: list[tuple[int, int]],
+    ticks_from: int,
+    end_ms: int,
+    period_ms: int,
+    want_from: int | None,
+    max_history_ms: int,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(tick windows to stream, history ranges to backfill): what the lake lacks, with no gap, in time order.
+
+    The run wants the ticks [ticks_from, end_ms), history from `want_from`, and everything between what the lake
+    already holds (`taken`: whole or held stretches) and the ticks. Each tick window that is wholly or partly
+    missing is streamed (its missing part); missing time before the ticks is backfilled in ranges of at most
+    `max_history_ms`.
+    """
+    starts = [ticks_from, *([want_from] if want_from is not None else []), *(a for a, _ in taken if a < end_ms)]
+    missing = _subtract(min(starts), end_ms, taken)
+    windows = []
+    for start in range(ticks_from, end_ms, period_ms):
+        for a, b in missing:
+            low, high = max(a, start), min(b, start + period_ms)
+            if low < high:
+                windows.append((low, high))
+    history = []
+    for a, b in missing:
+        low, high = a, min(b, ticks_from)
+        while low < high:
+            history.append((low, min(high, low + max_history_ms)))
+            low = history[-1][1]
+    return windows, history
