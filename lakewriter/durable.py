@@ -143,11 +143,9 @@ class Journal:
         finals = [self._rel(f) for _, f in moves]
         self.record = {**self.record, "files": finals}
         deletes = [*deletes, *(self.root / r for r in self.replaces if r not in set(finals))]
-        for staged, _ in moves:
+        for staged, _ in moves:  # (a staged name lost with its directory entry makes `recover` undo, not corrupt)
             faults.step("fsync staged")
             fsync_file(staged)
-        for directory in {staged.parent for staged, _ in moves}:
-            fsync_dir(directory)
         self._deletes = [self._rel(d) for d in deletes]
         state = read_state(self.state_path)
         state["pending"] = {

@@ -185,25 +185,32 @@ def open_lake(lake: Path, settings: LocalSettings, *, seed: int | None = None, w
     unsafe = sorted(_UNSAFE_LAKE_CHARACTERS.intersection(str(lake.absolute())))
     if unsafe:
         raise LakeError(f"--lake {lake}: the path may not contain {' '.join(unsafe)} (give a plain directory path)")
-    try:
-        if lake.exists() and not lake.is_dir():
-            raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
-        _refuse_foreign(lake)
-        with durable.lake_lock(lake, what="--lake", timeout=wait):
+    with contextlib.ExitStack() as held:
+        try:
+            if lake.exists() and not lake.is_dir():
+                raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
+            _refuse_foreign(lake)
+            held.enter_context(durable.lake_lock(lake, what="--lake", timeout=wait))
             opened = _claim(lake, settings, seed)
             opened.recovered = durable.recover(lake, opened.marker, settle)
             _check_writable(lake)
-            yield opened
-    except durable.StateError as exc:
-        raise LakeError(str(exc)) from None
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        raise LakeError(f"--lake {lake} cannot be used: {exc}") from exc
+        except (durable.StateError, durable.LakeBusy) as exc:
+            raise LakeError(str(exc)) from None
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise LakeError(f"--lake {lake} cannot be used: {exc}") from exc
+        yield opened
 
 
 def _refuse_foreign(lake: Path) -> None:
-    if lake.is_dir() and not (lake / LAKE_MARKER).is_file() and any(p.name not in _OWN_FILES for p in lake.iterdir()):
+    # A first run killed before its marker was in place leaves only the lock and a temporary marker.
+    ours = _OWN_FILES
+    if (
+        lake.is_dir()
+        and not (lake / LAKE_MARKER).is_file()
+        and any(p.name not in ours and not p.name.startswith(durable.TMP_MARK) for p in lake.iterdir())
+    ):
         raise LakeError(
             f"--lake {lake} is not empty and has no {LAKE_MARKER}: it holds something else. "
             "Give an empty directory or a lake made by `python -m local run`."

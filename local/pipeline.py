@@ -21,6 +21,7 @@ from functions.shared.schema import DIMENSION_TABLES
 from functions.shared.world import check_world_seed
 from lakewriter import durable, faults
 from lakewriter.parquet import dimension_parquet
+from local.delivery import DeliveryStats
 from local.lambda_standin import DeadLetter
 from local.marker import DEAD_LETTER_PREFIX, Held, Lake, open_lake
 from local.moto_setup import LocalStack
@@ -107,6 +108,16 @@ class _Stretches:
     def deliver(self, low: int, high: int, replaces: Held | None = None) -> None:
         """Deliver what the stream holds as the stretch [low, high) and commit it, its dead letters with it."""
         staging = self.lake.staging()
+        try:
+            stats = self._commit(staging, low, high, replaces)
+        except BaseException:  # the stretch did not go in: drop what was staged for it (the next run would)
+            durable.remove_staging(staging)
+            raise
+        self.report.delivered += stats.delivered
+        self.report.errors += stats.errors
+        self.report.files += len(stats.files)
+
+    def _commit(self, staging: Path, low: int, high: int, replaces: Held | None) -> DeliveryStats:
         stats = self.stack.deliver(into=staging)
         letters = self._new_dead_letters()
         moves = [(Path(f), self.lake.path / Path(f).relative_to(staging)) for f in stats.files + stats.error_files]
@@ -131,10 +142,8 @@ class _Stretches:
         journal.replaces = old_letters
         journal.commit(moves)
         durable.remove_staging(staging)
-        self.report.delivered += stats.delivered
-        self.report.errors += stats.errors
-        self.report.files += len(stats.files)
         self.report.dead_letters += len(letters)
+        return stats
 
     def redrive(self) -> None:
         """Send every dead-lettered payload of the lake to the producer again and deliver what it writes: a stretch

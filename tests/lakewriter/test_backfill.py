@@ -23,8 +23,8 @@ from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.backfill import BackfillReport, model, run_backfill
 from lakewriter.backfill import __main__ as cli
 from lakewriter.backfill.run import LEDGER, run_id
-from lakewriter.durable import LOCK_FILE
 from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
+from lakewriter.durable import LOCK_FILE
 from lakewriter.parquet import arrow_schema
 from tests.functions.invariants import check_events
 
