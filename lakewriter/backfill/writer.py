@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from functions.shared import layout
 from lakewriter import faults
-from lakewriter.durable import Journal, fsync_dir
+from lakewriter.durable import Journal, fsync_all
 from lakewriter.parquet import COMPRESSION
 
 MS_PER_HOUR = 3_600_000
@@ -166,8 +166,7 @@ class PartitionWriters:
             self._fs.move(self._staged(hour), final)
         self.paths = [final for final, _ in self._committed]
         if self._journal is not None:
-            for directory in {final.rsplit("/", 1)[0] for final in self.paths}:
-                fsync_dir(Path(directory))
+            fsync_all({Path(final).parent for final in self.paths}, directories=True)
             self._journal.end()  # the stretch is recorded: nothing after this may undo it
         self._committed.clear()
         self._remove_staging()
