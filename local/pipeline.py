@@ -23,7 +23,7 @@ from lakewriter import durable, faults
 from lakewriter.parquet import dimension_parquet
 from local.delivery import DeliveryStats
 from local.lambda_standin import DeadLetter
-from local.marker import DEAD_LETTER_PREFIX, Held, Lake, open_lake
+from local.marker import DEAD_LETTER_PREFIX, LAKE_MARKER, Held, Lake, LakeError, open_lake
 from local.moto_setup import LocalStack
 from local.plan import moment, ms, plan_backfill, plan_stretches, plan_ticks
 from local.settings import LocalSettings
@@ -234,6 +234,10 @@ def run_pipeline(
 
 def redrive(settings: LocalSettings, lake: Path, *, wait: float = 0.0) -> RunReport:
     """Re-drive the lake's dead-lettered payloads through the producer and deliver them (`python -m local redrive`)."""
+    if not (lake / LAKE_MARKER).is_file():
+        raise LakeError(
+            f"--lake {lake} is not a lake made by `python -m local run` (no {LAKE_MARKER}): nothing to re-drive"
+        )
     with durable.sigterm_unwinds(), open_lake(lake, settings, wait=wait) as opened:
         report = RunReport(lake=lake, run_number=opened.run_number, recovered=opened.recovered)
         if opened.state.held:

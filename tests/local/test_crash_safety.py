@@ -517,3 +517,28 @@ def test_a_telemetry_directory_that_refuses_files_is_named_before_anything_is_ge
     with pytest.raises(LakeError, match=r"telemetry is not writable \(Permission denied\); nothing was generated"):
         run_pipeline(SETTINGS, lake, ticks=3, now=NOW + dt.timedelta(minutes=20))
     assert generated == []
+
+
+def test_a_marker_of_the_first_form_is_read_as_one_covered_stretch(tmp_path: Path, expected) -> None:
+    lake = tmp_path / "lake"
+    _run(lake)
+    marker = durable.read_state(lake / LAKE_MARKER)
+    ((low, high),) = marker["world"]["covered"]
+    marker["world"] = {"seed": SEED, "from_ms": low, "until_ms": high}  # as runs before this change wrote it
+    durable.write_state(lake / LAKE_MARKER, marker)
+    again = _run(lake)
+    assert (again.ticks, again.backfill_events) == (0, 0)
+    assert durable.read_state(lake / LAKE_MARKER)["world"]["covered"] == [[low, high]]
+    assert _lake_events(lake) == expected
+
+
+def test_redrive_from_the_command_line(tmp_path: Path, capsys) -> None:
+    from local.__main__ import main
+
+    assert main(["redrive", "--lake", str(tmp_path / "nolake")]) == 2
+    assert "is not a lake made by `python -m local run`" in capsys.readouterr().out.replace("\n", "")
+    assert not (tmp_path / "nolake").exists()
+    assert main(["run", "--ticks", "1", "--lake", str(tmp_path / "lake"), "--query", "total_events"]) == 0
+    capsys.readouterr()
+    assert main(["redrive", "--lake", str(tmp_path / "lake")]) == 0
+    assert "re-drove 0 dead letter(s)" in capsys.readouterr().out
