@@ -194,12 +194,13 @@ class Journal:
         self.begin(moves, deletes)
         try:
             apply_moves(self.root, [(self._rel(s), self._rel(f)) for s, f in moves])
-        except Exception:
-            # Still running: undo what was moved, so the lake is as before and the stretch stays uncovered.
+        except BaseException:
+            # Still running (an error, Ctrl-C, SIGTERM): undo what was moved, so the lake is as before and the
+            # stretch stays uncovered. Cut short, the intent stays and the next run's `recover` settles it.
             undo_moves(self.root, [(self._rel(s), self._rel(f)) for s, f in moves])
             self.cancel()
             raise
-        self.end()
+        self.end()  # outside the undo: once the moves are made, the stretch only goes forward
 
     def _rel(self, path: Path) -> str:
         return str(Path(path).resolve().relative_to(self.root.resolve()))
