@@ -542,3 +542,28 @@ def test_redrive_from_the_command_line(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["redrive", "--lake", str(tmp_path / "lake")]) == 0
     assert "re-drove 0 dead letter(s)" in capsys.readouterr().out
+
+
+def test_a_full_disk_mid_run_is_one_line_from_the_command_line(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, steps: list[str], expected
+) -> None:
+    from local.__main__ import main
+
+    at = _at(steps, "write backfill hour", "last")
+    count = iter(range(1, 10**6))
+
+    def full(name: str) -> None:
+        if next(count) == at:
+            faults.fail("enospc", name)
+
+    monkeypatch.setattr("local.settings.load_settings", lambda stack: SETTINGS)
+    monkeypatch.setattr(faults, "hook", full)
+    lake = tmp_path / "lake"
+    args = ["run", "--ticks", "2", "--backfill-days", "1", "--seed", str(SEED), "--lake", str(lake)]
+    monkeypatch.setitem(run_pipeline.__kwdefaults__, "now", NOW)
+    assert main(args) == 1
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "error: [Errno 28] No space left on device" in out and "run again to fill the rest" in out
+    assert "Traceback" not in out
+    monkeypatch.setattr(faults, "hook", None)
+    _check_rerun(lake, expected)
