@@ -15,6 +15,8 @@ from functions.generator import handler
 from functions.generator.events import window_events
 from functions.shared import layout
 from functions.shared.schema import DIMENSION_TABLES
+from lakewriter import durable
+from local.marker import LAKE_MARKER
 from local.pipeline import run_pipeline
 from local.plan import ms
 from local.settings import load_settings
@@ -74,3 +76,11 @@ def test_a_local_tick_holds_exactly_the_events_the_stacks_generator_emits_for_it
     }
     assert len(expected) > 500
     assert landed == expected
+
+
+def test_the_lake_marker_records_the_world_the_stacks_generator_gets(program: ProgramResult, lake: Path) -> None:
+    env = _generator_environment(program)
+    world = durable.read_state(lake / LAKE_MARKER)["world"]
+    assert str(world["dimension_seed"]) == env["DIMENSION_SEED"] == "42"
+    assert (str(world["customers"]), str(world["titles"])) == (env["CUSTOMER_COUNT"], env["TITLE_COUNT"])
+    assert str(world["batch_size"]) == env["BATCH_SIZE"]
