@@ -52,9 +52,6 @@ class WorldId:
     campaigns: int
     batch_size: int
 
-    def describe(self) -> str:
-        return ", ".join(f"{k} {v}" for k, v in asdict(self).items())
-
 
 @dataclass
 class Held:
@@ -204,12 +201,12 @@ def open_lake(lake: Path, settings: LocalSettings, *, seed: int | None = None, w
 
 
 def _refuse_foreign(lake: Path) -> None:
-    # A first run killed before its marker was in place leaves only the lock and a temporary marker.
-    ours = _OWN_FILES
+    """Refuse a non-empty directory without a marker (a first run killed before its marker was in place leaves
+    only the lock and a temporary marker, which are ours)."""
     if (
         lake.is_dir()
         and not (lake / LAKE_MARKER).is_file()
-        and any(p.name not in ours and not p.name.startswith(durable.TMP_MARK) for p in lake.iterdir())
+        and any(p.name not in _OWN_FILES and not p.name.startswith(durable.TMP_MARK) for p in lake.iterdir())
     ):
         raise LakeError(
             f"--lake {lake} is not empty and has no {LAKE_MARKER}: it holds something else. "
@@ -220,8 +217,7 @@ def _refuse_foreign(lake: Path) -> None:
 def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
     marker = lake / LAKE_MARKER
     raw: dict = {}
-    held_world: WorldId | None = None
-    run = 0
+    state: LakeState | None = None
     if marker.is_file():
         raw = durable.read_state(marker)
         state = parse_state(marker, raw)
@@ -230,9 +226,9 @@ def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
                 f"--lake {lake} holds database {state.database!r}, not {settings.database_name!r}; "
                 "use another directory"
             )
-        run, held_world = state.runs, state.world
     else:
         _refuse_foreign(lake)
+    held_world = state.world if state else None
     world_seed = seed if seed is not None else held_world.seed if held_world else settings.world_seed
     if held_world is not None and held_world.seed != world_seed:
         raise LakeError(
@@ -253,15 +249,15 @@ def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
             if getattr(held_world, k) != getattr(world, k)
         )
         raise LakeError(f"--lake {lake} holds another world: {differ}; use another --lake or the stack that made it")
-    world_json = dict(raw.get("world") or {})
-    world_json.update(asdict(world))
-    for old in ("from_ms", "until_ms"):
-        world_json.pop(old, None)
-    if held_world is not None and "covered" not in (raw.get("world") or {}):
-        world_json["covered"] = [list(c) for c in parse_state(marker, raw).covered]
-    world_json.setdefault("covered", [])
-    world_json.setdefault("held", [])
-    raw.update({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1, "world": world_json})
+    run = state.runs if state else 0
+    raw["world"] = {
+        **asdict(world),
+        "covered": [list(c) for c in state.covered] if state else [],
+        "held": [{"from": h.from_ms, "until": h.until_ms, "dead_letters": h.dead_letters} for h in state.held]
+        if state
+        else [],
+    }
+    raw.update({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1})
     durable.write_state(marker, raw)
     return Lake(lake, run, world)
 

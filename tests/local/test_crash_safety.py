@@ -567,3 +567,10 @@ def test_a_full_disk_mid_run_is_one_line_from_the_command_line(
     assert "Traceback" not in out
     monkeypatch.setattr(faults, "hook", None)
     _check_rerun(lake, expected)
+
+
+def test_a_lake_of_another_world_of_the_same_seed_is_refused_naming_what_differs(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    _run(lake)
+    with pytest.raises(LakeError, match=r"holds another world: batch_size 20 \(the stack gives 30\)"):
+        run_pipeline(SETTINGS.but(batch_size=30), lake, **ARGS)
