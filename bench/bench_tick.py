@@ -44,7 +44,7 @@ def tick(batch: int, end: str) -> dict:
     import tempfile
 
     from functions.generator.events import epoch_ms
-    from local.pipeline import LocalStack
+    from local.moto_setup import LocalStack
     from local.settings import load_settings
 
     settings = load_settings("dev").but(batch_size=batch)

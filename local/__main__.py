@@ -1,5 +1,5 @@
-"""`python -m local run|preview|cost|profile`: the data path, the stack's plan, its monthly bill, or the audience's
-figures against their reference bands, on this machine."""
+"""`python -m local run|redrive|preview|cost|profile`: the data path, its dead letters, the stack's plan, its
+monthly bill, or the audience's figures against their reference bands, on this machine."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from functions.shared.queries import NAMED_QUERIES_BY_NAME
+from local.plan import MAX_TICKS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAKE = REPO_ROOT / "lake"
@@ -26,8 +27,14 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="generate, produce, deliver and query telemetry locally (moto + DuckDB)")
     amount = run.add_mutually_exclusive_group()
-    amount.add_argument("--ticks", type=int, help="schedule ticks to stream, the last ending now (default 3)")
-    amount.add_argument("--events", type=int, help="stream enough ticks for about this many events")
+    amount.add_argument(
+        "--ticks",
+        type=int,
+        help=f"schedule ticks to stream, the last ending now (default 3, at most {MAX_TICKS})",
+    )
+    amount.add_argument(
+        "--events", type=int, help=f"stream enough ticks for about this many events (at most {MAX_TICKS} ticks' worth)"
+    )
     run.add_argument("--seed", type=int, help="world seed (default: the lake's, else the stack's worldSeed)")
     run.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake, git-ignored)")
     run.add_argument("--backfill-days", type=int, default=0, help="also write history from midnight D days ago")
@@ -38,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
         help="named query to run (repeatable; default: all)",
     )
     run.add_argument("--stack", default="dev", help="stack whose config names the resources (default: dev)")
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run writing the same lake (default 0: refuse at once)",
+    )
+
+    redrive = sub.add_parser(
+        "redrive", help="send the lake's dead-lettered payloads to the producer again and deliver them"
+    )
+    redrive.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    redrive.add_argument("--stack", default="dev", help="stack whose config names the resources (default: dev)")
+    redrive.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run on the lake")
 
     preview = sub.add_parser("preview", help="show what `pulumi up` would create, from the program run under mocks")
     preview.add_argument("--stack", default="dev", help="stack config to use (Pulumi.<stack>.yaml; default: dev)")
@@ -100,13 +120,18 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             events=args.events,
             seed=args.seed,
             backfill_days=args.backfill_days,
+            wait=args.wait,
             on_progress=on_progress,
         )
+    if report.recovered:
+        console.print(f"a commit an interrupted run left in {report.lake} was {report.recovered}", soft_wrap=True)
     console.print(
         f"[bold]run {report.run_number + 1}[/] into {report.lake}: {report.ticks} tick(s), "
         f"{report.events_generated:,} events in {report.payloads} payload(s), {report.put_calls} PutRecords call(s); "
         f"delivered {report.delivered:,} to {report.files} Parquet file(s), {report.errors} error record(s), "
         f"{report.dead_letters} dead letter(s)"
+        + (f" (kept under {report.lake}/dead-letter/; `python -m local redrive`)" if report.dead_letters else "")
+        + (f"; re-drove {report.redriven} dead letter(s)" if report.redriven else "")
         + (
             f"; backfill {report.backfill_events:,} events in {report.backfill_files} file(s)"
             if args.backfill_days
@@ -236,6 +261,19 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_redrive(args: argparse.Namespace, console: Console) -> int:
+    from local.pipeline import redrive
+    from local.settings import load_settings
+
+    report = redrive(load_settings(args.stack), args.lake, wait=args.wait)
+    console.print(
+        f"re-drove {report.redriven} dead letter(s) into {report.lake}: delivered {report.delivered:,} events; "
+        f"{report.dead_letters} failed again and stay under dead-letter/",
+        soft_wrap=True,
+    )
+    return 0 if report.dead_letters == 0 else 1
+
+
 def _cmd_preview(args: argparse.Namespace, console: Console) -> int:
     from local.preview import render_preview
 
@@ -253,10 +291,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_cost(args, console)
         if args.command == "profile":
             return _cmd_profile(args, console)
+        if args.command == "redrive":
+            return _cmd_redrive(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
+    except OSError as exc:  # the disk or the lake's directory stopped taking files: nothing half-written is kept
+        console.print(
+            f"[red]error:[/] {exc}; the lake keeps only whole stretches, run again to fill the rest", soft_wrap=True
+        )
+        return 1
+    except KeyboardInterrupt:
+        console.print("interrupted: the lake keeps only whole stretches; run again to fill the rest", soft_wrap=True)
+        return 130
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ QUERY_WINDOW_DAYS = 30
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400}
 
 
+MAX_RATE = 1_000_000.0
+"""Events per second `--rate` may ask for: 86.4 billion a day, far past what this stack's one stream is sized for;
+beyond it the model's shard and request counts stop being numbers a bill could hold."""
+
+
 def parse_rate(text: str) -> float:
     """Events per second from '100/s', '6000/min', '1.2e6/h' or '8640000/d'; ValueError naming the rule otherwise."""
     match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*/\s*([a-z]+)\s*", text)
@@ -61,7 +66,10 @@ def parse_rate(text: str) -> float:
     count, unit = float(match.group(1)), match.group(2)
     if unit not in _UNITS:
         raise ValueError(f"--rate {text!r}: unknown unit {unit!r}; use one of s, min, h, d")
-    return count / _UNITS[unit]
+    rate = count / _UNITS[unit]
+    if not rate <= MAX_RATE:  # also catches inf from 1e999
+        raise ValueError(f"--rate {text!r}: must be at most {MAX_RATE:,.0f} events/s, got {rate:,.6g} events/s")
+    return rate
 
 
 def default_rate(settings: Settings) -> float:

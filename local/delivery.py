@@ -21,6 +21,7 @@ from typing import Any
 from functions.producer.aggregation import MAX_EVENTS_PER_RECORD
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+from lakewriter import faults
 from lakewriter.parquet import rows_to_arrow, write_parquet
 
 ERROR_TYPE_CONVERSION = "format-conversion-failed"
@@ -248,7 +249,7 @@ class LocalFirehose:
                 (row, record, raw, sub)
             )
 
-    def _flush(self, buffer: _Buffer, now: dt.datetime, stats: DeliveryStats) -> None:
+    def _flush(self, buffer: _Buffer, now: dt.datetime, stats: DeliveryStats, root: Path) -> None:
         written_at = layout.format_timestamp(now)
         for key, entries in sorted(buffer.rows.items()):
             try:
@@ -269,21 +270,27 @@ class LocalFirehose:
                 table = rows_to_arrow(STREAMING_EVENTS, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
-            path = self._lake / layout.partition_path(values) / name
+            path = root / layout.partition_path(values) / name
             path.parent.mkdir(parents=True, exist_ok=True)
+            faults.step("write delivered file")
             write_parquet(table, str(path))
             stats.delivered += table.num_rows
             stats.files.append(str(path))
         for error_type, documents in sorted(buffer.failed.items()):
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8), extension="")
-            path = self._lake / layout.error_path(error_type, written_at) / name
+            path = root / layout.error_path(error_type, written_at) / name
             path.parent.mkdir(parents=True, exist_ok=True)
+            faults.step("write error file")
             path.write_text("".join(json.dumps(d) + "\n" for d in documents), encoding="utf-8")
             stats.errors += len(documents)
             stats.error_files.append(str(path))
 
-    def deliver(self) -> DeliveryStats:
-        """Read what is new on the stream and deliver it, flushing each time the buffer fills and at the end."""
+    def deliver(self, into: Path | None = None) -> DeliveryStats:
+        """Read what is new on the stream and deliver it, flushing each time the buffer fills and at the end.
+
+        Files go under `into` (a staging directory laid out like the lake) instead of the lake when given.
+        """
+        root = self._lake if into is None else into
         now = self._clock()
         stats = DeliveryStats()
         buffer = _Buffer()
@@ -291,7 +298,7 @@ class LocalFirehose:
             stats.records += 1
             self._accept(record, now, buffer, stats)
             if buffer.bytes >= self._buffer_bytes:
-                self._flush(buffer, now, stats)
+                self._flush(buffer, now, stats, root)
                 buffer = _Buffer()
-        self._flush(buffer, now, stats)
+        self._flush(buffer, now, stats, root)
         return stats

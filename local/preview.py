@@ -47,8 +47,12 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def render_preview(stack: str, console: Console, project_dir: Path = PROJECT_DIR) -> ProgramResult:
+def render_preview(stack: str, console: Console, project_dir: Path | None = None) -> ProgramResult:
     """Run the program for `stack` under mocks and print its tree, counts by type and outputs."""
+    from local.settings import check_stack_file
+
+    project_dir = project_dir or PROJECT_DIR
+    check_stack_file(stack, project_dir)
     result = run_program(stack, project_dir)
     console.print(resource_tree(result, stack))
     counts = RichTable(title="Resources by type", title_justify="left")

@@ -146,12 +146,12 @@ def _open(lake: Path) -> duckdb.DuckDBPyConnection:
 
 def _span(con: duckdb.DuckDBPyConnection, lake: Path) -> tuple[dt.date, ...]:
     """Whole UTC days the lake covers: from its marker if it has one, else every date from first to last play."""
-    from local.pipeline import lake_coverage
+    from local.marker import covered_span
 
-    coverage = lake_coverage(lake)
+    coverage = covered_span(lake)
     if coverage is not None:
-        first = dt.datetime.fromtimestamp(coverage.from_ms / 1000, dt.UTC)
-        until = dt.datetime.fromtimestamp(coverage.until_ms / 1000, dt.UTC)
+        first = dt.datetime.fromtimestamp(coverage[0] / 1000, dt.UTC)
+        until = dt.datetime.fromtimestamp(coverage[1] / 1000, dt.UTC)
         start = first.date() + dt.timedelta(days=0 if first.time() == dt.time(0) else 1)
         end = until.date()  # exclusive
     else:

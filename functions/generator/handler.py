@@ -243,9 +243,16 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
         )
     if all(key in event for key in _SCHEDULED_EVENT_KEYS):
         end = _moment_ms("time (of the scheduled event)", event.get("time"))
-        if cron is not None:
-            return Request(cron.previous(end, MAX_TICK_SECONDS * 1000), end)
-        return Request(end - period_ms, end)
+        start = cron.previous(end, MAX_TICK_SECONDS * 1000) if cron is not None else end - period_ms
+        if start < 0:
+            since = (
+                "its schedule's previous firing" if cron is not None else f"the schedule's period ({window_seconds} s)"
+            )
+            raise ValueError(
+                f"time (of the scheduled event) must be at least {since} after 1970-01-01T00:00:00Z, where the world "
+                f"begins, got {event.get('time')!r}"
+            )
+        return Request(start, end)
     unknown = sorted(set(event) - set(_REQUEST_KEYS))
     if unknown:
         raise ValueError(f"request has unknown key(s) {unknown}; allowed: {list(_REQUEST_KEYS)}")
@@ -253,6 +260,10 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
     if missing:
         raise ValueError(f"request must name both start and end of its window, missing {missing}")
     start, end = _moment_ms("start", event["start"]), _moment_ms("end", event["end"])
+    if start < 0:
+        raise ValueError(
+            f"start must be at or after 1970-01-01T00:00:00Z, where the world begins, got {event['start']!r}"
+        )
     if end <= start:
         raise ValueError(f"end must be after start, got start={event['start']!r} end={event['end']!r}")
     if end - start > MAX_WINDOW_SECONDS * 1000:

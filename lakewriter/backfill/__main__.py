@@ -12,7 +12,15 @@ from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
 from functions.shared.domains import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from functions.shared.schema import CUSTOMERS, TITLES
 from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED
-from lakewriter.backfill.run import DEFAULT_CHUNK_EVENTS, MAX_CHUNK_EVENTS, MIN_YEAR, as_moment, run_backfill
+from lakewriter.backfill.run import (
+    DEFAULT_CHUNK_EVENTS,
+    MAX_CHUNK_EVENTS,
+    MAX_RANGE_DAYS,
+    MIN_YEAR,
+    as_moment,
+    run_backfill,
+)
+from lakewriter.durable import sigterm_unwinds
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIME = re.compile(
@@ -65,7 +73,10 @@ def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m lakewriter.backfill",
-        description="Write historical streaming_events over [start, end) into the lake's hour partitions.",
+        description=(
+            "Write historical streaming_events over [start, end) into the lake's hour partitions: at most "
+            f"{MAX_RANGE_DAYS} days per run; into a local directory one run at a time, all of the range or none."
+        ),
     )
     p.add_argument("--start", type=_when, required=True, help="start (inclusive): YYYY-MM-DD or ISO 8601 UTC time")
     p.add_argument("--end", type=_when, required=True, help="end (exclusive): YYYY-MM-DD or ISO 8601 UTC time")
@@ -96,6 +107,12 @@ def parser() -> argparse.ArgumentParser:
         type=_moment,
         help="time stamped into the file names (default: the end of the range, so a rerun replaces its files)",
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another backfill writing the same local lake (default 0: refuse at once)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     return p
 
@@ -114,19 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\r{done:,} of about {total:,} events", end="", file=sys.stderr, flush=True)
 
     try:
-        report = run_backfill(
-            start,
-            end,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            out=args.out,
-            dimension_seed=args.dimension_seed,
-            customers=args.customers,
-            titles=args.titles,
-            chunk_events=args.chunk_events,
-            written_at=args.written_at,
-            progress=progress,
-        )
+        with sigterm_unwinds():  # SIGTERM, like Ctrl-C, removes what the run staged before it exits
+            report = run_backfill(
+                start,
+                end,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                out=args.out,
+                dimension_seed=args.dimension_seed,
+                customers=args.customers,
+                titles=args.titles,
+                chunk_events=args.chunk_events,
+                written_at=args.written_at,
+                progress=progress,
+                wait=args.wait,
+            )
     except ValueError as exc:
         p.error(str(exc))
     except OSError as exc:  # the lake stopped taking files mid-run; what this run wrote has been deleted

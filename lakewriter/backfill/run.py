@@ -27,6 +27,7 @@ from functions.shared.domains import DEFAULT_BATCH_SIZE
 from functions.shared.layout import TIMESTAMP_FIELD
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
 from functions.shared.world import World, check_batch_size, check_world_seed
+from lakewriter import durable
 from lakewriter.backfill import model, strings
 from lakewriter.backfill.model import Block, Catalog
 from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
@@ -41,6 +42,11 @@ MAX_CHUNK_EVENTS = 5_000_000
 """A chunk's string columns use 32-bit offsets (at most 2 GiB of text, ~36 bytes per event in the widest) and
 it takes about 450 bytes of memory per event, so larger chunks buy nothing and risk both limits."""
 MIN_YEAR = 1000
+MAX_RANGE_DAYS = 366
+"""Days one backfill may cover: a year of the stack's default world (about 105 million events, a few minutes
+here). Longer history is several adjacent runs, which the ledger keeps apart."""
+LEDGER = ".backfill-ledger.json"
+"""The ranges a local lake holds from earlier backfills, and the intent of a commit under way (lakewriter.durable)."""
 MAX_CHUNK_HOURS = 24
 """A chunk also ends once it covers this many hours of session starts, which bounds the open files (one per hour
 still receiving events) when events per hour are few."""
@@ -269,6 +275,45 @@ class _Chunks:
         self.pending, self.pending_events = [], 0
 
 
+def settle_ledger(state: dict, record: dict) -> dict:
+    """Record a committed range in the ledger, in place of an identical earlier one."""
+    entry = {**record["range"], "files": record.get("files", [])}
+    kept = [r for r in state.get("ranges", []) if (r["start_ms"], r["end_ms"]) != (entry["start_ms"], entry["end_ms"])]
+    state["ranges"] = sorted([*kept, entry], key=lambda r: r["start_ms"])
+    return state
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _replaced_files(ledger: Path, entry: dict, out: str) -> list[str]:
+    """The files of an identical earlier range (replaced by this run); ValueError naming any other overlap."""
+    state = durable.read_state(ledger)
+    ranges = state.get("ranges")
+    if not isinstance(ranges, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("start_ms"), int) and isinstance(r.get("end_ms"), int)
+        and isinstance(r.get("files"), list) for r in ranges
+    ):  # fmt: skip
+        raise durable.StateError(f"{ledger}: damaged (ranges must be a list of {{start_ms, end_ms, files}})")
+    replaces: list[str] = []
+    for earlier in ranges:
+        if earlier["start_ms"] >= entry["end_ms"] or entry["start_ms"] >= earlier["end_ms"]:
+            continue
+        same_range = (earlier["start_ms"], earlier["end_ms"]) == (entry["start_ms"], entry["end_ms"])
+        same_world = all(earlier.get(k) == v for k, v in entry.items())
+        if same_range and same_world:
+            replaces.extend(str(f) for f in earlier["files"])
+            continue
+        raise ValueError(
+            f"start {_iso(entry['start_ms'])} to end {_iso(entry['end_ms'])} overlaps the backfill of "
+            f"{_iso(earlier['start_ms'])} to {_iso(earlier['end_ms'])} (seed {earlier.get('seed')}, batch_size "
+            f"{earlier.get('batch_size')}) already in {out}: its events would be there twice. Backfill only what is "
+            f"missing, or repeat exactly that range and those arguments to replace it"
+        )
+    return replaces
+
+
 def run_backfill(
     start: dt.date | dt.datetime,
     end: dt.date | dt.datetime,
@@ -284,6 +329,8 @@ def run_backfill(
     filesystem: pafs.FileSystem | None = None,
     written_at: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    journal: durable.Journal | None = None,
+    wait: float = 0.0,
 ) -> BackfillReport:
     """Write the world's events with timestamps in [start, end) into `<out>/telemetry/year=/month=/day=/hour=/`.
 
@@ -294,6 +341,12 @@ def run_backfill(
     `titles`, as the stack does. Same arguments give the same rows whatever `chunk_events`, in files of the
     same names unless `written_at` (default: the end of the range) says otherwise, so a repeated run replaces
     rather than duplicates. A run that fails or is interrupted deletes what it wrote.
+
+    Into a local directory, a run holds the lake's lock (another writer waits up to `wait` seconds, then is
+    refused), first finishes or cleans up whatever a killed run left, refuses a range that overlaps another
+    backfill's (an identical one is replaced), and commits its files through the lake's ledger, so even SIGKILL
+    leaves the whole range or none of it. `journal` is given by a caller that holds the lock and keeps the lake's
+    state itself (the local pipeline).
     """
     began = time.perf_counter()
     start_at, end_at = as_moment("start", start), as_moment("end", end)
@@ -302,11 +355,39 @@ def run_backfill(
     check_world_seed("seed", seed)
     check_batch_size("batch_size", batch_size)
     _check_int("chunk_events", chunk_events, 1, MAX_CHUNK_EVENTS)
+    if end_at - start_at > dt.timedelta(days=MAX_RANGE_DAYS):
+        raise ValueError(
+            f"start to end must be at most {MAX_RANGE_DAYS} days (backfill longer history in adjacent ranges), "
+            f"got {(end_at - start_at) / dt.timedelta(days=1):,.1f} days"
+        )
     fs, root = resolve_output(out, filesystem)
     check_output(fs, root, out)
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
         dims = generate_dimensions(seed=dimension_seed, customers=customers, titles=titles, campaigns=1)
+    if journal is None and fs.type_name == "local":
+        lake = Path(root)
+        entry = {
+            "start_ms": epoch_ms(start_at, "start"),
+            "end_ms": epoch_ms(end_at, "end"),
+            "seed": seed,
+            "batch_size": batch_size,
+            "dimension_seed": dimension_seed,
+            "customers": len(dims.customers),
+            "titles": len(dims.titles),
+        }
+        with durable.lake_lock(lake, what="out", timeout=wait):
+            ledger = lake / LEDGER
+            if not ledger.is_file():
+                durable.write_state(ledger, {"ranges": []})
+            durable.recover(lake, ledger, settle_ledger)
+            replaces = _replaced_files(ledger, entry, out)
+            return run_backfill(
+                start_at, end_at, seed=seed, out=out, batch_size=batch_size, dims=dims,
+                dimension_seed=dimension_seed, chunk_events=chunk_events, filesystem=filesystem,
+                written_at=written_at, progress=progress,
+                journal=durable.Journal(lake, ledger, {"range": entry}, settle_ledger, replaces),
+            )  # fmt: skip
     start_ms, end_ms = epoch_ms(start_at, "start"), epoch_ms(end_at, "end")
     world = World(seed, dims, batch_size)
     catalog = Catalog.from_dimensions(dims)
@@ -326,6 +407,7 @@ def run_backfill(
         name,
         dictionary_columns=DICTIONARY_COLUMNS,
         statistics_columns=STATISTICS_COLUMNS,
+        journal=journal,
     )
     hour_floor = start_ms - start_ms % MS_PER_HOUR
     chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor)

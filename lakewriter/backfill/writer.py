@@ -7,12 +7,15 @@ import datetime as dt
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from functions.shared import layout
+from lakewriter import faults
+from lakewriter.durable import Journal, fsync_all
 from lakewriter.parquet import COMPRESSION
 
 MS_PER_HOUR = 3_600_000
@@ -56,8 +59,10 @@ class PartitionWriters:
         *,
         dictionary_columns: list[str],
         statistics_columns: list[str],
+        journal: Journal | None = None,
     ) -> None:
         self._fs = filesystem
+        self._journal = journal if filesystem.type_name == "local" else None
         self._root = root.rstrip("/")
         self._staging = f"{self._root}/{STAGING_PREFIX}{uuid.uuid4().hex}"
         self._schema = schema
@@ -90,6 +95,7 @@ class PartitionWriters:
             path = self._staged(hour_start_ms)
             if self._made_dirs:
                 self._make_dir(path.rsplit("/", 1)[0])
+            faults.step("write backfill hour")
             sink = self._fs.open_output_stream(path)
             try:
                 writer = pq.ParquetWriter(
@@ -141,6 +147,8 @@ class PartitionWriters:
         """
         if self._open:
             raise RuntimeError(f"{len(self._open)} partition file(s) still open; close them before commit")
+        if self._journal is not None:  # the intent first: a crash from here on is finished by the next run
+            self._journal.begin([(Path(self._staged(h)), Path(self._final(h))) for h in sorted(self._closed)])
         for hour in sorted(self._closed):
             final = self._final(hour)
             replaced = self._fs.get_file_info(final).type == pafs.FileType.File
@@ -154,8 +162,13 @@ class PartitionWriters:
                 self._fs.move(final, backup)  # a rename
             elif backup:
                 self._fs.copy_file(final, backup)  # an object store: deleting the original would leave a folder marker
+            faults.step("rename staged")
             self._fs.move(self._staged(hour), final)
         self.paths = [final for final, _ in self._committed]
+        if self._journal is not None:
+            fsync_all({Path(final).parent for final in self.paths}, directories=True)
+            self._journal.end()  # the stretch is recorded: nothing after this may undo it
+        self._committed.clear()
         self._remove_staging()
 
     def abort(self) -> None:
@@ -176,6 +189,9 @@ class PartitionWriters:
                         self._fs.delete_file(final)
                 elif self._fs.get_file_info(backup).type == pafs.FileType.File:
                     self._fs.move(backup, final)  # the earlier run's file, back in place
+        if self._journal is not None:
+            with contextlib.suppress(Exception):
+                self._journal.cancel()
         with contextlib.suppress(OSError):
             self._remove_staging()
         for directory in reversed(self._new_dirs):  # deepest first, and only if empty: never anyone else's

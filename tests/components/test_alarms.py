@@ -196,7 +196,9 @@ def test_bad_plain_inputs_fail_naming_argument_value_and_rule(change: dict, mess
 def test_silence_window_may_use_the_whole_evaluation_day_and_no_more() -> None:
     period = CLOUDWATCH_MAX_EVALUATION_SECONDS // 3
     PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 3})
-    with pytest.raises(ValueError, match=f"silence_periods must be at most 3 with schedule_period_seconds {period} s .*, got 4"):
+    with pytest.raises(
+        ValueError, match=f"silence_periods must be at most 3 with schedule_period_seconds {period} s .*, got 4"
+    ):
         PipelineAlarms.validate("alarms", {**BASE, "schedule_period_seconds": period, "silence_periods": 4})
 
 

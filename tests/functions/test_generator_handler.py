@@ -108,6 +108,9 @@ def test_a_request_can_name_its_window_a_world_and_a_shard() -> None:
         ({"count": 5}, r"unknown key\(s\) \['count'\]"),
         ({"source": "aws.events"}, r"unknown key\(s\) \['source'\]"),
         ({**SCHEDULED, "time": "noon"}, r"time \(of the scheduled event\) must be an ISO 8601"),
+        ({**SCHEDULED, "time": "0001-01-01T00:05:00Z"}, r"time \(of the scheduled event\) must be at least .* 1970"),
+        ({**SCHEDULED, "time": "1970-01-01T00:00:01Z"}, r"period \(300 s\) after 1970-01-01T00:00:00Z"),
+        ({"start": "1969-12-31T23:59:00Z", "end": "1970-01-01T00:01:00Z"}, "start must be at or after 1970-01-01"),
         ({"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "seed": -1}, "seed must be an integer"),
         ({"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z", "seed": "7"}, "seed must be an integer"),
         (

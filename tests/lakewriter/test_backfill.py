@@ -22,8 +22,9 @@ from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, gene
 from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.backfill import BackfillReport, model, run_backfill
 from lakewriter.backfill import __main__ as cli
-from lakewriter.backfill.run import run_id
+from lakewriter.backfill.run import LEDGER, run_id
 from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
+from lakewriter.durable import LOCK_FILE
 from lakewriter.parquet import arrow_schema
 from tests.functions.invariants import check_events
 
@@ -302,7 +303,7 @@ def test_a_partition_closed_once_is_never_reopened_as_a_second_file(tmp_path: Pa
         "telemetry/year=2025/month=11/day=01/hour=05/f.parquet",
         "telemetry/year=2025/month=11/day=01/hour=06/f.parquet",
     ]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]  # the staging directory is gone
+    assert _names(tmp_path) == ["telemetry"]  # the staging directory is gone
 
 
 def test_a_range_of_a_few_minutes_writes_exactly_that_stretch_of_the_world(tmp_path: Path) -> None:
@@ -420,8 +421,17 @@ def test_running_the_same_backfill_again_replaces_its_files_instead_of_adding_co
     } == {True}  # stamped with the end of the range (END = 2025-11-04)
 
 
+BOOKKEEPING = frozenset({LOCK_FILE, LEDGER})
+"""A local lake's lock and ledger: they stay once a run has opened the lake, whatever became of the run."""
+
+
 def _leftovers(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    """Every path under `root` except the lake's bookkeeping files."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name not in BOOKKEEPING)
+
+
+def _names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name not in BOOKKEEPING)
 
 
 def test_a_run_that_fails_midway_deletes_every_file_and_directory_it_made(
@@ -444,7 +454,7 @@ def test_a_run_that_fails_midway_deletes_every_file_and_directory_it_made(
     with pytest.raises(KeyboardInterrupt):
         backfill(tmp_path / "lake", batch=231, chunk=2_000)
     assert len(written_before_failing) > 3
-    assert _leftovers(tmp_path) == ["keep.txt"]
+    assert _leftovers(tmp_path) == ["keep.txt", "lake"]  # the lake's directory, holding only its lock and ledger
 
 
 def test_a_partition_that_cannot_be_written_fails_the_cli_and_keeps_nothing(
@@ -522,7 +532,7 @@ def test_a_file_that_fails_to_open_or_close_is_not_left_behind(
         monkeypatch.setattr(pq.ParquetWriter, "close", no_space)
     with pytest.raises(OSError, match="No space left"):
         backfill(tmp_path / "lake", batch=23, chunk=1_000)
-    assert list(tmp_path.iterdir()) == []
+    assert _leftovers(tmp_path) == ["lake"]  # holding only its lock and ledger
 
 
 def test_a_failed_rerun_puts_back_every_file_it_was_replacing(tmp_path: Path) -> None:
@@ -536,7 +546,7 @@ def test_a_failed_rerun_puts_back_every_file_it_was_replacing(tmp_path: Path) ->
     (tmp_path / last).rmdir()
     after = {rel: path.read_bytes() for rel, path in lake_files(tmp_path).items()}
     assert after == {rel: data for rel, data in before.items() if rel != last}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]
+    assert _names(tmp_path) == ["telemetry"]
 
 
 class _InterruptAfterMoves(pafs.FileSystemHandler):
@@ -606,7 +616,7 @@ def test_an_interruption_during_commit_leaves_the_lake_as_it_was(tmp_path: Path,
     with pytest.raises(KeyboardInterrupt):
         backfill(str(lake), batch=2, seed=4, filesystem=fs)
     assert {rel: path.read_bytes() for rel, path in lake_files(lake).items()} == before
-    assert sorted(p.name for p in lake.iterdir()) == ["telemetry"]
+    assert _names(lake) == ["telemetry"]
 
 
 def test_a_block_whose_first_arrays_fall_short_is_generated_again_with_room_for_every_event(

@@ -62,7 +62,7 @@ def test_s3_uri_output_writes_the_same_objects_as_a_local_directory(
     keys = [o["Key"] for o in objects if not o["Key"].endswith("/")]
     local = {str(p.relative_to(tmp_path)): p for p in tmp_path.rglob("*" + layout.PARQUET_EXTENSION)}
     assert all(k.startswith("lake/" + layout.TELEMETRY_PREFIX) and k.endswith(layout.PARQUET_EXTENSION) for k in keys)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["telemetry"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".backfill-ledger.json", ".lake.lock", "telemetry"]
     # Same run id; the names' written-at second may differ between the two runs, so compare partitions.
     by_partition = {k.rsplit("/", 1)[0].removeprefix("lake/"): k for k in keys}
     assert len(by_partition) == len(keys) == len(local)

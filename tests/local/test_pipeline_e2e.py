@@ -17,7 +17,10 @@ from functions.shared.queries import NAMED_QUERIES
 from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.parquet import arrow_schema
 from local.delivery import ERROR_TYPE_CONVERSION
-from local.pipeline import LAKE_MARKER, LakeError, LocalStack, RunReport, plan_backfill, plan_ticks, run_pipeline
+from local.marker import LAKE_MARKER, LakeError
+from local.moto_setup import LocalStack
+from local.pipeline import RunReport, run_pipeline
+from local.plan import plan_backfill, plan_ticks
 from local.settings import load_settings
 from local.sql import connect, run_named_queries
 

@@ -1,0 +1,87 @@
+"""One world locally and in AWS: the local lake holds the dimension bytes the stack uploads and the events its
+generator emits, for the stack's own config (Pulumi.yaml + Pulumi.dev.yaml, loaded as the CLI loads them)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from components.testing import ProgramResult
+from functions.generator import handler
+from functions.generator.events import window_events
+from functions.shared import layout
+from functions.shared.schema import DIMENSION_TABLES
+from lakewriter import durable
+from local.marker import LAKE_MARKER
+from local.pipeline import run_pipeline
+from local.plan import ms
+from local.settings import load_settings
+from stack.testing import run_stack
+
+pytestmark = pytest.mark.e2e
+
+STACK = "dev"
+NOW = dt.datetime(2026, 11, 26, 12, 7, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def program() -> ProgramResult:
+    return run_stack(STACK)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("one-world") / "lake"
+    run_pipeline(load_settings(STACK), lake, ticks=1, now=NOW)
+    return lake
+
+
+def _generator_environment(program: ProgramResult) -> dict[str, str]:
+    (function,) = [
+        r
+        for r in program.resources
+        if r.type == "aws:lambda/function:Function" and "PRODUCER_FUNCTION_NAME" in str(r.inputs.get("environment"))
+    ]
+    return dict(function.inputs["environment"]["variables"])
+
+
+def test_the_local_dimension_tables_are_the_stacks_uploads_byte_for_byte(program: ProgramResult, lake: Path) -> None:
+    uploads = {
+        r.inputs["key"]: base64.b64decode(r.inputs["contentBase64"])
+        for r in program.resources
+        if r.type == "aws:s3/bucketObjectv2:BucketObjectv2" and "contentBase64" in r.inputs
+    }
+    assert len(uploads) == len(DIMENSION_TABLES)
+    for key, blob in uploads.items():
+        assert (lake / key).read_bytes() == blob, key
+
+
+def test_a_local_tick_holds_exactly_the_events_the_stacks_generator_emits_for_it(
+    program: ProgramResult, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _generator_environment(program)
+    # The generator's own start-up path, with the environment the program gives the function.
+    monkeypatch.setattr(handler, "_config", handler.GeneratorConfig.from_env(env))
+    monkeypatch.setattr(handler, "_dimensions", None)
+    monkeypatch.setattr(handler, "_worlds", {})
+    end = ms(NOW) // 300_000 * 300_000
+    expected = {e["event_id"] for e in window_events(handler.world(), end - 300_000, end)}
+    landed = {
+        eid
+        for path in (lake / layout.TELEMETRY_PREFIX).rglob("*.parquet")
+        for eid in pq.read_table(path, columns=["event_id"])["event_id"].to_pylist()
+    }
+    assert len(expected) > 500
+    assert landed == expected
+
+
+def test_the_lake_marker_records_the_world_the_stacks_generator_gets(program: ProgramResult, lake: Path) -> None:
+    env = _generator_environment(program)
+    world = durable.read_state(lake / LAKE_MARKER)["world"]
+    assert str(world["dimension_seed"]) == env["DIMENSION_SEED"] == "42"
+    assert (str(world["customers"]), str(world["titles"])) == (env["CUSTOMER_COUNT"], env["TITLE_COUNT"])
+    assert str(world["batch_size"]) == env["BATCH_SIZE"]
