@@ -12,6 +12,7 @@ and MAX_CAMPAIGNS are sized from.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -48,7 +49,8 @@ def measure(case: tuple[int, int, int]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0]).parse_args(argv)
     base = measure(CASES[0])
     print(f"baseline (1 customer, 1 title, 1 campaign): {base['rss'] / 2**20:.0f} MB resident")
     for case in CASES[1:]:
