@@ -196,7 +196,8 @@ class PreparedDimensions:
     """Who watches and what: lookup tables of one Dimensions, built once per container; the backfill uses them too."""
 
     def __init__(self, dims: Dimensions) -> None:
-        self.customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        self.customers = list(dims.customers)
+        """Every customer, in table order (as World.customers): each watches while subscribed."""
         if not self.customers or not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
         self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]

@@ -15,7 +15,8 @@ world seed and the slot's index; everything about a session depends only on its 
 [t0, t1) therefore holds exactly the events, with timestamps in it, of the sessions that start in the slots
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
-The start rate follows the viewers' local clock (HOUR_WEIGHTS, DAY_WEIGHTS) over the audience's time zones,
+The start rate follows the viewers' local clock (HOUR_WEIGHTS on weekdays, WEEKEND_HOUR_WEIGHTS on Saturday and
+Sunday, DAY_WEIGHTS), each zone at the offset it has in that UTC hour, over the customers subscribed that day,
 scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS. Lambda-safe: standard library only.
 """
 
@@ -83,12 +84,35 @@ EVENT_DRAWS = 3
 HOUR_WEIGHTS: tuple[int, ...] = (
     9, 5, 3, 2, 2, 3, 5, 8, 9, 10, 11, 12, 14, 14, 14, 15, 17, 20, 26, 32, 36, 35, 28, 18,
 )  # fmt: skip
-"""Relative rate of session starts by the viewer's local hour 0-23: quiet at night, prime time 19-22 h."""
-DAY_WEIGHTS: tuple[int, ...] = (94, 92, 94, 97, 108, 115, 100)
-"""Relative rate by the viewer's local day of week, Monday first: Friday and Saturday nights are busiest."""
-assert len(HOUR_WEIGHTS) == 24 and len(DAY_WEIGHTS) == 7
+"""Relative rate of session starts by the viewer's local hour 0-23, Monday to Friday: quiet at night, the peak at
+8-9 pm and most viewing 6-10 pm (RealityMine via Broadcasting & Cable, "Primetime Endures for On-Demand")."""
+WEEKEND_HOUR_WEIGHTS: tuple[int, ...] = (
+    11, 6, 4, 3, 2, 2, 3, 4, 7, 10, 13, 15, 16, 17, 17, 17, 18, 20, 24, 29, 33, 32, 27, 18,
+)  # fmt: skip
+"""The same on Saturday and Sunday: later nights and about a sixth more daytime viewing (10 am-5 pm), the same
+8-9 pm peak; it sums to HOUR_WEIGHTS' total, so DAY_WEIGHTS alone sets each day's volume."""
+DAY_WEIGHTS: tuple[int, ...] = (93, 91, 92, 95, 104, 110, 115)
+"""Relative volume by the viewer's local day of week, Monday first: plays and hours peak on Sunday (Conviva State
+of Streaming Q1 2018; Nielsen: Sunday is the busiest TV day, via nScreenMedia), Friday and Saturday next."""
+assert len(HOUR_WEIGHTS) == len(WEEKEND_HOUR_WEIGHTS) == 24 and len(DAY_WEIGHTS) == 7
+assert sum(WEEKEND_HOUR_WEIGHTS) == sum(HOUR_WEIGHTS) and max(WEEKEND_HOUR_WEIGHTS) <= max(HOUR_WEIGHTS), (
+    "max(HOUR_WEIGHTS) * max(DAY_WEIGHTS) bounds the busiest hour (components.scheduled_generator sizes by it)"
+)
+WEEKEND = (5, 6)
+"""Saturday and Sunday (Monday = 0) follow WEEKEND_HOUR_WEIGHTS."""
 _EPOCH_WEEKDAY = 3
 """1970-01-01 was a Thursday (Monday = 0)."""
+
+
+def local_weight(local_hour: int) -> int:
+    """The start-rate weight of an hour of local time (hours since the local epoch): its hour curve times its day."""
+    weekday = (local_hour // 24 + _EPOCH_WEEKDAY) % 7
+    curve = WEEKEND_HOUR_WEIGHTS if weekday in WEEKEND else HOUR_WEIGHTS
+    return curve[local_hour % 24] * DAY_WEIGHTS[weekday]
+
+
+WEEK_WEIGHT = sum(local_weight(h) for h in range(168))
+"""A member's total weight over a week (the same for any week, any offset)."""
 
 FIELD_BITS = 24
 """Width of the viewer draw's group and member fields."""
@@ -197,31 +221,40 @@ class HourPlan(NamedTuple):
 @dataclass(frozen=True)
 class _Customer:
     timezone: str
-    subscribed_day: int
+    first_day: int
+    """The day (since the epoch, UTC) the subscription started: no session before it."""
+    end_day: int | None
+    """The day it ended (subscription_end_date), if it did: no session starts on or after it."""
 
 
-def _epoch_day(iso_date: str | None) -> int:
+def _epoch_day(iso_date: str | None) -> int | None:
     if not iso_date:
-        return 0
+        return None
     return (dt.date.fromisoformat(iso_date[:10]) - dt.date(1970, 1, 1)).days
 
 
-@lru_cache(maxsize=4096)
-def utc_offset_minutes(tz_name: str, epoch_day: int) -> int:
-    """A time zone's UTC offset at noon UTC of a day (0 for an unknown zone)."""
-    at = dt.datetime(1970, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=epoch_day)
+@lru_cache(maxsize=65536)
+def utc_offset_at(tz_name: str, epoch_minute: int) -> int:
+    """A time zone's UTC offset in minutes at a moment (minutes since the epoch; 0 for an unknown zone)."""
+    at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=epoch_minute)
     try:
-        offset = zoneinfo.ZoneInfo(tz_name).utcoffset(at)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        offset = at.astimezone(zoneinfo.ZoneInfo(tz_name)).utcoffset()  # (tz.utcoffset(at) would read UTC as wall time)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OverflowError):
         return 0
     return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def hour_offset(tz_name: str, epoch_hour: int) -> int:
+    """The offset a zone's viewers live by in a UTC hour: the one in force at its middle, so a daylight-saving
+    change moves the curve at the hour it happens (at the hour for whole-hour zones)."""
+    return utc_offset_at(tz_name, epoch_hour * 60 + 30)
 
 
 class World:
     """One world: its seed, its audience and catalog, and its volume.
 
-    `customers` are the dimension's active customers (all of them if none is), in table order, as the generator
-    has always picked from; `title_seconds` the titles' durations in table order.
+    `customers` are the dimension's customers in table order, each of whom watches from the day their subscription
+    started until the day it ended; `title_seconds` the titles' durations in table order.
     """
 
     def __init__(self, seed: int, dims: Dimensions, batch_size: int = domains.DEFAULT_BATCH_SIZE) -> None:
@@ -229,11 +262,18 @@ class World:
         self.batch_size = check_batch_size("batchSize", batch_size)
         self.key = world_key(seed)
         self.dims = dims
-        customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        customers = list(dims.customers)
         if not customers or not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
         self.customers = customers
-        self._people = [_Customer(c["timezone"], _epoch_day(c["subscription_start_date"])) for c in customers]
+        self._people = [
+            _Customer(
+                c["timezone"],
+                _epoch_day(c["subscription_start_date"]) or 0,
+                _epoch_day(c["subscription_end_date"]),
+            )
+            for c in customers
+        ]
         if len(dims.titles) > MAX_TITLES:
             raise ValueError(
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
@@ -243,26 +283,39 @@ class World:
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
         """Mean session starts per slot over a week."""
-        self._norm = sum(HOUR_WEIGHTS) * sum(DAY_WEIGHTS)
-        self._audiences: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+        self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...]], ...]] = {}
         self._hours: dict[int, HourPlan] = {}
 
-    def audience(self, epoch_day: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """(UTC offset in minutes, customer indexes) of those who had subscribed by a day, grouped by offset.
-
-        Everyone, if nobody had (a world observed before its catalog began).
-        """
+    def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
         hit = self._audiences.get(epoch_day)
         if hit is None:
             if len(self._audiences) > 64:
                 self._audiences.clear()
-            people = [i for i, p in enumerate(self._people) if p.subscribed_day <= epoch_day] or list(
-                range(len(self._people))
-            )
+            zones: dict[str, list[int]] = {}
+            for i, p in enumerate(self._people):
+                if p.first_day <= epoch_day and (p.end_day is None or epoch_day < p.end_day):
+                    zones.setdefault(p.timezone, []).append(i)
+            hit = self._audiences[epoch_day] = tuple((tz, tuple(zones[tz])) for tz in sorted(zones))
+        return hit
+
+    def audience(self, epoch_hour: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """(UTC offset in minutes, customer indexes) of the subscribers of a UTC hour, grouped by the offset each
+        one's zone has in that hour (daylight saving exact to the hour), offsets ascending; empty before anyone
+        subscribed."""
+        day = epoch_hour // 24
+        zones = self.subscribers(day)
+        offsets = tuple(hour_offset(tz, epoch_hour) for tz, _ in zones)
+        key = (day, offsets)
+        hit = self._groupings.get(key)
+        if hit is None:
+            if len(self._groupings) > 256:
+                self._groupings.clear()
             groups: dict[int, list[int]] = {}
-            for i in people:
-                groups.setdefault(utc_offset_minutes(self._people[i].timezone, epoch_day), []).append(i)
-            hit = self._audiences[epoch_day] = tuple((off, tuple(groups[off])) for off in sorted(groups))
+            for off, (_, members) in zip(offsets, zones, strict=True):
+                groups.setdefault(off, []).extend(members)
+            hit = self._groupings[key] = tuple((off, tuple(groups[off])) for off in sorted(groups))
         return hit
 
     def hour(self, epoch_hour: int) -> HourPlan:
@@ -271,19 +324,15 @@ class World:
         if hit is None:
             if len(self._hours) > 512:
                 self._hours.clear()
-            audience = self.audience(epoch_hour // 24)
-            weights = []
-            for offset, members in audience:
-                local_hour = (epoch_hour * 60 + offset) // 60
-                day = local_hour // 24
-                weights.append(len(members) * HOUR_WEIGHTS[local_hour % 24] * DAY_WEIGHTS[(day + _EPOCH_WEEKDAY) % 7])
+            audience = self.audience(epoch_hour)
             cumulative, total = [], 0
-            for w in weights:
-                total += w
+            for offset, members in audience:
+                total += len(members) * local_weight((epoch_hour * 60 + offset) // 60)
                 cumulative.append(total)
             members_total = sum(len(m) for _, m in audience)
-            # Relative to the audience's weekly mean weight, which is sum(HOUR) * sum(DAY) / 168 per member.
-            rate = self.sessions_per_slot * (total * 168) / (members_total * self._norm)
+            # Relative to a member's weekly mean weight (WEEK_WEIGHT / 168): the audience's mix of local hours
+            # shapes the rate, its size does not (batchSize is the world's volume).
+            rate = self.sessions_per_slot * (total * 168) / (members_total * WEEK_WEIGHT) if members_total else 0.0
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,

@@ -140,10 +140,22 @@ def test_other_seeds_give_other_worlds(dims: Dimensions) -> None:
     assert a and b and not {e["event_id"] for e in a} & {e["event_id"] for e in b}
 
 
-def test_only_active_customers_watch(dims: Dimensions) -> None:
-    events = window_events(World(3, dims, 5000), DAY_MS + 19 * 3_600_000, DAY_MS + 19 * 3_600_000 + TICK_MS)
-    active = {c["customer_id"] for c in dims.customers if c["is_active"]}
-    assert {ev["customer_id"] for ev in events} <= active
+def test_customers_watch_only_while_subscribed_and_churned_ones_watched_before_they_left(dims: Dimensions) -> None:
+    """Every event lies within its customer's subscription (never before the start date, nothing starts on or
+    after the end date); customers who later cancelled watched while they were subscribed."""
+    churned = [c for c in dims.customers if c["subscription_end_date"]]
+    start_ms = epoch_ms(dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    events = window_events(World(3, dims, 3000), start_ms, start_ms + 86_400_000)
+    by_id = {c["customer_id"]: c for c in dims.customers}
+    for ev in events:
+        c = by_id[ev["customer_id"]]
+        assert c["subscription_start_date"] <= ev["event_timestamp"][:10], ev
+        if ev["event_type"] == "start" and c["subscription_end_date"]:
+            assert ev["event_timestamp"][:10] < c["subscription_end_date"], ev
+    still_subscribed = {
+        c["customer_id"] for c in churned if c["subscription_start_date"] <= "2024-06-01" < c["subscription_end_date"]
+    }
+    assert still_subscribed and {ev["customer_id"] for ev in events} & still_subscribed
 
 
 @pytest.mark.parametrize(
@@ -177,12 +189,13 @@ def test_the_python_and_compiled_draws_agree_bit_for_bit() -> None:
 @pytest.mark.parametrize(
     ("start", "minutes", "batch"),
     [
-        (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 40, 300),  # sessions from before the epoch: negative slots
-        (dt.datetime(1971, 3, 1, 11, 0, tzinfo=dt.UTC), 30, 60),  # before anyone subscribed
+        (dt.datetime(2026, 3, 8, 6, 40, tzinfo=dt.UTC), 40, 3000),  # US daylight saving starts (07:00 UTC in New York)
+        (dt.datetime(2026, 3, 29, 0, 45, tzinfo=dt.UTC), 30, 3000),  # the EU's starts (01:00 UTC)
+        (dt.datetime(2026, 4, 4, 15, 45, tzinfo=dt.UTC), 30, 3000),  # Sydney's ends (16:00 UTC)
         (dt.datetime(2031, 12, 31, 23, 52, tzinfo=dt.UTC), 16, 3000),  # a busy world, across a year's end
     ],
 )
-def test_the_backfill_equals_the_stream_far_from_today_and_from_the_epoch_on(
+def test_the_backfill_equals_the_stream_across_daylight_saving_changes_and_a_years_end(
     dims: Dimensions, tmp_path: Path, start: dt.datetime, minutes: int, batch: int
 ) -> None:
     from lakewriter.backfill import run_backfill
@@ -194,6 +207,21 @@ def test_the_backfill_equals_the_stream_far_from_today_and_from_the_epoch_on(
     lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
     assert len(streamed) > 20
     assert sorted(lake, key=lambda r: r["event_id"]) == sorted(streamed, key=lambda r: r["event_id"])
+
+
+@pytest.mark.parametrize(
+    "start",
+    [dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(1971, 3, 1, 11, 0, tzinfo=dt.UTC)],
+)
+def test_before_anyone_subscribed_the_stream_and_the_backfill_are_empty(
+    dims: Dimensions, tmp_path: Path, start: dt.datetime
+) -> None:
+    from lakewriter.backfill import run_backfill
+
+    end = start + dt.timedelta(minutes=40)
+    assert window_events(World(77, dims, 300), epoch_ms(start), epoch_ms(end)) == []
+    report = run_backfill(start, end, seed=77, batch_size=300, out=str(tmp_path), dims=dims)
+    assert report.events == 0 and not list(tmp_path.rglob("*.parquet"))
 
 
 @pytest.mark.parametrize(
@@ -212,3 +240,47 @@ def test_device_ids_are_stable_per_customer_and_device() -> None:
 def test_timestamps_format_exactly() -> None:
     assert format_timestamp_ms(0) == "1970-01-01T00:00:00.000Z"
     assert format_timestamp_ms(59_999) == "1970-01-01T00:00:59.999Z"
+
+
+def test_daylight_saving_moves_a_zones_curve_at_the_hour_it_changes() -> None:
+    """New York springs forward at 07:00 UTC on 2026-03-08 and Berlin at 01:00 UTC on 2026-03-29: the hour
+    before keeps the old offset, the hour of the change has the new one (not one offset for the whole UTC day)."""
+    ny = epoch_ms(dt.datetime(2026, 3, 8, tzinfo=dt.UTC)) // 3_600_000
+    assert [wm.hour_offset("America/New_York", ny + h) for h in (6, 7)] == [-300, -240]
+    berlin = epoch_ms(dt.datetime(2026, 3, 29, tzinfo=dt.UTC)) // 3_600_000
+    assert [wm.hour_offset("Europe/Berlin", berlin + h) for h in (0, 1)] == [60, 120]
+    sydney = epoch_ms(dt.datetime(2026, 4, 4, tzinfo=dt.UTC)) // 3_600_000
+    assert [wm.hour_offset("Australia/Sydney", sydney + h) for h in (15, 16)] == [660, 600]
+
+
+def test_a_worlds_audience_follows_each_zones_offset_hour_by_hour(dims: Dimensions) -> None:
+    world = World(1, dims, 100)
+    ny = epoch_ms(dt.datetime(2026, 3, 8, tzinfo=dt.UTC)) // 3_600_000
+    new_yorkers = {i for i, c in enumerate(world.customers) if c["timezone"] == "America/New_York"}
+    assert new_yorkers
+    for hour, offset in ((ny + 6, -300), (ny + 7, -240)):
+        groups = dict(world.audience(hour))
+        subscribed = {i for _, members in world.subscribers(hour // 24) for i in members}
+        assert new_yorkers & subscribed <= set(groups[offset])
+
+
+def test_the_week_peaks_on_sunday_and_weekend_days_have_more_daytime_viewing() -> None:
+    """Day volumes (Conviva, Nielsen: Sunday busiest) and the weekend's daytime lift, in the curve itself."""
+    day_totals = [sum(wm.local_weight(d * 24 + h) for h in range(24)) for d in range(7)]
+    # local day 0 is Thursday 1970-01-01: rotate to Monday first
+    monday_first = day_totals[4:] + day_totals[:4]
+    assert monday_first.index(max(monday_first)) == 6
+    assert sorted(monday_first)[-3:] == sorted(monday_first[4:])  # Friday, Saturday, Sunday the busiest three
+    daytime = range(10, 17)
+    assert sum(wm.WEEKEND_HOUR_WEIGHTS[h] for h in daytime) > 1.1 * sum(wm.HOUR_WEIGHTS[h] for h in daytime)
+    for curve in (wm.HOUR_WEIGHTS, wm.WEEKEND_HOUR_WEIGHTS):
+        assert curve.index(max(curve)) == 20  # 8-9 pm local
+
+
+def test_a_sundays_events_outnumber_a_tuesdays_in_the_stream(dims: Dimensions) -> None:
+    world = World(4, dims, 200)
+    sunday = epoch_ms(dt.datetime(2026, 11, 29, tzinfo=dt.UTC))
+    tuesday = epoch_ms(dt.datetime(2026, 11, 24, tzinfo=dt.UTC))
+    assert world.expected_events(sunday, sunday + 86_400_000) > 1.15 * world.expected_events(
+        tuesday, tuesday + 86_400_000
+    )

@@ -178,7 +178,7 @@ def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_cust
     fields = ("device_id", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
     for (customer_id, device_type), r in seen.items():
         customer = customers[customer_id]
-        assert customer["is_active"], customer_id
+        assert customer["subscription_start_date"] <= r["event_timestamp"][:10], customer_id
         profile = generator.viewer_profile(customer, device_type).base
         assert {f: r[f] for f in fields} == {f: profile[f] for f in fields}, (customer_id, device_type)
     assert len(seen) > 1000
