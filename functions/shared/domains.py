@@ -10,6 +10,8 @@ EVENT_TYPES: Mapping[str, float] = {"start": 0.30, "pause": 0.15, "resume": 0.15
 SESSION_END_TYPES = ("stop", "complete")
 
 DEVICE_TYPES: Mapping[str, float] = {"mobile": 0.35, "web": 0.30, "tv": 0.25, "tablet": 0.10}
+"""Device types (their order numbers a customer's devices) with the original stack's shares, which only the per-row
+baseline of bench/ still draws by; the world's screens follow functions.shared.plays.DEVICE_PLAY_SHARES."""
 
 QUALITIES: Mapping[str, float] = {"SD": 0.2, "HD": 0.5, "4K": 0.3}
 
@@ -95,9 +97,6 @@ TIER_MONTHLY_PRICE: Mapping[str, float] = {"free_with_ads": 0.0, "basic": 6.99, 
 # Session model shared by the streaming generator and the backfill (both must follow it).
 PAUSES_PER_SESSION_MEAN = 0.8
 """Mean number of pause/resume pairs in a session (geometric)."""
-
-COMPLETE_SHARE = 0.375
-"""Share of sessions that end in `complete` rather than `stop` (the seed's .15 / (.15 + .25))."""
 
 DEFAULT_WINDOW_SECONDS = 300
 """Span of event time one schedule tick covers (the default `rate(5 minutes)`)."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from functions.shared import domains
+from functions.shared import domains, plays
 from functions.shared.dimensions import Dimensions
 
 M64 = (1 << 64) - 1
@@ -64,15 +64,30 @@ RESUMED_MAX_PERMILLE = 600
 JITTER_PERMILLE = (850, 300)
 """An event's bandwidth is the viewer's times [0.85, 1.15), kept inside the viewer's quality band."""
 
-# A session's key is itself its shape draw: bit fields (high to low) of the start within the slot (coarse),
-# the title, the pause count, the end type, and the coarse parts of the resume point and of the span, so that
-# one draw bounds the session's end and most sessions of a window's look-back cost one mix to reject.
-# Draw 1 holds the fine parts, draw 2 the viewer, then the pauses, the session id and three per event.
-START_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COMPLETE_BITS, COARSE_BITS = 12, 16, 10, 10, 8
+# The draw layout, the one definition the generator (functions/generator/events.py) and the compiled backfill
+# (lakewriter/backfill/kernel.py) both read. A session's key is itself its shape draw: bit fields, high to low, of
+# its start within the slot (coarse), its screen (plays.DEVICE_TABLE), its title, its pause count, its end type,
+# and the coarse parts of its resume point and of its span, so that one draw bounds the session's end and most
+# sessions of a window's look-back cost one mix to reject. Draw D_FINE holds the fine parts, D_VIEWER the viewer,
+# then the pauses, the session id and three per event.
+START_BITS, DEVICE_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COARSE_BITS = 6, plays.DEVICE_BITS, 16, 10, 8
+COMPLETE_BITS = plays.COMPLETE_BITS
+SPAN_SHIFT = 0
+RESUME_SHIFT = SPAN_SHIFT + COARSE_BITS
+END_SHIFT = RESUME_SHIFT + COARSE_BITS
+PAUSE_SHIFT = END_SHIFT + COMPLETE_BITS
+TITLE_SHIFT = PAUSE_SHIFT + PAUSE_TABLE_BITS
+DEVICE_SHIFT = TITLE_SHIFT + TITLE_BITS
+START_SHIFT = DEVICE_SHIFT + DEVICE_BITS
+assert START_SHIFT + START_BITS == 64, "the key's fields fill its 64 bits"
+START_STEPS = 1 << START_BITS
+"""The coarse start is one of this many equal steps of a slot."""
 FINE_BITS = 24
-"""The resume point and the span are 32-bit fractions: COARSE_BITS from the key, FINE_BITS from draw 1."""
+"""The resume point and the span are 32-bit fractions: COARSE_BITS from the key, FINE_BITS from draw 1 (bits 40-63
+the resume point's, 16-39 the span's)."""
 START_FINE_BITS = 16
-"""The start within the slot is a (START_BITS + 16)-bit fraction of SLOT_MS; its last 16 bits come from draw 1."""
+"""The start within the slot is a (START_BITS + 16)-bit fraction of SLOT_MS; its last 16 bits are draw 1's 0-15."""
+START_FRACTION_BITS = START_BITS + START_FINE_BITS
 MAX_TITLES = 1 << TITLE_BITS
 """A world's catalog holds at most this many titles (the key's title field)."""
 D_FINE, D_VIEWER, D_PAUSE = 1, 2, 3
@@ -116,8 +131,6 @@ WEEK_WEIGHT = sum(local_weight(h) for h in range(168))
 
 FIELD_BITS = 24
 """Width of the viewer draw's group and member fields."""
-COMPLETE_THRESHOLD = round(domains.COMPLETE_SHARE * (1 << COMPLETE_BITS))
-"""A session ends in `complete` when its 10-bit field is below this (0.375 * 1024 = 384 exactly)."""
 RESUMED_THRESHOLD = round(RESUMED_SESSION_SHARE * (1 << 32))
 PAUSE_LENGTH_BITS = 12
 PAUSE_FRACTION_BITS = 20
@@ -279,6 +292,11 @@ class World:
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
             )
         self.title_seconds = [int(t["duration_minutes"]) * 60 for t in dims.titles]
+        unknown = {t["title_type"] for t in dims.titles} - set(plays.TITLE_TYPE_INDEX)
+        if unknown:
+            raise ValueError(f"title_type must be one of {list(plays.TITLE_TYPE_INDEX)}, got {sorted(unknown)}")
+        self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
+        """Each title's index in domains.TITLE_TYPES."""
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION

@@ -91,7 +91,8 @@ class Catalog:
     title_columns: dict[str, Coded]
     """title_id and title_type, coded by title."""
     title_seconds: np.ndarray
-    device_slots: np.ndarray
+    title_types: np.ndarray
+    """Each title's index in domains.TITLE_TYPES."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -107,7 +108,7 @@ class Catalog:
             viewer_ints=np.array([[getattr(p, name) for name in VIEWER_INTS] for p in profiles], dtype=np.int64),
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
-            device_slots=np.array(prepared.device_slots, dtype=np.int64),
+            title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
         )
 
 
@@ -230,7 +231,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members,
-            catalog.title_seconds, catalog.device_slots, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
+            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.event_bytes,
