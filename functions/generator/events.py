@@ -284,9 +284,6 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
-_reach_cache: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[list[int], list[int], list[int]]] = {}
-"""Title durations (seconds, table order) -> their _title_reach tables: worlds of one catalog share them."""
-
 _PAUSE_GAMMA = (wm.D_PAUSE * wm.GAMMA) & wm.M64
 _VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
 _SESSION_GAMMA = (wm.D_SESSION_ID * wm.GAMMA) & wm.M64
@@ -295,29 +292,6 @@ _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e i
 """Steps from a session's key to its draws: pauses, viewer, session id; +2 GAMMA; each event's first draw."""
 _PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
 """Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
-
-
-def _title_reach(world: World) -> tuple[list[int], list[int], list[int]]:
-    """For each value of a session key's 16-bit title field: the title's length plus a slot (ms), its seconds, and
-    its type's index (domains.TITLE_TYPES).
-
-    A session whose slot starts `need` ms before a window cannot reach it when its title's reach plus its pause
-    reach (_PAUSE_REACH) is less: a test of two lookups, before anything else is drawn or derived.
-    """
-    seconds, types = tuple(world.title_seconds), tuple(world.title_types)
-    hit = _reach_cache.get((seconds, types))
-    if hit is None:
-        if len(_reach_cache) > 4:
-            _reach_cache.clear()
-        n = len(seconds)
-        titles = [(field * n) >> 16 for field in range(1 << wm.TITLE_BITS)]
-        by_field = [seconds[t] for t in titles]
-        hit = _reach_cache[(seconds, types)] = (
-            [d * 1000 + wm.SLOT_MS for d in by_field],
-            by_field,
-            [types[t] for t in titles],
-        )
-    return hit
 
 
 _MAX_CACHED_SESSIONS = 1_000_000
@@ -475,7 +449,6 @@ class _WindowWriter:
         self.prep = _prepared(world.dims)
         self.start_ms, self.end_ms = start_ms, end_ms
         self.as_records = as_records
-        self.reach, self.field_seconds, self.field_type = _title_reach(world)
         self.minute_prefixes: dict[int, str] = {}
         """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
         self.out: list[tuple] = []
@@ -510,8 +483,8 @@ class _WindowWriter:
         d_pause = wm.D_PAUSE
         pause_gamma, viewer_gamma, session_gamma, G2 = _PAUSE_GAMMA, _VIEWER_GAMMA, _SESSION_GAMMA, _GAMMA_2
         event_gammas = _EVENT_GAMMAS
-        n_titles = len(self.world.title_seconds)
-        field_seconds, field_type = self.field_seconds, self.field_type
+        day = plan.titles
+        field_title, field_seconds, field_type = day.title, day.seconds, day.types
         n_devices = len(prep.device_types)
         viewers, new_viewer = prep.viewers, prep.viewer
         templates, new_template = prep.record_templates, prep.record_template
@@ -615,7 +588,7 @@ class _WindowWriter:
             vkey = pick_customer(plan, h) * n_devices + device
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
-            title = title_field * n_titles >> 16
+            title = field_title[title_field]
             if title_json is not None:
                 template = templates.get(vkey) or new_template(vkey)
                 title_id_json, title_type_json = title_json[title]
@@ -711,7 +684,7 @@ class _WindowWriter:
 def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) -> tuple[array[int], array[int]]:
     """Write the window's events of every session of a slot; with `keep`, return those with events after it."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
-    reach, pause_reach = writer.reach, _PAUSE_REACH
+    reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
     slot_key = wm.mix64((writer.world.key + slot * G) & M64)
     n = plan.whole + ((slot_key >> 11) < plan.threshold)

@@ -15,7 +15,7 @@ from functions.shared import domains
 DEVICE_BITS = 6
 """A session key's device field: one of 64 equally likely entries of DEVICE_TABLE."""
 
-DEVICE_PLAY_SHARES: Mapping[str, int] = {"mobile": 15, "web": 4, "tv": 41, "tablet": 4}
+DEVICE_PLAY_SHARES: Mapping[str, int] = {"mobile": 17, "web": 4, "tv": 39, "tablet": 4}
 """Plays per device type out of 64. Set so that, with each screen's play lengths below, TVs carry about 77 % of
 viewing time, mobile 11 %, desktop 7 % and tablets 5 % (Conviva State of Streaming Q1 2022, via MarketingCharts:
 big screens 77 % globally, mobile 11, desktop 7, tablet 5): phones take a quarter of plays but short ones."""
@@ -27,16 +27,20 @@ DEVICE_TABLE: tuple[int, ...] = tuple(
 )  # fmt: skip
 """Device index (into domains.DEVICE_TYPES) of each value of the key's device field."""
 
-STOP_EXPONENT: Mapping[str, float] = {"mobile": 8.0, "web": 3.5, "tv": 3.0, "tablet": 4.0}
-"""A play that stops before the end runs u**a of what is left of the title (u uniform): most stop early (sampling,
-zapping), a few run long. Calibrated, with COMPLETE_SHARE, to Conviva's minutes per play: 28.7 on TVs and 8.6 on
-mobile (Q4 2020, via Display Daily), 20.8 over all screens (Q2 2022, via Next TV)."""
+SAMPLING_SHARE: Mapping[str, float] = {"mobile": 0.3, "web": 0.15, "tv": 0.15, "tablet": 0.2}
+SAMPLING_REACH = 0.02
+STOP_EXPONENT: Mapping[str, float] = {"mobile": 10.0, "web": 4.5, "tv": 4.0, "tablet": 5.0}
+"""A play that stops before the end is a sampling play (SAMPLING_SHARE of stops: a look at a title, under 2 % of
+what is left of it) or runs u**a of the rest of the title (u uniform: most stop early, a few run long). Calibrated,
+with COMPLETE_SHARE, to Conviva's minutes per play: 28.7 on TVs and 8.6 on mobile (Q4 2020, via Display Daily),
+20.8 over all screens (Q2 2022, via Next TV); Netflix counts a "starter" only after two minutes, so plays shorter
+than that are common (Netflix's letter to the UK parliament, 2018)."""
 
-COMPLETE_SHARE: Mapping[str, float] = {"movie": 0.15, "series": 0.55, "documentary": 0.2}
+COMPLETE_SHARE: Mapping[str, float] = {"movie": 0.2, "series": 0.65, "documentary": 0.25}
 """Share of plays on a TV that reach the end, by title type: an episode fits one sitting and binge viewing runs
 episode into episode, a two-hour film is often left or finished another day (Digital i, 2024: 53-78 % of
 households finished the season's big Netflix films over any number of sittings; per play it is far lower)."""
-COMPLETE_SCALE: Mapping[str, float] = {"mobile": 0.3, "web": 0.8, "tv": 1.0, "tablet": 0.7}
+COMPLETE_SCALE: Mapping[str, float] = {"mobile": 0.2, "web": 0.8, "tv": 1.0, "tablet": 0.7}
 """COMPLETE_SHARE on other screens, relative to a TV's (phones watch in short bursts, Conviva Q4 2020)."""
 
 COMPLETE_BITS = 10
@@ -46,13 +50,21 @@ STOP_TABLE_BITS = 8
 interpolate within it, so the key's 8 coarse bits bound it from both sides."""
 
 
-def _stop_fraction(exponent: float) -> tuple[int, ...]:
-    """(i / 256) ** exponent as 32-bit fractions, i = 0..256 (segment ends of the stopped-play quantile)."""
+def _stop_fraction(device: str) -> tuple[int, ...]:
+    """Q(i / 256) as 32-bit fractions, i = 0..256: segment ends of the stopped play's quantile function Q, linear
+    up to SAMPLING_REACH over the sampling share, a power law over the rest."""
     size = 1 << STOP_TABLE_BITS
-    return tuple(round((i / size) ** exponent * (1 << FRACTION_BITS)) for i in range(size + 1))
+    share, exponent = SAMPLING_SHARE[device], STOP_EXPONENT[device]
+
+    def quantile(u: float) -> float:
+        if u < share:
+            return SAMPLING_REACH * u / share
+        return SAMPLING_REACH + (1.0 - SAMPLING_REACH) * ((u - share) / (1.0 - share)) ** exponent
+
+    return tuple(round(quantile(i / size) * (1 << FRACTION_BITS)) for i in range(size + 1))
 
 
-STOP_FRACTION: tuple[tuple[int, ...], ...] = tuple(_stop_fraction(STOP_EXPONENT[d]) for d in domains.DEVICE_TYPES)
+STOP_FRACTION: tuple[tuple[int, ...], ...] = tuple(_stop_fraction(d) for d in domains.DEVICE_TYPES)
 """Per device index: 257 segment ends of the fraction of the rest of the title a stopped play runs."""
 
 TITLE_TYPE_INDEX: Mapping[str, int] = {t: i for i, t in enumerate(domains.TITLE_TYPES)}

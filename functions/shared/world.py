@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from functions.shared import domains, plays
+from functions.shared.catalogue import Catalogue, DayTitles, epoch_day
 from functions.shared.dimensions import Dimensions
 
 M64 = (1 << 64) - 1
@@ -229,6 +230,8 @@ class HourPlan(NamedTuple):
     """Customer indexes (into World.customers) of each group, a group being one UTC offset."""
     rate: float
     """Mean session starts per slot in this hour."""
+    titles: DayTitles
+    """The hour's day's title draw (catalogue.Catalogue.on)."""
 
 
 @dataclass(frozen=True)
@@ -241,9 +244,7 @@ class _Customer:
 
 
 def _epoch_day(iso_date: str | None) -> int | None:
-    if not iso_date:
-        return None
-    return (dt.date.fromisoformat(iso_date[:10]) - dt.date(1970, 1, 1)).days
+    return epoch_day(iso_date) if iso_date else None
 
 
 @lru_cache(maxsize=65536)
@@ -297,6 +298,7 @@ class World:
             raise ValueError(f"title_type must be one of {list(plays.TITLE_TYPE_INDEX)}, got {sorted(unknown)}")
         self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
         """Each title's index in domains.TITLE_TYPES."""
+        self.catalogue = Catalogue(dims.titles, SLOT_MS)
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
@@ -343,6 +345,9 @@ class World:
             if len(self._hours) > 512:
                 self._hours.clear()
             audience = self.audience(epoch_hour)
+            titles = self.catalogue.on(epoch_hour // 24)
+            if not titles.title:
+                audience = ()  # nothing released yet: nothing to watch
             cumulative, total = [], 0
             for offset, members in audience:
                 total += len(members) * local_weight((epoch_hour * 60 + offset) // 60)
@@ -358,6 +363,7 @@ class World:
                 tuple(cumulative),
                 tuple(m for _, m in audience),
                 rate,
+                titles,
             )
         return hit
 

@@ -96,6 +96,7 @@ def world_sessions(  # pragma: no cover - compiled
     group_start: np.ndarray,
     member_at: np.ndarray,
     members: np.ndarray,
+    plan_titles: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
     n_devices: int,
@@ -125,7 +126,6 @@ def world_sessions(  # pragma: no cover - compiled
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
     """
-    n_titles = title_seconds.shape[0]
     points = np.zeros(MAX_PAUSES + 2, dtype=np.int64)
     paused = np.zeros(MAX_PAUSES + 1, dtype=np.int64)
     n_s = 0
@@ -140,7 +140,8 @@ def world_sessions(  # pragma: no cover - compiled
             # The key's shape bounds the session's end: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
             device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
-            title = (_field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS) * n_titles) >> 16
+            plan = slot_plan[j]
+            title = plan_titles[plan, _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             last = 2 * k + 1
@@ -190,7 +191,6 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
-            plan = slot_plan[j]
             lo, hi = plan_at[plan], plan_at[plan + 1]
             target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
             group = lo

@@ -123,6 +123,19 @@ def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndar
     return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups))
 
 
+_day_title_arrays: dict[int, tuple[object, np.ndarray]] = {}
+
+
+def _day_titles(titles: wm.DayTitles) -> np.ndarray:
+    """A day's title draw as an int32 array (kept for the few days a run's blocks look back over)."""
+    hit = _day_title_arrays.get(id(titles.title))
+    if hit is None or hit[0] is not titles.title:
+        if len(_day_title_arrays) > 8:
+            _day_title_arrays.clear()
+        hit = _day_title_arrays[id(titles.title)] = (titles.title, np.array(titles.title, dtype=np.int32))
+    return hit[1]
+
+
 def completion_percentage(position: np.ndarray, duration: np.ndarray) -> np.ndarray:
     """`round(100.0 * position / duration, 2)` element-wise, as the generator computes it."""
     position = np.ascontiguousarray(position, dtype=np.int64)
@@ -223,6 +236,12 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(4)
     )
 
+    # Each plan's title draw (its day's), one row per plan; a day with nothing released has no sessions to draw.
+    plan_titles = np.zeros((max(1, len(plans)), 1 << wm.TITLE_BITS), dtype=np.int32)
+    for p, plan in enumerate(plans):
+        if plan.titles.title:
+            plan_titles[p] = _day_titles(plan.titles)
+
     most_sessions = int(whole.sum()) + len(slots)
     # A guess first (the arrays are trimmed after), then room for every session's every event.
     for events in (EVENTS_PER_SESSION_GUESS * most_sessions + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
@@ -230,7 +249,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members,
+            cumulative, group_size, group_start, member_at, members, plan_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,

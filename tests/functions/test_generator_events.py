@@ -284,3 +284,38 @@ def test_a_sundays_events_outnumber_a_tuesdays_in_the_stream(dims: Dimensions) -
     assert world.expected_events(sunday, sunday + 86_400_000) > 1.15 * world.expected_events(
         tuesday, tuesday + 86_400_000
     )
+
+
+def test_no_title_is_played_before_its_release_date_and_new_releases_draw_a_crowd() -> None:
+    """Titles released during a window of history join the draw on their release day, with a spike that fades."""
+    dims = generate_dimensions(seed=42, customers=200, titles=300, campaigns=1)
+    world = World(8, dims, 2000)
+    released = {t["title_id"]: t["release_date"] for t in dims.titles}
+    start = epoch_ms(dt.datetime(2025, 9, 1, tzinfo=dt.UTC))
+    events = [
+        ev
+        for d in range(0, 120, 20)
+        for ev in window_events(world, start + d * 86_400_000, start + d * 86_400_000 + 6 * 3_600_000)
+    ]
+    assert events
+    assert all(released[ev["title_id"]] <= ev["event_timestamp"][:10] for ev in events)
+    releases = sorted(wm.epoch_day(t["release_date"]) for t in dims.titles if t["release_date"] >= "2024-01-01")
+    day = releases[len(releases) // 2] + 3
+    new = [i for i, t in enumerate(dims.titles) if 0 <= day - wm.epoch_day(t["release_date"]) < 7]
+    old = [i for i, t in enumerate(dims.titles) if day - wm.epoch_day(t["release_date"]) > 365]
+    weights = world.catalogue.weights(day)
+    base = world.catalogue.base
+    assert new and old
+    assert min(weights[i] / base[i] for i in new) > 4 * max(weights[i] / base[i] for i in old)
+    assert all(weights[i] == 0 for i, t in enumerate(dims.titles) if wm.epoch_day(t["release_date"]) > day)
+
+
+def test_plays_follow_popularity_score() -> None:
+    """The more popular half of the catalogue takes most plays (weights exp(score / POPULARITY_SCALE))."""
+    dims = generate_dimensions(seed=42, customers=200, titles=300, campaigns=1)
+    start = epoch_ms(dt.datetime(2026, 11, 26, 18, tzinfo=dt.UTC))
+    events = window_events(World(9, dims, 3000), start, start + 3 * 3_600_000)
+    score = {t["title_id"]: t["popularity_score"] for t in dims.titles}
+    median = sorted(score.values())[len(score) // 2]
+    starts = [ev for ev in events if ev["event_type"] == "start"]
+    assert sum(score[ev["title_id"]] > median for ev in starts) > 0.8 * len(starts)
