@@ -1,8 +1,10 @@
-"""`python -m local run|preview|cost`: the data path, the stack's plan or its monthly bill, on this machine."""
+"""`python -m local run|preview|cost|profile`: the data path, the stack's plan, its monthly bill, or the audience's
+figures against their reference bands, on this machine."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -47,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
         help="events per unit of time: 100/s, 6000/min, 360000/h, 8640000/d (default: what the stack's schedule makes)",
     )
     cost.add_argument("--markdown", action="store_true", help="print the per-service table as Markdown")
+
+    profile = sub.add_parser(
+        "profile", help="the audience's figures measured from a lake, beside reference bands and their sources"
+    )
+    profile.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    profile.add_argument("--png", type=Path, help="also draw each figure against its band into this PNG file")
+    profile.add_argument("--json", action="store_true", help="print the figures, bands and sources as JSON")
+    profile.add_argument("--markdown", action="store_true", help="print the figures table as Markdown")
     return parser
 
 
@@ -186,6 +196,46 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
+    from local.profile import as_json, format_value, markdown_table, measure
+
+    profile = measure(args.lake)
+    if args.png is not None:
+        from local.profile_chart import render_png
+
+        render_png(profile, args.png)
+    if args.json:
+        print(json.dumps(as_json(profile), indent=2))
+        return 0
+    if args.markdown:
+        print(markdown_table(profile))
+        return 0
+    days = profile.days
+    span = f"{days[0]} to {days[-1]}, {len(days)} whole day(s)" if days else "no whole day"
+    passed = sum(f.ok for f in profile.figures)
+    table = RichTable(
+        title=f"{args.lake}: {profile.plays:,} plays, {profile.customers:,} customers, {span} — "
+        f"{passed} of {len(profile.figures)} figures inside their bands"
+    )
+    for column, justify in (("figure", "left"), ("value", "right"), ("band", "right"), ("", "center")):
+        table.add_column(column, justify=justify)
+    table.add_column("source", overflow="fold")
+    for figure in profile.figures:
+        sources = "; ".join(s.cite for s in figure.band.sources)
+        table.add_row(
+            figure.band.figure,
+            format_value(figure),
+            figure.band.describe(),
+            "[green]ok[/]" if figure.ok else "[red]out[/]",
+            sources,
+        )
+    console.print(table)
+    if args.png is not None:
+        console.print(f"chart: {args.png}")
+    console.print("each band's sources and how its range follows from them: local/bands.py (or --json)")
+    return 0
+
+
 def _cmd_preview(args: argparse.Namespace, console: Console) -> int:
     from local.preview import render_preview
 
@@ -201,9 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, console)
         if args.command == "cost":
             return _cmd_cost(args, console)
+        if args.command == "profile":
+            return _cmd_profile(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 2
 
 

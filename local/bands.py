@@ -1,0 +1,568 @@
+"""Reference bands for the audience's own figures: what a lake of this world should show, and who measured it.
+
+Each band is declared once, with the public sources it rests on and how the range follows from them (`basis`).
+A band is a range an analyst would accept, not a point: where the only figures are old, from one service or one
+country, or derived from other figures, the range is wider and `basis` says so. `local.profile` measures each
+figure from a lake and holds it to its band; the world model's tests import the same bands.
+
+Percentages are in percent (0–100). Local times are the customer's `timezone`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """One public measurement a band rests on."""
+
+    cite: str
+    """Short citation for tables, e.g. 'Conviva Q1 2022'."""
+    publisher: str
+    """Who measured it (and who reported it, if not the publisher)."""
+    report: str
+    """The report, release or article."""
+    year: int | None
+    """The year the figure describes; None where the reference gives none."""
+    measured: str
+    """What exactly was measured, with the figure."""
+    url: str = ""
+    """Where it was read (the report or the press coverage of it)."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """An accepted range for one figure of the audience, and its sources."""
+
+    key: str
+    """Stable identifier, used by `local.profile` and by tests."""
+    figure: str
+    """What is measured, as an analyst would name it."""
+    unit: str
+    """Unit of `low` and `high` (and of the measured value)."""
+    low: float
+    """Lowest accepted value (inclusive); -inf for none."""
+    high: float
+    """Highest accepted value (inclusive); inf for none."""
+    sources: tuple[Source, ...]
+    """The public figures the range rests on."""
+    basis: str
+    """How the range follows from the sources: derivation, widening, what is judgement."""
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise ValueError(f"band {self.key}: low must be <= high, got {self.low} > {self.high}")
+
+    def holds(self, value: float | None) -> bool:
+        """Whether a measured value is inside the band (a missing value is not)."""
+        return value is not None and not math.isnan(value) and self.low <= value <= self.high
+
+    def describe(self) -> str:
+        """The range as text, e.g. '1.2–3 h', '≥ 0.5', '0 %'."""
+        fmt = _number
+        unit = f" {self.unit}" if self.unit else ""
+        if self.low == self.high:
+            return f"{fmt(self.low)}{unit}"
+        if math.isinf(self.high):
+            return f"≥ {fmt(self.low)}{unit}"
+        if math.isinf(self.low):
+            return f"≤ {fmt(self.high)}{unit}"
+        return f"{fmt(self.low)}–{fmt(self.high)}{unit}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- sources -------------------------------------------------------------------------------------------------
+
+NETFLIX_2015_TIME = Source(
+    "Netflix 2015 (Time)",
+    "Time (from Netflix's Q4 2015 letter to shareholders)",
+    "This Is How Much Netflix We're All Watching Every Day",
+    2015,
+    "42.5 billion hours streamed in 2015 over the 75 M members at its end: 568 h a year, 1 h 33 min per subscriber "
+    "per day",
+    "https://time.com/4186137/netflix-hours-per-day/",
+)
+MOFFETT_2023 = Source(
+    "MoffettNathanson 2023",
+    "MoffettNathanson Research, via MediaPost",
+    "Netflix Streaming Success Not Just From Top Shows (on Netflix's H1 2023 engagement report)",
+    2023,
+    "93.5 billion hours over 242 M subscribers: about 2.1 h per subscriber per day; the top 10 of ~18,000 titles "
+    "took 8 % of hours and the top 100 took 33 %",
+    "https://www.mediapost.com/publications/article/391981/netflix-streaming-success-not-just-from-top-shows.html",
+)
+MOFFETT_2024 = Source(
+    "MoffettNathanson 2024",
+    "MoffettNathanson Research, via MediaPost",
+    "Netflix Viewing Slows Globally (on Netflix's H1 2024 engagement report and Nielsen)",
+    2024,
+    "94.0 billion hours over 277 M subscribers: 1.9 h per subscriber per day worldwide; 1.5 h in the US "
+    "(Nielsen, TV sets only, so an undercount)",
+    "https://www.mediapost.com/publications/article/399755/netflix-viewing-slows-globally-total-us-viewing.html",
+)
+LEICHTMAN_2020 = Source(
+    "Leichtman 2020",
+    "Leichtman Research Group, via Movieguide",
+    "14th annual study of SVOD in the US",
+    2020,
+    "78 % of US households have Netflix, Prime Video or Hulu; 40 % of all adults (over half of those 18–44) "
+    "stream an SVOD service daily",
+    "https://www.movieguide.org/?p=543415",
+)
+NETFLIX_PLANS = Source(
+    "Netflix plans",
+    "Netflix Help Center",
+    "Plans and Pricing (help.netflix.com/node/24926), as summarised by the press",
+    2025,
+    "screens that may stream at the same time: Basic 1 (withdrawn), Standard with ads 2, Standard 2, Premium 4",
+    "https://help.netflix.com/node/24926",
+)
+CONVIVA_Q1_2022 = Source(
+    "Conviva Q1 2022",
+    "Conviva State of Streaming Q1 2022, via MarketingCharts",
+    "Smart TV Viewing Continued its Growth Pattern in Q1",
+    2022,
+    "share of viewing time: big screens (smart TVs, connected-TV devices, consoles) 77 % globally, 83 % in North "
+    "America; mobile 11 %, desktop 7 %, tablet 5 %",
+    "https://www.marketingcharts.com/digital/video-225951",
+)
+CONVIVA_Q4_2020 = Source(
+    "Conviva Q4 2020",
+    "Conviva State of Streaming Q4 2020, via Display Daily",
+    "Smart TVs See 157% YoY Increase in Viewing Hours",
+    2020,
+    "big screens over 75 % of viewing time; minutes per play 28.7 on TVs, 8.6 on mobile phones",
+    "https://displaydaily.com/data-smart-tvs-see-157-yoy-increase-in-viewing-hours",
+)
+CONVIVA_Q2_2022 = Source(
+    "Conviva Q2 2022",
+    "Conviva State of Streaming Q2 2022, via Next TV",
+    "Conviva Sees Increase in Streaming for 2Q With Smart TV Use Gaining",
+    2022,
+    "minutes per video play: 20.8 globally, 22.3 in North America",
+    "https://www.nexttv.com/news/conviva-sees-increase-in-streaming-for-2q-with-smart-tv-use-gaining",
+)
+NETFLIX_UK_LETTER = Source(
+    "Netflix UK letter 2022",
+    "Netflix letter to the UK government, via Primetimer",
+    "Netflix tracks shows by measuring starters, watchers and completers",
+    2022,
+    "definitions: a starter watched 2 minutes of a film or an episode; a completer watched 90 % of a film or of a "
+    "season",
+    "https://primetimer.com/item/Netflix-tracks-shows-by-measuring-quot-starters-quot-quot-watchers-quot-and-"
+    "quot-completers-quot-mpSdBG",
+)
+DIGITAL_I_2024 = Source(
+    "Digital i 2024",
+    "Digital i, via Pinkvilla (What's on Netflix)",
+    "Completion (view-through) rates of Netflix films, 2023–24",
+    2024,
+    "share of households that started a film and finished it: 53–78 % for the season's big Netflix films",
+    "https://www.pinkvilla.com/entertainment/hollywood/millie-bobby-browns-damsel-gets-highest-completion-rate-so-"
+    "far-in-2024-1312902",
+)
+ALTMAN_SOLON_2023 = Source(
+    "Altman Solon 2023",
+    "Altman Solon analysis of Netflix's engagement report (project reference: streaming-figures.md)",
+    "What We Watched, H1 2023",
+    2023,
+    "the top ~3 % of titles took about 37 % of hours viewed",
+)
+NALDI_SERIES = Source(
+    "Naldi et al.",
+    "Naldi et al. (project reference: streaming-figures.md)",
+    "viewing concentration across series (year not given in the reference; to be checked)",
+    None,
+    "the top 20 % of series took about 85.6 % of viewing",
+)
+CONVIVA_Q1_2018 = Source(
+    "Conviva Q1 2018",
+    "Conviva All-Screen Streaming TV Census Q1 2018, via nScreenMedia",
+    "Connected TV dominates premium streamed video viewing",
+    2018,
+    "plays and viewing hours peak on every Sunday; Nielsen: Sunday is the busiest day of linear TV "
+    "(2013–14 season, 10 % above an average evening, Saturday next)",
+    "https://nscreenmedia.com/conviva-streaming-tv-connected-tv-growth/",
+)
+SCANSCOUT_WEEKEND = Source(
+    "ScanScout ~2010",
+    "ScanScout, via Maximum PC",
+    "One Quarter of All Online Video Streams Happen During Primetime",
+    2010,
+    "online video on weekend days 31 % above weekdays; about a quarter of streams in 8–11 pm",
+    "http://www.maximumpc.com/report-one-quarter-of-all-online-video-streams-happen-during-primetime/",
+)
+REALITYMINE_2016 = Source(
+    "RealityMine 2015",
+    "RealityMine, via Broadcasting & Cable",
+    "Primetime Endures for On-Demand",
+    2015,
+    "streaming on any device peaks between 8 and 9 pm local, most viewing between about 6 and 10 pm "
+    "(US panel of 7,673, March–November 2015)",
+    "https://www.broadcastingcable.com/news/primetime-endures-demand-154181",
+)
+CONVIVA_MARCH_2020 = Source(
+    "Conviva March 2020",
+    "Conviva Streaming in the Time of Coronavirus, via VideoNuze",
+    "Daytime Viewing Up As Much As 43% in March 17-23 Week",
+    2020,
+    "before lockdowns (March 3–9, 2020) the 3 prime-time hours 8–11 pm held 22.4 % of a day's streaming and the "
+    "7 daytime hours 10 am–5 pm 27.1 %",
+    "https://www.videonuze.com/article/conviva-daytime-viewing-up-as-much-as-43-in-march-17-23-week",
+)
+ANTENNA_2025 = Source(
+    "Antenna 2025",
+    "Antenna",
+    "Q1'26 State of Subscriptions: Premium SVOD 2025 Year in Review",
+    2025,
+    "US Premium SVOD weighted average monthly churn 4.6 % in 2025; subscribers +7 %, gross additions +7 % on 2024",
+    "https://www.antenna.live/insights/antenna-q126-state-of-subscriptions-report-premium-svod-2025-year-in-review",
+)
+ANTENNA_2024 = Source(
+    "Antenna 2024",
+    "Antenna",
+    "A Case for Rethinking Churn",
+    2024,
+    "US Premium SVOD weighted average gross churn 5.2 % in August 2024 (net of resubscriptions 3.5 %); 169 M "
+    "gross additions Sep 2023–Aug 2024. Churn = cancels in a month / subscribers at the end of the month before",
+    "https://antenna.live/post/a-case-for-rethinking-churn",
+)
+
+
+# --- plan limits (a fact of the product the bands hold the world to) ------------------------------------------
+
+PLAN_STREAM_LIMITS: Mapping[str, int] = {"free_with_ads": 1, "basic": 1, "standard": 2, "premium": 4}
+"""Streams a household may play at once, by `subscription_tier`: Netflix's Basic 1, Standard 2, Premium 4
+(NETFLIX_PLANS); the free ad-supported tier gets the smallest, 1 (judgement: free tiers promise no concurrency)."""
+
+
+# --- the bands ------------------------------------------------------------------------------------------------
+
+HOURS_PER_SUBSCRIBER_DAY = Band(
+    "hours_per_subscriber_day",
+    "hours streamed per subscriber per day",
+    "h",
+    1.2,
+    3.0,
+    (MOFFETT_2023, MOFFETT_2024, NETFLIX_2015_TIME),
+    "Netflix, the one service with public totals, measures 1.5 (2015) to 2.1 h (2023) per subscription worldwide "
+    "and 1.5 h in the US on TV sets alone; widened to 1.2–3 h for services with less catalogue and for heavier "
+    "seasons. Per subscription (household), not per person.",
+)
+HOURS_SPREAD_CV = Band(
+    "hours_spread_cv",
+    "spread of daily hours across subscribers (coefficient of variation)",
+    "",
+    0.5,
+    4.0,
+    (LEICHTMAN_2020, MOFFETT_2023),
+    "No public per-household distribution; derived: if only about half of subscribers stream on a given day "
+    "(LEICHTMAN_2020: 40 % of adults daily, 78 % of households subscribed) while the mean is ~2 h, households "
+    "differ several-fold, so the CV of their mean daily hours is well above 0.5. The upper bound only rules out "
+    "a handful of households holding all viewing.",
+)
+SESSIONS_PER_SUBSCRIBER_DAY = Band(
+    "sessions_per_subscriber_day",
+    "plays (sessions) per subscriber per day",
+    "plays",
+    2.0,
+    9.0,
+    (MOFFETT_2023, CONVIVA_Q2_2022, CONVIVA_Q4_2020),
+    "Derived: 1.2–3 h a day at 20–29 minutes per play (CONVIVA_Q2_2022, CONVIVA_Q4_2020) is about 2.5–9 plays; "
+    "widened down to 2 for services whose plays run longer.",
+)
+DAILY_ACTIVE_SHARE = Band(
+    "daily_active_share",
+    "subscribers who stream on a given day",
+    "%",
+    30.0,
+    75.0,
+    (LEICHTMAN_2020,),
+    "40 % of all US adults stream SVOD daily and 78 % of households subscribe, so about half of subscribing "
+    "households stream on a given day (more among 18–44); widened to 30–75 % for the difference between "
+    "persons and households and between services.",
+)
+OVER_PLAN_LIMIT_SHARE = Band(
+    "over_plan_limit_share",
+    "households ever streaming more sessions at once than their plan allows",
+    "%",
+    0.0,
+    0.0,
+    (NETFLIX_PLANS,),
+    "A service refuses a stream beyond the plan's limit (PLAN_STREAM_LIMITS), so no household exceeds it.",
+)
+DEVICE_OVERLAP_SHARE = Band(
+    "device_overlap_share",
+    "devices ever playing two sessions at once",
+    "%",
+    0.0,
+    0.0,
+    (NETFLIX_PLANS,),
+    "A player plays one stream at a time: a device's sessions never overlap.",
+)
+DEVICE_SHARE_TV = Band(
+    "device_share_tv",
+    "share of viewing time on TVs (big screens)",
+    "%",
+    65.0,
+    85.0,
+    (CONVIVA_Q1_2022, CONVIVA_Q4_2020),
+    "Conviva measures 75–77 % globally and 83 % in North America (2020–22); widened to 65–85 % for audiences "
+    "outside North America and services with more mobile viewing.",
+)
+DEVICE_SHARE_MOBILE = Band(
+    "device_share_mobile",
+    "share of viewing time on mobile phones",
+    "%",
+    5.0,
+    20.0,
+    (CONVIVA_Q1_2022,),
+    "Conviva Q1 2022: 11 % globally (8 % in North America, 16–18 % in South America and Africa in Q4 2021).",
+)
+DEVICE_SHARE_WEB = Band(
+    "device_share_web",
+    "share of viewing time in web browsers (desktop)",
+    "%",
+    2.0,
+    12.0,
+    (CONVIVA_Q1_2022,),
+    "Conviva Q1 2022: desktop 7 % globally (5 % in North America, 10 % in 2020).",
+)
+DEVICE_SHARE_TABLET = Band(
+    "device_share_tablet",
+    "share of viewing time on tablets",
+    "%",
+    1.0,
+    9.0,
+    (CONVIVA_Q1_2022,),
+    "Conviva Q1 2022: tablet 5 % globally (3 % in North America).",
+)
+MINUTES_PER_PLAY = Band(
+    "minutes_per_play",
+    "minutes per play (mean, all devices)",
+    "min",
+    15.0,
+    30.0,
+    (CONVIVA_Q2_2022, CONVIVA_Q4_2020),
+    "Conviva: 20.8 globally and 22.3 in North America (Q2 2022); widened to 15–30 for services with more "
+    "long-form or more mobile viewing than Conviva's mix of publishers.",
+)
+MINUTES_PER_PLAY_TV = Band(
+    "minutes_per_play_tv",
+    "minutes per play on TVs (mean)",
+    "min",
+    20.0,
+    40.0,
+    (CONVIVA_Q4_2020,),
+    "Conviva Q4 2020: 28.7 on TVs (33–36 on Roku and Chromecast).",
+)
+MINUTES_PER_PLAY_MOBILE = Band(
+    "minutes_per_play_mobile",
+    "minutes per play on mobile phones (mean)",
+    "min",
+    4.0,
+    15.0,
+    (CONVIVA_Q4_2020,),
+    "Conviva Q4 2020: 8.6 on mobile phones.",
+)
+MOBILE_TV_PLAY_RATIO = Band(
+    "mobile_tv_play_ratio",
+    "minutes per play on mobile over minutes per play on TV",
+    "×",
+    0.15,
+    0.6,
+    (CONVIVA_Q4_2020,),
+    "Conviva Q4 2020: 8.6 / 28.7 = 0.30; mobile plays are a fraction of TV plays whatever the overall length.",
+)
+SHORT_PLAY_SHARE = Band(
+    "short_play_share",
+    "plays under one minute",
+    "%",
+    5.0,
+    35.0,
+    (NETFLIX_UK_LETTER, CONVIVA_Q2_2022),
+    "No public share found. Netflix counts a 'starter' only after 2 minutes, so sampling plays shorter than that "
+    "are common enough to exclude; and a ~20-minute mean with TV plays near 29 implies a long tail of short "
+    "plays. Judgement: present (≥ 5 %) but not most plays (≤ 35 %).",
+)
+COMPLETION_EPISODE = Band(
+    "completion_episode",
+    "plays of a series episode that reach the end",
+    "%",
+    40.0,
+    90.0,
+    (NETFLIX_UK_LETTER, DIGITAL_I_2024),
+    "No public per-play figure. An episode (20–60 min) fits one sitting and binge chains finish episode after "
+    "episode; judgement: most episode plays finish (40–90 %).",
+)
+COMPLETION_FILM = Band(
+    "completion_film",
+    "plays of a film (movie or documentary) that reach the end",
+    "%",
+    10.0,
+    55.0,
+    (DIGITAL_I_2024, NETFLIX_UK_LETTER),
+    "Digital i measures 53–78 % of households finishing the season's big Netflix films — per household, over "
+    "any number of sittings, for hits; a single play of an average film finishes less often. Judgement: 10–55 %.",
+)
+COMPLETION_RATIO = Band(
+    "completion_ratio",
+    "episode completion over film completion",
+    "×",
+    1.3,
+    math.inf,
+    (DIGITAL_I_2024,),
+    "Episodes finish far more often than films per play (COMPLETION_EPISODE over COMPLETION_FILM); judgement: "
+    "at least 1.3 times.",
+)
+TOP_3PCT_HOURS_SHARE = Band(
+    "top_3pct_hours_share",
+    "share of hours on the top 3 % of titles",
+    "%",
+    25.0,
+    55.0,
+    (ALTMAN_SOLON_2023, MOFFETT_2023),
+    "Netflix H1 2023: the top ~3 % of titles took ~37 % of hours, the top 0.55 % (100 titles) 33 %; widened to "
+    "25–55 % for a catalogue of hundreds rather than 18,000 titles.",
+)
+TOP_10PCT_PLAYS_SHARE = Band(
+    "top_10pct_plays_share",
+    "share of plays on the top 10 % of titles",
+    "%",
+    35.0,
+    80.0,
+    (ALTMAN_SOLON_2023, NALDI_SERIES),
+    "Between the top 3 % holding ~37 % of hours (Netflix 2023) and the top 20 % of series holding ~86 % "
+    "(Naldi et al.); plays are a little less concentrated than hours (short sampling plays spread wider).",
+)
+SUNDAY_RANK = Band(
+    "sunday_rank",
+    "Sunday's rank among weekdays by hours viewed (1 = busiest)",
+    "",
+    1.0,
+    2.0,
+    (CONVIVA_Q1_2018,),
+    "Conviva saw the peak on every Sunday (2018) and Nielsen's busiest TV day is Sunday with Saturday next; "
+    "older figures, so Sunday may be first or second.",
+)
+WEEKEND_DAYTIME_LIFT = Band(
+    "weekend_daytime_lift",
+    "weekend daytime (10 am–5 pm local) hours per day over weekday daytime",
+    "×",
+    1.15,
+    2.5,
+    (SCANSCOUT_WEEKEND, CONVIVA_MARCH_2020),
+    "ScanScout measured weekend days 31 % above weekdays for all online video (about 2010, old and not SVOD); "
+    "daytime is where weekday and weekend differ most (Conviva's lockdown weeks lifted weekday daytime 40 %). "
+    "Widened to 1.15–2.5 because the only figure is old.",
+)
+PEAK_HOUR = Band(
+    "peak_hour",
+    "local hour with the most viewing (start of the hour)",
+    "h",
+    19.0,
+    22.0,
+    (REALITYMINE_2016, CONVIVA_MARCH_2020),
+    "RealityMine: peak 8–9 pm local, most viewing 6–10 pm; Nielsen's most-watched quarter hour is 9:15–9:30 pm. "
+    "Accepted: the 7, 8, 9 or 10 pm hour.",
+)
+PRIME_TIME_SHARE = Band(
+    "prime_time_share",
+    "share of a day's viewing in 8–11 pm local",
+    "%",
+    17.0,
+    35.0,
+    (CONVIVA_MARCH_2020, SCANSCOUT_WEEKEND),
+    "Conviva: 22.4 % in the three prime-time hours before lockdowns (2020); ScanScout: about a quarter; "
+    "widened to 17–35 %.",
+)
+MONTHLY_CHURN = Band(
+    "monthly_churn",
+    "monthly churn (cancellations per subscriber-month, trailing year)",
+    "%",
+    2.0,
+    8.0,
+    (ANTENNA_2025, ANTENNA_2024),
+    "Antenna: US Premium SVOD weighted average 4.6 % (2025), 5.2 % gross and 3.5 % net (August 2024); single "
+    "services range wider, so 2–8 %.",
+)
+MONTHLY_SIGNUPS = Band(
+    "monthly_signups",
+    "monthly sign-ups (new subscriptions per subscriber-month, trailing year)",
+    "%",
+    2.0,
+    9.0,
+    (ANTENNA_2025, ANTENNA_2024),
+    "Derived: gross additions = cancellations + net growth; churn ~4.6–5.2 % a month and subscribers +7 % a "
+    "year (~0.6 % a month) give ~5–6 % a month; widened to 2–9 %.",
+)
+PLAYS_OUTSIDE_SUBSCRIPTION = Band(
+    "plays_outside_subscription",
+    "plays by a customer before subscribing or after cancelling",
+    "%",
+    0.0,
+    0.0,
+    (ANTENNA_2024,),
+    "A subscription service streams only to subscribers (Antenna counts a cancel at loss of access or at the "
+    "explicit cancel): none.",
+)
+PLAYS_BEFORE_RELEASE = Band(
+    "plays_before_release",
+    "plays of a title before its release date",
+    "%",
+    0.0,
+    0.0,
+    (MOFFETT_2023,),
+    "A title cannot be streamed before it is released: none.",
+)
+
+BANDS: tuple[Band, ...] = (
+    HOURS_PER_SUBSCRIBER_DAY,
+    HOURS_SPREAD_CV,
+    SESSIONS_PER_SUBSCRIBER_DAY,
+    DAILY_ACTIVE_SHARE,
+    OVER_PLAN_LIMIT_SHARE,
+    DEVICE_OVERLAP_SHARE,
+    DEVICE_SHARE_TV,
+    DEVICE_SHARE_MOBILE,
+    DEVICE_SHARE_WEB,
+    DEVICE_SHARE_TABLET,
+    MINUTES_PER_PLAY,
+    MINUTES_PER_PLAY_TV,
+    MINUTES_PER_PLAY_MOBILE,
+    MOBILE_TV_PLAY_RATIO,
+    SHORT_PLAY_SHARE,
+    COMPLETION_EPISODE,
+    COMPLETION_FILM,
+    COMPLETION_RATIO,
+    TOP_3PCT_HOURS_SHARE,
+    TOP_10PCT_PLAYS_SHARE,
+    SUNDAY_RANK,
+    WEEKEND_DAYTIME_LIFT,
+    PEAK_HOUR,
+    PRIME_TIME_SHARE,
+    MONTHLY_CHURN,
+    MONTHLY_SIGNUPS,
+    PLAYS_OUTSIDE_SUBSCRIPTION,
+    PLAYS_BEFORE_RELEASE,
+)
+BANDS_BY_KEY: Mapping[str, Band] = {b.key: b for b in BANDS}
+
+DEVICE_SHARE_BANDS: Mapping[str, Band] = {
+    "tv": DEVICE_SHARE_TV,
+    "mobile": DEVICE_SHARE_MOBILE,
+    "web": DEVICE_SHARE_WEB,
+    "tablet": DEVICE_SHARE_TABLET,
+}
+"""Device-share band of each `device_type`."""
+
+MINUTES_PER_PLAY_BANDS: Mapping[str, Band] = {"tv": MINUTES_PER_PLAY_TV, "mobile": MINUTES_PER_PLAY_MOBILE}
+"""Minutes-per-play band of the device types with a public figure."""
+
+assert len(BANDS_BY_KEY) == len(BANDS), "band keys must be unique"
