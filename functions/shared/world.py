@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from functions.shared import domains, plays
+from functions.shared import domains, households, plays
 from functions.shared.catalogue import Catalogue, DayTitles, epoch_day
 from functions.shared.dimensions import Dimensions
 
@@ -225,9 +225,11 @@ class HourPlan(NamedTuple):
     threshold: int
     """...and one more when its count draw's top 53 bits are below this (the rate's fractional part * 2**53)."""
     cumulative: tuple[int, ...]
-    """Running totals of each audience group's integer weight (members * hour weight * day weight)."""
+    """Running totals of each audience group's integer weight (its viewers' day weights * its local hour's)."""
     groups: tuple[tuple[int, ...], ...]
-    """Customer indexes (into World.customers) of each group, a group being one UTC offset."""
+    """Customer indexes (into World.customers) of each group's viewers, a group being one UTC offset."""
+    member_cumulative: tuple[tuple[int, ...], ...]
+    """Per group, running totals of its viewers' day weights (households.day_weight)."""
     rate: float
     """Mean session starts per slot in this hour."""
     titles: DayTitles
@@ -304,7 +306,14 @@ class World:
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
         """Mean session starts per slot over a week."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
-        self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]] = {}
+        self._viewers: dict[tuple[str, int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        pkey = mix64(self.key ^ households.PROPENSITY_SALT)
+        self.propensity = [households.propensity(draw(pkey, i) >> 11) for i in range(len(customers))]
+        """Each customer's viewing propensity (households.py)."""
+        self._active_below = [households.active_threshold(w) for w in self.propensity]
+        self._day_weight = [households.day_weight(w) for w in self.propensity]
+        self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
         self._hours: dict[int, HourPlan] = {}
 
     def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -320,22 +329,40 @@ class World:
             hit = self._audiences[epoch_day] = tuple((tz, tuple(zones[tz])) for tz in sorted(zones))
         return hit
 
-    def audience(self, epoch_hour: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """(UTC offset in minutes, customer indexes) of the subscribers of a UTC hour, grouped by the offset each
-        one's zone has in that hour (daylight saving exact to the hour), offsets ascending; empty before anyone
-        subscribed."""
+    def viewers(self, tz: str, viewing_day: int, epoch_day: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(customer indexes, day weights) of a zone's subscribers of a UTC day who watch on a viewing day."""
+        hit = self._viewers.get((tz, viewing_day, epoch_day))
+        if hit is None:
+            if len(self._viewers) > 4096:
+                self._viewers.clear()
+            members = dict(self.subscribers(epoch_day)).get(tz, ())
+            day_key = draw(self._active_key, viewing_day)
+            watching = tuple(i for i in members if (draw(day_key, i) >> 11) < self._active_below[i])
+            hit = self._viewers[(tz, viewing_day, epoch_day)] = (watching, tuple(self._day_weight[i] for i in watching))
+        return hit
+
+    def audience(self, epoch_hour: int) -> tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]:
+        """(UTC offset in minutes, customer indexes, their day weights) of who watches in a UTC hour: subscribers
+        that day, grouped by the offset each one's zone has in that hour (daylight saving exact to the hour),
+        those whose viewing day (households.viewing_day, local) is one they watch on; offsets ascending."""
         day = epoch_hour // 24
         zones = self.subscribers(day)
         offsets = tuple(hour_offset(tz, epoch_hour) for tz, _ in zones)
-        key = (day, offsets)
+        days = tuple(households.viewing_day(epoch_hour * 60 + off) for off in offsets)
+        key = (day, offsets, days)
         hit = self._groupings.get(key)
         if hit is None:
             if len(self._groupings) > 256:
                 self._groupings.clear()
-            groups: dict[int, list[int]] = {}
-            for off, (_, members) in zip(offsets, zones, strict=True):
-                groups.setdefault(off, []).extend(members)
-            hit = self._groupings[key] = tuple((off, tuple(groups[off])) for off in sorted(groups))
+            groups: dict[int, tuple[list[int], list[int]]] = {}
+            for off, vday, (tz, _) in zip(offsets, days, zones, strict=True):
+                members, weights = self.viewers(tz, vday, day)
+                group = groups.setdefault(off, ([], []))
+                group[0].extend(members)
+                group[1].extend(weights)
+            hit = self._groupings[key] = tuple(
+                (off, tuple(groups[off][0]), tuple(groups[off][1])) for off in sorted(groups) if groups[off][0]
+            )
         return hit
 
     def hour(self, epoch_hour: int) -> HourPlan:
@@ -348,20 +375,26 @@ class World:
             titles = self.catalogue.on(epoch_hour // 24)
             if not titles.title:
                 audience = ()  # nothing released yet: nothing to watch
-            cumulative, total = [], 0
-            for offset, members in audience:
-                total += len(members) * local_weight((epoch_hour * 60 + offset) // 60)
+            cumulative, member_cumulative, total, weight_total = [], [], 0, 0
+            for offset, _, weights in audience:
+                running, acc = [], 0
+                for w in weights:
+                    acc += w
+                    running.append(acc)
+                member_cumulative.append(tuple(running))
+                weight_total += acc
+                total += acc * local_weight((epoch_hour * 60 + offset) // 60)
                 cumulative.append(total)
-            members_total = sum(len(m) for _, m in audience)
-            # Relative to a member's weekly mean weight (WEEK_WEIGHT / 168): the audience's mix of local hours
-            # shapes the rate, its size does not (batchSize is the world's volume).
-            rate = self.sessions_per_slot * (total * 168) / (members_total * WEEK_WEIGHT) if members_total else 0.0
+            # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
+            # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
+            rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
                 int((rate - whole) * (1 << 53)),
                 tuple(cumulative),
-                tuple(m for _, m in audience),
+                tuple(m for _, m, _ in audience),
+                tuple(member_cumulative),
                 rate,
                 titles,
             )
@@ -373,10 +406,13 @@ class World:
         return plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
 
     def pick_customer(self, plan: HourPlan, viewer_draw: int) -> int:
-        """Index into `customers` of who starts a session, from its viewer draw (bits 40-63 group, 16-39 member)."""
-        target = ((viewer_draw >> 40) * plan.cumulative[-1]) >> FIELD_BITS
-        group = plan.groups[bisect.bisect_right(plan.cumulative, target)]
-        return group[(((viewer_draw >> 16) & 0xFFFFFF) * len(group)) >> FIELD_BITS]
+        """Index into `customers` of who starts a session, from its viewer draw: bits 40-63 pick the group by its
+        weight, bits 16-39 the viewer within it by day weight."""
+        g = bisect.bisect_right(plan.cumulative, ((viewer_draw >> 40) * plan.cumulative[-1]) >> FIELD_BITS)
+        running = plan.member_cumulative[g]
+        return plan.groups[g][
+            bisect.bisect_right(running, (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS)
+        ]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""

@@ -96,6 +96,7 @@ def world_sessions(  # pragma: no cover - compiled
     group_start: np.ndarray,
     member_at: np.ndarray,
     members: np.ndarray,
+    member_running: np.ndarray,
     plan_titles: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
@@ -121,7 +122,8 @@ def world_sessions(  # pragma: no cover - compiled
 
     Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, and
     picks viewers by hour plan `slot_plan[j]` (its cumulative weights, group sizes and starts at
-    `plan_at[p]:plan_at[p + 1]`, its members from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
+    `plan_at[p]:plan_at[p + 1]`, its members and
+    their running weights from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
     low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
@@ -196,7 +198,18 @@ def world_sessions(  # pragma: no cover - compiled
             group = lo
             while cumulative[group] <= target:  # the first group whose running total exceeds the target
                 group += 1
-            customer = members[member_at[plan] + group_start[group] + ((_field(hv, 16, 24) * group_size[group]) >> 24)]
+            # The viewer within the group by day weight: the first whose running weight exceeds the target.
+            at = member_at[plan] + group_start[group]
+            size = group_size[group]
+            aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
+            low, high = 0, size - 1
+            while low < high:
+                mid = (low + high) >> 1
+                if member_running[at + mid] <= aim:
+                    low = mid + 1
+                else:
+                    high = mid
+            customer = members[at + low]
             viewer = customer * n_devices + device
             s_viewer[n_s] = viewer
             s_title[n_s] = title

@@ -113,14 +113,22 @@ class Catalog:
 
 
 @lru_cache(maxsize=64)
-def _audience_groups(groups: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _audience_groups(
+    groups: tuple[tuple[int, ...], ...], running: tuple[tuple[int, ...], ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     sizes = np.array([len(g) for g in groups], dtype=np.int64)
-    return sizes, np.cumsum(sizes) - sizes, np.array([c for g in groups for c in g], dtype=np.int64)
+    return (
+        sizes,
+        np.cumsum(sizes) - sizes,
+        np.array([c for g in groups for c in g], dtype=np.int64),
+        np.array([w for r in running for w in r], dtype=np.int64),
+    )
 
 
-def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """An hour plan's cumulative weights, group sizes, group starts and members, as World.pick_customer reads them."""
-    return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups))
+def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An hour plan's cumulative weights, group sizes, group starts, members and the members' running weights
+    within their group, as World.pick_customer reads them."""
+    return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups, plan.member_cumulative))
 
 
 _day_title_arrays: dict[int, tuple[object, np.ndarray]] = {}
@@ -232,8 +240,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     plan_at = np.cumsum([0] + [len(a[0]) for a in audiences])
     member_at = np.cumsum([0] + [len(a[3]) for a in audiences])
 
-    cumulative, group_size, group_start, members = (
-        np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(4)
+    cumulative, group_size, group_start, members, member_running = (
+        np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(5)
     )
 
     # Each plan's title draw (its day's), one row per plan; a day with nothing released has no sessions to draw.
@@ -249,7 +257,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members, plan_titles,
+            cumulative, group_size, group_start, member_at, members, member_running, plan_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,

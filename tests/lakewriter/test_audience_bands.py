@@ -23,7 +23,9 @@ BATCH_SIZE = 60
 
 HELD = (
     "hours_per_subscriber_day",
+    "hours_spread_cv",
     "sessions_per_subscriber_day",
+    "daily_active_share",
     "device_share_tv",
     "device_share_mobile",
     "device_share_web",

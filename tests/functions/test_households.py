@@ -1,0 +1,41 @@
+"""Households: heavy-tailed viewing propensity and the days each one watches."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from functions.shared import households
+from functions.shared.dimensions import generate_dimensions
+from functions.shared.world import World
+
+
+def test_propensity_is_lognormal_with_median_one_and_a_heavy_tail() -> None:
+    values = [households.propensity(((2 * i + 1) << 53) // 20_000) for i in range(10_000)]
+    assert statistics.median(values) == pytest.approx(1.0, rel=0.01)
+    top = sorted(values)[-1000:]
+    assert sum(top) / sum(values) > 0.3  # the heaviest tenth of households watches about a third of the hours
+    assert max(values) <= households.MAX_PROPENSITY
+
+
+def test_about_half_of_the_subscribers_watch_on_a_day_and_heavy_viewers_on_more_days() -> None:
+    dims = generate_dimensions(seed=42, customers=600, titles=20, campaigns=1)
+    world = World(1, dims, 100)
+    day = 20_500  # 2026-02-16
+    subscribed = {i for _, members in world.subscribers(day) for i in members}
+    days_watched = dict.fromkeys(subscribed, 0)
+    for vday in range(day, day + 30):
+        for tz, _ in world.subscribers(day):
+            for i in world.viewers(tz, vday, day)[0]:
+                days_watched[i] += 1
+    share = sum(days_watched.values()) / (30 * len(subscribed))
+    assert 0.35 < share < 0.65
+    by_propensity = sorted(subscribed, key=lambda i: world.propensity[i])
+    light, heavy = by_propensity[: len(by_propensity) // 4], by_propensity[-len(by_propensity) // 4 :]
+    assert statistics.mean(days_watched[i] for i in heavy) > 2 * statistics.mean(days_watched[i] for i in light)
+
+
+def test_the_viewing_day_starts_at_four_in_the_morning_local() -> None:
+    assert households.viewing_day(1440 + 3 * 60 + 59) == 0
+    assert households.viewing_day(1440 + 4 * 60) == 1
