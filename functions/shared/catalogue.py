@@ -88,18 +88,20 @@ class Catalogue:
             weights = self.weights(day)
             total = sum(weights)
             table: list[int] = []
+            seconds: list[int] = []
+            types: list[int] = []
+            reach: list[int] = []
             if total > 0:
                 acc = 0.0
                 for i, w in enumerate(weights):
                     if w:
                         acc += w
-                        table.extend([i] * (min(FIELDS, round(acc / total * FIELDS)) - len(table)))
-                table.extend([table[-1]] * (FIELDS - len(table)))  # rounding never leaves a gap, but be sure
-            seconds = [self.seconds[t] for t in table]
-            hit = self._days[day] = DayTitles(
-                table,
-                seconds,
-                [self.types[t] for t in table],
-                [s * 1000 + self.slot_ms for s in seconds],
-            )
+                        count = min(FIELDS, round(acc / total * FIELDS)) - len(table)
+                        table.extend([i] * count)  # runs of one title: each list is built a run at a time
+                        seconds.extend([self.seconds[i]] * count)
+                        types.extend([self.types[i]] * count)
+                        reach.extend([self.seconds[i] * 1000 + self.slot_ms] * count)
+                for column in (table, seconds, types, reach):  # rounding never leaves a gap, but be sure
+                    column.extend(column[-1:] * (FIELDS - len(column)))
+            hit = self._days[day] = DayTitles(table, seconds, types, reach)
         return hit

@@ -249,12 +249,18 @@ def _epoch_day(iso_date: str | None) -> int | None:
     return epoch_day(iso_date) if iso_date else None
 
 
+@lru_cache(maxsize=1024)
+def _zone(tz_name: str) -> zoneinfo.ZoneInfo:
+    """A zone, loaded once (ZoneInfo's own cache keeps only a few strongly)."""
+    return zoneinfo.ZoneInfo(tz_name)
+
+
 @lru_cache(maxsize=65536)
 def utc_offset_at(tz_name: str, epoch_minute: int) -> int:
     """A time zone's UTC offset in minutes at a moment (minutes since the epoch; 0 for an unknown zone)."""
     at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=epoch_minute)
     try:
-        offset = at.astimezone(zoneinfo.ZoneInfo(tz_name)).utcoffset()  # (tz.utcoffset(at) would read UTC as wall time)
+        offset = at.astimezone(_zone(tz_name)).utcoffset()  # (tz.utcoffset(at) would read UTC as wall time)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OverflowError):
         return 0
     return int(offset.total_seconds() // 60) if offset is not None else 0
