@@ -97,7 +97,8 @@ def world_sessions(  # pragma: no cover - compiled
     member_at: np.ndarray,
     members: np.ndarray,
     member_running: np.ndarray,
-    plan_titles: np.ndarray,
+    plan_day: np.ndarray,
+    day_titles: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
     n_devices: int,
@@ -120,10 +121,10 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, and
-    picks viewers by hour plan `slot_plan[j]` (its cumulative weights, group sizes and starts at
-    `plan_at[p]:plan_at[p + 1]`, its members and
-    their running weights from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
+    picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
+    cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
+    weights from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
     low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
@@ -143,7 +144,7 @@ def world_sessions(  # pragma: no cover - compiled
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
             device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             plan = slot_plan[j]
-            title = plan_titles[plan, _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
+            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             last = 2 * k + 1

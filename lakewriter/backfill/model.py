@@ -131,16 +131,21 @@ def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndar
     return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups, plan.member_cumulative))
 
 
-_day_title_arrays: dict[int, tuple[object, np.ndarray]] = {}
+_stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], np.ndarray]] = {}
 
 
-def _day_titles(titles: wm.DayTitles) -> np.ndarray:
-    """A day's title draw as an int32 array (kept for the few days a run's blocks look back over)."""
-    hit = _day_title_arrays.get(id(titles.title))
-    if hit is None or hit[0] is not titles.title:
-        if len(_day_title_arrays) > 8:
-            _day_title_arrays.clear()
-        hit = _day_title_arrays[id(titles.title)] = (titles.title, np.array(titles.title, dtype=np.int32))
+def _stacked_titles(days: tuple[wm.DayTitles, ...]) -> np.ndarray:
+    """Days' title draws as rows of an int32 array (kept for the next blocks, which mostly look at the same days)."""
+    key = tuple(id(d.title) for d in days)
+    hit = _stacks.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], days, strict=True)):
+        if len(_stacks) > 8:
+            _stacks.clear()
+        rows = np.zeros((max(1, len(days)), 1 << wm.TITLE_BITS), dtype=np.int32)
+        for i, day in enumerate(days):
+            if day.title:
+                rows[i] = day.title
+        hit = _stacks[key] = (days, rows)
     return hit[1]
 
 
@@ -244,11 +249,12 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(5)
     )
 
-    # Each plan's title draw (its day's), one row per plan; a day with nothing released has no sessions to draw.
-    plan_titles = np.zeros((max(1, len(plans)), 1 << wm.TITLE_BITS), dtype=np.int32)
-    for p, plan in enumerate(plans):
-        if plan.titles.title:
-            plan_titles[p] = _day_titles(plan.titles)
+    # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
+    days = [id(p.titles.title) for p in plans]
+    distinct = list(dict.fromkeys(days))
+    plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
+    by_day = {id(p.titles.title): p.titles for p in plans}
+    day_titles = _stacked_titles(tuple(by_day[d] for d in distinct))
 
     most_sessions = int(whole.sum()) + len(slots)
     # A guess first (the arrays are trimmed after), then room for every session's every event.
@@ -257,7 +263,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members, member_running, plan_titles,
+            cumulative, group_size, group_start, member_at, members, member_running, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
