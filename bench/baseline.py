@@ -13,7 +13,7 @@ import uuid
 
 from mimesis import Internet
 
-from functions.shared import domains
+from functions.shared import domains, geography
 from functions.shared.dimensions import Dimensions
 
 
@@ -58,7 +58,7 @@ class NaiveEvents:
             "position_seconds": position,
             "completion_percentage": round(100 * position / duration, 2),
             "ip_address": self.internet.ip_v4(),
-            "isp": rng.choice(domains.ISPS),
+            "isp": geography.isp_for(customer["country"], connection, rng.random()),
             "connection_type": connection,
             "country": customer["country"],
             "state": customer["state"],

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import domains, plays
+from functions.shared import domains, geography, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -39,7 +39,7 @@ CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
 }
 """How each device type connects; mobile networks get the customer's mobile address, the rest the home one."""
 
-MOBILE_CONNECTIONS = frozenset({"4g", "5g"})
+MOBILE_CONNECTIONS = geography.MOBILE_CONNECTIONS
 _SLOTS = 1000
 """Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
 _DEVICE_BITS = 16
@@ -169,16 +169,19 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     poor = connection in domains.POOR_CONNECTIONS
     device_id, device_os = device_identity(customer_id, device_type)
     home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
+    # The home line's ISP and the phone contract's carrier belong to the customer, so every device of a household
+    # shows the same ISP at home and the same carrier on 4G/5G.
+    networks = hashlib.blake2b(f"{customer_id}|networks".encode(), digest_size=8).digest()
+    mobile = connection in MOBILE_CONNECTIONS
     base = _TEMPLATE.copy()
     for name in _CUSTOMER_FIELDS:
         base[name] = customer[name]
-    base["isp"] = domains.ISPS[home[0] % len(domains.ISPS)]
+    base["isp"] = geography.isp_for(customer["country"], connection, _unit(networks, 4 if mobile else 0))
     base["device_id"] = device_id
     base["device_type"] = device_type
     base["device_os"] = device_os
     base["app_version"] = domains.APP_VERSIONS[digest[8] % len(domains.APP_VERSIONS)]
     base["quality"] = best_quality(customer["subscription_tier"], bandwidth)
-    mobile = connection in MOBILE_CONNECTIONS
     base["ip_address"] = _address(digest, 12, _MOBILE_FIRST_OCTETS) if mobile else _address(home, 1, _HOME_FIRST_OCTETS)
     base["connection_type"] = connection
     return _Viewer(

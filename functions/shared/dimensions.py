@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 import re
 import unicodedata
@@ -24,7 +25,7 @@ from mimesis.datasets import EMAIL_DOMAINS
 from mimesis.enums import Gender
 from mimesis.locales import Locale
 
-from functions.shared import domains, geography
+from functions.shared import content, domains, geography
 from functions.shared.names import CampaignNamer, TitleNamer, is_fit_brand
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
 
@@ -37,8 +38,6 @@ _DAY_SECONDS = 86_400
 _DAYS_PER_MONTH = 365.2425 / 12
 
 _GLOBAL_EMAIL_DOMAINS = tuple(d.lstrip("@") for d in EMAIL_DOMAINS if "example" not in d)
-_MOVIE_RATINGS = tuple(r for r in domains.CONTENT_RATINGS if not r.startswith("TV-"))
-_TV_RATINGS = tuple(r for r in domains.CONTENT_RATINGS if r.startswith("TV-"))
 _FICTION_GENRES = tuple(g for g in domains.GENRES if g != "Documentary")
 _SUBTITLE_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ja", "ko", "hi")
 _STUDIO_SUFFIXES = ("Pictures", "Studios", "Films", "Entertainment", "Media", "Productions")
@@ -216,89 +215,191 @@ def _production(rng: random.Random, person: Person, with_languages: int) -> dict
     }
 
 
+def _next_title_type(rng: random.Random, rows_by_type: Mapping[str, int]) -> str:
+    """A title type drawn among those short of their TITLE_TYPES share of rows, in proportion to how short.
+
+    A series adds all its episodes at once, so drawing types independently would let the row shares drift with the
+    series' lengths; this keeps each type within one series' length of its share at any table size.
+    """
+    total = sum(rows_by_type.values()) + 1
+    short = {t: w * total - rows_by_type[t] for t, w in domains.TITLE_TYPES.items()}
+    return _weighted(rng, {t: d for t, d in short.items() if d > 0})
+
+
+def _premiere(rng: random.Random, title_type: str) -> dt.date:
+    """When a film, documentary or series first comes out: within the release slate, or earlier (the library)."""
+    first, last = content.SLATE_DAYS
+    if rng.random() < content.SLATE_SHARE:
+        return REFERENCE_DATE + dt.timedelta(days=rng.randint(first, last - 1))
+    mean, oldest = content.LIBRARY_MEAN_AGE_YEARS[title_type], content.LIBRARY_MAX_AGE_YEARS[title_type]
+    age_days = int(min(rng.expovariate(1 / mean), oldest) * 365.2425)
+    return REFERENCE_DATE + dt.timedelta(days=first - 1 - age_days)
+
+
+_RELEASE_HORIZON = REFERENCE_DATE + dt.timedelta(days=content.SLATE_DAYS[1])
+"""Nothing is scheduled on or after this day: a series' later episodes past it are not in the table yet."""
+
+
+def _sub_genre(rng: random.Random, title_type: str, genre: str, rating: str) -> str:
+    """A second genre that agrees with the title's rating (a G-rated family film is not also a horror film)."""
+    if title_type == "documentary":
+        candidates = [g for g in content.DOCUMENTARY_SUB_GENRES if rating in content.ratings_for(title_type, g)]
+    else:
+        candidates = [g for g in _FICTION_GENRES if g != genre and rating in content.ratings_for(title_type, g)]
+    return _pick(rng, candidates)
+
+
+def _film(rng: random.Random, namer: TitleNamer, person: Person, title_type: str) -> dict:
+    """A film or documentary: one row's title fields."""
+    if title_type == "movie":
+        genre = _pick(rng, _FICTION_GENRES)
+        rating = _weighted(rng, content.ratings_for(title_type, genre))
+        production = _production(rng, person, 6)
+        shortest, longest = content.FILM_MINUTES
+        minutes = content.FILM_MEDIAN_MINUTES[genre] * math.exp(content.FILM_RUNTIME_SIGMA * rng.gauss(0.0, 1.0))
+        duration = min(longest, max(shortest, round(minutes)))
+        budget = min(300.0, max(0.5, rng.lognormvariate(3.3, 0.9)))
+    else:
+        genre = "Documentary"
+        rating = _weighted(rng, content.ratings_for(title_type, genre))
+        production = _production(rng, person, 4)
+        shortest, usual, longest = content.DOCUMENTARY_MINUTES
+        duration = int(rng.triangular(shortest, longest, usual))
+        budget = rng.uniform(0.2, 5.0)
+    return {
+        "title_name": namer.name(title_type, genre),
+        "title_type": title_type,
+        "genre": genre,
+        "sub_genre": _sub_genre(rng, title_type, genre, rating),
+        "content_rating": rating,
+        "release": _premiere(rng, title_type),
+        "duration_minutes": duration,
+        "season_number": None,
+        "episode_number": None,
+        "series_id": None,
+        "production": production,
+        "popularity": content.popularity(rng.gauss(0.0, 1.0)),
+        "budget": budget,
+    }
+
+
+def _series(rng: random.Random, namer: TitleNamer, person: Person, series_id: str) -> list[dict]:
+    """Every episode released before the horizon of one series, S01E01 first: title fields per row, in order."""
+    genre = _pick(rng, _FICTION_GENRES)
+    rating = _weighted(rng, content.ratings_for("series", genre))
+    fmt = content.series_format(genre)
+    (usual_low, usual_high), (band_low, band_high) = content.SERIES_FORMATS[fmt]
+    usual = rng.randint(usual_low, usual_high)
+    seasons = rng.choices(tuple(content.SEASON_COUNT_WEIGHTS), tuple(content.SEASON_COUNT_WEIGHTS.values()))[0]
+    weekly = rng.random() >= content.DROP_SHARE
+    shared = {
+        "title_type": "series",
+        "genre": genre,
+        "sub_genre": _sub_genre(rng, "series", genre, rating),
+        "content_rating": rating,
+        "series_id": series_id,
+        "production": _production(rng, person, 5),
+    }
+    show_name = namer.name("series", genre)
+    budget = rng.uniform(1.0, 15.0)
+    appeal = rng.gauss(0.0, 1.0)
+    own = math.sqrt(1 - content.SEASON_APPEAL_CORRELATION**2)
+    premiere = _premiere(rng, "series")
+    rows: list[dict] = []
+    for season in range(1, seasons + 1):
+        episodes = rng.randint(*content.EPISODES_PER_SEASON[fmt])
+        z = content.SEASON_APPEAL_CORRELATION * appeal + own * rng.gauss(0.0, 1.0)
+        per_episode = content.popularity(z) / episodes  # a season's hours are shared by its episodes
+        release = premiere
+        for episode in range(1, episodes + 1):
+            release = premiere + dt.timedelta(days=7 * (episode - 1) if weekly else 0)
+            minutes = usual + rng.randint(-2, 3)
+            if season == episode == 1:
+                minutes += rng.randint(0, 8)  # the pilot sets the show up
+            if episode == episodes:
+                minutes += rng.randint(0, 6)  # and the finale closes the season
+            if release >= _RELEASE_HORIZON:
+                return rows
+            rows.append(
+                {
+                    **shared,
+                    "title_name": f"{show_name} S{season:02d}E{episode:02d}",
+                    "release": release,
+                    "duration_minutes": min(band_high, max(band_low, minutes)),
+                    "season_number": season,
+                    "episode_number": episode,
+                    "popularity": per_episode,
+                    "budget": budget * rng.uniform(0.9, 1.1),
+                }
+            )
+        premiere = release + dt.timedelta(days=rng.randint(*content.DAYS_BETWEEN_SEASONS))
+    return rows
+
+
+def _created_day(rng: random.Random, release: dt.date, catalog_start: dt.date) -> dt.date:
+    """When a title entered the catalogue: after its release (or the catalogue's start), or ahead of a future one."""
+    last = REFERENCE_DATE - dt.timedelta(days=1)
+    if release > last:
+        return REFERENCE_DATE - dt.timedelta(days=rng.randint(1, 120))  # announced, coming soon
+    return min(max(release, catalog_start) + dt.timedelta(days=rng.randint(0, 60)), last)
+
+
 def generate_titles(count: int, seed: int) -> list[dict]:
-    """Title rows title_00001…: films, documentaries and series episodes grouped into shows."""
+    """Title rows title_00001…: films, documentaries, and series whole from S01E01, each with a fitting rating.
+
+    Row shares of the title types follow TITLE_TYPES; a table of more rows starts with the rows of a smaller one.
+    """
     _check_count("count", count)
     rng = random.Random(f"titles:{seed}")
     namer = TitleNamer(seed)
     person = Person(Locale.EN, seed=rng.getrandbits(64))
     catalog_start = REFERENCE_DATE - dt.timedelta(days=3 * 365)
-    show: dict | None = None
-    rows = []
-    for i in range(1, count + 1):
-        title_type = _weighted(rng, domains.TITLE_TYPES)
-        season = episode = None
+    rows_by_type = dict.fromkeys(domains.TITLE_TYPES, 0)
+    series_count = 0
+    rows: list[dict] = []
+    while len(rows) < count:
+        title_type = _next_title_type(rng, rows_by_type)
         if title_type == "series":
-            if show is None or rng.random() < 0.25:
-                show_genre = _pick(rng, _FICTION_GENRES)
-                show = {
-                    "name": namer.name("series", show_genre),
-                    "genre": show_genre,
-                    "rating": _pick(rng, _TV_RATINGS),
-                    "minutes": rng.randint(22, 55),
-                    "first_aired": REFERENCE_DATE - dt.timedelta(days=rng.randint(60, 15 * 365)),
-                    "season": rng.randint(1, 4),
-                    "episode": 0,
-                    "production": _production(rng, person, 5),
-                    "budget": rng.uniform(1.0, 15.0),
-                }
-            show["episode"] += 1
-            if show["episode"] > 10:
-                show["season"] += 1
-                show["episode"] = 1
-            season, episode = show["season"], show["episode"]
-            name = f"{show['name']} S{season:02d}E{episode:02d}"
-            genre, rating, production = show["genre"], show["rating"], show["production"]
-            duration = min(60, max(20, show["minutes"] + rng.randint(-3, 5)))
-            aired = show["first_aired"] + dt.timedelta(days=365 * (season - 1) + 7 * (episode - 1))
-            release = min(aired, REFERENCE_DATE - dt.timedelta(days=1))
-            budget = show["budget"] * rng.uniform(0.9, 1.1)
-        elif title_type == "movie":
-            genre, rating = _pick(rng, _FICTION_GENRES), _pick(rng, _MOVIE_RATINGS)
-            name = namer.name(title_type, genre)
-            production = _production(rng, person, 6)
-            duration = int(rng.triangular(80, 180, 105))
-            release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 40 * 365))
-            budget = min(300.0, max(0.5, rng.lognormvariate(3.3, 0.9)))
+            series_count += 1
+            items = _series(rng, namer, person, f"series_{series_count:05d}")
         else:
-            genre, rating = "Documentary", _pick(rng, _TV_RATINGS)
-            name = namer.name(title_type, genre)
-            production = _production(rng, person, 4)
-            duration = int(rng.triangular(45, 120, 85))
-            release = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 20 * 365))
-            budget = rng.uniform(0.2, 5.0)
-        sub_genre = _pick(rng, tuple(g for g in _FICTION_GENRES if g != genre))
-        critical = round(min(10.0, max(1.0, rng.gauss(6.8, 1.2))), 1)
-        created = _moment(min(max(release, catalog_start) + dt.timedelta(days=rng.randint(0, 60)), REFERENCE_DATE), rng)
-        original = production["is_original"]
-        rows.append(
-            _row(
-                TITLES,
-                {
-                    "title_id": f"title_{i:05d}",
-                    "title_name": name,
-                    "title_type": title_type,
-                    "genre": genre,
-                    "sub_genre": sub_genre,
-                    "content_rating": rating,
-                    "release_date": release.isoformat(),
-                    "duration_minutes": duration,
-                    "season_number": float(season) if season is not None else None,
-                    "episode_number": float(episode) if episode is not None else None,
-                    **production,
-                    "popularity_score": round(rng.betavariate(2, 5) * 100, 2),
-                    "critical_rating": critical,
-                    "viewer_rating": round(min(10.0, max(1.0, critical + rng.gauss(0, 0.8))), 1),
-                    "budget_millions": round(budget, 2),
-                    "revenue_millions": round(budget * rng.lognormvariate(0.3, 0.8), 2),
-                    "awards_count": int(rng.expovariate(1.0) * max(0.0, critical - 5.5)),
-                    # Originals are owned outright; licensed titles cost a share of their budget.
-                    "licensing_cost": 0.0 if original else round(budget * rng.uniform(0.05, 0.3), 2),
-                    "created_at": _timestamp(created),
-                    "updated_at": _timestamp(_later(created, _REFERENCE_DT, rng)),
-                },
+            items = [_film(rng, namer, person, title_type)]
+        rows_by_type[title_type] += len(items)
+        for item in items[: count - len(rows)]:
+            budget, release, production = item["budget"], item["release"], item["production"]
+            critical = round(min(10.0, max(1.0, rng.gauss(6.8, 1.2))), 1)
+            created = _moment(_created_day(rng, release, catalog_start), rng)
+            original = production["is_original"]
+            season, episode = item["season_number"], item["episode_number"]
+            rows.append(
+                _row(
+                    TITLES,
+                    {
+                        "title_id": f"title_{len(rows) + 1:05d}",
+                        "title_name": item["title_name"],
+                        "title_type": item["title_type"],
+                        "genre": item["genre"],
+                        "sub_genre": item["sub_genre"],
+                        "content_rating": item["content_rating"],
+                        "release_date": release.isoformat(),
+                        "duration_minutes": item["duration_minutes"],
+                        "season_number": float(season) if season is not None else None,
+                        "episode_number": float(episode) if episode is not None else None,
+                        "series_id": item["series_id"],
+                        **production,
+                        "popularity_score": max(0.0001, round(item["popularity"], 4)),
+                        "critical_rating": critical,
+                        "viewer_rating": round(min(10.0, max(1.0, critical + rng.gauss(0, 0.8))), 1),
+                        "budget_millions": round(budget, 2),
+                        "revenue_millions": round(budget * rng.lognormvariate(0.3, 0.8), 2),
+                        "awards_count": int(rng.expovariate(1.0) * max(0.0, critical - 5.5)),
+                        # Originals are owned outright; licensed titles cost a share of their budget.
+                        "licensing_cost": 0.0 if original else round(budget * rng.uniform(0.05, 0.3), 2),
+                        "created_at": _timestamp(created),
+                        "updated_at": _timestamp(_later(created, _REFERENCE_DT, rng)),
+                    },
+                )
             )
-        )
     return rows
 
 

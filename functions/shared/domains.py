@@ -52,19 +52,6 @@ CONNECTION_TYPES: Mapping[str, tuple[float, float]] = {
 POOR_CONNECTIONS = frozenset({"dsl", "4g"})
 """Connections on which buffering and errors are likelier."""
 
-ISPS = (
-    "Comcast",
-    "Charter Spectrum",
-    "AT&T",
-    "Verizon",
-    "Cox",
-    "T-Mobile",
-    "Frontier",
-    "Optimum",
-    "Google Fiber",
-    "Mediacom",
-)
-
 APP_VERSIONS = ("5.12.0", "5.12.1", "5.13.0", "5.13.2", "5.14.0", "5.14.1", "6.0.0")
 
 AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")

@@ -201,7 +201,7 @@ TITLES = Table(
     prefix="titles/",
     columns=_columns(
         """title_id, title_name, title_type, genre, sub_genre, content_rating, release_date,
-        duration_minutes:int, season_number:double, episode_number:double,
+        duration_minutes:int, season_number:double, episode_number:double, series_id,
         production_country, original_language, available_languages, director, cast,
         production_studio, popularity_score:double, critical_rating:double,
         viewer_rating:double, budget_millions:double, revenue_millions:double,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
 
-from functions.shared import domains, layout
+from functions.shared import domains, geography, layout
 from functions.shared.dimensions import Dimensions
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 
@@ -87,12 +87,13 @@ def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, d
         ("title_type", domains.TITLE_TYPES),
         ("quality", domains.QUALITY_ORDER),
         ("connection_type", domains.CONNECTION_TYPES),
-        ("isp", domains.ISPS),
         ("app_version", domains.APP_VERSIONS),
     )
     for name, allowed in domain_checks:
         if ev[name] not in allowed:
             _fail(f"{name} {ev[name]!r} is not one of {list(allowed)}", i, ev)
+    if ev["isp"] not in geography.network_shares(ev["country"], ev["connection_type"]):
+        _fail(f"isp {ev['isp']!r} is not a {ev['connection_type']} provider of {ev['country']}", i, ev)
     if ev["device_os"] not in domains.DEVICE_OS[ev["device_type"]]:
         _fail(f"device_os {ev['device_os']!r} is not an OS of a {ev['device_type']}", i, ev)
     low, high = domains.CONNECTION_TYPES[ev["connection_type"]]

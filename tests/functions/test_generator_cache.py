@@ -115,9 +115,9 @@ def test_outputs_equal_the_pinned_digests_of_this_world_model_warm_and_cold(worl
     """Digests of these windows, pinned when the world model last changed on purpose (docs/audience.md): the
     cache changes no output, and any change to the model shows here and is re-pinned deliberately."""
     expected = {
-        "records": "f7718a01cc46f5d8e9fb766ad4f7b3393a831cae782c2b2c405ebf49b8fa47ec",
-        "events": "8dc17a067a34ed24e05cf5f5cf8ecfd6ab6a6238795f980eebbcbcac8dbe8ae5",
-        "shards": "a03fbef99184dc03e26abda4a138850a8288e8bdb2f134d21231b6c376ed568b",
+        "records": "8a57906b474438df954d7a9d8de431296e1ee6cfc942f4aad19b4dd62bb8116c",
+        "events": "610e07dbeba6f7fe85bfae9e7e95fa6d5040e8b1416e101a6c162167f0fbd576",
+        "shards": "40f87dbea4437b2a3b10978bcdb7f97fab24cd1f31fa4e3981914274ab0dde36",
     }
     for name, make, windows in (
         ("records", window_records, ticks(world, PRIME_TIME_MS, 12)),
