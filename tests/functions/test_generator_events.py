@@ -319,3 +319,25 @@ def test_plays_follow_popularity_score() -> None:
     median = sorted(score.values())[len(score) // 2]
     starts = [ev for ev in events if ev["event_type"] == "start"]
     assert sum(score[ev["title_id"]] > median for ev in starts) > 0.8 * len(starts)
+
+
+def test_batch_size_one_streams_the_same_day_as_the_backfill(dims: Dimensions, tmp_path: Path) -> None:
+    from lakewriter.backfill import run_backfill
+
+    world = World(11, dims, 1)
+    ticks = [window_events(world, DAY_MS + i * TICK_MS, DAY_MS + (i + 1) * TICK_MS) for i in range(288)]
+    streamed = [ev for tick in ticks for ev in tick]
+    check_events(streamed, dims)
+    run_backfill(DAY, DAY + dt.timedelta(days=1), seed=11, batch_size=1, out=str(tmp_path), dims=dims)
+    lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert 100 < len(streamed) < 600  # about 288 a day
+    assert sorted(lake, key=lambda r: r["event_id"]) == sorted(streamed, key=lambda r: r["event_id"])
+
+
+def test_batch_size_one_million_gives_a_valid_shard_of_a_prime_time_window(dims: Dimensions) -> None:
+    world = World(12, dims, domains.MAX_BATCH_SIZE)
+    start = DAY_MS + 2 * 3_600_000  # prime time in the Americas
+    shard = window_events(world, start, start + 1_000, shard=3, shards=8)
+    check_events(shard, dims, window=(DAY + dt.timedelta(hours=2), DAY + dt.timedelta(hours=2, seconds=1)))
+    expected = world.expected_events(start, start + 1_000) / 8
+    assert 0.3 * expected < len(shard) < 3 * expected
