@@ -15,9 +15,12 @@ world seed and the slot's index; everything about a session depends only on its 
 [t0, t1) therefore holds exactly the events, with timestamps in it, of the sessions that start in the slots
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
-The start rate follows the viewers' local clock (HOUR_WEIGHTS on weekdays, WEEKEND_HOUR_WEIGHTS on Saturday and
-Sunday, DAY_WEIGHTS), each zone at the offset it has in that UTC hour, over the customers subscribed that day,
-scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS. Lambda-safe: standard library only.
+The start rate follows the local clock (calendar.py) of the hour's viewers: the customers subscribed that day
+who watch on their viewing day (households.py), each zone at the offset it has in that hour; it is scaled so that
+a week's mean is `batch_size` events per RATE_PERIOD_MS. What is played comes from the day's title draw
+(catalogue.py) and how it is played from the session key's screen, end and span fields (plays.py). The key's
+layout (the *_SHIFT and *_BITS below) is the one definition the generator and the compiled backfill both read;
+docs/audience.md describes the whole model. Lambda-safe: standard library only.
 """
 
 from __future__ import annotations
