@@ -26,6 +26,12 @@ WEIGHT_UNIT = 1 << 10
 MAX_PROPENSITY = 64.0
 """Propensity is capped (0.004 % of households lie beyond): no household holds an implausible share of viewing."""
 
+DISENGAGE_DAYS = 60
+"""Over the last 60 days of a subscription a household watches on ever fewer days (the chance falls linearly to 0 at
+the end date): disengagement comes before cancellation, so an analyst finds that customers who cancelled had been
+watching less (judgement: the churn-prediction literature's leading signal is falling usage; no public figure of
+the lead time was checked)."""
+
 PROPENSITY_SALT = 0x686F_7573_6568_6F6C
 ACTIVE_SALT = 0x6163_7469_7665_6461
 

@@ -311,7 +311,15 @@ class World:
                 self._viewers.clear()
             members = dict(self.subscribers(epoch_day)).get(tz, ())
             day_key = draw(self._active_key, viewing_day)
-            watching = tuple(i for i in members if (draw(day_key, i) >> 11) < self._active_below[i])
+            fade, people, below = households.DISENGAGE_DAYS, self._people, self._active_below
+            chosen = []
+            for i in members:
+                limit, end = below[i], people[i].end_day
+                if end is not None and end - viewing_day < fade:  # disengaging before the cancellation
+                    limit = limit * max(0, end - viewing_day) // fade
+                if (draw(day_key, i) >> 11) < limit:
+                    chosen.append(i)
+            watching = tuple(chosen)
             hit = self._viewers[(tz, viewing_day, epoch_day)] = (watching, tuple(self._day_weight[i] for i in watching))
         return hit
 

@@ -7,6 +7,7 @@ import statistics
 import pytest
 
 from functions.shared import households
+from functions.shared import world as wm
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import World
 
@@ -39,3 +40,25 @@ def test_about_half_of_the_subscribers_watch_on_a_day_and_heavy_viewers_on_more_
 def test_the_viewing_day_starts_at_four_in_the_morning_local() -> None:
     assert households.viewing_day(1440 + 3 * 60 + 59) == 0
     assert households.viewing_day(1440 + 4 * 60) == 1
+
+
+def test_customers_who_cancel_watch_ever_less_in_their_last_two_months() -> None:
+    dims = generate_dimensions(seed=42, customers=600, titles=20, campaigns=1)
+    world = World(2, dims, 100)
+    leaving = [
+        (i, wm.epoch_day(c["subscription_end_date"]))
+        for i, c in enumerate(dims.customers)
+        if c["subscription_end_date"]
+        and wm.epoch_day(c["subscription_end_date"]) - wm.epoch_day(c["subscription_start_date"]) > 200
+    ]
+    assert len(leaving) > 50
+
+    def watched(offsets: range) -> float:
+        days = 0
+        for i, end in leaving:
+            tz = dims.customers[i]["timezone"]
+            days += sum(i in world.viewers(tz, end - k, end - k)[0] for k in offsets)
+        return days / (len(leaving) * len(offsets))
+
+    assert watched(range(1, 31)) < 0.5 * watched(range(91, 121))
+    assert watched(range(1, 31)) > 0

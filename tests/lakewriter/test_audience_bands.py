@@ -15,11 +15,14 @@ from lakewriter.backfill import run_backfill
 from lakewriter.parquet import rows_to_arrow
 from local.profile import Profile, measure
 
-START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
-"""A Monday: the lake holds two whole weeks."""
+STARTS = (dt.datetime(2026, 11, 2, tzinfo=dt.UTC), dt.datetime(2025, 11, 3, tzinfo=dt.UTC))
+"""Mondays: each lake holds two whole weeks; the first is today's world, the second lies within the customers
+table's history (which ends at the dimensions' reference date, 2026-01-01), so its trailing year has sign-ups and
+cancellations."""
 DAYS = 14
-BATCH_SIZE = 60
-"""The rate at which the default 1,000 customers watch about 2 hours a day each (docs/audience.md)."""
+BATCH_SIZE = 25
+"""The rate at which the default 1,000 customers (about a third of them subscribed at a time) watch about 2 hours a
+day each (docs/audience.md)."""
 
 HELD = (
     "hours_per_subscriber_day",
@@ -47,14 +50,17 @@ HELD = (
     "plays_outside_subscription",
     "plays_before_release",
 )
+HELD_IN_HISTORY = ("monthly_churn", "monthly_signups")
+"""Figures held only where the customers table has a trailing year of history (the second lake)."""
 """The figures this world model is built to meet; docs/audience.md lists those it does not yet."""
 
 
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory: pytest.TempPathFactory) -> Profile:
+@pytest.fixture(scope="module", params=STARTS, ids=lambda start: start.date().isoformat())
+def profile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Profile:
+    start: dt.datetime = request.param
     lake: Path = tmp_path_factory.mktemp("lake")
     dims = generate_dimensions(DEFAULT_DIMENSION_SEED, customers=1000, titles=500, campaigns=1)
-    run_backfill(START, START + dt.timedelta(days=DAYS), seed=1, batch_size=BATCH_SIZE, out=str(lake), dims=dims)
+    run_backfill(start, start + dt.timedelta(days=DAYS), seed=1, batch_size=BATCH_SIZE, out=str(lake), dims=dims)
     for table, rows in ((CUSTOMERS, dims.customers), (TITLES, dims.titles)):
         (lake / table.prefix).mkdir(parents=True)
         pq.write_table(rows_to_arrow(table, rows), lake / table.prefix / f"{table.name}.parquet")
@@ -63,5 +69,15 @@ def profile(tmp_path_factory: pytest.TempPathFactory) -> Profile:
 
 @pytest.mark.parametrize("key", HELD)
 def test_two_weeks_of_the_default_world_hold_the_figure_to_its_band(profile: Profile, key: str) -> None:
+    figure = profile.figure(key)
+    assert figure.ok, f"{key} = {figure.value} outside {figure.band.describe()} ({figure.band.figure})"
+
+
+@pytest.mark.parametrize("key", HELD_IN_HISTORY)
+def test_sign_ups_and_cancellations_through_history_hold_their_bands(
+    profile: Profile, key: str, request: pytest.FixtureRequest
+) -> None:
+    if "2025" not in request.node.callspec.id:
+        pytest.skip("the customers table's history ends at 2026-01-01 (docs/audience.md)")
     figure = profile.figure(key)
     assert figure.ok, f"{key} = {figure.value} outside {figure.band.describe()} ({figure.band.figure})"

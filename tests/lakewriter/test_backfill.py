@@ -181,7 +181,7 @@ def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_cust
         assert customer["subscription_start_date"] <= r["event_timestamp"][:10], customer_id
         profile = generator.viewer_profile(customer, device_type).base
         assert {f: r[f] for f in fields} == {f: profile[f] for f in fields}, (customer_id, device_type)
-    assert len(seen) > 1000
+    assert len(seen) > 500  # many viewers (about a third of the 1,000 customers are subscribed at a time)
 
 
 # --- shares of the session model -------------------------------------------------------------------------
