@@ -487,7 +487,7 @@ class _WindowWriter:
         pause_gamma, viewer_gamma, session_gamma, G2 = _PAUSE_GAMMA, _VIEWER_GAMMA, _SESSION_GAMMA, _GAMMA_2
         event_gammas = _EVENT_GAMMAS
         day = plan.titles
-        field_title, field_seconds, field_type = day.title, day.seconds, day.types
+        field_title, field_seconds, field_type, field_genre = day.title, day.seconds, day.types, day.genres
         n_devices = len(prep.device_types)
         viewers, new_viewer = prep.viewers, prep.viewer
         templates, new_template = prep.record_templates, prep.record_template
@@ -588,7 +588,7 @@ class _WindowWriter:
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
             h = mix((sk + viewer_gamma) & M64)
-            vkey = pick_customer(plan, h) * n_devices + device
+            vkey = pick_customer(plan, h, field_genre[title_field]) * n_devices + device
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
             title = field_title[title_field]

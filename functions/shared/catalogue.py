@@ -44,6 +44,8 @@ class DayTitles(NamedTuple):
     """The title's type (index into domains.TITLE_TYPES)."""
     reach: list[int]
     """The title's duration plus a slot, in ms (bounds how far a session of it can reach)."""
+    genres: list[int]
+    """The title's genre (index into domains.GENRES)."""
 
 
 def epoch_day(iso_date: str) -> int:
@@ -59,6 +61,7 @@ class Catalogue:
     def __init__(self, titles: Sequence[Mapping], slot_ms: int) -> None:
         self.seconds = [int(t["duration_minutes"]) * 60 for t in titles]
         self.types = [list(domains.TITLE_TYPES).index(t["title_type"]) for t in titles]
+        self.genres = [domains.GENRES.index(t["genre"]) for t in titles]
         self.release = [epoch_day(t["release_date"]) for t in titles]
         # popularity_score is proportional to the hours a title draws (docs/catalogue.md: log-normal, calibrated
         # to the top 3 % of titles taking 37 % of hours); a play runs a share of the title, so plays go as hours
@@ -92,6 +95,7 @@ class Catalogue:
             seconds: list[int] = []
             types: list[int] = []
             reach: list[int] = []
+            genres: list[int] = []
             if total > 0:
                 acc = 0.0
                 for i, w in enumerate(weights):
@@ -102,7 +106,8 @@ class Catalogue:
                         seconds.extend([self.seconds[i]] * count)
                         types.extend([self.types[i]] * count)
                         reach.extend([self.seconds[i] * 1000 + self.slot_ms] * count)
-                for column in (table, seconds, types, reach):  # rounding never leaves a gap, but be sure
+                        genres.extend([self.genres[i]] * count)
+                for column in (table, seconds, types, reach, genres):  # rounding never leaves a gap, but be sure
                     column.extend(column[-1:] * (FIELDS - len(column)))
-            hit = self._days[day] = DayTitles(table, seconds, types, reach)
+            hit = self._days[day] = DayTitles(table, seconds, types, reach, genres)
         return hit

@@ -32,6 +32,15 @@ the end date): disengagement comes before cancellation, so an analyst finds that
 watching less (judgement: the churn-prediction literature's leading signal is falling usage; no public figure of
 the lead time was checked)."""
 
+GENRE_AFFINITY = 0.5
+"""Share of plays whose viewer is drawn among the hour's viewers who list the title's genre in preferred_genres
+(the rest among all of them): households watch to their taste, and what they are offered follows it (Gomez-Uribe
+and Hunt, "The Netflix Recommender System", ACM TMIS 2015: about 80 % of hours streamed come from
+recommendations). Judgement: half, so a preferred genre (1-3 of 14) takes over half of a household's plays."""
+AFFINITY_BITS = 16
+AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
+"""A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
+
 PROPENSITY_SALT = 0x686F_7573_6568_6F6C
 ACTIVE_SALT = 0x6163_7469_7665_6461
 

@@ -26,6 +26,7 @@ docs/audience.md describes the whole model. Lambda-safe: standard library only.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -208,6 +209,17 @@ def uuid4_text(hi: int, lo: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+class Viewers(NamedTuple):
+    """Who may start a session, weighted: groups (one UTC offset each) of customers and their weights."""
+
+    cumulative: tuple[int, ...]
+    """Running totals of each group's integer weight (its viewers' day weights * its local hour's)."""
+    groups: tuple[tuple[int, ...], ...]
+    """Customer indexes (into World.customers) of each group's viewers."""
+    member_cumulative: tuple[tuple[int, ...], ...]
+    """Per group, running totals of its viewers' day weights (households.day_weight)."""
+
+
 class HourPlan(NamedTuple):
     """The starts of every slot in one UTC hour: how many, and who starts them."""
 
@@ -225,6 +237,8 @@ class HourPlan(NamedTuple):
     """Mean session starts per slot in this hour."""
     titles: DayTitles
     """The hour's day's title draw (catalogue.Catalogue.on)."""
+    by_genre: tuple[Viewers, ...]
+    """Per genre (domains.GENRES), the same viewers restricted to those who list it in preferred_genres."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +289,10 @@ class World:
         self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
         """Each title's index in domains.TITLE_TYPES."""
         self.catalogue = Catalogue(dims.titles, SLOT_MS)
+        self.preferred = [
+            tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
+        ]
+        """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
@@ -358,15 +376,32 @@ class World:
             if not titles.title:
                 audience = ()  # nothing released yet: nothing to watch
             cumulative, member_cumulative, total, weight_total = [], [], 0, 0
-            for offset, _, weights in audience:
+            n_genres = len(domains.GENRES)
+            fans: list[list] = [[[], [], [], 0] for _ in range(n_genres)]
+            """Per genre: [cumulative, groups, member_cumulative, total] of its fans, built like the whole's."""
+            preferred = self.preferred
+            for offset, members, weights in audience:
+                local = local_weight((epoch_hour * 60 + offset) // 60)
                 running, acc = [], 0
-                for w in weights:
+                own: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_genres)]
+                for i, w in zip(members, weights, strict=True):
                     acc += w
                     running.append(acc)
+                    for g in preferred[i]:
+                        chosen, sums = own[g]
+                        chosen.append(i)
+                        sums.append((sums[-1] if sums else 0) + w)
                 member_cumulative.append(tuple(running))
                 weight_total += acc
-                total += acc * local_weight((epoch_hour * 60 + offset) // 60)
+                total += acc * local
                 cumulative.append(total)
+                for g, (chosen, sums) in enumerate(own):
+                    if chosen:
+                        fan = fans[g]
+                        fan[3] += sums[-1] * local
+                        fan[0].append(fan[3])
+                        fan[1].append(tuple(chosen))
+                        fan[2].append(tuple(sums))
             # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
             # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
             rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
@@ -379,6 +414,7 @@ class World:
                 tuple(member_cumulative),
                 rate,
                 titles,
+                tuple(Viewers(tuple(f[0]), tuple(f[1]), tuple(f[2])) for f in fans),
             )
         return hit
 
@@ -387,14 +423,17 @@ class World:
         plan = self.hour(slot // 60)
         return plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
 
-    def pick_customer(self, plan: HourPlan, viewer_draw: int) -> int:
-        """Index into `customers` of who starts a session, from its viewer draw: bits 40-63 pick the group by its
-        weight, bits 16-39 the viewer within it by day weight."""
-        g = bisect.bisect_right(plan.cumulative, ((viewer_draw >> 40) * plan.cumulative[-1]) >> FIELD_BITS)
-        running = plan.member_cumulative[g]
-        return plan.groups[g][
-            bisect.bisect_right(running, (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS)
-        ]
+    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int) -> int:
+        """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw: bits 0-15 say
+        whether among the genre's fans (households.AFFINITY_BELOW, when it has any), bits 40-63 pick the group by
+        its weight, bits 16-39 the viewer within it by day weight."""
+        pick: Viewers | HourPlan = plan
+        if (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and plan.by_genre[genre].cumulative:
+            pick = plan.by_genre[genre]
+        g = bisect.bisect_right(pick.cumulative, ((viewer_draw >> 40) * pick.cumulative[-1]) >> FIELD_BITS)
+        running = pick.member_cumulative[g]
+        aim = (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS
+        return pick.groups[g][bisect.bisect_right(running, aim)]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains, plays
+from functions.shared import domains, households, plays
 from functions.shared import world as wm
 
 _U = np.uint64
@@ -30,6 +30,7 @@ DEVICE_TABLE = np.array(plays.DEVICE_TABLE, dtype=np.int64)
 STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
 COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
+N_GENRES = len(domains.GENRES)
 EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
 """Event types by code."""
 START, PAUSE, RESUME, STOP, COMPLETE = (
@@ -97,6 +98,8 @@ def world_sessions(  # pragma: no cover - compiled
     member_at: np.ndarray,
     members: np.ndarray,
     member_running: np.ndarray,
+    n_plans: int,
+    title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
     title_seconds: np.ndarray,
@@ -124,7 +127,8 @@ def world_sessions(  # pragma: no cover - compiled
     Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
-    weights from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
+    weights from `member_at[p]`; the fans of genre g among them are viewer set `n_plans + p * N_GENRES + g`, laid out
+    the same way). `viewer_ints` holds, per viewer, bandwidth10,
     low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
@@ -194,13 +198,18 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
-            lo, hi = plan_at[plan], plan_at[plan + 1]
+            pick = plan  # the hour's viewers, or (households.AFFINITY_BELOW) the title genre's fans among them
+            if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
+                fans = n_plans + plan * N_GENRES + title_genres[title]
+                if plan_at[fans + 1] > plan_at[fans]:
+                    pick = fans
+            lo, hi = plan_at[pick], plan_at[pick + 1]
             target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
             group = lo
             while cumulative[group] <= target:  # the first group whose running total exceeds the target
                 group += 1
             # The viewer within the group by day weight: the first whose running weight exceeds the target.
-            at = member_at[plan] + group_start[group]
+            at = member_at[pick] + group_start[group]
             size = group_size[group]
             aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
             low, high = 0, size - 1

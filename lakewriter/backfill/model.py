@@ -8,7 +8,6 @@ generator's own `viewer_profile`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -93,6 +92,8 @@ class Catalog:
     title_seconds: np.ndarray
     title_types: np.ndarray
     """Each title's index in domains.TITLE_TYPES."""
+    title_genres: np.ndarray
+    """Each title's index in domains.GENRES."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -109,26 +110,30 @@ class Catalog:
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
+            title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
         )
 
 
-@lru_cache(maxsize=64)
-def _audience_groups(
-    groups: tuple[tuple[int, ...], ...], running: tuple[tuple[int, ...], ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    sizes = np.array([len(g) for g in groups], dtype=np.int64)
-    return (
-        sizes,
-        np.cumsum(sizes) - sizes,
-        np.array([c for g in groups for c in g], dtype=np.int64),
-        np.array([w for r in running for w in r], dtype=np.int64),
-    )
+_viewer_arrays: dict[int, tuple[object, tuple[np.ndarray, ...]]] = {}
 
 
-def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """An hour plan's cumulative weights, group sizes, group starts, members and the members' running weights
-    within their group, as World.pick_customer reads them."""
-    return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups, plan.member_cumulative))
+def _audience_arrays(viewers: wm.Viewers | wm.HourPlan) -> tuple[np.ndarray, ...]:
+    """A viewer set's cumulative weights, group sizes, group starts, members and the members' running weights
+    within their group, as World.pick_customer reads them (kept for the plans the next blocks share)."""
+    hit = _viewer_arrays.get(id(viewers))
+    if hit is None or hit[0] is not viewers:
+        if len(_viewer_arrays) > 4096:
+            _viewer_arrays.clear()
+        sizes = np.array([len(g) for g in viewers.groups], dtype=np.int64)
+        arrays = (
+            np.array(viewers.cumulative, dtype=np.int64),
+            sizes,
+            np.cumsum(sizes) - sizes,
+            np.array([c for g in viewers.groups for c in g], dtype=np.int64),
+            np.array([w for r in viewers.member_cumulative for w in r], dtype=np.int64),
+        )
+        hit = _viewer_arrays[id(viewers)] = (viewers, arrays)
+    return hit[1]
 
 
 _stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], np.ndarray]] = {}
@@ -241,7 +246,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     slot_plan = slots // 60 - first_hour
     whole = np.array([p.whole for p in plans], dtype=np.int64)[slot_plan]
     threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[slot_plan]
-    audiences = [_audience_arrays(p) for p in plans]
+    # The hour plans' viewers, then per plan the fans of each genre (kernel.world_sessions: n_plans + p * G + g).
+    audiences = [_audience_arrays(p) for p in plans] + [_audience_arrays(v) for p in plans for v in p.by_genre]
     plan_at = np.cumsum([0] + [len(a[0]) for a in audiences])
     member_at = np.cumsum([0] + [len(a[3]) for a in audiences])
 
@@ -263,7 +269,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members, member_running, plan_day, day_titles,
+            cumulative, group_size, group_start, member_at, members, member_running, len(plans),
+            catalog.title_genres, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,

@@ -62,3 +62,22 @@ def test_customers_who_cancel_watch_ever_less_in_their_last_two_months() -> None
 
     assert watched(range(1, 31)) < 0.5 * watched(range(91, 121))
     assert watched(range(1, 31)) > 0
+
+
+def test_households_watch_their_preferred_genres_far_more_than_chance() -> None:
+    """About half of the plays go to a fan of the title's genre (households.GENRE_AFFINITY): a customer's preferred
+    genres (1-3 of 14) take over half of their plays, against about one in seven by chance."""
+    import datetime as dt
+    import json
+
+    from functions.generator.events import epoch_ms, window_events
+
+    dims = generate_dimensions(seed=42, customers=600, titles=300, campaigns=1)
+    start = epoch_ms(dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
+    starts = [ev for ev in window_events(World(3, dims, 200), start, start + 43_200_000) if ev["event_type"] == "start"]
+    likes = {c["customer_id"]: set(json.loads(c["preferred_genres"])) for c in dims.customers}
+    genre = {t["title_id"]: t["genre"] for t in dims.titles}
+    matched = sum(genre[ev["title_id"]] in likes[ev["customer_id"]] for ev in starts) / len(starts)
+    chance = sum(len(likes[ev["customer_id"]]) for ev in starts) / len(starts) / 14
+    assert len(starts) > 2000
+    assert matched > max(0.45, 3 * chance)
