@@ -98,7 +98,6 @@ def world_sessions(  # pragma: no cover - compiled
     member_at: np.ndarray,
     members: np.ndarray,
     member_running: np.ndarray,
-    n_plans: int,
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
@@ -127,8 +126,8 @@ def world_sessions(  # pragma: no cover - compiled
     Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
-    weights from `member_at[p]`; the fans of genre g among them are viewer set `n_plans + p * N_GENRES + g`, laid out
-    the same way). `viewer_ints` holds, per viewer, bandwidth10,
+    weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
+    among them. `viewer_ints` holds, per viewer, bandwidth10,
     low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
@@ -198,9 +197,9 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
-            pick = plan  # the hour's viewers, or (households.AFFINITY_BELOW) the title genre's fans among them
+            pick = plan * (1 + N_GENRES)  # the hour's viewers, or (AFFINITY_BELOW) the title genre's fans among them
             if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
-                fans = n_plans + plan * N_GENRES + title_genres[title]
+                fans = pick + 1 + title_genres[title]
                 if plan_at[fans + 1] > plan_at[fans]:
                     pick = fans
             lo, hi = plan_at[pick], plan_at[pick + 1]

@@ -114,25 +114,44 @@ class Catalog:
         )
 
 
-_viewer_arrays: dict[int, tuple[object, tuple[np.ndarray, ...]]] = {}
+_plan_arrays: dict[int, tuple[wm.HourPlan, tuple[np.ndarray, ...]]] = {}
 
 
-def _audience_arrays(viewers: wm.Viewers | wm.HourPlan) -> tuple[np.ndarray, ...]:
-    """A viewer set's cumulative weights, group sizes, group starts, members and the members' running weights
-    within their group, as World.pick_customer reads them (kept for the plans the next blocks share)."""
-    hit = _viewer_arrays.get(id(viewers))
-    if hit is None or hit[0] is not viewers:
-        if len(_viewer_arrays) > 4096:
-            _viewer_arrays.clear()
-        sizes = np.array([len(g) for g in viewers.groups], dtype=np.int64)
+def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, ...]:
+    """An hour plan's viewer sets (its viewers, then the fans of each genre: kernel.world_sessions) as the kernel reads
+    them: each set's start in the group arrays and in the member arrays (relative to the plan's), then the groups'
+    cumulative weights, sizes and starts, the members and their running weights within their group, as
+    World.pick_customer reads them. Kept for the next blocks, which share most of their plans."""
+    hit = _plan_arrays.get(id(plan))
+    if hit is None or hit[0] is not plan:
+        if len(_plan_arrays) > 512:
+            _plan_arrays.clear()
+        sets = (plan, *plan.by_genre)
+        cumulative = [c for v in sets for c in v.cumulative]
+        sizes = [len(g) for v in sets for g in v.groups]
+        members = [c for v in sets for g in v.groups for c in g]
+        running = [w for v in sets for r in v.member_cumulative for w in r]
+        set_groups = [0]
+        set_members = [0]
+        for v in sets:
+            set_groups.append(set_groups[-1] + len(v.cumulative))
+            set_members.append(set_members[-1] + sum(len(g) for g in v.groups))
+        group_start: list[int] = []
+        for v in sets:  # a group's start among its own set's members
+            at = 0
+            for g in v.groups:
+                group_start.append(at)
+                at += len(g)
         arrays = (
-            np.array(viewers.cumulative, dtype=np.int64),
-            sizes,
-            np.cumsum(sizes) - sizes,
-            np.array([c for g in viewers.groups for c in g], dtype=np.int64),
-            np.array([w for r in viewers.member_cumulative for w in r], dtype=np.int64),
+            np.array(set_groups[:-1], dtype=np.int64),
+            np.array(set_members[:-1], dtype=np.int64),
+            np.array(cumulative, dtype=np.int64),
+            np.array(sizes, dtype=np.int64),
+            np.array(group_start, dtype=np.int64),
+            np.array(members, dtype=np.int64),
+            np.array(running, dtype=np.int64),
         )
-        hit = _viewer_arrays[id(viewers)] = (viewers, arrays)
+        hit = _plan_arrays[id(plan)] = (plan, arrays)
     return hit[1]
 
 
@@ -246,14 +265,19 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     slot_plan = slots // 60 - first_hour
     whole = np.array([p.whole for p in plans], dtype=np.int64)[slot_plan]
     threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[slot_plan]
-    # The hour plans' viewers, then per plan the fans of each genre (kernel.world_sessions: n_plans + p * G + g).
-    audiences = [_audience_arrays(p) for p in plans] + [_audience_arrays(v) for p in plans for v in p.by_genre]
-    plan_at = np.cumsum([0] + [len(a[0]) for a in audiences])
-    member_at = np.cumsum([0] + [len(a[3]) for a in audiences])
-
-    cumulative, group_size, group_start, members, member_running = (
-        np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(5)
-    )
+    # Per plan, its viewer sets (its viewers, then each genre's fans): set k of plan p is viewer set p * (1 + G) + k.
+    audiences = [_audience_arrays(p) for p in plans]
+    group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
+    member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
+    if audiences:
+        plan_at = np.concatenate([a[0] + group_base[i] for i, a in enumerate(audiences)] + [group_base[-1:]])
+        member_at = np.concatenate([a[1] + member_base[i] for i, a in enumerate(audiences)])
+        cumulative, group_size, group_start, members, member_running = (
+            np.concatenate([a[i] for a in audiences]) for i in range(2, 7)
+        )
+    else:
+        plan_at = np.zeros(1, dtype=np.int64)
+        member_at = cumulative = group_size = group_start = members = member_running = np.zeros(0, dtype=np.int64)
 
     # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
     days = [id(p.titles.title) for p in plans]
@@ -269,7 +293,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members, member_running, len(plans),
+            cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
