@@ -307,6 +307,7 @@ class World:
         self._day_weight = [households.day_weight(w) for w in self.propensity]
         self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
         self._hours: dict[int, HourPlan] = {}
+        self._shapes: dict[int, tuple] = {}
 
     def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
         """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
@@ -375,33 +376,22 @@ class World:
             titles = self.catalogue.on(epoch_hour // 24)
             if not titles.title:
                 audience = ()  # nothing released yet: nothing to watch
-            cumulative, member_cumulative, total, weight_total = [], [], 0, 0
-            n_genres = len(domains.GENRES)
-            fans: list[list] = [[[], [], [], 0] for _ in range(n_genres)]
-            """Per genre: [cumulative, groups, member_cumulative, total] of its fans, built like the whole's."""
-            preferred = self.preferred
-            for offset, members, weights in audience:
-                local = local_weight((epoch_hour * 60 + offset) // 60)
-                running, acc = [], 0
-                own: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_genres)]
-                for i, w in zip(members, weights, strict=True):
-                    acc += w
-                    running.append(acc)
-                    for g in preferred[i]:
-                        chosen, sums = own[g]
-                        chosen.append(i)
-                        sums.append((sums[-1] if sums else 0) + w)
-                member_cumulative.append(tuple(running))
-                weight_total += acc
+            running, totals, fan_sets = self._shape(audience)
+            cumulative, total = [], 0
+            locals_ = [local_weight((epoch_hour * 60 + offset) // 60) for offset, _, _ in audience]
+            for acc, local in zip(totals, locals_, strict=True):
                 total += acc * local
                 cumulative.append(total)
-                for g, (chosen, sums) in enumerate(own):
-                    if chosen:
-                        fan = fans[g]
-                        fan[3] += sums[-1] * local
-                        fan[0].append(fan[3])
-                        fan[1].append(tuple(chosen))
-                        fan[2].append(tuple(sums))
+            weight_total = sum(totals)
+            by_genre = []
+            for groups in fan_sets:
+                fan_total, fan_cumulative = 0, []
+                for g, _, sums in groups:
+                    fan_total += sums[-1] * locals_[g]
+                    fan_cumulative.append(fan_total)
+                by_genre.append(
+                    Viewers(tuple(fan_cumulative), tuple(c for _, c, _ in groups), tuple(r for _, _, r in groups))
+                )
             # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
             # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
             rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
@@ -411,12 +401,40 @@ class World:
                 int((rate - whole) * (1 << 53)),
                 tuple(cumulative),
                 tuple(m for _, m, _ in audience),
-                tuple(member_cumulative),
+                running,
                 rate,
                 titles,
-                tuple(Viewers(tuple(f[0]), tuple(f[1]), tuple(f[2])) for f in fans),
+                tuple(by_genre),
             )
         return hit
+
+    def _shape(self, audience: tuple) -> tuple:
+        """What an hour plan takes from its audience whatever the hour: per group its viewers' running day weights
+        and their total, and per genre the (group, fans, their running weights) of the groups with fans of it.
+        Hours of one day mostly share an audience (World.audience caches it), so this is built once for them."""
+        hit = self._shapes.get(id(audience))
+        if hit is None or hit[0] is not audience:
+            if len(self._shapes) > 256:
+                self._shapes.clear()
+            preferred = self.preferred
+            running, totals = [], []
+            fan_sets: list[list[tuple[int, tuple[int, ...], tuple[int, ...]]]] = [[] for _ in domains.GENRES]
+            for group, (_, members, weights) in enumerate(audience):
+                sums, acc = [], 0
+                own: dict[int, tuple[list[int], list[int]]] = {}
+                for i, w in zip(members, weights, strict=True):
+                    acc += w
+                    sums.append(acc)
+                    for g in preferred[i]:
+                        chosen, fan_sums = own.setdefault(g, ([], []))
+                        chosen.append(i)
+                        fan_sums.append((fan_sums[-1] if fan_sums else 0) + w)
+                running.append(tuple(sums))
+                totals.append(acc)
+                for g in sorted(own):
+                    fan_sets[g].append((group, tuple(own[g][0]), tuple(own[g][1])))
+            hit = self._shapes[id(audience)] = (audience, (tuple(running), totals, fan_sets))
+        return hit[1]
 
     def slot_count(self, slot: int) -> int:
         """How many sessions start in a slot."""
