@@ -42,7 +42,6 @@ CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
 MOBILE_CONNECTIONS = geography.MOBILE_CONNECTIONS
 _SLOTS = 1000
 """Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
-_DEVICE_BITS = 16
 
 _EVENT_TYPES = [
     tuple(("start", *("pause", "resume") * k, end) for end in domains.SESSION_END_TYPES)
