@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import domains, geography
+from functions.shared import domains, geography, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -42,7 +42,6 @@ CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
 MOBILE_CONNECTIONS = geography.MOBILE_CONNECTIONS
 _SLOTS = 1000
 """Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
-_DEVICE_BITS = 16
 
 _EVENT_TYPES = [
     tuple(("start", *("pause", "resume") * k, end) for end in domains.SESSION_END_TYPES)
@@ -199,12 +198,12 @@ class PreparedDimensions:
     """Who watches and what: lookup tables of one Dimensions, built once per container; the backfill uses them too."""
 
     def __init__(self, dims: Dimensions) -> None:
-        self.customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        self.customers = list(dims.customers)
+        """Every customer, in table order (as World.customers): each watches while subscribed."""
         if not self.customers or not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
         self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]
         self.device_types = list(domains.DEVICE_TYPES)
-        self.device_slots = [self.device_types.index(d) for d in _slots(domains.DEVICE_TYPES)]
         self.viewers: dict[int, _Viewer] = {}
         """customer index * len(device_types) + device index -> that viewer's profile."""
         self.record_templates: dict[int, str] = {}
@@ -287,9 +286,6 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
-_reach_cache: dict[tuple[int, ...], tuple[list[int], list[int]]] = {}
-"""Title durations (seconds, table order) -> their _title_reach tables: worlds of one catalog share them."""
-
 _PAUSE_GAMMA = (wm.D_PAUSE * wm.GAMMA) & wm.M64
 _VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
 _SESSION_GAMMA = (wm.D_SESSION_ID * wm.GAMMA) & wm.M64
@@ -298,23 +294,6 @@ _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e i
 """Steps from a session's key to its draws: pauses, viewer, session id; +2 GAMMA; each event's first draw."""
 _PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
 """Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
-
-
-def _title_reach(world: World) -> tuple[list[int], list[int]]:
-    """For each value of a session key's 16-bit title field: (the title's length plus a slot, in ms; its seconds).
-
-    A session whose slot starts `need` ms before a window cannot reach it when its title's reach plus its pause
-    reach (_PAUSE_REACH) is less: a test of two lookups, before anything else is drawn or derived.
-    """
-    seconds = tuple(world.title_seconds)
-    hit = _reach_cache.get(seconds)
-    if hit is None:
-        if len(_reach_cache) > 4:
-            _reach_cache.clear()
-        n = len(seconds)
-        by_field = [seconds[(field * n) >> 16] for field in range(1 << wm.TITLE_BITS)]
-        hit = _reach_cache[seconds] = ([d * 1000 + wm.SLOT_MS for d in by_field], by_field)
-    return hit
 
 
 _MAX_CACHED_SESSIONS = 1_000_000
@@ -472,7 +451,6 @@ class _WindowWriter:
         self.prep = _prepared(world.dims)
         self.start_ms, self.end_ms = start_ms, end_ms
         self.as_records = as_records
-        self.reach, self.field_seconds = _title_reach(world)
         self.minute_prefixes: dict[int, str] = {}
         """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
         self.out: list[tuple] = []
@@ -491,16 +469,25 @@ class _WindowWriter:
         slot_ms = wm.SLOT_MS
         max_paused, max_pause = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS
         pause_counts, pause_low, pause_high = wm.PAUSE_COUNTS, wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS
-        complete_below, resumed_below = wm.COMPLETE_THRESHOLD, wm.RESUMED_THRESHOLD
+        complete_below, resumed_below = plays.COMPLETE_BELOW, wm.RESUMED_THRESHOLD
+        device_table, stop_fraction, n_types = plays.DEVICE_TABLE, plays.STOP_FRACTION, len(domains.TITLE_TYPES)
+        s_start, steps, s_device, s_title, s_pause = (
+            wm.START_SHIFT,
+            wm.START_STEPS,
+            wm.DEVICE_SHIFT,
+            wm.TITLE_SHIFT,
+            wm.PAUSE_SHIFT,
+        )
+        s_end, s_resume, start_bits = wm.END_SHIFT, wm.RESUME_SHIFT, wm.START_FRACTION_BITS
         resumed_div = wm.RESUMED_THRESHOLD * 1000
         resumed_permille = wm.RESUMED_MAX_PERMILLE
         jitter_base, jitter_span = wm.JITTER_PERMILLE
         d_pause = wm.D_PAUSE
         pause_gamma, viewer_gamma, session_gamma, G2 = _PAUSE_GAMMA, _VIEWER_GAMMA, _SESSION_GAMMA, _GAMMA_2
         event_gammas = _EVENT_GAMMAS
-        n_titles = len(self.world.title_seconds)
-        field_seconds = self.field_seconds
-        n_devices, device_slots = len(prep.device_types), prep.device_slots
+        day = plan.titles
+        field_title, field_seconds, field_type, field_genre = day.title, day.seconds, day.types, day.genres
+        n_devices = len(prep.device_types)
         viewers, new_viewer = prep.viewers, prep.viewer
         templates, new_template = prep.record_templates, prep.record_template
         titles = prep.titles
@@ -513,47 +500,50 @@ class _WindowWriter:
         for i, sk in enumerate(keys):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
             # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
-            title_field, pause_field = (sk >> 36) & 0xFFFF, (sk >> 26) & 0x3FF
-            if late and base_ms + (sk >> 52) * slot_ms // 4096 >= end_ms:
-                after[i] = base_ms + (sk >> 52) * slot_ms // 4096
+            title_field, pause_field = (sk >> s_title) & 0xFFFF, (sk >> s_pause) & 0x3FF
+            coarse = sk >> s_start
+            if late and base_ms + coarse * slot_ms // steps >= end_ms:
+                after[i] = base_ms + coarse * slot_ms // steps
                 continue
             duration = field_seconds[title_field]
             k = pause_counts[pause_field]
             last = 2 * k + 1
-            complete = ((sk >> 16) & 0x3FF) < complete_below
-            span_max = duration if complete else 1 + ((duration - 2) * ((sk & 0xFF) + 1) >> 8)
+            device = device_table[(sk >> s_device) & 0x3F]
+            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + field_type[title_field]]
+            stops = stop_fraction[device]
+            s8 = sk & 0xFF
+            span_max = duration if complete else 1 + (((duration - 2) * stops[s8 + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if base_ms + ((sk >> 52) + 1) * slot_ms // 4096 + span_max * 1000 + pause_max + last < start_ms:
+            if base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + last < start_ms:
                 continue
-            if not k and base_ms + ((sk >> 52) + 1) * slot_ms // 4096 < start_ms:
+            if not k and base_ms + (coarse + 1) * slot_ms // steps < start_ms:
                 # Two events, the start before the window: the end's earliest (latest start of the playhead,
                 # shortest span the coarse bits allow) after the window means neither event is in it.
-                coarse_r = (sk >> 8 & 0xFF) << 24
+                coarse_r = (sk >> s_resume & 0xFF) << 24
                 p0_max = (
                     ((coarse_r | 0xFFFFFF) * duration * resumed_permille) // resumed_div
                     if coarse_r < resumed_below
                     else 0
                 )
-                if complete:
-                    span_min = duration - p0_max
-                else:
-                    span_min = 1 + ((max(0, duration - p0_max - 2) * ((sk & 0xFF) << 24)) >> 32)
-                end_min = base_ms + (sk >> 52) * slot_ms // 4096 + span_min * 1000 + 1
+                span_min = duration - p0_max if complete else 1 + ((max(0, duration - p0_max - 2) * stops[s8]) >> 32)
+                end_min = base_ms + coarse * slot_ms // steps + span_min * 1000 + 1
                 if end_min >= end_ms:
                     after[i] = end_min
                     continue
             # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
             h = mix((sk + G) & M64)
-            t0 = base_ms + (((sk >> 52) << 16 | (h & 0xFFFF)) * slot_ms >> 28)
+            t0 = base_ms + ((coarse << 16 | (h & 0xFFFF)) * slot_ms >> start_bits)
             if t0 >= end_ms:
                 after[i] = t0
                 continue
-            r = (sk >> 8 & 0xFF) << 24 | h >> 40
+            r = (sk >> s_resume & 0xFF) << 24 | h >> 40
             p0 = (r * duration * resumed_permille) // resumed_div if r < resumed_below else 0
             if complete:
                 span = duration - p0
             else:
-                span = 1 + ((max(0, duration - p0 - 2) * ((sk & 0xFF) << 24 | (h >> 16) & 0xFFFFFF)) >> 32)
+                # plays.stopped_fraction, inlined: the coarse bits pick the segment, draw 1's bits 16-39 the point
+                fraction = stops[s8] + (((stops[s8 + 1] - stops[s8]) * ((h >> 16) & 0xFFFFFF)) >> 24)
+                span = 1 + ((max(0, duration - p0 - 2) * fraction) >> 32)
             if not k:
                 # Two events: the start at t0 and the end 1 ms after the span; one of them must be in the window.
                 if t0 < start_ms and not start_ms <= t0 + span * 1000 + 1 < end_ms:
@@ -597,10 +587,10 @@ class _WindowWriter:
 
             # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
             h = mix((sk + viewer_gamma) & M64)
-            vkey = pick_customer(plan, h) * n_devices + device_slots[((h & 0xFFFF) * 1000) >> 16]
+            vkey = pick_customer(plan, h, field_genre[title_field]) * n_devices + device
             viewer = viewers.get(vkey) or new_viewer(vkey)
             base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
-            title = title_field * n_titles >> 16
+            title = field_title[title_field]
             if title_json is not None:
                 template = templates.get(vkey) or new_template(vkey)
                 title_id_json, title_type_json = title_json[title]
@@ -696,7 +686,8 @@ class _WindowWriter:
 def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) -> tuple[array[int], array[int]]:
     """Write the window's events of every session of a slot; with `keep`, return those with events after it."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
-    reach, pause_reach = writer.reach, _PAUSE_REACH
+    reach, pause_reach = plan.titles.reach, _PAUSE_REACH
+    title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
     slot_key = wm.mix64((writer.world.key + slot * G) & M64)
     n = plan.whole + ((slot_key >> 11) < plan.threshold)
     base_ms = slot * wm.SLOT_MS
@@ -710,7 +701,7 @@ def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) 
         z = ((z ^ (z >> 27)) * X2) & M64
         sk = z ^ (z >> 31)
         # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
-        if reach[(sk >> 36) & 0xFFFF] + pause_reach[(sk >> 26) & 0x3FF] >= need:
+        if reach[(sk >> title_shift) & 0xFFFF] + pause_reach[(sk >> pause_shift) & 0x3FF] >= need:
             reaching.append(sk)
     after = writer.sessions(reaching, base_ms, plan)
     keys, next_ms = array("Q"), array("q")

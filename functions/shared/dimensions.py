@@ -158,10 +158,9 @@ def generate_customers(count: int, seed: int) -> list[dict]:
         age_days = int(rng.triangular(_MIN_CUSTOMER_AGE, 85, 33) * 365.2425)
         birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, _MIN_CUSTOMER_AGE * 366 + 1))
         tier = _weighted(rng, domains.SUBSCRIPTION_TIER_SHARES)
-        start = REFERENCE_DATE - dt.timedelta(days=rng.randint(1, 5 * 365))
-        tenure_days = (REFERENCE_DATE - start).days
-        churned = rng.random() >= domains.ACTIVE_CUSTOMER_SHARE and tenure_days > 31
-        end = start + dt.timedelta(days=rng.randint(31, tenure_days)) if churned else None
+        start = REFERENCE_DATE - dt.timedelta(days=rng.randint(1, domains.SIGNUP_DAYS))
+        tenure = max(domains.MIN_TENURE_DAYS, int(rng.expovariate(domains.MONTHLY_CHURN / _DAYS_PER_MONTH)))
+        end = start + dt.timedelta(days=tenure) if start + dt.timedelta(days=tenure) <= REFERENCE_DATE else None
         months = max(1, round(((end or REFERENCE_DATE) - start).days / _DAYS_PER_MONTH))
         price = domains.TIER_MONTHLY_PRICE[tier]
         created = _moment(start, rng)

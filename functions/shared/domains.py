@@ -10,6 +10,8 @@ EVENT_TYPES: Mapping[str, float] = {"start": 0.30, "pause": 0.15, "resume": 0.15
 SESSION_END_TYPES = ("stop", "complete")
 
 DEVICE_TYPES: Mapping[str, float] = {"mobile": 0.35, "web": 0.30, "tv": 0.25, "tablet": 0.10}
+"""Device types (their order numbers a customer's devices) with the original stack's shares, which only the per-row
+baseline of bench/ still draws by; the world's screens follow functions.shared.plays.DEVICE_PLAY_SHARES."""
 
 QUALITIES: Mapping[str, float] = {"SD": 0.2, "HD": 0.5, "4K": 0.3}
 
@@ -83,9 +85,6 @@ TIER_MONTHLY_PRICE: Mapping[str, float] = {"free_with_ads": 0.0, "basic": 6.99, 
 PAUSES_PER_SESSION_MEAN = 0.8
 """Mean number of pause/resume pairs in a session (geometric)."""
 
-COMPLETE_SHARE = 0.375
-"""Share of sessions that end in `complete` rather than `stop` (the seed's .15 / (.15 + .25))."""
-
 DEFAULT_WINDOW_SECONDS = 300
 """Span of event time one schedule tick covers (the default `rate(5 minutes)`)."""
 
@@ -104,8 +103,16 @@ README's "Volume and load testing" for the AWS limits this leans on and what giv
 SUBSCRIPTION_TIER_SHARES: Mapping[str, float] = {"free_with_ads": 0.2, "basic": 0.25, "standard": 0.35, "premium": 0.2}
 """Share of customers on each of SUBSCRIPTION_TIERS."""
 
-ACTIVE_CUSTOMER_SHARE = 0.85
-"""Share of customers whose subscription has not ended (is_active, no subscription_end_date)."""
+SIGNUP_DAYS = 5 * 365
+"""Customers signed up on days spread evenly over the five years before the dimension tables' reference date."""
+MONTHLY_CHURN = 0.046
+"""Share of subscribers who cancel in a month: the US premium SVOD weighted average was 4.6 % in 2025 (Antenna, Q1'26
+State of Subscriptions; 5.2 % gross in August 2024, "A Case for Rethinking Churn"). A subscription's tenure is
+exponential with mean 1 / MONTHLY_CHURN months (~22), at least MIN_TENURE_DAYS; with sign-ups spread evenly over
+SIGNUP_DAYS about a third of the customers table is still subscribed at the reference date, and sign-ups run at
+~5 % of subscribers a month (Antenna: gross additions = cancellations + ~0.6 % a month of net growth)."""
+MIN_TENURE_DAYS = 31
+"""A subscription lasts at least its first month."""
 
 AD_SUPPORTED_TIERS = ("free_with_ads", "basic")
 """Tiers that see ads, so the only tiers a campaign may target."""

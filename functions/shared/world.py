@@ -15,22 +15,49 @@ world seed and the slot's index; everything about a session depends only on its 
 [t0, t1) therefore holds exactly the events, with timestamps in it, of the sessions that start in the slots
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
-The start rate follows the viewers' local clock (HOUR_WEIGHTS, DAY_WEIGHTS) over the audience's time zones,
-scaled so that a week's mean is `batch_size` events per RATE_PERIOD_MS.
-Lambda-safe: the standard library and mimesis (the layer; through `dimensions`).
+The start rate follows the local clock (calendar.py) of the hour's viewers: the customers subscribed that day
+who watch on their viewing day (households.py), each zone at the offset it has in that hour; it is scaled so that
+a week's mean is `batch_size` events per RATE_PERIOD_MS. What is played comes from the day's title draw
+(catalogue.py) and how it is played from the session key's screen, end and span fields (plays.py). The key's
+layout (the *_SHIFT and *_BITS below) is the one definition the generator and the compiled backfill both read;
+docs/audience.md describes the whole model. Lambda-safe: the standard library and mimesis (the layer; through
+`dimensions`).
 """
 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
+import json
 import math
-import zoneinfo
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
-from functions.shared import domains
+from functions.shared import domains, households, plays
+from functions.shared.calendar import (
+    DAY_WEIGHTS,
+    HOUR_WEIGHTS,
+    WEEK_WEIGHT,
+    WEEKEND,
+    WEEKEND_HOUR_WEIGHTS,
+    hour_offset,
+    local_weight,
+    utc_offset_at,
+)
+from functions.shared.catalogue import Catalogue, DayTitles, epoch_day
+
+__all__ = [
+    "DAY_WEIGHTS",
+    "HOUR_WEIGHTS",
+    "WEEKEND",
+    "WEEKEND_HOUR_WEIGHTS",
+    "WEEK_WEIGHT",
+    "Catalogue",
+    "DayTitles",
+    "World",
+    "hour_offset",
+    "local_weight",
+    "utc_offset_at",
+]
 from functions.shared.dimensions import Dimensions
 
 M64 = (1 << 64) - 1
@@ -64,15 +91,30 @@ RESUMED_MAX_PERMILLE = 600
 JITTER_PERMILLE = (850, 300)
 """An event's bandwidth is the viewer's times [0.85, 1.15), kept inside the viewer's quality band."""
 
-# A session's key is itself its shape draw: bit fields (high to low) of the start within the slot (coarse),
-# the title, the pause count, the end type, and the coarse parts of the resume point and of the span, so that
-# one draw bounds the session's end and most sessions of a window's look-back cost one mix to reject.
-# Draw 1 holds the fine parts, draw 2 the viewer, then the pauses, the session id and three per event.
-START_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COMPLETE_BITS, COARSE_BITS = 12, 16, 10, 10, 8
+# The draw layout, the one definition the generator (functions/generator/events.py) and the compiled backfill
+# (lakewriter/backfill/kernel.py) both read. A session's key is itself its shape draw: bit fields, high to low, of
+# its start within the slot (coarse), its screen (plays.DEVICE_TABLE), its title, its pause count, its end type,
+# and the coarse parts of its resume point and of its span, so that one draw bounds the session's end and most
+# sessions of a window's look-back cost one mix to reject. Draw D_FINE holds the fine parts, D_VIEWER the viewer,
+# then the pauses, the session id and three per event.
+START_BITS, DEVICE_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COARSE_BITS = 6, plays.DEVICE_BITS, 16, 10, 8
+COMPLETE_BITS = plays.COMPLETE_BITS
+SPAN_SHIFT = 0
+RESUME_SHIFT = SPAN_SHIFT + COARSE_BITS
+END_SHIFT = RESUME_SHIFT + COARSE_BITS
+PAUSE_SHIFT = END_SHIFT + COMPLETE_BITS
+TITLE_SHIFT = PAUSE_SHIFT + PAUSE_TABLE_BITS
+DEVICE_SHIFT = TITLE_SHIFT + TITLE_BITS
+START_SHIFT = DEVICE_SHIFT + DEVICE_BITS
+assert START_SHIFT + START_BITS == 64, "the key's fields fill its 64 bits"
+START_STEPS = 1 << START_BITS
+"""The coarse start is one of this many equal steps of a slot."""
 FINE_BITS = 24
-"""The resume point and the span are 32-bit fractions: COARSE_BITS from the key, FINE_BITS from draw 1."""
+"""The resume point and the span are 32-bit fractions: COARSE_BITS from the key, FINE_BITS from draw 1 (bits 40-63
+the resume point's, 16-39 the span's)."""
 START_FINE_BITS = 16
-"""The start within the slot is a (START_BITS + 16)-bit fraction of SLOT_MS; its last 16 bits come from draw 1."""
+"""The start within the slot is a (START_BITS + 16)-bit fraction of SLOT_MS; its last 16 bits are draw 1's 0-15."""
+START_FRACTION_BITS = START_BITS + START_FINE_BITS
 MAX_TITLES = 1 << TITLE_BITS
 """A world's catalog holds at most this many titles (the key's title field)."""
 D_FINE, D_VIEWER, D_PAUSE = 1, 2, 3
@@ -81,20 +123,8 @@ D_EVENT = D_SESSION_ID + 2
 """Event i uses draws D_EVENT + 3i (event id, high half), + 3i + 1 (low half), + 3i + 2 (its values)."""
 EVENT_DRAWS = 3
 
-HOUR_WEIGHTS: tuple[int, ...] = (
-    9, 5, 3, 2, 2, 3, 5, 8, 9, 10, 11, 12, 14, 14, 14, 15, 17, 20, 26, 32, 36, 35, 28, 18,
-)  # fmt: skip
-"""Relative rate of session starts by the viewer's local hour 0-23: quiet at night, prime time 19-22 h."""
-DAY_WEIGHTS: tuple[int, ...] = (94, 92, 94, 97, 108, 115, 100)
-"""Relative rate by the viewer's local day of week, Monday first: Friday and Saturday nights are busiest."""
-assert len(HOUR_WEIGHTS) == 24 and len(DAY_WEIGHTS) == 7
-_EPOCH_WEEKDAY = 3
-"""1970-01-01 was a Thursday (Monday = 0)."""
-
 FIELD_BITS = 24
 """Width of the viewer draw's group and member fields."""
-COMPLETE_THRESHOLD = round(domains.COMPLETE_SHARE * (1 << COMPLETE_BITS))
-"""A session ends in `complete` when its 10-bit field is below this (0.375 * 1024 = 384 exactly)."""
 RESUMED_THRESHOLD = round(RESUMED_SESSION_SHARE * (1 << 32))
 PAUSE_LENGTH_BITS = 12
 PAUSE_FRACTION_BITS = 20
@@ -180,6 +210,17 @@ def uuid4_text(hi: int, lo: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+class Viewers(NamedTuple):
+    """Who may start a session, weighted: groups (one UTC offset each) of customers and their weights."""
+
+    cumulative: tuple[int, ...]
+    """Running totals of each group's integer weight (its viewers' day weights * its local hour's)."""
+    groups: tuple[tuple[int, ...], ...]
+    """Customer indexes (into World.customers) of each group's viewers."""
+    member_cumulative: tuple[tuple[int, ...], ...]
+    """Per group, running totals of its viewers' day weights (households.day_weight)."""
+
+
 class HourPlan(NamedTuple):
     """The starts of every slot in one UTC hour: how many, and who starts them."""
 
@@ -188,41 +229,37 @@ class HourPlan(NamedTuple):
     threshold: int
     """...and one more when its count draw's top 53 bits are below this (the rate's fractional part * 2**53)."""
     cumulative: tuple[int, ...]
-    """Running totals of each audience group's integer weight (members * hour weight * day weight)."""
+    """Running totals of each audience group's integer weight (its viewers' day weights * its local hour's)."""
     groups: tuple[tuple[int, ...], ...]
-    """Customer indexes (into World.customers) of each group, a group being one UTC offset."""
+    """Customer indexes (into World.customers) of each group's viewers, a group being one UTC offset."""
+    member_cumulative: tuple[tuple[int, ...], ...]
+    """Per group, running totals of its viewers' day weights (households.day_weight)."""
     rate: float
     """Mean session starts per slot in this hour."""
+    titles: DayTitles
+    """The hour's day's title draw (catalogue.Catalogue.on)."""
+    by_genre: tuple[Viewers, ...]
+    """Per genre (domains.GENRES), the same viewers restricted to those who list it in preferred_genres."""
 
 
 @dataclass(frozen=True)
 class _Customer:
     timezone: str
-    subscribed_day: int
+    first_day: int
+    """The day (since the epoch, UTC) the subscription started: no session before it."""
+    end_day: int | None
+    """The day it ended (subscription_end_date), if it did: no session starts on or after it."""
 
 
-def _epoch_day(iso_date: str | None) -> int:
-    if not iso_date:
-        return 0
-    return (dt.date.fromisoformat(iso_date[:10]) - dt.date(1970, 1, 1)).days
-
-
-@lru_cache(maxsize=4096)
-def utc_offset_minutes(tz_name: str, epoch_day: int) -> int:
-    """A time zone's UTC offset at noon UTC of a day (0 for an unknown zone)."""
-    at = dt.datetime(1970, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=epoch_day)
-    try:
-        offset = zoneinfo.ZoneInfo(tz_name).utcoffset(at)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return 0
-    return int(offset.total_seconds() // 60) if offset is not None else 0
+def _epoch_day(iso_date: str | None) -> int | None:
+    return epoch_day(iso_date) if iso_date else None
 
 
 class World:
     """One world: its seed, its audience and catalog, and its volume.
 
-    `customers` are the dimension's active customers (all of them if none is), in table order, as the generator
-    has always picked from; `title_seconds` the titles' durations in table order.
+    `customers` are the dimension's customers in table order, each of whom watches from the day their subscription
+    started until the day it ended; `title_seconds` the titles' durations in table order.
     """
 
     def __init__(self, seed: int, dims: Dimensions, batch_size: int = domains.DEFAULT_BATCH_SIZE) -> None:
@@ -230,40 +267,104 @@ class World:
         self.batch_size = check_batch_size("batchSize", batch_size)
         self.key = world_key(seed)
         self.dims = dims
-        customers = [c for c in dims.customers if c["is_active"]] or list(dims.customers)
+        customers = list(dims.customers)
         if not customers or not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
         self.customers = customers
-        self._people = [_Customer(c["timezone"], _epoch_day(c["subscription_start_date"])) for c in customers]
+        self._people = [
+            _Customer(
+                c["timezone"],
+                _epoch_day(c["subscription_start_date"]) or 0,
+                _epoch_day(c["subscription_end_date"]),
+            )
+            for c in customers
+        ]
         if len(dims.titles) > MAX_TITLES:
             raise ValueError(
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
             )
         self.title_seconds = [int(t["duration_minutes"]) * 60 for t in dims.titles]
+        unknown = {t["title_type"] for t in dims.titles} - set(plays.TITLE_TYPE_INDEX)
+        if unknown:
+            raise ValueError(f"title_type must be one of {list(plays.TITLE_TYPE_INDEX)}, got {sorted(unknown)}")
+        self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
+        """Each title's index in domains.TITLE_TYPES."""
+        self.catalogue = Catalogue(dims.titles, SLOT_MS)
+        self.preferred = [
+            tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
+        ]
+        """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
         """Mean session starts per slot over a week."""
-        self._norm = sum(HOUR_WEIGHTS) * sum(DAY_WEIGHTS)
-        self._audiences: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+        self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]] = {}
+        self._viewers: dict[tuple[str, int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        pkey = mix64(self.key ^ households.PROPENSITY_SALT)
+        self.propensity = [households.propensity(draw(pkey, i) >> 11) for i in range(len(customers))]
+        """Each customer's viewing propensity (households.py)."""
+        self._active_below = [households.active_threshold(w) for w in self.propensity]
+        self._day_weight = [households.day_weight(w) for w in self.propensity]
+        self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
         self._hours: dict[int, HourPlan] = {}
+        self._shapes: dict[int, tuple] = {}
 
-    def audience(self, epoch_day: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
-        """(UTC offset in minutes, customer indexes) of those who had subscribed by a day, grouped by offset.
-
-        Everyone, if nobody had (a world observed before its catalog began).
-        """
+    def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
         hit = self._audiences.get(epoch_day)
         if hit is None:
             if len(self._audiences) > 64:
                 self._audiences.clear()
-            people = [i for i, p in enumerate(self._people) if p.subscribed_day <= epoch_day] or list(
-                range(len(self._people))
+            zones: dict[str, list[int]] = {}
+            for i, p in enumerate(self._people):
+                if p.first_day <= epoch_day and (p.end_day is None or epoch_day < p.end_day):
+                    zones.setdefault(p.timezone, []).append(i)
+            hit = self._audiences[epoch_day] = tuple((tz, tuple(zones[tz])) for tz in sorted(zones))
+        return hit
+
+    def viewers(self, tz: str, viewing_day: int, epoch_day: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(customer indexes, day weights) of a zone's subscribers of a UTC day who watch on a viewing day."""
+        hit = self._viewers.get((tz, viewing_day, epoch_day))
+        if hit is None:
+            if len(self._viewers) > 4096:
+                self._viewers.clear()
+            members = dict(self.subscribers(epoch_day)).get(tz, ())
+            day_key = draw(self._active_key, viewing_day)
+            fade, people, below = households.DISENGAGE_DAYS, self._people, self._active_below
+            chosen = []
+            for i in members:
+                limit, end = below[i], people[i].end_day
+                if end is not None and end - viewing_day < fade:  # disengaging before the cancellation
+                    limit = limit * max(0, end - viewing_day) // fade
+                if (draw(day_key, i) >> 11) < limit:
+                    chosen.append(i)
+            watching = tuple(chosen)
+            hit = self._viewers[(tz, viewing_day, epoch_day)] = (watching, tuple(self._day_weight[i] for i in watching))
+        return hit
+
+    def audience(self, epoch_hour: int) -> tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]:
+        """(UTC offset in minutes, customer indexes, their day weights) of who watches in a UTC hour: subscribers
+        that day, grouped by the offset each one's zone has in that hour (daylight saving exact to the hour),
+        those whose viewing day (households.viewing_day, local) is one they watch on; offsets ascending."""
+        day = epoch_hour // 24
+        zones = self.subscribers(day)
+        offsets = tuple(hour_offset(tz, epoch_hour) for tz, _ in zones)
+        days = tuple(households.viewing_day(epoch_hour * 60 + off) for off in offsets)
+        key = (day, offsets, days)
+        hit = self._groupings.get(key)
+        if hit is None:
+            if len(self._groupings) > 256:
+                self._groupings.clear()
+            groups: dict[int, tuple[list[int], list[int]]] = {}
+            for off, vday, (tz, _) in zip(offsets, days, zones, strict=True):
+                members, weights = self.viewers(tz, vday, day)
+                group = groups.setdefault(off, ([], []))
+                group[0].extend(members)
+                group[1].extend(weights)
+            hit = self._groupings[key] = tuple(
+                (off, tuple(groups[off][0]), tuple(groups[off][1])) for off in sorted(groups) if groups[off][0]
             )
-            groups: dict[int, list[int]] = {}
-            for i in people:
-                groups.setdefault(utc_offset_minutes(self._people[i].timezone, epoch_day), []).append(i)
-            hit = self._audiences[epoch_day] = tuple((off, tuple(groups[off])) for off in sorted(groups))
         return hit
 
     def hour(self, epoch_hour: int) -> HourPlan:
@@ -272,39 +373,86 @@ class World:
         if hit is None:
             if len(self._hours) > 512:
                 self._hours.clear()
-            audience = self.audience(epoch_hour // 24)
-            weights = []
-            for offset, members in audience:
-                local_hour = (epoch_hour * 60 + offset) // 60
-                day = local_hour // 24
-                weights.append(len(members) * HOUR_WEIGHTS[local_hour % 24] * DAY_WEIGHTS[(day + _EPOCH_WEEKDAY) % 7])
+            audience = self.audience(epoch_hour)
+            titles = self.catalogue.on(epoch_hour // 24)
+            if not titles.title:
+                audience = ()  # nothing released yet: nothing to watch
+            running, totals, fan_sets = self._shape(audience)
             cumulative, total = [], 0
-            for w in weights:
-                total += w
+            locals_ = [local_weight((epoch_hour * 60 + offset) // 60) for offset, _, _ in audience]
+            for acc, local in zip(totals, locals_, strict=True):
+                total += acc * local
                 cumulative.append(total)
-            members_total = sum(len(m) for _, m in audience)
-            # Relative to the audience's weekly mean weight, which is sum(HOUR) * sum(DAY) / 168 per member.
-            rate = self.sessions_per_slot * (total * 168) / (members_total * self._norm)
+            weight_total = sum(totals)
+            by_genre = []
+            for groups in fan_sets:
+                fan_total, fan_cumulative = 0, []
+                for g, _, sums in groups:
+                    fan_total += sums[-1] * locals_[g]
+                    fan_cumulative.append(fan_total)
+                by_genre.append(
+                    Viewers(tuple(fan_cumulative), tuple(c for _, c, _ in groups), tuple(r for _, _, r in groups))
+                )
+            # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
+            # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
+            rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
                 int((rate - whole) * (1 << 53)),
                 tuple(cumulative),
-                tuple(m for _, m in audience),
+                tuple(m for _, m, _ in audience),
+                running,
                 rate,
+                titles,
+                tuple(by_genre),
             )
         return hit
+
+    def _shape(self, audience: tuple) -> tuple:
+        """What an hour plan takes from its audience whatever the hour: per group its viewers' running day weights
+        and their total, and per genre the (group, fans, their running weights) of the groups with fans of it.
+        Hours of one day mostly share an audience (World.audience caches it), so this is built once for them."""
+        hit = self._shapes.get(id(audience))
+        if hit is None or hit[0] is not audience:
+            if len(self._shapes) > 256:
+                self._shapes.clear()
+            preferred = self.preferred
+            running, totals = [], []
+            fan_sets: list[list[tuple[int, tuple[int, ...], tuple[int, ...]]]] = [[] for _ in domains.GENRES]
+            for group, (_, members, weights) in enumerate(audience):
+                sums, acc = [], 0
+                own: dict[int, tuple[list[int], list[int]]] = {}
+                for i, w in zip(members, weights, strict=True):
+                    acc += w
+                    sums.append(acc)
+                    for g in preferred[i]:
+                        chosen, fan_sums = own.setdefault(g, ([], []))
+                        chosen.append(i)
+                        fan_sums.append((fan_sums[-1] if fan_sums else 0) + w)
+                running.append(tuple(sums))
+                totals.append(acc)
+                for g in sorted(own):
+                    fan_sets[g].append((group, tuple(own[g][0]), tuple(own[g][1])))
+            hit = self._shapes[id(audience)] = (audience, (tuple(running), totals, fan_sets))
+        return hit[1]
 
     def slot_count(self, slot: int) -> int:
         """How many sessions start in a slot."""
         plan = self.hour(slot // 60)
         return plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
 
-    def pick_customer(self, plan: HourPlan, viewer_draw: int) -> int:
-        """Index into `customers` of who starts a session, from its viewer draw (bits 40-63 group, 16-39 member)."""
-        target = ((viewer_draw >> 40) * plan.cumulative[-1]) >> FIELD_BITS
-        group = plan.groups[bisect.bisect_right(plan.cumulative, target)]
-        return group[(((viewer_draw >> 16) & 0xFFFFFF) * len(group)) >> FIELD_BITS]
+    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int) -> int:
+        """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw: bits 0-15 say
+        whether among the genre's fans (households.AFFINITY_BELOW, when it has any), bits 40-63 pick the group by
+        its weight, bits 16-39 the viewer within it by day weight."""
+        pick: Viewers | HourPlan = plan
+        if (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and plan.by_genre[genre].cumulative:
+            pick = plan.by_genre[genre]
+        g = bisect.bisect_right(pick.cumulative, ((viewer_draw >> 40) * pick.cumulative[-1]) >> FIELD_BITS)
+        running = pick.member_cumulative[g]
+        aim = (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS
+        return pick.groups[g][bisect.bisect_right(running, aim)]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""

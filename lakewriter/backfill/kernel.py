@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains
+from functions.shared import domains, households, plays
 from functions.shared import world as wm
 
 _U = np.uint64
@@ -26,6 +26,11 @@ EVENTS_PER_SESSION_MAX = 2 * wm.MAX_PAUSES + 2
 PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
 PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
 PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - PAUSE_LOW
+DEVICE_TABLE = np.array(plays.DEVICE_TABLE, dtype=np.int64)
+STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
+COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
+N_TITLE_TYPES = len(domains.TITLE_TYPES)
+N_GENRES = len(domains.GENRES)
 EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
 """Event types by code."""
 START, PAUSE, RESUME, STOP, COMPLETE = (
@@ -92,8 +97,12 @@ def world_sessions(  # pragma: no cover - compiled
     group_start: np.ndarray,
     member_at: np.ndarray,
     members: np.ndarray,
+    member_running: np.ndarray,
+    title_genres: np.ndarray,
+    plan_day: np.ndarray,
+    day_titles: np.ndarray,
     title_seconds: np.ndarray,
-    device_slots: np.ndarray,
+    title_types: np.ndarray,
     n_devices: int,
     viewer_ints: np.ndarray,
     s_viewer: np.ndarray,
@@ -114,14 +123,15 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, and
-    picks viewers by hour plan `slot_plan[j]` (its cumulative weights, group sizes and starts at
-    `plan_at[p]:plan_at[p + 1]`, its members from `member_at[p]`). `viewer_ints` holds, per viewer, bandwidth10,
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
+    picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
+    cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
+    weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
+    among them. `viewer_ints` holds, per viewer, bandwidth10,
     low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
     the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
     completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
     """
-    n_titles = title_seconds.shape[0]
     points = np.zeros(MAX_PAUSES + 2, dtype=np.int64)
     paused = np.zeros(MAX_PAUSES + 1, dtype=np.int64)
     n_s = 0
@@ -134,27 +144,31 @@ def world_sessions(  # pragma: no cover - compiled
         for i in range(1, count + 1):
             sk = mix(slot_key + _U(i) * _GAMMA)
             # The key's shape bounds the session's end: most look-back sessions stop here.
-            coarse = _field(sk, 52, 12)
-            title = (_field(sk, 36, 16) * n_titles) >> 16
+            coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
+            device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+            plan = slot_plan[j]
+            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             duration = title_seconds[title]
-            k = PAUSE_COUNTS[_field(sk, 26, 10)]
+            k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             last = 2 * k + 1
-            complete = _field(sk, 16, 10) < wm.COMPLETE_THRESHOLD
-            s8 = _field(sk, 0, 8)
-            span_max = duration if complete else 1 + (((duration - 2) * (s8 + 1)) >> 8)
+            end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
+            complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
+            s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
-            if base + ((coarse + 1) * SLOT_MS) // 4096 + span_max * 1000 + pause_max + last < start_ms:
+            if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + span_max * 1000 + pause_max + last < start_ms:
                 continue
-            if base + (coarse * SLOT_MS) // 4096 >= end_ms:
+            if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
                 continue
             # Exact start, resume point and span (draw 1).
             h = draw(sk, wm.D_FINE)
-            t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> 28)
-            r = (_field(sk, 8, 8) << 24) | _field(h, 40, 24)
+            t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> wm.START_FRACTION_BITS)
+            r = (_field(sk, wm.RESUME_SHIFT, wm.COARSE_BITS) << 24) | _field(h, 40, 24)
             p0 = 0
             if r < wm.RESUMED_THRESHOLD:
                 p0 = (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000)
-            frac = (s8 << 24) | _field(h, 16, 24)
+            low = STOP_FRACTION[device, s8]
+            frac = low + (((STOP_FRACTION[device, s8 + 1] - low) * _field(h, 16, 24)) >> 24)
             span = duration - p0 if complete else 1 + ((max(0, duration - p0 - 2) * frac) >> 32)
             # Pauses (draws D_PAUSE..): playhead points sorted, lengths in draw order, their total capped.
             points[0] = 0
@@ -183,14 +197,29 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
-            plan = slot_plan[j]
-            lo, hi = plan_at[plan], plan_at[plan + 1]
+            pick = plan * (1 + N_GENRES)  # the hour's viewers, or (AFFINITY_BELOW) the title genre's fans among them
+            if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
+                fans = pick + 1 + title_genres[title]
+                if plan_at[fans + 1] > plan_at[fans]:
+                    pick = fans
+            lo, hi = plan_at[pick], plan_at[pick + 1]
             target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
             group = lo
             while cumulative[group] <= target:  # the first group whose running total exceeds the target
                 group += 1
-            customer = members[member_at[plan] + group_start[group] + ((_field(hv, 16, 24) * group_size[group]) >> 24)]
-            viewer = customer * n_devices + device_slots[(_field(hv, 0, 16) * 1000) >> 16]
+            # The viewer within the group by day weight: the first whose running weight exceeds the target.
+            at = member_at[pick] + group_start[group]
+            size = group_size[group]
+            aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
+            low, high = 0, size - 1
+            while low < high:
+                mid = (low + high) >> 1
+                if member_running[at + mid] <= aim:
+                    low = mid + 1
+                else:
+                    high = mid
+            customer = members[at + low]
+            viewer = customer * n_devices + device
             s_viewer[n_s] = viewer
             s_title[n_s] = title
             _put_be(s_bytes, n_s, 0, draw(sk, wm.D_SESSION_ID))

@@ -8,7 +8,6 @@ generator's own `viewer_profile`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +87,10 @@ class Catalog:
     title_columns: dict[str, Coded]
     """title_id and title_type, coded by title."""
     title_seconds: np.ndarray
-    device_slots: np.ndarray
+    title_types: np.ndarray
+    """Each title's index in domains.TITLE_TYPES."""
+    title_genres: np.ndarray
+    """Each title's index in domains.GENRES."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -104,19 +106,68 @@ class Catalog:
             viewer_ints=np.array([[getattr(p, name) for name in VIEWER_INTS] for p in profiles], dtype=np.int64),
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
-            device_slots=np.array(prepared.device_slots, dtype=np.int64),
+            title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
+            title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
         )
 
 
-@lru_cache(maxsize=64)
-def _audience_groups(groups: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sizes = np.array([len(g) for g in groups], dtype=np.int64)
-    return sizes, np.cumsum(sizes) - sizes, np.array([c for g in groups for c in g], dtype=np.int64)
+_plan_arrays: dict[int, tuple[wm.HourPlan, tuple[np.ndarray, ...]]] = {}
 
 
-def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """An hour plan's cumulative weights, group sizes, group starts and members, as World.pick_customer reads them."""
-    return (np.array(plan.cumulative, dtype=np.int64), *_audience_groups(plan.groups))
+def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, ...]:
+    """An hour plan's viewer sets (its viewers, then the fans of each genre: kernel.world_sessions) as the kernel reads
+    them: each set's start in the group arrays and in the member arrays (relative to the plan's), then the groups'
+    cumulative weights, sizes and starts, the members and their running weights within their group, as
+    World.pick_customer reads them. Kept for the next blocks, which share most of their plans."""
+    hit = _plan_arrays.get(id(plan))
+    if hit is None or hit[0] is not plan:
+        if len(_plan_arrays) > 512:
+            _plan_arrays.clear()
+        sets = (plan, *plan.by_genre)
+        cumulative = [c for v in sets for c in v.cumulative]
+        sizes = [len(g) for v in sets for g in v.groups]
+        members = [c for v in sets for g in v.groups for c in g]
+        running = [w for v in sets for r in v.member_cumulative for w in r]
+        set_groups = [0]
+        set_members = [0]
+        for v in sets:
+            set_groups.append(set_groups[-1] + len(v.cumulative))
+            set_members.append(set_members[-1] + sum(len(g) for g in v.groups))
+        group_start: list[int] = []
+        for v in sets:  # a group's start among its own set's members
+            at = 0
+            for g in v.groups:
+                group_start.append(at)
+                at += len(g)
+        arrays = (
+            np.array(set_groups[:-1], dtype=np.int64),
+            np.array(set_members[:-1], dtype=np.int64),
+            np.array(cumulative, dtype=np.int64),
+            np.array(sizes, dtype=np.int64),
+            np.array(group_start, dtype=np.int64),
+            np.array(members, dtype=np.int64),
+            np.array(running, dtype=np.int64),
+        )
+        hit = _plan_arrays[id(plan)] = (plan, arrays)
+    return hit[1]
+
+
+_stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], np.ndarray]] = {}
+
+
+def _stacked_titles(days: tuple[wm.DayTitles, ...]) -> np.ndarray:
+    """Days' title draws as rows of an int32 array (kept for the next blocks, which mostly look at the same days)."""
+    key = tuple(id(d.title) for d in days)
+    hit = _stacks.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], days, strict=True)):
+        if len(_stacks) > 8:
+            _stacks.clear()
+        rows = np.zeros((max(1, len(days)), 1 << wm.TITLE_BITS), dtype=np.int32)
+        for i, day in enumerate(days):
+            if day.title:
+                rows[i] = day.title
+        hit = _stacks[key] = (days, rows)
+    return hit[1]
 
 
 def completion_percentage(position: np.ndarray, duration: np.ndarray) -> np.ndarray:
@@ -211,13 +262,26 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     slot_plan = slots // 60 - first_hour
     whole = np.array([p.whole for p in plans], dtype=np.int64)[slot_plan]
     threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[slot_plan]
+    # Per plan, its viewer sets (its viewers, then each genre's fans): set k of plan p is viewer set p * (1 + G) + k.
     audiences = [_audience_arrays(p) for p in plans]
-    plan_at = np.cumsum([0] + [len(a[0]) for a in audiences])
-    member_at = np.cumsum([0] + [len(a[3]) for a in audiences])
+    group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
+    member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
+    if audiences:
+        plan_at = np.concatenate([a[0] + group_base[i] for i, a in enumerate(audiences)] + [group_base[-1:]])
+        member_at = np.concatenate([a[1] + member_base[i] for i, a in enumerate(audiences)])
+        cumulative, group_size, group_start, members, member_running = (
+            np.concatenate([a[i] for a in audiences]) for i in range(2, 7)
+        )
+    else:
+        plan_at = np.zeros(1, dtype=np.int64)
+        member_at = cumulative = group_size = group_start = members = member_running = np.zeros(0, dtype=np.int64)
 
-    cumulative, group_size, group_start, members = (
-        np.concatenate([a[i] for a in audiences]) if audiences else np.zeros(0, dtype=np.int64) for i in range(4)
-    )
+    # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
+    days = [id(p.titles.title) for p in plans]
+    distinct = list(dict.fromkeys(days))
+    plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
+    by_day = {id(p.titles.title): p.titles for p in plans}
+    day_titles = _stacked_titles(tuple(by_day[d] for d in distinct))
 
     most_sessions = int(whole.sum()) + len(slots)
     # A guess first (the arrays are trimmed after), then room for every session's every event.
@@ -226,8 +290,9 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members,
-            catalog.title_seconds, catalog.device_slots, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
+            cumulative, group_size, group_start, member_at, members, member_running,
+            catalog.title_genres, plan_day, day_titles,
+            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.event_bytes,

@@ -40,10 +40,6 @@ def _session_with(events: list[dict], types: tuple[str, ...]) -> list[int]:
     raise LookupError(f"no session starting {types}")
 
 
-def _free_customer(dims: Dimensions) -> str:
-    return next(c["customer_id"] for c in dims.customers if c["subscription_tier"] == "free_with_ads")
-
-
 Breakage = Callable[[list[dict], Dimensions], None]
 
 
@@ -86,8 +82,8 @@ def _other_title_type(ev: list[dict], d: Dimensions) -> None:
 
 
 def _quality_above_tier(ev: list[dict], d: Dimensions) -> None:
-    free = _free_customer(d)
-    target = next(e for e in ev if e["customer_id"] == free)
+    tiers = {c["customer_id"]: c["subscription_tier"] for c in d.customers}
+    target = next(e for e in ev if tiers[e["customer_id"]] == "free_with_ads")
     target["quality"] = "4K"
     target["bandwidth_mbps"] = 900.0
     target["connection_type"] = "fiber"
