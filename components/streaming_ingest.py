@@ -103,6 +103,12 @@ def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         )
 
 
+def _iceberg_options(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """What the Iceberg destination accepts (its delivery is built in the next step of issue 18)."""
+    if args.get("table_format") == layout.TABLE_FORMAT_ICEBERG:
+        yield "table_format", f"{layout.TABLE_FORMAT_PARQUET} in this version", args["table_format"]
+
+
 def _stream_choice(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """An existing stream excludes stream settings and is in the stack's region; shards go with PROVISIONED only."""
     existing = args.get("existing_stream_arn")
@@ -153,6 +159,9 @@ class StreamingIngestArgs(TypedDict):
     created after the table; it must be table's name (table.name when omitted)."""
     partition_by: NotRequired[str]
     """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
+    table_format: NotRequired[str]
+    """parquet (Parquet files in Hive partitions) or iceberg (an Apache Iceberg table Firehose writes through its
+    Iceberg destination); changing it replaces the delivery stream."""
     error_prefix: NotRequired[str]
     """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
     existing_stream_arn: NotRequired[str]
@@ -191,6 +200,7 @@ SPEC = v.ArgSpec(
     component="StreamingIngest",
     defaults={
         "partition_by": layout.PARTITION_BY_EVENT_TIME,
+        "table_format": layout.TABLE_FORMAT_PARQUET,
         "error_prefix": layout.ERRORS_PREFIX,
         "stream_mode": "ON_DEMAND",
         "shard_count": 1,
@@ -205,6 +215,7 @@ SPEC = v.ArgSpec(
         "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
         "existing_stream_arn": v.arn("kinesis", "stream/"),
         "partition_by": v.one_of(*layout.PARTITION_MODES),
+        "table_format": v.one_of(*layout.TABLE_FORMATS),
         "error_prefix": v.FOLDER,
         "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
         "shard_count": v.at_least(1),
@@ -217,7 +228,7 @@ SPEC = v.ArgSpec(
         ),
         "log_retention_days": v.RETENTION_DAYS,
     },
-    checks=(_table_fits, _stream_choice, _explicit_names),
+    checks=(_table_fits, _iceberg_options, _stream_choice, _explicit_names),
     allowed=v.arguments(StreamingIngestArgs),
 )
 

@@ -49,6 +49,9 @@ class StreamingLakeArgs(TypedDict):
     """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
     partition_by: NotRequired[str]
     """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
+    table_format: NotRequired[str]
+    """parquet (Parquet files in Hive partitions) or iceberg (an Apache Iceberg table Firehose writes through its
+    Iceberg destination); changing it replaces the delivery stream."""
     bucket_name: NotRequired[str]
     """Exact lake bucket name (derived from this component's resource name when omitted)."""
     bucket_name_prefix: NotRequired[str]

@@ -49,6 +49,7 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "kinesisShardCount": ((_INGEST, "shard_count"),),
     "kinesisRetentionHours": ((_INGEST, "retention_hours"),),
     "partitionBy": ((_INGEST, "partition_by"),),
+    "tableFormat": ((_INGEST, "table_format"),),
     "firehoseBufferSizeMb": ((_INGEST, "buffer_size_mb"),),
     "firehoseBufferIntervalSeconds": ((_INGEST, "buffer_interval_seconds"),),
     "firehoseLogRetentionDays": ((_INGEST, "log_retention_days"),),

@@ -23,6 +23,12 @@ PARTITION_BY_EVENT_TIME = "event_time"
 PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
 
+TABLE_FORMAT_PARQUET = "parquet"
+"""Parquet files in Hive partitions (year=/month=/day=/hour=), catalogued with Athena partition projection."""
+TABLE_FORMAT_ICEBERG = "iceberg"
+"""An Apache Iceberg table: Parquet data files plus Iceberg metadata, partitioned by Iceberg's own partition spec."""
+TABLE_FORMATS = (TABLE_FORMAT_PARQUET, TABLE_FORMAT_ICEBERG)
+
 TIMESTAMP_FIELD: str = STREAMING_EVENTS.timestamp_field or ""
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 """The shape of ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z (ASCII digits, nothing
