@@ -56,6 +56,13 @@ def iceberg_prefix(table_prefix: str) -> str:
     return table_prefix[:-1] + ICEBERG_PREFIX_SUFFIX
 
 
+def partition_fields_json(event_timestamp: str) -> bytes:
+    """The event's year, month, day and hour as JSON members (`,"year":"2026",...`) to append to its object: an
+    Iceberg table keeps them as ordinary columns so queries written for the Hive layout run unchanged."""
+    values = partition_values(event_timestamp)
+    return "".join(f',"{name}":"{values[name]}"' for name in TIME_PARTITION_KEYS).encode("ascii")
+
+
 def iceberg_partition_name(timestamp_field: str) -> str:
     """Name of the Iceberg partition field over `timestamp_field` (event_timestamp -> event_timestamp_hour)."""
     return f"{timestamp_field}_hour"
