@@ -201,7 +201,7 @@ def test_iceberg_alarms_watch_the_iceberg_freshness_metric_and_no_conversion_or_
     iceberg_lake: ProgramResult,
 ) -> None:
     metrics = {a.inputs["metricName"] for a in iceberg_lake.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert "DeliveryToIceberg.DataFreshness" in metrics
+    assert {"DeliveryToIceberg.DataFreshness", "DeliveryToIceberg.FailedRowCount"} <= metrics
     assert not metrics & {
         "DeliveryToS3.DataFreshness",
         "DeliveryToS3.Success",
@@ -369,3 +369,14 @@ def test_every_named_query_reads_only_columns_the_iceberg_table_has(iceberg_lake
         if "streaming_events" in sql:
             assert {"year", "month", "day"} <= columns or not re.search(r"\b(year|month|day|hour)\b", sql)
     assert {"year", "month", "day", "hour"} <= columns
+
+
+def test_the_dashboard_charts_the_iceberg_destinations_metrics(iceberg_lake: ProgramResult) -> None:
+    body = iceberg_lake.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
+    charted = {m[1] for w in json.loads(body)["widgets"] for m in w["properties"].get("metrics", [])}
+    assert {
+        "DeliveryToIceberg.SuccessfulRowCount",
+        "DeliveryToIceberg.DataFreshness",
+        "DeliveryToIceberg.FailedRowCount",
+    } <= charted
+    assert not {m for m in charted if m.startswith("DeliveryToS3") or "Conversion" in m}
