@@ -46,7 +46,8 @@ Iceberg's hour()/day() transforms take timestamp columns only, and Firehose's Ic
 "in microseconds"; the event-time column is ISO 8601 text (the same column the Parquet table has and the producer
 validates), and the Iceberg spec's truncate[W] transform takes a string to its first W characters, so truncate[13]
 is the event's UTC hour. ISO text sorts as time does, so Iceberg projects range filters on the column (>=, <, =)
-onto this partition and engines prune by it."""
+onto this partition and engines prune by it. Athena reads it: its Iceberg partition transforms include
+`truncate(L, col)`, "partitions by value truncated to L" (Athena user guide, querying-iceberg-creating-tables.html)."""
 ICEBERG_PARTITION_FIELD_ID = 1000
 """Iceberg spec: partition field ids start at 1000 (schema field ids stay below)."""
 
