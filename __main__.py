@@ -29,6 +29,8 @@ region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or o
 given = {k.split(":", 1)[1] for k in {**get_config_env(), **CONFIG.get()} if k.startswith(f"{PROJECT}:")}
 # Raises ConfigError naming every bad key before a single resource is registered.
 settings = Settings.from_config({key: config.get(key) for key in given | {key.name for key in KEYS}}, region)
+for note in settings.notes:
+    pulumi.log.warn(note)
 
 # encryptionKey: AWS managed keys (None), one key this stack creates, or an existing key's ARN.
 kms_key_arn: pulumi.Output[str] | str | None = None

@@ -87,6 +87,12 @@ def dimension_memory_mb(customer_count: int, title_count: int) -> float:
     return GENERATOR_BASELINE_MB + (customer_count * CUSTOMER_BYTES + title_count * TITLE_BYTES) / 1024 / 1024
 
 
+def customers_that_fit(memory_mb: int, title_count: int) -> int:
+    """The most customers whose tables fit MEMORY_HEADROOM of a generator with `memory_mb` (at least 0)."""
+    room_mb = memory_mb * MEMORY_HEADROOM - dimension_memory_mb(0, title_count)
+    return max(0, int(room_mb * 1024 * 1024 // CUSTOMER_BYTES))
+
+
 def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     prefix = args.get("name_prefix")
     if isinstance(prefix, str) and v.NAME_PREFIX.problem("", prefix) is None:

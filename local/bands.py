@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from functions.shared.households import HOURS_PER_SUBSCRIBER_BAND
+
 
 @dataclass(frozen=True)
 class Source:
@@ -248,8 +250,7 @@ HOURS_PER_SUBSCRIBER_DAY = Band(
     "hours_per_subscriber_day",
     "hours streamed per subscriber per day",
     "h",
-    1.2,
-    3.0,
+    *HOURS_PER_SUBSCRIBER_BAND,
     (MOFFETT_2023, MOFFETT_2024, NETFLIX_2015_TIME),
     "Netflix, the one service with public totals, measures 1.5 (2015) to 2.1 h (2023) per subscription worldwide "
     "and 1.5 h in the US on TV sets alone; widened to 1.2–3 h for services with less catalogue and for heavier "

@@ -21,7 +21,7 @@ import yaml
 from components import access_logs, alarms, catalog, dashboard, data_lake, scheduled_generator, streaming_ingest
 from components import validation as v
 from components.validation import ArgSpec
-from functions.shared import layout
+from functions.shared import domains, households, layout
 from stack import names as naming
 
 PROJECT_FILE = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
@@ -113,6 +113,13 @@ DERIVED: Mapping[str, Mapping[str, str]] = {
 `Settings.component_args` computes them; config validation checks them by the component's own rules."""
 
 
+DERIVED_WHEN_UNSET: Mapping[str, str] = {
+    "customerCount": "derived from batchSize: about 48 customers per unit (households.audience_size), so that "
+    "subscribers stream about 2 h a day",
+}
+"""Keys whose unset value the stack derives from other keys (not a fixed default)."""
+
+
 def _empty_means_unset() -> frozenset[str]:
     """Keys whose empty value means "none" or "derive it": those without a default (alarmTopicArn) or with the
     default "" (streamName, bucketName, workgroupName). A key with a real default (namePrefix) must meet its rule."""
@@ -185,6 +192,8 @@ class Key:
 
     @property
     def effective_default(self) -> Any:
+        if self.name in DERIVED_WHEN_UNSET:
+            return None
         if self.default is not None or self.name not in BINDINGS:
             return self.default
         spec, arg = BINDINGS[self.name][0]
@@ -223,6 +232,8 @@ class Settings:
     """The keys the stack's config sets (or Pulumi.yaml gives a default for)."""
     window_seconds: int | None
     """Seconds between scheduled runs for rate() schedules; None for cron()."""
+    notes: tuple[str, ...] = ()
+    """What the program should tell the user without refusing the config (an audience capped below its size)."""
 
     def __getattr__(self, name: str) -> Any:
         """A key's value by its snake_case name (settings.batch_size is batchSize)."""
@@ -353,7 +364,9 @@ class _Parser:
         if not REGION_PATTERN.match(region):
             self.fail("aws:region", "an AWS region such as us-west-2", self.region)
         values = {key.name: self.parse(key) for key in KEYS}
-        given = frozenset(k.name for k in KEYS if k.name in self.raw or k.default is not None)
+        notes = self._audience(values)
+        derived = {k for k in DERIVED_WHEN_UNSET if k not in self.raw and values.get(k) is not None}
+        given = frozenset(k.name for k in KEYS if k.name in self.raw or k.default is not None) | derived
 
         # Each bound key, by the rule of the argument it feeds (empty string: "use the stack's derived name").
         for key in sorted(_passed(values, given) & set(BINDINGS)):
@@ -395,7 +408,42 @@ class _Parser:
         self._encryption_key(values.get("encryptionKey"), region)
         if self.problems:
             raise ConfigError(self.problems)
-        return Settings(region=region, values=values, given=given, window_seconds=window)
+        return Settings(region=region, values=values, given=given, window_seconds=window, notes=notes)
+
+    def _audience(self, values: dict[str, Any]) -> tuple[str, ...]:
+        """customerCount agrees with batchSize: derived from it when unset, else refused unless its subscribers
+        stream a believable amount (households.HOURS_PER_SUBSCRIBER_BAND)."""
+        batch = values.get("batchSize")
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= domains.MAX_BATCH_SIZE:
+            return ()  # reported by batchSize's own rule
+        low_h, high_h = households.HOURS_PER_SUBSCRIBER_BAND
+        wanted = households.audience_size(batch)
+        count = values.get("customerCount")
+        if "customerCount" in self.raw:
+            if isinstance(count, int) and 1 <= count <= domains.MAX_CUSTOMERS:
+                low, high = households.audience_range(batch)
+                if not low <= count <= high:
+                    hours = households.subscriber_hours(batch, count)
+                    self.fail(
+                        "customerCount",
+                        f"{low:,}–{high:,} with batchSize {batch:,}, so that subscribers stream {low_h}–{high_h} h a "
+                        f"day as people do (this pair gives {hours:,.1f} h; unset, it is derived: {wanted:,})",
+                        count,
+                    )
+            return ()
+        memory, titles = values.get("lambdaMemoryMb"), values.get("titleCount")
+        fit = domains.MAX_CUSTOMERS
+        if isinstance(memory, int) and isinstance(titles, int):
+            fit = min(fit, scheduled_generator.customers_that_fit(memory, titles))
+        values["customerCount"] = count = max(1, min(wanted, fit))
+        if count >= wanted:
+            return ()
+        return (
+            f"customerCount is derived from batchSize {batch:,} as {count:,}, below the {wanted:,} whose subscribers "
+            f"would stream {households.TARGET_HOURS_PER_SUBSCRIBER} h a day (at most {domains.MAX_CUSTOMERS:,} "
+            f"rows, and what fits lambdaMemoryMb {memory}): each subscriber streams about "
+            f"{households.subscriber_hours(batch, count):,.1f} h a day, beyond the {low_h}–{high_h} h people do",
+        )
 
     @staticmethod
     def _window(expression: Any) -> int | None:

@@ -41,6 +41,39 @@ AFFINITY_BITS = 16
 AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
 """A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
 
+# --- how many households a volume needs -------------------------------------------------------------------------
+VIEWING_HOURS_PER_BATCH_UNIT = 32.0
+"""Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages 3.6 events and about
+24 minutes (plays.py), so batchSize B makes about 80·B plays and 32·B hours a day (measured on the default world,
+docs/audience.md)."""
+SUBSCRIBED_SHARE = 1 / 3
+"""Share of the customers table subscribed at a time: sign-ups spread over five years, tenure exponential at
+domains.MONTHLY_CHURN (dimensions.generate_customers; measured about a third, docs/audience.md)."""
+TARGET_HOURS_PER_SUBSCRIBER = 2.0
+"""Mean hours a subscriber streams a day that a derived audience aims at: Netflix's 2.1 h per subscription in 2023
+(MoffettNathanson's reading of the engagement report; local.bands HOURS_PER_SUBSCRIBER_DAY, 1.2–3 h)."""
+HOURS_PER_SUBSCRIBER_BAND = (1.2, 3.0)
+"""Mean hours per subscriber per day a configured audience must give (local.bands HOURS_PER_SUBSCRIBER_DAY's range,
+which cites its sources); a customer count outside it is refused."""
+
+
+def subscriber_hours(batch_size: int, customers: int) -> float:
+    """Mean hours a subscriber streams a day when `customers` rows carry batchSize's volume."""
+    return VIEWING_HOURS_PER_BATCH_UNIT * batch_size / (customers * SUBSCRIBED_SHARE)
+
+
+def audience_size(batch_size: int) -> int:
+    """Customers (table rows) whose subscribers stream TARGET_HOURS_PER_SUBSCRIBER a day at batchSize's volume."""
+    return max(1, round(VIEWING_HOURS_PER_BATCH_UNIT * batch_size / (TARGET_HOURS_PER_SUBSCRIBER * SUBSCRIBED_SHARE)))
+
+
+def audience_range(batch_size: int) -> tuple[int, int]:
+    """Smallest and largest customer counts whose subscribers stream within HOURS_PER_SUBSCRIBER_BAND."""
+    low, high = HOURS_PER_SUBSCRIBER_BAND
+    unit = VIEWING_HOURS_PER_BATCH_UNIT * batch_size / SUBSCRIBED_SHARE
+    return max(1, math.ceil(unit / high)), max(1, math.floor(unit / low))
+
+
 PROPENSITY_SALT = 0x686F_7573_6568_6F6C
 ACTIVE_SALT = 0x6163_7469_7665_6461
 

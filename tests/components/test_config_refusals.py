@@ -37,7 +37,12 @@ BIG = str(10**12)
         ({"scheduleExpression": ""}, "scheduleExpression", "", "rate(N minute|minutes"),
         # Dimension tables: built and uploaded where `pulumi up` runs, and held by the generator in Lambda memory.
         ({"customerCount": str(10**8)}, "customerCount", 10**8, f"1–{domains.MAX_CUSTOMERS}"),
-        ({"customerCount": "200000"}, "customerCount", 200_000, "tables fit 80% of lambdaMemoryMb 256"),
+        (
+            {"customerCount": "200000", "batchSize": "5000"},
+            "customerCount",
+            200_000,
+            "tables fit 80% of lambdaMemoryMb 256",
+        ),
         ({"campaignCount": str(10**8)}, "campaignCount", 10**8, f"1–{domains.MAX_CAMPAIGNS}"),
         ({"titleCount": "70000"}, "titleCount", 70_000, "1–65536 (the world's title draw)"),
         # Integers are ASCII digits (Python's int() would read full-width ones).
@@ -86,7 +91,7 @@ def test_a_cron_schedule_gives_the_generator_its_expression_to_start_each_tick_a
 
 
 def test_more_customers_fit_a_larger_function() -> None:
-    result = run_stack("dev", overrides={"customerCount": "200000", "lambdaMemoryMb": "1024"})
+    result = run_stack("dev", overrides={"customerCount": "200000", "batchSize": "5000", "lambdaMemoryMb": "1024"})
     assert generator_env(result)["CUSTOMER_COUNT"] == "200000"
 
 

@@ -323,13 +323,18 @@ def test_cli_json_lists_each_figure_with_its_band_and_sources(tmp_path: Path, ca
     assert hours["sources"][0]["publisher"] and hours["sources"][0]["year"]
 
 
+NOT_YET_MODELLED = frozenset({"over_plan_limit_share", "device_overlap_share", "monthly_churn", "monthly_signups"})
+"""Figures the default world is still outside (docs/audience.md, "Not yet modelled"): independent session starts
+overlap on a household and a device, and the customers table's sign-ups and cancellations end at its reference
+date."""
+
+
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=False, reason="issue 16: the default world is not yet a believable audience")
-def test_the_default_world_is_inside_every_band(tmp_path: Path) -> None:
+def test_the_default_world_is_inside_every_band_but_the_not_yet_modelled_ones(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     assert main(["run", "--ticks", "1", "--backfill-days", "7", "--lake", str(lake), "--query", "total_events"]) == 0
-    outside = failing(measure(lake))
-    assert not outside, "; ".join(f"{f.key} {f.value} not in {f.band.describe()}" for f in outside)
+    outside = {f.key: f"{f.value} not in {f.band.describe()}" for f in failing(measure(lake))}
+    assert set(outside) == NOT_YET_MODELLED, outside
 
 
 def test_a_lake_without_a_whole_day_has_no_per_day_figures_but_still_profiles_and_draws(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_effective_defaults_are_the_original_stacks() -> None:
     assert s.dimension_seed is None  # unset: each component uses DEFAULT_DIMENSION_SEED itself
     expected = {
         "batch_size": 1000,
-        "customer_count": 1000,
+        "customer_count": 48_000,  # derived from batchSize (issue 16): the seed's 1,000 watched ~96 h a day each
         "title_count": 500,
         "campaign_count": 50,
         "kinesis_retention_hours": 24,
@@ -245,7 +245,12 @@ def test_config_passes_only_what_it_sets_so_components_keep_their_defaults() -> 
     from components import scheduled_generator, streaming_ingest
 
     s = parse(batchSize="250", kinesisStreamMode="PROVISIONED", kinesisShardCount="3")
-    assert s.args_for(scheduled_generator.SPEC) == {"name_prefix": "acme-data", "batch_size": 250}
+    # customerCount is derived from batchSize when unset (the audience its volume needs), so it is passed too.
+    assert s.args_for(scheduled_generator.SPEC) == {
+        "name_prefix": "acme-data",
+        "batch_size": 250,
+        "customer_count": 12_000,
+    }
     assert s.args_for(streaming_ingest.SPEC) == {
         "name_prefix": "acme-data",
         "stream_mode": "PROVISIONED",
@@ -314,3 +319,22 @@ def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alar
     assert parquet.component_args(scheduled_generator.SPEC)["partition_columns"] is False
     assert iceberg.component_args(alarms.SPEC)["dynamic_partitioning"] is False
     assert iceberg.component_args(alarms.SPEC)["table_format"] == "iceberg"
+
+
+def test_an_unset_customer_count_is_the_audience_batch_size_needs_and_capped_where_memory_ends() -> None:
+    from functions.shared import households
+
+    assert parse(batchSize="25").customer_count == households.audience_size(25) == 1_200
+    assert 1.2 <= households.subscriber_hours(25, 1_200) <= 3.0
+    big = parse(batchSize="100000")
+    assert big.customer_count < households.audience_size(100_000)  # what fits 80 % of a 256 MB generator
+    assert big.notes and "customerCount is derived from batchSize 100,000" in big.notes[0]
+    assert parse(batchSize="100000", lambdaMemoryMb="10240").customer_count == 300_000  # MAX_CUSTOMERS
+
+
+@pytest.mark.parametrize(("batch", "customers"), [("1000", "1000"), ("25", "100000"), ("1", "1")])
+def test_a_customer_count_no_audience_could_watch_at_that_batch_size_is_refused_naming_both(
+    batch: str, customers: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"customerCount must be [\d,]+–[\d,]+ with batchSize [\d,]+, .* h a day"):
+        parse(batchSize=batch, customerCount=customers)
