@@ -109,6 +109,8 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     from local.sql import connect, run_named_queries
 
     settings = load_settings(args.stack)
+    for note in settings.notes:
+        console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
