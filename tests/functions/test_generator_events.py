@@ -145,7 +145,7 @@ def test_customers_watch_only_while_subscribed_and_churned_ones_watched_before_t
     after the end date); customers who later cancelled watched while they were subscribed."""
     churned = [c for c in dims.customers if c["subscription_end_date"]]
     start_ms = epoch_ms(dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
-    events = window_events(World(3, dims, 3000), start_ms, start_ms + 86_400_000)
+    events = window_events(World(3, dims, 300), start_ms, start_ms + 86_400_000)
     by_id = {c["customer_id"]: c for c in dims.customers}
     for ev in events:
         c = by_id[ev["customer_id"]]
@@ -289,7 +289,7 @@ def test_a_sundays_events_outnumber_a_tuesdays_in_the_stream(dims: Dimensions) -
 def test_no_title_is_played_before_its_release_date_and_new_releases_draw_a_crowd() -> None:
     """Titles released during a window of history join the draw on their release day, with a spike that fades."""
     dims = generate_dimensions(seed=42, customers=200, titles=300, campaigns=1)
-    world = World(8, dims, 2000)
+    world = World(8, dims, 200)
     released = {t["title_id"]: t["release_date"] for t in dims.titles}
     start = epoch_ms(dt.datetime(2025, 9, 1, tzinfo=dt.UTC))
     events = [
