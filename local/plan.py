@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from functions.generator.events import epoch_ms
 from local.settings import LocalSettings
 
 MAX_TICKS = 288
@@ -54,7 +55,8 @@ def plan_backfill(days: int, today: dt.date, settings: LocalSettings) -> dt.date
 
 
 def ms(moment: dt.datetime) -> int:
-    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+    """Milliseconds since the epoch of a timezone-aware moment (the generator's own conversion)."""
+    return epoch_ms(moment, "moment")
 
 
 def moment(ms: int) -> dt.datetime:
