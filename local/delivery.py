@@ -21,7 +21,7 @@ from typing import Any
 from functions.producer.aggregation import MAX_EVENTS_PER_RECORD
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
-from lakewriter import faults
+from lakewriter import faults, iceberg
 from lakewriter.parquet import rows_to_arrow, write_parquet
 
 ERROR_TYPE_CONVERSION = "format-conversion-failed"
@@ -125,7 +125,9 @@ class LocalFirehose:
     a record that cannot be de-aggregated whole (rawData the record, subSequenceNumber null), an object whose
     partition keys or conversion fail alone (rawData the object, subSequenceNumber its index in the record).
     Each `deliver()` reads what is new and flushes a buffer whenever it holds `buffer_size_mb` of records, and
-    once at the end: one file per partition per flush.
+    once at the end: one file per partition per flush. With `table_format` iceberg the files are data files of the
+    Iceberg table (timestamp field as timestamptz, under the table's data directory by hour), which the caller
+    commits to the table.
     """
 
     def __init__(
@@ -139,7 +141,10 @@ class LocalFirehose:
         partition_by: str = layout.PARTITION_BY_EVENT_TIME,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         buffer_size_mb: int = DEFAULT_BUFFER_MB,
+        table_format: str = layout.TABLE_FORMAT_PARQUET,
     ) -> None:
+        if table_format not in layout.TABLE_FORMATS:
+            raise ValueError(f"table_format must be one of {layout.TABLE_FORMATS}, got {table_format!r}")
         if partition_by not in layout.PARTITION_MODES:
             raise ValueError(f"partition_by must be one of {layout.PARTITION_MODES}, got {partition_by!r}")
         if buffer_size_mb < 1:
@@ -152,6 +157,7 @@ class LocalFirehose:
         self._partition_by = partition_by
         self._clock = clock
         self._buffer_bytes = buffer_size_mb * MIB
+        self._iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
         self._checkpoints: dict[str, str] = {}
 
     def _new_records(self) -> Iterator[dict]:
@@ -270,7 +276,11 @@ class LocalFirehose:
                 table = rows_to_arrow(STREAMING_EVENTS, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
-            path = root / layout.partition_path(values) / name
+            if self._iceberg:  # a data file of the Iceberg table, committed to it with the stretch
+                table = iceberg.to_table_rows(table)
+                path = root / iceberg.partition_dir(values) / name
+            else:
+                path = root / layout.partition_path(values) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             faults.step("write delivered file")
             write_parquet(table, str(path))

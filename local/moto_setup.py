@@ -44,8 +44,11 @@ def _emulated_aws() -> Iterator[None]:
 class LocalStack:
     """The stack's data path wired on one machine; use as a context manager."""
 
-    def __init__(self, settings: LocalSettings, lake: Path, *, seed: int, run_number: int = 0) -> None:
+    def __init__(
+        self, settings: LocalSettings, lake: Path, *, seed: int, run_number: int = 0, table_format: str = "parquet"
+    ) -> None:
         self.settings = settings
+        self.table_format = table_format
         self.lake = lake
         self.run_number = run_number
         # The stack's world: the seed and counts its dimension upload and its generator's environment get.
@@ -77,6 +80,7 @@ class LocalStack:
             database=self.settings.database_name,
             partition_by=self.settings.partition_by,
             buffer_size_mb=self.settings.firehose_buffer_size_mb,
+            table_format=self.table_format,
         )
         return self
 

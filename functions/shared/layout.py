@@ -19,6 +19,14 @@ ATHENA_RESULTS_PREFIX = "athena-results/"
 DIMENSION_PREFIXES: Mapping[str, str] = {t.name: t.prefix for t in DIMENSION_TABLES}
 LAKE_PREFIXES: tuple[str, ...] = (TELEMETRY_PREFIX, ERRORS_PREFIX, ATHENA_RESULTS_PREFIX, *DIMENSION_PREFIXES.values())
 
+TABLE_FORMAT_PARQUET = "parquet"
+"""Hive-style Parquet under year=/month=/day=/hour=/ (the default)."""
+TABLE_FORMAT_ICEBERG = "iceberg"
+"""An Apache Iceberg table partitioned by the hour of its timestamp field."""
+TABLE_FORMATS = (TABLE_FORMAT_PARQUET, TABLE_FORMAT_ICEBERG)
+ICEBERG_PARTITION_TRANSFORM = "hour"
+"""The Iceberg partition transform applied to a streamed table's timestamp field (event time, as the Hive layout)."""
+
 PARTITION_BY_EVENT_TIME = "event_time"
 PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)

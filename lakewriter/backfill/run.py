@@ -115,6 +115,13 @@ def plan_blocks(world: World, start_ms: int, end_ms: int) -> list[tuple[int, int
     return [(lo, min(lo + per, slots.stop)) for lo in range(slots.start, slots.stop, per)]
 
 
+def _timestamps(timestamp_ms: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """Event times as ISO 8601 text (the Hive layout) or as timestamps (an Iceberg table's timestamptz column)."""
+    if kind == pa.string():
+        return strings.timestamp_strings(timestamp_ms)
+    return pa.array(timestamp_ms.astype(np.int64), type=pa.timestamp("ms", tz="UTC")).cast(kind)
+
+
 def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[int]) -> Iterator[pa.Table]:
     """The streaming_events rows of a block as one table per file, rows [cuts[i], cuts[i + 1]) each.
 
@@ -135,7 +142,7 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
             "event_type": pa.DictionaryArray.from_arrays(
                 pa.array(block.event_type.astype(np.int32)), _EVENT_TYPES, safe=False
             ),
-            "event_timestamp": strings.timestamp_strings(block.timestamp_ms),
+            "event_timestamp": _timestamps(block.timestamp_ms, schema.field(TIMESTAMP_FIELD).type),
             "session_id": strings.uuid4_strings(block.session_bytes, s),
         }
     )
@@ -331,6 +338,7 @@ def run_backfill(
     progress: Callable[[int, int], None] | None = None,
     journal: durable.Journal | None = None,
     wait: float = 0.0,
+    table_format: str = layout.TABLE_FORMAT_PARQUET,
 ) -> BackfillReport:
     """Write the world's events with timestamps in [start, end) into `<out>/telemetry/year=/month=/day=/hour=/`.
 
@@ -346,7 +354,9 @@ def run_backfill(
     refused), first finishes or cleans up whatever a killed run left, refuses a range that overlaps another
     backfill's (an identical one is replaced), and commits its files through the lake's ledger, so even SIGKILL
     leaves the whole range or none of it. `journal` is given by a caller that holds the lock and keeps the lake's
-    state itself (the local pipeline).
+    state itself (the local pipeline). With `table_format` iceberg the hour files go into the Iceberg table's data
+    directory and the journal's external commit adds them to the table (only through such a journal: `python -m
+    local run --table-format iceberg`).
     """
     began = time.perf_counter()
     start_at, end_at = as_moment("start", start), as_moment("end", end)
@@ -359,6 +369,14 @@ def run_backfill(
         raise ValueError(
             f"start to end must be at most {MAX_RANGE_DAYS} days (backfill longer history in adjacent ranges), "
             f"got {(end_at - start_at) / dt.timedelta(days=1):,.1f} days"
+        )
+    if table_format not in layout.TABLE_FORMATS:
+        raise ValueError(f"table_format must be one of {', '.join(layout.TABLE_FORMATS)}, got {table_format!r}")
+    iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
+    if iceberg and (journal is None or journal.external is None):
+        raise ValueError(
+            "table_format iceberg needs the lake's Iceberg table: backfill it with "
+            "`python -m local run --table-format iceberg --backfill-days D`"
         )
     fs, root = resolve_output(out, filesystem)
     check_output(fs, root, out)
@@ -399,7 +417,13 @@ def run_backfill(
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, batch_size, start_ms, end_ms, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
-    schema = write_schema(arrow_schema(STREAMING_EVENTS))
+    if iceberg:
+        from lakewriter import iceberg as iceberg_table  # pyiceberg's extra is the local run's
+
+        schema = write_schema(iceberg_table.arrow_schema(STREAMING_EVENTS))
+        partition_dir: Callable[[int], str] | None = iceberg_table.hour_dir
+    else:
+        schema, partition_dir = write_schema(arrow_schema(STREAMING_EVENTS)), None
     writers = PartitionWriters(
         fs,
         root,
@@ -408,6 +432,7 @@ def run_backfill(
         dictionary_columns=DICTIONARY_COLUMNS,
         statistics_columns=STATISTICS_COLUMNS,
         journal=journal,
+        partition_dir=partition_dir,
     )
     hour_floor = start_ms - start_ms % MS_PER_HOUR
     chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor)
