@@ -424,7 +424,7 @@ def rewrite_group(group: Sequence[DataFile], schema: pa.Schema, into: Path) -> P
     return path
 
 
-def _referenced(iceberg: IcebergTable) -> set[str]:
+def referenced_files(iceberg: IcebergTable) -> set[str]:
     """Every file a kept snapshot or metadata file of the table needs: data files, manifests, manifest lists,
     metadata files (current and logged)."""
     io = iceberg.io
@@ -465,12 +465,12 @@ def expire_and_clean(lake: Path, iceberg: IcebergTable, now: dt.datetime) -> Mai
         and s.snapshot_id != iceberg.metadata.current_snapshot_id
     ]
     with _named_errors(lake):
-        before = _referenced(iceberg)
+        before = referenced_files(iceberg)
         if expire:
             faults.step("expire snapshots")
             iceberg.maintenance.expire_snapshots().by_ids(expire).commit()
             iceberg = iceberg.refresh()
-        after = _referenced(iceberg)
+        after = referenced_files(iceberg)
     report.expired_snapshots = len(expire)
     report.kept_snapshots = len(iceberg.metadata.snapshots)
     for path in sorted(before - after - {str(Path(local_path(iceberg.metadata_location)).resolve())}):

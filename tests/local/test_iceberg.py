@@ -143,7 +143,7 @@ def test_compaction_expires_snapshots_as_glues_retention_defaults_and_deletes_or
     assert report.maintenance.expired_snapshots >= 2 and report.maintenance.expired_files >= 1
     assert not old_orphan.exists() and new_orphan.exists()  # younger than the 3-day orphan retention
     new_orphan.unlink()
-    referenced = iceberg._referenced(table)  # type: ignore[arg-type]
+    referenced = iceberg.referenced_files(table)  # type: ignore[arg-type]
     on_disk = {str(p.resolve()) for p in (lake / "telemetry").rglob("*") if p.is_file()}
     assert on_disk <= referenced, sorted(on_disk - referenced)  # no file the table does not need
     assert _rows(lake) == rows
