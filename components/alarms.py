@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from components import encryption, policies
 from components import validation as v
+from functions.shared import layout
 
 CLOUDWATCH_MAX_EVALUATION_SECONDS = 86_400  # [PMA] Period x EvaluationPeriods is at most one day
 MAX_EVALUATION = CLOUDWATCH_MAX_EVALUATION_SECONDS
@@ -87,6 +88,9 @@ class PipelineAlarmsArgs(TypedDict):
     """The delivery stream's buffering interval, 0–900 s; the freshness threshold adds 15 minutes."""
     dynamic_partitioning: NotRequired[bool]
     """Whether the delivery stream partitions dynamically: adds the partition-count alarm."""
+    table_format: NotRequired[str]
+    """The delivery stream's destination: parquet (S3 with format conversion) or iceberg (an Iceberg table), whose
+    metrics differ."""
     alarm_name_prefix: NotRequired[str]
     """Prefix of every alarm's physical name (<prefix>-<alarm>); when omitted Pulumi names them from the logical
     names."""
@@ -278,6 +282,9 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
     )
     buffer = SPEC.value(args, "buffer_interval_seconds")
     freshness = buffer + FIREHOSE_MAX_BUFFER_SECONDS
+    iceberg = SPEC.value(args, "table_format") == layout.TABLE_FORMAT_ICEBERG
+    # [FH] lists DeliveryToIceberg.DataFreshness beside DeliveryToS3.DataFreshness: the same alarm per destination.
+    freshness_metric = "DeliveryToIceberg.DataFreshness" if iceberg else "DeliveryToS3.DataFreshness"
     # [FH] DeliveryToS3.DataFreshness above the buffering limit: records are not reaching S3. The threshold is the
     # configured buffer interval plus the 15-minute limit [FH] allows. Maximum over 5 minutes, one datapoint.
     # Missing data: Firehose publishes freshness only while it holds records, so none means nothing to deliver
@@ -286,7 +293,7 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
         AlarmSpec(
             "delivery-freshness",
             "AWS/Firehose",
-            "DeliveryToS3.DataFreshness",
+            freshness_metric,
             "DeliveryStreamName",
             "delivery",
             "Maximum",
@@ -296,52 +303,56 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             freshness,
             "GreaterThanThreshold",
             NOT_BREACHING,
-            f"The oldest record in Firehose is more than {freshness} s old: delivery to S3 is stuck. Check the "
+            f"The oldest record in Firehose is more than {freshness} s old: delivery to "
+            f"{'the Iceberg table' if iceberg else 'S3'} is stuck. Check the "
             "delivery stream's error logs (S3 or KMS access denied, Glue table missing).",
         )
     )
-    # [FH] DeliveryToS3.Success is successful S3 puts over all S3 puts (1 when healthy). Firehose retries failed
-    # puts, so one bad window is tolerated; below 1 in 3 consecutive five-minute windows is a persistent failure.
-    # Missing data: no puts attempted.
-    specs.append(
-        AlarmSpec(
-            "delivery-s3-failures",
-            "AWS/Firehose",
-            "DeliveryToS3.Success",
-            "DeliveryStreamName",
-            "delivery",
-            "Average",
-            300,
-            3,
-            3,
-            1,
-            "LessThanThreshold",
-            NOT_BREACHING,
-            "Firehose's puts to S3 keep failing (success ratio below 1 for 15 minutes). Check the delivery stream's "
-            "error logs: bucket policy, KMS key policy or the Firehose role.",
+    # An Iceberg destination has neither S3 put ratios of its own records nor format conversion (Firehose writes
+    # Parquet itself); its failures go to the error prefix and the freshness alarm.
+    if not iceberg:
+        # [FH] DeliveryToS3.Success is successful S3 puts over all S3 puts (1 when healthy). Firehose retries failed
+        # puts, so one bad window is tolerated; below 1 in 3 consecutive five-minute windows is a persistent failure.
+        # Missing data: no puts attempted.
+        specs.append(
+            AlarmSpec(
+                "delivery-s3-failures",
+                "AWS/Firehose",
+                "DeliveryToS3.Success",
+                "DeliveryStreamName",
+                "delivery",
+                "Average",
+                300,
+                3,
+                3,
+                1,
+                "LessThanThreshold",
+                NOT_BREACHING,
+                "Firehose's puts to S3 keep failing (success ratio below 1 for 15 minutes). Check the delivery "
+                "stream's error logs: bucket policy, KMS key policy or the Firehose role.",
+            )
         )
-    )
-    # [FH] FailedConversion.Records: records Firehose could not convert to Parquet go to errors/ instead of the
-    # table, silently missing from every query. Any one is a schema mismatch to fix. Missing data: nothing failed.
-    specs.append(
-        AlarmSpec(
-            "delivery-conversion-failures",
-            "AWS/Firehose",
-            "FailedConversion.Records",
-            "DeliveryStreamName",
-            "delivery",
-            "Sum",
-            300,
-            1,
-            1,
-            0,
-            "GreaterThanThreshold",
-            NOT_BREACHING,
-            f"Records failed JSON-to-Parquet conversion and were written under {_errors(args, CONVERSION_FAILED)}, "
-            "not the table. Read one of those files for the error; fix what writes the records or the Glue schema, "
-            "then replay the records.",
+        # [FH] FailedConversion.Records: records Firehose could not convert to Parquet go to errors/ instead of the
+        # table, silently missing from every query. Any one is a schema mismatch to fix. Missing data: nothing failed.
+        specs.append(
+            AlarmSpec(
+                "delivery-conversion-failures",
+                "AWS/Firehose",
+                "FailedConversion.Records",
+                "DeliveryStreamName",
+                "delivery",
+                "Sum",
+                300,
+                1,
+                1,
+                0,
+                "GreaterThanThreshold",
+                NOT_BREACHING,
+                f"Records failed JSON-to-Parquet conversion and were written under {_errors(args, CONVERSION_FAILED)}, "
+                "not the table. Read one of those files for the error; fix what writes the records or the Glue schema, "
+                "then replay the records.",
+            )
         )
-    )
     if SPEC.value(args, "dynamic_partitioning"):
         # [FH] PartitionCountExceeded is 1 while the delivery stream has more active partitions than its limit
         # (500 by default); records for new partitions then go to errors/. Any 1 fires. Missing data: not
@@ -516,6 +527,7 @@ SPEC = v.ArgSpec(
         "iterator_age_threshold_seconds": DEFAULT_ITERATOR_AGE_SECONDS,
         "buffer_interval_seconds": DEFAULT_BUFFER_INTERVAL_SECONDS,
         "dynamic_partitioning": True,
+        "table_format": layout.TABLE_FORMAT_PARQUET,
     },
     rules={
         "schedule_period_seconds": v.Rule(
@@ -528,6 +540,7 @@ SPEC = v.ArgSpec(
         "iterator_age_threshold_seconds": v.at_least(CLOUDWATCH_MINUTE, "seconds"),
         "buffer_interval_seconds": v.between(0, v.FIREHOSE_MAX_INTERVAL_SECONDS, "(Firehose)"),
         "dynamic_partitioning": v.boolean(),
+        "table_format": v.one_of(*layout.TABLE_FORMATS),
         "error_prefix": v.FOLDER,
         "alarm_name_prefix": v.Rule("a non-empty name without spaces", lambda x: bool(x) and " " not in x),
         "alarm_topic_arn": v.SNS_TOPIC_ARN,

@@ -9,7 +9,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import iceberg, naming, policies
 from components import validation as v
 from functions.shared import domains, layout, schema, world
 from functions.shared.queries import NamedQuery
@@ -149,6 +149,7 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 f"tables partitioned by {', '.join(layout.TIME_PARTITION_KEYS)} or carrying their own projection",
                 f"{table.name} partitioned by {list(table.partition_names)}",
             )
+    yield from _iceberg_rules(args, tables)
     if args.get("upload_dimensions"):
         given = {(t.name, t.prefix) for t in tables}
         needed = {(t.name, t.prefix) for t in schema.DIMENSION_TABLES}
@@ -160,6 +161,39 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 + " (the data it uploads)",
                 True,
             )
+
+
+def _iceberg_rules(args: Mapping[str, Any], tables: tuple[Table, ...]) -> Iterator[tuple[str, str, Any]]:
+    """An Iceberg table is one of the tables, has an event-time column and a location no other table reads."""
+    names = args.get("iceberg_tables") or ()
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        yield "iceberg_tables", "a list of table names", names
+        return
+    by_name = {t.name: t for t in tables}
+    results = args.get("results_prefix", SPEC.defaults["results_prefix"])
+    for name in names:
+        table = by_name.get(name)
+        if table is None:
+            yield "iceberg_tables", f"names of tables given in tables ({', '.join(by_name)})", name
+        elif not table.timestamp_field:
+            yield (
+                "iceberg_tables",
+                f"tables with a timestamp_field (an Iceberg table is partitioned by the hour of its event time; "
+                f"{name} has none)",
+                name,
+            )
+        else:
+            location = layout.iceberg_prefix(table.prefix)
+            clash = [t.name for t in tables if t.prefix.startswith(location) or location.startswith(t.prefix)]
+            if isinstance(results, str) and (results.startswith(location) or location.startswith(results)):
+                clash.append(f"results_prefix {results}")
+            if clash:
+                yield (
+                    "iceberg_tables",
+                    f"tables whose Iceberg location {location!r} no other table or the results share (the orphan "
+                    "file optimizer deletes every file there the table does not reference)",
+                    {name: clash},
+                )
 
 
 def _query_rules(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -229,6 +263,10 @@ class TelemetryCatalogArgs(TypedDict):
     retain_objects_on_delete: NotRequired[bool]
     """Keep the uploaded dimension files when this component is deleted or the stack destroyed (set it when the lake
     bucket is kept: a kept lake keeps its dimension tables)."""
+    iceberg_tables: NotRequired[Sequence[str]]
+    """Names of tables registered as Apache Iceberg tables (format v2, partitioned by the hour of their
+    timestamp_field, located beside their Parquet prefix as <prefix>-iceberg/) and kept by Glue's table optimizers
+    (compaction, snapshot retention, orphan file deletion) under a role allowed that table only."""
 
 
 SPEC = v.ArgSpec(
@@ -297,7 +335,11 @@ class TelemetryCatalog(v.CheckedComponent):
             opts=child,
         )
         tables: dict[str, aws.glue.CatalogTable] = {}
+        iceberg_names = set(args.get("iceberg_tables") or ())
         for table in definitions:
+            if table.name in iceberg_names:
+                tables[table.name] = self._iceberg_table(name, table, database, bucket, kms_key)
+                continue
             params = bucket.apply(lambda b, t=table: table_parameters(t, b, year_start))
             tables[table.name] = aws.glue.CatalogTable(
                 f"{name}-{table.name.replace('_', '-')}",
@@ -395,6 +437,82 @@ class TelemetryCatalog(v.CheckedComponent):
                 "named_query_names": self.named_query_names,
             }
         )
+
+    def _iceberg_table(
+        self,
+        name: str,
+        table: Table,
+        database: aws.glue.CatalogDatabase,
+        bucket: pulumi.Output[str],
+        kms_key: pulumi.Input[str] | None,
+    ) -> aws.glue.CatalogTable:
+        """An Iceberg table of `table` and the three table optimizers that keep it, with their role."""
+        child = pulumi.ResourceOptions(parent=self)
+        resource = f"{name}-{table.name.replace('_', '-')}"
+        location = bucket.apply(lambda b: iceberg.table_location(b, table))
+        glue_table = aws.glue.CatalogTable(
+            resource,
+            name=table.name,
+            database_name=database.name,
+            description=table.description,
+            table_type="EXTERNAL_TABLE",
+            open_table_format_input={
+                "iceberg_input": {
+                    "metadata_operation": iceberg.METADATA_OPERATION,
+                    "version": iceberg.ICEBERG_FORMAT_VERSION,
+                    "iceberg_table_input": {
+                        "location": location,
+                        "schema": iceberg.iceberg_schema(table),
+                        "partition_spec": iceberg.partition_spec(table),
+                        "properties": dict(iceberg.TABLE_PROPERTIES),
+                    },
+                }
+            },
+            # The same columns for Glue's and Athena's column listing; Iceberg's metadata is the table's truth.
+            storage_descriptor={"location": location, "columns": glue_columns(table.columns)},
+            opts=child,
+        )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        partition = aws.get_partition_output(opts=invoke).partition
+        role = aws.iam.Role(
+            f"{resource}-optimizer-role",
+            assume_role_policy=policies.to_json(policies.glue_trust()),
+            description=f"Glue table optimizers of {table.name}",
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{resource}-optimizer-policy",
+            name="table-optimizers",
+            role=role.id,
+            policy=pulumi.Output.all(partition, region, account, database.name, bucket, kms_key).apply(
+                lambda a: policies.to_json(
+                    policies.table_optimizer_policy(
+                        f"arn:{a[0]}:s3:::{a[4]}",
+                        layout.iceberg_prefix(table.prefix),
+                        policies.glue_arns(a[0], a[1], a[2], a[3], table.name),
+                        a[0],
+                        a[1],
+                        a[2],
+                        lake_kms_key_arn=a[5],
+                    )
+                )
+            ),
+            opts=child,
+        )
+        for optimizer in iceberg.OPTIMIZER_TYPES:
+            aws.glue.CatalogTableOptimizer(
+                f"{resource}-{optimizer.replace('_', '-')}",
+                catalog_id=account,
+                database_name=database.name,
+                table_name=glue_table.name,
+                type=optimizer,
+                configuration=iceberg.optimizer_configuration(optimizer, role.arn, location),
+                # The role may act before the optimizer first runs.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            )
+        return glue_table
 
 
 def _or(value: pulumi.Input[int] | None, default: Callable[[], int]) -> pulumi.Input[int]:

@@ -15,6 +15,7 @@ FIREHOSE_BUCKET_PREFIXES = (layout.TELEMETRY_PREFIX, layout.ERRORS_PREFIX)
 """The key prefixes this project's Firehose writes under (a StreamingIngest passes its own)."""
 FIREHOSE_SERVICE = "firehose.amazonaws.com"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
+GLUE_SERVICE = "glue.amazonaws.com"
 EVENTS_SERVICE = "events.amazonaws.com"
 
 
@@ -61,6 +62,20 @@ def glue_arns(partition: str, region: str, account_id: str, database: str, table
     return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{table}"]
 
 
+READ_SCHEMA_ACTIONS = ("glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions")
+"""What format conversion needs: Firehose reads the table's schema (Firehose developer guide, "Controlling access",
+the Amazon S3 destination policy)."""
+ICEBERG_TABLE_ACTIONS = ("glue:GetDatabase", "glue:GetTable", "glue:UpdateTable")
+"""What the Iceberg destination needs of the catalog: read the database and table and commit each snapshot
+(UpdateTable moves the table's metadata_location). Firehose developer guide, "Grant Firehose access to an Apache
+Iceberg Tables destination" (controlling-access.html#using-iam-iceberg): glue:GetTable, glue:GetDatabase,
+glue:UpdateTable, with "you can give permissions only to specific tables and databases" -- this table's ARNs only.
+glue:CreateTable and glue:CreateDatabase in that page's example are for automatic table creation, unused here."""
+ICEBERG_OBJECT_ACTIONS = ("s3:DeleteObject",)
+"""Beyond what every Firehose destination does with objects (Abort, Get, Put), the Iceberg destination's documented
+S3 actions include s3:DeleteObject (same page); it is granted under the table's own prefix only."""
+
+
 def log_streams(log_group_arn: str) -> str:
     """ARN pattern of every log stream in one log group."""
     return f"{log_group_arn}:*"
@@ -77,8 +92,14 @@ def firehose_policy(
     lake_kms_key_arn: str | None = None,
     stream_kms_key_arn: str | None = None,
     region: str | None = None,
+    glue_actions: tuple[str, ...] = READ_SCHEMA_ACTIONS,
+    delete_prefixes: tuple[str, ...] | list[str] = (),
 ) -> PolicyDocument:
-    """Firehose may read one stream, write its prefixes of one bucket, read one table's schema, log to one stream.
+    """Firehose may read one stream, write its prefixes of one bucket, use one table, log to one stream.
+
+    `glue_actions` are what its destination does with the table: read its schema (format conversion, the default) or
+    ICEBERG_TABLE_ACTIONS (the Iceberg destination commits to it); `delete_prefixes` the prefixes it may also delete
+    under (the Iceberg table's own).
 
     No `kms:Decrypt` for a stream under the AWS managed key alias/aws/kinesis, whose key policy already lets
     principals of this account use it through Kinesis (kms:ViaService). A customer managed stream key gets a
@@ -137,10 +158,22 @@ def firehose_policy(
             "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
             "Resource": [f"{bucket_arn}/{prefix}*" for prefix in prefixes],
         },
+        *(
+            [
+                {
+                    "Sid": "DeleteTableFiles",
+                    "Effect": "Allow",
+                    "Action": list(ICEBERG_OBJECT_ACTIONS),
+                    "Resource": [f"{bucket_arn}/{prefix}*" for prefix in delete_prefixes],
+                }
+            ]
+            if delete_prefixes
+            else []
+        ),
         {
-            "Sid": "ReadTableSchema",
+            "Sid": "ReadTableSchema" if tuple(glue_actions) == READ_SCHEMA_ACTIONS else "CommitToTable",
             "Effect": "Allow",
-            "Action": ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+            "Action": list(glue_actions),
             "Resource": list(glue_resource_arns),
         },
         {
@@ -151,6 +184,87 @@ def firehose_policy(
         },
         *extra,
     )
+
+
+def glue_trust() -> PolicyDocument:
+    """Trust policy of a role Glue's table optimizers assume (Glue developer guide, "Table optimization
+    prerequisites": principal glue.amazonaws.com, action sts:AssumeRole)."""
+    return document({"Effect": "Allow", "Principal": {"Service": GLUE_SERVICE}, "Action": "sts:AssumeRole"})
+
+
+OPTIMIZER_LOG_GROUPS = (
+    "/aws-glue/iceberg-compaction/logs",
+    "/aws-glue/iceberg-retention/logs",
+    "/aws-glue/iceberg-orphan-file-deletion/logs",
+)
+"""The log groups the compaction, snapshot retention and orphan file deletion optimizers write to (Glue developer
+guide, "Table optimization prerequisites")."""
+OPTIMIZER_TABLE_ACTIONS = ("glue:GetTable", "glue:UpdateTable")
+OPTIMIZER_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+
+
+def table_optimizer_policy(
+    bucket_arn: str,
+    table_prefix: str,
+    glue_resource_arns: list[str],
+    partition: str,
+    region: str,
+    account_id: str,
+    *,
+    lake_kms_key_arn: str | None = None,
+) -> PolicyDocument:
+    """Glue's table optimizers may rewrite, expire and delete files of one Iceberg table and commit to it only.
+
+    Glue developer guide, "Table optimization prerequisites" (optimization-prerequisites.html): s3:PutObject,
+    s3:GetObject, s3:DeleteObject on the data, s3:ListBucket on the bucket, glue:UpdateTable and glue:GetTable on
+    the table, its database and the catalog, and logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents on
+    the three optimizer log groups. The guide's example grants the whole bucket; here the objects are limited to
+    the table's prefix (the table's location) and the listing to keys under it. With SSE-KMS the role "requires
+    permissions to decrypt Amazon S3 objects and generate a new data key" (same page): granted through S3, for
+    this bucket only. No lakeformation:GetDataAccess: the location is not registered with Lake Formation.
+    """
+    logs = f"arn:{partition}:logs:{region}:{account_id}:log-group:"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ListTableFiles",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [table_prefix, f"{table_prefix}*"]}},
+        },
+        {
+            "Sid": "RewriteTableFiles",
+            "Effect": "Allow",
+            "Action": list(OPTIMIZER_OBJECT_ACTIONS),
+            "Resource": [f"{bucket_arn}/{table_prefix}*"],
+        },
+        {
+            "Sid": "CommitToTable",
+            "Effect": "Allow",
+            "Action": list(OPTIMIZER_TABLE_ACTIONS),
+            "Resource": list(glue_resource_arns),
+        },
+        {
+            "Sid": "OptimizerLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{logs}{group}:*" for group in OPTIMIZER_LOG_GROUPS],
+        },
+    ]
+    if lake_kms_key_arn:
+        statements.append(
+            {
+                "Sid": "EncryptTableFiles",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [lake_kms_key_arn],
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+                },
+            }
+        )
+    return document(*statements)
 
 
 def _own_logs(log_group_arn: str) -> dict[str, Any]:

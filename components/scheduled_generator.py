@@ -166,6 +166,10 @@ def generator_environment(
     return env
 
 
+AGGREGATE_ENV = "AGGREGATE_RECORDS"
+"""The producer's environment variable that switches record aggregation off ("false")."""
+
+
 class ScheduledGeneratorArgs(TypedDict):
     """Inputs of a ScheduledGenerator."""
 
@@ -216,6 +220,10 @@ class ScheduledGeneratorArgs(TypedDict):
     managed keys when omitted). Its key policy must let CloudWatch Logs and EventBridge use it (StackKey's does)."""
     tracing: NotRequired[bool]
     """X-Ray active tracing on both functions."""
+    aggregate_records: NotRequired[bool]
+    """Whether the producer packs events into JSON Lines records (Firehose's S3 destination de-aggregates them);
+    false sends one event per record, as Firehose's Iceberg destination requires ("You can send only one JSON object
+    in one Firehose record", apache-iceberg-considerations.html)."""
     generator_reserved_concurrency: NotRequired[int]
     """Concurrent executions reserved for (and capping) the generator, 1–900; sized to the busiest tick's shards
     when omitted (default_concurrency)."""
@@ -241,6 +249,7 @@ SPEC = v.ArgSpec(
         "max_event_age_seconds": 3600,
         "world_seed": world.DEFAULT_WORLD_SEED,
         "tracing": True,
+        "aggregate_records": True,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -260,6 +269,7 @@ SPEC = v.ArgSpec(
         "max_retry_attempts": v.between(0, v.LAMBDA_MAX_ASYNC_RETRIES),
         "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
         "tracing": v.boolean(),
+        "aggregate_records": v.boolean(),
         "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "kms_key_arn": v.KMS_KEY_ARN,
@@ -409,7 +419,10 @@ class ScheduledGenerator(v.CheckedComponent):
             producer_role,
             producer_logs,
             producer_policy,
-            {"STREAM_NAME": args["stream_name"]},
+            {
+                "STREAM_NAME": args["stream_name"],
+                **({} if SPEC.value(args, "aggregate_records") else {AGGREGATE_ENV: "false"}),
+            },
             args.get("producer_reserved_concurrency", sized[1]),
         )
 

@@ -1,4 +1,5 @@
-"""StreamingIngest: a Kinesis stream (new or existing) and the Firehose that lands it in the lake as Parquet."""
+"""StreamingIngest: a Kinesis stream (new or existing) and the Firehose that lands it in the lake, as Parquet files in
+Hive partitions or into an Apache Iceberg table (docs/iceberg.md)."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any, NotRequired, TypedDict
@@ -20,6 +21,19 @@ STREAM_CREATION_ARGS = ("stream_name", "stream_mode", "shard_count", "retention_
 """Arguments that shape a stream this component creates; meaningless with existing_stream_arn."""
 DEAGGREGATION_PROCESSOR = "RecordDeAggregation"  # Firehose ProcessorType for multi-record de-aggregation
 DEAGGREGATION_SUB_RECORD_TYPE = "JSON"  # SubRecordType: JSON (consecutive or newline-separated objects) or DELIMITED
+BACKUP_COMPRESSION = "GZIP"  # the raw JSON copy of each record is kept compressed (S3 destination CompressionFormat)
+ICEBERG_BACKUP_ALL = "AllData"  # IcebergDestinationConfiguration.S3BackupMode: AllData or FailedDataOnly
+ICEBERG_BACKUP_FAILED = "FailedDataOnly"
+EXTENDED_S3_BACKUP = "Enabled"  # ExtendedS3DestinationConfiguration.S3BackupMode: Enabled or Disabled
+REPLACE_ON_CHANGES = (
+    "destination",
+    "extendedS3Configuration.dynamicPartitioningConfiguration",
+    "icebergConfiguration.appendOnly",
+)
+"""Delivery stream properties Firehose cannot change in place, so a change replaces the stream deliberately: the
+destination type (table_format), dynamic partitioning (partition_by: "you can't enable dynamic partitioning on an
+existing Firehose stream" nor turn it off, Firehose developer guide, dynamic-partitioning.html) and AppendOnly ("you
+can set this flag only with the CreateDeliveryStream API operation", apache-iceberg-considerations.html)."""
 
 
 def extended_s3_settings(partition_by: str, prefix: str, timestamp_field: str) -> dict[str, object]:
@@ -65,6 +79,56 @@ def extended_s3_settings(partition_by: str, prefix: str, timestamp_field: str) -
     return settings
 
 
+def iceberg_settings(
+    role_arn: pulumi.Input[str],
+    catalog_arn: pulumi.Input[str],
+    database_name: pulumi.Input[str],
+    table_name: pulumi.Input[str],
+    error_prefix: str,
+    *,
+    buffer_size_mb: int,
+    buffer_interval_seconds: int,
+    logging: Mapping[str, Any],
+    s3: Mapping[str, Any],
+    backup: bool,
+) -> dict[str, Any]:
+    """Firehose's IcebergDestinationConfiguration for one table of the Glue Data Catalog.
+
+    Firehose API, IcebergDestinationConfiguration and DestinationTableConfiguration; Firehose developer guide,
+    "Deliver data to Apache Iceberg Tables" (apache-iceberg-destination.html) and its pages:
+    - CatalogConfiguration.CatalogARN is the Glue catalog, arn:<partition>:glue:<region>:<account>:catalog.
+    - One DestinationTableConfiguration names the database and table; without routing (no JQ, no Lambda, no
+      `otfMetadata` in the records) every record goes to it (apache-iceberg-format-input-record.html, "Route
+      incoming records to a single Iceberg table"). No UniqueKeys: insert only.
+    - AppendOnly: "If you just want to insert data ... set the AppendOnly flag to True ... Firehose automatically
+      scales to match your throughput" (apache-iceberg-considerations.html).
+    - S3Configuration is where failed records (and, with S3BackupMode AllData, every source record) go; its
+      ErrorOutputPrefix is the error prefix, and the table's S3ErrorOutputPrefix too.
+    - BufferingHints: SizeInMBs 1–128, IntervalInSeconds 0–900 (validation.FIREHOSE_ICEBERG_*).
+    - No ProcessingConfiguration: the Iceberg destination takes "only one JSON object in one Firehose record" and
+      de-aggregates KPL records only (same page), so the producer sends one event per record in this mode
+      (ScheduledGenerator aggregate_records) rather than JSON Lines aggregates; and there is no dynamic partitioning
+      (the table's own partition spec partitions it) and no format conversion (Firehose writes Parquet itself).
+    """
+    return {
+        "role_arn": role_arn,
+        "catalog_arn": catalog_arn,
+        "append_only": True,
+        "buffering_size": buffer_size_mb,
+        "buffering_interval": buffer_interval_seconds,
+        "cloudwatch_logging_options": dict(logging),
+        "destination_table_configurations": [
+            {
+                "database_name": database_name,
+                "table_name": table_name,
+                "s3_error_output_prefix": layout.firehose_error_prefix(error_prefix),
+            }
+        ],
+        "s3_backup_mode": ICEBERG_BACKUP_ALL if backup else ICEBERG_BACKUP_FAILED,
+        "s3_configuration": dict(s3),
+    }
+
+
 def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """The table must be a valid definition partitioned the way Firehose writes it."""
     raw = args.get("table")
@@ -101,6 +165,73 @@ def _table_fits(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
             f"outside the table's prefix {table.prefix!r} (Athena would read errors as rows)",
             (error_prefix),
         )
+
+
+def _iceberg_options(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """What Firehose's Iceberg destination accepts (IcebergDestinationConfiguration, apache-iceberg-*.html)."""
+    backup = args.get("backup_prefix", SPEC.defaults["backup_prefix"])
+    table = _table_or_none(args.get("table"))
+    if isinstance(backup, str) and table is not None:
+        error_prefix = args.get("error_prefix", SPEC.defaults["error_prefix"])
+        data = _data_prefix(table, args.get("table_format", SPEC.defaults["table_format"]))
+        for other, what in ((data, "the table's data"), (error_prefix, "the error")):
+            if isinstance(other, str) and (backup.startswith(other) or other.startswith(backup)):
+                yield "backup_prefix", f"outside {what} prefix {other!r}", backup
+    if args.get("table_format") != layout.TABLE_FORMAT_ICEBERG:
+        return
+    if args.get("partition_by") == layout.PARTITION_BY_ARRIVAL_TIME:
+        yield (
+            "partition_by",
+            f"{layout.PARTITION_BY_EVENT_TIME} when table_format is iceberg (Firehose's Iceberg destination has no "
+            "dynamic partitioning and no arrival-time prefixes: an Iceberg table is partitioned by its own partition "
+            "spec over its columns)",
+            args["partition_by"],
+        )
+    if table is not None and not table.timestamp_field:
+        yield (
+            "table",
+            "a table with a timestamp_field when table_format is iceberg (its partition spec is the hour of the "
+            "event time)",
+            table.name,
+        )
+    for key, low, high, unit in (
+        ("buffer_size_mb", v.FIREHOSE_ICEBERG_MIN_BUFFER_MB, v.FIREHOSE_ICEBERG_MAX_BUFFER_MB, "MiB"),
+        (
+            "buffer_interval_seconds",
+            v.FIREHOSE_ICEBERG_MIN_INTERVAL_SECONDS,
+            v.FIREHOSE_ICEBERG_MAX_INTERVAL_SECONDS,
+            "seconds",
+        ),
+    ):
+        value = args.get(key)
+        if isinstance(value, int) and not low <= value <= high:
+            yield (
+                key,
+                f"{low}–{high} {unit} when table_format is iceberg (Firehose IcebergDestinationConfiguration "
+                "BufferingHints)",
+                value,
+            )
+    database = args.get("database_name")
+    for key, value in (("database_name", database), ("table_name", args.get("table_name"))):
+        if isinstance(value, str) and "-" in value:
+            yield (
+                key,
+                "a name without '-' when table_format is iceberg (\"a hyphen (-) is not a supported character for the "
+                'database and the table name in the Iceberg library", Firehose apache-iceberg-considerations.html)',
+                value,
+            )
+
+
+def _table_or_none(raw: Any) -> Table | None:
+    try:
+        return Table.of(raw) if raw is not None else None
+    except (schema.SchemaError, TypeError):
+        return None
+
+
+def _data_prefix(table: Table, table_format: Any) -> str:
+    """Where the table's data lands: its prefix (Parquet) or its Iceberg location beside it."""
+    return layout.iceberg_prefix(table.prefix) if table_format == layout.TABLE_FORMAT_ICEBERG else table.prefix
 
 
 def _stream_choice(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -153,6 +284,14 @@ class StreamingIngestArgs(TypedDict):
     created after the table; it must be table's name (table.name when omitted)."""
     partition_by: NotRequired[str]
     """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
+    table_format: NotRequired[str]
+    """parquet (Parquet files in Hive partitions) or iceberg (an Apache Iceberg table Firehose writes through its
+    Iceberg destination); changing it replaces the delivery stream."""
+    backup_source_records: NotRequired[bool]
+    """Also keep every source record, as received, GZIP-compressed JSON under backup_prefix (Firehose's S3 backup:
+    Enabled for Parquet, AllData for Iceberg)."""
+    backup_prefix: NotRequired[str]
+    """Key prefix of the source-record backup, outside the data and error prefixes."""
     error_prefix: NotRequired[str]
     """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
     existing_stream_arn: NotRequired[str]
@@ -191,6 +330,9 @@ SPEC = v.ArgSpec(
     component="StreamingIngest",
     defaults={
         "partition_by": layout.PARTITION_BY_EVENT_TIME,
+        "table_format": layout.TABLE_FORMAT_PARQUET,
+        "backup_source_records": False,
+        "backup_prefix": layout.BACKUP_PREFIX,
         "error_prefix": layout.ERRORS_PREFIX,
         "stream_mode": "ON_DEMAND",
         "shard_count": 1,
@@ -205,6 +347,9 @@ SPEC = v.ArgSpec(
         "delivery_stream_name": v.text(v.RESOURCE_NAME_PATTERN, v.FIREHOSE_MAX_NAME, "letters, digits, _ . -"),
         "existing_stream_arn": v.arn("kinesis", "stream/"),
         "partition_by": v.one_of(*layout.PARTITION_MODES),
+        "table_format": v.one_of(*layout.TABLE_FORMATS),
+        "backup_source_records": v.boolean(),
+        "backup_prefix": v.FOLDER,
         "error_prefix": v.FOLDER,
         "stream_mode": v.one_of(*v.KINESIS_STREAM_MODES),
         "shard_count": v.at_least(1),
@@ -217,13 +362,14 @@ SPEC = v.ArgSpec(
         ),
         "log_retention_days": v.RETENTION_DAYS,
     },
-    checks=(_table_fits, _stream_choice, _explicit_names),
+    checks=(_table_fits, _iceberg_options, _stream_choice, _explicit_names),
     allowed=v.arguments(StreamingIngestArgs),
 )
 
 
 class StreamingIngest(v.CheckedComponent):
-    """Kinesis stream plus a Firehose that writes SNAPPY Parquet into Hive partitions of the lake."""
+    """Kinesis stream plus a Firehose that writes SNAPPY Parquet into Hive partitions of the lake, or into an Apache
+    Iceberg table through Firehose's Iceberg destination."""
 
     _spec = SPEC
 
@@ -240,7 +386,8 @@ class StreamingIngest(v.CheckedComponent):
     log_group_name: pulumi.Output[str]
     """Firehose's CloudWatch log group."""
     prefixes: pulumi.Output[list[str]]
-    """The key prefixes Firehose writes under (data, errors): exactly what its role may write."""
+    """The key prefixes Firehose writes under (data, errors, and the backup when on): exactly what its role may
+    write."""
 
     def __init__(self, name: str, args: StreamingIngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
@@ -249,6 +396,10 @@ class StreamingIngest(v.CheckedComponent):
         table = Table.of(args["table"])
         partition_by = SPEC.value(args, "partition_by")
         error_prefix = SPEC.value(args, "error_prefix")
+        table_format = SPEC.value(args, "table_format")
+        iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
+        backup = bool(SPEC.value(args, "backup_source_records"))
+        backup_prefix = SPEC.value(args, "backup_prefix")
         mode_settings = extended_s3_settings(partition_by, table.prefix, table.timestamp_field or "")
         prefix = args.get("name_prefix")
         delivery_name = args.get("delivery_stream_name") or (naming.delivery_stream_name(prefix) if prefix else None)
@@ -299,7 +450,8 @@ class StreamingIngest(v.CheckedComponent):
         glue = pulumi.Output.all(partition, region, account, args["database_name"], table_name).apply(
             lambda g: policies.glue_arns(g[0], g[1], g[2], g[3], g[4])
         )
-        write_prefixes = [table.prefix, error_prefix]
+        data_prefix = _data_prefix(table, table_format)
+        write_prefixes = [data_prefix, error_prefix, *([backup_prefix] if backup else [])]
         role_policy = aws.iam.RolePolicy(
             f"{name}-firehose-policy",
             name="firehose-delivery",
@@ -324,48 +476,91 @@ class StreamingIngest(v.CheckedComponent):
                         lake_kms_key_arn=p[5],
                         stream_kms_key_arn=p[6],
                         region=p[4],
+                        glue_actions=policies.ICEBERG_TABLE_ACTIONS if iceberg else policies.READ_SCHEMA_ACTIONS,
+                        delete_prefixes=[data_prefix] if iceberg else [],
                     )
                 )
             ),
             opts=child,
         )
+        lake_key = {} if args.get("lake_kms_key_arn") is None else {"kms_key_arn": args["lake_kms_key_arn"]}
+        logging = {"enabled": True, "log_group_name": log_group.name, "log_stream_name": log_stream.name}
+        backup_destination = {
+            "role_arn": role.arn,
+            "bucket_arn": args["bucket_arn"],
+            "prefix": backup_prefix,
+            # Failed deliveries of the backup itself go with the other errors.
+            "error_output_prefix": layout.firehose_error_prefix(error_prefix),
+            "compression_format": BACKUP_COMPRESSION,
+            **lake_key,
+        }
+        destination: dict[str, Any]
+        if iceberg:
+            destination = {
+                "destination": "iceberg",
+                "iceberg_configuration": iceberg_settings(
+                    role.arn,
+                    pulumi.Output.format("arn:{0}:glue:{1}:{2}:catalog", partition, region, account),
+                    args["database_name"],
+                    table_name,
+                    error_prefix,
+                    buffer_size_mb=SPEC.value(args, "buffer_size_mb"),
+                    buffer_interval_seconds=SPEC.value(args, "buffer_interval_seconds"),
+                    logging=logging,
+                    s3={**backup_destination, "bucket_arn": args["bucket_arn"]},
+                    backup=backup,
+                ),
+            }
+        else:
+            destination = {
+                "destination": "extended_s3",
+                "extended_s3_configuration": {
+                    "role_arn": role.arn,
+                    "bucket_arn": args["bucket_arn"],
+                    # Firehose sends SSE-KMS with this key on every object it writes (records and errors), as a lake
+                    # that refuses other encryption requires.
+                    **lake_key,
+                    "error_output_prefix": layout.firehose_error_prefix(error_prefix),
+                    "file_extension": layout.PARQUET_EXTENSION,
+                    "buffering_size": SPEC.value(args, "buffer_size_mb"),
+                    "buffering_interval": SPEC.value(args, "buffer_interval_seconds"),
+                    # Parquet pages are SNAPPY-compressed by the serializer; a second compression would break them.
+                    "compression_format": "UNCOMPRESSED",
+                    "cloudwatch_logging_options": logging,
+                    "data_format_conversion_configuration": {
+                        "enabled": True,
+                        "input_format_configuration": {"deserializer": {"open_x_json_ser_de": {}}},
+                        "output_format_configuration": {"serializer": {"parquet_ser_de": {"compression": "SNAPPY"}}},
+                        "schema_configuration": {
+                            "database_name": args["database_name"],
+                            "table_name": table_name,
+                            "role_arn": role.arn,
+                            "region": region,
+                        },
+                    },
+                    # Firehose's S3 backup: the source records as received, before conversion.
+                    **(
+                        {"s3_backup_mode": EXTENDED_S3_BACKUP, "s3_backup_configuration": backup_destination}
+                        if backup
+                        else {}
+                    ),
+                    **mode_settings,
+                },
+            }
         delivery = aws.kinesis.FirehoseDeliveryStream(
             f"{name}-delivery",
             name=delivery_name,
-            destination="extended_s3",
             kinesis_source_configuration={"kinesis_stream_arn": stream_arn, "role_arn": role.arn},
-            extended_s3_configuration={
-                "role_arn": role.arn,
-                "bucket_arn": args["bucket_arn"],
-                # Firehose sends SSE-KMS with this key on every object it writes (records and errors), as a lake
-                # that refuses other encryption requires.
-                **({} if args.get("lake_kms_key_arn") is None else {"kms_key_arn": args["lake_kms_key_arn"]}),
-                "error_output_prefix": layout.firehose_error_prefix(error_prefix),
-                "file_extension": layout.PARQUET_EXTENSION,
-                "buffering_size": SPEC.value(args, "buffer_size_mb"),
-                "buffering_interval": SPEC.value(args, "buffer_interval_seconds"),
-                # Parquet pages are SNAPPY-compressed by the serializer; a second compression would break them.
-                "compression_format": "UNCOMPRESSED",
-                "cloudwatch_logging_options": {
-                    "enabled": True,
-                    "log_group_name": log_group.name,
-                    "log_stream_name": log_stream.name,
-                },
-                "data_format_conversion_configuration": {
-                    "enabled": True,
-                    "input_format_configuration": {"deserializer": {"open_x_json_ser_de": {}}},
-                    "output_format_configuration": {"serializer": {"parquet_ser_de": {"compression": "SNAPPY"}}},
-                    "schema_configuration": {
-                        "database_name": args["database_name"],
-                        "table_name": table_name,
-                        "role_arn": role.arn,
-                        "region": region,
-                    },
-                },
-                **mode_settings,
-            },
-            # The role's permissions must exist before Firehose first reads the stream.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            **destination,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The role's permissions must exist before Firehose first reads the stream.
+                depends_on=[role_policy],
+                # A change Firehose cannot make in place replaces the stream (REPLACE_ON_CHANGES); the old one is
+                # deleted first, as its name may be fixed and Firehose names are unique in an account and region.
+                replace_on_changes=list(REPLACE_ON_CHANGES),
+                delete_before_replace=True,
+            ),
         )
 
         self.stream_name = stream_name

@@ -49,6 +49,13 @@ class StreamingLakeArgs(TypedDict):
     """Key prefix of records Firehose could not convert or partition, outside the table's prefix."""
     partition_by: NotRequired[str]
     """event_time (partitions from the table's timestamp_field with JQ) or arrival_time (Firehose's clock)."""
+    table_format: NotRequired[str]
+    """parquet (Parquet files in Hive partitions) or iceberg (an Apache Iceberg table Firehose writes through its
+    Iceberg destination); changing it replaces the delivery stream."""
+    backup_source_records: NotRequired[bool]
+    """Also keep every source record, as received, GZIP-compressed JSON under backup_prefix (Firehose's S3 backup)."""
+    backup_prefix: NotRequired[str]
+    """Key prefix of the source-record backup, outside the data and error prefixes."""
     bucket_name: NotRequired[str]
     """Exact lake bucket name (derived from this component's resource name when omitted)."""
     bucket_name_prefix: NotRequired[str]
@@ -169,9 +176,17 @@ def _children(args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         picked["dashboard"].pop(key, None)
     if "retention_hours" in args:
         picked["alarms"]["stream_retention_hours"] = args["retention_hours"]
-    picked["alarms"]["dynamic_partitioning"] = (
+    iceberg = args.get("table_format") == layout.TABLE_FORMAT_ICEBERG
+    picked["alarms"]["dynamic_partitioning"] = not iceberg and (
         args.get("partition_by", streaming_ingest.SPEC.defaults["partition_by"]) == layout.PARTITION_BY_EVENT_TIME
     )
+    if iceberg and isinstance(table, Table):
+        # The streamed table is the Iceberg one; its files live beside its Parquet prefix.
+        picked["catalog"]["iceberg_tables"] = [table.name]
+        if "transition_prefixes" in picked["lake"] and "existing_bucket_name" not in args:
+            picked["lake"]["transition_prefixes"] = [
+                layout.iceberg_prefix(p) if p == table.prefix else p for p in picked["lake"]["transition_prefixes"]
+            ]
     picked["alarms"]["error_prefix"] = args.get("error_prefix", streaming_ingest.SPEC.defaults["error_prefix"])
     # A kept lake keeps its dimension tables too.
     picked["catalog"]["retain_objects_on_delete"] = bool(
@@ -209,8 +224,9 @@ SPEC = v.ArgSpec(
 
 
 class StreamingLake(v.CheckedComponent):
-    """A stream landed as a partitioned Parquet table in an S3 lake, catalogued for Athena, with alarms and a
-    dashboard: DataLake, TelemetryCatalog, StreamingIngest, PipelineAlarms and PipelineDashboard wired together."""
+    """A stream landed as a partitioned Parquet (or Apache Iceberg) table in an S3 lake, catalogued for Athena, with
+    alarms and a dashboard: DataLake, TelemetryCatalog, StreamingIngest, PipelineAlarms and PipelineDashboard wired
+    together."""
 
     _spec = SPEC
 

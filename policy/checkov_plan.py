@@ -29,6 +29,8 @@ PLURAL_BLOCKS: Mapping[str, str] = {
     "transitions": "transition",
     "inline_policies": "inline_policy",
     "noncurrent_version_transitions": "noncurrent_version_transition",
+    # aws_kinesis_firehose_delivery_stream's iceberg_configuration repeats destination_table_configuration blocks.
+    "destination_table_configurations": "destination_table_configuration",
 }
 """Pulumi names list-of-object properties in the plural where Terraform names the repeated block in the singular."""
 OPAQUE_KEYS = frozenset({"tags", "tags_all", "dimensions", "variables", "parameters_map"})

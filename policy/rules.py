@@ -37,6 +37,11 @@ WORKGROUP = "aws:athena/workgroup:Workgroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 MANAGED_POLICY = "aws:iam/policy:Policy"
+GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
+TABLE_OPTIMIZER = "aws:glue/catalogTableOptimizer:CatalogTableOptimizer"
+ICEBERG_OPTIMIZERS = ("compaction", "retention", "orphan_file_deletion")
+"""The Glue table optimizers an Iceberg table needs: small files compacted, old snapshots and orphans deleted."""
+ICEBERG_FORMAT_VERSION = "2"  # Firehose delivers to Iceberg format v2 tables only (apache-iceberg-prereq.html)
 
 POLICY_PROPS: Mapping[str, str] = {
     ROLE_POLICY: "policy",
@@ -393,14 +398,28 @@ def _is_dead_letter_queue(queue: Res, resources: Sequence[Res]) -> bool:
     return False
 
 
+def _to_s3(stream: Res, resources: Sequence[Res]) -> bool:
+    return stream.props.get("destination") in ("extended_s3", "s3")
+
+
+def _converts(stream: Res, resources: Sequence[Res]) -> bool:
+    conversion = (stream.props.get("extendedS3Configuration") or {}).get("dataFormatConversionConfiguration") or {}
+    return _to_s3(stream, resources) and conversion.get("enabled") is not False and bool(conversion)
+
+
+def _to_iceberg(stream: Res, resources: Sequence[Res]) -> bool:
+    return stream.props.get("destination") == "iceberg"
+
+
 REQUIRED_ALARMS: tuple[RequiredAlarm, ...] = (
     RequiredAlarm(FUNCTION, "AWS/Lambda", "Errors", "FunctionName"),
     RequiredAlarm(FUNCTION, "AWS/Lambda", "Throttles", "FunctionName"),
     RequiredAlarm(FUNCTION, "AWS/Lambda", "Duration", "FunctionName"),
     RequiredAlarm(STREAM, "AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName"),
     RequiredAlarm(STREAM, "AWS/Kinesis", "WriteProvisionedThroughputExceeded", "StreamName"),
-    RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName"),
-    RequiredAlarm(FIREHOSE, "AWS/Firehose", "FailedConversion.Records", "DeliveryStreamName"),
+    RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", only=_to_s3),
+    RequiredAlarm(FIREHOSE, "AWS/Firehose", "FailedConversion.Records", "DeliveryStreamName", only=_converts),
+    RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToIceberg.DataFreshness", "DeliveryStreamName", only=_to_iceberg),
     RequiredAlarm(QUEUE, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", only=_is_dead_letter_queue),
 )
 """The pipeline's recommended alarms (components/alarms.py), as the policy pack requires them."""
@@ -434,6 +453,61 @@ def alarms_exist(resources: Sequence[Res]) -> list[Finding]:
     for alarm in (r for r in resources if r.type == ALARM):
         if not _list(alarm.props.get("alarmActions")):
             findings.append((f"alarm {alarm.name} notifies no one (alarmActions is empty)", alarm.urn or None))
+    return findings
+
+
+def _iceberg_input(table: Res) -> Mapping[str, Any]:
+    return ((table.props.get("openTableFormatInput") or {}).get("icebergInput")) or {}
+
+
+def iceberg_tables_maintained(resources: Sequence[Res]) -> list[Finding]:
+    """Every Iceberg table is format v2 and kept by Glue's compaction, snapshot retention and orphan file deletion
+    optimizers, each enabled under a role (Firehose commits a snapshot and small files every buffer interval)."""
+    findings: list[Finding] = []
+    for table in (r for r in resources if r.type == GLUE_TABLE and _iceberg_input(r)):
+        name, database = table.props.get("name"), table.props.get("databaseName")
+        version = str(_iceberg_input(table).get("version") or ICEBERG_FORMAT_VERSION)
+        if version != ICEBERG_FORMAT_VERSION:
+            findings.append(
+                (f"Iceberg table {name} must be format version {ICEBERG_FORMAT_VERSION}, has {version}", table.urn)
+            )
+        enabled = {
+            str(o.props.get("type"))
+            for o in resources
+            if o.type == TABLE_OPTIMIZER
+            and o.props.get("tableName") == name
+            and o.props.get("databaseName") == database
+            and (o.props.get("configuration") or {}).get("enabled") is True
+            and (o.props.get("configuration") or {}).get("roleArn")
+        }
+        missing = [t for t in ICEBERG_OPTIMIZERS if t not in enabled]
+        if missing:
+            findings.append(
+                (f"Iceberg table {name} needs enabled Glue table optimizers: {', '.join(missing)}", table.urn or None)
+            )
+    return findings
+
+
+def _delivery_settings(stream: Res) -> Mapping[str, Any]:
+    key = {"extended_s3": "extendedS3Configuration", "iceberg": "icebergConfiguration"}.get(
+        str(stream.props.get("destination"))
+    )
+    return (stream.props.get(key) or {}) if key else {}
+
+
+def deliveries_logged_with_errors_kept(resources: Sequence[Res]) -> list[Finding]:
+    """Every Firehose to S3 or Iceberg logs delivery errors to CloudWatch and writes failed records under an error
+    prefix (for Iceberg, the S3 configuration's), so nothing it cannot deliver is lost unnoticed."""
+    findings: list[Finding] = []
+    for stream in (r for r in resources if r.type == FIREHOSE):
+        settings = _delivery_settings(stream)
+        if not settings:
+            continue
+        if (settings.get("cloudwatchLoggingOptions") or {}).get("enabled") is not True:
+            findings.append((f"delivery stream {stream.name} must log delivery errors to CloudWatch", stream.urn))
+        errors = settings.get("errorOutputPrefix") or (settings.get("s3Configuration") or {}).get("errorOutputPrefix")
+        if not errors:
+            findings.append((f"delivery stream {stream.name} must set an error output prefix", stream.urn or None))
     return findings
 
 
@@ -480,6 +554,16 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "lambda-on-failure-destination",
         "Every Lambda function has an on-failure destination or a dead-letter queue.",
         stack_rule=lambda_on_failure_destination,
+    ),
+    Guardrail(
+        "iceberg-tables-maintained",
+        "Every Iceberg table is format v2 with compaction, snapshot retention and orphan file deletion enabled.",
+        stack_rule=iceberg_tables_maintained,
+    ),
+    Guardrail(
+        "delivery-errors-kept",
+        "Every delivery stream logs to CloudWatch and writes failed records under an error prefix.",
+        stack_rule=deliveries_logged_with_errors_kept,
     ),
     Guardrail(
         "alarms-exist",

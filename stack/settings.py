@@ -49,6 +49,8 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "kinesisShardCount": ((_INGEST, "shard_count"),),
     "kinesisRetentionHours": ((_INGEST, "retention_hours"),),
     "partitionBy": ((_INGEST, "partition_by"),),
+    "tableFormat": ((_INGEST, "table_format"),),
+    "firehoseBackupSourceRecords": ((_INGEST, "backup_source_records"),),
     "firehoseBufferSizeMb": ((_INGEST, "buffer_size_mb"),),
     "firehoseBufferIntervalSeconds": ((_INGEST, "buffer_interval_seconds"),),
     "firehoseLogRetentionDays": ((_INGEST, "log_retention_days"),),
@@ -84,13 +86,14 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
 OVERRIDES: Mapping[str, str] = {"bucketName": "bucketNamePrefix"}
 """A key that, when set, makes another one moot (an exact bucket name replaces the generated one)."""
 DERIVED: Mapping[str, Mapping[str, str]] = {
-    _GENERATOR.component: {"window_seconds": "scheduleExpression"},
+    _GENERATOR.component: {"window_seconds": "scheduleExpression", "aggregate_records": "tableFormat"},
     _ALARMS.component: {
         "schedule_period_seconds": "scheduleExpression",
         "schedule_enabled": "scheduleEnabled",
         "stream_retention_hours": "kinesisRetentionHours",
         "buffer_interval_seconds": "firehoseBufferIntervalSeconds",
         "dynamic_partitioning": "partitionBy",
+        "table_format": "tableFormat",
         "alarm_name_prefix": "namePrefix",
     },
     _LAKE.component: {"force_destroy": "lakeRetainOnDestroy"},
@@ -121,8 +124,11 @@ def _passed(values: Mapping[str, Any], given: frozenset[str]) -> set[str]:
 
 def _derive(component: str, values: Mapping[str, Any], window: int | None) -> dict[str, Any]:
     """The plain arguments of `component` the stack derives from config values (see DERIVED)."""
+    iceberg = values["tableFormat"] == layout.TABLE_FORMAT_ICEBERG
     if component == _GENERATOR.component:
-        return {} if window is None else {"window_seconds": window}
+        # Firehose's Iceberg destination takes one JSON object per record: the producer stops aggregating.
+        aggregate = {"aggregate_records": not iceberg}
+        return aggregate if window is None else {**aggregate, "window_seconds": window}
     if component == _DASHBOARD.component:
         prefix = values["namePrefix"]
         return {"dashboard_name": f"{prefix}-pipeline", "metric_namespace": f"{PROJECT}/{prefix}"}
@@ -131,7 +137,8 @@ def _derive(component: str, values: Mapping[str, Any], window: int | None) -> di
             "schedule_enabled": values["scheduleEnabled"],
             "stream_retention_hours": values["kinesisRetentionHours"],
             "buffer_interval_seconds": values["firehoseBufferIntervalSeconds"],
-            "dynamic_partitioning": values["partitionBy"] == layout.PARTITION_BY_EVENT_TIME,
+            "dynamic_partitioning": values["partitionBy"] == layout.PARTITION_BY_EVENT_TIME and not iceberg,
+            "table_format": values["tableFormat"],
             "alarm_name_prefix": values["namePrefix"],
         }
         return derived if window is None else {**derived, "schedule_period_seconds": window}

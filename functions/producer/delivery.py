@@ -99,12 +99,15 @@ def deliver_events(
     events: Sequence[dict],
     *,
     time_left_ms: Callable[[], int],
+    aggregate: bool = True,
     **put_options: Any,
 ) -> DeliveryReport:
-    """Encode validated events, pack them into aggregated records and write them all (the handler's work).
+    """Encode validated events, pack them into aggregated records (or, with `aggregate` false, one event per record)
+    and write them all (the handler's work).
 
     `put_options` go to put_all (sleep, rand, delays: for tests)."""
-    records = aggregate_records(encode_records(events))  # raises PayloadError before anything is written
+    lines = encode_records(events)  # raises PayloadError before anything is written
+    records = aggregate_records(lines) if aggregate else lines
     try:
         report = put_all(kinesis_client, stream_name, records, time_left_ms=time_left_ms, **put_options)
     except DeliveryError as exc:

@@ -33,15 +33,33 @@ def _log(line: dict) -> None:
     print(json.dumps(line, default=str))
 
 
+AGGREGATE_ENV = "AGGREGATE_RECORDS"
+"""Set to "false" to send one event per record (Firehose's Iceberg destination takes one JSON object per record)."""
+
+
+def aggregation_enabled(value: str | None) -> bool:
+    """AGGREGATE_RECORDS: unset or "true" packs events into JSON Lines records, "false" sends one event each."""
+    if value is None or value.strip().lower() == "true":
+        return True
+    if value.strip().lower() == "false":
+        return False
+    raise RuntimeError(f"environment variable {AGGREGATE_ENV} must be true or false, got {value!r}")
+
+
 def handler(event: Any, context: Any) -> dict:
     """Lambda entry point: validate the batch, deliver it to STREAM_NAME and log one JSON summary line."""
     stream_name = os.environ.get("STREAM_NAME", "")
     if not stream_name:
         raise RuntimeError("environment variable STREAM_NAME must name the Kinesis stream")
+    aggregate = aggregation_enabled(os.environ.get(AGGREGATE_ENV))
     try:
         events = parse_payload(event)
         report = deliver_events(
-            kinesis_client(), stream_name, events, time_left_ms=context.get_remaining_time_in_millis
+            kinesis_client(),
+            stream_name,
+            events,
+            time_left_ms=context.get_remaining_time_in_millis,
+            aggregate=aggregate,
         )
     except PayloadError as exc:
         # Raised before anything is written. Raising (rather than returning an error) fails the async invocation,

@@ -31,6 +31,44 @@ PARTITION_BY_EVENT_TIME = "event_time"
 PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
 
+TABLE_FORMAT_PARQUET = "parquet"
+"""Parquet files in Hive partitions (year=/month=/day=/hour=), catalogued with Athena partition projection."""
+TABLE_FORMAT_ICEBERG = "iceberg"
+"""An Apache Iceberg table: Parquet data files plus Iceberg metadata, partitioned by Iceberg's own partition spec."""
+TABLE_FORMATS = (TABLE_FORMAT_PARQUET, TABLE_FORMAT_ICEBERG)
+
+BACKUP_PREFIX = "source-backup/"
+"""Where Firehose copies every source record when source-record backup is on (raw JSON, before conversion)."""
+
+ICEBERG_PREFIX_SUFFIX = "-iceberg/"
+"""An Iceberg table lives beside its Parquet layout (telemetry/ -> telemetry-iceberg/), never inside it: the orphan
+file optimizer deletes every file under an Iceberg table's location that its metadata does not reference, which
+would include a Parquet lake's files if the two shared a prefix."""
+
+ICEBERG_HOUR_WIDTH = len("YYYY-MM-DDTHH")
+"""Characters of an ISO 8601 UTC timestamp (TIMESTAMP_PATTERN) that name its hour: 13."""
+ICEBERG_PARTITION_TRANSFORM = f"truncate[{ICEBERG_HOUR_WIDTH}]"
+"""Iceberg partition transform of the event-time column: its hour, as the text "2026-11-26T02".
+
+Iceberg's hour()/day() transforms take timestamp columns only, and Firehose's Iceberg destination wants timestamps
+"in microseconds"; the event-time column is ISO 8601 text (the same column the Parquet table has and the producer
+validates), and the Iceberg spec's truncate[W] transform takes a string to its first W characters, so truncate[13]
+is the event's UTC hour. ISO text sorts as time does, so Iceberg projects range filters on the column (>=, <, =)
+onto this partition and engines prune by it."""
+ICEBERG_PARTITION_FIELD_ID = 1000
+"""Iceberg spec: partition field ids start at 1000 (schema field ids stay below)."""
+
+
+def iceberg_prefix(table_prefix: str) -> str:
+    """The S3 prefix of the Iceberg table that holds a table whose Parquet layout is under `table_prefix`."""
+    return table_prefix[:-1] + ICEBERG_PREFIX_SUFFIX
+
+
+def iceberg_partition_name(timestamp_field: str) -> str:
+    """Name of the Iceberg partition field over `timestamp_field` (event_timestamp -> event_timestamp_hour)."""
+    return f"{timestamp_field}_hour"
+
+
 TIMESTAMP_FIELD: str = STREAMING_EVENTS.timestamp_field or ""
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 """The shape of ISO 8601 UTC with milliseconds and a `Z`, e.g. 2026-11-26T02:43:30.123Z (ASCII digits, nothing

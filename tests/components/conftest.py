@@ -26,6 +26,12 @@ def staging() -> ProgramResult:
     return run_stack("staging")
 
 
+@pytest.fixture(scope="session")
+def dev_iceberg() -> ProgramResult:
+    """The dev stack with tableFormat iceberg."""
+    return run_stack("dev", overrides={"tableFormat": "iceberg"})
+
+
 def policy_documents(result: ProgramResult) -> list[tuple[RecordedResource, dict[str, Any]]]:
     """Every policy document the program registered, parsed from its JSON text."""
     docs = []

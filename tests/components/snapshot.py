@@ -85,11 +85,20 @@ def diff(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     return lines
 
 
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "dev": ("dev", {}),
+    "staging": ("staging", {}),
+    "dev-iceberg": ("dev", {"tableFormat": "iceberg"}),
+}
+"""Snapshot name -> (stack, config overrides): each stack as committed, and dev with an Iceberg lake."""
+
+
 if __name__ == "__main__":
-    # Regenerate after a deliberate change: python -m tests.components.snapshot dev staging
+    # Regenerate after a deliberate change: python -m tests.components.snapshot [dev staging dev-iceberg]
     import sys
 
     from stack.testing import run_stack
 
-    for stack in sys.argv[1:] or ["dev", "staging"]:
-        print(save(stack, snapshot(run_stack(stack))))
+    for name in sys.argv[1:] or list(VARIANTS):
+        stack, overrides = VARIANTS[name]
+        print(save(name, snapshot(run_stack(stack, overrides=overrides))))

@@ -24,6 +24,7 @@ from functions.producer.aggregation import (
 )
 from functions.producer.delivery import deliver_events
 from functions.producer.encoding import MAX_BYTES_PER_RECORD, PayloadError, encode_records, record_size
+from functions.producer.handler import aggregation_enabled
 from functions.shared.dimensions import generate_dimensions
 from tests.functions.conftest import STREAM, FakeClock, FaultyKinesis, read_stream
 from tests.functions.worlds import generate_events
@@ -174,3 +175,30 @@ def test_injected_entry_failures_resend_only_failed_aggregated_records_and_every
     assert Counter(r.data for r in got) == Counter(r["Data"] for r in packed)
     lines = [json.loads(line)["event_id"] for r in got for line in r.data.splitlines()]
     assert sorted(lines) == sorted(e["event_id"] for e in events)
+
+
+@pytest.mark.functional
+def test_with_aggregation_off_every_record_holds_exactly_one_json_event_as_the_iceberg_destination_requires(
+    kinesis: Any, make_events: Callable, clock: FakeClock
+) -> None:
+    events = make_events(600, sessions=60)
+    report = deliver_events(
+        kinesis, STREAM, events, time_left_ms=clock.time_left_ms, sleep=clock.sleep, aggregate=False
+    )
+    got = read_stream(kinesis)
+    assert report.events == report.records == len(got) == 600
+    # Firehose's Iceberg destination: "You can send only one JSON object in one Firehose record".
+    assert all(len(r.data.splitlines()) == 1 for r in got)
+    assert sorted(json.loads(r.data)["event_id"] for r in got) == sorted(e["event_id"] for e in events)
+
+
+@pytest.mark.parametrize(("value", "aggregate"), [(None, True), ("true", True), ("FALSE", False), (" false ", False)])
+def test_the_aggregate_records_switch_reads_true_or_false_and_defaults_to_aggregating(
+    value: str | None, aggregate: bool
+) -> None:
+    assert aggregation_enabled(value) is aggregate
+
+
+def test_a_misspelled_aggregate_records_switch_is_refused_naming_the_variable() -> None:
+    with pytest.raises(RuntimeError, match="AGGREGATE_RECORDS must be true or false, got 'no'"):
+        aggregation_enabled("no")

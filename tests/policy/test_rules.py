@@ -131,6 +131,17 @@ SEEDED: dict[str, Callable[[list[Res]], list[Res]]] = {
         lambda p: set_policy(p, "policy", lambda d: d["Statement"].pop()),
         name="generator-dlq-policy",
     ),
+    "iceberg-tables-maintained": lambda s: [
+        *s,
+        Res(
+            rules.GLUE_TABLE,
+            "loose-iceberg",
+            {"name": "loose", "databaseName": "db", "openTableFormatInput": {"icebergInput": {"version": "2"}}},
+        ),
+    ],
+    "delivery-errors-kept": lambda s: edit(
+        s, rules.FIREHOSE, lambda p: p["extendedS3Configuration"]["cloudwatchLoggingOptions"].update(enabled=False)
+    ),
 }
 
 
@@ -210,3 +221,64 @@ def test_a_customer_managed_lake_that_accepts_other_keys_fails_only_that_guardra
     loose = edit(cmk, rules.BUCKET_POLICY, lambda p: set_policy(p, "policy", drop_key_statements), name="lake-tls-only")
     report = failing(rules.evaluate(loose))
     assert list(report) == ["bucket-refuses-other-keys"] and "lake-bucket" in report["bucket-refuses-other-keys"][0]
+
+
+@pytest.fixture(scope="module")
+def iceberg(dev: ProgramResult) -> list[Res]:
+    """The dev stack with tableFormat iceberg."""
+    return as_res(run_stack("dev", overrides={"tableFormat": "iceberg"}))
+
+
+@pytest.mark.parametrize(
+    "overrides", [{}, {"encryptionKey": "customer-managed", "firehoseBackupSourceRecords": "true"}]
+)
+def test_an_iceberg_stack_passes_every_guardrail(overrides: dict[str, str]) -> None:
+    stack = as_res(run_stack("dev", overrides={"tableFormat": "iceberg", **overrides}))
+    assert failing(rules.evaluate(stack)) == {}
+
+
+@pytest.mark.parametrize("optimizer", rules.ICEBERG_OPTIMIZERS)
+def test_an_iceberg_table_missing_an_optimizer_fails_only_the_maintenance_guardrail(
+    optimizer: str, iceberg: list[Res]
+) -> None:
+    report = failing(rules.evaluate(drop(iceberg, rules.TABLE_OPTIMIZER, optimizer.replace("_", "-"))))
+    assert report == {
+        "iceberg-tables-maintained": [
+            f"Iceberg table streaming_events needs enabled Glue table optimizers: {optimizer}"
+        ]
+    }
+
+
+def test_an_iceberg_table_of_format_v1_is_refused(iceberg: list[Res]) -> None:
+    v1 = edit(
+        iceberg,
+        rules.GLUE_TABLE,
+        lambda p: p["openTableFormatInput"]["icebergInput"].update(version="1"),
+        name="catalog-streaming-events",
+    )
+    assert failing(rules.evaluate(v1)) == {
+        "iceberg-tables-maintained": ["Iceberg table streaming_events must be format version 2, has 1"]
+    }
+
+
+def test_an_iceberg_delivery_needs_its_freshness_alarm_not_the_s3_ones(iceberg: list[Res]) -> None:
+    report = failing(rules.evaluate(drop(iceberg, rules.ALARM, "delivery-freshness")))
+    assert list(report) == ["alarms-exist"]
+    assert report["alarms-exist"] == [
+        "ingest-delivery (acme-data-kinesis-to-s3) has no alarm on AWS/Firehose DeliveryToIceberg.DataFreshness"
+    ]
+
+
+def test_an_iceberg_delivery_without_an_error_prefix_fails_only_delivery_errors_kept(iceberg: list[Res]) -> None:
+    loose = edit(
+        iceberg, rules.FIREHOSE, lambda p: p["icebergConfiguration"]["s3Configuration"].pop("errorOutputPrefix")
+    )
+    assert failing(rules.evaluate(loose)) == {
+        "delivery-errors-kept": ["delivery stream ingest-delivery must set an error output prefix"]
+    }
+
+
+def test_the_iceberg_roles_grant_no_wildcard(iceberg: list[Res]) -> None:
+    roles = [r for r in iceberg if r.type == rules.ROLE_POLICY and ("optimizer" in r.name or "firehose" in r.name)]
+    assert len(roles) == 2
+    assert all(rules.no_wildcard_iam(r.type, r.props) == [] for r in roles)

@@ -62,6 +62,8 @@ def test_empty_config_gives_the_original_stacks_settings() -> None:
         ("athenaBytesScannedCutoffMb", "9", "athenaBytesScannedCutoffMb must be at least 10"),
         ("lambdaLogRetentionDays", "10", "acme-telemetry:lambdaLogRetentionDays must be a CloudWatch retention value"),
         ("partitionBy", "ingest_time", "acme-telemetry:partitionBy must be one of event_time, arrival_time"),
+        ("tableFormat", "delta", "acme-telemetry:tableFormat must be one of parquet, iceberg, got 'delta'"),
+        ("firehoseBackupSourceRecords", "maybe", "acme-telemetry:firehoseBackupSourceRecords must be true or false"),
         ("kinesisStreamMode", "on_demand", "acme-telemetry:kinesisStreamMode must be one of ON_DEMAND, PROVISIONED"),
         ("batchSize", "many", "acme-telemetry:batchSize must be an integer (ASCII digits), got 'many'"),
         ("scheduleEnabled", "yes", "acme-telemetry:scheduleEnabled must be true or false, got 'yes'"),
@@ -289,3 +291,24 @@ def test_hardening_and_alarm_keys_fail_naming_key_and_rule(raw: dict[str, str], 
 def test_a_key_arn_in_the_stacks_region_and_good_addresses_are_accepted() -> None:
     s = parse(encryptionKey=KEY_ARN, alarmEmails='["ops@example.com", "a.b+c@sub.example.org"]')
     assert (s.key_mode, s.alarm_emails) == ("existing", ["ops@example.com", "a.b+c@sub.example.org"])
+
+
+def test_an_iceberg_stack_with_arrival_time_partitioning_is_refused_naming_both_keys_and_the_aws_rule() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.from_config({"tableFormat": "iceberg", "partitionBy": "arrival_time"}, "us-west-2")
+    assert err.value.problems == [
+        "acme-telemetry:partitionBy must be event_time when tableFormat is iceberg (Firehose's Iceberg destination "
+        "has no dynamic partitioning and no arrival-time prefixes: an Iceberg table is partitioned by its own "
+        "partition spec over its columns), got 'arrival_time'"
+    ]
+
+
+def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alarm_off() -> None:
+    from components import alarms, scheduled_generator
+
+    parquet = Settings.from_config({}, "us-west-2")
+    iceberg = parquet.but(table_format="iceberg")
+    assert parquet.component_args(scheduled_generator.SPEC)["aggregate_records"] is True
+    assert iceberg.component_args(scheduled_generator.SPEC)["aggregate_records"] is False
+    assert iceberg.component_args(alarms.SPEC)["dynamic_partitioning"] is False
+    assert iceberg.component_args(alarms.SPEC)["table_format"] == "iceberg"
