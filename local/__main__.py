@@ -214,7 +214,7 @@ def _cmd_compact(args: argparse.Namespace, console: Console) -> int:
 
 
 def _iceberg_table(args: argparse.Namespace) -> tuple[object, str]:
-    from lakewriter import iceberg
+    from local import iceberg
     from local.marker import LakeError, lake_table_format
     from local.settings import load_settings
 
@@ -225,7 +225,7 @@ def _iceberg_table(args: argparse.Namespace) -> tuple[object, str]:
 
 
 def _cmd_history(args: argparse.Namespace, console: Console) -> int:
-    from lakewriter import iceberg
+    from local import iceberg
 
     table, database = _iceberg_table(args)
     out = RichTable(title=f"{database}.streaming_events in {args.lake}: snapshots, oldest first")

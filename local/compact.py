@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakewriter import durable, iceberg
+from lakewriter import durable
+from local import iceberg
 from local.marker import LakeError, open_lake
 from local.settings import LocalSettings
 

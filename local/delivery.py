@@ -21,7 +21,7 @@ from typing import Any
 from functions.producer.aggregation import MAX_EVENTS_PER_RECORD
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
-from lakewriter import faults, iceberg
+from lakewriter import faults
 from lakewriter.parquet import rows_to_arrow, write_parquet
 
 ERROR_TYPE_CONVERSION = "format-conversion-failed"
@@ -126,8 +126,7 @@ class LocalFirehose:
     partition keys or conversion fail alone (rawData the object, subSequenceNumber its index in the record).
     Each `deliver()` reads what is new and flushes a buffer whenever it holds `buffer_size_mb` of records, and
     once at the end: one file per partition per flush. With `table_format` iceberg the files are data files of the
-    Iceberg table (timestamp field as timestamptz, under the table's data directory by hour), which the caller
-    commits to the table.
+    Iceberg table (in its data folder, by hour), which the caller commits to the table.
     """
 
     def __init__(
@@ -276,11 +275,9 @@ class LocalFirehose:
                 table = rows_to_arrow(STREAMING_EVENTS, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
-            if self._iceberg:  # a data file of the Iceberg table, committed to it with the stretch
-                table = iceberg.to_table_rows(table)
-                path = root / iceberg.partition_dir(values) / name
-            else:
-                path = root / layout.partition_path(values) / name
+            # In an Iceberg lake, a data file of the table (committed to it with the stretch) in its hour's folder.
+            where = layout.iceberg_data_path(values) if self._iceberg else layout.partition_path(values)
+            path = root / where / name
             path.parent.mkdir(parents=True, exist_ok=True)
             faults.step("write delivered file")
             write_parquet(table, str(path))

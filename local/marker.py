@@ -21,7 +21,7 @@ from lakewriter import durable
 from local.settings import LocalSettings, dimension_seed
 
 ICEBERG_CATALOG = "iceberg-catalog.db"
-"""The Iceberg lake's SQL catalog (`lakewriter.iceberg.CATALOG_FILE`, named here without importing pyiceberg's path)."""
+"""The Iceberg lake's SQL catalog (`local.iceberg.CATALOG_FILE`; named here so the marker needs no pyiceberg)."""
 
 LAKE_MARKER = ".acme-telemetry-lake.json"
 """File that marks a directory as a lake this tool made (so it never writes into anything else)."""
@@ -183,7 +183,7 @@ class Lake:
         """The Iceberg commit a stretch of this lake makes (None for a Parquet lake)."""
         if not self.iceberg:
             return None
-        from lakewriter.iceberg import IcebergCommit
+        from local.iceberg import IcebergCommit
 
         return IcebergCommit(self.path, self.database, replaces=replaces)
 
@@ -232,7 +232,7 @@ def open_lake(
             )
             _check_writable(lake)
             if opened.iceberg:
-                from lakewriter.iceberg import open_table
+                from local.iceberg import open_table
 
                 open_table(lake, opened.database)  # created, or evolved to the definition's columns
         except (durable.StateError, durable.LakeBusy) as exc:
@@ -290,9 +290,7 @@ def _claim(lake: Path, settings: LocalSettings, seed: int | None, table_format: 
     else:
         _refuse_foreign(lake)
     held_format = state.table_format if state else None
-    wanted_format = (
-        table_format or held_format or getattr(settings, "table_format", None) or layout.TABLE_FORMAT_PARQUET
-    )
+    wanted_format = table_format or held_format or settings.table_format
     if held_format is not None and wanted_format != held_format:
         raise LakeError(
             f"--table-format {wanted_format}: the lake {lake} was made with --table-format {held_format} (its "

@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 
 from functions.generator.handler import Request, parse_request, run_request
+from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.world import World
@@ -45,7 +46,13 @@ class LocalStack:
     """The stack's data path wired on one machine; use as a context manager."""
 
     def __init__(
-        self, settings: LocalSettings, lake: Path, *, seed: int, run_number: int = 0, table_format: str = "parquet"
+        self,
+        settings: LocalSettings,
+        lake: Path,
+        *,
+        seed: int,
+        run_number: int = 0,
+        table_format: str = layout.TABLE_FORMAT_PARQUET,
     ) -> None:
         self.settings = settings
         self.table_format = table_format
@@ -71,6 +78,8 @@ class LocalStack:
             timeout_seconds=self.settings.lambda_timeout_seconds,
             generator_name=self.settings.generator_function_name,
             run_shard=self._run_shard,
+            # As the stack derives it: Firehose's Iceberg destination takes one JSON object per record.
+            aggregate=self.table_format != layout.TABLE_FORMAT_ICEBERG,
         )
         self.firehose = LocalFirehose(
             self.kinesis,

@@ -2,8 +2,8 @@
 
 In an Iceberg lake the events table is a view over the data files of the table's snapshot (the current one, or one
 picked by id or time for time travel), listed by pyiceberg's scan plan: DuckDB's own iceberg extension is a
-download this tool does not rely on. The view shows the table as the Parquet lake's view does (event time as ISO
-8601 text, year/month/day/hour taken from it by the partition slices), so the named queries run unchanged.
+download this tool does not rely on. The view shows the table as the Parquet lake's view does (year/month/day/hour
+taken from the event time by the partition slices), so the named queries run unchanged.
 """
 
 from __future__ import annotations
@@ -63,26 +63,18 @@ def view_sql(table: Table, database: str, lake: Path) -> str:
     return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} FROM read_parquet({pattern}, {options})"
 
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
-"""DuckDB strftime format of `layout.TIMESTAMP_PATTERN` (%g: milliseconds)."""
-
-
 def _iceberg_columns(table: Table, present: set[str]) -> str:
-    """SELECT list showing an Iceberg data file's columns as the Glue table shows the Parquet lake's."""
+    """SELECT list showing an Iceberg data file's columns as the Glue table shows the Parquet lake's: the Hive
+    partition keys (year, month, day, hour) are the slices of the event time the Parquet layout takes them from."""
     exprs = []
-    stamp = f"strftime(CAST({_quote(table.timestamp_field or '')} AS TIMESTAMP), '{ISO_FORMAT}')"
     for c in table.columns:
-        if c.name not in present:  # added to the table after these files were written: null, as Iceberg reads it
-            expr = f"CAST(NULL AS {DUCKDB_TYPES[c.type]})"
-        elif c.name == table.timestamp_field:
-            expr = stamp
-        else:
-            expr = f"CAST({_quote(c.name)} AS {DUCKDB_TYPES[c.type]})"
-        exprs.append(f"{expr} AS {_quote(c.name)}")
+        # A column added to the table after these files were written reads as null, as Iceberg reads it.
+        source = _quote(c.name) if c.name in present else "NULL"
+        exprs.append(f"CAST({source} AS {DUCKDB_TYPES[c.type]}) AS {_quote(c.name)}")
     slices = {name: (start, end) for name, start, end in layout.PARTITION_SLICES}
     for key in table.partition_keys:
         start, end = slices[key.name]
-        exprs.append(f"substr({stamp}, {start + 1}, {end - start}) AS {_quote(key.name)}")
+        exprs.append(f"substr({_quote(table.timestamp_field or '')}, {start + 1}, {end - start}) AS {_quote(key.name)}")
     return ", ".join(exprs)
 
 
@@ -96,7 +88,7 @@ def iceberg_view(
     as_of: dt.datetime | None = None,
 ) -> None:
     """Create the view of `table`, an Iceberg table of the lake, at its current snapshot (or one for time travel)."""
-    from lakewriter import iceberg
+    from local import iceberg
 
     name = f"{_quote(database)}.{_quote(table.name)}"
     handle = iceberg.open_table(lake, database, table, create=False)

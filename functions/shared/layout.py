@@ -19,14 +19,6 @@ ATHENA_RESULTS_PREFIX = "athena-results/"
 DIMENSION_PREFIXES: Mapping[str, str] = {t.name: t.prefix for t in DIMENSION_TABLES}
 LAKE_PREFIXES: tuple[str, ...] = (TELEMETRY_PREFIX, ERRORS_PREFIX, ATHENA_RESULTS_PREFIX, *DIMENSION_PREFIXES.values())
 
-TABLE_FORMAT_PARQUET = "parquet"
-"""Hive-style Parquet under year=/month=/day=/hour=/ (the default)."""
-TABLE_FORMAT_ICEBERG = "iceberg"
-"""An Apache Iceberg table partitioned by the hour of its timestamp field."""
-TABLE_FORMATS = (TABLE_FORMAT_PARQUET, TABLE_FORMAT_ICEBERG)
-ICEBERG_PARTITION_TRANSFORM = "hour"
-"""The Iceberg partition transform applied to a streamed table's timestamp field (event time, as the Hive layout)."""
-
 PARTITION_BY_EVENT_TIME = "event_time"
 PARTITION_BY_ARRIVAL_TIME = "arrival_time"
 PARTITION_MODES = (PARTITION_BY_EVENT_TIME, PARTITION_BY_ARRIVAL_TIME)
@@ -67,6 +59,10 @@ def iceberg_prefix(table_prefix: str) -> str:
 def iceberg_partition_name(timestamp_field: str) -> str:
     """Name of the Iceberg partition field over `timestamp_field` (event_timestamp -> event_timestamp_hour)."""
     return f"{timestamp_field}_hour"
+
+
+ICEBERG_DATA_DIR = "data/"
+"""Folder of an Iceberg table's data files under its location (where Iceberg writers put them; metadata/ beside)."""
 
 
 TIMESTAMP_FIELD: str = STREAMING_EVENTS.timestamp_field or ""
@@ -129,6 +125,13 @@ def partition_values(event_timestamp: str) -> dict[str, str]:
 def partition_path(values: Mapping[str, str], prefix: str = TELEMETRY_PREFIX) -> str:
     """Hive-style key prefix of one partition, e.g. telemetry/year=2026/month=11/day=26/hour=02/."""
     return prefix + "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES)
+
+
+def iceberg_data_path(values: Mapping[str, str], prefix: str = TELEMETRY_PREFIX) -> str:
+    """Key prefix of one hour's data files in the Iceberg table of the table under `prefix` (the local lake's
+    writers put them there), e.g. telemetry-iceberg/data/event_timestamp_hour=2026-11-26T02/."""
+    hour = "{year}-{month}-{day}T{hour}".format(**values)
+    return f"{iceberg_prefix(prefix)}{ICEBERG_DATA_DIR}{iceberg_partition_name(TIMESTAMP_FIELD)}={hour}/"
 
 
 def jq_metadata_query(timestamp_field: str = TIMESTAMP_FIELD) -> str:

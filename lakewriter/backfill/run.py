@@ -115,13 +115,6 @@ def plan_blocks(world: World, start_ms: int, end_ms: int) -> list[tuple[int, int
     return [(lo, min(lo + per, slots.stop)) for lo in range(slots.start, slots.stop, per)]
 
 
-def _timestamps(timestamp_ms: np.ndarray, kind: pa.DataType) -> pa.Array:
-    """Event times as ISO 8601 text (the Hive layout) or as timestamps (an Iceberg table's timestamptz column)."""
-    if kind == pa.string():
-        return strings.timestamp_strings(timestamp_ms)
-    return pa.array(timestamp_ms.astype(np.int64), type=pa.timestamp("ms", tz="UTC")).cast(kind)
-
-
 def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[int]) -> Iterator[pa.Table]:
     """The streaming_events rows of a block as one table per file, rows [cuts[i], cuts[i + 1]) each.
 
@@ -142,7 +135,7 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
             "event_type": pa.DictionaryArray.from_arrays(
                 pa.array(block.event_type.astype(np.int32)), _EVENT_TYPES, safe=False
             ),
-            "event_timestamp": _timestamps(block.timestamp_ms, schema.field(TIMESTAMP_FIELD).type),
+            "event_timestamp": strings.timestamp_strings(block.timestamp_ms),
             "session_id": strings.uuid4_strings(block.session_bytes, s),
         }
     )
@@ -282,6 +275,12 @@ class _Chunks:
         self.pending, self.pending_events = [], 0
 
 
+def iceberg_hour_dir(hour_start_ms: int) -> str:
+    """Lake-relative folder of an hour's data files in the Iceberg table (layout.iceberg_data_path)."""
+    moment = dt.datetime.fromtimestamp(hour_start_ms / 1000, tz=dt.UTC)
+    return layout.iceberg_data_path(layout.partition_values(layout.format_timestamp(moment)))
+
+
 def settle_ledger(state: dict, record: dict) -> dict:
     """Record a committed range in the ledger, in place of an identical earlier one."""
     entry = {**record["range"], "files": record.get("files", [])}
@@ -417,13 +416,7 @@ def run_backfill(
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, batch_size, start_ms, end_ms, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
-    if iceberg:
-        from lakewriter import iceberg as iceberg_table  # pyiceberg's extra is the local run's
-
-        schema = write_schema(iceberg_table.arrow_schema(STREAMING_EVENTS))
-        partition_dir: Callable[[int], str] | None = iceberg_table.hour_dir
-    else:
-        schema, partition_dir = write_schema(arrow_schema(STREAMING_EVENTS)), None
+    schema = write_schema(arrow_schema(STREAMING_EVENTS))
     writers = PartitionWriters(
         fs,
         root,
@@ -432,7 +425,7 @@ def run_backfill(
         dictionary_columns=DICTIONARY_COLUMNS,
         statistics_columns=STATISTICS_COLUMNS,
         journal=journal,
-        partition_dir=partition_dir,
+        partition_dir=iceberg_hour_dir if iceberg else None,
     )
     hour_floor = start_ms - start_ms % MS_PER_HOUR
     chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor)

@@ -586,7 +586,7 @@ def _run_iceberg(lake: Path) -> RunReport:
 
 
 def _iceberg_table(lake: Path) -> object | None:
-    from lakewriter import iceberg
+    from local import iceberg
 
     if not (lake / iceberg.CATALOG_FILE).is_file():
         return None
@@ -608,7 +608,7 @@ def _iceberg_events(lake: Path) -> collections.Counter[str]:
 
 def _iceberg_strays(lake: Path) -> list[str]:
     """Staging and temporary files, and data files under the table that none of its kept snapshots holds."""
-    from lakewriter import iceberg
+    from local import iceberg
 
     found = [
         str(p.relative_to(lake))
@@ -617,7 +617,7 @@ def _iceberg_strays(lake: Path) -> list[str]:
     ]
     table = _iceberg_table(lake)
     held = iceberg.referenced_files(table) if table is not None else set()  # type: ignore[arg-type]
-    data = lake / layout.TELEMETRY_PREFIX / iceberg.DATA_DIR
+    data = lake / layout.iceberg_prefix(layout.TELEMETRY_PREFIX) / layout.ICEBERG_DATA_DIR
     found += [str(p) for p in data.rglob("*.parquet") if str(p.resolve()) not in held] if data.is_dir() else []
     return found
 
@@ -687,7 +687,7 @@ def test_an_iceberg_run_killed_at_a_write_step_then_rerun_holds_every_event_once
 def test_an_iceberg_commit_interrupted_on_its_way_back_is_recorded_not_undone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected, call: int
 ) -> None:
-    from lakewriter import iceberg
+    from local import iceberg
 
     real = iceberg.IcebergCommit.commit
     calls = iter(range(1, 100))
@@ -712,7 +712,7 @@ def test_an_iceberg_commit_interrupted_on_its_way_back_is_recorded_not_undone(
 def test_an_iceberg_stretch_whose_commit_never_happened_is_undone_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected
 ) -> None:
-    from lakewriter import iceberg
+    from local import iceberg
 
     def refused(self: iceberg.IcebergCommit, record: dict) -> None:
         raise iceberg.IcebergLakeError("the catalog refused the commit")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from components import iceberg as aws
 from functions.shared.schema import STREAMING_EVENTS, Column
-from lakewriter import iceberg
 from lakewriter.backfill import run_backfill
+from local import iceberg
 from local.__main__ import main
 from local.compact import compact_lake
 from local.marker import LAKE_MARKER, LakeError
@@ -74,21 +75,25 @@ def test_the_named_queries_answer_alike_in_both_formats(lakes: dict[str, Path]) 
     assert answers["iceberg"][0].rows[0][0] == sum(iceberg_events(lakes["iceberg"]).values())
 
 
-def test_the_table_has_the_catalog_columns_and_an_hour_partition_on_event_time(lakes: dict[str, Path]) -> None:
+def test_the_table_has_the_aws_tables_schema_partition_spec_and_place(lakes: dict[str, Path]) -> None:
     lake = lakes["iceberg"]
     table = _table(lake)
     schema = table.schema()  # type: ignore[attr-defined]
-    assert [f.name for f in schema.fields] == list(STREAMING_EVENTS.column_names)
-    assert str(schema.find_field("event_timestamp").field_type) == "timestamptz"
-    assert str(schema.find_field("bandwidth_mbps").field_type) == "double"
+    aws_columns = aws.iceberg_columns(STREAMING_EVENTS)
+    assert [(f.field_id, f.name, str(f.field_type), f.required) for f in schema.fields] == [
+        (c["id"], c["name"], c["type"], c["required"]) for c in aws_columns
+    ]
     (field,) = table.spec().fields  # type: ignore[attr-defined]
-    assert (str(field.transform), field.name) == ("hour", "event_timestamp_hour")
-    assert schema.find_field(field.source_id).name == "event_timestamp"
+    (aws_field,) = aws.partition_spec(STREAMING_EVENTS)["fields"]
+    assert (field.source_id, field.field_id, str(field.transform), field.name) == (
+        aws_field["source_id"], aws_field["field_id"], "truncate[13]", "event_timestamp_hour"
+    )  # fmt: skip
+    assert table.format_version == 2 and table.properties["write.parquet.compression-codec"] == "snappy"
     assert (lake / iceberg.CATALOG_FILE).is_file()
     files, deletes = iceberg.scan_files(table)  # type: ignore[arg-type]
-    data = str(lake.resolve() / "telemetry/data/event_timestamp_hour=")
-    assert not deletes and all(f.startswith(data) for f in files)
-    assert not list((lake / "telemetry").glob("year=*"))
+    data = str(lake.resolve() / "telemetry-iceberg/data/event_timestamp_hour=2026-11-2")
+    assert not deletes and files and all(f.startswith(data) for f in files)
+    assert not (lake / "telemetry").exists()  # the Parquet layout's prefix stays empty
 
 
 def test_a_later_run_appends_only_what_the_lake_lacks(tmp_path: Path, lakes: dict[str, Path]) -> None:
@@ -127,9 +132,9 @@ def test_compaction_expires_snapshots_as_glues_retention_defaults_and_deletes_or
     run_pipeline(SETTINGS, lake, ticks=1, now=NOW + dt.timedelta(minutes=20), seed=SEED)
     rows = _rows(lake)
     first = iceberg.snapshots(_table(lake))[0]  # type: ignore[arg-type]
-    data = lake / "telemetry" / "data"
+    data = lake / "telemetry-iceberg" / "data"
     old_orphan, new_orphan = data / "old-orphan.parquet", data / "new-orphan.parquet"
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)  # every snapshot is past the 1-day retention
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=iceberg.SNAPSHOT_RETENTION_DAYS + 1)  # all past retention
     for path, age_days in ((old_orphan, iceberg.ORPHAN_FILE_RETENTION_DAYS + 1), (new_orphan, 1)):
         path.write_bytes(b"left by a killed writer")
         stamp = later.timestamp() - age_days * 86_400
@@ -139,12 +144,13 @@ def test_compaction_expires_snapshots_as_glues_retention_defaults_and_deletes_or
 
     table = _table(lake)
     kept = iceberg.snapshots(table)  # type: ignore[arg-type]
-    assert len(kept) == iceberg.SNAPSHOTS_TO_RETAIN == 5 and report.maintenance.kept_snapshots == 5
-    assert report.maintenance.expired_snapshots >= 2 and report.maintenance.expired_files >= 1
+    assert len(kept) == iceberg.SNAPSHOTS_TO_RETAIN == report.maintenance.kept_snapshots == 1  # Glue's defaults
+    assert kept[0].snapshot_id == table.current_snapshot().snapshot_id  # type: ignore[attr-defined]
+    assert report.maintenance.expired_snapshots >= 6 and report.maintenance.expired_files >= 5
     assert not old_orphan.exists() and new_orphan.exists()  # younger than the 3-day orphan retention
     new_orphan.unlink()
     referenced = iceberg.referenced_files(table)  # type: ignore[arg-type]
-    on_disk = {str(p.resolve()) for p in (lake / "telemetry").rglob("*") if p.is_file()}
+    on_disk = {str(p.resolve()) for p in (lake / "telemetry-iceberg").rglob("*") if p.is_file()}
     assert on_disk <= referenced, sorted(on_disk - referenced)  # no file the table does not need
     assert _rows(lake) == rows
     with pytest.raises(iceberg.IcebergLakeError, match=f"snapshot id {first.snapshot_id} is not in the table"):
@@ -223,7 +229,7 @@ def test_a_damaged_catalog_or_a_lost_metadata_file_is_one_line_naming_the_catalo
     monkeypatch.setattr("local.settings.load_settings", lambda stack: SETTINGS)
     lake = tmp_path / "lake"
     run_pipeline(SETTINGS, lake, ticks=1, now=NOW, seed=SEED, table_format="iceberg")
-    for metadata in (lake / "telemetry" / "metadata").glob("*.metadata.json"):
+    for metadata in (lake / "telemetry-iceberg" / "metadata").glob("*.metadata.json"):
         metadata.unlink()
     assert main(["run", "--ticks", "1", "--lake", str(lake)]) == 2
     out = capsys.readouterr().out.replace("\n", "")

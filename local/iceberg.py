@@ -1,11 +1,13 @@
 """A lake's streamed table as an Apache Iceberg table (pyiceberg), on a local filesystem.
 
-The catalog is pyiceberg's SQL catalog on a SQLite file inside the lake directory; the table lives under the
-table's own prefix (`telemetry/data/…`, `telemetry/metadata/…`), with the columns of the one table definition
-(`functions.shared.schema`) and an hour partition spec on its timestamp field. This project's writers (the local
-Firehose, the backfill) write the data files themselves into the table's data directory, and one Iceberg commit
-(`add_files`) per stretch makes them part of the table: atomic by itself, and tagged with the lake journal's commit
-id, so recovery after a crash can tell whether it happened (`IcebergCommit`).
+The catalog is pyiceberg's SQL catalog on a SQLite file inside the lake directory; the table lives where the AWS
+table does, beside the Parquet layout (`telemetry-iceberg/data/…`, `telemetry-iceberg/metadata/…`), with the same
+schema and partition spec as the AWS table (`components.iceberg`, from the one table definition in
+`functions.shared.schema`): the catalog's columns, partitioned by truncate[13] of the ISO 8601 event time, its hour.
+
+This project's writers (the local Firehose, the backfill) write the data files themselves into the table's data
+folder, and one Iceberg commit (`add_files`) per stretch makes them part of the table: atomic by itself, and tagged
+with the lake journal's commit id, so recovery after a crash can tell whether it happened (`IcebergCommit`).
 
 `compact` does what AWS Glue's table optimizers do for the AWS table: rewrites small files into larger ones
 (same rows), expires old snapshots and deletes the files only they referenced, and deletes orphan files.
@@ -28,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from components import iceberg as aws
 from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, Table
 from lakewriter import faults
-from lakewriter.parquet import COMPRESSION, arrow_type
+from lakewriter.parquet import COMPRESSION
+from local.marker import ICEBERG_CATALOG
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
@@ -39,31 +43,26 @@ if TYPE_CHECKING:
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table as IcebergTable
 
-CATALOG_FILE = "iceberg-catalog.db"
+CATALOG_FILE = ICEBERG_CATALOG
 """The SQL catalog's SQLite database, in the lake's root."""
 CATALOG_NAME = "acme-telemetry-local"
-DATA_DIR = "data"
-"""The table's data files live under `<prefix>data/<partition>/`, where pyiceberg's own writer would put them."""
+DATA_DIR = layout.ICEBERG_DATA_DIR.rstrip("/")
 COMMIT_PROPERTY = "acme-telemetry.commit"
 """Snapshot summary property holding the lake journal's commit id (what recovery looks for)."""
 
-TIMESTAMP_ARROW = pa.timestamp("us", tz="UTC")
-"""Arrow type of the timestamp field in the table (Iceberg timestamptz: microseconds, UTC)."""
-
-# Snapshot retention as the Glue Data Catalog's retention optimizer applies it by default: snapshots older than
-# snapshotRetentionPeriodInDays (default 1) are expired, but at least numberOfSnapshotsToRetain (default 5) are
-# kept, and cleanExpiredFiles (default true) deletes the files only expired snapshots referenced
-# (https://docs.aws.amazon.com/glue/latest/dg/update-snapshot-retention.html). As there, the table properties
-# history.expire.max-snapshot-age-ms and history.expire.min-snapshots-to-keep override them when set.
-SNAPSHOT_RETENTION_DAYS = 1
-SNAPSHOTS_TO_RETAIN = 5
+# Snapshot retention and orphan-file deletion as the AWS table's Glue optimizers are configured (the AWS side's
+# constants, Glue's defaults): snapshots older than snapshotRetentionPeriodInDays (5) are expired, but at least
+# numberOfSnapshotsToRetain (1) are kept, and cleanExpiredFiles deletes the files only expired snapshots referenced
+# (Glue API reference, IcebergRetentionConfiguration: "If an input is not provided, the corresponding Iceberg table
+# configuration field will be used or if not present, the default value 5 will be used"); so, as there, the table
+# properties history.expire.max-snapshot-age-ms and history.expire.min-snapshots-to-keep win when set. Files no
+# snapshot references are deleted after orphanFileRetentionPeriodInDays (3) under the table's location (Glue API
+# reference, IcebergOrphanFileDeletionConfiguration).
+SNAPSHOT_RETENTION_DAYS = aws.SNAPSHOT_RETENTION_DAYS
+SNAPSHOTS_TO_RETAIN = aws.SNAPSHOTS_TO_RETAIN
+ORPHAN_FILE_RETENTION_DAYS = aws.ORPHAN_FILE_RETENTION_DAYS
 MAX_SNAPSHOT_AGE_PROPERTY = "history.expire.max-snapshot-age-ms"
 MIN_SNAPSHOTS_PROPERTY = "history.expire.min-snapshots-to-keep"
-
-ORPHAN_FILE_RETENTION_DAYS = 3
-"""Glue's orphan file deletion optimizer keeps files no snapshot references for orphanFileRetentionPeriodInDays,
-default 3, under the table's location (https://docs.aws.amazon.com/glue/latest/webapi/
-API_IcebergOrphanFileDeletionConfiguration.html)."""
 
 TARGET_FILE_SIZE_PROPERTY = "write.target-file-size-bytes"
 TARGET_FILE_SIZE_BYTES = 512 * 1024 * 1024
@@ -75,9 +74,14 @@ MIN_INPUT_FILES = 2
 """Small files a partition needs before it is compacted. Glue's minInputFiles default is 100 (same source): a
 laptop's lake never has that many in one hour, and `local compact` runs on demand, so here two are enough."""
 
-_ICEBERG_TYPES = {"string": "StringType", "int": "IntegerType", "bigint": "LongType", "double": "DoubleType"}
-_ICEBERG_TYPES["boolean"] = "BooleanType"
-
+_PYICEBERG_TYPES = {
+    "string": "StringType",
+    "int": "IntegerType",
+    "long": "LongType",
+    "double": "DoubleType",
+    "boolean": "BooleanType",
+}
+"""Iceberg primitive type (the values of components.iceberg.ICEBERG_TYPES) -> pyiceberg's class of it."""
 
 logging.getLogger("pyiceberg.io.pyarrow").setLevel(logging.ERROR)
 """pyiceberg warns for every column a data file has no statistics for: the backfill writes them only where they
@@ -88,67 +92,39 @@ class IcebergLakeError(ValueError):
     """The lake's Iceberg catalog or table cannot be used."""
 
 
-def partition_field_name(table: Table = STREAMING_EVENTS) -> str:
-    """Name of the table's one partition field, e.g. `event_timestamp_hour`."""
-    return f"{table.timestamp_field}_{layout.ICEBERG_PARTITION_TRANSFORM}"
-
-
-def partition_dir(values: Mapping[str, str], table: Table = STREAMING_EVENTS) -> str:
-    """Lake-relative directory of one hour's data files, from the Hive partition values (year, month, day, hour)."""
-    hour = "-".join(values[name] for name in layout.TIME_PARTITION_KEYS)
-    return f"{table.prefix}{DATA_DIR}/{partition_field_name(table)}={hour}/"
-
-
-def hour_dir(hour_start_ms: int, table: Table = STREAMING_EVENTS) -> str:
-    """Lake-relative directory of the data files of the hour starting at an epoch millisecond."""
-    moment = dt.datetime.fromtimestamp(hour_start_ms / 1000, tz=dt.UTC)
-    return partition_dir(layout.partition_values(layout.format_timestamp(moment)), table)
-
-
-def arrow_schema(table: Table = STREAMING_EVENTS) -> pa.Schema:
-    """Arrow schema of the table's data files: the catalog's columns, the timestamp field as UTC microseconds."""
-    return pa.schema(
-        pa.field(c.name, TIMESTAMP_ARROW if c.name == table.timestamp_field else arrow_type(c.type))
-        for c in table.columns
-    )
-
-
-def to_table_rows(rows: pa.Table, table: Table = STREAMING_EVENTS) -> pa.Table:
-    """Rows in the catalog's Arrow schema (timestamp field as ISO 8601 text) as the Iceberg table stores them."""
-    name = table.timestamp_field
-    if name is None or rows.schema.field(name).type == TIMESTAMP_ARROW:
-        return rows
-    i = rows.schema.get_field_index(name)
-    moments = rows.column(i).cast(pa.timestamp("ms", tz="UTC")).cast(TIMESTAMP_ARROW)
-    return rows.set_column(i, pa.field(name, TIMESTAMP_ARROW), moments)
-
-
 def iceberg_schema(table: Table = STREAMING_EVENTS) -> Schema:
-    """The table's Iceberg schema: its columns in catalog order, optional, field ids from 1."""
+    """The table's Iceberg schema, as the AWS table's (`components.iceberg.iceberg_columns`), in pyiceberg's form."""
     from pyiceberg import types
     from pyiceberg.schema import Schema
 
-    fields = []
-    for i, column in enumerate(table.columns, start=1):
-        kind = (
-            types.TimestamptzType()
-            if column.name == table.timestamp_field
-            else getattr(types, _ICEBERG_TYPES[column.type])()
+    return Schema(
+        *(
+            types.NestedField(
+                f["id"], f["name"], getattr(types, _PYICEBERG_TYPES[f["type"]])(), f["required"], doc=f.get("doc")
+            )
+            for f in aws.iceberg_columns(table)
         )
-        fields.append(types.NestedField(i, column.name, kind, required=False, doc=column.comment))
-    return Schema(*fields)
+    )
 
 
-def _partition_spec(schema: Schema, table: Table) -> Any:
+def _partition_spec(table: Table) -> Any:
+    """The AWS table's partition spec (`components.iceberg.partition_spec`) in pyiceberg's form."""
     from pyiceberg.partitioning import PartitionField, PartitionSpec
-    from pyiceberg.transforms import HourTransform
+    from pyiceberg.transforms import parse_transform
 
     if table.timestamp_field is None:
         raise IcebergLakeError(f"table {table.name}: an Iceberg table needs a timestamp_field to partition by")
-    source = schema.find_field(table.timestamp_field).field_id
     return PartitionSpec(
-        PartitionField(source_id=source, field_id=1000, transform=HourTransform(), name=partition_field_name(table))
+        *(
+            PartitionField(f["source_id"], f["field_id"], parse_transform(f["transform"]), f["name"])
+            for f in aws.partition_spec(table)["fields"]
+        )
     )
+
+
+def table_location(lake: Path, table: Table = STREAMING_EVENTS) -> Path:
+    """Where the table lives in the lake: beside the Parquet layout, as in the AWS lake (layout.iceberg_prefix)."""
+    return lake.resolve() / layout.iceberg_prefix(table.prefix).rstrip("/")
 
 
 def local_path(location: str) -> str:
@@ -214,9 +190,9 @@ def open_table(lake: Path, database: str, table: Table = STREAMING_EVENTS, *, cr
             return cat.create_table(
                 (database, table.name),
                 schema=wanted,
-                partition_spec=_partition_spec(wanted, table),
-                location=(lake.resolve() / table.prefix.rstrip("/")).as_uri(),
-                properties={"write.parquet.compression-codec": COMPRESSION.lower()},
+                partition_spec=_partition_spec(table),
+                location=table_location(lake, table).as_uri(),
+                properties={"format-version": aws.ICEBERG_FORMAT_VERSION, **aws.TABLE_PROPERTIES},
             )
         have = {f.name: f for f in iceberg.schema().fields}
         changed = [
@@ -260,7 +236,7 @@ class IcebergCommit:
     """The snapshot the commit made."""
 
     def data_files(self, record: Mapping[str, Any]) -> list[str]:
-        data = f"{self.table.prefix}{DATA_DIR}/"
+        data = f"{layout.iceberg_prefix(self.table.prefix)}{layout.ICEBERG_DATA_DIR}"
         return [
             str(self.lake.resolve() / f)
             for f in record.get("files", [])
@@ -394,6 +370,7 @@ def plan_compaction(iceberg: IcebergTable) -> CompactionPlan:
 
 
 def target_schema(iceberg: IcebergTable) -> pa.Schema:
+    """Arrow schema of a data file written now: the table's current columns (evolved ones included)."""
     from pyiceberg import types
 
     arrow = {
@@ -402,7 +379,6 @@ def target_schema(iceberg: IcebergTable) -> pa.Schema:
         types.LongType: pa.int64(),
         types.DoubleType: pa.float64(),
         types.BooleanType: pa.bool_(),
-        types.TimestamptzType: TIMESTAMP_ARROW,
     }
     return pa.schema(pa.field(f.name, arrow[type(f.field_type)]) for f in iceberg.schema().fields)
 
