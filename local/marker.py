@@ -275,6 +275,12 @@ def lake_table_format(lake: Path) -> str:
     return parse_state(marker, durable.read_state(marker)).table_format
 
 
+def lake_database(lake: Path) -> str | None:
+    """The database a lake's marker names (its Iceberg catalog's namespace), or None without a marker."""
+    marker = lake / LAKE_MARKER
+    return parse_state(marker, durable.read_state(marker)).database if marker.is_file() else None
+
+
 def _claim(lake: Path, settings: LocalSettings, seed: int | None, table_format: str | None) -> Lake:
     marker = lake / LAKE_MARKER
     raw: dict = {}

@@ -86,12 +86,14 @@ def iceberg_view(
     *,
     snapshot_id: int | None = None,
     as_of: dt.datetime | None = None,
+    namespace: str | None = None,
 ) -> None:
-    """Create the view of `table`, an Iceberg table of the lake, at its current snapshot (or one for time travel)."""
+    """Create the view of `table`, an Iceberg table of the lake, at its current snapshot (or one for time travel);
+    `namespace`: the table's in the lake's catalog (default: `database`)."""
     from local import iceberg
 
     name = f"{_quote(database)}.{_quote(table.name)}"
-    handle = iceberg.open_table(lake, database, table, create=False)
+    handle = iceberg.open_table(lake, namespace or database, table, create=False)
     files, deletes = iceberg.scan_files(handle, snapshot_id=snapshot_id, as_of=as_of)
     if deletes:  # row-level deletes (not written by this tool): let pyiceberg apply them
         rows = handle.scan(snapshot_id=snapshot_id or _snapshot_at(handle, as_of)).to_arrow()
@@ -128,7 +130,7 @@ def connect(
     In an Iceberg lake the streamed table reads the table's current snapshot, or the one `snapshot_id` names, or
     the one current at `as_of` (time travel); the dimension tables are files either way.
     """
-    from local.marker import lake_table_format
+    from local.marker import lake_database, lake_table_format
 
     iceberg_lake = lake_table_format(lake) == layout.TABLE_FORMAT_ICEBERG
     if (snapshot_id is not None or as_of is not None) and not iceberg_lake:
@@ -138,7 +140,8 @@ def connect(
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(database)}")
     for table in tables:
         if iceberg_lake and table.timestamp_field is not None and table.partition_keys:
-            iceberg_view(con, table, database, lake, snapshot_id=snapshot_id, as_of=as_of)
+            namespace = lake_database(lake)
+            iceberg_view(con, table, database, lake, snapshot_id=snapshot_id, as_of=as_of, namespace=namespace)
         else:
             con.execute(view_sql(table, database, lake))
     return con

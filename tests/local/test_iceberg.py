@@ -260,3 +260,10 @@ def test_unknown_table_formats_and_commands_for_the_other_format_are_refused(
     assert "only an Iceberg lake keeps snapshots" in capsys.readouterr().out.replace("\n", "")
     with pytest.raises(ValueError, match="table_format iceberg needs the lake's Iceberg table"):
         run_backfill(NOW - dt.timedelta(hours=2), NOW, seed=SEED, out=str(tmp_path / "b"), table_format="iceberg")
+
+
+def test_the_profile_reads_an_iceberg_lake_as_it_reads_a_parquet_one(lakes: dict[str, Path]) -> None:
+    from local.profile import as_json, measure
+
+    figures = {f: {**as_json(measure(lake)), "lake": None} for f, lake in lakes.items()}
+    assert figures["iceberg"] == figures["parquet"] and figures["iceberg"]["figures"]
