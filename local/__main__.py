@@ -230,7 +230,7 @@ def _cmd_history(args: argparse.Namespace, console: Console) -> int:
     table, database = _iceberg_table(args)
     out = RichTable(title=f"{database}.streaming_events in {args.lake}: snapshots, oldest first")
     for column in ("snapshot id", "committed at (UTC)", "operation", "records", "data files"):
-        out.add_column(column)
+        out.add_column(column, no_wrap=True)
     for s in iceberg.snapshots(table):  # type: ignore[arg-type]
         when = s.committed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         out.add_row(str(s.snapshot_id), when, s.operation, f"{s.records:,}", str(s.data_files))
