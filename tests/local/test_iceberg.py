@@ -267,3 +267,31 @@ def test_the_profile_reads_an_iceberg_lake_as_it_reads_a_parquet_one(lakes: dict
 
     figures = {f: {**as_json(measure(lake)), "lake": None} for f, lake in lakes.items()}
     assert figures["iceberg"] == figures["parquet"] and figures["iceberg"]["figures"]
+
+
+def test_dead_letters_of_an_iceberg_lake_are_re_driven_into_the_table_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local import lambda_standin
+    from local.pipeline import redrive
+
+    real = lambda_standin.deliver_events
+    calls = iter(range(10**6))
+
+    def first_payload_fails(client, stream, events, **kwargs):  # type: ignore[no-untyped-def]
+        if next(calls) < SETTINGS.producer_max_retry_attempts + 1:
+            raise RuntimeError("KMSThrottlingException")
+        return real(client, stream, events, **kwargs)
+
+    monkeypatch.setattr(lambda_standin, "deliver_events", first_payload_fails)
+    lake = tmp_path / "lake"
+    assert run_pipeline(SETTINGS, lake, ticks=2, now=NOW, seed=SEED, table_format="iceberg").dead_letters == 1
+    held = iceberg_events(lake)
+    monkeypatch.setattr(lambda_standin, "deliver_events", real)
+    report = redrive(SETTINGS, lake)
+    assert report.redriven == 1 and report.dead_letters == 0
+    events = iceberg_events(lake)
+    assert max(events.values()) == 1 and set(held) < set(events)
+    reference = tmp_path / "reference"
+    run_pipeline(SETTINGS, reference, ticks=2, now=NOW, seed=SEED, table_format="iceberg")
+    assert events == iceberg_events(reference)
