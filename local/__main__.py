@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +20,12 @@ from rich.table import Table as RichTable
 from functions.shared.layout import TABLE_FORMATS
 from functions.shared.queries import NAMED_QUERIES_BY_NAME
 from local.plan import MAX_TICKS
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table as IcebergTable
+
+    from local.compact import CompactReport
+    from local.settings import LocalSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAKE = REPO_ROOT / "lake"
@@ -188,20 +195,19 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0 if report.dead_letters == 0 else 1
 
 
-def _compact(settings: object, lake: Path, wait: float) -> object:
+def _compact(settings: LocalSettings, lake: Path, wait: float) -> CompactReport:
     from local.compact import compact_lake
 
-    return compact_lake(settings, lake, wait=wait)  # type: ignore[arg-type]
+    return compact_lake(settings, lake, wait=wait)
 
 
-def _print_compaction(console: Console, lake: Path, report: object) -> None:
-    r = report  # local.compact.CompactReport
-    m = r.maintenance  # type: ignore[attr-defined]
+def _print_compaction(console: Console, lake: Path, report: CompactReport) -> None:
+    m = report.maintenance
     console.print(
-        f"compacted {lake}: {r.rewritten} small file(s) rewritten into {r.written}, "  # type: ignore[attr-defined]
-        f"data files {r.files_before} → {r.files_after}; "  # type: ignore[attr-defined]
-        f"expired {m.expired_snapshots} snapshot(s) ({m.kept_snapshots} kept) and {m.expired_files} file(s) only "
-        f"they referenced; deleted {m.orphan_files} orphan file(s)",
+        f"compacted {lake}: {report.rewritten} small file(s) rewritten into {report.written}, data files "
+        f"{report.files_before} → {report.files_after}; expired {m.expired_snapshots} snapshot(s) "
+        f"({m.kept_snapshots} kept) and {m.expired_files} file(s) only they referenced; deleted {m.orphan_files} "
+        "orphan file(s)",
         soft_wrap=True,
     )
 
@@ -213,15 +219,19 @@ def _cmd_compact(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _iceberg_table(args: argparse.Namespace) -> tuple[object, str]:
+def _iceberg_table(args: argparse.Namespace) -> tuple[IcebergTable, str]:
     from local import iceberg
-    from local.marker import LakeError, lake_table_format
+    from local.marker import LakeError, lake_database, lake_table_format
     from local.settings import load_settings
 
-    database = load_settings(args.stack).database_name
     if lake_table_format(args.lake) != "iceberg":
         raise LakeError(f"--lake {args.lake} is not an Iceberg lake (made by `local run --table-format iceberg`)")
+    database = lake_database(args.lake) or load_settings(args.stack).database_name
     return iceberg.open_table(args.lake, database, create=False), database
+
+
+HISTORY_WIDTH = 100
+"""Columns `local history` needs to show snapshot ids and commit times unbroken."""
 
 
 def _cmd_history(args: argparse.Namespace, console: Console) -> int:
@@ -231,10 +241,11 @@ def _cmd_history(args: argparse.Namespace, console: Console) -> int:
     out = RichTable(title=f"{database}.streaming_events in {args.lake}: snapshots, oldest first")
     for column in ("snapshot id", "committed at (UTC)", "operation", "records", "data files"):
         out.add_column(column, no_wrap=True)
-    for s in iceberg.snapshots(table):  # type: ignore[arg-type]
+    for s in iceberg.snapshots(table):
         when = s.committed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         out.add_row(str(s.snapshot_id), when, s.operation, f"{s.records:,}", str(s.data_files))
-    console.print(out)
+    # Snapshot ids and times whole, even in a narrow terminal: they are copied into `local query`.
+    Console(file=console.file, width=max(console.width, HISTORY_WIDTH)).print(out)
     return 0
 
 

@@ -295,3 +295,16 @@ def test_dead_letters_of_an_iceberg_lake_are_re_driven_into_the_table_once(
     reference = tmp_path / "reference"
     run_pipeline(SETTINGS, reference, ticks=2, now=NOW, seed=SEED, table_format="iceberg")
     assert events == iceberg_events(reference)
+
+
+def test_a_run_with_compact_compacts_the_iceberg_lake_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("local.settings.load_settings", lambda stack: SETTINGS)
+    monkeypatch.setitem(run_pipeline.__kwdefaults__, "now", NOW)
+    lake = tmp_path / "lake"
+    args = ["--seed", str(SEED), "--lake", str(lake), "--query", "total_events"]
+    assert main(["run", "--table-format", "iceberg", "--ticks", "2", *args]) == 0
+    assert main(["run", "--ticks", "3", "--compact", *args]) == 0  # one more tick, in hour 23
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "compacted" in out and "2 small file(s) rewritten into 1" in out  # hour 00's two ticks
