@@ -10,6 +10,9 @@ Sources cited below:
 - [SNS] SNS developer guide, "Key management", compatibility with event sources from AWS services: CloudWatch can
   publish to an encrypted topic only if the topic's key is customer managed and its key policy lets
   cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey* (the AWS managed alias/aws/sns cannot be used).
+- [ICE] Firehose developer guide, "Monitor metrics" for Apache Iceberg Tables (apache-iceberg-metric.html):
+  DeliveryToIceberg.DataFreshness, DeliveryToIceberg.SuccessfulRowCount, DeliveryToIceberg.FailedRowCount ("failed
+  rows delivered to S3 backup bucket").
 - [PMA] CloudWatch PutMetricAlarm: Period is 10, 30 or a multiple of 60; Period x EvaluationPeriods is at most one
   day (86,400 s).
 
@@ -308,9 +311,31 @@ def alarm_specs(args: PipelineAlarmsArgs) -> list[AlarmSpec]:
             "delivery stream's error logs (S3 or KMS access denied, Glue table missing).",
         )
     )
-    # An Iceberg destination has neither S3 put ratios of its own records nor format conversion (Firehose writes
-    # Parquet itself); its failures go to the error prefix and the freshness alarm.
-    if not iceberg:
+    if iceberg:
+        # [ICE] DeliveryToIceberg.FailedRowCount: rows Firehose could not deliver to the table (a column type that
+        # does not match, a commit that kept failing) go to the error prefix instead, missing from every query. Any
+        # one fires. Missing data: nothing failed. An Iceberg destination has no S3 put ratio of its own and no
+        # format conversion (Firehose writes Parquet itself), so those two alarms are not created.
+        specs.append(
+            AlarmSpec(
+                "delivery-iceberg-failures",
+                "AWS/Firehose",
+                "DeliveryToIceberg.FailedRowCount",
+                "DeliveryStreamName",
+                "delivery",
+                "Sum",
+                300,
+                1,
+                1,
+                0,
+                "GreaterThanThreshold",
+                NOT_BREACHING,
+                f"Rows failed delivery to the Iceberg table and were written under {_errors(args)}, not the table. "
+                "Read one of those files and the delivery stream's error logs (a column type mismatch, Glue or S3 "
+                "access denied), fix it, then replay the rows.",
+            )
+        )
+    else:
         # [FH] DeliveryToS3.Success is successful S3 puts over all S3 puts (1 when healthy). Firehose retries failed
         # puts, so one bad window is tolerated; below 1 in 3 consecutive five-minute windows is a persistent failure.
         # Missing data: no puts attempted.

@@ -469,7 +469,7 @@ class TelemetryCatalog(v.CheckedComponent):
                 }
             },
             # The same columns for Glue's and Athena's column listing; Iceberg's metadata is the table's truth.
-            storage_descriptor={"location": location, "columns": glue_columns(table.columns)},
+            storage_descriptor={"location": location, "columns": glue_columns(table.columns + table.partition_keys)},
             opts=child,
         )
         invoke = pulumi.InvokeOutputOptions(parent=self)

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from components import validation as v
 from components.alarms import WatchedFunction
+from functions.shared import layout
 from functions.shared.domains import TICK_LOG_MESSAGE
 
 GRID_WIDTH = 24  # CloudWatch dashboards are 24 units wide
@@ -60,41 +61,10 @@ def _metric_widget(
     return {"type": "metric", "x": x, "y": y, "width": width, "height": WIDGET_HEIGHT, "properties": props}
 
 
-def dashboard_body(
-    *,
-    region: str,
-    stream_name: str,
-    delivery_stream_name: str,
-    functions: Sequence[tuple[str, str, int]] = (),
-    dead_letter_queue_name: str | None = None,
-    events_metric: tuple[str, str] | None = None,
-    alarm_arns: Sequence[str] = (),
-    period: int = DEFAULT_PERIOD_SECONDS,
-) -> dict[str, Any]:
-    """The dashboard's JSON body. `functions` are (label, function name, timeout seconds); `events_metric` is the
-    (namespace, metric name) of the events-generated metric."""
-    stream = ["AWS/Kinesis"]
-    delivery = ["AWS/Firehose"]
-    flow: list[tuple[str, list[list[Any]], str, list[dict[str, Any]] | None]] = []
-    if events_metric is not None:
-        flow.append(("Events generated", [[events_metric[0], events_metric[1], {"label": "events"}]], "Sum", None))
-    flow += [
-        ("Records put", [[*stream, "IncomingRecords", "StreamName", stream_name, {"label": "records"}]], "Sum", None),
-        (
-            "Write throttles",
-            [
-                [*stream, "WriteProvisionedThroughputExceeded", "StreamName", stream_name, {"label": "throttled"}],
-                [*stream, "PutRecords.ThrottledRecords", "StreamName", stream_name, {"label": "throttled records"}],
-            ],
-            "Sum",
-            None,
-        ),
-        (
-            "Iterator age (ms)",
-            [[*stream, "GetRecords.IteratorAgeMilliseconds", "StreamName", stream_name, {"label": "Firehose lag"}]],
-            "Maximum",
-            None,
-        ),
+def _s3_delivery(delivery: list[str], name: str) -> list[tuple[str, list[list[Any]], str, None]]:
+    """An S3 destination's widgets: records delivered, freshness, format conversion."""
+    delivery_stream_name = name
+    return [
         (
             "Records delivered",
             [[*delivery, "DeliveryToS3.Records", "DeliveryStreamName", delivery_stream_name, {"label": "to S3"}]],
@@ -127,6 +97,75 @@ def dashboard_body(
             ],
             "Sum",
             None,
+        ),
+    ]
+
+
+def _iceberg_delivery(delivery: list[str], name: str) -> list[tuple[str, list[list[Any]], str, None]]:
+    """An Iceberg destination's widgets: rows delivered, freshness, failed rows."""
+    return [
+        (
+            "Rows delivered",
+            [[*delivery, "DeliveryToIceberg.SuccessfulRowCount", "DeliveryStreamName", name, {"label": "to Iceberg"}]],
+            "Sum",
+            None,
+        ),
+        (
+            "Freshness (s)",
+            [[*delivery, "DeliveryToIceberg.DataFreshness", "DeliveryStreamName", name, {"label": "age"}]],
+            "Maximum",
+            None,
+        ),
+        (
+            "Failed rows",
+            [[*delivery, "DeliveryToIceberg.FailedRowCount", "DeliveryStreamName", name, {"label": "failed"}]],
+            "Sum",
+            None,
+        ),
+    ]
+
+
+def dashboard_body(
+    *,
+    region: str,
+    stream_name: str,
+    delivery_stream_name: str,
+    functions: Sequence[tuple[str, str, int]] = (),
+    dead_letter_queue_name: str | None = None,
+    events_metric: tuple[str, str] | None = None,
+    alarm_arns: Sequence[str] = (),
+    period: int = DEFAULT_PERIOD_SECONDS,
+    iceberg: bool = False,
+) -> dict[str, Any]:
+    """The dashboard's JSON body. `functions` are (label, function name, timeout seconds); `events_metric` is the
+    (namespace, metric name) of the events-generated metric; `iceberg` charts an Iceberg destination's metrics
+    (Firehose developer guide, apache-iceberg-metric.html) instead of the S3 destination's."""
+    stream = ["AWS/Kinesis"]
+    delivery = ["AWS/Firehose"]
+    flow: list[tuple[str, list[list[Any]], str, list[dict[str, Any]] | None]] = []
+    if events_metric is not None:
+        flow.append(("Events generated", [[events_metric[0], events_metric[1], {"label": "events"}]], "Sum", None))
+    flow += [
+        ("Records put", [[*stream, "IncomingRecords", "StreamName", stream_name, {"label": "records"}]], "Sum", None),
+        (
+            "Write throttles",
+            [
+                [*stream, "WriteProvisionedThroughputExceeded", "StreamName", stream_name, {"label": "throttled"}],
+                [*stream, "PutRecords.ThrottledRecords", "StreamName", stream_name, {"label": "throttled records"}],
+            ],
+            "Sum",
+            None,
+        ),
+        (
+            "Iterator age (ms)",
+            [[*stream, "GetRecords.IteratorAgeMilliseconds", "StreamName", stream_name, {"label": "Firehose lag"}]],
+            "Maximum",
+            None,
+        ),
+        *(
+            _iceberg_delivery(delivery, delivery_stream_name)
+            if iceberg
+            else _s3_delivery(delivery, delivery_stream_name)
         ),
     ]
     if dead_letter_queue_name is not None:
@@ -232,12 +271,15 @@ class PipelineDashboardArgs(TypedDict):
     """Alarms to show in the dashboard's alarm-status widget."""
     dashboard_name: NotRequired[str]
     """Dashboard name; letters, digits, - and _, at most 255."""
+    table_format: NotRequired[str]
+    """The delivery stream's destination: parquet (S3 with format conversion) or iceberg, whose metrics differ."""
 
 
 SPEC = v.ArgSpec(
     component="PipelineDashboard",
-    defaults={},
+    defaults={"table_format": layout.TABLE_FORMAT_PARQUET},
     rules={
+        "table_format": v.one_of(*layout.TABLE_FORMATS),
         "dashboard_name": v.Rule(
             f"1–{DASHBOARD_NAME_MAX} letters, digits, - and _", lambda x: DASHBOARD_NAME.match(x) is not None
         ),
@@ -310,6 +352,7 @@ class PipelineDashboard(v.CheckedComponent):
                     dead_letter_queue_name=v[4],
                     events_metric=events_metric,
                     alarm_arns=v[5] or [],
+                    iceberg=SPEC.value(args, "table_format") == layout.TABLE_FORMAT_ICEBERG,
                 ),
                 sort_keys=True,
             )

@@ -47,9 +47,11 @@ OPTIMIZER_RUN_HOURS = 24
 
 
 def iceberg_columns(table: Table) -> list[dict[str, Any]]:
-    """Iceberg schema fields of the table's columns (not its Hive partition keys), ids from 1 in order, nullable."""
+    """Iceberg schema fields of the table's columns and then its Hive partition keys as ordinary columns (Athena shows
+    a Hive table's partition keys as columns; keeping them lets every query written for the Parquet layout run on the
+    Iceberg table unchanged), ids from 1 in order, nullable."""
     fields = []
-    for offset, col in enumerate(table.columns):
+    for offset, col in enumerate(table.columns + table.partition_keys):
         field: dict[str, Any] = {
             "id": FIRST_FIELD_ID + offset,
             "name": col.name,

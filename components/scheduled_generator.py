@@ -168,6 +168,8 @@ def generator_environment(
 
 AGGREGATE_ENV = "AGGREGATE_RECORDS"
 """The producer's environment variable that switches record aggregation off ("false")."""
+PARTITION_COLUMNS_ENV = "PARTITION_COLUMNS"
+"""The producer's environment variable that adds year, month, day and hour fields to each event ("true")."""
 
 
 class ScheduledGeneratorArgs(TypedDict):
@@ -224,6 +226,9 @@ class ScheduledGeneratorArgs(TypedDict):
     """Whether the producer packs events into JSON Lines records (Firehose's S3 destination de-aggregates them);
     false sends one event per record, as Firehose's Iceberg destination requires ("You can send only one JSON object
     in one Firehose record", apache-iceberg-considerations.html)."""
+    partition_columns: NotRequired[bool]
+    """Whether the producer adds each event's year, month, day and hour fields (the Iceberg table keeps them as
+    ordinary columns, so queries written for the Hive layout's partition columns run unchanged)."""
     generator_reserved_concurrency: NotRequired[int]
     """Concurrent executions reserved for (and capping) the generator, 1–900; sized to the busiest tick's shards
     when omitted (default_concurrency)."""
@@ -250,6 +255,7 @@ SPEC = v.ArgSpec(
         "world_seed": world.DEFAULT_WORLD_SEED,
         "tracing": True,
         "aggregate_records": True,
+        "partition_columns": False,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -270,6 +276,7 @@ SPEC = v.ArgSpec(
         "max_event_age_seconds": v.between(v.LAMBDA_MIN_EVENT_AGE_SECONDS, v.LAMBDA_MAX_EVENT_AGE_SECONDS),
         "tracing": v.boolean(),
         "aggregate_records": v.boolean(),
+        "partition_columns": v.boolean(),
         "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "kms_key_arn": v.KMS_KEY_ARN,
@@ -422,6 +429,7 @@ class ScheduledGenerator(v.CheckedComponent):
             {
                 "STREAM_NAME": args["stream_name"],
                 **({} if SPEC.value(args, "aggregate_records") else {AGGREGATE_ENV: "false"}),
+                **({PARTITION_COLUMNS_ENV: "true"} if SPEC.value(args, "partition_columns") else {}),
             },
             args.get("producer_reserved_concurrency", sized[1]),
         )

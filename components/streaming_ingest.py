@@ -31,9 +31,11 @@ REPLACE_ON_CHANGES = (
     "icebergConfiguration.appendOnly",
 )
 """Delivery stream properties Firehose cannot change in place, so a change replaces the stream deliberately: the
-destination type (table_format), dynamic partitioning (partition_by: "you can't enable dynamic partitioning on an
-existing Firehose stream" nor turn it off, Firehose developer guide, dynamic-partitioning.html) and AppendOnly ("you
-can set this flag only with the CreateDeliveryStream API operation", apache-iceberg-considerations.html)."""
+destination type (table_format), dynamic partitioning (partition_by: "You can enable dynamic partitioning only when
+you create a new Firehose stream. You cannot enable dynamic partitioning for an existing Firehose stream that does not
+have dynamic partitioning already enabled", Firehose developer guide, dynamic-partitioning-enable.html; turning it off
+is replaced the same way, so the two directions behave alike) and AppendOnly ("you can set this flag only with the
+CreateDeliveryStream API operation", apache-iceberg-considerations.html)."""
 
 
 def extended_s3_settings(partition_by: str, prefix: str, timestamp_field: str) -> dict[str, object]:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from functions.shared.layout import TABLE_FORMATS
+from functions.shared import layout
 from functions.shared.queries import NAMED_QUERIES_BY_NAME
 from local.plan import MAX_TICKS
 
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--table-format",
-        choices=TABLE_FORMATS,
+        choices=layout.TABLE_FORMATS,
         help="how the lake stores events: Hive-style parquet or an Apache iceberg table (default: the lake's, "
         "else the stack's)",
     )
@@ -115,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
         help="events per unit of time: 100/s, 6000/min, 360000/h, 8640000/d (default: what the stack's schedule makes)",
     )
     cost.add_argument("--markdown", action="store_true", help="print the per-service table as Markdown")
+    cost.add_argument(
+        "--table-format",
+        choices=layout.TABLE_FORMATS,
+        help="price this table format instead of the stack's tableFormat (iceberg: Firehose's Iceberg destination "
+        "and Glue's table optimizers)",
+    )
+    cost.add_argument(
+        "--backup-source-records",
+        action="store_true",
+        help="price Firehose's source-record backup to S3 (firehoseBackupSourceRecords) though the stack leaves it off",
+    )
 
     profile = sub.add_parser(
         "profile", help="the audience's figures measured from a lake, beside reference bands and their sources"
@@ -277,7 +288,9 @@ def _money(value: float) -> str:
 def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from local import prices
     from local.cost import (
+        KINESIS_ON_DEMAND_ADVANTAGE,
         SECONDS_PER_MONTH,
+        advantage_break_even,
         default_rate,
         estimate,
         kinesis_cost,
@@ -289,13 +302,35 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from local.settings import load_settings
 
     settings = load_settings(args.stack)
+    if args.table_format:
+        settings = settings.but(table_format=args.table_format)
+    if args.backup_source_records:
+        settings = settings.but(firehose_backup_source_records=True)
     rate = parse_rate(args.rate) if args.rate is not None else default_rate(settings)
     profile = measure_profile(settings.batch_size)
     bill = estimate(settings, rate, profile)
     services = bill.by_service()
     title = (
         f"{args.stack}: {rate:,.2f} events/s ({rate * 86_400:,.0f} a day), Kinesis {bill.stream_mode}, "
-        f"{prices.REGION} list prices of {prices.READ_ON}"
+        f"{settings.table_format} table, {prices.REGION} list prices of {prices.READ_ON}"
+    )
+    events = rate * SECONDS_PER_MONTH
+    sent = "before" if settings.table_format == layout.TABLE_FORMAT_ICEBERG else "after"
+    kinesis_modes = (
+        f"Kinesis for this rate ({'one event per record' if sent == 'before' else 'aggregated'}): ON_DEMAND "
+        f"{_money(kinesis_cost('ON_DEMAND', 0, events, profile, sent))}, PROVISIONED "
+        f"{_money(kinesis_cost('PROVISIONED', provisioned_shards(rate, profile, sent), events, profile, sent))} "
+        f"({provisioned_shards(rate, profile, sent)} shard(s)), On-demand Advantage "
+        f"{_money(kinesis_cost(KINESIS_ON_DEMAND_ADVANTAGE, 0, events, profile, sent))} (billed for at least "
+        f"{prices.KINESIS_ADVANTAGE_COMMIT_BYTES_PER_SECOND / 1024**2:.0f} MiB/s, an account-wide commitment)"
+    )
+    advantage = advantage_break_even(profile, sent)
+    advantage_line = (
+        "On-demand Advantage never costs this stream less than ON_DEMAND below 1,000,000 events/s"
+        if advantage is None
+        else f"On-demand Advantage costs this stream alone less than ON_DEMAND from {advantage:,.0f} events/s "
+        f"({advantage * profile.kinesis_billed[sent] / 1024**2:,.1f} MiB/s billed); other on-demand streams of "
+        "the account share its commitment"
     )
     if args.markdown:
         print(f"<!-- python -m local cost --stack {args.stack} --rate {args.rate or 'default'} -->")
@@ -304,7 +339,7 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
         for service, (before, after) in services.items():
             print(f"| {service} | {_money(before)} | {_money(after)} |")
         print(f"| **total / month** | **{_money(bill.total('before'))}** | **{_money(bill.total('after'))}** |")
-        events = rate * SECONDS_PER_MONTH
+        print(f"\n{kinesis_modes}. {advantage_line}.")
         shards = {w: provisioned_shards(rate, profile, w) for w in ("before", "after")}
         print(
             "\nKinesis as PROVISIONED, shards for twice the mean rate: "
@@ -342,6 +377,8 @@ def _cmd_cost(args: argparse.Namespace, console: Console) -> int:
         )
     else:
         console.print(f"a PROVISIONED stream costs less than ON_DEMAND from {break_even:,.1f} events/s", soft_wrap=True)
+    console.print(kinesis_modes, soft_wrap=True)
+    console.print(advantage_line, soft_wrap=True)
     for note in bill.notes:
         console.print(f"note: {note}", soft_wrap=True)
     return 0

@@ -8,10 +8,12 @@ encoded by the producer's own functions, so the model follows any change to the 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import math
 import re
 from dataclasses import dataclass
 
+from components import iceberg as iceberg_module
 from functions.producer.aggregation import aggregate_records, billed_bytes
 from functions.producer.encoding import encode_records
 from functions.shared import layout
@@ -49,6 +51,18 @@ NAMED_QUERY_RUNS_PER_DAY = 9
 
 QUERY_WINDOW_DAYS = 30
 """The windowed named queries read the last 30 days (functions/shared/queries.py: RECENT_DAYS)."""
+
+ICEBERG_METADATA_PUTS_PER_COMMIT = 3
+"""Each Firehose commit to an Iceberg table writes a manifest, a manifest list and a new metadata file (Iceberg spec,
+"Overview": a snapshot's manifest list and manifests, and the table metadata file that points at it)."""
+
+COMPACTION_DPU_HOURS_PER_GB = 0.05
+"""Assumed, not measured: Glue compaction rewrites each GB of small files once, at about 20 GB per DPU-hour. AWS
+publishes no throughput figure; the line is labelled an assumption and scales linearly if the figure is off."""
+
+MAINTENANCE_DPU_HOURS_PER_RUN = 1 / 60
+"""Assumed, not measured: a snapshot-retention or orphan-file run on a table this size takes one DPU for a minute
+(Glue bills optimizer runs in DPU-seconds; the model prices one minute per run)."""
 
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400}
 
@@ -95,6 +109,8 @@ class Profile:
     """Bytes per event Firehose bills for ingestion and format conversion (records rounded up to 5 KB)."""
     parquet_bytes: float
     """SNAPPY Parquet bytes per event in the lake."""
+    backup_bytes: float = 0.0
+    """GZIP-compressed JSON bytes per event, as Firehose keeps a source-record backup."""
 
 
 def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7) -> Profile:
@@ -122,6 +138,7 @@ def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7)
     n = len(rows)
     sizes = {"before": [len(r["Data"]) for r in single], "after": [len(r["Data"]) for r in packed]}
     parquet = parquet_bytes(rows_to_arrow(STREAMING_EVENTS, rows))
+    backup = gzip.compress(b"".join(r["Data"] for r in single))
     return Profile(
         json_bytes=sum(sizes["before"]) / n,
         records={k: len(v) / n for k, v in sizes.items()},
@@ -132,6 +149,7 @@ def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7)
         },
         firehose_billed={k: billed_bytes(v, p.FIREHOSE_UNIT_BYTES) / n for k, v in sizes.items()},
         parquet_bytes=len(parquet) / n,
+        backup_bytes=len(backup) / n,
     )
 
 
@@ -174,8 +192,16 @@ def provisioned_shards(events_per_second: float, profile: Profile, which: str = 
     return max(1, math.ceil(max(by_bytes, by_records)))
 
 
+KINESIS_ON_DEMAND_ADVANTAGE = "ON_DEMAND_ADVANTAGE"
+"""The On-demand Advantage billing mode (an account setting over ON_DEMAND streams, not a stream mode)."""
+
+
 def kinesis_cost(mode: str, shards: int, events: float, profile: Profile, which: str) -> float:
     """Monthly Kinesis Data Streams dollars for `events` a month."""
+    if mode == KINESIS_ON_DEMAND_ADVANTAGE:
+        billed_gb = events * profile.kinesis_billed[which] / p.GB
+        committed_gb = p.KINESIS_ADVANTAGE_COMMIT_BYTES_PER_SECOND * SECONDS_PER_MONTH / p.GB
+        return max(billed_gb, committed_gb) * p.KINESIS_ADVANTAGE_PER_GB_IN + billed_gb * p.KINESIS_ADVANTAGE_PER_GB_OUT
     if mode == "ON_DEMAND":
         billed_gb = events * profile.kinesis_billed[which] / p.GB
         return (
@@ -192,6 +218,7 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
     if events_per_second < 0 or not math.isfinite(events_per_second):
         raise ValueError(f"the event rate must be a finite number ≥ 0, got {events_per_second}")
     events = events_per_second * SECONDS_PER_MONTH
+    iceberg = settings.table_format == layout.TABLE_FORMAT_ICEBERG
     mode = settings.kinesis_stream_mode
     shards = max(settings.kinesis_shard_count or 1, provisioned_shards(events_per_second, profile))
     notes = []
@@ -209,30 +236,61 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
     def shards_for(which: str) -> int:
         return max(settings.kinesis_shard_count or 1, provisioned_shards(events_per_second, profile, which))
 
+    def sent(which: str) -> str:
+        # Firehose's Iceberg destination takes one JSON object per record: the producer does not aggregate.
+        return "before" if iceberg else which
+
     add(
         "Kinesis Data Streams",
         f"{mode}: {mode_item}",
-        lambda w: kinesis_cost(mode, shards_for(w), events, profile, w),
+        lambda w: kinesis_cost(mode, shards_for(sent(w)), events, profile, sent(w)),
     )
+    if iceberg:
+        notes.append(
+            "tableFormat iceberg: the producer sends one event per record (Firehose's Iceberg destination takes one "
+            "JSON object per record), so both columns bill Kinesis per event record; Firehose bills the Iceberg "
+            "destination per GB without rounding records up to 5 KB"
+        )
     if settings.kinesis_retention_hours > 24:
         notes.append(f"kinesisRetentionHours {settings.kinesis_retention_hours}: extended retention is not priced")
 
-    add(
-        "Firehose",
-        "ingestion per GB (records rounded up to 5 KB)",
-        lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_PER_GB_INGESTED,
-    )
-    add(
-        "Firehose",
-        "format conversion to Parquet per GB (rounded up to 5 KB)",
-        lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_FORMAT_CONVERSION_PER_GB,
-    )
     interval = settings.firehose_buffer_interval_seconds
     flushes = max(
         SECONDS_PER_MONTH / interval, events * profile.json_bytes / (settings.firehose_buffer_size_mb * 1024**2)
     )
     objects = flushes * (1 + interval / 3600)  # one object per hour partition per flush, two at an hour's turn
-    if settings.partition_by == layout.PARTITION_BY_EVENT_TIME:
+    json_gb = events * profile.json_bytes / p.GB
+    if iceberg:
+        add(
+            "Firehose",
+            "Iceberg destination per GB ingested (no 5 KB rounding; Firehose writes Parquet itself)",
+            lambda w: json_gb * p.FIREHOSE_ICEBERG_PER_GB,
+        )
+        parquet_gb_month = events * profile.parquet_bytes / p.GB
+        runs = 2 * 30 * 24 / iceberg_module.OPTIMIZER_RUN_HOURS  # retention and orphan deletion, each daily
+        dpu_hours = parquet_gb_month * COMPACTION_DPU_HOURS_PER_GB + runs * MAINTENANCE_DPU_HOURS_PER_RUN
+        add(
+            "Glue table optimizers",
+            f"compaction, snapshot retention, orphan deletion: {dpu_hours:,.1f} DPU-hours (assumed rates)",
+            lambda w: dpu_hours * p.GLUE_PER_DPU_HOUR,
+        )
+        notes.append(
+            f"Glue optimizer DPU-hours are assumptions ({COMPACTION_DPU_HOURS_PER_GB} DPU-hour per GB compacted, "
+            f"{MAINTENANCE_DPU_HOURS_PER_RUN * 60:.0f} DPU-minute per retention or orphan run): AWS bills what the "
+            "runs take and publishes no rate to predict it"
+        )
+    else:
+        add(
+            "Firehose",
+            "ingestion per GB (records rounded up to 5 KB)",
+            lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_PER_GB_INGESTED,
+        )
+        add(
+            "Firehose",
+            "format conversion to Parquet per GB (rounded up to 5 KB)",
+            lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_FORMAT_CONVERSION_PER_GB,
+        )
+    if settings.partition_by == layout.PARTITION_BY_EVENT_TIME and not iceberg:
         add(
             "Firehose",
             "dynamic partitioning per GB and per 1,000 objects",
@@ -262,11 +320,20 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
     add("Lambda", f"{invocations:,.0f} invocations, {gb_seconds:,.0f} GB-s", lambda w: lambda_cost)
 
     parquet_gb = events * profile.parquet_bytes / p.GB
+    puts = objects + (flushes * ICEBERG_METADATA_PUTS_PER_COMMIT if iceberg else 0)
     add(
         "S3",
-        f"{parquet_gb:,.1f} GB of Parquet a month (its first month) + PUTs",
-        lambda w: parquet_gb * p.S3_PER_GB_MONTH + objects / 1000 * p.S3_PER_1000_PUTS,
+        f"{parquet_gb:,.1f} GB of Parquet a month (its first month) + PUTs"
+        + (" (data and Iceberg metadata files)" if iceberg else ""),
+        lambda w: parquet_gb * p.S3_PER_GB_MONTH + puts / 1000 * p.S3_PER_1000_PUTS,
     )
+    if settings.firehose_backup_source_records:
+        backup_gb = events * profile.backup_bytes / p.GB
+        add(
+            "S3",
+            f"source-record backup: {backup_gb:,.1f} GB of GZIP JSON a month (its first month) + PUTs",
+            lambda w: backup_gb * p.S3_PER_GB_MONTH + flushes / 1000 * p.S3_PER_1000_PUTS,
+        )
     scanned = min(
         max(p.ATHENA_MIN_BYTES_PER_QUERY, events / 30 * QUERY_WINDOW_DAYS * profile.parquet_bytes),
         settings.athena_bytes_scanned_cutoff_mb * 1024**2,
@@ -318,6 +385,9 @@ def monitoring_alarms(settings: Settings) -> int:
                 "dead_letter_queue_name": "q",
                 "schedule_period_seconds": settings.window_seconds,
                 "schedule_enabled": settings.schedule_enabled,
+                "table_format": settings.table_format,
+                "dynamic_partitioning": settings.partition_by == layout.PARTITION_BY_EVENT_TIME
+                and settings.table_format != layout.TABLE_FORMAT_ICEBERG,
             }  # type: ignore[typeddict-item]
         )
     )
@@ -339,6 +409,26 @@ def provisioned_break_even(profile: Profile, max_rate: float = 1e6) -> float | N
 
     if cheaper(0.0):
         return 0.0
+    if not cheaper(max_rate):
+        return None
+    low, high = 0.0, max_rate
+    while high - low > 0.01:
+        mid = (low + high) / 2
+        low, high = (low, mid) if cheaper(mid) else (mid, high)
+    return high
+
+
+def advantage_break_even(profile: Profile, which: str = "after", max_rate: float = 1e6) -> float | None:
+    """Lowest rate (events/s) from which On-demand Advantage billing costs less than On-demand Standard for this
+    stream alone; None if never below `max_rate`. Advantage is an account setting whose 25 MiB/s commitment every
+    on-demand stream of the account shares, so a stream beside others breaks even sooner."""
+
+    def cheaper(rate: float) -> bool:
+        events = rate * SECONDS_PER_MONTH
+        return kinesis_cost(KINESIS_ON_DEMAND_ADVANTAGE, 0, events, profile, which) < kinesis_cost(
+            "ON_DEMAND", 0, events, profile, which
+        )
+
     if not cheaper(max_rate):
         return None
     low, high = 0.0, max_rate

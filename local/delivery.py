@@ -157,6 +157,8 @@ class LocalFirehose:
         self._clock = clock
         self._buffer_bytes = buffer_size_mb * MIB
         self._iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
+        self._table = layout.iceberg_rows(STREAMING_EVENTS) if self._iceberg else STREAMING_EVENTS
+        """The rows' columns: the Iceberg table's also hold year, month, day and hour (the producer adds them)."""
         self._checkpoints: dict[str, str] = {}
 
     def _new_records(self) -> Iterator[dict]:
@@ -244,7 +246,7 @@ class LocalFirehose:
                 )
                 continue
             try:
-                validate_record(STREAMING_EVENTS, row)
+                validate_record(self._table, row)
             except SchemaError as exc:
                 buffer.failed[ERROR_TYPE_CONVERSION].append(
                     self._error_document(record, ERROR_CODE_MALFORMED, str(exc), now, raw, sub)
@@ -258,12 +260,12 @@ class LocalFirehose:
         written_at = layout.format_timestamp(now)
         for key, entries in sorted(buffer.rows.items()):
             try:
-                table = rows_to_arrow(STREAMING_EVENTS, [row for row, _, _, _ in entries])
+                table = rows_to_arrow(self._table, [row for row, _, _, _ in entries])
             except ValueError:  # one row Parquet cannot hold must not cost the others: find it, keep the rest
                 good = []
                 for row, record, raw, sub in entries:
                     try:
-                        rows_to_arrow(STREAMING_EVENTS, [row])
+                        rows_to_arrow(self._table, [row])
                     except ValueError as exc:
                         buffer.failed[ERROR_TYPE_CONVERSION].append(
                             self._error_document(record, ERROR_CODE_MALFORMED, str(exc), now, raw, sub)
@@ -272,7 +274,7 @@ class LocalFirehose:
                         good.append(row)
                 if not good:
                     continue
-                table = rows_to_arrow(STREAMING_EVENTS, good)
+                table = rows_to_arrow(self._table, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
             # In an Iceberg lake, a data file of the table (committed to it with the stretch) in its hour's folder.

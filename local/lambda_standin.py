@@ -38,10 +38,13 @@ class LocalLambda:
         generator_name: str = "",
         run_shard: Callable[[bytes], None] | None = None,
         aggregate: bool = True,
+        partition_columns: bool = False,
     ) -> None:
         self._kinesis = kinesis_client
         self._aggregate = aggregate
         """Whether the producer packs events into JSON Lines records (the stack's AGGREGATE_RECORDS)."""
+        self._partition_columns = partition_columns
+        """Whether it adds year, month, day and hour to each event (the stack's PARTITION_COLUMNS)."""
         self._producer_name = producer_name
         self._generator_name = generator_name
         self._run_shard = run_shard
@@ -76,6 +79,7 @@ class LocalLambda:
             events,
             time_left_ms=lambda: deadline - _monotonic_ms(),
             aggregate=self._aggregate,
+            partition_columns=self._partition_columns,
         )
         self.put_calls += report.put_calls
         self.retried_entries += report.retries

@@ -78,8 +78,10 @@ class LocalStack:
             timeout_seconds=self.settings.lambda_timeout_seconds,
             generator_name=self.settings.generator_function_name,
             run_shard=self._run_shard,
-            # As the stack derives it: Firehose's Iceberg destination takes one JSON object per record.
+            # As the stack derives them: Firehose's Iceberg destination takes one JSON object per record, and the
+            # Iceberg table keeps year, month, day and hour as columns, which the producer adds to each event.
             aggregate=self.table_format != layout.TABLE_FORMAT_ICEBERG,
+            partition_columns=self.table_format == layout.TABLE_FORMAT_ICEBERG,
         )
         self.firehose = LocalFirehose(
             self.kinesis,

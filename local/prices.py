@@ -43,6 +43,30 @@ FIREHOSE_DYNAMIC_PARTITIONING_PER_GB = 0.020
 FIREHOSE_DYNAMIC_PARTITIONING_PER_1000_OBJECTS = 0.005
 FIREHOSE_JQ_PER_HOUR = 0.07
 
+# Amazon Data Firehose, Apache Iceberg Tables destination (Kinesis Data Streams as source). "When Amazon Data Firehose
+# is configured with Apache Iceberg Tables as a destination, the pricing will be billed per GB ingested with no 5KB
+# increments. Pricing ... varies depending on the source": AWS Solutions Guidance "Clickstream analytics on AWS" cost
+# table (read in this project's search corpus on ICEBERG_READ_ON), 259,200,000 records of 1 KB (259.2 GB) from
+# Kinesis Data Streams = $11.67/month, i.e. $0.045 per GB (Direct PUT: $19.44, $0.075 per GB). US East (N. Virginia)
+# figures, taken as Oregon's as the other Firehose prices here are equal in both; check the live pricing page.
+ICEBERG_READ_ON = "2026-12-06"
+FIREHOSE_ICEBERG_PER_GB = 0.045
+
+# AWS Glue Data Catalog table optimizers (compaction, snapshot retention, orphan file deletion): billed in DPU-hours at
+# Glue's $0.44 per DPU-hour (https://aws.amazon.com/glue/pricing/); the same guidance table's "120 minutes
+# optimization" at $1.76 is 4 DPU-hours at that rate. The first million Data Catalog objects and requests a month are
+# free (this stack holds a few dozen objects).
+GLUE_PER_DPU_HOUR = 0.44
+
+# Kinesis Data Streams On-demand Advantage (an account-level billing mode, AWS Big Data Blog, "Amazon Kinesis Data
+# Streams launches On-demand Advantage", 2025-11-03, read ICEBERG_READ_ON): no stream-hour charge, data ingested and
+# retrieved 60% below On-demand Standard (US East prices: $0.08 -> $0.032 and $0.04 -> $0.016 per GB), "you commit to
+# stream 25 MiB/s for at least 24 hours. Even when actual usage is lower ... you're charged for the minimum 25 MiB/s
+# throughput at the discounted price"; "more cost-effective for use cases that ingest at least 10 MiB/s in aggregate".
+KINESIS_ADVANTAGE_PER_GB_IN = 0.032
+KINESIS_ADVANTAGE_PER_GB_OUT = 0.016
+KINESIS_ADVANTAGE_COMMIT_BYTES_PER_SECOND = 25 * 1024 * 1024
+
 # AWS Lambda
 LAMBDA_PER_MILLION_REQUESTS = 0.20
 LAMBDA_PER_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}

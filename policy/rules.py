@@ -420,6 +420,7 @@ REQUIRED_ALARMS: tuple[RequiredAlarm, ...] = (
     RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", only=_to_s3),
     RequiredAlarm(FIREHOSE, "AWS/Firehose", "FailedConversion.Records", "DeliveryStreamName", only=_converts),
     RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToIceberg.DataFreshness", "DeliveryStreamName", only=_to_iceberg),
+    RequiredAlarm(FIREHOSE, "AWS/Firehose", "DeliveryToIceberg.FailedRowCount", "DeliveryStreamName", only=_to_iceberg),
     RequiredAlarm(QUEUE, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", only=_is_dead_letter_queue),
 )
 """The pipeline's recommended alarms (components/alarms.py), as the policy pack requires them."""

@@ -86,7 +86,11 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
 OVERRIDES: Mapping[str, str] = {"bucketName": "bucketNamePrefix"}
 """A key that, when set, makes another one moot (an exact bucket name replaces the generated one)."""
 DERIVED: Mapping[str, Mapping[str, str]] = {
-    _GENERATOR.component: {"window_seconds": "scheduleExpression", "aggregate_records": "tableFormat"},
+    _GENERATOR.component: {
+        "window_seconds": "scheduleExpression",
+        "aggregate_records": "tableFormat",
+        "partition_columns": "tableFormat",
+    },
     _ALARMS.component: {
         "schedule_period_seconds": "scheduleExpression",
         "schedule_enabled": "scheduleEnabled",
@@ -127,7 +131,8 @@ def _derive(component: str, values: Mapping[str, Any], window: int | None) -> di
     iceberg = values["tableFormat"] == layout.TABLE_FORMAT_ICEBERG
     if component == _GENERATOR.component:
         # Firehose's Iceberg destination takes one JSON object per record: the producer stops aggregating.
-        aggregate = {"aggregate_records": not iceberg}
+        # Its table keeps year/month/day/hour as columns, which the producer then fills.
+        aggregate = {"aggregate_records": not iceberg, "partition_columns": iceberg}
         return aggregate if window is None else {**aggregate, "window_seconds": window}
     if component == _DASHBOARD.component:
         prefix = values["namePrefix"]

@@ -23,6 +23,7 @@ from botocore.exceptions import (
 
 from functions.producer.aggregation import aggregate_records
 from functions.producer.encoding import MAX_BYTES_PER_RECORD, check_record_size, encode_records, record_size
+from functions.shared import layout
 
 MAX_RECORDS_PER_PUT = 500  # Kinesis PutRecords: at most 500 records per call
 MAX_BYTES_PER_PUT = 5 * 1024 * 1024  # Kinesis PutRecords: at most 5 MiB per request, data blobs plus partition keys
@@ -100,13 +101,19 @@ def deliver_events(
     *,
     time_left_ms: Callable[[], int],
     aggregate: bool = True,
+    partition_columns: bool = False,
     **put_options: Any,
 ) -> DeliveryReport:
     """Encode validated events, pack them into aggregated records (or, with `aggregate` false, one event per record)
-    and write them all (the handler's work).
+    and write them all (the handler's work). `partition_columns` adds each event's year, month, day and hour as
+    fields (layout.partition_fields_json), for a table that stores them as columns.
 
     `put_options` go to put_all (sleep, rand, delays: for tests)."""
     lines = encode_records(events)  # raises PayloadError before anything is written
+    if partition_columns:
+        for line, event in zip(lines, events, strict=True):
+            # Each line is one JSON object and a newline: the members go before its closing brace.
+            line["Data"] = line["Data"][:-2] + layout.partition_fields_json(event[layout.TIMESTAMP_FIELD]) + b"}\n"
     records = aggregate_records(lines) if aggregate else lines
     try:
         report = put_all(kinesis_client, stream_name, records, time_left_ms=time_left_ms, **put_options)

@@ -35,15 +35,22 @@ def _log(line: dict) -> None:
 
 AGGREGATE_ENV = "AGGREGATE_RECORDS"
 """Set to "false" to send one event per record (Firehose's Iceberg destination takes one JSON object per record)."""
+PARTITION_COLUMNS_ENV = "PARTITION_COLUMNS"
+"""Set to "true" to add each event's year, month, day and hour fields (the Iceberg table's columns of those names)."""
+
+
+def switch(name: str, value: str | None, default: bool) -> bool:
+    """A true/false environment variable; unset gives `default`, anything else is an error naming the variable."""
+    if value is None:
+        return default
+    if value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise RuntimeError(f"environment variable {name} must be true or false, got {value!r}")
 
 
 def aggregation_enabled(value: str | None) -> bool:
     """AGGREGATE_RECORDS: unset or "true" packs events into JSON Lines records, "false" sends one event each."""
-    if value is None or value.strip().lower() == "true":
-        return True
-    if value.strip().lower() == "false":
-        return False
-    raise RuntimeError(f"environment variable {AGGREGATE_ENV} must be true or false, got {value!r}")
+    return switch(AGGREGATE_ENV, value, True)
 
 
 def handler(event: Any, context: Any) -> dict:
@@ -52,6 +59,7 @@ def handler(event: Any, context: Any) -> dict:
     if not stream_name:
         raise RuntimeError("environment variable STREAM_NAME must name the Kinesis stream")
     aggregate = aggregation_enabled(os.environ.get(AGGREGATE_ENV))
+    partition_columns = switch(PARTITION_COLUMNS_ENV, os.environ.get(PARTITION_COLUMNS_ENV), False)
     try:
         events = parse_payload(event)
         report = deliver_events(
@@ -60,6 +68,7 @@ def handler(event: Any, context: Any) -> dict:
             events,
             time_left_ms=context.get_remaining_time_in_millis,
             aggregate=aggregate,
+            partition_columns=partition_columns,
         )
     except PayloadError as exc:
         # Raised before anything is written. Raising (rather than returning an error) fails the async invocation,

@@ -6,12 +6,13 @@ local delivery stage all build their prefixes and partition values from this mod
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
 from collections.abc import Mapping
 
-from functions.shared.schema import DIMENSION_TABLES, STREAMING_EVENTS
+from functions.shared.schema import DIMENSION_TABLES, STREAMING_EVENTS, Table
 
 TELEMETRY_PREFIX = STREAMING_EVENTS.prefix
 ERRORS_PREFIX = "errors/"
@@ -46,7 +47,8 @@ Iceberg's hour()/day() transforms take timestamp columns only, and Firehose's Ic
 "in microseconds"; the event-time column is ISO 8601 text (the same column the Parquet table has and the producer
 validates), and the Iceberg spec's truncate[W] transform takes a string to its first W characters, so truncate[13]
 is the event's UTC hour. ISO text sorts as time does, so Iceberg projects range filters on the column (>=, <, =)
-onto this partition and engines prune by it."""
+onto this partition and engines prune by it. Athena reads it: its Iceberg partition transforms include
+`truncate(L, col)`, "partitions by value truncated to L" (Athena user guide, querying-iceberg-creating-tables.html)."""
 ICEBERG_PARTITION_FIELD_ID = 1000
 """Iceberg spec: partition field ids start at 1000 (schema field ids stay below)."""
 
@@ -56,9 +58,22 @@ def iceberg_prefix(table_prefix: str) -> str:
     return table_prefix[:-1] + ICEBERG_PREFIX_SUFFIX
 
 
+def partition_fields_json(event_timestamp: str) -> bytes:
+    """The event's year, month, day and hour as JSON members (`,"year":"2026",...`) to append to its object: an
+    Iceberg table keeps them as ordinary columns so queries written for the Hive layout run unchanged."""
+    values = partition_values(event_timestamp)
+    return "".join(f',"{name}":"{values[name]}"' for name in TIME_PARTITION_KEYS).encode("ascii")
+
+
 def iceberg_partition_name(timestamp_field: str) -> str:
     """Name of the Iceberg partition field over `timestamp_field` (event_timestamp -> event_timestamp_hour)."""
     return f"{timestamp_field}_hour"
+
+
+def iceberg_rows(table: Table = STREAMING_EVENTS) -> Table:
+    """The rows the Iceberg table of `table` stores: its columns, then its partition keys as ordinary columns (in
+    the order of components.iceberg.iceberg_columns), unpartitioned as a Hive table (Iceberg partitions it)."""
+    return dataclasses.replace(table, columns=(*table.columns, *(table.partition_keys or ())), partition_keys=())
 
 
 ICEBERG_DATA_DIR = "data/"

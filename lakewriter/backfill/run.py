@@ -68,7 +68,8 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
 
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
-    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS):
+    partition_columns = [name for name in layout.TIME_PARTITION_KEYS if name in schema.names]  # an Iceberg table's
+    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
         i = schema.get_field_index(name)
         schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
@@ -151,6 +152,11 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     whole.update({name: pa.array(values, type=schema.field(name).type) for name, values in numbers.items()})
     for a, b in itertools.pairwise(cuts):
         columns = {name: array.slice(a, b - a) for name, array in whole.items()}
+        for name, start, end in layout.PARTITION_SLICES if "year" in schema.names else ():
+            # A file holds one hour: its partition columns (an Iceberg table's) are the first event's slices.
+            value = columns["event_timestamp"][0].as_py()[start:end] if b > a else ""
+            codes = pa.array(np.zeros(b - a, dtype=np.int32))
+            columns[name] = pa.DictionaryArray.from_arrays(codes, pa.array([value]))
         for rows, coded_columns in by_row:
             columns.update(
                 {name: c.column(rows[a:b], own_values=True) for name, c in coded_columns.items() if not c.small}
@@ -416,13 +422,14 @@ def run_backfill(
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, batch_size, start_ms, end_ms, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
-    schema = write_schema(arrow_schema(STREAMING_EVENTS))
+    # An Iceberg table's rows also hold year, month, day and hour (as the producer adds them to the stream's events).
+    schema = write_schema(arrow_schema(layout.iceberg_rows(STREAMING_EVENTS) if iceberg else STREAMING_EVENTS))
     writers = PartitionWriters(
         fs,
         root,
         schema,
         name,
-        dictionary_columns=DICTIONARY_COLUMNS,
+        dictionary_columns=[*DICTIONARY_COLUMNS, *(layout.TIME_PARTITION_KEYS if iceberg else ())],
         statistics_columns=STATISTICS_COLUMNS,
         journal=journal,
         partition_dir=iceberg_hour_dir if iceberg else None,

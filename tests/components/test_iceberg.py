@@ -72,7 +72,10 @@ def test_the_events_table_is_an_iceberg_v2_table_with_the_schemas_columns_beside
     spec = given["icebergTableInput"]
     assert spec["location"] == "s3://lake-bucket/telemetry-iceberg/"
     fields = spec["schema"]["fields"]
-    assert [f["name"] for f in fields] == [c.name for c in schema.STREAMING_EVENTS.columns]
+    # The same columns Athena shows for the Parquet table: its columns, then its Hive partition keys as columns.
+    table_columns = schema.STREAMING_EVENTS.columns + schema.STREAMING_EVENTS.partition_keys
+    assert [f["name"] for f in fields] == [c.name for c in table_columns]
+    assert [f["name"] for f in fields][-4:] == ["year", "month", "day", "hour"]
     assert [f["id"] for f in fields] == list(range(1, len(fields) + 1))
     assert {f["name"]: f["type"] for f in fields}["buffering_events"] == "int"
     assert {f["name"]: f["type"] for f in fields}["bandwidth_mbps"] == "double"
@@ -198,7 +201,7 @@ def test_iceberg_alarms_watch_the_iceberg_freshness_metric_and_no_conversion_or_
     iceberg_lake: ProgramResult,
 ) -> None:
     metrics = {a.inputs["metricName"] for a in iceberg_lake.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert "DeliveryToIceberg.DataFreshness" in metrics
+    assert {"DeliveryToIceberg.DataFreshness", "DeliveryToIceberg.FailedRowCount"} <= metrics
     assert not metrics & {
         "DeliveryToS3.DataFreshness",
         "DeliveryToS3.Success",
@@ -356,3 +359,24 @@ def test_policy_helpers_default_to_format_conversion_and_add_delete_only_where_a
     doc = policies.firehose_policy("arn:s", "arn:aws:s3:::b", ["g"], "arn:l", "delivery")
     assert statements(doc)["ReadTableSchema"]["Action"] == list(policies.READ_SCHEMA_ACTIONS)
     assert "DeleteTableFiles" not in statements(doc)
+
+
+def test_every_named_query_reads_only_columns_the_iceberg_table_has(iceberg_lake: ProgramResult) -> None:
+    spec = iceberg_lake.one(TABLE, "t-catalog-streaming-events").inputs["openTableFormatInput"]["icebergInput"]
+    columns = {f["name"] for f in spec["icebergTableInput"]["schema"]["fields"]}
+    for query in queries.NAMED_QUERIES:
+        sql = query.sql("acme_test")
+        if "streaming_events" in sql:
+            assert {"year", "month", "day"} <= columns or not re.search(r"\b(year|month|day|hour)\b", sql)
+    assert {"year", "month", "day", "hour"} <= columns
+
+
+def test_the_dashboard_charts_the_iceberg_destinations_metrics(iceberg_lake: ProgramResult) -> None:
+    body = iceberg_lake.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
+    charted = {m[1] for w in json.loads(body)["widgets"] for m in w["properties"].get("metrics", [])}
+    assert {
+        "DeliveryToIceberg.SuccessfulRowCount",
+        "DeliveryToIceberg.DataFreshness",
+        "DeliveryToIceberg.FailedRowCount",
+    } <= charted
+    assert not {m for m in charted if m.startswith("DeliveryToS3") or "Conversion" in m}

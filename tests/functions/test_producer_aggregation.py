@@ -202,3 +202,22 @@ def test_the_aggregate_records_switch_reads_true_or_false_and_defaults_to_aggreg
 def test_a_misspelled_aggregate_records_switch_is_refused_naming_the_variable() -> None:
     with pytest.raises(RuntimeError, match="AGGREGATE_RECORDS must be true or false, got 'no'"):
         aggregation_enabled("no")
+
+
+@pytest.mark.functional
+def test_partition_columns_add_each_events_year_month_day_hour_from_its_timestamp(
+    kinesis: Any, make_events: Callable, clock: FakeClock
+) -> None:
+    events = make_events(50, sessions=5)
+    deliver_events(
+        kinesis, STREAM, events, time_left_ms=clock.time_left_ms, sleep=clock.sleep, aggregate=False,
+        partition_columns=True,
+    )  # fmt: skip
+    rows = {row["event_id"]: row for row in (json.loads(r.data) for r in read_stream(kinesis))}
+    for event in events:
+        row = rows[event["event_id"]]
+        ts = event["event_timestamp"]
+        assert (row["year"], row["month"], row["day"], row["hour"]) == (ts[:4], ts[5:7], ts[8:10], ts[11:13])
+        assert {k: v for k, v in row.items() if k not in ("year", "month", "day", "hour")} == json.loads(
+            json.dumps(event)
+        )

@@ -94,6 +94,15 @@ def test_the_table_has_the_aws_tables_schema_partition_spec_and_place(lakes: dic
     data = str(lake.resolve() / "telemetry-iceberg/data/event_timestamp_hour=2026-11-2")
     assert not deletes and files and all(f.startswith(data) for f in files)
     assert not (lake / "telemetry").exists()  # the Parquet layout's prefix stays empty
+    rows = table.scan(selected_fields=("event_timestamp", "year", "month", "day", "hour")).to_arrow().to_pylist()  # type: ignore[attr-defined]
+    assert (
+        rows
+        and all(  # stored as columns (as the AWS table keeps them), streamed and backfilled rows alike
+            (r["year"], r["month"], r["day"], r["hour"]) == (t[:4], t[5:7], t[8:10], t[11:13])
+            for r in rows
+            for t in [r["event_timestamp"]]
+        )
+    )
 
 
 def test_a_later_run_appends_only_what_the_lake_lacks(tmp_path: Path, lakes: dict[str, Path]) -> None:

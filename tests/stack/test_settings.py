@@ -310,5 +310,7 @@ def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alar
     iceberg = parquet.but(table_format="iceberg")
     assert parquet.component_args(scheduled_generator.SPEC)["aggregate_records"] is True
     assert iceberg.component_args(scheduled_generator.SPEC)["aggregate_records"] is False
+    assert iceberg.component_args(scheduled_generator.SPEC)["partition_columns"] is True
+    assert parquet.component_args(scheduled_generator.SPEC)["partition_columns"] is False
     assert iceberg.component_args(alarms.SPEC)["dynamic_partitioning"] is False
     assert iceberg.component_args(alarms.SPEC)["table_format"] == "iceberg"
