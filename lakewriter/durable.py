@@ -7,6 +7,10 @@ first (the intent), then made, then the state records what the stretch holds and
 atomic replace. After a crash at any point, `recover` either finishes the moves the intent lists (every staged
 file was complete before the intent was written) or, if they cannot all be finished, undoes them; either way
 the state and the files agree. `lake_lock` keeps a second writer out.
+
+A stretch may also end in a commit outside the files (`ExternalCommit`: an Iceberg table's snapshot), made after the
+moves and before the record. That commit is then the point of no return: `recover` asks whether it happened (by
+the commit id the intent carries) and finishes the stretch if so, undoes it if not.
 """
 
 from __future__ import annotations

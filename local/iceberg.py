@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 CATALOG_FILE = ICEBERG_CATALOG
 """The SQL catalog's SQLite database, in the lake's root."""
 CATALOG_NAME = "acme-telemetry-local"
-DATA_DIR = layout.ICEBERG_DATA_DIR.rstrip("/")
 COMMIT_PROPERTY = "acme-telemetry.commit"
 """Snapshot summary property holding the lake journal's commit id (what recovery looks for)."""
 

@@ -164,9 +164,7 @@ def settle(state: dict, record: dict) -> dict:
 class Lake:
     """An open lake: locked against other writers, claimed, and recovered from any run that died in it."""
 
-    def __init__(
-        self, path: Path, run_number: int, world: WorldId, table_format: str, database: str = "acme_telemetry"
-    ) -> None:
+    def __init__(self, path: Path, run_number: int, world: WorldId, table_format: str, database: str) -> None:
         self.path = path
         self.marker = path / LAKE_MARKER
         self.run_number = run_number
