@@ -317,3 +317,11 @@ def test_a_run_with_compact_compacts_the_iceberg_lake_after_it(
     assert main(["run", "--ticks", "3", "--compact", *args]) == 0  # one more tick, in hour 23
     out = capsys.readouterr().out.replace("\n", "")
     assert "compacted" in out and "2 small file(s) rewritten into 1" in out  # hour 00's two ticks
+
+
+def test_the_stacks_table_format_chooses_a_new_lakes_format_and_the_lake_keeps_it(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    report = run_pipeline(SETTINGS.but(table_format="iceberg"), lake, ticks=1, now=NOW, seed=SEED)
+    assert report.table_format == "iceberg" and sum(iceberg_events(lake).values()) == report.delivered
+    later = run_pipeline(SETTINGS, lake, ticks=2, now=NOW, seed=SEED)  # the stack says parquet; the lake says iceberg
+    assert later.table_format == "iceberg" and max(iceberg_events(lake).values()) == 1
