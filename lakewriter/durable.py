@@ -7,6 +7,10 @@ first (the intent), then made, then the state records what the stretch holds and
 atomic replace. After a crash at any point, `recover` either finishes the moves the intent lists (every staged
 file was complete before the intent was written) or, if they cannot all be finished, undoes them; either way
 the state and the files agree. `lake_lock` keeps a second writer out.
+
+A stretch may also end in a commit outside the files (`ExternalCommit`: an Iceberg table's snapshot), made after the
+moves and before the record. That commit is then the point of no return: `recover` asks whether it happened (by
+the commit id the intent carries) and finishes the stretch if so, undoes it if not.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lakewriter import faults
 
@@ -39,6 +43,21 @@ LOCK_POLL_SECONDS = 0.1
 
 Settle = Callable[[dict, dict], dict]
 """Applies a committed stretch's record to the lake's state: (state, record) -> state."""
+
+
+class ExternalCommit(Protocol):
+    """A commit outside the lake's files that a stretch makes after its moves (an Iceberg table's snapshot): the
+    point after which the stretch only goes forward. It must be atomic, and tell afterwards whether it happened."""
+
+    def commit(self, record: dict) -> None:
+        """Make the commit for the stretch `record` describes (its `files` and the journal's `commit` id)."""
+
+    def committed(self, record: dict) -> bool:
+        """Whether the commit of `record` (by its `commit` id) happened."""
+
+
+Committed = Callable[[dict], bool]
+"""Tells `recover` whether the external commit of a pending stretch's record happened."""
 
 
 class LakeBusy(ValueError):
@@ -142,7 +161,13 @@ class Journal:
     """Commits one stretch's staged files into `root` through the state file at `state_path`."""
 
     def __init__(
-        self, root: Path, state_path: Path, record: dict, settle: Settle, replaces: Sequence[str] = ()
+        self,
+        root: Path,
+        state_path: Path,
+        record: dict,
+        settle: Settle,
+        replaces: Sequence[str] = (),
+        external: ExternalCommit | None = None,
     ) -> None:
         self.root = root
         self.state_path = state_path
@@ -153,6 +178,11 @@ class Journal:
         self._deletes: list[str] = []
         """Lake-relative files of an earlier stretch this one replaces: deleted with the commit unless rewritten."""
         self._begun = False
+        self.external = external
+        """Committed after the moves and before the record; then the stretch is in, whatever happens next."""
+        self._external_done = False
+        if external is not None:
+            self.record = {**self.record, "commit": uuid.uuid4().hex}
 
     def begin(self, moves: Sequence[tuple[Path, Path]], deletes: Sequence[Path] = ()) -> None:
         """Write the intent: after this, a crash is finished by `recover`, not lost."""
@@ -173,8 +203,20 @@ class Journal:
         write_state(self.state_path, state)
         self._begun = True
 
+    def went_through(self) -> bool:
+        """Whether the stretch's external commit happened (also when it was interrupted on its way back)."""
+        if self.external is None:
+            return False
+        if not self._external_done and self._begun:
+            self._external_done = self.external.committed(self.record)
+        return self._external_done
+
     def end(self) -> None:
-        """Delete what the stretch replaces, then record it and drop the intent, in one replace of the state file."""
+        """Make the external commit if any, delete what the stretch replaces, then record it and drop the intent,
+        in one replace of the state file."""
+        if self.external is not None and not self._external_done:
+            self.external.commit(self.record)
+            self._external_done = True
         apply_moves(self.root, [], self._deletes)
         state = read_state(self.state_path)
         state.pop("pending", None)
@@ -194,7 +236,13 @@ class Journal:
         self.begin(moves, deletes)
         try:
             apply_moves(self.root, [(self._rel(s), self._rel(f)) for s, f in moves])
+            if self.external is not None:
+                self.external.commit(self.record)
+                self._external_done = True
         except BaseException:
+            if self.went_through():  # the external commit is in: the stretch goes forward
+                self.end()
+                raise
             # Still running (an error, Ctrl-C, SIGTERM): undo what was moved, so the lake is as before and the
             # stretch stays uncovered. Cut short, the intent stays and the next run's `recover` settles it.
             undo_moves(self.root, [(self._rel(s), self._rel(f)) for s, f in moves])
@@ -237,10 +285,12 @@ def undo_moves(root: Path, moves: Sequence[Sequence[str]]) -> None:
                     final.unlink()
 
 
-def recover(root: Path, state_path: Path, settle: Settle) -> str | None:
+def recover(root: Path, state_path: Path, settle: Settle, committed: Committed | None = None) -> str | None:
     """Finish (or undo) a commit a dead run left in the state file, then remove staging and temporary files.
 
-    Returns "finished", "undone" or None (nothing was pending). Call only while holding the lake's lock.
+    A stretch with an external commit (its record has a `commit` id) is finished if `committed` says that commit
+    happened (its moves were all made before it) and undone otherwise. Returns "finished", "undone" or None
+    (nothing was pending). Call only while holding the lake's lock.
     """
     outcome = None
     if state_path.is_file():
@@ -248,7 +298,12 @@ def recover(root: Path, state_path: Path, settle: Settle) -> str | None:
         pending = state.get("pending")
         if pending is not None:
             moves = pending["moves"]
-            complete = all(_inside(root, s).exists() or _inside(root, f).exists() for s, f in moves)
+            if "commit" in pending["record"]:
+                if committed is None:
+                    raise StateError(f"{state_path}: a pending commit {pending['record']['commit']} needs its table")
+                complete = committed(pending["record"])
+            else:
+                complete = all(_inside(root, s).exists() or _inside(root, f).exists() for s, f in moves)
             if complete:
                 apply_moves(root, moves, pending.get("deletes", []))
                 state.pop("pending")

@@ -1,14 +1,17 @@
-"""`python -m local run|redrive|preview|cost|profile`: the data path, its dead letters, the stack's plan, its
-monthly bill, or the audience's figures against their reference bands, on this machine."""
+"""`python -m local run|redrive|compact|history|query|preview|cost|profile`: the data path, its dead letters, the
+Iceberg lake's upkeep, snapshots and time travel, the stack's plan, its monthly bill, or the audience's figures
+against their reference bands, on this machine."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,8 +21,22 @@ from functions.shared import layout
 from functions.shared.queries import NAMED_QUERIES_BY_NAME
 from local.plan import MAX_TICKS
 
+if TYPE_CHECKING:
+    from pyiceberg.table import Table as IcebergTable
+
+    from local.compact import CompactReport
+    from local.settings import LocalSettings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAKE = REPO_ROOT / "lake"
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an ISO 8601 time like 2026-11-26T00:10:00Z, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +69,34 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="seconds to wait for another run writing the same lake (default 0: refuse at once)",
     )
+    run.add_argument(
+        "--table-format",
+        choices=layout.TABLE_FORMATS,
+        help="how the lake stores events: Hive-style parquet or an Apache iceberg table (default: the lake's, "
+        "else the stack's)",
+    )
+    run.add_argument("--compact", action="store_true", help="compact an Iceberg lake after the run (`local compact`)")
+
+    compact = sub.add_parser(
+        "compact", help="rewrite an Iceberg lake's small files, expire old snapshots, delete orphan files"
+    )
+    compact.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    compact.add_argument("--stack", default="dev", help="stack whose config names the database (default: dev)")
+    compact.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run on the lake")
+
+    history = sub.add_parser("history", help="list an Iceberg lake's snapshots (for time travel)")
+    history.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    history.add_argument("--stack", default="dev", help="stack whose config names the database (default: dev)")
+
+    query = sub.add_parser("query", help="run SQL or named queries over a lake, at a snapshot of an Iceberg lake")
+    query.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    query.add_argument("--stack", default="dev", help="stack whose config names the database (default: dev)")
+    what = query.add_mutually_exclusive_group(required=True)
+    what.add_argument("--sql", help="SQL text; {database} stands for the database, as in the named queries")
+    what.add_argument("--query", action="append", choices=sorted(NAMED_QUERIES_BY_NAME), help="named query")
+    when = query.add_mutually_exclusive_group()
+    when.add_argument("--snapshot-id", type=int, help="read the Iceberg table at this snapshot (`local history`)")
+    when.add_argument("--as-of", type=_moment, help="read the Iceberg table as it was at this ISO 8601 UTC time")
 
     redrive = sub.add_parser(
         "redrive", help="send the lake's dead-lettered payloads to the producer again and deliver them"
@@ -136,13 +181,16 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
             backfill_days=args.backfill_days,
             wait=args.wait,
             on_progress=on_progress,
+            table_format=args.table_format,
         )
     if report.recovered:
         console.print(f"a commit an interrupted run left in {report.lake} was {report.recovered}", soft_wrap=True)
     console.print(
         f"[bold]run {report.run_number + 1}[/] into {report.lake}: {report.ticks} tick(s), "
         f"{report.events_generated:,} events in {report.payloads} payload(s), {report.put_calls} PutRecords call(s); "
-        f"delivered {report.delivered:,} to {report.files} Parquet file(s), {report.errors} error record(s), "
+        f"delivered {report.delivered:,} to {report.files} "
+        + ("data file(s) of the Iceberg table" if report.table_format == "iceberg" else "Parquet file(s)")
+        + f", {report.errors} error record(s), "
         f"{report.dead_letters} dead letter(s)"
         + (f" (kept under {report.lake}/dead-letter/; `python -m local redrive`)" if report.dead_letters else "")
         + (f"; re-drove {report.redriven} dead letter(s)" if report.redriven else "")
@@ -153,9 +201,86 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
         )
         + f" — {time.perf_counter() - started:.1f}s"
     )
+    if args.compact and report.table_format == "iceberg":
+        _print_compaction(console, args.lake, _compact(settings, args.lake, args.wait))
     con = connect(args.lake, settings.database_name)
     _print_results(console, run_named_queries(con, settings.database_name, args.query))
     return 0 if report.dead_letters == 0 else 1
+
+
+def _compact(settings: LocalSettings, lake: Path, wait: float) -> CompactReport:
+    from local.compact import compact_lake
+
+    return compact_lake(settings, lake, wait=wait)
+
+
+def _print_compaction(console: Console, lake: Path, report: CompactReport) -> None:
+    m = report.maintenance
+    console.print(
+        f"compacted {lake}: {report.rewritten} small file(s) rewritten into {report.written}, data files "
+        f"{report.files_before} → {report.files_after}; expired {m.expired_snapshots} snapshot(s) "
+        f"({m.kept_snapshots} kept) and {m.expired_files} file(s) only they referenced; deleted {m.orphan_files} "
+        "orphan file(s)",
+        soft_wrap=True,
+    )
+
+
+def _cmd_compact(args: argparse.Namespace, console: Console) -> int:
+    from local.settings import load_settings
+
+    _print_compaction(console, args.lake, _compact(load_settings(args.stack), args.lake, args.wait))
+    return 0
+
+
+def _iceberg_table(args: argparse.Namespace) -> tuple[IcebergTable, str]:
+    from local import iceberg
+    from local.marker import LakeError, lake_database, lake_table_format
+    from local.settings import load_settings
+
+    if lake_table_format(args.lake) != "iceberg":
+        raise LakeError(f"--lake {args.lake} is not an Iceberg lake (made by `local run --table-format iceberg`)")
+    database = lake_database(args.lake) or load_settings(args.stack).database_name
+    return iceberg.open_table(args.lake, database, create=False), database
+
+
+HISTORY_WIDTH = 100
+"""Columns `local history` needs to show snapshot ids and commit times unbroken."""
+
+
+def _cmd_history(args: argparse.Namespace, console: Console) -> int:
+    from local import iceberg
+
+    table, database = _iceberg_table(args)
+    out = RichTable(title=f"{database}.streaming_events in {args.lake}: snapshots, oldest first")
+    for column in ("snapshot id", "committed at (UTC)", "operation", "records", "data files"):
+        out.add_column(column, no_wrap=True)
+    for s in iceberg.snapshots(table):
+        when = s.committed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        out.add_row(str(s.snapshot_id), when, s.operation, f"{s.records:,}", str(s.data_files))
+    # Snapshot ids and times whole, even in a narrow terminal: they are copied into `local query`.
+    Console(file=console.file, width=max(console.width, HISTORY_WIDTH)).print(out)
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace, console: Console) -> int:
+    from functions.shared.queries import NamedQuery
+    from local.settings import load_settings
+    from local.sql import QueryResult, connect, run_named_queries
+
+    database = load_settings(args.stack).database_name
+    con = connect(args.lake, database, snapshot_id=args.snapshot_id, as_of=args.as_of)
+    if args.query:
+        _print_results(console, run_named_queries(con, database, args.query))
+        return 0
+    query = NamedQuery("sql", "--sql", args.sql)
+    try:
+        cursor = con.execute(query.sql(database))
+    except (KeyError, IndexError) as exc:
+        raise ValueError(f"--sql: only {{database}} may appear in braces, got {exc}") from None
+    except Exception as exc:  # DuckDB's parser, binder and catalog errors: the message is the answer
+        raise ValueError(f"--sql: {str(exc).splitlines()[0]}") from None
+    _print_results(console, [QueryResult(query, [d[0] for d in cursor.description], cursor.fetchall())])
+    return 0
 
 
 def _money(value: float) -> str:
@@ -333,6 +458,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_profile(args, console)
         if args.command == "redrive":
             return _cmd_redrive(args, console)
+        if args.command == "compact":
+            return _cmd_compact(args, console)
+        if args.command == "history":
+            return _cmd_history(args, console)
+        if args.command == "query":
+            return _cmd_query(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)

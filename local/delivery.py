@@ -125,7 +125,8 @@ class LocalFirehose:
     a record that cannot be de-aggregated whole (rawData the record, subSequenceNumber null), an object whose
     partition keys or conversion fail alone (rawData the object, subSequenceNumber its index in the record).
     Each `deliver()` reads what is new and flushes a buffer whenever it holds `buffer_size_mb` of records, and
-    once at the end: one file per partition per flush.
+    once at the end: one file per partition per flush. With `table_format` iceberg the files are data files of the
+    Iceberg table (in its data folder, by hour), which the caller commits to the table.
     """
 
     def __init__(
@@ -139,7 +140,10 @@ class LocalFirehose:
         partition_by: str = layout.PARTITION_BY_EVENT_TIME,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         buffer_size_mb: int = DEFAULT_BUFFER_MB,
+        table_format: str = layout.TABLE_FORMAT_PARQUET,
     ) -> None:
+        if table_format not in layout.TABLE_FORMATS:
+            raise ValueError(f"table_format must be one of {layout.TABLE_FORMATS}, got {table_format!r}")
         if partition_by not in layout.PARTITION_MODES:
             raise ValueError(f"partition_by must be one of {layout.PARTITION_MODES}, got {partition_by!r}")
         if buffer_size_mb < 1:
@@ -152,6 +156,9 @@ class LocalFirehose:
         self._partition_by = partition_by
         self._clock = clock
         self._buffer_bytes = buffer_size_mb * MIB
+        self._iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
+        self._table = layout.iceberg_rows(STREAMING_EVENTS) if self._iceberg else STREAMING_EVENTS
+        """The rows' columns: the Iceberg table's also hold year, month, day and hour (the producer adds them)."""
         self._checkpoints: dict[str, str] = {}
 
     def _new_records(self) -> Iterator[dict]:
@@ -239,7 +246,7 @@ class LocalFirehose:
                 )
                 continue
             try:
-                validate_record(STREAMING_EVENTS, row)
+                validate_record(self._table, row)
             except SchemaError as exc:
                 buffer.failed[ERROR_TYPE_CONVERSION].append(
                     self._error_document(record, ERROR_CODE_MALFORMED, str(exc), now, raw, sub)
@@ -253,12 +260,12 @@ class LocalFirehose:
         written_at = layout.format_timestamp(now)
         for key, entries in sorted(buffer.rows.items()):
             try:
-                table = rows_to_arrow(STREAMING_EVENTS, [row for row, _, _, _ in entries])
+                table = rows_to_arrow(self._table, [row for row, _, _, _ in entries])
             except ValueError:  # one row Parquet cannot hold must not cost the others: find it, keep the rest
                 good = []
                 for row, record, raw, sub in entries:
                     try:
-                        rows_to_arrow(STREAMING_EVENTS, [row])
+                        rows_to_arrow(self._table, [row])
                     except ValueError as exc:
                         buffer.failed[ERROR_TYPE_CONVERSION].append(
                             self._error_document(record, ERROR_CODE_MALFORMED, str(exc), now, raw, sub)
@@ -267,10 +274,12 @@ class LocalFirehose:
                         good.append(row)
                 if not good:
                     continue
-                table = rows_to_arrow(STREAMING_EVENTS, good)
+                table = rows_to_arrow(self._table, good)
             values = dict(zip(STREAMING_EVENTS.partition_names, key, strict=True))
             name = layout.firehose_object_name(self._name, 1, written_at, secrets.token_hex(8))
-            path = root / layout.partition_path(values) / name
+            # In an Iceberg lake, a data file of the table (committed to it with the stretch) in its hour's folder.
+            where = layout.iceberg_data_path(values) if self._iceberg else layout.partition_path(values)
+            path = root / where / name
             path.parent.mkdir(parents=True, exist_ok=True)
             faults.step("write delivered file")
             write_parquet(table, str(path))

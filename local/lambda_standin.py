@@ -37,8 +37,14 @@ class LocalLambda:
         timeout_seconds: int,
         generator_name: str = "",
         run_shard: Callable[[bytes], None] | None = None,
+        aggregate: bool = True,
+        partition_columns: bool = False,
     ) -> None:
         self._kinesis = kinesis_client
+        self._aggregate = aggregate
+        """Whether the producer packs events into JSON Lines records (the stack's AGGREGATE_RECORDS)."""
+        self._partition_columns = partition_columns
+        """Whether it adds year, month, day and hour to each event (the stack's PARTITION_COLUMNS)."""
         self._producer_name = producer_name
         self._generator_name = generator_name
         self._run_shard = run_shard
@@ -65,8 +71,16 @@ class LocalLambda:
     def _run_producer(self, payload: bytes) -> None:
         events = parse_payload(payload)
         deadline = _monotonic_ms() + self._timeout_ms  # the producer's Lambda timeout
-        # The handler's own function: events packed into aggregated records, then written with retries.
-        report = deliver_events(self._kinesis, self._stream, events, time_left_ms=lambda: deadline - _monotonic_ms())
+        # The handler's own function: events packed into aggregated records (unless the stack turns that off, as it
+        # does for Firehose's Iceberg destination), then written with retries.
+        report = deliver_events(
+            self._kinesis,
+            self._stream,
+            events,
+            time_left_ms=lambda: deadline - _monotonic_ms(),
+            aggregate=self._aggregate,
+            partition_columns=self._partition_columns,
+        )
         self.put_calls += report.put_calls
         self.retried_entries += report.retries
         self.accepted_event_ids.extend(e["event_id"] for e in events)

@@ -11,13 +11,17 @@ import contextlib
 import errno
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functions.shared import layout
 from lakewriter import durable
 from local.settings import LocalSettings, dimension_seed
+
+ICEBERG_CATALOG = "iceberg-catalog.db"
+"""The Iceberg lake's SQL catalog (`local.iceberg.CATALOG_FILE`; named here so the marker needs no pyiceberg)."""
 
 LAKE_MARKER = ".acme-telemetry-lake.json"
 """File that marks a directory as a lake this tool made (so it never writes into anything else)."""
@@ -29,7 +33,7 @@ class LakeError(ValueError):
 
 DEAD_LETTER_PREFIX = "dead-letter/"
 """Where the lake keeps producer payloads that failed every retry, until they are re-driven."""
-_OWN_FILES = frozenset({LAKE_MARKER, durable.LOCK_FILE})
+_OWN_FILES = frozenset({LAKE_MARKER, durable.LOCK_FILE, ICEBERG_CATALOG})
 
 
 _UNSAFE_LAKE_CHARACTERS = frozenset("*?[]{}=\\")
@@ -69,6 +73,8 @@ class LakeState:
     database: str
     runs: int
     world: WorldId | None
+    table_format: str = layout.TABLE_FORMAT_PARQUET
+    """How the lake stores its events: Hive-style Parquet (markers before table formats) or an Iceberg table."""
     covered: list[tuple[int, int]] = field(default_factory=list)
     """Disjoint [from_ms, until_ms) stretches the lake holds whole, in time order."""
     held: list[Held] = field(default_factory=list)
@@ -99,9 +105,12 @@ def parse_state(marker: Path, state: dict) -> LakeState:
     if not isinstance(database, str):
         raise _damaged(marker, f"database must be a string, got {database!r}")
     runs = _int(marker, "runs", state.get("runs", 0))
+    table_format = state.get("table_format", layout.TABLE_FORMAT_PARQUET)
+    if table_format not in layout.TABLE_FORMATS:
+        raise _damaged(marker, f"table_format must be one of {', '.join(layout.TABLE_FORMATS)}, got {table_format!r}")
     world = state.get("world")
     if world is None:
-        return LakeState(database, runs, None)
+        return LakeState(database, runs, None, table_format)
     if not isinstance(world, dict):
         raise _damaged(marker, f"world must be an object, got {world!r}")
     seed = _int(marker, "world.seed", world.get("seed"))
@@ -122,7 +131,7 @@ def parse_state(marker: Path, state: dict) -> LakeState:
             raise _damaged(marker, f"world.held[] must be {{from, until, dead_letters}}, got {entry!r}")
         low, high = _stretch(marker, "world.held[]", [entry.get("from"), entry.get("until")])
         held.append(Held(low, high, [str(d) for d in entry["dead_letters"]]))
-    return LakeState(database, runs, ident, _merged(covered), held)
+    return LakeState(database, runs, ident, table_format, _merged(covered), held)
 
 
 def _merged(stretches: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -155,19 +164,35 @@ def settle(state: dict, record: dict) -> dict:
 class Lake:
     """An open lake: locked against other writers, claimed, and recovered from any run that died in it."""
 
-    def __init__(self, path: Path, run_number: int, world: WorldId) -> None:
+    def __init__(self, path: Path, run_number: int, world: WorldId, table_format: str, database: str) -> None:
         self.path = path
         self.marker = path / LAKE_MARKER
         self.run_number = run_number
         self.world = world
+        self.table_format = table_format
+        self.database = database
         self.recovered: str | None = None
+
+    @property
+    def iceberg(self) -> bool:
+        return self.table_format == layout.TABLE_FORMAT_ICEBERG
+
+    def external(self, replaces: Sequence[Any] = ()) -> durable.ExternalCommit | None:
+        """The Iceberg commit a stretch of this lake makes (None for a Parquet lake)."""
+        if not self.iceberg:
+            return None
+        from local.iceberg import IcebergCommit
+
+        return IcebergCommit(self.path, self.database, replaces=replaces)
 
     @property
     def state(self) -> LakeState:
         return parse_state(self.marker, durable.read_state(self.marker))
 
-    def journal(self, record: dict) -> durable.Journal:
-        return durable.Journal(self.path, self.marker, record, settle)
+    def journal(self, record: dict, replaces_data: Sequence[Any] = ()) -> durable.Journal:
+        """A journal for one stretch; in an Iceberg lake its data files enter the table in one commit (replacing
+        `replaces_data`, the data files a compaction rewrites)."""
+        return durable.Journal(self.path, self.marker, record, settle, external=self.external(replaces_data))
 
     def staging(self) -> Path:
         """A fresh staging directory for one stretch (removed by the commit, or by the next run's recovery)."""
@@ -177,8 +202,18 @@ class Lake:
 
 
 @contextlib.contextmanager
-def open_lake(lake: Path, settings: LocalSettings, *, seed: int | None = None, wait: float = 0.0) -> Iterator[Lake]:
-    """Lock, claim and recover `lake` for one run of world `seed` (default: the lake's, else the stack's)."""
+def open_lake(
+    lake: Path,
+    settings: LocalSettings,
+    *,
+    seed: int | None = None,
+    wait: float = 0.0,
+    table_format: str | None = None,
+) -> Iterator[Lake]:
+    """Lock, claim and recover `lake` for one run of world `seed` (default: the lake's, else the stack's), in
+    `table_format` (default: the lake's, else the stack's tableFormat, else parquet)."""
+    if table_format is not None and table_format not in layout.TABLE_FORMATS:
+        raise LakeError(f"--table-format must be one of {', '.join(layout.TABLE_FORMATS)}, got {table_format!r}")
     unsafe = sorted(_UNSAFE_LAKE_CHARACTERS.intersection(str(lake.absolute())))
     if unsafe:
         raise LakeError(f"--lake {lake}: the path may not contain {' '.join(unsafe)} (give a plain directory path)")
@@ -188,9 +223,16 @@ def open_lake(lake: Path, settings: LocalSettings, *, seed: int | None = None, w
                 raise LakeError(f"--lake {lake} is a file; give a directory (new, empty, or a lake made by this tool)")
             _refuse_foreign(lake)
             held.enter_context(durable.lake_lock(lake, what="--lake", timeout=wait))
-            opened = _claim(lake, settings, seed)
-            opened.recovered = durable.recover(lake, opened.marker, settle)
+            opened = _claim(lake, settings, seed, table_format)
+            external = opened.external()
+            opened.recovered = durable.recover(
+                lake, opened.marker, settle, committed=external.committed if external else None
+            )
             _check_writable(lake)
+            if opened.iceberg:
+                from local.iceberg import open_table
+
+                open_table(lake, opened.database)  # created, or evolved to the definition's columns
         except (durable.StateError, durable.LakeBusy) as exc:
             raise LakeError(str(exc)) from None
         except OSError as exc:
@@ -223,7 +265,21 @@ def _refuse_foreign(lake: Path) -> None:
         )
 
 
-def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
+def lake_table_format(lake: Path) -> str:
+    """The table format a lake's marker records (parquet for a lake without a marker or of an older marker)."""
+    marker = lake / LAKE_MARKER
+    if not marker.is_file():
+        return layout.TABLE_FORMAT_PARQUET
+    return parse_state(marker, durable.read_state(marker)).table_format
+
+
+def lake_database(lake: Path) -> str | None:
+    """The database a lake's marker names (its Iceberg catalog's namespace), or None without a marker."""
+    marker = lake / LAKE_MARKER
+    return parse_state(marker, durable.read_state(marker)).database if marker.is_file() else None
+
+
+def _claim(lake: Path, settings: LocalSettings, seed: int | None, table_format: str | None) -> Lake:
     marker = lake / LAKE_MARKER
     raw: dict = {}
     state: LakeState | None = None
@@ -237,6 +293,14 @@ def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
             )
     else:
         _refuse_foreign(lake)
+    held_format = state.table_format if state else None
+    wanted_format = table_format or held_format or settings.table_format
+    if held_format is not None and wanted_format != held_format:
+        raise LakeError(
+            f"--table-format {wanted_format}: the lake {lake} was made with --table-format {held_format} (its "
+            f"marker says table_format {held_format}), not {wanted_format}; a lake keeps its format: run with "
+            f"--table-format {held_format}, or use another --lake"
+        )
     held_world = state.world if state else None
     world_seed = seed if seed is not None else held_world.seed if held_world else settings.world_seed
     if held_world is not None and held_world.seed != world_seed:
@@ -266,9 +330,16 @@ def _claim(lake: Path, settings: LocalSettings, seed: int | None) -> Lake:
         if state
         else [],
     }
-    raw.update({"project": "acme-telemetry", "database": settings.database_name, "runs": run + 1})
+    raw.update(
+        {
+            "project": "acme-telemetry",
+            "database": settings.database_name,
+            "runs": run + 1,
+            "table_format": wanted_format,
+        }
+    )
     durable.write_state(marker, raw)
-    return Lake(lake, run, world)
+    return Lake(lake, run, world, wanted_format, settings.database_name)
 
 
 def _check_writable(lake: Path) -> None:

@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 
 from functions.generator.handler import Request, parse_request, run_request
+from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.world import World
@@ -44,8 +45,17 @@ def _emulated_aws() -> Iterator[None]:
 class LocalStack:
     """The stack's data path wired on one machine; use as a context manager."""
 
-    def __init__(self, settings: LocalSettings, lake: Path, *, seed: int, run_number: int = 0) -> None:
+    def __init__(
+        self,
+        settings: LocalSettings,
+        lake: Path,
+        *,
+        seed: int,
+        run_number: int = 0,
+        table_format: str = layout.TABLE_FORMAT_PARQUET,
+    ) -> None:
         self.settings = settings
+        self.table_format = table_format
         self.lake = lake
         self.run_number = run_number
         # The stack's world: the seed and counts its dimension upload and its generator's environment get.
@@ -68,6 +78,10 @@ class LocalStack:
             timeout_seconds=self.settings.lambda_timeout_seconds,
             generator_name=self.settings.generator_function_name,
             run_shard=self._run_shard,
+            # As the stack derives them: Firehose's Iceberg destination takes one JSON object per record, and the
+            # Iceberg table keeps year, month, day and hour as columns, which the producer adds to each event.
+            aggregate=self.table_format != layout.TABLE_FORMAT_ICEBERG,
+            partition_columns=self.table_format == layout.TABLE_FORMAT_ICEBERG,
         )
         self.firehose = LocalFirehose(
             self.kinesis,
@@ -77,6 +91,7 @@ class LocalStack:
             database=self.settings.database_name,
             partition_by=self.settings.partition_by,
             buffer_size_mb=self.settings.firehose_buffer_size_mb,
+            table_format=self.table_format,
         )
         return self
 

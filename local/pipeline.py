@@ -62,6 +62,7 @@ class RunReport:
     """Dead-lettered payloads of earlier runs delivered by this one."""
     recovered: str | None = None
     """What this run did with a commit a killed run left: "finished", "undone", or None."""
+    table_format: str = "parquet"
     event_ids: list[str] = field(default_factory=list)
 
 
@@ -168,6 +169,7 @@ def run_pipeline(
     wait: float = 0.0,
     on_progress: Callable[[str, int, int], None] | None = None,
     before_delivery: Callable[[LocalStack], None] | None = None,
+    table_format: str | None = None,
 ) -> RunReport:
     """Stream the schedule's last ticks before `now` through the local stack, and backfill the history before them.
 
@@ -175,7 +177,9 @@ def run_pipeline(
     world from midnight `backfill_days` ago up to the first tick. The lake remembers the stretches of the world
     it holds, so a later run streams only what it lacks: what the ticks ask for that is missing, history it asks
     for, and any gap between what the lake holds and the ticks (backfilled). Dead-lettered payloads of earlier
-    runs are re-driven first. No event is ever written twice, whatever interrupts a run.
+    runs are re-driven first. No event is ever written twice, whatever interrupts a run. `table_format` (default:
+    the lake's, else the stack's) says whether the events are Hive-style Parquet or an Iceberg table; a lake keeps
+    the format it was made with.
     """
     window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
     period_ms = window_seconds * 1000
@@ -187,8 +191,13 @@ def run_pipeline(
     from lakewriter.backfill.run import MAX_RANGE_DAYS, run_backfill  # numpy/pyarrow path
 
     progress = on_progress or (lambda _stage, _done, _total: None)
-    with durable.sigterm_unwinds(), open_lake(lake, settings, seed=seed, wait=wait) as opened:
-        report = RunReport(lake=lake, run_number=opened.run_number, recovered=opened.recovered)
+    with (
+        durable.sigterm_unwinds(),
+        open_lake(lake, settings, seed=seed, wait=wait, table_format=table_format) as opened,
+    ):
+        report = RunReport(
+            lake=lake, run_number=opened.run_number, recovered=opened.recovered, table_format=opened.table_format
+        )
         state = opened.state
         end_ms = ms(now) // period_ms * period_ms
         windows, history = plan_stretches(
@@ -199,7 +208,9 @@ def run_pipeline(
             want_from=ms(history_from) if history_from else None,
             max_history_ms=MAX_RANGE_DAYS * 86_400_000,
         )
-        with LocalStack(settings, lake, seed=opened.world.seed, run_number=opened.run_number) as stack:
+        with LocalStack(
+            settings, lake, seed=opened.world.seed, run_number=opened.run_number, table_format=opened.table_format
+        ) as stack:
             write_dimensions(lake, stack.dims)
             stretches = _Stretches(stack, opened, report)
             if state.held:
@@ -226,6 +237,7 @@ def run_pipeline(
                     dimension_seed=opened.world.dimension_seed,
                     progress=lambda done, total: progress("backfill", done, total),
                     journal=opened.journal({"covered": [start, end]}),
+                    table_format=opened.table_format,
                 )
                 report.backfill_events += result.events
                 report.backfill_files += result.files
@@ -241,6 +253,8 @@ def redrive(settings: LocalSettings, lake: Path, *, wait: float = 0.0) -> RunRep
     with durable.sigterm_unwinds(), open_lake(lake, settings, wait=wait) as opened:
         report = RunReport(lake=lake, run_number=opened.run_number, recovered=opened.recovered)
         if opened.state.held:
-            with LocalStack(settings, lake, seed=opened.world.seed, run_number=opened.run_number) as stack:
+            with LocalStack(
+                settings, lake, seed=opened.world.seed, run_number=opened.run_number, table_format=opened.table_format
+            ) as stack:
                 _Stretches(stack, opened, report).redrive()
         return report

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from functions.shared import layout
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
 from local.bands import BANDS_BY_KEY, DEVICE_SHARE_BANDS, MINUTES_PER_PLAY_BANDS, PLAN_STREAM_LIMITS, Band
 
@@ -133,7 +134,12 @@ def _open(lake: Path) -> duckdb.DuckDBPyConnection:
 
     if not lake.is_dir():
         raise ProfileError(f"--lake {lake}: no such lake directory (make one with `python -m local run --lake DIR`)")
-    missing = [t.prefix for t in (STREAMING_EVENTS, CUSTOMERS, TITLES) if not any((lake / t.prefix).rglob("*.parquet"))]
+    from local.marker import lake_table_format
+
+    iceberg = lake_table_format(lake) == layout.TABLE_FORMAT_ICEBERG
+    prefixes = [layout.iceberg_prefix(STREAMING_EVENTS.prefix) if iceberg else STREAMING_EVENTS.prefix]
+    prefixes += [CUSTOMERS.prefix, TITLES.prefix]
+    missing = [p for p in prefixes if not any((lake / p).rglob("*.parquet"))]
     if missing:
         raise ProfileError(f"--lake {lake}: not a lake with telemetry: no Parquet files under {', '.join(missing)}")
     try:

@@ -6,12 +6,13 @@ local delivery stage all build their prefixes and partition values from this mod
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
 from collections.abc import Mapping
 
-from functions.shared.schema import DIMENSION_TABLES, STREAMING_EVENTS
+from functions.shared.schema import DIMENSION_TABLES, STREAMING_EVENTS, Table
 
 TELEMETRY_PREFIX = STREAMING_EVENTS.prefix
 ERRORS_PREFIX = "errors/"
@@ -67,6 +68,16 @@ def partition_fields_json(event_timestamp: str) -> bytes:
 def iceberg_partition_name(timestamp_field: str) -> str:
     """Name of the Iceberg partition field over `timestamp_field` (event_timestamp -> event_timestamp_hour)."""
     return f"{timestamp_field}_hour"
+
+
+def iceberg_rows(table: Table = STREAMING_EVENTS) -> Table:
+    """The rows the Iceberg table of `table` stores: its columns, then its partition keys as ordinary columns (in
+    the order of components.iceberg.iceberg_columns), unpartitioned as a Hive table (Iceberg partitions it)."""
+    return dataclasses.replace(table, columns=(*table.columns, *(table.partition_keys or ())), partition_keys=())
+
+
+ICEBERG_DATA_DIR = "data/"
+"""Folder of an Iceberg table's data files under its location (where Iceberg writers put them; metadata/ beside)."""
 
 
 TIMESTAMP_FIELD: str = STREAMING_EVENTS.timestamp_field or ""
@@ -129,6 +140,13 @@ def partition_values(event_timestamp: str) -> dict[str, str]:
 def partition_path(values: Mapping[str, str], prefix: str = TELEMETRY_PREFIX) -> str:
     """Hive-style key prefix of one partition, e.g. telemetry/year=2026/month=11/day=26/hour=02/."""
     return prefix + "".join(f"{name}={values[name]}/" for name, _, _ in PARTITION_SLICES)
+
+
+def iceberg_data_path(values: Mapping[str, str], prefix: str = TELEMETRY_PREFIX) -> str:
+    """Key prefix of one hour's data files in the Iceberg table of the table under `prefix` (the local lake's
+    writers put them there), e.g. telemetry-iceberg/data/event_timestamp_hour=2026-11-26T02/."""
+    hour = "{year}-{month}-{day}T{hour}".format(**values)
+    return f"{iceberg_prefix(prefix)}{ICEBERG_DATA_DIR}{iceberg_partition_name(TIMESTAMP_FIELD)}={hour}/"
 
 
 def jq_metadata_query(timestamp_field: str = TIMESTAMP_FIELD) -> str:

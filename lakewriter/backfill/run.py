@@ -68,7 +68,8 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
 
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
-    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS):
+    partition_columns = [name for name in layout.TIME_PARTITION_KEYS if name in schema.names]  # an Iceberg table's
+    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
         i = schema.get_field_index(name)
         schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
@@ -151,6 +152,11 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     whole.update({name: pa.array(values, type=schema.field(name).type) for name, values in numbers.items()})
     for a, b in itertools.pairwise(cuts):
         columns = {name: array.slice(a, b - a) for name, array in whole.items()}
+        for name, start, end in layout.PARTITION_SLICES if "year" in schema.names else ():
+            # A file holds one hour: its partition columns (an Iceberg table's) are the first event's slices.
+            value = columns["event_timestamp"][0].as_py()[start:end] if b > a else ""
+            codes = pa.array(np.zeros(b - a, dtype=np.int32))
+            columns[name] = pa.DictionaryArray.from_arrays(codes, pa.array([value]))
         for rows, coded_columns in by_row:
             columns.update(
                 {name: c.column(rows[a:b], own_values=True) for name, c in coded_columns.items() if not c.small}
@@ -275,6 +281,12 @@ class _Chunks:
         self.pending, self.pending_events = [], 0
 
 
+def iceberg_hour_dir(hour_start_ms: int) -> str:
+    """Lake-relative folder of an hour's data files in the Iceberg table (layout.iceberg_data_path)."""
+    moment = dt.datetime.fromtimestamp(hour_start_ms / 1000, tz=dt.UTC)
+    return layout.iceberg_data_path(layout.partition_values(layout.format_timestamp(moment)))
+
+
 def settle_ledger(state: dict, record: dict) -> dict:
     """Record a committed range in the ledger, in place of an identical earlier one."""
     entry = {**record["range"], "files": record.get("files", [])}
@@ -331,6 +343,7 @@ def run_backfill(
     progress: Callable[[int, int], None] | None = None,
     journal: durable.Journal | None = None,
     wait: float = 0.0,
+    table_format: str = layout.TABLE_FORMAT_PARQUET,
 ) -> BackfillReport:
     """Write the world's events with timestamps in [start, end) into `<out>/telemetry/year=/month=/day=/hour=/`.
 
@@ -346,7 +359,9 @@ def run_backfill(
     refused), first finishes or cleans up whatever a killed run left, refuses a range that overlaps another
     backfill's (an identical one is replaced), and commits its files through the lake's ledger, so even SIGKILL
     leaves the whole range or none of it. `journal` is given by a caller that holds the lock and keeps the lake's
-    state itself (the local pipeline).
+    state itself (the local pipeline). With `table_format` iceberg the hour files go into the Iceberg table's data
+    directory and the journal's external commit adds them to the table (only through such a journal: `python -m
+    local run --table-format iceberg`).
     """
     began = time.perf_counter()
     start_at, end_at = as_moment("start", start), as_moment("end", end)
@@ -359,6 +374,14 @@ def run_backfill(
         raise ValueError(
             f"start to end must be at most {MAX_RANGE_DAYS} days (backfill longer history in adjacent ranges), "
             f"got {(end_at - start_at) / dt.timedelta(days=1):,.1f} days"
+        )
+    if table_format not in layout.TABLE_FORMATS:
+        raise ValueError(f"table_format must be one of {', '.join(layout.TABLE_FORMATS)}, got {table_format!r}")
+    iceberg = table_format == layout.TABLE_FORMAT_ICEBERG
+    if iceberg and (journal is None or journal.external is None):
+        raise ValueError(
+            "table_format iceberg needs the lake's Iceberg table: backfill it with "
+            "`python -m local run --table-format iceberg --backfill-days D`"
         )
     fs, root = resolve_output(out, filesystem)
     check_output(fs, root, out)
@@ -399,15 +422,17 @@ def run_backfill(
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     suffix = run_id(seed, batch_size, start_ms, end_ms, dimension_seed, len(dims.customers), len(dims.titles))
     name = layout.firehose_object_name(stream_name=STREAM_NAME, version=OBJECT_VERSION, written_at=stamp, suffix=suffix)
-    schema = write_schema(arrow_schema(STREAMING_EVENTS))
+    # An Iceberg table's rows also hold year, month, day and hour (as the producer adds them to the stream's events).
+    schema = write_schema(arrow_schema(layout.iceberg_rows(STREAMING_EVENTS) if iceberg else STREAMING_EVENTS))
     writers = PartitionWriters(
         fs,
         root,
         schema,
         name,
-        dictionary_columns=DICTIONARY_COLUMNS,
+        dictionary_columns=[*DICTIONARY_COLUMNS, *(layout.TIME_PARTITION_KEYS if iceberg else ())],
         statistics_columns=STATISTICS_COLUMNS,
         journal=journal,
+        partition_dir=iceberg_hour_dir if iceberg else None,
     )
     hour_floor = start_ms - start_ms % MS_PER_HOUR
     chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor)

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,11 @@ class PartitionWriters:
         dictionary_columns: list[str],
         statistics_columns: list[str],
         journal: Journal | None = None,
+        partition_dir: Callable[[int], str] | None = None,
     ) -> None:
         self._fs = filesystem
+        self._partition_dir = partition_dir or hour_prefix
+        """Lake-relative directory of an hour's file (the Hive path, or an Iceberg table's data directory)."""
         self._journal = journal if filesystem.type_name == "local" else None
         self._root = root.rstrip("/")
         self._staging = f"{self._root}/{STAGING_PREFIX}{uuid.uuid4().hex}"
@@ -82,10 +86,10 @@ class PartitionWriters:
         self.bytes = 0
 
     def _staged(self, hour_start_ms: int) -> str:
-        return f"{self._staging}/{hour_prefix(hour_start_ms)}{self._file_name}"
+        return f"{self._staging}/{self._partition_dir(hour_start_ms)}{self._file_name}"
 
     def _final(self, hour_start_ms: int) -> str:
-        return f"{self._root}/{hour_prefix(hour_start_ms)}{self._file_name}"
+        return f"{self._root}/{self._partition_dir(hour_start_ms)}{self._file_name}"
 
     def _writer(self, hour_start_ms: int) -> _Open:
         entry = self._open.get(hour_start_ms)
@@ -152,7 +156,9 @@ class PartitionWriters:
         for hour in sorted(self._closed):
             final = self._final(hour)
             replaced = self._fs.get_file_info(final).type == pafs.FileType.File
-            backup = f"{self._staging}/{REPLACED_DIR}/{hour_prefix(hour)}{self._file_name}" if replaced else None
+            backup = (
+                f"{self._staging}/{REPLACED_DIR}/{self._partition_dir(hour)}{self._file_name}" if replaced else None
+            )
             self._committed.append((final, backup))
             if self._made_dirs:
                 self._make_dir(final.rsplit("/", 1)[0])
@@ -174,8 +180,16 @@ class PartitionWriters:
     def abort(self) -> None:
         """Undo the run: put back what commit replaced, delete what it added, drop the staging directory.
 
-        Errors while undoing are ignored so the original failure is the one reported.
+        Errors while undoing are ignored so the original failure is the one reported. A stretch whose external
+        commit (an Iceberg snapshot) went through is recorded instead: it is in the table, so it stays.
         """
+        if self._journal is not None and self._journal.went_through():
+            with contextlib.suppress(Exception):  # if recording fails too, the intent stays for `recover`
+                self._journal.end()
+            self._committed.clear()
+            with contextlib.suppress(OSError):
+                self._remove_staging()
+            return
         for entry in self._open.values():
             with contextlib.suppress(Exception):  # its upload or file is in staging, deleted next
                 entry.writer.close()

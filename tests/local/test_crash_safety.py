@@ -574,3 +574,192 @@ def test_a_lake_of_another_world_of_the_same_seed_is_refused_naming_what_differs
     _run(lake)
     with pytest.raises(LakeError, match=r"holds another world: batch_size 20 \(the stack gives 30\)"):
         run_pipeline(SETTINGS.but(batch_size=30), lake, **ARGS)
+
+
+# --- the Iceberg lake: the same guarantees, with the table's commit as the stretch's point of no return ---------
+
+ICEBERG_ARGS = {**ARGS, "table_format": "iceberg"}
+
+
+def _run_iceberg(lake: Path) -> RunReport:
+    return run_pipeline(SETTINGS, lake, **ICEBERG_ARGS)
+
+
+def _iceberg_table(lake: Path) -> object | None:
+    from local import iceberg
+
+    if not (lake / iceberg.CATALOG_FILE).is_file():
+        return None
+    try:
+        return iceberg.open_table(lake, SETTINGS.database_name, create=False)
+    except iceberg.IcebergLakeError as exc:
+        if "has no table" in str(exc):
+            return None
+        raise
+
+
+def _iceberg_events(lake: Path) -> collections.Counter[str]:
+    table = _iceberg_table(lake)
+    if table is None:
+        return collections.Counter()
+    rows = table.scan(selected_fields=("event_id",)).to_arrow()  # type: ignore[attr-defined]
+    return collections.Counter(rows["event_id"].to_pylist())
+
+
+def _iceberg_strays(lake: Path) -> list[str]:
+    """Staging and temporary files, and data files under the table that none of its kept snapshots holds."""
+    from local import iceberg
+
+    found = [
+        str(p.relative_to(lake))
+        for p in lake.rglob("*")
+        if p.name.startswith(durable.TMP_MARK) or str(p.relative_to(lake)).startswith(durable.STAGING_PREFIXES)
+    ]
+    table = _iceberg_table(lake)
+    held = iceberg.referenced_files(table) if table is not None else set()  # type: ignore[arg-type]
+    data = lake / layout.iceberg_prefix(layout.TELEMETRY_PREFIX) / layout.ICEBERG_DATA_DIR
+    found += [str(p) for p in data.rglob("*.parquet") if str(p.resolve()) not in held] if data.is_dir() else []
+    return found
+
+
+def _check_iceberg_rerun(lake: Path, expected: collections.Counter[str]) -> None:
+    report = _run_iceberg(lake)
+    assert _iceberg_events(lake) == expected, f"after the rerun (recovered: {report.recovered})"
+    assert not _iceberg_strays(lake)
+    assert "pending" not in durable.read_state(lake / LAKE_MARKER)
+
+
+@pytest.fixture(scope="module")
+def iceberg_steps(tmp_path_factory: pytest.TempPathFactory, expected) -> list[str]:
+    """The write steps of a clean Iceberg run into a new lake (which holds exactly `expected`)."""
+    names: list[str] = []
+    faults.hook = names.append
+    try:
+        lake = tmp_path_factory.mktemp("clean-iceberg") / "lake"
+        _run_iceberg(lake)
+    finally:
+        faults.hook = None
+    assert _iceberg_events(lake) == expected and not _iceberg_strays(lake)
+    return names
+
+
+ICEBERG_KINDS = (*CORE, "create iceberg table", "iceberg commit")
+ICEBERG_CASES = [
+    *(("kill", kind, "first") for kind in ICEBERG_KINDS),
+    ("kill", "iceberg commit", "last"),  # the backfill's
+    ("kill", "after iceberg commit", "first"),  # committed to the table, not yet recorded in the marker
+    ("kill", "after iceberg commit", "last"),
+    ("term", "iceberg commit", "first"),
+    ("int", "create iceberg table", "first"),
+    ("term", "write backfill hour", "first"),
+]
+
+
+def _iceberg_at(steps: list[str], kind: str, which: str) -> int:
+    if kind == "after iceberg commit":
+        return _at(steps, "iceberg commit", which) + 1
+    return _at(steps, kind, which)
+
+
+def test_the_iceberg_cases_cover_every_kind_of_write_step(iceberg_steps: list[str]) -> None:
+    assert set(iceberg_steps) == {*KINDS, "create iceberg table", "iceberg commit"}
+    assert iceberg_steps.count("iceberg commit") == 3  # two ticks and the backfill: one table commit each
+
+
+@pytest.mark.parametrize(("action", "kind", "which"), ICEBERG_CASES)
+def test_an_iceberg_run_killed_at_a_write_step_then_rerun_holds_every_event_once(
+    tmp_path: Path, iceberg_steps: list[str], expected, action: str, kind: str, which: str
+) -> None:
+    at = _iceberg_at(iceberg_steps, kind, which)
+    lake = tmp_path / "lake"
+    status = _crash(lambda: _run_iceberg(lake), at, action)
+    if action == "kill":
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    else:
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3, status
+        assert not _iceberg_strays(lake)
+    partial = _iceberg_events(lake)
+    assert max(partial.values(), default=1) == 1 and set(partial) <= set(expected)
+    _check_iceberg_rerun(lake, expected)
+
+
+@pytest.mark.parametrize("call", [1, 3])  # the first tick's commit, the backfill's
+def test_an_iceberg_commit_interrupted_on_its_way_back_is_recorded_not_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected, call: int
+) -> None:
+    from local import iceberg
+
+    real = iceberg.IcebergCommit.commit
+    calls = iter(range(1, 100))
+
+    def then_ctrl_c(self: iceberg.IcebergCommit, record: dict) -> None:
+        real(self, record)
+        if next(calls) == call:
+            raise KeyboardInterrupt  # after the table took the files: the stretch must stay
+
+    monkeypatch.setattr(iceberg.IcebergCommit, "commit", then_ctrl_c)
+    lake = tmp_path / "lake"
+    with pytest.raises(KeyboardInterrupt):
+        _run_iceberg(lake)
+    monkeypatch.setattr(iceberg.IcebergCommit, "commit", real)
+    state = durable.read_state(lake / LAKE_MARKER)
+    assert "pending" not in state and len(state["world"]["covered"]) >= 1
+    held = _iceberg_events(lake)
+    assert max(held.values()) == 1 and not _iceberg_strays(lake)
+    _check_iceberg_rerun(lake, expected)
+
+
+def test_an_iceberg_stretch_whose_commit_never_happened_is_undone_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expected
+) -> None:
+    from local import iceberg
+
+    def refused(self: iceberg.IcebergCommit, record: dict) -> None:
+        raise iceberg.IcebergLakeError("the catalog refused the commit")
+
+    monkeypatch.setattr(iceberg.IcebergCommit, "commit", refused)
+    lake = tmp_path / "lake"
+    with pytest.raises(iceberg.IcebergLakeError):
+        _run_iceberg(lake)
+    monkeypatch.undo()
+    assert not _iceberg_events(lake) and not _iceberg_strays(lake)
+    _check_iceberg_rerun(lake, expected)
+
+
+def _compaction_lake(lake: Path) -> list[tuple]:
+    """An Iceberg lake whose hour 00 holds a file per tick, and its rows as DuckDB sees them."""
+    from local.sql import connect
+
+    run_pipeline(SETTINGS, lake, ticks=2, now=NOW, seed=SEED, table_format="iceberg")  # two files in hour 00
+    run_pipeline(SETTINGS, lake, ticks=1, now=NOW + dt.timedelta(minutes=5), seed=SEED)  # and a third
+    db = SETTINGS.database_name
+    return connect(lake, db).execute(f'SELECT * FROM "{db}".streaming_events ORDER BY event_id').fetchall()
+
+
+def test_a_compaction_killed_at_each_kind_of_step_leaves_the_rows_and_the_next_one_finishes(tmp_path: Path) -> None:
+    from local.compact import compact_lake
+    from local.sql import connect
+
+    db = SETTINGS.database_name
+    clean = tmp_path / "clean"
+    rows = _compaction_lake(clean)
+    names: list[str] = []
+    faults.hook = names.append
+    try:
+        assert compact_lake(SETTINGS, clean).rewritten >= 2
+    finally:
+        faults.hook = None
+    assert {"write compacted file", "iceberg commit", "rename staged"} <= set(names)
+    after_commit = names.index("iceberg commit") + 2  # committed to the table, not yet recorded
+    kinds = ("write compacted file", "fsync staged", "rename staged", "iceberg commit", "remove staging")
+    for at in sorted({*(names.index(kind) + 1 for kind in kinds), after_commit}):
+        lake = tmp_path / f"lake-{at}"
+        assert _compaction_lake(lake) == rows
+        status = _crash(lambda lake=lake: compact_lake(SETTINGS, lake), at, "kill")
+        assert os.WIFSIGNALED(status), (at, names[at - 1])
+        query = f'SELECT * FROM "{db}".streaming_events ORDER BY event_id'
+        assert connect(lake, db).execute(query).fetchall() == rows, names[at - 1]
+        compact_lake(SETTINGS, lake)
+        assert connect(lake, db).execute(query).fetchall() == rows, names[at - 1]
+        assert not _iceberg_strays(lake), names[at - 1]
+        assert "pending" not in durable.read_state(lake / LAKE_MARKER)
