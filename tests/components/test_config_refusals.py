@@ -92,7 +92,7 @@ def test_a_cron_schedule_gives_the_generator_its_expression_to_start_each_tick_a
 
 def test_more_customers_fit_a_larger_function() -> None:
     small = {"customerCount": "5000", "batchSize": "100"}  # ~2.1 h a day per subscriber
-    with pytest.raises(ConfigError, match="customerCount must be .*tables fit 80% of lambdaMemoryMb 128"):
+    with pytest.raises(ConfigError, match=r"customerCount must be .*tables fit 80% of lambdaMemoryMb 128"):
         run_stack("dev", overrides={**small, "lambdaMemoryMb": "128"})
     result = run_stack("dev", overrides={**small, "lambdaMemoryMb": "256"})
     assert generator_env(result)["CUSTOMER_COUNT"] == "5000"
