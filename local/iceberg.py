@@ -35,7 +35,7 @@ from functions.shared import layout
 from functions.shared.schema import STREAMING_EVENTS, Table
 from lakewriter import faults
 from lakewriter.parquet import COMPRESSION
-from local.marker import ICEBERG_CATALOG
+from local.lake_files import ICEBERG_CATALOG
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog

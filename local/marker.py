@@ -18,10 +18,8 @@ from typing import Any
 
 from functions.shared import layout
 from lakewriter import durable
+from local.lake_files import ICEBERG_CATALOG
 from local.settings import LocalSettings, dimension_seed
-
-ICEBERG_CATALOG = "iceberg-catalog.db"
-"""The Iceberg lake's SQL catalog (`local.iceberg.CATALOG_FILE`; named here so the marker needs no pyiceberg)."""
 
 LAKE_MARKER = ".acme-telemetry-lake.json"
 """File that marks a directory as a lake this tool made (so it never writes into anything else)."""
