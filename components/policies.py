@@ -81,6 +81,22 @@ def log_streams(log_group_arn: str) -> str:
     return f"{log_group_arn}:*"
 
 
+def lake_key_statement(sid: str, lake_kms_key_arn: Any, bucket_arn: Any, region: str) -> dict:
+    """Use of the lake's key for objects of the lake bucket only, through S3."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [lake_kms_key_arn],
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            # With S3 Bucket Keys (DataLake enables them) the encryption context is the bucket's ARN; without, the
+            # object's.
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+        },
+    }
+
+
 def firehose_policy(
     stream_arn: str,
     bucket_arn: str,
@@ -120,20 +136,7 @@ def firehose_policy(
             }
         )
     if lake_kms_key_arn:
-        extra.append(
-            {
-                "Sid": "EncryptLakeObjects",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": [lake_kms_key_arn],
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-                    # With S3 Bucket Keys (DataLake enables them) the encryption context is the bucket's ARN;
-                    # without, the object's.
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-                },
-            }
-        )
+        extra.append(lake_key_statement("EncryptLakeObjects", lake_kms_key_arn, bucket_arn, region))
     return document(
         {
             "Sid": "ReadSourceStream",
@@ -252,18 +255,7 @@ def table_optimizer_policy(
         },
     ]
     if lake_kms_key_arn:
-        statements.append(
-            {
-                "Sid": "EncryptTableFiles",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": [lake_kms_key_arn],
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
-                },
-            }
-        )
+        statements.append(lake_key_statement("EncryptTableFiles", lake_kms_key_arn, bucket_arn, region))
     return document(*statements)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from components import iceberg as iceberg_module
@@ -407,15 +408,7 @@ def provisioned_break_even(profile: Profile, max_rate: float = 1e6) -> float | N
             "ON_DEMAND", 0, events, profile, "after"
         )
 
-    if cheaper(0.0):
-        return 0.0
-    if not cheaper(max_rate):
-        return None
-    low, high = 0.0, max_rate
-    while high - low > 0.01:
-        mid = (low + high) / 2
-        low, high = (low, mid) if cheaper(mid) else (mid, high)
-    return high
+    return 0.0 if cheaper(0.0) else _lowest_rate(cheaper, max_rate)
 
 
 def advantage_break_even(profile: Profile, which: str = "after", max_rate: float = 1e6) -> float | None:
@@ -429,6 +422,11 @@ def advantage_break_even(profile: Profile, which: str = "after", max_rate: float
             "ON_DEMAND", 0, events, profile, which
         )
 
+    return _lowest_rate(cheaper, max_rate)
+
+
+def _lowest_rate(cheaper: Callable[[float], bool], max_rate: float) -> float | None:
+    """The lowest rate (to 0.01 events/s) from which `cheaper` holds, by bisection; None if not even at max_rate."""
     if not cheaper(max_rate):
         return None
     low, high = 0.0, max_rate
