@@ -172,6 +172,27 @@ def _arg_keys(spec: ArgSpec) -> dict[str, str]:
     return {arg: key for key, targets in BINDINGS.items() for target, arg in targets if target is spec}
 
 
+def derived_customer_count(values: Mapping[str, Any]) -> tuple[int, str | None]:
+    """customerCount derived from batchSize (households.audience_size), capped at MAX_CUSTOMERS and at what fits the
+    generator's memory; with a note for the user when the cap leaves subscribers streaming more than people do."""
+    batch = values["batchSize"]
+    wanted = households.audience_size(batch)
+    memory, titles = values.get("lambdaMemoryMb"), values.get("titleCount")
+    fit = domains.MAX_CUSTOMERS
+    if isinstance(memory, int) and isinstance(titles, int):
+        fit = min(fit, scheduled_generator.customers_that_fit(memory, titles))
+    count = max(1, min(wanted, fit))
+    if count >= wanted:
+        return count, None
+    low_h, high_h = households.HOURS_PER_SUBSCRIBER_BAND
+    return count, (
+        f"customerCount is derived from batchSize {batch:,} as {count:,}, below the {wanted:,} whose subscribers "
+        f"would stream {households.TARGET_HOURS_PER_SUBSCRIBER} h a day (at most {domains.MAX_CUSTOMERS:,} "
+        f"rows, and what fits lambdaMemoryMb {memory}): each subscriber streams about "
+        f"{households.subscriber_hours(batch, count):,.1f} h a day, beyond the {low_h}–{high_h} h people do"
+    )
+
+
 class ConfigError(ValueError):
     """Stack config breaks one or more rules; the message names every bad key."""
 
@@ -234,6 +255,8 @@ class Settings:
     """Seconds between scheduled runs for rate() schedules; None for cron()."""
     notes: tuple[str, ...] = ()
     """What the program should tell the user without refusing the config (an audience capped below its size)."""
+    derived: frozenset[str] = frozenset()
+    """Keys the config left unset whose value was derived from others (DERIVED_WHEN_UNSET)."""
 
     def __getattr__(self, name: str) -> Any:
         """A key's value by its snake_case name (settings.batch_size is batchSize)."""
@@ -301,7 +324,13 @@ class Settings:
         unknown = set(values) - set(self.values)
         if unknown:
             raise AttributeError(f"no such setting(s): {sorted(unknown)}")
-        return Settings(self.region, values, self.given | {_camel(k) for k in changes}, window)
+        derived = self.derived - {_camel(k) for k in changes}
+        notes: tuple[str, ...] = ()
+        if "customerCount" in derived:  # the audience follows a changed batchSize, as it would from config
+            values["customerCount"], note = derived_customer_count(values)
+            notes = () if note is None else (note,)
+        given = self.given | {_camel(k) for k in changes}
+        return Settings(self.region, values, given, window, notes=notes, derived=derived)
 
     def args_for(self, spec: ArgSpec) -> dict[str, Any]:
         """The arguments of `spec`'s component that config sets; unset ones keep the component's defaults."""
@@ -408,7 +437,9 @@ class _Parser:
         self._encryption_key(values.get("encryptionKey"), region)
         if self.problems:
             raise ConfigError(self.problems)
-        return Settings(region=region, values=values, given=given, window_seconds=window, notes=notes)
+        return Settings(
+            region=region, values=values, given=given, window_seconds=window, notes=notes, derived=frozenset(derived)
+        )
 
     def _audience(self, values: dict[str, Any]) -> tuple[str, ...]:
         """customerCount agrees with batchSize: derived from it when unset, else refused unless its subscribers
@@ -431,19 +462,9 @@ class _Parser:
                         count,
                     )
             return ()
-        memory, titles = values.get("lambdaMemoryMb"), values.get("titleCount")
-        fit = domains.MAX_CUSTOMERS
-        if isinstance(memory, int) and isinstance(titles, int):
-            fit = min(fit, scheduled_generator.customers_that_fit(memory, titles))
-        values["customerCount"] = count = max(1, min(wanted, fit))
-        if count >= wanted:
-            return ()
-        return (
-            f"customerCount is derived from batchSize {batch:,} as {count:,}, below the {wanted:,} whose subscribers "
-            f"would stream {households.TARGET_HOURS_PER_SUBSCRIBER} h a day (at most {domains.MAX_CUSTOMERS:,} "
-            f"rows, and what fits lambdaMemoryMb {memory}): each subscriber streams about "
-            f"{households.subscriber_hours(batch, count):,.1f} h a day, beyond the {low_h}–{high_h} h people do",
-        )
+        count, note = derived_customer_count(values)
+        values["customerCount"] = count
+        return () if note is None else (note,)
 
     @staticmethod
     def _window(expression: Any) -> int | None:

@@ -338,3 +338,10 @@ def test_a_customer_count_no_audience_could_watch_at_that_batch_size_is_refused_
 ) -> None:
     with pytest.raises(ConfigError, match=r"customerCount must be [\d,]+–[\d,]+ with batchSize [\d,]+, .* h a day"):
         parse(batchSize=batch, customerCount=customers)
+
+
+def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_is_given() -> None:
+    dev = parse()
+    assert dev.but(batch_size=200).customer_count == 9_600  # as Pulumi.<stack>.yaml's batchSize 200 would derive
+    assert dev.but(batch_size=200, customer_count=5).customer_count == 5
+    assert parse(customerCount="48000").but(batch_size=200).customer_count == 48_000  # a set count stays set
