@@ -177,8 +177,9 @@ def _children(args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     if "retention_hours" in args:
         picked["alarms"]["stream_retention_hours"] = args["retention_hours"]
     iceberg = args.get("table_format") == layout.TABLE_FORMAT_ICEBERG
-    picked["alarms"]["dynamic_partitioning"] = not iceberg and (
-        args.get("partition_by", streaming_ingest.SPEC.defaults["partition_by"]) == layout.PARTITION_BY_EVENT_TIME
+    picked["alarms"]["dynamic_partitioning"] = layout.dynamic_partitioning(
+        args.get("partition_by", streaming_ingest.SPEC.defaults["partition_by"]),
+        args.get("table_format", streaming_ingest.SPEC.defaults["table_format"]),
     )
     if iceberg and isinstance(table, Table):
         # The streamed table is the Iceberg one; its files live beside its Parquet prefix.

@@ -291,7 +291,7 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
             "format conversion to Parquet per GB (rounded up to 5 KB)",
             lambda w: events * profile.firehose_billed[w] / p.GB * p.FIREHOSE_FORMAT_CONVERSION_PER_GB,
         )
-    if settings.partition_by == layout.PARTITION_BY_EVENT_TIME and not iceberg:
+    if layout.dynamic_partitioning(settings.partition_by, settings.table_format):
         add(
             "Firehose",
             "dynamic partitioning per GB and per 1,000 objects",
@@ -387,8 +387,7 @@ def monitoring_alarms(settings: Settings) -> int:
                 "schedule_period_seconds": settings.window_seconds,
                 "schedule_enabled": settings.schedule_enabled,
                 "table_format": settings.table_format,
-                "dynamic_partitioning": settings.partition_by == layout.PARTITION_BY_EVENT_TIME
-                and settings.table_format != layout.TABLE_FORMAT_ICEBERG,
+                "dynamic_partitioning": layout.dynamic_partitioning(settings.partition_by, settings.table_format),
             }  # type: ignore[typeddict-item]
         )
     )

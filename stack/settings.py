@@ -149,7 +149,7 @@ def _derive(component: str, values: Mapping[str, Any], window: int | None) -> di
             "schedule_enabled": values["scheduleEnabled"],
             "stream_retention_hours": values["kinesisRetentionHours"],
             "buffer_interval_seconds": values["firehoseBufferIntervalSeconds"],
-            "dynamic_partitioning": values["partitionBy"] == layout.PARTITION_BY_EVENT_TIME and not iceberg,
+            "dynamic_partitioning": layout.dynamic_partitioning(values["partitionBy"], values["tableFormat"]),
             "table_format": values["tableFormat"],
             "alarm_name_prefix": values["namePrefix"],
         }

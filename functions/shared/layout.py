@@ -53,6 +53,12 @@ ICEBERG_PARTITION_FIELD_ID = 1000
 """Iceberg spec: partition field ids start at 1000 (schema field ids stay below)."""
 
 
+def dynamic_partitioning(partition_by: str, table_format: str = TABLE_FORMAT_PARQUET) -> bool:
+    """Whether Firehose partitions by event time with JQ: in event_time mode, for Parquet tables only (an Iceberg
+    table is partitioned by its own spec)."""
+    return partition_by == PARTITION_BY_EVENT_TIME and table_format != TABLE_FORMAT_ICEBERG
+
+
 def iceberg_prefix(table_prefix: str) -> str:
     """The S3 prefix of the Iceberg table that holds a table whose Parquet layout is under `table_prefix`."""
     return table_prefix[:-1] + ICEBERG_PREFIX_SUFFIX
