@@ -24,6 +24,7 @@ from functions.producer.encoding import encode_records
 from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World
+from tests.functions.fakes import RecordingLambda
 from tests.functions.invariants import check_events
 from tests.functions.worlds import generate_events
 
@@ -295,21 +296,6 @@ def test_an_invoke_not_accepted_with_202_raises(lambda_client: Any, dims: Dimens
 def test_run_tick_needs_a_producer_name(dims: Dimensions) -> None:
     with pytest.raises(ValueError, match="PRODUCER_FUNCTION_NAME"):
         gen.run_tick(object(), function_name="", world=World(1, dims), start_ms=0, end_ms=1)
-
-
-class RecordingLambda:
-    """Accepts every asynchronous invoke, keeping its function and payload."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bytes]] = []
-
-    def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
-        assert InvocationType == "Event"
-        self.calls.append((FunctionName, Payload))
-        return {"StatusCode": 202}
-
-    def of(self, name: str) -> list[bytes]:
-        return [p for f, p in self.calls if f == name]
 
 
 GENERATOR = "acme-telemetry-generator"

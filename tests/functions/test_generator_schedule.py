@@ -14,6 +14,7 @@ from functions.generator.events import window_events
 from functions.shared import domains, schedule
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import World
+from tests.functions.fakes import RecordingLambda
 
 PRODUCER, GENERATOR = "acme-telemetry-producer", "acme-telemetry-generator"
 HOUR_MS = 3_600_000
@@ -26,21 +27,6 @@ def ms(*args: int) -> int:
 def scheduled(time_ms: int) -> dict[str, Any]:
     when = dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"source": "aws.events", "detail-type": "Scheduled Event", "time": when}
-
-
-class RecordingLambda:
-    """Accepts every asynchronous invoke and keeps it."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bytes]] = []
-
-    def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
-        assert InvocationType == "Event"
-        self.calls.append((FunctionName, Payload))
-        return {"StatusCode": 202}
-
-    def of(self, name: str) -> list[bytes]:
-        return [p for f, p in self.calls if f == name]
 
 
 @pytest.fixture(scope="module")
