@@ -18,8 +18,3 @@ def run_stack(
 def stack_config(stack: str) -> dict[str, str]:
     """`stack`'s config as the Pulumi CLI hands it to this program."""
     return load_stack_config(stack, PROJECT_DIR)
-
-
-def stack_names() -> list[str]:
-    """The stacks this project has a Pulumi.<stack>.yaml for."""
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_DIR.glob("Pulumi.*.yaml"))
