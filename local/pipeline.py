@@ -211,7 +211,9 @@ def run_pipeline(
         with LocalStack(
             settings, lake, seed=opened.world.seed, run_number=opened.run_number, table_format=opened.table_format
         ) as stack:
-            write_dimensions(lake, stack.dims)
+            # The customers table as known at the lake's end: everyone its events reference, dates as of that day.
+            lake_end_ms = max([end_ms, *(until for _, until in state.covered), *(h.until_ms for h in state.held)])
+            write_dimensions(lake, stack.dims.as_of(moment(lake_end_ms - 1).date()))
             stretches = _Stretches(stack, opened, report)
             if state.held:
                 stretches.redrive()

@@ -11,14 +11,15 @@ counts: no clock, no uuid4, no set iteration, no hash(). Lambda-safe: standard l
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import random
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from mimesis import Finance, Person
 from mimesis.datasets import EMAIL_DOMAINS
@@ -36,6 +37,11 @@ REFERENCE_DATE = dt.date(2026, 1, 1)
 _REFERENCE_DT = dt.datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=dt.UTC)
 _DAY_SECONDS = 86_400
 _DAYS_PER_MONTH = 365.2425 / 12
+SIGNUPS_FROM = REFERENCE_DATE + dt.timedelta(days=domains.SIGNUP_DAYS[0])
+"""The first sign-up's day (customer 1's)."""
+SIGNUPS_UNTIL = REFERENCE_DATE + dt.timedelta(days=domains.SIGNUP_DAYS[1])
+"""Every customer has signed up before this day, the customers table's default as-of date: a table as of it holds
+every customer the world ever references (the stack uploads it once; its generator runs on from there)."""
 
 _GLOBAL_EMAIL_DOMAINS = tuple(d.lstrip("@") for d in EMAIL_DOMAINS if "example" not in d)
 _FICTION_GENRES = tuple(g for g in domains.GENRES if g != "Documentary")
@@ -58,6 +64,20 @@ _AGE_GROUP_BOUNDS = tuple((g, *_age_bounds(g)) for g in domains.AGE_GROUPS)
 _MIN_CUSTOMER_AGE = _AGE_GROUP_BOUNDS[0][1]
 
 
+class Subscription(NamedTuple):
+    """A customer's whole subscription, a pure function of the dimension seed, the customer count and its index: the
+    world's truth, of which a customers table shows what is known on its as-of date."""
+
+    start: dt.date
+    """subscription_start_date: the customer watches from this day."""
+    end: dt.date
+    """The day it ends (no session on or after it); the table shows it as subscription_end_date once it has passed."""
+    created: dt.datetime
+    """The moment of sign-up (created_at)."""
+    touch: float
+    """Where updated_at lies between created_at and the row's last change, from 0 to 1."""
+
+
 @dataclass(frozen=True)
 class Dimensions:
     """The three dimension tables as lists of schema-ordered row dicts."""
@@ -65,6 +85,28 @@ class Dimensions:
     customers: list[dict]
     titles: list[dict]
     campaigns: list[dict]
+    lifecycle: tuple[int, int] | None = None
+    """(seed, count) the customers were generated from (generate_customers): row i's whole subscription is
+    `subscription(seed, count, i + 1)`, also where it runs past the table's as-of date; None for rows written by hand,
+    whose dates are then the whole truth."""
+
+    def subscriptions(self) -> Iterator[Subscription]:
+        """Each customer's whole subscription, in table order (drawn one at a time: none is kept)."""
+        if self.lifecycle is None:
+            raise ValueError("these customers were written by hand: only generated ones carry their whole subscription")
+        seed, count = self.lifecycle
+        return (subscription(seed, count, i) for i in range(1, len(self.customers) + 1))
+
+    def as_of(self, day: dt.date) -> Dimensions:
+        """The tables as known on `day`: customers who signed up by then, their end date, is_active, lifetime value
+        and updated_at as of that day (titles and campaigns are unchanged)."""
+        known = [(row, sub) for row, sub in zip(self.customers, self.subscriptions(), strict=True) if sub.start <= day]
+        return Dimensions(
+            [row | _subscription_fields(sub, row["monthly_revenue"], day) for row, sub in known],
+            self.titles,
+            self.campaigns,
+            self.lifecycle,
+        )
 
 
 def _check_count(name: str, value: object) -> int:
@@ -140,16 +182,59 @@ def _email(first: str, last: str, country: str, rng: random.Random, taken: set[s
     return address
 
 
-def generate_customers(count: int, seed: int) -> list[dict]:
-    """Customer rows cust_000001… with names, emails, geography and subscription history that agree."""
+_SUBSCRIPTION_SALT = "subscription"
+_SIGNUP_SPAN_DAYS = domains.SIGNUP_DAYS[1] - domains.SIGNUP_DAYS[0]
+_MEAN_TENURE_DAYS = _DAYS_PER_MONTH / domains.MONTHLY_CHURN
+
+
+def subscription(seed: int, count: int, index: int) -> Subscription:
+    """Customer `index` (1-based) of `count`: sign-ups at an even rate over domains.SIGNUP_DAYS in id order (customer i
+    joins (i - 1 + u) / count of the way through), an exponential tenure of mean 1 / MONTHLY_CHURN months (at least
+    MIN_TENURE_DAYS), ending wherever it falls, before or after any table's as-of date."""
+    digest = hashlib.blake2b(f"{_SUBSCRIPTION_SALT}|{seed}|{index}".encode(), digest_size=16).digest()
+    u_join, u_tenure, u_second, u_touch = (
+        (int.from_bytes(digest[k : k + 4], "big") + 0.5) / (1 << 32) for k in range(0, 16, 4)
+    )
+    start = SIGNUPS_FROM + dt.timedelta(days=int((index - 1 + u_join) * _SIGNUP_SPAN_DAYS / count))
+    tenure = max(domains.MIN_TENURE_DAYS, int(-math.log(u_tenure) * _MEAN_TENURE_DAYS))
+    created = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+    return Subscription(
+        start, start + dt.timedelta(days=tenure), created + dt.timedelta(seconds=int(u_second * _DAY_SECONDS)), u_touch
+    )
+
+
+def _subscription_fields(sub: Subscription, price: float, as_of: dt.date) -> dict:
+    """The columns of a subscription that depend on the table's as-of date: it ended if its end date has come."""
+    end = sub.end if sub.end <= as_of else None
+    last = end or as_of
+    months = max(1, round((last - sub.start).days / _DAYS_PER_MONTH))
+    until = dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC) + dt.timedelta(seconds=_DAY_SECONDS - 1)
+    updated = sub.created + dt.timedelta(seconds=int(sub.touch * (until - sub.created).total_seconds()))
+    return {
+        "subscription_end_date": end.isoformat() if end else None,
+        "lifetime_value": round(price * months, 2),
+        "is_active": end is None,
+        "updated_at": _timestamp(updated),
+    }
+
+
+def generate_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) -> list[dict]:
+    """Customer rows cust_000001… of `count` with names, emails, geography and subscription history that agree, as of
+    `as_of`: those who signed up by then (a prefix: ids follow sign-up order; their subscriptions: `subscription`).
+
+    A row's draws do not depend on `as_of`, so a table as of an earlier day is the first rows of a later one's.
+    """
     _check_count("count", count)
     rng = random.Random(f"customers:{seed}")
     locales = sorted(set(geography.COUNTRY_LOCALE.values()))
     people = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
     metro_weights = {c: tuple(m.weight for m in ms) for c, ms in geography.METROS_BY_COUNTRY.items()}
     taken: set[str] = set()
-    rows = []
+    rows: list[dict] = []
     for i in range(1, count + 1):
+        sub = subscription(seed, count, i)
+        if sub.start > as_of:
+            break
         country = _weighted(rng, geography.COUNTRY_SHARES)
         metro = rng.choices(geography.METROS_BY_COUNTRY[country], metro_weights[country])[0]
         person = people[geography.COUNTRY_LOCALE[country]]
@@ -158,13 +243,7 @@ def generate_customers(count: int, seed: int) -> list[dict]:
         age_days = int(rng.triangular(_MIN_CUSTOMER_AGE, 85, 33) * 365.2425)
         birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, _MIN_CUSTOMER_AGE * 366 + 1))
         tier = _weighted(rng, domains.SUBSCRIPTION_TIER_SHARES)
-        start = REFERENCE_DATE - dt.timedelta(days=rng.randint(1, domains.SIGNUP_DAYS))
-        tenure = max(domains.MIN_TENURE_DAYS, int(rng.expovariate(domains.MONTHLY_CHURN / _DAYS_PER_MONTH)))
-        end = start + dt.timedelta(days=tenure) if start + dt.timedelta(days=tenure) <= REFERENCE_DATE else None
-        months = max(1, round(((end or REFERENCE_DATE) - start).days / _DAYS_PER_MONTH))
         price = domains.TIER_MONTHLY_PRICE[tier]
-        created = _moment(start, rng)
-        updated = _later(created, _moment(end, rng) if end else _REFERENCE_DT, rng)
         rows.append(
             _row(
                 CUSTOMERS,
@@ -176,8 +255,7 @@ def generate_customers(count: int, seed: int) -> list[dict]:
                     "date_of_birth": birth.isoformat(),
                     "age_group": _age_group(birth),
                     "subscription_tier": tier,
-                    "subscription_start_date": start.isoformat(),
-                    "subscription_end_date": end.isoformat() if end else None,
+                    "subscription_start_date": sub.start.isoformat(),
                     "country": metro.country,
                     "state": metro.state,
                     "city": metro.city,
@@ -185,12 +263,10 @@ def generate_customers(count: int, seed: int) -> list[dict]:
                     # Free viewers pay with their attention, not a card.
                     "payment_method": None if price == 0 else _pick(rng, domains.PAYMENT_METHODS),
                     "monthly_revenue": price,
-                    "lifetime_value": round(price * months, 2),
-                    "is_active": end is None,
                     "acquisition_channel": _pick(rng, domains.ACQUISITION_CHANNELS),
                     "preferred_genres": json.dumps(_sample_in_order(rng, domains.GENRES, 1, 3)),
-                    "created_at": _timestamp(created),
-                    "updated_at": _timestamp(updated),
+                    "created_at": _timestamp(sub.created),
+                    **_subscription_fields(sub, price, as_of),
                 },
             )
         )
@@ -492,14 +568,20 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
 
 
 def generate_dimensions(
-    seed: int = DEFAULT_DIMENSION_SEED, customers: int = 1000, titles: int = 500, campaigns: int = 50
+    seed: int = DEFAULT_DIMENSION_SEED,
+    customers: int = 1000,
+    titles: int = 500,
+    campaigns: int = 50,
+    as_of: dt.date = SIGNUPS_UNTIL,
 ) -> Dimensions:
-    """All three tables for one seed; each table draws from its own stream, so counts don't shift the others."""
+    """All three tables for one seed, the customers table as of `as_of` (Dimensions.as_of); each table draws from its
+    own stream, so counts don't shift the others."""
     _check_count("customers", customers)
     _check_count("titles", titles)
     _check_count("campaigns", campaigns)
     return Dimensions(
-        customers=generate_customers(customers, seed),
+        customers=generate_customers(customers, seed, as_of),
         titles=generate_titles(titles, seed),
         campaigns=generate_campaigns(campaigns, seed),
+        lifecycle=(seed, customers),
     )

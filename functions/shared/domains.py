@@ -103,14 +103,16 @@ README's "Volume and load testing" for the AWS limits this leans on and what giv
 SUBSCRIPTION_TIER_SHARES: Mapping[str, float] = {"free_with_ads": 0.2, "basic": 0.25, "standard": 0.35, "premium": 0.2}
 """Share of customers on each of SUBSCRIPTION_TIERS."""
 
-SIGNUP_DAYS = 5 * 365
-"""Customers signed up on days spread evenly over the five years before the dimension tables' reference date."""
+SIGNUP_DAYS = (-3 * 365, 730)
+"""Sign-ups run from three years before the dimension tables' reference date to two years after it (the end of the
+release slate, content.SLATE_DAYS, through which the world is defined), at an even rate in customer id order: customer
+i of N signs up (i - 1 + u) / N of the way through (dimensions.subscription)."""
 MONTHLY_CHURN = 0.046
 """Share of subscribers who cancel in a month: the US premium SVOD weighted average was 4.6 % in 2025 (Antenna, Q1'26
 State of Subscriptions; 5.2 % gross in August 2024, "A Case for Rethinking Churn"). A subscription's tenure is
-exponential with mean 1 / MONTHLY_CHURN months (~22), at least MIN_TENURE_DAYS; with sign-ups spread evenly over
-SIGNUP_DAYS about a third of the customers table is still subscribed at the reference date, and sign-ups run at
-~5 % of subscribers a month (Antenna: gross additions = cancellations + ~0.6 % a month of net growth)."""
+exponential with mean 1 / MONTHLY_CHURN months (~22), at least MIN_TENURE_DAYS; with sign-ups at an even rate over
+SIGNUP_DAYS about 30-34 % of the customers table is subscribed at any date of 2026-2027, and sign-ups run at ~5 % of
+subscribers a month (Antenna: gross additions = cancellations + ~0.6 % a month of net growth)."""
 MIN_TENURE_DAYS = 31
 """A subscription lasts at least its first month."""
 

@@ -47,8 +47,9 @@ VIEWING_HOURS_PER_BATCH_UNIT = 32.0
 24 minutes (plays.py), so batchSize B makes about 80·B plays and 32·B hours a day (measured on the default world,
 docs/audience.md)."""
 SUBSCRIBED_SHARE = 1 / 3
-"""Share of the customers table subscribed at a time: sign-ups spread over five years, tenure exponential at
-domains.MONTHLY_CHURN (dimensions.generate_customers; measured about a third, docs/audience.md)."""
+"""Share of the customers table subscribed at a time: sign-ups at an even rate over domains.SIGNUP_DAYS (three years
+before the reference date to two after), tenure exponential at domains.MONTHLY_CHURN (dimensions.subscription;
+30 % at the end of 2025, 34 % at the end of 2026 and 35 % at the end of 2027, docs/audience.md)."""
 TARGET_HOURS_PER_SUBSCRIBER = 2.0
 """Mean hours a subscriber streams a day that a derived audience aims at: Netflix's 2.1 h per subscription in 2023
 (MoffettNathanson's reading of the engagement report; local.bands HOURS_PER_SUBSCRIBER_DAY, 1.2–3 h)."""

@@ -27,6 +27,7 @@ docs/audience.md describes the whole model. Lambda-safe: the standard library an
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -251,6 +252,9 @@ class _Customer:
     """The day it ended (subscription_end_date), if it did: no session starts on or after it."""
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 def _epoch_day(iso_date: str | None) -> int | None:
     return epoch_day(iso_date) if iso_date else None
 
@@ -259,7 +263,8 @@ class World:
     """One world: its seed, its audience and catalog, and its volume.
 
     `customers` are the dimension's customers in table order, each of whom watches from the day their subscription
-    started until the day it ended; `title_seconds` the titles' durations in table order.
+    starts until the day it ends (`dims.subscriptions()`, whole: also after the table's as-of date); `title_seconds`
+    the titles' durations in table order.
     """
 
     def __init__(self, seed: int, dims: Dimensions, batch_size: int = domains.DEFAULT_BATCH_SIZE) -> None:
@@ -271,14 +276,20 @@ class World:
         if not customers or not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
         self.customers = customers
-        self._people = [
-            _Customer(
-                c["timezone"],
-                _epoch_day(c["subscription_start_date"]) or 0,
-                _epoch_day(c["subscription_end_date"]),
-            )
-            for c in customers
-        ]
+        if dims.lifecycle is not None:  # each subscription whole, also past the table's as-of date
+            self._people = [
+                _Customer(c["timezone"], s.start.toordinal() - _EPOCH_ORDINAL, s.end.toordinal() - _EPOCH_ORDINAL)
+                for c, s in zip(customers, dims.subscriptions(), strict=True)
+            ]
+        else:  # rows written by hand: their dates are the whole truth
+            self._people = [
+                _Customer(
+                    c["timezone"],
+                    _epoch_day(c["subscription_start_date"]) or 0,
+                    _epoch_day(c["subscription_end_date"]),
+                )
+                for c in customers
+            ]
         if len(dims.titles) > MAX_TITLES:
             raise ValueError(
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"

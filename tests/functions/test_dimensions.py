@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import re
 import subprocess
@@ -16,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.shared import content, domains, geography
+from functions.shared import content, domains, geography, households
 from functions.shared.dimensions import (
     REFERENCE_DATE,
+    SIGNUPS_FROM,
+    SIGNUPS_UNTIL,
     Dimensions,
     generate_campaigns,
     generate_customers,
@@ -93,7 +94,10 @@ def test_customer_names_emails_and_ages_agree(dims: Dimensions) -> None:
 
 
 def test_customer_subscription_history_is_consistent(dims: Dimensions) -> None:
-    for c in dims.customers:
+    """As of the default as-of date (SIGNUPS_UNTIL, every customer signed up): dates, is_active and lifetime value
+    agree with the customer's whole subscription."""
+    as_of = SIGNUPS_UNTIL
+    for c, sub in zip(dims.customers, dims.subscriptions(), strict=True):
         tier = c["subscription_tier"]
         assert tier in domains.SUBSCRIPTION_TIERS
         assert c["monthly_revenue"] == domains.TIER_MONTHLY_PRICE[tier]
@@ -101,23 +105,73 @@ def test_customer_subscription_history_is_consistent(dims: Dimensions) -> None:
         assert c["payment_method"] is None or c["payment_method"] in domains.PAYMENT_METHODS
         start = _date(c["subscription_start_date"])
         end = _date(c["subscription_end_date"]) if c["subscription_end_date"] else None
+        assert start == sub.start and SIGNUPS_FROM <= start < as_of
+        assert end == (sub.end if sub.end <= as_of else None)
         assert c["is_active"] is (end is None)
-        assert start < REFERENCE_DATE
-        assert end is None or start < end <= REFERENCE_DATE
-        months = ((end or REFERENCE_DATE) - start).days / (365.2425 / 12)
+        months = ((end or as_of) - start).days / (365.2425 / 12)
         assert c["lifetime_value"] == pytest.approx(c["monthly_revenue"] * max(1, round(months)), abs=0.01)
         assert TIMESTAMP.match(c["created_at"]) and TIMESTAMP.match(c["updated_at"])
         assert c["created_at"].startswith(c["subscription_start_date"])
-        assert c["created_at"] <= c["updated_at"]
+        assert c["created_at"] <= c["updated_at"] <= f"{end or as_of}T23:59:59Z"
         genres = json.loads(c["preferred_genres"])
         assert 1 <= len(genres) <= 3 and set(genres) <= set(domains.GENRES)
         assert c["acquisition_channel"] in domains.ACQUISITION_CHANNELS
-    # Sign-ups spread evenly over SIGNUP_DAYS and exponential tenure (MONTHLY_CHURN): the share still subscribed
-    # at the reference date is mean tenure / span * (1 - exp(-span / mean tenure)), about a third.
-    mean_tenure = 365.2425 / 12 / domains.MONTHLY_CHURN
-    expected = mean_tenure / domains.SIGNUP_DAYS * (1 - math.exp(-domains.SIGNUP_DAYS / mean_tenure))
-    active = sum(c["is_active"] for c in dims.customers) / len(dims.customers)
-    assert active == pytest.approx(expected, abs=0.06)
+
+
+def test_customer_ids_follow_sign_up_order_at_an_even_rate(dims: Dimensions) -> None:
+    assert domains.SIGNUP_DAYS[1] == content.SLATE_DAYS[1], "sign-ups run through the release slate's end"
+    starts = [_date(c["subscription_start_date"]) for c in dims.customers]
+    assert starts == sorted(starts)
+    span = (SIGNUPS_UNTIL - SIGNUPS_FROM).days
+    per_year = Counter((s - SIGNUPS_FROM).days * 5 // span for s in starts)
+    assert all(abs(n - len(starts) / 5) <= 2 for n in per_year.values()), per_year
+
+
+def _monthly(subs: tuple, day: dt.date) -> tuple[float, float, float]:
+    """(churn %, sign-ups % per subscriber-month over the year to `day`, share of customers subscribed on it)."""
+    first = day - dt.timedelta(days=364)
+    cancels = sum(first <= s.end <= day for s in subs)
+    joins = sum(first <= s.start <= day for s in subs)
+    exposure = sum(max(0, (min(s.end, day) - max(s.start, first)).days + 1) for s in subs) / (365.2425 / 12)
+    subscribed = sum(s.start <= day < s.end for s in subs) / len(subs)
+    return 100 * cancels / exposure, 100 * joins / exposure, subscribed
+
+
+@pytest.mark.parametrize("day", [dt.date(2025, 11, 16), dt.date(2026, 11, 15), dt.date(2027, 11, 15)])
+def test_sign_ups_and_cancellations_run_on_past_the_reference_date(dims: Dimensions, day: dt.date) -> None:
+    """Monthly churn near MONTHLY_CHURN (Antenna, local.bands 2-8 %) and sign-ups in 2-9 % at any date through the
+    sign-up horizon, not only before REFERENCE_DATE; about a third of the table subscribed (households.py)."""
+    churn, signups, subscribed = _monthly(tuple(dims.subscriptions()), day)
+    assert 3.5 <= churn <= 5.5 and 4.0 <= signups <= 7.0, (churn, signups)
+    assert subscribed == pytest.approx(households.SUBSCRIBED_SHARE, abs=0.06)
+
+
+def test_a_table_as_of_a_day_holds_who_signed_up_by_then_with_their_state_on_that_day(dims: Dimensions) -> None:
+    day = dt.date(2026, 6, 30)
+    view = dims.as_of(day)
+    assert 0 < len(view.customers) < len(dims.customers)
+    assert (
+        view.customers[-1]["subscription_start_date"]
+        <= day.isoformat()
+        < dims.customers[len(view.customers)]["subscription_start_date"]
+    )
+    for c, sub in zip(view.customers, view.subscriptions(), strict=True):
+        ended = sub.end <= day
+        assert c["subscription_end_date"] == (sub.end.isoformat() if ended else None)
+        assert c["is_active"] is not ended and c["updated_at"] <= f"{day}T23:59:59Z"
+    # The same rows as a table generated as of that day, and as the full table's but for the as-of columns.
+    assert view == generate_dimensions(seed=7, customers=1500, titles=1500, campaigns=300, as_of=day)
+    fixed = [n for n in CUSTOMERS.column_names if n not in ("subscription_end_date", "is_active", "lifetime_value")]
+    fixed.remove("updated_at")
+    assert [[c[n] for n in fixed] for c in view.customers] == [
+        [c[n] for n in fixed] for c in dims.customers[: len(view.customers)]
+    ]
+
+
+def test_as_of_refuses_tables_written_by_hand() -> None:
+    d = generate_dimensions(seed=3, customers=12, titles=7, campaigns=4)
+    with pytest.raises(ValueError, match="written by hand"):
+        Dimensions(d.customers, d.titles, d.campaigns).as_of(REFERENCE_DATE)
 
 
 def test_title_types_keep_the_seed_row_shares_within_one_series_length(dims: Dimensions) -> None:
@@ -203,7 +257,12 @@ def test_same_seed_gives_identical_rows_and_another_seed_does_not() -> None:
 
 
 def test_growing_a_count_keeps_the_existing_customers_and_titles() -> None:
-    assert generate_customers(30, 9) == generate_customers(60, 9)[:30]
+    """Who a customer is stays; when they signed up spreads over the sign-up span (ids follow sign-up order)."""
+    dated = ("subscription_start_date", "subscription_end_date", "lifetime_value", "is_active", "created_at")
+    fewer, more = generate_customers(30, 9), generate_customers(60, 9)[:30]
+    assert [{**c, **dict.fromkeys(dated), "updated_at": None} for c in fewer] == [
+        {**c, **dict.fromkeys(dated), "updated_at": None} for c in more
+    ]
     assert generate_titles(30, 9) == generate_titles(60, 9)[:30]
 
 

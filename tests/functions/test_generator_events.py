@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import math
 import zoneinfo
 from pathlib import Path
 
@@ -118,10 +119,20 @@ def test_the_hourly_rate_follows_the_audiences_local_evening(dims: Dimensions, s
         if ev["event_type"] == "start":
             utc = dt.datetime.strptime(ev["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
             local_hours[utc.astimezone(zones[ev["customer_id"]]).hour] += 1
-    prime = sum(local_hours[h] for h in (19, 20, 21))
-    small_hours = sum(local_hours[h] for h in (3, 4, 5))
-    expected_ratio = sum(wm.HOUR_WEIGHTS[h] for h in (19, 20, 21)) / sum(wm.HOUR_WEIGHTS[h] for h in (3, 4, 5))
-    assert prime / small_hours == pytest.approx(expected_ratio, rel=0.25)
+    # What the hour plans expect in each local hour: each offset group's share of its UTC hour's starts.
+    planned = collections.Counter()
+    for hour in range(DAY_MS // 3_600_000, DAY_MS // 3_600_000 + 24):
+        plan, previous = small_world.hour(hour), 0
+        for (offset, _, _), running in zip(small_world.audience(hour), plan.cumulative, strict=True):
+            planned[(hour * 60 + offset) // 60 % 24] += (running - previous) / plan.cumulative[-1] * plan.rate * 60
+            previous = running
+    prime, small_hours = ((19, 20, 21), (3, 4, 5))
+    bare_ratio = sum(wm.HOUR_WEIGHTS[h] for h in prime) / sum(wm.HOUR_WEIGHTS[h] for h in small_hours)
+    planned_ratio = sum(planned[h] for h in prime) / sum(planned[h] for h in small_hours)
+    assert planned_ratio == pytest.approx(bare_ratio, rel=0.15)  # the curve, moved by half-hour zones and weekdays
+    for hours in (prime, small_hours):  # starts are Poisson counts of the planned means: within four deviations
+        expected = sum(planned[h] for h in hours)
+        assert abs(sum(local_hours[h] for h in hours) - expected) <= 4 * math.sqrt(expected), (hours, expected)
     # The day's total against the curve's expectation (Thursday, weights relative to the week's mean).
     assert len(events) == pytest.approx(small_world.expected_events(DAY_MS, DAY_MS + 86_400_000), rel=0.05)
 

@@ -14,8 +14,10 @@ from components.testing import ProgramResult
 from functions.generator import handler
 from functions.generator.events import window_events
 from functions.shared import layout
-from functions.shared.schema import DIMENSION_TABLES
+from functions.shared.dimensions import generate_dimensions
+from functions.shared.schema import CUSTOMERS, DIMENSION_TABLES
 from lakewriter import durable
+from lakewriter.parquet import dimension_parquet
 from local.marker import LAKE_MARKER
 from local.pipeline import run_pipeline
 from local.plan import ms
@@ -49,15 +51,29 @@ def _generator_environment(program: ProgramResult) -> dict[str, str]:
     return dict(function.inputs["environment"]["variables"])
 
 
-def test_the_local_dimension_tables_are_the_stacks_uploads_byte_for_byte(program: ProgramResult, lake: Path) -> None:
+def test_the_local_dimension_tables_are_the_stacks_uploads_as_known_at_the_lakes_end(
+    program: ProgramResult, lake: Path
+) -> None:
+    """Titles and campaigns byte for byte. The stack uploads the customers table as of the sign-up horizon (every
+    customer its generator will reference, SIGNUPS_UNTIL); the lake holds the same table as known on its last day
+    (Dimensions.as_of): who had signed up by then, with end dates and is_active of that day."""
     uploads = {
         r.inputs["key"]: base64.b64decode(r.inputs["contentBase64"])
         for r in program.resources
         if r.type == "aws:s3/bucketObjectv2:BucketObjectv2" and "contentBase64" in r.inputs
     }
     assert len(uploads) == len(DIMENSION_TABLES)
+    customers_key = f"{CUSTOMERS.prefix}{CUSTOMERS.name}.parquet"
     for key, blob in uploads.items():
-        assert (lake / key).read_bytes() == blob, key
+        if key != customers_key:
+            assert (lake / key).read_bytes() == blob, key
+    env = _generator_environment(program)
+    dims = generate_dimensions(int(env["DIMENSION_SEED"]), int(env["CUSTOMER_COUNT"]), 1, 1)
+    assert dimension_parquet(dims)[CUSTOMERS.name] == uploads[customers_key]
+    known = dims.as_of(NOW.date())
+    assert (lake / customers_key).read_bytes() == dimension_parquet(known)[CUSTOMERS.name]
+    assert 0 < len(known.customers) < len(dims.customers)
+    assert max(c["subscription_start_date"] for c in known.customers) <= NOW.date().isoformat()
 
 
 def test_a_local_tick_holds_exactly_the_events_the_stacks_generator_emits_for_it(
