@@ -249,7 +249,8 @@ class _Customer:
     first_day: int
     """The day (since the epoch, UTC) the subscription started: no session before it."""
     end_day: int | None
-    """The day it ended (subscription_end_date), if it did: no session starts on or after it."""
+    """No session starts on or after this day (the eve of the subscription's end; subscription_end_date itself for
+    rows written by hand)."""
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -277,8 +278,10 @@ class World:
             raise ValueError("dims must hold at least one customer and one title")
         self.customers = customers
         if dims.lifecycle is not None:  # each subscription whole, also past the table's as-of date
+            # The last session starts the day before the end's eve: a session lasts under a day (max_session_ms),
+            # so none plays on or after subscription_end_date.
             self._people = [
-                _Customer(c["timezone"], s.start.toordinal() - _EPOCH_ORDINAL, s.end.toordinal() - _EPOCH_ORDINAL)
+                _Customer(c["timezone"], s.start.toordinal() - _EPOCH_ORDINAL, s.end.toordinal() - _EPOCH_ORDINAL - 1)
                 for c, s in zip(customers, dims.subscriptions(), strict=True)
             ]
         else:  # rows written by hand: their dates are the whole truth
@@ -307,6 +310,8 @@ class World:
         """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
+        if self.max_session_ms >= 86_400_000:
+            raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
         """Mean session starts per slot over a week."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
