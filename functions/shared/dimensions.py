@@ -97,6 +97,13 @@ class Dimensions:
         seed, count = self.lifecycle
         return (subscription(seed, count, i) for i in range(1, len(self.customers) + 1))
 
+    def subscription_days(self) -> Iterator[tuple[int, int]]:
+        """Each customer's (start, end) days since 1970-01-01, in table order: `subscriptions` as the world reads it."""
+        if self.lifecycle is None:
+            raise ValueError("these customers were written by hand: only generated ones carry their whole subscription")
+        seed, count = self.lifecycle
+        return (subscription_days(seed, count, i) for i in range(1, len(self.customers) + 1))
+
     def as_of(self, day: dt.date) -> Dimensions:
         """The tables as known on `day`: customers who signed up by then, their end date, is_active, lifetime value
         and updated_at as of that day (titles and campaigns are unchanged)."""
@@ -187,20 +194,43 @@ _SIGNUP_SPAN_DAYS = domains.SIGNUP_DAYS[1] - domains.SIGNUP_DAYS[0]
 _MEAN_TENURE_DAYS = _DAYS_PER_MONTH / domains.MONTHLY_CHURN
 
 
-def subscription(seed: int, count: int, index: int) -> Subscription:
-    """Customer `index` (1-based) of `count`: sign-ups at an even rate over domains.SIGNUP_DAYS in id order (customer i
-    joins (i - 1 + u) / count of the way through), an exponential tenure of mean 1 / MONTHLY_CHURN months (at least
-    MIN_TENURE_DAYS), ending wherever it falls, before or after any table's as-of date."""
+_SIGNUPS_FROM_ORDINAL = SIGNUPS_FROM.toordinal()
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _subscription_draws(seed: int, index: int) -> tuple[float, float, float, float]:
+    """Customer `index`'s four uniforms in (0, 1): when in its sign-up slot, tenure, second of the day, updated_at."""
     digest = hashlib.blake2b(f"{_SUBSCRIPTION_SALT}|{seed}|{index}".encode(), digest_size=16).digest()
     u_join, u_tenure, u_second, u_touch = (
         (int.from_bytes(digest[k : k + 4], "big") + 0.5) / (1 << 32) for k in range(0, 16, 4)
     )
-    start = SIGNUPS_FROM + dt.timedelta(days=int((index - 1 + u_join) * _SIGNUP_SPAN_DAYS / count))
-    tenure = max(domains.MIN_TENURE_DAYS, int(-math.log(u_tenure) * _MEAN_TENURE_DAYS))
+    return u_join, u_tenure, u_second, u_touch
+
+
+def _ordinals(count: int, index: int, u_join: float, u_tenure: float) -> tuple[int, int]:
+    """(start, end) day ordinals of a subscription from its draws."""
+    start = _SIGNUPS_FROM_ORDINAL + int((index - 1 + u_join) * _SIGNUP_SPAN_DAYS / count)
+    return start, start + max(domains.MIN_TENURE_DAYS, int(-math.log(u_tenure) * _MEAN_TENURE_DAYS))
+
+
+def subscription(seed: int, count: int, index: int) -> Subscription:
+    """Customer `index` (1-based) of `count`: sign-ups at an even rate over domains.SIGNUP_DAYS in id order (customer i
+    joins (i - 1 + u) / count of the way through), an exponential tenure of mean 1 / MONTHLY_CHURN months (at least
+    MIN_TENURE_DAYS), ending wherever it falls, before or after any table's as-of date."""
+    u_join, u_tenure, u_second, u_touch = _subscription_draws(seed, index)
+    first, last = _ordinals(count, index, u_join, u_tenure)
+    start = dt.date.fromordinal(first)
     created = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
     return Subscription(
-        start, start + dt.timedelta(days=tenure), created + dt.timedelta(seconds=int(u_second * _DAY_SECONDS)), u_touch
+        start, dt.date.fromordinal(last), created + dt.timedelta(seconds=int(u_second * _DAY_SECONDS)), u_touch
     )
+
+
+def subscription_days(seed: int, count: int, index: int) -> tuple[int, int]:
+    """`subscription`'s start and end as days since 1970-01-01 (what the world reads, without building dates)."""
+    u_join, u_tenure, _, _ = _subscription_draws(seed, index)
+    first, last = _ordinals(count, index, u_join, u_tenure)
+    return first - _EPOCH_ORDINAL, last - _EPOCH_ORDINAL
 
 
 def _subscription_fields(sub: Subscription, price: float, as_of: dt.date) -> dict:

@@ -27,7 +27,6 @@ docs/audience.md describes the whole model. Lambda-safe: the standard library an
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -253,9 +252,6 @@ class _Customer:
     rows written by hand)."""
 
 
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
 def _epoch_day(iso_date: str | None) -> int | None:
     return epoch_day(iso_date) if iso_date else None
 
@@ -264,7 +260,7 @@ class World:
     """One world: its seed, its audience and catalog, and its volume.
 
     `customers` are the dimension's customers in table order, each of whom watches from the day their subscription
-    starts until the day it ends (`dims.subscriptions()`, whole: also after the table's as-of date); `title_seconds`
+    starts until the day it ends (`dims.subscription_days()`, whole: also after the table's as-of date); `title_seconds`
     the titles' durations in table order.
     """
 
@@ -281,8 +277,8 @@ class World:
             # The last session starts the day before the end's eve: a session lasts under a day (max_session_ms),
             # so none plays on or after subscription_end_date.
             self._people = [
-                _Customer(c["timezone"], s.start.toordinal() - _EPOCH_ORDINAL, s.end.toordinal() - _EPOCH_ORDINAL - 1)
-                for c, s in zip(customers, dims.subscriptions(), strict=True)
+                _Customer(c["timezone"], start, end - 1)
+                for c, (start, end) in zip(customers, dims.subscription_days(), strict=True)
             ]
         else:  # rows written by hand: their dates are the whole truth
             self._people = [

@@ -168,6 +168,13 @@ def test_a_table_as_of_a_day_holds_who_signed_up_by_then_with_their_state_on_tha
     ]
 
 
+def test_the_worlds_subscription_days_are_the_subscriptions_dates(dims: Dimensions) -> None:
+    epoch = dt.date(1970, 1, 1)
+    assert list(dims.subscription_days()) == [
+        ((s.start - epoch).days, (s.end - epoch).days) for s in dims.subscriptions()
+    ]
+
+
 def test_as_of_refuses_tables_written_by_hand() -> None:
     d = generate_dimensions(seed=3, customers=12, titles=7, campaigns=4)
     with pytest.raises(ValueError, match="written by hand"):
