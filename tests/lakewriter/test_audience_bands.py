@@ -50,6 +50,18 @@ HELD = (
     "plays_before_release",
     "monthly_churn",
     "monthly_signups",
+    # the player's story (functions/shared/player.py, docs/player.md)
+    "startup_p50",
+    "startup_p95",
+    "vsf_share",
+    "ebvs_share",
+    "rebuffering_ratio",
+    "stalled_play_share",
+    "vpf_share",
+    "bitrate_tv",
+    "bitrate_web",
+    "bitrate_mobile",
+    "switches_per_hour",
 )
 """The figures this world model is built to meet; docs/audience.md lists those it does not yet."""
 
