@@ -6,19 +6,59 @@ side masks), the same integer bit-field arithmetic on int64, the same tables, th
 turns arithmetic that mixes uint64 and int64 into float64, so every uint64 operand here is a uint64 constant or
 cast, and every field leaves as int64.
 
-The compiled kernels are cached in __pycache__ (numba, cache=True) keyed by this file's source only: the tables and
-constants they read from functions.shared (world, plays, player, households) are frozen into the cache. After
-changing one of those, delete lakewriter/backfill/__pycache__/*.nbi and *.nbc (or touch this file), or the
-backfill keeps the old values and no longer equals the generator.
+The compiled kernels are cached in __pycache__ (numba, cache=True), which numba keys by this file's source only,
+while the tables and constants they read from functions.shared are frozen into the cache: `_drop_stale_cache` keeps
+a digest of those modules beside the cache and deletes the cache when it changes, before anything is compiled.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from functions.shared import domains, households, player, plays
 from functions.shared import world as wm
+
+_COMPILED_IN = (domains, households, player, plays, wm)
+"""Modules whose tables and constants the compiled kernels hold as constants."""
+
+
+def _drop_stale_cache() -> None:
+    """Delete this module's numba cache files if a module of _COMPILED_IN changed since they were written.
+
+    Looks where numba caches first (the source's __pycache__, when writable) and in NUMBA_CACHE_DIR if set; a
+    cache elsewhere is numba's own to manage. Racing processes at worst delete a fresh file: numba recompiles.
+    """
+    from numba.core.config import CACHE_DIR
+
+    digest = hashlib.sha256()
+    for module in _COMPILED_IN:
+        digest.update(Path(module.__file__ or "").read_bytes())
+    stamp_text = digest.hexdigest()
+    here = Path(__file__).resolve()
+    places = [here.parent / "__pycache__"]
+    if CACHE_DIR:
+        places += [p for p in Path(CACHE_DIR).rglob("__pycache__") if p.is_dir()] + [Path(CACHE_DIR)]
+    for place in places:
+        stamp = place / f"{here.stem}.compiled-in.sha256"
+        try:
+            if stamp.read_text() == stamp_text:
+                continue
+        except OSError:
+            pass
+        try:
+            for cached in [*place.glob(f"{here.stem}.*.nbi"), *place.glob(f"{here.stem}.*.nbc")]:
+                cached.unlink(missing_ok=True)
+            place.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(stamp_text)
+        except OSError:
+            continue  # not writable: numba caches elsewhere too
+
+
+_drop_stale_cache()
 
 _U = np.uint64
 _GAMMA, _MIX_1, _MIX_2 = _U(wm.GAMMA), _U(wm.MIX_1), _U(wm.MIX_2)
