@@ -29,10 +29,11 @@ from local.plan import moment, ms, plan_backfill, plan_stretches, plan_ticks
 from local.settings import LocalSettings
 
 
-def write_dimensions(lake: Path, dims: Dimensions) -> list[Path]:
-    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically."""
+def write_dimensions(lake: Path, dims: Dimensions, world_seed: int) -> list[Path]:
+    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically (the
+    incidents those of world `world_seed`)."""
     written = []
-    blobs = dimension_parquet(dims)
+    blobs = dimension_parquet(dims, world_seed)
     for table in DIMENSION_TABLES:
         path = lake / table.prefix / f"{table.name}.parquet"
         if not path.is_file() or path.read_bytes() != blobs[table.name]:
@@ -211,7 +212,7 @@ def run_pipeline(
         with LocalStack(
             settings, lake, seed=opened.world.seed, run_number=opened.run_number, table_format=opened.table_format
         ) as stack:
-            write_dimensions(lake, stack.dims)
+            write_dimensions(lake, stack.dims, opened.world.seed)
             stretches = _Stretches(stack, opened, report)
             if state.held:
                 stretches.redrive()
