@@ -13,7 +13,7 @@ import uuid
 
 from mimesis import Internet
 
-from functions.shared import domains, geography
+from functions.shared import domains, geography, player
 from functions.shared.dimensions import Dimensions
 
 
@@ -37,9 +37,10 @@ class NaiveEvents:
         moment = dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.UTC)
         duration = title["duration_minutes"] * 60
         position = rng.randint(0, duration)
+        kind = rng.choices(self.types, self.type_weights)[0]
         ev = {
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "event_type": rng.choices(self.types, self.type_weights)[0],
+            "event_type": kind,
             "event_timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "customer_id": customer["customer_id"],
             "title_id": title["title_id"],
@@ -63,5 +64,11 @@ class NaiveEvents:
             "country": customer["country"],
             "state": customer["state"],
             "city": customer["city"],
+            "startup_time_ms": rng.randint(300, 20_000) if kind == "start" else None,
+            "bitrate_kbps": rng.choice(player.LADDER_KBPS),
+            "error_code": None,
+            "campaign_id": None,
+            "ad_position": None,
+            "ad_duration_seconds": None,
         }
         return (json.dumps(ev, separators=(",", ":")) + "\n").encode("utf-8")

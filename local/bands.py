@@ -236,6 +236,90 @@ ANTENNA_2024 = Source(
     "https://antenna.live/post/a-case-for-rethinking-churn",
 )
 
+# --- player QoE sources (docs/research/qoe-ads-incidents.md) ----------------------------------------------------------
+
+WOWZA_QOE = Source(
+    "Wowza QoE benchmarks",
+    "Wowza",
+    "Quality of Experience metrics benchmarking (vendor thresholds, not measurements)",
+    None,
+    "start-up median: good 0-2 s, fair 2-5 s; slowest 5 % of sessions: good up to 10 s, fair 10-20 s; rebuffering "
+    "good up to 36 s per hour played (1 %)",
+    "https://wowza.com/docs/quality-of-experience-metrics-benchmarking",
+)
+CONVIVA_Q1_2022_VST = Source(
+    "Conviva Q1 2022 (VST)",
+    "Conviva State of Streaming Q1 2022, via Trade Law Daily",
+    "Video streaming minutes up globally, but start times widen",
+    2022,
+    "average video start time about 4 s in Europe (the fastest region), 8 s in Africa; VSF -17.6 % year on year",
+    "https://tradelawdaily.com/article/2022/05/23/video-streaming-minutes-up-globally-but-start-times-widen-conviva-2205200030",
+)
+CONVIVA_Q3_2019 = Source(
+    "Conviva Q3 2019",
+    "Conviva State of Streaming Q3 2019, via MarketingCharts",
+    "video start failures",
+    2019,
+    "video start failures 0.78 % of attempts",
+    "https://dev.marketingcharts.com/digital/video-111217",
+)
+KRISHNAN_2012 = Source(
+    "Krishnan & Sitaraman 2012",
+    "Akamai / UMass Amherst, Akamai blog",
+    "Video Stream Quality Impacts Viewer Behavior",
+    2012,
+    "viewers start abandoning after 2 s of start-up delay, each further second adds 5.8 % abandonment (23 M views)",
+    "https://blogs.akamai.com/2012/11/new-video-quality-study-examines-causes-of-viewer-behavior.html",
+)
+CONVIVA_Q3_2021 = Source(
+    "Conviva Q3 2021",
+    "Conviva State of Streaming Q3 2021, via Advanced Television",
+    "Report: Global streaming market still growing",
+    2021,
+    "rebuffering ratio 0.19 % in North America, under 1 % in every region",
+    "https://advanced-television.com/2021/11/05/report-global-streaming-market-still-growing/",
+)
+CONVIVA_2014_VIEWER = Source(
+    "Conviva 2014",
+    "Conviva 2014 Viewer Experience Report, via Next TV",
+    "Study: 27 % of online video views experience buffering",
+    2013,
+    "26.9 % of views saw at least one rebuffering (39.3 % in 2012): an upper bound for today's networks",
+    "https://www.nexttv.com/news/study-27-online-video-views-experience-buffering-381133",
+)
+NPAW_H1_2019 = Source(
+    "NPAW H1 2019",
+    "NPAW, via Rethink Research",
+    "Smartphones produce fewer video errors than set-tops, says report",
+    2019,
+    "0.52 buffer interruptions per VOD play; errors per play: smartphone 0.068, set-top 0.181, VOD 0.054",
+    "https://rethinkresearch.biz/articles/smartphones-produce-fewer-video-errors-than-set-tops-says-report/",
+)
+NETFLIX_ISP_INDEX = Source(
+    "Netflix ISP Speed Index",
+    "Netflix ISP Speed Index (about page; Multichannel News, March 2016)",
+    "average prime-time bitrate of Netflix content per ISP",
+    2016,
+    "3.2-3.8 Mbps on US cable and fiber, 1.9-2.7 on DSL (cellular excluded)",
+    "https://ispspeedindex.netflix.com/about/",
+)
+APPLE_HLS = Source(
+    "Apple HLS authoring spec",
+    "Apple",
+    "HTTP Live Streaming (HLS) authoring specification for Apple devices",
+    None,
+    "H.264 ladder 145 kbps (416x234) to 7,800 kbps (1080p)",
+    "https://developer.apple.com/streaming/hls-authoring-specification-for-apple-devices.html",
+)
+DASHJS_SWITCH = Source(
+    "dash.js switch history rule",
+    "DASH Industry Forum, dash.js documentation",
+    "SwitchHistoryRule",
+    None,
+    "no public benchmark of switches per hour exists; dash.js damps down-switches once drops exceed 7.5 %",
+    "https://dashif.org/dash.js/pages/advanced/abr/switch-history-rule.html",
+)
+
 
 # --- plan limits (a fact of the product the bands hold the world to) ------------------------------------------
 
@@ -523,6 +607,113 @@ PLAYS_BEFORE_RELEASE = Band(
     "A title cannot be streamed before it is released: none.",
 )
 
+# --- player QoE (functions/shared/player.py; docs/player.md) ----------------------------------------------------------
+
+STARTUP_P50 = Band(
+    "startup_p50",
+    "start-up time, median (attempt to first frame)",
+    "s",
+    1.5,
+    3.0,
+    (WOWZA_QOE, CONVIVA_Q1_2022_VST),
+    "Research doc §1a: Wowza's 'good' median is under 2 s and Conviva's regional averages (means, pulled up by the "
+    "tail) are about 4 s in Europe; a median of 1.5-3 s fits both.",
+)
+STARTUP_P95 = Band(
+    "startup_p95",
+    "start-up time, 95th percentile",
+    "s",
+    6.0,
+    12.0,
+    (WOWZA_QOE,),
+    "Wowza's slowest 5 % of sessions: good up to 10 s, fair to 20 s; 6-12 s is a log-normal tail over the median.",
+)
+VSF_SHARE = Band(
+    "vsf_share",
+    "video start failures (VSF, % of attempts)",
+    "%",
+    0.5,
+    2.0,
+    (CONVIVA_Q3_2019,),
+    "Conviva 0.78 % (Q3 2019); the research doc's band is 0.5-1.5 %, widened to 2 % here because the lake holds "
+    "the seeded incidents (an ISP outage multiplies its scope's failures by 10-30).",
+)
+EBVS_SHARE = Band(
+    "ebvs_share",
+    "exits before video start (EBVS, % of attempts)",
+    "%",
+    2.0,
+    6.0,
+    (KRISHNAN_2012,),
+    "Derived (no public EBVS share): the Akamai abandonment hazard after 2 s over a median start-up of 2-3 s.",
+)
+REBUFFERING_RATIO = Band(
+    "rebuffering_ratio",
+    "rebuffering ratio (stalled / (played + stalled))",
+    "%",
+    0.15,
+    0.8,
+    (CONVIVA_Q3_2021, WOWZA_QOE),
+    "Conviva: 0.19 % in North America and under 1 % everywhere (Q3 2021), 0.78 % globally in 2018; NPAW's buffer "
+    "ratio has fallen since. The world's viewers are mostly in North America and Europe.",
+)
+STALLED_PLAY_SHARE = Band(
+    "stalled_play_share",
+    "plays with at least one stall",
+    "%",
+    10.0,
+    30.0,
+    (CONVIVA_2014_VIEWER, NPAW_H1_2019),
+    "Conviva's 26.9 % of views (2013) is an upper bound for today's networks; NPAW's 0.52 interruptions per VOD "
+    "play (H1 2019) over a few interruptions per stalled play.",
+)
+VPF_SHARE = Band(
+    "vpf_share",
+    "video playback failures (VPF, % of ended plays)",
+    "%",
+    0.5,
+    2.0,
+    (NPAW_H1_2019,),
+    "Research doc §5: VPF about 1 % of plays (NPAW errors per play, of which some are not fatal; Mux 2018).",
+)
+BITRATE_TV = Band(
+    "bitrate_tv",
+    "average bitrate on TVs (time-weighted)",
+    "Mbps",
+    3.5,
+    6.0,
+    (NETFLIX_ISP_INDEX, APPLE_HLS),
+    "Derived in the research doc (§1a) from the Netflix index (3.2-3.8 Mbps on cable and fiber, 2016, before "
+    "bitrates rose 15-17 % a year) and the ladders' tops.",
+)
+BITRATE_WEB = Band(
+    "bitrate_web",
+    "average bitrate on computers (time-weighted)",
+    "Mbps",
+    2.5,
+    4.0,
+    (NETFLIX_ISP_INDEX, APPLE_HLS),
+    "Derived as BITRATE_TV, for 1080p-capped screens.",
+)
+BITRATE_MOBILE = Band(
+    "bitrate_mobile",
+    "average bitrate on phones (time-weighted)",
+    "Mbps",
+    1.2,
+    2.5,
+    (NETFLIX_ISP_INDEX, APPLE_HLS),
+    "Derived as BITRATE_TV, for phones mostly on data-saving renditions over cellular.",
+)
+SWITCHES_PER_HOUR = Band(
+    "switches_per_hour",
+    "bitrate switches per hour of play",
+    "/h",
+    2.0,
+    8.0,
+    (DASHJS_SWITCH,),
+    "Assumption (research doc §1a): no public benchmark; 2-8 per hour, more on mobile.",
+)
+
 BANDS: tuple[Band, ...] = (
     HOURS_PER_SUBSCRIBER_DAY,
     HOURS_SPREAD_CV,
@@ -552,6 +743,17 @@ BANDS: tuple[Band, ...] = (
     MONTHLY_SIGNUPS,
     PLAYS_OUTSIDE_SUBSCRIPTION,
     PLAYS_BEFORE_RELEASE,
+    STARTUP_P50,
+    STARTUP_P95,
+    VSF_SHARE,
+    EBVS_SHARE,
+    REBUFFERING_RATIO,
+    STALLED_PLAY_SHARE,
+    VPF_SHARE,
+    BITRATE_TV,
+    BITRATE_WEB,
+    BITRATE_MOBILE,
+    SWITCHES_PER_HOUR,
 )
 BANDS_BY_KEY: Mapping[str, Band] = {b.key: b for b in BANDS}
 

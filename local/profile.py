@@ -181,7 +181,8 @@ SELECT session_id,
        coalesce(max(watch_duration_seconds), 0) AS watch_s,
        bool_or(event_type = 'complete') AS completed
 FROM {SCHEMA}.streaming_events
-GROUP BY session_id;
+GROUP BY session_id
+HAVING NOT bool_or(event_type IN ('start_failed', 'exit_before_start'));
 
 CREATE TEMP TABLE customers AS
 SELECT customer_id, subscription_tier AS tier, timezone,
@@ -236,6 +237,7 @@ def _measure(con: duckdb.DuckDBPyConnection, lake: Path) -> Profile:
     out += _calendar(con, days, series)
     out += _lifecycle(con, days)
     out += _consistency(con)
+    out += _qoe(con)
     order = {key: i for i, key in enumerate(BANDS_BY_KEY)}
     out.sort(key=lambda f: order[f.key])
     return Profile(lake=lake, figures=tuple(out), days=days, plays=plays, customers=customers, **series)  # type: ignore[arg-type]
@@ -476,6 +478,64 @@ def _consistency(con: duckdb.DuckDBPyConnection) -> list[Figure]:
         _fig("plays_outside_subscription", _pct(outside, plays), f"{outside:,} of {plays:,} plays"),
         _fig("plays_before_release", _pct(before, known_release), f"{before:,} of {known_release:,} plays"),
     ]
+
+
+def _qoe(con: duckdb.DuckDBPyConnection) -> list[Figure]:
+    """The player's figures: start-up percentiles, failed and abandoned starts (of attempts), rebuffering and
+    stalls, fatal errors (of ended plays), time-weighted bitrate by screen and switches per hour of play."""
+    events = f"{SCHEMA}.streaming_events"
+    attempts = con.execute(
+        f"""SELECT count(*) FILTER (WHERE event_type IN ('start', 'start_failed', 'exit_before_start')),
+                   count(*) FILTER (WHERE event_type = 'start_failed'),
+                   count(*) FILTER (WHERE event_type = 'exit_before_start'),
+                   quantile_cont(startup_time_ms, 0.5) FILTER (WHERE event_type = 'start') / 1000.0,
+                   quantile_cont(startup_time_ms, 0.95) FILTER (WHERE event_type = 'start') / 1000.0
+            FROM {events}"""
+    ).fetchone()
+    n_attempts, failed, exited, p50, p95 = attempts
+    # Whole plays in the lake: a start and an end (stop, complete or a fatal error).
+    plays = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE stalls > 0), count(*) FILTER (WHERE failed),
+                   sum(watch_s), sum(stalled_s), sum(switches)
+            FROM (SELECT session_id, max(watch_duration_seconds) AS watch_s, max(buffering_events) AS stalls,
+                         max(buffering_duration_seconds) AS stalled_s, bool_or(event_type = 'error') AS failed,
+                         count(*) FILTER (WHERE event_type = 'bitrate_change') AS switches
+                  FROM {events} GROUP BY session_id
+                  HAVING bool_or(event_type = 'start')
+                     AND bool_or(event_type IN ('stop', 'complete', 'error')))"""
+    ).fetchone()
+    n_plays, stalled_plays, errors, watch_s, stalled_s, switches = plays
+    bitrate = dict(
+        con.execute(
+            f"""SELECT device_type, sum(bitrate_kbps * played) / nullif(sum(played), 0) / 1000.0
+                FROM (SELECT device_type, bitrate_kbps,
+                             lead(watch_duration_seconds) OVER w - watch_duration_seconds AS played
+                      FROM {events} WHERE bitrate_kbps IS NOT NULL
+                      WINDOW w AS (PARTITION BY session_id ORDER BY event_timestamp))
+                WHERE played IS NOT NULL GROUP BY device_type"""
+        ).fetchall()
+    )
+    played = float(watch_s or 0)
+    stall = float(stalled_s or 0)
+    attempt_detail = f"{failed:,} failed and {exited:,} abandoned of {n_attempts:,} attempts"
+    play_detail = f"{n_plays:,} whole plays"
+    return [
+        _fig("startup_p50", None if p50 is None else float(p50), f"{n_attempts - failed - exited:,} starts"),
+        _fig("startup_p95", None if p95 is None else float(p95), f"{n_attempts - failed - exited:,} starts"),
+        _fig("vsf_share", _pct(failed, n_attempts), attempt_detail),
+        _fig("ebvs_share", _pct(exited, n_attempts), attempt_detail),
+        _fig("rebuffering_ratio", _pct(stall, played + stall), f"{stall / 3600:,.1f} h stalled, {play_detail}"),
+        _fig("stalled_play_share", _pct(stalled_plays, n_plays), play_detail),
+        _fig("vpf_share", _pct(errors, n_plays), f"{errors:,} of {n_plays:,} whole plays"),
+        _fig("bitrate_tv", _float(bitrate.get("tv"))),
+        _fig("bitrate_web", _float(bitrate.get("web"))),
+        _fig("bitrate_mobile", _float(bitrate.get("mobile"))),
+        _fig("switches_per_hour", switches / (played / 3600) if played else None, f"{switches:,} switches"),
+    ]
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def failing(profile: Profile) -> list[Figure]:

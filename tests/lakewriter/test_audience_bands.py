@@ -49,6 +49,18 @@ HELD = (
     "prime_time_share",
     "plays_outside_subscription",
     "plays_before_release",
+    # the player's story (functions/shared/player.py, docs/player.md)
+    "startup_p50",
+    "startup_p95",
+    "vsf_share",
+    "ebvs_share",
+    "rebuffering_ratio",
+    "stalled_play_share",
+    "vpf_share",
+    "bitrate_tv",
+    "bitrate_web",
+    "bitrate_mobile",
+    "switches_per_hour",
 )
 HELD_IN_HISTORY = ("monthly_churn", "monthly_signups")
 """Figures held only where the customers table has a trailing year of history (the second lake)."""

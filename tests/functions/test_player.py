@@ -1,0 +1,121 @@
+"""The player's story (functions/shared/player.py): its tables, the look-back that bounds every session, and the
+incidents' effects, in the stream and in the backfill alike."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import functools
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from functions.generator import events as generator
+from functions.generator.events import clear_window_cache, window_events
+from functions.shared import domains, player
+from functions.shared import world as wm
+from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.world import World
+from tests.functions.invariants import check_events
+
+WEEK_START_MS = 1794268800000
+"""2026-11-10 00:00 UTC: seed 1's world has an app crash on Android 5.14.0 from 08:45 the next day, for 5.8 h."""
+HOUR_MS = 3_600_000
+
+
+@functools.cache
+def dims() -> Dimensions:
+    return generate_dimensions(1, customers=1000, titles=500, campaigns=1)
+
+
+def test_every_viewer_moves_between_at_least_two_rungs_of_its_own_quality_within_its_screen() -> None:
+    for device in domains.DEVICE_TYPES:
+        for quality in domains.QUALITY_ORDER:
+            if domains.QUALITY_ORDER.index(quality) > domains.QUALITY_ORDER.index(player.DEVICE_MAX_QUALITY[device]):
+                continue
+            for bandwidth in (2.0, 4.9, 5.0, 9.0, 15.0, 40.0, 900.0):
+                low, top = player.rungs(quality, device, bandwidth)
+                assert top > low, (device, quality, bandwidth)
+                assert {player.RUNG_QUALITY[r] for r in range(low, top + 1)} == {quality}
+                assert player.LADDER_KBPS[top] <= player.DEVICE_MAX_KBPS[device]
+
+
+def test_quality_is_capped_by_tier_screen_network_and_bandwidth() -> None:
+    assert player.max_quality("premium", "tv", "fiber", 500.0) == "4K"
+    assert player.max_quality("premium", "web", "fiber", 500.0) == "HD"
+    assert player.max_quality("premium", "mobile", "5g", 300.0) == "SD"  # data saving on cellular
+    assert player.max_quality("premium", "mobile", "wifi", 100.0) == "HD"
+    assert player.max_quality("free_with_ads", "tv", "fiber", 500.0) == "SD"
+    assert player.max_quality("premium", "tv", "dsl", 4.0) == "SD"
+
+
+def test_the_startup_table_is_log_normal_around_its_median_with_a_heavy_tail() -> None:
+    table = player.STARTUP_PERMILLE
+    assert table == tuple(sorted(table))
+    assert table[len(table) // 2] == 1000
+    p95 = table[int(0.95 * len(table))] / 1000
+    assert 2.5 < p95 < 4  # p95 / median of a log-normal with sigma 0.7 is exp(1.645 * 0.7) = 3.2
+    assert 0.02 < player.UNSTARTED_SHARE < 0.07  # VSF ~0.9 % plus EBVS ~3 % (derived band 2-6 %)
+
+
+def test_no_session_reaches_a_window_from_before_the_worlds_look_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """world.max_session_ms bounds every session's last event: a look-back twice as long finds no more events."""
+    world = World(1, dims(), 300)
+    start = WEEK_START_MS + 20 * HOUR_MS
+    clear_window_cache()
+    events = window_events(world, start, start + 300_000)
+    longer = World(1, dims(), 300)
+    monkeypatch.setattr(longer, "max_session_ms", 2 * world.max_session_ms)
+    clear_window_cache()
+    assert window_events(longer, start, start + 300_000) == events
+    assert world.max_session_ms >= max(world.title_seconds) * 1000 + wm.MAX_PAUSED_MS + wm.MAX_QOE_MS
+
+
+def test_no_session_lasts_longer_than_the_look_back_from_first_to_last_event() -> None:
+    world = World(1, dims(), 300)
+    events = window_events(world, WEEK_START_MS, WEEK_START_MS + 12 * HOUR_MS)
+    spans: dict[str, list[int]] = collections.defaultdict(list)
+    for ev in events:
+        spans[ev["session_id"]].append(generator.epoch_ms(dt.datetime.fromisoformat(ev["event_timestamp"])))
+    assert max(max(t) - min(t) for t in spans.values()) <= world.max_session_ms
+    check_events(events, dims())
+
+
+def _in_scope(ev: dict, inc: object) -> bool:
+    return all(
+        getattr(inc, f) is None or getattr(inc, f) == ev[f]
+        for f in ("country", "state", "isp", "device_os", "app_version")
+    )
+
+
+def test_an_app_crash_fails_most_starts_in_its_scope_and_the_backfill_equals_the_stream(tmp_path: Path) -> None:
+    from lakewriter.backfill import run_backfill
+
+    world = World(1, dims(), 300)
+    (crash,) = [
+        i for i in world.incidents(WEEK_START_MS, WEEK_START_MS + 2 * 86_400_000) if i.incident_type == "app_crash"
+    ]
+    start, end = crash.start_ms - crash.start_ms % HOUR_MS, crash.end_ms - crash.end_ms % HOUR_MS + HOUR_MS
+    clear_window_cache()
+    streamed = [ev for t in range(start, end, 300_000) for ev in window_events(world, t, t + 300_000)]
+    check_events(streamed, dims())
+    at = lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC)  # noqa: E731
+    run_backfill(at(start), at(end), seed=1, batch_size=300, out=str(tmp_path), dims=dims())
+    lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert {r["event_id"]: r for r in lake} == {ev["event_id"]: ev for ev in streamed}
+
+    during = [
+        ev
+        for ev in streamed
+        if ev["event_type"] in ("start", "start_failed", "exit_before_start")
+        and crash.start_ms + 60_000
+        <= generator.epoch_ms(dt.datetime.fromisoformat(ev["event_timestamp"]))
+        < crash.end_ms
+    ]
+    scoped = [ev for ev in during if _in_scope(ev, crash)]
+    others = [ev for ev in during if not _in_scope(ev, crash)]
+    failed = lambda evs: sum(ev["event_type"] == "start_failed" for ev in evs) / len(evs)  # noqa: E731
+    assert len(scoped) >= 10 and len(others) >= 200
+    assert failed(scoped) > 0.5 > 0.05 > failed(others)
+    assert {ev["error_code"] for ev in scoped if ev["event_type"] == "start_failed"} <= set(player.START_ERROR_CODES)
