@@ -475,11 +475,7 @@ ORDER BY incident_type, severity
 """,
 )
 
-PLAYER_COLUMNS = ("startup_time_ms", "bitrate_kbps", "error_code")
-"""streaming_events columns the QoE and incident queries read (issue 17 contract; the `player` branch adds them):
-QOE_QUERIES and INCIDENT_QUERIES join NAMED_QUERIES once the schema has them (docs/incidents.md, merge notes)."""
-
-NAMED_QUERIES: tuple[NamedQuery, ...] = (*BASE_QUERIES, INCIDENTS_OVERVIEW)
+NAMED_QUERIES: tuple[NamedQuery, ...] = (*BASE_QUERIES, *QOE_QUERIES, *INCIDENT_QUERIES, INCIDENTS_OVERVIEW)
 
 NAMED_QUERIES_BY_NAME = {q.name: q for q in NAMED_QUERIES}
 

@@ -16,7 +16,6 @@ from functions.shared.queries import (
     ANOMALY_SQL,
     INCIDENT_QUERIES,
     INCIDENTS_OVERVIEW,
-    PLAYER_COLUMNS,
     QOE_QUERIES,
     NamedQuery,
 )
@@ -32,10 +31,9 @@ CONTRACT_COLUMNS = {
     "ad_position": "VARCHAR",
     "ad_duration_seconds": "INTEGER",
 }
-"""The streaming_events columns the issue 17 contract appends (the player branch adds them to the schema)."""
+"""The streaming_events columns the issue 17 contract appends, which the queries read."""
 COLUMNS = {
     **{c.name: DUCKDB_TYPES[c.type] for c in STREAMING_EVENTS.columns},
-    **CONTRACT_COLUMNS,
     **{c.name: "VARCHAR" for c in STREAMING_EVENTS.partition_keys},
 }
 
@@ -127,7 +125,14 @@ def test_qoe_queries_keep_to_the_sql_both_engines_accept() -> None:
         assert not re.search(r"\b(median|quantile\w*|mad|approx_\w+|percentile\w*|list|struct_\w+)\s*\(", sql)
         if "streaming_events" in sql:
             assert "concat(year, '-', month, '-', day) >=" in sql, query.name
-    assert set(PLAYER_COLUMNS) <= set(CONTRACT_COLUMNS)
+
+
+def test_the_schema_has_the_contract_columns_the_queries_read() -> None:
+    assert {name: COLUMNS[name] for name in CONTRACT_COLUMNS} == CONTRACT_COLUMNS
+
+
+def test_qoe_and_incident_queries_are_named_queries() -> None:
+    assert {q.name for q in (*QOE_QUERIES, *INCIDENT_QUERIES, INCIDENTS_OVERVIEW)} <= set(queries.NAMED_QUERIES_BY_NAME)
 
 
 def test_startup_percentiles_and_failure_shares_per_device_are_exact() -> None:
