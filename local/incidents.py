@@ -1,11 +1,12 @@
 """How well the anomaly query finds the seeded incidents: found, missed and false alarms, scored against the answer key.
 
 `python -m local incidents --lake DIR` runs the `qoe_anomalies` query on a lake, reads the lake's `incidents` table
-and matches the two: an alert (one flagged hour of one scope, any metric) is explained by an incident when its hour
-overlaps the incident's window (stretched by MATCH_GRACE_MS) and their scopes share at least one field with equal
-values and none with different ones. An incident is found when some alert is explained by it; an alert no incident
-explains is a false alarm. Only incidents inside the stretch the query scores count (after the baseline's first days,
-within its recent-days window). docs/incidents.md describes the method and the measured scores.
+and matches the two. An alert (one flagged hour of one scope, any metric) is explained by an incident when its hour
+overlaps the incident's window (stretched by MATCH_GRACE_MS) and no scope field of the two differs: the incident's
+sessions are part of the alert's cohort (an ISP outage lifts its OS cohorts' failures too). An incident is found when
+an alert it explains also shares a scope field with it (an alert in its own country, ISP or OS + version); an alert
+no incident explains is a false alarm. Only incidents inside the stretch the query scores count (after the baseline's
+first days, within its recent-days window). docs/incidents.md describes the method and the measured scores.
 """
 
 from __future__ import annotations
@@ -90,12 +91,16 @@ def iso_ms(text: str) -> int:
 
 
 def explains(incident: KnownIncident, alert: Alert) -> bool:
-    """Whether the alert's hour overlaps the incident's (stretched) window and their scopes agree."""
+    """Whether the alert's hour overlaps the incident's (stretched) window and no scope field of the two differs."""
     if not (alert.hour_ms < incident.end_ms + MATCH_GRACE_MS and alert.hour_ms + HOUR_MS > incident.start_ms):
         return False
     fields = alert.fields
-    shared = [k for k in fields if k in incident.scope]
-    return bool(shared) and all(fields[k] == incident.scope[k] for k in shared)
+    return all(fields[k] == incident.scope[k] for k in fields if k in incident.scope)
+
+
+def detects(incident: KnownIncident, alert: Alert) -> bool:
+    """Whether the alert explained by the incident is also in its own scope: they share a scope field."""
+    return explains(incident, alert) and any(k in incident.scope for k in alert.fields)
 
 
 @dataclass
@@ -141,7 +146,7 @@ def score(
     by_type = {t: TypeScore() for t in INCIDENT_TYPES}
     by_severity: dict[str, TypeScore] = {}
     for incident in key:
-        hits = [a for a in alerts if explains(incident, a)]
+        hits = [a for a in alerts if detects(incident, a)]
         for table, name in ((by_type, incident.incident_type), (by_severity, incident.severity)):
             table.setdefault(name, TypeScore()).incidents += 1
             table[name].found += bool(hits)

@@ -8,7 +8,7 @@ import pytest
 
 from functions.shared.incidents import HOUR_MS
 from local import incidents as scoring
-from local.incidents import Alert, KnownIncident, alerts_from_rows, explains, scope_fields, score
+from local.incidents import Alert, KnownIncident, alerts_from_rows, detects, explains, scope_fields, score
 from tests.local.test_qoe_queries import COHORTS, TODAY, _connect, _sessions
 
 T0 = 1_800_000_000_000 // HOUR_MS * HOUR_MS
@@ -46,23 +46,24 @@ def test_an_alert_matches_in_the_window_stretched_by_an_hour_and_not_outside() -
 
 
 @pytest.mark.parametrize(
-    ("incident_scope", "scope_type", "scope", "matches"),
+    ("incident_scope", "scope_type", "scope", "explained", "detected"),
     [
-        ({"country": "US", "isp": "Comcast"}, "country", "US", True),  # an outage shows in its country
-        ({"country": "US", "isp": "Comcast"}, "isp", "US / Verizon", False),
-        ({"country": "US", "isp": "Comcast", "state": "NY"}, "isp", "US / Comcast", True),
-        ({"country": "US"}, "isp", "US / Verizon", True),  # a country-wide degradation shows in each ISP
-        ({"country": "US"}, "isp", "GB / BT", False),
-        ({"country": "US"}, "app", "iOS 6.0.0", False),  # no scope field in common
-        ({"device_os": "iOS", "app_version": "6.0.0"}, "app", "iOS 6.0.0", True),
-        ({"device_os": "iOS", "app_version": "6.0.0"}, "app", "iOS 5.14.1", False),
-        ({"device_os": "iOS", "app_version": "6.0.0"}, "country", "US", False),
+        ({"country": "US", "isp": "Comcast"}, "country", "US", True, True),  # an outage shows in its country
+        ({"country": "US", "isp": "Comcast"}, "isp", "US / Verizon", False, False),
+        ({"country": "US", "isp": "Comcast", "state": "NY"}, "isp", "US / Comcast", True, True),
+        ({"country": "US", "isp": "Comcast"}, "app", "iOS 6.0.0", True, False),  # its iOS viewers are in the cohort
+        ({"country": "US"}, "isp", "US / Verizon", True, True),  # a country-wide degradation shows in each ISP
+        ({"country": "US"}, "isp", "GB / BT", False, False),
+        ({"device_os": "iOS", "app_version": "6.0.0"}, "app", "iOS 6.0.0", True, True),
+        ({"device_os": "iOS", "app_version": "6.0.0"}, "app", "iOS 5.14.1", False, False),
+        ({"device_os": "iOS", "app_version": "6.0.0"}, "country", "US", True, False),
     ],
 )
-def test_an_alert_matches_an_incident_sharing_a_scope_field_and_contradicting_none(
-    incident_scope: dict, scope_type: str, scope: str, matches: bool
+def test_an_incident_explains_alerts_in_cohorts_holding_its_sessions_and_is_detected_in_its_own_scope(
+    incident_scope: dict, scope_type: str, scope: str, explained: bool, detected: bool
 ) -> None:
-    assert explains(_incident(**incident_scope), _alert(T0, scope_type, scope)) is matches
+    incident, alert = _incident(**incident_scope), _alert(T0, scope_type, scope)
+    assert (explains(incident, alert), detects(incident, alert)) == (explained, detected)
 
 
 def test_the_score_counts_found_missed_and_false_alarm_episodes() -> None:

@@ -232,12 +232,12 @@ def test_an_isp_outage_is_flagged_in_its_isp_and_country_at_its_hours(steady: li
     assert one["value"] > 0.15 and one["baseline"] < 0.05 and one["z"] >= 3.5 and one["baseline_points"] == 7
 
 
-def test_a_volume_surge_is_flagged_on_attempts(steady: list[dict]) -> None:
+def test_a_volume_surge_is_flagged_on_its_share_of_attempts(steady: list[dict]) -> None:
     surge = TODAY - dt.timedelta(days=1) + dt.timedelta(hours=21)
     rows = steady + list(_sessions(surge, 1, 120, seed=5, cohort=COHORTS[2]))
     flagged = _anomalies(rows)
     hour = surge.strftime("%Y-%m-%d %H:00:00")
-    assert any(r["hour"] == hour and r["scope"] == "GB" and r["metric"] == "attempts" for r in flagged)
+    assert any(r["hour"] == hour and r["scope"] == "GB" and r["metric"] == "attempt_share" for r in flagged)
 
 
 def test_cells_under_the_minimum_attempts_are_not_scored(steady: list[dict]) -> None:
