@@ -38,7 +38,7 @@ h.build_payloads(window_records(world, end - 300_000, end))
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 from lakewriter.parquet import dimension_parquet
 started = time.perf_counter()
-sizes = {{name: len(data) for name, data in dimension_parquet(dims).items()}}
+sizes = {{name: len(data) for name, data in dimension_parquet(dims, 1).items()}}
 print(json.dumps({{"rss": rss, "build_s": built, "parquet_s": time.perf_counter() - started, "sizes": sizes}}))
 """
 

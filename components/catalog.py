@@ -84,12 +84,15 @@ def dimension_key(table: Table) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def dimension_objects(seed: int, customers: int, titles: int, campaigns: int) -> Mapping[str, str]:
-    """Base64 of each dimension table's SNAPPY Parquet bytes, from the project's seeded generator."""
+def dimension_objects(
+    seed: int, customers: int, titles: int, campaigns: int, world_seed: int = world.DEFAULT_WORLD_SEED
+) -> Mapping[str, str]:
+    """Base64 of each dimension table's SNAPPY Parquet bytes, from the project's seeded generators (the incidents
+    from the world's seed)."""
     from functions.shared.dimensions import generate_dimensions
     from lakewriter.parquet import dimension_parquet  # pyarrow: imported only when the dimensions are uploaded
 
-    blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns))
+    blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns), world_seed)
     return {name: base64.b64encode(data).decode("ascii") for name, data in blobs.items()}
 
 
@@ -253,9 +256,12 @@ class TelemetryCatalogArgs(TypedDict):
     """Rows of the titles table."""
     campaign_count: NotRequired[int]
     """Rows of the campaigns table."""
+    world_seed: NotRequired[int]
+    """Seed of the world ScheduledGenerator streams (its world_seed): the incidents table lists that world's
+    incidents."""
     upload_dimensions: NotRequired[bool]
     """Upload the dimension tables ScheduledGenerator's events join to (customers, titles, campaigns: generated from
-    dimension_seed); tables must include their definitions."""
+    dimension_seed; incidents: from world_seed); tables must include their definitions."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """The lake's customer managed KMS key (DataLake's kms_key_arn): Athena encrypts query results with it (SSE_KMS)
     and the dimension files are uploaded with it, as a lake that refuses other encryption requires. Omitted: results
@@ -278,6 +284,7 @@ SPEC = v.ArgSpec(
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
         "campaign_count": schema.CAMPAIGNS.default_rows,
+        "world_seed": world.DEFAULT_WORLD_SEED,
     },
     rules={
         "database_name": v.GLUE_DATABASE,
@@ -288,6 +295,7 @@ SPEC = v.ArgSpec(
         "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
         "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
+        "world_seed": v.between(0, world.MAX_WORLD_SEED),
         "upload_dimensions": v.boolean(),
         "kms_key_arn": v.KMS_KEY_ARN,
         "retain_objects_on_delete": v.boolean(),
@@ -406,7 +414,8 @@ class TelemetryCatalog(v.CheckedComponent):
                 SPEC.value(args, "customer_count"),
                 SPEC.value(args, "title_count"),
                 SPEC.value(args, "campaign_count"),
-            ).apply(lambda d: dimension_objects(d[0], d[1], d[2], d[3]))
+                SPEC.value(args, "world_seed"),
+            ).apply(lambda d: dimension_objects(d[0], d[1], d[2], d[3], d[4]))
             for table in schema.DIMENSION_TABLES:
                 aws.s3.BucketObjectv2(
                     f"{name}-{table.name}-data",

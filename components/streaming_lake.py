@@ -112,6 +112,8 @@ class StreamingLakeArgs(TypedDict):
     """Rows of the titles table."""
     campaign_count: NotRequired[int]
     """Rows of the campaigns table."""
+    world_seed: NotRequired[int]
+    """Seed of the world the generator streams: the incidents table lists its incidents."""
     functions: NotRequired[list[WatchedFunction]]
     """Lambda functions that feed the stream, to watch and chart (errors, throttles, duration near the timeout)."""
     dead_letter_queue_name: NotRequired[pulumi.Input[str]]

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.fs
 import pyarrow.parquet as pq
 
-from functions.shared.dimensions import Dimensions
-from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, TITLES, Table
+from functions.shared.dimensions import Dimensions, generate_incidents
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, INCIDENTS, TITLES, Table
 
 COMPRESSION = "SNAPPY"
 """The lake's Parquet codec (Firehose's record format conversion writes SNAPPY too)."""
@@ -107,10 +107,11 @@ def write_parquet(arrow_table: pa.Table, path: str, filesystem: pyarrow.fs.FileS
     _write(arrow_table, path, filesystem)
 
 
-def dimension_parquet(dims: Dimensions) -> dict[str, bytes]:
-    """Parquet bytes of each dimension table, keyed by table name."""
+def dimension_parquet(dims: Dimensions, world_seed: int) -> dict[str, bytes]:
+    """Parquet bytes of each dimension table, keyed by table name; the incidents are those of world `world_seed`."""
     return {
         CUSTOMERS.name: parquet_bytes(rows_to_arrow(CUSTOMERS, dims.customers)),
         TITLES.name: parquet_bytes(rows_to_arrow(TITLES, dims.titles)),
         CAMPAIGNS.name: parquet_bytes(rows_to_arrow(CAMPAIGNS, dims.campaigns)),
+        INCIDENTS.name: parquet_bytes(rows_to_arrow(INCIDENTS, generate_incidents(world_seed))),
     }

@@ -1,6 +1,6 @@
-"""`python -m local run|redrive|compact|history|query|preview|cost|profile`: the data path, its dead letters, the
-Iceberg lake's upkeep, snapshots and time travel, the stack's plan, its monthly bill, or the audience's figures
-against their reference bands, on this machine."""
+"""`python -m local run|redrive|compact|history|query|incidents|preview|cost|profile`: the data path, its dead
+letters, the Iceberg lake's upkeep, snapshots and time travel, the anomaly query scored against the seeded incidents,
+the stack's plan, its monthly bill, or the audience's figures against their reference bands, on this machine."""
 
 from __future__ import annotations
 
@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="price Firehose's source-record backup to S3 (firehoseBackupSourceRecords) though the stack leaves it off",
     )
+
+    incidents = sub.add_parser(
+        "incidents", help="score the anomaly query against the lake's incidents table: found, missed, false alarms"
+    )
+    incidents.add_argument("--lake", type=Path, default=DEFAULT_LAKE, help="lake directory (default: ./lake)")
+    incidents.add_argument("--stack", default="dev", help="stack whose config names the database (default: dev)")
 
     profile = sub.add_parser(
         "profile", help="the audience's figures measured from a lake, beside reference bands and their sources"
@@ -439,6 +445,15 @@ def _cmd_redrive(args: argparse.Namespace, console: Console) -> int:
     return 0 if report.dead_letters == 0 else 1
 
 
+def _cmd_incidents(args: argparse.Namespace, console: Console) -> int:
+    from local.incidents import report_lines, score_lake
+    from local.settings import load_settings
+
+    for line in report_lines(score_lake(args.lake, load_settings(args.stack).database_name)):
+        console.print(line, soft_wrap=True, highlight=False)
+    return 0
+
+
 def _cmd_preview(args: argparse.Namespace, console: Console) -> int:
     from local.preview import render_preview
 
@@ -464,6 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_history(args, console)
         if args.command == "query":
             return _cmd_query(args, console)
+        if args.command == "incidents":
+            return _cmd_incidents(args, console)
         return _cmd_preview(args, console)
     except ValueError as exc:  # config, lake and argument errors: one clear line, no traceback
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)

@@ -29,10 +29,11 @@ from local.plan import moment, ms, plan_backfill, plan_stretches, plan_ticks
 from local.settings import LocalSettings
 
 
-def write_dimensions(lake: Path, dims: Dimensions) -> list[Path]:
-    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically."""
+def write_dimensions(lake: Path, dims: Dimensions, world_seed: int) -> list[Path]:
+    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically (the
+    incidents those of world `world_seed`)."""
     written = []
-    blobs = dimension_parquet(dims)
+    blobs = dimension_parquet(dims, world_seed)
     for table in DIMENSION_TABLES:
         path = lake / table.prefix / f"{table.name}.parquet"
         if not path.is_file() or path.read_bytes() != blobs[table.name]:
@@ -213,7 +214,7 @@ def run_pipeline(
         ) as stack:
             # The customers table as known at the lake's end: everyone its events reference, dates as of that day.
             lake_end_ms = max([end_ms, *(until for _, until in state.covered), *(h.until_ms for h in state.held)])
-            write_dimensions(lake, stack.dims.as_of(moment(lake_end_ms - 1).date()))
+            write_dimensions(lake, stack.dims.as_of(moment(lake_end_ms - 1).date()), opened.world.seed)
             stretches = _Stretches(stack, opened, report)
             if state.held:
                 stretches.redrive()

@@ -58,7 +58,7 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "batchSize": ((_GENERATOR, "batch_size"),),
     "scheduleExpression": ((_GENERATOR, "schedule_expression"),),
     "scheduleEnabled": ((_GENERATOR, "schedule_enabled"),),
-    "worldSeed": ((_GENERATOR, "world_seed"),),
+    "worldSeed": ((_GENERATOR, "world_seed"), (_CATALOG, "world_seed")),
     "dimensionSeed": ((_CATALOG, "dimension_seed"), (_GENERATOR, "dimension_seed")),
     "customerCount": ((_CATALOG, "customer_count"), (_GENERATOR, "customer_count")),
     "titleCount": ((_GENERATOR, "title_count"), (_CATALOG, "title_count")),

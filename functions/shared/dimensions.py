@@ -26,13 +26,20 @@ from mimesis.datasets import EMAIL_DOMAINS
 from mimesis.enums import Gender
 from mimesis.locales import Locale
 
-from functions.shared import content, domains, geography
+from functions.shared import content, domains, geography, incidents
 from functions.shared.names import CampaignNamer, TitleNamer, is_fit_brand
-from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, Table
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, INCIDENTS, TITLES, Table
 
 DEFAULT_DIMENSION_SEED = 42
 REFERENCE_DATE = dt.date(2026, 1, 1)
 """The "today" of the dimension tables: every date in them is relative to it, so output never depends on the clock."""
+
+INCIDENTS_FROM = dt.date(REFERENCE_DATE.year - 1, 1, 1)
+INCIDENTS_UNTIL = dt.date(REFERENCE_DATE.year + 3, 1, 1)
+"""The incidents table lists the world's incidents overlapping [INCIDENTS_FROM, INCIDENTS_UNTIL): from a year before
+the reference date (the first year Athena's partition projection enumerates by default, and the customers' recent
+history) to three years after it, a horizon past any lake the stack will stream into or backfill. Like the other
+tables it never reads the clock; a lake outside this range has events but no answer key."""
 
 _REFERENCE_DT = dt.datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=dt.UTC)
 _DAY_SECONDS = 86_400
@@ -595,6 +602,47 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
             )
         )
     return rows
+
+
+def _epoch_ms(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days * 86_400_000
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    """ISO 8601 UTC with milliseconds, as the events' event_timestamp, so the two compare as strings."""
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=epoch_ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def incident_row(incident: incidents.Incident) -> dict:
+    """One row of the incidents table."""
+    return _row(
+        INCIDENTS,
+        {
+            "incident_id": incident.incident_id,
+            "incident_type": incident.incident_type,
+            "start_time": _iso_ms(incident.start_ms),
+            "end_time": _iso_ms(incident.end_ms),
+            "severity": incident.severity,
+            "country": incident.country,
+            "state": incident.state,
+            "isp": incident.isp,
+            "device_os": incident.device_os,
+            "app_version": incident.app_version,
+            "startup_permille": incident.startup_permille,
+            "start_fail_permille": incident.start_fail_permille,
+            "stall_permille": incident.stall_permille,
+            "error_permille": incident.error_permille,
+            "volume_permille": incident.volume_permille,
+            "description": incident.description,
+        },
+    )
+
+
+def generate_incidents(world_seed: int) -> list[dict]:
+    """The incidents table of a world: every incident overlapping [INCIDENTS_FROM, INCIDENTS_UNTIL), by start."""
+    found = incidents.incidents_between(world_seed, _epoch_ms(INCIDENTS_FROM), _epoch_ms(INCIDENTS_UNTIL))
+    return [incident_row(i) for i in found]
 
 
 def generate_dimensions(

@@ -1,4 +1,4 @@
-"""The project's one schema type (`Table`, `Column`) and the four catalog tables defined with it.
+"""The project's one schema type (`Table`, `Column`) and the five catalog tables defined with it.
 
 The Glue tables, the Firehose conversion, the Parquet writers, the producer's validation and the local SQL all
 read these objects; no other module spells out a column list. Other projects describe their own tables with the
@@ -229,8 +229,32 @@ CAMPAIGNS = Table(
     default_rows=50,
 )
 
-TABLES: tuple[Table, ...] = (STREAMING_EVENTS, CUSTOMERS, TITLES, CAMPAIGNS)
-DIMENSION_TABLES: tuple[Table, ...] = (CUSTOMERS, TITLES, CAMPAIGNS)
+INCIDENTS = Table(
+    name="incidents",
+    description="Seeded incidents that shaped the telemetry: window, scope, severity and effect factors (answer key)",
+    prefix="incidents/",
+    columns=(
+        Column("incident_id", "string"),
+        Column("incident_type", "string", "isp_outage, cdn_degradation, app_crash or live_surge"),
+        Column("start_time", "string", "First affected attempt time, ISO 8601 UTC (inclusive)"),
+        Column("end_time", "string", "End of the window, ISO 8601 UTC (exclusive)"),
+        Column("severity", "string", "minor, major or critical"),
+        Column("country", "string", "Scope: viewers' country (null: any)"),
+        Column("state", "string", "Scope: viewers' state or region (null: any)"),
+        Column("isp", "string", "Scope: viewers' ISP or carrier (null: any)"),
+        Column("device_os", "string", "Scope: device OS (null: any)"),
+        Column("app_version", "string", "Scope: app version (null: any)"),
+        Column("startup_permille", "int", "Start-up time x this / 1000 in scope"),
+        Column("start_fail_permille", "int", "Start failure probability x this / 1000 in scope"),
+        Column("stall_permille", "int", "Stall rate x this / 1000 in scope"),
+        Column("error_permille", "int", "Fatal error rate x this / 1000 in scope"),
+        Column("volume_permille", "int", "Session starts x this / 1000 in scope"),
+        Column("description", "string"),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (STREAMING_EVENTS, CUSTOMERS, TITLES, CAMPAIGNS, INCIDENTS)
+DIMENSION_TABLES: tuple[Table, ...] = (CUSTOMERS, TITLES, CAMPAIGNS, INCIDENTS)
 TABLES_BY_NAME: Mapping[str, Table] = {t.name: t for t in TABLES}
 
 

@@ -11,6 +11,7 @@ from components import TelemetryCatalog
 from components.catalog import dimension_key, dimension_objects
 from components.testing import ProgramResult, run_resources
 from functions.shared import layout, queries, schema
+from functions.shared.dimensions import generate_incidents
 
 BUCKET = "lake-bucket"
 TABLE = "aws:glue/catalogTable:CatalogTable"
@@ -34,6 +35,7 @@ def catalog() -> ProgramResult:
                 "customer_count": 20,
                 "title_count": 10,
                 "campaign_count": 5,
+                "world_seed": 3,
             },
         )
         return {
@@ -77,7 +79,7 @@ def test_glue_columns_equal_the_schema_definition_in_order(catalog: ProgramResul
 def test_column_counts_match_the_seed_facts(catalog: ProgramResult) -> None:
     counts = {name: len(t["storageDescriptor"]["columns"]) for name, t in tables_by_name(catalog).items()}
     # The seed's titles table had 26 columns; issue 16 added series_id.
-    assert counts == {"streaming_events": 31, "customers": 21, "titles": 27, "campaigns": 35}
+    assert counts == {"streaming_events": 31, "customers": 21, "titles": 27, "campaigns": 35, "incidents": 16}
 
 
 @pytest.mark.parametrize("table", schema.TABLES, ids=lambda t: t.name)
@@ -154,8 +156,13 @@ def test_one_named_query_per_shared_query_with_the_database_filled_in(catalog: P
 
 def test_dimension_tables_are_uploaded_as_snappy_parquet_at_their_table_prefix(catalog: ProgramResult) -> None:
     objects = {r.inputs["key"]: r.inputs for r in catalog.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert set(objects) == {"customers/customers.parquet", "titles/titles.parquet", "campaigns/campaigns.parquet"}
-    rows = {"customers": 20, "titles": 10, "campaigns": 5}
+    assert set(objects) == {
+        "customers/customers.parquet",
+        "titles/titles.parquet",
+        "campaigns/campaigns.parquet",
+        "incidents/incidents.parquet",
+    }
+    rows = {"customers": 20, "titles": 10, "campaigns": 5, "incidents": len(generate_incidents(3))}
     for table in schema.DIMENSION_TABLES:
         obj = objects[dimension_key(table)]
         assert obj["bucket"] == BUCKET and obj["contentType"] == "application/vnd.apache.parquet"
@@ -172,6 +179,8 @@ def test_dimension_bytes_are_identical_for_the_same_seed_and_differ_for_another(
     dimension_objects.cache_clear()
     assert dict(dimension_objects(7, 15, 8, 4)) == first
     assert dict(dimension_objects(8, 15, 8, 4))["customers"] != first["customers"]
+    other_world = dict(dimension_objects(7, 15, 8, 4, 2))
+    assert other_world["incidents"] != first["incidents"] and other_world["customers"] == first["customers"]
 
 
 def test_query_results_go_under_the_results_prefix_given() -> None:

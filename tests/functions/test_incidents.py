@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -13,6 +14,7 @@ import pytest
 
 from functions.shared import domains, geography
 from functions.shared.calendar import utc_offset_at
+from functions.shared.dimensions import INCIDENTS_FROM, INCIDENTS_UNTIL, generate_incidents
 from functions.shared.incidents import (
     DAY_MS,
     HOUR_MS,
@@ -29,6 +31,7 @@ from functions.shared.incidents import (
     week_of,
     week_start_ms,
 )
+from functions.shared.schema import INCIDENTS, validate_record
 
 ROOT = Path(__file__).resolve().parents[2]
 START = int(dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp() * 1000)
@@ -182,3 +185,25 @@ def test_the_module_needs_only_the_standard_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_incidents_table_lists_the_worlds_incidents_over_its_range_in_schema() -> None:
+    rows = generate_incidents(1)
+    expected = incidents_between(
+        1,
+        _ms(dt.datetime.combine(INCIDENTS_FROM, dt.time(), dt.UTC)),
+        _ms(dt.datetime.combine(INCIDENTS_UNTIL, dt.time(), dt.UTC)),
+    )
+    assert [r["incident_id"] for r in rows] == [i.incident_id for i in expected]
+    assert 3 * 52 * 3 < len(rows) < 6 * 52 * 5
+    for row, incident in zip(rows, expected, strict=True):
+        validate_record(INCIDENTS, row)
+        assert list(row) == list(INCIDENTS.column_names)
+        assert _ms(dt.datetime.fromisoformat(row["start_time"])) == incident.start_ms
+        assert _ms(dt.datetime.fromisoformat(row["end_time"])) == incident.end_ms
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["start_time"]) for r in rows)
+    assert generate_incidents(1) == rows and generate_incidents(2) != rows
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)

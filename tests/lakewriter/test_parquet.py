@@ -91,18 +91,20 @@ def test_every_column_chunk_is_snappy_compressed(dims: Dimensions, events: list[
 
 
 def test_identical_input_gives_identical_bytes(dims: Dimensions) -> None:
-    first = dimension_parquet(dims)
-    again = dimension_parquet(generate_dimensions(seed=42, customers=150, titles=120, campaigns=30))
-    assert set(first) == {"customers", "titles", "campaigns"}
+    first = dimension_parquet(dims, 1)
+    again = dimension_parquet(generate_dimensions(seed=42, customers=150, titles=120, campaigns=30), 1)
+    assert set(first) == {"customers", "titles", "campaigns", "incidents"}
     assert first == again
-    assert first["customers"] != dimension_parquet(generate_dimensions(43, 150, 120, 30))["customers"]
+    assert first["customers"] != dimension_parquet(generate_dimensions(43, 150, 120, 30), 1)["customers"]
+    other_world = dimension_parquet(dims, 2)
+    assert other_world["incidents"] != first["incidents"] and other_world["customers"] == first["customers"]
 
 
 _DIGEST_SCRIPT = """
 import hashlib
 from lakewriter.parquet import dimension_parquet
 from functions.shared.dimensions import generate_dimensions
-blobs = dimension_parquet(generate_dimensions(42, 150, 120, 30))
+blobs = dimension_parquet(generate_dimensions(42, 150, 120, 30), 1)
 print(hashlib.sha256(b"".join(blobs[name] for name in sorted(blobs))).hexdigest())
 """
 
@@ -112,7 +114,7 @@ def test_dimension_parquet_bytes_are_identical_in_another_process(dims: Dimensio
     done = subprocess.run(
         [sys.executable, "-c", _DIGEST_SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
-    blobs = dimension_parquet(dims)
+    blobs = dimension_parquet(dims, 1)
     assert done.stdout.strip() == hashlib.sha256(b"".join(blobs[name] for name in sorted(blobs))).hexdigest()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from functions.shared import schema
 from local.__main__ import main
 from local.preview import render_preview, type_counts
 from stack import PROJECT_DIR as REPO_ROOT
@@ -76,7 +77,7 @@ def test_preview_counts_match_the_program_under_mocks() -> None:
     result = render_preview("staging", Console(file=io.StringIO()))
     counts = type_counts(result)
     assert counts["aws:lambda/function:Function"] == 2
-    assert counts["aws:glue/catalogTable:CatalogTable"] == 4
+    assert counts["aws:glue/catalogTable:CatalogTable"] == len(schema.TABLES)
     assert result.outputs["streamName"] == "acme-stg-telemetry-stream"
 
 

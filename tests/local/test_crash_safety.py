@@ -25,6 +25,7 @@ import pytest
 
 from functions.generator.events import window_events
 from functions.shared import layout
+from functions.shared.schema import DIMENSION_TABLES
 from functions.shared.world import World
 from lakewriter import durable, faults
 from lakewriter.backfill import run_backfill
@@ -151,6 +152,8 @@ KINDS = (
     "rename titles.parquet",
     "write campaigns.parquet",
     "rename campaigns.parquet",
+    "write incidents.parquet",
+    "rename incidents.parquet",
     "write delivered file",
     "fsync staged",
     "rename staged",
@@ -158,8 +161,8 @@ KINDS = (
     "write backfill hour",
 )
 """Every kind of write step a run makes (held to the clean run's steps below)."""
-CORE = (KINDS[0], KINDS[1], KINDS[2], KINDS[3], *KINDS[8:])
-"""The kinds that differ from each other (the three dimension files are written alike)."""
+CORE = (KINDS[0], KINDS[1], KINDS[2], KINDS[3], *KINDS[2 + 2 * len(DIMENSION_TABLES) :])
+"""The kinds that differ from each other (the dimension files are written alike)."""
 SIGNAL_CASES = [
     *(("kill", kind, "first") for kind in CORE),
     ("kill", "rename staged", "last"),
@@ -231,7 +234,8 @@ def test_a_rename_that_fails_with_a_full_disk_leaves_whole_stretches_only(
     calls = iter(range(10**6))
 
     def replace(src: object, dst: object) -> None:
-        if next(calls) == 8:  # the second tick's file: marker, 3 dimension files, first tick (3), its intent
+        # The second tick's file: after the marker, the dimension files, the first tick (3) and its intent.
+        if next(calls) == 1 + len(DIMENSION_TABLES) + 3 + 1:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(src, dst)  # type: ignore[arg-type]
 

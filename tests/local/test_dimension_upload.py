@@ -12,8 +12,8 @@ from local.pipeline import write_dimensions
 
 def test_the_local_lake_and_the_stack_upload_the_same_dimension_bytes(tmp_path: Path) -> None:
     """Both call generate_dimensions and dimension_parquet: the new titles reach Athena and DuckDB identically."""
-    counts = (42, 200, 160, 10)
-    local = {p.stem: p.read_bytes() for p in write_dimensions(tmp_path, generate_dimensions(*counts))}
-    stack = {name: base64.b64decode(data) for name, data in dimension_objects(*counts).items()}
+    counts, world_seed = (42, 200, 160, 10), 5
+    local = {p.stem: p.read_bytes() for p in write_dimensions(tmp_path, generate_dimensions(*counts), world_seed)}
+    stack = {name: base64.b64decode(data) for name, data in dimension_objects(*counts, world_seed).items()}
     assert local == stack
-    assert set(local) == {"customers", "titles", "campaigns"}
+    assert set(local) == {"customers", "titles", "campaigns", "incidents"}

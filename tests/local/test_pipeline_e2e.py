@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.shared import layout
-from functions.shared.queries import NAMED_QUERIES
+from functions.shared.queries import INCIDENT_QUERIES, NAMED_QUERIES
 from functions.shared.schema import STREAMING_EVENTS
 from lakewriter.parquet import arrow_schema
 from local.delivery import ERROR_TYPE_CONVERSION
@@ -147,8 +147,10 @@ def test_every_named_query_returns_rows_and_joins_match_every_event(lake_run, se
     con = connect(lake, settings.database_name)
     results = {r.query.name: r for r in run_named_queries(con, settings.database_name)}
     assert set(results) == {q.name for q in NAMED_QUERIES}
+    # The anomaly query scores hours with MIN_BASELINE_POINTS earlier days: this lake holds minutes.
+    history = {q.name for q in INCIDENT_QUERIES}
     for name, result in results.items():
-        assert result.rows, f"named query {name} returned no rows"
+        assert result.rows or name in history, f"named query {name} returned no rows"
     coverage = dict(zip(results["join_coverage"].columns, results["join_coverage"].rows[0], strict=True))
     assert coverage["pct_with_customer"] == 100.0 and coverage["pct_with_title"] == 100.0
     total = dict(zip(results["total_events"].columns, results["total_events"].rows[0], strict=True))
