@@ -240,6 +240,9 @@ class HourPlan(NamedTuple):
     """The hour's day's title draw (catalogue.Catalogue.on)."""
     by_genre: tuple[Viewers, ...]
     """Per genre (domains.GENRES), the same viewers restricted to those who list it in preferred_genres."""
+    admitted: float = 1.0
+    """Share of this hour's candidate starts a device and the plan's stream limit admit (households.admitted_share
+    at the hour's load): `rate` is the played rate divided by it."""
 
 
 @dataclass(frozen=True)
@@ -296,8 +299,20 @@ class World:
         """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
         """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
-        self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
-        """Mean session starts per slot over a week."""
+        density = households.subscriber_hours(batch_size, len(customers))
+        self.exclusive = density <= households.HOURS_PER_SUBSCRIBER_BAND[1]
+        """Whether a device plays one session at a time and a household within its plan (concurrency.py): in every
+        world whose audience can carry its volume (its subscribers stream at most the band's hours a day); a world
+        with too few customers for its batchSize plays every candidate, and its households overlap."""
+        self.density = density
+        """Mean hours a subscriber streams a day (households.subscriber_hours)."""
+        self.admitted_share = households.admitted_share(density) if self.exclusive else 1.0
+        """Share of candidate sessions played over a week (households.ADMITTED_SHARES); each hour's own follows its
+        load (HourPlan.admitted)."""
+        self.played_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
+        """Mean played session starts per slot over a week."""
+        self.sessions_per_slot = self.played_per_slot / self.admitted_share
+        """Mean candidate session starts per slot over a week (about admitted_share of them are played)."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
         self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]] = {}
         self._viewers: dict[tuple[str, int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
@@ -395,7 +410,11 @@ class World:
                 )
             # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
             # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
-            rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
+            intensity = (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
+            # A busy hour's households refuse more of its candidates (concurrency.py): its admitted share is the
+            # one at its own load, so the played rate keeps the local-hour curve's shape.
+            admitted = households.admitted_share(self.density * intensity) if self.exclusive else 1.0
+            rate = self.played_per_slot * intensity / admitted
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
@@ -406,6 +425,7 @@ class World:
                 rate,
                 titles,
                 tuple(by_genre),
+                admitted,
             )
         return hit
 
@@ -455,13 +475,14 @@ class World:
         return pick.groups[g][bisect.bisect_right(running, aim)]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
-        """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""
+        """Mean number of events with timestamps in [start_ms, end_ms) (the admitted start rate, lagged by nothing)."""
         total = 0.0
         ms = start_ms
         while ms < end_ms:
             hour_end = (ms // 3_600_000 + 1) * 3_600_000
             stop = min(end_ms, hour_end)
-            total += self.hour(ms // 3_600_000).rate * (stop - ms) / SLOT_MS
+            plan = self.hour(ms // 3_600_000)
+            total += plan.rate * plan.admitted * (stop - ms) / SLOT_MS
             ms = stop
         return total * EVENTS_PER_SESSION
 

@@ -90,6 +90,8 @@ def world_sessions(  # pragma: no cover - compiled
     end_ms: int,
     slot_whole: np.ndarray,
     slot_threshold: np.ndarray,
+    admitted: np.ndarray,
+    slot_first: np.ndarray,
     slot_plan: np.ndarray,
     plan_at: np.ndarray,
     cumulative: np.ndarray,
@@ -123,7 +125,8 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, of
+    which start i is played if `admitted[slot_first[j] + i - 1]` (lakewriter.backfill.admission); it
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
     weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
@@ -142,6 +145,8 @@ def world_sessions(  # pragma: no cover - compiled
         count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
         base = slot * SLOT_MS
         for i in range(1, count + 1):
+            if not admitted[slot_first[j] + i - 1]:
+                continue  # a device or the household's plan refuses it (functions.shared.concurrency)
             sk = mix(slot_key + _U(i) * _GAMMA)
             # The key's shape bounds the session's end: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
