@@ -49,6 +49,8 @@ HELD = (
     "prime_time_share",
     "plays_outside_subscription",
     "plays_before_release",
+    "over_plan_limit_share",
+    "device_overlap_share",
 )
 HELD_IN_HISTORY = ("monthly_churn", "monthly_signups")
 """Figures held only where the customers table has a trailing year of history (the second lake)."""
