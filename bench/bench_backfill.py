@@ -64,13 +64,14 @@ def baseline(events: int, out: Path) -> dict:
     return {"events": events, "seconds": time.perf_counter() - began}
 
 
-def backfill(events: int, out: Path) -> dict:
+def backfill(events: int, out: Path, customers: int | None = None) -> dict:
     """The fast backfill into a local lake directory (dimension generation included in the time)."""
     from lakewriter.backfill import run_backfill
 
     # The world's volume is a rate: batchSize events per 5 minutes on average, so about `events` over the range.
     batch_size = max(1, round(events / ((END - START).days * 288)))
-    report = run_backfill(START, END, seed=1, batch_size=batch_size, out=str(out))
+    dims = generate_dimensions(customers=customers) if customers else None
+    report = run_backfill(START, END, seed=1, batch_size=batch_size, out=str(out), dims=dims)
     return {
         "events": report.events,
         "seconds": report.seconds,
@@ -80,17 +81,18 @@ def backfill(events: int, out: Path) -> dict:
     }
 
 
-def _child(part: str, events: int, out: Path) -> None:
+def _child(part: str, events: int, out: Path, customers: int | None) -> None:
     cpu = _pin_to_one_cpu()
-    result = baseline(events, out / "events.jsonl") if part == "baseline" else backfill(events, out / "lake")
+    result = baseline(events, out / "events.jsonl") if part == "baseline" else backfill(events, out / "lake", customers)
     result.update(_usage(), part=part, cpu=cpu)
     print(json.dumps(result))
 
 
-def _run_part(part: str, events: int) -> dict:
+def _run_part(part: str, events: int, customers: int | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench-backfill-{part}-"))
     try:
         cmd = [sys.executable, __file__, "--child", part, "--events", str(events), "--out", str(work)]
+        cmd += ["--customers", str(customers)] if customers else []
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
@@ -102,11 +104,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000, help="about this many events for the backfill")
     parser.add_argument("--baseline-events", type=int, default=100_000, help="events for the per-row baseline")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each part; the best is reported")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        help="customers in the backfill's world (default the dimensions' 1,000; households.audience_size(batchSize) "
+        "gives an audience that carries the volume, where a device and the plan's stream limit apply)",
+    )
     parser.add_argument("--child", choices=("baseline", "backfill"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.events, args.out)
+        _child(args.child, args.events, args.out, args.customers)
         return
 
     print(f"range {START} .. {END} ({(END - START).days} days), each part pinned to one CPU in its own process")
@@ -114,7 +122,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"baseline": [], "backfill": []}
     for i in range(args.repeat):
         for part, events in (("baseline", args.baseline_events), ("backfill", args.events)):
-            r = _run_part(part, events)
+            r = _run_part(part, events, args.customers if part == "backfill" else None)
             runs[part].append(r)
             print(f"  run {i + 1} {part:<9} {r['events'] / r['seconds']:>10,.0f} events/s  {r['seconds']:.2f} s")
     rows = [min(runs[part], key=lambda r: r["seconds"]) for part in ("baseline", "backfill")]

@@ -162,12 +162,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ticks", type=int, default=12, help="consecutive 5-minute ticks per timed run of (e)")
     parser.add_argument("--tick-batch", type=int, help="batchSize of the world (e) ticks (default 1.5 x --batch)")
     parser.add_argument("--ticks-only", action="store_true", help="measure (e) only")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        help="customers in the world (default the dimensions' 1,000; households.audience_size(batchSize) gives an "
+        "audience that carries the ticks' volume, where a device and the plan's stream limit apply)",
+    )
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
     started = time.perf_counter()
-    dims = generate_dimensions()
+    dims = generate_dimensions(customers=args.customers) if args.customers else generate_dimensions()
     dims_ms = (time.perf_counter() - started) * 1000
     if args.ticks_only:
         print(f"python {sys.version.split()[0]}, pinned to one core")

@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from functions.shared import domains
 from functions.shared.households import HOURS_PER_SUBSCRIBER_BAND
 
 
@@ -323,9 +324,8 @@ DASHJS_SWITCH = Source(
 
 # --- plan limits (a fact of the product the bands hold the world to) ------------------------------------------
 
-PLAN_STREAM_LIMITS: Mapping[str, int] = {"free_with_ads": 1, "basic": 1, "standard": 2, "premium": 4}
-"""Streams a household may play at once, by `subscription_tier`: Netflix's Basic 1, Standard 2, Premium 4
-(NETFLIX_PLANS); the free ad-supported tier gets the smallest, 1 (judgement: free tiers promise no concurrency)."""
+PLAN_STREAM_LIMITS = domains.PLAN_STREAM_LIMITS
+"""Streams a household may play at once, by `subscription_tier` (declared in domains; source NETFLIX_PLANS)."""
 
 
 # --- the bands ------------------------------------------------------------------------------------------------

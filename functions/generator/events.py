@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import domains, geography, player, plays
+from functions.shared import concurrency, domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -339,12 +339,14 @@ class _SlotSessions:
 class _WorldSlots:
     """The cached slots of one world, and the latest window start it has served."""
 
-    __slots__ = ("fingerprint", "latest_start", "sessions", "slots", "world")
+    __slots__ = ("admission", "fingerprint", "latest_start", "sessions", "slots", "world")
 
     def __init__(self, world: World) -> None:
         self.world = world
         """Held so that no other World can take its id() while its slots are cached."""
         self.fingerprint = _fingerprint(world)
+        self.admission = concurrency.Admission(world)
+        """Which candidates of each slot are played (a device one at a time, a household within its plan)."""
         self.slots: dict[int, _SlotSessions] = {}
         self.sessions = 0
         self.latest_start: int | None = None
@@ -853,8 +855,11 @@ class _SessionWriter:
             self.out.append((ms, ev))
 
 
-def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) -> tuple[array[int], array[int]]:
-    """Write the window's events of every session of a slot; with `keep`, return those with events after it."""
+def _scan_slot(
+    writer: _WindowWriter, slot: int, plan: wm.HourPlan, admitted: bytes, keep: bool
+) -> tuple[array[int], array[int]]:
+    """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py);
+    with `keep`, return those with events after it."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
@@ -866,7 +871,9 @@ def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) 
     """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
     reaching = []
     # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
-    for z in range(slot_key + G, slot_key + (n + 1) * G, G):
+    for played, z in zip(admitted, range(slot_key + G, slot_key + (n + 1) * G, G), strict=True):
+        if not played:
+            continue
         z &= M64
         z = ((z ^ (z >> 30)) * X1) & M64
         z = ((z ^ (z >> 27)) * X2) & M64
@@ -919,7 +926,7 @@ def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *
             _CACHE.replace(cached, slot, _SlotSessions(end_ms, keys, next_ms))
         else:
             keep = entry is None and slot >= lowest
-            keys, next_ms = _scan_slot(writer, slot, plan, keep)
+            keys, next_ms = _scan_slot(writer, slot, plan, cached.admission.admitted(slot), keep)
             if keep:
                 _CACHE.store(cached, slot, _SlotSessions(end_ms, keys, next_ms))
     return writer.result()

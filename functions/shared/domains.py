@@ -107,6 +107,10 @@ README's "Volume and load testing" for the AWS limits this leans on and what giv
 # --- Dimension tables and session details (appended for the generator; the backfill may read them too) ---
 SUBSCRIPTION_TIER_SHARES: Mapping[str, float] = {"free_with_ads": 0.2, "basic": 0.25, "standard": 0.35, "premium": 0.2}
 """Share of customers on each of SUBSCRIPTION_TIERS."""
+PLAN_STREAM_LIMITS: Mapping[str, int] = {"free_with_ads": 1, "basic": 1, "standard": 2, "premium": 4}
+"""Streams a household may play at once, by `subscription_tier`: Netflix's plans allow Basic 1, Standard 2 and
+Premium 4 screens at the same time (Netflix Help Center, "Plans and Pricing", help.netflix.com/node/24926, 2025);
+the free ad-supported tier gets the smallest, 1 (judgement: free tiers promise no concurrency)."""
 
 SIGNUP_DAYS = (-3 * 365, 730)
 """Sign-ups run from three years before the dimension tables' reference date to two years after it (the end of the

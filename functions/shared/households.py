@@ -10,6 +10,7 @@ weights that the generator and the compiled backfill both read.
 
 from __future__ import annotations
 
+import itertools
 import math
 from statistics import NormalDist
 
@@ -40,6 +41,28 @@ recommendations). Judgement: half, so a preferred genre (1-3 of 14) takes over h
 AFFINITY_BITS = 16
 AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
 """A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
+
+ADMITTED_SHARES: tuple[tuple[float, float], ...] = (
+    (0.5, 0.87), (1.0, 0.83), (1.5, 0.775), (2.0, 0.72), (2.5, 0.675), (3.0, 0.62), (3.5, 0.58), (4.0, 0.52),
+    (4.5, 0.45), (5.5, 0.39),
+)  # fmt: skip
+"""(load, share of candidate sessions admitted): how many of an hour's candidates a device and the plan's stream
+limit let through (concurrency.py) at its load, the mean hours a subscriber streams a day (subscriber_hours) times
+the hour's intensity (its rate over the week's mean). Measured per hour over a week (2026-11-02, seed 1, 2,400
+customers at batchSize 30, 50 and 75, within 3 % of these at the rates they give; docs/audience.md); an hour's
+start rate is divided by its share so its played sessions follow the calendar's curve and carry batchSize."""
+
+
+def admitted_share(hours_per_subscriber: float) -> float:
+    """Share of candidate sessions admitted at a density (ADMITTED_SHARES, linear between its points)."""
+    points = ADMITTED_SHARES
+    if hours_per_subscriber <= points[0][0]:
+        return points[0][1]
+    for (h0, s0), (h1, s1) in itertools.pairwise(points):
+        if hours_per_subscriber <= h1:
+            return s0 + (s1 - s0) * (hours_per_subscriber - h0) / (h1 - h0)
+    return points[-1][1]
+
 
 # --- how many households a volume needs -------------------------------------------------------------------------
 VIEWING_HOURS_PER_BATCH_UNIT = 32.0

@@ -254,6 +254,9 @@ class HourPlan(NamedTuple):
     """The hour's day's title draw (catalogue.Catalogue.on)."""
     by_genre: tuple[Viewers, ...]
     """Per genre (domains.GENRES), the same viewers restricted to those who list it in preferred_genres."""
+    admitted: float = 1.0
+    """Share of this hour's candidate starts a device and the plan's stream limit admit (households.admitted_share
+    at the hour's load): `rate` is the played rate divided by it."""
 
 
 @dataclass(frozen=True)
@@ -323,8 +326,20 @@ class World:
         1 ms per event."""
         if self.max_session_ms >= 86_400_000:
             raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
-        self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
-        """Mean session starts per slot over a week."""
+        density = households.subscriber_hours(batch_size, len(customers))
+        self.exclusive = density <= households.HOURS_PER_SUBSCRIBER_BAND[1]
+        """Whether a device plays one session at a time and a household within its plan (concurrency.py): in every
+        world whose audience can carry its volume (its subscribers stream at most the band's hours a day); a world
+        with too few customers for its batchSize plays every candidate, and its households overlap."""
+        self.density = density
+        """Mean hours a subscriber streams a day (households.subscriber_hours)."""
+        self.admitted_share = households.admitted_share(density) if self.exclusive else 1.0
+        """Share of candidate sessions played over a week (households.ADMITTED_SHARES); each hour's own follows its
+        load (HourPlan.admitted)."""
+        self.played_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
+        """Mean played session starts per slot over a week."""
+        self.sessions_per_slot = self.played_per_slot / self.admitted_share
+        """Mean candidate session starts per slot over a week (about admitted_share of them are played)."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
         self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]] = {}
         self._viewers: dict[tuple[str, int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
@@ -466,7 +481,11 @@ class World:
                 )
             # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
             # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
-            rate = self.sessions_per_slot * (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
+            intensity = (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
+            # A busy hour's households refuse more of its candidates (concurrency.py): its admitted share is the
+            # one at its own load, so the played rate keeps the local-hour curve's shape.
+            admitted = households.admitted_share(self.density * intensity) if self.exclusive else 1.0
+            rate = self.played_per_slot * intensity / admitted
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
@@ -477,6 +496,7 @@ class World:
                 rate,
                 titles,
                 tuple(by_genre),
+                admitted,
             )
         return hit
 
@@ -526,15 +546,16 @@ class World:
         return pick.groups[g][bisect.bisect_right(running, aim)]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
-        """Mean number of events with timestamps in [start_ms, end_ms) (the start rate with the incidents' surges,
-        lagged by nothing)."""
+        """Mean number of events with timestamps in [start_ms, end_ms) (the admitted start rate with the incidents'
+        surges, lagged by nothing)."""
         total = 0.0
         ms = start_ms
         surges = [i for i in self.incidents(start_ms, end_ms) if i.volume_permille != 1000]
         while ms < end_ms:
             stop = min(end_ms, (ms // SLOT_MS + 1) * SLOT_MS if surges else (ms // 3_600_000 + 1) * 3_600_000)
             volume = self.slot_volume(ms // SLOT_MS) if surges else 1000
-            total += self.hour(ms // 3_600_000).rate * volume / 1000 * (stop - ms) / SLOT_MS
+            plan = self.hour(ms // 3_600_000)
+            total += plan.rate * plan.admitted * volume / 1000 * (stop - ms) / SLOT_MS
             ms = stop
         return total * EVENTS_PER_SESSION
 

@@ -7,7 +7,7 @@ turns arithmetic that mixes uint64 and int64 into float64, so every uint64 opera
 cast, and every field leaves as int64.
 
 The compiled kernels are cached in __pycache__ (numba, cache=True), which numba keys by this file's source only,
-while the tables and constants they read from functions.shared are frozen into the cache: `_drop_stale_cache` keeps
+while the tables and constants they read from functions.shared are frozen into the cache: `drop_stale_cache` keeps
 a digest of those modules beside the cache and deletes the cache when it changes, before anything is compiled.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from numba import njit
@@ -22,12 +23,13 @@ from numba import njit
 from functions.shared import domains, households, player, plays
 from functions.shared import world as wm
 
-_COMPILED_IN = (domains, households, player, plays, wm)
+COMPILED_IN = (domains, households, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
-def _drop_stale_cache() -> None:
-    """Delete this module's numba cache files if a module of _COMPILED_IN changed since they were written.
+def drop_stale_cache(source: str, compiled_in: tuple[ModuleType, ...]) -> None:
+    """Delete the numba cache files of module file `source` if a module of `compiled_in` changed since they were
+    written (numba keys them by `source` alone, while the tables they hold came from those modules).
 
     Looks where numba caches first (the source's __pycache__, when writable) and in NUMBA_CACHE_DIR if set; a
     cache elsewhere is numba's own to manage. Racing processes at worst delete a fresh file: numba recompiles.
@@ -35,10 +37,10 @@ def _drop_stale_cache() -> None:
     from numba.core.config import CACHE_DIR
 
     digest = hashlib.sha256()
-    for module in _COMPILED_IN:
+    for module in compiled_in:
         digest.update(Path(module.__file__ or "").read_bytes())
     stamp_text = digest.hexdigest()
-    here = Path(__file__).resolve()
+    here = Path(source).resolve()
     places = [here.parent / "__pycache__"]
     if CACHE_DIR:
         places += [p for p in Path(CACHE_DIR).rglob("__pycache__") if p.is_dir()] + [Path(CACHE_DIR)]
@@ -58,7 +60,7 @@ def _drop_stale_cache() -> None:
             continue  # not writable: numba caches elsewhere too
 
 
-_drop_stale_cache()
+drop_stale_cache(__file__, COMPILED_IN)
 
 _U = np.uint64
 _GAMMA, _MIX_1, _MIX_2 = _U(wm.GAMMA), _U(wm.MIX_1), _U(wm.MIX_2)
@@ -159,6 +161,8 @@ def world_sessions(  # pragma: no cover - compiled
     end_ms: int,
     slot_whole: np.ndarray,
     slot_threshold: np.ndarray,
+    admitted: np.ndarray,
+    slot_first: np.ndarray,
     slot_plan: np.ndarray,
     plan_at: np.ndarray,
     cumulative: np.ndarray,
@@ -197,7 +201,8 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`; it
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, of
+    which start i is played if `admitted[slot_first[j] + i - 1]` (lakewriter.backfill.admission); it
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
     weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
@@ -222,6 +227,8 @@ def world_sessions(  # pragma: no cover - compiled
         count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
         base = slot * SLOT_MS
         for i in range(1, count + 1):
+            if not admitted[slot_first[j] + i - 1]:
+                continue  # a device or the household's plan refuses it (functions.shared.concurrency)
             sk = mix(slot_key + _U(i) * _GAMMA)
             # The key's shape bounds the session's end: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)

@@ -13,11 +13,11 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import domains, player
+from functions.shared import concurrency, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
-from lakewriter.backfill import kernel
+from lakewriter.backfill import admission, kernel
 
 EVENT_TYPE_NAMES = kernel.EVENT_TYPE_NAMES
 DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
@@ -280,11 +280,10 @@ class Block:
             setattr(self, f, getattr(self, f)[order])
 
 
-def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, start_ms: int, end_ms: int) -> Block:
-    """The events with timestamps in [start_ms, end_ms) of the sessions that start in slots [slot_lo, slot_hi).
-
-    Events are session-major (sessions in slot and key order), in time order within a session.
-    """
+def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
+    """What kernel.world_sessions and admission.admit read of slots [slot_lo, slot_hi): per slot its start count
+    and plan, per plan its viewer sets (its viewers, then each genre's fans: set k of plan p is p * (1 + G) + k) and
+    its day's row of the title draws."""
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     first_hour = slot_lo // 60
     plans = [world.hour(h) for h in range(first_hour, (slot_hi - 1) // 60 + 1)] if len(slots) else []
@@ -293,7 +292,6 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     counts = [world.slot_counts(int(s), plans[p]) for s, p in zip(slots, slot_plan, strict=True)]
     whole = np.array([c[0] for c in counts], dtype=np.int64)
     threshold = np.array([c[1] for c in counts], dtype=np.uint64)
-    # Per plan, its viewer sets (its viewers, then each genre's fans): set k of plan p is viewer set p * (1 + G) + k.
     audiences = [_audience_arrays(p) for p in plans]
     group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
     member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
@@ -306,13 +304,104 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     else:
         plan_at = np.zeros(1, dtype=np.int64)
         member_at = cumulative = group_size = group_start = members = member_running = np.zeros(0, dtype=np.int64)
-
     # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
     days = [id(p.titles.title) for p in plans]
     distinct = list(dict.fromkeys(days))
     plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
     by_day = {id(p.titles.title): p.titles for p in plans}
     day_titles = _stacked_titles(tuple(by_day[d] for d in distinct))
+    return (
+        whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running,
+        plan_day, day_titles,
+    )  # fmt: skip
+
+
+class _Admission:
+    """One world's admission pass (admission.admit) carried from block to block: the blocks of a backfill are
+    consecutive, so each judges only its own slots; a block that does not follow the last starts a new pass
+    `concurrency.lookback_slots` before it (the same verdicts, concurrency.py)."""
+
+    def __init__(self, world: World, catalog: Catalog) -> None:
+        self.world, self.catalog = world, catalog
+        self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
+        n = len(self.limits)
+        self.device_until = np.zeros(n * len(DEVICE_TYPE_NAMES), dtype=np.int64)
+        self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
+        self.next_slot: int | None = None
+
+    def judge(self, slot_lo: int, slot_hi: int, inputs: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(admitted, slot_first) of slots [slot_lo, slot_hi), as admission.admit fills them, the pass restarted
+        (its look-back first) at each admission day's start and wherever the last call did not end."""
+        if not self.world.exclusive:  # every candidate is played (World.exclusive)
+            whole = inputs[0] if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)[0]
+            slot_first = np.zeros(len(whole) + 1, dtype=np.int64)
+            np.cumsum(whole + 1, out=slot_first[1:])
+            return np.ones(int(slot_first[-1]), dtype=np.uint8), slot_first
+        pieces, firsts, at, lo = [], [np.zeros(1, dtype=np.int64)], 0, slot_lo
+        while lo < slot_hi:
+            day = concurrency.pass_start(lo)
+            hi = min(slot_hi, day + 1440)
+            if self.next_slot != lo or lo == day:
+                self.device_until[:] = 0
+                self.household_top[:] = 0
+                self._run(day - concurrency.lookback_slots(self.world), day, played_only=False)
+                if lo > day:
+                    self._run(day, lo, played_only=True)
+            whole = len(range(lo, hi))
+            part = inputs if inputs is not None and (lo, hi) == (slot_lo, slot_hi) else None
+            admitted, slot_first = self._run(lo, hi, played_only=True, inputs=part)
+            pieces.append(admitted)
+            firsts.append(slot_first[1 : whole + 1] + at)
+            at += len(admitted)
+            lo = hi
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8), np.concatenate(firsts)
+
+    def _run(
+        self, slot_lo: int, slot_hi: int, *, played_only: bool, inputs: tuple | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
+        whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, running = inputs[
+            :10
+        ]
+        plan_day, day_titles = inputs[10:]
+        admitted = np.empty(int(whole.sum()) + len(whole), dtype=np.uint8)
+        slot_first = np.empty(len(whole) + 1, dtype=np.int64)
+        catalog = self.catalog
+        n = admission.admit(
+            np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
+            group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles,
+            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits, self.device_until,
+            self.household_top, played_only, admitted, slot_first,
+        )  # fmt: skip
+        assert n >= 0, "room for one more start per slot than its whole count"
+        self.next_slot = slot_hi
+        return admitted[:n], slot_first
+
+
+_admissions: dict[int, _Admission] = {}
+
+
+def _admission_of(world: World, catalog: Catalog) -> _Admission:
+    hit = _admissions.get(id(world))
+    if hit is None or hit.world is not world or hit.catalog is not catalog:
+        _admissions.clear()  # one backfill at a time: its arrays are a few MB per 100,000 customers
+        hit = _admissions[id(world)] = _Admission(world, catalog)
+    return hit
+
+
+def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, start_ms: int, end_ms: int) -> Block:
+    """The events with timestamps in [start_ms, end_ms) of the sessions that start in slots [slot_lo, slot_hi).
+
+    Events are session-major (sessions in slot and key order), in time order within a session; only the sessions
+    a device and the household's plan admit are played (concurrency.py).
+    """
+    slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
+    inputs = _slot_inputs(world, slot_lo, slot_hi)
+    whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running = (
+        inputs[:10]
+    )
+    plan_day, day_titles = inputs[10:]
+    admitted, slot_first = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
     most_sessions = int(whole.sum()) + len(slots)
@@ -321,7 +410,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         block = _empty_block(most_sessions, events)
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
-            np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, slot_plan, plan_at,
+            np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, admitted, slot_first, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,

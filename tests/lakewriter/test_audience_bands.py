@@ -62,6 +62,8 @@ HELD = (
     "bitrate_web",
     "bitrate_mobile",
     "switches_per_hour",
+    "over_plan_limit_share",
+    "device_overlap_share",
 )
 """The figures this world model is built to meet; docs/audience.md lists those it does not yet."""
 

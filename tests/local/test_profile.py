@@ -323,9 +323,8 @@ def test_cli_json_lists_each_figure_with_its_band_and_sources(tmp_path: Path, ca
     assert hours["sources"][0]["publisher"] and hours["sources"][0]["year"]
 
 
-NOT_YET_MODELLED = frozenset({"over_plan_limit_share", "device_overlap_share"})
-"""Figures the default world is still outside (docs/audience.md, "Not yet modelled"): independent session starts
-overlap on a household and a device."""
+NOT_YET_MODELLED: frozenset[str] = frozenset()
+"""Figures the default world is still outside (docs/audience.md, "Not yet modelled"): none."""
 
 
 @pytest.mark.e2e

@@ -1,0 +1,211 @@
+"""One session at a time per device, and a household within its plan's stream limit: which sessions are played.
+
+The world's session starts are independent *candidates* (world.py: a slot's keys). A candidate is *admitted*, and
+played, only if, when it is judged, no session played before it on the same device (customer and screen) is still
+running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS) of the household's are. Candidates are judged
+in slot order, then key order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`,
+never after its exact start) and it *runs* until `end_bound`, an upper bound of its last event from its key alone,
+so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S).
+
+The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
+slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
+from then on only the sessions it admits. A verdict therefore depends only on the candidates from its day's
+look-back on: any process that runs its day's pass (a cold window, a warm tick continuing one, a backfill block)
+gives the same verdicts, and the generator (`Admission`) and the compiled backfill (lakewriter/backfill/
+admission.py) run the same pass on the same integers.
+
+Guarantee: at any instant a device plays at most one admitted session and a household at most its limit.
+Proof. Take admitted sessions S1, ..., Sm of one household all running at an instant t (start <= t < last event),
+in the order they were judged. For i < m, end_bound(Si) >= end(Si) > t >= start(Sm) >= attempt_ms(Sm), so Si
+runs at Sm's judgement. If Si lies in Sm's admission day, the pass admitted it and counts it. If not, Si is of an
+earlier day; it still runs at attempt_ms(Sm), which is at or after the day's start, and no session lasts longer
+than the look-back, so Si lies in the day's look-back, where every candidate counts. So all m - 1 count against
+Sm; Sm was admitted, so m - 1 < limit. With the device instead of the household and a limit of one, m <= 1.
+
+Suppressed candidates are not played at all; each hour's start rate is divided by the share admitted at its load
+(households.ADMITTED_SHARES), so the volume stays batchSize. Lambda-safe: standard library only.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from functions.shared import domains, households, plays
+from functions.shared import world as wm
+
+_N_DEVICES = len(domains.DEVICE_TYPES)
+_N_TYPES = len(domains.TITLE_TYPES)
+_PAUSE_MAX = tuple(min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS)
+"""Per value of the key's pause field: the most its pauses (and 1 ms per event) add to a session's end."""
+
+
+def attempt_ms(sk: int, base_ms: int) -> int:
+    """When a candidate asks to play: the coarse start of its key (its exact start is never earlier)."""
+    return base_ms + (sk >> wm.START_SHIFT) * wm.SLOT_MS // wm.START_STEPS
+
+
+def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
+    """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type.
+
+    The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
+    (stalls, start-up time) must raise it here and there, and World.max_session_ms with it.
+    """
+    device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
+    complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
+    span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
+    coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
+    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF] + wm.MAX_QOE_MS
+
+
+def lookback_slots(world: wm.World) -> int:
+    """How many slots before its own hold every candidate that may still run at a candidate's attempt (the pass's
+    look-back before its day)."""
+    return -(-(world.max_session_ms + wm.SLOT_MS) // wm.SLOT_MS)
+
+
+def stream_limits(world: wm.World) -> list[int]:
+    """Each customer's plan limit (streams at once), in World.customers order."""
+    return [domains.PLAN_STREAM_LIMITS[c["subscription_tier"]] for c in world.customers]
+
+
+PASS_START_MINUTE = 10 * 60
+"""Admission days start at 10:00 UTC, late night in the Americas and morning in Europe (few streams running)."""
+_VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
+_MAX_SLOTS = 4096
+"""Verdicts of at most this many slots are kept per world (a day's windows and their look-backs)."""
+
+
+def _every(world: wm.World, slot: int) -> bytes:
+    """Every candidate of a slot played (a world too dense for the rule: World.exclusive)."""
+    return b"\x01" * world.slot_count(slot)
+
+
+def pass_start(slot: int) -> int:
+    """The first slot of the admission day holding `slot` (days run from PASS_START_MINUTE UTC)."""
+    return (slot - PASS_START_MINUTE) // 1440 * 1440 + PASS_START_MINUTE
+
+
+class Admission:
+    """The generator's admission pass over one world: per slot, which of its candidates are played.
+
+    A pass judges an admission day's slots in order, from `pass_start` (after its look-back's candidates, all of
+    which count), and keeps what later slots need (per device the latest end bound, per household its `limit`
+    latest); the verdicts of each slot are kept, so a warm container's tick judges only its few new slots. A slot
+    the pass has gone by and no longer holds is judged by the pass of its day run again.
+    """
+
+    def __init__(self, world: wm.World) -> None:
+        self.world = world
+        self.lookback = lookback_slots(world)
+        self.limits = stream_limits(world)
+        self.verdicts: dict[int, bytes] = {}
+        """Slot -> one byte per candidate in key order, 1 if it is played."""
+        self._day: int | None = None
+        self._next = 0
+        self._device: dict[int, int] = {}
+        self._household: dict[int, list[int]] = {}
+
+    def admitted(self, slot: int) -> bytes:
+        """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it."""
+        hit = self.verdicts.get(slot)
+        if hit is not None:
+            return hit
+        if not self.world.exclusive:
+            return _every(self.world, slot)
+        day = pass_start(slot)
+        if self._day != day or slot < self._next:
+            self._device.clear()
+            self._household.clear()
+            for before in range(day - self.lookback, day):
+                self._judge(before, played_only=False)
+            self._day, self._next = day, day
+        if len(self.verdicts) >= _MAX_SLOTS:
+            for old in [s for s in self.verdicts if s < slot - 2 * self.lookback]:
+                del self.verdicts[old]
+        while self._next <= slot:
+            self.verdicts[self._next] = self._judge(self._next, played_only=True)
+            self._next += 1
+        return self.verdicts[slot]
+
+    def _judge(self, slot: int, *, played_only: bool) -> bytes:
+        """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates
+        (`played_only`) or, before the pass's day, by all (attempt_ms, end_bound and World.pick_customer inlined:
+        this runs for every candidate of every new slot)."""
+        world = self.world
+        M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
+        plan = world.hour(slot // 60)
+        slot_key = wm.mix64((world.key + slot * G) & M64)
+        whole, threshold = world.slot_counts(slot, plan)
+        n = whole + ((slot_key >> 11) < threshold)
+        if not n:
+            return b""
+        base = slot * wm.SLOT_MS
+        day = plan.titles
+        seconds, types, genres = day.seconds, day.types, day.genres
+        device_until, household, limits = self._device, self._household, self.limits
+        table, complete_below, stop_fraction, pause_max = (
+            plays.DEVICE_TABLE,
+            plays.COMPLETE_BELOW,
+            plays.STOP_FRACTION,
+            _PAUSE_MAX,
+        )
+        s_start, s_title, s_device, s_end, s_pause = (
+            wm.START_SHIFT,
+            wm.TITLE_SHIFT,
+            wm.DEVICE_SHIFT,
+            wm.END_SHIFT,
+            (wm.PAUSE_SHIFT),
+        )
+        step_ms, steps, n_types, n_devices = wm.SLOT_MS, wm.START_STEPS, _N_TYPES, _N_DEVICES
+        qoe = wm.MAX_QOE_MS  # start-up, stalls and switch events (player.py): the session's end may be that much later
+        viewer_gamma, affinity_below, by_genre, field_bits = (
+            _VIEWER_GAMMA,
+            households.AFFINITY_BELOW,
+            plan.by_genre,
+            (wm.FIELD_BITS),
+        )
+        bisect_right = bisect.bisect_right
+        flags = bytearray(n)
+        for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
+            z &= M64
+            z = ((z ^ (z >> 30)) * X1) & M64
+            z = ((z ^ (z >> 27)) * X2) & M64
+            sk = z ^ (z >> 31)
+            field = (sk >> s_title) & 0xFFFF
+            coarse = sk >> s_start
+            attempt = base + coarse * step_ms // steps
+            # end_bound, inlined
+            duration = seconds[field]
+            device = table[(sk >> s_device) & 0x3F]
+            if ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]:
+                span_max = duration
+            else:
+                span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF] + qoe
+            # World.pick_customer, inlined
+            z = (sk + viewer_gamma) & M64
+            z = ((z ^ (z >> 30)) * X1) & M64
+            z = ((z ^ (z >> 27)) * X2) & M64
+            h = z ^ (z >> 31)
+            pick = plan
+            if (h & 0xFFFF) < affinity_below and by_genre[genres[field]].cumulative:
+                pick = by_genre[genres[field]]
+            cumulative = pick.cumulative
+            g = bisect_right(cumulative, ((h >> 40) * cumulative[-1]) >> field_bits)
+            running = pick.member_cumulative[g]
+            customer = pick.groups[g][bisect_right(running, (((h >> 16) & 0xFFFFFF) * running[-1]) >> field_bits)]
+            device += customer * n_devices
+            busy = device_until.get(device, 0)
+            top = household.get(customer)
+            if top is None:
+                top = household[customer] = [0] * limits[customer]
+            least = min(top)
+            if busy <= attempt and least <= attempt:
+                flags[i] = 1
+            elif played_only:
+                continue
+            if bound > busy:
+                device_until[device] = bound
+            if bound > least:
+                top[top.index(least)] = bound
+        return bytes(flags)

@@ -1,0 +1,156 @@
+"""Which candidate sessions are played (a device one at a time, a household within its plan's limit), compiled.
+
+The twin of `functions.shared.concurrency` (which states the rule and proves the guarantee): the same pass over
+the same candidates in the same order, on the same integers, so the backfill admits exactly the sessions the
+generator does. `admit` judges a range of slots and carries its state (per device the latest end bound, per
+household its `limit` latest) in arrays the caller keeps, so consecutive blocks of a backfill are one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from functions.shared import domains, households
+from functions.shared import world as wm
+from lakewriter.backfill import kernel
+from lakewriter.backfill.kernel import COMPLETE_BELOW, DEVICE_TABLE, PAUSE_COUNTS, STOP_FRACTION, _field, draw, mix
+
+kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel))
+
+_U = np.uint64
+_GAMMA = _U(wm.GAMMA)
+_S11 = _U(11)
+N_TITLE_TYPES = len(domains.TITLE_TYPES)
+N_GENRES = len(domains.GENRES)
+MAX_LIMIT = max(domains.PLAN_STREAM_LIMITS.values())
+"""Columns of the per-household state: the largest plan's limit."""
+
+
+@njit(cache=True, inline="always")
+def attempt_ms(sk: np.uint64, base: int) -> int:  # pragma: no cover - compiled
+    """concurrency.attempt_ms."""
+    return base + (_field(sk, wm.START_SHIFT, wm.START_BITS) * wm.SLOT_MS) // wm.START_STEPS
+
+
+@njit(cache=True, inline="always")
+def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int:  # pragma: no cover - compiled
+    """concurrency.end_bound: an upper bound of a candidate's last event."""
+    device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+    complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
+    s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+    span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+    k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+    coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
+    return coarse_end + span_max * 1000 + min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 + wm.MAX_QOE_MS
+
+
+@njit(cache=True, inline="always")
+def pick_customer(  # pragma: no cover - compiled
+    hv: np.uint64,
+    plan: int,
+    genre: int,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    member_running: np.ndarray,
+) -> int:
+    """World.pick_customer over the arrays kernel.world_sessions reads (the same search)."""
+    pick = plan * (1 + N_GENRES)
+    if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
+        fans = pick + 1 + genre
+        if plan_at[fans + 1] > plan_at[fans]:
+            pick = fans
+    lo, hi = plan_at[pick], plan_at[pick + 1]
+    target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
+    group = lo
+    while cumulative[group] <= target:
+        group += 1
+    at = member_at[pick] + group_start[group]
+    size = group_size[group]
+    aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
+    low, high = 0, size - 1
+    while low < high:
+        mid = (low + high) >> 1
+        if member_running[at + mid] <= aim:
+            low = mid + 1
+        else:
+            high = mid
+    return members[at + low]
+
+
+@njit(cache=True, nogil=True)
+def admit(  # pragma: no cover - compiled
+    world_key: np.uint64,
+    slot_lo: int,
+    slot_whole: np.ndarray,
+    slot_threshold: np.ndarray,
+    slot_plan: np.ndarray,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    member_running: np.ndarray,
+    title_genres: np.ndarray,
+    plan_day: np.ndarray,
+    day_titles: np.ndarray,
+    title_seconds: np.ndarray,
+    title_types: np.ndarray,
+    n_devices: int,
+    limits: np.ndarray,
+    device_until: np.ndarray,
+    household_top: np.ndarray,
+    played_only: bool,
+    admitted: np.ndarray,
+    slot_first: np.ndarray,
+) -> int:
+    """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
+
+    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per
+    customer * n_devices + device) and `household_top` (per customer, its limits[c] largest end bounds in the
+    first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
+    (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
+    or -1 when `admitted` is too small.
+    """
+    n = 0
+    for j in range(slot_whole.shape[0]):
+        slot = slot_lo + j
+        slot_key = mix(world_key + _U(slot) * _GAMMA)
+        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        slot_first[j] = n
+        if n + count > admitted.shape[0]:
+            return -1
+        base = slot * wm.SLOT_MS
+        plan = slot_plan[j]
+        for i in range(1, count + 1):
+            sk = mix(slot_key + _U(i) * _GAMMA)
+            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
+            attempt = attempt_ms(sk, base)
+            bound = end_bound(sk, base, title_seconds[title], title_types[title])
+            customer = pick_customer(
+                draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
+                member_at, members, member_running,
+            )  # fmt: skip
+            device = customer * n_devices + DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+            busy = device_until[device]
+            limit = limits[customer]
+            least_at = 0
+            for c in range(1, limit):
+                if household_top[customer, c] < household_top[customer, least_at]:
+                    least_at = c
+            least = household_top[customer, least_at]
+            admitted[n] = 1 if busy <= attempt and least <= attempt else 0
+            n += 1
+            if played_only and not admitted[n - 1]:
+                continue  # a refused candidate holds nothing (concurrency.Admission)
+            if bound > busy:
+                device_until[device] = bound
+            if bound > least:
+                household_top[customer, least_at] = bound
+    slot_first[slot_whole.shape[0]] = n
+    return n
