@@ -112,9 +112,9 @@ CELLULAR_MAX_QUALITY = "SD"
 research doc's mobile band of 1.2-2.5 Mbps average bitrate)."""
 THROUGHPUT_SAFETY_PERMILLE = 700
 """ABR picks rungs up to this share of the measured bandwidth (judgement, like dash.js's throughput rule margin)."""
-FIRST_RUNG_DROP = (0, 1, 2, 2)
+FIRST_RUNG_DROP = (0, 1, 2, 3)
 """Rungs below the top a play starts at, by draw D_PLAYER + 1's bits 46-47 (ABR starts cautiously: judgement)."""
-SWITCH_DROP = (0, 1, 1, 1, 2, 2, 3, 3)
+SWITCH_DROP = (0, 1, 1, 2, 2, 3, 3, 3)
 """Rungs below the top a switch aims at, by its value draw's bits 32-34 (then a rung other than the current one:
 judgement, set so that TVs average within the research doc's 3.5-6 Mbps)."""
 SWITCH_MEAN: Mapping[str, float] = {"mobile": 1.4, "web": 1.2, "tv": 1.1, "tablet": 1.2}
