@@ -493,12 +493,14 @@ def _qoe(con: duckdb.DuckDBPyConnection) -> list[Figure]:
             FROM {events}"""
     ).fetchone()
     n_attempts, failed, exited, p50, p95 = attempts
-    # Whole plays in the lake: a start and an end (stop, complete or a fatal error).
+    # Whole plays in the lake: a start and an end (stop, complete or a fatal error). Sums in whole milliseconds, so
+    # the figure does not depend on the order a reader adds rows in.
     plays = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE stalls > 0), count(*) FILTER (WHERE failed),
-                   sum(watch_s), sum(stalled_s), sum(switches)
+                   sum(watch_s), sum(stalled_ms) / 1000.0, sum(switches)
             FROM (SELECT session_id, max(watch_duration_seconds) AS watch_s, max(buffering_events) AS stalls,
-                         max(buffering_duration_seconds) AS stalled_s, bool_or(event_type = 'error') AS failed,
+                         CAST(round(max(buffering_duration_seconds) * 1000) AS BIGINT) AS stalled_ms,
+                         bool_or(event_type = 'error') AS failed,
                          count(*) FILTER (WHERE event_type = 'bitrate_change') AS switches
                   FROM {events} GROUP BY session_id
                   HAVING bool_or(event_type = 'start')

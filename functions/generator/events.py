@@ -308,6 +308,9 @@ _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR
     )
 )
 _EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
+_STALL_RATE_MAX = max(round(r / 3600 * (1 << player.RATE_BITS)) for r in player.STALLS_PER_PLAY_HOUR.values())
+_STALL_MS_MAX = (round(max(player.MEAN_STALL_SECONDS.values()) * 1000) * 383 >> 8) + 1
+"""The longest one stall can be: its mean times (128 + 255) / 256."""
 
 
 _MAX_CACHED_SESSIONS = 1_000_000
@@ -477,6 +480,11 @@ class _WindowWriter:
         """(ms, event) or (ms, record line, partition key), in generation order."""
         self.incidents = world.incidents(world.slot_range(start_ms, end_ms).start * wm.SLOT_MS, end_ms)
         """Incidents under way when some session that reaches the window started."""
+        stall = 1000
+        for inc in self.incidents:
+            stall = stall * max(1000, inc.stall_permille) // 1000
+        self.stall_rate_max = _STALL_RATE_MAX * stall // 1000
+        """No viewer of a session that reaches the window stalls at a higher rate (per played second, 2**-24)."""
 
     def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
@@ -495,6 +503,7 @@ class _WindowWriter:
         )
         s_device, s_end = wm.DEVICE_SHIFT, wm.END_SHIFT
         max_paused, max_pause, reach_qoe = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS, wm.MAX_QOE_MS
+        switches, slack = wm.MAX_SWITCHES, self._slack
         pause_counts, device_table, stop_fraction = wm.PAUSE_COUNTS, plays.DEVICE_TABLE, plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
         day = plan.titles
@@ -516,11 +525,9 @@ class _WindowWriter:
             complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + field_type[title_field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if (
-                base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + reach_qoe
-                < start_ms
-            ):
-                continue
+            end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
+            if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
+                continue  # ends before the window even with the longest pauses, start-up and stalls
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
             first = self._first_due(timeline)
             if first is None:
@@ -590,16 +597,24 @@ class _WindowWriter:
         kinds.append(_COMPLETE if complete else _STOP)
         return t0, p0, span, offsets, before, kinds
 
+    def _slack(self, played: int, events: int) -> int:
+        """The most start-up and stalls can delay an event after `played` seconds of play and `events` events:
+        MAX_STARTUP_MS, and at most a stall per event interval beyond what the highest stall rate accrues, each at
+        most 1.5 times the longest mean (player.py), in all at most MAX_STALLED_MS."""
+        stalls = ((self.stall_rate_max * played) >> 24) + 1 + events
+        stalled = stalls * _STALL_MS_MAX
+        return player.MAX_STARTUP_MS + (stalled if stalled < player.MAX_STALLED_MS else player.MAX_STALLED_MS)
+
     def _first_due(self, timeline: tuple) -> int | bool | None:
         """None if every event lies before the window whatever the start-up and stalls; an int (a bound of its
         first event at or after end_ms) if none can lie in it; True if some may."""
         t0, _, _, offsets, before, _ = timeline
-        start_ms, slack = self.start_ms, player.MAX_STARTUP_MS + player.MAX_STALLED_MS
+        start_ms, slack = self.start_ms, self._slack
         last = len(offsets) - 1
-        if t0 + offsets[last] * 1000 + before[last] + last + slack < start_ms:
+        if t0 + offsets[last] * 1000 + before[last] + last + slack(offsets[last], last) < start_ms:
             return None
         e = 0
-        while t0 + offsets[e] * 1000 + before[e] + e + slack < start_ms:
+        while t0 + offsets[e] * 1000 + before[e] + e + slack(offsets[e], e) < start_ms:
             e += 1
         earliest = t0 + offsets[e] * 1000 + before[e] + e
         return earliest if earliest >= self.end_ms else True

@@ -5,6 +5,11 @@ Every value equals the generator Lambda's (`functions.generator.events`), becaus
 side masks), the same integer bit-field arithmetic on int64, the same tables, the same float divisions. Numba
 turns arithmetic that mixes uint64 and int64 into float64, so every uint64 operand here is a uint64 constant or
 cast, and every field leaves as int64.
+
+The compiled kernels are cached in __pycache__ (numba, cache=True) keyed by this file's source only: the tables and
+constants they read from functions.shared (world, plays, player, households) are frozen into the cache. After
+changing one of those, delete lakewriter/backfill/__pycache__/*.nbi and *.nbc (or touch this file), or the
+backfill keeps the old values and no longer equals the generator.
 """
 
 from __future__ import annotations
