@@ -89,7 +89,7 @@ BUDGET_HEADROOM = (1.0, 1.3)
 """A campaign's daily budget is its expected daily spend times this (judgement: budgets are set above pacing)."""
 
 # --- the world's mean viewing, which the delivery figures scale with -----------------------------------------------
-OPPORTUNITIES_PER_VIEWING_HOUR: Mapping[str, float] = {"pre_roll": 2.7, "mid_roll": 8.3, "post_roll": 0.62}
+OPPORTUNITIES_PER_VIEWING_HOUR: Mapping[str, float] = {"pre_roll": 3.8, "mid_roll": 10.6, "post_roll": 0.84}
 """Ads a viewer on an ad tier is offered per hour of content they play, by position (pods counted in full, before
 fill), measured on the default world (local/profile.py `ad_opportunities`; tests/functions/test_ads.py holds them
 within 15 %): 2.5 plays an hour (23.7 minutes a play, docs/audience.md), a mid-roll of 2.5 ads every 15 minutes

@@ -428,10 +428,10 @@ assert set(FORMAT_WEIGHTS) == set(ads.IN_STREAM_FORMATS)
 PLACEMENT_BY_FORMAT: Mapping[str, str] = {"pre_roll": "in_stream", "mid_roll": "in_stream", "post_roll": "in_stream"}
 """Where each format runs: every break of the stream is an in-stream placement."""
 assert set(PLACEMENT_BY_FORMAT.values()) <= set(domains.AD_PLACEMENTS)
-FLIGHT_DAYS = (90, 365)
+FLIGHT_DAYS = (120, 365)
 """Shortest and longest flight (judgement: a quarter to a year, as CTV upfront and always-on buys run; longer flights
 keep enough campaigns live on any day for the frequency cap to fill most breaks, docs/ads.md)."""
-UNTARGETED_SHARE = {"tiers": 0.7, "countries": 0.5, "genres": 0.6}
+UNTARGETED_SHARE = {"tiers": 0.8, "countries": 0.6, "genres": 0.7}
 """Share of campaigns taking every ad tier / every country / every genre (judgement: CTV buys are mostly broad)."""
 
 
@@ -446,7 +446,7 @@ def _targets(rng: random.Random) -> dict[str, str]:
     genres = list(domains.GENRES)
     if rng.random() >= UNTARGETED_SHARE["genres"]:
         genres = _sample_in_order(rng, genres, 2, 5)
-    width = rng.randint(3, len(domains.AGE_GROUPS))
+    width = rng.randint(4, len(domains.AGE_GROUPS))
     first = rng.randint(0, len(domains.AGE_GROUPS) - width)
     return {
         "target_age_groups": json.dumps(list(domains.AGE_GROUPS[first : first + width])),

@@ -227,7 +227,7 @@ CAMPAIGNS = Table(
         cost_per_mille:double, cost_per_click:double, cost_per_conversion:double,
         created_at, updated_at"""
     ),
-    default_rows=1000,
+    default_rows=1500,
 )
 
 TABLES: tuple[Table, ...] = (STREAMING_EVENTS, CUSTOMERS, TITLES, CAMPAIGNS)
