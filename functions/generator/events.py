@@ -18,36 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from array import array
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import domains, geography, plays
+from functions.shared import domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS
 from functions.shared.world import World
 
-CONNECTION_SHARES_BY_DEVICE: dict[str, dict[str, float]] = {
-    "mobile": {"5g": 0.35, "4g": 0.30, "wifi": 0.35},
-    "tablet": {"wifi": 0.80, "5g": 0.10, "4g": 0.10},
-    "tv": {"fiber": 0.30, "cable": 0.35, "wifi": 0.20, "dsl": 0.15},
-    "web": {"fiber": 0.25, "cable": 0.30, "wifi": 0.35, "dsl": 0.10},
-}
-"""How each device type connects; mobile networks get the customer's mobile address, the rest the home one."""
-
+CONNECTION_SHARES_BY_DEVICE = player.CONNECTION_SHARES_BY_DEVICE
 MOBILE_CONNECTIONS = geography.MOBILE_CONNECTIONS
 _SLOTS = 1000
 """Resolution of the weighted lookup tables (weights are given to 3 decimals)."""
-
-_EVENT_TYPES = [
-    tuple(("start", *("pause", "resume") * k, end) for end in domains.SESSION_END_TYPES)
-    for k in range(wm.MAX_PAUSES + 1)
-]
-"""_EVENT_TYPES[k][complete][i]: type of event i of a session with k pauses that ends in stop or complete."""
 
 _TEMPLATE = dict.fromkeys(STREAMING_EVENTS.column_names)
 _CUSTOMER_FIELDS = ("customer_id", "country", "state", "city")
@@ -61,6 +49,8 @@ _VIEWER_FIELDS = (
     "ip_address",
     "connection_type",
 )
+AD_FIELDS = ("campaign_id", "ad_position", "ad_duration_seconds")
+"""The ad columns: null in every event until ads are wired in (issue 17, branch `ads`); the one place they are set."""
 _RECORD_FIELDS = (
     "event_id",
     "event_type",
@@ -75,9 +65,14 @@ _RECORD_FIELDS = (
     "watch_duration_seconds",
     "position_seconds",
     "completion_percentage",
+    "startup_time_ms",
+    "bitrate_kbps",
+    "error_code",
 )
 """The columns drawn per session or event: a record line leaves them open, filled in this order."""
-assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _RECORD_FIELDS) == sorted(_TEMPLATE), (
+_NULLABLE_NUMBERS = ("startup_time_ms", "bitrate_kbps")
+"""Number columns that are null on some events: a record line takes them rendered (`null` or digits)."""
+assert sorted(_CUSTOMER_FIELDS + _VIEWER_FIELDS + _RECORD_FIELDS + AD_FIELDS) == sorted(_TEMPLATE), (
     "the generator must fill exactly the streaming_events columns"
 )
 assert tuple(c for c in STREAMING_EVENTS.column_names if c in _RECORD_FIELDS) == _RECORD_FIELDS, (
@@ -88,6 +83,10 @@ _GENERATED_STRINGS = ("event_id", "event_type", "event_timestamp", "session_id")
 assert all(json_value(t) == f'"{t}"' for t in domains.EVENT_TYPES), "event types must need no JSON escape"
 assert all(set(shares) <= set(domains.CONNECTION_TYPES) for shares in CONNECTION_SHARES_BY_DEVICE.values())
 assert set(CONNECTION_SHARES_BY_DEVICE) == set(domains.DEVICE_TYPES)
+_NULL = "null"
+_LADDER_TEXT = tuple(str(k) for k in player.LADDER_KBPS)
+_START_CODES = tuple(json_value(c) for c in player.START_ERROR_CODES)
+_PLAYBACK_CODES = tuple(json_value(c) for c in player.PLAYBACK_ERROR_CODES)
 
 _QUALITY_FLOORS = tuple(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[q] for q in domains.QUALITY_ORDER)
 _HEX_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
@@ -134,7 +133,7 @@ _MOBILE_FIRST_OCTETS = (99, 107, 166, 174, 208)
 
 
 class _Viewer(NamedTuple):
-    """One customer's device as it streams: its event template and its network's behaviour."""
+    """One customer's device as it streams: its event template, its network's behaviour and its player's."""
 
     base: dict
     """Event template with the customer, device, network and quality fields filled."""
@@ -143,11 +142,8 @@ class _Viewer(NamedTuple):
     low10: int
     """Lowest bandwidth (tenths of Mbps) an event may show without changing the session's quality."""
     high10: int
-    stall_rate: int
-    """Expected rebuffering stalls per played second, in units of 2**-24 (world.RATE_BITS)."""
-    stall_mean_ms: int
-    error_rate: int
-    """Expected errors per played second, in units of 2**-24."""
+    qoe: player.ViewerQoE
+    """Start-up, failure, stall, error and bitrate figures (player.viewer_qoe)."""
 
 
 def viewer_profile(customer: dict, device_type: str) -> _Viewer:
@@ -165,7 +161,6 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
     low = max(lo, _QUALITY_FLOORS[band])
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
-    poor = connection in domains.POOR_CONNECTIONS
     device_id, device_os = device_identity(customer_id, device_type)
     home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
     # The home line's ISP and the phone contract's carrier belong to the customer, so every device of a household
@@ -180,7 +175,7 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     base["device_type"] = device_type
     base["device_os"] = device_os
     base["app_version"] = domains.APP_VERSIONS[digest[8] % len(domains.APP_VERSIONS)]
-    base["quality"] = best_quality(customer["subscription_tier"], bandwidth)
+    base["quality"] = quality = player.max_quality(customer["subscription_tier"], device_type, connection, bandwidth)
     base["ip_address"] = _address(digest, 12, _MOBILE_FIRST_OCTETS) if mobile else _address(home, 1, _HOME_FIRST_OCTETS)
     base["connection_type"] = connection
     return _Viewer(
@@ -188,9 +183,7 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
         round(bandwidth * 10),
         round(low * 10),
         round(high * 10),
-        wm.per_second_rate(domains.STALLS_PER_PLAY_HOUR[poor]),
-        round(domains.MEAN_STALL_SECONDS[poor] * 1000),
-        wm.per_second_rate(domains.ERRORS_PER_PLAY_HOUR[poor]),
+        player.viewer_qoe(device_type, connection, quality, bandwidth),
     )
 
 
@@ -217,8 +210,10 @@ class PreparedDimensions:
 
     def record_template(self, key: int) -> str:
         base = (self.viewers.get(key) or self.viewer(key)).base
-        fixed = {name: base[name] for name in _CUSTOMER_FIELDS + _VIEWER_FIELDS}
-        template = self.record_templates[key] = line_template(STREAMING_EVENTS, fixed, quoted=_GENERATED_STRINGS)
+        fixed = {name: base[name] for name in _CUSTOMER_FIELDS + _VIEWER_FIELDS + AD_FIELDS}
+        template = self.record_templates[key] = line_template(
+            STREAMING_EVENTS, fixed, quoted=_GENERATED_STRINGS, rendered=_NULLABLE_NUMBERS
+        )
         return template
 
     @property
@@ -286,14 +281,33 @@ def _check_window(start_ms: object, end_ms: object, shard: object, shards: objec
         raise ValueError(f"shard must be in 0..{shards - 1} (shards={shards}), got {shard}")
 
 
-_PAUSE_GAMMA = (wm.D_PAUSE * wm.GAMMA) & wm.M64
 _VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
 _SESSION_GAMMA = (wm.D_SESSION_ID * wm.GAMMA) & wm.M64
+_PLAYER_1_GAMMA = (wm.D_PLAYER * wm.GAMMA) & wm.M64
+_PLAYER_2_GAMMA = ((wm.D_PLAYER + 1) * wm.GAMMA) & wm.M64
 _GAMMA_2 = (2 * wm.GAMMA) & wm.M64
-_EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(2 * wm.MAX_PAUSES + 2)]
-"""Steps from a session's key to its draws: pauses, viewer, session id; +2 GAMMA; each event's first draw."""
-_PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS]
-"""Per value of a session key's 10-bit pause-count field: the most its pauses (and 1 ms per event) add to its end."""
+_EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(wm.MAX_EVENTS)]
+"""Steps from a session's key to its draws: viewer, session id, the player's two; +2 GAMMA; each event's first."""
+_PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 + wm.MAX_QOE_MS for k in wm.PAUSE_COUNTS]
+"""Per value of a session key's 10-bit pause-count field: the most its pauses, start-up, stalls and switches (and
+1 ms per event) add to its end."""
+_KIND_NAMES = tuple(domains.EVENT_TYPES)
+"""Event types by code (the kernel's codes too)."""
+_START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
+    _KIND_NAMES.index(t)
+    for t in (
+        "start",
+        "pause",
+        "resume",
+        "stop",
+        "complete",
+        "start_failed",
+        "exit_before_start",
+        "bitrate_change",
+        "error",
+    )
+)
+_EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
 
 
 _MAX_CACHED_SESSIONS = 1_000_000
@@ -439,7 +453,13 @@ def clear_window_cache() -> None:
 
 
 class _WindowWriter:
-    """The events of one window [start_ms, end_ms), written session by session, one slot's sessions at a time."""
+    """The events of one window [start_ms, end_ms), written session by session, one slot's sessions at a time.
+
+    A session is settled in stages, each one only for the sessions the one before leaves open: its key bounds its
+    end (`sessions`); its draws give its timeline, which does not depend on who watches (`_timeline`) and bounds
+    its events' times (`_first_due`); its viewer (`_viewer`) and the incidents in scope give its player's story
+    (`_play`), written by `_write`.
+    """
 
     def __init__(self, world: World, start_ms: int, end_ms: int, *, as_records: bool) -> None:
         n_titles = len(world.title_seconds)
@@ -455,224 +475,270 @@ class _WindowWriter:
         """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
         self.out: list[tuple] = []
         """(ms, event) or (ms, record line, partition key), in generation order."""
+        self.incidents = world.incidents(world.slot_range(start_ms, end_ms).start * wm.SLOT_MS, end_ms)
+        """Incidents under way when some session that reaches the window started."""
 
     def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
-        event, exact when the session was drawn that far, a bound when a cheap test settled it without its
-        fine draw (either is what _SessionCache needs to know when to look at the session again).
+        event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
+        what _SessionCache needs to know when to look at the session again).
         """
-        start_ms, end_ms, prep, pick_customer = self.start_ms, self.end_ms, self.prep, self.world.pick_customer
-        suffix, minute_prefixes, append = _SECOND_SUFFIX, self.minute_prefixes, self.out.append
-        M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
-        slot_ms = wm.SLOT_MS
-        max_paused, max_pause = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS
-        pause_counts, pause_low, pause_high = wm.PAUSE_COUNTS, wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS
-        complete_below, resumed_below = plays.COMPLETE_BELOW, wm.RESUMED_THRESHOLD
-        device_table, stop_fraction, n_types = plays.DEVICE_TABLE, plays.STOP_FRACTION, len(domains.TITLE_TYPES)
-        s_start, steps, s_device, s_title, s_pause = (
-            wm.START_SHIFT,
+        start_ms, end_ms = self.start_ms, self.end_ms
+        slot_ms, steps, s_start, s_title, s_pause = (
+            wm.SLOT_MS,
             wm.START_STEPS,
-            wm.DEVICE_SHIFT,
+            wm.START_SHIFT,
             wm.TITLE_SHIFT,
             wm.PAUSE_SHIFT,
         )
-        s_end, s_resume, start_bits = wm.END_SHIFT, wm.RESUME_SHIFT, wm.START_FRACTION_BITS
-        resumed_div = wm.RESUMED_THRESHOLD * 1000
-        resumed_permille = wm.RESUMED_MAX_PERMILLE
-        jitter_base, jitter_span = wm.JITTER_PERMILLE
-        d_pause = wm.D_PAUSE
-        pause_gamma, viewer_gamma, session_gamma, G2 = _PAUSE_GAMMA, _VIEWER_GAMMA, _SESSION_GAMMA, _GAMMA_2
-        event_gammas = _EVENT_GAMMAS
+        s_device, s_end = wm.DEVICE_SHIFT, wm.END_SHIFT
+        max_paused, max_pause, reach_qoe = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS, wm.MAX_QOE_MS
+        pause_counts, device_table, stop_fraction = wm.PAUSE_COUNTS, plays.DEVICE_TABLE, plays.STOP_FRACTION
+        complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
         day = plan.titles
-        field_title, field_seconds, field_type, field_genre = day.title, day.seconds, day.types, day.genres
-        n_devices = len(prep.device_types)
-        viewers, new_viewer = prep.viewers, prep.viewer
-        templates, new_template = prep.record_templates, prep.record_template
-        titles = prep.titles
-        title_json = prep.title_json if self.as_records else None
-        event_types, uuid4_text, mix = _EVENT_TYPES, wm.uuid4_text, wm.mix64
+        field_seconds, field_type = day.seconds, day.types
         late = base_ms + slot_ms > end_ms
         """Only a slot running past the window's end holds sessions that start after it."""
-
         after: list[int | None] = [None] * len(keys)
         for i, sk in enumerate(keys):
-            # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end
-            # type and the coarse span give a bound of its end, which rejects most of the look-back's sessions.
-            title_field, pause_field = (sk >> s_title) & 0xFFFF, (sk >> s_pause) & 0x3FF
+            # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end type and
+            # the coarse span bound its end, which rejects most of the look-back's sessions with no further draw.
+            title_field = (sk >> s_title) & 0xFFFF
             coarse = sk >> s_start
             if late and base_ms + coarse * slot_ms // steps >= end_ms:
                 after[i] = base_ms + coarse * slot_ms // steps
                 continue
             duration = field_seconds[title_field]
-            k = pause_counts[pause_field]
-            last = 2 * k + 1
+            k = pause_counts[(sk >> s_pause) & 0x3FF]
             device = device_table[(sk >> s_device) & 0x3F]
             complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + field_type[title_field]]
-            stops = stop_fraction[device]
-            s8 = sk & 0xFF
-            span_max = duration if complete else 1 + (((duration - 2) * stops[s8 + 1]) >> 32)
+            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
-            if base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + last < start_ms:
+            if (
+                base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + reach_qoe
+                < start_ms
+            ):
                 continue
-            if not k and base_ms + (coarse + 1) * slot_ms // steps < start_ms:
-                # Two events, the start before the window: the end's earliest (latest start of the playhead,
-                # shortest span the coarse bits allow) after the window means neither event is in it.
-                coarse_r = (sk >> s_resume & 0xFF) << 24
-                p0_max = (
-                    ((coarse_r | 0xFFFFFF) * duration * resumed_permille) // resumed_div
-                    if coarse_r < resumed_below
-                    else 0
-                )
-                span_min = duration - p0_max if complete else 1 + ((max(0, duration - p0_max - 2) * stops[s8]) >> 32)
-                end_min = base_ms + coarse * slot_ms // steps + span_min * 1000 + 1
-                if end_min >= end_ms:
-                    after[i] = end_min
-                    continue
-            # The fine parts (draw 1): exact start, where the playhead starts and how far it runs.
-            h = mix((sk + G) & M64)
-            t0 = base_ms + ((coarse << 16 | (h & 0xFFFF)) * slot_ms >> start_bits)
-            if t0 >= end_ms:
-                after[i] = t0
+            timeline = self._timeline(sk, base_ms, duration, k, device, complete)
+            first = self._first_due(timeline)
+            if first is None:
+                continue  # every event before the window, whatever the player does
+            if first is not True:
+                after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            r = (sk >> s_resume & 0xFF) << 24 | h >> 40
-            p0 = (r * duration * resumed_permille) // resumed_div if r < resumed_below else 0
-            if complete:
-                span = duration - p0
-            else:
-                # plays.stopped_fraction, inlined: the coarse bits pick the segment, draw 1's bits 16-39 the point
-                fraction = stops[s8] + (((stops[s8 + 1] - stops[s8]) * ((h >> 16) & 0xFFFFFF)) >> 24)
-                span = 1 + ((max(0, duration - p0 - 2) * fraction) >> 32)
-            if not k:
-                # Two events: the start at t0 and the end 1 ms after the span; one of them must be in the window.
-                if t0 < start_ms and not start_ms <= t0 + span * 1000 + 1 < end_ms:
-                    if t0 + span * 1000 + 1 >= end_ms:
-                        after[i] = t0 + span * 1000 + 1
-                    continue
-                points = [0, span]
-                paused = [0]
-            else:
-                if t0 + span * 1000 + pause_max + last < start_ms:
-                    continue  # ends before the window even with the longest pauses (exact start and span)
-                # Pauses (draws 3..): k playhead points, sorted, and k lengths in time order, capped in total.
-                if k == 1:  # the most common case with pauses: one draw, nothing to sort (the same values)
-                    z = (sk + pause_gamma) & M64
-                    z = ((z ^ (z >> 30)) * X1) & M64
-                    z = ((z ^ (z >> 27)) * X2) & M64
-                    x = z ^ (z >> 31)
-                    b = (x >> 20) & 0xFFF
-                    total = pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
-                    points = [0, (span * (x >> 32)) >> 32, span]
-                    paused = [0, total if total < max_paused else max_paused]
-                else:
-                    hs = [mix((sk + (d_pause + j) * G) & M64) for j in range(k)]
-                    points = [0, *sorted((span * (x >> 32)) >> 32 for x in hs), span]
-                    paused = [0]
-                    total = 0
-                    for x in hs:
-                        b = (x >> 20) & 0xFFF
-                        total += pause_low[b] + (((pause_high[b] - pause_low[b]) * (x & 0xFFFFF)) >> 20)
-                        paused.append(total if total < max_paused else max_paused)
-                if t0 + span * 1000 + paused[k] + last < start_ms:
-                    continue  # ended before the window
-                # Most sessions that overlap a window have no event in it (a few events over tens of minutes).
-                if t0 < start_ms:
-                    first = 1
-                    while t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first < start_ms:
-                        first += 1
-                    if t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first >= end_ms:
-                        after[i] = t0 + points[(first + 1) >> 1] * 1000 + paused[first >> 1] + first
-                        continue
+            after[i] = self._play(sk, plan, title_field, device, complete, timeline)
+        return after
 
-            # Viewer (draw 2): who, on which device; then the session's id and its events up to the window's end.
-            h = mix((sk + viewer_gamma) & M64)
-            vkey = pick_customer(plan, h, field_genre[title_field]) * n_devices + device
-            viewer = viewers.get(vkey) or new_viewer(vkey)
-            base, bw10, low10, high10, stall_rate, stall_mean, error_rate = viewer
-            title = field_title[title_field]
-            if title_json is not None:
-                template = templates.get(vkey) or new_template(vkey)
-                title_id_json, title_type_json = title_json[title]
-            else:
-                title_id, title_type = titles[title][0], titles[title][1]
-            session_id = uuid4_text(mix((sk + session_gamma) & M64), mix((sk + session_gamma + G) & M64))
-            types = event_types[k][complete]
-            stalls = errors = stalled = 0
-            prev = 0
-            for e in range(last + 1):
-                off = points[(e + 1) >> 1]
-                ms = t0 + off * 1000 + paused[e >> 1] + e
-                if ms >= end_ms:
-                    after[i] = ms
-                    break
-                played = off - prev
-                if not played and ms < start_ms:
-                    continue  # nothing accrues before the window: its value draw is not needed
-                prev = off
+    @staticmethod
+    def _timeline(sk: int, base_ms: int, duration: int, k: int, device: int, complete: bool) -> tuple:
+        """What the session's draws say whoever watches: (t0, p0, span, offsets, paused, kinds, switch count).
+
+        The attempt time t0 and where the playhead starts (p0) and how far it runs (span) come from the key and
+        draw 1; then, in playhead order, each pause (a pause and a resume event at one point, draws D_PAUSE..) and
+        each bitrate switch (points from draws D_SWITCH..), and the end. `offsets` are each event's playhead
+        seconds from p0, `paused` the paused ms before it; an event's time is t0 + start-up + offset + paused +
+        stalled + 1 ms per event before it.
+        """
+        M64, G, mix = wm.M64, wm.GAMMA, wm.mix64
+        coarse = sk >> wm.START_SHIFT
+        h = mix((sk + G) & M64)
+        t0 = base_ms + ((coarse << 16 | (h & 0xFFFF)) * wm.SLOT_MS >> wm.START_FRACTION_BITS)
+        r = (sk >> wm.RESUME_SHIFT & 0xFF) << 24 | h >> 40
+        p0 = (
+            (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000) if r < wm.RESUMED_THRESHOLD else 0
+        )
+        s8 = sk & 0xFF
+        if complete:
+            span = duration - p0
+        else:
+            # plays.stopped_fraction, inlined: the coarse bits pick the segment, draw 1's bits 16-39 the point
+            stops = plays.STOP_FRACTION[device]
+            fraction = stops[s8] + (((stops[s8 + 1] - stops[s8]) * ((h >> 16) & 0xFFFFFF)) >> 24)
+            span = 1 + ((max(0, duration - p0 - 2) * fraction) >> 32)
+        # Pauses (draws D_PAUSE..): k playhead points, sorted, and k lengths in time order, capped in total.
+        low, high, max_paused = wm.PAUSE_LOW_MS, wm.PAUSE_HIGH_MS, wm.MAX_PAUSED_MS
+        hs = [mix((sk + (wm.D_PAUSE + j) * G) & M64) for j in range(k)]
+        points = sorted((span * (x >> 32)) >> 32 for x in hs)
+        paused = [0]
+        total = 0
+        for x in hs:
+            b = (x >> 20) & 0xFFF
+            total += low[b] + (((high[b] - low[b]) * (x & 0xFFFFF)) >> 20)
+            paused.append(total if total < max_paused else max_paused)
+        # Bitrate switches (count: draw D_PLAYER + 1's bits 0-9, by screen; points: draws D_SWITCH..).
+        n = player.SWITCH_COUNTS[device][mix((sk + _PLAYER_2_GAMMA) & M64) & 0x3FF]
+        switches = sorted((span * (mix((sk + (wm.D_SWITCH + j) * G) & M64) >> 32)) >> 32 for j in range(n))
+        offsets, before, kinds = [0], [0], [_START]
+        j = 0
+        for p, point in enumerate(points):
+            while j < n and switches[j] <= point:
+                offsets.append(switches[j])
+                before.append(paused[p])
+                kinds.append(_SWITCH)
+                j += 1
+            offsets += (point, point)
+            before += (paused[p], paused[p + 1])
+            kinds += (_PAUSE, _RESUME)
+        for point in switches[j:]:
+            offsets.append(point)
+            before.append(paused[k])
+            kinds.append(_SWITCH)
+        offsets.append(span)
+        before.append(paused[k])
+        kinds.append(_COMPLETE if complete else _STOP)
+        return t0, p0, span, offsets, before, kinds
+
+    def _first_due(self, timeline: tuple) -> int | bool | None:
+        """None if every event lies before the window whatever the start-up and stalls; an int (a bound of its
+        first event at or after end_ms) if none can lie in it; True if some may."""
+        t0, _, _, offsets, before, _ = timeline
+        start_ms, slack = self.start_ms, player.MAX_STARTUP_MS + player.MAX_STALLED_MS
+        last = len(offsets) - 1
+        if t0 + offsets[last] * 1000 + before[last] + last + slack < start_ms:
+            return None
+        e = 0
+        while t0 + offsets[e] * 1000 + before[e] + e + slack < start_ms:
+            e += 1
+        earliest = t0 + offsets[e] * 1000 + before[e] + e
+        return earliest if earliest >= self.end_ms else True
+
+    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, device: int) -> tuple[int, _Viewer]:
+        """Who plays the session (draw D_VIEWER), by the start hour's plan: (viewer key, profile)."""
+        prep = self.prep
+        h = wm.mix64((sk + _VIEWER_GAMMA) & wm.M64)
+        vkey = self.world.pick_customer(plan, h, plan.titles.genres[title_field]) * len(prep.device_types) + device
+        return vkey, prep.viewers.get(vkey) or prep.viewer(vkey)
+
+    def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int]:
+        """(startup, start_fail, stall, error) permille factors of the incidents whose scope holds the session."""
+        startup = fail = stall = error = 1000
+        for inc in self.incidents:
+            if (
+                inc.start_ms <= t0 < inc.end_ms
+                and (inc.country is None or inc.country == base["country"])
+                and (inc.state is None or inc.state == base["state"])
+                and (inc.isp is None or inc.isp == base["isp"])
+                and (inc.device_os is None or inc.device_os == base["device_os"])
+                and (inc.app_version is None or inc.app_version == base["app_version"])
+            ):
+                startup = startup * inc.startup_permille // 1000
+                fail = fail * inc.start_fail_permille // 1000
+                stall = stall * inc.stall_permille // 1000
+                error = error * inc.error_permille // 1000
+        return startup, fail, stall, error
+
+    def _play(
+        self, sk: int, plan: wm.HourPlan, title_field: int, device: int, complete: bool, timeline: tuple
+    ) -> int | None:
+        """The session's player story for its viewer, its events in the window written: the `sessions` verdict.
+
+        Draw D_PLAYER decides the start: the start-up time (log-normal quantile by screen and network), a failed
+        start, or an exit during a wait longer than the grace; draw D_PLAYER + 1 whether the play stalls at all, a
+        fatal error in place of a stop, the first rung. Each event's value draw (D_EVENT + 3e + 2) adds its
+        interval's stalls, its switch's new rung and its bandwidth reading.
+        """
+        t0, p0, _, offsets, before, kinds = timeline
+        vkey, viewer = self._viewer(sk, plan, title_field, device)
+        q = viewer.qoe
+        f_startup, f_fail, f_stall, f_error = self._factors(t0, viewer.base) if self.incidents else (1000,) * 4
+        d1 = wm.mix64((sk + _PLAYER_1_GAMMA) & wm.M64)
+        startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_startup // 1000
+        startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
+        fail_below = q.fail_below * f_fail // 1000
+        if (d1 >> 12) & 0xFFFFF < fail_below:
+            return self._write_unstarted(sk, plan, title_field, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
+        wait = startup - player.EBVS_GRACE_MS
+        if wait > 0 and (d1 >> 32) & 0xFFFFFF < min(_EBVS_MAX, wait * q.ebvs_slope):
+            waited = player.EBVS_GRACE_MS + ((wait * (d1 >> 56)) >> 8)
+            return self._write_unstarted(sk, plan, title_field, vkey, viewer, t0 + waited, waited, _EXIT, d1)
+        d2 = wm.mix64((sk + _PLAYER_2_GAMMA) & wm.M64)
+        stall_rate = q.stall_rate * f_stall // 1000 if (d2 >> 10) & 0xFFFF < q.prone_below else 0
+        last = len(offsets) - 1
+        if not complete and (d2 >> 26) & 0xFFFFF < q.error_below * f_error // 1000:
+            kinds = [*kinds[:last], _ERROR]
+        low, top = q.rung_low, q.rung_top
+        rung = max(low, top - player.FIRST_RUNG_DROP[(d2 >> 46) & 3])
+        code = _PLAYBACK_CODES[(d2 >> 48) & 3]
+        start_ms, end_ms = self.start_ms, self.end_ms
+        begin = t0 + startup
+        M64, G2, X1, X2 = wm.M64, _GAMMA_2, wm.MIX_1, wm.MIX_2
+        max_stalled = player.MAX_STALLED_MS
+        stalls = stalled = 0
+        stall_mean = q.stall_mean_ms
+        writer = _SessionWriter(self, sk, plan, title_field, vkey, viewer, p0)
+        prev = 0
+        for e in range(last + 1):
+            off = offsets[e]
+            played = off - prev
+            prev = off
+            kind = kinds[e]
+            v = 0
+            if played or kind == _SWITCH:
                 # The event's draws: D_EVENT + 3e (id, high half), + 1 (low half), + 2 (its values).
-                at = sk + event_gammas[e]
-                z = (at + G2) & M64
+                z = (sk + _EVENT_GAMMAS[e] + G2) & M64
                 z = ((z ^ (z >> 30)) * X1) & M64
                 z = ((z ^ (z >> 27)) * X2) & M64
                 v = z ^ (z >> 31)
-                if played:
+                if played and stall_rate:
                     new = (stall_rate * played + (v >> 40)) >> 24
                     if new:
                         stalls += new
                         stalled += (new * stall_mean * (128 + ((v >> 8) & 0xFF))) >> 8
-                    errors += (error_rate * played + ((v >> 16) & 0xFFFFFF)) >> 24
-                if ms < start_ms:
-                    continue
-                bw = (bw10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
-                bw = (low10 if bw < low10 else high10 if bw > high10 else bw) / 10
-                event_id = uuid4_text(mix(at & M64), mix((at + G) & M64))
-                minute = ms // 60000
-                prefix = minute_prefixes.get(minute)
-                if prefix is None:
-                    prefix = minute_prefixes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
-                position = p0 + off
-                # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the
-                # nearest integer to 10000 * position / duration, and q / 100 is the double round() returns
-                # unless that ratio lies exactly halfway (rem == 0), where round() settles the tie itself.
-                q, rem = divmod(20000 * position + duration, 2 * duration)
-                completion = q / 100 if rem else round(100.0 * position / duration, 2)
-                stalled_s = stalled / 1000
-                if title_json is not None:
-                    # The open columns of the viewer's template, in _RECORD_FIELDS order.
-                    line = template % (
-                        event_id,
-                        types[e],
-                        prefix + suffix[ms - minute * 60000],
-                        title_id_json,
-                        session_id,
-                        title_type_json,
-                        bw,
-                        stalls,
-                        stalled_s,
-                        errors,
-                        off,
-                        position,
-                        completion,
-                    )
-                    append((ms, line, session_id))
-                else:
-                    ev = base.copy()  # the template holds every column, so keys stay in schema order
-                    ev["event_id"] = event_id
-                    ev["event_type"] = types[e]
-                    ev["event_timestamp"] = prefix + suffix[ms - minute * 60000]
-                    ev["session_id"] = session_id
-                    ev["title_id"] = title_id
-                    ev["title_type"] = title_type
-                    ev["bandwidth_mbps"] = bw
-                    ev["buffering_events"] = stalls
-                    ev["buffering_duration_seconds"] = stalled_s
-                    ev["error_count"] = errors
-                    ev["watch_duration_seconds"] = off
-                    ev["position_seconds"] = position
-                    ev["completion_percentage"] = completion
-                    append((ms, ev))
-        return after
+                        stalled = stalled if stalled < max_stalled else max_stalled
+                if kind == _SWITCH:
+                    to = top - player.SWITCH_DROP[(v >> 32) & 7]
+                    to = to if to > low else low
+                    rung = to if to != rung else rung - 1 if rung > low else rung + 1
+            ms = begin + off * 1000 + before[e] + stalled + e
+            if ms >= end_ms:
+                return ms
+            if ms < start_ms:
+                continue
+            if not v:
+                z = (sk + _EVENT_GAMMAS[e] + G2) & M64
+                z = ((z ^ (z >> 30)) * X1) & M64
+                z = ((z ^ (z >> 27)) * X2) & M64
+                v = z ^ (z >> 31)
+            writer.write(
+                e,
+                ms,
+                kind,
+                v,
+                off,
+                stalls,
+                stalled,
+                startup if e == 0 else None,
+                rung,
+                code if kind == _ERROR else None,
+            )
+        return None
+
+    def _write_unstarted(
+        self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, viewer: _Viewer, ms: int, waited: int,
+        kind: int, d1: int,
+    ) -> int | None:  # fmt: skip
+        """The one event of an attempt that ends before the first frame, if it lies in the window."""
+        if ms >= self.end_ms:
+            return ms
+        if ms >= self.start_ms:
+            p0 = self._timeline_p0(sk, plan, title_field)
+            writer = _SessionWriter(self, sk, plan, title_field, vkey, viewer, p0)
+            v = wm.mix64((sk + _EVENT_GAMMAS[0] + _GAMMA_2) & wm.M64)
+            code = _START_CODES[(d1 >> 56) & 3] if kind == _START_FAILED else None
+            writer.write(0, ms, kind, v, 0, 0, 0, waited, None, code)
+        return None
+
+    @staticmethod
+    def _timeline_p0(sk: int, plan: wm.HourPlan, title_field: int) -> int:
+        """Where the session's playhead stood (its resume point): the same as `_timeline`'s p0."""
+        duration = plan.titles.seconds[title_field]
+        h = wm.mix64((sk + wm.GAMMA) & wm.M64)
+        r = (sk >> wm.RESUME_SHIFT & 0xFF) << 24 | h >> 40
+        return (
+            (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000) if r < wm.RESUMED_THRESHOLD else 0
+        )
 
     def result(self) -> list[dict]:
         """The events written, by time: ties keep generation order (the sort is stable)."""
@@ -683,13 +749,103 @@ class _WindowWriter:
         return [ev for _, ev in out]
 
 
+class _SessionWriter:
+    """Renders one session's events into its window's output: a record line or an event dict each."""
+
+    __slots__ = ("base", "duration", "out", "p0", "prefixes", "session_id", "sk", "template", "title", "viewer")
+
+    def __init__(
+        self, window: _WindowWriter, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, viewer: _Viewer, p0: int
+    ) -> None:
+        prep = window.prep
+        title = plan.titles.title[title_field]
+        self.sk, self.viewer, self.p0, self.out, self.prefixes = sk, viewer, p0, window.out, window.minute_prefixes
+        self.duration = prep.titles[title][2]
+        self.session_id = wm.uuid4_text(
+            wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
+        )
+        if window.as_records:
+            self.template = prep.record_templates.get(vkey) or prep.record_template(vkey)
+            self.title = prep.title_json[title]
+            self.base = None
+        else:
+            self.template = None
+            self.title = prep.titles[title][:2]
+            self.base = viewer.base
+
+    def write(
+        self, e: int, ms: int, kind: int, v: int, off: int, stalls: int, stalled: int, startup: int | None,
+        rung: int | None, code: str | None,
+    ) -> None:  # fmt: skip
+        """Event e at `ms`: its id from draws D_EVENT + 3e and + 1, its bandwidth reading from its value draw v."""
+        sk, viewer, duration, M64 = self.sk, self.viewer, self.duration, wm.M64
+        at = sk + _EVENT_GAMMAS[e]
+        event_id = wm.uuid4_text(wm.mix64(at & M64), wm.mix64((at + wm.GAMMA) & M64))
+        jitter_base, jitter_span = wm.JITTER_PERMILLE
+        bw = (viewer.bandwidth10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
+        bw = (viewer.low10 if bw < viewer.low10 else viewer.high10 if bw > viewer.high10 else bw) / 10
+        minute = ms // 60000
+        prefix = self.prefixes.get(minute)
+        if prefix is None:
+            prefix = self.prefixes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+        timestamp = prefix + _SECOND_SUFFIX[ms - minute * 60000]
+        position = self.p0 + off
+        # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the nearest
+        # integer to 10000 * position / duration, and q / 100 is the double round() returns unless that ratio lies
+        # exactly halfway (rem == 0), where round() settles the tie itself.
+        q, rem = divmod(20000 * position + duration, 2 * duration)
+        completion = q / 100 if rem else round(100.0 * position / duration, 2)
+        errors = 1 if kind in (_START_FAILED, _ERROR) else 0
+        started = kind not in (_START_FAILED, _EXIT)
+        if self.template is not None:
+            title_id, title_type = self.title
+            line = self.template % (
+                event_id,
+                _KIND_NAMES[kind],
+                timestamp,
+                title_id,
+                self.session_id,
+                title_type,
+                bw,
+                stalls,
+                stalled / 1000,
+                errors,
+                off,
+                position,
+                completion,
+                _NULL if startup is None else str(startup),
+                _LADDER_TEXT[rung] if started and rung is not None else _NULL,
+                _NULL if code is None else code,
+            )
+            self.out.append((ms, line, self.session_id))
+        else:
+            ev = self.base.copy()  # the template holds every column, so keys stay in schema order
+            ev["event_id"] = event_id
+            ev["event_type"] = _KIND_NAMES[kind]
+            ev["event_timestamp"] = timestamp
+            ev["session_id"] = self.session_id
+            ev["title_id"], ev["title_type"] = self.title
+            ev["bandwidth_mbps"] = bw
+            ev["buffering_events"] = stalls
+            ev["buffering_duration_seconds"] = stalled / 1000
+            ev["error_count"] = errors
+            ev["watch_duration_seconds"] = off
+            ev["position_seconds"] = position
+            ev["completion_percentage"] = completion
+            ev["startup_time_ms"] = startup
+            ev["bitrate_kbps"] = player.LADDER_KBPS[rung] if started and rung is not None else None
+            ev["error_code"] = None if code is None else json.loads(code)
+            self.out.append((ms, ev))
+
+
 def _scan_slot(writer: _WindowWriter, slot: int, plan: wm.HourPlan, keep: bool) -> tuple[array[int], array[int]]:
     """Write the window's events of every session of a slot; with `keep`, return those with events after it."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
     slot_key = wm.mix64((writer.world.key + slot * G) & M64)
-    n = plan.whole + ((slot_key >> 11) < plan.threshold)
+    whole, threshold = writer.world.slot_counts(slot, plan)
+    n = whole + ((slot_key >> 11) < threshold)
     base_ms = slot * wm.SLOT_MS
     need = writer.start_ms - base_ms
     """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""

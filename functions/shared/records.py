@@ -24,12 +24,19 @@ def json_value(value: Any) -> str:
     return _VALUE_ENCODER.encode(value)
 
 
-def line_template(table: Table, fixed: Mapping[str, Any] | None = None, *, quoted: Collection[str] = ()) -> str:
+def line_template(
+    table: Table,
+    fixed: Mapping[str, Any] | None = None,
+    *,
+    quoted: Collection[str] = (),
+    rendered: Collection[str] = (),
+) -> str:
     """A %-format string of one record line of `table`: each column in `fixed` written out, the others left open.
 
     An open column takes, in column order: for a name in `quoted`, a string that needs no JSON escape (the
     template supplies the quotes); for another string column, the value already rendered by `json_value`;
-    for a number column, the int or finite float itself (`%r` is the repr JSON uses for both).
+    for a number column, the int or finite float itself (`%r` is the repr JSON uses for both); for a name in
+    `rendered`, the value already rendered by `json_value` (a nullable number: `null` or its digits).
     """
     fixed = fixed or {}
     unknown = (set(fixed) | set(quoted)) - set(table.column_names)
@@ -45,6 +52,6 @@ def line_template(table: Table, fixed: Mapping[str, Any] | None = None, *, quote
         elif col.name in quoted:
             value = '"%s"'
         else:
-            value = "%s" if col.type == "string" else "%r"
+            value = "%s" if col.type == "string" or col.name in rendered else "%r"
         parts.append(f"{json_value(col.name)}:{value}")
     return "{" + ",".join(parts) + "}" + RECORD_SEPARATOR

@@ -178,7 +178,8 @@ STREAMING_EVENTS = Table(
         title_type, device_type, device_os, app_version, quality, bandwidth_mbps:double,
         buffering_events:int, buffering_duration_seconds:double, error_count:int,
         watch_duration_seconds:int, position_seconds:int, completion_percentage:double,
-        ip_address, isp, connection_type, country, state, city"""
+        ip_address, isp, connection_type, country, state, city, startup_time_ms:int, bitrate_kbps:int,
+        error_code, campaign_id, ad_position, ad_duration_seconds:int"""
     ),
     partition_keys=_columns("year, month, day, hour"),
     timestamp_field="event_timestamp",

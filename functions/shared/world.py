@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import domains, households, plays
+from functions.shared import domains, households, incidents, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -122,6 +122,18 @@ D_SESSION_ID = D_PAUSE + MAX_PAUSES
 D_EVENT = D_SESSION_ID + 2
 """Event i uses draws D_EVENT + 3i (event id, high half), + 3i + 1 (low half), + 3i + 2 (its values)."""
 EVENT_DRAWS = 3
+MAX_SWITCHES = player.MAX_SWITCHES
+MAX_EVENTS = 2 * MAX_PAUSES + 2 + MAX_SWITCHES
+"""Most events a session has: start, a pause and a resume per pair, its bitrate switches, one end."""
+D_PLAYER = D_EVENT + EVENT_DRAWS * MAX_EVENTS
+"""The player's two draws (after every event's). D_PLAYER: bits 0-11 the start-up quantile, 12-31 the start failure,
+32-55 leaving before the start, 56-63 where in the wait they leave (56-57: a failed start's error code).
+D_PLAYER + 1: bits 0-9 the switch count, 10-25 whether the play stalls at all, 26-45 a fatal error, 46-47 the first
+rung, 48-49 the error code."""
+D_SWITCH = D_PLAYER + 2
+"""Switch j's playhead point is draw D_SWITCH + j's top 32 bits (a fraction of the span)."""
+MAX_QOE_MS = player.MAX_STARTUP_MS + player.MAX_STALLED_MS + MAX_SWITCHES
+"""The most a session's start-up, stalls and switch events (1 ms each) add to its end beyond its span and pauses."""
 
 FIELD_BITS = 24
 """Width of the viewer draw's group and member fields."""
@@ -200,8 +212,10 @@ def _pause_length_table() -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 PAUSE_COUNTS = _pause_count_table()
 PAUSE_LOW_MS, PAUSE_HIGH_MS = _pause_length_table()
-EVENTS_PER_SESSION = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS)
-"""Mean events of a session under PAUSE_COUNTS: start, a pause and a resume per pair, one end."""
+EVENTS_PER_PLAY = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS) + player.MEAN_SWITCHES
+"""Mean events of a session that starts: start, a pause and a resume per pair (PAUSE_COUNTS), its switches, one end."""
+EVENTS_PER_SESSION = (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE
+"""Mean events of a session: an attempt that ends before the first frame has one (player.UNSTARTED_SHARE)."""
 
 
 def uuid4_text(hi: int, lo: int) -> str:
@@ -294,8 +308,9 @@ class World:
             tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
         ]
         """Each customer's preferred genres (indexes into domains.GENRES)."""
-        self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1
-        """No session lasts longer: the longest title played through, every pause, 1 ms per event."""
+        self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
+        """No session lasts longer: the longest title played through, every pause, the longest start-up and stalls,
+        1 ms per event."""
         self.sessions_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
         """Mean session starts per slot over a week."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
@@ -309,6 +324,50 @@ class World:
         self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
         self._hours: dict[int, HourPlan] = {}
         self._shapes: dict[int, tuple] = {}
+        self._weeks: dict[int, tuple[incidents.Incident, ...]] = {}
+        countries: dict[str, int] = {}
+        for c in customers:
+            countries[c["country"]] = countries.get(c["country"], 0) + 1
+        self._country_share = {country: n * 1000 // len(customers) for country, n in countries.items()}
+        """Each country's share of the customers table, permille (a live surge's reach)."""
+
+    def incidents(self, start_ms: int, end_ms: int) -> tuple[incidents.Incident, ...]:
+        """The world's incidents overlapping [start_ms, end_ms), by start (incidents.incidents_between, cached)."""
+        found: dict[str, incidents.Incident] = {}
+        spill = incidents._SPILL_WEEKS
+        for week in range(
+            incidents.week_of(start_ms) - spill, incidents.week_of(max(start_ms, end_ms - 1)) + spill + 1
+        ):
+            hit = self._weeks.get(week)
+            if hit is None:
+                if len(self._weeks) > 64:
+                    self._weeks.clear()
+                hit = self._weeks[week] = incidents.incidents_of_week(self.seed, week)
+            for incident in hit:
+                if incident.start_ms < end_ms and incident.end_ms > start_ms:
+                    found[incident.incident_id] = incident
+        return tuple(sorted(found.values(), key=lambda i: (i.start_ms, i.incident_id)))
+
+    def slot_counts(self, slot: int, plan: HourPlan) -> tuple[int, int]:
+        """(whole, threshold) of a slot's start count: its hour plan's, scaled by `slot_volume`."""
+        volume = self.slot_volume(slot)
+        if volume == 1000:
+            return plan.whole, plan.threshold
+        rate = plan.rate * volume / 1000
+        whole = math.floor(rate)
+        return whole, int((rate - whole) * (1 << 53))
+
+    def slot_volume(self, slot: int) -> int:
+        """The permille factor on a slot's starts: the volume_permille of the incidents under way at its start (a
+        live surge's extra starts), each weighed by its scope's share of the audience."""
+        at = slot * SLOT_MS
+        volume = 1000
+        for incident in self.incidents(at, at + 1):
+            if incident.volume_permille != 1000:
+                # The surge is its scope's: the world's starts grow by the scope's share of the audience.
+                share = self._country_share.get(incident.country, 0) if incident.country else 1000
+                volume = volume * (1000 + (incident.volume_permille - 1000) * share // 1000) // 1000
+        return volume
 
     def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
         """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
@@ -439,8 +498,8 @@ class World:
 
     def slot_count(self, slot: int) -> int:
         """How many sessions start in a slot."""
-        plan = self.hour(slot // 60)
-        return plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
+        whole, threshold = self.slot_counts(slot, self.hour(slot // 60))
+        return whole + ((draw(self.key, slot) >> 11) < threshold)
 
     def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int) -> int:
         """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw: bits 0-15 say
@@ -455,13 +514,15 @@ class World:
         return pick.groups[g][bisect.bisect_right(running, aim)]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
-        """Mean number of events with timestamps in [start_ms, end_ms) (the start rate, lagged by nothing)."""
+        """Mean number of events with timestamps in [start_ms, end_ms) (the start rate with the incidents' surges,
+        lagged by nothing)."""
         total = 0.0
         ms = start_ms
+        surges = [i for i in self.incidents(start_ms, end_ms) if i.volume_permille != 1000]
         while ms < end_ms:
-            hour_end = (ms // 3_600_000 + 1) * 3_600_000
-            stop = min(end_ms, hour_end)
-            total += self.hour(ms // 3_600_000).rate * (stop - ms) / SLOT_MS
+            stop = min(end_ms, (ms // SLOT_MS + 1) * SLOT_MS if surges else (ms // 3_600_000 + 1) * 3_600_000)
+            volume = self.slot_volume(ms // SLOT_MS) if surges else 1000
+            total += self.hour(ms // 3_600_000).rate * volume / 1000 * (stop - ms) / SLOT_MS
             ms = stop
         return total * EVENTS_PER_SESSION
 

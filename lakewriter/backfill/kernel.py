@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains, households, plays
+from functions.shared import domains, households, player, plays
 from functions.shared import world as wm
 
 _U = np.uint64
@@ -22,7 +22,7 @@ _BYTE = _U(0xFF)
 
 SLOT_MS = wm.SLOT_MS
 MAX_PAUSES = wm.MAX_PAUSES
-EVENTS_PER_SESSION_MAX = 2 * wm.MAX_PAUSES + 2
+EVENTS_PER_SESSION_MAX = wm.MAX_EVENTS
 PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
 PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
 PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - PAUSE_LOW
@@ -33,9 +33,33 @@ N_TITLE_TYPES = len(domains.TITLE_TYPES)
 N_GENRES = len(domains.GENRES)
 EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
 """Event types by code."""
-START, PAUSE, RESUME, STOP, COMPLETE = (
-    EVENT_TYPE_NAMES.index(t) for t in ("start", "pause", "resume", "stop", "complete")
+START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
+    EVENT_TYPE_NAMES.index(t)
+    for t in (
+        "start",
+        "pause",
+        "resume",
+        "stop",
+        "complete",
+        "start_failed",
+        "exit_before_start",
+        "bitrate_change",
+        "error",
+    )
 )
+ERROR_CODE_NAMES: tuple[str, ...] = player.START_ERROR_CODES + player.PLAYBACK_ERROR_CODES
+"""error_code values by code (-1: null)."""
+STARTUP_PERMILLE = np.array(player.STARTUP_PERMILLE, dtype=np.int64)
+SWITCH_COUNTS = np.array(player.SWITCH_COUNTS, dtype=np.int64)
+LADDER = np.array(player.LADDER_KBPS, dtype=np.int64)
+FIRST_RUNG_DROP = np.array(player.FIRST_RUNG_DROP, dtype=np.int64)
+SWITCH_DROP = np.array(player.SWITCH_DROP, dtype=np.int64)
+EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
+INCIDENT_COLUMNS = (
+    "start_ms", "end_ms", "country", "state", "isp", "device_os", "app_version",
+    "startup_permille", "start_fail_permille", "stall_permille", "error_permille",
+)  # fmt: skip
+"""An incident as the kernel reads it: its window, its scope as codes of the viewer columns (-1: any), its factors."""
 
 
 @njit(cache=True, inline="always")
@@ -105,6 +129,8 @@ def world_sessions(  # pragma: no cover - compiled
     title_types: np.ndarray,
     n_devices: int,
     viewer_ints: np.ndarray,
+    viewer_scope: np.ndarray,
+    incidents: np.ndarray,
     s_viewer: np.ndarray,
     s_title: np.ndarray,
     s_bytes: np.ndarray,
@@ -119,6 +145,9 @@ def world_sessions(  # pragma: no cover - compiled
     e_stalls: np.ndarray,
     e_stalled: np.ndarray,
     e_errors: np.ndarray,
+    e_startup: np.ndarray,
+    e_bitrate: np.ndarray,
+    e_code: np.ndarray,
     e_bytes: np.ndarray,
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
@@ -127,13 +156,19 @@ def world_sessions(  # pragma: no cover - compiled
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
     weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
-    among them. `viewer_ints` holds, per viewer, bandwidth10,
-    low10, high10, stall_rate, stall_mean_ms and error_rate. Returns (sessions, events) written, or (-1, -1) when
-    the arrays are too small. Events are session-major, in time order within a session; `e_tie` marks a
-    completion that lies exactly halfway between two hundredths (the caller rounds those as Python does).
+    among them. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py); `viewer_scope` its country, state, isp,
+    device_os and app_version codes; `incidents` one row per incident (INCIDENT_COLUMNS, scope codes -1 for any).
+    Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
+    order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
+    rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
     """
     points = np.zeros(MAX_PAUSES + 2, dtype=np.int64)
     paused = np.zeros(MAX_PAUSES + 1, dtype=np.int64)
+    switches = np.zeros(wm.MAX_SWITCHES, dtype=np.int64)
+    offsets = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
+    before = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
+    kinds = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
+    slack = player.MAX_STARTUP_MS + player.MAX_STALLED_MS
     n_s = 0
     n_e = 0
     for j in range(slot_whole.shape[0]):
@@ -150,13 +185,13 @@ def world_sessions(  # pragma: no cover - compiled
             title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
-            last = 2 * k + 1
             end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
             s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
-            if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + span_max * 1000 + pause_max + last < start_ms:
+            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
                 continue
             if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
                 continue
@@ -171,29 +206,49 @@ def world_sessions(  # pragma: no cover - compiled
             frac = low + (((STOP_FRACTION[device, s8 + 1] - low) * _field(h, 16, 24)) >> 24)
             span = duration - p0 if complete else 1 + ((max(0, duration - p0 - 2) * frac) >> 32)
             # Pauses (draws D_PAUSE..): playhead points sorted, lengths in draw order, their total capped.
-            points[0] = 0
             paused[0] = 0
             total = 0
             for p in range(k):
                 hp = draw(sk, wm.D_PAUSE + p)
-                point = np.int64((_U(span) * (hp >> _S32)) >> _S32)
-                q = p + 1
-                while q > 1 and points[q - 1] > point:  # insertion sort: k is at most MAX_PAUSES
-                    points[q] = points[q - 1]
-                    q -= 1
-                points[q] = point
+                _insert(points, p, np.int64((_U(span) * (hp >> _S32)) >> _S32))
                 b = _field(hp, 20, 12)
                 total += PAUSE_LOW[b] + ((PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
                 paused[p + 1] = min(total, wm.MAX_PAUSED_MS)
-            points[k + 1] = span
-            inside = 0
-            for e in range(last + 1):
-                ts = t0 + points[(e + 1) >> 1] * 1000 + paused[e >> 1] + e
-                if start_ms <= ts < end_ms:
-                    inside += 1
-            if inside == 0:
+            # Bitrate switches (count by screen from draw D_PLAYER + 1, points from draws D_SWITCH..).
+            d2 = draw(sk, wm.D_PLAYER + 1)
+            n_sw = SWITCH_COUNTS[device, _field(d2, 0, player.SWITCH_TABLE_BITS)]
+            for q in range(n_sw):
+                _insert(switches, q, np.int64((_U(span) * (draw(sk, wm.D_SWITCH + q) >> _S32)) >> _S32))
+            # The timeline in playhead order: start, each switch and pause/resume pair, the end.
+            offsets[0] = 0
+            before[0] = 0
+            kinds[0] = START
+            n = 1
+            q = 0
+            for p in range(k):
+                while q < n_sw and switches[q] <= points[p]:
+                    offsets[n], before[n], kinds[n] = switches[q], paused[p], SWITCH
+                    n += 1
+                    q += 1
+                offsets[n], before[n], kinds[n] = points[p], paused[p], PAUSE
+                offsets[n + 1], before[n + 1], kinds[n + 1] = points[p], paused[p + 1], RESUME
+                n += 2
+            while q < n_sw:
+                offsets[n], before[n], kinds[n] = switches[q], paused[k], SWITCH
+                n += 1
+                q += 1
+            offsets[n], before[n], kinds[n] = span, paused[k], COMPLETE if complete else STOP
+            last = n
+            n += 1
+            # Only sessions with an event that may lie in the window, whatever the start-up and stalls, go on.
+            possible = 0
+            for e in range(n):
+                earliest = t0 + offsets[e] * 1000 + before[e] + e
+                if earliest < end_ms and earliest + slack >= start_ms:
+                    possible += 1
+            if possible == 0:
                 continue
-            if n_s >= s_viewer.shape[0] or n_e + inside > e_ts.shape[0]:
+            if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
@@ -220,51 +275,131 @@ def world_sessions(  # pragma: no cover - compiled
                     high = mid
             customer = members[at + low]
             viewer = customer * n_devices + device
-            s_viewer[n_s] = viewer
-            s_title[n_s] = title
-            _put_be(s_bytes, n_s, 0, draw(sk, wm.D_SESSION_ID))
-            _put_be(s_bytes, n_s, 8, draw(sk, wm.D_SESSION_ID + 1))
-            # Per event values (draw D_EVENT + 3e + 2), accrued from the session's start.
-            bw10, low10, high10 = viewer_ints[viewer, 0], viewer_ints[viewer, 1], viewer_ints[viewer, 2]
-            stall_rate, stall_mean, error_rate = viewer_ints[viewer, 3], viewer_ints[viewer, 4], viewer_ints[viewer, 5]
-            stalls = stalled = errors = 0
-            previous = 0
-            for e in range(last + 1):
-                off = points[(e + 1) >> 1]
-                ts = t0 + off * 1000 + paused[e >> 1] + e
-                played = off - previous
-                previous = off
-                v = draw(sk, wm.D_EVENT + 3 * e + 2)
-                new_stalls = (stall_rate * played + _field(v, 40, 24)) >> 24
-                stalls += new_stalls
-                stalled += (new_stalls * stall_mean * (128 + _field(v, 8, 8))) >> 8
-                errors += (error_rate * played + _field(v, 16, 24)) >> 24
-                if not start_ms <= ts < end_ms:
-                    continue
-                jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
-                bw = min(max((bw10 * jitter + 500) // 1000, low10), high10)
-                if e == 0:
-                    kind = START
-                elif e == last:
-                    kind = COMPLETE if complete else STOP
-                else:
-                    kind = PAUSE if e % 2 == 1 else RESUME
-                position = p0 + off
-                e_session[n_e] = n_s
-                e_type[n_e] = kind
-                e_ts[n_e] = ts
-                e_position[n_e] = position
-                e_watch[n_e] = off
-                e_completion[n_e], e_tie[n_e] = hundredths(position, duration)
-                e_bandwidth[n_e] = bw / 10
-                e_stalls[n_e] = stalls
-                e_stalled[n_e] = stalled / 1000
-                e_errors[n_e] = errors
-                _put_be(e_bytes, n_e, 0, draw(sk, wm.D_EVENT + 3 * e))
-                _put_be(e_bytes, n_e, 8, draw(sk, wm.D_EVENT + 3 * e + 1))
-                n_e += 1
-            n_s += 1
+            vi = viewer_ints[viewer]
+            # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
+            f_startup = f_fail = f_stall = f_error = 1000
+            for x in range(incidents.shape[0]):
+                if incidents[x, 0] <= t0 < incidents[x, 1]:
+                    fits = True
+                    for c in range(5):
+                        if incidents[x, 2 + c] != -1 and incidents[x, 2 + c] != viewer_scope[viewer, c]:
+                            fits = False
+                    if fits:
+                        f_startup = f_startup * incidents[x, 7] // 1000
+                        f_fail = f_fail * incidents[x, 8] // 1000
+                        f_stall = f_stall * incidents[x, 9] // 1000
+                        f_error = f_error * incidents[x, 10] // 1000
+            # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
+            d1 = draw(sk, wm.D_PLAYER)
+            startup = min(
+                vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_startup // 1000, player.MAX_STARTUP_MS
+            )
+            outcome = START
+            waited = startup
+            if _field(d1, 12, 20) < vi[4] * f_fail // 1000:
+                outcome = START_FAILED
+            else:
+                wait = startup - player.EBVS_GRACE_MS
+                if wait > 0 and _field(d1, 32, 24) < min(EBVS_MAX, wait * vi[5]):
+                    outcome = EXIT
+                    waited = player.EBVS_GRACE_MS + ((wait * _field(d1, 56, 8)) >> 8)
+            wrote = 0
+            if outcome != START:
+                ts = t0 + waited
+                if start_ms <= ts < end_ms:
+                    v = draw(sk, wm.D_EVENT + 2)
+                    failed = outcome == START_FAILED
+                    errors = 1 if failed else 0
+                    code = _field(d1, 56, 2) if failed else -1
+                    _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
+                               e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s,
+                               outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, sk, 0)  # fmt: skip
+                    n_e += 1
+                    wrote = 1
+            else:
+                stall_rate = vi[7] * f_stall // 1000 if _field(d2, 10, 16) < vi[6] else 0
+                if not complete and _field(d2, 26, 20) < vi[9] * f_error // 1000:
+                    kinds[last] = ERROR
+                rung_low, rung_top = vi[10], vi[11]
+                rung = max(rung_low, rung_top - FIRST_RUNG_DROP[_field(d2, 46, 2)])
+                code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
+                stalls = stalled = 0
+                previous = 0
+                for e in range(n):
+                    off = offsets[e]
+                    played = off - previous
+                    previous = off
+                    v = draw(sk, wm.D_EVENT + 3 * e + 2)
+                    if played > 0 and stall_rate > 0:
+                        new_stalls = (stall_rate * played + _field(v, 40, 24)) >> 24
+                        if new_stalls > 0:
+                            stalls += new_stalls
+                            stalled += (new_stalls * vi[8] * (128 + _field(v, 8, 8))) >> 8
+                            stalled = min(stalled, player.MAX_STALLED_MS)
+                    kind = kinds[e]
+                    if kind == SWITCH:
+                        to = max(rung_low, rung_top - SWITCH_DROP[_field(v, 32, 3)])
+                        if to != rung:
+                            rung = to
+                        elif rung > rung_low:
+                            rung -= 1
+                        else:
+                            rung += 1
+                    ts = t0 + startup + off * 1000 + before[e] + stalled + e
+                    if not start_ms <= ts < end_ms:
+                        continue
+                    errors = 1 if kind == ERROR else 0
+                    shown = startup if e == 0 else -1
+                    event_code = code if kind == ERROR else -1
+                    _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
+                               e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s,
+                               kind, ts, p0, off, duration, v, stalls, stalled, errors, shown, LADDER[rung],
+                               event_code, sk, e)  # fmt: skip
+                    n_e += 1
+                    wrote += 1
+            if wrote:
+                s_viewer[n_s] = viewer
+                s_title[n_s] = title
+                _put_be(s_bytes, n_s, 0, draw(sk, wm.D_SESSION_ID))
+                _put_be(s_bytes, n_s, 8, draw(sk, wm.D_SESSION_ID + 1))
+                n_s += 1
     return n_s, n_e
+
+
+@njit(cache=True, inline="always")
+def _insert(values: np.ndarray, count: int, value: int) -> None:  # pragma: no cover - compiled
+    """Insert `value` into the sorted first `count` entries (insertion sort: count is at most a dozen)."""
+    q = count
+    while q > 0 and values[q - 1] > value:
+        values[q] = values[q - 1]
+        q -= 1
+    values[q] = value
+
+
+@njit(cache=True)
+def _put_event(  # pragma: no cover - compiled
+    e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth, e_stalls, e_stalled, e_errors,
+    e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors,
+    startup, bitrate, code, sk, e,
+) -> None:  # fmt: skip
+    """Write event row n_e: its values, its bandwidth reading (value draw v) and its id (draws D_EVENT + 3e, + 1)."""
+    jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
+    position = p0 + off
+    e_session[n_e] = n_s
+    e_type[n_e] = kind
+    e_ts[n_e] = ts
+    e_position[n_e] = position
+    e_watch[n_e] = off
+    e_completion[n_e], e_tie[n_e] = hundredths(position, duration)
+    e_bandwidth[n_e] = min(max((vi[0] * jitter + 500) // 1000, vi[1]), vi[2]) / 10
+    e_stalls[n_e] = stalls
+    e_stalled[n_e] = stalled / 1000
+    e_errors[n_e] = errors
+    e_startup[n_e] = startup
+    e_bitrate[n_e] = bitrate
+    e_code[n_e] = code
+    _put_be(e_bytes, n_e, 0, draw(sk, wm.D_EVENT + 3 * e))
+    _put_be(e_bytes, n_e, 8, draw(sk, wm.D_EVENT + 3 * e + 1))
 
 
 @njit(cache=True, nogil=True)

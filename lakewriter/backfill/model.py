@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import domains
+from functions.shared import domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -31,8 +31,10 @@ a dictionary of the values each file uses (`Coded.compact`)."""
 
 VIEWER_COLUMNS = generator._CUSTOMER_FIELDS + generator._VIEWER_FIELDS
 """Event columns that are fixed per viewer (customer and device type): the generator's, copied from its profile."""
-VIEWER_INTS = ("bandwidth10", "low10", "high10", "stall_rate", "stall_mean_ms", "error_rate")
-"""A viewer's network and reliability figures, as `kernel.world_sessions` reads them."""
+VIEWER_INTS = ("bandwidth10", "low10", "high10", *player.ViewerQoE._fields)
+"""A viewer's network and player figures, as `kernel.world_sessions` reads them."""
+SCOPE_COLUMNS = ("country", "state", "isp", "device_os", "app_version")
+"""The viewer columns an incident's scope names, in the kernel's order."""
 TITLE_COLUMNS = ("title_id", "title_type")
 """Event columns that are fixed per title."""
 
@@ -84,6 +86,8 @@ class Catalog:
     """VIEWER_COLUMNS, each coded by viewer."""
     viewer_ints: np.ndarray
     """Per viewer, VIEWER_INTS in that order (int64)."""
+    viewer_scope: np.ndarray
+    """Per viewer, the codes of its SCOPE_COLUMNS values (int64; an incident's scope is coded the same way)."""
     title_columns: dict[str, Coded]
     """title_id and title_type, coded by title."""
     title_seconds: np.ndarray
@@ -100,15 +104,36 @@ class Catalog:
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
         profiles = [generator.viewer_profile(c, d) for c in prepared.customers for d in DEVICE_TYPE_NAMES]
-
+        coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
         return cls(
-            viewer_columns={name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS},
-            viewer_ints=np.array([[getattr(p, name) for name in VIEWER_INTS] for p in profiles], dtype=np.int64),
+            viewer_columns=coded,
+            viewer_ints=np.array([[p.bandwidth10, p.low10, p.high10, *p.qoe] for p in profiles], dtype=np.int64),
+            viewer_scope=np.stack([coded[name].codes for name in SCOPE_COLUMNS], axis=1).astype(np.int64),
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
         )
+
+
+def incident_array(world: World, catalog: Catalog, start_ms: int, end_ms: int) -> np.ndarray:
+    """The incidents overlapping [start_ms, end_ms) as kernel.INCIDENT_COLUMNS rows: scope values as the codes of
+    the catalog's viewer columns (-1: any; -2: a value no viewer has, so nobody is in scope)."""
+    rows = []
+    for inc in world.incidents(start_ms, end_ms):
+        scope = []
+        for name in SCOPE_COLUMNS:
+            value = getattr(inc, name)
+            if value is None:
+                scope.append(-1)
+            else:
+                values = catalog.viewer_columns[name].values.to_pylist()
+                scope.append(values.index(value) if value in values else -2)
+        rows.append(
+            [inc.start_ms, inc.end_ms, *scope, inc.startup_permille, inc.start_fail_permille, inc.stall_permille,
+             inc.error_permille]
+        )  # fmt: skip
+    return np.array(rows, dtype=np.int64).reshape(len(rows), len(kernel.INCIDENT_COLUMNS))
 
 
 _plan_arrays: dict[int, tuple[wm.HourPlan, tuple[np.ndarray, ...]]] = {}
@@ -206,12 +231,16 @@ class Block:
     buffering_events: np.ndarray
     buffering_seconds: np.ndarray
     error_count: np.ndarray
+    startup_ms: np.ndarray
+    """-1 for null, as bitrate_kbps and error_code (an index into kernel.ERROR_CODE_NAMES)."""
+    bitrate_kbps: np.ndarray
+    error_code: np.ndarray
     event_bytes: np.ndarray
 
     SESSION_FIELDS = ("viewer", "title", "session_bytes")
     EVENT_FIELDS = (
         "session", "event_type", "timestamp_ms", "position", "watch", "completion", "bandwidth", "buffering_events",
-        "buffering_seconds", "error_count", "event_bytes",
+        "buffering_seconds", "error_count", "startup_ms", "bitrate_kbps", "error_code", "event_bytes",
     )  # fmt: skip
 
     @property
@@ -260,8 +289,10 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     first_hour = slot_lo // 60
     plans = [world.hour(h) for h in range(first_hour, (slot_hi - 1) // 60 + 1)] if len(slots) else []
     slot_plan = slots // 60 - first_hour
-    whole = np.array([p.whole for p in plans], dtype=np.int64)[slot_plan]
-    threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[slot_plan]
+    # Each slot's start count: its hour plan's, scaled by the incidents under way (World.slot_counts).
+    counts = [world.slot_counts(int(s), plans[p]) for s, p in zip(slots, slot_plan, strict=True)]
+    whole = np.array([c[0] for c in counts], dtype=np.int64)
+    threshold = np.array([c[1] for c in counts], dtype=np.uint64)
     # Per plan, its viewer sets (its viewers, then each genre's fans): set k of plan p is viewer set p * (1 + G) + k.
     audiences = [_audience_arrays(p) for p in plans]
     group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
@@ -283,6 +314,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     by_day = {id(p.titles.title): p.titles for p in plans}
     day_titles = _stacked_titles(tuple(by_day[d] for d in distinct))
 
+    incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
     most_sessions = int(whole.sum()) + len(slots)
     # A guess first (the arrays are trimmed after), then room for every session's every event.
     for events in (EVENTS_PER_SESSION_GUESS * most_sessions + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
@@ -293,9 +325,11 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
+            catalog.viewer_scope, incidents,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
-            block.buffering_seconds, block.error_count, block.event_bytes,
+            block.buffering_seconds, block.error_count, block.startup_ms, block.bitrate_kbps, block.error_code,
+            block.event_bytes,
         )  # fmt: skip
         if n_s >= 0:
             break
@@ -322,5 +356,8 @@ def _empty_block(sessions: int, events: int) -> Block:
         buffering_events=np.empty(events, dtype=np.int32),
         buffering_seconds=np.empty(events, dtype=np.float64),
         error_count=np.empty(events, dtype=np.int32),
+        startup_ms=np.empty(events, dtype=np.int32),
+        bitrate_kbps=np.empty(events, dtype=np.int32),
+        error_code=np.empty(events, dtype=np.int8),
         event_bytes=np.empty((events, 16), dtype=np.uint8),
     )

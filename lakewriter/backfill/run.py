@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from functions.generator import events as generator
 from functions.generator.events import epoch_ms
 from functions.shared import layout
 from functions.shared import world as wm
@@ -28,7 +29,7 @@ from functions.shared.layout import TIMESTAMP_FIELD
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
 from functions.shared.world import World, check_batch_size, check_world_seed
 from lakewriter import durable
-from lakewriter.backfill import model, strings
+from lakewriter.backfill import kernel, model, strings
 from lakewriter.backfill.model import Block, Catalog
 from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
 from lakewriter.parquet import arrow_schema
@@ -55,7 +56,10 @@ BLOCK_SESSIONS = 100_000
 MAX_BLOCK_SLOTS = 60
 """A block covers at most an hour of start slots, so hour files close soon after their hour when events are few."""
 
-DICTIONARY_COLUMNS = [*model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count"]
+DICTIONARY_COLUMNS = [
+    *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count", "error_code",
+    "bitrate_kbps",
+]  # fmt: skip
 """Columns worth Parquet dictionary encoding (few distinct values per file)."""
 STATISTICS_COLUMNS = [TIMESTAMP_FIELD] + [c.name for c in STREAMING_EVENTS.columns if c.type != "string"]
 """Columns given min/max statistics. Rows are in session order within an hour, so every row group spans
@@ -69,13 +73,14 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
     partition_columns = [name for name in layout.TIME_PARTITION_KEYS if name in schema.names]  # an Iceberg table's
-    for name in ("event_type", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
+    for name in ("event_type", "error_code", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
         i = schema.get_field_index(name)
         schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
 
 
 _EVENT_TYPES = strings.string_table(model.EVENT_TYPE_NAMES)
+_ERROR_CODES = strings.string_table(kernel.ERROR_CODE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,13 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
         "completion_percentage": block.completion,
     }
     whole.update({name: pa.array(values, type=schema.field(name).type) for name, values in numbers.items()})
+    for name, values in (("startup_time_ms", block.startup_ms), ("bitrate_kbps", block.bitrate_kbps)):
+        whole[name] = pa.array(values, type=schema.field(name).type, mask=values < 0)
+    whole["error_code"] = pa.DictionaryArray.from_arrays(
+        pa.array(block.error_code.astype(np.int32), mask=block.error_code < 0), _ERROR_CODES, safe=False
+    )
+    for name in generator.AD_FIELDS:  # null until ads are wired in (issue 17, branch `ads`)
+        whole[name] = pa.nulls(len(block.session), schema.field(name).type)
     for a, b in itertools.pairwise(cuts):
         columns = {name: array.slice(a, b - a) for name, array in whole.items()}
         for name, start, end in layout.PARTITION_SLICES if "year" in schema.names else ():

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
 
-from functions.shared import domains, geography, layout
+from functions.shared import domains, geography, layout, player
 from functions.shared.dimensions import Dimensions
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 
@@ -48,21 +48,34 @@ MONOTONIC_FIELDS = (
 """Fields that never go backwards within a session (timestamps strictly increase; checked separately)."""
 
 NEXT_EVENT_TYPES = {
-    "start": frozenset({"pause", *domains.SESSION_END_TYPES}),
+    "start": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
     "pause": frozenset({"resume"}),
-    "resume": frozenset({"pause", *domains.SESSION_END_TYPES}),
+    "resume": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
+    "bitrate_change": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
 }
-"""Which event may directly follow which within a session (nothing follows an end)."""
+"""Which event may directly follow which within a session (nothing follows an end, a fatal `error`, a
+`start_failed` or an `exit_before_start`)."""
+UNSTARTED = frozenset({"start_failed", "exit_before_start"})
+"""Attempts that end before the first frame: the session's only event."""
 
 
-def expected_quality(tier: str, bandwidth_mbps: float) -> str:
-    """Best quality the tier allows and the bandwidth carries (written out here, independent of the generator)."""
+def expected_quality(tier: str, bandwidth_mbps: float, device_type: str, connection: str) -> str:
+    """Best quality the tier, the screen and the network allow and the bandwidth carries (written out here,
+    independent of the generator: phones and tablets on 4G/5G stream SD, only TVs 4K)."""
     allowed = domains.QUALITY_ORDER.index(domains.MAX_QUALITY_BY_TIER[tier])
+    allowed = min(allowed, domains.QUALITY_ORDER.index("4K" if device_type == "tv" else "HD"))
+    if connection in ("4g", "5g"):
+        allowed = 0
     best = domains.QUALITY_ORDER[0]
     for i, quality in enumerate(domains.QUALITY_ORDER):
         if i <= allowed and bandwidth_mbps >= domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[quality]:
             best = quality
     return best
+
+
+def _ms(timestamp: str) -> int:
+    moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
 def _fail(message: str, index: int, ev: dict) -> None:
@@ -110,7 +123,9 @@ def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, d
     for name in ("country", "state", "city"):
         if ev[name] != customer[name]:
             _fail(f"{name} {ev[name]!r} differs from the customer's {customer[name]!r}", i, ev)
-    quality = expected_quality(customer["subscription_tier"], ev["bandwidth_mbps"])
+    quality = expected_quality(
+        customer["subscription_tier"], ev["bandwidth_mbps"], ev["device_type"], ev["connection_type"]
+    )
     if ev["quality"] != quality:
         _fail(
             f"quality {ev['quality']} but tier {customer['subscription_tier']} at {ev['bandwidth_mbps']} Mbps "
@@ -132,6 +147,31 @@ def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, d
         _fail("counts and durations must not be negative", i, ev)
     if (ev["buffering_events"] == 0) != (ev["buffering_duration_seconds"] == 0):
         _fail("buffering_duration_seconds must be 0 exactly when buffering_events is 0", i, ev)
+    kind = ev["event_type"]
+    if (ev["startup_time_ms"] is not None) != (kind in ("start", *UNSTARTED)):
+        _fail("startup_time_ms is set exactly on start, start_failed and exit_before_start", i, ev)
+    if ev["startup_time_ms"] is not None and not 0 <= ev["startup_time_ms"] <= player.MAX_STARTUP_MS:
+        _fail(f"startup_time_ms {ev['startup_time_ms']} outside 0..{player.MAX_STARTUP_MS}", i, ev)
+    if kind == "exit_before_start" and ev["startup_time_ms"] < player.EBVS_GRACE_MS:
+        _fail("nobody leaves before the grace of EBVS_GRACE_MS", i, ev)
+    if (ev["error_code"] is not None) != (kind in ("start_failed", "error")):
+        _fail("error_code is set exactly on start_failed and error", i, ev)
+    if ev["error_count"] != (1 if kind in ("start_failed", "error") else 0):
+        _fail(f"error_count {ev['error_count']}: 1 on the fatal event, else 0", i, ev)
+    if kind in UNSTARTED:
+        if ev["bitrate_kbps"] is not None or ev["watch_duration_seconds"] or ev["buffering_events"]:
+            _fail("an attempt that never started has no bitrate, nothing watched or buffered", i, ev)
+    else:
+        rung = ev["bitrate_kbps"]
+        if rung not in player.LADDER_KBPS:
+            _fail(f"bitrate_kbps {rung} is not a rung of the ladder", i, ev)
+        elif player.RUNG_QUALITY[player.LADDER_KBPS.index(rung)] != ev["quality"]:
+            _fail(f"bitrate_kbps {rung} is not a {ev['quality']} rung", i, ev)
+        elif rung > player.DEVICE_MAX_KBPS[ev["device_type"]]:
+            _fail(f"bitrate_kbps {rung} above what a {ev['device_type']} plays", i, ev)
+    for name in ("campaign_id", "ad_position", "ad_duration_seconds"):
+        if ev[name] is not None:
+            _fail(f"{name} must be null until ads are wired in", i, ev)
 
 
 def check_events(
@@ -188,3 +228,12 @@ def check_events(
                 _fail(f"{ev['event_type']} may not follow {before['event_type']} (allowed: {sorted(allowed)})", i, ev)
             if before["event_type"] == "pause" and ev["position_seconds"] != before["position_seconds"]:
                 _fail("the playhead moved while paused", i, ev)
+            if before["event_type"] != "pause":
+                # Wall clock = playing + stalled (+ 1 ms per event); only a pause adds time of its own.
+                wall = _ms(ev["event_timestamp"]) - _ms(before["event_timestamp"])
+                played = (ev["watch_duration_seconds"] - before["watch_duration_seconds"]) * 1000
+                stalled = round((ev["buffering_duration_seconds"] - before["buffering_duration_seconds"]) * 1000)
+                if wall != played + stalled + 1:
+                    _fail(f"{wall} ms passed for {played} ms played and {stalled} ms stalled (+1 ms)", i, ev)
+        if len(rows) > 1 and rows[0][1]["event_type"] in UNSTARTED:
+            _fail("an attempt that never started has no other event", rows[1][0], rows[1][1])

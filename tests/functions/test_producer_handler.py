@@ -64,7 +64,7 @@ def test_handler_delivers_batch_and_logs_one_json_summary_line(
     summary = mod.handler({"events": events}, FakeContext())
     packed = aggregate_records(encode_records(events))
 
-    assert 1 < len(packed) < 750 / 50  # aggregated: tens of events per record
+    assert 1 < len(packed) < 750 / 25  # aggregated: tens of events per record
     assert summary == {
         "records": len(packed),
         "events": 750,

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.generator import events as generator
-from functions.shared import domains, layout, plays
+from functions.shared import domains, layout, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
@@ -163,13 +163,14 @@ def test_sessions_are_cut_only_by_the_range_edges(sessions: dict[str, list[dict]
     # A session without its start began before the range; one without its end plays on past it.
     first_hours = f"{START.isoformat()}T0"
     last_day = f"{(END - dt.timedelta(days=1)).isoformat()}T2"
+    firsts = {"start", "start_failed", "exit_before_start"}
+    ends = {*domains.SESSION_END_TYPES, "error", "start_failed", "exit_before_start"}
     for sid, evs in sessions.items():
-        if evs[0]["event_type"] != "start":
+        if evs[0]["event_type"] not in firsts:
             assert evs[0]["event_timestamp"] < first_hours + "5", sid
-        if evs[-1]["event_type"] not in domains.SESSION_END_TYPES:
+        if evs[-1]["event_type"] not in ends:
             assert evs[-1]["event_timestamp"] >= last_day, sid
-    whole = sum(evs[0]["event_type"] == "start" and evs[-1]["event_type"] in domains.SESSION_END_TYPES
-                for evs in sessions.values())  # fmt: skip
+    whole = sum(evs[0]["event_type"] in firsts and evs[-1]["event_type"] in ends for evs in sessions.values())
     assert whole > 0.95 * len(sessions)
 
 
@@ -191,13 +192,15 @@ def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_cust
 def test_event_type_device_and_end_shares_follow_the_session_model(
     rows: list[dict], sessions: dict[str, list[dict]]
 ) -> None:
-    per_session = wm.EVENTS_PER_SESSION
-    pauses_per_session = (per_session - 2) / 2
+    per_session, started = wm.EVENTS_PER_SESSION, 1 - player.UNSTARTED_SHARE
+    pauses_per_play = (wm.EVENTS_PER_PLAY - 2 - player.MEAN_SWITCHES) / 2
     counts = collections.Counter(r["event_type"] for r in rows)
     share = {t: counts[t] / len(rows) for t in domains.EVENT_TYPES}
-    assert share["start"] == pytest.approx(1 / per_session, abs=0.01)
-    assert share["pause"] == pytest.approx(pauses_per_session / per_session, abs=0.01)
-    assert share["resume"] == pytest.approx(pauses_per_session / per_session, abs=0.01)
+    attempts = share["start"] + share["start_failed"] + share["exit_before_start"]
+    assert attempts == pytest.approx(1 / per_session, abs=0.01)
+    assert share["pause"] == pytest.approx(started * pauses_per_play / per_session, abs=0.01)
+    assert share["resume"] == pytest.approx(started * pauses_per_play / per_session, abs=0.01)
+    assert share["bitrate_change"] == pytest.approx(started * player.MEAN_SWITCHES / per_session, abs=0.01)
 
     whole = [evs for evs in sessions.values() if evs[0]["event_type"] == "start"]
     firsts = [evs[0] for evs in whole]
@@ -216,7 +219,7 @@ def test_event_type_device_and_end_shares_follow_the_session_model(
         assert devices_seen[device] / len(firsts) == pytest.approx(weight / 64, abs=0.025), device
     resumed = sum(e["position_seconds"] > 0 for e in firsts) / len(firsts)
     assert resumed == pytest.approx(wm.RESUMED_SESSION_SHARE, abs=0.025)
-    assert np.mean([len(evs) for evs in ended]) == pytest.approx(per_session, abs=0.1)
+    assert np.mean([len(evs) for evs in ended]) == pytest.approx(wm.EVENTS_PER_PLAY, abs=0.12)
 
 
 def test_more_sessions_start_in_the_viewers_local_evening_than_at_night(sessions: dict[str, list[dict]]) -> None:
