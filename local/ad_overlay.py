@@ -53,7 +53,7 @@ def sessions(events: Iterable[Mapping[str, object]]) -> dict[str, Session]:
             out[sid] = Session(
                 str(ev["customer_id"]), str(ev["device_type"]), str(ev["title_id"]), _ms(str(ev["event_timestamp"]))
             )
-        elif sid in out and ev["event_type"] in ("stop", "complete"):
+        elif sid in out and ev["event_type"] in ("stop", "complete", "error"):
             out[sid].played_seconds = int(ev["watch_duration_seconds"] or 0)  # type: ignore[call-overload]
             out[sid].completed = ev["event_type"] == "complete"
     return out
