@@ -8,9 +8,6 @@ a DOUBLE, so a decimal literal would make the two answer differently.
 
 from dataclasses import dataclass
 
-from functions.shared import domains
-from functions.shared.schema import STREAMING_EVENTS
-
 _TODAY = "CAST(current_date AS VARCHAR)"
 
 RECENT_DAYS = 30
@@ -251,10 +248,9 @@ ORDER BY expected_impressions DESC, f.campaign_id
 """,
     ),
 )
-"""Ad queries: they read the ad columns of streaming_events, so they are named once the schema has them."""
+"""Ad queries (issue 17): impressions are ad_start events (first frame, the MRC/IAB impression)."""
 
-if set(domains.AD_EVENT_FIELDS) <= set(STREAMING_EVENTS.column_names):
-    NAMED_QUERIES += AD_QUERIES
+NAMED_QUERIES += AD_QUERIES
 
 NAMED_QUERIES_BY_NAME = {q.name: q for q in NAMED_QUERIES}
 
