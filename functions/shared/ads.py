@@ -223,12 +223,20 @@ def eligible(tgts: Sequence[Target], customer: Mapping[str, object], epoch_day: 
 
 def _day_key(tz_name: str, epoch_day: int) -> tuple[str, int, int, int]:
     """What a UTC day's local weights depend on: the zone, the weekday and its offsets at the day's ends."""
-    return (
-        tz_name,
-        epoch_day % _WEEK,
-        calendar.hour_offset(tz_name, epoch_day * 24),
-        calendar.hour_offset(tz_name, epoch_day * 24 + 23),
-    )
+    key = _day_keys.get((tz_name, epoch_day))
+    if key is None:
+        if len(_day_keys) > 1_000_000:
+            _day_keys.clear()
+        key = _day_keys[(tz_name, epoch_day)] = (
+            tz_name,
+            epoch_day % _WEEK,
+            calendar.hour_offset(tz_name, epoch_day * 24),
+            calendar.hour_offset(tz_name, epoch_day * 24 + 23),
+        )
+    return key
+
+
+_day_keys: dict[tuple[str, int], tuple[str, int, int, int]] = {}
 
 
 _day_shapes: dict[tuple[str, int, int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
