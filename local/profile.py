@@ -22,7 +22,7 @@ import duckdb
 
 from functions.shared import layout
 from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
-from local.bands import BANDS_BY_KEY, DEVICE_SHARE_BANDS, MINUTES_PER_PLAY_BANDS, PLAN_STREAM_LIMITS, Band
+from local.bands import AD_BANDS, BANDS_BY_KEY, DEVICE_SHARE_BANDS, MINUTES_PER_PLAY_BANDS, PLAN_STREAM_LIMITS, Band
 
 SCHEMA = "lake"
 """DuckDB schema the lake's catalog views are registered in."""
@@ -123,6 +123,54 @@ def measure(lake: Path) -> Profile:
         raise ProfileError(f"--lake {lake}: cannot read it: {_first_line(exc)}") from exc
     finally:
         con.close()
+
+
+def ad_figures(lake: Path) -> list[Figure]:
+    """The ad figures of `lake` (`local.bands.AD_BANDS`): None each while its events carry no ads.
+
+    Ad minutes per hour: `ad_duration_seconds` of the `ad_start` events of viewers on an ad tier over the content
+    hours of their plays; completion: `ad_complete` / `ad_start` per screen; frequency: `ad_start` events per
+    (campaign, customer, UTC day) that has one, and the share of those over the frequency cap.
+    """
+    from functions.shared import ads
+
+    con = _open(lake)
+    try:
+        for statement in _BUILD.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        tiers = ", ".join(f"'{t}'" for t in ads.domains.AD_SUPPORTED_TIERS)
+        ad_seconds = _scalar(
+            con,
+            f"SELECT sum(e.ad_duration_seconds) FROM {SCHEMA}.streaming_events e JOIN customers c USING (customer_id) "
+            f"WHERE e.event_type = 'ad_start' AND c.tier IN ({tiers})",
+        )
+        content_seconds = _scalar(con, f"SELECT sum(watch_s) FROM plays WHERE tier IN ({tiers})")
+        per_device = dict(
+            con.execute(
+                f"SELECT device_type, sum(CASE WHEN event_type = 'ad_complete' THEN 1 ELSE 0 END) * 100.0 "
+                f"/ nullif(sum(CASE WHEN event_type = 'ad_start' THEN 1 ELSE 0 END), 0) "
+                f"FROM {SCHEMA}.streaming_events WHERE event_type IN ('ad_start', 'ad_complete') GROUP BY device_type"
+            ).fetchall()
+        )
+        frequency, over = con.execute(
+            f"SELECT avg(n), avg(CASE WHEN n > {ads.FREQUENCY_CAP} THEN 100.0 ELSE 0 END) FROM ("
+            f"SELECT count(*) AS n FROM {SCHEMA}.streaming_events WHERE event_type = 'ad_start' "
+            f"GROUP BY campaign_id, customer_id, CAST(CAST(event_timestamp AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE))"
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise ProfileError(f"--lake {lake}: cannot read it: {_first_line(exc)}") from exc
+    finally:
+        con.close()
+    minutes = ad_seconds / 60 / (content_seconds / 3600) if ad_seconds and content_seconds else None
+    values = {
+        "ad_minutes_per_hour": minutes,
+        "ad_completion_tv": per_device.get("tv"),
+        "ad_completion_mobile": per_device.get("mobile"),
+        "ad_frequency_viewer_day": frequency,
+        "ad_over_cap_share": over,
+    }
+    return [Figure(band, None if values[band.key] is None else float(values[band.key])) for band in AD_BANDS]
 
 
 def _first_line(exc: BaseException) -> str:

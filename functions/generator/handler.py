@@ -166,7 +166,7 @@ def dimensions() -> Dimensions:
     global _dimensions
     if _dimensions is None:
         cfg = config()
-        _dimensions = generate_dimensions(cfg.dimension_seed, cfg.customer_count, cfg.title_count)
+        _dimensions = generate_dimensions(cfg.dimension_seed, cfg.customer_count, cfg.title_count, delivery=False)
     return _dimensions
 
 

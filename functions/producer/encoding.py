@@ -15,7 +15,7 @@ from typing import Any
 
 from functions.shared import layout
 from functions.shared.records import line_template
-from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_event, validate_record
 
 MAX_BYTES_PER_RECORD = 1024 * 1024  # Kinesis: a record's data blob plus its partition key at most 1 MiB
 MAX_PARTITION_KEY_CHARS = 256  # Kinesis PutRecordsRequestEntry.PartitionKey: 1 to 256 Unicode characters
@@ -65,6 +65,7 @@ def parse_payload(payload: Any) -> list[dict]:
     for i, ev in enumerate(events):
         try:
             validate_record(STREAMING_EVENTS, ev)
+            validate_event(ev)
         except SchemaError as exc:
             raise PayloadError(f"events[{i}]: {exc}") from exc
         ts = ev[layout.TIMESTAMP_FIELD]

@@ -26,7 +26,7 @@ from mimesis.datasets import EMAIL_DOMAINS
 from mimesis.enums import Gender
 from mimesis.locales import Locale
 
-from functions.shared import content, domains, geography, incidents
+from functions.shared import ads, content, domains, geography, incidents
 from functions.shared.names import CampaignNamer, TitleNamer, is_fit_brand
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, INCIDENTS, TITLES, Table
 
@@ -519,9 +519,84 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 6) if denominator else None
 
 
-def generate_campaigns(count: int, seed: int) -> list[dict]:
-    """Campaign rows camp_0001… whose budgets, delivery counts and rates are mutually consistent."""
+ADVERTISER_WORDS: Mapping[str, tuple[str, ...]] = {
+    "Automotive": ("Motors", "Automotive", "Cars"),
+    "Consumer Electronics": ("Electronics", "Devices", "Audio"),
+    "Financial Services": ("Bank", "Financial", "Insurance"),
+    "Food & Beverage": ("Foods", "Beverages", "Kitchen"),
+    "Retail": ("Stores", "Market", "Outfitters"),
+    "Travel": ("Airlines", "Travel", "Resorts"),
+    "Telecommunications": ("Mobile", "Telecom", "Wireless"),
+    "Gaming": ("Games", "Interactive", "Play"),
+    "Health & Wellness": ("Health", "Pharma", "Fitness"),
+    "Entertainment": ("Studios", "Live", "Music"),
+}
+"""Words that close an advertiser's name, by industry, so the name says what it sells ("Lopez Motors")."""
+assert set(ADVERTISER_WORDS) == set(domains.AD_INDUSTRIES)
+
+FORMAT_WEIGHTS: Mapping[str, float] = {"pre_roll": 0.3, "mid_roll": 0.6, "post_roll": 0.1}
+"""Share of campaigns buying each break position (judgement: mid-roll carries most of a streamer's ad load, post-roll
+is rare: Sherwood News 2025, docs/research/qoe-ads-incidents.md §3a)."""
+assert set(FORMAT_WEIGHTS) == set(ads.IN_STREAM_FORMATS)
+PLACEMENT_BY_FORMAT: Mapping[str, str] = {"pre_roll": "in_stream", "mid_roll": "in_stream", "post_roll": "in_stream"}
+"""Where each format runs: every break of the stream is an in-stream placement."""
+assert set(PLACEMENT_BY_FORMAT.values()) <= set(domains.AD_PLACEMENTS)
+FLIGHT_DAYS = (120, 365)
+"""Shortest and longest flight (judgement: a quarter to a year, as CTV upfront and always-on buys run; longer flights
+keep enough campaigns live on any day for the frequency cap to fill most breaks, docs/ads.md)."""
+UNTARGETED_SHARE = {"tiers": 0.8, "countries": 0.6, "genres": 0.7}
+"""Share of campaigns taking every ad tier / every country / every genre (judgement: CTV buys are mostly broad)."""
+
+
+def _targets(rng: random.Random) -> dict[str, str]:
+    """A campaign's targeting columns: broad more often than not, an age range of three groups or more."""
+    tiers = list(domains.AD_SUPPORTED_TIERS)
+    if rng.random() >= UNTARGETED_SHARE["tiers"]:
+        tiers = [_pick(rng, tiers)]
+    countries = list(geography.COUNTRY_SHARES)
+    if rng.random() >= UNTARGETED_SHARE["countries"]:
+        countries = _sample_in_order(rng, countries, 1, 3)
+    genres = list(domains.GENRES)
+    if rng.random() >= UNTARGETED_SHARE["genres"]:
+        genres = _sample_in_order(rng, genres, 2, 5)
+    width = rng.randint(4, len(domains.AGE_GROUPS))
+    first = rng.randint(0, len(domains.AGE_GROUPS) - width)
+    return {
+        "target_age_groups": json.dumps(list(domains.AGE_GROUPS[first : first + width])),
+        "target_genders": json.dumps(_sample_in_order(rng, domains.TARGET_GENDERS, 1, 3)),
+        "target_countries": json.dumps(countries),
+        "target_genres": json.dumps(genres),
+        "target_subscription_tiers": json.dumps(tiers),
+    }
+
+
+def _ad_length(rng: random.Random, ad_format: str) -> int:
+    lengths = [s for s in domains.AD_FORMATS[ad_format] if s in ads.AD_LENGTH_WEIGHTS]
+    return rng.choices(lengths, [ads.AD_LENGTH_WEIGHTS[s] for s in lengths])[0]
+
+
+_DELIVERY_COLUMNS = (
+    "daily_budget", "total_budget", "spent_amount", "impressions", "unique_viewers", "clicks", "conversions",
+    "view_through_rate", "click_through_rate", "conversion_rate", "cost_per_mille", "cost_per_click",
+    "cost_per_conversion",
+)  # fmt: skip
+"""The campaigns columns `ads.delivery` decides."""
+
+
+def generate_campaigns(
+    count: int, seed: int, customers: Sequence[Mapping[str, object]] | None = None, *, delivery: bool = True
+) -> list[dict]:
+    """Campaign rows camp_0001… in the stream's break positions, with delivery figures the world delivers.
+
+    Flights fall within the catalogue's release slate (the years the world has titles for). impressions,
+    unique_viewers and the view-through rate are what `ads.delivery` expects the world to deliver to `customers`
+    (by default the seed's default customers table) over the whole flight; spend is impressions x the campaign's
+    CPM, and the budget sits above that pace. `status` is the flight's state on the reference date. With
+    `delivery` False those money and delivery columns are null (the generator needs only who a campaign targets).
+    """
     _check_count("count", count)
+    if customers is None:
+        customers = generate_customers(CUSTOMERS.default_rows or 1, seed)
     rng = random.Random(f"campaigns:{seed}")
     finance = Finance(Locale.EN, seed=rng.getrandbits(64))
     namer = CampaignNamer(seed)
@@ -531,73 +606,84 @@ def generate_campaigns(count: int, seed: int) -> list[dict]:
         while not is_fit_brand(company):
             company = finance.company()
         brand = re.split(r"[,\s]+", company)[0]
-        advertisers.append((f"adv_{a:04d}", company, brand, _pick(rng, domains.AD_INDUSTRIES), _ascii_slug(brand)))
-    rows = []
+        industry = _pick(rng, domains.AD_INDUSTRIES)
+        name = f"{brand} {_pick(rng, ADVERTISER_WORDS[industry])}"
+        advertisers.append((f"adv_{a:04d}", name, industry, _ascii_slug(brand)))
+    first_day, last_day = content.SLATE_DAYS
+    drafts = []
     for i in range(1, count + 1):
         campaign_id = f"camp_{i:04d}"
-        advertiser_id, advertiser, brand, industry, slug = _pick(rng, advertisers)
+        advertiser_id, advertiser, industry, slug = _pick(rng, advertisers)
         campaign_type = _pick(rng, domains.CAMPAIGN_TYPES)
         objective = _pick(rng, domains.CAMPAIGN_OBJECTIVES)
-        start = REFERENCE_DATE + dt.timedelta(days=rng.randint(-400, 60))
-        days = rng.randint(14, 120)
+        days = rng.randint(*FLIGHT_DAYS)
+        start = REFERENCE_DATE + dt.timedelta(days=rng.randint(first_day, last_day - days))
         end = start + dt.timedelta(days=days - 1)
-        if start > REFERENCE_DATE:
-            status, elapsed = "scheduled", 0
-        elif end < REFERENCE_DATE:
-            status, elapsed = "completed", days
-        else:
-            status, elapsed = ("active" if rng.random() < 0.85 else "paused"), (REFERENCE_DATE - start).days
-        daily = round(rng.uniform(500, 20_000), 2)
-        total = round(daily * days, 2)
-        spent = round(min(total, daily * elapsed * rng.uniform(0.8, 1.0)), 2)
-        impressions = int(spent / rng.uniform(8, 45) * 1000)
-        unique_viewers = int(impressions * rng.uniform(0.35, 0.8))
-        clicks = int(impressions * rng.uniform(0.002, 0.03))
-        conversions = int(clicks * rng.uniform(0.01, 0.12))
-        completed_views = int(impressions * rng.uniform(0.5, 0.95))
-        ad_format = _pick(rng, tuple(domains.AD_FORMATS))
+        status = "scheduled" if start > REFERENCE_DATE else "completed" if end < REFERENCE_DATE else "active"
+        ad_format = _weighted(rng, FORMAT_WEIGHTS)
         domain = f"{slug or 'brand'}.{_pick(rng, _AD_TLDS)}"
         created = min(_moment(start - dt.timedelta(days=rng.randint(3, 30)), rng), _REFERENCE_DT)
+        drafts.append(
+            {
+                "campaign_id": campaign_id,
+                "campaign_name": namer.name(advertiser, campaign_type, industry, objective, start),
+                "advertiser_id": advertiser_id,
+                "advertiser_name": advertiser,
+                "industry": industry,
+                "campaign_type": campaign_type,
+                "objective": objective,
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "status": status,
+                **_targets(rng),
+                "ad_format": ad_format,
+                "ad_duration_seconds": _ad_length(rng, ad_format),
+                "placement_type": PLACEMENT_BY_FORMAT[ad_format],
+                "creative_url": f"https://cdn.{domain}/ads/{campaign_id}/creative.mp4",
+                "landing_page_url": f"https://www.{domain}/offers?utm_source=acme&utm_campaign={campaign_id}",
+                "created_at": _timestamp(created),
+                "updated_at": _timestamp(_later(created, min(_moment(end, rng), _REFERENCE_DT), rng)),
+                "_rates": (
+                    rng.uniform(*ads.CPM_RANGE),
+                    rng.uniform(*ads.CTR_RANGE),
+                    rng.uniform(*ads.CONVERSION_RANGE),
+                    rng.uniform(*ads.BUDGET_HEADROOM),
+                    days,
+                ),
+            }
+        )
+    delivered = ads.delivery(drafts, customers) if delivery else {}
+    rows = []
+    for draft in drafts:
+        cpm, ctr, cvr, headroom, days = draft.pop("_rates")
+        if not delivery:
+            rows.append(_row(CAMPAIGNS, {**draft, **dict.fromkeys(_DELIVERY_COLUMNS)}))
+            continue
+        d = delivered[draft["campaign_id"]]
+        impressions = round(d.impressions)
+        spent = round(impressions * cpm / 1000, 2)
+        clicks = round(impressions * ctr)
+        conversions = round(clicks * cvr)
+        daily = max(0.01, math.ceil(spent / days * headroom * 100) / 100)  # in cents, never below the pace
         rows.append(
             _row(
                 CAMPAIGNS,
                 {
-                    "campaign_id": campaign_id,
-                    "campaign_name": namer.name(advertiser, campaign_type, industry, objective, start),
-                    "advertiser_id": advertiser_id,
-                    "advertiser_name": advertiser,
-                    "industry": industry,
-                    "campaign_type": campaign_type,
-                    "objective": objective,
-                    "start_date": start.isoformat(),
-                    "end_date": end.isoformat(),
-                    "status": status,
+                    **draft,
                     "daily_budget": daily,
-                    "total_budget": total,
+                    "total_budget": round(daily * days, 2),
                     "spent_amount": spent,
-                    "target_age_groups": json.dumps(_sample_in_order(rng, domains.AGE_GROUPS, 2, 4)),
-                    "target_genders": json.dumps(_sample_in_order(rng, domains.TARGET_GENDERS, 1, 3)),
-                    "target_countries": json.dumps(_sample_in_order(rng, tuple(geography.COUNTRY_SHARES), 1, 3)),
-                    "target_genres": json.dumps(_sample_in_order(rng, domains.GENRES, 1, 4)),
-                    "target_subscription_tiers": json.dumps(_sample_in_order(rng, domains.AD_SUPPORTED_TIERS, 1, 2)),
-                    "ad_format": ad_format,
-                    "ad_duration_seconds": _pick(rng, domains.AD_FORMATS[ad_format]),
-                    "placement_type": _pick(rng, domains.AD_PLACEMENTS),
-                    "creative_url": f"https://cdn.{domain}/ads/{campaign_id}/creative.mp4",
-                    "landing_page_url": f"https://www.{domain}/offers?utm_source=acme&utm_campaign={campaign_id}",
                     "impressions": impressions,
-                    "unique_viewers": unique_viewers,
+                    "unique_viewers": min(impressions, round(d.unique_viewers)),
                     "clicks": clicks,
                     "conversions": conversions,
                     # Share of impressions watched to the end (completed views are not a column of their own).
-                    "view_through_rate": _ratio(completed_views, impressions),
+                    "view_through_rate": round(d.completed / d.impressions, 6) if impressions else None,
                     "click_through_rate": _ratio(clicks, impressions),
                     "conversion_rate": _ratio(conversions, clicks),
                     "cost_per_mille": round(spent / impressions * 1000, 4) if impressions else None,
                     "cost_per_click": round(spent / clicks, 4) if clicks else None,
                     "cost_per_conversion": round(spent / conversions, 4) if conversions else None,
-                    "created_at": _timestamp(created),
-                    "updated_at": _timestamp(_later(created, min(_moment(end, rng), _REFERENCE_DT), rng)),
                 },
             )
         )
@@ -649,17 +735,23 @@ def generate_dimensions(
     seed: int = DEFAULT_DIMENSION_SEED,
     customers: int = 1000,
     titles: int = 500,
-    campaigns: int = 50,
+    campaigns: int = CAMPAIGNS.default_rows or 1,
     as_of: dt.date = SIGNUPS_UNTIL,
+    *,
+    delivery: bool = True,
 ) -> Dimensions:
     """All three tables for one seed, the customers table as of `as_of` (Dimensions.as_of); each table draws from its
-    own stream, so counts don't shift the others."""
+    own stream, so counts don't shift the others.
+
+    `delivery` False leaves the campaigns' delivery figures null: they take a while (`ads.delivery`) and only the
+    uploaded table needs them."""
     _check_count("customers", customers)
     _check_count("titles", titles)
     _check_count("campaigns", campaigns)
+    customer_rows = generate_customers(customers, seed, as_of)
     return Dimensions(
-        customers=generate_customers(customers, seed, as_of),
+        customers=customer_rows,
         titles=generate_titles(titles, seed),
-        campaigns=generate_campaigns(campaigns, seed),
+        campaigns=generate_campaigns(campaigns, seed, customer_rows, delivery=delivery),
         lifecycle=(seed, customers),
     )

@@ -157,6 +157,14 @@ AD_FORMATS: Mapping[str, tuple[int, ...]] = {
 }
 """Ad formats with the ad lengths (seconds) each may have; 0 for static ads."""
 
+AD_EVENT_TYPES = ("ad_start", "ad_complete")
+"""Events of one ad of a break (its first frame, the impression; its end), carrying AD_EVENT_FIELDS."""
+AD_EVENT_FIELDS = ("campaign_id", "ad_position", "ad_duration_seconds")
+"""streaming_events columns set on AD_EVENT_TYPES and null on every other event."""
+AD_POSITIONS = ("pre_roll", "mid_roll", "post_roll")
+"""Where a break sits in a play (`ad_position`); each is also the AD_FORMATS entry a campaign buys to run there."""
+assert set(AD_POSITIONS) <= set(AD_FORMATS)
+
 AD_PLACEMENTS = ("home_screen", "in_stream", "browse_row", "search_results", "pause_screen")
 
 TARGET_GENDERS = ("female", "male", "non_binary")

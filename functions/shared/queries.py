@@ -484,7 +484,92 @@ ORDER BY incident_type, severity
 """,
 )
 
-NAMED_QUERIES: tuple[NamedQuery, ...] = (*BASE_QUERIES, *QOE_QUERIES, *INCIDENT_QUERIES, INCIDENTS_OVERVIEW)
+AD_QUERIES: tuple[NamedQuery, ...] = (
+    NamedQuery(
+        "ad_reach_and_frequency",
+        f"Impressions (ad_start), reach (viewers with one or more), frequency and completion per campaign, last "
+        f"{RECENT_DAYS} days",
+        f"""
+WITH per_campaign AS (
+    SELECT campaign_id, ad_position,
+           SUM(CASE WHEN event_type = 'ad_start' THEN 1 ELSE 0 END) AS impressions,
+           SUM(CASE WHEN event_type = 'ad_complete' THEN 1 ELSE 0 END) AS completed,
+           COUNT(DISTINCT CASE WHEN event_type = 'ad_start' THEN customer_id END) AS reach
+    FROM {{database}}.streaming_events
+    WHERE event_type IN ('ad_start', 'ad_complete')
+      AND {recent_partitions()}
+    GROUP BY campaign_id, ad_position
+)
+SELECT p.campaign_id, c.campaign_name, c.advertiser_name, p.ad_position, p.impressions, p.reach,
+       ROUND(CAST(p.impressions AS DOUBLE) / NULLIF(p.reach, 0), 2) AS frequency,
+       ROUND(100 * CAST(p.completed AS DOUBLE) / NULLIF(p.impressions, 0), 1) AS completion_pct
+FROM per_campaign p
+LEFT JOIN {{database}}.campaigns c ON c.campaign_id = p.campaign_id
+ORDER BY p.impressions DESC, p.campaign_id
+""",
+    ),
+    NamedQuery(
+        "ad_completion_by_device",
+        f"Ads started and completed per device type, last {RECENT_DAYS} days (CTV completes ~95 %, mobile ~80 %)",
+        f"""
+SELECT device_type,
+       SUM(CASE WHEN event_type = 'ad_start' THEN 1 ELSE 0 END) AS ads_started,
+       SUM(CASE WHEN event_type = 'ad_complete' THEN 1 ELSE 0 END) AS ads_completed,
+       ROUND(100 * CAST(SUM(CASE WHEN event_type = 'ad_complete' THEN 1 ELSE 0 END) AS DOUBLE)
+             / NULLIF(SUM(CASE WHEN event_type = 'ad_start' THEN 1 ELSE 0 END), 0), 1) AS completion_pct,
+       ROUND(CAST(SUM(CASE WHEN event_type = 'ad_start' THEN ad_duration_seconds ELSE 0 END) AS DOUBLE) / 60, 1)
+           AS ad_minutes_booked
+FROM {{database}}.streaming_events
+WHERE event_type IN ('ad_start', 'ad_complete')
+  AND {recent_partitions()}
+GROUP BY device_type
+ORDER BY ads_started DESC, device_type
+""",
+    ),
+    NamedQuery(
+        "ad_delivery_reconciliation",
+        "Impressions in the lake per campaign against the campaigns table's flight figures, prorated to the days of "
+        f"the flight the lake holds (docs/ads.md: expect a ratio near 1); {ALL_HISTORY} (a flight runs up to a year)",
+        """
+WITH lake AS (
+    SELECT MIN(concat(year, '-', month, '-', day)) AS first_day, MAX(concat(year, '-', month, '-', day)) AS last_day
+    FROM {database}.streaming_events
+),
+delivered AS (
+    SELECT campaign_id, COUNT(*) AS impressions, COUNT(DISTINCT customer_id) AS reach
+    FROM {database}.streaming_events
+    WHERE event_type = 'ad_start'
+    GROUP BY campaign_id
+),
+flights AS (
+    SELECT c.campaign_id, c.campaign_name, c.impressions AS table_impressions, c.unique_viewers,
+           date_diff('day', CAST(c.start_date AS DATE), CAST(c.end_date AS DATE)) + 1 AS flight_days,
+           date_diff('day', GREATEST(CAST(c.start_date AS DATE), CAST(l.first_day AS DATE)),
+                     LEAST(CAST(c.end_date AS DATE), CAST(l.last_day AS DATE))) + 1 AS days_in_lake
+    FROM {database}.campaigns c CROSS JOIN lake l
+    WHERE c.start_date <= l.last_day AND c.end_date >= l.first_day
+)
+SELECT f.campaign_id, f.campaign_name, f.flight_days, f.days_in_lake,
+       ROUND(CAST(f.table_impressions AS DOUBLE) * f.days_in_lake / f.flight_days, 1) AS expected_impressions,
+       COALESCE(d.impressions, 0) AS delivered_impressions,
+       ROUND(CAST(COALESCE(d.impressions, 0) AS DOUBLE)
+             / NULLIF(CAST(f.table_impressions AS DOUBLE) * f.days_in_lake / f.flight_days, 0), 3) AS ratio,
+       f.unique_viewers AS table_reach, COALESCE(d.reach, 0) AS delivered_reach
+FROM flights f
+LEFT JOIN delivered d ON d.campaign_id = f.campaign_id
+ORDER BY expected_impressions DESC, f.campaign_id
+""",
+    ),
+)
+"""Ad queries (issue 17): impressions are ad_start events (first frame, the MRC/IAB impression)."""
+
+NAMED_QUERIES: tuple[NamedQuery, ...] = (
+    *BASE_QUERIES,
+    *QOE_QUERIES,
+    *INCIDENT_QUERIES,
+    INCIDENTS_OVERVIEW,
+    *AD_QUERIES,
+)
 
 NAMED_QUERIES_BY_NAME = {q.name: q for q in NAMED_QUERIES}
 

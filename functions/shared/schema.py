@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from functions.shared import domains
+
 DATABASE_DESCRIPTION = "ACME video streaming telemetry data"
 
 GLUE_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -226,7 +228,7 @@ CAMPAIGNS = Table(
         cost_per_mille:double, cost_per_click:double, cost_per_conversion:double,
         created_at, updated_at"""
     ),
-    default_rows=50,
+    default_rows=1500,
 )
 
 INCIDENTS = Table(
@@ -381,3 +383,44 @@ def _check_record(table: Table, record: Any) -> None:
             raise SchemaError(f"field {col.name!r} must fit a 32-bit int ({INT_RANGE[0]}..{INT_RANGE[1]}), got {value}")
         if col.type == "bigint" and not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:
             raise SchemaError(f"field {col.name!r} must fit a 64-bit bigint, got {value}")
+
+
+KNOWN_EVENT_TYPES = frozenset(domains.EVENT_TYPES) | frozenset(domains.AD_EVENT_TYPES)
+_AD_EVENT_TYPES = frozenset(domains.AD_EVENT_TYPES)
+
+
+def validate_event(record: Mapping[str, Any]) -> None:
+    """Raise SchemaError naming the field, value and rule when a streaming_events record breaks an event rule.
+
+    Checked after `validate_record` (types): the event type is a known one; an ad event (domains.AD_EVENT_TYPES)
+    carries every one of domains.AD_EVENT_FIELDS, with a break position of domains.AD_POSITIONS and a length that
+    position's format allows (domains.AD_FORMATS); any other event carries none of them.
+    """
+    event_type = record.get("event_type")
+    if event_type not in KNOWN_EVENT_TYPES:
+        raise SchemaError(f"field 'event_type' must be one of {sorted(KNOWN_EVENT_TYPES)}, got {event_type!r}")
+    if event_type in _AD_EVENT_TYPES:
+        for name in domains.AD_EVENT_FIELDS:
+            if record.get(name) is None:
+                raise SchemaError(
+                    f"field {name!r} must be set on an {event_type} event (an ad names its campaign, break position "
+                    f"and length), got {record.get(name)!r}"
+                )
+        campaign_id, position, seconds = (record[name] for name in domains.AD_EVENT_FIELDS)
+        if not isinstance(campaign_id, str) or not campaign_id.strip():
+            raise SchemaError(f"field 'campaign_id' must be a non-empty campaign id, got {campaign_id!r}")
+        if position not in domains.AD_POSITIONS:
+            raise SchemaError(f"field 'ad_position' must be one of {list(domains.AD_POSITIONS)}, got {position!r}")
+        if seconds not in domains.AD_FORMATS[position] or isinstance(seconds, bool):
+            raise SchemaError(
+                f"field 'ad_duration_seconds' must be one of {list(domains.AD_FORMATS[position])} for a {position} "
+                f"ad, got {seconds!r}"
+            )
+        return
+    for name in domains.AD_EVENT_FIELDS:
+        value = record.get(name)
+        if value is not None:
+            raise SchemaError(
+                f"field {name!r} must be null on a {event_type} event (only {' and '.join(domains.AD_EVENT_TYPES)} "
+                f"carry ad fields), got {value!r}"
+            )

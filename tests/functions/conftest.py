@@ -44,6 +44,13 @@ def make_event(seq: int, session: int = 0) -> dict:
         event_timestamp=stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
         city="São Paulo",  # non-ASCII: the encoding must keep it as UTF-8, not \\u escapes
     )
+    # Ad fields only on ad events, as the producer requires (schema.validate_event).
+    ad = ev["event_type"] in domains.AD_EVENT_TYPES
+    ev.update(
+        campaign_id=f"camp_{seq % 1000:04d}" if ad else None,
+        ad_position=domains.AD_POSITIONS[seq % 3] if ad else None,
+        ad_duration_seconds=15 if ad else None,
+    )
     return ev
 
 

@@ -95,6 +95,17 @@ MALFORMED: list[tuple[str, Any, tuple[str, ...]]] = [
         _payload_with(_set(12, "event_timestamp", "2026-13-45T25:61:61.000Z")),
         ("events[12].event_timestamp", "real moment", "2026-13-45T25:61:61.000Z"),
     ),
+    (
+        "unknown_event_type",
+        _payload_with(_set(6, "event_type", "buffer")),
+        ("events[6]", "event_type", "'buffer'", "must be one of", "ad_start"),
+    ),
+    ("null_event_type", _payload_with(_set(7, "event_type", None)), ("events[7]", "event_type", "None")),
+    (
+        "ad_event_without_its_campaign",
+        _payload_with(_set(8, "event_type", "ad_start")),
+        ("events[8]", "campaign_id", "must be set on an ad_start event"),
+    ),
     ("too_deeply_nested", b'{"events":' + b"[" * 100_000, ("not valid JSON",)),
     ("integer_text_over_python_limit", '{"events":[' + "1" * 5000 + "]}", ("not valid JSON",)),
     ("nan_double", _payload_with(_set(13, "completion_percentage", float("nan"))), ("events[13]", "finite")),

@@ -147,10 +147,12 @@ def test_every_named_query_returns_rows_and_joins_match_every_event(lake_run, se
     con = connect(lake, settings.database_name)
     results = {r.query.name: r for r in run_named_queries(con, settings.database_name)}
     assert set(results) == {q.name for q in NAMED_QUERIES}
-    # The anomaly query scores hours with MIN_BASELINE_POINTS earlier days: this lake holds minutes.
-    history = {q.name for q in INCIDENT_QUERIES}
+    # The anomaly query scores hours with MIN_BASELINE_POINTS earlier days: this lake holds minutes. The events carry
+    # no ads until the generator and kernel emit them (docs/ads.md, "Wiring"): the ad queries that count ad events
+    # may be empty (the reconciliation lists the campaigns live in the lake's days).
+    may_be_empty = {q.name for q in INCIDENT_QUERIES} | {"ad_reach_and_frequency", "ad_completion_by_device"}
     for name, result in results.items():
-        assert result.rows or name in history, f"named query {name} returned no rows"
+        assert result.rows or name in may_be_empty, f"named query {name} returned no rows"
     coverage = dict(zip(results["join_coverage"].columns, results["join_coverage"].rows[0], strict=True))
     assert coverage["pct_with_customer"] == 100.0 and coverage["pct_with_title"] == 100.0
     total = dict(zip(results["total_events"].columns, results["total_events"].rows[0], strict=True))

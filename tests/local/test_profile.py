@@ -346,3 +346,50 @@ def test_a_lake_without_a_whole_day_has_no_per_day_figures_but_still_profiles_an
     from local.profile_chart import render_png
 
     assert render_png(profile, tmp_path / "p.png").stat().st_size > 0
+
+
+def _ad(session: str, customer_id: str, moment: dt.datetime, kind: str, n: int, device_type: str = "tv") -> dict:
+    return {c.name: None for c in STREAMING_EVENTS.columns} | {
+        "event_id": f"{session}-ad{n}",
+        "event_type": kind,
+        "event_timestamp": format_timestamp(moment),
+        "session_id": session,
+        "customer_id": customer_id,
+        "device_type": device_type,
+        "title_id": "t1",
+        "campaign_id": "camp_0001" if n < 8 else "camp_0002",
+        "ad_position": "mid_roll",
+        "ad_duration_seconds": 30,
+    }
+
+
+def test_ad_figures_read_minutes_per_content_hour_completion_by_screen_and_frequency_per_viewer_day(
+    tmp_path: Path,
+) -> None:
+    from local.profile import ad_figures
+
+    events = play("s1", "c1", at(0, 20), 60) + play("s2", "c2", at(0, 21), 60, device_type="mobile")
+    # c1 (free tier): camp_0001 four times on one day (over the cap of 3), twice completed, on TV; 2 min of ads.
+    events += [_ad("s1", "c1", at(0, 20.1 + i / 100), "ad_start", i) for i in range(4)]
+    events += [_ad("s1", "c1", at(0, 20.2 + i / 100), "ad_complete", i) for i in range(2)]
+    # c2 (premium, no ads in the minutes figure): camp_0002 once on a phone, completed.
+    events += [
+        _ad("s2", "c2", at(0, 21.1), "ad_start", 9, "mobile"),
+        _ad("s2", "c2", at(0, 21.2), "ad_complete", 9, "mobile"),
+    ]
+    lake = write_lake(tmp_path, events, [customer("c1", tier="free_with_ads"), customer("c2")])
+    got = {f.key: f.value for f in ad_figures(lake)}
+    assert got == {
+        "ad_minutes_per_hour": 2.0,
+        "ad_completion_tv": 50.0,
+        "ad_completion_mobile": 100.0,
+        "ad_frequency_viewer_day": 2.5,
+        "ad_over_cap_share": 50.0,
+    }
+
+
+def test_ad_figures_are_none_on_a_lake_without_ads(tmp_path: Path) -> None:
+    from local.profile import ad_figures
+
+    lake = write_lake(tmp_path, play("s1", "c1", at(0, 20), 30), [customer("c1", tier="basic")])
+    assert all(f.value is None and not f.ok for f in ad_figures(lake))

@@ -214,7 +214,7 @@ def test_effective_defaults_are_the_original_stacks() -> None:
         "batch_size": 1000,
         "customer_count": 48_000,  # derived from batchSize (issue 16): the seed's 1,000 watched ~96 h a day each
         "title_count": 500,
-        "campaign_count": 50,
+        "campaign_count": 1500,  # issue 17: enough live campaigns for the frequency cap to fill breaks (docs/ads.md)
         "kinesis_retention_hours": 24,
         "firehose_buffer_size_mb": 64,
         "firehose_buffer_interval_seconds": 60,
