@@ -383,6 +383,12 @@ def fill_share(tz_name: str, epoch_day: int, position: str, n: int) -> float:
     return covered * ordinal_share / n
 
 
+DELIVERY_SAMPLE = 1500
+"""At most this many ad-tier customers are followed one by one (every k-th in table order, each standing for k):
+following 48,000 customers through 1,500 campaigns took a minute at every deploy, and a figure the table states as an
+expectation needs no more (a campaign that ~100 followed customers fit is within about 10 % of the whole table's)."""
+
+
 def delivery(
     campaigns: Sequence[Mapping[str, object]],
     customers: Sequence[Mapping[str, object]],
@@ -394,7 +400,7 @@ def delivery(
     OPPORTUNITIES_PER_VIEWING_HOUR) x the share the day schedule gives each campaign (`fill_share`, averaged over
     the week a stretch of days with one set of eligible campaigns starts with). Reach counts a customer with the
     chance of at least one impression (`_reach_probability`); completed views weigh impressions by AD_COMPLETION
-    over the screens' share of viewing time.
+    over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
@@ -402,9 +408,11 @@ def delivery(
     by_audience: dict[tuple[object, object, object, str], list[int]] = {}
     fitting_by_profile: dict[tuple[object, ...], tuple[int, ...]] = {}
     week_share: dict[tuple[object, ...], float] = {}
-    for customer in customers:
-        if not sees_ads(str(customer["subscription_tier"])):
-            continue
+    watching = [c for c in customers if sees_ads(str(c["subscription_tier"]))]
+    stride = -(-len(watching) // DELIVERY_SAMPLE) or 1
+    followed = watching[::stride]
+    weight = len(watching) / len(followed) if followed else 0.0
+    for customer in followed:
         tier, country, age = customer["subscription_tier"], customer["country"], customer["age_group"]
         profile = (tier, country, age, customer["preferred_genres"])
         first = _epoch_day(str(customer["subscription_start_date"]))
@@ -454,7 +462,10 @@ def delivery(
                 impressions[i] += expected
                 reach[i] += _reach_probability(expected)
     completion = sum(AD_COMPLETION[d] * s for d, s in _AD_VIEWING_SHARE.items())
-    return {t.campaign_id: Delivery(impressions[i], reach[i], impressions[i] * completion) for i, t in enumerate(tgts)}
+    return {
+        t.campaign_id: Delivery(weight * impressions[i], weight * reach[i], weight * impressions[i] * completion)
+        for i, t in enumerate(tgts)
+    }
 
 
 ACTIVE_DAY_SHARE = 0.5

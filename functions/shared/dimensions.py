@@ -748,10 +748,12 @@ def generate_dimensions(
     _check_count("customers", customers)
     _check_count("titles", titles)
     _check_count("campaigns", campaigns)
-    customer_rows = generate_customers(customers, seed, as_of)
-    return Dimensions(
+    # The campaigns' figures are over their whole flights, so they come from every customer, whatever `as_of`.
+    customer_rows = generate_customers(customers, seed)
+    whole = Dimensions(
         customers=customer_rows,
         titles=generate_titles(titles, seed),
         campaigns=generate_campaigns(campaigns, seed, customer_rows, delivery=delivery),
         lifecycle=(seed, customers),
     )
+    return whole if as_of == SIGNUPS_UNTIL else whole.as_of(as_of)

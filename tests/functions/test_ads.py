@@ -154,3 +154,23 @@ def test_the_default_tables_claim_a_plausible_volume_for_their_audience() -> Non
     ad_viewer_days = 1000 * (1 / 3) * 0.45 * 4 * 365
     assert total < ad_viewer_days * ads.HOURS_PER_SUBSCRIBER_DAY * sum(ads.OPPORTUNITIES_PER_VIEWING_HOUR.values())
     assert total > 1_000_000
+
+
+def test_a_sample_of_the_ad_tier_customers_gives_the_whole_tables_delivery_within_a_few_percent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.shared import ads as ad_model
+    from functions.shared.dimensions import generate_dimensions
+
+    dims = generate_dimensions(3, 8000, 200, 300, delivery=False)
+    watching = sum(ad_model.sees_ads(str(c["subscription_tier"])) for c in dims.customers)
+    monkeypatch.setattr(ad_model, "DELIVERY_SAMPLE", watching)
+    whole = ad_model.delivery(dims.campaigns, dims.customers)
+    monkeypatch.undo()
+    assert watching > 2 * ad_model.DELIVERY_SAMPLE, "the sample must follow fewer than half of them"
+    sampled = ad_model.delivery(dims.campaigns, dims.customers)
+    total = sum(d.impressions for d in whole.values())
+    assert abs(sum(d.impressions for d in sampled.values()) / total - 1) < 0.05
+    big = [k for k, d in whole.items() if d.impressions >= total / len(whole)]
+    ratios = sorted(sampled[k].impressions / whole[k].impressions for k in big)
+    assert 0.9 < ratios[len(ratios) // 2] < 1.1

@@ -16,6 +16,7 @@ from functions.generator.events import window_events
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import CUSTOMERS, DIMENSION_TABLES
+from functions.shared.world import DEFAULT_WORLD_SEED
 from lakewriter import durable
 from lakewriter.parquet import dimension_parquet
 from local.marker import LAKE_MARKER
@@ -69,9 +70,14 @@ def test_the_local_dimension_tables_are_the_stacks_uploads_as_known_at_the_lakes
             assert (lake / key).read_bytes() == blob, key
     env = _generator_environment(program)
     dims = generate_dimensions(int(env["DIMENSION_SEED"]), int(env["CUSTOMER_COUNT"]), 1, 1)
-    assert dimension_parquet(dims)[CUSTOMERS.name] == uploads[customers_key]
+    assert (
+        dimension_parquet(dims, int(env.get("WORLD_SEED", DEFAULT_WORLD_SEED)))[CUSTOMERS.name]
+        == uploads[customers_key]
+    )
     known = dims.as_of(NOW.date())
-    assert (lake / customers_key).read_bytes() == dimension_parquet(known)[CUSTOMERS.name]
+    assert (lake / customers_key).read_bytes() == dimension_parquet(
+        known, int(env.get("WORLD_SEED", DEFAULT_WORLD_SEED))
+    )[CUSTOMERS.name]
     assert 0 < len(known.customers) < len(dims.customers)
     assert max(c["subscription_start_date"] for c in known.customers) <= NOW.date().isoformat()
 
