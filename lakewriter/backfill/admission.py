@@ -11,10 +11,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains, households
+from functions.shared import domains
 from functions.shared import world as wm
 from lakewriter.backfill import kernel
-from lakewriter.backfill.kernel import COMPLETE_BELOW, DEVICE_TABLE, PAUSE_COUNTS, STOP_FRACTION, _field, draw, mix
+from lakewriter.backfill.kernel import (
+    COMPLETE_BELOW,
+    DEVICE_TABLE,
+    PAUSE_COUNTS,
+    STOP_FRACTION,
+    _field,
+    draw,
+    mix,
+    pick_customer,
+)
 
 kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel))
 
@@ -22,7 +31,6 @@ _U = np.uint64
 _GAMMA = _U(wm.GAMMA)
 _S11 = _U(11)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
-N_GENRES = len(domains.GENRES)
 MAX_LIMIT = max(domains.PLAN_STREAM_LIMITS.values())
 """Columns of the per-household state: the largest plan's limit."""
 
@@ -43,43 +51,6 @@ def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int: 
     k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
     coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
     return coarse_end + span_max * 1000 + min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 + wm.MAX_QOE_MS
-
-
-@njit(cache=True, inline="always")
-def pick_customer(  # pragma: no cover - compiled
-    hv: np.uint64,
-    plan: int,
-    genre: int,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
-) -> int:
-    """World.pick_customer over the arrays kernel.world_sessions reads (the same search)."""
-    pick = plan * (1 + N_GENRES)
-    if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
-        fans = pick + 1 + genre
-        if plan_at[fans + 1] > plan_at[fans]:
-            pick = fans
-    lo, hi = plan_at[pick], plan_at[pick + 1]
-    target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
-    group = lo
-    while cumulative[group] <= target:
-        group += 1
-    at = member_at[pick] + group_start[group]
-    size = group_size[group]
-    aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
-    low, high = 0, size - 1
-    while low < high:
-        mid = (low + high) >> 1
-        if member_running[at + mid] <= aim:
-            low = mid + 1
-        else:
-            high = mid
-    return members[at + low]
 
 
 @njit(cache=True, nogil=True)

@@ -153,6 +153,45 @@ def hundredths_of(
         out[i], tie[i] = hundredths(position[i], duration[i])
 
 
+@njit(cache=True, inline="always")
+def pick_customer(  # pragma: no cover - compiled
+    hv: np.uint64,
+    plan: int,
+    genre: int,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    member_running: np.ndarray,
+) -> int:
+    """World.pick_customer over the arrays world_sessions reads: the group by weight, then the viewer by day weight
+    (the first whose running total exceeds the target), among the hour's viewers or (AFFINITY_BELOW) the title
+    genre's fans among them."""
+    pick = plan * (1 + N_GENRES)
+    if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
+        fans = pick + 1 + genre
+        if plan_at[fans + 1] > plan_at[fans]:
+            pick = fans
+    lo, hi = plan_at[pick], plan_at[pick + 1]
+    target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
+    group = lo
+    while cumulative[group] <= target:
+        group += 1
+    at = member_at[pick] + group_start[group]
+    size = group_size[group]
+    aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
+    low, high = 0, size - 1
+    while low < high:
+        mid = (low + high) >> 1
+        if member_running[at + mid] <= aim:
+            low = mid + 1
+        else:
+            high = mid
+    return members[at + low]
+
+
 @njit(cache=True, nogil=True)
 def world_sessions(  # pragma: no cover - compiled
     world_key: np.uint64,
@@ -304,28 +343,10 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
             hv = draw(sk, wm.D_VIEWER)
-            pick = plan * (1 + N_GENRES)  # the hour's viewers, or (AFFINITY_BELOW) the title genre's fans among them
-            if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
-                fans = pick + 1 + title_genres[title]
-                if plan_at[fans + 1] > plan_at[fans]:
-                    pick = fans
-            lo, hi = plan_at[pick], plan_at[pick + 1]
-            target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
-            group = lo
-            while cumulative[group] <= target:  # the first group whose running total exceeds the target
-                group += 1
-            # The viewer within the group by day weight: the first whose running weight exceeds the target.
-            at = member_at[pick] + group_start[group]
-            size = group_size[group]
-            aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
-            low, high = 0, size - 1
-            while low < high:
-                mid = (low + high) >> 1
-                if member_running[at + mid] <= aim:
-                    low = mid + 1
-                else:
-                    high = mid
-            customer = members[at + low]
+            customer = pick_customer(
+                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
+                member_running,
+            )  # fmt: skip
             viewer = customer * n_devices + device
             vi = viewer_ints[viewer]
             # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
