@@ -583,8 +583,18 @@ _DELIVERY_COLUMNS = (
 """The campaigns columns `ads.delivery` decides."""
 
 
+_DELIVERED: dict[tuple[int, int, tuple[int, int]], Mapping[str, ads.Delivery]] = {}
+"""ads.delivery by (seed, campaign count, memo), where generate_dimensions' memo (seed, customer count) names the
+customers."""
+
+
 def generate_campaigns(
-    count: int, seed: int, customers: Sequence[Mapping[str, object]] | None = None, *, delivery: bool = True
+    count: int,
+    seed: int,
+    customers: Sequence[Mapping[str, object]] | None = None,
+    *,
+    delivery: bool = True,
+    memo: tuple[int, int] | None = None,
 ) -> list[dict]:
     """Campaign rows camp_0001… in the stream's break positions, with delivery figures the world delivers.
 
@@ -593,6 +603,7 @@ def generate_campaigns(
     (by default the seed's default customers table) over the whole flight; spend is impressions x the campaign's
     CPM, and the budget sits above that pace. `status` is the flight's state on the reference date. With
     `delivery` False those money and delivery columns are null (the generator needs only who a campaign targets).
+    `memo` names `customers` (generate_dimensions passes (seed, count)) so a process computes the figures once.
     """
     _check_count("count", count)
     if customers is None:
@@ -652,7 +663,13 @@ def generate_campaigns(
                 ),
             }
         )
-    delivered = ads.delivery(drafts, customers) if delivery else {}
+    delivered = _DELIVERED.get((seed, count, memo)) if delivery and memo else None
+    if delivered is None:
+        delivered = ads.delivery(drafts, customers) if delivery else {}
+        if delivery and memo:
+            if len(_DELIVERED) >= 8:
+                _DELIVERED.clear()
+            _DELIVERED[(seed, count, memo)] = delivered
     rows = []
     for draft in drafts:
         cpm, ctr, cvr, headroom, days = draft.pop("_rates")
@@ -753,7 +770,8 @@ def generate_dimensions(
     whole = Dimensions(
         customers=customer_rows,
         titles=generate_titles(titles, seed),
-        campaigns=generate_campaigns(campaigns, seed, customer_rows, delivery=delivery),
+        # The figures depend on the seed's customers of this count: a process computes them once per tables.
+        campaigns=generate_campaigns(campaigns, seed, customer_rows, delivery=delivery, memo=(seed, customers)),
         lifecycle=(seed, customers),
     )
     return whole if as_of == SIGNUPS_UNTIL else whole.as_of(as_of)
