@@ -288,25 +288,11 @@ _PLAYER_2_GAMMA = ((wm.D_PLAYER + 1) * wm.GAMMA) & wm.M64
 _GAMMA_2 = (2 * wm.GAMMA) & wm.M64
 _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(wm.MAX_EVENTS)]
 """Steps from a session's key to its draws: viewer, session id, the player's two; +2 GAMMA; each event's first."""
-_PAUSE_REACH = [min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 + wm.MAX_QOE_MS for k in wm.PAUSE_COUNTS]
-"""Per value of a session key's 10-bit pause-count field: the most its pauses, start-up, stalls and switches (and
-1 ms per event) add to its end."""
-_KIND_NAMES = tuple(domains.EVENT_TYPES)
-"""Event types by code (the kernel's codes too)."""
+_PAUSE_REACH = wm.PAUSE_REACH_MS
+_KIND_NAMES = wm.EVENT_KINDS
 _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
-    _KIND_NAMES.index(t)
-    for t in (
-        "start",
-        "pause",
-        "resume",
-        "stop",
-        "complete",
-        "start_failed",
-        "exit_before_start",
-        "bitrate_change",
-        "error",
-    )
-)
+    wm.START, wm.PAUSE, wm.RESUME, wm.STOP, wm.COMPLETE, wm.START_FAILED, wm.EXIT, wm.SWITCH, wm.ERROR
+)  # fmt: skip
 _EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
 _STALL_RATE_MAX = max(round(r / 3600 * (1 << player.RATE_BITS)) for r in player.STALLS_PER_PLAY_HOUR.values())
 _STALL_MS_MAX = (round(max(player.MEAN_STALL_SECONDS.values()) * 1000) * 383 >> 8) + 1

@@ -35,8 +35,7 @@ from functions.shared import world as wm
 
 _N_DEVICES = len(domains.DEVICE_TYPES)
 _N_TYPES = len(domains.TITLE_TYPES)
-_PAUSE_MAX = tuple(min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 for k in wm.PAUSE_COUNTS)
-"""Per value of the key's pause field: the most its pauses (and 1 ms per event) add to a session's end."""
+_PAUSE_MAX = wm.PAUSE_REACH_MS
 
 
 def attempt_ms(sk: int, base_ms: int) -> int:
@@ -54,7 +53,7 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
     complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
     coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
-    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF] + wm.MAX_QOE_MS
+    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF]
 
 
 def lookback_slots(world: wm.World) -> int:
@@ -157,7 +156,6 @@ class Admission:
             (wm.PAUSE_SHIFT),
         )
         step_ms, steps, n_types, n_devices = wm.SLOT_MS, wm.START_STEPS, _N_TYPES, _N_DEVICES
-        qoe = wm.MAX_QOE_MS  # start-up, stalls and switch events (player.py): the session's end may be that much later
         viewer_gamma, affinity_below, by_genre, field_bits = (
             _VIEWER_GAMMA,
             households.AFFINITY_BELOW,
@@ -181,7 +179,7 @@ class Admission:
                 span_max = duration
             else:
                 span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
-            bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF] + qoe
+            bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64

@@ -134,6 +134,22 @@ D_SWITCH = D_PLAYER + 2
 """Switch j's playhead point is draw D_SWITCH + j's top 32 bits (a fraction of the span)."""
 MAX_QOE_MS = player.MAX_STARTUP_MS + player.MAX_STALLED_MS + MAX_SWITCHES
 """The most a session's start-up, stalls and switch events (1 ms each) add to its end beyond its span and pauses."""
+EVENT_KINDS: tuple[str, ...] = tuple(domains.EVENT_TYPES)
+"""Event types by code, the generator's and the compiled kernel's."""
+START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
+    EVENT_KINDS.index(t)
+    for t in (
+        "start",
+        "pause",
+        "resume",
+        "stop",
+        "complete",
+        "start_failed",
+        "exit_before_start",
+        "bitrate_change",
+        "error",
+    )
+)
 
 FIELD_BITS = 24
 """Width of the viewer draw's group and member fields."""
@@ -211,6 +227,9 @@ def _pause_length_table() -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 PAUSE_COUNTS = _pause_count_table()
+PAUSE_REACH_MS = tuple(min(k * MAX_PAUSE_MS, MAX_PAUSED_MS) + 2 * k + 1 + MAX_QOE_MS for k in PAUSE_COUNTS)
+"""Per value of a session key's 10-bit pause-count field: the most its pauses, start-up, stalls and switches (and
+1 ms per event) add to its end beyond its span (the key's end bound, in the generator and the admission pass)."""
 PAUSE_LOW_MS, PAUSE_HIGH_MS = _pause_length_table()
 EVENTS_PER_PLAY = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS) + player.MEAN_SWITCHES
 """Mean events of a session that starts: start, a pause and a resume per pair (PAUSE_COUNTS), its switches, one end."""

@@ -78,22 +78,10 @@ STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
 COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
 N_GENRES = len(domains.GENRES)
-EVENT_TYPE_NAMES: tuple[str, ...] = tuple(domains.EVENT_TYPES)
-"""Event types by code."""
+EVENT_TYPE_NAMES = wm.EVENT_KINDS
 START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
-    EVENT_TYPE_NAMES.index(t)
-    for t in (
-        "start",
-        "pause",
-        "resume",
-        "stop",
-        "complete",
-        "start_failed",
-        "exit_before_start",
-        "bitrate_change",
-        "error",
-    )
-)
+    wm.START, wm.PAUSE, wm.RESUME, wm.STOP, wm.COMPLETE, wm.START_FAILED, wm.EXIT, wm.SWITCH, wm.ERROR
+)  # fmt: skip
 ERROR_CODE_NAMES: tuple[str, ...] = player.START_ERROR_CODES + player.PLAYBACK_ERROR_CODES
 """error_code values by code (-1: null)."""
 STARTUP_PERMILLE = np.array(player.STARTUP_PERMILLE, dtype=np.int64)
