@@ -17,7 +17,6 @@ from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
     COMPLETE_BELOW,
     DEVICE_TABLE,
-    PAUSE_COUNTS,
     STOP_FRACTION,
     _field,
     draw,
@@ -31,6 +30,8 @@ _U = np.uint64
 _GAMMA = _U(wm.GAMMA)
 _S11 = _U(11)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
+PAUSE_REACH = np.array(wm.PAUSE_REACH_MS, dtype=np.int64)
+"""world.PAUSE_REACH_MS, by the key's pause-count field."""
 MAX_LIMIT = max(domains.PLAN_STREAM_LIMITS.values())
 """Columns of the per-household state: the largest plan's limit."""
 
@@ -48,9 +49,8 @@ def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int: 
     complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
     s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
-    k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
     coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
-    return coarse_end + span_max * 1000 + min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS) + 2 * k + 1 + wm.MAX_QOE_MS
+    return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
 
 
 @njit(cache=True, nogil=True)
