@@ -474,6 +474,9 @@ class _WindowWriter:
             stall = stall * max(1000, inc.stall_permille) // 1000
         self.stall_rate_max = _STALL_RATE_MAX * stall // 1000
         """No viewer of a session that reaches the window stalls at a higher rate (per played second, 2**-24)."""
+        self._ended: int | None = None
+        """The last event's time of the latest `_play` that started and was drawn to its end (a binge chain's next
+        link starts a countdown after it), else None."""
 
     def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
@@ -517,12 +520,12 @@ class _WindowWriter:
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             if complete and field_links[title_field]:  # it may start a binge chain (binge.py)
-                keys_, titles_, reach = concurrency.chain_links(
+                links, link_titles, reach = concurrency.chain_links(
                     sk, device, field_title[title_field], field_links[title_field], following, title_seconds
                 )
-                if keys_:
+                if links:
                     if end_max + reach_qoe + reach >= start_ms:
-                        after[i] = self._chain(sk, base_ms, plan, title_field, device, k, keys_, titles_)
+                        after[i] = self._chain(sk, base_ms, plan, title_field, device, k, links, link_titles)
                     continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue  # ends before the window even with the longest pauses, start-up and stalls
@@ -558,8 +561,8 @@ class _WindowWriter:
             if at is not None or ended is None:
                 return at  # a later event lies after the window, or the last link did not start: the chain ends
             complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
-            k = pause_counts[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
-            timeline = self._timeline(lk, 0, seconds[title], k, device, complete, after_ms=ended)
+            pauses = pause_counts[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+            timeline = self._timeline(lk, 0, seconds[title], pauses, device, complete, after_ms=ended)
             if timeline[0] >= self.end_ms:
                 return timeline[0]  # the link starts after the window
             at = self._play(lk, plan, title_field, device, complete, timeline, link=(title, vkey, viewer))
