@@ -506,6 +506,54 @@ COMPLETION_RATIO = Band(
     "Episodes finish far more often than films per play (COMPLETION_EPISODE over COMPLETION_FILM); judgement: "
     "at least 1.3 times.",
 )
+HARRIS_BINGE_2013 = Source(
+    "Harris Interactive 2013",
+    "Harris Interactive for Netflix, via CNN Money and The Christian Science Monitor",
+    "Netflix binge-viewing survey (3,078 US adults online, late November 2013)",
+    2013,
+    "73 % of streamers define binge-watching as 2-6 episodes of the same show in one sitting; 61 % of regular "
+    "streamers binge at least every few weeks",
+    "http://money.cnn.com/2013/12/13/technology/netflix-binge/index.html",
+)
+DELOITTE_BINGE_2016 = Source(
+    "Deloitte Digital Democracy 2016",
+    "Deloitte, via Tubefilter and TV Technology",
+    "Digital Democracy Survey, 10th edition (2,205 US consumers, November 2015)",
+    2015,
+    "70 % of US consumers binge-watch, an average of 5 episodes per sitting (baby boomers 4)",
+    "https://www.tubefilter.com/2016/03/23/deloitte-study-binge-watching-social-media-multitasking/",
+)
+NETFLIX_STILL_WATCHING = Source(
+    "Netflix Help Center",
+    "Netflix",
+    "Why Netflix asks, 'Are you still watching?' (help.netflix.com/en/node/114059)",
+    None,
+    "the prompt appears after 3 episodes of a show in a row without using the player's controls, or after 90 "
+    "minutes of uninterrupted watching; autoplay of the next episode is on by default",
+    "https://help.netflix.com/en/node/114059",
+)
+BINGE_CHAINED_SHARE = Band(
+    "binge_chained_share",
+    "episode plays that autoplay after the previous episode on the same screen (within 90 s of its end)",
+    "%",
+    15.0,
+    60.0,
+    (HARRIS_BINGE_2013, DELOITTE_BINGE_2016, NETFLIX_STILL_WATCHING),
+    "No public per-play figure. Autoplay is on by default and most streamers binge (61-70 %), but phones and "
+    "sampling plays rarely chain; judgement: a sizeable minority of episode plays (15-60 %) follow the one before "
+    "in the same sitting.",
+)
+BINGE_EPISODES_PER_SITTING = Band(
+    "binge_episodes_per_sitting",
+    "episodes per sitting of two or more, one chained after another on a screen",
+    "episodes",
+    2.0,
+    6.0,
+    (HARRIS_BINGE_2013, DELOITTE_BINGE_2016, NETFLIX_STILL_WATCHING),
+    "Streamers define a binge as 2-6 episodes in a sitting (Harris) and report 5 on average (Deloitte, "
+    "self-reported); an autoplay chain stops at Netflix's 'Are you still watching?' after 3, so the measured chains "
+    "sit at the low end. Judgement: 2-6.",
+)
 TOP_3PCT_HOURS_SHARE = Band(
     "top_3pct_hours_share",
     "share of hours on the top 3 % of titles",
@@ -734,6 +782,8 @@ BANDS: tuple[Band, ...] = (
     COMPLETION_EPISODE,
     COMPLETION_FILM,
     COMPLETION_RATIO,
+    BINGE_CHAINED_SHARE,
+    BINGE_EPISODES_PER_SITTING,
     TOP_3PCT_HOURS_SHARE,
     TOP_10PCT_PLAYS_SHARE,
     SUNDAY_RANK,

@@ -239,10 +239,11 @@ SELECT customer_id, subscription_tier AS tier, timezone,
 FROM {SCHEMA}.customers;
 
 CREATE TEMP TABLE titles AS
-SELECT title_id, duration_minutes, TRY_CAST(release_date AS DATE) AS release_date FROM {SCHEMA}.titles;
+SELECT title_id, duration_minutes, TRY_CAST(release_date AS DATE) AS release_date, series_id FROM {SCHEMA}.titles;
 
 CREATE TEMP TABLE plays AS
 SELECT s.*, s.start_ts::DATE AS start_date, c.tier, c.sub_start, c.sub_end, t.duration_minutes, t.release_date,
+       t.series_id,
        CASE WHEN c.timezone IS NOT NULL THEN timezone(c.timezone, s.start_ts) END AS local_start
 FROM sessions s LEFT JOIN customers c USING (customer_id) LEFT JOIN titles t USING (title_id);
 """
@@ -281,6 +282,7 @@ def _measure(con: duckdb.DuckDBPyConnection, lake: Path) -> Profile:
     out += _concurrency(con, series)
     out += _devices(con, series)
     out += _plays(con, series)
+    out += _binge(con)
     out += _concentration(con, series)
     out += _calendar(con, days, series)
     out += _lifecycle(con, days)
@@ -427,6 +429,40 @@ def _plays(con: duckdb.DuckDBPyConnection, series: dict[str, object]) -> list[Fi
         _fig("completion_episode", episode, f"{counts['episode']:,} plays"),
         _fig("completion_film", film, f"{counts['film']:,} plays"),
         _fig("completion_ratio", episode / film if episode is not None and film else None),
+    ]
+
+
+BINGE_GAP_SECONDS = 90
+"""An episode play chains on the one before on its screen when it starts within this long of that one's last event
+(autoplay's countdown, at most 15 s, and the next start-up, at most 60 s: functions/shared/binge.py)."""
+
+
+def _binge(con: duckdb.DuckDBPyConnection) -> list[Figure]:
+    """Share of episode plays chained on the previous episode of their series on the same screen, and episodes per
+    sitting of two or more."""
+    chained, episodes, sittings = con.execute(
+        f"""WITH ordered AS (
+               SELECT device_id, series_id, start_ts, end_ts,
+                      coalesce(lag(series_id) OVER w = series_id AND lag(completed) OVER w
+                               AND start_ts - lag(end_ts) OVER w <= INTERVAL {BINGE_GAP_SECONDS} SECOND, false)
+                          AS chained
+               FROM plays WINDOW w AS (PARTITION BY device_id ORDER BY start_ts, end_ts)),
+           flagged AS (
+               SELECT series_id, chained,
+                      coalesce(lag(chained) OVER (PARTITION BY device_id ORDER BY start_ts, end_ts), false)
+                          AS after_chained
+               FROM ordered)
+           SELECT count(*) FILTER (WHERE chained), count(*) FILTER (WHERE series_id IS NOT NULL),
+                  count(*) FILTER (WHERE chained AND NOT after_chained)
+           FROM flagged"""
+    ).fetchone()
+    return [
+        _fig("binge_chained_share", _pct(chained, episodes), f"{chained:,} of {episodes:,} episode plays"),
+        _fig(
+            "binge_episodes_per_sitting",
+            (chained + sittings) / sittings if sittings else None,
+            f"{sittings:,} sittings of two or more",
+        ),
     ]
 
 

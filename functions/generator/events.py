@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import concurrency, domains, geography, player, plays
+from functions.shared import binge, concurrency, domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -291,6 +291,7 @@ _GAMMA_2 = (2 * wm.GAMMA) & wm.M64
 _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(wm.MAX_EVENTS)]
 """Steps from a session's key to its draws: viewer, session id, the player's two; +2 GAMMA; each event's first."""
 _PAUSE_REACH = wm.PAUSE_REACH_MS
+_COUNTDOWN_SPAN = binge.COUNTDOWN_MAX_MS - binge.COUNTDOWN_MIN_MS
 _KIND_NAMES = wm.EVENT_KINDS
 _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
     wm.START, wm.PAUSE, wm.RESUME, wm.STOP, wm.COMPLETE, wm.START_FAILED, wm.EXIT, wm.SWITCH, wm.ERROR
@@ -475,6 +476,9 @@ class _WindowWriter:
             stall = stall * max(1000, inc.stall_permille) // 1000
         self.stall_rate_max = _STALL_RATE_MAX * stall // 1000
         """No viewer of a session that reaches the window stalls at a higher rate (per played second, 2**-24)."""
+        self._ended: int | None = None
+        """The last event's time of the latest `_play` that started and was drawn to its end (a binge chain's next
+        link starts a countdown after it), else None."""
 
     def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
@@ -497,7 +501,8 @@ class _WindowWriter:
         pause_counts, device_table, stop_fraction = wm.PAUSE_COUNTS, plays.DEVICE_TABLE, plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
         day = plan.titles
-        field_seconds, field_type = day.seconds, day.types
+        field_seconds, field_type, field_links, field_title = day.seconds, day.types, day.links, day.title
+        following, title_seconds = self.world.catalogue.next, self.world.catalogue.seconds
         late = base_ms + slot_ms > end_ms
         """Only a slot running past the window's end holds sessions that start after it."""
         after: list[int | None] = [None] * len(keys)
@@ -516,6 +521,14 @@ class _WindowWriter:
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
+            if complete and field_links[title_field]:  # it may start a binge chain (binge.py)
+                links, link_titles, reach = concurrency.chain_links(
+                    sk, device, field_title[title_field], field_links[title_field], following, title_seconds
+                )
+                if links:
+                    if end_max + reach_qoe + reach >= start_ms:
+                        after[i] = self._chain(sk, base_ms, plan, title_field, device, k, links, link_titles)
+                    continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue  # ends before the window even with the longest pauses, start-up and stalls
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
@@ -528,24 +541,62 @@ class _WindowWriter:
             after[i] = self._play(sk, plan, title_field, device, complete, timeline)
         return after
 
+    def _chain(
+        self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, device: int, k: int, keys: list[int],
+        titles: list[int],
+    ) -> int | None:  # fmt: skip
+        """The window's events of a binge chain (binge.py): its first session and each link (`concurrency.chain_links`)
+        on the same device, each starting a countdown after the last event of the one before, while each starts.
+
+        Every link before the window is played through without writing (its end places the next); returns what
+        `sessions` does for the chain as a whole.
+        """
+        duration = plan.titles.seconds[title_field]
+        timeline = self._timeline(sk, base_ms, duration, k, device, True)
+        vkey, viewer = self._viewer(sk, plan, title_field, device)
+        link = (plan.titles.title[title_field], vkey, viewer)
+        at = self._play(sk, plan, title_field, device, True, timeline, link=link)
+        pause_counts, below = wm.PAUSE_COUNTS, plays.COMPLETE_BELOW[device * len(domains.TITLE_TYPES) + binge.SERIES]
+        seconds = self.world.catalogue.seconds
+        for lk, title in zip(keys, titles, strict=True):
+            ended = self._ended
+            if at is not None or ended is None:
+                return at  # a later event lies after the window, or the last link did not start: the chain ends
+            complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
+            pauses = pause_counts[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+            timeline = self._timeline(lk, 0, seconds[title], pauses, device, complete, after_ms=ended)
+            if timeline[0] >= self.end_ms:
+                return timeline[0]  # the link starts after the window
+            at = self._play(lk, plan, title_field, device, complete, timeline, link=(title, vkey, viewer))
+        return at
+
     @staticmethod
-    def _timeline(sk: int, base_ms: int, duration: int, k: int, device: int, complete: bool) -> tuple:
+    def _timeline(
+        sk: int, base_ms: int, duration: int, k: int, device: int, complete: bool, after_ms: int | None = None
+    ) -> tuple:
         """What the session's draws say whoever watches: (t0, p0, span, offsets, paused, kinds, switch count).
 
         The attempt time t0 and where the playhead starts (p0) and how far it runs (span) come from the key and
         draw 1; then, in playhead order, each pause (a pause and a resume event at one point, draws D_PAUSE..) and
         each bitrate switch (points from draws D_SWITCH..), and the end. `offsets` are each event's playhead
         seconds from p0, `paused` the paused ms before it; an event's time is t0 + start-up + offset + paused +
-        stalled + 1 ms per event before it.
+        stalled + 1 ms per event before it. A binge link (`after_ms`, the last event of the link before) starts the
+        countdown after it (draw 1's bits 0-15) and from the episode's start.
         """
         M64, G, mix = wm.M64, wm.GAMMA, wm.mix64
         coarse = sk >> wm.START_SHIFT
         h = mix((sk + G) & M64)
-        t0 = base_ms + ((coarse << 16 | (h & 0xFFFF)) * wm.SLOT_MS >> wm.START_FRACTION_BITS)
-        r = (sk >> wm.RESUME_SHIFT & 0xFF) << 24 | h >> 40
-        p0 = (
-            (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000) if r < wm.RESUMED_THRESHOLD else 0
-        )
+        if after_ms is None:
+            t0 = base_ms + ((coarse << 16 | (h & 0xFFFF)) * wm.SLOT_MS >> wm.START_FRACTION_BITS)
+            r = (sk >> wm.RESUME_SHIFT & 0xFF) << 24 | h >> 40
+            p0 = (
+                (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000)
+                if r < wm.RESUMED_THRESHOLD
+                else 0
+            )
+        else:
+            t0 = after_ms + binge.COUNTDOWN_MIN_MS + ((_COUNTDOWN_SPAN * (h & 0xFFFF)) >> 16)
+            p0 = 0
         s8 = sk & 0xFF
         if complete:
             span = duration - p0
@@ -637,17 +688,25 @@ class _WindowWriter:
         return startup, fail, stall, error, bitrate
 
     def _play(
-        self, sk: int, plan: wm.HourPlan, title_field: int, device: int, complete: bool, timeline: tuple
-    ) -> int | None:
+        self, sk: int, plan: wm.HourPlan, title_field: int, device: int, complete: bool, timeline: tuple,
+        link: tuple | None = None,
+    ) -> int | None:  # fmt: skip
         """The session's player story for its viewer, its events in the window written: the `sessions` verdict.
 
         Draw D_PLAYER decides the start: the start-up time (log-normal quantile by screen and network), a failed
         start, or an exit during a wait longer than the grace; draw D_PLAYER + 1 whether the play stalls at all, a
         fatal error in place of a stop, the first rung. Each event's value draw (D_EVENT + 3e + 2) adds its
-        interval's stalls, its switch's new rung and its bandwidth reading.
+        interval's stalls, its switch's new rung and its bandwidth reading. `link` (title, viewer key, profile) gives
+        a binge chain's session its title and viewer; `_ended` keeps the last event's time when the play started and
+        all of it was drawn (None when it did not start), which places a chain's next link.
         """
         t0, p0, _, offsets, before, kinds = timeline
-        vkey, viewer = self._viewer(sk, plan, title_field, device)
+        self._ended = None
+        if link is None:
+            title = plan.titles.title[title_field]
+            vkey, viewer = self._viewer(sk, plan, title_field, device)
+        else:
+            title, vkey, viewer = link
         q = viewer.qoe
         f_startup, f_fail, f_stall, f_error, f_bitrate = (
             self._factors(t0, viewer.base) if self.incidents else _UNCHANGED
@@ -657,11 +716,11 @@ class _WindowWriter:
         startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
         fail_below = q.fail_below * f_fail // 1000
         if (d1 >> 12) & 0xFFFFF < fail_below:
-            return self._write_unstarted(sk, plan, title_field, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
+            return self._write_unstarted(sk, title, p0, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
         wait = startup - player.EBVS_GRACE_MS
         if wait > 0 and (d1 >> 32) & 0xFFFFFF < min(_EBVS_MAX, wait * q.ebvs_slope):
             waited = player.EBVS_GRACE_MS + ((wait * (d1 >> 56)) >> 8)
-            return self._write_unstarted(sk, plan, title_field, vkey, viewer, t0 + waited, waited, _EXIT, d1)
+            return self._write_unstarted(sk, title, p0, vkey, viewer, t0 + waited, waited, _EXIT, d1)
         d2 = wm.mix64((sk + _PLAYER_2_GAMMA) & wm.M64)
         stall_rate = q.stall_rate * f_stall // 1000 if (d2 >> 10) & 0xFFFF < q.prone_below else 0
         last = len(offsets) - 1
@@ -678,7 +737,7 @@ class _WindowWriter:
         max_stalled = player.MAX_STALLED_MS
         stalls = stalled = 0
         stall_mean = q.stall_mean_ms
-        writer = _SessionWriter(self, sk, plan, title_field, vkey, viewer, p0)
+        writer = _SessionWriter(self, sk, title, vkey, viewer, p0)
         prev = 0
         for e in range(last + 1):
             off = offsets[e]
@@ -724,32 +783,21 @@ class _WindowWriter:
                 rung,
                 code if kind == _ERROR else None,
             )
+        self._ended = ms
         return None
 
     def _write_unstarted(
-        self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, viewer: _Viewer, ms: int, waited: int,
-        kind: int, d1: int,
-    ) -> int | None:  # fmt: skip
+        self, sk: int, title: int, p0: int, vkey: int, viewer: _Viewer, ms: int, waited: int, kind: int, d1: int
+    ) -> int | None:
         """The one event of an attempt that ends before the first frame, if it lies in the window."""
         if ms >= self.end_ms:
             return ms
         if ms >= self.start_ms:
-            p0 = self._timeline_p0(sk, plan, title_field)
-            writer = _SessionWriter(self, sk, plan, title_field, vkey, viewer, p0)
+            writer = _SessionWriter(self, sk, title, vkey, viewer, p0)
             v = wm.mix64((sk + _EVENT_GAMMAS[0] + _GAMMA_2) & wm.M64)
             code = _START_CODES[(d1 >> 56) & 3] if kind == _START_FAILED else None
             writer.write(0, ms, kind, v, 0, 0, 0, waited, None, code)
         return None
-
-    @staticmethod
-    def _timeline_p0(sk: int, plan: wm.HourPlan, title_field: int) -> int:
-        """Where the session's playhead stood (its resume point): the same as `_timeline`'s p0."""
-        duration = plan.titles.seconds[title_field]
-        h = wm.mix64((sk + wm.GAMMA) & wm.M64)
-        r = (sk >> wm.RESUME_SHIFT & 0xFF) << 24 | h >> 40
-        return (
-            (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000) if r < wm.RESUMED_THRESHOLD else 0
-        )
 
     def result(self) -> list[dict]:
         """The events written, by time: ties keep generation order (the sort is stable)."""
@@ -765,11 +813,8 @@ class _SessionWriter:
 
     __slots__ = ("base", "duration", "out", "p0", "prefixes", "session_id", "sk", "template", "title", "viewer")
 
-    def __init__(
-        self, window: _WindowWriter, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, viewer: _Viewer, p0: int
-    ) -> None:
+    def __init__(self, window: _WindowWriter, sk: int, title: int, vkey: int, viewer: _Viewer, p0: int) -> None:
         prep = window.prep
-        title = plan.titles.title[title_field]
         self.sk, self.viewer, self.p0, self.out, self.prefixes = sk, viewer, p0, window.out, window.minute_prefixes
         self.duration = prep.titles[title][2]
         self.session_id = wm.uuid4_text(

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from functions.shared import domains
+from functions.shared import binge, domains
 
 TITLE_FIELD_BITS = 16
 FIELDS = 1 << TITLE_FIELD_BITS
@@ -43,9 +43,15 @@ class DayTitles(NamedTuple):
     types: list[int]
     """The title's type (index into domains.TITLE_TYPES)."""
     reach: list[int]
-    """The title's duration plus a slot, in ms (bounds how far a session of it can reach)."""
+    """The title's duration plus a slot, and the most its binge chain can add (Catalogue.chain_reach for the links
+    out that day), in ms: bounds how far a session of it and its chain can reach."""
     genres: list[int]
     """The title's genre (index into domains.GENRES)."""
+    links: list[int]
+    """How many of the title's next episodes are out that day, at most binge.MAX_AUTOPLAY (its chain's longest)."""
+    plays_per_start: float
+    """Mean plays per session start that day: the first, and the autoplayed episodes its chain adds
+    (binge.expected_links)."""
 
 
 def epoch_day(iso_date: str) -> int:
@@ -58,7 +64,7 @@ class Catalogue:
 
     MAX_CACHED_DAYS = 16
 
-    def __init__(self, titles: Sequence[Mapping], slot_ms: int) -> None:
+    def __init__(self, titles: Sequence[Mapping], slot_ms: int, link_reach_ms: int = 0, unstarted: float = 0.0) -> None:
         self.seconds = [int(t["duration_minutes"]) * 60 for t in titles]
         self.types = [list(domains.TITLE_TYPES).index(t["title_type"]) for t in titles]
         self.genres = [domains.GENRES.index(t["genre"]) for t in titles]
@@ -74,7 +80,35 @@ class Catalogue:
             for t in titles
         ]
         self.slot_ms = slot_ms
+        self.next = binge.next_titles(titles)
+        """Each title's next episode (binge.next_titles), -1 if none."""
+        self.link_reach_ms = link_reach_ms
+        """What a binge link may add beyond its episode's length (its countdown, pauses, start-up and stalls)."""
+        self._link_plays = [binge.expected_links(n, unstarted) for n in range(binge.MAX_AUTOPLAY + 1)]
+        """Mean autoplayed episodes per start by links out (an attempt that never starts, `unstarted`, chains none)."""
         self._days: dict[int, DayTitles] = {}
+
+    def chain_reach(self, title: int, links: int) -> int:
+        """The most `links` autoplayed episodes after a title add to its session's end, in ms."""
+        reach, at = 0, self.next[title]
+        for _ in range(links):
+            if at < 0:
+                break
+            reach += self.link_reach_ms + self.seconds[at] * 1000
+            at = self.next[at]
+        return reach
+
+    def links_out(self, title: int, day: int) -> int:
+        """How many of a title's next episodes are released by a day, at most binge.MAX_AUTOPLAY."""
+        count, at = 0, self.next[title]
+        while count < binge.MAX_AUTOPLAY and at >= 0 and self.release[at] <= day:
+            count += 1
+            at = self.next[at]
+        return count
+
+    def longest_ms(self) -> int:
+        """The most any title's length and its longest chain's reach add up to (ms)."""
+        return max(s * 1000 + self.chain_reach(t, binge.MAX_AUTOPLAY) for t, s in enumerate(self.seconds))
 
     def weights(self, day: int) -> list[float]:
         """Each title's weight on a day (0 before its release)."""
@@ -96,18 +130,23 @@ class Catalogue:
             types: list[int] = []
             reach: list[int] = []
             genres: list[int] = []
+            links: list[int] = []
+            starts = 0.0
             if total > 0:
                 acc = 0.0
                 for i, w in enumerate(weights):
                     if w:
                         acc += w
                         count = min(FIELDS, round(acc / total * FIELDS)) - len(table)
+                        out = self.links_out(i, day)
                         table.extend([i] * count)  # runs of one title: each list is built a run at a time
                         seconds.extend([self.seconds[i]] * count)
                         types.extend([self.types[i]] * count)
-                        reach.extend([self.seconds[i] * 1000 + self.slot_ms] * count)
+                        reach.extend([self.seconds[i] * 1000 + self.slot_ms + self.chain_reach(i, out)] * count)
                         genres.extend([self.genres[i]] * count)
-                for column in (table, seconds, types, reach, genres):  # rounding never leaves a gap, but be sure
+                        links.extend([out] * count)
+                        starts += count * self._link_plays[out]
+                for column in (table, seconds, types, reach, genres, links):  # rounding never leaves a gap, but be sure
                     column.extend(column[-1:] * (FIELDS - len(column)))
-            hit = self._days[day] = DayTitles(table, seconds, types, reach, genres)
+            hit = self._days[day] = DayTitles(table, seconds, types, reach, genres, links, 1.0 + starts / FIELDS)
         return hit

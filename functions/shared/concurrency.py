@@ -5,7 +5,9 @@ played, only if, when it is judged, no session played before it on the same devi
 running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS) of the household's are. Candidates are judged
 in slot order, then key order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`,
 never after its exact start) and it *runs* until `end_bound`, an upper bound of its last event from its key alone,
-so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S).
+so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate whose first play
+starts a binge chain (binge.py) is the chain: the same device plays its links one after another, and its bound
+is the chain's (end_bound plus `chain_links`' reach), so the proof below holds for every session of a chain.
 
 The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
 slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import bisect
 
-from functions.shared import domains, households, plays
+from functions.shared import binge, domains, households, plays
 from functions.shared import world as wm
 
 _N_DEVICES = len(domains.DEVICE_TYPES)
@@ -44,7 +46,8 @@ def attempt_ms(sk: int, base_ms: int) -> int:
 
 
 def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
-    """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type.
+    """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type (without
+    its binge chain: `chain_links` gives what that adds).
 
     The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
     (stalls, start-up time) must raise it here and there, and World.max_session_ms with it.
@@ -54,6 +57,38 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
     coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
     return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF]
+
+
+def chain_links(
+    sk: int, device: int, title: int, allowed: int, following: list[int], seconds: list[int]
+) -> tuple[list[int], list[int], int]:
+    """(link keys, their titles, the most they add to its end bound) of the binge chain a candidate's key draws, for
+    a candidate whose first play completes (by its key) of a title with `allowed` next episodes out (binge.py).
+
+    Link j (from 1) is there when step j's draw is taken and link j - 1 completes by its key; a link's own key bounds
+    it as end_bound does a first play's (its start is the last one's end plus at most the countdown, its resume point
+    0). The player may still end a chain sooner (a link that never starts): the bound only needs to hold.
+    """
+    steps = wm.draw(sk, wm.D_CHAIN)
+    keys: list[int] = []
+    titles: list[int] = []
+    reach, at = 0, title
+    below = plays.COMPLETE_BELOW[device * _N_TYPES + binge.SERIES]
+    stops = plays.STOP_FRACTION[device]
+    for j in range(allowed):
+        if (steps >> (binge.STEP_BITS * j)) & 0xFFFF >= binge.CONTINUE_BELOW:
+            break
+        at = following[at]
+        lk = wm.draw(sk, wm.D_CHAIN + 1 + j)
+        duration = seconds[at]
+        complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
+        span_max = duration if complete else 1 + (((duration - 2) * stops[(lk & 0xFF) + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + _PAUSE_MAX[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+        keys.append(lk)
+        titles.append(at)
+        if not complete:
+            break
+    return keys, titles, reach
 
 
 def lookback_slots(world: wm.World) -> int:
@@ -140,7 +175,8 @@ class Admission:
             return b""
         base = slot * wm.SLOT_MS
         day = plan.titles
-        seconds, types, genres = day.seconds, day.types, day.genres
+        seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
+        following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household, limits = self._device, self._household, self.limits
         table, complete_below, stop_fraction, pause_max = (
             plays.DEVICE_TABLE,
@@ -175,11 +211,11 @@ class Admission:
             # end_bound, inlined
             duration = seconds[field]
             device = table[(sk >> s_device) & 0x3F]
-            if ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]:
-                span_max = duration
-            else:
-                span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]
+            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+            if complete and links[field]:  # the binge chain it starts holds the device too
+                bound += chain_links(sk, device, day.title[field], links[field], following, title_seconds)[2]
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64

@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import domains, households, incidents, player, plays
+from functions.shared import binge, domains, households, incidents, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -132,6 +132,10 @@ D_PLAYER + 1: bits 0-9 the switch count, 10-25 whether the play stalls at all, 2
 rung, 48-49 the error code."""
 D_SWITCH = D_PLAYER + 2
 """Switch j's playhead point is draw D_SWITCH + j's top 32 bits (a fraction of the span)."""
+D_CHAIN = D_SWITCH + MAX_SWITCHES
+"""A binge chain's draws (binge.py): D_CHAIN's bits 16(j-1).. take step j; draw D_CHAIN + j is link j's key, which
+is a session key of its own (its pause count, end type and span fields and all its draws; its device, title, start
+and resume point are the chain's: the first's screen, the next episode, after the countdown, from the start)."""
 MAX_QOE_MS = player.MAX_STARTUP_MS + player.MAX_STALLED_MS + MAX_SWITCHES
 """The most a session's start-up, stalls and switch events (1 ms each) add to its end beyond its span and pauses."""
 EVENT_KINDS: tuple[str, ...] = tuple(domains.EVENT_TYPES)
@@ -231,6 +235,8 @@ PAUSE_REACH_MS = tuple(min(k * MAX_PAUSE_MS, MAX_PAUSED_MS) + 2 * k + 1 + MAX_QO
 """Per value of a session key's 10-bit pause-count field: the most its pauses, start-up, stalls and switches (and
 1 ms per event) add to its end beyond its span (the key's end bound, in the generator and the admission pass)."""
 PAUSE_LOW_MS, PAUSE_HIGH_MS = _pause_length_table()
+LINK_REACH_MS = binge.COUNTDOWN_MAX_MS + max(PAUSE_REACH_MS)
+"""The most a binge link adds to a chain's end beyond its episode's length: its countdown, pauses, start-up, stalls."""
 EVENTS_PER_PLAY = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS) + player.MEAN_SWITCHES
 """Mean events of a session that starts: start, a pause and a resume per pair (PAUSE_COUNTS), its switches, one end."""
 EVENTS_PER_SESSION = (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE
@@ -335,14 +341,14 @@ class World:
             raise ValueError(f"title_type must be one of {list(plays.TITLE_TYPE_INDEX)}, got {sorted(unknown)}")
         self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
         """Each title's index in domains.TITLE_TYPES."""
-        self.catalogue = Catalogue(dims.titles, SLOT_MS)
+        self.catalogue = Catalogue(dims.titles, SLOT_MS, LINK_REACH_MS, player.UNSTARTED_SHARE)
         self.preferred = [
             tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
         ]
         """Each customer's preferred genres (indexes into domains.GENRES)."""
-        self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
-        """No session lasts longer: the longest title played through, every pause, the longest start-up and stalls,
-        1 ms per event."""
+        self.max_session_ms = self.catalogue.longest_ms() + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
+        """No session, with the binge chain it starts, lasts longer: the longest title played through (with its
+        longest chain), every pause, the longest start-up and stalls, 1 ms per event."""
         if self.max_session_ms >= 86_400_000:
             raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
         density = households.subscriber_hours(batch_size, len(customers))
@@ -356,7 +362,7 @@ class World:
         """Share of candidate sessions played over a week (households.ADMITTED_SHARES); each hour's own follows its
         load (HourPlan.admitted)."""
         self.played_per_slot = batch_size * (SLOT_MS / RATE_PERIOD_MS) / EVENTS_PER_SESSION
-        """Mean played session starts per slot over a week."""
+        """Mean played sessions (with binge chains' autoplayed episodes) per slot over a week."""
         self.sessions_per_slot = self.played_per_slot / self.admitted_share
         """Mean candidate session starts per slot over a week (about admitted_share of them are played)."""
         self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
@@ -504,7 +510,8 @@ class World:
             # A busy hour's households refuse more of its candidates (concurrency.py): its admitted share is the
             # one at its own load, so the played rate keeps the local-hour curve's shape.
             admitted = households.admitted_share(self.density * intensity) if self.exclusive else 1.0
-            rate = self.played_per_slot * intensity / admitted
+            # A start plays its chain's autoplayed episodes too (binge.py): plays per start, the day's.
+            rate = self.played_per_slot * intensity / admitted / titles.plays_per_start
             whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
@@ -574,7 +581,7 @@ class World:
             stop = min(end_ms, (ms // SLOT_MS + 1) * SLOT_MS if surges else (ms // 3_600_000 + 1) * 3_600_000)
             volume = self.slot_volume(ms // SLOT_MS) if surges else 1000
             plan = self.hour(ms // 3_600_000)
-            total += plan.rate * plan.admitted * volume / 1000 * (stop - ms) / SLOT_MS
+            total += plan.rate * plan.admitted * plan.titles.plays_per_start * volume / 1000 * (stop - ms) / SLOT_MS
             ms = stop
         return total * EVENTS_PER_SESSION
 

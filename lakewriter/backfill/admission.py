@@ -11,14 +11,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains
+from functions.shared import binge, domains
 from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
     COMPLETE_BELOW,
     DEVICE_TABLE,
+    PAUSE_REACH,
     STOP_FRACTION,
     _field,
+    chain_links,
     draw,
     mix,
     pick_customer,
@@ -30,8 +32,6 @@ _U = np.uint64
 _GAMMA = _U(wm.GAMMA)
 _S11 = _U(11)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
-PAUSE_REACH = np.array(wm.PAUSE_REACH_MS, dtype=np.int64)
-"""world.PAUSE_REACH_MS, by the key's pause-count field."""
 MAX_LIMIT = max(domains.PLAN_STREAM_LIMITS.values())
 """Columns of the per-household state: the largest plan's limit."""
 
@@ -70,6 +70,8 @@ def admit(  # pragma: no cover - compiled
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
+    day_links: np.ndarray,
+    title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
     n_devices: int,
@@ -89,6 +91,8 @@ def admit(  # pragma: no cover - compiled
     or -1 when `admitted` is too small.
     """
     n = 0
+    link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
+    link_titles = np.zeros(binge.MAX_AUTOPLAY, dtype=np.int64)
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
         slot_key = mix(world_key + _U(slot) * _GAMMA)
@@ -100,9 +104,18 @@ def admit(  # pragma: no cover - compiled
         plan = slot_plan[j]
         for i in range(1, count + 1):
             sk = mix(slot_key + _U(i) * _GAMMA)
-            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
+            field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
+            title = day_titles[plan_day[plan], field]
             attempt = attempt_ms(sk, base)
             bound = end_bound(sk, base, title_seconds[title], title_types[title])
+            allowed = day_links[plan_day[plan], field]
+            if allowed > 0:  # the binge chain it starts holds the device too (concurrency.chain_links)
+                chained = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+                below = COMPLETE_BELOW[chained * N_TITLE_TYPES + title_types[title]]
+                if _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < below:
+                    bound += chain_links(
+                        sk, chained, title, allowed, title_next, title_seconds, link_keys, link_titles
+                    )[1]
             customer = pick_customer(
                 draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
                 member_at, members, member_running,

@@ -20,10 +20,10 @@ from types import ModuleType
 import numpy as np
 from numba import njit
 
-from functions.shared import domains, households, player, plays
+from functions.shared import binge, domains, households, player, plays
 from functions.shared import world as wm
 
-COMPILED_IN = (domains, households, player, plays, wm)
+COMPILED_IN = (binge, domains, households, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
@@ -78,6 +78,10 @@ STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
 COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
 N_GENRES = len(domains.GENRES)
+SERIES = binge.SERIES
+COUNTDOWN_SPAN = binge.COUNTDOWN_MAX_MS - binge.COUNTDOWN_MIN_MS
+PAUSE_REACH = np.array(wm.PAUSE_REACH_MS, dtype=np.int64)
+"""world.PAUSE_REACH_MS, by the key's pause-count field."""
 EVENT_TYPE_NAMES = wm.EVENT_KINDS
 START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
     wm.START, wm.PAUSE, wm.RESUME, wm.STOP, wm.COMPLETE, wm.START_FAILED, wm.EXIT, wm.SWITCH, wm.ERROR
@@ -180,6 +184,42 @@ def pick_customer(  # pragma: no cover - compiled
     return members[at + low]
 
 
+@njit(cache=True, inline="always")
+def chain_links(  # pragma: no cover - compiled
+    sk: np.uint64,
+    device: int,
+    title: int,
+    allowed: int,
+    title_next: np.ndarray,
+    title_seconds: np.ndarray,
+    link_keys: np.ndarray,
+    link_titles: np.ndarray,
+) -> tuple[int, int]:
+    """concurrency.chain_links: the binge chain's links into link_keys and link_titles; returns (links, the most
+    they add to the end bound)."""
+    steps = draw(sk, wm.D_CHAIN)
+    below = COMPLETE_BELOW[device * N_TITLE_TYPES + SERIES]
+    reach = 0
+    at = title
+    n = 0
+    for j in range(allowed):
+        if _field(steps, binge.STEP_BITS * j, binge.STEP_BITS) >= binge.CONTINUE_BELOW:
+            break
+        at = title_next[at]
+        lk = draw(sk, wm.D_CHAIN + 1 + j)
+        duration = title_seconds[at]
+        complete = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS) < below
+        s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+        span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + PAUSE_REACH[_field(lk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+        link_keys[n] = lk
+        link_titles[n] = at
+        n += 1
+        if not complete:
+            break
+    return n, reach
+
+
 @njit(cache=True, nogil=True)
 def world_sessions(  # pragma: no cover - compiled
     world_key: np.uint64,
@@ -201,6 +241,8 @@ def world_sessions(  # pragma: no cover - compiled
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
+    day_links: np.ndarray,
+    title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
     n_devices: int,
@@ -233,8 +275,10 @@ def world_sessions(  # pragma: no cover - compiled
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
     weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
-    among them. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py); `viewer_scope` its country, state, isp,
-    device_os and app_version codes; `incidents` one row per incident (INCIDENT_COLUMNS, scope codes -1 for any).
+    among them; a first play that completes chains up to `day_links` next episodes (`title_next`, binge.py), each a
+    session of its own after the one before. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py);
+    `viewer_scope` its country, state, isp, device_os and app_version codes; `incidents` one row per incident
+    (INCIDENT_COLUMNS, scope codes -1 for any).
     Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
     order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
     rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
@@ -246,6 +290,8 @@ def world_sessions(  # pragma: no cover - compiled
     before = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
     kinds = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
     slack = player.MAX_STARTUP_MS + player.MAX_STALLED_MS
+    link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
+    link_titles = np.zeros(binge.MAX_AUTOPLAY, dtype=np.int64)
     n_s = 0
     n_e = 0
     for j in range(slot_whole.shape[0]):
@@ -257,11 +303,12 @@ def world_sessions(  # pragma: no cover - compiled
             if not admitted[slot_first[j] + i - 1]:
                 continue  # a device or the household's plan refuses it (functions.shared.concurrency)
             sk = mix(slot_key + _U(i) * _GAMMA)
-            # The key's shape bounds the session's end: most look-back sessions stop here.
+            # The key's shape bounds the session's end, with its binge chain's: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
             device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             plan = slot_plan[j]
-            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
+            field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
+            title = day_titles[plan_day[plan], field]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
@@ -270,165 +317,199 @@ def world_sessions(  # pragma: no cover - compiled
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
             reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            n_links = 0
+            if complete and day_links[plan_day[plan], field] > 0:
+                n_links, chain_reach = chain_links(
+                    sk, device, title, day_links[plan_day[plan], field], title_next, title_seconds, link_keys,
+                    link_titles,
+                )  # fmt: skip
+                reach += chain_reach
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
                 continue
             if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
                 continue
-            # Exact start, resume point and span (draw 1).
-            h = draw(sk, wm.D_FINE)
-            t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> wm.START_FRACTION_BITS)
-            r = (_field(sk, wm.RESUME_SHIFT, wm.COARSE_BITS) << 24) | _field(h, 40, 24)
-            p0 = 0
-            if r < wm.RESUMED_THRESHOLD:
-                p0 = (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000)
-            low = STOP_FRACTION[device, s8]
-            frac = low + (((STOP_FRACTION[device, s8 + 1] - low) * _field(h, 16, 24)) >> 24)
-            span = duration - p0 if complete else 1 + ((max(0, duration - p0 - 2) * frac) >> 32)
-            # Pauses (draws D_PAUSE..): playhead points sorted, lengths in draw order, their total capped.
-            paused[0] = 0
-            total = 0
-            for p in range(k):
-                hp = draw(sk, wm.D_PAUSE + p)
-                _insert(points, p, np.int64((_U(span) * (hp >> _S32)) >> _S32))
-                b = _field(hp, 20, 12)
-                total += PAUSE_LOW[b] + ((PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
-                paused[p + 1] = min(total, wm.MAX_PAUSED_MS)
-            # Bitrate switches (count by screen from draw D_PLAYER + 1, points from draws D_SWITCH..).
-            d2 = draw(sk, wm.D_PLAYER + 1)
-            n_sw = SWITCH_COUNTS[device, _field(d2, 0, player.SWITCH_TABLE_BITS)]
-            for q in range(n_sw):
-                _insert(switches, q, np.int64((_U(span) * (draw(sk, wm.D_SWITCH + q) >> _S32)) >> _S32))
-            # The timeline in playhead order: start, each switch and pause/resume pair, the end.
-            offsets[0] = 0
-            before[0] = 0
-            kinds[0] = START
-            n = 1
-            q = 0
-            for p in range(k):
-                while q < n_sw and switches[q] <= points[p]:
-                    offsets[n], before[n], kinds[n] = switches[q], paused[p], SWITCH
+            # The first session, then each link of its binge chain (binge.py): the same viewer and screen, the next
+            # episode, a countdown after the last event of the one before, from the episode's start.
+            lk = sk
+            ended = 0
+            customer = viewer = 0
+            vi = viewer_ints[0]
+            for link in range(n_links + 1):
+                if link > 0:
+                    lk = link_keys[link - 1]
+                    title = link_titles[link - 1]
+                    duration = title_seconds[title]
+                    k = PAUSE_COUNTS[_field(lk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+                    end_field = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS)
+                    complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + SERIES]
+                    s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+                # Exact start, resume point and span (draw 1).
+                h = draw(lk, wm.D_FINE)
+                p0 = 0
+                if link == 0:
+                    t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> wm.START_FRACTION_BITS)
+                    r = (_field(sk, wm.RESUME_SHIFT, wm.COARSE_BITS) << 24) | _field(h, 40, 24)
+                    if r < wm.RESUMED_THRESHOLD:
+                        p0 = (r * duration * wm.RESUMED_MAX_PERMILLE) // (wm.RESUMED_THRESHOLD * 1000)
+                else:
+                    t0 = ended + binge.COUNTDOWN_MIN_MS + ((COUNTDOWN_SPAN * _field(h, 0, 16)) >> 16)
+                    if t0 >= end_ms:
+                        break
+                low = STOP_FRACTION[device, s8]
+                frac = low + (((STOP_FRACTION[device, s8 + 1] - low) * _field(h, 16, 24)) >> 24)
+                span = duration - p0 if complete else 1 + ((max(0, duration - p0 - 2) * frac) >> 32)
+                # Pauses (draws D_PAUSE..): playhead points sorted, lengths in draw order, their total capped.
+                paused[0] = 0
+                total = 0
+                for p in range(k):
+                    hp = draw(lk, wm.D_PAUSE + p)
+                    _insert(points, p, np.int64((_U(span) * (hp >> _S32)) >> _S32))
+                    b = _field(hp, 20, 12)
+                    total += PAUSE_LOW[b] + ((PAUSE_WIDTH[b] * _field(hp, 0, 20)) >> 20)
+                    paused[p + 1] = min(total, wm.MAX_PAUSED_MS)
+                # Bitrate switches (count by screen from draw D_PLAYER + 1, points from draws D_SWITCH..).
+                d2 = draw(lk, wm.D_PLAYER + 1)
+                n_sw = SWITCH_COUNTS[device, _field(d2, 0, player.SWITCH_TABLE_BITS)]
+                for q in range(n_sw):
+                    _insert(switches, q, np.int64((_U(span) * (draw(lk, wm.D_SWITCH + q) >> _S32)) >> _S32))
+                # The timeline in playhead order: start, each switch and pause/resume pair, the end.
+                offsets[0] = 0
+                before[0] = 0
+                kinds[0] = START
+                n = 1
+                q = 0
+                for p in range(k):
+                    while q < n_sw and switches[q] <= points[p]:
+                        offsets[n], before[n], kinds[n] = switches[q], paused[p], SWITCH
+                        n += 1
+                        q += 1
+                    offsets[n], before[n], kinds[n] = points[p], paused[p], PAUSE
+                    offsets[n + 1], before[n + 1], kinds[n + 1] = points[p], paused[p + 1], RESUME
+                    n += 2
+                while q < n_sw:
+                    offsets[n], before[n], kinds[n] = switches[q], paused[k], SWITCH
                     n += 1
                     q += 1
-                offsets[n], before[n], kinds[n] = points[p], paused[p], PAUSE
-                offsets[n + 1], before[n + 1], kinds[n + 1] = points[p], paused[p + 1], RESUME
-                n += 2
-            while q < n_sw:
-                offsets[n], before[n], kinds[n] = switches[q], paused[k], SWITCH
+                offsets[n], before[n], kinds[n] = span, paused[k], COMPLETE if complete else STOP
+                last = n
                 n += 1
-                q += 1
-            offsets[n], before[n], kinds[n] = span, paused[k], COMPLETE if complete else STOP
-            last = n
-            n += 1
-            # Only sessions with an event that may lie in the window, whatever the start-up and stalls, go on.
-            possible = 0
-            for e in range(n):
-                earliest = t0 + offsets[e] * 1000 + before[e] + e
-                if earliest < end_ms and earliest + slack >= start_ms:
-                    possible += 1
-            if possible == 0:
-                continue
-            if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
-                return -1, -1
-            # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
-            hv = draw(sk, wm.D_VIEWER)
-            customer = pick_customer(
-                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
-                member_running,
-            )  # fmt: skip
-            viewer = customer * n_devices + device
-            vi = viewer_ints[viewer]
-            # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
-            f_startup = f_fail = f_stall = f_error = f_bitrate = 1000
-            for x in range(incidents.shape[0]):
-                if incidents[x, 0] <= t0 < incidents[x, 1]:
-                    fits = True
-                    for c in range(5):
-                        if incidents[x, 2 + c] != -1 and incidents[x, 2 + c] != viewer_scope[viewer, c]:
-                            fits = False
-                    if fits:
-                        f_startup = f_startup * incidents[x, 7] // 1000
-                        f_fail = f_fail * incidents[x, 8] // 1000
-                        f_stall = f_stall * incidents[x, 9] // 1000
-                        f_error = f_error * incidents[x, 10] // 1000
-                        f_bitrate = f_bitrate * incidents[x, 11] // 1000
-            # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
-            d1 = draw(sk, wm.D_PLAYER)
-            startup = min(
-                vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_startup // 1000, player.MAX_STARTUP_MS
-            )
-            outcome = START
-            waited = startup
-            if _field(d1, 12, 20) < vi[4] * f_fail // 1000:
-                outcome = START_FAILED
-            else:
-                wait = startup - player.EBVS_GRACE_MS
-                if wait > 0 and _field(d1, 32, 24) < min(EBVS_MAX, wait * vi[5]):
-                    outcome = EXIT
-                    waited = player.EBVS_GRACE_MS + ((wait * _field(d1, 56, 8)) >> 8)
-            wrote = 0
-            if outcome != START:
-                ts = t0 + waited
-                if start_ms <= ts < end_ms:
-                    v = draw(sk, wm.D_EVENT + 2)
-                    failed = outcome == START_FAILED
-                    errors = 1 if failed else 0
-                    code = _field(d1, 56, 2) if failed else -1
-                    _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
-                               e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s,
-                               outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, sk, 0)  # fmt: skip
-                    n_e += 1
-                    wrote = 1
-            else:
-                stall_rate = vi[7] * f_stall // 1000 if _field(d2, 10, 16) < vi[6] else 0
-                if not complete and _field(d2, 26, 20) < vi[9] * f_error // 1000:
-                    kinds[last] = ERROR
-                rung_low, rung_top = vi[10], vi[11]
-                if f_bitrate != 1000:  # congestion caps the ladder (player.congested_top)
-                    cap = LADDER[rung_top] * f_bitrate
-                    while rung_top > rung_low + 1 and LADDER[rung_top] * 1000 > cap:
-                        rung_top -= 1
-                rung = max(rung_low, rung_top - FIRST_RUNG_DROP[_field(d2, 46, 2)])
-                code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
-                stalls = stalled = 0
-                previous = 0
-                for e in range(n):
-                    off = offsets[e]
-                    played = off - previous
-                    previous = off
-                    v = draw(sk, wm.D_EVENT + 3 * e + 2)
-                    if played > 0 and stall_rate > 0:
-                        new_stalls = (stall_rate * played + _field(v, 40, 24)) >> 24
-                        if new_stalls > 0:
-                            stalls += new_stalls
-                            stalled += (new_stalls * vi[8] * (128 + _field(v, 8, 8))) >> 8
-                            stalled = min(stalled, player.MAX_STALLED_MS)
-                    kind = kinds[e]
-                    if kind == SWITCH:
-                        to = max(rung_low, rung_top - SWITCH_DROP[_field(v, 32, 3)])
-                        if to != rung:
-                            rung = to
-                        elif rung > rung_low:
-                            rung -= 1
-                        else:
-                            rung += 1
-                    ts = t0 + startup + off * 1000 + before[e] + stalled + e
-                    if not start_ms <= ts < end_ms:
-                        continue
-                    errors = 1 if kind == ERROR else 0
-                    shown = startup if e == 0 else -1
-                    event_code = code if kind == ERROR else -1
-                    _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
-                               e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s,
-                               kind, ts, p0, off, duration, v, stalls, stalled, errors, shown, LADDER[rung],
-                               event_code, sk, e)  # fmt: skip
-                    n_e += 1
-                    wrote += 1
-            if wrote:
-                s_viewer[n_s] = viewer
-                s_title[n_s] = title
-                _put_be(s_bytes, n_s, 0, draw(sk, wm.D_SESSION_ID))
-                _put_be(s_bytes, n_s, 8, draw(sk, wm.D_SESSION_ID + 1))
-                n_s += 1
+                # Only sessions with an event that may lie in the window, whatever the start-up and stalls, go on
+                # (a chain's links are played through: each one's end places the next).
+                if n_links == 0:
+                    possible = 0
+                    for e in range(n):
+                        earliest = t0 + offsets[e] * 1000 + before[e] + e
+                        if earliest < end_ms and earliest + slack >= start_ms:
+                            possible += 1
+                    if possible == 0:
+                        break
+                if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
+                    return -1, -1
+                if link == 0:
+                    # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
+                    hv = draw(sk, wm.D_VIEWER)
+                    customer = pick_customer(
+                        hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at,
+                        members, member_running,
+                    )  # fmt: skip
+                    viewer = customer * n_devices + device
+                    vi = viewer_ints[viewer]
+                # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
+                f_startup = f_fail = f_stall = f_error = f_bitrate = 1000
+                for x in range(incidents.shape[0]):
+                    if incidents[x, 0] <= t0 < incidents[x, 1]:
+                        fits = True
+                        for c in range(5):
+                            if incidents[x, 2 + c] != -1 and incidents[x, 2 + c] != viewer_scope[viewer, c]:
+                                fits = False
+                        if fits:
+                            f_startup = f_startup * incidents[x, 7] // 1000
+                            f_fail = f_fail * incidents[x, 8] // 1000
+                            f_stall = f_stall * incidents[x, 9] // 1000
+                            f_error = f_error * incidents[x, 10] // 1000
+                            f_bitrate = f_bitrate * incidents[x, 11] // 1000
+                # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
+                d1 = draw(lk, wm.D_PLAYER)
+                startup = min(
+                    vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_startup // 1000, player.MAX_STARTUP_MS
+                )
+                outcome = START
+                waited = startup
+                if _field(d1, 12, 20) < vi[4] * f_fail // 1000:
+                    outcome = START_FAILED
+                else:
+                    wait = startup - player.EBVS_GRACE_MS
+                    if wait > 0 and _field(d1, 32, 24) < min(EBVS_MAX, wait * vi[5]):
+                        outcome = EXIT
+                        waited = player.EBVS_GRACE_MS + ((wait * _field(d1, 56, 8)) >> 8)
+                wrote = 0
+                if outcome != START:
+                    ts = t0 + waited
+                    if start_ms <= ts < end_ms:
+                        v = draw(lk, wm.D_EVENT + 2)
+                        failed = outcome == START_FAILED
+                        errors = 1 if failed else 0
+                        code = _field(d1, 56, 2) if failed else -1
+                        _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
+                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
+                                   n_s, outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, lk,
+                                   0)  # fmt: skip
+                        n_e += 1
+                        wrote = 1
+                else:
+                    stall_rate = vi[7] * f_stall // 1000 if _field(d2, 10, 16) < vi[6] else 0
+                    if not complete and _field(d2, 26, 20) < vi[9] * f_error // 1000:
+                        kinds[last] = ERROR
+                    rung_low, rung_top = vi[10], vi[11]
+                    if f_bitrate != 1000:  # congestion caps the ladder (player.congested_top)
+                        cap = LADDER[rung_top] * f_bitrate
+                        while rung_top > rung_low + 1 and LADDER[rung_top] * 1000 > cap:
+                            rung_top -= 1
+                    rung = max(rung_low, rung_top - FIRST_RUNG_DROP[_field(d2, 46, 2)])
+                    code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
+                    stalls = stalled = 0
+                    previous = 0
+                    for e in range(n):
+                        off = offsets[e]
+                        played = off - previous
+                        previous = off
+                        v = draw(lk, wm.D_EVENT + 3 * e + 2)
+                        if played > 0 and stall_rate > 0:
+                            new_stalls = (stall_rate * played + _field(v, 40, 24)) >> 24
+                            if new_stalls > 0:
+                                stalls += new_stalls
+                                stalled += (new_stalls * vi[8] * (128 + _field(v, 8, 8))) >> 8
+                                stalled = min(stalled, player.MAX_STALLED_MS)
+                        kind = kinds[e]
+                        if kind == SWITCH:
+                            to = max(rung_low, rung_top - SWITCH_DROP[_field(v, 32, 3)])
+                            if to != rung:
+                                rung = to
+                            elif rung > rung_low:
+                                rung -= 1
+                            else:
+                                rung += 1
+                        ts = t0 + startup + off * 1000 + before[e] + stalled + e
+                        ended = ts
+                        if not start_ms <= ts < end_ms:
+                            continue
+                        errors = 1 if kind == ERROR else 0
+                        shown = startup if e == 0 else -1
+                        event_code = code if kind == ERROR else -1
+                        _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
+                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
+                                   n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors, shown, LADDER[rung],
+                                   event_code, lk, e)  # fmt: skip
+                        n_e += 1
+                        wrote += 1
+                if wrote:
+                    s_viewer[n_s] = viewer
+                    s_title[n_s] = title
+                    _put_be(s_bytes, n_s, 0, draw(lk, wm.D_SESSION_ID))
+                    _put_be(s_bytes, n_s, 8, draw(lk, wm.D_SESSION_ID + 1))
+                    n_s += 1
+                if outcome != START:
+                    break  # a link that never starts ends its chain
     return n_s, n_e
 
 

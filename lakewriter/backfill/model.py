@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import concurrency, domains, player
+from functions.shared import binge, concurrency, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -95,6 +95,8 @@ class Catalog:
     """Each title's index in domains.TITLE_TYPES."""
     title_genres: np.ndarray
     """Each title's index in domains.GENRES."""
+    title_next: np.ndarray
+    """Each title's next episode (binge.next_titles), -1 if none."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -113,6 +115,7 @@ class Catalog:
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
+            title_next=np.array(binge.next_titles(dims.titles), dtype=np.int64),
         )
 
 
@@ -177,21 +180,24 @@ def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, ...]:
     return hit[1]
 
 
-_stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], np.ndarray]] = {}
+_stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], tuple[np.ndarray, np.ndarray]]] = {}
 
 
-def _stacked_titles(days: tuple[wm.DayTitles, ...]) -> np.ndarray:
-    """Days' title draws as rows of an int32 array (kept for the next blocks, which mostly look at the same days)."""
+def _stacked_titles(days: tuple[wm.DayTitles, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Days' title draws and their binge links out as rows of int32 and int8 arrays (kept for the next blocks,
+    which mostly look at the same days)."""
     key = tuple(id(d.title) for d in days)
     hit = _stacks.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], days, strict=True)):
         if len(_stacks) > 8:
             _stacks.clear()
         rows = np.zeros((max(1, len(days)), 1 << wm.TITLE_BITS), dtype=np.int32)
+        links = np.zeros((max(1, len(days)), 1 << wm.TITLE_BITS), dtype=np.int8)
         for i, day in enumerate(days):
             if day.title:
                 rows[i] = day.title
-        hit = _stacks[key] = (days, rows)
+                links[i] = day.links
+        hit = _stacks[key] = (days, (rows, links))
     return hit[1]
 
 
@@ -309,10 +315,10 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     distinct = list(dict.fromkeys(days))
     plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
     by_day = {id(p.titles.title): p.titles for p in plans}
-    day_titles = _stacked_titles(tuple(by_day[d] for d in distinct))
+    day_titles, day_links = _stacked_titles(tuple(by_day[d] for d in distinct))
     return (
         whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running,
-        plan_day, day_titles,
+        plan_day, day_titles, day_links,
     )  # fmt: skip
 
 
@@ -363,15 +369,15 @@ class _Admission:
         whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, running = inputs[
             :10
         ]
-        plan_day, day_titles = inputs[10:]
+        plan_day, day_titles, day_links = inputs[10:]
         admitted = np.empty(int(whole.sum()) + len(whole), dtype=np.uint8)
         slot_first = np.empty(len(whole) + 1, dtype=np.int64)
         catalog = self.catalog
         n = admission.admit(
             np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
-            group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles,
-            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits, self.device_until,
-            self.household_top, played_only, admitted, slot_first,
+            group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles, day_links,
+            catalog.title_next, catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits,
+            self.device_until, self.household_top, played_only, admitted, slot_first,
         )  # fmt: skip
         assert n >= 0, "room for one more start per slot than its whole count"
         self.next_slot = slot_hi
@@ -400,19 +406,20 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running = (
         inputs[:10]
     )
-    plan_day, day_titles = inputs[10:]
+    plan_day, day_titles, day_links = inputs[10:]
     admitted, slot_first = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
-    most_sessions = int(whole.sum()) + len(slots)
+    starts = int(whole.sum()) + len(slots)
+    most_sessions = starts * (1 + binge.MAX_AUTOPLAY)  # each start and its binge chain's links
     # A guess first (the arrays are trimmed after), then room for every session's every event.
-    for events in (EVENTS_PER_SESSION_GUESS * most_sessions + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
+    for events in (EVENTS_PER_SESSION_GUESS * starts * 5 // 4 + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
         block = _empty_block(most_sessions, events)
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, admitted, slot_first, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members, member_running,
-            catalog.title_genres, plan_day, day_titles,
+            catalog.title_genres, plan_day, day_titles, day_links, catalog.title_next,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             catalog.viewer_scope, incidents,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,

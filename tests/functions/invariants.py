@@ -15,6 +15,7 @@ from itertools import pairwise
 from functions.shared import domains, geography, layout, player
 from functions.shared.dimensions import Dimensions
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
+from functions.shared.world import World
 
 UUID4_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 DEVICE_ID_PATTERN = re.compile(r"^dev_[0-9a-f]{16}$")
@@ -237,3 +238,26 @@ def check_events(
                     _fail(f"{wall} ms passed for {played} ms played and {stalled} ms stalled (+1 ms)", i, ev)
         if len(rows) > 1 and rows[0][1]["event_type"] in UNSTARTED:
             _fail("an attempt that never started has no other event", rows[1][0], rows[1][1])
+
+
+def autoplayed(world: World, slots: range) -> set[str]:
+    """Session ids of the binge links (functions/shared/binge.py) the candidates of `slots` would chain, whether
+    admitted or not: what the world draws, not what events show."""
+    from functions.shared import concurrency, plays
+    from functions.shared import world as wm
+
+    following, seconds = world.catalogue.next, world.catalogue.seconds
+    n_types = len(domains.TITLE_TYPES)
+    ids = set()
+    for slot in slots:
+        day = world.hour(slot // 60).titles
+        slot_key = wm.draw(world.key, slot)
+        for i in range(1, world.slot_count(slot) + 1):
+            sk = wm.draw(slot_key, i)
+            field = (sk >> wm.TITLE_SHIFT) & 0xFFFF
+            device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
+            complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * n_types + day.types[field]]
+            if day.links[field] and complete:
+                keys, _, _ = concurrency.chain_links(sk, device, day.title[field], day.links[field], following, seconds)
+                ids.update(wm.uuid4_text(wm.draw(k, wm.D_SESSION_ID), wm.draw(k, wm.D_SESSION_ID + 1)) for k in keys)
+    return ids

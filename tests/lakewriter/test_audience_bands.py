@@ -40,6 +40,8 @@ HELD = (
     "completion_episode",
     "completion_film",
     "completion_ratio",
+    "binge_chained_share",
+    "binge_episodes_per_sitting",
     "top_3pct_hours_share",
     "top_10pct_plays_share",
     "sunday_rank",

@@ -81,12 +81,20 @@ def customer(
     }
 
 
-def title(title_id: str, *, title_type: str = "movie", minutes: int = 100, released: str = "2000-01-01") -> dict:
+def title(
+    title_id: str,
+    *,
+    title_type: str = "movie",
+    minutes: int = 100,
+    released: str = "2000-01-01",
+    series: str | None = None,
+) -> dict:
     return {c.name: None for c in TITLES.columns} | {
         "title_id": title_id,
         "title_type": title_type,
         "duration_minutes": minutes,
         "release_date": released,
+        "series_id": series,
     }
 
 
@@ -194,6 +202,37 @@ def test_device_minutes_short_plays_and_completion_by_type(tmp_path: Path) -> No
     by_length = {bucket: (pct, plays) for bucket, pct, plays in profile.completion_by_length}
     assert by_length["30–60"] == (pytest.approx(100), 3)  # two 30-min episodes, the 50-min documentary
     assert by_length["90–120"] == (pytest.approx(0), 2)
+
+
+def test_binge_figures_count_episodes_started_soon_after_the_last_episode_of_their_series_on_that_screen(
+    tmp_path: Path,
+) -> None:
+    titles = [title(f"e{i}", title_type="series", minutes=30, series="s1") for i in range(1, 6)]
+    titles += [title("x1", title_type="series", minutes=30, series="s2"), title("film")]
+    gap = 30 / 3600  # 30 s after the last event, in hours
+    ep = {"title_type": "series", "complete": True}
+    events = [
+        # a sitting of three on A's TV: e1, then e2 and e3 each 30 s after the one before ended
+        *play("a1", "A", at(0, 20), 30, title="e1", **ep),
+        *play("a2", "A", at(0, 20.5 + gap), 30, title="e2", **ep),
+        *play("a3", "A", at(0, 21 + 2 * gap), 30, title="e3", **ep),
+        # a sitting of two on B's TV
+        *play("b1", "B", at(0, 20), 30, title="e1", **ep),
+        *play("b2", "B", at(0, 20.5 + gap), 30, title="e2", title_type="series"),
+        # not chained: after a stopped episode, another series, a film, too late, another screen
+        *play("b3", "B", at(0, 21 + 2 * gap), 30, title="e3", **ep),
+        *play("c1", "C", at(0, 20), 30, title="e1", **ep),
+        *play("c2", "C", at(0, 20.5 + gap), 30, title="x1", **ep),
+        *play("c3", "C", at(0, 21 + 2 * gap), 30, title="film"),
+        *play("c4", "C", at(0, 21.5 + 3 * gap), 30, title="e2", **ep),
+        *play("c5", "C", at(0, 23), 30, title="e3", **ep),
+        *play("c6", "C", at(1, 0), 30, title="e4", device="C-phone", **ep),
+    ]
+    profile = measure(write_lake(tmp_path, events, [customer("A"), customer("B"), customer("C")], titles))
+
+    # chained: a2, a3, b2 of the 11 episode plays; sittings of two or more: A's (3) and B's (2)
+    assert value(profile, "binge_chained_share") == pytest.approx(100 * 3 / 11)
+    assert value(profile, "binge_episodes_per_sitting") == pytest.approx(5 / 2)
 
 
 def test_title_concentration_counts_the_whole_catalogue_including_titles_nobody_played(tmp_path: Path) -> None:
