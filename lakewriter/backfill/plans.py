@@ -16,6 +16,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from functions.shared import domains, households
 from functions.shared import world as wm
@@ -114,6 +115,73 @@ def _running_within(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return total - np.repeat(before, np.diff(np.append(starts, len(values))))
 
 
+@njit(cache=True, nogil=True)
+def fan_sets(  # pragma: no cover - compiled
+    members: np.ndarray,
+    group_of: np.ndarray,
+    weights: np.ndarray,
+    genre_at: np.ndarray,
+    genres: np.ndarray,
+    local_of: np.ndarray,
+    n_genres: int,
+) -> tuple[np.ndarray, ...]:
+    """Each genre's fans among an hour's members (World._shape): per genre, the members who list it (customer c's
+    genres are genres[genre_at[c]:genre_at[c + 1]], a genre listed twice counting twice), in member order, grouped
+    as the members are, groups without fans left out.
+
+    Returns (fan members, their running day weights within their group, per fan group its size, its start among its
+    genre's fans and its genre's running group weight (day weights times the local hour's `local_of`), per genre its
+    number of groups and of fans)."""
+    counts = np.zeros(n_genres, dtype=np.int64)
+    for p in range(members.shape[0]):
+        c = members[p]
+        for q in range(genre_at[c], genre_at[c + 1]):
+            counts[genres[q]] += 1
+    first = np.zeros(n_genres + 1, dtype=np.int64)
+    for g in range(n_genres):
+        first[g + 1] = first[g] + counts[g]
+    at = first[:n_genres].copy()
+    position = np.empty(first[n_genres], dtype=np.int64)
+    for p in range(members.shape[0]):
+        c = members[p]
+        for q in range(genre_at[c], genre_at[c + 1]):
+            g = genres[q]
+            position[at[g]] = p
+            at[g] += 1
+    fans = np.empty(first[n_genres], dtype=np.int64)
+    running = np.empty(first[n_genres], dtype=np.int64)
+    most = first[n_genres]
+    sizes = np.empty(most, dtype=np.int64)
+    starts = np.empty(most, dtype=np.int64)
+    cumulative = np.empty(most, dtype=np.int64)
+    genre_groups = np.zeros(n_genres, dtype=np.int64)
+    s = -1
+    for g in range(n_genres):
+        total = 0
+        group = -1
+        acc = 0
+        for k in range(first[g], first[g + 1]):
+            p = position[k]
+            if group_of[p] != group:
+                if group >= 0:
+                    total += acc * local_of[group]
+                    cumulative[s] = total
+                group = group_of[p]
+                s += 1
+                sizes[s] = 0
+                starts[s] = k - first[g]
+                genre_groups[g] += 1
+                acc = 0
+            acc += weights[p]
+            fans[k] = members[p]
+            running[k] = acc
+            sizes[s] += 1
+        if group >= 0:
+            total += acc * local_of[group]
+            cumulative[s] = total
+    return fans, running, sizes[: s + 1], starts[: s + 1], cumulative[: s + 1], genre_groups, counts
+
+
 class Planner:
     """World.hour of one world, as PlanArrays: the same viewers, weights, fans and rates, from arrays per customer."""
 
@@ -132,12 +200,9 @@ class Planner:
         self._below = np.array(world._active_below, dtype=np.int64)
         self._weight = np.array(world._day_weight, dtype=np.int64)
         self._index = np.arange(len(people), dtype=np.uint64)
-        fans = np.zeros((len(domains.GENRES), len(people)), dtype=np.int64)
-        for i, genres in enumerate(world.preferred):
-            for g in genres:
-                fans[g, i] += 1  # a genre listed twice counts twice, as World._shape appends it twice
-        self._fans = fans
-        self._fans_once = bool((fans <= 1).all())
+        self._genre_at = np.cumsum([0] + [len(g) for g in world.preferred], dtype=np.int64)
+        self._genres = np.array([g for genres in world.preferred for g in genres], dtype=np.int64)
+        """Each customer's preferred genres in order, as World.preferred (customer c's from _genre_at[c])."""
         self._masks: dict[tuple[int, int], np.ndarray] = {}
         self._rates: dict[int, tuple[int, int, float, float]] = {}
         self._plans: dict[int, PlanArrays] = {}
@@ -233,27 +298,11 @@ class Planner:
         running = _running_within(weights, starts)
         totals = running[starts + sizes - 1] if len(sizes) else np.zeros(0, dtype=np.int64)
         whole, threshold, rate, admitted = self._rate(epoch_hour, totals.tolist(), locals_)
-        # Each genre's fans: members who list it, in member order, grouped as the members are (groups without
-        # fans left out), with their own running weights.
         group_of = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
-        fan_counts = self._fans[:, members]
-        genre, at = np.nonzero(fan_counts)  # genre-major, members in order within a genre
-        if not self._fans_once:
-            repeat = fan_counts[genre, at]
-            genre, at = np.repeat(genre, repeat), np.repeat(at, repeat)
-        fan_group = group_of[at]
-        segment = genre * max(1, len(groups)) + fan_group
-        seg_starts = np.flatnonzero(np.diff(segment, prepend=-1)) if len(segment) else np.zeros(0, dtype=np.int64)
-        seg_genre = genre[seg_starts]
-        seg_sizes = np.diff(np.append(seg_starts, len(segment)))
-        fan_running = _running_within(weights[at], seg_starts)
-        seg_totals = fan_running[seg_starts + seg_sizes - 1] if len(seg_starts) else np.zeros(0, dtype=np.int64)
-        genre_groups = np.bincount(seg_genre, minlength=n_genres)
-        genre_members = np.bincount(genre, minlength=n_genres)
+        fans, fan_running, seg_sizes, fan_starts, fan_cumulative, genre_groups, genre_members = fan_sets(
+            members, group_of, weights, self._genre_at, self._genres, local_of, n_genres
+        )
         genre_first = _exclusive_cumsum(genre_groups)
-        seg_values = seg_totals * local_of[fan_group[seg_starts]] if len(seg_starts) else seg_totals
-        fan_cumulative = _running_within(seg_values, genre_first[genre_groups > 0])
-        fan_starts = seg_starts - np.repeat(_exclusive_cumsum(genre_members), genre_groups)
         return PlanArrays(
             whole, threshold, rate, admitted, titles,
             set_groups=np.concatenate(([0], len(groups) + genre_first)).astype(np.int64),
@@ -261,7 +310,7 @@ class Planner:
             cumulative=np.concatenate((np.cumsum(totals * local_of), fan_cumulative)).astype(np.int64),
             sizes=np.concatenate((sizes, seg_sizes)).astype(np.int64),
             group_start=np.concatenate((starts, fan_starts)).astype(np.int64),
-            members=np.concatenate((members, members[at])).astype(np.int64),
+            members=np.concatenate((members, fans)).astype(np.int64),
             running=np.concatenate((running, fan_running)).astype(np.int64),
         )  # fmt: skip
 

@@ -433,7 +433,7 @@ def run_backfill(
         dims,
         planner.subscribed_between(slots.start * wm.SLOT_MS // MS_PER_DAY, (slots.stop - 1) * wm.SLOT_MS // MS_PER_DAY),
     )
-    expected = round(planner.expected_events(start_ms, end_ms))
+    expected = round(planner.expected_events(start_ms, end_ms)) if progress else 0  # only progress reads it
 
     # Firehose stamps an object with its delivery time; history is stamped, by default, with the moment its
     # range ends, so running the same backfill again rewrites the same objects instead of adding copies.
