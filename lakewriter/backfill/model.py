@@ -49,8 +49,6 @@ class Coded:
     value_offsets: np.ndarray
     """The values' Arrow offsets (int32) and bytes, for `kernel.used_values`."""
     value_data: np.ndarray
-    scratch: np.ndarray
-    """One int32 per value, -1 between calls of `kernel.used_values` (which marks the values it sees in it)."""
 
     @classmethod
     def of(cls, column: list[str]) -> Coded:
@@ -58,8 +56,7 @@ class Coded:
         codes = np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int32)
         encoded = [v.encode() for v in index]
         offsets = np.cumsum([0] + [len(v) for v in encoded], dtype=np.int32)
-        data = np.frombuffer(b"".join(encoded), np.uint8)
-        return cls(pa.array(list(index), pa.string()), codes, offsets, data, np.full(len(index), -1, dtype=np.int32))
+        return cls(pa.array(list(index), pa.string()), codes, offsets, np.frombuffer(b"".join(encoded), np.uint8))
 
     def column(self, rows: np.ndarray, *, own_values: bool = False) -> pa.DictionaryArray:
         """The column for dimension rows `rows` (intp), coded against all the distinct values, or only its own.
@@ -70,7 +67,7 @@ class Coded:
         """
         if not own_values:
             return pa.DictionaryArray.from_arrays(pa.array(np.take(self.codes, rows)), self.values, safe=False)
-        indices, offsets, data = kernel.used_values(rows, self.codes, self.value_offsets, self.value_data, self.scratch)
+        indices, offsets, data = kernel.used_values(rows, self.codes, self.value_offsets, self.value_data)
         dictionary = pa.Array.from_buffers(
             pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )
