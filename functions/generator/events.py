@@ -119,6 +119,10 @@ def _slots(weights: Mapping[str, float]) -> list[str]:
     return table
 
 
+_CONNECTION_SLOTS = {device: _slots(shares) for device, shares in CONNECTION_SHARES_BY_DEVICE.items()}
+"""Per device type, its connections' lookup table (built once: every viewer profile reads one)."""
+
+
 def _unit(digest: bytes, at: int) -> float:
     """A number in [0, 1) from four bytes of a digest."""
     return int.from_bytes(digest[at : at + 4], "big") / 4_294_967_296
@@ -156,7 +160,7 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     """
     customer_id = customer["customer_id"]
     digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=32).digest()
-    connections = _slots(CONNECTION_SHARES_BY_DEVICE[device_type])
+    connections = _CONNECTION_SLOTS[device_type]
     connection = connections[int(_unit(digest, 0) * len(connections))]
     lo, hi = domains.CONNECTION_TYPES[connection]
     bandwidth = round(lo + (hi - lo) * _unit(digest, 4), 1)

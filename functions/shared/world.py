@@ -494,7 +494,7 @@ class World:
             for acc, local in zip(totals, locals_, strict=True):
                 total += acc * local
                 cumulative.append(total)
-            weight_total = sum(totals)
+            whole, threshold, rate, admitted = self.starts(total, sum(totals), titles)
             by_genre = []
             for groups in fan_sets:
                 fan_total, fan_cumulative = 0, []
@@ -504,18 +504,9 @@ class World:
                 by_genre.append(
                     Viewers(tuple(fan_cumulative), tuple(c for _, c, _ in groups), tuple(r for _, _, r in groups))
                 )
-            # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
-            # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
-            intensity = (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
-            # A busy hour's households refuse more of its candidates (concurrency.py): its admitted share is the
-            # one at its own load, so the played rate keeps the local-hour curve's shape.
-            admitted = households.admitted_share(self.density * intensity) if self.exclusive else 1.0
-            # A start plays its chain's autoplayed episodes too (binge.py): plays per start, the day's.
-            rate = self.played_per_slot * intensity / admitted / titles.plays_per_start
-            whole = math.floor(rate)
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
-                int((rate - whole) * (1 << 53)),
+                threshold,
                 tuple(cumulative),
                 tuple(m for _, m, _ in audience),
                 running,
@@ -525,6 +516,20 @@ class World:
                 admitted,
             )
         return hit
+
+    def starts(self, total: int, weight_total: int, titles: DayTitles) -> tuple[int, int, float, float]:
+        """(whole, threshold, rate, admitted) of an hour plan from its viewers' day weights times their local hours'
+        weights (`total`), their day weights alone (`weight_total`) and its day's title draw."""
+        # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
+        # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
+        intensity = (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
+        # A busy hour's households refuse more of its candidates (concurrency.py): its admitted share is the
+        # one at its own load, so the played rate keeps the local-hour curve's shape.
+        admitted = households.admitted_share(self.density * intensity) if self.exclusive else 1.0
+        # A start plays its chain's autoplayed episodes too (binge.py): plays per start, the day's.
+        rate = self.played_per_slot * intensity / admitted / titles.plays_per_start
+        whole = math.floor(rate)
+        return whole, int((rate - whole) * (1 << 53)), rate, admitted
 
     def _shape(self, audience: tuple) -> tuple:
         """What an hour plan takes from its audience whatever the hour: per group its viewers' running day weights

@@ -7,6 +7,7 @@ generator's own `viewer_profile`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from functions.shared import binge, concurrency, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
-from lakewriter.backfill import admission, kernel
+from lakewriter.backfill import admission, kernel, plans
 
 EVENT_TYPE_NAMES = kernel.EVENT_TYPE_NAMES
 DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
@@ -99,17 +100,38 @@ class Catalog:
     """Each title's next episode (binge.next_titles), -1 if none."""
 
     @classmethod
-    def from_dimensions(cls, dims: Dimensions) -> Catalog:
-        """Index the dimensions as the generator does (same customers, titles, profiles and device table)."""
+    def from_dimensions(cls, dims: Dimensions, customers: np.ndarray | None = None) -> Catalog:
+        """Index the dimensions as the generator does (same customers, titles, profiles and device table).
+
+        With `customers` (indexes into dims.customers), only their viewers get profiles: the viewers of the others
+        hold placeholders (code 0, zeros) that must never be read. A backfill passes the customers subscribed at
+        some time of its range (plans.Planner.subscribed_between), a third of a realistic table for a month.
+        """
         prepared = generator.PreparedDimensions(dims)
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
-        profiles = [generator.viewer_profile(c, d) for c in prepared.customers for d in DEVICE_TYPE_NAMES]
+        n_devices = len(DEVICE_TYPE_NAMES)
+        everyone = customers is None
+        chosen = range(len(prepared.customers)) if customers is None else customers.tolist()
+        profiles = [generator.viewer_profile(prepared.customers[c], d) for c in chosen for d in DEVICE_TYPE_NAMES]
         coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
+        ints = np.array([[p.bandwidth10, p.low10, p.high10, *p.qoe] for p in profiles], dtype=np.int64)
+        ints = ints.reshape(len(profiles), len(VIEWER_INTS))
+        if not everyone:  # every viewer's row, the chosen ones filled
+            rows = (np.repeat(np.asarray(chosen, dtype=np.int64) * n_devices, n_devices)
+                    + np.tile(np.arange(n_devices), len(chosen)))  # fmt: skip
+            size = len(prepared.customers) * n_devices
+            for name, column in coded.items():
+                codes = np.zeros(size, dtype=np.int32)
+                codes[rows] = column.codes
+                coded[name] = dataclasses.replace(column, codes=codes)
+            all_ints = np.zeros((size, len(VIEWER_INTS)), dtype=np.int64)
+            all_ints[rows] = ints
+            ints = all_ints
         return cls(
             viewer_columns=coded,
-            viewer_ints=np.array([[p.bandwidth10, p.low10, p.high10, *p.qoe] for p in profiles], dtype=np.int64),
+            viewer_ints=ints,
             viewer_scope=np.stack([coded[name].codes for name in SCOPE_COLUMNS], axis=1).astype(np.int64),
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
@@ -139,45 +161,16 @@ def incident_array(world: World, catalog: Catalog, start_ms: int, end_ms: int) -
     return np.array(rows, dtype=np.int64).reshape(len(rows), len(kernel.INCIDENT_COLUMNS))
 
 
-_plan_arrays: dict[int, tuple[wm.HourPlan, tuple[np.ndarray, ...]]] = {}
+_planners: dict[int, plans.Planner] = {}
 
 
-def _audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, ...]:
-    """An hour plan's viewer sets (its viewers, then the fans of each genre: kernel.world_sessions) as the kernel reads
-    them: each set's start in the group arrays and in the member arrays (relative to the plan's), then the groups'
-    cumulative weights, sizes and starts, the members and their running weights within their group, as
-    World.pick_customer reads them. Kept for the next blocks, which share most of their plans."""
-    hit = _plan_arrays.get(id(plan))
-    if hit is None or hit[0] is not plan:
-        if len(_plan_arrays) > 512:
-            _plan_arrays.clear()
-        sets = (plan, *plan.by_genre)
-        cumulative = [c for v in sets for c in v.cumulative]
-        sizes = [len(g) for v in sets for g in v.groups]
-        members = [c for v in sets for g in v.groups for c in g]
-        running = [w for v in sets for r in v.member_cumulative for w in r]
-        set_groups = [0]
-        set_members = [0]
-        for v in sets:
-            set_groups.append(set_groups[-1] + len(v.cumulative))
-            set_members.append(set_members[-1] + sum(len(g) for g in v.groups))
-        group_start: list[int] = []
-        for v in sets:  # a group's start among its own set's members
-            at = 0
-            for g in v.groups:
-                group_start.append(at)
-                at += len(g)
-        arrays = (
-            np.array(set_groups[:-1], dtype=np.int64),
-            np.array(set_members[:-1], dtype=np.int64),
-            np.array(cumulative, dtype=np.int64),
-            np.array(sizes, dtype=np.int64),
-            np.array(group_start, dtype=np.int64),
-            np.array(members, dtype=np.int64),
-            np.array(running, dtype=np.int64),
-        )
-        hit = _plan_arrays[id(plan)] = (plan, arrays)
-    return hit[1]
+def planner_of(world: World) -> plans.Planner:
+    """The world's hour planner (plans.Planner), kept for the next blocks, which share most of their plans."""
+    hit = _planners.get(id(world))
+    if hit is None or hit.world is not world:
+        _planners.clear()  # one backfill at a time: its arrays are a few MB per 100,000 customers
+        hit = _planners[id(world)] = plans.Planner(world)
+    return hit
 
 
 _stacks: dict[tuple[int, ...], tuple[tuple[wm.DayTitles, ...], tuple[np.ndarray, np.ndarray]]] = {}
@@ -292,13 +285,12 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     its day's row of the title draws."""
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     first_hour = slot_lo // 60
-    plans = [world.hour(h) for h in range(first_hour, (slot_hi - 1) // 60 + 1)] if len(slots) else []
+    planner = planner_of(world)
+    hour_plans = [planner.plan(h) for h in range(first_hour, (slot_hi - 1) // 60 + 1)] if len(slots) else []
     slot_plan = slots // 60 - first_hour
     # Each slot's start count: its hour plan's, scaled by the incidents under way (World.slot_counts).
-    counts = [world.slot_counts(int(s), plans[p]) for s, p in zip(slots, slot_plan, strict=True)]
-    whole = np.array([c[0] for c in counts], dtype=np.int64)
-    threshold = np.array([c[1] for c in counts], dtype=np.uint64)
-    audiences = [_audience_arrays(p) for p in plans]
+    whole, threshold = planner.slot_counts(slot_lo, slot_hi, slot_plan, hour_plans)
+    audiences = [p.arrays for p in hour_plans]
     group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
     member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
     if audiences:
@@ -311,10 +303,10 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
         plan_at = np.zeros(1, dtype=np.int64)
         member_at = cumulative = group_size = group_start = members = member_running = np.zeros(0, dtype=np.int64)
     # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
-    days = [id(p.titles.title) for p in plans]
+    days = [id(p.titles.title) for p in hour_plans]
     distinct = list(dict.fromkeys(days))
     plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
-    by_day = {id(p.titles.title): p.titles for p in plans}
+    by_day = {id(p.titles.title): p.titles for p in hour_plans}
     day_titles, day_links = _stacked_titles(tuple(by_day[d] for d in distinct))
     return (
         whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running,

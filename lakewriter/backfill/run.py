@@ -34,6 +34,7 @@ from lakewriter.backfill.model import Block, Catalog
 from lakewriter.backfill.writer import MS_PER_HOUR, PartitionWriters
 from lakewriter.parquet import arrow_schema
 
+MS_PER_DAY = 86_400_000
 STREAM_NAME = "backfill"
 """Stands in for the delivery stream name in Firehose-style object names."""
 OBJECT_VERSION = 1
@@ -425,8 +426,14 @@ def run_backfill(
             )  # fmt: skip
     start_ms, end_ms = epoch_ms(start_at, "start"), epoch_ms(end_at, "end")
     world = World(seed, dims, batch_size)
-    catalog = Catalog.from_dimensions(dims)
-    expected = round(world.expected_events(start_ms, end_ms))
+    planner = model.planner_of(world)
+    slots = world.slot_range(start_ms, end_ms)
+    # Profiles only for the customers who may watch in the range: those subscribed on a day a session of it starts.
+    catalog = Catalog.from_dimensions(
+        dims,
+        planner.subscribed_between(slots.start * wm.SLOT_MS // MS_PER_DAY, (slots.stop - 1) * wm.SLOT_MS // MS_PER_DAY),
+    )
+    expected = round(planner.expected_events(start_ms, end_ms)) if progress else 0  # only progress reads it
 
     # Firehose stamps an object with its delivery time; history is stamped, by default, with the moment its
     # range ends, so running the same backfill again rewrites the same objects instead of adding copies.

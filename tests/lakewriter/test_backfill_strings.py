@@ -75,3 +75,12 @@ def test_completion_percentage_equals_pythons_round_including_exact_halfway_case
     got = model.completion_percentage(position, duration)
     expected = [round(100.0 * int(p) / int(d), 2) for p, d in zip(position, duration, strict=True)]
     assert got.tolist() == expected
+
+
+def test_a_columns_own_dictionary_holds_exactly_its_used_values_in_value_order() -> None:
+    coded = model.Coded.of(["c", "a", "b", "a", "d", "c", "é"])  # values c, a, b, d, é in first-seen order
+    for rows in ([4, 0, 2, 6, 0], [], [3, 1, 3], list(range(7))):
+        column = coded.column(np.array(rows, dtype=np.intp), own_values=True)
+        assert column.to_pylist() == [["c", "a", "b", "a", "d", "c", "é"][r] for r in rows]
+        used = sorted({int(coded.codes[r]) for r in rows})
+        assert column.dictionary.to_pylist() == [coded.values[c].as_py() for c in used]
