@@ -81,7 +81,7 @@ def admitted_by_load(customers: int, batch_size: int, seed: int, week: dt.date) 
         first = lo + hour * HOUR_SLOTS
         admitted, _ = judge.judge(first, first + HOUR_SLOTS)
         plan = world.hour(first // 60)
-        intensity = plan.rate * plan.admitted / world.played_per_slot
+        intensity = plan.rate * plan.admitted * plan.titles.plays_per_start / world.played_per_slot  # World.starts
         if len(admitted):
             out.append((world.density * intensity, float(admitted.mean()), len(admitted)))
     return out
