@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import concurrency, domains, geography, player, plays
+from functions.shared import concurrency, devices, domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -99,9 +99,14 @@ def best_quality(tier: str, bandwidth_mbps: float) -> str:
     return domains.QUALITY_ORDER[min(tier_max, by_bandwidth)]
 
 
-def device_identity(customer_id: str, device_type: str) -> tuple[str, str]:
-    """(device_id, device_os) of a customer's device of a type: the same in every run and process."""
-    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=8).digest()
+def _device_name(customer_id: str, device_type: str, index: int) -> bytes:
+    """What a device's digests are of: the first of a type keeps the id it had when households had one of each."""
+    return (f"{customer_id}|{device_type}" if index == 0 else f"{customer_id}|{device_type}|{index}").encode()
+
+
+def device_identity(customer_id: str, device_type: str, index: int = 0) -> tuple[str, str]:
+    """(device_id, device_os) of a customer's `index`-th device of a type: the same in every run and process."""
+    digest = hashlib.blake2b(_device_name(customer_id, device_type, index), digest_size=8).digest()
     systems = domains.DEVICE_OS[device_type]
     return "dev_" + digest.hex(), systems[digest[0] % len(systems)]
 
@@ -146,14 +151,14 @@ class _Viewer(NamedTuple):
     """Start-up, failure, stall, error and bitrate figures (player.viewer_qoe)."""
 
 
-def viewer_profile(customer: dict, device_type: str) -> _Viewer:
+def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     """A customer's device: connection, bandwidth, quality, address and app version, the same in every run.
 
     Drawn from a digest of customer and device rather than the caller's rng, so a household's TV keeps its
     fiber line from tick to tick and the result does not depend on which sessions were generated first.
     """
     customer_id = customer["customer_id"]
-    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=32).digest()
+    digest = hashlib.blake2b(_device_name(customer_id, device_type, index), digest_size=32).digest()
     connections = _slots(CONNECTION_SHARES_BY_DEVICE[device_type])
     connection = connections[int(_unit(digest, 0) * len(connections))]
     lo, hi = domains.CONNECTION_TYPES[connection]
@@ -161,7 +166,7 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
     low = max(lo, _QUALITY_FLOORS[band])
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
-    device_id, device_os = device_identity(customer_id, device_type)
+    device_id, device_os = device_identity(customer_id, device_type, index)
     home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
     # The home line's ISP and the phone contract's carrier belong to the customer, so every device of a household
     # shows the same ISP at home and the same carrier on 4G/5G.
@@ -197,15 +202,18 @@ class PreparedDimensions:
             raise ValueError("dims must hold at least one customer and one title")
         self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]
         self.device_types = list(domains.DEVICE_TYPES)
+        self.devices = devices.layout_of(dims.customers)
+        """Each household's devices (World.devices: the same layout)."""
         self.viewers: dict[int, _Viewer] = {}
-        """customer index * len(device_types) + device index -> that viewer's profile."""
+        """Device (index into `devices`) -> that viewer's profile."""
         self.record_templates: dict[int, str] = {}
         """Viewer key -> its record line template, the viewer's columns written out (generate_records)."""
         self._title_json: list[tuple[str, str]] | None = None
 
     def viewer(self, key: int) -> _Viewer:
-        ci, di = divmod(key, len(self.device_types))
-        profile = self.viewers[key] = viewer_profile(self.customers[ci], self.device_types[di])
+        lay = self.devices
+        customer, device_type = self.customers[lay.customer[key]], self.device_types[lay.type[key]]
+        profile = self.viewers[key] = viewer_profile(customer, device_type, lay.index[key])
         return profile
 
     def record_template(self, key: int) -> str:
@@ -489,11 +497,12 @@ class _WindowWriter:
             wm.TITLE_SHIFT,
             wm.PAUSE_SHIFT,
         )
-        s_device, s_end = wm.DEVICE_SHIFT, wm.END_SHIFT
+        s_end = wm.END_SHIFT
         max_paused, max_pause, reach_qoe = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS, wm.MAX_QOE_MS
         switches, slack = wm.MAX_SWITCHES, self._slack
-        pause_counts, device_table, stop_fraction = wm.PAUSE_COUNTS, plays.DEVICE_TABLE, plays.STOP_FRACTION
+        pause_counts, stop_any, complete_any = wm.PAUSE_COUNTS, plays.STOP_FRACTION_ANY, plays.COMPLETE_BELOW_ANY
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
+        device_type = self.prep.devices.type
         day = plan.titles
         field_seconds, field_type = day.seconds, day.types
         late = base_ms + slot_ms > end_ms
@@ -501,7 +510,8 @@ class _WindowWriter:
         after: list[int | None] = [None] * len(keys)
         for i, sk in enumerate(keys):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end type and
-            # the coarse span bound its end, which rejects most of the look-back's sessions with no further draw.
+            # the coarse span bound its end on any screen, which rejects most of the look-back's sessions with no
+            # further draw.
             title_field = (sk >> s_title) & 0xFFFF
             coarse = sk >> s_start
             if late and base_ms + coarse * slot_ms // steps >= end_ms:
@@ -509,13 +519,17 @@ class _WindowWriter:
                 continue
             duration = field_seconds[title_field]
             k = pause_counts[(sk >> s_pause) & 0x3FF]
-            device = device_table[(sk >> s_device) & 0x3F]
-            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + field_type[title_field]]
-            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            end_field, title_type = (sk >> s_end) & 0x3FF, field_type[title_field]
+            complete = end_field < complete_any[title_type]
+            span_max = duration if complete else 1 + (((duration - 2) * stop_any[(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue  # ends before the window even with the longest pauses, start-up and stalls
+            # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
+            vkey = self._viewer(sk, plan, title_field)
+            device = device_type[vkey]
+            complete = end_field < complete_below[device * n_types + title_type]
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
             first = self._first_due(timeline)
             if first is None:
@@ -523,7 +537,7 @@ class _WindowWriter:
             if first is not True:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            after[i] = self._play(sk, plan, title_field, device, complete, timeline)
+            after[i] = self._play(sk, plan, title_field, vkey, device, complete, timeline)
         return after
 
     @staticmethod
@@ -607,12 +621,12 @@ class _WindowWriter:
         earliest = t0 + offsets[e] * 1000 + before[e] + e
         return earliest if earliest >= self.end_ms else True
 
-    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, device: int) -> tuple[int, _Viewer]:
-        """Who plays the session (draw D_VIEWER), by the start hour's plan: (viewer key, profile)."""
-        prep = self.prep
+    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int) -> int:
+        """The device that plays the session (World.device): its household by the start hour's plan (draw
+        D_VIEWER), the household's screen by the key's screen field."""
         h = wm.mix64((sk + _VIEWER_GAMMA) & wm.M64)
-        vkey = self.world.pick_customer(plan, h, plan.titles.genres[title_field]) * len(prep.device_types) + device
-        return vkey, prep.viewers.get(vkey) or prep.viewer(vkey)
+        world = self.world
+        return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field]), sk)
 
     def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int]:
         """(startup, start_fail, stall, error) permille factors of the incidents whose scope holds the session."""
@@ -633,7 +647,7 @@ class _WindowWriter:
         return startup, fail, stall, error
 
     def _play(
-        self, sk: int, plan: wm.HourPlan, title_field: int, device: int, complete: bool, timeline: tuple
+        self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, complete: bool, timeline: tuple
     ) -> int | None:
         """The session's player story for its viewer, its events in the window written: the `sessions` verdict.
 
@@ -643,7 +657,8 @@ class _WindowWriter:
         interval's stalls, its switch's new rung and its bandwidth reading.
         """
         t0, p0, _, offsets, before, kinds = timeline
-        vkey, viewer = self._viewer(sk, plan, title_field, device)
+        prep = self.prep
+        viewer = prep.viewers.get(vkey) or prep.viewer(vkey)
         q = viewer.qoe
         f_startup, f_fail, f_stall, f_error = self._factors(t0, viewer.base) if self.incidents else (1000,) * 4
         d1 = wm.mix64((sk + _PLAYER_1_GAMMA) & wm.M64)

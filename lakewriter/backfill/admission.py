@@ -16,9 +16,9 @@ from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
     COMPLETE_BELOW,
-    DEVICE_TABLE,
     STOP_FRACTION,
     _field,
+    device_of,
     draw,
     mix,
     pick_customer,
@@ -43,9 +43,10 @@ def attempt_ms(sk: np.uint64, base: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int:  # pragma: no cover - compiled
-    """concurrency.end_bound: an upper bound of a candidate's last event."""
-    device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+def end_bound(
+    sk: np.uint64, base: int, duration: int, title_type: int, device: int
+) -> int:  # pragma: no cover - compiled
+    """concurrency.end_bound: an upper bound of a candidate's last event (`device` its screen's type)."""
     complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
     s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
@@ -72,7 +73,10 @@ def admit(  # pragma: no cover - compiled
     day_titles: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    n_devices: int,
+    device_first: np.ndarray,
+    device_profile: np.ndarray,
+    device_tables: np.ndarray,
+    device_type: np.ndarray,
     limits: np.ndarray,
     device_until: np.ndarray,
     household_top: np.ndarray,
@@ -82,8 +86,8 @@ def admit(  # pragma: no cover - compiled
 ) -> int:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
-    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per
-    customer * n_devices + device) and `household_top` (per customer, its limits[c] largest end bounds in the
+    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per device,
+    kernel.device_of) and `household_top` (per customer, its limits[c] largest end bounds in the
     first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
     (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
     or -1 when `admitted` is too small.
@@ -102,12 +106,12 @@ def admit(  # pragma: no cover - compiled
             sk = mix(slot_key + _U(i) * _GAMMA)
             title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             attempt = attempt_ms(sk, base)
-            bound = end_bound(sk, base, title_seconds[title], title_types[title])
             customer = pick_customer(
                 draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
                 member_at, members, member_running,
             )  # fmt: skip
-            device = customer * n_devices + DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+            device = device_of(customer, sk, device_first, device_profile, device_tables)
+            bound = end_bound(sk, base, title_seconds[title], title_types[title], device_type[device])
             busy = device_until[device]
             limit = limits[customer]
             least_at = 0

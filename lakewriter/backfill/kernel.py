@@ -20,10 +20,10 @@ from types import ModuleType
 import numpy as np
 from numba import njit
 
-from functions.shared import domains, households, player, plays
+from functions.shared import devices, domains, households, player, plays
 from functions.shared import world as wm
 
-COMPILED_IN = (domains, households, player, plays, wm)
+COMPILED_IN = (devices, domains, households, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
@@ -73,9 +73,10 @@ EVENTS_PER_SESSION_MAX = wm.MAX_EVENTS
 PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
 PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
 PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - PAUSE_LOW
-DEVICE_TABLE = np.array(plays.DEVICE_TABLE, dtype=np.int64)
 STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
 COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
+STOP_FRACTION_ANY = np.array(plays.STOP_FRACTION_ANY, dtype=np.int64)
+COMPLETE_BELOW_ANY = np.array(plays.COMPLETE_BELOW_ANY, dtype=np.int64)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
 N_GENRES = len(domains.GENRES)
 EVENT_TYPE_NAMES = wm.EVENT_KINDS
@@ -180,6 +181,14 @@ def pick_customer(  # pragma: no cover - compiled
     return members[at + low]
 
 
+@njit(cache=True, inline="always")
+def device_of(  # pragma: no cover - compiled
+    customer: int, sk: np.uint64, device_first: np.ndarray, device_profile: np.ndarray, device_tables: np.ndarray
+) -> int:
+    """World.device: the household device the key's screen field picks (devices.Layout, flat index)."""
+    return device_first[customer] + device_tables[device_profile[customer], _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+
+
 @njit(cache=True, nogil=True)
 def world_sessions(  # pragma: no cover - compiled
     world_key: np.uint64,
@@ -203,7 +212,10 @@ def world_sessions(  # pragma: no cover - compiled
     day_titles: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    n_devices: int,
+    device_first: np.ndarray,
+    device_profile: np.ndarray,
+    device_tables: np.ndarray,
+    device_type: np.ndarray,
     viewer_ints: np.ndarray,
     viewer_scope: np.ndarray,
     incidents: np.ndarray,
@@ -259,21 +271,29 @@ def world_sessions(  # pragma: no cover - compiled
             sk = mix(slot_key + _U(i) * _GAMMA)
             # The key's shape bounds the session's end: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
-            device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             plan = slot_plan[j]
             title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
-            complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
+            complete = end_field < COMPLETE_BELOW_ANY[title_types[title]]
             s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
-            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION_ANY[s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
             reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
-                continue
+                continue  # ends before the window on any screen
             if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
                 continue
+            # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
+            hv = draw(sk, wm.D_VIEWER)
+            customer = pick_customer(
+                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
+                member_running,
+            )  # fmt: skip
+            viewer = device_of(customer, sk, device_first, device_profile, device_tables)
+            device = device_type[viewer]
+            complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
             # Exact start, resume point and span (draw 1).
             h = draw(sk, wm.D_FINE)
             t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> wm.START_FRACTION_BITS)
@@ -329,13 +349,6 @@ def world_sessions(  # pragma: no cover - compiled
                 continue
             if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
                 return -1, -1
-            # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
-            hv = draw(sk, wm.D_VIEWER)
-            customer = pick_customer(
-                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
-                member_running,
-            )  # fmt: skip
-            viewer = customer * n_devices + device
             vi = viewer_ints[viewer]
             # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
             f_startup = f_fail = f_stall = f_error = 1000

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import concurrency, domains, player
+from functions.shared import concurrency, devices, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -80,7 +80,7 @@ class Coded:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Viewer and title attributes as arrays; viewer v of customer c and device type d is c * 4 + d."""
+    """Viewer and title attributes as arrays; a viewer is one household device (devices.Layout's flat index)."""
 
     viewer_columns: dict[str, Coded]
     """VIEWER_COLUMNS, each coded by viewer."""
@@ -95,6 +95,14 @@ class Catalog:
     """Each title's index in domains.TITLE_TYPES."""
     title_genres: np.ndarray
     """Each title's index in domains.GENRES."""
+    device_first: np.ndarray
+    """Per customer, its first device, as devices.Layout (and the device count last)."""
+    device_profile: np.ndarray
+    """Per customer, its row of `device_tables`."""
+    device_tables: np.ndarray
+    """The households' distinct 64-entry screen tables (slots within the household), one row each."""
+    device_type: np.ndarray
+    """Per device, its type's index in domains.DEVICE_TYPES."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -103,7 +111,11 @@ class Catalog:
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
-        profiles = [generator.viewer_profile(c, d) for c in prepared.customers for d in DEVICE_TYPE_NAMES]
+        lay = prepared.devices
+        profiles = [
+            generator.viewer_profile(prepared.customers[c], DEVICE_TYPE_NAMES[t], i)
+            for c, t, i in zip(lay.customer, lay.type, lay.index, strict=True)
+        ]
         coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
         return cls(
             viewer_columns=coded,
@@ -113,6 +125,10 @@ class Catalog:
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
+            device_first=np.array(lay.first, dtype=np.int64),
+            device_profile=np.array(lay.profile, dtype=np.int64),
+            device_tables=np.array(lay.tables, dtype=np.int64).reshape(len(lay.tables), devices.TABLE_SIZE),
+            device_type=np.array(lay.type, dtype=np.int64),
         )
 
 
@@ -325,7 +341,7 @@ class _Admission:
         self.world, self.catalog = world, catalog
         self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
         n = len(self.limits)
-        self.device_until = np.zeros(n * len(DEVICE_TYPE_NAMES), dtype=np.int64)
+        self.device_until = np.zeros(len(catalog.device_type), dtype=np.int64)
         self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
         self.next_slot: int | None = None
 
@@ -370,7 +386,8 @@ class _Admission:
         n = admission.admit(
             np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
             group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles,
-            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits, self.device_until,
+            catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
+            catalog.device_tables, catalog.device_type, self.limits, self.device_until,
             self.household_top, played_only, admitted, slot_first,
         )  # fmt: skip
         assert n >= 0, "room for one more start per slot than its whole count"
@@ -413,7 +430,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, admitted, slot_first, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles,
-            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
+            catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
+            catalog.device_tables, catalog.device_type, catalog.viewer_ints,
             catalog.viewer_scope, incidents,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
