@@ -501,6 +501,7 @@ class _WindowWriter:
         max_paused, max_pause, reach_qoe = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS, wm.MAX_QOE_MS
         switches, slack = wm.MAX_SWITCHES, self._slack
         pause_counts, stop_any, complete_any = wm.PAUSE_COUNTS, plays.STOP_FRACTION_ANY, plays.COMPLETE_BELOW_ANY
+        stop_fraction = plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
         device_type = self.prep.devices.type
         day = plan.titles
@@ -530,6 +531,11 @@ class _WindowWriter:
             vkey = self._viewer(sk, plan, title_field)
             device = device_type[vkey]
             complete = end_field < complete_below[device * n_types + title_type]
+            if not complete:  # the bound again on its own screen (a phone's stopped plays are shorter)
+                span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+                end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
+                if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
+                    continue
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
             first = self._first_due(timeline)
             if first is None:

@@ -294,6 +294,10 @@ def world_sessions(  # pragma: no cover - compiled
             viewer = device_of(customer, sk, device_first, device_profile, device_tables)
             device = device_type[viewer]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
+            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
+                continue  # ends before the window on its own screen
             # Exact start, resume point and span (draw 1).
             h = draw(sk, wm.D_FINE)
             t0 = base + ((((coarse << 16) | _field(h, 0, 16)) * SLOT_MS) >> wm.START_FRACTION_BITS)
