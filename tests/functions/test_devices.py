@@ -138,3 +138,28 @@ def test_every_play_is_on_a_device_its_household_owns(ticks: tuple[World, list[d
             for v in range(lay.first[c], lay.first[c + 1])
         }
         assert owned.get(ev["device_id"]) == ev["device_type"], ev["session_id"]
+
+
+def test_two_tvs_of_one_household_play_at_once_while_each_device_plays_one_session(
+    ticks: tuple[World, list[dict]],
+) -> None:
+    """Admission judges per device_id: a household's second TV may play beside its first (within the plan)."""
+    world, events = ticks
+    assert world.exclusive  # the audience carries the volume: the admission pass applies
+    span: dict[str, list] = {}
+    for ev in events:
+        t = ev["event_timestamp"]
+        s = span.setdefault(ev["session_id"], [t, t, ev["customer_id"], ev["device_id"], ev["device_type"]])
+        s[0], s[1] = min(s[0], t), max(s[1], t)
+    by_household = collections.defaultdict(list)
+    for s in span.values():
+        by_household[s[2]].append(s)
+    two_tvs = same_device = 0
+    for sessions in by_household.values():
+        for i, a in enumerate(sessions):
+            for b in sessions[i + 1 :]:
+                if a[0] < b[1] and b[0] < a[1]:
+                    same_device += a[3] == b[3]
+                    two_tvs += a[3] != b[3] and a[4] == b[4] == "tv"
+    assert same_device == 0
+    assert two_tvs > 0
