@@ -111,7 +111,7 @@ def _device_share(ax, profile: Profile) -> None:
     devices = list(DEVICE_SHARE_BANDS)
     figures = [profile.figure(DEVICE_SHARE_BANDS[d].key) for d in devices]
     # TV's share in two markets (devices.py: each household's screens follow its country): the mix differs.
-    markets = (("TV\nUS, CA", "device_share_tv_north_america"), ("TV\nGB, DE", "device_share_tv_europe"))
+    markets = (("TV\nN. Am.", "device_share_tv_north_america"), ("TV\nEurope", "device_share_tv_europe"))
     labels = devices + [label for label, _ in markets]
     figures += [profile.figure(key) for _, key in markets]
     ax.set_ylim(0, 100)
@@ -125,9 +125,9 @@ def _device_share(ax, profile: Profile) -> None:
     per_household = profile.figure("devices_per_household")
     _title(
         ax,
-        "Device share of viewing time, and TV's by market",
-        "bands: Conviva 2021-22 (big screens 77 % globally, 83 % North America, 68 % Europe; mobile 11, desktop 7, "
-        f"tablet 5); devices a household streamed on {_verdict(per_household)}",
+        "Device share of viewing time; TV's by market",
+        "bands: Conviva (TV 77 % globally, 83 % North America, 68 % Europe); devices per household "
+        f"{_verdict(per_household)}",
     )
 
 
