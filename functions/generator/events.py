@@ -87,6 +87,8 @@ _NULL = "null"
 _LADDER_TEXT = tuple(str(k) for k in player.LADDER_KBPS)
 _START_CODES = tuple(json_value(c) for c in player.START_ERROR_CODES)
 _PLAYBACK_CODES = tuple(json_value(c) for c in player.PLAYBACK_ERROR_CODES)
+_UNCHANGED = (1000,) * 5
+"""The incident factors of a session no incident holds."""
 
 _QUALITY_FLOORS = tuple(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[q] for q in domains.QUALITY_ORDER)
 _HEX_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
@@ -634,9 +636,10 @@ class _WindowWriter:
         world = self.world
         return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field]), sk)
 
-    def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int]:
-        """(startup, start_fail, stall, error) permille factors of the incidents whose scope holds the session."""
-        startup = fail = stall = error = 1000
+    def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int, int]:
+        """(startup, start_fail, stall, error, bitrate cap) permille factors of the incidents whose scope holds the
+        session."""
+        startup = fail = stall = error = bitrate = 1000
         for inc in self.incidents:
             if (
                 inc.start_ms <= t0 < inc.end_ms
@@ -650,7 +653,8 @@ class _WindowWriter:
                 fail = fail * inc.start_fail_permille // 1000
                 stall = stall * inc.stall_permille // 1000
                 error = error * inc.error_permille // 1000
-        return startup, fail, stall, error
+                bitrate = bitrate * inc.bitrate_permille // 1000
+        return startup, fail, stall, error, bitrate
 
     def _play(
         self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, complete: bool, timeline: tuple
@@ -666,7 +670,9 @@ class _WindowWriter:
         prep = self.prep
         viewer = prep.viewers.get(vkey) or prep.viewer(vkey)
         q = viewer.qoe
-        f_startup, f_fail, f_stall, f_error = self._factors(t0, viewer.base) if self.incidents else (1000,) * 4
+        f_startup, f_fail, f_stall, f_error, f_bitrate = (
+            self._factors(t0, viewer.base) if self.incidents else _UNCHANGED
+        )
         d1 = wm.mix64((sk + _PLAYER_1_GAMMA) & wm.M64)
         startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_startup // 1000
         startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
@@ -683,6 +689,8 @@ class _WindowWriter:
         if not complete and (d2 >> 26) & 0xFFFFF < q.error_below * f_error // 1000:
             kinds = [*kinds[:last], _ERROR]
         low, top = q.rung_low, q.rung_top
+        if f_bitrate != 1000:
+            top = player.congested_top(low, top, f_bitrate)
         rung = max(low, top - player.FIRST_RUNG_DROP[(d2 >> 46) & 3])
         code = _PLAYBACK_CODES[(d2 >> 48) & 3]
         start_ms, end_ms = self.start_ms, self.end_ms

@@ -737,6 +737,7 @@ def incident_row(incident: incidents.Incident) -> dict:
             "stall_permille": incident.stall_permille,
             "error_permille": incident.error_permille,
             "volume_permille": incident.volume_permille,
+            "bitrate_permille": incident.bitrate_permille,
             "description": incident.description,
         },
     )

@@ -68,6 +68,9 @@ class Sizing:
     stall: Band
     error: Band
     volume: Band
+    bitrate: Band
+    """The most the rendition bitrate may be in scope, permille of the viewer's own top rung (player.congested_top):
+    congestion caps what ABR can pick."""
     primary: str
     """The factor whose place in its band sets the severity."""
 
@@ -88,12 +91,14 @@ SIZING: Mapping[str, Sizing] = {
         stall=Band(2000, 4000),
         error=Band(10_000, 30_000),
         volume=_NONE,
+        bitrate=_NONE,  # judgement: a failing line fails plays rather than thinning them
         primary="start_fail",
     ),
     # Fastly, 8 Jun 2021: 09:58 -> 10:57 UTC (~1 h) then degraded cache-hit ratio (RapidTV; ThousandEyes via
     # Advanced Television). Research §4a sizing for prime-time degradation: 1-3 h inside 19:00-23:00 local, VST x2-3,
-    # rebuffering x3-10, VSF x3-5. Fatal errors after start x1.5-3 is judgement (the 503s that fail starts also cut
-    # plays short). Bitrate -30-60 % has no factor in the contract (docs/incidents.md).
+    # rebuffering x3-10, VSF x3-5, bitrate -30-60 % (the 2014 peering congestion took Netflix's prime-time averages
+    # down 50-70 % on the ISPs concerned: Netflix ISP Speed Index via HotHardware). Fatal errors after start x1.5-3
+    # is judgement (the 503s that fail starts also cut plays short).
     "cdn_degradation": Sizing(
         per_week=Band(1, 2),  # judgement
         duration_min=Band(60, 180),
@@ -103,6 +108,7 @@ SIZING: Mapping[str, Sizing] = {
         stall=Band(3000, 10_000),
         error=Band(1500, 3000),
         volume=_NONE,
+        bitrate=Band(400, 700),
         primary="stall",
     ),
     # Facebook iOS SDK, 6 May 2020 (repeat 10 Jul 2020): iOS apps crash on every launch, Android unaffected, fixed
@@ -119,6 +125,7 @@ SIZING: Mapping[str, Sizing] = {
         stall=_NONE,
         error=Band(20_000, 60_000),
         volume=_NONE,
+        bitrate=_NONE,  # a crash is not congestion
         primary="start_fail",
     ),
     # Netflix, Paul vs Tyson, 15 Nov 2024: 60 M households, 65 M concurrent streams; reports from 20:12 ET, peak
@@ -127,7 +134,8 @@ SIZING: Mapping[str, Sizing] = {
     # event's audience*. The factor here scales a whole country's session starts, most of whom do not watch the
     # event, so it is derived: 60 M of Netflix's ~90 M UCAN households watching at once is 2-3 times a normal peak
     # hour's share (judgement), hence x1.5-3. Start failures x1.5-3 (the 10 % "server connection" complaints) and
-    # fatal errors x1.5-2.5 are judgement.
+    # fatal errors x1.5-2.5 are judgement; bitrate -30-50 % is the research's sizing (86 % of complaints were
+    # buffering or low resolution).
     "live_surge": Sizing(
         per_week=Band(0, 1),  # judgement: a headline live event every other week
         duration_min=Band(120, 300),
@@ -137,6 +145,7 @@ SIZING: Mapping[str, Sizing] = {
         stall=Band(3000, 8000),
         error=Band(1500, 2500),
         volume=Band(1500, 3000),
+        bitrate=Band(500, 700),
         primary="volume",
     ),
 }
@@ -177,6 +186,8 @@ class Incident:
     stall_permille: int
     error_permille: int
     volume_permille: int
+    bitrate_permille: int
+    """The cap on the rendition bitrate in scope, permille of the viewer's top rung (1000: no cap)."""
     description: str
 
     def in_scope(
@@ -289,6 +300,7 @@ def _draw_one(seed: int, week: int, incident_type: str, k: int) -> Incident:
     factors = {
         name: getattr(sizing, name).pick(draws.unit()) for name in ("startup", "start_fail", "stall", "error", "volume")
     }
+    bitrate = sizing.bitrate.pick(draws.unit())  # drawn last: the other factors are those of the draws before it
     severity = _severity(sizing, factors)
     incident_id = "inc_" + hashlib.blake2b(draws.key.encode(), digest_size=8).hexdigest()
     return Incident(
@@ -307,7 +319,10 @@ def _draw_one(seed: int, week: int, incident_type: str, k: int) -> Incident:
         stall_permille=factors["stall"],
         error_permille=factors["error"],
         volume_permille=factors["volume"],
-        description=_describe(incident_type, country, state, isp, device_os, app_version, factors),
+        bitrate_permille=bitrate,
+        description=_describe(
+            incident_type, country, state, isp, device_os, app_version, factors | {"bitrate": bitrate}
+        ),
     )
 
 
@@ -333,7 +348,8 @@ def _describe(
     if incident_type == "cdn_degradation":
         return (
             f"CDN degradation at prime time in {where}: start-up {_times(f['startup'])}, stalls "
-            f"{_times(f['stall'])}, start failures {_times(f['start_fail'])}, fatal errors {_times(f['error'])}"
+            f"{_times(f['stall'])}, start failures {_times(f['start_fail'])}, fatal errors {_times(f['error'])}, "
+            f"bitrate at most {_times(f['bitrate'])} of the usual top"
         )
     if incident_type == "app_crash":
         return (
@@ -342,7 +358,8 @@ def _describe(
         )
     return (
         f"Live event surge in {where}: session starts {_times(f['volume'])}, start-up {_times(f['startup'])}, "
-        f"stalls {_times(f['stall'])}, start failures {_times(f['start_fail'])}"
+        f"stalls {_times(f['stall'])}, start failures {_times(f['start_fail'])}, bitrate at most "
+        f"{_times(f['bitrate'])} of the usual top"
     )
 
 

@@ -164,6 +164,15 @@ def rungs(quality: str, device_type: str, bandwidth_mbps: float) -> tuple[int, i
     return max(own[0], top - 3), top
 
 
+def congested_top(low: int, top: int, permille: int) -> int:
+    """The top rung ABR may pick when congestion caps the bitrate at `permille` of the usual top's: the highest rung
+    within the cap, keeping at least two rungs (low and the one above)."""
+    cap = LADDER_KBPS[top] * permille
+    while top > low + 1 and LADDER_KBPS[top] * 1000 > cap:
+        top -= 1
+    return top
+
+
 class ViewerQoE(NamedTuple):
     """A viewer's player figures as the world reads them (integers, the same on both sides)."""
 

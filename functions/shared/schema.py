@@ -251,6 +251,7 @@ INCIDENTS = Table(
         Column("stall_permille", "int", "Stall rate x this / 1000 in scope"),
         Column("error_permille", "int", "Fatal error rate x this / 1000 in scope"),
         Column("volume_permille", "int", "Session starts x this / 1000 in scope"),
+        Column("bitrate_permille", "int", "Rendition bitrate capped at this / 1000 of the viewer's usual top in scope"),
         Column("description", "string"),
     ),
 )

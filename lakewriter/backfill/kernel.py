@@ -93,7 +93,7 @@ SWITCH_DROP = np.array(player.SWITCH_DROP, dtype=np.int64)
 EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
 INCIDENT_COLUMNS = (
     "start_ms", "end_ms", "country", "state", "isp", "device_os", "app_version",
-    "startup_permille", "start_fail_permille", "stall_permille", "error_permille",
+    "startup_permille", "start_fail_permille", "stall_permille", "error_permille", "bitrate_permille",
 )  # fmt: skip
 """An incident as the kernel reads it: its window, its scope as codes of the viewer columns (-1: any), its factors."""
 
@@ -355,7 +355,7 @@ def world_sessions(  # pragma: no cover - compiled
                 return -1, -1
             vi = viewer_ints[viewer]
             # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
-            f_startup = f_fail = f_stall = f_error = 1000
+            f_startup = f_fail = f_stall = f_error = f_bitrate = 1000
             for x in range(incidents.shape[0]):
                 if incidents[x, 0] <= t0 < incidents[x, 1]:
                     fits = True
@@ -367,6 +367,7 @@ def world_sessions(  # pragma: no cover - compiled
                         f_fail = f_fail * incidents[x, 8] // 1000
                         f_stall = f_stall * incidents[x, 9] // 1000
                         f_error = f_error * incidents[x, 10] // 1000
+                        f_bitrate = f_bitrate * incidents[x, 11] // 1000
             # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
             d1 = draw(sk, wm.D_PLAYER)
             startup = min(
@@ -399,6 +400,10 @@ def world_sessions(  # pragma: no cover - compiled
                 if not complete and _field(d2, 26, 20) < vi[9] * f_error // 1000:
                     kinds[last] = ERROR
                 rung_low, rung_top = vi[10], vi[11]
+                if f_bitrate != 1000:  # congestion caps the ladder (player.congested_top)
+                    cap = LADDER[rung_top] * f_bitrate
+                    while rung_top > rung_low + 1 and LADDER[rung_top] * 1000 > cap:
+                        rung_top -= 1
                 rung = max(rung_low, rung_top - FIRST_RUNG_DROP[_field(d2, 46, 2)])
                 code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
                 stalls = stalled = 0

@@ -147,7 +147,7 @@ def incident_array(world: World, catalog: Catalog, start_ms: int, end_ms: int) -
                 scope.append(values.index(value) if value in values else -2)
         rows.append(
             [inc.start_ms, inc.end_ms, *scope, inc.startup_permille, inc.start_fail_permille, inc.stall_permille,
-             inc.error_permille]
+             inc.error_permille, inc.bitrate_permille]
         )  # fmt: skip
     return np.array(rows, dtype=np.int64).reshape(len(rows), len(kernel.INCIDENT_COLUMNS))
 

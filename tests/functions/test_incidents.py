@@ -121,6 +121,7 @@ def test_windows_and_factors_are_within_their_bands(year: tuple[Incident, ...]) 
             band = getattr(sizing, name)
             assert band.low <= value <= band.high, (i, name)
             assert value >= UNCHANGED
+        assert sizing.bitrate.low <= i.bitrate_permille <= sizing.bitrate.high <= UNCHANGED, i
         assert i.volume_permille <= MAX_VOLUME_PERMILLE
         if i.incident_type != "live_surge":
             assert i.volume_permille == UNCHANGED
@@ -160,7 +161,7 @@ def test_weeks_run_monday_to_monday() -> None:
 
 def test_in_scope_needs_the_window_and_every_set_field() -> None:
     outage = Incident(
-        "inc_0", "isp_outage", 1000, 2000, "major", "US", "NY", "Comcast", None, None, 1, 1, 1, 1, 1000, "x"
+        "inc_0", "isp_outage", 1000, 2000, "major", "US", "NY", "Comcast", None, None, 1, 1, 1, 1, 1000, 1000, "x"
     )
     assert outage.in_scope(1000, "US", "NY", "Comcast", "iOS", "6.0.0")
     assert not outage.in_scope(2000, "US", "NY", "Comcast")

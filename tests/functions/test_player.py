@@ -13,7 +13,7 @@ import pytest
 
 from functions.generator import events as generator
 from functions.generator.events import clear_window_cache, window_events
-from functions.shared import domains, player
+from functions.shared import devices, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World
@@ -119,3 +119,53 @@ def test_an_app_crash_fails_most_starts_in_its_scope_and_the_backfill_equals_the
     assert len(scoped) >= 10 and len(others) >= 200
     assert failed(scoped) > 0.5 > 0.05 > failed(others)
     assert {ev["error_code"] for ev in scoped if ev["event_type"] == "start_failed"} <= set(player.START_ERROR_CODES)
+
+
+def test_congestion_caps_the_ladder_at_a_share_of_the_top_rung_keeping_two_rungs() -> None:
+    tv_4k = (5, 10)  # 2000 .. 15000 kbps
+    assert player.congested_top(*tv_4k, 1000) == 10
+    assert player.congested_top(*tv_4k, 600) == 8  # 9000 kbps cap: 7800
+    assert player.congested_top(*tv_4k, 400) == 7  # 6000 kbps cap: 6000 fits
+    assert player.congested_top(*tv_4k, 350) == 6  # 5250 kbps cap: 4500
+    assert player.congested_top(0, 3, 100) == 1  # below the second rung: low and the one above stay
+
+
+def test_a_cdn_degradation_caps_bitrate_in_its_scope_and_the_backfill_equals_the_stream(tmp_path: Path) -> None:
+    """Research §4a sizes prime-time CDN degradations at bitrate -30-60 % (docs/research/qoe-ads-incidents.md)."""
+    from lakewriter.backfill import run_backfill
+
+    world = World(1, dims(), 300)
+    week = world.incidents(WEEK_START_MS, WEEK_START_MS + 7 * 86_400_000)
+    cdn = next(i for i in week if i.incident_type == "cdn_degradation" and i.country == "US")
+    assert cdn.bitrate_permille < 1000
+    start, end = cdn.start_ms - cdn.start_ms % HOUR_MS, cdn.end_ms - cdn.end_ms % HOUR_MS + HOUR_MS
+    clear_window_cache()
+    streamed = [ev for t in range(start, end, 300_000) for ev in window_events(world, t, t + 300_000)]
+    at = lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC)  # noqa: E731
+    run_backfill(at(start), at(end), seed=1, batch_size=300, out=str(tmp_path), dims=dims())
+    lake = [r for p in sorted(tmp_path.rglob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    assert {r["event_id"]: r for r in lake} == {ev["event_id"]: ev for ev in streamed}
+
+    customers = {c["customer_id"]: c for c in dims().customers}
+    lay = devices.layout_of(dims().customers)
+    index = {  # device_id -> its index among its household's devices of its type (devices.py)
+        generator.device_identity(c["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: lay.index[v]
+        for n, c in enumerate(dims().customers)
+        for v in range(lay.first[n], lay.first[n + 1])
+    }
+    attempts = {
+        ev["session_id"]: generator.epoch_ms(dt.datetime.fromisoformat(ev["event_timestamp"])) - ev["startup_time_ms"]
+        for ev in streamed
+        if ev["event_type"] == "start"
+    }
+    capped = 0
+    for ev in streamed:
+        attempt = attempts.get(ev["session_id"])
+        if ev["bitrate_kbps"] is None or attempt is None or not (cdn.start_ms <= attempt < cdn.end_ms):
+            continue
+        q = generator.viewer_profile(customers[ev["customer_id"]], ev["device_type"], index[ev["device_id"]]).qoe
+        if _in_scope(ev, cdn):
+            top = player.congested_top(q.rung_low, q.rung_top, cdn.bitrate_permille)
+            assert ev["bitrate_kbps"] <= player.LADDER_KBPS[top], ev
+            capped += top < q.rung_top
+    assert capped >= 20  # sessions whose ladder the degradation cut

@@ -126,6 +126,7 @@ def _row(incident: KnownIncident, **scope: str | None) -> dict:
         "stall_permille": 1000,
         "error_permille": 1000,
         "volume_permille": 1000,
+        "bitrate_permille": 1000,
         "description": "test",
     }
 
