@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from functions.generator.events import clear_window_cache, device_identity, epoch_ms, window_events
-from functions.shared import devices, domains
+from functions.shared import devices, domains, plays
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import World
 from local.bands import DEVICE_SHARE_TV_EUROPE, DEVICE_SHARE_TV_NORTH_AMERICA
@@ -163,3 +163,13 @@ def test_two_tvs_of_one_household_play_at_once_while_each_device_plays_one_sessi
                     two_tvs += a[3] != b[3] and a[4] == b[4] == "tv"
     assert same_device == 0
     assert two_tvs > 0
+
+
+def test_the_keys_any_screen_end_bound_is_at_least_every_screens() -> None:
+    """What lets a window reject a session from its key before drawing its viewer: on no screen does a play complete
+    where the any-screen bound says it stops, nor a stopped play run longer than that bound's fraction."""
+    n_types = len(domains.TITLE_TYPES)
+    for screen in range(len(devices.TYPES)):
+        for title_type in range(n_types):
+            assert plays.COMPLETE_BELOW[screen * n_types + title_type] <= plays.COMPLETE_BELOW_ANY[title_type]
+        assert all(a <= b for a, b in zip(plays.STOP_FRACTION[screen], plays.STOP_FRACTION_ANY, strict=True))
