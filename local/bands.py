@@ -428,6 +428,83 @@ DEVICE_SHARE_TABLET = Band(
     (CONVIVA_Q1_2022,),
     "Conviva Q1 2022: tablet 5 % globally (3 % in North America).",
 )
+CONVIVA_Q4_2021 = Source(
+    "Conviva Q4 2021",
+    "Conviva State of Streaming Q4 2021 (February 2022), read in a reprint of its trade-press coverage",
+    "State of Streaming Q4 2021",
+    2021,
+    "share of viewing time on big screens by region: North America 83 % (mobile 8, desktop 5, tablet 3), South "
+    "America 70 % (mobile 16, desktop 12, tablet 2), Africa 58 %, Asia 27 % (14 % in Q3 2021)",
+    "http://modernmom.info/index-2758.html",
+)
+CONVIVA_EUROPE_Q4_2021 = Source(
+    "Conviva Europe Q4 2021",
+    "Conviva State of Streaming: Europe Q4 2021, via TVBEurope and Advanced Television (2022-03-17)",
+    "Conviva: European streaming adoption outpaces rest of world",
+    2021,
+    "in Europe big screens (connected TVs, smart TVs, consoles) took 68 % of viewing time",
+    "https://advanced-television.com/2022/03/17/data-strong-streaming-growth-in-europe/",
+)
+PEW_DEVICES_2021 = Source(
+    "Pew 2021",
+    "Pew Research Center",
+    "Mobile Technology and Home Broadband 2021",
+    2021,
+    "US adults owning a smartphone 85 %, a desktop or laptop 77 %, a tablet 53 %",
+    "https://www.pewresearch.org/internet/2021/06/03/mobile-technology-and-home-broadband-2021/",
+)
+DEVICE_SHARE_TV_NORTH_AMERICA = Band(
+    "device_share_tv_north_america",
+    "share of viewing time on TVs, households in the US and Canada",
+    "%",
+    76.0,
+    88.0,
+    (CONVIVA_Q4_2021, CONVIVA_Q1_2022),
+    "Conviva measures 83 % big screens in North America (Q4 2021 and Q1 2022); ±5 points for one service's mix "
+    "of plans (its ad tier watches more on phones).",
+)
+DEVICE_SHARE_TV_EUROPE = Band(
+    "device_share_tv_europe",
+    "share of viewing time on TVs, households in Europe (GB, DE)",
+    "%",
+    58.0,
+    76.0,
+    (CONVIVA_EUROPE_Q4_2021,),
+    "Conviva measures 68 % big screens in Europe (Q4 2021); widened to 58-76 % for one quarter of one region's "
+    "publishers and a service's own mix of plans.",
+)
+TV_SHARE_GAP = Band(
+    "tv_share_gap",
+    "TV share of viewing time, US and Canada minus Europe (GB, DE)",
+    "points",
+    5.0,
+    25.0,
+    (CONVIVA_Q4_2021, CONVIVA_EUROPE_Q4_2021),
+    "Conviva Q4 2021: 83 % in North America against 68 % in Europe, 15 points; 5-25 accepted. The device mix "
+    "differs by country: a world with one mix everywhere shows 0.",
+)
+MOBILE_SHARE_TIER_GAP = Band(
+    "mobile_share_tier_gap",
+    "phones' share of viewing time, ad tier (free_with_ads) minus premium",
+    "points",
+    3.0,
+    25.0,
+    (CONVIVA_Q4_2021,),
+    "Judgement: cheap and ad-supported plans are bought for phones (Netflix sells mobile-only plans where phones "
+    "lead, as Conviva's Asia shows), premium's 4K and four streams for TVs; no public split by plan was found, so "
+    "only the sign and a plausible size (a few to 25 points) are held.",
+)
+DEVICES_PER_HOUSEHOLD = Band(
+    "devices_per_household",
+    "devices a household streamed on over the lake (distinct device_id, households with 20+ plays)",
+    "",
+    2.0,
+    6.0,
+    (PEW_DEVICES_2021, CONVIVA_Q4_2021),
+    "Judgement from ownership: most households have one to three streaming TVs, a phone per adult (2.5 persons "
+    "per US household, US Census 2020; 85 % of adults own one), a laptop in three quarters and a tablet in half "
+    "(Pew 2021); a household streams on most of them over a few weeks, least often on the tablet and laptop.",
+)
 MINUTES_PER_PLAY = Band(
     "minutes_per_play",
     "minutes per play (mean, all devices)",
@@ -774,6 +851,11 @@ BANDS: tuple[Band, ...] = (
     DEVICE_SHARE_MOBILE,
     DEVICE_SHARE_WEB,
     DEVICE_SHARE_TABLET,
+    DEVICE_SHARE_TV_NORTH_AMERICA,
+    DEVICE_SHARE_TV_EUROPE,
+    TV_SHARE_GAP,
+    MOBILE_SHARE_TIER_GAP,
+    DEVICES_PER_HOUSEHOLD,
     MINUTES_PER_PLAY,
     MINUTES_PER_PLAY_TV,
     MINUTES_PER_PLAY_MOBILE,

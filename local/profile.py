@@ -89,6 +89,10 @@ class Profile:
     hours_per_customer_day: tuple[float, ...] = ()
     """Each subscriber's mean hours per subscribed day."""
     device_share: dict[str, float] = field(default_factory=dict)
+    device_share_by_market: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Market (devices.market of the customer's country) -> device type -> % of its viewing time."""
+    devices_per_household: dict[int, int] = field(default_factory=dict)
+    """Households with 20+ plays by how many devices they streamed on."""
     minutes_by_device: dict[str, float] = field(default_factory=dict)
     completion_by_type: dict[str, float] = field(default_factory=dict)
     completion_by_length: tuple[tuple[str, float | None, int], ...] = ()
@@ -233,7 +237,7 @@ GROUP BY session_id
 HAVING NOT bool_or(event_type IN ('start_failed', 'exit_before_start'));
 
 CREATE TEMP TABLE customers AS
-SELECT customer_id, subscription_tier AS tier, timezone,
+SELECT customer_id, subscription_tier AS tier, timezone, country,
        TRY_CAST(subscription_start_date AS DATE) AS sub_start,
        TRY_CAST(subscription_end_date AS DATE) AS sub_end
 FROM {SCHEMA}.customers;
@@ -242,8 +246,8 @@ CREATE TEMP TABLE titles AS
 SELECT title_id, duration_minutes, TRY_CAST(release_date AS DATE) AS release_date, series_id FROM {SCHEMA}.titles;
 
 CREATE TEMP TABLE plays AS
-SELECT s.*, s.start_ts::DATE AS start_date, c.tier, c.sub_start, c.sub_end, t.duration_minutes, t.release_date,
-       t.series_id,
+SELECT s.*, s.start_ts::DATE AS start_date, c.tier, c.country, c.sub_start, c.sub_end, t.duration_minutes,
+       t.release_date, t.series_id,
        CASE WHEN c.timezone IS NOT NULL THEN timezone(c.timezone, s.start_ts) END AS local_start
 FROM sessions s LEFT JOIN customers c USING (customer_id) LEFT JOIN titles t USING (title_id);
 """
@@ -281,6 +285,7 @@ def _measure(con: duckdb.DuckDBPyConnection, lake: Path) -> Profile:
     out += _per_subscriber(con, series)
     out += _concurrency(con, series)
     out += _devices(con, series)
+    out += _device_mix(con, series)
     out += _plays(con, series)
     out += _binge(con)
     out += _concentration(con, series)
@@ -394,6 +399,58 @@ def _devices(con: duckdb.DuckDBPyConnection, series: dict[str, object]) -> list[
     ratio = minutes["mobile"] / minutes["tv"] if minutes.get("tv") and "mobile" in minutes else None
     out.append(_fig("mobile_tv_play_ratio", ratio))
     return out
+
+
+HOUSEHOLD_MIN_PLAYS = 20
+"""Households with at least this many plays count in devices_per_household (fewer show too few of their screens)."""
+
+
+def _device_mix(con: duckdb.DuckDBPyConnection, series: dict[str, object]) -> list[Figure]:
+    """Device shares of viewing time by market and plan, and devices per household (devices.py)."""
+    from functions.shared import devices
+
+    rows = con.execute("SELECT country, tier, device_type, sum(watch_s) FROM plays GROUP BY ALL").fetchall()
+    by_market: dict[str, dict[str, float]] = {}
+    by_tier: dict[str, dict[str, float]] = {}
+    for country, tier, device, seconds in rows:
+        if country is None:
+            continue
+        market = by_market.setdefault(devices.market(str(country)), {})
+        market[str(device)] = market.get(str(device), 0.0) + float(seconds or 0)
+        own = by_tier.setdefault(str(tier), {})
+        own[str(device)] = own.get(str(device), 0.0) + float(seconds or 0)
+
+    def shares(times: dict[str, float]) -> dict[str, float]:
+        total = sum(times.values())
+        return {d: 100 * t / total for d, t in times.items()} if total else {}
+
+    market_shares = {m: shares(t) for m, t in by_market.items()}
+    tier_shares = {t: shares(v) for t, v in by_tier.items()}
+    series["device_share_by_market"] = market_shares
+    na, eu = market_shares.get("north_america", {}), market_shares.get("europe", {})
+    ad, premium = tier_shares.get("free_with_ads", {}), tier_shares.get("premium", {})
+    counts = con.execute(
+        f"""SELECT devices, count(*) FROM (
+                SELECT customer_id, count(DISTINCT device_id) AS devices FROM plays GROUP BY customer_id
+                HAVING count(*) >= {HOUSEHOLD_MIN_PLAYS})
+            GROUP BY devices ORDER BY devices"""
+    ).fetchall()
+    histogram = {int(n): int(k) for n, k in counts}
+    series["devices_per_household"] = histogram
+    households = sum(histogram.values())
+    mean = sum(n * k for n, k in histogram.items()) / households if households else None
+    gap_detail = f"ad tier {ad.get('mobile', 0.0):.1f} %, premium {premium.get('mobile', 0.0):.1f} %"
+    return [
+        _fig("device_share_tv_north_america", na.get("tv") if na else None),
+        _fig("device_share_tv_europe", eu.get("tv") if eu else None),
+        _fig("tv_share_gap", na.get("tv", 0.0) - eu.get("tv", 0.0) if na and eu else None),
+        _fig(
+            "mobile_share_tier_gap",
+            ad.get("mobile", 0.0) - premium.get("mobile", 0.0) if ad and premium else None,
+            gap_detail if ad and premium else "",
+        ),
+        _fig("devices_per_household", mean, f"{households:,} households with {HOUSEHOLD_MIN_PLAYS}+ plays"),
+    ]
 
 
 def _plays(con: duckdb.DuckDBPyConnection, series: dict[str, object]) -> list[Figure]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import binge, concurrency, domains, geography, player, plays
+from functions.shared import binge, concurrency, devices, domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -101,9 +101,14 @@ def best_quality(tier: str, bandwidth_mbps: float) -> str:
     return domains.QUALITY_ORDER[min(tier_max, by_bandwidth)]
 
 
-def device_identity(customer_id: str, device_type: str) -> tuple[str, str]:
-    """(device_id, device_os) of a customer's device of a type: the same in every run and process."""
-    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=8).digest()
+def _device_name(customer_id: str, device_type: str, index: int) -> bytes:
+    """What a device's digests are of: the first of a type keeps the id it had when households had one of each."""
+    return (f"{customer_id}|{device_type}" if index == 0 else f"{customer_id}|{device_type}|{index}").encode()
+
+
+def device_identity(customer_id: str, device_type: str, index: int = 0) -> tuple[str, str]:
+    """(device_id, device_os) of a customer's `index`-th device of a type: the same in every run and process."""
+    digest = hashlib.blake2b(_device_name(customer_id, device_type, index), digest_size=8).digest()
     systems = domains.DEVICE_OS[device_type]
     return "dev_" + digest.hex(), systems[digest[0] % len(systems)]
 
@@ -152,14 +157,14 @@ class _Viewer(NamedTuple):
     """Start-up, failure, stall, error and bitrate figures (player.viewer_qoe)."""
 
 
-def viewer_profile(customer: dict, device_type: str) -> _Viewer:
+def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     """A customer's device: connection, bandwidth, quality, address and app version, the same in every run.
 
     Drawn from a digest of customer and device rather than the caller's rng, so a household's TV keeps its
     fiber line from tick to tick and the result does not depend on which sessions were generated first.
     """
     customer_id = customer["customer_id"]
-    digest = hashlib.blake2b(f"{customer_id}|{device_type}".encode(), digest_size=32).digest()
+    digest = hashlib.blake2b(_device_name(customer_id, device_type, index), digest_size=32).digest()
     connections = _CONNECTION_SLOTS[device_type]
     connection = connections[int(_unit(digest, 0) * len(connections))]
     lo, hi = domains.CONNECTION_TYPES[connection]
@@ -167,7 +172,7 @@ def viewer_profile(customer: dict, device_type: str) -> _Viewer:
     band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
     low = max(lo, _QUALITY_FLOORS[band])
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
-    device_id, device_os = device_identity(customer_id, device_type)
+    device_id, device_os = device_identity(customer_id, device_type, index)
     home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
     # The home line's ISP and the phone contract's carrier belong to the customer, so every device of a household
     # shows the same ISP at home and the same carrier on 4G/5G.
@@ -203,15 +208,18 @@ class PreparedDimensions:
             raise ValueError("dims must hold at least one customer and one title")
         self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]
         self.device_types = list(domains.DEVICE_TYPES)
+        self.devices = devices.layout_of(dims.customers)
+        """Each household's devices (World.devices: the same layout)."""
         self.viewers: dict[int, _Viewer] = {}
-        """customer index * len(device_types) + device index -> that viewer's profile."""
+        """Device (index into `devices`) -> that viewer's profile."""
         self.record_templates: dict[int, str] = {}
         """Viewer key -> its record line template, the viewer's columns written out (generate_records)."""
         self._title_json: list[tuple[str, str]] | None = None
 
     def viewer(self, key: int) -> _Viewer:
-        ci, di = divmod(key, len(self.device_types))
-        profile = self.viewers[key] = viewer_profile(self.customers[ci], self.device_types[di])
+        lay = self.devices
+        customer, device_type = self.customers[lay.customer[key]], self.device_types[lay.type[key]]
+        profile = self.viewers[key] = viewer_profile(customer, device_type, lay.index[key])
         return profile
 
     def record_template(self, key: int) -> str:
@@ -499,11 +507,13 @@ class _WindowWriter:
             wm.TITLE_SHIFT,
             wm.PAUSE_SHIFT,
         )
-        s_device, s_end = wm.DEVICE_SHIFT, wm.END_SHIFT
+        s_end = wm.END_SHIFT
         max_paused, max_pause, reach_qoe = wm.MAX_PAUSED_MS, wm.MAX_PAUSE_MS, wm.MAX_QOE_MS
         switches, slack = wm.MAX_SWITCHES, self._slack
-        pause_counts, device_table, stop_fraction = wm.PAUSE_COUNTS, plays.DEVICE_TABLE, plays.STOP_FRACTION
+        pause_counts, stop_any, complete_any = wm.PAUSE_COUNTS, plays.STOP_FRACTION_ANY, plays.COMPLETE_BELOW_ANY
+        stop_fraction = plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
+        device_type = self.prep.devices.type
         day = plan.titles
         field_seconds, field_type, field_links, field_title = day.seconds, day.types, day.links, day.title
         following, title_seconds = self.world.catalogue.next, self.world.catalogue.seconds
@@ -512,7 +522,8 @@ class _WindowWriter:
         after: list[int | None] = [None] * len(keys)
         for i, sk in enumerate(keys):
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end type and
-            # the coarse span bound its end, which rejects most of the look-back's sessions with no further draw.
+            # the coarse span bound its end on any screen, which rejects most of the look-back's sessions with no
+            # further draw.
             title_field = (sk >> s_title) & 0xFFFF
             coarse = sk >> s_start
             if late and base_ms + coarse * slot_ms // steps >= end_ms:
@@ -520,21 +531,33 @@ class _WindowWriter:
                 continue
             duration = field_seconds[title_field]
             k = pause_counts[(sk >> s_pause) & 0x3FF]
-            device = device_table[(sk >> s_device) & 0x3F]
-            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + field_type[title_field]]
-            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            end_field, title_type = (sk >> s_end) & 0x3FF, field_type[title_field]
+            complete = end_field < complete_any[title_type]
+            span_max = duration if complete else 1 + (((duration - 2) * stop_any[(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
-            if complete and field_links[title_field]:  # it may start a binge chain (binge.py)
+            allowed = field_links[title_field]
+            if not (complete and allowed) and (
+                end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms
+            ):
+                continue  # ends before the window even with the longest pauses, start-up and stalls
+            # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
+            vkey = self._viewer(sk, plan, title_field)
+            device = device_type[vkey]
+            complete = end_field < complete_below[device * n_types + title_type]
+            # The bound again on its own screen (a phone's stopped plays are shorter).
+            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
+            if complete and allowed:  # it may start a binge chain (binge.py)
                 links, link_titles, reach = concurrency.chain_links(
-                    sk, device, field_title[title_field], field_links[title_field], following, title_seconds
+                    sk, device, field_title[title_field], allowed, following, title_seconds
                 )
                 if links:
                     if end_max + reach_qoe + reach >= start_ms:
-                        after[i] = self._chain(sk, base_ms, plan, title_field, device, k, links, link_titles)
+                        after[i] = self._chain(sk, base_ms, plan, title_field, vkey, device, k, links, link_titles)
                     continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
-                continue  # ends before the window even with the longest pauses, start-up and stalls
+                continue
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
             first = self._first_due(timeline)
             if first is None:
@@ -542,12 +565,12 @@ class _WindowWriter:
             if first is not True:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            after[i] = self._play(sk, plan, title_field, device, complete, timeline)
+            after[i] = self._play(sk, plan, title_field, vkey, device, complete, timeline)
         return after
 
     def _chain(
-        self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, device: int, k: int, keys: list[int],
-        titles: list[int],
+        self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, k: int,
+        keys: list[int], titles: list[int],
     ) -> int | None:  # fmt: skip
         """The window's events of a binge chain (binge.py): its first session and each link (`concurrency.chain_links`)
         on the same device, each starting a countdown after the last event of the one before, while each starts.
@@ -557,9 +580,7 @@ class _WindowWriter:
         """
         duration = plan.titles.seconds[title_field]
         timeline = self._timeline(sk, base_ms, duration, k, device, True)
-        vkey, viewer = self._viewer(sk, plan, title_field, device)
-        link = (plan.titles.title[title_field], vkey, viewer)
-        at = self._play(sk, plan, title_field, device, True, timeline, link=link)
+        at = self._play(sk, plan, title_field, vkey, device, True, timeline)
         pause_counts, below = wm.PAUSE_COUNTS, plays.COMPLETE_BELOW[device * len(domains.TITLE_TYPES) + binge.SERIES]
         seconds = self.world.catalogue.seconds
         for lk, title in zip(keys, titles, strict=True):
@@ -571,7 +592,7 @@ class _WindowWriter:
             timeline = self._timeline(lk, 0, seconds[title], pauses, device, complete, after_ms=ended)
             if timeline[0] >= self.end_ms:
                 return timeline[0]  # the link starts after the window
-            at = self._play(lk, plan, title_field, device, complete, timeline, link=(title, vkey, viewer))
+            at = self._play(lk, plan, title_field, vkey, device, complete, timeline, title=title)
         return at
 
     @staticmethod
@@ -664,12 +685,12 @@ class _WindowWriter:
         earliest = t0 + offsets[e] * 1000 + before[e] + e
         return earliest if earliest >= self.end_ms else True
 
-    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, device: int) -> tuple[int, _Viewer]:
-        """Who plays the session (draw D_VIEWER), by the start hour's plan: (viewer key, profile)."""
-        prep = self.prep
+    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int) -> int:
+        """The device that plays the session (World.device): its household by the start hour's plan (draw
+        D_VIEWER), the household's screen by the key's screen field."""
         h = wm.mix64((sk + _VIEWER_GAMMA) & wm.M64)
-        vkey = self.world.pick_customer(plan, h, plan.titles.genres[title_field]) * len(prep.device_types) + device
-        return vkey, prep.viewers.get(vkey) or prep.viewer(vkey)
+        world = self.world
+        return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field]), sk)
 
     def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int, int]:
         """(startup, start_fail, stall, error, bitrate cap) permille factors of the incidents whose scope holds the
@@ -692,25 +713,24 @@ class _WindowWriter:
         return startup, fail, stall, error, bitrate
 
     def _play(
-        self, sk: int, plan: wm.HourPlan, title_field: int, device: int, complete: bool, timeline: tuple,
-        link: tuple | None = None,
+        self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, complete: bool, timeline: tuple,
+        title: int | None = None,
     ) -> int | None:  # fmt: skip
         """The session's player story for its viewer, its events in the window written: the `sessions` verdict.
 
         Draw D_PLAYER decides the start: the start-up time (log-normal quantile by screen and network), a failed
         start, or an exit during a wait longer than the grace; draw D_PLAYER + 1 whether the play stalls at all, a
         fatal error in place of a stop, the first rung. Each event's value draw (D_EVENT + 3e + 2) adds its
-        interval's stalls, its switch's new rung and its bandwidth reading. `link` (title, viewer key, profile) gives
-        a binge chain's session its title and viewer; `_ended` keeps the last event's time when the play started and
+        interval's stalls, its switch's new rung and its bandwidth reading. `title` gives a binge chain's link its
+        episode (else the key's title field's); `_ended` keeps the last event's time when the play started and
         all of it was drawn (None when it did not start), which places a chain's next link.
         """
         t0, p0, _, offsets, before, kinds = timeline
         self._ended = None
-        if link is None:
+        if title is None:
             title = plan.titles.title[title_field]
-            vkey, viewer = self._viewer(sk, plan, title_field, device)
-        else:
-            title, vkey, viewer = link
+        prep = self.prep
+        viewer = prep.viewers.get(vkey) or prep.viewer(vkey)
         q = viewer.qoe
         f_startup, f_fail, f_stall, f_error, f_bitrate = (
             self._factors(t0, viewer.base) if self.incidents else _UNCHANGED

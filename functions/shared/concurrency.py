@@ -1,11 +1,12 @@
 """One session at a time per device, and a household within its plan's stream limit: which sessions are played.
 
 The world's session starts are independent *candidates* (world.py: a slot's keys). A candidate is *admitted*, and
-played, only if, when it is judged, no session played before it on the same device (customer and screen) is still
-running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS) of the household's are. Candidates are judged
-in slot order, then key order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`,
-never after its exact start) and it *runs* until `end_bound`, an upper bound of its last event from its key alone,
-so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate whose first play
+played, only if, when it is judged, no session played before it on the same device (the household screen its
+key's screen field picks, devices.py) is still running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS)
+of the household's are: two TVs of one household may play at once. Candidates are judged in slot order, then key
+order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`, never after its exact
+start) and it *runs* until `end_bound`, an upper bound of its last event from its key and its screen's type, so
+an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate whose first play
 starts a binge chain (binge.py) is the chain: the same device plays its links one after another, and its bound
 is the chain's (end_bound plus `chain_links`' reach), so the proof below holds for every session of a chain.
 
@@ -35,7 +36,6 @@ import bisect
 from functions.shared import binge, domains, households, plays
 from functions.shared import world as wm
 
-_N_DEVICES = len(domains.DEVICE_TYPES)
 _N_TYPES = len(domains.TITLE_TYPES)
 _PAUSE_MAX = wm.PAUSE_REACH_MS
 
@@ -45,14 +45,14 @@ def attempt_ms(sk: int, base_ms: int) -> int:
     return base_ms + (sk >> wm.START_SHIFT) * wm.SLOT_MS // wm.START_STEPS
 
 
-def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
-    """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type (without
-    its binge chain: `chain_links` gives what that adds).
+def end_bound(sk: int, base_ms: int, duration: int, title_type: int, device: int) -> int:
+    """An upper bound (epoch ms) of a candidate's last event, from its key, its title's length and type and its
+    screen's type (devices.py: the household device the key's screen field picks), without its binge chain
+    (`chain_links` gives what that adds).
 
     The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
     (stalls, start-up time) must raise it here and there, and World.max_session_ms with it.
     """
-    device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
     complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
     coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
@@ -178,8 +178,9 @@ class Admission:
         seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household, limits = self._device, self._household, self.limits
-        table, complete_below, stop_fraction, pause_max = (
-            plays.DEVICE_TABLE,
+        lay = world.devices
+        first, profile, tables, device_type = lay.first, lay.profile, lay.tables, lay.type
+        complete_below, stop_fraction, pause_max = (
             plays.COMPLETE_BELOW,
             plays.STOP_FRACTION,
             _PAUSE_MAX,
@@ -191,7 +192,7 @@ class Admission:
             wm.END_SHIFT,
             (wm.PAUSE_SHIFT),
         )
-        step_ms, steps, n_types, n_devices = wm.SLOT_MS, wm.START_STEPS, _N_TYPES, _N_DEVICES
+        step_ms, steps, n_types = wm.SLOT_MS, wm.START_STEPS, _N_TYPES
         viewer_gamma, affinity_below, by_genre, field_bits = (
             _VIEWER_GAMMA,
             households.AFFINITY_BELOW,
@@ -208,14 +209,6 @@ class Admission:
             field = (sk >> s_title) & 0xFFFF
             coarse = sk >> s_start
             attempt = base + coarse * step_ms // steps
-            # end_bound, inlined
-            duration = seconds[field]
-            device = table[(sk >> s_device) & 0x3F]
-            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]
-            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
-            bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
-            if complete and links[field]:  # the binge chain it starts holds the device too
-                bound += chain_links(sk, device, day.title[field], links[field], following, title_seconds)[2]
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64
@@ -228,7 +221,15 @@ class Admission:
             g = bisect_right(cumulative, ((h >> 40) * cumulative[-1]) >> field_bits)
             running = pick.member_cumulative[g]
             customer = pick.groups[g][bisect_right(running, (((h >> 16) & 0xFFFFFF) * running[-1]) >> field_bits)]
-            device += customer * n_devices
+            # World.device and end_bound, inlined
+            device = first[customer] + tables[profile[customer]][(sk >> s_device) & 0x3F]
+            screen = device_type[device]
+            duration = seconds[field]
+            complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
+            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
+            bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+            if complete and links[field]:  # the binge chain it starts holds the device too
+                bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds)[2]
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:

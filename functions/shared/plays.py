@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from functions.shared import domains
 
 DEVICE_BITS = 6
-"""A session key's device field: one of 64 equally likely entries of DEVICE_TABLE."""
+"""A session key's screen field: one of 64 equally likely entries of the viewer's household screen table
+(devices.py); DEVICE_TABLE is the world-wide mix those tables are calibrated against."""
 
 DEVICE_PLAY_SHARES: Mapping[str, int] = {"mobile": 17, "web": 4, "tv": 39, "tablet": 4}
 """Plays per device type out of 64. Set so that, with each screen's play lengths below, TVs carry about 77 % of
@@ -25,7 +26,7 @@ assert tuple(DEVICE_PLAY_SHARES) == tuple(domains.DEVICE_TYPES), "device indexes
 DEVICE_TABLE: tuple[int, ...] = tuple(
     i for i, share in enumerate(DEVICE_PLAY_SHARES.values()) for _ in range(share)
 )  # fmt: skip
-"""Device index (into domains.DEVICE_TYPES) of each value of the key's device field."""
+"""Device index (into domains.DEVICE_TYPES) of each of 64 equally likely plays of the world-wide mix."""
 
 SAMPLING_SHARE: Mapping[str, float] = {"mobile": 0.3, "web": 0.15, "tv": 0.15, "tablet": 0.2}
 SAMPLING_REACH = 0.02
@@ -82,3 +83,13 @@ def stopped_fraction(device: int, u: int) -> int:
     table = STOP_FRACTION[device]
     i = u >> 24
     return table[i] + (((table[i + 1] - table[i]) * (u & 0xFFFFFF)) >> 24)
+
+
+COMPLETE_BELOW_ANY: tuple[int, ...] = tuple(
+    max(COMPLETE_BELOW[d * len(domains.TITLE_TYPES) + t] for d in range(len(domains.DEVICE_TYPES)))
+    for t in range(len(domains.TITLE_TYPES))
+)  # fmt: skip
+"""Per title type, the largest COMPLETE_BELOW over the screens: a key whose end field is at or above it stops
+before the end on any screen (the key's end bound before its viewer and screen are drawn)."""
+STOP_FRACTION_ANY: tuple[int, ...] = tuple(max(column) for column in zip(*STOP_FRACTION, strict=True))
+"""Per segment end, the largest STOP_FRACTION over the screens: a stopped play runs at most this on any screen."""

@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import binge, domains, households, incidents, player, plays
+from functions.shared import binge, devices, domains, households, incidents, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -93,9 +93,10 @@ JITTER_PERMILLE = (850, 300)
 
 # The draw layout, the one definition the generator (functions/generator/events.py) and the compiled backfill
 # (lakewriter/backfill/kernel.py) both read. A session's key is itself its shape draw: bit fields, high to low, of
-# its start within the slot (coarse), its screen (plays.DEVICE_TABLE), its title, its pause count, its end type,
-# and the coarse parts of its resume point and of its span, so that one draw bounds the session's end and most
-# sessions of a window's look-back cost one mix to reject. Draw D_FINE holds the fine parts, D_VIEWER the viewer,
+# its start within the slot (coarse), its screen (an entry of its household's devices.Layout table), its title, its
+# pause count, its end type, and the coarse parts of its resume point and of its span, so that one draw bounds the
+# session's end on any screen and most sessions of a window's look-back cost one mix to reject. Draw D_FINE holds
+# the fine parts, D_VIEWER the viewer (its household; the screen field then names the household's device),
 # then the pauses, the session id and three per event.
 START_BITS, DEVICE_BITS, TITLE_BITS, PAUSE_TABLE_BITS, COARSE_BITS = 6, plays.DEVICE_BITS, 16, 10, 8
 COMPLETE_BITS = plays.COMPLETE_BITS
@@ -374,6 +375,8 @@ class World:
         self._active_below = [households.active_threshold(w) for w in self.propensity]
         self._day_weight = [households.day_weight(w) for w in self.propensity]
         self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
+        self.devices = devices.layout_of(dims.customers)
+        """Each household's devices (devices.py): a play's screen is one of its viewer's."""
         self._hours: dict[int, HourPlan] = {}
         self._shapes: dict[int, tuple] = {}
         self._weeks: dict[int, tuple[incidents.Incident, ...]] = {}
@@ -575,6 +578,12 @@ class World:
         running = pick.member_cumulative[g]
         aim = (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS
         return pick.groups[g][bisect.bisect_right(running, aim)]
+
+    def device(self, customer: int, sk: int) -> int:
+        """The device (index into `devices`' flat arrays) a session of `customer` with key `sk` plays on: its
+        screen field's entry of the household's screen table."""
+        lay = self.devices
+        return lay.first[customer] + lay.tables[lay.profile[customer]][(sk >> DEVICE_SHIFT) & 0x3F]
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """Mean number of events with timestamps in [start_ms, end_ms) (the admitted start rate with the incidents'

@@ -16,11 +16,11 @@ from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
     COMPLETE_BELOW,
-    DEVICE_TABLE,
     PAUSE_REACH,
     STOP_FRACTION,
     _field,
     chain_links,
+    device_of,
     draw,
     mix,
     pick_customer,
@@ -43,9 +43,10 @@ def attempt_ms(sk: np.uint64, base: int) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int:  # pragma: no cover - compiled
-    """concurrency.end_bound: an upper bound of a candidate's last event."""
-    device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+def end_bound(
+    sk: np.uint64, base: int, duration: int, title_type: int, device: int
+) -> int:  # pragma: no cover - compiled
+    """concurrency.end_bound: an upper bound of a candidate's last event (`device` its screen's type)."""
     complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
     s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
@@ -74,7 +75,10 @@ def admit(  # pragma: no cover - compiled
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    n_devices: int,
+    device_first: np.ndarray,
+    device_profile: np.ndarray,
+    device_tables: np.ndarray,
+    device_type: np.ndarray,
     limits: np.ndarray,
     device_until: np.ndarray,
     household_top: np.ndarray,
@@ -84,8 +88,8 @@ def admit(  # pragma: no cover - compiled
 ) -> int:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
-    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per
-    customer * n_devices + device) and `household_top` (per customer, its limits[c] largest end bounds in the
+    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per device,
+    kernel.device_of) and `household_top` (per customer, its limits[c] largest end bounds in the
     first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
     (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
     or -1 when `admitted` is too small.
@@ -107,20 +111,22 @@ def admit(  # pragma: no cover - compiled
             field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
             title = day_titles[plan_day[plan], field]
             attempt = attempt_ms(sk, base)
-            bound = end_bound(sk, base, title_seconds[title], title_types[title])
-            allowed = day_links[plan_day[plan], field]
-            if allowed > 0:  # the binge chain it starts holds the device too (concurrency.chain_links)
-                chained = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
-                below = COMPLETE_BELOW[chained * N_TITLE_TYPES + title_types[title]]
-                if _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < below:
-                    bound += chain_links(
-                        sk, chained, title, allowed, title_next, title_seconds, link_keys, link_titles
-                    )[1]
             customer = pick_customer(
                 draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
                 member_at, members, member_running,
             )  # fmt: skip
-            device = customer * n_devices + DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+            device = device_of(customer, sk, device_first, device_profile, device_tables)
+            screen = device_type[device]
+            bound = end_bound(sk, base, title_seconds[title], title_types[title], screen)
+            allowed = day_links[plan_day[plan], field]
+            if allowed > 0:  # the binge chain it starts holds the device too (concurrency.chain_links)
+                if (
+                    _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
+                    < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
+                ):
+                    bound += chain_links(sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles)[
+                        1
+                    ]
             busy = device_until[device]
             limit = limits[customer]
             least_at = 0

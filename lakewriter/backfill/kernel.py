@@ -20,10 +20,10 @@ from types import ModuleType
 import numpy as np
 from numba import njit
 
-from functions.shared import binge, domains, households, player, plays
+from functions.shared import binge, devices, domains, households, player, plays
 from functions.shared import world as wm
 
-COMPILED_IN = (binge, domains, households, player, plays, wm)
+COMPILED_IN = (binge, devices, domains, households, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
@@ -73,9 +73,10 @@ EVENTS_PER_SESSION_MAX = wm.MAX_EVENTS
 PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
 PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
 PAUSE_WIDTH = np.array(wm.PAUSE_HIGH_MS, dtype=np.int64) - PAUSE_LOW
-DEVICE_TABLE = np.array(plays.DEVICE_TABLE, dtype=np.int64)
 STOP_FRACTION = np.array(plays.STOP_FRACTION, dtype=np.int64)
 COMPLETE_BELOW = np.array(plays.COMPLETE_BELOW, dtype=np.int64)
+STOP_FRACTION_ANY = np.array(plays.STOP_FRACTION_ANY, dtype=np.int64)
+COMPLETE_BELOW_ANY = np.array(plays.COMPLETE_BELOW_ANY, dtype=np.int64)
 N_TITLE_TYPES = len(domains.TITLE_TYPES)
 N_GENRES = len(domains.GENRES)
 SERIES = binge.SERIES
@@ -220,6 +221,14 @@ def chain_links(  # pragma: no cover - compiled
     return n, reach
 
 
+@njit(cache=True, inline="always")
+def device_of(  # pragma: no cover - compiled
+    customer: int, sk: np.uint64, device_first: np.ndarray, device_profile: np.ndarray, device_tables: np.ndarray
+) -> int:
+    """World.device: the household device the key's screen field picks (devices.Layout, flat index)."""
+    return device_first[customer] + device_tables[device_profile[customer], _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+
+
 @njit(cache=True, nogil=True)
 def world_sessions(  # pragma: no cover - compiled
     world_key: np.uint64,
@@ -245,7 +254,10 @@ def world_sessions(  # pragma: no cover - compiled
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    n_devices: int,
+    device_first: np.ndarray,
+    device_profile: np.ndarray,
+    device_tables: np.ndarray,
+    device_type: np.ndarray,
     viewer_ints: np.ndarray,
     viewer_scope: np.ndarray,
     incidents: np.ndarray,
@@ -303,37 +315,48 @@ def world_sessions(  # pragma: no cover - compiled
             if not admitted[slot_first[j] + i - 1]:
                 continue  # a device or the household's plan refuses it (functions.shared.concurrency)
             sk = mix(slot_key + _U(i) * _GAMMA)
-            # The key's shape bounds the session's end, with its binge chain's: most look-back sessions stop here.
+            # The key's shape bounds the session's end on any screen: most look-back sessions stop here.
             coarse = _field(sk, wm.START_SHIFT, wm.START_BITS)
-            device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             plan = slot_plan[j]
             field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
             title = day_titles[plan_day[plan], field]
             duration = title_seconds[title]
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
-            complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
+            complete = end_field < COMPLETE_BELOW_ANY[title_types[title]]
             s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
-            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION_ANY[s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
             reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            allowed = day_links[plan_day[plan], field]
+            if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms and not (complete and allowed > 0):
+                continue  # ends before the window on any screen (a chain is bounded once its screen is known)
+            if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
+                continue
+            # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
+            hv = draw(sk, wm.D_VIEWER)
+            customer = pick_customer(
+                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
+                member_running,
+            )  # fmt: skip
+            viewer = device_of(customer, sk, device_first, device_profile, device_tables)
+            device = device_type[viewer]
+            complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
+            span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
             n_links = 0
-            if complete and day_links[plan_day[plan], field] > 0:
+            if complete and allowed > 0:
                 n_links, chain_reach = chain_links(
-                    sk, device, title, day_links[plan_day[plan], field], title_next, title_seconds, link_keys,
-                    link_titles,
+                    sk, device, title, allowed, title_next, title_seconds, link_keys, link_titles
                 )  # fmt: skip
                 reach += chain_reach
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
-                continue
-            if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
-                continue
+                continue  # ends, with its chain, before the window on its own screen
             # The first session, then each link of its binge chain (binge.py): the same viewer and screen, the next
             # episode, a countdown after the last event of the one before, from the episode's start.
             lk = sk
             ended = 0
-            customer = viewer = 0
-            vi = viewer_ints[0]
+            vi = viewer_ints[viewer]
             for link in range(n_links + 1):
                 if link > 0:
                     lk = link_keys[link - 1]
@@ -405,15 +428,6 @@ def world_sessions(  # pragma: no cover - compiled
                         break
                 if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
                     return -1, -1
-                if link == 0:
-                    # Viewer (draw 2): who starts it, by the start hour's plan, and on which device.
-                    hv = draw(sk, wm.D_VIEWER)
-                    customer = pick_customer(
-                        hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at,
-                        members, member_running,
-                    )  # fmt: skip
-                    viewer = customer * n_devices + device
-                    vi = viewer_ints[viewer]
                 # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
                 f_startup = f_fail = f_stall = f_error = f_bitrate = 1000
                 for x in range(incidents.shape[0]):

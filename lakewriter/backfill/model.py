@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import binge, concurrency, domains, player
+from functions.shared import binge, concurrency, devices, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -81,7 +81,7 @@ class Coded:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Viewer and title attributes as arrays; viewer v of customer c and device type d is c * 4 + d."""
+    """Viewer and title attributes as arrays; a viewer is one household device (devices.Layout's flat index)."""
 
     viewer_columns: dict[str, Coded]
     """VIEWER_COLUMNS, each coded by viewer."""
@@ -98,6 +98,14 @@ class Catalog:
     """Each title's index in domains.GENRES."""
     title_next: np.ndarray
     """Each title's next episode (binge.next_titles), -1 if none."""
+    device_first: np.ndarray
+    """Per customer, its first device, as devices.Layout (and the device count last)."""
+    device_profile: np.ndarray
+    """Per customer, its row of `device_tables`."""
+    device_tables: np.ndarray
+    """The households' distinct 64-entry screen tables (slots within the household), one row each."""
+    device_type: np.ndarray
+    """Per device, its type's index in domains.DEVICE_TYPES."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions, customers: np.ndarray | None = None) -> Catalog:
@@ -111,17 +119,25 @@ class Catalog:
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
-        n_devices = len(DEVICE_TYPE_NAMES)
+        lay = prepared.devices
         everyone = customers is None
-        chosen = range(len(prepared.customers)) if customers is None else customers.tolist()
-        profiles = [generator.viewer_profile(prepared.customers[c], d) for c in chosen for d in DEVICE_TYPE_NAMES]
+        if everyone:
+            rows = np.arange(len(lay.type), dtype=np.int64)
+        else:  # the chosen customers' devices
+            first = np.asarray(lay.first, dtype=np.int64)
+            chosen = np.asarray(customers, dtype=np.int64)
+            rows = np.concatenate(
+                [np.arange(first[c], first[c + 1]) for c in chosen.tolist()] or [np.zeros(0, np.int64)]
+            )
+        profiles = [
+            generator.viewer_profile(prepared.customers[lay.customer[v]], DEVICE_TYPE_NAMES[lay.type[v]], lay.index[v])
+            for v in rows.tolist()
+        ]
         coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
         ints = np.array([[p.bandwidth10, p.low10, p.high10, *p.qoe] for p in profiles], dtype=np.int64)
         ints = ints.reshape(len(profiles), len(VIEWER_INTS))
-        if not everyone:  # every viewer's row, the chosen ones filled
-            rows = (np.repeat(np.asarray(chosen, dtype=np.int64) * n_devices, n_devices)
-                    + np.tile(np.arange(n_devices), len(chosen)))  # fmt: skip
-            size = len(prepared.customers) * n_devices
+        if not everyone:  # every viewer's (device's) row, the chosen ones filled
+            size = len(lay.type)
             for name, column in coded.items():
                 codes = np.zeros(size, dtype=np.int32)
                 codes[rows] = column.codes
@@ -138,6 +154,10 @@ class Catalog:
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
             title_next=np.array(binge.next_titles(dims.titles), dtype=np.int64),
+            device_first=np.array(lay.first, dtype=np.int64),
+            device_profile=np.array(lay.profile, dtype=np.int64),
+            device_tables=np.array(lay.tables, dtype=np.int64).reshape(len(lay.tables), devices.TABLE_SIZE),
+            device_type=np.array(lay.type, dtype=np.int64),
         )
 
 
@@ -323,7 +343,7 @@ class _Admission:
         self.world, self.catalog = world, catalog
         self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
         n = len(self.limits)
-        self.device_until = np.zeros(n * len(DEVICE_TYPE_NAMES), dtype=np.int64)
+        self.device_until = np.zeros(len(catalog.device_type), dtype=np.int64)
         self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
         self.next_slot: int | None = None
 
@@ -368,8 +388,9 @@ class _Admission:
         n = admission.admit(
             np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
             group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles, day_links,
-            catalog.title_next, catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits,
-            self.device_until, self.household_top, played_only, admitted, slot_first,
+            catalog.title_next, catalog.title_seconds, catalog.title_types, catalog.device_first,
+            catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.device_until,
+            self.household_top, played_only, admitted, slot_first,
         )  # fmt: skip
         assert n >= 0, "room for one more start per slot than its whole count"
         self.next_slot = slot_hi
@@ -412,7 +433,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, admitted, slot_first, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles, day_links, catalog.title_next,
-            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
+            catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
+            catalog.device_tables, catalog.device_type, catalog.viewer_ints,
             catalog.viewer_scope, incidents,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,

@@ -13,7 +13,7 @@ import pytest
 
 from functions.generator import events as generator
 from functions.generator.events import clear_window_cache, window_events
-from functions.shared import domains, player
+from functions.shared import devices, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World
@@ -147,6 +147,12 @@ def test_a_cdn_degradation_caps_bitrate_in_its_scope_and_the_backfill_equals_the
     assert {r["event_id"]: r for r in lake} == {ev["event_id"]: ev for ev in streamed}
 
     customers = {c["customer_id"]: c for c in dims().customers}
+    lay = devices.layout_of(dims().customers)
+    index = {  # device_id -> its index among its household's devices of its type (devices.py)
+        generator.device_identity(c["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: lay.index[v]
+        for n, c in enumerate(dims().customers)
+        for v in range(lay.first[n], lay.first[n + 1])
+    }
     attempts = {
         ev["session_id"]: generator.epoch_ms(dt.datetime.fromisoformat(ev["event_timestamp"])) - ev["startup_time_ms"]
         for ev in streamed
@@ -157,7 +163,7 @@ def test_a_cdn_degradation_caps_bitrate_in_its_scope_and_the_backfill_equals_the
         attempt = attempts.get(ev["session_id"])
         if ev["bitrate_kbps"] is None or attempt is None or not (cdn.start_ms <= attempt < cdn.end_ms):
             continue
-        q = generator.viewer_profile(customers[ev["customer_id"]], ev["device_type"]).qoe
+        q = generator.viewer_profile(customers[ev["customer_id"]], ev["device_type"], index[ev["device_id"]]).qoe
         if _in_scope(ev, cdn):
             top = player.congested_top(q.rung_low, q.rung_top, cdn.bitrate_permille)
             assert ev["bitrate_kbps"] <= player.LADDER_KBPS[top], ev

@@ -32,6 +32,12 @@ HELD = (
     "device_share_mobile",
     "device_share_web",
     "device_share_tablet",
+    # households' own screens by country and plan (functions/shared/devices.py, docs/devices.md)
+    "device_share_tv_north_america",
+    "device_share_tv_europe",
+    "tv_share_gap",
+    "mobile_share_tier_gap",
+    "devices_per_household",
     "minutes_per_play",
     "minutes_per_play_tv",
     "minutes_per_play_mobile",

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.generator import events as generator
-from functions.shared import domains, layout, player, plays
+from functions.shared import devices, domains, layout, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
@@ -176,14 +176,24 @@ def test_sessions_are_cut_only_by_the_range_edges(sessions: dict[str, list[dict]
 
 def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_customer(rows: list[dict]) -> None:
     customers = {c["customer_id"]: c for c in dims().customers}
-    seen = {(r["customer_id"], r["device_type"]): r for r in rows}
-    fields = ("device_id", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
-    for (customer_id, device_type), r in seen.items():
+    lay = devices.layout_of(dims().customers)
+    owned = {  # device_id -> (type, index) of each device of each household
+        generator.device_identity(customers_row["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: (
+            devices.TYPES[lay.type[v]],
+            lay.index[v],
+        )
+        for c, customers_row in enumerate(dims().customers)
+        for v in range(lay.first[c], lay.first[c + 1])
+    }
+    seen = {(r["customer_id"], r["device_id"]): r for r in rows}
+    fields = ("device_id", "device_type", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
+    for (customer_id, device_id), r in seen.items():
         customer = customers[customer_id]
         assert customer["subscription_start_date"] <= r["event_timestamp"][:10], customer_id
-        profile = generator.viewer_profile(customer, device_type).base
-        assert {f: r[f] for f in fields} == {f: profile[f] for f in fields}, (customer_id, device_type)
+        profile = generator.viewer_profile(customer, *owned[device_id]).base
+        assert {f: r[f] for f in fields} == {f: profile[f] for f in fields}, (customer_id, device_id)
     assert len(seen) > 500  # many viewers (about a third of the 1,000 customers are subscribed at a time)
+    assert any(index > 0 for _, index in (owned[d] for _, d in seen))  # households' second TVs and phones play
 
 
 # --- shares of the session model -------------------------------------------------------------------------
@@ -209,16 +219,18 @@ def test_event_type_device_and_end_shares_follow_the_session_model(
     ended = [evs for evs in whole if evs[-1]["event_type"] in domains.SESSION_END_TYPES]
     # Completion follows the screen and the title type (plays.COMPLETE_BELOW), play by play.
     n_types = len(domains.TITLE_TYPES)
-    devices, types = list(domains.DEVICE_TYPES), list(domains.TITLE_TYPES)
+    screens, types = list(domains.DEVICE_TYPES), list(domains.TITLE_TYPES)
     expected = [
-        plays.COMPLETE_BELOW[devices.index(evs[0]["device_type"]) * n_types + types.index(evs[0]["title_type"])] / 1024
+        plays.COMPLETE_BELOW[screens.index(evs[0]["device_type"]) * n_types + types.index(evs[0]["title_type"])] / 1024
         for evs in ended
     ]
     completed = [evs[-1]["event_type"] == "complete" for evs in ended]
     assert np.mean(completed) == pytest.approx(np.mean(expected), abs=0.02)
+    # Each household plays on its own screens (devices.py), calibrated so that the world's mix is near the global
+    # one; the audience's markets (mostly North America) and plans move it a few points.
     devices_seen = collections.Counter(e["device_type"] for e in firsts)
     for device, weight in plays.DEVICE_PLAY_SHARES.items():
-        assert devices_seen[device] / len(firsts) == pytest.approx(weight / 64, abs=0.025), device
+        assert devices_seen[device] / len(firsts) == pytest.approx(weight / 64, abs=0.06), device
     resumed = sum(e["position_seconds"] > 0 for e in firsts) / len(firsts)
     assert resumed == pytest.approx(wm.RESUMED_SESSION_SHARE, abs=0.025)
     assert np.mean([len(evs) for evs in ended]) == pytest.approx(wm.EVENTS_PER_PLAY, abs=0.12)

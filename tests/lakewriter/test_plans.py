@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 
-from functions.shared import domains
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.world import World
 from lakewriter.backfill import model, plans
@@ -104,7 +103,8 @@ def test_the_customers_subscribed_in_a_range_are_every_one_an_hour_plan_of_it_ho
 def test_a_catalog_of_some_customers_gives_their_viewers_what_the_whole_catalog_does(dims: Dimensions) -> None:
     chosen = np.array([0, 5, 17, 2399], dtype=np.int64)
     whole, part = model.Catalog.from_dimensions(dims), model.Catalog.from_dimensions(dims, chosen)
-    viewers = (chosen[:, None] * len(domains.DEVICE_TYPES) + np.arange(len(domains.DEVICE_TYPES))).ravel()
+    first = whole.device_first  # each household's devices (devices.Layout)
+    viewers = np.concatenate([np.arange(first[c], first[c + 1]) for c in chosen.tolist()])
     for name in model.VIEWER_COLUMNS:
         want = whole.viewer_columns[name].column(viewers).to_pylist()
         assert part.viewer_columns[name].column(viewers).to_pylist() == want, name
