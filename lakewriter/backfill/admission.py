@@ -119,14 +119,11 @@ def admit(  # pragma: no cover - compiled
             screen = device_type[device]
             bound = end_bound(sk, base, title_seconds[title], title_types[title], screen)
             allowed = day_links[plan_day[plan], field]
-            if allowed > 0:  # the binge chain it starts holds the device too (concurrency.chain_links)
-                if (
-                    _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
-                    < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
-                ):
-                    bound += chain_links(sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles)[
-                        1
-                    ]
+            completes = (
+                _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
+            )
+            if allowed > 0 and completes:  # the binge chain it starts holds the device too (concurrency.chain_links)
+                bound += chain_links(sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles)[1]
             busy = device_until[device]
             limit = limits[customer]
             least_at = 0
