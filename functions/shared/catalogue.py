@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from functions.shared import domains
+from functions.shared import ads, domains
 
 TITLE_FIELD_BITS = 16
 FIELDS = 1 << TITLE_FIELD_BITS
@@ -43,7 +43,8 @@ class DayTitles(NamedTuple):
     types: list[int]
     """The title's type (index into domains.TITLE_TYPES)."""
     reach: list[int]
-    """The title's duration plus a slot, in ms (bounds how far a session of it can reach)."""
+    """The title's duration, its most ad time (ads.max_ad_ms) and a slot, in ms (bounds how far a session of it can
+    reach)."""
     genres: list[int]
     """The title's genre (index into domains.GENRES)."""
 
@@ -105,7 +106,7 @@ class Catalogue:
                         table.extend([i] * count)  # runs of one title: each list is built a run at a time
                         seconds.extend([self.seconds[i]] * count)
                         types.extend([self.types[i]] * count)
-                        reach.extend([self.seconds[i] * 1000 + self.slot_ms] * count)
+                        reach.extend([self.seconds[i] * 1000 + ads.max_ad_ms(self.seconds[i]) + self.slot_ms] * count)
                         genres.extend([self.genres[i]] * count)
                 for column in (table, seconds, types, reach, genres):  # rounding never leaves a gap, but be sure
                     column.extend(column[-1:] * (FIELDS - len(column)))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 
-from functions.shared import domains, households, plays
+from functions.shared import ads, domains, households, plays
 from functions.shared import world as wm
 
 _N_DEVICES = len(domains.DEVICE_TYPES)
@@ -47,13 +47,13 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
     """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type.
 
     The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
-    (stalls, start-up time) must raise it here and there, and World.max_session_ms with it.
+    (stalls, start-up time, ad breaks) must raise it here and there, and World.max_session_ms with it.
     """
     device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
     complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
     coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
-    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF]
+    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF] + ads.max_ad_ms(duration)
 
 
 def lookback_slots(world: wm.World) -> int:

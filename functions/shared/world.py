@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import domains, households, incidents, player, plays
+from functions.shared import ads, domains, households, incidents, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -67,6 +67,9 @@ MIX_1 = 0xBF58476D1CE4E5B9
 MIX_2 = 0x94D049BB133111EB
 WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
 """Mixed into the world seed so seed 0 is as good a world as any other."""
+
+ADS_SALT = 0xAD5_0FDA_7D15_C0DE
+"""Mixed into the world key for the viewer-days' deals of campaigns."""
 
 DEFAULT_WORLD_SEED = 1
 MAX_WORLD_SEED = (1 << 63) - 1
@@ -132,6 +135,12 @@ D_PLAYER + 1: bits 0-9 the switch count, 10-25 whether the play stalls at all, 2
 rung, 48-49 the error code."""
 D_SWITCH = D_PLAYER + 2
 """Switch j's playhead point is draw D_SWITCH + j's top 32 bits (a fraction of the span)."""
+D_AD = D_SWITCH + MAX_SWITCHES
+"""Ad breaks' draws (after every switch's), AD_DRAWS per break k of a play (ads.play_breaks order): D_AD + k *
+AD_DRAWS its pod size, + 1 + i ad ordinal i's completion and length (its bits 48-55 the ad events' bandwidth
+reading), + 1 + MAX_POD + 4i and + 1 its ad_start's id, + 2 and + 3 its ad_complete's: the content events keep
+their draws, and so their ids and values."""
+AD_DRAWS = 1 + 5 * ads.MAX_POD
 MAX_QOE_MS = player.MAX_STARTUP_MS + player.MAX_STALLED_MS + MAX_SWITCHES
 """The most a session's start-up, stalls and switch events (1 ms each) add to its end beyond its span and pauses."""
 EVENT_KINDS: tuple[str, ...] = tuple(domains.EVENT_TYPES)
@@ -340,9 +349,16 @@ class World:
             tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
         ]
         """Each customer's preferred genres (indexes into domains.GENRES)."""
-        self.max_session_ms = max(self.title_seconds) * 1000 + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
+        self.max_session_ms = (
+            max(self.title_seconds) * 1000
+            + MAX_PAUSED_MS
+            + 2 * MAX_PAUSES
+            + 1
+            + MAX_QOE_MS
+            + max(ads.max_ad_ms(s) for s in self.title_seconds)
+        )
         """No session lasts longer: the longest title played through, every pause, the longest start-up and stalls,
-        1 ms per event."""
+        1 ms per event, and its title's every break a full pod of the longest ad (ads.max_ad_ms)."""
         if self.max_session_ms >= 86_400_000:
             raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
         density = households.subscriber_hours(batch_size, len(customers))
@@ -374,6 +390,8 @@ class World:
         countries: dict[str, int] = {}
         for c in customers:
             countries[c["country"]] = countries.get(c["country"], 0) + 1
+        self.ads_key = mix64(self.key ^ ADS_SALT)
+        """The key of the viewer-days' deals of campaigns (ads.deal_draw)."""
         self._country_share = {country: n * 1000 // len(customers) for country, n in countries.items()}
         """Each country's share of the customers table, permille (a live surge's reach)."""
 

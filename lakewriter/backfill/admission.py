@@ -20,6 +20,7 @@ from lakewriter.backfill.kernel import (
     STOP_FRACTION,
     _field,
     draw,
+    max_ad_ms,
     mix,
     pick_customer,
 )
@@ -50,7 +51,7 @@ def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int: 
     s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
     coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
-    return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+    return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)] + max_ad_ms(duration)
 
 
 @njit(cache=True, nogil=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import concurrency, domains, player
+from functions.shared import ads, concurrency, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -23,7 +23,7 @@ EVENT_TYPE_NAMES = kernel.EVENT_TYPE_NAMES
 DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
 TITLE_TYPE_NAMES: tuple[str, ...] = tuple(domains.TITLE_TYPES)
 
-EVENTS_PER_SESSION_GUESS = 4
+EVENTS_PER_SESSION_GUESS = 6
 """Events a block's arrays first make room for per possible session (the mean is about 3.6)."""
 MAX_SHARED_DICTIONARY = 256
 """Columns with at most this many values are written with all of them as each file's dictionary; larger ones get
@@ -79,6 +79,56 @@ class Coded:
 
 
 @dataclass(frozen=True)
+class AdBook:
+    """ads.Book of the full campaigns table as kernel.world_sessions reads it."""
+
+    book: ads.Book
+    fit_at: np.ndarray
+    """Customer c's fitting targets of position p are fit[fit_at[3c + p]:fit_at[3c + p + 1]] (ascending)."""
+    fit: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    seconds: np.ndarray
+    zones: tuple[str, ...]
+    zone: np.ndarray
+    """Each customer's index in `zones`."""
+    campaign_ids: pa.StringArray
+    """Each target's campaign_id."""
+
+    @classmethod
+    def of(cls, dims: Dimensions) -> AdBook:
+        customers = list(dims.customers)
+        book = ads.Book(dims.campaigns, customers)
+        lists = [ids for c in range(len(customers)) for ids in book.fitting(c)]
+        fit_at = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids in lists], out=fit_at[1:])
+        zones = tuple(sorted({str(c["timezone"]) for c in customers}))
+        tgts = book.targets
+        return cls(
+            book=book,
+            fit_at=fit_at,
+            fit=np.array([i for ids in lists for i in ids], dtype=np.int64),
+            first_day=np.array([t.first_day for t in tgts], dtype=np.int64),
+            last_day=np.array([t.last_day for t in tgts], dtype=np.int64),
+            seconds=np.array([t.seconds for t in tgts], dtype=np.int64),
+            zones=zones,
+            zone=np.array([zones.index(str(c["timezone"])) for c in customers], dtype=np.int64),
+            campaign_ids=pa.array([t.campaign_id for t in tgts], pa.string()),
+        )
+
+    def ranks(self, first_day: int, last_day: int) -> np.ndarray:
+        """ads.bucket_ranks of every zone and UTC day first_day..last_day: [zone, day - first_day, bucket]."""
+        out = np.zeros((max(1, len(self.zones)), last_day - first_day + 1, ads.BUCKETS_PER_DAY), dtype=np.int64)
+        for z, tz in enumerate(self.zones):
+            for d in range(first_day, last_day + 1):
+                out[z, d - first_day] = ads.bucket_ranks(tz, d)
+        return out
+
+
+AD_POSITION_NAMES: tuple[str, ...] = ads.POSITIONS
+
+
+@dataclass(frozen=True)
 class Catalog:
     """Viewer and title attributes as arrays; viewer v of customer c and device type d is c * 4 + d."""
 
@@ -95,6 +145,8 @@ class Catalog:
     """Each title's index in domains.TITLE_TYPES."""
     title_genres: np.ndarray
     """Each title's index in domains.GENRES."""
+    ad_book: AdBook
+    """The campaigns each customer can be shown (ads.Book) as arrays."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions) -> Catalog:
@@ -113,6 +165,7 @@ class Catalog:
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
+            ad_book=AdBook.of(dims),
         )
 
 
@@ -235,12 +288,18 @@ class Block:
     """-1 for null, as bitrate_kbps and error_code (an index into kernel.ERROR_CODE_NAMES)."""
     bitrate_kbps: np.ndarray
     error_code: np.ndarray
+    ad_campaign: np.ndarray
+    """Index into the catalog's ad book targets, -1 for null; ad_position (into AD_POSITION_NAMES) and ad_seconds
+    likewise."""
+    ad_position: np.ndarray
+    ad_seconds: np.ndarray
     event_bytes: np.ndarray
 
     SESSION_FIELDS = ("viewer", "title", "session_bytes")
     EVENT_FIELDS = (
         "session", "event_type", "timestamp_ms", "position", "watch", "completion", "bandwidth", "buffering_events",
-        "buffering_seconds", "error_count", "startup_ms", "bitrate_kbps", "error_code", "event_bytes",
+        "buffering_seconds", "error_count", "startup_ms", "bitrate_kbps", "error_code", "ad_campaign", "ad_position",
+        "ad_seconds", "event_bytes",
     )  # fmt: skip
 
     @property
@@ -405,8 +464,16 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
     most_sessions = int(whole.sum()) + len(slots)
-    # A guess first (the arrays are trimmed after), then room for every session's every event.
-    for events in (EVENTS_PER_SESSION_GUESS * most_sessions + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
+    book = catalog.ad_book
+    rank_day0 = slot_lo * wm.SLOT_MS // ads.DAY_MS
+    ranks = book.ranks(rank_day0, min((end_ms - 1) // ads.DAY_MS, rank_day0 + 2))
+    # A guess first (the arrays are trimmed after), then twice as much until there is room for every session's every
+    # event (ad breaks make the most a session can have large and rare).
+    most_ads = 2 * ads.MAX_POD * (2 + ads.mid_roll_count(int(catalog.title_seconds.max())))
+    most = (kernel.EVENTS_PER_SESSION_MAX + most_ads) * most_sessions
+    guess = EVENTS_PER_SESSION_GUESS * most_sessions + 1024
+    tries = [guess << i for i in range(64) if guess << i < most] + [most]
+    for events in tries:
         block = _empty_block(most_sessions, events)
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
@@ -415,10 +482,12 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             catalog.title_genres, plan_day, day_titles,
             catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), catalog.viewer_ints,
             catalog.viewer_scope, incidents,
+            np.uint64(world.ads_key), book.fit_at, book.fit, book.first_day, book.last_day, book.seconds, book.zone,
+            ranks, rank_day0,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.startup_ms, block.bitrate_kbps, block.error_code,
-            block.event_bytes,
+            block.ad_campaign, block.ad_position, block.ad_seconds, block.event_bytes,
         )  # fmt: skip
         if n_s >= 0:
             break
@@ -448,5 +517,8 @@ def _empty_block(sessions: int, events: int) -> Block:
         startup_ms=np.empty(events, dtype=np.int32),
         bitrate_kbps=np.empty(events, dtype=np.int32),
         error_code=np.empty(events, dtype=np.int8),
+        ad_campaign=np.empty(events, dtype=np.int32),
+        ad_position=np.empty(events, dtype=np.int8),
+        ad_seconds=np.empty(events, dtype=np.int16),
         event_bytes=np.empty((events, 16), dtype=np.uint8),
     )
