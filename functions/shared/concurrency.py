@@ -29,6 +29,7 @@ Suppressed candidates are not played at all; each hour's start rate is divided b
 from __future__ import annotations
 
 import bisect
+import functools
 
 from functions.shared import ads, domains, households, plays
 from functions.shared import world as wm
@@ -36,6 +37,9 @@ from functions.shared import world as wm
 _N_DEVICES = len(domains.DEVICE_TYPES)
 _N_TYPES = len(domains.TITLE_TYPES)
 _PAUSE_MAX = wm.PAUSE_REACH_MS
+
+
+_max_ad_ms = functools.lru_cache(maxsize=4096)(ads.max_ad_ms)
 
 
 def attempt_ms(sk: int, base_ms: int) -> int:
@@ -162,7 +166,7 @@ class Admission:
             plan.by_genre,
             (wm.FIELD_BITS),
         )
-        bisect_right = bisect.bisect_right
+        bisect_right, ad_ms = bisect.bisect_right, _max_ad_ms
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
@@ -180,6 +184,7 @@ class Admission:
             else:
                 span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+            bound += ad_ms(duration)
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64
