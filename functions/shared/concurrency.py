@@ -4,8 +4,9 @@ The world's session starts are independent *candidates* (world.py: a slot's keys
 played, only if, when it is judged, no session played before it on the same device (customer and screen) is still
 running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS) of the household's are. Candidates are judged
 in slot order, then key order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`,
-never after its exact start) and it *runs* until `end_bound`, an upper bound of its last event from its key alone,
-so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S).
+never after its exact start) and it *runs* until `end_bound`, an upper bound of its last event from its key alone
+(plus `ad_bound` when its viewer is on an ad tier), so an earlier C "runs" at a later S's judgement when
+end_bound(C) > attempt_ms(S).
 
 The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
 slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
@@ -51,13 +52,24 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
     """An upper bound (epoch ms) of a candidate's last event, from its key and its title's length and type.
 
     The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
-    (stalls, start-up time, ad breaks) must raise it here and there, and World.max_session_ms with it.
+    (stalls, start-up time) must raise it here and there, and World.max_session_ms with it. A viewer on an ad tier
+    may also watch ads: admission, which knows the viewer, adds `ad_bound` for them.
     """
     device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
     complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
     coarse_end = base_ms + ((sk >> wm.START_SHIFT) + 1) * wm.SLOT_MS // wm.START_STEPS
-    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF] + ads.max_ad_ms(duration)
+    return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF]
+
+
+def ad_bound(duration: int, customer_sees_ads: bool) -> int:
+    """What ad breaks may add to a session's end (ads.max_ad_ms) when its viewer is on an ad tier, else 0."""
+    return _max_ad_ms(duration) if customer_sees_ads else 0
+
+
+def ad_tiers(world: wm.World) -> list[bool]:
+    """Whether each customer (World.customers order) is on an ad tier, so may see ad breaks."""
+    return [ads.sees_ads(c["subscription_tier"]) for c in world.customers]
 
 
 def lookback_slots(world: wm.World) -> int:
@@ -101,6 +113,7 @@ class Admission:
         self.world = world
         self.lookback = lookback_slots(world)
         self.limits = stream_limits(world)
+        self.ad_tier = ad_tiers(world)
         self.verdicts: dict[int, bytes] = {}
         """Slot -> one byte per candidate in key order, 1 if it is played."""
         self._day: int | None = None
@@ -166,7 +179,7 @@ class Admission:
             plan.by_genre,
             (wm.FIELD_BITS),
         )
-        bisect_right, ad_ms = bisect.bisect_right, _max_ad_ms
+        bisect_right, ad_ms, ad_tier = bisect.bisect_right, _max_ad_ms, self.ad_tier
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
@@ -184,7 +197,6 @@ class Admission:
             else:
                 span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
-            bound += ad_ms(duration)
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64
@@ -197,6 +209,8 @@ class Admission:
             g = bisect_right(cumulative, ((h >> 40) * cumulative[-1]) >> field_bits)
             running = pick.member_cumulative[g]
             customer = pick.groups[g][bisect_right(running, (((h >> 16) & 0xFFFFFF) * running[-1]) >> field_bits)]
+            if ad_tier[customer]:  # ad_bound, inlined
+                bound += ad_ms(duration)
             device += customer * n_devices
             busy = device_until.get(device, 0)
             top = household.get(customer)

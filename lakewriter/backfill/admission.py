@@ -51,7 +51,7 @@ def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int: 
     s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
     coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
-    return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)] + max_ad_ms(duration)
+    return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
 
 
 @njit(cache=True, nogil=True)
@@ -75,6 +75,7 @@ def admit(  # pragma: no cover - compiled
     title_types: np.ndarray,
     n_devices: int,
     limits: np.ndarray,
+    ad_tier: np.ndarray,
     device_until: np.ndarray,
     household_top: np.ndarray,
     played_only: bool,
@@ -108,6 +109,8 @@ def admit(  # pragma: no cover - compiled
                 draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
                 member_at, members, member_running,
             )  # fmt: skip
+            if ad_tier[customer]:  # concurrency.ad_bound
+                bound += max_ad_ms(title_seconds[title])
             device = customer * n_devices + DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             busy = device_until[device]
             limit = limits[customer]

@@ -383,6 +383,7 @@ class _Admission:
     def __init__(self, world: World, catalog: Catalog) -> None:
         self.world, self.catalog = world, catalog
         self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
+        self.ad_tier = np.array(concurrency.ad_tiers(world), dtype=np.int64)
         n = len(self.limits)
         self.device_until = np.zeros(n * len(DEVICE_TYPE_NAMES), dtype=np.int64)
         self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
@@ -429,7 +430,8 @@ class _Admission:
         n = admission.admit(
             np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
             group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles,
-            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits, self.device_until,
+            catalog.title_seconds, catalog.title_types, len(DEVICE_TYPE_NAMES), self.limits, self.ad_tier,
+            self.device_until,
             self.household_top, played_only, admitted, slot_first,
         )  # fmt: skip
         assert n >= 0, "room for one more start per slot than its whole count"
