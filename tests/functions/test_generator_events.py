@@ -35,7 +35,7 @@ TICK_MS = 300_000
 
 @pytest.fixture(scope="module")
 def dims() -> Dimensions:
-    return generate_dimensions(seed=42, customers=300, titles=200, campaigns=5)
+    return generate_dimensions(seed=42, customers=300, titles=200, campaigns=300)
 
 
 @pytest.fixture(scope="module")
