@@ -835,7 +835,18 @@ class _SessionWriter:
     """Renders one session's events into its window's output: a record line or an event dict each."""
 
     __slots__ = (
-        "base", "duration", "out", "p0", "prefixes", "session_id", "sk", "template", "title", "viewer", "vkey", "prep",
+        "base",
+        "duration",
+        "out",
+        "p0",
+        "prefixes",
+        "prep",
+        "session_id",
+        "sk",
+        "template",
+        "title",
+        "viewer",
+        "vkey",
     )  # fmt: skip
 
     def __init__(

@@ -17,11 +17,9 @@ tolerance.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import math
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple

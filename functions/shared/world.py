@@ -247,9 +247,7 @@ AD_EVENTS_PER_SESSION = 2.65
 world (seed 1, 1,000 customers, 1,500 campaigns, batchSize 25; two weeks from 2026-11-02 and 2025-11-03: 2.73 and
 2.57); tests/functions/test_ad_events.py holds a week of it within 15 %. A world with far fewer campaigns fills fewer
 breaks, so carries fewer (docs/ads.md)."""
-EVENTS_PER_SESSION = (
-    (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE + AD_EVENTS_PER_SESSION
-)
+EVENTS_PER_SESSION = (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE + AD_EVENTS_PER_SESSION
 """Mean events of a session: an attempt that ends before the first frame has one (player.UNSTARTED_SHARE); the ads
 of its breaks add AD_EVENTS_PER_SESSION."""
 

@@ -19,14 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from functions.generator import events as generator
 from functions.generator.events import epoch_ms
 from functions.shared import layout
 from functions.shared import world as wm
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_BATCH_SIZE
 from functions.shared.layout import TIMESTAMP_FIELD
-from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, STREAMING_EVENTS, TITLES
 from functions.shared.world import World, check_batch_size, check_world_seed
 from lakewriter import durable
 from lakewriter.backfill import kernel, model, strings
@@ -73,7 +72,15 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
     partition_columns = [name for name in layout.TIME_PARTITION_KEYS if name in schema.names]  # an Iceberg table's
-    for name in ("event_type", "error_code", "campaign_id", "ad_position", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
+    for name in (
+        "event_type",
+        "error_code",
+        "campaign_id",
+        "ad_position",
+        *model.VIEWER_COLUMNS,
+        *model.TITLE_COLUMNS,
+        *partition_columns,
+    ):
         i = schema.get_field_index(name)
         schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
@@ -356,6 +363,7 @@ def run_backfill(
     dimension_seed: int = DEFAULT_DIMENSION_SEED,
     customers: int = CUSTOMERS.default_rows or 1000,
     titles: int = TITLES.default_rows or 500,
+    campaigns: int = CAMPAIGNS.default_rows or 1,
     chunk_events: int = DEFAULT_CHUNK_EVENTS,
     filesystem: pafs.FileSystem | None = None,
     written_at: dt.datetime | None = None,
@@ -406,7 +414,8 @@ def run_backfill(
     check_output(fs, root, out)
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
-        dims = generate_dimensions(seed=dimension_seed, customers=customers, titles=titles, campaigns=1)
+        # The full campaigns table (its delivery figures are not needed): the viewers' ad breaks come from it.
+        dims = generate_dimensions(dimension_seed, customers, titles, campaigns, delivery=False)
     if journal is None and fs.type_name == "local":
         lake = Path(root)
         entry = {
