@@ -25,7 +25,7 @@ BATCH = 20
 
 @pytest.fixture(scope="module")
 def dims() -> Dimensions:
-    return generate_dimensions(seed=42, customers=1000, titles=200, campaigns=300)
+    return generate_dimensions(seed=42, customers=1000, titles=200)  # the default campaigns: ads fill as calibrated
 
 
 @pytest.fixture(scope="module")
