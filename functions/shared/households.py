@@ -65,11 +65,11 @@ def admitted_share(hours_per_subscriber: float) -> float:
 
 
 # --- how many households a volume needs -------------------------------------------------------------------------
-VIEWING_HOURS_PER_BATCH_UNIT = 14.6
-"""Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages about 7.3 events (its
+VIEWING_HOURS_PER_BATCH_UNIT = 12.5
+"""Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages about 7.6 events (its
 player's, world.EVENTS_PER_PLAY, and its ads', world.AD_EVENTS_PER_SESSION) and about 24 minutes (plays.py), so
-batchSize B makes about 14.6·B hours a day (measured on the default world with its 1,500 campaigns: 366 hours a day
-at batchSize 25, three days from 2026-11-02; docs/ads.md)."""
+batchSize B makes about 12.5·B hours a day (measured on the default world with its 1,500 campaigns, batchSize 25 and
+548 customers: 12.48 the weeks from 2026-11-02 and from 2025-11-03; docs/ads.md)."""
 SUBSCRIBED_SHARE = 1 / 3
 """Share of the customers table subscribed at a time: sign-ups at an even rate over domains.SIGNUP_DAYS (three years
 before the reference date to two after), tenure exponential at domains.MONTHLY_CHURN (dimensions.subscription;

@@ -84,7 +84,8 @@ def admit(  # pragma: no cover - compiled
 ) -> int:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
-    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per
+    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; a candidate's end bound adds
+    its title's ad time when its customer is on an ad tier (`ad_tier`, concurrency.ad_bound); `device_until` (per
     customer * n_devices + device) and `household_top` (per customer, its limits[c] largest end bounds in the
     first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
     (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,

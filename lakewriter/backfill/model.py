@@ -24,7 +24,8 @@ DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
 TITLE_TYPE_NAMES: tuple[str, ...] = tuple(domains.TITLE_TYPES)
 
 EVENTS_PER_SESSION_GUESS = 6
-"""Events a block's arrays first make room for per possible session (the mean is about 3.6)."""
+"""Events a block's arrays first make room for per possible session (the mean is about 7.3 with the ads, most of a
+block's possible sessions have none in its range)."""
 MAX_SHARED_DICTIONARY = 256
 """Columns with at most this many values are written with all of them as each file's dictionary; larger ones get
 a dictionary of the values each file uses (`Coded.compact`)."""
