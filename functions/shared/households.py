@@ -53,8 +53,15 @@ customers at batchSize 30, 50 and 75, within 3 % of these at the rates they give
 start rate is divided by its share so its played sessions follow the calendar's curve and carry batchSize."""
 
 
+ADMITTED_LOAD_UNIT = 32.0
+"""The viewing hours per batch unit ADMITTED_SHARES' loads were computed with (the measurement predates the player's
+and the ads' events, docs/ads.md): a load is converted to that scale before the lookup, so every world admits the
+same share it did, whatever VIEWING_HOURS_PER_BATCH_UNIT is now."""
+
+
 def admitted_share(hours_per_subscriber: float) -> float:
     """Share of candidate sessions admitted at a density (ADMITTED_SHARES, linear between its points)."""
+    hours_per_subscriber = hours_per_subscriber * ADMITTED_LOAD_UNIT / VIEWING_HOURS_PER_BATCH_UNIT
     points = ADMITTED_SHARES
     if hours_per_subscriber <= points[0][0]:
         return points[0][1]
