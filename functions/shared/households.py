@@ -53,15 +53,8 @@ customers at batchSize 30, 50 and 75, within 3 % of these at the rates they give
 start rate is divided by its share so its played sessions follow the calendar's curve and carry batchSize."""
 
 
-ADMITTED_LOAD_UNIT = 32.0
-"""The viewing hours per batch unit ADMITTED_SHARES' loads were computed with (the measurement predates the player's
-and the ads' events, docs/ads.md): a load is converted to that scale before the lookup, so every world admits the
-same share it did, whatever VIEWING_HOURS_PER_BATCH_UNIT is now."""
-
-
 def admitted_share(hours_per_subscriber: float) -> float:
     """Share of candidate sessions admitted at a density (ADMITTED_SHARES, linear between its points)."""
-    hours_per_subscriber = hours_per_subscriber * ADMITTED_LOAD_UNIT / VIEWING_HOURS_PER_BATCH_UNIT
     points = ADMITTED_SHARES
     if hours_per_subscriber <= points[0][0]:
         return points[0][1]
@@ -72,11 +65,11 @@ def admitted_share(hours_per_subscriber: float) -> float:
 
 
 # --- how many households a volume needs -------------------------------------------------------------------------
-VIEWING_HOURS_PER_BATCH_UNIT = 12.5
+VIEWING_HOURS_PER_BATCH_UNIT = 14.6
 """Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages about 7.6 events (its
 player's, world.EVENTS_PER_PLAY, and its ads', world.AD_EVENTS_PER_SESSION) and about 24 minutes (plays.py), so
-batchSize B makes about 12.5·B hours a day (measured on the default world with its 1,500 campaigns, batchSize 25 and
-548 customers: 12.48 the weeks from 2026-11-02 and from 2025-11-03; docs/ads.md)."""
+batchSize B makes about 14.6·B hours a day (measured on the default world with its 1,500 campaigns: 366 hours a day
+at batchSize 25 and 1,000 customers, three days from 2026-11-02; docs/ads.md)."""
 SUBSCRIBED_SHARE = 1 / 3
 """Share of the customers table subscribed at a time: sign-ups at an even rate over domains.SIGNUP_DAYS (three years
 before the reference date to two after), tenure exponential at domains.MONTHLY_CHURN (dimensions.subscription;
