@@ -41,7 +41,7 @@ def test_ad_events_per_session_are_what_batch_size_counts_for_them() -> None:
     attempts = kinds["start"] + kinds["start_failed"] + kinds["exit_before_start"]
     per_session = (kinds["ad_start"] + kinds["ad_complete"]) / attempts
     assert per_session == pytest.approx(wm.AD_EVENTS_PER_SESSION, rel=0.15)
-    # households.ADMITTED_SHARES predates the ads (an ad-tier play holds its device longer): 21.4 here, left (docs/ads.md)
+    # households.ADMITTED_SHARES predates the ads (an ad-tier play holds its device longer): 21.4 here (docs/ads.md)
     assert len(events) / (3 * 288) == pytest.approx(25, rel=0.2)
     assert kinds["ad_start"] > 3000
 
