@@ -213,6 +213,20 @@ def max_ad_ms(duration_seconds: int) -> int:
     return (pods + max(POD_SIZES["post_roll"])) * (MAX_AD_SECONDS * 1000 + AD_EVENT_MS)
 
 
+_LONGEST_POD_MS = tuple(
+    max(POD_SIZES[p]) * (max(domains.AD_FORMATS[p]) * 1000 + AD_EVENT_MS) for p in ("pre_roll", "mid_roll", "post_roll")
+)
+
+
+def play_ad_ms(duration_seconds: int, span_max: int, completes: bool) -> int:
+    """Most wall-clock ms a play that runs at most `span_max` content seconds of a title can spend in ads: a full pod
+    of its position's longest format at the pre-roll, at each mid-roll mark it can pass (at most span_max // 15 min
+    + 1 of the title's), and at the post-roll if it completes. The admission pass's bound (tighter than max_ad_ms)."""
+    mids = min(mid_roll_count(duration_seconds), span_max // MID_ROLL_EVERY_SECONDS + 1)
+    pre, mid, post = _LONGEST_POD_MS
+    return pre + mids * mid + (post if completes else 0)
+
+
 def max_ad_events(duration_seconds: int) -> int:
     """Most ad events a play of a title this long can have."""
     return (2 + mid_roll_count(duration_seconds)) * MAX_POD * 2

@@ -40,7 +40,7 @@ _N_TYPES = len(domains.TITLE_TYPES)
 _PAUSE_MAX = wm.PAUSE_REACH_MS
 
 
-_max_ad_ms = functools.lru_cache(maxsize=4096)(ads.max_ad_ms)
+_play_ad_ms = functools.lru_cache(maxsize=65536)(ads.play_ad_ms)
 
 
 def attempt_ms(sk: int, base_ms: int) -> int:
@@ -62,9 +62,15 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int) -> int:
     return coarse_end + span_max * 1000 + _PAUSE_MAX[(sk >> wm.PAUSE_SHIFT) & 0x3FF]
 
 
-def ad_bound(duration: int, customer_sees_ads: bool) -> int:
-    """What ad breaks may add to a session's end (ads.max_ad_ms) when its viewer is on an ad tier, else 0."""
-    return _max_ad_ms(duration) if customer_sees_ads else 0
+def ad_bound(sk: int, duration: int, title_type: int, customer_sees_ads: bool) -> int:
+    """What ad breaks may add to a candidate's end (ads.play_ad_ms of its key's span bound and end) when its viewer is
+    on an ad tier, else 0."""
+    if not customer_sees_ads:
+        return 0
+    device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
+    complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
+    span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
+    return ads.play_ad_ms(duration, span_max, complete)
 
 
 def ad_tiers(world: wm.World) -> list[bool]:
@@ -179,7 +185,7 @@ class Admission:
             plan.by_genre,
             (wm.FIELD_BITS),
         )
-        bisect_right, ad_ms, ad_tier = bisect.bisect_right, _max_ad_ms, self.ad_tier
+        bisect_right, ad_ms, ad_tier = bisect.bisect_right, _play_ad_ms, self.ad_tier
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
@@ -192,10 +198,8 @@ class Admission:
             # end_bound, inlined
             duration = seconds[field]
             device = table[(sk >> s_device) & 0x3F]
-            if ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]:
-                span_max = duration
-            else:
-                span_max = 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            complete = ((sk >> s_end) & 0x3FF) < complete_below[device * n_types + types[field]]
+            span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
             # World.pick_customer, inlined
             z = (sk + viewer_gamma) & M64
@@ -210,7 +214,7 @@ class Admission:
             running = pick.member_cumulative[g]
             customer = pick.groups[g][bisect_right(running, (((h >> 16) & 0xFFFFFF) * running[-1]) >> field_bits)]
             if ad_tier[customer]:  # ad_bound, inlined
-                bound += ad_ms(duration)
+                bound += ad_ms(duration, span_max, complete)
             device += customer * n_devices
             busy = device_until.get(device, 0)
             top = household.get(customer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import domains
+from functions.shared import ads, domains
 from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
@@ -20,7 +20,6 @@ from lakewriter.backfill.kernel import (
     STOP_FRACTION,
     _field,
     draw,
-    max_ad_ms,
     mix,
     pick_customer,
 )
@@ -52,6 +51,23 @@ def end_bound(sk: np.uint64, base: int, duration: int, title_type: int) -> int: 
     span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
     coarse_end = base + ((_field(sk, wm.START_SHIFT, wm.START_BITS) + 1) * wm.SLOT_MS) // wm.START_STEPS
     return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+
+
+_PRE_POD_MS, _MID_POD_MS, _POST_POD_MS = ads._LONGEST_POD_MS
+
+
+@njit(cache=True, inline="always")
+def play_ad_bound(sk: np.uint64, duration: int, title_type: int) -> int:  # pragma: no cover - compiled
+    """ads.play_ad_ms of a candidate's key (concurrency.ad_bound for a viewer on an ad tier)."""
+    device = DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+    complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
+    s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+    span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+    mids = min(
+        max(0, (duration - ads.MID_ROLL_TAIL_SECONDS) // ads.MID_ROLL_EVERY_SECONDS),
+        span_max // ads.MID_ROLL_EVERY_SECONDS + 1,
+    )
+    return _PRE_POD_MS + mids * _MID_POD_MS + (_POST_POD_MS if complete else 0)
 
 
 @njit(cache=True, nogil=True)
@@ -111,7 +127,7 @@ def admit(  # pragma: no cover - compiled
                 member_at, members, member_running,
             )  # fmt: skip
             if ad_tier[customer]:  # concurrency.ad_bound
-                bound += max_ad_ms(title_seconds[title])
+                bound += play_ad_bound(sk, title_seconds[title], title_types[title])
             device = customer * n_devices + DEVICE_TABLE[_field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
             busy = device_until[device]
             limit = limits[customer]
