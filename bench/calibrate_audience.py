@@ -28,12 +28,13 @@ if str(REPO) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from functions.shared import households  # noqa: E402
+from functions.shared import domains, households  # noqa: E402
 from functions.shared import world as wm  # noqa: E402
 from functions.shared.dimensions import generate_dimensions  # noqa: E402
 from lakewriter.backfill import model  # noqa: E402
 
 HOUR_SLOTS = 60
+AD_CODES = [wm.EVENT_KINDS.index(t) for t in domains.AD_EVENT_TYPES]
 
 
 def _world(customers: int, batch_size: int, seed: int) -> tuple[wm.World, model.Catalog]:
@@ -46,11 +47,12 @@ def _first_slot(week: dt.date) -> int:
     return int(dt.datetime.combine(week, dt.time(), tzinfo=dt.UTC).timestamp()) // 60
 
 
-def hours_and_events(customers: int, batch_size: int, seed: int, week: dt.date) -> tuple[float, float, int]:
-    """(viewing hours a day per unit of batchSize, events per session, sessions) over a week of the backfill."""
+def hours_and_events(customers: int, batch_size: int, seed: int, week: dt.date) -> tuple[float, float, int, float]:
+    """(viewing hours a day per unit of batchSize, events per session, sessions, ad events per session) over a week
+    of the backfill."""
     world, catalog = _world(customers, batch_size, seed)
     lo = _first_slot(week)
-    watched = events = sessions = 0
+    watched = events = sessions = ad_events = 0
     for day in range(7):
         slot_lo, slot_hi = lo + day * 1440, lo + (day + 1) * 1440
         # Every event of the day's sessions (however long they run): a window to the week's end and a day more.
@@ -61,9 +63,10 @@ def hours_and_events(customers: int, batch_size: int, seed: int, week: dt.date) 
         np.maximum.at(last, block.session, block.watch.astype(np.float64))
         watched += float(last.sum())
         events += block.events
+        ad_events += int(np.isin(block.event_type, AD_CODES).sum())
         sessions += block.sessions
     hours_per_day = watched / 3600 / 7
-    return hours_per_day / batch_size, events / max(1, sessions), sessions
+    return hours_per_day / batch_size, events / max(1, sessions), sessions, ad_events / max(1, sessions)
 
 
 def admitted_by_load(customers: int, batch_size: int, seed: int, week: dt.date) -> list[tuple[float, float, int]]:
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for round_ in range(1, args.rounds + 1):
         # Each round: hours per batch unit at the middle density, then the shares at the hours' loads.
-        per_unit, per_session, sessions = hours_and_events(
+        per_unit, per_session, sessions, ad_per_session = hours_and_events(
             args.customers, batch_size(densities[len(densities) // 2]), args.seed, args.week
         )
         hours_moved = abs(per_unit - households.VIEWING_HOURS_PER_BATCH_UNIT)
@@ -138,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         households.ADMITTED_SHARES = table
         print(
             f"round {round_}: {per_unit:.2f} h a day per batch unit ({sessions:,} sessions, {per_session:.2f} events "
-            f"each; world.EVENTS_PER_SESSION {wm.EVENTS_PER_SESSION:.2f}); shares from {len(points)} hours at "
+            f"each, {ad_per_session:.2f} of them ads; world.EVENTS_PER_SESSION {wm.EVENTS_PER_SESSION:.2f}, "
+            f"AD_EVENTS_PER_SESSION {wm.AD_EVENTS_PER_SESSION}); shares from {len(points)} hours at "
             f"{min(p[0] for p in points):.2f}-{max(p[0] for p in points):.2f} h, largest change {moved:.3f}"
         )
         if moved < 0.01 and hours_moved < 0.2:

@@ -154,6 +154,7 @@ def generator_environment(
     window_seconds: int | None,
     world_seed: int | None = None,
     schedule_expression: str | None = None,
+    campaign_count: int | None = None,
 ) -> dict[str, str]:
     """The generator's environment variables (all strings, as Lambda requires)."""
     env = {
@@ -167,6 +168,8 @@ def generator_environment(
         env["WINDOW_SECONDS"] = str(window_seconds)
     if world_seed is not None:
         env["WORLD_SEED"] = str(world_seed)
+    if campaign_count is not None:
+        env["CAMPAIGN_COUNT"] = str(campaign_count)  # the campaigns table the viewers' ad breaks come from
     if schedule_expression is not None and schedule.is_cron(schedule_expression):
         env["SCHEDULE_EXPRESSION"] = schedule_expression  # the handler starts each tick at the previous firing
     return env
@@ -210,6 +213,8 @@ class ScheduledGeneratorArgs(TypedDict):
     """Customers the generator may pick from."""
     title_count: NotRequired[int]
     """Titles the generator may pick from."""
+    campaign_count: NotRequired[int]
+    """Campaigns (the campaigns table's rows) whose ads the generator's viewers are shown."""
     window_seconds: NotRequired[int]
     """Seconds of event time one run covers: a rate() schedule's period (derived from it when omitted); left out
     with a cron() schedule, whose runs each cover the time since the previous firing."""
@@ -255,6 +260,7 @@ SPEC = v.ArgSpec(
         "schedule_enabled": True,
         "customer_count": schema.CUSTOMERS.default_rows,
         "title_count": schema.TITLES.default_rows,
+        "campaign_count": schema.CAMPAIGNS.default_rows,
         "log_retention_days": v.DEFAULT_LOG_RETENTION_DAYS,
         "max_retry_attempts": v.LAMBDA_MAX_ASYNC_RETRIES,
         "max_event_age_seconds": 3600,
@@ -275,6 +281,7 @@ SPEC = v.ArgSpec(
         "dimension_seed": v.at_least(0),
         "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
+        "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "window_seconds": v.between(1, domains.MAX_TICK_SECONDS, "seconds (the longest stretch one tick covers)"),
         "world_seed": v.between(0, world.MAX_WORLD_SEED),
         "log_retention_days": v.RETENTION_DAYS,
@@ -461,6 +468,7 @@ class ScheduledGenerator(v.CheckedComponent):
             window,
             args.get("world_seed"),
             expression,
+            SPEC.value(args, "campaign_count"),
         ).apply(lambda e: generator_environment(*e))
         generator = function(
             "generator",

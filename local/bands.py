@@ -988,4 +988,4 @@ AD_BANDS: tuple[Band, ...] = (
     AD_FREQUENCY_VIEWER_DAY,
     AD_OVER_CAP_SHARE,
 )
-"""Bands of the ad figures (`local.ad_overlay.figures`, and `local.profile` once events carry ads)."""
+"""Bands of the ad figures (`local.ad_figures.figures` of the events)."""

@@ -122,7 +122,7 @@ def measure_profile(batch_size: int, events: int = SAMPLE_EVENTS, seed: int = 7)
     from functions.shared.world import World
     from lakewriter.parquet import parquet_bytes, rows_to_arrow
 
-    dims = generate_dimensions(42, 1000, 500, 50)
+    dims = generate_dimensions(42, 1000, 500, delivery=False)  # the default campaigns table: its ads count
     world = World(seed, dims, max(1, min(batch_size, MAX_BATCH_SIZE)))
     start = epoch_ms(dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))
     period = DEFAULT_WINDOW_SECONDS * 1000

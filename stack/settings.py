@@ -62,7 +62,7 @@ BINDINGS: Mapping[str, tuple[tuple[ArgSpec, str], ...]] = {
     "dimensionSeed": ((_CATALOG, "dimension_seed"), (_GENERATOR, "dimension_seed")),
     "customerCount": ((_CATALOG, "customer_count"), (_GENERATOR, "customer_count")),
     "titleCount": ((_GENERATOR, "title_count"), (_CATALOG, "title_count")),
-    "campaignCount": ((_CATALOG, "campaign_count"),),
+    "campaignCount": ((_CATALOG, "campaign_count"), (_GENERATOR, "campaign_count")),
     "lambdaMemoryMb": ((_GENERATOR, "memory_mb"),),
     "lambdaTimeoutSeconds": ((_GENERATOR, "timeout_seconds"),),
     "lambdaRuntime": ((_GENERATOR, "runtime"),),

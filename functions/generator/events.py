@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import binge, concurrency, devices, domains, geography, player, plays
+from functions.shared import ads, binge, concurrency, devices, domains, geography, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -49,8 +49,8 @@ _VIEWER_FIELDS = (
     "ip_address",
     "connection_type",
 )
-AD_FIELDS = ("campaign_id", "ad_position", "ad_duration_seconds")
-"""The ad columns: null in every event until ads are wired in (issue 17, branch `ads`); the one place they are set."""
+AD_FIELDS = domains.AD_EVENT_FIELDS
+"""The ad columns: set on ad events (`_SessionWriter.write_ad`), null on every other."""
 _RECORD_FIELDS = (
     "event_id",
     "event_type",
@@ -214,7 +214,11 @@ class PreparedDimensions:
         """Device (index into `devices`) -> that viewer's profile."""
         self.record_templates: dict[int, str] = {}
         """Viewer key -> its record line template, the viewer's columns written out (generate_records)."""
+        self.ad_record_templates: dict[int, str] = {}
+        """Viewer key -> its ad events' record line template (the ad columns left open too)."""
         self._title_json: list[tuple[str, str]] | None = None
+        self.campaigns = dims.campaigns
+        self._ad_book: ads.Book | None = None
 
     def viewer(self, key: int) -> _Viewer:
         lay = self.devices
@@ -229,6 +233,21 @@ class PreparedDimensions:
             STREAMING_EVENTS, fixed, quoted=_GENERATED_STRINGS, rendered=_NULLABLE_NUMBERS
         )
         return template
+
+    def ad_record_template(self, key: int) -> str:
+        base = (self.viewers.get(key) or self.viewer(key)).base
+        fixed = {name: base[name] for name in _CUSTOMER_FIELDS + _VIEWER_FIELDS}
+        template = self.ad_record_templates[key] = line_template(
+            STREAMING_EVENTS, fixed, quoted=_GENERATED_STRINGS, rendered=_NULLABLE_NUMBERS
+        )
+        return template
+
+    @property
+    def ad_book(self) -> ads.Book:
+        """The campaigns each customer can be shown (the full campaigns table), built on first use."""
+        if self._ad_book is None:
+            self._ad_book = ads.Book(self.campaigns, self.customers)
+        return self._ad_book
 
     @property
     def title_json(self) -> list[tuple[str, str]]:
@@ -308,6 +327,7 @@ _KIND_NAMES = wm.EVENT_KINDS
 _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
     wm.START, wm.PAUSE, wm.RESUME, wm.STOP, wm.COMPLETE, wm.START_FAILED, wm.EXIT, wm.SWITCH, wm.ERROR
 )  # fmt: skip
+_AD_START, _AD_COMPLETE = (wm.EVENT_KINDS.index(t) for t in domains.AD_EVENT_TYPES)
 _EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
 _STALL_RATE_MAX = max(round(r / 3600 * (1 << player.RATE_BITS)) for r in player.STALLS_PER_PLAY_HOUR.values())
 _STALL_MS_MAX = (round(max(player.MEAN_STALL_SECONDS.values()) * 1000) * 383 >> 8) + 1
@@ -513,7 +533,7 @@ class _WindowWriter:
         pause_counts, stop_any, complete_any = wm.PAUSE_COUNTS, plays.STOP_FRACTION_ANY, plays.COMPLETE_BELOW_ANY
         stop_fraction = plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
-        device_type = self.prep.devices.type
+        device_type, customer_of = self.prep.devices.type, self.prep.devices.customer
         day = plan.titles
         field_seconds, field_type, field_links, field_title = day.seconds, day.types, day.links, day.title
         following, title_seconds = self.world.catalogue.next, self.world.catalogue.seconds
@@ -538,19 +558,24 @@ class _WindowWriter:
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             allowed = field_links[title_field]
             if not (complete and allowed) and (
-                end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms
+                end_max + reach_qoe + ads.max_ad_ms(duration) < start_ms
+                or end_max + slack(span_max, 2 * k + 1 + switches) + ads.max_ad_ms(duration) < start_ms
             ):
-                continue  # ends before the window even with the longest pauses, start-up and stalls
+                continue  # ends before the window even with the longest pauses, start-up, stalls and ads
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
             vkey = self._viewer(sk, plan, title_field)
             device = device_type[vkey]
+            # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
+            sees_ads = any(self.prep.ad_book.fitting(customer_of[vkey]))
+            ad_ms = ads.max_ad_ms(duration) if sees_ads else 0
             complete = end_field < complete_below[device * n_types + title_type]
             # The bound again on its own screen (a phone's stopped plays are shorter).
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
+            end_max += ad_ms
             if complete and allowed:  # it may start a binge chain (binge.py)
                 links, link_titles, reach = concurrency.chain_links(
-                    sk, device, field_title[title_field], allowed, following, title_seconds
+                    sk, device, field_title[title_field], allowed, following, title_seconds, sees_ads
                 )
                 if links:
                     if end_max + reach_qoe + reach >= start_ms:
@@ -559,7 +584,7 @@ class _WindowWriter:
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
-            first = self._first_due(timeline)
+            first = self._first_due(timeline, ad_ms)
             if first is None:
                 continue  # every event before the window, whatever the player does
             if first is not True:
@@ -671,18 +696,23 @@ class _WindowWriter:
         stalled = stalls * _STALL_MS_MAX
         return player.MAX_STARTUP_MS + (stalled if stalled < player.MAX_STALLED_MS else player.MAX_STALLED_MS)
 
-    def _first_due(self, timeline: tuple) -> int | bool | None:
-        """None if every event lies before the window whatever the start-up and stalls; an int (a bound of its
-        first event at or after end_ms) if none can lie in it; True if some may."""
+    def _first_due(self, timeline: tuple, ad_ms: int) -> int | bool | None:
+        """None if every event lies before the window whatever the start-up, stalls and ads (at most `ad_ms`); an
+        int (a bound of its first event at or after end_ms) if none can lie in it; True if some may. An ad break
+        lies between two events, so anything after event e - 1 comes after that event's earliest time."""
         t0, _, _, offsets, before, _ = timeline
-        start_ms, slack = self.start_ms, self._slack
+        start_ms = self.start_ms
+
+        def slack(played: int, events: int) -> int:
+            return self._slack(played, events) + ad_ms
+
         last = len(offsets) - 1
         if t0 + offsets[last] * 1000 + before[last] + last + slack(offsets[last], last) < start_ms:
             return None
         e = 0
         while t0 + offsets[e] * 1000 + before[e] + e + slack(offsets[e], e) < start_ms:
             e += 1
-        earliest = t0 + offsets[e] * 1000 + before[e] + e
+        earliest = t0 + offsets[e - 1] * 1000 + before[e - 1] + e if e else t0
         return earliest if earliest >= self.end_ms else True
 
     def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int) -> int:
@@ -763,7 +793,27 @@ class _WindowWriter:
         stall_mean = q.stall_mean_ms
         writer = _SessionWriter(self, sk, title, vkey, viewer, p0)
         prev = 0
-        for e in range(last + 1):
+        # The play's ad breaks (ads.play_breaks), for a customer some campaign may fit: a break goes in before the
+        # first event after the start whose offset passes its own (the pre-roll right after the start), the
+        # post-roll after the end; every event after a break is later by its ad time (`shift`).
+        customer = self.prep.devices.customer[vkey]
+        book = self.prep.ad_book
+        breaks = ads.play_breaks(writer.duration, p0, timeline[2], complete) if any(book.fitting(customer)) else ()
+        self._last_ad_ms = None
+        n_breaks, nb, shift = len(breaks), 0, 0
+        for e in range(last + 2):
+            while nb < n_breaks and e and (e > last or (breaks[nb][1] if nb else -1) < offsets[e]):
+                position, o = breaks[nb]
+                at = begin + o * 1000 + before[e if e <= last else last] + stalled + e + shift
+                if at >= end_ms:
+                    return at
+                added, stop = self._ad_break(writer, sk, nb, position, o, at, customer, rung, stalls, stalled)
+                if stop is not None:
+                    return stop
+                shift += added
+                nb += 1
+            if e > last:
+                break
             off = offsets[e]
             played = off - prev
             prev = off
@@ -785,7 +835,7 @@ class _WindowWriter:
                     to = top - player.SWITCH_DROP[(v >> 32) & 7]
                     to = to if to > low else low
                     rung = to if to != rung else rung - 1 if rung > low else rung + 1
-            ms = begin + off * 1000 + before[e] + stalled + e
+            ms = begin + off * 1000 + before[e] + stalled + e + shift
             if ms >= end_ms:
                 return ms
             if ms < start_ms:
@@ -807,8 +857,44 @@ class _WindowWriter:
                 rung,
                 code if kind == _ERROR else None,
             )
-        self._ended = ms
+        # A post-roll's last ad event, if it showed one, ends the play (and places a binge chain's next link).
+        self._ended = ms if self._last_ad_ms is None or self._last_ad_ms < ms else self._last_ad_ms
         return None
+
+    def _ad_break(
+        self, writer: _SessionWriter, sk: int, k: int, position: int, o: int, at: int, customer: int, rung: int,
+        stalls: int, stalled: int,
+    ) -> tuple[int, int | None]:  # fmt: skip
+        """Break k of the play (position code, content offset o) starting at `at`: its ads in the window written.
+        Returns (its ad time, None), or (0, the time of its first event at or after end_ms)."""
+        book = self.prep.ad_book
+        day, bucket = ads.bucket_of(at)
+        ids, step, offset = book.live(self.world.ads_key, customer, day, position)
+        if not ids:
+            return 0, None
+        tz = str(book.customers[customer]["timezone"])
+        pod = ads.pod_campaigns(ids, step, offset, ads.bucket_ranks(tz, day)[bucket])
+        if not pod:
+            return 0, None
+        base = wm.D_AD + k * wm.AD_DRAWS
+        draws = [wm.draw(sk, base + 1 + i) for i in range(ads.MAX_POD)]
+        device_type = writer.viewer.base["device_type"]
+        shown = ads.break_ads(book.targets, pod, ads.POSITIONS[position], device_type, wm.draw(sk, base), draws)
+        t = at
+        for i, ad in enumerate(shown):
+            target = book.targets[ad.target]
+            for half in (0, 1) if ad.completed else (0,):
+                ms = t + ad.ran_ms + 1 if half else t
+                if ms >= self.end_ms:
+                    return 0, ms
+                self._last_ad_ms = ms
+                if ms >= self.start_ms:
+                    writer.write_ad(
+                        base + 1 + ads.MAX_POD + 4 * i + 2 * half, ms, half, draws[i] >> 48, o, stalls, stalled, rung,
+                        target.campaign_id, position, target.seconds,
+                    )  # fmt: skip
+            t += ad.ran_ms + ads.AD_EVENT_MS
+        return t - at, None
 
     def _write_unstarted(
         self, sk: int, title: int, p0: int, vkey: int, viewer: _Viewer, ms: int, waited: int, kind: int, d1: int
@@ -835,11 +921,25 @@ class _WindowWriter:
 class _SessionWriter:
     """Renders one session's events into its window's output: a record line or an event dict each."""
 
-    __slots__ = ("base", "duration", "out", "p0", "prefixes", "session_id", "sk", "template", "title", "viewer")
+    __slots__ = (
+        "base",
+        "duration",
+        "out",
+        "p0",
+        "prefixes",
+        "prep",
+        "session_id",
+        "sk",
+        "template",
+        "title",
+        "viewer",
+        "vkey",
+    )  # fmt: skip
 
     def __init__(self, window: _WindowWriter, sk: int, title: int, vkey: int, viewer: _Viewer, p0: int) -> None:
         prep = window.prep
         self.sk, self.viewer, self.p0, self.out, self.prefixes = sk, viewer, p0, window.out, window.minute_prefixes
+        self.vkey, self.prep = vkey, prep
         self.duration = prep.titles[title][2]
         self.session_id = wm.uuid4_text(
             wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
@@ -858,9 +958,27 @@ class _SessionWriter:
         rung: int | None, code: str | None,
     ) -> None:  # fmt: skip
         """Event e at `ms`: its id from draws D_EVENT + 3e and + 1, its bandwidth reading from its value draw v."""
-        sk, viewer, duration, M64 = self.sk, self.viewer, self.duration, wm.M64
-        at = sk + _EVENT_GAMMAS[e]
-        event_id = wm.uuid4_text(wm.mix64(at & M64), wm.mix64((at + wm.GAMMA) & M64))
+        at = self.sk + _EVENT_GAMMAS[e]
+        event_id = wm.uuid4_text(wm.mix64(at & wm.M64), wm.mix64((at + wm.GAMMA) & wm.M64))
+        self._emit(event_id, ms, kind, v, off, stalls, stalled, startup, rung, code, None)
+
+    def write_ad(
+        self, id_draw: int, ms: int, half: int, v: int, off: int, stalls: int, stalled: int, rung: int,
+        campaign_id: str, position: int, seconds: int,
+    ) -> None:  # fmt: skip
+        """An ad's ad_start (half 0) or ad_complete (1) at `ms`: its id from draws id_draw and + 1, its bandwidth
+        reading from v (its ad draw's bits 48-55); content position, watch time and the counters as at the break."""
+        at = self.sk + id_draw * wm.GAMMA
+        event_id = wm.uuid4_text(wm.mix64(at & wm.M64), wm.mix64((at + wm.GAMMA) & wm.M64))
+        kind = _AD_COMPLETE if half else _AD_START
+        ad = (campaign_id, ads.POSITIONS[position], seconds)
+        self._emit(event_id, ms, kind, v, off, stalls, stalled, None, rung, None, ad)
+
+    def _emit(
+        self, event_id: str, ms: int, kind: int, v: int, off: int, stalls: int, stalled: int, startup: int | None,
+        rung: int | None, code: str | None, ad: tuple[str, str, int] | None,
+    ) -> None:  # fmt: skip
+        viewer, duration = self.viewer, self.duration
         jitter_base, jitter_span = wm.JITTER_PERMILLE
         bw = (viewer.bandwidth10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
         bw = (viewer.low10 if bw < viewer.low10 else viewer.high10 if bw > viewer.high10 else bw) / 10
@@ -879,7 +997,13 @@ class _SessionWriter:
         started = kind not in (_START_FAILED, _EXIT)
         if self.template is not None:
             title_id, title_type = self.title
-            line = self.template % (
+            if ad is None:
+                template = self.template
+                tail: tuple = ()
+            else:
+                template = self.prep.ad_record_templates.get(self.vkey) or self.prep.ad_record_template(self.vkey)
+                tail = (json_value(ad[0]), json_value(ad[1]), ad[2])
+            line = template % (
                 event_id,
                 _KIND_NAMES[kind],
                 timestamp,
@@ -896,6 +1020,7 @@ class _SessionWriter:
                 _NULL if startup is None else str(startup),
                 _LADDER_TEXT[rung] if started and rung is not None else _NULL,
                 _NULL if code is None else code,
+                *tail,
             )
             self.out.append((ms, line, self.session_id))
         else:
@@ -915,6 +1040,8 @@ class _SessionWriter:
             ev["startup_time_ms"] = startup
             ev["bitrate_kbps"] = player.LADDER_KBPS[rung] if started and rung is not None else None
             ev["error_code"] = None if code is None else json.loads(code)
+            if ad is not None:
+                ev["campaign_id"], ev["ad_position"], ev["ad_duration_seconds"] = ad
             self.out.append((ms, ev))
 
 

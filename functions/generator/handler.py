@@ -56,7 +56,7 @@ from functions.shared.domains import (
     TICK_LOG_MESSAGE,
 )
 from functions.shared.records import RECORD_SEPARATOR
-from functions.shared.schema import CUSTOMERS, TITLES
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES
 from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED, World, check_world_seed
 
 INVOKE_ACCEPTED = 202  # Lambda Invoke: an accepted asynchronous invocation answers HTTP 202
@@ -106,6 +106,8 @@ class GeneratorConfig:
     dimension_seed: int = DEFAULT_DIMENSION_SEED
     customer_count: int = CUSTOMERS.default_rows or 1
     title_count: int = TITLES.default_rows or 1
+    campaign_count: int = CAMPAIGNS.default_rows or 1
+    """Campaigns of the table the viewers' ad breaks come from (the stack's campaignCount)."""
     world_seed: int = DEFAULT_WORLD_SEED
     window_seconds: int = DEFAULT_WINDOW_SECONDS
     function_name: str = ""
@@ -122,6 +124,7 @@ class GeneratorConfig:
             dimension_seed=_env_int(env, "DIMENSION_SEED", cls.dimension_seed),
             customer_count=_env_int(env, "CUSTOMER_COUNT", cls.customer_count, 1),
             title_count=_env_int(env, "TITLE_COUNT", cls.title_count, 1),
+            campaign_count=_env_int(env, "CAMPAIGN_COUNT", cls.campaign_count, 1),
             world_seed=_env_int(env, "WORLD_SEED", cls.world_seed, 0, MAX_WORLD_SEED),
             window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_TICK_SECONDS),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
@@ -166,7 +169,9 @@ def dimensions() -> Dimensions:
     global _dimensions
     if _dimensions is None:
         cfg = config()
-        _dimensions = generate_dimensions(cfg.dimension_seed, cfg.customer_count, cfg.title_count, delivery=False)
+        _dimensions = generate_dimensions(
+            cfg.dimension_seed, cfg.customer_count, cfg.title_count, cfg.campaign_count, delivery=False
+        )
     return _dimensions
 
 

@@ -17,11 +17,9 @@ tolerance.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import math
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -196,6 +194,59 @@ def max_ad_seconds(duration_seconds: int) -> int:
     return total
 
 
+AD_EVENT_MS = 2
+"""Each ad shown adds this many ms besides its running time: its two events (ad_start, ad_complete), 1 ms each as
+every event of a session, so no two events of a session share a timestamp."""
+POSITION_CODES: Mapping[str, int] = {p: i for i, p in enumerate(POSITIONS)}
+PRE_ROLL, MID_ROLL, POST_ROLL = range(len(POSITIONS))
+
+
+def mid_roll_count(duration_seconds: int) -> int:
+    """Most mid-rolls a play of a title this long can have."""
+    return max(0, (duration_seconds - MID_ROLL_TAIL_SECONDS) // MID_ROLL_EVERY_SECONDS)
+
+
+def max_ad_ms(duration_seconds: int) -> int:
+    """Most wall-clock ms a play of a title this long can spend in ads, their events' ms included: every break a
+    full pod of the longest ad (max_ad_seconds, in closed form). Every end bound of a session adds it."""
+    pods = max(POD_SIZES["pre_roll"]) + mid_roll_count(duration_seconds) * max(POD_SIZES["mid_roll"])
+    return (pods + max(POD_SIZES["post_roll"])) * (MAX_AD_SECONDS * 1000 + AD_EVENT_MS)
+
+
+_LONGEST_POD_MS = tuple(
+    max(POD_SIZES[p]) * (max(domains.AD_FORMATS[p]) * 1000 + AD_EVENT_MS) for p in ("pre_roll", "mid_roll", "post_roll")
+)
+
+
+def play_ad_ms(duration_seconds: int, span_max: int, completes: bool) -> int:
+    """Most wall-clock ms a play that runs at most `span_max` content seconds of a title can spend in ads: a full pod
+    of its position's longest format at the pre-roll, at each mid-roll mark it can pass (at most span_max // 15 min
+    + 1 of the title's), and at the post-roll if it completes. The admission pass's bound (tighter than max_ad_ms)."""
+    mids = min(mid_roll_count(duration_seconds), span_max // MID_ROLL_EVERY_SECONDS + 1)
+    pre, mid, post = _LONGEST_POD_MS
+    return pre + mids * mid + (post if completes else 0)
+
+
+def max_ad_events(duration_seconds: int) -> int:
+    """Most ad events a play of a title this long can have."""
+    return (2 + mid_roll_count(duration_seconds)) * MAX_POD * 2
+
+
+def play_breaks(duration_seconds: int, p0: int, span: int, completed: bool) -> tuple[tuple[int, int], ...]:
+    """(position code, content seconds from p0) of each break of a session that plays [p0, p0 + span): a pre-roll
+    at its first frame, a mid-roll at every MID_ROLL_EVERY_SECONDS of the title after p0 that it runs past (none in
+    the last MID_ROLL_TAIL_SECONDS), a post-roll after it completes (`breaks` for a session that resumes)."""
+    out = [(PRE_ROLL, 0)]
+    at = (p0 // MID_ROLL_EVERY_SECONDS + 1) * MID_ROLL_EVERY_SECONDS
+    last_mid = duration_seconds - MID_ROLL_TAIL_SECONDS
+    while at <= last_mid and at < p0 + span:
+        out.append((MID_ROLL, at - p0))
+        at += MID_ROLL_EVERY_SECONDS
+    if completed:
+        out.append((POST_ROLL, span))
+    return tuple(out)
+
+
 def pod_size(position: str, draw: int) -> int:
     """Ads in a break of this position, from a 64-bit draw (its top bits)."""
     sizes = POD_SIZES[position]
@@ -265,32 +316,61 @@ def bucket_order(tz_name: str, epoch_day: int) -> tuple[int, ...]:
     return _day_shape(tz_name, epoch_day)[0]
 
 
-def day_schedule(
-    seed: int, customer_id: str, tz_name: str, epoch_day: int, position: str, campaigns: Sequence[int]
-) -> dict[int, tuple[int, ...]]:
-    """Bucket -> the campaigns (of `campaigns`) its breaks of `position` show, by pod ordinal, for one viewer-day.
+def deal(h: int, n: int) -> tuple[int, int]:
+    """(step, offset) of a viewer-day's deal of its n eligible campaigns, from a 64-bit draw `h`: the k-th card
+    dealt is campaign (offset + k * step) mod n, a permutation since step is coprime to n (integer arithmetic, so
+    the compiled backfill deals the same)."""
+    offset = (h & 0xFFFFFFFF) % n
+    step = 1 + (h >> 32) % n
+    while math.gcd(step, n) != 1:
+        step += 1
+    return step, offset
 
-    The campaigns are shuffled (from the seed, customer, day and position) and dealt round-robin over the pairs
-    (bucket, ordinal) of the busiest buckets first, stopping after FREQUENCY_CAP rounds: each campaign holds at most
-    FREQUENCY_CAP pairs, so (one break per bucket and position of a play, BUCKET_MINUTES) a viewer whose plays do
-    not break in the same bucket sees a campaign at most FREQUENCY_CAP times a day per position. Ordinals beyond
-    the number of campaigns stay empty, so a pod never repeats a campaign.
+
+def pod_campaigns(campaigns: Sequence[int], step: int, offset: int, rank: int) -> tuple[int, ...]:
+    """The campaigns (of `campaigns`, the viewer-day's eligible ones) a break in the bucket of busyness `rank`
+    shows, by pod ordinal: the deal's cards rank * width .. + width - 1, none past FREQUENCY_CAP * n."""
+    n = len(campaigns)
+    width = min(MAX_POD, n)
+    first = rank * width
+    return tuple(campaigns[(offset + k * step) % n] for k in range(first, min(first + width, FREQUENCY_CAP * n)))
+
+
+def day_schedule(h: int, tz_name: str, epoch_day: int, campaigns: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    """Bucket -> the campaigns (of `campaigns`) its breaks show, by pod ordinal, for one viewer-day and position.
+
+    The campaigns are dealt (`deal`, from the viewer-day's draw `h`) round-robin over the pairs (bucket, ordinal)
+    of the busiest buckets first, stopping after FREQUENCY_CAP rounds: each campaign holds at most FREQUENCY_CAP
+    pairs, so (one break per bucket and position of a play, BUCKET_MINUTES) a viewer whose plays do not break in
+    the same bucket sees a campaign at most FREQUENCY_CAP times a day per position. Ordinals beyond the number of
+    campaigns stay empty, so a pod never repeats a campaign.
     """
     n = len(campaigns)
     if n == 0:
         return {}
-    digest = hashlib.blake2b(f"{SCHEDULE_SALT}|{seed}|{customer_id}|{epoch_day}|{position}".encode(), digest_size=8)
-    order = list(campaigns)
-    random.Random(int.from_bytes(digest.digest(), "big")).shuffle(order)
-    width = min(MAX_POD, n)
-    pairs = FREQUENCY_CAP * n
+    step, offset = deal(h, n)
     out: dict[int, tuple[int, ...]] = {}
     for rank, bucket in enumerate(bucket_order(tz_name, epoch_day)):
-        first = rank * width
-        if first >= pairs:
+        pod = pod_campaigns(campaigns, step, offset, rank)
+        if not pod:
             break
-        out[bucket] = tuple(order[k % n] for k in range(first, min(first + width, pairs)))
+        out[bucket] = pod
     return out
+
+
+def bucket_ranks(tz_name: str, epoch_day: int) -> tuple[int, ...]:
+    """Per bucket of a UTC day, its rank from the busiest local hour of the zone (bucket_order inverted)."""
+    key = _day_key(tz_name, epoch_day)
+    hit = _ranks.get(key)
+    if hit is None:
+        ranks = [0] * BUCKETS_PER_DAY
+        for rank, bucket in enumerate(bucket_order(tz_name, epoch_day)):
+            ranks[bucket] = rank
+        hit = _ranks[key] = tuple(ranks)
+    return hit
+
+
+_ranks: dict[tuple[str, int, int, int], tuple[int, ...]] = {}
 
 
 def bucket_of(epoch_ms: int) -> tuple[int, int]:
@@ -311,18 +391,17 @@ class Ad(NamedTuple):
 
 def break_ads(
     tgts: Sequence[Target],
-    schedule: Mapping[int, tuple[int, ...]],
-    bucket: int,
+    pod: Sequence[int],
     position: str,
     device_type: str,
     pod_draw: int,
     ad_draws: Sequence[int],
 ) -> list[Ad]:
-    """The ads of one break starting in `bucket` of the viewer-day `schedule`: the pod (size from `pod_draw`) takes
-    the bucket's campaigns in ordinal order; an ad that does not complete (from its draw in `ad_draws`, one per
-    ordinal, at least MAX_POD of them) ends the break. Empty when the bucket has no campaign (unfilled)."""
+    """The ads of one break whose bucket shows `pod` (`pod_campaigns`): the pod (size from `pod_draw`) takes its
+    campaigns in ordinal order; an ad that does not complete (from its draw in `ad_draws`, one per ordinal, at
+    least MAX_POD of them) ends the break. Empty when the bucket has no campaign (unfilled)."""
     shown = []
-    for ordinal, target in enumerate(schedule.get(bucket, ())[: pod_size(position, pod_draw)]):
+    for ordinal, target in enumerate(pod[: pod_size(position, pod_draw)]):
         seconds = tgts[target].seconds
         if ad_completes(device_type, ad_draws[ordinal]):
             shown.append(Ad(target, seconds * 1000, True))
@@ -332,25 +411,70 @@ def break_ads(
     return shown
 
 
-class Schedules:
-    """Viewer-day schedules of one world and campaigns table, built on first use and kept."""
+class Book:
+    """The campaigns a world's customers can be shown: per customer and position, the in-stream campaigns whose
+    targeting fits them (any day), and per viewer-day the live ones and their deal, built on first use and kept."""
 
-    def __init__(self, seed: int, campaigns: Sequence[Mapping[str, object]]) -> None:
-        self.seed = seed
+    def __init__(self, campaigns: Sequence[Mapping[str, object]], customers: Sequence[Mapping[str, object]]) -> None:
         self.targets = targets(campaigns)
-        self._cache: dict[tuple[str, int, str], dict[int, tuple[int, ...]]] = {}
+        self.customers = customers
+        self._audiences: dict[tuple[object, object, object], tuple[tuple[int, ...], ...]] = {}
+        self._fitting: dict[int, tuple[tuple[int, ...], ...]] = {}
+        self._days: dict[tuple[int, int, int, int], tuple[tuple[int, ...], int, int]] = {}
 
-    def of(self, customer: Mapping[str, object], epoch_day: int, position: str) -> dict[int, tuple[int, ...]]:
-        key = (str(customer["customer_id"]), epoch_day, position)
-        hit = self._cache.get(key)
+    def fitting(self, customer: int) -> tuple[tuple[int, ...], ...]:
+        """Per position (POSITIONS order), indexes into `targets` of the campaigns fitting customer (row) `customer`
+        on any day, ascending; empty for a customer on a tier without ads."""
+        hit = self._fitting.get(customer)
         if hit is None:
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            fitting = eligible(self.targets, customer, epoch_day, position)
-            hit = self._cache[key] = day_schedule(
-                self.seed, key[0], str(customer["timezone"]), epoch_day, position, fitting
-            )
+            c = self.customers[customer]
+            if not sees_ads(str(c["subscription_tier"])):
+                hit = ((),) * len(POSITIONS)
+            else:
+                audience = (c["subscription_tier"], c["country"], c["age_group"])
+                pool = self._audiences.get(audience)
+                if pool is None:
+                    pool = self._audiences[audience] = tuple(
+                        tuple(
+                            i
+                            for i, t in enumerate(self.targets)
+                            if t.position == p and audience[0] in t.tiers and audience[1] in t.countries
+                            and audience[2] in t.age_groups
+                        )
+                        for p in POSITIONS
+                    )  # fmt: skip
+                genres = frozenset(json.loads(str(c["preferred_genres"])))
+                hit = tuple(tuple(i for i in ids if not self.targets[i].genres.isdisjoint(genres)) for ids in pool)
+            self._fitting[customer] = hit
         return hit
+
+    def live(self, key: int, customer: int, epoch_day: int, position: int) -> tuple[tuple[int, ...], int, int]:
+        """(eligible campaigns, step, offset) of a viewer-day and position (code): the fitting campaigns live on the
+        day and their deal from the viewer-day's draw (`deal_draw` of the world's ads key `key`)."""
+        hit = self._days.get((key, customer, epoch_day, position))
+        if hit is None:
+            if len(self._days) > 200_000:
+                self._days.clear()
+            tgts = self.targets
+            ids = tuple(
+                i for i in self.fitting(customer)[position] if tgts[i].first_day <= epoch_day <= tgts[i].last_day
+            )
+            step, offset = deal(deal_draw(key, customer, epoch_day, position), len(ids)) if ids else (0, 0)
+            hit = self._days[(key, customer, epoch_day, position)] = (ids, step, offset)
+        return hit
+
+
+def deal_draw(key: int, customer: int, epoch_day: int, position: int) -> int:
+    """The 64-bit draw a viewer-day's deal of a position comes from: SplitMix64 of the ads key, customer, day and
+    position (world.draw twice, written out here since world.py reads this module)."""
+    return _draw(_draw(key, customer), epoch_day * len(POSITIONS) + position)
+
+
+def _draw(key: int, n: int) -> int:
+    z = (key + n * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return z ^ (z >> 31)
 
 
 # --- the campaigns table's delivery figures -----------------------------------------------------------------------

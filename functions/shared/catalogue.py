@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from functions.shared import binge, domains
+from functions.shared import ads, binge, domains
 
 TITLE_FIELD_BITS = 16
 FIELDS = 1 << TITLE_FIELD_BITS
@@ -43,8 +43,9 @@ class DayTitles(NamedTuple):
     types: list[int]
     """The title's type (index into domains.TITLE_TYPES)."""
     reach: list[int]
-    """The title's duration plus a slot, and the most its binge chain can add (Catalogue.chain_reach for the links
-    out that day), in ms: bounds how far a session of it and its chain can reach."""
+    """The title's duration, its most ad time (ads.max_ad_ms), a slot, and the most its binge chain can add
+    (Catalogue.chain_reach for the links out that day), in ms: bounds how far a session of it and its chain can
+    reach."""
     genres: list[int]
     """The title's genre (index into domains.GENRES)."""
     links: list[int]
@@ -89,12 +90,12 @@ class Catalogue:
         self._days: dict[int, DayTitles] = {}
 
     def chain_reach(self, title: int, links: int) -> int:
-        """The most `links` autoplayed episodes after a title add to its session's end, in ms."""
+        """The most `links` autoplayed episodes after a title, their ad breaks included, add to its end (ms)."""
         reach, at = 0, self.next[title]
         for _ in range(links):
             if at < 0:
                 break
-            reach += self.link_reach_ms + self.seconds[at] * 1000
+            reach += self.link_reach_ms + self.seconds[at] * 1000 + ads.max_ad_ms(self.seconds[at])
             at = self.next[at]
         return reach
 
@@ -107,8 +108,10 @@ class Catalogue:
         return count
 
     def longest_ms(self) -> int:
-        """The most any title's length and its longest chain's reach add up to (ms)."""
-        return max(s * 1000 + self.chain_reach(t, binge.MAX_AUTOPLAY) for t, s in enumerate(self.seconds))
+        """The most any title's length, its ad breaks (ads.max_ad_ms) and its longest chain's reach add up to (ms)."""
+        return max(
+            s * 1000 + ads.max_ad_ms(s) + self.chain_reach(t, binge.MAX_AUTOPLAY) for t, s in enumerate(self.seconds)
+        )
 
     def weights(self, day: int) -> list[float]:
         """Each title's weight on a day (0 before its release)."""
@@ -142,7 +145,13 @@ class Catalogue:
                         table.extend([i] * count)  # runs of one title: each list is built a run at a time
                         seconds.extend([self.seconds[i]] * count)
                         types.extend([self.types[i]] * count)
-                        reach.extend([self.seconds[i] * 1000 + self.slot_ms + self.chain_reach(i, out)] * count)
+                        reach.extend(
+                            [
+                                self.seconds[i] * 1000 + ads.max_ad_ms(self.seconds[i]) + self.slot_ms
+                                + self.chain_reach(i, out)
+                            ]
+                            * count
+                        )  # fmt: skip
                         genres.extend([self.genres[i]] * count)
                         links.extend([out] * count)
                         starts += count * self._link_plays[out]

@@ -5,10 +5,11 @@ played, only if, when it is judged, no session played before it on the same devi
 key's screen field picks, devices.py) is still running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS)
 of the household's are: two TVs of one household may play at once. Candidates are judged in slot order, then key
 order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`, never after its exact
-start) and it *runs* until `end_bound`, an upper bound of its last event from its key and its screen's type, so
-an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate whose first play
-starts a binge chain (binge.py) is the chain: the same device plays its links one after another, and its bound
-is the chain's (end_bound plus `chain_links`' reach), so the proof below holds for every session of a chain.
+start) and it *runs* until `end_bound`, an upper bound of its last event from its key and its screen's type (plus
+`ad_bound` when its viewer is on an ad tier), so an earlier C "runs" at a later S's judgement when end_bound(C) >
+attempt_ms(S). A candidate whose first play starts a binge chain (binge.py) is the chain: the same device plays its
+links one after another, and its bound is the chain's (end_bound plus `chain_links`' reach), so the proof below
+holds for every session of a chain.
 
 The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
 slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
@@ -32,12 +33,16 @@ Suppressed candidates are not played at all; each hour's start rate is divided b
 from __future__ import annotations
 
 import bisect
+import functools
 
-from functions.shared import binge, domains, households, plays
+from functions.shared import ads, binge, domains, households, plays
 from functions.shared import world as wm
 
 _N_TYPES = len(domains.TITLE_TYPES)
 _PAUSE_MAX = wm.PAUSE_REACH_MS
+
+
+_play_ad_ms = functools.lru_cache(maxsize=65536)(ads.play_ad_ms)
 
 
 def attempt_ms(sk: int, base_ms: int) -> int:
@@ -51,7 +56,8 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int, device: int
     (`chain_links` gives what that adds).
 
     The one bound admission uses (the kernel's `end_bound` is its twin): whatever makes a session last longer
-    (stalls, start-up time) must raise it here and there, and World.max_session_ms with it.
+    (stalls, start-up time) must raise it here and there, and World.max_session_ms with it. A viewer on an ad tier
+    may also watch ads: admission, which knows the viewer, adds `ad_bound` for them.
     """
     complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
     span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
@@ -60,10 +66,11 @@ def end_bound(sk: int, base_ms: int, duration: int, title_type: int, device: int
 
 
 def chain_links(
-    sk: int, device: int, title: int, allowed: int, following: list[int], seconds: list[int]
+    sk: int, device: int, title: int, allowed: int, following: list[int], seconds: list[int], sees_ads: bool
 ) -> tuple[list[int], list[int], int]:
     """(link keys, their titles, the most they add to its end bound) of the binge chain a candidate's key draws, for
-    a candidate whose first play completes (by its key) of a title with `allowed` next episodes out (binge.py).
+    a candidate whose first play completes (by its key) of a title with `allowed` next episodes out (binge.py), its
+    viewer on an ad tier or not (`sees_ads`: each link's breaks, ads.max_ad_ms).
 
     Link j (from 1) is there when step j's draw is taken and link j - 1 completes by its key; a link's own key bounds
     it as end_bound does a first play's (its start is the last one's end plus at most the countdown, its resume point
@@ -84,11 +91,28 @@ def chain_links(
         complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
         span_max = duration if complete else 1 + (((duration - 2) * stops[(lk & 0xFF) + 1]) >> 32)
         reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + _PAUSE_MAX[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+        if sees_ads:
+            reach += ads.max_ad_ms(duration)
         keys.append(lk)
         titles.append(at)
         if not complete:
             break
     return keys, titles, reach
+
+
+def ad_bound(sk: int, duration: int, title_type: int, device: int, customer_sees_ads: bool) -> int:
+    """What ad breaks may add to a candidate's end (ads.play_ad_ms of its key's span bound and end, on its screen
+    type `device`) when its viewer is on an ad tier, else 0."""
+    if not customer_sees_ads:
+        return 0
+    complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * _N_TYPES + title_type]
+    span_max = duration if complete else 1 + (((duration - 2) * plays.STOP_FRACTION[device][(sk & 0xFF) + 1]) >> 32)
+    return ads.play_ad_ms(duration, span_max, complete)
+
+
+def ad_tiers(world: wm.World) -> list[bool]:
+    """Whether each customer (World.customers order) is on an ad tier, so may see ad breaks."""
+    return [ads.sees_ads(c["subscription_tier"]) for c in world.customers]
 
 
 def lookback_slots(world: wm.World) -> int:
@@ -132,6 +156,7 @@ class Admission:
         self.world = world
         self.lookback = lookback_slots(world)
         self.limits = stream_limits(world)
+        self.ad_tier = ad_tiers(world)
         self.verdicts: dict[int, bytes] = {}
         """Slot -> one byte per candidate in key order, 1 if it is played."""
         self._day: int | None = None
@@ -199,7 +224,7 @@ class Admission:
             plan.by_genre,
             (wm.FIELD_BITS),
         )
-        bisect_right = bisect.bisect_right
+        bisect_right, ad_ms, ad_tier = bisect.bisect_right, _play_ad_ms, self.ad_tier
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
@@ -228,8 +253,11 @@ class Admission:
             complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+            sees_ads = ad_tier[customer]
+            if sees_ads:  # ad_bound, inlined
+                bound += ad_ms(duration, span_max, complete)
             if complete and links[field]:  # the binge chain it starts holds the device too
-                bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds)[2]
+                bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds, sees_ads)[2]
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:

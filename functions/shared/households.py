@@ -43,14 +43,16 @@ AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
 """A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
 
 ADMITTED_SHARES: tuple[tuple[float, float], ...] = (
-    (0.5, 0.87), (1.0, 0.83), (1.5, 0.775), (2.0, 0.72), (2.5, 0.675), (3.0, 0.62), (3.5, 0.58), (4.0, 0.52),
-    (4.5, 0.45), (5.5, 0.39),
+    (0.5, 0.838), (1.0, 0.757), (1.5, 0.684), (2.0, 0.62), (2.5, 0.553), (3.0, 0.488), (3.5, 0.436), (4.0, 0.384),
+    (4.5, 0.322), (5.5, 0.182),
 )  # fmt: skip
 """(load, share of candidate sessions admitted): how many of an hour's candidates a device and the plan's stream
 limit let through (concurrency.py) at its load, the mean hours a subscriber streams a day (subscriber_hours) times
-the hour's intensity (its rate over the week's mean). Measured per hour over a week (2026-11-02, seed 1, 2,400
-customers at batchSize 30, 50 and 75, within 3 % of these at the rates they give; docs/audience.md); an hour's
-start rate is divided by its share so its played sessions follow the calendar's curve and carry batchSize."""
+the hour's intensity (its rate over the week's mean). The fixed point, measured together with
+VIEWING_HOURS_PER_BATCH_UNIT (whose unit the load is in) by bench/calibrate_audience.py: per hour over the week from
+2026-11-02, seed 1, 2,400 customers at densities 1.2, 2.0 and 2.9 h, with households' own screens, binge chains and
+ads (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played sessions
+follow the calendar's curve and carry batchSize."""
 
 
 def admitted_share(hours_per_subscriber: float) -> float:
@@ -65,10 +67,12 @@ def admitted_share(hours_per_subscriber: float) -> float:
 
 
 # --- how many households a volume needs -------------------------------------------------------------------------
-VIEWING_HOURS_PER_BATCH_UNIT = 32.0
-"""Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages 3.6 events and about
-24 minutes (plays.py), so batchSize B makes about 80·B plays and 32·B hours a day (measured on the default world,
-docs/audience.md)."""
+VIEWING_HOURS_PER_BATCH_UNIT = 15.0
+"""Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages about 7.4 events (its
+player's, world.EVENTS_PER_PLAY, and its ads', world.AD_EVENTS_PER_SESSION) and about 24 minutes (plays.py), so
+batchSize B makes about 15·B hours a day. Measured with ADMITTED_SHARES by bench/calibrate_audience.py (seed 1,
+2,400 customers, the week from 2026-11-02, 1,500 campaigns); re-measure both whenever events per session or play
+lengths move."""
 SUBSCRIBED_SHARE = 1 / 3
 """Share of the customers table subscribed at a time: sign-ups at an even rate over domains.SIGNUP_DAYS (three years
 before the reference date to two after), tenure exponential at domains.MONTHLY_CHURN (dimensions.subscription;

@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import binge, devices, domains, households, incidents, player, plays
+from functions.shared import ads, binge, devices, domains, households, incidents, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -67,6 +67,9 @@ MIX_1 = 0xBF58476D1CE4E5B9
 MIX_2 = 0x94D049BB133111EB
 WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
 """Mixed into the world seed so seed 0 is as good a world as any other."""
+
+ADS_SALT = 0xAD5_0FDA_7D15_C0DE
+"""Mixed into the world key for the viewer-days' deals of campaigns."""
 
 DEFAULT_WORLD_SEED = 1
 MAX_WORLD_SEED = (1 << 63) - 1
@@ -137,6 +140,12 @@ D_CHAIN = D_SWITCH + MAX_SWITCHES
 """A binge chain's draws (binge.py): D_CHAIN's bits 16(j-1).. take step j; draw D_CHAIN + j is link j's key, which
 is a session key of its own (its pause count, end type and span fields and all its draws; its device, title, start
 and resume point are the chain's: the first's screen, the next episode, after the countdown, from the start)."""
+D_AD = D_CHAIN + 1 + binge.MAX_AUTOPLAY
+"""Ad breaks' draws (after the binge chain's), AD_DRAWS per break k of a play (ads.play_breaks order): D_AD + k *
+AD_DRAWS its pod size, + 1 + i ad ordinal i's completion and length (its bits 48-55 the ad events' bandwidth
+reading), + 1 + MAX_POD + 4i and + 1 its ad_start's id, + 2 and + 3 its ad_complete's: the content events keep
+their draws, and so their ids and values."""
+AD_DRAWS = 1 + 5 * ads.MAX_POD
 MAX_QOE_MS = player.MAX_STARTUP_MS + player.MAX_STALLED_MS + MAX_SWITCHES
 """The most a session's start-up, stalls and switch events (1 ms each) add to its end beyond its span and pauses."""
 EVENT_KINDS: tuple[str, ...] = tuple(domains.EVENT_TYPES)
@@ -240,8 +249,16 @@ LINK_REACH_MS = binge.COUNTDOWN_MAX_MS + max(PAUSE_REACH_MS)
 """The most a binge link adds to a chain's end beyond its episode's length: its countdown, pauses, start-up, stalls."""
 EVENTS_PER_PLAY = 2.0 + 2.0 * sum(PAUSE_COUNTS) / len(PAUSE_COUNTS) + player.MEAN_SWITCHES
 """Mean events of a session that starts: start, a pause and a resume per pair (PAUSE_COUNTS), its switches, one end."""
-EVENTS_PER_SESSION = (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE
-"""Mean events of a session: an attempt that ends before the first frame has one (player.UNSTARTED_SHARE)."""
+AD_EVENTS_PER_SESSION = 2.8
+"""Mean ad events (ad_start, ad_complete) per session, over all sessions (ad tiers or not, binge links included),
+with households' own screens, binge chains and 1,500 campaigns, the week from 2026-11-02, seed 1
+(bench/calibrate_audience.hours_and_events): 2.81 on the default world (23,400 customers at batchSize 1,000), 2.91
+on 585 customers at 25, 2.51 on 2,400 at 41 (worlds differ in their ad-tier households' screens and campaigns);
+3.0 before devices and chains. tests/functions/test_ad_events.py holds three days within 15 %. A world with far
+fewer campaigns fills fewer breaks, so carries fewer (docs/ads.md)."""
+EVENTS_PER_SESSION = (1.0 - player.UNSTARTED_SHARE) * EVENTS_PER_PLAY + player.UNSTARTED_SHARE + AD_EVENTS_PER_SESSION
+"""Mean events of a session: an attempt that ends before the first frame has one (player.UNSTARTED_SHARE); the ads
+of its breaks add AD_EVENTS_PER_SESSION."""
 
 
 def uuid4_text(hi: int, lo: int) -> str:
@@ -348,8 +365,8 @@ class World:
         ]
         """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = self.catalogue.longest_ms() + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
-        """No session, with the binge chain it starts, lasts longer: the longest title played through (with its
-        longest chain), every pause, the longest start-up and stalls, 1 ms per event."""
+        """No session, with the binge chain it starts, lasts longer: the longest title played through with its ad
+        breaks (and its longest chain's), every pause, the longest start-up and stalls, 1 ms per event."""
         if self.max_session_ms >= 86_400_000:
             raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
         density = households.subscriber_hours(batch_size, len(customers))
@@ -383,6 +400,8 @@ class World:
         countries: dict[str, int] = {}
         for c in customers:
             countries[c["country"]] = countries.get(c["country"], 0) + 1
+        self.ads_key = mix64(self.key ^ ADS_SALT)
+        """The key of the viewer-days' deals of campaigns (ads.deal_draw)."""
         self._country_share = {country: n * 1000 // len(customers) for country, n in countries.items()}
         """Each country's share of the customers table, permille (a live surge's reach)."""
 

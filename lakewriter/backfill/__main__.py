@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED
 from functions.shared.domains import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
-from functions.shared.schema import CUSTOMERS, TITLES
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES
 from functions.shared.world import DEFAULT_WORLD_SEED, MAX_WORLD_SEED
 from lakewriter.backfill.run import (
     DEFAULT_CHUNK_EVENTS,
@@ -97,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=_count(1), default=CUSTOMERS.default_rows, help="customers in the dimensions")
     p.add_argument("--titles", type=_count(1), default=TITLES.default_rows, help="titles in the dimensions")
     p.add_argument(
+        "--campaigns", type=_count(1), default=CAMPAIGNS.default_rows, help="campaigns in the dimensions (ad breaks)"
+    )
+    p.add_argument(
         "--chunk-events",
         type=_count(1, MAX_CHUNK_EVENTS),
         default=DEFAULT_CHUNK_EVENTS,
@@ -141,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dimension_seed=args.dimension_seed,
                 customers=args.customers,
                 titles=args.titles,
+                campaigns=args.campaigns,
                 chunk_events=args.chunk_events,
                 written_at=args.written_at,
                 progress=progress,

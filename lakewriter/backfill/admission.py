@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import binge, domains
+from functions.shared import ads, binge, domains
 from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
@@ -54,6 +54,22 @@ def end_bound(
     return coarse_end + span_max * 1000 + PAUSE_REACH[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
 
 
+_PRE_POD_MS, _MID_POD_MS, _POST_POD_MS = ads._LONGEST_POD_MS
+
+
+@njit(cache=True, inline="always")
+def play_ad_bound(sk: np.uint64, duration: int, title_type: int, device: int) -> int:  # pragma: no cover - compiled
+    """ads.play_ad_ms of a candidate's key on its screen type (concurrency.ad_bound for a viewer on an ad tier)."""
+    complete = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[device * N_TITLE_TYPES + title_type]
+    s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+    span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+    mids = min(
+        max(0, (duration - ads.MID_ROLL_TAIL_SECONDS) // ads.MID_ROLL_EVERY_SECONDS),
+        span_max // ads.MID_ROLL_EVERY_SECONDS + 1,
+    )
+    return _PRE_POD_MS + mids * _MID_POD_MS + (_POST_POD_MS if complete else 0)
+
+
 @njit(cache=True, nogil=True)
 def admit(  # pragma: no cover - compiled
     world_key: np.uint64,
@@ -80,6 +96,7 @@ def admit(  # pragma: no cover - compiled
     device_tables: np.ndarray,
     device_type: np.ndarray,
     limits: np.ndarray,
+    ad_tier: np.ndarray,
     device_until: np.ndarray,
     household_top: np.ndarray,
     played_only: bool,
@@ -88,8 +105,9 @@ def admit(  # pragma: no cover - compiled
 ) -> int:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
-    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; `device_until` (per device,
-    kernel.device_of) and `household_top` (per customer, its limits[c] largest end bounds in the
+    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; a candidate's end bound adds
+    its title's ad time when its customer is on an ad tier (`ad_tier`, concurrency.ad_bound); `device_until` (per
+    device, kernel.device_of) and `household_top` (per customer, its limits[c] largest end bounds in the
     first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
     (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
     or -1 when `admitted` is too small.
@@ -117,13 +135,19 @@ def admit(  # pragma: no cover - compiled
             )  # fmt: skip
             device = device_of(customer, sk, device_first, device_profile, device_tables)
             screen = device_type[device]
-            bound = end_bound(sk, base, title_seconds[title], title_types[title], screen)
+            duration = title_seconds[title]
+            bound = end_bound(sk, base, duration, title_types[title], screen)
+            sees_ads = ad_tier[customer]
+            if sees_ads:  # concurrency.ad_bound
+                bound += play_ad_bound(sk, duration, title_types[title], screen)
             allowed = day_links[plan_day[plan], field]
             completes = (
                 _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
             )
             if allowed > 0 and completes:  # the binge chain it starts holds the device too (concurrency.chain_links)
-                bound += chain_links(sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles)[1]
+                bound += chain_links(
+                    sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles, sees_ads
+                )[1]
             busy = device_until[device]
             limit = limits[customer]
             least_at = 0

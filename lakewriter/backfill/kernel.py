@@ -20,10 +20,10 @@ from types import ModuleType
 import numpy as np
 from numba import njit
 
-from functions.shared import binge, devices, domains, households, player, plays
+from functions.shared import ads, binge, devices, domains, households, player, plays
 from functions.shared import world as wm
 
-COMPILED_IN = (binge, devices, domains, households, player, plays, wm)
+COMPILED_IN = (ads, binge, devices, domains, households, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
@@ -95,6 +95,14 @@ LADDER = np.array(player.LADDER_KBPS, dtype=np.int64)
 FIRST_RUNG_DROP = np.array(player.FIRST_RUNG_DROP, dtype=np.int64)
 SWITCH_DROP = np.array(player.SWITCH_DROP, dtype=np.int64)
 EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
+AD_COMPLETE_BELOW = np.array([ads.COMPLETE_BELOW[d] for d in domains.DEVICE_TYPES], dtype=np.int64)
+"""ads.COMPLETE_BELOW by device index."""
+POD_SIZES = np.array([[*ads.POD_SIZES[p], 0, 0][:2] for p in ads.POSITIONS], dtype=np.int64)
+POD_CHOICES = np.array([len(ads.POD_SIZES[p]) for p in ads.POSITIONS], dtype=np.int64)
+assert all(len(ads.POD_SIZES[p]) <= 2 for p in ads.POSITIONS)
+_MOST_PRE, _MOST_MID, _MOST_POST = (max(ads.POD_SIZES[p]) for p in ads.POSITIONS)
+_AD_UNIT_MS = ads.MAX_AD_SECONDS * 1000 + ads.AD_EVENT_MS
+AD_START, AD_COMPLETE = (EVENT_TYPE_NAMES.index(t) for t in ("ad_start", "ad_complete"))
 INCIDENT_COLUMNS = (
     "start_ms", "end_ms", "country", "state", "isp", "device_os", "app_version",
     "startup_permille", "start_fail_permille", "stall_permille", "error_permille", "bitrate_permille",
@@ -147,6 +155,73 @@ def hundredths_of(
 
 
 @njit(cache=True, inline="always")
+def max_ad_ms(duration: int) -> int:  # pragma: no cover - compiled
+    """ads.max_ad_ms."""
+    mids = max(0, (duration - ads.MID_ROLL_TAIL_SECONDS) // ads.MID_ROLL_EVERY_SECONDS)
+    return (_MOST_PRE + mids * _MOST_MID + _MOST_POST) * _AD_UNIT_MS
+
+
+@njit(cache=True, inline="always")
+def _gcd(a: int, b: int) -> int:  # pragma: no cover - compiled
+    while b:
+        a, b = b, a % b
+    return a
+
+
+@njit(cache=True)
+def break_pod(  # pragma: no cover - compiled
+    ads_key: np.uint64,
+    customer: int,
+    position: int,
+    at_ms: int,
+    fit_at: np.ndarray,
+    fit: np.ndarray,
+    t_first: np.ndarray,
+    t_last: np.ndarray,
+    zone: np.ndarray,
+    ranks: np.ndarray,
+    rank_day0: int,
+    pod: np.ndarray,
+) -> int:
+    """ads.Book.live + ads.bucket_ranks + ads.pod_campaigns: the campaigns (target indexes) a break of `position`
+    (code) starting at `at_ms` shows the customer, by ordinal, into `pod`; returns how many. `fit[fit_at[3c + p]:
+    fit_at[3c + p + 1]]` are customer c's fitting targets of position p, `ranks[zone, day - rank_day0]` each bucket's
+    busyness rank."""
+    lo, hi = fit_at[3 * customer + position], fit_at[3 * customer + position + 1]
+    if lo == hi:
+        return 0
+    day = at_ms // ads.DAY_MS
+    n = 0
+    for x in range(lo, hi):
+        t = fit[x]
+        if t_first[t] <= day <= t_last[t]:
+            n += 1
+    if n == 0:
+        return 0
+    h = draw(draw(ads_key, customer), day * len(ads.POSITIONS) + position)
+    offset = np.int64((h & _U(0xFFFFFFFF)) % _U(n))
+    step = 1 + np.int64((h >> _S32) % _U(n))
+    while _gcd(step, n) != 1:
+        step += 1
+    width = min(ads.MAX_POD, n)
+    rank = ranks[zone[customer], day - rank_day0, (at_ms % ads.DAY_MS) // ads.BUCKET_MS]
+    first = rank * width
+    count = 0
+    for k in range(first, min(first + width, ads.FREQUENCY_CAP * n)):
+        want = (offset + k * step) % n
+        seen = 0
+        for x in range(lo, hi):
+            t = fit[x]
+            if t_first[t] <= day <= t_last[t]:
+                if seen == want:
+                    pod[count] = t
+                    break
+                seen += 1
+        count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
 def pick_customer(  # pragma: no cover - compiled
     hv: np.uint64,
     plan: int,
@@ -195,6 +270,7 @@ def chain_links(  # pragma: no cover - compiled
     title_seconds: np.ndarray,
     link_keys: np.ndarray,
     link_titles: np.ndarray,
+    sees_ads: bool,
 ) -> tuple[int, int]:
     """concurrency.chain_links: the binge chain's links into link_keys and link_titles; returns (links, the most
     they add to the end bound)."""
@@ -213,6 +289,8 @@ def chain_links(  # pragma: no cover - compiled
         s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
         span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
         reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + PAUSE_REACH[_field(lk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+        if sees_ads:
+            reach += max_ad_ms(duration)
         link_keys[n] = lk
         link_titles[n] = at
         n += 1
@@ -261,6 +339,15 @@ def world_sessions(  # pragma: no cover - compiled
     viewer_ints: np.ndarray,
     viewer_scope: np.ndarray,
     incidents: np.ndarray,
+    ads_key: np.uint64,
+    fit_at: np.ndarray,
+    fit: np.ndarray,
+    t_first: np.ndarray,
+    t_last: np.ndarray,
+    t_seconds: np.ndarray,
+    zone: np.ndarray,
+    ranks: np.ndarray,
+    rank_day0: int,
     s_viewer: np.ndarray,
     s_title: np.ndarray,
     s_bytes: np.ndarray,
@@ -278,6 +365,9 @@ def world_sessions(  # pragma: no cover - compiled
     e_startup: np.ndarray,
     e_bitrate: np.ndarray,
     e_code: np.ndarray,
+    e_campaign: np.ndarray,
+    e_ad_position: np.ndarray,
+    e_ad_seconds: np.ndarray,
     e_bytes: np.ndarray,
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
@@ -290,7 +380,10 @@ def world_sessions(  # pragma: no cover - compiled
     among them; a first play that completes chains up to `day_links` next episodes (`title_next`, binge.py), each a
     session of its own after the one before. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py);
     `viewer_scope` its country, state, isp, device_os and app_version codes; `incidents` one row per incident
-    (INCIDENT_COLUMNS, scope codes -1 for any).
+    (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): customer c's fitting campaigns of position p are
+    `fit[fit_at[3c + p]:fit_at[3c + p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
+    `ranks[zone[c], day - rank_day0]` each bucket's busyness rank for the UTC days a break may start on;
+    `e_campaign` (-1 null), `e_ad_position`, `e_ad_seconds` the ad columns.
     Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
     order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
     rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
@@ -301,6 +394,12 @@ def world_sessions(  # pragma: no cover - compiled
     offsets = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
     before = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
     kinds = np.zeros(wm.MAX_EVENTS, dtype=np.int64)
+    most_mids = 0
+    for x in range(title_seconds.shape[0]):
+        most_mids = max(most_mids, (title_seconds[x] - ads.MID_ROLL_TAIL_SECONDS) // ads.MID_ROLL_EVERY_SECONDS)
+    b_pos = np.zeros(most_mids + 2, dtype=np.int64)
+    b_off = np.zeros(most_mids + 2, dtype=np.int64)
+    pod = np.zeros(ads.MAX_POD, dtype=np.int64)
     slack = player.MAX_STARTUP_MS + player.MAX_STALLED_MS
     link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
     link_titles = np.zeros(binge.MAX_AUTOPLAY, dtype=np.int64)
@@ -327,7 +426,7 @@ def world_sessions(  # pragma: no cover - compiled
             s8 = _field(sk, wm.SPAN_SHIFT, wm.COARSE_BITS)
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION_ANY[s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
-            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS + max_ad_ms(duration)
             allowed = day_links[plan_day[plan], field]
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms and not (complete and allowed > 0):
                 continue  # ends before the window on any screen (a chain is bounded once its screen is known)
@@ -343,11 +442,14 @@ def world_sessions(  # pragma: no cover - compiled
             device = device_type[viewer]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
-            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS
+            # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
+            sees_ads = fit_at[3 * customer + 3] > fit_at[3 * customer]
+            ad_ms = max_ad_ms(duration) if sees_ads else 0
+            reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS + ad_ms
             n_links = 0
             if complete and allowed > 0:
                 n_links, chain_reach = chain_links(
-                    sk, device, title, allowed, title_next, title_seconds, link_keys, link_titles
+                    sk, device, title, allowed, title_next, title_seconds, link_keys, link_titles, sees_ads
                 )  # fmt: skip
                 reach += chain_reach
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms:
@@ -366,6 +468,7 @@ def world_sessions(  # pragma: no cover - compiled
                     end_field = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS)
                     complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + SERIES]
                     s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+                    ad_ms = max_ad_ms(duration) if sees_ads else 0
                 # Exact start, resume point and span (draw 1).
                 h = draw(lk, wm.D_FINE)
                 p0 = 0
@@ -418,15 +521,18 @@ def world_sessions(  # pragma: no cover - compiled
                 n += 1
                 # Only sessions with an event that may lie in the window, whatever the start-up and stalls, go on
                 # (a chain's links are played through: each one's end places the next).
+                # (An ad break lies between two events: anything after event e - 1 comes after its earliest time.)
                 if n_links == 0:
                     possible = 0
+                    floor = t0
                     for e in range(n):
                         earliest = t0 + offsets[e] * 1000 + before[e] + e
-                        if earliest < end_ms and earliest + slack >= start_ms:
+                        if floor < end_ms and earliest + slack + ad_ms >= start_ms:
                             possible += 1
+                        floor = earliest + 1
                     if possible == 0:
                         break
-                if n_s >= s_viewer.shape[0] or n_e + n > e_ts.shape[0]:
+                if n_s >= s_viewer.shape[0] or n_e + n + 2 * ads.MAX_POD * (2 + most_mids) > e_ts.shape[0]:
                     return -1, -1
                 # Incidents whose window holds the attempt and whose scope holds the viewer: their factors multiply.
                 f_startup = f_fail = f_stall = f_error = f_bitrate = 1000
@@ -467,7 +573,7 @@ def world_sessions(  # pragma: no cover - compiled
                         _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
                                    e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
                                    n_s, outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, lk,
-                                   0)  # fmt: skip
+                                   wm.D_EVENT, e_campaign, e_ad_position, e_ad_seconds, -1, -1, -1)  # fmt: skip
                         n_e += 1
                         wrote = 1
                 else:
@@ -483,7 +589,80 @@ def world_sessions(  # pragma: no cover - compiled
                     code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
                     stalls = stalled = 0
                     previous = 0
-                    for e in range(n):
+                    # The play's ad breaks (ads.play_breaks), for a customer some campaign may fit: break b goes in
+                    # before the first event after the start whose offset passes b_off[b] (the pre-roll right after
+                    # the start), the post-roll after the end; every event after a break is later by its ad time.
+                    n_b = 0
+                    if sees_ads:
+                        b_pos[0], b_off[0] = ads.PRE_ROLL, -1
+                        n_b = 1
+                        at = (p0 // ads.MID_ROLL_EVERY_SECONDS + 1) * ads.MID_ROLL_EVERY_SECONDS
+                        while at <= duration - ads.MID_ROLL_TAIL_SECONDS and at < p0 + span:
+                            b_pos[n_b], b_off[n_b] = ads.MID_ROLL, at - p0
+                            n_b += 1
+                            at += ads.MID_ROLL_EVERY_SECONDS
+                        if complete:
+                            b_pos[n_b], b_off[n_b] = ads.POST_ROLL, span
+                            n_b += 1
+                    shift = 0
+                    nb = 0
+                    done = False
+                    for e in range(n + 1):
+                        while nb < n_b and e > 0 and (e == n or b_off[nb] < offsets[e]):
+                            o = max(b_off[nb], 0)
+                            at = t0 + startup + o * 1000 + before[min(e, last)] + stalled + e + shift
+                            if at >= end_ms:
+                                ended = at
+                                done = True
+                                break
+                            got = break_pod(ads_key, customer, b_pos[nb], at, fit_at, fit, t_first, t_last, zone,
+                                            ranks, rank_day0, pod)  # fmt: skip
+                            if got > 0:
+                                base_draw = wm.D_AD + nb * wm.AD_DRAWS
+                                id_base = base_draw + 1 + ads.MAX_POD
+                                pd = draw(lk, base_draw)
+                                size = POD_SIZES[b_pos[nb], np.int64((pd >> _S32) % _U(POD_CHOICES[b_pos[nb]]))]
+                                for i in range(min(size, got)):
+                                    ad = draw(lk, base_draw + 1 + i)
+                                    target = pod[i]
+                                    seconds = t_seconds[target]
+                                    completes = _field(ad, 0, ads.COMPLETION_BITS) < AD_COMPLETE_BELOW[device]
+                                    ran = seconds * 1000
+                                    if not completes:
+                                        ran = 1000 + (
+                                            (_field(ad, ads.COMPLETION_BITS, 32) * (seconds * 1000 - 1000)) >> 32
+                                        )
+                                    for half in range(2 if completes else 1):
+                                        ts = at
+                                        ad_kind = AD_START
+                                        if half:
+                                            ts = at + ran + 1
+                                            ad_kind = AD_COMPLETE
+                                        ended = ts
+                                        if ts >= end_ms:
+                                            done = True
+                                            break
+                                        if ts >= start_ms:
+                                            _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion,
+                                                       e_tie, e_bandwidth, e_stalls, e_stalled, e_errors, e_startup,
+                                                       e_bitrate, e_code, e_bytes, vi, n_e, n_s, ad_kind, ts, p0, o,
+                                                       duration, ad >> _U(48), stalls, stalled, 0, -1, LADDER[rung],
+                                                       -1, lk, id_base + 4 * i + 2 * half, e_campaign,
+                                                       e_ad_position, e_ad_seconds, target, b_pos[nb],
+                                                       seconds)  # fmt: skip
+                                            n_e += 1
+                                            wrote += 1
+                                    if done:
+                                        break
+                                    at += ran + ads.AD_EVENT_MS
+                                    shift += ran + ads.AD_EVENT_MS
+                                    if not completes:
+                                        break
+                            if done:
+                                break
+                            nb += 1
+                        if done or e == n:
+                            break
                         off = offsets[e]
                         played = off - previous
                         previous = off
@@ -503,9 +682,11 @@ def world_sessions(  # pragma: no cover - compiled
                                 rung -= 1
                             else:
                                 rung += 1
-                        ts = t0 + startup + off * 1000 + before[e] + stalled + e
+                        ts = t0 + startup + off * 1000 + before[e] + stalled + e + shift
                         ended = ts
-                        if not start_ms <= ts < end_ms:
+                        if ts >= end_ms:
+                            break
+                        if ts < start_ms:
                             continue
                         errors = 1 if kind == ERROR else 0
                         shown = startup if e == 0 else -1
@@ -513,7 +694,8 @@ def world_sessions(  # pragma: no cover - compiled
                         _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
                                    e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
                                    n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors, shown, LADDER[rung],
-                                   event_code, lk, e)  # fmt: skip
+                                   event_code, lk, wm.D_EVENT + 3 * e, e_campaign, e_ad_position, e_ad_seconds, -1,
+                                   -1, -1)  # fmt: skip
                         n_e += 1
                         wrote += 1
                 if wrote:
@@ -541,9 +723,10 @@ def _insert(values: np.ndarray, count: int, value: int) -> None:  # pragma: no c
 def _put_event(  # pragma: no cover - compiled
     e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth, e_stalls, e_stalled, e_errors,
     e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors,
-    startup, bitrate, code, sk, e,
+    startup, bitrate, code, sk, id_draw, e_campaign, e_ad_position, e_ad_seconds, campaign, ad_position, ad_seconds,
 ) -> None:  # fmt: skip
-    """Write event row n_e: its values, its bandwidth reading (value draw v) and its id (draws D_EVENT + 3e, + 1)."""
+    """Write event row n_e: its values, its bandwidth reading (value draw v) and its id (draws id_draw, + 1: D_EVENT +
+    3e for content event e)."""
     jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
     position = p0 + off
     e_session[n_e] = n_s
@@ -559,8 +742,11 @@ def _put_event(  # pragma: no cover - compiled
     e_startup[n_e] = startup
     e_bitrate[n_e] = bitrate
     e_code[n_e] = code
-    _put_be(e_bytes, n_e, 0, draw(sk, wm.D_EVENT + 3 * e))
-    _put_be(e_bytes, n_e, 8, draw(sk, wm.D_EVENT + 3 * e + 1))
+    e_campaign[n_e] = campaign
+    e_ad_position[n_e] = ad_position
+    e_ad_seconds[n_e] = ad_seconds
+    _put_be(e_bytes, n_e, 0, draw(sk, id_draw))
+    _put_be(e_bytes, n_e, 8, draw(sk, id_draw + 1))
 
 
 @njit(cache=True, nogil=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from functions.generator import events as generator
-from functions.shared import binge, concurrency, devices, domains, player
+from functions.shared import ads, binge, concurrency, devices, domains, player
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
@@ -24,8 +24,9 @@ EVENT_TYPE_NAMES = kernel.EVENT_TYPE_NAMES
 DEVICE_TYPE_NAMES: tuple[str, ...] = tuple(domains.DEVICE_TYPES)
 TITLE_TYPE_NAMES: tuple[str, ...] = tuple(domains.TITLE_TYPES)
 
-EVENTS_PER_SESSION_GUESS = 4
-"""Events a block's arrays first make room for per possible session (the mean is about 3.6)."""
+EVENTS_PER_SESSION_GUESS = 6
+"""Events a block's arrays first make room for per possible session (the mean is about 7.3 with the ads, most of a
+block's possible sessions have none in its range)."""
 MAX_SHARED_DICTIONARY = 256
 """Columns with at most this many values are written with all of them as each file's dictionary; larger ones get
 a dictionary of the values each file uses (`Coded.compact`)."""
@@ -80,6 +81,56 @@ class Coded:
 
 
 @dataclass(frozen=True)
+class AdBook:
+    """ads.Book of the full campaigns table as kernel.world_sessions reads it."""
+
+    book: ads.Book
+    fit_at: np.ndarray
+    """Customer c's fitting targets of position p are fit[fit_at[3c + p]:fit_at[3c + p + 1]] (ascending)."""
+    fit: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    seconds: np.ndarray
+    zones: tuple[str, ...]
+    zone: np.ndarray
+    """Each customer's index in `zones`."""
+    campaign_ids: pa.StringArray
+    """Each target's campaign_id."""
+
+    @classmethod
+    def of(cls, dims: Dimensions) -> AdBook:
+        customers = list(dims.customers)
+        book = ads.Book(dims.campaigns, customers)
+        lists = [ids for c in range(len(customers)) for ids in book.fitting(c)]
+        fit_at = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids in lists], out=fit_at[1:])
+        zones = tuple(sorted({str(c["timezone"]) for c in customers}))
+        tgts = book.targets
+        return cls(
+            book=book,
+            fit_at=fit_at,
+            fit=np.array([i for ids in lists for i in ids], dtype=np.int64),
+            first_day=np.array([t.first_day for t in tgts], dtype=np.int64),
+            last_day=np.array([t.last_day for t in tgts], dtype=np.int64),
+            seconds=np.array([t.seconds for t in tgts], dtype=np.int64),
+            zones=zones,
+            zone=np.array([zones.index(str(c["timezone"])) for c in customers], dtype=np.int64),
+            campaign_ids=pa.array([t.campaign_id for t in tgts], pa.string()),
+        )
+
+    def ranks(self, first_day: int, last_day: int) -> np.ndarray:
+        """ads.bucket_ranks of every zone and UTC day first_day..last_day: [zone, day - first_day, bucket]."""
+        out = np.zeros((max(1, len(self.zones)), last_day - first_day + 1, ads.BUCKETS_PER_DAY), dtype=np.int64)
+        for z, tz in enumerate(self.zones):
+            for d in range(first_day, last_day + 1):
+                out[z, d - first_day] = ads.bucket_ranks(tz, d)
+        return out
+
+
+AD_POSITION_NAMES: tuple[str, ...] = ads.POSITIONS
+
+
+@dataclass(frozen=True)
 class Catalog:
     """Viewer and title attributes as arrays; a viewer is one household device (devices.Layout's flat index)."""
 
@@ -106,6 +157,8 @@ class Catalog:
     """The households' distinct 64-entry screen tables (slots within the household), one row each."""
     device_type: np.ndarray
     """Per device, its type's index in domains.DEVICE_TYPES."""
+    ad_book: AdBook
+    """The campaigns each customer can be shown (ads.Book) as arrays."""
 
     @classmethod
     def from_dimensions(cls, dims: Dimensions, customers: np.ndarray | None = None) -> Catalog:
@@ -158,6 +211,7 @@ class Catalog:
             device_profile=np.array(lay.profile, dtype=np.int64),
             device_tables=np.array(lay.tables, dtype=np.int64).reshape(len(lay.tables), devices.TABLE_SIZE),
             device_type=np.array(lay.type, dtype=np.int64),
+            ad_book=AdBook.of(dims),
         )
 
 
@@ -254,12 +308,18 @@ class Block:
     """-1 for null, as bitrate_kbps and error_code (an index into kernel.ERROR_CODE_NAMES)."""
     bitrate_kbps: np.ndarray
     error_code: np.ndarray
+    ad_campaign: np.ndarray
+    """Index into the catalog's ad book targets, -1 for null; ad_position (into AD_POSITION_NAMES) and ad_seconds
+    likewise."""
+    ad_position: np.ndarray
+    ad_seconds: np.ndarray
     event_bytes: np.ndarray
 
     SESSION_FIELDS = ("viewer", "title", "session_bytes")
     EVENT_FIELDS = (
         "session", "event_type", "timestamp_ms", "position", "watch", "completion", "bandwidth", "buffering_events",
-        "buffering_seconds", "error_count", "startup_ms", "bitrate_kbps", "error_code", "event_bytes",
+        "buffering_seconds", "error_count", "startup_ms", "bitrate_kbps", "error_code", "ad_campaign", "ad_position",
+        "ad_seconds", "event_bytes",
     )  # fmt: skip
 
     @property
@@ -342,6 +402,7 @@ class _Admission:
     def __init__(self, world: World, catalog: Catalog) -> None:
         self.world, self.catalog = world, catalog
         self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
+        self.ad_tier = np.array(concurrency.ad_tiers(world), dtype=np.int64)
         n = len(self.limits)
         self.device_until = np.zeros(len(catalog.device_type), dtype=np.int64)
         self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
@@ -389,7 +450,8 @@ class _Admission:
             np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
             group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles, day_links,
             catalog.title_next, catalog.title_seconds, catalog.title_types, catalog.device_first,
-            catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.device_until,
+            catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.ad_tier,
+            self.device_until,
             self.household_top, played_only, admitted, slot_first,
         )  # fmt: skip
         assert n >= 0, "room for one more start per slot than its whole count"
@@ -425,8 +487,16 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
     starts = int(whole.sum()) + len(slots)
     most_sessions = starts * (1 + binge.MAX_AUTOPLAY)  # each start and its binge chain's links
-    # A guess first (the arrays are trimmed after), then room for every session's every event.
-    for events in (EVENTS_PER_SESSION_GUESS * starts * 5 // 4 + 1024, kernel.EVENTS_PER_SESSION_MAX * most_sessions):
+    book = catalog.ad_book
+    rank_day0 = slot_lo * wm.SLOT_MS // ads.DAY_MS
+    ranks = book.ranks(rank_day0, min((end_ms - 1) // ads.DAY_MS, rank_day0 + 2))
+    # A guess first (the arrays are trimmed after), then twice as much until there is room for every session's every
+    # event (ad breaks make the most a session can have large and rare).
+    most_ads = 2 * ads.MAX_POD * (2 + ads.mid_roll_count(int(catalog.title_seconds.max())))
+    most = (kernel.EVENTS_PER_SESSION_MAX + most_ads) * most_sessions
+    guess = EVENTS_PER_SESSION_GUESS * starts * 5 // 4 + 1024
+    tries = [guess << i for i in range(64) if guess << i < most] + [most]
+    for events in tries:
         block = _empty_block(most_sessions, events)
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
@@ -436,10 +506,12 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
             catalog.device_tables, catalog.device_type, catalog.viewer_ints,
             catalog.viewer_scope, incidents,
+            np.uint64(world.ads_key), book.fit_at, book.fit, book.first_day, book.last_day, book.seconds, book.zone,
+            ranks, rank_day0,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.startup_ms, block.bitrate_kbps, block.error_code,
-            block.event_bytes,
+            block.ad_campaign, block.ad_position, block.ad_seconds, block.event_bytes,
         )  # fmt: skip
         if n_s >= 0:
             break
@@ -469,5 +541,8 @@ def _empty_block(sessions: int, events: int) -> Block:
         startup_ms=np.empty(events, dtype=np.int32),
         bitrate_kbps=np.empty(events, dtype=np.int32),
         error_code=np.empty(events, dtype=np.int8),
+        ad_campaign=np.empty(events, dtype=np.int32),
+        ad_position=np.empty(events, dtype=np.int8),
+        ad_seconds=np.empty(events, dtype=np.int16),
         event_bytes=np.empty((events, 16), dtype=np.uint8),
     )

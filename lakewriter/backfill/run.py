@@ -19,14 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from functions.generator import events as generator
 from functions.generator.events import epoch_ms
 from functions.shared import layout
 from functions.shared import world as wm
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
 from functions.shared.domains import DEFAULT_BATCH_SIZE
 from functions.shared.layout import TIMESTAMP_FIELD
-from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
+from functions.shared.schema import CAMPAIGNS, CUSTOMERS, STREAMING_EVENTS, TITLES
 from functions.shared.world import World, check_batch_size, check_world_seed
 from lakewriter import durable
 from lakewriter.backfill import kernel, model, strings
@@ -59,7 +58,7 @@ MAX_BLOCK_SLOTS = 60
 
 DICTIONARY_COLUMNS = [
     *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count", "error_code",
-    "bitrate_kbps",
+    "bitrate_kbps", "campaign_id", "ad_position", "ad_duration_seconds",
 ]  # fmt: skip
 """Columns worth Parquet dictionary encoding (few distinct values per file)."""
 STATISTICS_COLUMNS = [TIMESTAMP_FIELD] + [c.name for c in STREAMING_EVENTS.columns if c.type != "string"]
@@ -74,7 +73,15 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
     The files are written without the Arrow schema, so readers see those columns as plain strings.
     """
     partition_columns = [name for name in layout.TIME_PARTITION_KEYS if name in schema.names]  # an Iceberg table's
-    for name in ("event_type", "error_code", *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, *partition_columns):
+    for name in (
+        "event_type",
+        "error_code",
+        "campaign_id",
+        "ad_position",
+        *model.VIEWER_COLUMNS,
+        *model.TITLE_COLUMNS,
+        *partition_columns,
+    ):
         i = schema.get_field_index(name)
         schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
     return schema
@@ -82,6 +89,7 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
 
 _EVENT_TYPES = strings.string_table(model.EVENT_TYPE_NAMES)
 _ERROR_CODES = strings.string_table(kernel.ERROR_CODE_NAMES)
+_AD_POSITIONS = strings.string_table(model.AD_POSITION_NAMES)
 
 
 @dataclass(frozen=True)
@@ -161,8 +169,14 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     whole["error_code"] = pa.DictionaryArray.from_arrays(
         pa.array(block.error_code.astype(np.int32), mask=block.error_code < 0), _ERROR_CODES, safe=False
     )
-    for name in generator.AD_FIELDS:  # null until ads are wired in (issue 17, branch `ads`)
-        whole[name] = pa.nulls(len(block.session), schema.field(name).type)
+    no_ad = block.ad_campaign < 0
+    whole["campaign_id"] = pa.DictionaryArray.from_arrays(
+        pa.array(block.ad_campaign, mask=no_ad), catalog.ad_book.campaign_ids, safe=False
+    )
+    whole["ad_position"] = pa.DictionaryArray.from_arrays(
+        pa.array(block.ad_position.astype(np.int32), mask=no_ad), _AD_POSITIONS, safe=False
+    )
+    whole["ad_duration_seconds"] = pa.array(block.ad_seconds, type=schema.field("ad_duration_seconds").type, mask=no_ad)
     for a, b in itertools.pairwise(cuts):
         columns = {name: array.slice(a, b - a) for name, array in whole.items()}
         for name, start, end in layout.PARTITION_SLICES if "year" in schema.names else ():
@@ -350,6 +364,7 @@ def run_backfill(
     dimension_seed: int = DEFAULT_DIMENSION_SEED,
     customers: int = CUSTOMERS.default_rows or 1000,
     titles: int = TITLES.default_rows or 500,
+    campaigns: int = CAMPAIGNS.default_rows or 1,
     chunk_events: int = DEFAULT_CHUNK_EVENTS,
     filesystem: pafs.FileSystem | None = None,
     written_at: dt.datetime | None = None,
@@ -400,7 +415,8 @@ def run_backfill(
     check_output(fs, root, out)
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
-        dims = generate_dimensions(seed=dimension_seed, customers=customers, titles=titles, campaigns=1)
+        # The full campaigns table (its delivery figures are not needed): the viewers' ad breaks come from it.
+        dims = generate_dimensions(dimension_seed, customers, titles, campaigns, delivery=False)
     if journal is None and fs.type_name == "local":
         lake = Path(root)
         entry = {

@@ -92,6 +92,7 @@ def test_environment_carries_batch_producer_seed_counts_and_stream(default: Prog
         "CUSTOMER_COUNT": "100",
         "TITLE_COUNT": "50",
         "WINDOW_SECONDS": "300",
+        "CAMPAIGN_COUNT": "1500",
     }
     assert function(default, "producer").inputs["environment"]["variables"] == {"STREAM_NAME": "test-stream"}
 

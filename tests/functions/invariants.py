@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
 
-from functions.shared import domains, geography, layout, player
+from functions.shared import ads, domains, geography, layout, player
 from functions.shared.dimensions import Dimensions
 from functions.shared.schema import STREAMING_EVENTS, SchemaError, validate_record
 from functions.shared.world import World
@@ -48,14 +48,18 @@ MONOTONIC_FIELDS = (
 )
 """Fields that never go backwards within a session (timestamps strictly increase; checked separately)."""
 
+_PLAYING = frozenset({"pause", "bitrate_change", "error", "ad_start", *domains.SESSION_END_TYPES})
 NEXT_EVENT_TYPES = {
-    "start": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
+    "start": _PLAYING,
     "pause": frozenset({"resume"}),
-    "resume": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
-    "bitrate_change": frozenset({"pause", "bitrate_change", "error", *domains.SESSION_END_TYPES}),
+    "resume": _PLAYING,
+    "bitrate_change": _PLAYING,
+    "ad_start": _PLAYING | {"ad_complete"},
+    "ad_complete": _PLAYING,
+    "complete": frozenset({"ad_start"}),
 }
-"""Which event may directly follow which within a session (nothing follows an end, a fatal `error`, a
-`start_failed` or an `exit_before_start`)."""
+"""Which event may directly follow which within a session (nothing follows a stop, a fatal `error`, a
+`start_failed` or an `exit_before_start`; only a post-roll's ads follow a `complete`)."""
 UNSTARTED = frozenset({"start_failed", "exit_before_start"})
 """Attempts that end before the first frame: the session's only event."""
 
@@ -81,6 +85,43 @@ def _ms(timestamp: str) -> int:
 
 def _fail(message: str, index: int, ev: dict) -> None:
     raise AssertionError(f"event {index} (session {ev.get('session_id')}, {ev.get('event_type')}): {message}")
+
+
+def _check_ad(i: int, ev: dict, customer: dict, title: dict, targets: dict[str, ads.Target]) -> None:
+    """An ad event's campaign: in the table, on a viewer of an ad tier, bought for this break position with this
+    length, live on the UTC day its break started and targeted at this viewer; the break at the play's start, a
+    mid-roll mark or the title's end."""
+    kind = ev["event_type"]
+    if (ev["campaign_id"] is not None) != (kind in domains.AD_EVENT_TYPES):
+        _fail("campaign_id is set exactly on ad_start and ad_complete", i, ev)
+    if kind not in domains.AD_EVENT_TYPES:
+        for name in domains.AD_EVENT_FIELDS:
+            if ev[name] is not None:
+                _fail(f"{name} must be null on a {kind}", i, ev)
+        return
+    target = targets.get(ev["campaign_id"])
+    if target is None:
+        _fail(f"campaign_id {ev['campaign_id']!r} is not an in-stream campaign of the campaigns table", i, ev)
+        return
+    if not ads.sees_ads(customer["subscription_tier"]):
+        _fail(f"an ad shown on the ad-free tier {customer['subscription_tier']}", i, ev)
+    if ev["ad_position"] != target.position or ev["ad_duration_seconds"] != target.seconds:
+        _fail(f"{ev['ad_position']} of {ev['ad_duration_seconds']} s but the campaign buys {target.position} of "
+              f"{target.seconds} s", i, ev)  # fmt: skip
+    started = _ms(ev["event_timestamp"]) - (target.seconds * 1000 + 1 if kind == "ad_complete" else 0)
+    if not target.live(started // ads.DAY_MS):
+        _fail(f"campaign {target.campaign_id} is not live on the day its ad started", i, ev)
+    if not target.fits(customer):
+        _fail(f"campaign {target.campaign_id}'s targeting does not take customer {customer['customer_id']}", i, ev)
+    duration = title["duration_minutes"] * 60
+    position = ev["position_seconds"]
+    where = {
+        "pre_roll": ev["watch_duration_seconds"] == 0,
+        "mid_roll": position % ads.MID_ROLL_EVERY_SECONDS == 0 and 0 < position <= duration - ads.MID_ROLL_TAIL_SECONDS,
+        "post_roll": position == duration,
+    }
+    if not where[ev["ad_position"]]:
+        _fail(f"a {ev['ad_position']} at position {position} (watched {ev['watch_duration_seconds']} s)", i, ev)
 
 
 def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, dict]) -> None:
@@ -170,9 +211,6 @@ def _check_row(i: int, ev: dict, customers: dict[str, dict], titles: dict[str, d
             _fail(f"bitrate_kbps {rung} is not a {ev['quality']} rung", i, ev)
         elif rung > player.DEVICE_MAX_KBPS[ev["device_type"]]:
             _fail(f"bitrate_kbps {rung} above what a {ev['device_type']} plays", i, ev)
-    for name in ("campaign_id", "ad_position", "ad_duration_seconds"):
-        if ev[name] is not None:
-            _fail(f"{name} must be null until ads are wired in", i, ev)
 
 
 def check_events(
@@ -188,6 +226,7 @@ def check_events(
     """
     customers = {c["customer_id"]: c for c in dims.customers}
     titles = {t["title_id"]: t for t in dims.titles}
+    targets = {t.campaign_id: t for t in ads.targets(dims.campaigns)}
     seen_ids: set[str] = set()
     sessions: dict[str, list[tuple[int, dict]]] = defaultdict(list)
     devices: dict[str, tuple[str, str, str]] = {}
@@ -197,6 +236,7 @@ def check_events(
     previous_ts = ""
     for i, ev in enumerate(events):
         _check_row(i, ev, customers, titles)
+        _check_ad(i, ev, customers[ev["customer_id"]], titles[ev["title_id"]], targets)
         if ev["event_id"] in seen_ids:
             _fail(f"event_id {ev['event_id']} appears twice", i, ev)
         seen_ids.add(ev["event_id"])
@@ -229,13 +269,29 @@ def check_events(
                 _fail(f"{ev['event_type']} may not follow {before['event_type']} (allowed: {sorted(allowed)})", i, ev)
             if before["event_type"] == "pause" and ev["position_seconds"] != before["position_seconds"]:
                 _fail("the playhead moved while paused", i, ev)
-            if before["event_type"] != "pause":
-                # Wall clock = playing + stalled (+ 1 ms per event); only a pause adds time of its own.
+            if before["event_type"] == "ad_start" and ev["event_type"] == "ad_complete":
+                # The ad ran to its end while the content stood still.
+                wall = _ms(ev["event_timestamp"]) - _ms(before["event_timestamp"])
+                if ev["campaign_id"] != before["campaign_id"] or wall != ev["ad_duration_seconds"] * 1000 + 1:
+                    _fail(f"ad_complete {wall} ms after an ad_start of {before['ad_duration_seconds']} s", i, ev)
+                for name in ("position_seconds", "watch_duration_seconds", "buffering_duration_seconds"):
+                    if ev[name] != before[name]:
+                        _fail(f"{name} moved during an ad: {before[name]} -> {ev[name]}", i, ev)
+            elif before["event_type"] != "pause":
+                # Wall clock = playing + stalled (+ 1 ms per event); a pause and an ad left unfinished (it ran
+                # 1 s to its length, and its ad_complete's 1 ms) add time of their own.
                 wall = _ms(ev["event_timestamp"]) - _ms(before["event_timestamp"])
                 played = (ev["watch_duration_seconds"] - before["watch_duration_seconds"]) * 1000
                 stalled = round((ev["buffering_duration_seconds"] - before["buffering_duration_seconds"]) * 1000)
-                if wall != played + stalled + 1:
+                extra = wall - (played + stalled + 1)
+                if before["event_type"] == "ad_start":
+                    if not 1001 <= extra <= before["ad_duration_seconds"] * 1000:
+                        _fail(f"{wall} ms passed after an abandoned ad for {played} ms played and {stalled} ms "
+                              f"stalled", i, ev)  # fmt: skip
+                elif extra:
                     _fail(f"{wall} ms passed for {played} ms played and {stalled} ms stalled (+1 ms)", i, ev)
+            if ev["event_type"] in domains.AD_EVENT_TYPES and ev["buffering_events"] != before["buffering_events"]:
+                _fail("a stall during an ad break", i, ev)
         if len(rows) > 1 and rows[0][1]["event_type"] in UNSTARTED:
             _fail("an attempt that never started has no other event", rows[1][0], rows[1][1])
 
@@ -258,6 +314,8 @@ def autoplayed(world: World, slots: range) -> set[str]:
             device = plays.DEVICE_TABLE[(sk >> wm.DEVICE_SHIFT) & 0x3F]
             complete = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[device * n_types + day.types[field]]
             if day.links[field] and complete:
-                keys, _, _ = concurrency.chain_links(sk, device, day.title[field], day.links[field], following, seconds)
+                keys, _, _ = concurrency.chain_links(
+                    sk, device, day.title[field], day.links[field], following, seconds, True
+                )
                 ids.update(wm.uuid4_text(wm.draw(k, wm.D_SESSION_ID), wm.draw(k, wm.D_SESSION_ID + 1)) for k in keys)
     return ids

@@ -81,8 +81,9 @@ def test_every_campaign_holds_at_most_the_cap_of_pairs_in_every_viewer_day_sched
     for n in (1, 2, 3, 4, 5, 17, 40, 200):
         for day in (epoch_day("2026-03-08"), epoch_day("2026-11-01"), epoch_day("2026-11-04")):
             for tz in ("America/New_York", "Europe/Berlin", "Australia/Sydney"):
-                for position in ads.POSITIONS:
-                    schedule = ads.day_schedule(1, "cust_000001", tz, day, position, tuple(range(n)))
+                for position in range(len(ads.POSITIONS)):
+                    h = ads.deal_draw(1, 1, day, position)
+                    schedule = ads.day_schedule(h, tz, day, tuple(range(n)))
                     held = Counter(c for pod in schedule.values() for c in pod)
                     assert set(held) == set(range(n))
                     assert max(held.values()) <= ads.FREQUENCY_CAP
@@ -92,9 +93,41 @@ def test_every_campaign_holds_at_most_the_cap_of_pairs_in_every_viewer_day_sched
 
 def test_the_schedule_fills_the_busiest_local_hours_first() -> None:
     day = epoch_day("2026-11-04")
-    schedule = ads.day_schedule(1, "cust_000009", "America/New_York", day, "mid_roll", tuple(range(8)))
+    schedule = ads.day_schedule(ads.deal_draw(1, 9, day, ads.MID_ROLL), "America/New_York", day, tuple(range(8)))
     local_hours = {((b * ads.BUCKET_MINUTES // 60) - 5) % 24 for b in schedule}
     assert local_hours <= set(range(18, 24))
+
+
+def test_the_deal_is_a_permutation_so_each_campaign_is_dealt_once_per_round() -> None:
+    for n in range(1, 60):
+        for i in range(20):
+            step, offset = ads.deal(draw(n, i), n)
+            assert sorted((offset + k * step) % n for k in range(n)) == list(range(n))
+
+
+def test_the_book_holds_exactly_the_eligible_campaigns_of_every_customer_and_day(world) -> None:
+    customers, campaigns = world
+    book = ads.Book(campaigns, customers)
+    for day in (epoch_day("2025-06-01"), epoch_day("2026-11-04")):
+        for c in range(0, len(customers), 7):
+            for code, position in enumerate(ads.POSITIONS):
+                ids, _, _ = book.live(99, c, day, code)
+                assert ids == ads.eligible(book.targets, customers[c], day, position)
+
+
+def test_a_sessions_breaks_are_the_plays_from_its_resume_point_and_their_ad_time_is_bounded() -> None:
+    for seconds in (600, 1500, 2700, 7200):
+        for p0 in (0, 100, 900, 1000):
+            for span in (1, 800, seconds - p0):
+                done = p0 + span == seconds
+                mids = [at - p0 for p, at in ads.breaks(seconds, p0 + span, done) if p == "mid_roll" and at > p0]
+                got = ads.play_breaks(seconds, p0, span, done)
+                assert got[0] == (ads.PRE_ROLL, 0)
+                assert [o for p, o in got if p == ads.MID_ROLL] == mids
+                assert (got[-1] == (ads.POST_ROLL, span)) == done
+        assert ads.max_ad_ms(seconds) == ads.max_ad_seconds(seconds) * 1000 + ads.AD_EVENT_MS * sum(
+            max(ads.POD_SIZES[p]) for p, _ in ads.breaks(seconds, seconds + 1, True)
+        )
 
 
 def test_one_play_never_starts_two_breaks_of_a_position_in_one_bucket() -> None:
@@ -112,12 +145,12 @@ def test_a_break_shows_the_buckets_campaigns_in_order_and_an_abandoned_ad_ends_i
     complete = [d for d in (draw(5, i) for i in range(200)) if ads.ad_completes("tv", d)]
     quit_ = next(d for d in (draw(6, i) for i in range(200)) if not ads.ad_completes("tv", d))
     four = next(d for d in (draw(8, i) for i in range(100)) if ads.pod_size("mid_roll", d) == 4)
-    shown = ads.break_ads(tgts, schedule, 5, "mid_roll", "tv", four, complete[:4])
+    shown = ads.break_ads(tgts, schedule[5], "mid_roll", "tv", four, complete[:4])
     assert [a.target for a in shown] == [0, 1, 2, 3] and all(a.completed for a in shown)
     assert [a.ran_ms for a in shown] == [tgts[i].seconds * 1000 for i in range(4)]
-    shown = ads.break_ads(tgts, schedule, 5, "mid_roll", "tv", four, [complete[0], quit_, *complete[1:3]])
+    shown = ads.break_ads(tgts, schedule[5], "mid_roll", "tv", four, [complete[0], quit_, *complete[1:3]])
     assert [a.completed for a in shown] == [True, False] and shown[1].ran_ms < tgts[1].seconds * 1000
-    assert ads.break_ads(tgts, schedule, 6, "mid_roll", "tv", four, complete[:4]) == []
+    assert ads.break_ads(tgts, schedule.get(6, ()), "mid_roll", "tv", four, complete[:4]) == []
 
 
 def test_campaigns_buy_in_stream_breaks_run_in_stream_and_advertisers_fit_their_industry(world) -> None:

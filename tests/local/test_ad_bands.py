@@ -1,7 +1,7 @@
-"""The ads the world's plays carry, held to the ad bands and reconciled with the campaigns table.
+"""The ads the world's events carry, held to the ad bands and reconciled with the campaigns table.
 
-Three days of the default world (1,000 customers, batchSize 25) from the generator, with the ads laid over its
-sessions the way ads.py is called (`local.ad_overlay`), until the generator and kernel emit them in their timelines.
+Three days of the default world (1,000 customers, batchSize 25, the default 1,500 campaigns) from the generator; the
+figures are read from its ad_start and ad_complete events (`local.ad_figures`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functions.generator.events import epoch_ms, window_events
 from functions.shared import ads
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, generate_dimensions
 from functions.shared.world import World
-from local import ad_overlay
+from local import ad_figures
 from local.bands import AD_BANDS
 
 FIRST = dt.date(2026, 11, 2)
@@ -29,8 +29,8 @@ def measured():
     world = World(SEED, dims, 25)
     start = epoch_ms(dt.datetime(FIRST.year, FIRST.month, FIRST.day, tzinfo=dt.UTC))
     events = window_events(world, start, start + DAYS * ads.DAY_MS)
-    result = ad_overlay.overlay(SEED, dims, ad_overlay.sessions(events))
-    return dims, result, ad_overlay.figures(result)
+    result = ad_figures.collect(events, dims)
+    return dims, result, ad_figures.figures(result)
 
 
 def _value(figures: dict, key: str) -> float:
@@ -58,11 +58,11 @@ def test_the_opportunities_the_table_assumes_are_those_the_world_offers(measured
 def test_every_ad_is_of_a_campaign_live_that_day_in_its_position_and_length(measured) -> None:
     dims, result, _ = measured
     campaigns = {c["campaign_id"]: c for c in dims.campaigns}
-    for e in result.events:
-        c = campaigns[e.campaign_id]
-        day = (dt.date(1970, 1, 1) + dt.timedelta(days=e.at_ms // ads.DAY_MS)).isoformat()
-        assert c["start_date"] <= day <= c["end_date"]
-        assert c["ad_format"] == e.ad_position and c["ad_duration_seconds"] == e.ad_duration_seconds
+    assert len(result.starts) > 1000
+    for e in result.starts:
+        c = campaigns[e["campaign_id"]]
+        assert c["start_date"] <= e["event_timestamp"][:10] <= c["end_date"]
+        assert c["ad_format"] == e["ad_position"] and c["ad_duration_seconds"] == e["ad_duration_seconds"]
 
 
 def _hours_per_ad_subscriber_day(dims, result) -> float:
@@ -84,10 +84,7 @@ def test_delivered_impressions_reconcile_with_the_campaigns_table_prorated_to_th
     dims, result, _ = measured
     scale = _hours_per_ad_subscriber_day(dims, result) / ads.HOURS_PER_SUBSCRIBER_DAY
     last = FIRST + dt.timedelta(days=DAYS - 1)
-    delivered: dict[str, int] = {}
-    for e in result.events:
-        if e.event_type == "ad_start":
-            delivered[e.campaign_id] = delivered.get(e.campaign_id, 0) + 1
+    delivered = result.delivered()
     pairs = []
     for c in dims.campaigns:
         start, end = dt.date.fromisoformat(c["start_date"]), dt.date.fromisoformat(c["end_date"])

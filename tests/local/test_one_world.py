@@ -97,7 +97,7 @@ def test_a_local_tick_holds_exactly_the_events_the_stacks_generator_emits_for_it
         for path in (lake / layout.TELEMETRY_PREFIX).rglob("*.parquet")
         for eid in pq.read_table(path, columns=["event_id"])["event_id"].to_pylist()
     }
-    assert len(expected) > 500
+    assert len(expected) > 400  # a 5-minute tick at batchSize 200 (10-15 % short since the ads: docs/ads.md)
     assert landed == expected
 
 
