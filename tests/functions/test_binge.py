@@ -15,32 +15,28 @@ import pytest
 from functions.generator.events import clear_window_cache, epoch_ms, window_events
 from functions.shared import binge, player
 from functions.shared.catalogue import Catalogue
-from functions.shared.dimensions import Dimensions, generate_dimensions
+from functions.shared.dimensions import Dimensions
 from functions.shared.world import SLOT_MS, World
+from tests.functions import busy_day
+from tests.functions.busy_day import BATCH, DAY, DAY_MS
 
-DAY = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
-DAY_MS = epoch_ms(DAY)
-TICK_MS = 300_000
-BATCH = 20
-"""1,000 customers at about 0.9 hours a subscriber a day: an audience that carries the volume (test_concurrency)."""
 GAP_MS = binge.COUNTDOWN_MAX_MS + player.MAX_STARTUP_MS
 """A link's first event comes at most this long after the last event of the one before (countdown, start-up)."""
 
 
 @pytest.fixture(scope="module")
 def dims() -> Dimensions:
-    return generate_dimensions(seed=42, customers=1000, titles=200, delivery=False)  # ads fill as calibrated
+    return busy_day.dims()
 
 
 @pytest.fixture(scope="module")
-def world(dims: Dimensions) -> World:
-    return World(2026, dims, BATCH)
+def world() -> World:
+    return busy_day.world()
 
 
 @pytest.fixture(scope="module")
-def day_ticks(world: World) -> list[list[dict]]:
-    clear_window_cache()
-    return [window_events(world, DAY_MS + i * TICK_MS, DAY_MS + (i + 1) * TICK_MS) for i in range(288)]
+def day_ticks() -> list[list[dict]]:
+    return busy_day.day_ticks()
 
 
 def _ms(ts: str) -> int:
