@@ -113,6 +113,9 @@ def _crash(target: Callable[[], object], at: int, action: str) -> int:
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 0
+        # A shell starting pytest as a background job leaves SIGINT ignored, which Python then never turns into
+        # KeyboardInterrupt: the child takes the interactive default, whoever launched the tests.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             faults.reset()
             os.environ[faults.ENV_AT] = str(at)
