@@ -533,7 +533,7 @@ class _WindowWriter:
         pause_counts, stop_any, complete_any = wm.PAUSE_COUNTS, plays.STOP_FRACTION_ANY, plays.COMPLETE_BELOW_ANY
         stop_fraction = plays.STOP_FRACTION
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
-        device_type, customer_of = self.prep.devices.type, self.prep.devices.customer
+        device_type, customer_of, book = self.prep.devices.type, self.prep.devices.customer, self.prep.ad_book
         day = plan.titles
         field_seconds, field_type, field_links, field_title = day.seconds, day.types, day.links, day.title
         following, title_seconds = self.world.catalogue.next, self.world.catalogue.seconds
@@ -557,17 +557,18 @@ class _WindowWriter:
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             allowed = field_links[title_field]
+            most_ads = ads.max_ad_ms(duration)
             if not (complete and allowed) and (
-                end_max + reach_qoe + ads.max_ad_ms(duration) < start_ms
-                or end_max + slack(span_max, 2 * k + 1 + switches) + ads.max_ad_ms(duration) < start_ms
+                end_max + reach_qoe + most_ads < start_ms
+                or end_max + slack(span_max, 2 * k + 1 + switches) + most_ads < start_ms
             ):
                 continue  # ends before the window even with the longest pauses, start-up, stalls and ads
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
             vkey = self._viewer(sk, plan, title_field)
             device = device_type[vkey]
             # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
-            sees_ads = any(self.prep.ad_book.fitting(customer_of[vkey]))
-            ad_ms = ads.max_ad_ms(duration) if sees_ads else 0
+            sees_ads = book.shows_breaks(customer_of[vkey])
+            ad_ms = most_ads if sees_ads else 0
             complete = end_field < complete_below[device * n_types + title_type]
             # The bound again on its own screen (a phone's stopped plays are shorter).
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
@@ -798,7 +799,7 @@ class _WindowWriter:
         # post-roll after the end; every event after a break is later by its ad time (`shift`).
         customer = self.prep.devices.customer[vkey]
         book = self.prep.ad_book
-        breaks = ads.play_breaks(writer.duration, p0, timeline[2], complete) if any(book.fitting(customer)) else ()
+        breaks = ads.play_breaks(writer.duration, p0, timeline[2], complete) if book.shows_breaks(customer) else ()
         self._last_ad_ms = None
         n_breaks, nb, shift = len(breaks), 0, 0
         for e in range(last + 2):

@@ -448,6 +448,11 @@ class Book:
             self._fitting[customer] = hit
         return hit
 
+    def shows_breaks(self, customer: int) -> bool:
+        """Whether a customer's plays carry ad breaks: some campaign fits them at some position (the kernel's twin:
+        a non-empty `fit_at` range, model.AdBook)."""
+        return any(self.fitting(customer))
+
     def live(self, key: int, customer: int, epoch_day: int, position: int) -> tuple[tuple[int, ...], int, int]:
         """(eligible campaigns, step, offset) of a viewer-day and position (code): the fitting campaigns live on the
         day and their deal from the viewer-day's draw (`deal_draw` of the world's ads key `key`)."""

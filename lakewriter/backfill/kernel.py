@@ -468,7 +468,6 @@ def world_sessions(  # pragma: no cover - compiled
                     end_field = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS)
                     complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + SERIES]
                     s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
-                    ad_ms = max_ad_ms(duration) if sees_ads else 0
                 # Exact start, resume point and span (draw 1).
                 h = draw(lk, wm.D_FINE)
                 p0 = 0
