@@ -78,7 +78,8 @@ def alarms_page() -> str:
     """Every alarm the dev stack registers, as CloudWatch will hold it: what it watches, when it fires, what to do."""
     from stack.testing import run_stack
 
-    alarms = [r.inputs for r in run_stack("dev").resources if r.type == ALARM_TYPE]
+    # Sorted by name: under mocks the order of registration follows Output resolution, which varies between runs.
+    alarms = sorted((r.inputs for r in run_stack("dev").resources if r.type == ALARM_TYPE), key=lambda a: a["name"])
     lines = [
         "# Alarms",
         "",
