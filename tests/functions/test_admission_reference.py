@@ -1,0 +1,78 @@
+"""The generator's admission pass (concurrency.Admission, whose `_judge` inlines the bounds for speed) gives the
+verdicts that the module's readable definitions give: attempt_ms, end_bound, ad_bound and chain_links over
+World.pick_customer and World.device. The proof in concurrency.py is about those definitions, so this is what makes it
+hold for the code that runs."""
+
+from __future__ import annotations
+
+from functions.shared import concurrency, plays
+from functions.shared import world as wm
+from tests.functions import busy_day
+
+_N_TYPES = len(plays.COMPLETE_BELOW) // len(plays.STOP_FRACTION)
+
+
+class ReferencePass:
+    """One admission day judged with the readable definitions, written for clarity, not speed."""
+
+    def __init__(self, world: wm.World) -> None:
+        self.world = world
+        self.limits = concurrency.stream_limits(world)
+        self.ad_tier = concurrency.ad_tiers(world)
+        self.device_until: dict[int, int] = {}
+        self.household: dict[int, list[int]] = {}
+
+    def bound(self, slot: int, sk: int) -> tuple[int, int, int, int]:
+        """(attempt, end bound, customer, device) of one candidate."""
+        world = self.world
+        plan = world.hour(slot // 60)
+        day = plan.titles
+        field = (sk >> wm.TITLE_SHIFT) & 0xFFFF
+        base = slot * wm.SLOT_MS
+        customer = world.pick_customer(plan, wm.draw(sk, wm.D_VIEWER), day.genres[field])
+        device = world.device(customer, sk)
+        screen = world.devices.type[device]
+        duration, title_type = day.seconds[field], day.types[field]
+        sees_ads = self.ad_tier[customer]
+        bound = concurrency.end_bound(sk, base, duration, title_type, screen)
+        bound += concurrency.ad_bound(sk, duration, title_type, screen, sees_ads)
+        completes = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[screen * _N_TYPES + title_type]
+        if completes and day.links[field]:
+            catalogue = world.catalogue
+            bound += concurrency.chain_links(
+                sk, screen, day.title[field], day.links[field], catalogue.next, catalogue.seconds, sees_ads
+            )[2]
+        return concurrency.attempt_ms(sk, base), bound, customer, device
+
+    def judge(self, slot: int, *, played_only: bool) -> bytes:
+        slot_key = wm.draw(self.world.key, slot)
+        flags = bytearray()
+        for i in range(self.world.slot_count(slot)):
+            attempt, bound, customer, device = self.bound(slot, wm.draw(slot_key, i + 1))
+            busy = self.device_until.get(device, 0)
+            top = self.household.setdefault(customer, [0] * self.limits[customer])
+            least = min(top)
+            played = busy <= attempt and least <= attempt
+            flags.append(played)
+            if played or not played_only:
+                self.device_until[device] = max(busy, bound)
+                if bound > least:
+                    top[top.index(least)] = bound
+        return bytes(flags)
+
+
+def test_the_inlined_admission_pass_gives_the_verdicts_of_the_readable_definitions() -> None:
+    world = busy_day.world()
+    day = concurrency.pass_start(busy_day.DAY_MS // wm.SLOT_MS + 12 * 60)
+    reference = ReferencePass(world)
+    for before in range(day - concurrency.lookback_slots(world), day):
+        reference.judge(before, played_only=False)
+    fast = concurrency.Admission(world)
+    refused = judged = 0
+    for slot in range(day, day + 1440):
+        want = reference.judge(slot, played_only=True)
+        assert fast.admitted(slot) == want, f"slot {slot}"
+        judged += len(want)
+        refused += want.count(0)
+    # The day must exercise the rule: some candidates refused by a busy device or a full plan.
+    assert judged > 500 and refused > 50, (judged, refused)
