@@ -77,12 +77,11 @@ def admitted_by_load(customers: int, batch_size: int, seed: int, week: dt.date) 
             f"{customers} customers at batchSize {batch_size}: density {world.density:.2f} h is over "
             f"the band, every candidate is played"
         )
-    judge = model._admission_of(world, catalog)
     lo = _first_slot(week)
     out = []
     for hour in range(7 * 24):
         first = lo + hour * HOUR_SLOTS
-        admitted, _ = judge.judge(first, first + HOUR_SLOTS)
+        admitted = model.admission_verdicts(world, catalog, first, first + HOUR_SLOTS)
         plan = world.hour(first // 60)
         intensity = plan.rate * plan.admitted * plan.titles.plays_per_start / world.played_per_slot  # World.starts
         if len(admitted):

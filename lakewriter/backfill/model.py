@@ -546,3 +546,9 @@ def _empty_block(sessions: int, events: int) -> Block:
         ad_seconds=np.empty(events, dtype=np.int16),
         event_bytes=np.empty((events, 16), dtype=np.uint8),
     )
+
+
+def admission_verdicts(world: World, catalog: Catalog, slot_lo: int, slot_hi: int) -> np.ndarray:
+    """One byte per candidate of the slots [slot_lo, slot_hi), in slot then key order: 1 if the backfill's admission
+    pass plays it (the verdicts a backfill of those slots uses)."""
+    return _admission_of(world, catalog).judge(slot_lo, slot_hi)[0]

@@ -1,7 +1,7 @@
 """The generator's admission pass (concurrency.Admission, whose `_judge` inlines the bounds for speed) gives the
 verdicts that the module's readable definitions give: attempt_ms, end_bound, ad_bound and chain_links over
 World.pick_customer and World.device. The proof in concurrency.py is about those definitions, so this is what makes it
-hold for the code that runs."""
+hold for the code that runs; the compiled backfill pass (lakewriter/backfill/admission.py) gives the same verdicts."""
 
 from __future__ import annotations
 
@@ -76,3 +76,15 @@ def test_the_inlined_admission_pass_gives_the_verdicts_of_the_readable_definitio
         refused += want.count(0)
     # The day must exercise the rule: some candidates refused by a busy device or a full plan.
     assert judged > 500 and refused > 50, (judged, refused)
+
+
+def test_the_backfills_compiled_admission_pass_gives_the_generators_verdicts() -> None:
+    from lakewriter.backfill import model
+
+    world = busy_day.world()
+    catalog = model.Catalog.from_dimensions(busy_day.dims())
+    day = concurrency.pass_start(busy_day.DAY_MS // wm.SLOT_MS + 12 * 60)
+    fast = concurrency.Admission(world)
+    generated = b"".join(fast.admitted(slot) for slot in range(day, day + 1440))
+    compiled = model.admission_verdicts(world, catalog, day, day + 1440)
+    assert compiled.tobytes() == generated and generated.count(0) > 50
