@@ -2,11 +2,14 @@
 
     python bench/bench_scale_prototypes.py
 
-Neither is the world's model (no table here equals the customers table): they measure what the designed steps
-would cost. The viewer draw runs in pure Python, as the generator would, over 22.5 million customers (the audience
-of batchSize 1,000,000) in blocks of 4,096 layout slots, with subscriptions from SplitMix64 draws and a tenure
-quantile table; the part builds a million rows of eight of the table's columns from counter-based draws with numpy
-and pyarrow and encodes them as SNAPPY Parquet.
+First the rejection draw's acceptance in today's world: among the ids signed up by a day, the share (weighted by
+w + 1, the proposal's weight) subscribed that day and watching that viewing day, from the real subscriptions
+(`dimensions.subscription_days`, seed 42) and propensities and viewing-day draws (world seed 1). Then the
+prototypes. Neither is the world's model (no table here equals the customers table): they measure what the
+designed steps would cost. The viewer draw runs in pure Python, as the generator would, over 22.5 million customers
+(the audience of batchSize 1,000,000) in blocks of 4,096 layout slots, with subscriptions from SplitMix64 draws and
+a tenure quantile table; the part builds a million rows of eight of the table's columns from counter-based draws
+with numpy and pyarrow and encodes them as SNAPPY Parquet.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ if str(REPO) not in sys.path:
 from functions.shared import domains, geography, households  # noqa: E402
 from functions.shared import world as wm  # noqa: E402
 from functions.shared.catalogue import epoch_day  # noqa: E402
+from functions.shared.dimensions import subscription_days  # noqa: E402
 from lakewriter.backfill.plans import draws  # noqa: E402
 
 BLOCK = 4096
@@ -41,6 +45,26 @@ SIGNUP_FROM = epoch_day("2023-01-01")
 SIGNUP_SPAN = epoch_day("2028-01-01") - SIGNUP_FROM
 MEAN_TENURE_DAYS = 365.2425 / 12 / domains.MONTHLY_CHURN
 TRIES = 64
+
+
+def acceptance(customers: int, days: tuple[str, ...]) -> list[tuple[str, float, float, float]]:
+    """Per day: (day, subscribed among signed up, watching among subscribed, acceptance weighted by w + 1)."""
+    spans = np.array([subscription_days(42, customers, i) for i in range(1, customers + 1)], dtype=np.int64)
+    key = wm.world_key(1)
+    propensity_key, active_key = wm.mix64(key ^ households.PROPENSITY_SALT), wm.mix64(key ^ households.ACTIVE_SALT)
+    w = np.array([households.propensity(wm.draw(propensity_key, i) >> 11) for i in range(customers)])
+    found = []
+    for day in days:
+        today = epoch_day(day)
+        signed = spans[:, 0] <= today
+        chosen = np.nonzero(signed & (today < spans[:, 1] - 1))[0]
+        day_key = wm.draw(active_key, today)
+        watching = np.array(
+            [(wm.draw(day_key, int(i)) >> 11) < households.active_threshold(w[i]) for i in chosen], dtype=bool
+        )
+        accepted = (w[chosen][watching] + 1).sum() / (w[signed] + 1).sum()
+        found.append((day, len(chosen) / signed.sum(), watching.mean(), accepted))
+    return found
 
 
 def viewer_draw(plays: int, day: str = "2026-12-01") -> tuple[float, float]:
@@ -123,9 +147,15 @@ def customers_part(rows: int) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--customers", type=int, default=200_000, help="customers of the acceptance measurement")
     parser.add_argument("--plays", type=int, default=50_000, help="viewers to draw")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the customers part")
     args = parser.parse_args(argv)
+    for day, subscribed, watching, accepted in acceptance(args.customers, ("2025-11-15", "2026-12-01", "2027-11-15")):
+        print(
+            f"{day}: subscribed {subscribed:.1%} of signed up, watching {watching:.1%} of subscribed, acceptance "
+            f"{accepted:.3f} ({1 / accepted:.2f} candidates per viewer)"
+        )
     per_viewer, candidates = viewer_draw(args.plays)
     print(f"viewer by rejection: {per_viewer:.1f} µs per viewer, {candidates:.2f} candidates per viewer")
     seconds, size = customers_part(args.rows)
