@@ -18,6 +18,7 @@ numpy (`lakewriter.backfill.model`). Lambda-safe: the standard library and mimes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -323,6 +324,9 @@ _GAMMA_2 = (2 * wm.GAMMA) & wm.M64
 _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(wm.MAX_EVENTS)]
 """Steps from a session's key to its draws: viewer, session id, the player's two; +2 GAMMA; each event's first."""
 _PAUSE_REACH = wm.PAUSE_REACH_MS
+_play_ad_ms = functools.lru_cache(maxsize=65536)(ads.play_ad_ms)
+"""The most a play of a title running at most so many seconds spends in ad breaks (the pre-roll, the mid-roll marks
+it can pass, the post-roll if it completes), each a full pod of its position's longest format."""
 _COUNTDOWN_SPAN = binge.COUNTDOWN_MAX_MS - binge.COUNTDOWN_MIN_MS
 _KIND_NAMES = wm.EVENT_KINDS
 _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
@@ -625,7 +629,8 @@ class _WindowWriter:
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             allowed = field_links[title_field]
-            most_ads = ads.max_ad_ms(duration)
+            # On any screen its breaks add at most play_ad_ms of the span bound (the admission pass's ad bound).
+            most_ads = _play_ad_ms(duration, span_max, complete)
             if not (complete and allowed) and (
                 end_max + reach_qoe + most_ads < start_ms
                 or end_max + slack(span_max, 2 * k + 1 + switches) + most_ads < start_ms
@@ -634,12 +639,12 @@ class _WindowWriter:
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
             vkey = self._viewer(sk, plan, title_field)
             device = device_type[vkey]
-            # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
+            # Breaks only for a customer some campaign may fit (ads.py).
             sees_ads = book.shows_breaks(customer_of[vkey])
-            ad_ms = most_ads if sees_ads else 0
             complete = end_field < complete_below[device * n_types + title_type]
             # The bound again on its own screen (a phone's stopped plays are shorter).
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            ad_ms = _play_ad_ms(duration, span_max, complete) if sees_ads else 0
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             end_max += ad_ms
             if complete and allowed:  # it may start a binge chain (binge.py)
@@ -658,7 +663,7 @@ class _WindowWriter:
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
-            first = self._first_due(timeline, ad_ms)
+            first = self._first_due(timeline, _play_ad_ms(duration, timeline[2], complete) if sees_ads else 0)
             if first is None:
                 continue  # every event before the window, whatever the player does
             if first is not True:
@@ -1022,9 +1027,8 @@ class _SessionWriter:
         self.sk, self.viewer, self.p0, self.window = sk, viewer, p0, window
         self.vkey, self.prep, self.title = vkey, prep, title
         self.duration = prep.titles[title][2]
-        self.session_id = wm.uuid4_text(
-            wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
-        )
+        self.session_id: str | None = None
+        """Made on the first event written (most plays a cold window draws write none)."""
         self.template: str | None = None
         """The viewer's record line template, on its first record line."""
         self.title_json: tuple[str, str] | None = None
@@ -1059,6 +1063,12 @@ class _SessionWriter:
         bw = (viewer.bandwidth10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
         bw = (viewer.low10 if bw < viewer.low10 else viewer.high10 if bw > viewer.high10 else bw) / 10
         window = self.window
+        session_id = self.session_id
+        if session_id is None:
+            sk = self.sk
+            session_id = self.session_id = wm.uuid4_text(
+                wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
+            )
         prefixes = window.minute_prefixes
         minute = ms // 60000
         prefix = prefixes.get(minute)
@@ -1090,7 +1100,7 @@ class _SessionWriter:
                 _KIND_NAMES[kind],
                 timestamp,
                 title_id,
-                self.session_id,
+                session_id,
                 title_type,
                 bw,
                 stalls,
@@ -1104,13 +1114,13 @@ class _SessionWriter:
                 _NULL if code is None else code,
                 *tail,
             )
-            window.out.append((ms, line, self.session_id))
+            window.out.append((ms, line, session_id))
         else:
             ev = self.viewer.base.copy()  # the template holds every column, so keys stay in schema order
             ev["event_id"] = event_id
             ev["event_type"] = _KIND_NAMES[kind]
             ev["event_timestamp"] = timestamp
-            ev["session_id"] = self.session_id
+            ev["session_id"] = session_id
             ev["title_id"], ev["title_type"] = self.prep.titles[self.title][:2]
             ev["bandwidth_mbps"] = bw
             ev["buffering_events"] = stalls
