@@ -17,6 +17,7 @@ numpy (`lakewriter.backfill.model`). Lambda-safe: the standard library and mimes
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -93,6 +94,7 @@ _UNCHANGED = (1000,) * 5
 """The incident factors of a session no incident holds."""
 
 _QUALITY_FLOORS = tuple(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[q] for q in domains.QUALITY_ORDER)
+assert _QUALITY_FLOORS[0] == 0 and list(_QUALITY_FLOORS) == sorted(_QUALITY_FLOORS), "quality floors ascend from 0"
 _HEX_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -128,6 +130,9 @@ def _slots(weights: Mapping[str, float]) -> list[str]:
 
 _CONNECTION_SLOTS = {device: _slots(shares) for device, shares in CONNECTION_SHARES_BY_DEVICE.items()}
 """Per device type, its connections' lookup table (built once: every viewer profile reads one)."""
+_max_quality = functools.lru_cache(maxsize=65536)(player.max_quality)
+_viewer_qoe = functools.lru_cache(maxsize=65536)(player.viewer_qoe)
+"""The player's figures of a (screen, network, quality, bandwidth): a few thousand distinct, read by every profile."""
 
 
 def _unit(digest: bytes, at: int) -> float:
@@ -171,7 +176,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     connection = connections[int(_unit(digest, 0) * len(connections))]
     lo, hi = domains.CONNECTION_TYPES[connection]
     bandwidth = round(lo + (hi - lo) * _unit(digest, 4), 1)
-    band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
+    band = bisect.bisect_right(_QUALITY_FLOORS, bandwidth) - 1  # the last floor it reaches (ascending, from 0)
     low = max(lo, _QUALITY_FLOORS[band])
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
     device_id, device_os = device_identity(customer_id, device_type, index)
@@ -188,7 +193,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     base["device_type"] = device_type
     base["device_os"] = device_os
     base["app_version"] = domains.APP_VERSIONS[digest[8] % len(domains.APP_VERSIONS)]
-    base["quality"] = quality = player.max_quality(customer["subscription_tier"], device_type, connection, bandwidth)
+    base["quality"] = quality = _max_quality(customer["subscription_tier"], device_type, connection, bandwidth)
     base["ip_address"] = _address(digest, 12, _MOBILE_FIRST_OCTETS) if mobile else _address(home, 1, _HOME_FIRST_OCTETS)
     base["connection_type"] = connection
     return _Viewer(
@@ -196,7 +201,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
         round(bandwidth * 10),
         round(low * 10),
         round(high * 10),
-        player.viewer_qoe(device_type, connection, quality, bandwidth),
+        _viewer_qoe(device_type, connection, quality, bandwidth),
     )
 
 
