@@ -1,9 +1,10 @@
 """Where a backfill's time goes: cProfile of one run_backfill, the functions with the most time printed.
 
-    python bench/profile_backfill.py [--customers 48000] [--days 30] [--events 10000000] [--top 30]
+    python bench/profile_backfill.py [--customers N] [--days 30] [--events 10000000] [--top 30]
 
-The world is bench_backfill's (batchSize for about `--events` over 30 days, seed 1, from 2025-11-01), its
-dimensions generated before the profile starts; a one-day run first loads the compiled kernels, so the profile
+The world is bench_backfill's (batchSize for about `--events` over 30 days, seed 1, from 2025-11-01; by default the
+audience the stack derives for that batchSize and the full campaigns table), its dimensions generated before the
+profile starts; a one-day run first loads the compiled kernels, so the profile
 holds only the backfill. cProfile adds a constant per Python call: compiled kernels and pyarrow count at their
 own speed, Python loops several times theirs, so read the figures as where to look, and time changes with
 bench_backfill.py.
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from functions.shared import households  # noqa: E402
 from functions.shared.dimensions import generate_dimensions  # noqa: E402
 from lakewriter.backfill import run_backfill  # noqa: E402
 
@@ -32,13 +34,14 @@ START = dt.date(2025, 11, 1)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=48_000, help="customers in the world")
+    parser.add_argument("--customers", type=int, help="customers in the world (default households.audience_size)")
     parser.add_argument("--days", type=int, default=30, help="days backfilled from 2025-11-01")
     parser.add_argument("--events", type=int, default=10_000_000, help="sets batchSize: about this many in 30 days")
     parser.add_argument("--top", type=int, default=30, help="functions printed, by cumulative and by own time")
     args = parser.parse_args()
     batch_size = max(1, round(args.events / (30 * 288)))
-    dims = generate_dimensions(customers=args.customers, campaigns=1)
+    args.customers = args.customers or households.audience_size(batch_size)
+    dims = generate_dimensions(customers=args.customers, delivery=False)
     with tempfile.TemporaryDirectory() as out:
         run_backfill(START - dt.timedelta(days=1), START, seed=1, batch_size=batch_size, out=f"{out}/warm", dims=dims)
         profile = cProfile.Profile()

@@ -6,8 +6,9 @@ session is tested cheaply first (an upper bound of its end from one draw, then i
 session that reaches the window is built: its viewer, its ids, and every event up to the window's end (the
 stalls and errors before the window count towards those in it). A shard of the window takes the slots whose
 index is its number modulo the shard count, so shards split the work evenly and their union is the window.
-A warm container keeps, per world and slot scanned, the sessions that still have events to come
-(_SessionCache): consecutive ticks scan only their few new slots, and any window gives the same events.
+A warm container keeps, per world and slot scanned, the sessions that still have events to come and where each
+stopped (_SessionCache): consecutive ticks scan only their few new slots and resume each session at its next event
+instead of drawing it again from its start, and any window gives the same events.
 
 `window_events` returns the rows as dicts; `window_records` renders each event straight into its Kinesis record
 line through a per-viewer template, the generator Lambda's path. The backfill computes the same values with
@@ -16,12 +17,14 @@ numpy (`lakewriter.backfill.model`). Lambda-safe: the standard library and mimes
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -91,6 +94,7 @@ _UNCHANGED = (1000,) * 5
 """The incident factors of a session no incident holds."""
 
 _QUALITY_FLOORS = tuple(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[q] for q in domains.QUALITY_ORDER)
+assert _QUALITY_FLOORS[0] == 0 and list(_QUALITY_FLOORS) == sorted(_QUALITY_FLOORS), "quality floors ascend from 0"
 _HEX_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -126,6 +130,9 @@ def _slots(weights: Mapping[str, float]) -> list[str]:
 
 _CONNECTION_SLOTS = {device: _slots(shares) for device, shares in CONNECTION_SHARES_BY_DEVICE.items()}
 """Per device type, its connections' lookup table (built once: every viewer profile reads one)."""
+_max_quality = functools.lru_cache(maxsize=65536)(player.max_quality)
+_viewer_qoe = functools.lru_cache(maxsize=65536)(player.viewer_qoe)
+"""The player's figures of a (screen, network, quality, bandwidth): a few thousand distinct, read by every profile."""
 
 
 def _unit(digest: bytes, at: int) -> float:
@@ -169,7 +176,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     connection = connections[int(_unit(digest, 0) * len(connections))]
     lo, hi = domains.CONNECTION_TYPES[connection]
     bandwidth = round(lo + (hi - lo) * _unit(digest, 4), 1)
-    band = max(i for i, floor in enumerate(_QUALITY_FLOORS) if bandwidth >= floor)
+    band = bisect.bisect_right(_QUALITY_FLOORS, bandwidth) - 1  # the last floor it reaches (ascending, from 0)
     low = max(lo, _QUALITY_FLOORS[band])
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
     device_id, device_os = device_identity(customer_id, device_type, index)
@@ -186,7 +193,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     base["device_type"] = device_type
     base["device_os"] = device_os
     base["app_version"] = domains.APP_VERSIONS[digest[8] % len(domains.APP_VERSIONS)]
-    base["quality"] = quality = player.max_quality(customer["subscription_tier"], device_type, connection, bandwidth)
+    base["quality"] = quality = _max_quality(customer["subscription_tier"], device_type, connection, bandwidth)
     base["ip_address"] = _address(digest, 12, _MOBILE_FIRST_OCTETS) if mobile else _address(home, 1, _HOME_FIRST_OCTETS)
     base["connection_type"] = connection
     return _Viewer(
@@ -194,7 +201,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
         round(bandwidth * 10),
         round(low * 10),
         round(high * 10),
-        player.viewer_qoe(device_type, connection, quality, bandwidth),
+        _viewer_qoe(device_type, connection, quality, bandwidth),
     )
 
 
@@ -322,6 +329,9 @@ _GAMMA_2 = (2 * wm.GAMMA) & wm.M64
 _EVENT_GAMMAS = [((wm.D_EVENT + wm.EVENT_DRAWS * e) * wm.GAMMA) & wm.M64 for e in range(wm.MAX_EVENTS)]
 """Steps from a session's key to its draws: viewer, session id, the player's two; +2 GAMMA; each event's first."""
 _PAUSE_REACH = wm.PAUSE_REACH_MS
+_play_ad_ms = functools.lru_cache(maxsize=65536)(ads.play_ad_ms)
+"""The most a play of a title running at most so many seconds spends in ad breaks (the pre-roll, the mid-roll marks
+it can pass, the post-roll if it completes), each a full pod of its position's longest format."""
 _COUNTDOWN_SPAN = binge.COUNTDOWN_MAX_MS - binge.COUNTDOWN_MIN_MS
 _KIND_NAMES = wm.EVENT_KINDS
 _START, _PAUSE, _RESUME, _STOP, _COMPLETE, _START_FAILED, _EXIT, _SWITCH, _ERROR = (
@@ -334,6 +344,10 @@ _STALL_MS_MAX = (round(max(player.MEAN_STALL_SECONDS.values()) * 1000) * 383 >> 
 """The longest one stall can be: its mean times (128 + 255) / 256."""
 
 
+_Story = Generator[int, None, int | None]
+"""A session's (or a play's) events written window by window (_WindowWriter._play): it yields the time of its first
+event at or after the window's end and is resumed in a later window; it returns when it has no more."""
+
 _MAX_CACHED_SESSIONS = 1_000_000
 """At most this many sessions are cached, over all worlds: 16 bytes each (a key and a time), about 16 MB.
 
@@ -342,25 +356,37 @@ _MAX_CACHED_SLOTS = 2048
 """At most this many slots per world (about 250 bytes each besides their sessions): a look-back of ~210 slots
 and windows of up to a day."""
 _MAX_CACHED_WORLDS = 4
+_MAX_CACHED_STORIES = 10_000
+"""At most this many sessions keep their story (a suspended generator, measured 2.8 KB each with its slot entry:
+~28 MB) over all worlds; past it a session is drawn again from its start when due (the same output, more work).
+A tick at batchSize 1,000 keeps about 1,200."""
 
 
 class _SlotSessions:
     """The sessions of one scanned slot that have an event at or after `since`, in generation order."""
 
-    __slots__ = ("keys", "next_ms", "since")
+    __slots__ = ("keys", "next_ms", "resumable", "since", "stories")
 
-    def __init__(self, since: int, keys: array[int], next_ms: array[int]) -> None:
+    def __init__(self, since: int, keys: array[int], next_ms: array[int], stories: list[_Story | None]) -> None:
         self.since = since
         self.keys = keys
         self.next_ms = next_ms
         """Per session, a time from `since` up to its first event at or after `since` (a window ending by then
         has none of its events)."""
+        self.stories = stories
+        """Per session, its story stopped at its first event at or after `since` (then next_ms is that event's
+        time), or None: it is drawn again from its start when due (_WindowWriter.sessions)."""
+        self.resumable = len(stories) - stories.count(None)
+
+    def without_stories(self) -> _SlotSessions:
+        """The same sessions, each to be drawn again from its start when due."""
+        return _SlotSessions(self.since, self.keys, self.next_ms, [None] * len(self.keys))
 
 
 class _WorldSlots:
     """The cached slots of one world, and the latest window start it has served."""
 
-    __slots__ = ("admission", "fingerprint", "latest_start", "sessions", "slots", "world")
+    __slots__ = ("admission", "fingerprint", "latest_start", "resumable", "sessions", "slots", "world", "writer")
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -370,7 +396,10 @@ class _WorldSlots:
         """Which candidates of each slot are played (a device one at a time, a household within its plan)."""
         self.slots: dict[int, _SlotSessions] = {}
         self.sessions = 0
+        self.resumable = 0
         self.latest_start: int | None = None
+        self.writer: _WindowWriter | None = None
+        """The world's window writer, which its cached stories write through (reset for each window)."""
 
 
 def _fingerprint(world: World) -> tuple[int, int, int, int, int]:
@@ -384,6 +413,8 @@ class WindowCacheSize(NamedTuple):
     worlds: int
     slots: int
     sessions: int
+    stories: int = 0
+    """Sessions of those kept with their story, to be resumed."""
 
 
 class _SessionCache:
@@ -403,9 +434,15 @@ class _SessionCache:
     falls out of the look-back of the world's latest window start is dropped, and slots below that look-back
     are never stored. Shards need nothing more: a slot belongs to one shard of any shard count.
 
-    Memory bound: at most _MAX_CACHED_SESSIONS sessions (over all worlds), _MAX_CACHED_SLOTS slots per world
-    and _MAX_CACHED_WORLDS worlds (the least recently used is dropped). Only storing a newly scanned slot adds
-    sessions, and a slot that would go past a bound is scanned but not stored, so the bound always holds.
+    A session drawn as far as the window's end also keeps its story (_WindowWriter._play, a generator stopped at
+    that event): a later window resumes it instead of drawing the session again from its start (its timeline,
+    its earlier ad breaks, a binge chain's earlier links). A story, resumed or drawn afresh, writes the same
+    events: nothing it computes depends on the window but which events it writes and when it stops.
+
+    Memory bound: at most _MAX_CACHED_SESSIONS sessions and _MAX_CACHED_STORIES stories (over all worlds),
+    _MAX_CACHED_SLOTS slots per world and _MAX_CACHED_WORLDS worlds (the least recently used is dropped). Only
+    storing a newly scanned slot adds sessions, and a slot that would go past a bound is scanned but not stored;
+    an entry whose stories would go past theirs is kept without them; so the bounds always hold.
 
     It takes no lock: one window at a time per process, as a Lambda container runs one invocation at a time.
     """
@@ -413,23 +450,32 @@ class _SessionCache:
     def __init__(self) -> None:
         self.worlds: dict[int, _WorldSlots] = {}
         self.sessions = 0
+        self.resumable = 0
 
     def size(self) -> WindowCacheSize:
         worlds = list(self.worlds.values())
-        return WindowCacheSize(len(worlds), sum(len(w.slots) for w in worlds), self.sessions)
+        return WindowCacheSize(len(worlds), sum(len(w.slots) for w in worlds), self.sessions, self.resumable)
 
     def clear(self) -> None:
         self.worlds.clear()
-        self.sessions = 0
+        self.sessions = self.resumable = 0
 
     def _drop(self, ident: int) -> None:
-        self.sessions -= self.worlds.pop(ident).sessions
+        dropped = self.worlds.pop(ident)
+        self.sessions -= dropped.sessions
+        self.resumable -= dropped.resumable
+
+    def forget(self, world: World) -> None:
+        """Drop a world's slots and stories."""
+        if id(world) in self.worlds:
+            self._drop(id(world))
 
     def of(self, world: World) -> _WorldSlots:
         """The world's cached slots (most recently used last), new and empty if there are none for it."""
         hit = self.worlds.pop(id(world), None)
         if hit is not None and (hit.world is not world or hit.fingerprint != _fingerprint(world)):
             self.sessions -= hit.sessions
+            self.resumable -= hit.resumable
             hit = None
         if hit is None:
             while len(self.worlds) >= _MAX_CACHED_WORLDS:
@@ -458,11 +504,19 @@ class _SessionCache:
 
     def _set(self, cached: _WorldSlots, slot: int, entry: _SlotSessions | None) -> None:
         old = cached.slots.pop(slot, None)
-        delta = (len(entry.keys) if entry is not None else 0) - (len(old.keys) if old is not None else 0)
-        cached.sessions += delta
-        self.sessions += delta
+        if old is not None:
+            cached.sessions -= len(old.keys)
+            self.sessions -= len(old.keys)
+            cached.resumable -= old.resumable
+            self.resumable -= old.resumable
         if entry is not None:
+            if entry.resumable and self.resumable + entry.resumable > _MAX_CACHED_STORIES:
+                entry = entry.without_stories()
             cached.slots[slot] = entry
+            cached.sessions += len(entry.keys)
+            self.sessions += len(entry.keys)
+            cached.resumable += entry.resumable
+            self.resumable += entry.resumable
 
 
 _CACHE = _SessionCache()
@@ -484,10 +538,12 @@ class _WindowWriter:
     A session is settled in stages, each one only for the sessions the one before leaves open: its key bounds its
     end (`sessions`); its draws give its timeline, which does not depend on who watches (`_timeline`) and bounds
     its events' times (`_first_due`); its viewer (`_viewer`) and the incidents in scope give its player's story
-    (`_play`), written by `_write`.
+    (`_play`), written by `_SessionWriter`. A story is a generator that stops at its first event at or after the
+    window's end: a warm container keeps it (_SessionCache) and resumes it in a later window, which the writer
+    then holds (`reset`), instead of drawing the session again from its start.
     """
 
-    def __init__(self, world: World, start_ms: int, end_ms: int, *, as_records: bool) -> None:
+    def __init__(self, world: World) -> None:
         n_titles = len(world.title_seconds)
         if n_titles > wm.MAX_TITLES:
             raise ValueError(f"the world draws from at most {wm.MAX_TITLES} titles, got {n_titles}")
@@ -495,29 +551,42 @@ class _WindowWriter:
             _SECOND_SUFFIX.extend(f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000))
         self.world = world
         self.prep = _prepared(world.dims)
-        self.start_ms, self.end_ms = start_ms, end_ms
-        self.as_records = as_records
+        self.start_ms = self.end_ms = 0
+        self.as_records = True
         self.minute_prefixes: dict[int, str] = {}
         """'YYYY-MM-DDTHH:MM:' of each epoch minute an event lands in."""
         self.out: list[tuple] = []
         """(ms, event) or (ms, record line, partition key), in generation order."""
-        self.incidents = world.incidents(world.slot_range(start_ms, end_ms).start * wm.SLOT_MS, end_ms)
+        self.incidents: tuple = ()
         """Incidents under way when some session that reaches the window started."""
+        self.stall_rate_max = _STALL_RATE_MAX
+        """No viewer of a session that reaches the window stalls at a higher rate (per played second, 2**-24)."""
+
+    def reset(self, start_ms: int, end_ms: int, *, as_records: bool) -> _WindowWriter:
+        """Make the writer the window [start_ms, end_ms)'s, with nothing written yet."""
+        world = self.world
+        self.prep = _prepared(world.dims)
+        self.start_ms, self.end_ms = start_ms, end_ms
+        self.as_records = as_records
+        self.minute_prefixes = {}
+        self.out = []
+        self.incidents = world.incidents(world.slot_range(start_ms, end_ms).start * wm.SLOT_MS, end_ms)
         stall = 1000
         for inc in self.incidents:
             stall = stall * max(1000, inc.stall_permille) // 1000
         self.stall_rate_max = _STALL_RATE_MAX * stall // 1000
-        """No viewer of a session that reaches the window stalls at a higher rate (per played second, 2**-24)."""
-        self._ended: int | None = None
-        """The last event's time of the latest `_play` that started and was drawn to its end (a binge chain's next
-        link starts a countdown after it), else None."""
+        return self
 
-    def sessions(self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan) -> list[int | None]:
+    def sessions(
+        self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan, stories: Sequence[_Story | None] | None = None
+    ) -> tuple[list[int | None], list[_Story | None]]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
         event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
-        what _SessionCache needs to know when to look at the session again).
+        what _SessionCache needs to know when to look at the session again); and its story when it was drawn that
+        far, to be resumed in a later window. A session given its story (`stories`, from an earlier window ending
+        at or before this one's start) resumes it; the others are drawn from their start.
         """
         start_ms, end_ms = self.start_ms, self.end_ms
         slot_ms, steps, s_start, s_title, s_pause = (
@@ -540,7 +609,15 @@ class _WindowWriter:
         late = base_ms + slot_ms > end_ms
         """Only a slot running past the window's end holds sessions that start after it."""
         after: list[int | None] = [None] * len(keys)
+        made: list[_Story | None] = [None] * len(keys)
         for i, sk in enumerate(keys):
+            if stories is not None and (story := stories[i]) is not None:
+                try:
+                    after[i] = story.send(None)
+                    made[i] = story
+                except StopIteration:
+                    pass
+                continue
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end type and
             # the coarse span bound its end on any screen, which rejects most of the look-back's sessions with no
             # further draw.
@@ -557,7 +634,8 @@ class _WindowWriter:
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             allowed = field_links[title_field]
-            most_ads = ads.max_ad_ms(duration)
+            # On any screen its breaks add at most play_ad_ms of the span bound (the admission pass's ad bound).
+            most_ads = _play_ad_ms(duration, span_max, complete)
             if not (complete and allowed) and (
                 end_max + reach_qoe + most_ads < start_ms
                 or end_max + slack(span_max, 2 * k + 1 + switches) + most_ads < start_ms
@@ -566,12 +644,12 @@ class _WindowWriter:
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
             vkey = self._viewer(sk, plan, title_field)
             device = device_type[vkey]
-            # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
+            # Breaks only for a customer some campaign may fit (ads.py).
             sees_ads = book.shows_breaks(customer_of[vkey])
-            ad_ms = most_ads if sees_ads else 0
             complete = end_field < complete_below[device * n_types + title_type]
             # The bound again on its own screen (a phone's stopped plays are shorter).
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
+            ad_ms = _play_ad_ms(duration, span_max, complete) if sees_ads else 0
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
             end_max += ad_ms
             if complete and allowed:  # it may start a binge chain (binge.py)
@@ -580,46 +658,51 @@ class _WindowWriter:
                 )
                 if links:
                     if end_max + reach_qoe + reach >= start_ms:
-                        after[i] = self._chain(sk, base_ms, plan, title_field, vkey, device, k, links, link_titles)
+                        story = self._chain(sk, base_ms, plan, title_field, vkey, device, k, links, link_titles)
+                        try:
+                            after[i] = story.send(None)
+                            made[i] = story
+                        except StopIteration:
+                            pass
                     continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue
             timeline = self._timeline(sk, base_ms, duration, k, device, complete)
-            first = self._first_due(timeline, ad_ms)
+            first = self._first_due(timeline, _play_ad_ms(duration, timeline[2], complete) if sees_ads else 0)
             if first is None:
                 continue  # every event before the window, whatever the player does
             if first is not True:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            after[i] = self._play(sk, plan, title_field, vkey, device, complete, timeline)
-        return after
+            story = self._play(sk, plan, title_field, vkey, device, complete, timeline)
+            try:
+                after[i] = story.send(None)
+                made[i] = story
+            except StopIteration:
+                pass
+        return after, made
 
     def _chain(
         self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, k: int,
         keys: list[int], titles: list[int],
-    ) -> int | None:  # fmt: skip
-        """The window's events of a binge chain (binge.py): its first session and each link (`concurrency.chain_links`)
-        on the same device, each starting a countdown after the last event of the one before, while each starts.
-
-        Every link before the window is played through without writing (its end places the next); returns what
-        `sessions` does for the chain as a whole.
-        """
+    ) -> _Story:  # fmt: skip
+        """The story of a binge chain (binge.py): its first session and each link (`concurrency.chain_links`) on the
+        same device, each starting a countdown after the last event of the one before, while each starts."""
         duration = plan.titles.seconds[title_field]
         timeline = self._timeline(sk, base_ms, duration, k, device, True)
-        at = self._play(sk, plan, title_field, vkey, device, True, timeline)
+        ended = yield from self._play(sk, plan, title_field, vkey, device, True, timeline)
         pause_counts, below = wm.PAUSE_COUNTS, plays.COMPLETE_BELOW[device * len(domains.TITLE_TYPES) + binge.SERIES]
         seconds = self.world.catalogue.seconds
         for lk, title in zip(keys, titles, strict=True):
-            ended = self._ended
-            if at is not None or ended is None:
-                return at  # a later event lies after the window, or the last link did not start: the chain ends
+            if ended is None:
+                return None  # the last link did not start: the chain ends
             complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
             pauses = pause_counts[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
             timeline = self._timeline(lk, 0, seconds[title], pauses, device, complete, after_ms=ended)
-            if timeline[0] >= self.end_ms:
-                return timeline[0]  # the link starts after the window
-            at = self._play(lk, plan, title_field, vkey, device, complete, timeline, title=title)
-        return at
+            while timeline[0] >= self.end_ms:
+                yield timeline[0]  # the link starts after the window
+            ended = yield from self._play(lk, plan, title_field, vkey, device, complete, timeline, title=title)
+        return None
 
     @staticmethod
     def _timeline(
@@ -746,18 +829,19 @@ class _WindowWriter:
     def _play(
         self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, complete: bool, timeline: tuple,
         title: int | None = None,
-    ) -> int | None:  # fmt: skip
-        """The session's player story for its viewer, its events in the window written: the `sessions` verdict.
+    ) -> _Story:  # fmt: skip
+        """The session's player story for its viewer, its events in each window it runs in written.
 
         Draw D_PLAYER decides the start: the start-up time (log-normal quantile by screen and network), a failed
         start, or an exit during a wait longer than the grace; draw D_PLAYER + 1 whether the play stalls at all, a
         fatal error in place of a stop, the first rung. Each event's value draw (D_EVENT + 3e + 2) adds its
         interval's stalls, its switch's new rung and its bandwidth reading. `title` gives a binge chain's link its
-        episode (else the key's title field's); `_ended` keeps the last event's time when the play started and
-        all of it was drawn (None when it did not start), which places a chain's next link.
+        episode (else the key's title field's). At its first event at or after the window's end it yields that
+        event's time and, resumed, goes on in the window the writer then holds (`reset`: one starting at or after
+        the one it stopped in). It returns the last event's time when the play started (a binge chain's next link
+        starts a countdown after it), else None.
         """
         t0, p0, _, offsets, before, kinds = timeline
-        self._ended = None
         if title is None:
             title = plan.titles.title[title_field]
         prep = self.prep
@@ -771,11 +855,13 @@ class _WindowWriter:
         startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
         fail_below = q.fail_below * f_fail // 1000
         if (d1 >> 12) & 0xFFFFF < fail_below:
-            return self._write_unstarted(sk, title, p0, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
+            yield from self._write_unstarted(sk, title, p0, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
+            return None
         wait = startup - player.EBVS_GRACE_MS
         if wait > 0 and (d1 >> 32) & 0xFFFFFF < min(_EBVS_MAX, wait * q.ebvs_slope):
             waited = player.EBVS_GRACE_MS + ((wait * (d1 >> 56)) >> 8)
-            return self._write_unstarted(sk, title, p0, vkey, viewer, t0 + waited, waited, _EXIT, d1)
+            yield from self._write_unstarted(sk, title, p0, vkey, viewer, t0 + waited, waited, _EXIT, d1)
+            return None
         d2 = wm.mix64((sk + _PLAYER_2_GAMMA) & wm.M64)
         stall_rate = q.stall_rate * f_stall // 1000 if (d2 >> 10) & 0xFFFF < q.prone_below else 0
         last = len(offsets) - 1
@@ -800,17 +886,21 @@ class _WindowWriter:
         customer = self.prep.devices.customer[vkey]
         book = self.prep.ad_book
         breaks = ads.play_breaks(writer.duration, p0, timeline[2], complete) if book.shows_breaks(customer) else ()
-        self._last_ad_ms = None
+        last_ad_ms = None
         n_breaks, nb, shift = len(breaks), 0, 0
         for e in range(last + 2):
             while nb < n_breaks and e and (e > last or (breaks[nb][1] if nb else -1) < offsets[e]):
                 position, o = breaks[nb]
                 at = begin + o * 1000 + before[e if e <= last else last] + stalled + e + shift
-                if at >= end_ms:
-                    return at
-                added, stop = self._ad_break(writer, sk, nb, position, o, at, customer, rung, stalls, stalled)
-                if stop is not None:
-                    return stop
+                while at >= end_ms:
+                    yield at
+                    start_ms, end_ms = self.start_ms, self.end_ms
+                added, ad_ms = yield from self._ad_break(
+                    writer, sk, nb, position, o, at, customer, rung, stalls, stalled
+                )
+                start_ms, end_ms = self.start_ms, self.end_ms
+                if ad_ms is not None:
+                    last_ad_ms = ad_ms
                 shift += added
                 nb += 1
             if e > last:
@@ -837,8 +927,9 @@ class _WindowWriter:
                     to = to if to > low else low
                     rung = to if to != rung else rung - 1 if rung > low else rung + 1
             ms = begin + off * 1000 + before[e] + stalled + e + shift
-            if ms >= end_ms:
-                return ms
+            while ms >= end_ms:
+                yield ms
+                start_ms, end_ms = self.start_ms, self.end_ms
             if ms < start_ms:
                 continue
             if not v:
@@ -859,15 +950,15 @@ class _WindowWriter:
                 code if kind == _ERROR else None,
             )
         # A post-roll's last ad event, if it showed one, ends the play (and places a binge chain's next link).
-        self._ended = ms if self._last_ad_ms is None or self._last_ad_ms < ms else self._last_ad_ms
-        return None
+        return ms if last_ad_ms is None or last_ad_ms < ms else last_ad_ms
 
     def _ad_break(
         self, writer: _SessionWriter, sk: int, k: int, position: int, o: int, at: int, customer: int, rung: int,
         stalls: int, stalled: int,
-    ) -> tuple[int, int | None]:  # fmt: skip
-        """Break k of the play (position code, content offset o) starting at `at`: its ads in the window written.
-        Returns (its ad time, None), or (0, the time of its first event at or after end_ms)."""
+    ) -> Generator[int, None, tuple[int, int | None]]:  # fmt: skip
+        """Break k of the play (position code, content offset o) starting at `at`: its ads written in each window
+        they lie in (yielding, as `_play` does, at an ad event at or after the window's end). Returns (its ad time,
+        the time of its last ad event or None if it showed none)."""
         book = self.prep.ad_book
         day, bucket = ads.bucket_of(at)
         ids, step, offset = book.live(self.world.ads_key, customer, day, position)
@@ -881,28 +972,27 @@ class _WindowWriter:
         draws = [wm.draw(sk, base + 1 + i) for i in range(ads.MAX_POD)]
         device_type = writer.viewer.base["device_type"]
         shown = ads.break_ads(book.targets, pod, ads.POSITIONS[position], device_type, wm.draw(sk, base), draws)
-        t = at
+        t, ms = at, None
         for i, ad in enumerate(shown):
             target = book.targets[ad.target]
             for half in (0, 1) if ad.completed else (0,):
                 ms = t + ad.ran_ms + 1 if half else t
-                if ms >= self.end_ms:
-                    return 0, ms
-                self._last_ad_ms = ms
+                while ms >= self.end_ms:
+                    yield ms
                 if ms >= self.start_ms:
                     writer.write_ad(
                         base + 1 + ads.MAX_POD + 4 * i + 2 * half, ms, half, draws[i] >> 48, o, stalls, stalled, rung,
                         target.campaign_id, position, target.seconds,
                     )  # fmt: skip
             t += ad.ran_ms + ads.AD_EVENT_MS
-        return t - at, None
+        return t - at, ms
 
     def _write_unstarted(
         self, sk: int, title: int, p0: int, vkey: int, viewer: _Viewer, ms: int, waited: int, kind: int, d1: int
-    ) -> int | None:
-        """The one event of an attempt that ends before the first frame, if it lies in the window."""
-        if ms >= self.end_ms:
-            return ms
+    ) -> _Story:
+        """The one event of an attempt that ends before the first frame, written in the window it lies in."""
+        while ms >= self.end_ms:
+            yield ms
         if ms >= self.start_ms:
             writer = _SessionWriter(self, sk, title, vkey, viewer, p0)
             v = wm.mix64((sk + _EVENT_GAMMAS[0] + _GAMMA_2) & wm.M64)
@@ -912,7 +1002,7 @@ class _WindowWriter:
 
     def result(self) -> list[dict]:
         """The events written, by time: ties keep generation order (the sort is stable)."""
-        out = self.out
+        out, self.out = self.out, []
         out.sort(key=itemgetter(0))  # ms orders as the timestamp text does
         if self.as_records:
             return [{"Data": line.encode("utf-8"), "PartitionKey": key} for _, line, key in out]
@@ -920,39 +1010,33 @@ class _WindowWriter:
 
 
 class _SessionWriter:
-    """Renders one session's events into its window's output: a record line or an event dict each."""
+    """Renders one session's events into the output of the window its writer holds: a record line or an event dict
+    each (a story resumed in a later window writes into that one's)."""
 
     __slots__ = (
-        "base",
         "duration",
-        "out",
         "p0",
-        "prefixes",
         "prep",
         "session_id",
         "sk",
         "template",
         "title",
+        "title_json",
         "viewer",
         "vkey",
+        "window",
     )  # fmt: skip
 
     def __init__(self, window: _WindowWriter, sk: int, title: int, vkey: int, viewer: _Viewer, p0: int) -> None:
         prep = window.prep
-        self.sk, self.viewer, self.p0, self.out, self.prefixes = sk, viewer, p0, window.out, window.minute_prefixes
-        self.vkey, self.prep = vkey, prep
+        self.sk, self.viewer, self.p0, self.window = sk, viewer, p0, window
+        self.vkey, self.prep, self.title = vkey, prep, title
         self.duration = prep.titles[title][2]
-        self.session_id = wm.uuid4_text(
-            wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
-        )
-        if window.as_records:
-            self.template = prep.record_templates.get(vkey) or prep.record_template(vkey)
-            self.title = prep.title_json[title]
-            self.base = None
-        else:
-            self.template = None
-            self.title = prep.titles[title][:2]
-            self.base = viewer.base
+        self.session_id: str | None = None
+        """Made on the first event written (most plays a cold window draws write none)."""
+        self.template: str | None = None
+        """The viewer's record line template, on its first record line."""
+        self.title_json: tuple[str, str] | None = None
 
     def write(
         self, e: int, ms: int, kind: int, v: int, off: int, stalls: int, stalled: int, startup: int | None,
@@ -983,10 +1067,18 @@ class _SessionWriter:
         jitter_base, jitter_span = wm.JITTER_PERMILLE
         bw = (viewer.bandwidth10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
         bw = (viewer.low10 if bw < viewer.low10 else viewer.high10 if bw > viewer.high10 else bw) / 10
+        window = self.window
+        session_id = self.session_id
+        if session_id is None:
+            sk = self.sk
+            session_id = self.session_id = wm.uuid4_text(
+                wm.mix64((sk + _SESSION_GAMMA) & wm.M64), wm.mix64((sk + _SESSION_GAMMA + wm.GAMMA) & wm.M64)
+            )
+        prefixes = window.minute_prefixes
         minute = ms // 60000
-        prefix = self.prefixes.get(minute)
+        prefix = prefixes.get(minute)
         if prefix is None:
-            prefix = self.prefixes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+            prefix = prefixes[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
         timestamp = prefix + _SECOND_SUFFIX[ms - minute * 60000]
         position = self.p0 + off
         # round(100.0 * position / duration, 2) without round()'s decimal-string round trip: q is the nearest
@@ -996,8 +1088,12 @@ class _SessionWriter:
         completion = q / 100 if rem else round(100.0 * position / duration, 2)
         errors = 1 if kind in (_START_FAILED, _ERROR) else 0
         started = kind not in (_START_FAILED, _EXIT)
-        if self.template is not None:
-            title_id, title_type = self.title
+        if window.as_records:
+            if self.title_json is None:
+                prep = self.prep
+                self.template = prep.record_templates.get(self.vkey) or prep.record_template(self.vkey)
+                self.title_json = prep.title_json[self.title]
+            title_id, title_type = self.title_json
             if ad is None:
                 template = self.template
                 tail: tuple = ()
@@ -1009,7 +1105,7 @@ class _SessionWriter:
                 _KIND_NAMES[kind],
                 timestamp,
                 title_id,
-                self.session_id,
+                session_id,
                 title_type,
                 bw,
                 stalls,
@@ -1023,14 +1119,14 @@ class _SessionWriter:
                 _NULL if code is None else code,
                 *tail,
             )
-            self.out.append((ms, line, self.session_id))
+            window.out.append((ms, line, session_id))
         else:
-            ev = self.base.copy()  # the template holds every column, so keys stay in schema order
+            ev = self.viewer.base.copy()  # the template holds every column, so keys stay in schema order
             ev["event_id"] = event_id
             ev["event_type"] = _KIND_NAMES[kind]
             ev["event_timestamp"] = timestamp
-            ev["session_id"] = self.session_id
-            ev["title_id"], ev["title_type"] = self.title
+            ev["session_id"] = session_id
+            ev["title_id"], ev["title_type"] = self.prep.titles[self.title][:2]
             ev["bandwidth_mbps"] = bw
             ev["buffering_events"] = stalls
             ev["buffering_duration_seconds"] = stalled / 1000
@@ -1043,14 +1139,14 @@ class _SessionWriter:
             ev["error_code"] = None if code is None else json.loads(code)
             if ad is not None:
                 ev["campaign_id"], ev["ad_position"], ev["ad_duration_seconds"] = ad
-            self.out.append((ms, ev))
+            window.out.append((ms, ev))
 
 
 def _scan_slot(
     writer: _WindowWriter, slot: int, plan: wm.HourPlan, admitted: bytes, keep: bool
-) -> tuple[array[int], array[int]]:
+) -> _SlotSessions | None:
     """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py);
-    with `keep`, return those with events after it."""
+    with `keep`, return those with events after it (since the window's end)."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
@@ -1072,52 +1168,63 @@ def _scan_slot(
         # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
         if reach[(sk >> title_shift) & 0xFFFF] + pause_reach[(sk >> pause_shift) & 0x3FF] >= need:
             reaching.append(sk)
-    after = writer.sessions(reaching, base_ms, plan)
-    keys, next_ms = array("Q"), array("q")
-    if keep:
-        for sk, at in zip(reaching, after, strict=True):
-            if at is not None:
-                keys.append(sk)
-                next_ms.append(at)
-    return keys, next_ms
+    after, stories = writer.sessions(reaching, base_ms, plan)
+    if not keep:
+        return None
+    keys, next_ms, kept = array("Q"), array("q"), []
+    for sk, at, story in zip(reaching, after, stories, strict=True):
+        if at is not None:
+            keys.append(sk)
+            next_ms.append(at)
+            kept.append(story)
+    return _SlotSessions(writer.end_ms, keys, next_ms, kept)
 
 
-def _continue_slot(
-    writer: _WindowWriter, cached: _SlotSessions, base_ms: int, plan: wm.HourPlan
-) -> tuple[array[int], array[int]]:
-    """Write the window's events of a cached slot's sessions: the (keys, next event bounds) of those that go on."""
+def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, plan: wm.HourPlan) -> _SlotSessions:
+    """Write the window's events of a cached slot's sessions (resuming their stories where they were kept): the
+    entry of those that go on."""
     end_ms = writer.end_ms
-    due = [sk for sk, at in zip(cached.keys, cached.next_ms, strict=True) if at < end_ms]
+    due = [i for i, at in enumerate(cached.next_ms) if at < end_ms]
     if not due:
-        return cached.keys, cached.next_ms
-    after = iter(writer.sessions(due, base_ms, plan))
-    keys, next_ms = array("Q"), array("q")
-    for sk, at in zip(cached.keys, cached.next_ms, strict=True):
+        return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
+    old_keys, old_stories = cached.keys, cached.stories
+    after, stories = writer.sessions([old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due])
+    keys, next_ms, kept = array("Q"), array("q"), []
+    d = 0
+    for i, (sk, at) in enumerate(zip(old_keys, cached.next_ms, strict=True)):
+        story = old_stories[i]
         if at < end_ms:
-            at = next(after)
+            at, story = after[d], stories[d]
+            d += 1
             if at is None:
                 continue
         keys.append(sk)
         next_ms.append(at)
-    return keys, next_ms
+        kept.append(story)
+    return _SlotSessions(end_ms, keys, next_ms, kept)
 
 
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:
     """The window's events: cached slots continued (_SessionCache), the others scanned, in slot order."""
     _check_window(start_ms, end_ms, shard, shards)
-    writer = _WindowWriter(world, start_ms, end_ms, as_records=as_records)
     cached = _CACHE.of(world)
-    lowest = _CACHE.advance(cached, start_ms)
-    slots = world.slot_range(start_ms, end_ms)
-    for slot in range(slots.start + (shard - slots.start) % shards, slots.stop, shards):
-        plan = world.hour(slot // 60)
-        entry = cached.slots.get(slot)
-        if entry is not None and entry.since <= start_ms:
-            keys, next_ms = _continue_slot(writer, entry, slot * wm.SLOT_MS, plan)
-            _CACHE.replace(cached, slot, _SlotSessions(end_ms, keys, next_ms))
-        else:
-            keep = entry is None and slot >= lowest
-            keys, next_ms = _scan_slot(writer, slot, plan, cached.admission.admitted(slot), keep)
-            if keep:
-                _CACHE.store(cached, slot, _SlotSessions(end_ms, keys, next_ms))
+    if cached.writer is None:
+        cached.writer = _WindowWriter(world)
+    writer = cached.writer.reset(start_ms, end_ms, as_records=as_records)
+    try:
+        lowest = _CACHE.advance(cached, start_ms)
+        slots = world.slot_range(start_ms, end_ms)
+        for slot in range(slots.start + (shard - slots.start) % shards, slots.stop, shards):
+            plan = world.hour(slot // 60)
+            entry = cached.slots.get(slot)
+            if entry is not None and entry.since <= start_ms:
+                _CACHE.replace(cached, slot, _continue_slot(writer, entry, slot * wm.SLOT_MS, plan))
+            else:
+                keep = entry is None and slot >= lowest
+                scanned = _scan_slot(writer, slot, plan, cached.admission.admitted(slot), keep)
+                if scanned is not None:
+                    _CACHE.store(cached, slot, scanned)
+    except BaseException:
+        _CACHE.forget(world)  # a story interrupted midway cannot be resumed
+        raise
     return writer.result()

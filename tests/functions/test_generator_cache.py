@@ -267,3 +267,112 @@ def test_any_sequence_of_windows_of_two_worlds_equals_cold_runs_window_by_window
         windows.append((other if of_other else world, start, end, shard % shards, shards))
     warm, cold = warm_and_cold(window_records if as_records else window_events, windows)
     assert warm == cold
+
+
+def _where(story: events._Story) -> set[str]:
+    """Where a suspended story stopped: in a binge chain's later link, inside an ad break, before a play's start."""
+    found = set()
+    while story is not None:
+        name = story.gi_code.co_name
+        if name == "_chain" and "lk" in story.gi_frame.f_locals:
+            found.add("later link")
+        elif name == "_ad_break":
+            found.add("ad break")
+        elif name == "_write_unstarted":
+            found.add("unstarted")
+        story = story.gi_yieldfrom
+    return found
+
+
+def _resumed_kinds(world: World, windows: list[Window], make: Callable = window_records) -> dict[str, int]:
+    """Run the windows warm and count the stories each resumed: by where they had stopped, and how many were
+    resumed in a third window or later (kept across two tick boundaries or more)."""
+    counts = dict.fromkeys(("later link", "ad break", "unstarted", "third window"), 0)
+    resumes: dict[int, int] = {}
+    kept: list[tuple[events._Story, int, set[str]]] = []
+    for w, start, end, shard, shards in windows:
+        for story, next_ms, where in kept:
+            if next_ms < end:  # due in this window: the warm tick resumes it
+                resumes[id(story)] = resumes.get(id(story), 0) + 1
+                counts["third window"] += resumes[id(story)] == 2
+                for kind in where:
+                    counts[kind] += 1
+        make(w, start, end, shard=shard, shards=shards)
+        kept = [
+            (story, at, _where(story))
+            for cached in events._CACHE.worlds.values()
+            for entry in cached.slots.values()
+            for story, at in zip(entry.stories, entry.next_ms, strict=True)
+            if story is not None
+        ]
+    return counts
+
+
+def test_sessions_resumed_mid_ad_break_mid_chain_and_across_tick_boundaries_equal_cold_runs(world: World) -> None:
+    windows = ticks(world, PRIME_TIME_MS - HOUR_MS, 24)
+    warm, cold = warm_and_cold(window_records, windows)
+    assert warm == cold
+    clear_window_cache()
+    counts = _resumed_kinds(world, windows)
+    # The warm run did resume each kind of stopped story (else the equality above would prove less than it says).
+    assert counts["ad break"] > 0 and counts["later link"] > 0 and counts["third window"] > 0, counts
+
+
+def test_sessions_resumed_in_windows_of_other_lengths_and_after_gaps_equal_cold_runs(world: World) -> None:
+    t = PRIME_TIME_MS
+    lengths = [60_000, 1, 299_999, 7 * 60_000 + 3, 0, 45 * 60_000, 1_000, 2 * HOUR_MS]
+    windows: list[Window] = []
+    for i, length in enumerate(lengths):
+        t += 17_000 if i % 3 == 2 else 0  # now and then a gap: stories resume past events no window asked for
+        windows.append((world, t, t + length, 0, 1))
+        t += length
+    for make in (window_records, window_events):
+        warm, cold = warm_and_cold(make, windows)
+        assert warm == cold
+
+
+def test_a_story_started_as_records_and_resumed_as_event_dicts_equals_cold_runs(world: World) -> None:
+    windows = ticks(world, PRIME_TIME_MS, 8)
+    makes = [window_records if i % 2 else window_events for i in range(len(windows))]
+    warm = [repr(make(w, s, e)).encode() for make, (w, s, e, _, _) in zip(makes, windows, strict=True)]
+    cold = []
+    for make, (w, s, e, _, _) in zip(makes, windows, strict=True):
+        clear_window_cache()
+        cold.append(repr(make(w, s, e)).encode())
+    assert warm == cold
+
+
+@pytest.mark.parametrize("bound", [0, 5, 12])
+def test_a_story_bound_below_the_steady_state_holds_every_tick_and_changes_no_output(
+    world: World, bound: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "_MAX_CACHED_STORIES", bound)
+    sizes: list[WindowCacheSize] = []
+    warm, cold = warm_and_cold(
+        window_records, ticks(world, PRIME_TIME_MS, 24), lambda size: sizes.append(size) or size.stories <= bound
+    )
+    assert warm == cold
+    assert max(size.sessions for size in sizes) > bound  # the bound left some sessions without their story
+
+
+def test_a_window_that_fails_midway_drops_the_worlds_stories_and_later_windows_equal_cold_runs(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows = ticks(world, PRIME_TIME_MS, 6)
+    run(window_records, windows[:3], cold=False)
+    assert window_cache_size().stories > 0
+    write, calls = events._SessionWriter.write, []
+
+    def failing(self: events._SessionWriter, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 10:
+            raise MemoryError("the container ran out midway")
+        write(self, *args)
+
+    monkeypatch.setattr(events._SessionWriter, "write", failing)
+    with pytest.raises(MemoryError):
+        window_records(world, *windows[3][1:3])
+    assert window_cache_size().worlds == 0  # its half-written stories are not resumed
+    monkeypatch.setattr(events._SessionWriter, "write", write)
+    warm = run(window_records, windows[3:], cold=False)
+    assert warm == run(window_records, windows[3:], cold=True)
