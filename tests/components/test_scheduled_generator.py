@@ -107,14 +107,14 @@ def test_the_world_seed_reaches_the_generator_only_when_given(default: ProgramRe
     ("batch", "window", "expected"),
     [
         (1000, 300, (2, 10)),
-        (100_000, 300, (31, 14)),
-        (1_000_000, 300, (288, 137)),
+        (100_000, 300, (31, 16)),
+        (1_000_000, 300, (288, 156)),
         (1_000_000, 3600, (900, 900)),
         # A tick over an hour runs as windows of an hour: its own invocation, then each window and its shards.
         (1000, 7200, (12, 10)),
-        (1000, 86_400, (122, 40)),
+        (1000, 86_400, (122, 45)),
         # A tick over a day reserves a day's worth of windows; the rest wait in the asynchronous queue.
-        (1000, 7 * 86_400, (122, 40)),
+        (1000, 7 * 86_400, (122, 45)),
     ],
 )
 def test_reserved_concurrency_is_sized_to_the_busiest_tick(batch: int, window: int, expected: tuple[int, int]) -> None:
