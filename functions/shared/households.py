@@ -52,8 +52,8 @@ the hour's intensity (its rate over the week's mean). The fixed point, measured 
 VIEWING_HOURS_PER_BATCH_UNIT (whose unit the load is in) by bench/calibrate_audience.py: per hour over the week from
 2026-11-02, seed 1, 2,400 customers at densities 1.2, 2.0 and 2.9 h, with households' own screens, binge chains and
 ads, an ad-tier play holding its household to its last quarter hour (concurrency.ad_hold; 1-2 points lower than
-before it) (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played sessions
-follow the calendar's curve and carry batchSize."""
+before it) (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played
+sessions follow the calendar's curve and carry batchSize."""
 
 
 def admitted_share(hours_per_subscriber: float) -> float:
