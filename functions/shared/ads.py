@@ -17,6 +17,7 @@ tolerance.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import math
@@ -92,6 +93,17 @@ OPPORTUNITIES_PER_VIEWING_HOUR: Mapping[str, float] = {"pre_roll": 3.8, "mid_rol
 fill), measured on the default world (local/profile.py `ad_opportunities`; tests/functions/test_ads.py holds them
 within 15 %): 2.5 plays an hour (23.7 minutes a play, docs/audience.md), a mid-roll of 2.5 ads every 15 minutes
 of long titles, a post-roll on the quarter of plays that complete."""
+OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY: Mapping[str, float] = {"pre_roll": 5.38, "mid_roll": 15.08, "post_roll": 1.22}
+"""Ads offered a day to a subscriber on an ad tier, by position (every break of their plays a pod of the mean size,
+filled or not; over all their days subscribed, watching or not): what the campaigns table's delivery figures start
+from. Measured on the default world (households.audience_size(1000) = 22,500 customers at batchSize 1,000, world
+seed 1, three days from 2026-11-02) by `python bench/measure_ad_delivery.py`: its ad-tier subscribers play 1.39 h a
+day (the world's mean is 2.03 h: ad-tier households own fewer screens and watch less, docs/devices.md), more of it
+on phones with shorter plays, so 0.71 of what HOURS_PER_SUBSCRIBER_DAY x OPPORTUNITIES_PER_VIEWING_HOUR gives. A
+world whose subscribers stream more or less than the default delivers in proportion."""
+AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.39
+"""Content hours an ad-tier subscriber plays a day on the world OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY was measured on
+(the same command): a world whose ad-tier subscribers play more or less delivers in proportion (docs/ads.md)."""
 HOURS_PER_SUBSCRIBER_DAY = households.TARGET_HOURS_PER_SUBSCRIBER
 """Mean hours a subscriber plays a day: what a derived audience aims at (households.audience_size)."""
 
@@ -496,7 +508,8 @@ def fill_share(tz_name: str, epoch_day: int, position: str, n: int) -> float:
     """Expected share of a viewer-day's ads of a position that each of its `n` eligible campaigns fills.
 
     Breaks fall on buckets by the zone's local hour weight; the schedule covers the first FREQUENCY_CAP x n pairs
-    (`width` per bucket) and a pod's ordinals past `width` stay empty.
+    (`width` per bucket), a pod's ordinals past `width` stay empty and an abandoned ad ends its break
+    (`_started_share`).
     """
     if n == 0:
         return 0.0
@@ -507,9 +520,21 @@ def fill_share(tz_name: str, epoch_day: int, position: str, n: int) -> float:
     covered = cumulative[full]
     if full < BUCKETS_PER_DAY:
         covered += (cumulative[full + 1] - cumulative[full]) * (pairs - full * width) / width
+    return covered * _started_share(position, width) / n
+
+
+@functools.lru_cache(maxsize=64)
+def _started_share(position: str, width: int) -> float:
+    """Share of a pod's offered ads that start when its bucket shows `width` campaigns: ordinals past `width` stay
+    empty, and an ad not completed ends its break (`break_ads`), so ordinal k starts with the chance that the k
+    before it completed (AD_COMPLETION over the screens' share of viewing, _AD_VIEWING_SHARE)."""
     sizes = POD_SIZES[position]
-    ordinal_share = sum(min(width, s) for s in sizes) / sum(sizes)
-    return covered * ordinal_share / n
+    started = sum(
+        share * sum(AD_COMPLETION[screen] ** k for k in range(min(width, size)))
+        for screen, share in _AD_VIEWING_SHARE.items()
+        for size in sizes
+    )
+    return started / sum(_AD_VIEWING_SHARE.values()) / sum(sizes)
 
 
 DELIVERY_SAMPLE = 600
@@ -522,13 +547,13 @@ fit is within about 15 %, inside the reconciliation's tolerance (docs/ads.md).""
 def delivery(
     campaigns: Sequence[Mapping[str, object]],
     customers: Sequence[Mapping[str, object]],
-    hours_per_subscriber: float = HOURS_PER_SUBSCRIBER_DAY,
+    offered_per_day: Mapping[str, float] = OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY,
 ) -> dict[str, Delivery]:
     """Expected impressions, reach and completed views of every campaign over its flight.
 
-    Per customer on an ad tier and day subscribed in a flight: ads offered at the position (hours a day x
-    OPPORTUNITIES_PER_VIEWING_HOUR) x the share the day schedule gives each campaign (`fill_share`, averaged over
-    the week a stretch of days with one set of eligible campaigns starts with). Reach counts a customer with the
+    Per customer on an ad tier and day subscribed in a flight: ads offered at the position (`offered_per_day`) x the
+    share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
+    of days with one set of eligible campaigns starts with). Reach counts a customer with the
     chance of at least one impression (`_reach_probability`); completed views weigh impressions by AD_COMPLETION
     over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
     """
@@ -566,7 +591,7 @@ def delivery(
             fitting = [i for i in fits if tgts[i].first_day < stop and tgts[i].last_day >= first]
             if not fitting:
                 continue
-            offered = hours_per_subscriber * OPPORTUNITIES_PER_VIEWING_HOUR[position]
+            offered = offered_per_day[position]
             change: dict[int, int] = {}
             for i in fitting:
                 lo, hi = max(tgts[i].first_day, first), min(tgts[i].last_day + 1, stop)

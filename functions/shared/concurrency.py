@@ -26,6 +26,10 @@ earlier day; it still runs at attempt_ms(Sm), which is at or after the day's sta
 than the look-back, so Si lies in the day's look-back, where every candidate counts. So all m - 1 count against
 Sm; Sm was admitted, so m - 1 < limit. With the device instead of the household and a limit of one, m <= 1.
 
+A played candidate of an ad-tier household holds its device and stream a little longer, to the end of the quarter
+hour of its end bound (`ad_hold`), which keeps the household's ad breaks of one position in distinct buckets (the
+frequency cap per household, docs/ads.md); the proof holds with the hold for end_bound.
+
 Suppressed candidates are not played at all; each hour's start rate is divided by the share admitted at its load
 (households.ADMITTED_SHARES), so the volume stays batchSize. Lambda-safe: standard library only.
 """
@@ -115,10 +119,27 @@ def ad_tiers(world: wm.World) -> list[bool]:
     return [ads.sees_ads(c["subscription_tier"]) for c in world.customers]
 
 
+def ad_hold(bound: int, sees_ads: bool) -> int:
+    """Until when an admitted candidate with end bound `bound` holds its device and a stream of its household: the
+    bound, or for a viewer on an ad tier the end of the ad schedule's bucket (ads.BUCKET_MS) that holds the bound.
+
+    An ad tier streams one play at a time (AD_TIER_STREAMS), so a household's next play then starts its breaks in a
+    later bucket than every break of the one before: with one play's breaks of a position in distinct buckets
+    (ads.day_schedule), a household never shows two breaks of one position in one bucket, and the day schedule's
+    frequency cap holds per household over all its devices and plays.
+    """
+    return (bound // ads.BUCKET_MS + 1) * ads.BUCKET_MS if sees_ads else bound
+
+
+AD_TIER_STREAMS = 1
+"""Streams a household on an ad tier plays at once (domains.PLAN_STREAM_LIMITS): what ad_hold's cap proof needs."""
+assert all(domains.PLAN_STREAM_LIMITS[t] == AD_TIER_STREAMS for t in domains.AD_SUPPORTED_TIERS)
+
+
 def lookback_slots(world: wm.World) -> int:
-    """How many slots before its own hold every candidate that may still run at a candidate's attempt (the pass's
-    look-back before its day)."""
-    return -(-(world.max_session_ms + wm.SLOT_MS) // wm.SLOT_MS)
+    """How many slots before its own hold every candidate that may still run, or hold its device, at a candidate's
+    attempt (the pass's look-back before its day; ad_hold adds at most a bucket)."""
+    return -(-(world.max_session_ms + ads.BUCKET_MS + wm.SLOT_MS) // wm.SLOT_MS)
 
 
 def stream_limits(world: wm.World) -> list[int]:
@@ -225,6 +246,7 @@ class Admission:
             (wm.FIELD_BITS),
         )
         bisect_right, ad_ms, ad_tier = bisect.bisect_right, _play_ad_ms, self.ad_tier
+        bucket_ms = ads.BUCKET_MS
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
@@ -267,8 +289,9 @@ class Admission:
                 flags[i] = 1
             elif played_only:
                 continue
-            if bound > busy:
-                device_until[device] = bound
-            if bound > least:
-                top[top.index(least)] = bound
+            hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
+            if hold > busy:
+                device_until[device] = hold
+            if hold > least:
+                top[top.index(least)] = hold
         return bytes(flags)

@@ -43,16 +43,17 @@ AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
 """A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
 
 ADMITTED_SHARES: tuple[tuple[float, float], ...] = (
-    (0.5, 0.838), (1.0, 0.757), (1.5, 0.684), (2.0, 0.62), (2.5, 0.553), (3.0, 0.488), (3.5, 0.436), (4.0, 0.384),
-    (4.5, 0.322), (5.5, 0.182),
+    (0.5, 0.83), (1.0, 0.746), (1.5, 0.671), (2.0, 0.607), (2.5, 0.539), (3.0, 0.471), (3.5, 0.419), (4.0, 0.369),
+    (4.5, 0.308), (5.5, 0.18),
 )  # fmt: skip
 """(load, share of candidate sessions admitted): how many of an hour's candidates a device and the plan's stream
 limit let through (concurrency.py) at its load, the mean hours a subscriber streams a day (subscriber_hours) times
 the hour's intensity (its rate over the week's mean). The fixed point, measured together with
 VIEWING_HOURS_PER_BATCH_UNIT (whose unit the load is in) by bench/calibrate_audience.py: per hour over the week from
 2026-11-02, seed 1, 2,400 customers at densities 1.2, 2.0 and 2.9 h, with households' own screens, binge chains and
-ads (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played sessions
-follow the calendar's curve and carry batchSize."""
+ads, an ad-tier play holding its household to its last quarter hour (concurrency.ad_hold; 1-2 points lower than
+before it) (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played
+sessions follow the calendar's curve and carry batchSize."""
 
 
 def admitted_share(hours_per_subscriber: float) -> float:

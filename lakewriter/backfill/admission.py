@@ -107,9 +107,10 @@ def admit(  # pragma: no cover - compiled
 
     `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; a candidate's end bound adds
     its title's ad time when its customer is on an ad tier (`ad_tier`, concurrency.ad_bound); `device_until` (per
-    device, kernel.device_of) and `household_top` (per customer, its limits[c] largest end bounds in the
-    first columns) carry the pass from the slot before slot_lo and on to the next call: by the played candidates
-    (`played_only`, within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
+    device, kernel.device_of) and `household_top` (per customer, its limits[c] largest in the first columns) hold
+    the admitted candidates' holds (concurrency.ad_hold: end bounds, to a bucket's end on an ad tier) and carry
+    the pass from the slot before slot_lo and on to the next call: by the played candidates (`played_only`,
+    within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
     or -1 when `admitted` is too small.
     """
     n = 0
@@ -159,9 +160,10 @@ def admit(  # pragma: no cover - compiled
             n += 1
             if played_only and not admitted[n - 1]:
                 continue  # a refused candidate holds nothing (concurrency.Admission)
-            if bound > busy:
-                device_until[device] = bound
-            if bound > least:
-                household_top[customer, least_at] = bound
+            hold = (bound // ads.BUCKET_MS + 1) * ads.BUCKET_MS if sees_ads else bound  # concurrency.ad_hold
+            if hold > busy:
+                device_until[device] = hold
+            if hold > least:
+                household_top[customer, least_at] = hold
     slot_first[slot_whole.shape[0]] = n
     return n

@@ -116,3 +116,41 @@ def test_ad_tier_viewers_see_ads_and_others_never_do() -> None:
     )
     assert watched[(False, True)] == 0
     assert watched[(True, True)] > 1000
+
+
+def test_a_busy_worlds_households_see_no_campaign_more_than_the_cap_a_day_over_all_their_devices_and_plays() -> None:
+    """The frequency cap per household (customer) and UTC day, by construction (ads.day_schedule per play,
+    concurrency.ad_hold between plays): a world at the top of the audience band, a whole day of the compiled
+    backfill. It is busy where the cap could break: households with several screens, plays one after another."""
+    from functions.shared import households
+    from lakewriter.backfill import model
+
+    customers = 600
+    batch = int(households.HOURS_PER_SUBSCRIBER_BAND[1] * customers * households.SUBSCRIBED_SHARE
+                / households.VIEWING_HOURS_PER_BATCH_UNIT)  # fmt: skip
+    busy = generate_dimensions(DEFAULT_DIMENSION_SEED, customers=customers, titles=200, delivery=False)
+    world = World(1, busy, batch)
+    assert world.exclusive
+    catalog = model.Catalog.from_dimensions(busy)
+    day_ms = FIRST_MS + 3 * DAY_MS
+    block = model.world_block(
+        world, catalog, (day_ms - world.max_session_ms) // wm.SLOT_MS, (day_ms + DAY_MS) // wm.SLOT_MS, day_ms,
+        day_ms + DAY_MS,
+    )  # fmt: skip
+    lay = world.devices
+    ad_start = wm.EVENT_KINDS.index("ad_start")
+    shown: collections.Counter[tuple[int, int]] = collections.Counter()
+    screens: dict[int, set[int]] = collections.defaultdict(set)
+    plays: dict[int, set[int]] = collections.defaultdict(set)
+    for e in np.flatnonzero(block.event_type == ad_start):
+        session = int(block.session[e])
+        device = int(block.viewer[session])
+        customer = lay.customer[device]
+        shown[(customer, int(block.ad_campaign[e]))] += 1
+        screens[customer].add(device)
+        plays[customer].add(session)
+    assert len(shown) > 1500
+    assert sum(len(s) > 1 for s in screens.values()) > 30, "households see ads on several screens in the day"
+    assert sum(len(p) >= 3 for p in plays.values()) > 40, "and in three plays or more"
+    assert max(shown.values()) == ads.FREQUENCY_CAP
+    assert [k for k, n in shown.items() if n > ads.FREQUENCY_CAP] == []

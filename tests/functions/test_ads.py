@@ -6,8 +6,10 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from functions.shared import ads, domains
+from functions.shared import ads, concurrency, domains
 from functions.shared.catalogue import epoch_day
 from functions.shared.dimensions import generate_campaigns, generate_customers, generate_dimensions
 from functions.shared.world import draw
@@ -89,6 +91,39 @@ def test_every_campaign_holds_at_most_the_cap_of_pairs_in_every_viewer_day_sched
                     assert max(held.values()) <= ads.FREQUENCY_CAP
                     assert all(len(set(pod)) == len(pod) <= ads.MAX_POD for pod in schedule.values())
                     assert set(schedule) <= set(range(ads.BUCKETS_PER_DAY))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    h=st.integers(0, (1 << 64) - 1),
+    n=st.integers(1, 300),
+    ranks=st.sets(st.integers(0, ads.BUCKETS_PER_DAY - 1)),
+    sizes=st.lists(st.integers(1, ads.MAX_POD), min_size=ads.BUCKETS_PER_DAY, max_size=ads.BUCKETS_PER_DAY),
+)
+def test_breaks_of_a_household_in_distinct_buckets_show_no_campaign_more_than_the_cap(
+    h: int, n: int, ranks: set[int], sizes: list[int]
+) -> None:
+    """The deal's property: whatever buckets a household-day's breaks of a position fall in, one break per bucket
+    (one play: BUCKET_MINUTES; plays one after another: concurrency.ad_hold) and any pod sizes, no campaign is shown
+    more than FREQUENCY_CAP times and no pod repeats one."""
+    step, offset = ads.deal(h, n)
+    campaigns = tuple(range(1000, 1000 + n))
+    shown: Counter[int] = Counter()
+    for rank in ranks:
+        pod = ads.pod_campaigns(campaigns, step, offset, rank)[: sizes[rank]]
+        assert len(set(pod)) == len(pod)
+        shown.update(pod)
+    assert not shown or max(shown.values()) <= ads.FREQUENCY_CAP
+
+
+def test_an_ad_tier_play_holds_its_household_to_the_end_of_its_last_bucket_so_the_next_breaks_in_a_later_one() -> None:
+    for bound in (0, 1, ads.BUCKET_MS - 1, ads.BUCKET_MS, 5 * ads.BUCKET_MS + 7):
+        hold = concurrency.ad_hold(bound, True)
+        assert hold > bound and hold % ads.BUCKET_MS == 0 and hold - bound <= ads.BUCKET_MS
+        assert (hold - 1) // ads.BUCKET_MS == bound // ads.BUCKET_MS  # the bound's own bucket, no further
+        assert concurrency.ad_hold(bound, False) == bound
+    # The proof needs one stream at a time on every ad tier.
+    assert {domains.PLAN_STREAM_LIMITS[t] for t in domains.AD_SUPPORTED_TIERS} == {concurrency.AD_TIER_STREAMS} == {1}
 
 
 def test_the_schedule_fills_the_busiest_local_hours_first() -> None:

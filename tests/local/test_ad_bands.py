@@ -79,10 +79,11 @@ def _hours_per_ad_subscriber_day(dims, result) -> float:
 
 
 def test_delivered_impressions_reconcile_with_the_campaigns_table_prorated_to_the_days(measured) -> None:
-    # docs/ads.md: the table is the model's expectation at HOURS_PER_SUBSCRIBER_DAY; a world whose subscribers
-    # stream more or less delivers in proportion, so the expectation is scaled by the hours the window shows.
+    # docs/ads.md: the table is the model's expectation on the default world, whose ad-tier subscribers play
+    # AD_TIER_HOURS_PER_SUBSCRIBER_DAY; a world whose ad-tier subscribers stream more or less delivers in
+    # proportion, so the expectation is scaled by the hours the window shows.
     dims, result, _ = measured
-    scale = _hours_per_ad_subscriber_day(dims, result) / ads.HOURS_PER_SUBSCRIBER_DAY
+    scale = _hours_per_ad_subscriber_day(dims, result) / ads.AD_TIER_HOURS_PER_SUBSCRIBER_DAY
     last = FIRST + dt.timedelta(days=DAYS - 1)
     delivered = result.delivered()
     pairs = []

@@ -1,0 +1,158 @@
+"""Measure how the campaigns table's delivery figures reconcile with a world's ad events, per position and campaign.
+
+    python bench/measure_ad_delivery.py [--batch-size 1000] [--customers N] [--days 3] [--first 2026-11-02]
+
+Builds the world a stack of that batchSize derives (households.audience_size customers, the default campaigns
+table with its delivery figures), runs the compiled backfill (lakewriter.backfill.model.world_block) over whole UTC
+days, and compares, as `ad_delivery_reconciliation` does, each campaign's `ad_start` count with the table's
+impressions prorated to the days of its flight in the window. Prints per position the
+total ratio and, over campaigns expecting at least 30 impressions, p10 / p50 / p90 of the ratio, the hours an
+ad-tier subscriber plays a day and the ads offered them a day (what ads.OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY holds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from functions.shared import ads, households  # noqa: E402
+from functions.shared import world as wm  # noqa: E402
+from functions.shared.dimensions import Dimensions, generate_dimensions  # noqa: E402
+from lakewriter.backfill import model  # noqa: E402
+
+DAY_MS = 86_400_000
+
+
+def _day(iso: str) -> int:
+    return (dt.date.fromisoformat(iso[:10]) - dt.date(1970, 1, 1)).days
+
+
+@dataclass
+class Measured:
+    """A world's ad delivery over whole UTC days against its campaigns table."""
+
+    hours: float
+    """Hours an ad-tier subscriber plays a day."""
+    offered: dict[str, float]
+    """Per position, ads offered per ad-tier subscriber-day (every break a pod of the mean size)."""
+    delivered: dict[str, int]
+    """Per position, ad_start events."""
+    expected: dict[str, float]
+    """Per position, the table's impressions prorated to the days of each flight in the window."""
+    ratios: dict[str, list[float]]
+    """Per position, delivered / expected of each campaign expecting at least `enough`."""
+    enough: float
+
+
+def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough: float = 30.0) -> Measured:
+    """The sessions that start on each day, with every event they have (so each counts once, whole)."""
+    catalog = model.Catalog.from_dimensions(dims)
+    tgts = ads.targets(dims.campaigns)
+    first_day = (first - dt.date(1970, 1, 1)).days
+    ad_start, start, complete = (wm.EVENT_KINDS.index(k) for k in ("ad_start", "start", "complete"))
+    shown = np.zeros(len(tgts), dtype=np.int64)
+    mean_pod = {p: sum(ads.POD_SIZES[p]) / len(ads.POD_SIZES[p]) for p in ads.POSITIONS}
+    offered = dict.fromkeys(ads.POSITIONS, 0.0)
+    hours = 0.0
+    customer_of = np.array(world.devices.customer, dtype=np.int64)
+    ad_tier = np.array([ads.sees_ads(str(c["subscription_tier"])) for c in dims.customers])
+    for d in range(days):
+        lo = (first_day + d) * DAY_MS
+        block = model.world_block(
+            world, catalog, lo // wm.SLOT_MS, (lo + DAY_MS) // wm.SLOT_MS, lo, lo + DAY_MS + world.max_session_ms
+        )
+        on_ads = ad_tier[customer_of[block.viewer]]
+        np.add.at(shown, block.ad_campaign[block.event_type == ad_start], 1)
+        last = np.zeros(block.sessions, dtype=np.float64)
+        np.maximum.at(last, block.session, block.watch.astype(np.float64))
+        hours += float(last[on_ads].sum()) / 3600
+        # Ads offered: ads.play_breaks of each ad-tier play, from its start position, furthest position and end.
+        started = np.flatnonzero(block.event_type == start)
+        p0 = np.full(block.sessions, -1, dtype=np.int64)
+        p0[block.session[started]] = block.position[started]
+        top = np.zeros(block.sessions, dtype=np.int64)
+        np.maximum.at(top, block.session, block.position.astype(np.int64))
+        done = np.zeros(block.sessions, dtype=bool)
+        done[block.session[block.event_type == complete]] = True
+        duration = catalog.title_seconds[block.title]
+        plays = on_ads & (p0 >= 0)
+        mark = (p0 // ads.MID_ROLL_EVERY_SECONDS + 1) * ads.MID_ROLL_EVERY_SECONDS
+        upper = np.minimum(duration - ads.MID_ROLL_TAIL_SECONDS, top - 1)
+        mids = np.where(upper >= mark, (upper - mark) // ads.MID_ROLL_EVERY_SECONDS + 1, 0)
+        offered["pre_roll"] += mean_pod["pre_roll"] * float(plays.sum())
+        offered["mid_roll"] += mean_pod["mid_roll"] * float(mids[plays].sum())
+        offered["post_roll"] += mean_pod["post_roll"] * float((plays & done).sum())
+    window = range(first_day, first_day + days)
+    subscriber_days = max(1, sum(
+        1
+        for c in dims.customers
+        if ads.sees_ads(str(c["subscription_tier"]))
+        for day in window
+        if _day(str(c["subscription_start_date"])) <= day
+        and (not c["subscription_end_date"] or day < _day(str(c["subscription_end_date"])))
+    ))  # fmt: skip
+    rows = {c["campaign_id"]: c for c in dims.campaigns}
+    delivered = dict.fromkeys(ads.POSITIONS, 0)
+    expected = dict.fromkeys(ads.POSITIONS, 0.0)
+    ratios: dict[str, list[float]] = {p: [] for p in ads.POSITIONS}
+    for i, t in enumerate(tgts):
+        live = len(set(window) & set(range(t.first_day, t.last_day + 1)))
+        if not live:
+            continue
+        want = float(rows[t.campaign_id]["impressions"]) * live / (t.last_day - t.first_day + 1)
+        delivered[t.position] += int(shown[i])
+        expected[t.position] += want
+        if want >= enough:
+            ratios[t.position].append(float(shown[i]) / want)
+    return Measured(
+        hours / subscriber_days,
+        {p: offered[p] / subscriber_days for p in ads.POSITIONS},
+        delivered,
+        expected,
+        ratios,
+        enough,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--customers", type=int, default=0, help="default: the audience batchSize derives")
+    parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--first", type=dt.date.fromisoformat, default=dt.date(2026, 11, 2))
+    parser.add_argument("--seed", type=int, default=wm.DEFAULT_WORLD_SEED)
+    args = parser.parse_args(argv)
+    customers = args.customers or households.audience_size(args.batch_size)
+    dims = generate_dimensions(customers=customers)
+    world = wm.World(args.seed, dims, args.batch_size)
+    m = measure(dims, world, args.first, args.days)
+    print(
+        f"{customers:,} customers at batchSize {args.batch_size}, {args.days} days from {args.first}: "
+        f"{m.hours:.2f} h per ad-tier subscriber-day (the world's mean {world.density:.2f})"
+    )
+    print(
+        "ads offered per ad-tier subscriber-day (ads.OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY): "
+        + ", ".join(f'"{p}": {m.offered[p]:.2f}' for p in ads.POSITIONS)
+    )
+    for position in ads.POSITIONS:
+        got, want = m.delivered[position], m.expected[position]
+        p10, p50, p90 = np.percentile(m.ratios[position], [10, 50, 90]) if m.ratios[position] else (0, 0, 0)
+        print(
+            f"{position}: delivered {got:,} / table {want:,.0f} = {got / max(1.0, want):.3f}; "
+            f"{len(m.ratios[position])} campaigns expecting >= {m.enough}: p10 / p50 / p90 "
+            f"{p10:.2f} / {p50:.2f} / {p90:.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
