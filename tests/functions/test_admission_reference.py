@@ -1,5 +1,5 @@
 """The generator's admission pass (concurrency.Admission, whose `_judge` inlines the bounds for speed) gives the
-verdicts that the module's readable definitions give: attempt_ms, end_bound, ad_bound and chain_links over
+verdicts that the module's readable definitions give: attempt_ms, end_bound, ad_bound, chain_links and ad_hold over
 World.pick_customer and World.device. The proof in concurrency.py is about those definitions, so this is what makes it
 hold for the code that runs; the compiled backfill pass (lakewriter/backfill/admission.py) gives the same verdicts."""
 
@@ -23,7 +23,7 @@ class ReferencePass:
         self.household: dict[int, list[int]] = {}
 
     def bound(self, slot: int, sk: int) -> tuple[int, int, int, int]:
-        """(attempt, end bound, customer, device) of one candidate."""
+        """(attempt, until when it holds its device and a stream if played, customer, device) of one candidate."""
         world = self.world
         plan = world.hour(slot // 60)
         day = plan.titles
@@ -42,7 +42,7 @@ class ReferencePass:
             bound += concurrency.chain_links(
                 sk, screen, day.title[field], day.links[field], catalogue.next, catalogue.seconds, sees_ads
             )[2]
-        return concurrency.attempt_ms(sk, base), bound, customer, device
+        return concurrency.attempt_ms(sk, base), concurrency.ad_hold(bound, sees_ads), customer, device
 
     def judge(self, slot: int, *, played_only: bool) -> bytes:
         slot_key = wm.draw(self.world.key, slot)
