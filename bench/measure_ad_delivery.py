@@ -51,6 +51,22 @@ class Measured:
     ratios: dict[str, list[float]]
     """Per position, delivered / expected of each campaign expecting at least `enough`."""
     enough: float
+    reach_ratios: dict[str, list[float]]
+    """Per position, distinct households shown each campaign in the window / the reach ads.delivery expects over the
+    window's days of its flight, for campaigns expecting at least `enough` households."""
+
+
+def window_reach(dims: Dimensions, first_day: int, days: int) -> dict[str, float]:
+    """What ads.delivery expects each campaign to reach over the window's days of its flight (its flight clipped to
+    the window: the live campaigns, and so each one's share of the breaks, are those of the window)."""
+    last = first_day + days - 1
+    clipped = []
+    for row in dims.campaigns:
+        lo, hi = max(_day(str(row["start_date"])), first_day), min(_day(str(row["end_date"])), last)
+        if lo <= hi:
+            iso = [(dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat() for d in (lo, hi)]
+            clipped.append({**row, "start_date": iso[0], "end_date": iso[1]})
+    return {cid: d.unique_viewers for cid, d in ads.delivery(clipped, dims.customers).items()}
 
 
 def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough: float = 30.0) -> Measured:
@@ -60,6 +76,7 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
     first_day = (first - dt.date(1970, 1, 1)).days
     ad_start, start, complete = (wm.EVENT_KINDS.index(k) for k in ("ad_start", "start", "complete"))
     shown = np.zeros(len(tgts), dtype=np.int64)
+    pairs: list[np.ndarray] = []
     mean_pod = {p: sum(ads.POD_SIZES[p]) / len(ads.POD_SIZES[p]) for p in ads.POSITIONS}
     offered = dict.fromkeys(ads.POSITIONS, 0.0)
     hours = 0.0
@@ -72,6 +89,8 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         )
         on_ads = ad_tier[customer_of[block.viewer]]
         np.add.at(shown, block.ad_campaign[block.event_type == ad_start], 1)
+        is_ad = block.event_type == ad_start
+        pairs.append(block.ad_campaign[is_ad].astype(np.int64) * (1 << 32) + customer_of[block.viewer[block.session[is_ad]]])
         last = np.zeros(block.sessions, dtype=np.float64)
         np.maximum.at(last, block.session, block.watch.astype(np.float64))
         hours += float(last[on_ads].sum()) / 3600
@@ -113,6 +132,13 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         expected[t.position] += want
         if want >= enough:
             ratios[t.position].append(float(shown[i]) / want)
+    reached = np.bincount((np.unique(np.concatenate(pairs)) >> 32) if pairs else [], minlength=len(tgts))
+    expect_reach = window_reach(dims, first_day, days)
+    reach_ratios: dict[str, list[float]] = {p: [] for p in ads.POSITIONS}
+    for i, t in enumerate(tgts):
+        want = expect_reach.get(t.campaign_id, 0.0)
+        if want >= enough:
+            reach_ratios[t.position].append(float(reached[i]) / want)
     return Measured(
         hours / subscriber_days,
         {p: offered[p] / subscriber_days for p in ads.POSITIONS},
@@ -120,6 +146,7 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         expected,
         ratios,
         enough,
+        reach_ratios,
     )
 
 
@@ -150,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{position}: delivered {got:,} / table {want:,.0f} = {got / max(1.0, want):.3f}; "
             f"{len(m.ratios[position])} campaigns expecting >= {m.enough}: p10 / p50 / p90 "
             f"{p10:.2f} / {p50:.2f} / {p90:.2f}"
+        )
+        reach = m.reach_ratios[position]
+        r10, r50, r90 = np.percentile(reach, [10, 50, 90]) if reach else (0, 0, 0)
+        print(
+            f"  reach over the window / ads.delivery's: {len(reach)} campaigns expecting >= {m.enough} households: "
+            f"p10 / p50 / p90 {r10:.2f} / {r50:.2f} / {r90:.2f}"
         )
     return 0
 

@@ -554,7 +554,7 @@ def delivery(
     Per customer on an ad tier and day subscribed in a flight: ads offered at the position (`offered_per_day`) x the
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
     of days with one set of eligible campaigns starts with). Reach counts a customer with the
-    chance of at least one impression (`_reach_probability`); completed views weigh impressions by AD_COMPLETION
+    chance of at least one impression over its days in the flight (`_reach_probability`); completed views weigh impressions by AD_COMPLETION
     over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
     """
     tgts = targets(campaigns)
@@ -615,7 +615,7 @@ def delivery(
                 lo, hi = max(tgts[i].first_day, first), min(tgts[i].last_day + 1, stop)
                 expected = running[hi] - running[lo]
                 impressions[i] += expected
-                reach[i] += _reach_probability(expected)
+                reach[i] += _reach_probability(expected, hi - lo)
     completion = sum(AD_COMPLETION[d] * s for d, s in _AD_VIEWING_SHARE.items())
     return {
         t.campaign_id: Delivery(weight * impressions[i], weight * reach[i], weight * impressions[i] * completion)
@@ -623,18 +623,37 @@ def delivery(
     }
 
 
-ACTIVE_DAY_SHARE = 0.5
-"""Share of days a subscribing household watches on (households.py: w / (w + 1) averages about a half)."""
+_PROPENSITY_NODES = 16
+"""Equal-probability classes of households' propensity the reach model averages over (households.propensity)."""
 
 
-def _reach_probability(expected: float) -> float:
-    """Chance a household with `expected` impressions of a campaign over its flight sees it at least once.
+def _propensity_classes() -> tuple[tuple[float, float], ...]:
+    """Per class of households (the midpoint quantile of each of _PROPENSITY_NODES equal shares): (its share of an
+    average household's impressions, the chance it watches on a day). A household's plays, and so its ad breaks, are
+    in proportion to its propensity w; it watches on a day with probability w / (w + 1) (households.py)."""
+    ws = [households.propensity(int((k + 0.5) / _PROPENSITY_NODES * (1 << 53))) for k in range(_PROPENSITY_NODES)]
+    mean = sum(ws) / len(ws)
+    return tuple((w / mean, w / (w + 1.0)) for w in ws)
 
-    Impressions come on the days it watches (about ACTIVE_DAY_SHARE of them) and households differ, so a Poisson
-    count on the expected value overstates reach for light households: count them as a mixture of half the
-    households seeing twice the rate and half none, per the day-level activity.
+
+_CLASSES = _propensity_classes()
+
+
+def _reach_probability(expected: float, days: int) -> float:
+    """Chance an ad-tier household expected to see a campaign `expected` times over `days` days sees it at least once.
+
+    Households differ (_CLASSES): one of relative weight s watches on a day with probability a and, on such a day,
+    sees a Poisson count of mean expected * s / (days * a); it is reached unless every day of the span shows it none.
+    Over a few days light households (most days off) are rarely reached; over a months-long flight nearly every
+    household that watches at all is.
     """
-    return ACTIVE_DAY_SHARE * (1.0 - math.exp(-expected / ACTIVE_DAY_SHARE))
+    if expected <= 0.0 or days <= 0:
+        return 0.0
+    missed = 0.0
+    for share, active in _CLASSES:
+        per_active_day = expected * share / (days * active)
+        missed += (1.0 - active * -math.expm1(-per_active_day)) ** days
+    return 1.0 - missed / len(_CLASSES)
 
 
 _AD_VIEWING_SHARE: Mapping[str, float] = {"tv": 0.78, "mobile": 0.098, "web": 0.063, "tablet": 0.058}
