@@ -90,7 +90,8 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         on_ads = ad_tier[customer_of[block.viewer]]
         np.add.at(shown, block.ad_campaign[block.event_type == ad_start], 1)
         is_ad = block.event_type == ad_start
-        pairs.append(block.ad_campaign[is_ad].astype(np.int64) * (1 << 32) + customer_of[block.viewer[block.session[is_ad]]])
+        households = customer_of[block.viewer[block.session[is_ad]]]
+        pairs.append(block.ad_campaign[is_ad].astype(np.int64) * (1 << 32) + households)
         last = np.zeros(block.sessions, dtype=np.float64)
         np.maximum.at(last, block.session, block.watch.astype(np.float64))
         hours += float(last[on_ads].sum()) / 3600

@@ -553,9 +553,9 @@ def delivery(
 
     Per customer on an ad tier and day subscribed in a flight: ads offered at the position (`offered_per_day`) x the
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
-    of days with one set of eligible campaigns starts with). Reach counts a customer with the
-    chance of at least one impression over its days in the flight (`_reach_probability`); completed views weigh impressions by AD_COMPLETION
-    over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
+    of days with one set of eligible campaigns starts with). Reach counts a customer with the chance of at least one
+    impression over its days in the flight (`_reach_probability`); completed views weigh impressions by
+    AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
