@@ -555,7 +555,8 @@ def delivery(
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
     of days with one set of eligible campaigns starts with). Reach counts a customer with the chance of at least one
     impression over its days in the flight (`_reach_probability`); completed views weigh impressions by
-    AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of them stands for all.
+    AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of
+    them stands for all.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
