@@ -529,11 +529,21 @@ ORDER BY ads_started DESC, device_type
     NamedQuery(
         "ad_delivery_reconciliation",
         "Impressions in the lake per campaign against the campaigns table's flight figures, prorated to the days of "
-        f"the flight the lake holds (docs/ads.md: expect a ratio near 1); {ALL_HISTORY} (a flight runs up to a year)",
+        "the flight the lake holds, from its first hour with events to its last (docs/ads.md: expect a ratio near 1); "
+        f"{ALL_HISTORY} (a flight runs up to a year)",
         """
 WITH lake AS (
     SELECT MIN(concat(year, '-', month, '-', day)) AS first_day, MAX(concat(year, '-', month, '-', day)) AS last_day
     FROM {database}.streaming_events
+),
+edges AS (
+    SELECT l.first_day, l.last_day,
+           MIN(CASE WHEN concat(e.year, '-', e.month, '-', e.day) = l.first_day THEN CAST(e.hour AS INTEGER) END)
+               AS first_hour,
+           MAX(CASE WHEN concat(e.year, '-', e.month, '-', e.day) = l.last_day THEN CAST(e.hour AS INTEGER) END)
+               AS last_hour
+    FROM {database}.streaming_events e CROSS JOIN lake l
+    GROUP BY l.first_day, l.last_day
 ),
 delivered AS (
     SELECT campaign_id, COUNT(*) AS impressions, COUNT(DISTINCT customer_id) AS reach
@@ -544,10 +554,12 @@ delivered AS (
 flights AS (
     SELECT c.campaign_id, c.campaign_name, c.impressions AS table_impressions, c.unique_viewers,
            date_diff('day', CAST(c.start_date AS DATE), CAST(c.end_date AS DATE)) + 1 AS flight_days,
-           date_diff('day', GREATEST(CAST(c.start_date AS DATE), CAST(l.first_day AS DATE)),
-                     LEAST(CAST(c.end_date AS DATE), CAST(l.last_day AS DATE))) + 1 AS days_in_lake
-    FROM {database}.campaigns c CROSS JOIN lake l
-    WHERE c.start_date <= l.last_day AND c.end_date >= l.first_day
+           date_diff('day', GREATEST(CAST(c.start_date AS DATE), CAST(e.first_day AS DATE)),
+                     LEAST(CAST(c.end_date AS DATE), CAST(e.last_day AS DATE))) + 1
+           - CASE WHEN c.start_date <= e.first_day THEN CAST(e.first_hour AS DOUBLE) / 24 ELSE 0 END
+           - CASE WHEN c.end_date >= e.last_day THEN CAST(23 - e.last_hour AS DOUBLE) / 24 ELSE 0 END AS days_in_lake
+    FROM {database}.campaigns c CROSS JOIN edges e
+    WHERE c.start_date <= e.last_day AND c.end_date >= e.first_day
 )
 SELECT f.campaign_id, f.campaign_name, f.flight_days, f.days_in_lake,
        ROUND(CAST(f.table_impressions AS DOUBLE) * f.days_in_lake / f.flight_days, 1) AS expected_impressions,

@@ -40,11 +40,13 @@ def _lake(events: list[dict], campaigns: list[dict]) -> duckdb.DuckDBPyConnectio
     return con
 
 
-def _ad(kind: str, customer: str, campaign: str, device: str, day: dt.date, n: int, seconds: int = 30) -> dict:
+def _ad(
+    kind: str, customer: str, campaign: str, device: str, day: dt.date, n: int, seconds: int = 30, hour: int = 20
+) -> dict:
     return {
         "event_id": f"e{n}",
         "event_type": kind,
-        "event_timestamp": f"{day.isoformat()}T20:00:{n % 60:02d}.000Z",
+        "event_timestamp": f"{day.isoformat()}T{hour:02d}:00:{n % 60:02d}.000Z",
         "customer_id": customer,
         "session_id": f"s-{customer}",
         "device_type": device,
@@ -54,6 +56,7 @@ def _ad(kind: str, customer: str, campaign: str, device: str, day: dt.date, n: i
         "year": f"{day.year:04d}",
         "month": f"{day.month:02d}",
         "day": f"{day.day:02d}",
+        "hour": f"{hour:02d}",
     }
 
 
@@ -112,6 +115,8 @@ def test_completion_by_device_divides_completed_by_started_ads_per_screen() -> N
 def test_reconciliation_prorates_the_tables_flight_figure_to_the_days_the_lake_holds() -> None:
     first = TODAY - dt.timedelta(days=9)
     events = [_ad("ad_start", "c1", "camp_0001", "tv", first + dt.timedelta(days=i % 10), i) for i in range(50)]
+    # The lake's first hour and its last: it holds ten whole days.
+    events += [_ad("start", "c2", None, "tv", first, 90, hour=0), _ad("start", "c2", None, "tv", TODAY, 91, hour=23)]
     campaigns = [
         # A 40-day flight of 200 impressions of which the lake holds 10 days: expect 50.
         _campaign("camp_0001", first - dt.timedelta(days=30), TODAY, 200),
@@ -133,6 +138,18 @@ def test_reconciliation_prorates_the_tables_flight_figure_to_the_days_the_lake_h
         for r in rows
     ]
     assert got == [("camp_0001", 40, 10, 50.0, 50, 1.0), ("camp_0002", 1, 1, 7.0, 0, 0.0)]
+
+
+def test_reconciliation_counts_the_lakes_first_and_last_day_by_the_hours_they_hold() -> None:
+    """A lake written up to 11:59 today holds half of today: a flight's expected impressions count half of it."""
+    first = TODAY - dt.timedelta(days=3)
+    events = [_ad("ad_start", "c1", "camp_0001", "tv", first, 0, hour=0)]
+    events += [_ad("ad_start", "c1", "camp_0001", "tv", TODAY, 1, hour=11)]
+    # A 10-day flight of 100 impressions: the lake holds 3 whole days and half of a fourth.
+    rows = _run(
+        _lake(events, [_campaign("camp_0001", first, first + dt.timedelta(days=9), 100)]), "ad_delivery_reconciliation"
+    )
+    assert [(r["days_in_lake"], r["expected_impressions"]) for r in rows] == [(3.5, 35.0)]
 
 
 @pytest.mark.parametrize("query", AD_QUERIES, ids=[q.name for q in AD_QUERIES])
