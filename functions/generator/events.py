@@ -1210,9 +1210,11 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
     if not due:
         return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
     old_keys, old_stories = cached.keys, cached.stories
-    slot = base_ms // wm.SLOT_MS
-    slot_key = wm.draw(writer.world.key, slot)
-    scoped = _surge_keys(writer.world, slot, plan, slot_key, plan.whole + ((slot_key >> 11) < plan.threshold))
+    scoped: dict[int, wm.Viewers] = {}
+    if plan.scoped and any(old_stories[i] is None for i in due):  # a session drawn again needs its viewer
+        slot = base_ms // wm.SLOT_MS
+        slot_key = wm.draw(writer.world.key, slot)
+        scoped = _surge_keys(writer.world, slot, plan, slot_key, plan.whole + ((slot_key >> 11) < plan.threshold))
     after, stories = writer.sessions(
         [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped
     )

@@ -469,6 +469,8 @@ class World:
     def slot_surges(self, slot: int, plan: HourPlan) -> tuple[tuple[int, Viewers], ...]:
         """The extra candidates of a slot's live surges, after its own (plan.whole and plan.threshold's): per surge
         under way at its start, how many (surge_counts) and the scope's viewers who start them (plan.scoped)."""
+        if not plan.scoped:  # no surge overlaps the hour (the common case, answered without a look-up)
+            return ()
         surges = self.surges_at(slot)
         if not surges:
             return ()

@@ -229,7 +229,6 @@ class Planner:
         self._masks: dict[tuple[int, int], np.ndarray] = {}
         self._rates: dict[int, tuple[int, int, float, float]] = {}
         self._plans: dict[int, PlanArrays] = {}
-        self._surge_hours: dict[int, bool] = {}
 
     def subscribed_between(self, first_day: int, last_day: int) -> np.ndarray:
         """Indexes of the customers subscribed on some UTC day of [first_day, last_day] (World.subscribers): the only
@@ -393,22 +392,12 @@ class Planner:
         counts: list[int] = []
         sets: list[int] = []
         for j, slot in enumerate(range(slot_lo, slot_hi)):
-            surges = self.world.surges_at(slot) if self._surges_near(slot) else []
+            p = int(slot_plan[j])
+            plan = plans[p]
+            surges = self.world.surges_at(slot) if plan.scoped else []  # World.slot_surges
             if surges:
-                p = int(slot_plan[j])
-                plan = plans[p]
                 scope_index = {country: k for k, (country, _, _) in enumerate(plan.scoped)}
                 counts += wm.surge_counts(wm.draw(self.world.key, slot), self._surge_rates(plan, surges))
                 sets += [int(first_scope[p]) + scope_index[i.country] for i in surges]
             extra_at[j + 1] = len(counts)
         return whole, threshold, extra_at, np.array(counts, dtype=np.int64), np.array(sets, dtype=np.int64)
-
-    def _surges_near(self, slot: int) -> bool:
-        """Whether a live surge overlaps the slot's hour (World.surge_scopes, cheap to ask per slot)."""
-        hour = slot // 60
-        hit = self._surge_hours.get(hour)
-        if hit is None:
-            if len(self._surge_hours) > 100_000:
-                self._surge_hours.clear()
-            hit = self._surge_hours[hour] = bool(self.world.surge_scopes(hour))
-        return hit
