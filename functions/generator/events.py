@@ -578,9 +578,15 @@ class _WindowWriter:
         return self
 
     def sessions(
-        self, keys: Sequence[int], base_ms: int, plan: wm.HourPlan, stories: Sequence[_Story | None] | None = None
+        self,
+        keys: Sequence[int],
+        base_ms: int,
+        plan: wm.HourPlan,
+        stories: Sequence[_Story | None] | None = None,
+        scoped: Mapping[int, wm.Viewers] | None = None,
     ) -> tuple[list[int | None], list[_Story | None]]:
-        """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order.
+        """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order
+        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope's viewers).
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
         event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
@@ -642,7 +648,7 @@ class _WindowWriter:
             ):
                 continue  # ends before the window even with the longest pauses, start-up, stalls and ads
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
-            vkey = self._viewer(sk, plan, title_field)
+            vkey = self._viewer(sk, plan, title_field, scoped.get(sk) if scoped else None)
             device = device_type[vkey]
             # Breaks only for a customer some campaign may fit (ads.py).
             sees_ads = book.shows_breaks(customer_of[vkey])
@@ -799,12 +805,13 @@ class _WindowWriter:
         earliest = t0 + offsets[e - 1] * 1000 + before[e - 1] + e if e else t0
         return earliest if earliest >= self.end_ms else True
 
-    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int) -> int:
+    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, scope: wm.Viewers | None) -> int:
         """The device that plays the session (World.device): its household by the start hour's plan (draw
-        D_VIEWER), the household's screen by the key's screen field."""
+        D_VIEWER; among `scope`'s viewers for a live surge's extra candidate), the household's screen by the key's
+        screen field."""
         h = wm.mix64((sk + _VIEWER_GAMMA) & wm.M64)
         world = self.world
-        return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field]), sk)
+        return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field], scope), sk)
 
     def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int, int]:
         """(startup, start_fail, stall, error, bitrate cap) permille factors of the incidents whose scope holds the
@@ -1151,8 +1158,9 @@ def _scan_slot(
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
     slot_key = wm.mix64((writer.world.key + slot * G) & M64)
-    whole, threshold = writer.world.slot_counts(slot, plan)
-    n = whole + ((slot_key >> 11) < threshold)
+    own = plan.whole + ((slot_key >> 11) < plan.threshold)
+    scoped = _surge_keys(writer.world, slot, plan, slot_key, own)
+    n = own + len(scoped)
     base_ms = slot * wm.SLOT_MS
     need = writer.start_ms - base_ms
     """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
@@ -1168,7 +1176,7 @@ def _scan_slot(
         # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
         if reach[(sk >> title_shift) & 0xFFFF] + pause_reach[(sk >> pause_shift) & 0x3FF] >= need:
             reaching.append(sk)
-    after, stories = writer.sessions(reaching, base_ms, plan)
+    after, stories = writer.sessions(reaching, base_ms, plan, scoped=scoped)
     if not keep:
         return None
     keys, next_ms, kept = array("Q"), array("q"), []
@@ -1180,6 +1188,20 @@ def _scan_slot(
     return _SlotSessions(writer.end_ms, keys, next_ms, kept)
 
 
+def _surge_keys(world: World, slot: int, plan: wm.HourPlan, slot_key: int, own: int) -> dict[int, wm.Viewers]:
+    """The keys of a slot's live surges' extra candidates (World.slot_surges: after its `own` candidates), each
+    with its scope's viewers."""
+    surges = world.slot_surges(slot, plan)
+    if not surges:
+        return {}
+    keys, i = {}, own
+    for count, viewers in surges:
+        for _ in range(count):
+            i += 1
+            keys[wm.draw(slot_key, i)] = viewers
+    return keys
+
+
 def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, plan: wm.HourPlan) -> _SlotSessions:
     """Write the window's events of a cached slot's sessions (resuming their stories where they were kept): the
     entry of those that go on."""
@@ -1188,7 +1210,14 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
     if not due:
         return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
     old_keys, old_stories = cached.keys, cached.stories
-    after, stories = writer.sessions([old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due])
+    scoped: dict[int, wm.Viewers] = {}
+    if plan.scoped and any(old_stories[i] is None for i in due):  # a session drawn again needs its viewer
+        slot = base_ms // wm.SLOT_MS
+        slot_key = wm.draw(writer.world.key, slot)
+        scoped = _surge_keys(writer.world, slot, plan, slot_key, plan.whole + ((slot_key >> 11) < plan.threshold))
+    after, stories = writer.sessions(
+        [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped
+    )
     keys, next_ms, kept = array("Q"), array("q"), []
     d = 0
     for i, (sk, at) in enumerate(zip(old_keys, cached.next_ms, strict=True)):

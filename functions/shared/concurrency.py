@@ -215,8 +215,10 @@ class Admission:
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
         slot_key = wm.mix64((world.key + slot * G) & M64)
-        whole, threshold = world.slot_counts(slot, plan)
-        n = whole + ((slot_key >> 11) < threshold)
+        own = plan.whole + ((slot_key >> 11) < plan.threshold)
+        # A live surge's extra candidates follow the slot's own, each picking among its scope's viewers.
+        scoped = [viewers for count, viewers in world.slot_surges(slot, plan) for _ in range(count)]
+        n = own + len(scoped)
         if not n:
             return b""
         base = slot * wm.SLOT_MS
@@ -262,7 +264,9 @@ class Admission:
             z = ((z ^ (z >> 27)) * X2) & M64
             h = z ^ (z >> 31)
             pick = plan
-            if (h & 0xFFFF) < affinity_below and by_genre[genres[field]].cumulative:
+            if i >= own:
+                pick = scoped[i - own]
+            elif (h & 0xFFFF) < affinity_below and by_genre[genres[field]].cumulative:
                 pick = by_genre[genres[field]]
             cumulative = pick.cumulative
             g = bisect_right(cumulative, ((h >> 40) * cumulative[-1]) >> field_bits)

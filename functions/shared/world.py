@@ -71,6 +71,9 @@ WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
 ADS_SALT = 0xAD5_0FDA_7D15_C0DE
 """Mixed into the world key for the viewer-days' deals of campaigns."""
 
+SURGE_SALT = 0x5E6E_E7A0_5C0F_E5A1
+"""Mixed into a slot's key for the count draws of its live surges' extra candidates (surge_counts)."""
+
 DEFAULT_WORLD_SEED = 1
 MAX_WORLD_SEED = (1 << 63) - 1
 """World seeds are non-negative 63-bit integers (fit a signed 64-bit config value)."""
@@ -300,6 +303,35 @@ class HourPlan(NamedTuple):
     admitted: float = 1.0
     """Share of this hour's candidate starts a device and the plan's stream limit admit (households.admitted_share
     at the hour's load): `rate` is the played rate divided by it."""
+    scoped: tuple[tuple[str, int, Viewers], ...] = ()
+    """Per scope (a country) of the live surges overlapping the hour (World.surge_scopes): its viewers' weight in
+    the hour (their day weights times their local hours', summed as `cumulative` sums everyone's: the scope's
+    share of the candidates) and its subscribers that day, each as likely (who a surge's extra candidates are,
+    World.slot_surges)."""
+
+
+def surge_rates(rate: float, total: int, surges: tuple[tuple[str, int, int], ...]) -> list[float]:
+    """Mean extra candidates per slot of each live surge under way, from the slot's candidate rate, its viewers'
+    total weight and per surge (its scope, volume_permille, its scope's viewers' weight): the factor less one of the
+    scope's share of the rate, times the factors of the surges before it on the same scope (overlapping incidents
+    multiply). The generator and the backfill both call this, so their floats are the same."""
+    rates, before = [], {}
+    for scope, volume, weight in surges:
+        prior = before.get(scope, 1000)
+        rates.append(rate * weight / total * (volume - 1000) / 1000 * prior / 1000 if total else 0.0)
+        before[scope] = prior * volume // 1000
+    return rates
+
+
+def surge_counts(slot_key: int, rates: list[float]) -> list[int]:
+    """How many extra candidates each live surge adds to a slot (key `slot_key`): its rate's whole part, one more
+    when its count draw's top 53 bits are below the fractional part * 2**53."""
+    key = slot_key ^ SURGE_SALT
+    counts = []
+    for k, r in enumerate(rates):
+        whole = math.floor(r)
+        counts.append(whole + ((draw(key, k) >> 11) < int((r - whole) * (1 << 53))))
+    return counts
 
 
 @dataclass(frozen=True)
@@ -397,13 +429,10 @@ class World:
         self._hours: dict[int, HourPlan] = {}
         self._shapes: dict[int, tuple] = {}
         self._weeks: dict[int, tuple[incidents.Incident, ...]] = {}
-        countries: dict[str, int] = {}
-        for c in customers:
-            countries[c["country"]] = countries.get(c["country"], 0) + 1
         self.ads_key = mix64(self.key ^ ADS_SALT)
         """The key of the viewer-days' deals of campaigns (ads.deal_draw)."""
-        self._country_share = {country: n * 1000 // len(customers) for country, n in countries.items()}
-        """Each country's share of the customers table, permille (a live surge's reach)."""
+        self.countries = [c["country"] for c in customers]
+        """Each customer's country (a live surge's scope)."""
 
     def incidents(self, start_ms: int, end_ms: int) -> tuple[incidents.Incident, ...]:
         """The world's incidents overlapping [start_ms, end_ms), by start (incidents.incidents_between, cached)."""
@@ -422,26 +451,40 @@ class World:
                     found[incident.incident_id] = incident
         return tuple(sorted(found.values(), key=lambda i: (i.start_ms, i.incident_id)))
 
-    def slot_counts(self, slot: int, plan: HourPlan) -> tuple[int, int]:
-        """(whole, threshold) of a slot's start count: its hour plan's, scaled by `slot_volume`."""
-        volume = self.slot_volume(slot)
-        if volume == 1000:
-            return plan.whole, plan.threshold
-        rate = plan.rate * volume / 1000
-        whole = math.floor(rate)
-        return whole, int((rate - whole) * (1 << 53))
-
-    def slot_volume(self, slot: int) -> int:
-        """The permille factor on a slot's starts: the volume_permille of the incidents under way at its start (a
-        live surge's extra starts), each weighed by its scope's share of the audience."""
+    def surges_at(self, slot: int) -> list[incidents.Incident]:
+        """The live surges (incidents with a volume_permille) under way at a slot's start, by start."""
         at = slot * SLOT_MS
-        volume = 1000
-        for incident in self.incidents(at, at + 1):
-            if incident.volume_permille != 1000:
-                # The surge is its scope's: the world's starts grow by the scope's share of the audience.
-                share = self._country_share.get(incident.country, 0) if incident.country else 1000
-                volume = volume * (1000 + (incident.volume_permille - 1000) * share // 1000) // 1000
-        return volume
+        return [i for i in self.incidents(at, at + 1) if i.volume_permille != 1000]
+
+    def surge_scopes(self, epoch_hour: int) -> tuple[str, ...]:
+        """The scopes (countries) of the live surges overlapping a UTC hour, in order of their first surge."""
+        scopes: dict[str, None] = {}
+        for i in self.incidents(epoch_hour * 3_600_000, (epoch_hour + 1) * 3_600_000):
+            if i.volume_permille != 1000:
+                if i.country is None or (i.state, i.isp, i.device_os, i.app_version) != (None,) * 4:
+                    raise ValueError(f"a live surge's scope must be one country, got {i.incident_id}")
+                scopes[i.country] = None
+        return tuple(scopes)
+
+    def slot_surges(self, slot: int, plan: HourPlan) -> tuple[tuple[int, Viewers], ...]:
+        """The extra candidates of a slot's live surges, after its own (plan.whole and plan.threshold's): per surge
+        under way at its start, how many (surge_counts) and the scope's viewers who start them (plan.scoped)."""
+        if not plan.scoped:  # no surge overlaps the hour (the common case, answered without a look-up)
+            return ()
+        surges = self.surges_at(slot)
+        if not surges:
+            return ()
+        scoped = {country: viewers for country, _, viewers in plan.scoped}
+        counts = surge_counts(draw(self.key, slot), self._surge_rates(plan, surges))
+        return tuple((n, scoped[i.country]) for n, i in zip(counts, surges, strict=True))
+
+    @staticmethod
+    def _surge_rates(plan: HourPlan, surges: list[incidents.Incident]) -> list[float]:
+        weights = {country: weight for country, weight, _ in plan.scoped}
+        total = plan.cumulative[-1] if plan.cumulative else 0
+        return surge_rates(
+            plan.rate, total, tuple((i.country or "", i.volume_permille, weights[i.country or ""]) for i in surges)
+        )
 
     def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
         """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
@@ -526,6 +569,10 @@ class World:
                 by_genre.append(
                     Viewers(tuple(fan_cumulative), tuple(c for _, c, _ in groups), tuple(r for _, _, r in groups))
                 )
+            scoped = tuple(
+                (country, self._scope_weight(audience, locals_, country), self._scope_subscribers(epoch_hour, country))
+                for country in self.surge_scopes(epoch_hour)
+            )
             hit = self._hours[epoch_hour] = HourPlan(
                 whole,
                 threshold,
@@ -536,8 +583,27 @@ class World:
                 titles,
                 tuple(by_genre),
                 admitted,
+                scoped,
             )
         return hit
+
+    def _scope_weight(self, audience: tuple, locals_: list[int], country: str) -> int:
+        """The weight of an hour's viewers of one country: their day weights times their local hours' weights."""
+        countries, weight = self.countries, 0
+        for (_, members, weights), local in zip(audience, locals_, strict=True):
+            weight += sum(w for i, w in zip(members, weights, strict=True) if countries[i] == country) * local
+        return weight
+
+    def _scope_subscribers(self, epoch_hour: int, country: str) -> Viewers:
+        """One country's subscribers on the hour's UTC day, by index, each weighing one: a live event draws
+        whoever subscribes, not only who watches that day."""
+        countries = self.countries
+        chosen = sorted(
+            i for _, members in self.subscribers(epoch_hour // 24) for i in members if countries[i] == country
+        )
+        if not chosen or not self.catalogue.on(epoch_hour // 24).title:
+            return Viewers((), (), ())
+        return Viewers((len(chosen),), (tuple(chosen),), (tuple(range(1, len(chosen) + 1)),))
 
     def starts(self, total: int, weight_total: int, titles: DayTitles) -> tuple[int, int, float, float]:
         """(whole, threshold, rate, admitted) of an hour plan from its viewers' day weights times their local hours'
@@ -582,16 +648,20 @@ class World:
         return hit[1]
 
     def slot_count(self, slot: int) -> int:
-        """How many sessions start in a slot."""
-        whole, threshold = self.slot_counts(slot, self.hour(slot // 60))
-        return whole + ((draw(self.key, slot) >> 11) < threshold)
+        """How many candidate sessions start in a slot: its hour plan's, then its live surges' extra ones."""
+        plan = self.hour(slot // 60)
+        own = plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
+        return own + sum(n for n, _ in self.slot_surges(slot, plan))
 
-    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int) -> int:
+    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int, scope: Viewers | None = None) -> int:
         """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw: bits 0-15 say
         whether among the genre's fans (households.AFFINITY_BELOW, when it has any), bits 40-63 pick the group by
-        its weight, bits 16-39 the viewer within it by day weight."""
+        its weight, bits 16-39 the viewer within it by day weight. A live surge's extra candidate picks among its
+        `scope`'s viewers instead (World.slot_surges), whatever its genre."""
         pick: Viewers | HourPlan = plan
-        if (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and plan.by_genre[genre].cumulative:
+        if scope is not None:
+            pick = scope
+        elif (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and plan.by_genre[genre].cumulative:
             pick = plan.by_genre[genre]
         g = bisect.bisect_right(pick.cumulative, ((viewer_draw >> 40) * pick.cumulative[-1]) >> FIELD_BITS)
         running = pick.member_cumulative[g]
@@ -612,9 +682,11 @@ class World:
         surges = [i for i in self.incidents(start_ms, end_ms) if i.volume_permille != 1000]
         while ms < end_ms:
             stop = min(end_ms, (ms // SLOT_MS + 1) * SLOT_MS if surges else (ms // 3_600_000 + 1) * 3_600_000)
-            volume = self.slot_volume(ms // SLOT_MS) if surges else 1000
             plan = self.hour(ms // 3_600_000)
-            total += plan.rate * plan.admitted * plan.titles.plays_per_start * volume / 1000 * (stop - ms) / SLOT_MS
+            rate = plan.rate
+            if surges and (live := self.surges_at(ms // SLOT_MS)):
+                rate += sum(self._surge_rates(plan, live))
+            total += rate * plan.admitted * plan.titles.plays_per_start * (stop - ms) / SLOT_MS
             ms = stop
         return total * EVENTS_PER_SESSION
 

@@ -24,6 +24,8 @@ from lakewriter.backfill.kernel import (
     draw,
     mix,
     pick_customer,
+    pick_in,
+    surge_set,
 )
 
 kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel))
@@ -76,6 +78,9 @@ def admit(  # pragma: no cover - compiled
     slot_lo: int,
     slot_whole: np.ndarray,
     slot_threshold: np.ndarray,
+    extra_at: np.ndarray,
+    extra_count: np.ndarray,
+    extra_set: np.ndarray,
     slot_plan: np.ndarray,
     plan_at: np.ndarray,
     cumulative: np.ndarray,
@@ -119,7 +124,10 @@ def admit(  # pragma: no cover - compiled
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
         slot_key = mix(world_key + _U(slot) * _GAMMA)
-        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        count = own
+        for x in range(extra_at[j], extra_at[j + 1]):
+            count += extra_count[x]
         slot_first[j] = n
         if n + count > admitted.shape[0]:
             return -1
@@ -130,10 +138,17 @@ def admit(  # pragma: no cover - compiled
             field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
             title = day_titles[plan_day[plan], field]
             attempt = attempt_ms(sk, base)
-            customer = pick_customer(
-                draw(sk, wm.D_VIEWER), plan, title_genres[title], plan_at, cumulative, group_size, group_start,
-                member_at, members, member_running,
-            )  # fmt: skip
+            hv = draw(sk, wm.D_VIEWER)
+            scope = surge_set(i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set)
+            if scope >= 0:  # a live surge's extra candidate (World.slot_surges)
+                customer = pick_in(
+                    hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running
+                )
+            else:
+                customer = pick_customer(
+                    hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
+                    member_running,
+                )  # fmt: skip
             device = device_of(customer, sk, device_first, device_profile, device_tables)
             screen = device_type[device]
             duration = title_seconds[title]

@@ -234,14 +234,30 @@ def pick_customer(  # pragma: no cover - compiled
     members: np.ndarray,
     member_running: np.ndarray,
 ) -> int:
-    """World.pick_customer over the arrays world_sessions reads: the group by weight, then the viewer by day weight
-    (the first whose running total exceeds the target), among the hour's viewers or (AFFINITY_BELOW) the title
-    genre's fans among them."""
+    """World.pick_customer over the arrays world_sessions reads, among the hour's viewers or (AFFINITY_BELOW) the
+    title genre's fans among them (`pick_in`)."""
     pick = plan * (1 + N_GENRES)
     if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
         fans = pick + 1 + genre
         if plan_at[fans + 1] > plan_at[fans]:
             pick = fans
+    return pick_in(hv, pick, plan_at, cumulative, group_size, group_start, member_at, members, member_running)
+
+
+@njit(cache=True, inline="always")
+def pick_in(  # pragma: no cover - compiled
+    hv: np.uint64,
+    pick: int,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    member_running: np.ndarray,
+) -> int:
+    """The viewer of set `pick` a viewer draw picks (World.pick_customer): the group by weight, then the viewer by
+    day weight (the first whose running total exceeds the target)."""
     lo, hi = plan_at[pick], plan_at[pick + 1]
     target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
     group = lo
@@ -258,6 +274,22 @@ def pick_customer(  # pragma: no cover - compiled
         else:
             high = mid
     return members[at + low]
+
+
+@njit(cache=True, inline="always")
+def surge_set(  # pragma: no cover - compiled
+    i: int, own: int, lo: int, hi: int, extra_count: np.ndarray, extra_set: np.ndarray
+) -> int:
+    """The viewer set of a slot's candidate i (from 1) when it is one of its live surges' extra candidates (after
+    its `own`, entries lo..hi - 1 of `extra_count` and `extra_set`, World.slot_surges), else -1."""
+    if i <= own:
+        return -1
+    at = own
+    for x in range(lo, hi):
+        at += extra_count[x]
+        if i <= at:
+            return extra_set[x]
+    return -1
 
 
 @njit(cache=True, inline="always")
@@ -315,6 +347,9 @@ def world_sessions(  # pragma: no cover - compiled
     end_ms: int,
     slot_whole: np.ndarray,
     slot_threshold: np.ndarray,
+    extra_at: np.ndarray,
+    extra_count: np.ndarray,
+    extra_set: np.ndarray,
     admitted: np.ndarray,
     slot_first: np.ndarray,
     slot_plan: np.ndarray,
@@ -372,8 +407,10 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, of
-    which start i is played if `admitted[slot_first[j] + i - 1]` (lakewriter.backfill.admission); it
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, then
+    its live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer in viewer set
+    `extra_set` (World.slot_surges); start i is played if `admitted[slot_first[j] + i - 1]`
+    (lakewriter.backfill.admission); it
     picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
     cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
     weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
@@ -408,7 +445,10 @@ def world_sessions(  # pragma: no cover - compiled
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
         slot_key = mix(world_key + _U(slot) * _GAMMA)
-        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        count = own
+        for x in range(extra_at[j], extra_at[j + 1]):
+            count += extra_count[x]
         base = slot * SLOT_MS
         for i in range(1, count + 1):
             if not admitted[slot_first[j] + i - 1]:
@@ -434,10 +474,16 @@ def world_sessions(  # pragma: no cover - compiled
                 continue
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
             hv = draw(sk, wm.D_VIEWER)
-            customer = pick_customer(
-                hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
-                member_running,
-            )  # fmt: skip
+            scope = surge_set(i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set)
+            if scope >= 0:  # a live surge's extra candidate: among its scope's subscribers
+                customer = pick_in(
+                    hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running
+                )
+            else:
+                customer = pick_customer(
+                    hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
+                    member_running,
+                )  # fmt: skip
             viewer = device_of(customer, sk, device_first, device_profile, device_tables)
             device = device_type[viewer]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]

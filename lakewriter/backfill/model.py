@@ -420,15 +420,22 @@ class Block:
 def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     """What kernel.world_sessions and admission.admit read of slots [slot_lo, slot_hi): per slot its start count
     and plan, per plan its viewer sets (its viewers, then each genre's fans: set k of plan p is p * (1 + G) + k) and
-    its day's row of the title draws."""
+    its day's row of the title draws, then per slot its live surges' extra candidates (their counts and sets: the
+    plans' scoped sets, after all of the plans' own)."""
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     first_hour = slot_lo // 60
     planner = planner_of(world)
     hour_plans = [planner.plan(h) for h in range(first_hour, (slot_hi - 1) // 60 + 1)] if len(slots) else []
     slot_plan = slots // 60 - first_hour
-    # Each slot's start count: its hour plan's, scaled by the incidents under way (World.slot_counts).
-    whole, threshold = planner.slot_counts(slot_lo, slot_hi, slot_plan, hour_plans)
+    # Each slot's start count: its hour plan's, then the extra ones of the live surges under way (World.slot_surges).
+    whole, threshold, extra_at, extra_count, extra_set = planner.slot_counts(slot_lo, slot_hi, slot_plan, hour_plans)
     audiences = [p.arrays for p in hour_plans]
+    scoped = [arrays for p in hour_plans for _, _, arrays in p.scoped]
+    if scoped:  # one set each, after the plans' own sets: (set_groups, set_members, *viewer_set_arrays)
+        groups = np.cumsum([0] + [len(a[0]) for a in scoped])
+        people = np.cumsum([0] + [len(a[3]) for a in scoped])
+        audiences.append((groups[:-1], people[:-1], *(np.concatenate([a[i] for a in scoped]) for i in range(5))))
+        extra_set = extra_set + len(hour_plans) * (1 + len(domains.GENRES))
     group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
     member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
     if audiences:
@@ -448,7 +455,7 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     day_titles, day_links = _stacked_titles(tuple(by_day[d] for d in distinct))
     return (
         whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running,
-        plan_day, day_titles, day_links,
+        plan_day, day_titles, day_links, extra_at, extra_count, extra_set,
     )  # fmt: skip
 
 
@@ -470,9 +477,12 @@ class _Admission:
         """(admitted, slot_first) of slots [slot_lo, slot_hi), as admission.admit fills them, the pass restarted
         (its look-back first) at each admission day's start and wherever the last call did not end."""
         if not self.world.exclusive:  # every candidate is played (World.exclusive)
-            whole = inputs[0] if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)[0]
+            inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
+            whole, extra_at, extra_count = inputs[0], inputs[13], inputs[14]
+            most = whole + 1
+            np.add.at(most, np.repeat(np.arange(len(whole)), np.diff(extra_at)), extra_count)
             slot_first = np.zeros(len(whole) + 1, dtype=np.int64)
-            np.cumsum(whole + 1, out=slot_first[1:])
+            np.cumsum(most, out=slot_first[1:])
             return np.ones(int(slot_first[-1]), dtype=np.uint8), slot_first
         pieces, firsts, at, lo = [], [np.zeros(1, dtype=np.int64)], 0, slot_lo
         while lo < slot_hi:
@@ -500,12 +510,13 @@ class _Admission:
         whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, running = inputs[
             :10
         ]
-        plan_day, day_titles, day_links = inputs[10:]
-        admitted = np.empty(int(whole.sum()) + len(whole), dtype=np.uint8)
+        plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs[10:]
+        admitted = np.empty(int(whole.sum()) + len(whole) + int(extra_count.sum()), dtype=np.uint8)
         slot_first = np.empty(len(whole) + 1, dtype=np.int64)
         catalog = self.catalog
         n = admission.admit(
-            np.uint64(self.world.key), slot_lo, whole, threshold, slot_plan, plan_at, cumulative, group_size,
+            np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan,
+            plan_at, cumulative, group_size,
             group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles, day_links,
             catalog.title_next, catalog.title_seconds, catalog.title_types, catalog.device_first,
             catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.ad_tier,
@@ -539,11 +550,11 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running = (
         inputs[:10]
     )
-    plan_day, day_titles, day_links = inputs[10:]
+    plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs[10:]
     admitted, slot_first = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
-    starts = int(whole.sum()) + len(slots)
+    starts = int(whole.sum()) + len(slots) + int(extra_count.sum())
     most_sessions = starts * (1 + binge.MAX_AUTOPLAY)  # each start and its binge chain's links
     book = catalog.ad_book
     rank_day0 = slot_lo * wm.SLOT_MS // ads.DAY_MS
@@ -558,7 +569,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         block = _empty_block(most_sessions, events)
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
-            np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, admitted, slot_first, slot_plan, plan_at,
+            np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, extra_at, extra_count, extra_set,
+            admitted, slot_first, slot_plan, plan_at,
             cumulative, group_size, group_start, member_at, members, member_running,
             catalog.title_genres, plan_day, day_titles, day_links, catalog.title_next,
             catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,

@@ -12,7 +12,6 @@ two equal, array for array.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -63,6 +62,9 @@ class PlanArrays(NamedTuple):
     """Customer indexes (World.customers)."""
     running: np.ndarray
     """Per member, the running total of its group's day weights."""
+    scoped: tuple[tuple[str, int, tuple[np.ndarray, ...]], ...] = ()
+    """HourPlan.scoped: per live surge's scope, its viewers' weight and its subscribers as one viewer set's arrays
+    (`viewer_set_arrays`)."""
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -96,6 +98,25 @@ def audience_arrays(plan: wm.HourPlan) -> tuple[np.ndarray, ...]:
             group_start,
             [c for v in sets for g in v.groups for c in g],
             [w for v in sets for r in v.member_cumulative for w in r],
+        )
+    )
+
+
+def viewer_set_arrays(v: wm.Viewers) -> tuple[np.ndarray, ...]:
+    """One viewer set (a live surge's scope, HourPlan.scoped) as the kernel's arrays: its groups' running weights,
+    sizes and starts, its members and their running weights (the definition Planner's scoped sets are held to)."""
+    starts, at = [], 0
+    for g in v.groups:
+        starts.append(at)
+        at += len(g)
+    return tuple(
+        np.array(values, dtype=np.int64)
+        for values in (
+            v.cumulative,
+            [len(g) for g in v.groups],
+            starts,
+            [c for g in v.groups for c in g],
+            [w for r in v.member_cumulative for w in r],
         )
     )
 
@@ -203,6 +224,8 @@ class Planner:
         self._genre_at = np.cumsum([0] + [len(g) for g in world.preferred], dtype=np.int64)
         self._genres = np.array([g for genres in world.preferred for g in genres], dtype=np.int64)
         """Each customer's preferred genres in order, as World.preferred (customer c's from _genre_at[c])."""
+        self._countries = np.array(world.countries)
+        """Each customer's country (a live surge's scope)."""
         self._masks: dict[tuple[int, int], np.ndarray] = {}
         self._rates: dict[int, tuple[int, int, float, float]] = {}
         self._plans: dict[int, PlanArrays] = {}
@@ -297,6 +320,12 @@ class Planner:
             members, group_of, weights, self._genre_at, self._genres, local_of, n_genres
         )
         genre_first = _exclusive_cumsum(genre_groups)
+        scoped = tuple(
+            (country, self._scope_weight(members, sizes, weights, local_of, country), self._scope_subscribers(
+                epoch_hour, country, bool(titles.title)
+            ))
+            for country in self.world.surge_scopes(epoch_hour)
+        )  # fmt: skip
         return PlanArrays(
             whole, threshold, rate, admitted, titles,
             set_groups=np.concatenate(([0], len(groups) + genre_first)).astype(np.int64),
@@ -306,44 +335,69 @@ class Planner:
             group_start=np.concatenate((starts, fan_starts)).astype(np.int64),
             members=np.concatenate((members, fans)).astype(np.int64),
             running=np.concatenate((running, fan_running)).astype(np.int64),
+            scoped=scoped,
         )  # fmt: skip
+
+    def _scope_weight(
+        self, members: np.ndarray, sizes: np.ndarray, weights: np.ndarray, local_of: np.ndarray, country: str
+    ) -> int:
+        """World._scope_weight: the weight of an hour's viewers of one country."""
+        inside = np.where(self._countries[members] == country, weights, 0)
+        per_group = np.add.reduceat(inside, _exclusive_cumsum(sizes)) if len(members) else np.zeros(0, np.int64)
+        return int((per_group * local_of).sum())
+
+    def _scope_subscribers(self, epoch_hour: int, country: str, released: bool) -> tuple[np.ndarray, ...]:
+        """World._scope_subscribers as viewer_set_arrays: one country's subscribers on the hour's day, by index."""
+        day = epoch_hour // 24
+        chosen = np.flatnonzero((self._first <= day) & (day < self._end) & (self._countries == country))
+        if not len(chosen) or not released:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(5))
+        n = len(chosen)
+        one = np.array([n], dtype=np.int64)
+        return one, one.copy(), np.zeros(1, np.int64), chosen.astype(np.int64), np.arange(1, n + 1, dtype=np.int64)
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """World.expected_events, from `counts`: mean events with timestamps in [start_ms, end_ms)."""
         total = 0.0
         ms = start_ms
-        surges = bool(self._surges(start_ms, end_ms))
-        volumes = self.slot_volumes(start_ms // wm.SLOT_MS, (end_ms - 1) // wm.SLOT_MS + 1) if surges else None
+        surges = any(i.volume_permille != 1000 for i in self.world.incidents(start_ms, end_ms))
         while ms < end_ms:
             stop = min(end_ms, (ms // wm.SLOT_MS + 1) * wm.SLOT_MS if surges else (ms // 3_600_000 + 1) * 3_600_000)
-            volume = int(volumes[ms // wm.SLOT_MS - start_ms // wm.SLOT_MS]) if volumes is not None else 1000
             _, _, rate, admitted = self.counts(ms // 3_600_000)
+            if surges and (live := self.world.surges_at(ms // wm.SLOT_MS)):
+                rate += sum(self._surge_rates(self.plan(ms // 3_600_000), live))
             plays = self.world.catalogue.on(ms // 86_400_000).plays_per_start
-            total += rate * admitted * plays * volume / 1000 * (stop - ms) / wm.SLOT_MS
+            total += rate * admitted * plays * (stop - ms) / wm.SLOT_MS
             ms = stop
         return total * wm.EVENTS_PER_SESSION
 
-    def _surges(self, start_ms: int, end_ms: int) -> list:
-        return [i for i in self.world.incidents(start_ms, end_ms) if i.volume_permille != 1000]
-
-    def slot_volumes(self, slot_lo: int, slot_hi: int) -> np.ndarray:
-        """World.slot_volume of each slot of [slot_lo, slot_hi) (int64): 1000 but where a live surge is under way."""
-        volumes = np.full(max(0, slot_hi - slot_lo), 1000, dtype=np.int64)
-        for incident in self._surges(slot_lo * wm.SLOT_MS, slot_hi * wm.SLOT_MS):
-            first = max(slot_lo, -(-incident.start_ms // wm.SLOT_MS))
-            last = min(slot_hi, -(-incident.end_ms // wm.SLOT_MS))  # the slots that start in [start, end)
-            for slot in range(first, last):
-                volumes[slot - slot_lo] = self.world.slot_volume(slot)
-        return volumes
+    @staticmethod
+    def _surge_rates(plan: PlanArrays, surges: list) -> list[float]:
+        """World._surge_rates of a plan's arrays."""
+        weights = {country: weight for country, weight, _ in plan.scoped}
+        own = plan.set_groups[1] if len(plan.set_groups) > 1 else len(plan.cumulative)
+        total = int(plan.cumulative[own - 1]) if own else 0
+        return wm.surge_rates(
+            plan.rate, total, tuple((i.country or "", i.volume_permille, weights[i.country or ""]) for i in surges)
+        )
 
     def slot_counts(self, slot_lo: int, slot_hi: int, slot_plan: np.ndarray, plans: list[PlanArrays]) -> tuple:
-        """(whole, threshold) per slot of [slot_lo, slot_hi) (World.slot_counts): its plan's, scaled by the live
-        surges under way at its start (World.slot_volume)."""
+        """Per slot of [slot_lo, slot_hi): (whole, threshold) of its own candidates (its plan's), then its live
+        surges' extra ones (World.slot_surges): candidates slot_first .. extra_at[j + 1] - 1 of `extra_count` and
+        `extra_set`, each entry a count and its scope's set (the k-th of all plans' `scoped`, in plan order)."""
         whole = np.array([p.whole for p in plans], dtype=np.int64)[slot_plan] if plans else np.zeros(0, np.int64)
         threshold = np.array([p.threshold for p in plans], dtype=np.uint64)[slot_plan] if plans else whole.astype(_U)
-        volumes = self.slot_volumes(slot_lo, slot_hi)
-        for j in np.flatnonzero(volumes != 1000).tolist():
-            rate = plans[slot_plan[j]].rate * int(volumes[j]) / 1000  # World.slot_counts
-            whole[j] = math.floor(rate)
-            threshold[j] = int((rate - math.floor(rate)) * (1 << 53))
-        return whole, threshold
+        first_scope = np.cumsum([0] + [len(p.scoped) for p in plans])
+        extra_at = np.zeros(max(0, slot_hi - slot_lo) + 1, dtype=np.int64)
+        counts: list[int] = []
+        sets: list[int] = []
+        for j, slot in enumerate(range(slot_lo, slot_hi)):
+            p = int(slot_plan[j])
+            plan = plans[p]
+            surges = self.world.surges_at(slot) if plan.scoped else []  # World.slot_surges
+            if surges:
+                scope_index = {country: k for k, (country, _, _) in enumerate(plan.scoped)}
+                counts += wm.surge_counts(wm.draw(self.world.key, slot), self._surge_rates(plan, surges))
+                sets += [int(first_scope[p]) + scope_index[i.country] for i in surges]
+            extra_at[j + 1] = len(counts)
+        return whole, threshold, extra_at, np.array(counts, dtype=np.int64), np.array(sets, dtype=np.int64)

@@ -22,14 +22,15 @@ class ReferencePass:
         self.device_until: dict[int, int] = {}
         self.household: dict[int, list[int]] = {}
 
-    def bound(self, slot: int, sk: int) -> tuple[int, int, int, int]:
-        """(attempt, until when it holds its device and a stream if played, customer, device) of one candidate."""
+    def bound(self, slot: int, sk: int, scope: wm.Viewers | None = None) -> tuple[int, int, int, int]:
+        """(attempt, until when it holds its device and a stream if played, customer, device) of one candidate
+        (`scope`: a live surge's extra one's viewers)."""
         world = self.world
         plan = world.hour(slot // 60)
         day = plan.titles
         field = (sk >> wm.TITLE_SHIFT) & 0xFFFF
         base = slot * wm.SLOT_MS
-        customer = world.pick_customer(plan, wm.draw(sk, wm.D_VIEWER), day.genres[field])
+        customer = world.pick_customer(plan, wm.draw(sk, wm.D_VIEWER), day.genres[field], scope)
         device = world.device(customer, sk)
         screen = world.devices.type[device]
         duration, title_type = day.seconds[field], day.types[field]
@@ -46,9 +47,13 @@ class ReferencePass:
 
     def judge(self, slot: int, *, played_only: bool) -> bytes:
         slot_key = wm.draw(self.world.key, slot)
+        plan = self.world.hour(slot // 60)
+        own = plan.whole + ((slot_key >> 11) < plan.threshold)
+        scopes = [None] * own + [v for n, v in self.world.slot_surges(slot, plan) for _ in range(n)]
+        assert len(scopes) == self.world.slot_count(slot)
         flags = bytearray()
-        for i in range(self.world.slot_count(slot)):
-            attempt, bound, customer, device = self.bound(slot, wm.draw(slot_key, i + 1))
+        for i, scope in enumerate(scopes):
+            attempt, bound, customer, device = self.bound(slot, wm.draw(slot_key, i + 1), scope)
             busy = self.device_until.get(device, 0)
             top = self.household.setdefault(customer, [0] * self.limits[customer])
             least = min(top)
@@ -88,3 +93,29 @@ def test_the_backfills_compiled_admission_pass_gives_the_generators_verdicts() -
     generated = b"".join(fast.admitted(slot) for slot in range(day, day + 1440))
     compiled = model.admission_verdicts(world, catalog, day, day + 1440)
     assert compiled.tobytes() == generated and generated.count(0) > 50
+
+
+def test_through_a_live_surge_both_passes_give_the_verdicts_of_the_readable_definitions() -> None:
+    """A surge's extra candidates follow each slot's own and pick among its scope's subscribers (World.slot_surges):
+    the inlined and the compiled pass judge them as the definitions do."""
+    from lakewriter.backfill import model
+    from tests.functions import test_surge
+
+    world, surge = test_surge.world(), test_surge.surge()
+    first = surge.start_ms // wm.SLOT_MS - 30
+    slots = range(first, first + 120)
+    day = concurrency.pass_start(first)
+    reference = ReferencePass(world)
+    for before in range(day - concurrency.lookback_slots(world), day):
+        reference.judge(before, played_only=False)
+    want = b""
+    for slot in range(day, slots.stop):
+        verdicts = reference.judge(slot, played_only=True)
+        want += verdicts if slot >= first else b""
+    fast = concurrency.Admission(world)
+    assert b"".join(fast.admitted(slot) for slot in slots) == want
+    catalog = model.Catalog.from_dimensions(test_surge.dims())
+    assert model.admission_verdicts(world, catalog, first, slots.stop).tobytes() == want
+    # Not vacuous: the surge's slots hold extra candidates, and some of them are refused.
+    extra = sum(n for slot in slots for n, _ in world.slot_surges(slot, world.hour(slot // 60)))
+    assert extra > 500 and want.count(0) > 100

@@ -28,10 +28,14 @@ def assert_same_plans(world: World, hours: range) -> None:
         ), h  # fmt: skip
         assert got.titles is expected.titles
         for name, want, have in zip(
-            plans.PlanArrays._fields[5:], plans.audience_arrays(expected), got.arrays, strict=True
+            plans.PlanArrays._fields[5:12], plans.audience_arrays(expected), got.arrays, strict=True
         ):
             assert have.dtype == want.dtype == np.int64, (h, name)
             assert np.array_equal(have, want), (h, name)
+        assert [(c, w) for c, w, _ in got.scoped] == [(c, w) for c, w, _ in expected.scoped], h
+        for (_, _, have_set), (_, _, want_set) in zip(got.scoped, expected.scoped, strict=True):
+            for have, want in zip(have_set, plans.viewer_set_arrays(want_set), strict=True):
+                assert have.dtype == want.dtype == np.int64 and np.array_equal(have, want), h
         assert plans.Planner(world).counts(h) == (expected.whole, expected.threshold, expected.rate, expected.admitted)
 
 
@@ -72,7 +76,7 @@ def test_rows_written_by_hand_open_ended_and_with_a_genre_listed_twice_plan_the_
     assert_same_plans(World(5, dims, 5), range(_hour(2025, 11, 1), _hour(2025, 11, 1) + 30))
 
 
-def test_expected_events_and_slot_counts_equal_the_worlds_across_a_live_surge(dims: Dimensions) -> None:
+def test_expected_events_slot_counts_and_surge_sets_equal_the_worlds_across_a_live_surge(dims: Dimensions) -> None:
     world = World(1, dims, 50)
     planner = plans.Planner(world)
     start = _hour(2025, 11, 1) * 3_600_000
@@ -83,12 +87,19 @@ def test_expected_events_and_slot_counts_equal_the_worlds_across_a_live_surge(di
     lo = surges[0].start_ms // 60_000 - 90
     hi = lo + 240
     slot_plan = np.arange(lo, hi) // 60 - lo // 60
-    hour_plans = [planner.plan(h) for h in range(lo // 60, (hi - 1) // 60 + 1)]
-    whole, threshold = planner.slot_counts(lo, hi, slot_plan, hour_plans)
-    expected = [world.slot_counts(s, world.hour(s // 60)) for s in range(lo, hi)]
-    assert whole.tolist() == [w for w, _ in expected]
-    assert threshold.tolist() == [t for _, t in expected]
-    assert len(set(whole.tolist())) > len({world.hour(h).whole for h in range(lo // 60, (hi - 1) // 60 + 1)})
+    hours = range(lo // 60, (hi - 1) // 60 + 1)
+    assert_same_plans(world, hours)  # with the surge's scoped sets
+    hour_plans = [planner.plan(h) for h in hours]
+    whole, threshold, extra_at, extra_count, extra_set = planner.slot_counts(lo, hi, slot_plan, hour_plans)
+    assert whole.tolist() == [world.hour(s // 60).whole for s in range(lo, hi)]
+    assert threshold.tolist() == [world.hour(s // 60).threshold for s in range(lo, hi)]
+    # The extra candidates: per slot, per surge under way, a count and the scope's set (the k-th of the plans').
+    scoped = [viewers for h in hours for _, _, viewers in world.hour(h).scoped]
+    expected = [world.slot_surges(s, world.hour(s // 60)) for s in range(lo, hi)]
+    assert np.diff(extra_at).tolist() == [len(e) for e in expected]
+    assert extra_count.tolist() == [n for e in expected for n, _ in e]
+    assert [scoped[k] for k in extra_set.tolist()] == [v for e in expected for _, v in e]
+    assert sum(extra_count.tolist()) > 0 and sum(len(e) > 0 for e in expected) > 60
 
 
 def test_the_customers_subscribed_in_a_range_are_every_one_an_hour_plan_of_it_holds(dims: Dimensions) -> None:
