@@ -104,6 +104,12 @@ world whose subscribers stream more or less than the default delivers in proport
 AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.39
 """Content hours an ad-tier subscriber plays a day on the world OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY was measured on
 (the same command): a world whose ad-tier subscribers play more or less delivers in proportion (docs/ads.md)."""
+FILL_RESIDUAL: Mapping[str, float] = {"pre_roll": 0.93, "mid_roll": 0.98, "post_roll": 0.80}
+"""What the default world delivers of the impressions the fill model (`fill_share`) expects, by position: measured
+by the same command as delivered / table with the residual set to 1. The model spreads a household's breaks over
+its zone's curve of session starts; mid-rolls follow it, while post-rolls come at the end of completed plays, later
+in the evening when the day schedule (busiest buckets first) has fewer campaigns left, and pre-rolls miss the starts
+abandoned before the first frame. A measured residual, not a source: the table states what this world delivers."""
 HOURS_PER_SUBSCRIBER_DAY = households.TARGET_HOURS_PER_SUBSCRIBER
 """Mean hours a subscriber plays a day: what a derived audience aims at (households.audience_size)."""
 
@@ -553,10 +559,10 @@ def delivery(
 
     Per customer on an ad tier and day subscribed in a flight: ads offered at the position (`offered_per_day`) x the
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
-    of days with one set of eligible campaigns starts with). Reach counts a customer with the chance of at least one
-    impression over its days in the flight (`_reach_probability`); completed views weigh impressions by
-    AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE ad-tier customers, a sample of
-    them stands for all.
+    of days with one set of eligible campaigns starts with) x the position's measured residual (FILL_RESIDUAL). Reach
+    counts a customer with the chance of at least one impression over its days in the flight (`_reach_probability`);
+    completed views weigh impressions by AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE
+    ad-tier customers, a sample of them stands for all.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
@@ -592,7 +598,7 @@ def delivery(
             fitting = [i for i in fits if tgts[i].first_day < stop and tgts[i].last_day >= first]
             if not fitting:
                 continue
-            offered = offered_per_day[position]
+            offered = offered_per_day[position] * FILL_RESIDUAL[position]
             change: dict[int, int] = {}
             for i in fitting:
                 lo, hi = max(tgts[i].first_day, first), min(tgts[i].last_day + 1, stop)

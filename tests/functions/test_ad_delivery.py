@@ -33,12 +33,13 @@ def test_the_ads_offered_an_ad_tier_subscriber_a_day_are_the_measured_constant(p
 
 @pytest.mark.parametrize("position", ["pre_roll", "mid_roll"])
 def test_the_events_deliver_the_tables_impressions_per_position_and_per_campaign(position: str) -> None:
-    """Delivered / the table's prorated impressions: 0.84 (pre-roll) and 0.86 (mid-roll) on this world over three days;
-    0.93 and 0.98 on the default world (docs/ads.md). Before the table read the world's own figures: 0.63."""
+    """Delivered / the table's prorated impressions: 0.90 (pre-roll) and 0.88 (mid-roll) on this world over three days;
+    1.00 on the default world, whose residual ads.FILL_RESIDUAL holds (docs/ads.md). Before the table read the world's
+    own figures: 0.63."""
     m = measured()
     assert m.delivered[position] / m.expected[position] == pytest.approx(0.9, abs=0.1)
     ratios = sorted(m.ratios[position])
-    assert len(ratios) >= 30
+    assert len(ratios) >= 25
     assert ratios[len(ratios) // 2] == pytest.approx(0.9, abs=0.1)
 
 
