@@ -844,10 +844,11 @@ class _WindowWriter:
         fatal error in place of a stop, the first rung and its throughput level. Each event's value draw (D_EVENT +
         3e + 2) adds its interval's stalls, its switch's new rung and level, and its bandwidth reading (the level's,
         jittered). `hour` (the UTC hour the session, or its binge chain, started in) gives the viewer's local load
-        (player.load_factors). `title` gives a binge chain's link its episode (else the key's title field's). At
-        its first event at or after the window's end it yields that event's time and, resumed, goes on in the window
-        the writer then holds (`reset`: one starting at or after the one it stopped in). It returns the last event's
-        time when the play started (a binge chain's next link starts a countdown after it), else None.
+        (player.load_factors), which lengthens the start-up and lowers the throughput. `title` gives a binge chain's
+        link its episode (else the key's title field's). At its first event at or after the window's end it yields
+        that event's time and, resumed, goes on in the window the writer then holds (`reset`: one starting at or
+        after the one it stopped in). It returns the last event's time when the play started (a binge chain's next
+        link starts a countdown after it), else None.
         """
         t0, p0, _, offsets, before, kinds = timeline
         if title is None:
@@ -859,10 +860,10 @@ class _WindowWriter:
             self._factors(t0, viewer.base) if self.incidents else _UNCHANGED
         )
         customer = self.prep.devices.customer[vkey]
-        _, f_throughput = _load_factors(self.prep.customers[customer]["timezone"], hour)
+        f_load, f_throughput = _load_factors(self.prep.customers[customer]["timezone"], hour)
         base10 = viewer.bandwidth10 * f_throughput // 1000
         d1 = wm.mix64((sk + _PLAYER_1_GAMMA) & wm.M64)
-        startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_startup // 1000
+        startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_load // 1000 * f_startup // 1000
         startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
         fail_below = q.fail_below * f_fail // 1000
         if (d1 >> 12) & 0xFFFFF < fail_below:

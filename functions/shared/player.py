@@ -203,6 +203,37 @@ def congested_top(low: int, top: int, permille: int) -> int:
     return top
 
 
+# --- Load: the local prime-time peak ---------------------------------------------------------------------------
+PEAK_LOAD_PERMILLE = max(HOUR_WEIGHTS) * max(DAY_WEIGHTS) * 168_000 // WEEK_WEIGHT
+"""The busiest local hour's start rate, permille of a zone's weekly mean hour (calendar.py: about 2.9x)."""
+THROUGHPUT_PEAK_DROP_PERMILLE = 100
+"""Throughput a session sees is this much lower at the busiest local hour, in proportion to the hour's load below
+it. FCC Measuring Broadband America (2011): in the weeknight peak period (7-11 pm) most ISPs still delivered 80 %
+or more of advertised speeds, with "modest performance declines" against the 24-hour average; Netflix ISP Speed
+Index prime-time drops of 0.4-0.75 Mbps on one ISP month to month (Jan 2019). The 10 % is judgement within those."""
+STARTUP_PEAK_RISE_PERMILLE = 150
+"""Start-up is this much longer at the busiest local hour, in proportion to the hour's load. Judgement (no public
+start-up-by-hour figure found): a start-up is mostly fetching the manifest, licence and first segments, so the
+throughput drop above makes it about 11 % longer, plus queueing at busy servers."""
+
+
+def hour_load(tz_name: str, epoch_hour: int) -> int:
+    """A zone's load in a UTC hour: its local hour's start-rate weight, permille of its weekly mean hour (the
+    intensity World.starts gives an hour plan of that zone alone)."""
+    return local_weight((epoch_hour * 60 + hour_offset(tz_name, epoch_hour)) // 60) * 168_000 // WEEK_WEIGHT
+
+
+def startup_load_permille(load: int) -> int:
+    """The factor (permille) on start-up time at a load (permille of the mean hour)."""
+    return 1000 + STARTUP_PEAK_RISE_PERMILLE * load // PEAK_LOAD_PERMILLE
+
+
+def load_factors(tz_name: str, epoch_hour: int) -> tuple[int, int]:
+    """(start-up, throughput) permille factors of a session whose viewer lives in `tz_name`, started in a UTC hour."""
+    load = hour_load(tz_name, epoch_hour)
+    return startup_load_permille(load), 1000 - THROUGHPUT_PEAK_DROP_PERMILLE * load // PEAK_LOAD_PERMILLE
+
+
 class ViewerQoE(NamedTuple):
     """A viewer's player figures as the world reads them (integers, the same on both sides)."""
 
@@ -240,13 +271,24 @@ def viewer_qoe(device_type: str, connection: str, quality: str, bandwidth_mbps: 
     )
 
 
+def mean_startup_load_permille() -> int:
+    """The start-up load factor of an average attempt: load_factors' over a week's local hours, each weighed by its
+    starts (calendar.local_weight)."""
+    weights = [local_weight(h) for h in range(168)]
+    factors = [startup_load_permille(w * 168_000 // WEEK_WEIGHT) for w in weights]
+    return round(sum(w * f for w, f in zip(weights, factors, strict=True)) / sum(weights))
+
+
 def expected_unstarted_share() -> float:
     """Expected share of attempts that end before the first frame (VSF + EBVS) over the world's screens and networks
-    (without incidents): what the world's plan needs to turn events per 5 minutes into session starts."""
+    (without incidents; the load's factor on start-up at its mean): what the world's plan needs to turn events per 5
+    minutes into session starts."""
     total = 0.0
+    load = mean_startup_load_permille()
     for device, share in plays.DEVICE_PLAY_SHARES.items():
         for connection, c_share in CONNECTION_SHARES_BY_DEVICE[device].items():
             q = viewer_qoe(device, connection, "HD", 50.0)
+            q = q._replace(startup_ms=q.startup_ms * load // 1000)
             fail = q.fail_below / (1 << FAIL_BITS)
             ebvs = 0.0
             for permille in STARTUP_PERMILLE:
@@ -264,32 +306,3 @@ MEAN_SWITCHES = sum(
     for i, share in enumerate(plays.DEVICE_PLAY_SHARES.values())
 )
 """Mean bitrate switches per started play over the world's screens."""
-
-
-# --- Load: the local prime-time peak ---------------------------------------------------------------------------
-PEAK_LOAD_PERMILLE = max(HOUR_WEIGHTS) * max(DAY_WEIGHTS) * 168_000 // WEEK_WEIGHT
-"""The busiest local hour's start rate, permille of a zone's weekly mean hour (calendar.py: about 2.9x)."""
-THROUGHPUT_PEAK_DROP_PERMILLE = 100
-"""Throughput a session sees is this much lower at the busiest local hour, in proportion to the hour's load below
-it. FCC Measuring Broadband America (2011): in the weeknight peak period (7-11 pm) most ISPs still delivered 80 %
-or more of advertised speeds, with "modest performance declines" against the 24-hour average; Netflix ISP Speed
-Index prime-time drops of 0.4-0.75 Mbps on one ISP month to month (Jan 2019). The 10 % is judgement within those."""
-STARTUP_PEAK_RISE_PERMILLE = 150
-"""Start-up is this much longer at the busiest local hour, in proportion to the hour's load. Judgement (no public
-start-up-by-hour figure found): a start-up is mostly fetching the manifest, licence and first segments, so the
-throughput drop above makes it about 11 % longer, plus queueing at busy servers."""
-
-
-def hour_load(tz_name: str, epoch_hour: int) -> int:
-    """A zone's load in a UTC hour: its local hour's start-rate weight, permille of its weekly mean hour (the
-    intensity World.starts gives an hour plan of that zone alone)."""
-    return local_weight((epoch_hour * 60 + hour_offset(tz_name, epoch_hour)) // 60) * 168_000 // WEEK_WEIGHT
-
-
-def load_factors(tz_name: str, epoch_hour: int) -> tuple[int, int]:
-    """(start-up, throughput) permille factors of a session whose viewer lives in `tz_name`, started in a UTC hour."""
-    load = hour_load(tz_name, epoch_hour)
-    return (
-        1000 + STARTUP_PEAK_RISE_PERMILLE * load // PEAK_LOAD_PERMILLE,
-        1000 - THROUGHPUT_PEAK_DROP_PERMILLE * load // PEAK_LOAD_PERMILLE,
-    )

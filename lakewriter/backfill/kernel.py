@@ -561,12 +561,14 @@ def world_sessions(  # pragma: no cover - compiled
                             f_stall = f_stall * incidents[x, 9] // 1000
                             f_error = f_error * incidents[x, 10] // 1000
                             f_bitrate = f_bitrate * incidents[x, 11] // 1000
-                # The viewer's local load in the start hour (player.load_factors): the session's line.
+                # The viewer's local load in its start hour (player.load_factors): a longer start-up, a lower line.
+                f_load = zone_load[slot_plan[j], zone[customer], 0]
                 base10 = vi[0] * zone_load[slot_plan[j], zone[customer], 1] // 1000
                 # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
                 d1 = draw(lk, wm.D_PLAYER)
                 startup = min(
-                    vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_startup // 1000, player.MAX_STARTUP_MS
+                    vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_load // 1000 * f_startup // 1000,
+                    player.MAX_STARTUP_MS,
                 )
                 outcome = START
                 waited = startup

@@ -232,3 +232,33 @@ def test_prime_time_load_lowers_throughput_a_little_and_a_zones_peak_is_its_busi
     assert peak == 19  # 21:00 CET (UTC+1 in November)
     assert 900 <= berlin[peak][1] < berlin[3][1] <= 1000  # berlin[3]: 04:00 CET
     assert 1100 <= berlin[peak][0] <= 1150 and berlin[3][0] <= 1010
+
+
+PEAK_STARTUP_RISE_BAND = (1.05, 1.20)
+"""Start-up p50 in the local prime-time peak (20-23 h) over the small hours (03-06 h): player.load_factors gives
++11-13 % against +1-2 % (STARTUP_PEAK_RISE_PERMILLE, judgement); the band allows two weeks' sampling noise."""
+
+
+def test_start_up_is_longer_in_each_zones_local_prime_time_than_in_its_small_hours(tmp_path: Path) -> None:
+    import statistics
+    import zoneinfo
+
+    import pyarrow.compute as pc
+
+    from lakewriter.backfill import run_backfill
+
+    start = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    run_backfill(start, start + dt.timedelta(days=14), seed=1, batch_size=300, out=str(tmp_path), dims=dims())
+    zones = {c["customer_id"]: zoneinfo.ZoneInfo(c["timezone"]) for c in dims().customers}
+    by_hour: dict[int, list[int]] = collections.defaultdict(list)
+    for part in sorted(tmp_path.rglob("*.parquet")):
+        table = pq.read_table(part, columns=["event_type", "event_timestamp", "customer_id", "startup_time_ms"])
+        table = table.filter(pc.equal(table["event_type"], "start"))
+        for ts, customer, startup in zip(*(table[c].to_pylist() for c in table.column_names[1:]), strict=True):
+            moment = dt.datetime.fromisoformat(ts) if isinstance(ts, str) else ts.replace(tzinfo=dt.UTC)
+            by_hour[moment.astimezone(zones[customer]).hour].append(startup)
+    small = [ms for h in (3, 4, 5) for ms in by_hour[h]]
+    peak = [ms for h in (20, 21, 22) for ms in by_hour[h]]
+    assert len(small) > 1000 and len(peak) > 20_000
+    low, high = PEAK_STARTUP_RISE_BAND
+    assert low < statistics.median(peak) / statistics.median(small) < high
