@@ -132,6 +132,9 @@ _CONNECTION_SLOTS = {device: _slots(shares) for device, shares in CONNECTION_SHA
 """Per device type, its connections' lookup table (built once: every viewer profile reads one)."""
 _max_quality = functools.lru_cache(maxsize=65536)(player.max_quality)
 _viewer_qoe = functools.lru_cache(maxsize=65536)(player.viewer_qoe)
+_load_factors = functools.lru_cache(maxsize=65536)(player.load_factors)
+"""A zone's (start-up, throughput) load factors in a UTC hour: a few dozen zones an hour."""
+_loaded_top, _rung_level = player.loaded_top, player.rung_level
 """The player's figures of a (screen, network, quality, bandwidth): a few thousand distinct, read by every profile."""
 
 
@@ -156,10 +159,13 @@ class _Viewer(NamedTuple):
     base: dict
     """Event template with the customer, device, network and quality fields filled."""
     bandwidth10: int
-    """Typical bandwidth in tenths of Mbps; events jitter around it."""
-    low10: int
-    """Lowest bandwidth (tenths of Mbps) an event may show without changing the session's quality."""
+    """Typical bandwidth in tenths of Mbps: a session's throughput level at its top rung (_WindowWriter._play)."""
+    floor10: int
+    """Lowest bandwidth (tenths of Mbps) an event may show: the floor of the viewer's quality (the reading dips to
+    it, below the connection's range, while ABR plays a low rung)."""
     high10: int
+    """Highest: the top of the connection's range, below the next quality's floor (the reading never implies a
+    better quality than the viewer's)."""
     qoe: player.ViewerQoE
     """Start-up, failure, stall, error and bitrate figures (player.viewer_qoe)."""
 
@@ -177,7 +183,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     lo, hi = domains.CONNECTION_TYPES[connection]
     bandwidth = round(lo + (hi - lo) * _unit(digest, 4), 1)
     band = bisect.bisect_right(_QUALITY_FLOORS, bandwidth) - 1  # the last floor it reaches (ascending, from 0)
-    low = max(lo, _QUALITY_FLOORS[band])
+    # Its readings stay below the next floor, so that no event's bandwidth implies a better quality than its own.
     high = min(hi, round(_QUALITY_FLOORS[band + 1] - 0.1, 1)) if band + 1 < len(_QUALITY_FLOORS) else hi
     device_id, device_os = device_identity(customer_id, device_type, index)
     home = hashlib.blake2b(customer_id.encode(), digest_size=8).digest()
@@ -199,7 +205,7 @@ def viewer_profile(customer: dict, device_type: str, index: int = 0) -> _Viewer:
     return _Viewer(
         base,
         round(bandwidth * 10),
-        round(low * 10),
+        round(domains.MIN_BANDWIDTH_MBPS_FOR_QUALITY[quality] * 10),
         round(high * 10),
         _viewer_qoe(device_type, connection, quality, bandwidth),
     )
@@ -680,7 +686,7 @@ class _WindowWriter:
             if first is not True:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            story = self._play(sk, plan, title_field, vkey, device, complete, timeline)
+            story = self._play(sk, plan, title_field, vkey, device, complete, timeline, base_ms // 3_600_000)
             try:
                 after[i] = story.send(None)
                 made[i] = story
@@ -696,7 +702,8 @@ class _WindowWriter:
         same device, each starting a countdown after the last event of the one before, while each starts."""
         duration = plan.titles.seconds[title_field]
         timeline = self._timeline(sk, base_ms, duration, k, device, True)
-        ended = yield from self._play(sk, plan, title_field, vkey, device, True, timeline)
+        hour = base_ms // 3_600_000
+        ended = yield from self._play(sk, plan, title_field, vkey, device, True, timeline, hour)
         pause_counts, below = wm.PAUSE_COUNTS, plays.COMPLETE_BELOW[device * len(domains.TITLE_TYPES) + binge.SERIES]
         seconds = self.world.catalogue.seconds
         for lk, title in zip(keys, titles, strict=True):
@@ -707,7 +714,7 @@ class _WindowWriter:
             timeline = self._timeline(lk, 0, seconds[title], pauses, device, complete, after_ms=ended)
             while timeline[0] >= self.end_ms:
                 yield timeline[0]  # the link starts after the window
-            ended = yield from self._play(lk, plan, title_field, vkey, device, complete, timeline, title=title)
+            ended = yield from self._play(lk, plan, title_field, vkey, device, complete, timeline, hour, title=title)
         return None
 
     @staticmethod
@@ -835,18 +842,20 @@ class _WindowWriter:
 
     def _play(
         self, sk: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, complete: bool, timeline: tuple,
-        title: int | None = None,
+        hour: int, title: int | None = None,
     ) -> _Story:  # fmt: skip
         """The session's player story for its viewer, its events in each window it runs in written.
 
         Draw D_PLAYER decides the start: the start-up time (log-normal quantile by screen and network), a failed
         start, or an exit during a wait longer than the grace; draw D_PLAYER + 1 whether the play stalls at all, a
-        fatal error in place of a stop, the first rung. Each event's value draw (D_EVENT + 3e + 2) adds its
-        interval's stalls, its switch's new rung and its bandwidth reading. `title` gives a binge chain's link its
-        episode (else the key's title field's). At its first event at or after the window's end it yields that
-        event's time and, resumed, goes on in the window the writer then holds (`reset`: one starting at or after
-        the one it stopped in). It returns the last event's time when the play started (a binge chain's next link
-        starts a countdown after it), else None.
+        fatal error in place of a stop, the first rung and its throughput level. Each event's value draw (D_EVENT +
+        3e + 2) adds its interval's stalls, its switch's new rung and level, and its bandwidth reading (the level's,
+        jittered). `hour` (the UTC hour the session, or its binge chain, started in) gives the viewer's local load
+        (player.load_factors), which lengthens the start-up and lowers the throughput. `title` gives a binge chain's
+        link its episode (else the key's title field's). At its first event at or after the window's end it yields
+        that event's time and, resumed, goes on in the window the writer then holds (`reset`: one starting at or
+        after the one it stopped in). It returns the last event's time when the play started (a binge chain's next
+        link starts a countdown after it), else None.
         """
         t0, p0, _, offsets, before, kinds = timeline
         if title is None:
@@ -857,27 +866,35 @@ class _WindowWriter:
         f_startup, f_fail, f_stall, f_error, f_bitrate = (
             self._factors(t0, viewer.base) if self.incidents else _UNCHANGED
         )
+        customer = self.prep.devices.customer[vkey]
+        f_load, f_throughput = _load_factors(self.prep.customers[customer]["timezone"], hour)
+        base10 = viewer.bandwidth10 * f_throughput // 1000
         d1 = wm.mix64((sk + _PLAYER_1_GAMMA) & wm.M64)
-        startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_startup // 1000
+        startup = q.startup_ms * player.STARTUP_PERMILLE[d1 & 0xFFF] // 1000 * f_load // 1000 * f_startup // 1000
         startup = startup if startup < player.MAX_STARTUP_MS else player.MAX_STARTUP_MS
         fail_below = q.fail_below * f_fail // 1000
         if (d1 >> 12) & 0xFFFFF < fail_below:
-            yield from self._write_unstarted(sk, title, p0, vkey, viewer, t0 + startup, startup, _START_FAILED, d1)
+            yield from self._write_unstarted(
+                sk, title, p0, vkey, viewer, t0 + startup, startup, _START_FAILED, d1, base10
+            )
             return None
         wait = startup - player.EBVS_GRACE_MS
         if wait > 0 and (d1 >> 32) & 0xFFFFFF < min(_EBVS_MAX, wait * q.ebvs_slope):
             waited = player.EBVS_GRACE_MS + ((wait * (d1 >> 56)) >> 8)
-            yield from self._write_unstarted(sk, title, p0, vkey, viewer, t0 + waited, waited, _EXIT, d1)
+            yield from self._write_unstarted(sk, title, p0, vkey, viewer, t0 + waited, waited, _EXIT, d1, base10)
             return None
         d2 = wm.mix64((sk + _PLAYER_2_GAMMA) & wm.M64)
         stall_rate = q.stall_rate * f_stall // 1000 if (d2 >> 10) & 0xFFFF < q.prone_below else 0
         last = len(offsets) - 1
         if not complete and (d2 >> 26) & 0xFFFFF < q.error_below * f_error // 1000:
             kinds = [*kinds[:last], _ERROR]
-        low, top = q.rung_low, q.rung_top
-        if f_bitrate != 1000:
-            top = player.congested_top(low, top, f_bitrate)
+        # The ladder ABR moves on: the viewer's rungs, congestion's cap, the top the session's line carries at this
+        # hour's load; each rung is played at a throughput level where it is the highest that fits (rung_level).
+        low, own_top = q.rung_low, q.rung_top
+        top = player.congested_top(low, own_top, f_bitrate) if f_bitrate != 1000 else own_top
+        top = _loaded_top(low, top, base10)
         rung = max(low, top - player.FIRST_RUNG_DROP[(d2 >> 46) & 3])
+        level = _rung_level(rung, top, own_top, base10, (d2 >> 50) << 2)
         code = _PLAYBACK_CODES[(d2 >> 48) & 3]
         start_ms, end_ms = self.start_ms, self.end_ms
         begin = t0 + startup
@@ -890,7 +907,6 @@ class _WindowWriter:
         # The play's ad breaks (ads.play_breaks), for a customer some campaign may fit: a break goes in before the
         # first event after the start whose offset passes its own (the pre-roll right after the start), the
         # post-roll after the end; every event after a break is later by its ad time (`shift`).
-        customer = self.prep.devices.customer[vkey]
         book = self.prep.ad_book
         breaks = ads.play_breaks(writer.duration, p0, timeline[2], complete) if book.shows_breaks(customer) else ()
         last_ad_ms = None
@@ -903,7 +919,7 @@ class _WindowWriter:
                     yield at
                     start_ms, end_ms = self.start_ms, self.end_ms
                 added, ad_ms = yield from self._ad_break(
-                    writer, sk, nb, position, o, at, customer, rung, stalls, stalled
+                    writer, sk, nb, position, o, at, customer, rung, level, stalls, stalled
                 )
                 start_ms, end_ms = self.start_ms, self.end_ms
                 if ad_ms is not None:
@@ -933,6 +949,7 @@ class _WindowWriter:
                     to = top - player.SWITCH_DROP[(v >> 32) & 7]
                     to = to if to > low else low
                     rung = to if to != rung else rung - 1 if rung > low else rung + 1
+                    level = _rung_level(rung, top, own_top, base10, (v >> 16) & 0xFFFF)
             ms = begin + off * 1000 + before[e] + stalled + e + shift
             while ms >= end_ms:
                 yield ms
@@ -954,6 +971,7 @@ class _WindowWriter:
                 stalled,
                 startup if e == 0 else None,
                 rung,
+                level,
                 code if kind == _ERROR else None,
             )
         # A post-roll's last ad event, if it showed one, ends the play (and places a binge chain's next link).
@@ -961,7 +979,7 @@ class _WindowWriter:
 
     def _ad_break(
         self, writer: _SessionWriter, sk: int, k: int, position: int, o: int, at: int, customer: int, rung: int,
-        stalls: int, stalled: int,
+        level: int, stalls: int, stalled: int,
     ) -> Generator[int, None, tuple[int, int | None]]:  # fmt: skip
         """Break k of the play (position code, content offset o) starting at `at`: its ads written in each window
         they lie in (yielding, as `_play` does, at an ad event at or after the window's end). Returns (its ad time,
@@ -989,14 +1007,15 @@ class _WindowWriter:
                 if ms >= self.start_ms:
                     writer.write_ad(
                         base + 1 + ads.MAX_POD + 4 * i + 2 * half, ms, half, draws[i] >> 48, o, stalls, stalled, rung,
-                        target.campaign_id, position, target.seconds,
+                        level, target.campaign_id, position, target.seconds,
                     )  # fmt: skip
             t += ad.ran_ms + ads.AD_EVENT_MS
         return t - at, ms
 
     def _write_unstarted(
-        self, sk: int, title: int, p0: int, vkey: int, viewer: _Viewer, ms: int, waited: int, kind: int, d1: int
-    ) -> _Story:
+        self, sk: int, title: int, p0: int, vkey: int, viewer: _Viewer, ms: int, waited: int, kind: int, d1: int,
+        level: int,
+    ) -> _Story:  # fmt: skip
         """The one event of an attempt that ends before the first frame, written in the window it lies in."""
         while ms >= self.end_ms:
             yield ms
@@ -1004,7 +1023,7 @@ class _WindowWriter:
             writer = _SessionWriter(self, sk, title, vkey, viewer, p0)
             v = wm.mix64((sk + _EVENT_GAMMAS[0] + _GAMMA_2) & wm.M64)
             code = _START_CODES[(d1 >> 56) & 3] if kind == _START_FAILED else None
-            writer.write(0, ms, kind, v, 0, 0, 0, waited, None, code)
+            writer.write(0, ms, kind, v, 0, 0, 0, waited, None, level, code)
         return None
 
     def result(self) -> list[dict]:
@@ -1047,15 +1066,16 @@ class _SessionWriter:
 
     def write(
         self, e: int, ms: int, kind: int, v: int, off: int, stalls: int, stalled: int, startup: int | None,
-        rung: int | None, code: str | None,
+        rung: int | None, level: int, code: str | None,
     ) -> None:  # fmt: skip
-        """Event e at `ms`: its id from draws D_EVENT + 3e and + 1, its bandwidth reading from its value draw v."""
+        """Event e at `ms`: its id from draws D_EVENT + 3e and + 1, its bandwidth reading from the throughput level
+        (tenths of Mbps) jittered by its value draw v."""
         at = self.sk + _EVENT_GAMMAS[e]
         event_id = wm.uuid4_text(wm.mix64(at & wm.M64), wm.mix64((at + wm.GAMMA) & wm.M64))
-        self._emit(event_id, ms, kind, v, off, stalls, stalled, startup, rung, code, None)
+        self._emit(event_id, ms, kind, v, off, stalls, stalled, startup, rung, level, code, None)
 
     def write_ad(
-        self, id_draw: int, ms: int, half: int, v: int, off: int, stalls: int, stalled: int, rung: int,
+        self, id_draw: int, ms: int, half: int, v: int, off: int, stalls: int, stalled: int, rung: int, level: int,
         campaign_id: str, position: int, seconds: int,
     ) -> None:  # fmt: skip
         """An ad's ad_start (half 0) or ad_complete (1) at `ms`: its id from draws id_draw and + 1, its bandwidth
@@ -1064,16 +1084,16 @@ class _SessionWriter:
         event_id = wm.uuid4_text(wm.mix64(at & wm.M64), wm.mix64((at + wm.GAMMA) & wm.M64))
         kind = _AD_COMPLETE if half else _AD_START
         ad = (campaign_id, ads.POSITIONS[position], seconds)
-        self._emit(event_id, ms, kind, v, off, stalls, stalled, None, rung, None, ad)
+        self._emit(event_id, ms, kind, v, off, stalls, stalled, None, rung, level, None, ad)
 
     def _emit(
         self, event_id: str, ms: int, kind: int, v: int, off: int, stalls: int, stalled: int, startup: int | None,
-        rung: int | None, code: str | None, ad: tuple[str, str, int] | None,
+        rung: int | None, level: int, code: str | None, ad: tuple[str, str, int] | None,
     ) -> None:  # fmt: skip
         viewer, duration = self.viewer, self.duration
         jitter_base, jitter_span = wm.JITTER_PERMILLE
-        bw = (viewer.bandwidth10 * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
-        bw = (viewer.low10 if bw < viewer.low10 else viewer.high10 if bw > viewer.high10 else bw) / 10
+        bw = (level * (jitter_base + ((jitter_span * (v & 0xFF)) >> 8)) + 500) // 1000
+        bw = (viewer.floor10 if bw < viewer.floor10 else viewer.high10 if bw > viewer.high10 else bw) / 10
         window = self.window
         session_id = self.session_id
         if session_id is None:

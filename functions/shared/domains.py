@@ -52,7 +52,8 @@ CONNECTION_TYPES: Mapping[str, tuple[float, float]] = {
     "5g": (20.0, 300.0),
     "4g": (2.0, 40.0),
 }
-"""Connection types with the range of bandwidth (Mbps) a session on them sees."""
+"""Connection types with the range of their lines' bandwidth (Mbps); a playing session's throughput dips below it while
+its player plays a low rung (player.rung_level)."""
 
 POOR_CONNECTIONS = frozenset({"dsl", "4g"})
 """Connections on which buffering and errors are likelier."""

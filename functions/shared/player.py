@@ -14,6 +14,7 @@ from statistics import NormalDist
 from typing import NamedTuple
 
 from functions.shared import domains, geography, plays
+from functions.shared.calendar import DAY_WEIGHTS, HOUR_WEIGHTS, WEEK_WEIGHT, hour_offset, local_weight
 
 CONNECTION_SHARES_BY_DEVICE: Mapping[str, Mapping[str, float]] = {
     "mobile": {"5g": 0.35, "4g": 0.30, "wifi": 0.35},
@@ -111,7 +112,9 @@ CELLULAR_MAX_QUALITY = "SD"
 """Phones and tablets on 4G/5G stream SD: apps default to data-saving renditions on cellular (judgement; matches the
 research doc's mobile band of 1.2-2.5 Mbps average bitrate)."""
 THROUGHPUT_SAFETY_PERMILLE = 700
-"""ABR picks rungs up to this share of the measured bandwidth (judgement, like dash.js's throughput rule margin)."""
+"""ABR plays the highest rung within this share of the measured throughput: ExoPlayer's AdaptiveTrackSelection
+DEFAULT_BANDWIDTH_FRACTION is 0.7; dash.js's throughput rule applies its bandwidthSafetyFactor (0.9) to a smoothed
+estimate."""
 FIRST_RUNG_DROP = (0, 1, 2, 3)
 """Rungs below the top a play starts at, by draw D_PLAYER + 1's bits 46-47 (ABR starts cautiously: judgement)."""
 SWITCH_DROP = (0, 1, 1, 2, 2, 3, 3, 3)
@@ -164,6 +167,33 @@ def rungs(quality: str, device_type: str, bandwidth_mbps: float) -> tuple[int, i
     return max(own[0], top - 3), top
 
 
+NEED10 = tuple(-(-kbps * 10 // THROUGHPUT_SAFETY_PERMILLE) for kbps in LADDER_KBPS)
+"""The least throughput (tenths of Mbps) at which ABR plays each rung: its bitrate over the safety share."""
+LEVEL_BITS = 16
+"""Where in its rung's throughput band a session's level lies is a 16-bit fraction of a draw."""
+
+
+def loaded_top(low: int, top: int, level10: int) -> int:
+    """The top rung ABR reaches on a throughput of `level10` (tenths of Mbps): the highest that fits it, keeping at
+    least two rungs (low and the one above)."""
+    while top > low + 1 and NEED10[top] > level10:
+        top -= 1
+    return top
+
+
+def rung_level(rung: int, top: int, own_top: int, base10: int, fraction: int) -> int:
+    """The session's throughput level (tenths of Mbps) while ABR plays `rung` of a ladder topped at `top`: below the
+    top, a point (`fraction`, 16 bits) of the band where that rung is the highest that fits, [NEED10[rung],
+    NEED10[rung + 1]); at the top, the session's line (`base10`), at least the top's need and, when congestion or
+    load has lowered the top below the viewer's own (`own_top`), under the next rung's need."""
+    if rung < top:
+        return NEED10[rung] + (((NEED10[rung + 1] - NEED10[rung]) * fraction) >> LEVEL_BITS)
+    level = base10 if base10 > NEED10[top] else NEED10[top]
+    if top < own_top and level >= NEED10[top + 1]:
+        level = NEED10[top + 1] - 1
+    return level
+
+
 def congested_top(low: int, top: int, permille: int) -> int:
     """The top rung ABR may pick when congestion caps the bitrate at `permille` of the usual top's: the highest rung
     within the cap, keeping at least two rungs (low and the one above)."""
@@ -171,6 +201,37 @@ def congested_top(low: int, top: int, permille: int) -> int:
     while top > low + 1 and LADDER_KBPS[top] * 1000 > cap:
         top -= 1
     return top
+
+
+# --- Load: the local prime-time peak ---------------------------------------------------------------------------
+PEAK_LOAD_PERMILLE = max(HOUR_WEIGHTS) * max(DAY_WEIGHTS) * 168_000 // WEEK_WEIGHT
+"""The busiest local hour's start rate, permille of a zone's weekly mean hour (calendar.py: about 2.9x)."""
+THROUGHPUT_PEAK_DROP_PERMILLE = 100
+"""Throughput a session sees is this much lower at the busiest local hour, in proportion to the hour's load below
+it. FCC Measuring Broadband America (2011): in the weeknight peak period (7-11 pm) most ISPs still delivered 80 %
+or more of advertised speeds, with "modest performance declines" against the 24-hour average; Netflix ISP Speed
+Index prime-time drops of 0.4-0.75 Mbps on one ISP month to month (Jan 2019). The 10 % is judgement within those."""
+STARTUP_PEAK_RISE_PERMILLE = 150
+"""Start-up is this much longer at the busiest local hour, in proportion to the hour's load. Judgement (no public
+start-up-by-hour figure found): a start-up is mostly fetching the manifest, licence and first segments, so the
+throughput drop above makes it about 11 % longer, plus queueing at busy servers."""
+
+
+def hour_load(tz_name: str, epoch_hour: int) -> int:
+    """A zone's load in a UTC hour: its local hour's start-rate weight, permille of its weekly mean hour (the
+    intensity World.starts gives an hour plan of that zone alone)."""
+    return local_weight((epoch_hour * 60 + hour_offset(tz_name, epoch_hour)) // 60) * 168_000 // WEEK_WEIGHT
+
+
+def startup_load_permille(load: int) -> int:
+    """The factor (permille) on start-up time at a load (permille of the mean hour)."""
+    return 1000 + STARTUP_PEAK_RISE_PERMILLE * load // PEAK_LOAD_PERMILLE
+
+
+def load_factors(tz_name: str, epoch_hour: int) -> tuple[int, int]:
+    """(start-up, throughput) permille factors of a session whose viewer lives in `tz_name`, started in a UTC hour."""
+    load = hour_load(tz_name, epoch_hour)
+    return startup_load_permille(load), 1000 - THROUGHPUT_PEAK_DROP_PERMILLE * load // PEAK_LOAD_PERMILLE
 
 
 class ViewerQoE(NamedTuple):
@@ -210,13 +271,24 @@ def viewer_qoe(device_type: str, connection: str, quality: str, bandwidth_mbps: 
     )
 
 
+def mean_startup_load_permille() -> int:
+    """The start-up load factor of an average attempt: load_factors' over a week's local hours, each weighed by its
+    starts (calendar.local_weight)."""
+    weights = [local_weight(h) for h in range(168)]
+    factors = [startup_load_permille(w * 168_000 // WEEK_WEIGHT) for w in weights]
+    return round(sum(w * f for w, f in zip(weights, factors, strict=True)) / sum(weights))
+
+
 def expected_unstarted_share() -> float:
     """Expected share of attempts that end before the first frame (VSF + EBVS) over the world's screens and networks
-    (without incidents): what the world's plan needs to turn events per 5 minutes into session starts."""
+    (without incidents; the load's factor on start-up at its mean): what the world's plan needs to turn events per 5
+    minutes into session starts."""
     total = 0.0
+    load = mean_startup_load_permille()
     for device, share in plays.DEVICE_PLAY_SHARES.items():
         for connection, c_share in CONNECTION_SHARES_BY_DEVICE[device].items():
             q = viewer_qoe(device, connection, "HD", 50.0)
+            q = q._replace(startup_ms=q.startup_ms * load // 1000)
             fail = q.fail_below / (1 << FAIL_BITS)
             ebvs = 0.0
             for permille in STARTUP_PERMILLE:

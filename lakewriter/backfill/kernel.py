@@ -94,6 +94,7 @@ SWITCH_COUNTS = np.array(player.SWITCH_COUNTS, dtype=np.int64)
 LADDER = np.array(player.LADDER_KBPS, dtype=np.int64)
 FIRST_RUNG_DROP = np.array(player.FIRST_RUNG_DROP, dtype=np.int64)
 SWITCH_DROP = np.array(player.SWITCH_DROP, dtype=np.int64)
+NEED10 = np.array(player.NEED10, dtype=np.int64)
 EBVS_MAX = player.EBVS_MAX_PERMILLE * (1 << player.RATE_BITS) // 1000
 AD_COMPLETE_BELOW = np.array([ads.COMPLETE_BELOW[d] for d in domains.DEVICE_TYPES], dtype=np.int64)
 """ads.COMPLETE_BELOW by device index."""
@@ -159,6 +160,17 @@ def max_ad_ms(duration: int) -> int:  # pragma: no cover - compiled
     """ads.max_ad_ms."""
     mids = max(0, (duration - ads.MID_ROLL_TAIL_SECONDS) // ads.MID_ROLL_EVERY_SECONDS)
     return (_MOST_PRE + mids * _MOST_MID + _MOST_POST) * _AD_UNIT_MS
+
+
+@njit(cache=True, inline="always")
+def rung_level(rung: int, top: int, own_top: int, base10: int, fraction: int) -> int:  # pragma: no cover - compiled
+    """player.rung_level: the throughput level (tenths of Mbps) at which ABR plays `rung`."""
+    if rung < top:
+        return NEED10[rung] + (((NEED10[rung + 1] - NEED10[rung]) * fraction) >> player.LEVEL_BITS)
+    level = max(base10, NEED10[top])
+    if top < own_top and level >= NEED10[top + 1]:
+        level = NEED10[top + 1] - 1
+    return level
 
 
 @njit(cache=True, inline="always")
@@ -383,6 +395,7 @@ def world_sessions(  # pragma: no cover - compiled
     zone: np.ndarray,
     ranks: np.ndarray,
     rank_day0: int,
+    zone_load: np.ndarray,
     s_viewer: np.ndarray,
     s_title: np.ndarray,
     s_bytes: np.ndarray,
@@ -420,7 +433,8 @@ def world_sessions(  # pragma: no cover - compiled
     (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): customer c's fitting campaigns of position p are
     `fit[fit_at[3c + p]:fit_at[3c + p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
     `ranks[zone[c], day - rank_day0]` each bucket's busyness rank for the UTC days a break may start on;
-    `e_campaign` (-1 null), `e_ad_position`, `e_ad_seconds` the ad columns.
+    `e_campaign` (-1 null), `e_ad_position`, `e_ad_seconds` the ad columns. `zone_load[p, z]` is the (start-up,
+    throughput) load factors (player.load_factors) of zone z (`zone`'s codes) in plan p's hour.
     Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
     order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
     rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
@@ -593,10 +607,14 @@ def world_sessions(  # pragma: no cover - compiled
                             f_stall = f_stall * incidents[x, 9] // 1000
                             f_error = f_error * incidents[x, 10] // 1000
                             f_bitrate = f_bitrate * incidents[x, 11] // 1000
+                # The viewer's local load in its start hour (player.load_factors): a longer start-up, a lower line.
+                f_load = zone_load[slot_plan[j], zone[customer], 0]
+                base10 = vi[0] * zone_load[slot_plan[j], zone[customer], 1] // 1000
                 # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
                 d1 = draw(lk, wm.D_PLAYER)
                 startup = min(
-                    vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_startup // 1000, player.MAX_STARTUP_MS
+                    vi[3] * STARTUP_PERMILLE[_field(d1, 0, 12)] // 1000 * f_load // 1000 * f_startup // 1000,
+                    player.MAX_STARTUP_MS,
                 )
                 outcome = START
                 waited = startup
@@ -616,8 +634,8 @@ def world_sessions(  # pragma: no cover - compiled
                         errors = 1 if failed else 0
                         code = _field(d1, 56, 2) if failed else -1
                         _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
-                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
-                                   n_s, outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, lk,
+                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, base10,
+                                   n_e, n_s, outcome, ts, p0, 0, duration, v, 0, 0, errors, waited, -1, code, lk,
                                    wm.D_EVENT, e_campaign, e_ad_position, e_ad_seconds, -1, -1, -1)  # fmt: skip
                         n_e += 1
                         wrote = 1
@@ -625,12 +643,16 @@ def world_sessions(  # pragma: no cover - compiled
                     stall_rate = vi[7] * f_stall // 1000 if _field(d2, 10, 16) < vi[6] else 0
                     if not complete and _field(d2, 26, 20) < vi[9] * f_error // 1000:
                         kinds[last] = ERROR
-                    rung_low, rung_top = vi[10], vi[11]
+                    rung_low, own_top = vi[10], vi[11]
+                    rung_top = own_top
                     if f_bitrate != 1000:  # congestion caps the ladder (player.congested_top)
                         cap = LADDER[rung_top] * f_bitrate
                         while rung_top > rung_low + 1 and LADDER[rung_top] * 1000 > cap:
                             rung_top -= 1
+                    while rung_top > rung_low + 1 and NEED10[rung_top] > base10:  # player.loaded_top
+                        rung_top -= 1
                     rung = max(rung_low, rung_top - FIRST_RUNG_DROP[_field(d2, 46, 2)])
+                    level = rung_level(rung, rung_top, own_top, base10, _field(d2, 50, 14) << 2)
                     code = len(player.START_ERROR_CODES) + _field(d2, 48, 2)
                     stalls = stalled = 0
                     previous = 0
@@ -690,9 +712,9 @@ def world_sessions(  # pragma: no cover - compiled
                                         if ts >= start_ms:
                                             _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion,
                                                        e_tie, e_bandwidth, e_stalls, e_stalled, e_errors, e_startup,
-                                                       e_bitrate, e_code, e_bytes, vi, n_e, n_s, ad_kind, ts, p0, o,
-                                                       duration, ad >> _U(48), stalls, stalled, 0, -1, LADDER[rung],
-                                                       -1, lk, id_base + 4 * i + 2 * half, e_campaign,
+                                                       e_bitrate, e_code, e_bytes, vi, level, n_e, n_s, ad_kind, ts,
+                                                       p0, o, duration, ad >> _U(48), stalls, stalled, 0, -1,
+                                                       LADDER[rung], -1, lk, id_base + 4 * i + 2 * half, e_campaign,
                                                        e_ad_position, e_ad_seconds, target, b_pos[nb],
                                                        seconds)  # fmt: skip
                                             n_e += 1
@@ -727,6 +749,7 @@ def world_sessions(  # pragma: no cover - compiled
                                 rung -= 1
                             else:
                                 rung += 1
+                            level = rung_level(rung, rung_top, own_top, base10, _field(v, 16, player.LEVEL_BITS))
                         ts = t0 + startup + off * 1000 + before[e] + stalled + e + shift
                         ended = ts
                         if ts >= end_ms:
@@ -737,7 +760,7 @@ def world_sessions(  # pragma: no cover - compiled
                         shown = startup if e == 0 else -1
                         event_code = code if kind == ERROR else -1
                         _put_event(e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth,
-                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, n_e,
+                                   e_stalls, e_stalled, e_errors, e_startup, e_bitrate, e_code, e_bytes, vi, level, n_e,
                                    n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors, shown, LADDER[rung],
                                    event_code, lk, wm.D_EVENT + 3 * e, e_campaign, e_ad_position, e_ad_seconds, -1,
                                    -1, -1)  # fmt: skip
@@ -767,11 +790,12 @@ def _insert(values: np.ndarray, count: int, value: int) -> None:  # pragma: no c
 @njit(cache=True)
 def _put_event(  # pragma: no cover - compiled
     e_session, e_type, e_ts, e_position, e_watch, e_completion, e_tie, e_bandwidth, e_stalls, e_stalled, e_errors,
-    e_startup, e_bitrate, e_code, e_bytes, vi, n_e, n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors,
+    e_startup, e_bitrate, e_code, e_bytes, vi, level, n_e, n_s, kind, ts, p0, off, duration, v, stalls, stalled, errors,
     startup, bitrate, code, sk, id_draw, e_campaign, e_ad_position, e_ad_seconds, campaign, ad_position, ad_seconds,
 ) -> None:  # fmt: skip
-    """Write event row n_e: its values, its bandwidth reading (value draw v) and its id (draws id_draw, + 1: D_EVENT +
-    3e for content event e)."""
+    """Write event row n_e: its values, its bandwidth reading (the throughput level, tenths of Mbps, jittered by value
+    draw v, within the viewer's band vi[1]..vi[2]) and its id (draws id_draw, + 1: D_EVENT + 3e for content event
+    e)."""
     jitter = wm.JITTER_PERMILLE[0] + ((wm.JITTER_PERMILLE[1] * _field(v, 0, 8)) >> 8)
     position = p0 + off
     e_session[n_e] = n_s
@@ -780,7 +804,7 @@ def _put_event(  # pragma: no cover - compiled
     e_position[n_e] = position
     e_watch[n_e] = off
     e_completion[n_e], e_tie[n_e] = hundredths(position, duration)
-    e_bandwidth[n_e] = min(max((vi[0] * jitter + 500) // 1000, vi[1]), vi[2]) / 10
+    e_bandwidth[n_e] = min(max((level * jitter + 500) // 1000, vi[1]), vi[2]) / 10
     e_stalls[n_e] = stalls
     e_stalled[n_e] = stalled / 1000
     e_errors[n_e] = errors

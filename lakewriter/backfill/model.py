@@ -35,7 +35,7 @@ a dictionary of the values each file uses (`Coded.compact`)."""
 
 VIEWER_COLUMNS = generator._CUSTOMER_FIELDS + generator._VIEWER_FIELDS
 """Event columns that are fixed per viewer (customer and device type): the generator's, copied from its profile."""
-VIEWER_INTS = ("bandwidth10", "low10", "high10", *player.ViewerQoE._fields)
+VIEWER_INTS = ("bandwidth10", "floor10", "high10", *player.ViewerQoE._fields)
 """A viewer's network and player figures, as `kernel.world_sessions` reads them."""
 SCOPE_COLUMNS = ("country", "state", "isp", "device_os", "app_version")
 """The viewer columns an incident's scope names, in the kernel's order."""
@@ -245,7 +245,7 @@ class Catalog:
             for v in rows.tolist()
         ]
         coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
-        ints = np.array([[p.bandwidth10, p.low10, p.high10, *p.qoe] for p in profiles], dtype=np.int64)
+        ints = np.array([[p.bandwidth10, p.floor10, p.high10, *p.qoe] for p in profiles], dtype=np.int64)
         ints = ints.reshape(len(profiles), len(VIEWER_INTS))
         if not everyone:  # every viewer's (device's) row, the chosen ones filled
             size = len(lay.type)
@@ -559,6 +559,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     book = catalog.ad_book
     rank_day0 = slot_lo * wm.SLOT_MS // ads.DAY_MS
     ranks = book.ranks(rank_day0, min((end_ms - 1) // ads.DAY_MS, rank_day0 + 2))
+    loads = zone_loads(book.zones, slot_lo // 60, max(slot_lo, slot_hi - 1) // 60 - slot_lo // 60 + 1)
     # A guess first (the arrays are trimmed after), then twice as much until there is room for every session's every
     # event (ad breaks make the most a session can have large and rare).
     most_ads = 2 * ads.MAX_POD * (2 + ads.mid_roll_count(int(catalog.title_seconds.max())))
@@ -577,7 +578,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
             catalog.device_tables, catalog.device_type, catalog.viewer_ints,
             catalog.viewer_scope, incidents,
             np.uint64(world.ads_key), book.fit_at, book.fit, book.first_day, book.last_day, book.seconds, book.zone,
-            ranks, rank_day0,
+            ranks, rank_day0, loads,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.startup_ms, block.bitrate_kbps, block.error_code,
@@ -591,6 +592,16 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     duration = catalog.title_seconds[block.title[block.session]]
     _settle_ties(block.completion, tie[:n_e], block.position, duration)
     return block
+
+
+def zone_loads(zones: Sequence[str], first_hour: int, hours: int) -> np.ndarray:
+    """player.load_factors of each zone in each of `hours` UTC hours from `first_hour`: [hour, zone, (start-up,
+    throughput)] (kernel.world_sessions' zone_load, by plan)."""
+    out = np.full((max(1, hours), max(1, len(zones)), 2), 1000, dtype=np.int64)
+    for h in range(hours):
+        for z, tz in enumerate(zones):
+            out[h, z] = player.load_factors(tz, first_hour + h)
+    return out
 
 
 def _empty_block(sessions: int, events: int) -> Block:
