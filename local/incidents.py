@@ -42,7 +42,7 @@ class Alert:
 
     @property
     def fields(self) -> Mapping[str, str]:
-        """The scope as incident scope fields: country; country and isp; device_os and app_version."""
+        """The scope as incident scope fields: country; country and isp; device_os; device_os and app_version."""
         return scope_fields(self.scope_type, self.scope)
 
 
@@ -52,10 +52,12 @@ def scope_fields(scope_type: str, scope: str) -> Mapping[str, str]:
     if scope_type == "isp":
         country, _, isp = scope.partition(" / ")
         return {"country": country, "isp": isp}
+    if scope_type == "os":
+        return {"device_os": scope}
     if scope_type == "app":
         device_os, _, version = scope.rpartition(" ")  # OS names have spaces ("Roku OS"), versions do not
         return {"device_os": device_os, "app_version": version}
-    raise ValueError(f"scope_type must be one of country, isp, app, got {scope_type!r}")
+    raise ValueError(f"scope_type must be one of country, isp, os, app, got {scope_type!r}")
 
 
 @dataclass(frozen=True)

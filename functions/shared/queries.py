@@ -327,8 +327,17 @@ VOLUME_FLOOR = (3, 20)
 baseline: households watch on some days and not others, so a scope's share varies beyond sampling (measured on a
 14-day lake's incident-free cells: 99.9th percentile of z 4.1 at 10 %, 3.8 at 15 %)."""
 
-ANOMALY_SCOPES = ("country", "isp", "app")
-"""country; isp as '<country> / <isp>' (names repeat across countries); app as '<device_os> <app_version>'."""
+ANOMALY_SCOPES = ("country", "isp", "os", "app")
+"""country; isp as '<country> / <isp>' (names repeat across countries); os as the device_os; app as '<device_os>
+<app_version>'. A new app version's own cells are small (and have no history on its first days): a crash in it
+shows first in its OS's cells."""
+OS_METRICS = ("start_failure_rate", "error_rate")
+"""What the os scope scores: an app's crash (start failures, fatal errors). Its other metrics move with every CDN or
+ISP incident of its viewers' markets and would only repeat the country and isp cells' alerts (judgement)."""
+OS_Z = (10, 1)
+"""The os scope's threshold, z >= 10: an OS's cells pool every market, so each ISP or CDN incident anywhere lifts
+them a little (z 3.5-8 on the default world's two weeks), while a crash of one app version lifts them far (z 14-22
+for the seed's iOS crash, whose own version's cells were below MIN_ATTEMPTS). Judgement, from that measurement."""
 ANOMALY_METRICS = ("start_failure_rate", "error_rate", "rebuffering_ratio", "startup_p95_ms", "attempt_share")
 """attempt_share is the scope's share of the hour's attempts (of all scopes of its kind): the volume with the
 world's daily and weekly curve divided out, which a same-hour-of-day baseline alone leaves in (weekend hours run up
@@ -371,6 +380,7 @@ WITH events AS (
          CASE s.scope_type
            WHEN 'country' THEN e.country
            WHEN 'isp' THEN concat(e.country, ' / ', e.isp)
+           WHEN 'os' THEN e.device_os
            ELSE concat(e.device_os, ' ', e.app_version)
          END AS scope
   FROM events e
@@ -421,6 +431,7 @@ WITH events AS (
   LEFT JOIN startup p ON p.scope_type = c.scope_type AND p.scope = c.scope AND p.hour = c.hour
   CROSS JOIN (VALUES {", ".join(f"('{m}')" for m in ANOMALY_METRICS)}) AS m (metric)
   WHERE c.attempts >= {MIN_ATTEMPTS}
+    AND (c.scope_type <> 'os' OR m.metric IN {_in(OS_METRICS)})
 ), history AS (
   SELECT x.scope_type, x.scope, x.hour, x.metric, y.value AS past
   FROM metrics x
@@ -455,7 +466,10 @@ WITH events AS (
 SELECT hour, scope_type, scope, metric, ROUND(value, 4) AS value, ROUND(baseline, 4) AS baseline,
        ROUND(scale, 4) AS scale, ROUND((value - baseline) / scale, 1) AS z, attempts, points AS baseline_points
 FROM scored
-WHERE scale > 0 AND (value - baseline) * {ANOMALY_Z[1]} >= {ANOMALY_Z[0]} * scale
+WHERE scale > 0 AND (
+  (scope_type <> 'os' AND (value - baseline) * {ANOMALY_Z[1]} >= {ANOMALY_Z[0]} * scale)
+  OR (scope_type = 'os' AND (value - baseline) * {OS_Z[1]} >= {OS_Z[0]} * scale)
+)
 ORDER BY hour, scope_type, scope, metric
 """
 

@@ -33,7 +33,7 @@ def test_scopes_read_back_into_incident_fields() -> None:
     assert scope_fields("country", "US") == {"country": "US"}
     assert scope_fields("isp", "US / AT&T") == {"country": "US", "isp": "AT&T"}
     assert scope_fields("app", "Roku OS 6.0.0") == {"device_os": "Roku OS", "app_version": "6.0.0"}
-    with pytest.raises(ValueError, match="scope_type must be one of country, isp, app, got 'city'"):
+    with pytest.raises(ValueError, match="scope_type must be one of country, isp, os, app, got 'city'"):
         scope_fields("city", "Paris")
 
 

@@ -212,7 +212,8 @@ def _anomalies(rows: list[dict]) -> list[dict]:
 
 def test_a_steady_world_raises_few_anomalies(steady: list[dict]) -> None:
     flagged = _anomalies(steady)
-    cells = 3 * 3 * len(queries.ANOMALY_METRICS) * (10 * 24 - 1 - queries.MIN_BASELINE_POINTS * 24)
+    hours = 10 * 24 - 1 - queries.MIN_BASELINE_POINTS * 24
+    cells = len(queries.ANOMALY_SCOPES) * 3 * len(queries.ANOMALY_METRICS) * hours
     assert len(flagged) <= cells // 500, flagged[:5]
 
 
@@ -238,6 +239,33 @@ def test_a_volume_surge_is_flagged_on_its_share_of_attempts(steady: list[dict]) 
     flagged = _anomalies(rows)
     hour = surge.strftime("%Y-%m-%d %H:00:00")
     assert any(r["hour"] == hour and r["scope"] == "GB" and r["metric"] == "attempt_share" for r in flagged)
+
+
+def test_a_crashing_new_app_version_too_small_to_score_is_flagged_on_its_os(steady: list[dict]) -> None:
+    """Its own cells are under MIN_ATTEMPTS (and have no history); its OS's start failures rise far past OS_Z."""
+    crash = TODAY - dt.timedelta(days=2) + dt.timedelta(hours=14)
+    new_version = dict(COHORTS[1], app_version="5.15.0")
+    rows = steady + list(_sessions(crash, 2, queries.MIN_ATTEMPTS - 5, fail=0.9, seed=3, cohort=new_version))
+    flagged = _anomalies(rows)
+    hours = {(crash + dt.timedelta(hours=h)).strftime("%Y-%m-%d %H:00:00") for h in range(2)}
+    on_os = {r["hour"] for r in flagged if r["scope_type"] == "os" and r["scope"] == "iOS"}
+    assert hours <= on_os
+    assert all(r["metric"] in queries.OS_METRICS for r in flagged if r["scope_type"] == "os")
+    assert not any(r["scope"] == "iOS 5.15.0" for r in flagged)
+
+
+def test_a_moderate_rise_is_flagged_on_its_isp_and_app_but_not_on_its_os(steady: list[dict]) -> None:
+    """z about 5: past ANOMALY_Z in the cohort's own cells, under OS_Z in its OS's (an OS pools every market)."""
+    hour = TODAY - dt.timedelta(days=2) + dt.timedelta(hours=9)
+    verizon = COHORTS[1]
+    rows = [r for r in steady if not (r["isp"] == "Verizon" and hour <= _at(r) < hour + dt.timedelta(hours=1))]
+    rows += _sessions(hour, 1, 40, fail=0.2, seed=11, cohort=verizon)
+    flagged = [r for r in _anomalies(rows) if r["hour"] == hour.strftime("%Y-%m-%d %H:00:00")]
+    scopes = {(r["scope_type"], r["scope"]) for r in flagged if r["metric"] == "start_failure_rate"}
+    assert ("isp", "US / Verizon") in scopes and ("app", "iOS 5.14.1") in scopes
+    assert ("os", "iOS") not in scopes
+    z = next(r["z"] for r in flagged if r["scope"] == "US / Verizon" and r["metric"] == "start_failure_rate")
+    assert queries.ANOMALY_Z[0] / queries.ANOMALY_Z[1] <= z < queries.OS_Z[0] / queries.OS_Z[1]
 
 
 def test_cells_under_the_minimum_attempts_are_not_scored(steady: list[dict]) -> None:
