@@ -19,13 +19,11 @@ from lakewriter.backfill.kernel import (
     PAUSE_REACH,
     STOP_FRACTION,
     _field,
+    candidate_customer,
     chain_links,
     device_of,
     draw,
     mix,
-    pick_customer,
-    pick_in,
-    surge_set,
 )
 
 kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel))
@@ -139,16 +137,10 @@ def admit(  # pragma: no cover - compiled
             title = day_titles[plan_day[plan], field]
             attempt = attempt_ms(sk, base)
             hv = draw(sk, wm.D_VIEWER)
-            scope = surge_set(i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set)
-            if scope >= 0:  # a live surge's extra candidate (World.slot_surges)
-                customer = pick_in(
-                    hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running
-                )
-            else:
-                customer = pick_customer(
-                    hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
-                    member_running,
-                )  # fmt: skip
+            customer = candidate_customer(
+                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], plan_at,
+                cumulative, group_size, group_start, member_at, members, member_running,
+            )  # fmt: skip
             device = device_of(customer, sk, device_first, device_profile, device_tables)
             screen = device_type[device]
             duration = title_seconds[title]

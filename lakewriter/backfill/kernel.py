@@ -305,6 +305,35 @@ def surge_set(  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def candidate_customer(  # pragma: no cover - compiled
+    hv: np.uint64,
+    i: int,
+    own: int,
+    extra_lo: int,
+    extra_hi: int,
+    extra_count: np.ndarray,
+    extra_set: np.ndarray,
+    plan: int,
+    genre: int,
+    plan_at: np.ndarray,
+    cumulative: np.ndarray,
+    group_size: np.ndarray,
+    group_start: np.ndarray,
+    member_at: np.ndarray,
+    members: np.ndarray,
+    member_running: np.ndarray,
+) -> int:
+    """Who starts a slot's candidate i: a live surge's extra candidate picks among its scope's subscribers
+    (`surge_set`, `pick_in`), any other among the hour's viewers (`pick_customer`), as World.pick_customer does."""
+    scope = surge_set(i, own, extra_lo, extra_hi, extra_count, extra_set)
+    if scope >= 0:
+        return pick_in(hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running)
+    return pick_customer(
+        hv, plan, genre, plan_at, cumulative, group_size, group_start, member_at, members, member_running
+    )
+
+
+@njit(cache=True, inline="always")
 def chain_links(  # pragma: no cover - compiled
     sk: np.uint64,
     device: int,
@@ -488,16 +517,10 @@ def world_sessions(  # pragma: no cover - compiled
                 continue
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
             hv = draw(sk, wm.D_VIEWER)
-            scope = surge_set(i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set)
-            if scope >= 0:  # a live surge's extra candidate: among its scope's subscribers
-                customer = pick_in(
-                    hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running
-                )
-            else:
-                customer = pick_customer(
-                    hv, plan, title_genres[title], plan_at, cumulative, group_size, group_start, member_at, members,
-                    member_running,
-                )  # fmt: skip
+            customer = candidate_customer(
+                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], plan_at,
+                cumulative, group_size, group_start, member_at, members, member_running,
+            )  # fmt: skip
             viewer = device_of(customer, sk, device_first, device_profile, device_tables)
             device = device_type[viewer]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
