@@ -809,8 +809,8 @@ BITRATE_TV = Band(
     6.5,
     (NETFLIX_ISP_INDEX, APPLE_HLS, CONVIVA_Q1_2022_VST),
     "Derived in the research doc (§1a) from the Netflix index (3.2-3.8 Mbps on cable and fiber, 2016) and the "
-    "ladders' tops; the upper edge is 3.8 Mbps grown at 5 % a year to 2026 (6.2), well under the +17.3 % a year "
-    "Conviva measured in Q1 2022 (and NPAW's +9 % for H1 2025), so TVs with 4K plans may average above 6.",
+    "ladders' tops; 3.8 Mbps grown at 5 % a year to 2026 is 6.2, well under the +17.3 % a year Conviva measured "
+    "in Q1 2022 (and NPAW's +9 % for H1 2025); the edge is 6.5 because TVs with 4K plans may average above 6.",
 )
 BITRATE_WEB = Band(
     "bitrate_web",
