@@ -354,6 +354,16 @@ _Story = Generator[int, None, int | None]
 """A session's (or a play's) events written window by window (_WindowWriter._play): it yields the time of its first
 event at or after the window's end and is resumed in a later window; it returns when it has no more."""
 
+
+def _resume(story: _Story) -> tuple[int | None, _Story | None]:
+    """Write a story's events up to the window's end: (the time of its first event at or after it, the story to
+    resume then), or (None, None) when it has no more."""
+    try:
+        return story.send(None), story
+    except StopIteration:
+        return None, None
+
+
 _MAX_CACHED_SESSIONS = 1_000_000
 """At most this many sessions are cached, over all worlds: 16 bytes each (a key and a time), about 16 MB.
 
@@ -624,11 +634,7 @@ class _WindowWriter:
         made: list[_Story | None] = [None] * len(keys)
         for i, sk in enumerate(keys):
             if stories is not None and (story := stories[i]) is not None:
-                try:
-                    after[i] = story.send(None)
-                    made[i] = story
-                except StopIteration:
-                    pass
+                after[i], made[i] = _resume(story)
                 continue
             # The session's key is its shape (world.py): a coarse start, the title, the pause count, the end type and
             # the coarse span bound its end on any screen, which rejects most of the look-back's sessions with no
@@ -671,11 +677,7 @@ class _WindowWriter:
                 if links:
                     if end_max + reach_qoe + reach >= start_ms:
                         story = self._chain(sk, base_ms, plan, title_field, vkey, device, k, links, link_titles)
-                        try:
-                            after[i] = story.send(None)
-                            made[i] = story
-                        except StopIteration:
-                            pass
+                        after[i], made[i] = _resume(story)
                     continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
                 continue
@@ -687,11 +689,7 @@ class _WindowWriter:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
             story = self._play(sk, plan, title_field, vkey, device, complete, timeline, base_ms // 3_600_000)
-            try:
-                after[i] = story.send(None)
-                made[i] = story
-            except StopIteration:
-                pass
+            after[i], made[i] = _resume(story)
         return after, made
 
     def _chain(
