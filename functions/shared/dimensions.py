@@ -261,13 +261,17 @@ def generate_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) ->
 
     A row's draws do not depend on `as_of`, so a table as of an earlier day is the first rows of a later one's.
     """
+    return list(iter_customers(count, seed, as_of))
+
+
+def iter_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) -> Iterator[dict]:
+    """`generate_customers`'s rows one at a time, in id order, none kept (the customers table written in parts)."""
     _check_count("count", count)
     rng = random.Random(f"customers:{seed}")
     locales = sorted(set(geography.COUNTRY_LOCALE.values()))
     people = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
     metro_weights = {c: tuple(m.weight for m in ms) for c, ms in geography.METROS_BY_COUNTRY.items()}
     taken: set[str] = set()
-    rows: list[dict] = []
     for i in range(1, count + 1):
         sub = subscription(seed, count, i)
         if sub.start > as_of:
@@ -281,7 +285,7 @@ def generate_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) ->
         birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, _MIN_CUSTOMER_AGE * 366 + 1))
         tier = _weighted(rng, domains.SUBSCRIPTION_TIER_SHARES)
         price = domains.TIER_MONTHLY_PRICE[tier]
-        rows.append(
+        yield (
             _row(
                 CUSTOMERS,
                 {
@@ -307,7 +311,6 @@ def generate_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) ->
                 },
             )
         )
-    return rows
 
 
 def _production(rng: random.Random, person: Person, with_languages: int) -> dict:

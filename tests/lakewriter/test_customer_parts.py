@@ -1,0 +1,126 @@
+"""The customers table in parts: the parts together are the whole table, row for row, at every part edge; the cache
+of part files the stack uploads from is written once per key and re-made when interrupted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from functions.shared.dimensions import SIGNUPS_UNTIL, generate_customers, generate_dimensions
+from functions.shared.schema import CUSTOMERS
+from lakewriter import customers
+from lakewriter.customers import (
+    CACHE_COMPLETE,
+    cache_key,
+    cached_parts,
+    customer_parts,
+    customer_rows,
+    part_count,
+    part_key,
+)
+from lakewriter.parquet import parquet_bytes, rows_to_arrow
+
+SEED, COUNT = 5, 50
+DAY = dt.date(2025, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def whole() -> list[dict]:
+    return generate_customers(COUNT, SEED)
+
+
+@pytest.mark.parametrize("rows_per_part", [1, 7, 10, 49, 50, 51, 1_000_000])
+def test_the_parts_concatenated_are_the_whole_table_row_for_row(whole: list[dict], rows_per_part: int) -> None:
+    parts = list(customer_parts(SEED, COUNT, SIGNUPS_UNTIL, rows_per_part))
+    assert len(parts) == part_count(COUNT, rows_per_part)
+    assert [p.num_rows for p in parts[:-1]] == [rows_per_part] * (len(parts) - 1)
+    assert pa.concat_tables(parts).to_pylist() == whole
+    for k, part in enumerate(parts):  # each part starts on its edge: ids k·n + 1 …
+        assert part.column("customer_id")[0].as_py() == f"cust_{k * rows_per_part + 1:06d}"
+        assert part.schema.names == list(CUSTOMERS.column_names)
+
+
+def test_parts_as_of_a_day_are_the_table_known_that_day_and_keep_the_later_tables_edges(whole: list[dict]) -> None:
+    known = generate_dimensions(SEED, COUNT, 3, 2, as_of=DAY, delivery=False).customers
+    assert 0 < len(known) < COUNT
+    parts = list(customer_parts(SEED, COUNT, DAY, 7))
+    assert pa.concat_tables(parts).to_pylist() == known == generate_customers(COUNT, SEED, DAY)
+    later = list(customer_parts(SEED, COUNT, SIGNUPS_UNTIL, 7))
+    for early, late in zip(parts, later, strict=False):  # the same ids in the same file, later dates
+        n = early.num_rows
+        assert early.column("customer_id") == late.column("customer_id").slice(0, n)
+
+
+def test_rows_from_any_id_are_the_tables_rows_from_there(whole: list[dict]) -> None:
+    for first in (1, 2, 7, 8, 50):
+        assert list(customer_rows(SEED, COUNT, SIGNUPS_UNTIL, first)) == whole[first - 1 :]
+
+
+def test_a_table_nobody_has_signed_up_to_has_no_parts() -> None:
+    assert list(customer_parts(SEED, COUNT, dt.date(2000, 1, 1))) == []
+    assert part_count(0) == 0 and part_count(1) == 1 and part_key(3) == "customers/part-00003.parquet"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((SEED, 0, DAY, 5), "count must be an int >= 1, got 0"),
+        ((-1, COUNT, DAY, 5), "seed must be an int >= 0, got -1"),
+        ((SEED, COUNT, DAY, 0), "rows_per_part must be an int >= 1, got 0"),
+        ((SEED, True, DAY, 5), "count must be an int >= 1, got True"),
+        ((SEED, COUNT, "2025-06-01", 5), "as_of must be a date, got '2025-06-01'"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_them(args: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        next(customer_parts(*args))
+
+
+def test_the_cache_holds_the_parts_bytes_and_is_written_once(tmp_path: Path, monkeypatch) -> None:
+    paths = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7)
+    expected = [parquet_bytes(p) for p in customer_parts(SEED, COUNT, DAY, 7)]
+    assert [Path(p).read_bytes() for p in paths] == expected
+    assert [Path(p).name for p in paths] == [f"part-{k:05d}.parquet" for k in range(len(expected))]
+    assert pq.read_table(paths[0]).to_pylist() == generate_customers(COUNT, SEED, DAY)[:7]
+
+    def no_generation(*args: object) -> None:
+        raise AssertionError("the cache was complete")
+
+    monkeypatch.setattr(customers, "customer_parts", no_generation)
+    assert cached_parts(str(tmp_path), SEED, COUNT, DAY, 7) == paths
+
+
+def test_an_interrupted_cache_entry_is_written_again(tmp_path: Path) -> None:
+    paths = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7)
+    entry = Path(paths[0]).parent
+    (entry / CACHE_COMPLETE).unlink()  # killed before the entry was complete
+    Path(paths[-1]).write_bytes(b"half")
+    again = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7)
+    assert again == paths and Path(paths[-1]).read_bytes() == parquet_bytes(
+        list(customer_parts(SEED, COUNT, DAY, 7))[-1]
+    )
+    assert (entry / CACHE_COMPLETE).is_file() and not [p for p in os.listdir(entry) if p.startswith(".tmp-")]
+
+
+def test_a_relative_cache_directory_gives_relative_paths(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    paths = cached_parts("cache", SEED, COUNT, DAY, 20)
+    assert all(not os.path.isabs(p) and p.startswith("cache/customers-") for p in paths)
+
+
+def test_the_cache_key_changes_with_each_input() -> None:
+    base = cache_key(SEED, COUNT, DAY)
+    assert base == cache_key(SEED, COUNT, DAY)
+    others = {cache_key(SEED + 1, COUNT, DAY), cache_key(SEED, COUNT + 1, DAY), cache_key(SEED, COUNT, SIGNUPS_UNTIL)}
+    others.add(cache_key(SEED, COUNT, DAY, 7))
+    assert base not in others and len(others) == 4
+
+
+def test_the_whole_table_in_one_part_is_the_single_file_of_before(whole: list[dict]) -> None:
+    (part,) = customer_parts(SEED, COUNT, SIGNUPS_UNTIL)
+    assert parquet_bytes(part) == parquet_bytes(rows_to_arrow(CUSTOMERS, whole))
