@@ -78,22 +78,55 @@ def glue_columns(columns: tuple[schema.Column, ...]) -> list[dict[str, str]]:
     return out
 
 
+CUSTOMER_PARTS_CACHE = ".dimension-cache"
+"""Where the deploying machine writes the customers table's part files before uploading them: relative to the
+program's working directory (the project's), so every machine uploads from the same paths."""
+
+
 def dimension_key(table: Table) -> str:
-    """Object key of a dimension table's single Parquet file."""
+    """Object key of a dimension table's single Parquet file (the customers table is in parts: `customer_part_key`)."""
     return f"{table.prefix}{table.name}{layout.PARQUET_EXTENSION}"
+
+
+def customer_part_key(index: int) -> str:
+    """Object key of the customers table's part `index`."""
+    from lakewriter.customers import part_key
+
+    return part_key(index)
+
+
+def customer_part_count(customers: int) -> int:
+    """Files of the uploaded customers table: it holds every customer (as of the sign-up horizon)."""
+    from lakewriter import customers as parts
+
+    return parts.part_count(customers, parts.CUSTOMERS_PER_PART)
 
 
 @functools.lru_cache(maxsize=8)
 def dimension_objects(
     seed: int, customers: int, titles: int, campaigns: int, world_seed: int = world.DEFAULT_WORLD_SEED
 ) -> Mapping[str, str]:
-    """Base64 of each dimension table's SNAPPY Parquet bytes, from the project's seeded generators (the incidents
-    from the world's seed)."""
+    """Base64 of each dimension table's SNAPPY Parquet bytes but the customers table's (`customer_part_files`),
+    from the project's seeded generators (the incidents from the world's seed)."""
     from functions.shared.dimensions import generate_dimensions
     from lakewriter.parquet import dimension_parquet  # pyarrow: imported only when the dimensions are uploaded
 
     blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns), world_seed)
-    return {name: base64.b64encode(data).decode("ascii") for name, data in blobs.items()}
+    return {
+        name: base64.b64encode(data).decode("ascii") for name, data in blobs.items() if name != schema.CUSTOMERS.name
+    }
+
+
+def customer_part_files(seed: int, customers: int, cache: str = CUSTOMER_PARTS_CACHE) -> tuple[str, ...]:
+    """Paths of the customers table's part files as the stack uploads it (every customer: as of the sign-up
+    horizon), written into `cache` unless already there for the same seed, count, schema and code."""
+    from functions.shared.dimensions import SIGNUPS_UNTIL
+    from lakewriter import customers as parts  # pyarrow: imported only when the dimensions are uploaded
+
+    paths = parts.cached_parts(cache, seed, customers, SIGNUPS_UNTIL, parts.CUSTOMERS_PER_PART)
+    if len(paths) != customer_part_count(customers):
+        raise AssertionError(f"{len(paths)} customers parts for {customers} customers")
+    return paths
 
 
 def _default_seed() -> int:
@@ -416,7 +449,12 @@ class TelemetryCatalog(v.CheckedComponent):
                 SPEC.value(args, "campaign_count"),
                 SPEC.value(args, "world_seed"),
             ).apply(lambda d: dimension_objects(d[0], d[1], d[2], d[3], d[4]))
+            kept = pulumi.ResourceOptions(
+                parent=self, retain_on_delete=bool(args.get("retain_objects_on_delete", False))
+            )
             for table in schema.DIMENSION_TABLES:
+                if table.name == schema.CUSTOMERS.name:
+                    continue
                 aws.s3.BucketObjectv2(
                     f"{name}-{table.name}-data",
                     bucket=bucket,
@@ -424,9 +462,24 @@ class TelemetryCatalog(v.CheckedComponent):
                     content_base64=encoded.apply(lambda d, n=table.name: d[n]),
                     content_type=PARQUET_CONTENT_TYPE,
                     **sse,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, retain_on_delete=bool(args.get("retain_objects_on_delete", False))
-                    ),
+                    opts=kept,
+                )
+            # The customers table in parts, each uploaded from a file of the deploying machine: Pulumi compares a
+            # FileAsset by the hash of its contents, not its path (pulumi/pulumi#548), and the bytes are stable,
+            # so an unchanged config shows no diff. Nothing is inlined into the state.
+            customers = SPEC.value(args, "customer_count")
+            files = pulumi.Output.all(_or(args.get("dimension_seed"), _default_seed), customers).apply(
+                lambda a: customer_part_files(a[0], a[1])
+            )
+            for index in range(customer_part_count(customers)):
+                aws.s3.BucketObjectv2(
+                    f"{name}-customers-part-{index:05d}",
+                    bucket=bucket,
+                    key=customer_part_key(index),
+                    source=files.apply(lambda f, i=index: pulumi.FileAsset(f[i])),
+                    content_type=PARQUET_CONTENT_TYPE,
+                    **sse,
+                    opts=kept,
                 )
 
         streamed = next((t for t in definitions if t.partition_names == layout.TIME_PARTITION_KEYS), None)

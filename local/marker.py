@@ -143,7 +143,10 @@ def _merged(stretches: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def settle(state: dict, record: dict) -> dict:
-    """Apply a committed stretch's record to the marker: `covered`, `held` and `unhold` (a held stretch re-driven)."""
+    """Apply a committed stretch's record to the marker: `covered`, `held` and `unhold` (a held stretch re-driven),
+    `customers` (what the customers table's parts hold: `pipeline.write_customer_parts`)."""
+    if "customers" in record:
+        state["customers"] = record["customers"]
     world = state["world"]
     covered = [tuple(c) for c in world.get("covered", [])]
     held = list(world.get("held", []))

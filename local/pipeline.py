@@ -17,29 +17,100 @@ from pathlib import Path
 
 from functions.shared.dimensions import Dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
-from functions.shared.schema import DIMENSION_TABLES
+from functions.shared.schema import CUSTOMERS, DIMENSION_TABLES
 from functions.shared.world import check_world_seed
 from lakewriter import durable, faults
-from lakewriter.parquet import dimension_parquet
+from lakewriter.customers import CUSTOMERS_PER_PART, customer_parts, part_name
+from lakewriter.parquet import dimension_parquet, parquet_bytes
 from local.delivery import DeliveryStats
 from local.lambda_standin import DeadLetter
-from local.marker import DEAD_LETTER_PREFIX, LAKE_MARKER, Held, Lake, LakeError, open_lake
+from local.marker import DEAD_LETTER_PREFIX, LAKE_MARKER, Held, Lake, LakeError, open_lake, settle
 from local.moto_setup import LocalStack
 from local.plan import moment, ms, plan_backfill, plan_stretches, plan_ticks
 from local.settings import LocalSettings
 
 
 def write_dimensions(lake: Path, dims: Dimensions, world_seed: int) -> list[Path]:
-    """Write the dimension tables where the stack uploads them, `<prefix><table>.parquet`, each atomically (the
-    incidents those of world `world_seed`)."""
+    """Write the dimension tables but customers (`write_customer_parts`) where the stack uploads them,
+    `<prefix><table>.parquet`, each atomically (the incidents those of world `world_seed`)."""
     written = []
     blobs = dimension_parquet(dims, world_seed)
     for table in DIMENSION_TABLES:
+        if table.name == CUSTOMERS.name:
+            continue
         path = lake / table.prefix / f"{table.name}.parquet"
         if not path.is_file() or path.read_bytes() != blobs[table.name]:
             durable.atomic_write(path, blobs[table.name])
         written.append(path)
     return written
+
+
+def write_customer_parts(
+    lake: Lake, seed: int, count: int, as_of: dt.date, rows_per_part: int = CUSTOMERS_PER_PART
+) -> list[Path]:
+    """Write the customers table of `count` (dimension seed `seed`) as of `as_of` where the stack uploads it, as
+    `customers/part-00000.parquet` …, in one journaled commit: a part whose bytes change is staged and moved in, and
+    any other file under the prefix (a part past the table's end, the single `customers.parquet` of older lakes) is
+    deleted by the same commit.
+
+    A run stopped before the commit's intent is written leaves the old table. After it, the commit only goes
+    forward (a replaced part's old bytes are gone): a run stopped by an error or a signal finishes it before it
+    stops, and one killed outright leaves each file whole and each customer once (part k always holds the same
+    ids: a table as of a later day only adds customers at the end), some parts as of the earlier day, until the
+    next run's recovery finishes the moves. The marker records what the parts hold (`customers`), so a run for the
+    same table makes and writes nothing.
+    """
+    prefix = lake.path / CUSTOMERS.prefix
+    wanted = {"seed": seed, "count": count, "as_of": as_of.isoformat(), "rows_per_part": rows_per_part}
+    held = durable.read_state(lake.marker).get("customers")
+    present = sorted(p for p in prefix.iterdir() if p.is_file()) if prefix.is_dir() else []
+    if isinstance(held, dict) and {k: held.get(k) for k in wanted} == wanted:
+        parts = [prefix / name for name in held.get("parts", ())]
+        if present == sorted(parts):
+            return parts
+    staging = lake.staging()
+    try:
+        return _commit_parts(lake, staging, wanted, present)
+    except BaseException:
+        if "pending" not in durable.read_state(lake.marker):  # nothing left to finish needs what was staged
+            durable.remove_staging(staging)
+        raise
+
+
+def _commit_parts(lake: Lake, staging: Path, wanted: dict, present: list[Path]) -> list[Path]:
+    """Stage the parts whose bytes change and commit them with the deletion of every other file under the prefix."""
+    prefix = lake.path / CUSTOMERS.prefix
+    parts, moves = [], []
+    as_of = dt.date.fromisoformat(wanted["as_of"])
+    for index, table in enumerate(customer_parts(wanted["seed"], wanted["count"], as_of, wanted["rows_per_part"])):
+        final = prefix / part_name(index)
+        data = parquet_bytes(table)
+        parts.append(final)
+        if final.is_file() and final.read_bytes() == data:
+            continue
+        staged = staging / CUSTOMERS.prefix / final.name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        faults.step("write customers part")
+        staged.write_bytes(data)
+        moves.append((staged, final))
+    stale = [p for p in present if p not in parts and not p.name.startswith(durable.TMP_MARK)]
+    # The lake's own journal, never an Iceberg lake's table commit: the parts are files of the lake either way.
+    record = {"customers": {**wanted, "parts": [p.name for p in parts]}}
+    journal = durable.Journal(lake.path, lake.marker, record, settle)
+    journal.begin(moves, deletes=stale)
+    relative = [(str(s.relative_to(lake.path)), str(f.relative_to(lake.path))) for s, f in moves]
+
+    def finish() -> None:
+        durable.apply_moves(lake.path, relative)
+        journal.end()
+
+    try:
+        finish()
+    except BaseException:
+        finish()  # forward, not back; failing again, the intent stays for the next run's recovery
+        raise
+    durable.remove_staging(staging)
+    return parts
 
 
 @dataclass
@@ -214,7 +285,9 @@ def run_pipeline(
         ) as stack:
             # The customers table as known at the lake's end: everyone its events reference, dates as of that day.
             lake_end_ms = max([end_ms, *(until for _, until in state.covered), *(h.until_ms for h in state.held)])
-            write_dimensions(lake, stack.dims.as_of(moment(lake_end_ms - 1).date()), opened.world.seed)
+            write_dimensions(lake, stack.dims, opened.world.seed)
+            world = opened.world
+            write_customer_parts(opened, world.dimension_seed, world.customers, moment(lake_end_ms - 1).date())
             stretches = _Stretches(stack, opened, report)
             if state.held:
                 stretches.redrive()

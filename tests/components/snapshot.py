@@ -22,6 +22,11 @@ UNPINNED = {assets.package_version(assets.LAYER_PACKAGE): f"<installed {assets.L
 
 
 def _stable(value: Any) -> Any:
+    if isinstance(value, pulumi.FileAsset):  # by contents, as Pulumi compares it (the path names a cache entry)
+        return {
+            "file_asset": Path(value.path).name,
+            "sha256": hashlib.sha256(Path(value.path).read_bytes()).hexdigest(),
+        }
     if isinstance(value, pulumi.AssetArchive):
         names = sorted(value.assets)
         if len(names) > _MAX_LISTED:

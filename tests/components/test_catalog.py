@@ -3,15 +3,19 @@
 import base64
 import io
 import re
+from pathlib import Path
 
+import pulumi
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from components import TelemetryCatalog
-from components.catalog import dimension_key, dimension_objects
+from components.catalog import customer_part_key, dimension_key, dimension_objects
 from components.testing import ProgramResult, run_resources
 from functions.shared import layout, queries, schema
-from functions.shared.dimensions import generate_incidents
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, generate_customers, generate_incidents
+from lakewriter import customers
 
 BUCKET = "lake-bucket"
 TABLE = "aws:glue/catalogTable:CatalogTable"
@@ -157,16 +161,20 @@ def test_one_named_query_per_shared_query_with_the_database_filled_in(catalog: P
 def test_dimension_tables_are_uploaded_as_snappy_parquet_at_their_table_prefix(catalog: ProgramResult) -> None:
     objects = {r.inputs["key"]: r.inputs for r in catalog.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert set(objects) == {
-        "customers/customers.parquet",
+        "customers/part-00000.parquet",
         "titles/titles.parquet",
         "campaigns/campaigns.parquet",
         "incidents/incidents.parquet",
     }
     rows = {"customers": 20, "titles": 10, "campaigns": 5, "incidents": len(generate_incidents(3))}
     for table in schema.DIMENSION_TABLES:
-        obj = objects[dimension_key(table)]
+        obj = objects[customer_part_key(0) if table is schema.CUSTOMERS else dimension_key(table)]
         assert obj["bucket"] == BUCKET and obj["contentType"] == "application/vnd.apache.parquet"
-        data = base64.b64decode(obj["contentBase64"])
+        if table is schema.CUSTOMERS:  # uploaded from a file, not inlined
+            assert isinstance(obj["source"], pulumi.FileAsset) and "contentBase64" not in obj
+            data = Path(obj["source"].path).read_bytes()
+        else:
+            data = base64.b64decode(obj["contentBase64"])
         parquet = pq.ParquetFile(io.BytesIO(data))
         assert parquet.schema_arrow.names == list(table.column_names)
         assert parquet.metadata.num_rows == rows[table.name]
@@ -178,9 +186,61 @@ def test_dimension_bytes_are_identical_for_the_same_seed_and_differ_for_another(
     first = dict(dimension_objects(7, 15, 8, 4))
     dimension_objects.cache_clear()
     assert dict(dimension_objects(7, 15, 8, 4)) == first
-    assert dict(dimension_objects(8, 15, 8, 4))["customers"] != first["customers"]
+    assert dict(dimension_objects(8, 15, 8, 4))["campaigns"] != first["campaigns"]
     other_world = dict(dimension_objects(7, 15, 8, 4, 2))
-    assert other_world["incidents"] != first["incidents"] and other_world["customers"] == first["customers"]
+    assert other_world["incidents"] != first["incidents"] and other_world["titles"] == first["titles"]
+    assert set(first) == {"titles", "campaigns", "incidents"}  # the customers table is uploaded in parts
+
+
+def _customer_parts(result: ProgramResult) -> dict[str, dict]:
+    return {
+        r.inputs["key"]: r.inputs
+        for r in result.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if r.inputs["key"].startswith(schema.CUSTOMERS.prefix)
+    }
+
+
+def test_the_customers_table_is_uploaded_as_one_object_per_part_of_consecutive_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the cache is relative to the program's directory
+    monkeypatch.setattr(customers, "CUSTOMERS_PER_PART", 8)
+    args = {"bucket_name": BUCKET, "tables": list(schema.TABLES), "upload_dimensions": True, "customer_count": 20}
+    result = run_resources(lambda: {"db": TelemetryCatalog("c", dict(args)).database_name})
+    parts = _customer_parts(result)
+    assert (
+        sorted(parts)
+        == [customer_part_key(k) for k in range(3)]
+        == [f"customers/part-0000{k}.parquet" for k in range(3)]
+    )
+    tables = [pq.read_table(parts[key]["source"].path) for key in sorted(parts)]
+    assert [t.num_rows for t in tables] == [8, 8, 4]
+    assert pa.concat_tables(tables).to_pylist() == generate_customers(20, DEFAULT_DIMENSION_SEED)
+    assert all(not Path(p["source"].path).is_absolute() for p in parts.values())
+    assert {r.name for r in result.of_type("aws:s3/bucketObjectv2:BucketObjectv2")} >= {
+        "c-customers-part-00000",
+        "c-customers-part-00002",
+    }
+
+
+def test_an_unchanged_config_uploads_the_same_part_files_without_making_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = {"bucket_name": BUCKET, "tables": list(schema.TABLES), "upload_dimensions": True, "customer_count": 30}
+    first = _customer_parts(run_resources(lambda: {"db": TelemetryCatalog("c", dict(args)).database_name}))
+
+    def no_generation(*a: object, **k: object) -> None:
+        raise AssertionError("the parts were made again")
+
+    monkeypatch.setattr(customers, "customer_parts", no_generation)
+    again = _customer_parts(run_resources(lambda: {"db": TelemetryCatalog("c", dict(args)).database_name}))
+    (key,) = first
+    assert again[key]["source"].path == first[key]["source"].path
+    assert Path(again[key]["source"].path).read_bytes() == Path(first[key]["source"].path).read_bytes()
+    assert {k: v for k, v in again[key].items() if k != "source"} == {
+        k: v for k, v in first[key].items() if k != "source"
+    }
 
 
 def test_query_results_go_under_the_results_prefix_given() -> None:

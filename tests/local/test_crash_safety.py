@@ -149,14 +149,13 @@ def _check_rerun(lake: Path, expected: collections.Counter[str]) -> None:
 KINDS = (
     "write .acme-telemetry-lake.json",
     "rename .acme-telemetry-lake.json",
-    "write customers.parquet",
-    "rename customers.parquet",
     "write titles.parquet",
     "rename titles.parquet",
     "write campaigns.parquet",
     "rename campaigns.parquet",
     "write incidents.parquet",
     "rename incidents.parquet",
+    "write customers part",
     "write delivered file",
     "fsync staged",
     "rename staged",
@@ -164,14 +163,19 @@ KINDS = (
     "write backfill hour",
 )
 """Every kind of write step a run makes (held to the clean run's steps below)."""
-CORE = (KINDS[0], KINDS[1], KINDS[2], KINDS[3], *KINDS[2 + 2 * len(DIMENSION_TABLES) :])
-"""The kinds that differ from each other (the dimension files are written alike)."""
+CORE = (KINDS[0], KINDS[1], KINDS[2], KINDS[3], *KINDS[2 * len(DIMENSION_TABLES) :])
+"""The kinds that differ from each other (the dimension files but the customers parts are written alike)."""
+COMMIT = ("fsync staged", "rename staged", "remove staging")
+"""A journaled commit's steps: their first ones are the customers parts' commit, then a tick's ("tick")."""
 SIGNAL_CASES = [
     *(("kill", kind, "first") for kind in CORE),
+    *(("kill", kind, "tick") for kind in COMMIT),
     ("kill", "rename staged", "last"),
     ("kill", "rename .acme-telemetry-lake.json", "last"),
     *(("term", kind, "first") for kind in CORE[0::2]),
     *(("int", kind, "first") for kind in CORE[1::2]),
+    *(("term", kind, "tick") for kind in COMMIT[0::2]),
+    *(("int", kind, "tick") for kind in COMMIT[1::2]),
 ]
 FAILURE_CASES = [
     *(("enospc", kind) for kind in CORE[0::2]),
@@ -180,7 +184,9 @@ FAILURE_CASES = [
 
 
 def _at(steps: list[str], kind: str, which: str = "first") -> int:
-    """1-based number of the first or last step of a kind."""
+    """1-based number of the first or last step of a kind, or ("tick") the first once the first tick is delivered."""
+    if which == "tick":
+        return steps.index(kind, steps.index("write delivered file")) + 1
     return steps.index(kind) + 1 if which == "first" else len(steps) - steps[::-1].index(kind)
 
 
@@ -237,8 +243,9 @@ def test_a_rename_that_fails_with_a_full_disk_leaves_whole_stretches_only(
     calls = iter(range(10**6))
 
     def replace(src: object, dst: object) -> None:
-        # The second tick's file: after the marker, the dimension files, the first tick (3) and its intent.
-        if next(calls) == 1 + len(DIMENSION_TABLES) + 3 + 1:
+        # The second tick's file: after the marker, the dimension files but customers, the customers parts' commit
+        # (intent, part, record), the first tick (3) and its intent.
+        if next(calls) == 1 + len(DIMENSION_TABLES) - 1 + 3 + 3 + 1:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(src, dst)  # type: ignore[arg-type]
 
@@ -254,7 +261,7 @@ def test_a_rename_that_fails_with_a_full_disk_leaves_whole_stretches_only(
 def test_the_command_line_stopped_by_sigterm_mid_commit_cleans_up_and_the_rerun_holds_every_event_once(
     tmp_path: Path, steps: list[str], expected
 ) -> None:
-    at = steps.index("rename staged") + 3  # inside the first backfill range's commit
+    at = _at(steps, "rename staged", "tick") + 2  # inside the first backfill range's commit
     lake = tmp_path / "lake"
     code = f"""
 import datetime as dt, sys

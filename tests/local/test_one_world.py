@@ -16,9 +16,9 @@ from functions.generator.events import window_events
 from functions.shared import layout
 from functions.shared.dimensions import generate_dimensions
 from functions.shared.schema import CUSTOMERS, DIMENSION_TABLES
-from functions.shared.world import DEFAULT_WORLD_SEED
 from lakewriter import durable
-from lakewriter.parquet import dimension_parquet
+from lakewriter.customers import part_key
+from lakewriter.parquet import parquet_bytes, rows_to_arrow
 from local.marker import LAKE_MARKER
 from local.pipeline import run_pipeline
 from local.plan import ms
@@ -55,29 +55,22 @@ def _generator_environment(program: ProgramResult) -> dict[str, str]:
 def test_the_local_dimension_tables_are_the_stacks_uploads_as_known_at_the_lakes_end(
     program: ProgramResult, lake: Path
 ) -> None:
-    """Titles and campaigns byte for byte. The stack uploads the customers table as of the sign-up horizon (every
-    customer its generator will reference, SIGNUPS_UNTIL); the lake holds the same table as known on its last day
-    (Dimensions.as_of): who had signed up by then, with end dates and is_active of that day."""
-    uploads = {
-        r.inputs["key"]: base64.b64decode(r.inputs["contentBase64"])
-        for r in program.resources
-        if r.type == "aws:s3/bucketObjectv2:BucketObjectv2" and "contentBase64" in r.inputs
-    }
-    assert len(uploads) == len(DIMENSION_TABLES)
-    customers_key = f"{CUSTOMERS.prefix}{CUSTOMERS.name}.parquet"
+    """Titles and campaigns byte for byte. The stack uploads the customers table in parts as of the sign-up horizon
+    (every customer its generator will reference, SIGNUPS_UNTIL); the lake holds the same table in parts as known on
+    its last day (Dimensions.as_of): who had signed up by then, with end dates and is_active of that day."""
+    objects = [r.inputs for r in program.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
+    uploads = {o["key"]: base64.b64decode(o["contentBase64"]) for o in objects if "contentBase64" in o}
+    parts = {o["key"]: Path(o["source"].path).read_bytes() for o in objects if "source" in o}
+    assert len(uploads) == len(DIMENSION_TABLES) - 1 and list(parts) == [part_key(0)]
     for key, blob in uploads.items():
-        if key != customers_key:
-            assert (lake / key).read_bytes() == blob, key
+        assert (lake / key).read_bytes() == blob, key
     env = _generator_environment(program)
-    dims = generate_dimensions(int(env["DIMENSION_SEED"]), int(env["CUSTOMER_COUNT"]), 1, 1)
-    assert (
-        dimension_parquet(dims, int(env.get("WORLD_SEED", DEFAULT_WORLD_SEED)))[CUSTOMERS.name]
-        == uploads[customers_key]
-    )
+    seed, count = int(env["DIMENSION_SEED"]), int(env["CUSTOMER_COUNT"])
+    dims = generate_dimensions(seed, count, 1, 1)
+    assert parts[part_key(0)] == parquet_bytes(rows_to_arrow(CUSTOMERS, dims.customers))
     known = dims.as_of(NOW.date())
-    assert (lake / customers_key).read_bytes() == dimension_parquet(
-        known, int(env.get("WORLD_SEED", DEFAULT_WORLD_SEED))
-    )[CUSTOMERS.name]
+    assert sorted(p.name for p in (lake / CUSTOMERS.prefix).iterdir()) == ["part-00000.parquet"]
+    assert (lake / part_key(0)).read_bytes() == parquet_bytes(rows_to_arrow(CUSTOMERS, known.customers))
     assert 0 < len(known.customers) < len(dims.customers)
     assert max(c["subscription_start_date"] for c in known.customers) <= NOW.date().isoformat()
 
