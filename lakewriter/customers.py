@@ -28,6 +28,8 @@ from lakewriter.parquet import arrow_schema, rows_to_arrow, write_parquet
 
 CUSTOMERS_PER_PART = 1_000_000
 """Rows of each part (the last holds the rest): ~53 MB of SNAPPY Parquet at today's row definition."""
+ARROW_BATCH_ROWS = 65_536
+"""Row dicts turned into Arrow at a time: a part holds its rows as Arrow (~150 B each), not as dicts (~2 KB each)."""
 PART_PATTERN = "part-{:05d}.parquet"
 """File name of part k, under the customers table's prefix."""
 CACHE_COMPLETE = "_complete.json"
@@ -78,8 +80,15 @@ def customer_parts(
     time."""
     _check(seed, count, as_of, rows_per_part)
     rows = customer_rows(seed, count, as_of)
-    while chunk := list(itertools.islice(rows, rows_per_part)):
-        yield rows_to_arrow(CUSTOMERS, chunk)
+    while True:
+        batches, left = [], rows_per_part
+        while left and (batch := list(itertools.islice(rows, min(ARROW_BATCH_ROWS, left)))):
+            batches.append(rows_to_arrow(CUSTOMERS, batch))
+            left -= len(batch)
+        if not batches:
+            return
+        # One chunk per column, as a table made in one go: the same Parquet bytes whatever the batches were.
+        yield pa.concat_tables(batches).combine_chunks()
 
 
 def cache_key(seed: int, count: int, as_of: dt.date, rows_per_part: int = CUSTOMERS_PER_PART) -> str:

@@ -124,3 +124,13 @@ def test_the_cache_key_changes_with_each_input() -> None:
 def test_the_whole_table_in_one_part_is_the_single_file_of_before(whole: list[dict]) -> None:
     (part,) = customer_parts(SEED, COUNT, SIGNUPS_UNTIL)
     assert parquet_bytes(part) == parquet_bytes(rows_to_arrow(CUSTOMERS, whole))
+
+
+def test_a_part_made_in_arrow_batches_has_the_bytes_of_one_made_at_once(
+    whole: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(customers, "ARROW_BATCH_ROWS", 3)
+    parts = list(customer_parts(SEED, COUNT, SIGNUPS_UNTIL, 20))
+    assert [parquet_bytes(p) for p in parts] == [
+        parquet_bytes(rows_to_arrow(CUSTOMERS, whole[k : k + 20])) for k in range(0, COUNT, 20)
+    ]
