@@ -217,6 +217,11 @@ def test_the_customers_table_is_uploaded_as_one_object_per_part_of_consecutive_i
     assert [t.num_rows for t in tables] == [8, 8, 4]
     assert pa.concat_tables(tables).to_pylist() == generate_customers(20, DEFAULT_DIMENSION_SEED)
     assert all(not Path(p["source"].path).is_absolute() for p in parts.values())
+    # The Glue table reads its prefix, which holds exactly the parts.
+    location = tables_by_name(result)["customers"]["storageDescriptor"]["location"]
+    assert location == f"s3://{BUCKET}/{schema.CUSTOMERS.prefix}" and all(
+        k.startswith(schema.CUSTOMERS.prefix) for k in parts
+    )
     assert {r.name for r in result.of_type("aws:s3/bucketObjectv2:BucketObjectv2")} >= {
         "c-customers-part-00000",
         "c-customers-part-00002",
