@@ -15,6 +15,8 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from importlib import metadata
@@ -34,6 +36,10 @@ PART_PATTERN = "part-{:05d}.parquet"
 """File name of part k, under the customers table's prefix."""
 CACHE_COMPLETE = "_complete.json"
 """Written last into a cache entry: then the entry holds all its parts."""
+CACHE_ENTRIES_KEPT = 4
+"""Cache entries kept, the last used (a stack's entry is ~1 GB at 22.5 million rows; one per config and code)..."""
+CACHE_GRACE_SECONDS = 3600
+"""... and any used within this long (another program may be uploading from it)."""
 _CODE_ROOTS = ("functions/shared", "lakewriter/customers.py", "lakewriter/parquet.py")
 """What the rows and their bytes are made by: a change to any of these files invalidates the cache."""
 _REPO = Path(__file__).resolve().parent.parent
@@ -128,6 +134,8 @@ def cached_parts(
         with open(complete, encoding="utf-8") as fh:
             names = json.load(fh)["parts"]
         if all(os.path.isfile(os.path.join(entry, n)) for n in names):
+            os.utime(complete)  # used now: the last to be pruned
+            _prune(directory)
             return tuple(os.path.join(entry, n) for n in names)
     os.makedirs(entry, exist_ok=True)
     names = []
@@ -141,4 +149,19 @@ def cached_parts(
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump({"parts": names}, fh)
     os.replace(tmp, complete)
+    _prune(directory)
     return tuple(os.path.join(entry, n) for n in names)
+
+
+def _prune(directory: str) -> None:
+    """Remove the complete entries past the CACHE_ENTRIES_KEPT last used that were not used within
+    CACHE_GRACE_SECONDS (incomplete ones are another writer's)."""
+    used = []
+    for name in os.listdir(directory):
+        complete = os.path.join(directory, name, CACHE_COMPLETE)
+        if name.startswith("customers-") and os.path.isfile(complete):
+            used.append((os.stat(complete).st_mtime, name))
+    recent = time.time() - CACHE_GRACE_SECONDS
+    for when, name in sorted(used, reverse=True)[CACHE_ENTRIES_KEPT:]:
+        if when < recent:
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)

@@ -134,3 +134,20 @@ def test_a_part_made_in_arrow_batches_has_the_bytes_of_one_made_at_once(
     assert [parquet_bytes(p) for p in parts] == [
         parquet_bytes(rows_to_arrow(CUSTOMERS, whole[k : k + 20])) for k in range(0, COUNT, 20)
     ]
+
+
+def test_the_cache_keeps_its_last_used_entries_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(customers, "CACHE_ENTRIES_KEPT", 2)
+    first = Path(cached_parts(str(tmp_path), SEED, COUNT, DAY)[0]).parent
+    second = Path(cached_parts(str(tmp_path), SEED + 1, COUNT, DAY)[0]).parent
+    os.utime(second / CACHE_COMPLETE, ns=(1, 1))  # used long ago
+    os.utime(first / CACHE_COMPLETE, ns=(2, 2))
+    third = Path(cached_parts(str(tmp_path), SEED + 2, COUNT, DAY)[0]).parent
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, third.name])
+    os.utime(third / CACHE_COMPLETE, ns=(3, 3))
+    os.utime(first / CACHE_COMPLETE)
+    fourth = Path(cached_parts(str(tmp_path), SEED + 3, COUNT, DAY)[0]).parent
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, fourth.name])
+    fifth = Path(cached_parts(str(tmp_path), SEED + 4, COUNT, DAY)[0]).parent  # all three used within the grace
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, fourth.name, fifth.name])
+    assert cached_parts(str(tmp_path), SEED, COUNT, DAY)[0] == str(first / "part-00000.parquet")
