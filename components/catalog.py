@@ -466,14 +466,16 @@ class TelemetryCatalog(v.CheckedComponent):
                 )
             # The customers table in parts, each uploaded from a file of the deploying machine: Pulumi compares a
             # FileAsset by the hash of its contents, not its path (pulumi/pulumi#548), and the bytes are stable,
-            # so an unchanged config shows no diff. Nothing is inlined into the state.
+            # so an unchanged config shows no diff. Nothing is inlined into the state. Part 0 keeps the name and key
+            # the table had as one inline file: a stack that held it updates that object in place (a kept lake
+            # would keep a replaced one beside the parts: pulumi/pulumi#8746).
             customers = SPEC.value(args, "customer_count")
             files = pulumi.Output.all(_or(args.get("dimension_seed"), _default_seed), customers).apply(
                 lambda a: customer_part_files(a[0], a[1])
             )
             for index in range(customer_part_count(customers)):
                 aws.s3.BucketObjectv2(
-                    f"{name}-customers-part-{index:05d}",
+                    f"{name}-customers-data" + (f"-{index:05d}" if index else ""),
                     bucket=bucket,
                     key=customer_part_key(index),
                     source=files.apply(lambda f, i=index: pulumi.FileAsset(f[i])),

@@ -32,8 +32,12 @@ CUSTOMERS_PER_PART = 1_000_000
 """Rows of each part (the last holds the rest): ~53 MB of SNAPPY Parquet at today's row definition."""
 ARROW_BATCH_ROWS = 65_536
 """Row dicts turned into Arrow at a time: a part holds its rows as Arrow (~150 B each), not as dicts (~2 KB each)."""
-PART_PATTERN = "part-{:05d}.parquet"
-"""File name of part k, under the customers table's prefix."""
+FIRST_PART = "customers.parquet"
+"""File name of part 0: the key the table had as one file, so a lake or stack that held it is updated in place
+(a kept lake, `lakeRetainOnDestroy`, would otherwise keep the old file beside the parts, and Athena would read every
+customer twice)."""
+PART_PATTERN = "customers_{:05d}.parquet"
+"""File name of part k ≥ 1, under the customers table's prefix (sorted by name, the parts are in id order)."""
 CACHE_COMPLETE = "_complete.json"
 """Written last into a cache entry: then the entry holds all its parts."""
 CACHE_ENTRIES_KEPT = 4
@@ -47,11 +51,11 @@ _REPO = Path(__file__).resolve().parent.parent
 
 def part_name(index: int) -> str:
     """File name of part `index` (0-based)."""
-    return PART_PATTERN.format(index)
+    return PART_PATTERN.format(index) if index else FIRST_PART
 
 
 def part_key(index: int) -> str:
-    """Lake-relative key of part `index`: `customers/part-00000.parquet` …"""
+    """Lake-relative key of part `index`: `customers/customers.parquet`, `customers/customers_00001.parquet` …"""
     return f"{CUSTOMERS.prefix}{part_name(index)}"
 
 

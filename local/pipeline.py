@@ -49,8 +49,8 @@ def write_customer_parts(
     lake: Lake, seed: int, count: int, as_of: dt.date, rows_per_part: int = CUSTOMERS_PER_PART
 ) -> list[Path]:
     """Write the customers table of `count` (dimension seed `seed`) as of `as_of` where the stack uploads it, as
-    `customers/part-00000.parquet` …, in one journaled commit: a part whose bytes change is staged and moved in, and
-    any other file under the prefix (a part past the table's end, the single `customers.parquet` of older lakes) is
+    `customers/customers.parquet`, `customers/customers_00001.parquet` …, in one journaled commit: a part whose
+    bytes change is staged and moved in, and any other file under the prefix (a part past the table's end) is
     deleted by the same commit.
 
     A run stopped before the commit's intent is written leaves the old table. After it, the commit only goes

@@ -161,7 +161,7 @@ def test_one_named_query_per_shared_query_with_the_database_filled_in(catalog: P
 def test_dimension_tables_are_uploaded_as_snappy_parquet_at_their_table_prefix(catalog: ProgramResult) -> None:
     objects = {r.inputs["key"]: r.inputs for r in catalog.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert set(objects) == {
-        "customers/part-00000.parquet",
+        "customers/customers.parquet",
         "titles/titles.parquet",
         "campaigns/campaigns.parquet",
         "incidents/incidents.parquet",
@@ -211,7 +211,7 @@ def test_the_customers_table_is_uploaded_as_one_object_per_part_of_consecutive_i
     assert (
         sorted(parts)
         == [customer_part_key(k) for k in range(3)]
-        == [f"customers/part-0000{k}.parquet" for k in range(3)]
+        == ["customers/customers.parquet", "customers/customers_00001.parquet", "customers/customers_00002.parquet"]
     )
     tables = [pq.read_table(parts[key]["source"].path) for key in sorted(parts)]
     assert [t.num_rows for t in tables] == [8, 8, 4]
@@ -223,8 +223,8 @@ def test_the_customers_table_is_uploaded_as_one_object_per_part_of_consecutive_i
         k.startswith(schema.CUSTOMERS.prefix) for k in parts
     )
     assert {r.name for r in result.of_type("aws:s3/bucketObjectv2:BucketObjectv2")} >= {
-        "c-customers-part-00000",
-        "c-customers-part-00002",
+        "c-customers-data",
+        "c-customers-data-00002",
     }
 
 

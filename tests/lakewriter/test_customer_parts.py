@@ -22,6 +22,7 @@ from lakewriter.customers import (
     customer_rows,
     part_count,
     part_key,
+    part_name,
 )
 from lakewriter.parquet import parquet_bytes, rows_to_arrow
 
@@ -63,7 +64,8 @@ def test_rows_from_any_id_are_the_tables_rows_from_there(whole: list[dict]) -> N
 
 def test_a_table_nobody_has_signed_up_to_has_no_parts() -> None:
     assert list(customer_parts(SEED, COUNT, dt.date(2000, 1, 1))) == []
-    assert part_count(0) == 0 and part_count(1) == 1 and part_key(3) == "customers/part-00003.parquet"
+    assert part_count(0) == 0 and part_count(1) == 1
+    assert part_key(0) == "customers/customers.parquet" and part_key(3) == "customers/customers_00003.parquet"
 
 
 @pytest.mark.parametrize(
@@ -85,7 +87,8 @@ def test_the_cache_holds_the_parts_bytes_and_is_written_once(tmp_path: Path, mon
     paths = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7)
     expected = [parquet_bytes(p) for p in customer_parts(SEED, COUNT, DAY, 7)]
     assert [Path(p).read_bytes() for p in paths] == expected
-    assert [Path(p).name for p in paths] == [f"part-{k:05d}.parquet" for k in range(len(expected))]
+    assert [Path(p).name for p in paths] == [part_name(k) for k in range(len(expected))]
+    assert part_name(0) == "customers.parquet" and part_name(2) == "customers_00002.parquet"
     assert pq.read_table(paths[0]).to_pylist() == generate_customers(COUNT, SEED, DAY)[:7]
 
     def no_generation(*args: object) -> None:
@@ -150,4 +153,4 @@ def test_the_cache_keeps_its_last_used_entries_only(tmp_path: Path, monkeypatch:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, fourth.name])
     fifth = Path(cached_parts(str(tmp_path), SEED + 4, COUNT, DAY)[0]).parent  # all three used within the grace
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, fourth.name, fifth.name])
-    assert cached_parts(str(tmp_path), SEED, COUNT, DAY)[0] == str(first / "part-00000.parquet")
+    assert cached_parts(str(tmp_path), SEED, COUNT, DAY)[0] == str(first / "customers.parquet")

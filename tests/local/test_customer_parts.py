@@ -51,7 +51,7 @@ def _strays(lake: Path) -> list[Path]:
 def test_the_parts_are_the_table_and_duckdb_reads_them_all(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     parts = _write(lake, LATE)
-    assert [p.name for p in parts] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert [p.name for p in parts] == ["customers.parquet", "customers_00001.parquet", "customers_00002.parquet"]
     assert [p.read_bytes() for p in parts] == [parquet_bytes(t) for t in customer_parts(SEED, COUNT, LATE, PER_PART)]
     con = connect(lake, "db", (CUSTOMERS,))
     rows = con.execute('SELECT customer_id FROM "db"."customers" ORDER BY customer_id').fetchall()
@@ -76,9 +76,9 @@ def test_a_later_day_rewrites_the_parts_and_files_that_are_not_parts_go(tmp_path
     lake = tmp_path / "lake"
     _write(lake, EARLY)
     assert _visible(lake) == _table(EARLY) and len(_table(EARLY)) < COUNT
-    legacy = lake / CUSTOMERS.prefix / "customers.parquet"  # the single file of lakes before the parts
+    legacy = lake / CUSTOMERS.prefix / "extra.parquet"  # a Parquet file under the prefix that is not a part
     legacy.write_bytes(parquet_bytes(pa.concat_tables(customer_parts(SEED, COUNT, EARLY))))
-    stale = lake / CUSTOMERS.prefix / "part-00009.parquet"
+    stale = lake / CUSTOMERS.prefix / "customers_00009.parquet"
     stale.write_bytes(b"a part past the table's end")
     _write(lake, LATE)
     assert _visible(lake) == _table(LATE)

@@ -69,7 +69,7 @@ def test_the_local_dimension_tables_are_the_stacks_uploads_as_known_at_the_lakes
     dims = generate_dimensions(seed, count, 1, 1)
     assert parts[part_key(0)] == parquet_bytes(rows_to_arrow(CUSTOMERS, dims.customers))
     known = dims.as_of(NOW.date())
-    assert sorted(p.name for p in (lake / CUSTOMERS.prefix).iterdir()) == ["part-00000.parquet"]
+    assert sorted(p.name for p in (lake / CUSTOMERS.prefix).iterdir()) == ["customers.parquet"]
     assert (lake / part_key(0)).read_bytes() == parquet_bytes(rows_to_arrow(CUSTOMERS, known.customers))
     assert 0 < len(known.customers) < len(dims.customers)
     assert max(c["subscription_start_date"] for c in known.customers) <= NOW.date().isoformat()
