@@ -1,4 +1,9 @@
-"""Fixtures every test package shares: Pulumi mocks for components, dummy AWS credentials for moto."""
+"""Fixtures every test package shares: Pulumi mocks for components, dummy AWS credentials for moto; under xdist, the
+numba kernels compiled once beside the workers' collection (tests/numba_warmup.py)."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +40,40 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def installed_library(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """This checkout's library built as a wheel and installed into a fresh virtualenv (offline, no tooling)."""
     return install(tmp_path_factory.mktemp("installed"))
+
+
+_warmup: tuple[subprocess.Popen[str], pytest.Config] | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In an xdist controller, start compiling the numba kernels into their cache while the workers collect."""
+    global _warmup
+    distributed = getattr(config.option, "dist", "no") != "no" and getattr(config.option, "tx", None)
+    if distributed and not hasattr(config, "workerinput") and not config.option.collectonly:
+        command = [sys.executable, "-m", "tests.numba_warmup"]
+        cwd = Path(__file__).resolve().parents[1]
+        _warmup = (
+            subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+            config,
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Hold the first test back until the kernels are in the cache, so no worker compiles them itself. A failed
+    warm-up is reported and changes nothing else: each process then compiles what it calls, as without it."""
+    global _warmup
+    if _warmup is None:
+        return
+    (warmup, config), _warmup = _warmup, None
+    output, _ = warmup.communicate()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if warmup.returncode and reporter is not None:
+        reporter.write_line(f"tests/numba_warmup.py failed (exit {warmup.returncode}); tests compile the kernels:")
+        reporter.write_line(output)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A warm-up still running when the session ends early (no worker finished collecting) is waited for."""
+    if _warmup is not None:
+        _warmup[0].communicate()
