@@ -338,24 +338,26 @@ class _Chunks:
         self.flush()
         self._then(self.writers.close_all)
         if self._thread is not None:
-            for step in self._steps:
-                step.result()
-            self._steps.clear()
+            while self._steps:
+                self._steps.pop(0).result()
             self._thread.shutdown()
 
     def stop(self) -> None:
         """Drop the steps not started and wait for the one running (before the writers are aborted)."""
         if self._thread is not None:
             self._thread.shutdown(wait=True, cancel_futures=True)
+        # No frame or attribute here holds a step's future: its error (with the thread's frames, and through them
+        # the writers) is freed with the run's error, not at some later garbage collection.
+        self._steps.clear()
+        self._chunk = None
 
     def _then(self, step: Callable[..., None], *args: object) -> Future[None] | None:
         """Run a writer step after every one given before: on the writer thread, or now without one."""
         if self._thread is None:
             step(*args)
             return None
-        for done in [s for s in self._steps if s.done()]:
-            done.result()  # a failed step's error, raised in the caller's thread
-        self._steps = [s for s in self._steps if not s.done()]
+        while self._steps and self._steps[0].done():  # they finish in order
+            self._steps.pop(0).result()  # a failed step's error, raised in the caller's thread
         future = self._thread.submit(self._step, step, args)
         self._steps.append(future)
         return future
