@@ -297,6 +297,8 @@ class _Chunks:
         self.start_ms = start_ms
         self.pending: list[Block] = []
         self.pending_events = 0
+        self.pending_first_ms: int | None = None
+        """The earliest time of a pending event (each block's found once, as it is queued)."""
         self.written = 0
         """Events handed to the writer (written once `finish` returns)."""
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="backfill-writer") if background else None
@@ -312,8 +314,11 @@ class _Chunks:
         pos = 0
         while pos < block.events:
             take = min(block.events - pos, self.size - self.pending_events)
-            self.pending.append(block if take == block.events else block.event_slice(pos, pos + take))
+            piece = block if take == block.events else block.event_slice(pos, pos + take)
+            self.pending.append(piece)
             self.pending_events += take
+            first = int(piece.timestamp_ms.min())
+            self.pending_first_ms = first if self.pending_first_ms is None else min(self.pending_first_ms, first)
             pos += take
             if self.pending_events >= self.size:
                 self.flush()
@@ -324,7 +329,7 @@ class _Chunks:
             return
         pending = self.pending
         self.written += self.pending_events
-        self.pending, self.pending_events = [], 0
+        self.pending, self.pending_events, self.pending_first_ms = [], 0, None
         if self._chunk is not None:
             self._chunk.result()  # one chunk in the writer's hands at a time; its error, if any, here
         self._chunk = self._then(self._write, pending)
@@ -562,9 +567,8 @@ def run_backfill(
             # Every later block's events are at or after its first slot, and nothing pending is earlier than its
             # own first event: the hours before both are complete.
             lowest = blocks[i + 1][0] * wm.SLOT_MS if i + 1 < len(blocks) else end_ms
-            for queued in chunks.pending:
-                if queued.events:
-                    lowest = min(lowest, int(queued.timestamp_ms.min()))
+            if chunks.pending_first_ms is not None:
+                lowest = min(lowest, chunks.pending_first_ms)
             chunks.close_before(max(start_ms, lowest))
             if progress:
                 progress(chunks.written + chunks.pending_events, expected)
