@@ -71,7 +71,7 @@ def test_writing_on_the_thread_gives_the_same_files_byte_for_byte_as_writing_in_
     in_line = backfill(tmp_path / "in-line", chunk=chunk)
     assert threaded == in_line.__class__(**{**vars(in_line), "seconds": threaded.seconds})
     first, second = _file_bytes(tmp_path / "threaded"), _file_bytes(tmp_path / "in-line")
-    assert len(first) == threaded.files == 72
+    assert len(first) == threaded.files > 1
     assert first == second
     assert not _writer_threads()
 
@@ -101,19 +101,17 @@ def test_an_interruption_while_the_thread_writes_stops_it_before_the_run_is_undo
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = model.world_block
-    blocks = []
     staged: list[Path] = []
 
     def interrupted(*args: object, **kwargs: object) -> model.Block:
-        blocks.append(1)
-        if len(blocks) == 30:  # a dozen chunks of 997 events handed to the writer by then (about 420 an hour)
-            staged.extend((tmp_path / "lake").rglob("*.parquet"))
+        staged.extend((tmp_path / "lake").rglob("*.parquet"))
+        if staged:  # the thread has started hour files (in staging): Ctrl-C now
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(model, "world_block", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        backfill(tmp_path / "lake", chunk=997)
+        backfill(tmp_path / "lake", chunk=500)
     assert staged, "the thread had written hour files when the run was interrupted"
     assert _leftovers(tmp_path / "lake") == []
     assert not _writer_threads()
