@@ -1,19 +1,22 @@
 """Backfill throughput and peak memory against a per-row Python baseline measured in the same run.
 
     python bench/bench_backfill.py [--events 10000000] [--baseline-events 100000] [--repeat 3] [--customers N]
+                                   [--cpus 2]
 
 The backfill's world has the audience the stack derives for its volume (households.audience_size of the run's
-batchSize: 55,536 customers for 10 M events over 30 days), so the admission pass, the hour plans and the viewer
+batchSize: 26,032 customers for 10 M events over 30 days), so the admission pass, the hour plans and the viewer
 profiles cost what they cost in a realistic world; `--customers 1000` gives the dimensions' default, a world too
 dense for its audience (every candidate played), as the figures before 2026-12-06 used.
 
-Each part runs in its own subprocess pinned to one CPU, so peak RSS (ru_maxrss) and CPU time are its own; the
-two parts alternate `--repeat` times and each reports its best run (other work on a shared machine only ever
-slows a run down), every run listed. The backfill's first run on a machine also compiles its kernels (numba,
+Each part runs in its own subprocess, so peak RSS (ru_maxrss) and CPU time are its own: the baseline pinned to one
+CPU (it is one Python loop), the backfill to `--cpus` of them (default two, or the machine's if fewer: it
+generates a chunk while a thread writes the one before); `--cpus 1` measures it on one core. The two parts
+alternate `--repeat` times and each reports its best run (other work on a shared machine only ever slows a run
+down), every run listed. The backfill's first run on a machine also compiles its kernels (numba,
 cached in __pycache__ after), which only that run pays.
-Rates are given per wall-clock second and per CPU second (the process's user + system time, which other
-work on a shared machine does not inflate). Both parts generate their dimensions before their timed part, so
-the wall-clock figures leave them out on both sides and the CPU figures count them on both.
+Rates are given per wall-clock second and per CPU second (the process's user + system time over all its
+threads, which other work on a shared machine does not inflate). Both parts generate their dimensions before their
+timed part, so the wall-clock figures leave them out on both sides and the CPU figures count them on both.
 The baseline is bench/baseline.py, the one both benchmarks use: one dict per event drawn field by field,
 serialised with `json.dumps` and written as JSON lines. The backfill writes SNAPPY Parquet
 hour partitions to a temporary directory.
@@ -45,11 +48,15 @@ from functions.shared.dimensions import generate_dimensions  # noqa: E402
 START, END = dt.date(2025, 11, 1), dt.date(2025, 12, 1)
 
 
-def _pin_to_one_cpu() -> int | None:
+DEFAULT_CPUS = 2
+
+
+def _pin(cpus: int) -> list[int] | None:
+    """Keep this process to its first `cpus` CPUs (of those it may use); the CPUs kept."""
     if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return cpu
+        kept = sorted(os.sched_getaffinity(0))[:cpus]
+        os.sched_setaffinity(0, set(kept))
+        return kept
     return None
 
 
@@ -93,18 +100,18 @@ def backfill(events: int, out: Path, customers: int) -> dict:
     }
 
 
-def _child(part: str, events: int, out: Path, customers: int) -> None:
-    cpu = _pin_to_one_cpu()
+def _child(part: str, events: int, out: Path, customers: int, cpus: int) -> None:
+    kept = _pin(1 if part == "baseline" else cpus)
     result = baseline(events, out / "events.jsonl") if part == "baseline" else backfill(events, out / "lake", customers)
-    result.update(_usage(), part=part, cpu=cpu)
+    result.update(_usage(), part=part, cpus=kept)
     print(json.dumps(result))
 
 
-def _run_part(part: str, events: int, customers: int) -> dict:
+def _run_part(part: str, events: int, customers: int, cpus: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench-backfill-{part}-"))
     try:
         cmd = [sys.executable, __file__, "--child", part, "--events", str(events), "--out", str(work)]
-        cmd += ["--customers", str(customers)]
+        cmd += ["--customers", str(customers), "--cpus", str(cpus)]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
@@ -120,24 +127,31 @@ def main() -> None:
         "--customers",
         type=int,
         help="customers in the backfill's world (default: the audience the stack derives for the run's batchSize, "
-        "households.audience_size: 55,536 at the default 10 M events, where a device and the plan's stream limit "
+        "households.audience_size: 26,032 at the default 10 M events, where a device and the plan's stream limit "
         "apply; 1,000, the dimensions' default, gives the too-dense world of the figures before 2026-12-06)",
+    )
+    parser.add_argument(
+        "--cpus", type=int, default=DEFAULT_CPUS, help="CPUs the backfill may use (the baseline always one)"
     )
     parser.add_argument("--child", choices=("baseline", "backfill"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     customers = args.customers or households.audience_size(batch_size_for(args.events))
     if args.child:
-        _child(args.child, args.events, args.out, customers)
+        _child(args.child, args.events, args.out, customers, args.cpus)
         return
 
-    print(f"range {START} .. {END} ({(END - START).days} days), each part pinned to one CPU in its own process")
+    cpus = min(args.cpus, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else args.cpus
+    print(
+        f"range {START} .. {END} ({(END - START).days} days), each part in its own process: the baseline on one CPU, "
+        f"the backfill on {cpus}"
+    )
     print(f"backfill world: batchSize {batch_size_for(args.events):,}, {customers:,} customers")
     print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows the wall-clock figures)")
     runs: dict[str, list[dict]] = {"baseline": [], "backfill": []}
     for i in range(args.repeat):
         for part, events in (("baseline", args.baseline_events), ("backfill", args.events)):
-            r = _run_part(part, events, customers)
+            r = _run_part(part, events, customers, cpus)
             runs[part].append(r)
             print(f"  run {i + 1} {part:<9} {r['events'] / r['seconds']:>10,.0f} events/s  {r['seconds']:.2f} s")
     rows = [min(runs[part], key=lambda r: r["seconds"]) for part in ("baseline", "backfill")]

@@ -12,6 +12,7 @@ import posixpath
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ BLOCK_SESSIONS = 100_000
 """Mean session starts generated as one numpy block (most of a block's look-back sessions are dropped early)."""
 MAX_BLOCK_SLOTS = 60
 """A block covers at most an hour of start slots, so hour files close soon after their hour when events are few."""
+BACKGROUND_WRITER = True
+"""Write each chunk on a thread of its own while the next is generated (the same files; `_Chunks`)."""
 
 DICTIONARY_COLUMNS = [
     *model.VIEWER_COLUMNS, *model.TITLE_COLUMNS, "event_type", "buffering_events", "error_count", "error_code",
@@ -88,7 +91,8 @@ def write_schema(schema: pa.Schema) -> pa.Schema:
 
 
 _EVENT_TYPES = strings.string_table(model.EVENT_TYPE_NAMES)
-_ERROR_CODES = strings.string_table(kernel.ERROR_CODE_NAMES)
+_ERROR_CODES, _ERROR_CODE_AT = strings.coded_table(kernel.ERROR_CODE_NAMES)
+"""error_code's values (one network error is both a start and a playback code) and each code's index among them."""
 _AD_POSITIONS = strings.string_table(model.AD_POSITION_NAMES)
 
 
@@ -166,8 +170,9 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     whole.update({name: pa.array(values, type=schema.field(name).type) for name, values in numbers.items()})
     for name, values in (("startup_time_ms", block.startup_ms), ("bitrate_kbps", block.bitrate_kbps)):
         whole[name] = pa.array(values, type=schema.field(name).type, mask=values < 0)
+    no_error = block.error_code < 0
     whole["error_code"] = pa.DictionaryArray.from_arrays(
-        pa.array(block.error_code.astype(np.int32), mask=block.error_code < 0), _ERROR_CODES, safe=False
+        pa.array(_ERROR_CODE_AT[np.where(no_error, 0, block.error_code)], mask=no_error), _ERROR_CODES, safe=False
     )
     no_ad = block.ad_campaign < 0
     whole["campaign_id"] = pa.DictionaryArray.from_arrays(
@@ -266,10 +271,24 @@ def run_id(
 
 
 class _Chunks:
-    """Collects blocks into chunks of about `size` events, sorts each by hour and writes it to the hour files."""
+    """Collects blocks into chunks of about `size` events, sorts each by hour and writes it to the hour files.
+
+    With `background`, a chunk is written (its text columns built, its hour tables encoded and compressed) on a
+    thread of its own while the caller generates the next: the kernels and pyarrow's writer release the GIL, so
+    the two use both cores. The writer's steps (`flush`, `close_before`, `finish`) run in the order they are given,
+    as they would in line, so the files are the same bytes; at most one chunk is being written while the next
+    fills, which bounds memory at about one chunk more than in line.
+    """
 
     def __init__(
-        self, size: int, writers: PartitionWriters, catalog: Catalog, schema: pa.Schema, start_ms: int
+        self,
+        size: int,
+        writers: PartitionWriters,
+        catalog: Catalog,
+        schema: pa.Schema,
+        start_ms: int,
+        *,
+        background: bool = True,
     ) -> None:
         self.size = size
         self.writers = writers
@@ -278,23 +297,87 @@ class _Chunks:
         self.start_ms = start_ms
         self.pending: list[Block] = []
         self.pending_events = 0
+        self.pending_first_ms: int | None = None
+        """The earliest time of a pending event (each block's found once, as it is queued)."""
         self.written = 0
+        """Events handed to the writer (written once `finish` returns)."""
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="backfill-writer") if background else None
+        self._steps: list[Future[None]] = []
+        """Writer steps given to the thread and not yet seen done, in order."""
+        self._chunk: Future[None] | None = None
+        """The last chunk given to the thread."""
+        self._failed = False
+        """A step on the thread raised: the steps after it do nothing (the caller sees the error and aborts)."""
 
     def add(self, block: Block) -> None:
         """Queue a block, writing whole chunks of `size` events as they fill."""
         pos = 0
         while pos < block.events:
             take = min(block.events - pos, self.size - self.pending_events)
-            self.pending.append(block if take == block.events else block.event_slice(pos, pos + take))
+            piece = block if take == block.events else block.event_slice(pos, pos + take)
+            self.pending.append(piece)
             self.pending_events += take
+            first = int(piece.timestamp_ms.min())
+            self.pending_first_ms = first if self.pending_first_ms is None else min(self.pending_first_ms, first)
             pos += take
             if self.pending_events >= self.size:
                 self.flush()
 
     def flush(self) -> None:
+        """Write the pending blocks as one chunk (on the writer thread, once the chunk before is written)."""
         if not self.pending:
             return
-        block = Block.concat(self.pending)
+        pending = self.pending
+        self.written += self.pending_events
+        self.pending, self.pending_events, self.pending_first_ms = [], 0, None
+        if self._chunk is not None:
+            self._chunk.result()  # one chunk in the writer's hands at a time; its error, if any, here
+        self._chunk = self._then(self._write, pending)
+
+    def close_before(self, ms: int) -> None:
+        """`PartitionWriters.close_before` once every chunk given before is written."""
+        self._then(self.writers.close_before, ms)
+
+    def finish(self) -> None:
+        """Write what is pending, close every file and wait until all of it is done (raising the writer's error)."""
+        self.flush()
+        self._then(self.writers.close_all)
+        if self._thread is not None:
+            while self._steps:
+                self._steps.pop(0).result()
+            self._thread.shutdown()
+
+    def stop(self) -> None:
+        """Drop the steps not started and wait for the one running (before the writers are aborted)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=True)
+        # No frame or attribute here holds a step's future: its error (with the thread's frames, and through them
+        # the writers) is freed with the run's error, not at some later garbage collection.
+        self._steps.clear()
+        self._chunk = None
+
+    def _then(self, step: Callable[..., None], *args: object) -> Future[None] | None:
+        """Run a writer step after every one given before: on the writer thread, or now without one."""
+        if self._thread is None:
+            step(*args)
+            return None
+        while self._steps and self._steps[0].done():  # they finish in order
+            self._steps.pop(0).result()  # a failed step's error, raised in the caller's thread
+        future = self._thread.submit(self._step, step, args)
+        self._steps.append(future)
+        return future
+
+    def _step(self, step: Callable[..., None], args: tuple[object, ...]) -> None:
+        if self._failed:
+            return
+        try:
+            step(*args)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _write(self, pending: list[Block]) -> None:
+        block = Block.concat(pending)
         hours = (block.timestamp_ms - self.start_ms) // MS_PER_HOUR
         first, last = int(hours.min()), int(hours.max())
         # numpy's stable sort of 16-bit keys is a radix sort; a chunk spans far fewer hours than that.
@@ -304,8 +387,6 @@ class _Chunks:
         cuts = [0, *(np.flatnonzero(np.diff(hours)) + 1).tolist(), len(hours)]
         for a, table in zip(cuts, build_tables(block, self.catalog, self.schema, cuts), strict=False):
             self.writers.write(self.start_ms + int(hours[a]) * MS_PER_HOUR, table)
-        self.written += block.events
-        self.pending, self.pending_events = [], 0
 
 
 def iceberg_hour_dir(hour_start_ms: int) -> str:
@@ -470,7 +551,7 @@ def run_backfill(
         partition_dir=iceberg_hour_dir if iceberg else None,
     )
     hour_floor = start_ms - start_ms % MS_PER_HOUR
-    chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor)
+    chunks = _Chunks(chunk_events, writers, catalog, schema, hour_floor, background=BACKGROUND_WRITER)
     sessions = 0
     blocks = plan_blocks(world, start_ms, end_ms)
     pending_since = blocks[0][0] if blocks else 0
@@ -486,16 +567,15 @@ def run_backfill(
             # Every later block's events are at or after its first slot, and nothing pending is earlier than its
             # own first event: the hours before both are complete.
             lowest = blocks[i + 1][0] * wm.SLOT_MS if i + 1 < len(blocks) else end_ms
-            for queued in chunks.pending:
-                if queued.events:
-                    lowest = min(lowest, int(queued.timestamp_ms.min()))
-            writers.close_before(max(start_ms, lowest))
+            if chunks.pending_first_ms is not None:
+                lowest = min(lowest, chunks.pending_first_ms)
+            chunks.close_before(max(start_ms, lowest))
             if progress:
                 progress(chunks.written + chunks.pending_events, expected)
-        chunks.flush()
-        writers.close_all()
+        chunks.finish()
         writers.commit()
     except BaseException:  # including Ctrl-C: leave no partial run that reads as complete
+        chunks.stop()  # nothing writes while the run is undone
         writers.abort()
         raise
     return BackfillReport(

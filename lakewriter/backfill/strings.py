@@ -121,5 +121,19 @@ def timestamp_strings(epoch_ms: np.ndarray) -> pa.StringArray:
 
 
 def string_table(values: Sequence[str]) -> pa.StringArray:
-    """An Arrow string array of a few values, for a shared dictionary."""
+    """An Arrow string array of a few distinct values, for a shared dictionary; ValueError naming a repeated one.
+
+    pyarrow's Parquet writer keeps a dictionary's distinct values but sizes the file's dictionary page for all of
+    them: a repeated value leaves that many bytes of whatever memory held, so the same rows give different files.
+    """
+    repeated = sorted({v for v in values if list(values).count(v) > 1})
+    if repeated:
+        raise ValueError(f"values of a shared dictionary must be distinct, got {', '.join(map(repr, repeated))} twice")
     return pa.array(list(values), type=pa.string())
+
+
+def coded_table(names: Sequence[str]) -> tuple[pa.StringArray, np.ndarray]:
+    """(the distinct names in first-seen order, each code's index among them): a shared dictionary for codes whose
+    names repeat (several codes, one value)."""
+    distinct = list(dict.fromkeys(names))
+    return string_table(distinct), np.array([distinct.index(n) for n in names], dtype=np.int32)
