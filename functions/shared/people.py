@@ -237,6 +237,80 @@ def layout(seed: int) -> Layout:
     )
 
 
+MAX_TRIES = 64
+"""Candidates the viewer draw proposes at most (world.World.pick_customer); with acceptance above 0.2 a session
+finds no viewer with probability below 0.8**64 (~6e-7), and is then not played, in the generator and the backfill
+alike."""
+TRY_ZONE_SHIFT, TRY_BLOCK_SHIFT, TRY_SLOT_SHIFT, TRY_BITS, TAIL_BITS = 40, 16, 40, 24, 16
+"""Try j's draws (draw(viewer draw, 2j) and 2j + 1): the first's bits 40-63 pick the zone by the hour plan's weights,
+bits 16-39 the block among those signed up by the day (the whole ones, then the last, partial one if signed up),
+bits 0-15 whether a proposal in the partial block stands (with probability its set's weight over a whole block's:
+each id then as likely as its weight says); the second's bits 40-63 the slot by its set's running weight (in the
+partial block, among the slots it holds)."""
+
+
+@dataclass(frozen=True)
+class ViewerSets:
+    """The rejection draw's proposal sets of a layout. Set `g1 * zones + z` (g1 0: every slot; 1 + g: the slots
+    listing genre g) holds zone z's slots, ascending, with their running day weights; set `(1 + G) * zones + c`
+    holds country c's slots, each weighing one (a live surge's scope)."""
+
+    zones: int
+    slots: tuple[tuple[int, ...], ...]
+    running: tuple[tuple[int, ...], ...]
+    expected: tuple[int, ...]
+    """Per zone set (the first (1 + G) * zones), its slots' expected weights summed: what it weighs in an hour
+    plan, times its zone's local hour."""
+    country_expected: tuple[tuple[int, ...], ...]
+    """Per country, per zone, its slots' expected weights summed (a live surge's scope's share)."""
+
+    def country_set(self, country: int) -> int:
+        return (1 + len(domains.GENRES)) * self.zones + country
+
+
+@lru_cache(maxsize=8)
+def viewer_sets(seed: int) -> ViewerSets:
+    """The proposal sets of a seed's layout (every slot: a whole block's)."""
+    return _sets(layout(seed), range(BLOCK))
+
+
+@lru_cache(maxsize=8)
+def tail_sets(seed: int, count: int) -> ViewerSets:
+    """The proposal sets of the slots the last, partial block of `count` customers holds (empty sets when `count` is
+    a whole number of blocks): a world of fewer customers than a block draws among them only."""
+    block, held = divmod(count, BLOCK)
+    key = layout_key(seed)
+    return _sets(layout(seed), sorted(slot_of(key, (block << BLOCK_BITS) + p) for p in range(held)))
+
+
+def _sets(lay: Layout, valid: Sequence[int]) -> ViewerSets:
+    n_zones, n_genres = len(lay.zones), len(domains.GENRES)
+    members: list[list[int]] = [[] for _ in range((1 + n_genres) * n_zones + len(lay.countries))]
+    for s in valid:
+        z = lay.zone[s]
+        members[z].append(s)
+        for g in lay.genres[s]:
+            members[(1 + g) * n_zones + z].append(s)
+        members[(1 + n_genres) * n_zones + lay.country[s]].append(s)
+    running = []
+    for k, slots in enumerate(members):
+        acc, out = 0, []
+        for s in slots:
+            acc += lay.day_weight[s] if k < (1 + n_genres) * n_zones else 1
+            out.append(acc)
+        running.append(tuple(out))
+    per_country = [[0] * n_zones for _ in lay.countries]
+    for s in valid:
+        per_country[lay.country[s]][lay.zone[s]] += lay.expected[s]
+    return ViewerSets(
+        zones=n_zones,
+        slots=tuple(tuple(m) for m in members),
+        running=tuple(running),
+        expected=tuple(sum(lay.expected[s] for s in m) for m in members[: (1 + n_genres) * n_zones]),
+        country_expected=tuple(tuple(c) for c in per_country),
+    )
+
+
 def _cumulative(shares: Sequence[float]) -> tuple[int, ...]:
     """53-bit thresholds of a distribution's running shares (the last one 2**53)."""
     total, acc, out = sum(shares), 0.0, []
@@ -343,7 +417,7 @@ class Customers(Sequence[dict]):
             index += self.count
         hit = self._kept.get(index)
         if hit is None:
-            if len(self._kept) >= 65_536:
+            if len(self._kept) >= 16_384:
                 self._kept.clear()
             hit = self._kept[index] = traits(self.seed, self.count, index)
         return hit
