@@ -361,6 +361,10 @@ class World:
         self._tail_weight = tuple(r[-1] if r else 0 for r in self.tail.running[:zone_sets])
         self._lkey = people.layout_key(dimension_seed)
         self._skey = people.subscription_key(dimension_seed)
+        self._affine: dict[int, tuple[int, int]] = {}
+        """Per block drawn in, its permutation's (inverse multiplier, offset) (people.position)."""
+        self._spans: dict[int, tuple[int, int]] = {}
+        """Per customer drawn, its subscription days (a bounded cache)."""
         if len(dims.titles) > MAX_TITLES:
             raise ValueError(
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
@@ -591,8 +595,8 @@ class World:
                 cumulative, base = fans, (1 + genre) * sets.zones
         blocks, day = plan.blocks, plan.day
         choices = blocks + plan.tail
-        below, fade, lkey, skey = self.layout.active_below, households.DISENGAGE_DAYS, self._lkey, self._skey
-        bisect_right = bisect.bisect_right
+        below, fade = self.layout.active_below, households.DISENGAGE_DAYS
+        bisect_right, spans, affine = bisect.bisect_right, self._spans, self._affine
         zone, k = -1, base
         for j in range(people.MAX_TRIES):
             r, r2 = draw(viewer_draw, 2 * j), draw(viewer_draw, 2 * j + 1)
@@ -608,10 +612,19 @@ class World:
                 if not part or (blocks and ((r & 0xFFFF) * running[-1]) >> 16 >= part[-1]):
                     continue
                 s = tail.slots[k][bisect_right(part, ((r2 >> 40) * part[-1]) >> 24)]
-            i = people.position(lkey, b, s)
+            inverse = affine.get(b)
+            if inverse is None:  # people.position, a block's permutation kept
+                a, c = people.block_affine(self._lkey, b)
+                inverse = affine[b] = (people.inverse_odd(a), c)
+            i = (b << people.BLOCK_BITS) | ((inverse[0] * (s - inverse[1])) & (people.BLOCK - 1))
             if i >= count:
                 continue
-            start, end = people.subscription_days_of(skey, count, i)
+            span = spans.get(i)
+            if span is None:
+                if len(spans) >= 65_536:
+                    spans.clear()
+                span = spans[i] = people.subscription_days_of(self._skey, count, i)
+            start, end = span
             last = end - 1
             if not start <= day < last:
                 continue
