@@ -16,12 +16,13 @@ world seed and the slot's index; everything about a session depends only on its 
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
 The start rate follows the local clock (calendar.py) of the hour's viewers: the customers subscribed that day
-who watch on their viewing day (households.py), each zone at the offset it has in that hour; it is scaled so that
-a week's mean is `batch_size` events per RATE_PERIOD_MS. What is played comes from the day's title draw
-(catalogue.py) and how it is played from the session key's screen, end and span fields (plays.py). The key's
-layout (the *_SHIFT and *_BITS below) is the one definition the generator and the compiled backfill both read;
-docs/audience.md describes the whole model. Lambda-safe: the standard library and mimesis (the layer; through
-`dimensions`).
+who watch on their viewing day (households.py), each zone at the offset it has in that hour, by the zones' expected
+weights (people.py: customers per index, never a table); it is scaled so that a week's mean is `batch_size` events
+per RATE_PERIOD_MS. A session's viewer is drawn by rejection through the customers' layout (World.pick_customer).
+What is played comes from the day's title draw (catalogue.py) and how it is played from the session key's screen,
+end and span fields (plays.py). The key's layout (the *_SHIFT and *_BITS below) is the one definition the generator
+and the compiled backfill both read; docs/audience.md describes the whole model. Lambda-safe: the standard library
+and mimesis (the layer; through `dimensions`).
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
 )
 
 FIELD_BITS = 24
-"""Width of the viewer draw's group and member fields."""
+"""Width of the viewer draw's and its tries' zone and slot fields."""
 RESUMED_THRESHOLD = round(RESUMED_SESSION_SHARE * (1 << 32))
 PAUSE_LENGTH_BITS = 12
 PAUSE_FRACTION_BITS = 20
