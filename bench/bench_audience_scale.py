@@ -4,11 +4,12 @@
     python bench/bench_audience_scale.py --batch-sizes 1000 50000
     python bench/bench_audience_scale.py --batch-sizes 1000 --customers 22500 90000 300000   # the audience alone
 
-Each case runs in its own subprocess, as a new container would: import the handler, build the dimension tables of
-the derived audience (households.audience_size, uncapped; or --customers at a fixed batchSize, which separates
-what the audience costs from what the volume does), the world, then a cold tick (the five minutes to
-2026-12-01 20:00 UTC, with its admission day's pass) and a warm tick after it. It prints each phase's wall time, the
-Python heap's peak (tracemalloc) and the peak RSS. These are the figures docs/scale.md extrapolates to batchSize
+Each case runs in its own subprocess, as a new container would: import the handler, build the dimension tables as
+the handler does (titles and campaigns; customers per index, people.py) for the derived audience
+(households.audience_size, uncapped; or --customers at a fixed batchSize, which separates what the audience costs
+from what the volume does), the world, then a cold tick (the five minutes to 2026-12-01 20:00 UTC, with its
+admission day's pass) and a warm tick after it. It prints each phase's wall time, the Python heap's peak
+(tracemalloc) and the peak RSS. These are the figures docs/scale.md extrapolates to batchSize
 1,000,000; a world whose memory and time do not grow with the audience shows flat rows here.
 """
 
@@ -31,11 +32,10 @@ tracemalloc.start()
 import functions.generator.handler as h
 from functions.generator.events import window_records
 from functions.shared import households
-from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import World
 customers = customers or households.audience_size(batch)
 t = time.perf_counter()
-dims = generate_dimensions(42, customers, 500, 1500, delivery=False)
+dims = h.world_dimensions(42, customers, 500, 1500)  # as the handler builds them
 built = time.perf_counter() - t
 t = time.perf_counter()
 world = World(1, dims, batch)

@@ -80,7 +80,7 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
     mean_pod = {p: sum(ads.POD_SIZES[p]) / len(ads.POD_SIZES[p]) for p in ads.POSITIONS}
     offered = dict.fromkeys(ads.POSITIONS, 0.0)
     hours = 0.0
-    customer_of = np.array(world.devices.customer, dtype=np.int64)
+    customer_of = catalog.device_customer
     ad_tier = np.array([ads.sees_ads(str(c["subscription_tier"])) for c in dims.customers])
     for d in range(days):
         lo = (first_day + d) * DAY_MS

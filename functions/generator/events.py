@@ -28,7 +28,7 @@ from collections.abc import Generator, Mapping, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from functions.shared import ads, binge, concurrency, devices, domains, geography, player, plays
+from functions.shared import ads, binge, concurrency, devices, domains, geography, people, player, plays
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions
 from functions.shared.records import json_value, line_template
@@ -215,14 +215,16 @@ class PreparedDimensions:
     """Who watches and what: lookup tables of one Dimensions, built once per container; the backfill uses them too."""
 
     def __init__(self, dims: Dimensions) -> None:
-        self.customers = list(dims.customers)
-        """Every customer, in table order (as World.customers): each watches while subscribed."""
-        if not self.customers or not dims.titles:
+        if dims.lifecycle is None:
+            raise ValueError("the world reads generated customers (dims.lifecycle: seed and count), not rows by hand")
+        if not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
+        self.customers = people.Customers(*dims.lifecycle)
+        """Every customer, per index (as World.customers: made when asked): each watches while subscribed."""
         self.titles = [(t["title_id"], t["title_type"], int(t["duration_minutes"]) * 60) for t in dims.titles]
         self.device_types = list(domains.DEVICE_TYPES)
-        self.devices = devices.layout_of(dims.customers)
-        """Each household's devices (World.devices: the same layout)."""
+        self.devices = devices.Households(self.customers)
+        """Each household's devices (World.devices: the same keys)."""
         self.viewers: dict[int, _Viewer] = {}
         """Device (index into `devices`) -> that viewer's profile."""
         self.record_templates: dict[int, str] = {}
@@ -599,10 +601,10 @@ class _WindowWriter:
         base_ms: int,
         plan: wm.HourPlan,
         stories: Sequence[_Story | None] | None = None,
-        scoped: Mapping[int, wm.Viewers] | None = None,
+        scoped: Mapping[int, str] | None = None,
     ) -> tuple[list[int | None], list[_Story | None]]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order
-        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope's viewers).
+        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope, a country).
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
         event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
@@ -661,6 +663,8 @@ class _WindowWriter:
                 continue  # ends before the window even with the longest pauses, start-up, stalls and ads
             # Its viewer and the household device it plays on (draw D_VIEWER, the key's screen field).
             vkey = self._viewer(sk, plan, title_field, scoped.get(sk) if scoped else None)
+            if vkey < 0:
+                continue  # no viewer found (World.pick_customer): not played
             device = device_type[vkey]
             # Breaks only for a customer some campaign may fit (ads.py).
             sees_ads = book.shows_breaks(customer_of[vkey])
@@ -810,13 +814,14 @@ class _WindowWriter:
         earliest = t0 + offsets[e - 1] * 1000 + before[e - 1] + e if e else t0
         return earliest if earliest >= self.end_ms else True
 
-    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, scope: wm.Viewers | None) -> int:
+    def _viewer(self, sk: int, plan: wm.HourPlan, title_field: int, scope: str | None) -> int:
         """The device that plays the session (World.device): its household by the start hour's plan (draw
-        D_VIEWER; among `scope`'s viewers for a live surge's extra candidate), the household's screen by the key's
-        screen field."""
+        D_VIEWER; among `scope`'s subscribers for a live surge's extra candidate), the household's screen by the
+        key's screen field; -1 when the draw finds no viewer."""
         h = wm.mix64((sk + _VIEWER_GAMMA) & wm.M64)
         world = self.world
-        return world.device(world.pick_customer(plan, h, plan.titles.genres[title_field], scope), sk)
+        customer = world.pick_customer(plan, h, plan.titles.genres[title_field], scope)
+        return world.device(customer, sk) if customer >= 0 else -1
 
     def _factors(self, t0: int, base: dict) -> tuple[int, int, int, int, int]:
         """(startup, start_fail, stall, error, bitrate cap) permille factors of the incidents whose scope holds the
@@ -1206,17 +1211,17 @@ def _scan_slot(
     return _SlotSessions(writer.end_ms, keys, next_ms, kept)
 
 
-def _surge_keys(world: World, slot: int, plan: wm.HourPlan, slot_key: int, own: int) -> dict[int, wm.Viewers]:
+def _surge_keys(world: World, slot: int, plan: wm.HourPlan, slot_key: int, own: int) -> dict[int, str]:
     """The keys of a slot's live surges' extra candidates (World.slot_surges: after its `own` candidates), each
-    with its scope's viewers."""
+    with its scope (a country)."""
     surges = world.slot_surges(slot, plan)
     if not surges:
         return {}
     keys, i = {}, own
-    for count, viewers in surges:
+    for count, country in surges:
         for _ in range(count):
             i += 1
-            keys[wm.draw(slot_key, i)] = viewers
+            keys[wm.draw(slot_key, i)] = country
     return keys
 
 
@@ -1228,7 +1233,7 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
     if not due:
         return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
     old_keys, old_stories = cached.keys, cached.stories
-    scoped: dict[int, wm.Viewers] = {}
+    scoped: dict[int, str] = {}
     if plan.scoped and any(old_stories[i] is None for i in due):  # a session drawn again needs its viewer
         slot = base_ms // wm.SLOT_MS
         slot_key = wm.draw(writer.world.key, slot)

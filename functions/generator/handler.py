@@ -43,7 +43,7 @@ import boto3
 
 from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
 from functions.shared import schedule
-from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, world_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_WINDOW_SECONDS,
@@ -165,13 +165,12 @@ def config() -> GeneratorConfig:
 
 
 def dimensions() -> Dimensions:
-    """This container's dimension tables, built once from the stack's seed and counts."""
+    """This container's dimension tables as the world reads them (customers per index, no table), built once from
+    the stack's seed and counts."""
     global _dimensions
     if _dimensions is None:
         cfg = config()
-        _dimensions = generate_dimensions(
-            cfg.dimension_seed, cfg.customer_count, cfg.title_count, cfg.campaign_count, delivery=False
-        )
+        _dimensions = world_dimensions(cfg.dimension_seed, cfg.customer_count, cfg.title_count, cfg.campaign_count)
     return _dimensions
 
 

@@ -36,10 +36,9 @@ Suppressed candidates are not played at all; each hour's start rate is divided b
 
 from __future__ import annotations
 
-import bisect
 import functools
 
-from functions.shared import ads, binge, domains, households, plays
+from functions.shared import ads, binge, domains, plays
 from functions.shared import world as wm
 
 _N_TYPES = len(domains.TITLE_TYPES)
@@ -176,14 +175,29 @@ class Admission:
     def __init__(self, world: wm.World) -> None:
         self.world = world
         self.lookback = lookback_slots(world)
-        self.limits = stream_limits(world)
-        self.ad_tier = ad_tiers(world)
+        self._tiers: dict[int, str] = {}
         self.verdicts: dict[int, bytes] = {}
         """Slot -> one byte per candidate in key order, 1 if it is played."""
         self._day: int | None = None
         self._next = 0
         self._device: dict[int, int] = {}
         self._household: dict[int, list[int]] = {}
+
+    def _tier(self, customer: int) -> str:
+        hit = self._tiers.get(customer)
+        if hit is None:
+            if len(self._tiers) >= 65_536:
+                self._tiers.clear()
+            hit = self._tiers[customer] = self.world.customers[customer]["subscription_tier"]
+        return hit
+
+    def limit(self, customer: int) -> int:
+        """A household's plan limit (streams at once: stream_limits' entry, made when first needed)."""
+        return domains.PLAN_STREAM_LIMITS[self._tier(customer)]
+
+    def ad_tier(self, customer: int) -> bool:
+        """Whether a household is on an ad tier (ad_tiers' entry, made when first needed)."""
+        return ads.sees_ads(self._tier(customer))
 
     def admitted(self, slot: int) -> bytes:
         """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it."""
@@ -209,15 +223,15 @@ class Admission:
 
     def _judge(self, slot: int, *, played_only: bool) -> bytes:
         """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates
-        (`played_only`) or, before the pass's day, by all (attempt_ms, end_bound and World.pick_customer inlined:
+        (`played_only`) or, before the pass's day, by all (attempt_ms and end_bound inlined, World.pick_customer called:
         this runs for every candidate of every new slot)."""
         world = self.world
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
         slot_key = wm.mix64((world.key + slot * G) & M64)
         own = plan.whole + ((slot_key >> 11) < plan.threshold)
-        # A live surge's extra candidates follow the slot's own, each picking among its scope's viewers.
-        scoped = [viewers for count, viewers in world.slot_surges(slot, plan) for _ in range(count)]
+        # A live surge's extra candidates follow the slot's own, each picking among its scope's subscribers.
+        scoped = [country for count, country in world.slot_surges(slot, plan) for _ in range(count)]
         n = own + len(scoped)
         if not n:
             return b""
@@ -225,9 +239,9 @@ class Admission:
         day = plan.titles
         seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
-        device_until, household, limits = self._device, self._household, self.limits
+        device_until, household = self._device, self._household
         lay = world.devices
-        first, profile, tables, device_type = lay.first, lay.profile, lay.tables, lay.type
+        device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
         complete_below, stop_fraction, pause_max = (
             plays.COMPLETE_BELOW,
             plays.STOP_FRACTION,
@@ -241,13 +255,8 @@ class Admission:
             (wm.PAUSE_SHIFT),
         )
         step_ms, steps, n_types = wm.SLOT_MS, wm.START_STEPS, _N_TYPES
-        viewer_gamma, affinity_below, by_genre, field_bits = (
-            _VIEWER_GAMMA,
-            households.AFFINITY_BELOW,
-            plan.by_genre,
-            (wm.FIELD_BITS),
-        )
-        bisect_right, ad_ms, ad_tier = bisect.bisect_right, _play_ad_ms, self.ad_tier
+        viewer_gamma = _VIEWER_GAMMA
+        ad_ms, ad_tier, limit_of = _play_ad_ms, self.ad_tier, self.limit
         bucket_ms = ads.BUCKET_MS
         flags = bytearray(n)
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
@@ -258,28 +267,22 @@ class Admission:
             field = (sk >> s_title) & 0xFFFF
             coarse = sk >> s_start
             attempt = base + coarse * step_ms // steps
-            # World.pick_customer, inlined
+            # Its viewer (World.pick_customer) from draw D_VIEWER
             z = (sk + viewer_gamma) & M64
             z = ((z ^ (z >> 30)) * X1) & M64
             z = ((z ^ (z >> 27)) * X2) & M64
             h = z ^ (z >> 31)
-            pick = plan
-            if i >= own:
-                pick = scoped[i - own]
-            elif (h & 0xFFFF) < affinity_below and by_genre[genres[field]].cumulative:
-                pick = by_genre[genres[field]]
-            cumulative = pick.cumulative
-            g = bisect_right(cumulative, ((h >> 40) * cumulative[-1]) >> field_bits)
-            running = pick.member_cumulative[g]
-            customer = pick.groups[g][bisect_right(running, (((h >> 16) & 0xFFFFFF) * running[-1]) >> field_bits)]
+            customer = pick_customer(plan, h, genres[field], scoped[i - own] if i >= own else None)
+            if customer < 0:
+                continue  # no viewer found: not played, holds nothing
             # World.device and end_bound, inlined
-            device = first[customer] + tables[profile[customer]][(sk >> s_device) & 0x3F]
+            device = device_of(customer, (sk >> s_device) & 0x3F)
             screen = device_type[device]
             duration = seconds[field]
             complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
-            sees_ads = ad_tier[customer]
+            sees_ads = ad_tier(customer)
             if sees_ads:  # ad_bound, inlined
                 bound += ad_ms(duration, span_max, complete)
             if complete and links[field]:  # the binge chain it starts holds the device too
@@ -287,7 +290,7 @@ class Admission:
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:
-                top = household[customer] = [0] * limits[customer]
+                top = household[customer] = [0] * limit_of(customer)
             least = min(top)
             if busy <= attempt and least <= attempt:
                 flags[i] = 1

@@ -253,3 +253,61 @@ def layout_of(customers: Sequence[Mapping]) -> Layout:
             _layouts.clear()
         hit = _layouts[id(customers)] = (customers, layout(customers))
     return hit[1]
+
+
+MAX_DEVICES = 16
+"""Device keys of the generator's households are customer * MAX_DEVICES + the device's slot in its household (a
+household owns at most 4 phones, 2 browsers, 3 TVs and a tablet)."""
+
+
+class _Column:
+    """Per device key, one of Households' answers (indexable as Layout's tuples are)."""
+
+    def __init__(self, households: Households, field: int) -> None:
+        self._households, self._field = households, field
+
+    def __getitem__(self, key: int) -> int:
+        return self._households.slot(key)[self._field]
+
+
+class Households:
+    """Every household's devices, made when a play first needs them (`layout`'s tables, keys by stride): what the
+    generator reads, whatever the number of customers. Device key k is slot k % MAX_DEVICES of customer
+    k // MAX_DEVICES (slots in type order, then index, as Layout's)."""
+
+    def __init__(self, customers: Sequence[Mapping]) -> None:
+        self.customers = customers
+        self._tables: dict[tuple, tuple[int, ...]] = {}
+        self._kept: dict[int, tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+        self.type = _Column(self, 0)
+        """Per device key, its type (an index into TYPES)."""
+        self.index = _Column(self, 1)
+        """Per device key, its index among its household's devices of its type."""
+        self.customer = _Column(self, 2)
+        """Per device key, its customer."""
+
+    def of(self, customer: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+        """(screen table, (type, index) per slot) of a household."""
+        hit = self._kept.get(customer)
+        if hit is None:
+            if len(self._kept) >= 65_536:
+                self._kept.clear()
+            row = self.customers[customer]
+            country, tier = row["country"], row["subscription_tier"]
+            counts = owned(row["customer_id"], country, tier)
+            key = (market(country), tier, counts)
+            screens = self._tables.get(key)
+            if screens is None:
+                screens = self._tables[key] = table(counts, country, tier)
+            hit = self._kept[customer] = (screens, tuple((t, i) for t, n in enumerate(counts) for i in range(n)))
+        return hit
+
+    def device(self, customer: int, field: int) -> int:
+        """The device key a play of `customer` with the key's screen field `field` is on (Layout.device's twin)."""
+        return customer * MAX_DEVICES + self.of(customer)[0][field]
+
+    def slot(self, key: int) -> tuple[int, int, int]:
+        """(type, index, customer) of a device key."""
+        customer, slot = divmod(key, MAX_DEVICES)
+        kind, index = self.of(customer)[1][slot]
+        return kind, index, customer

@@ -11,7 +11,6 @@ counts: no clock, no uuid4, no set iteration, no hash(). Lambda-safe: standard l
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import random
@@ -26,7 +25,7 @@ from mimesis.datasets import EMAIL_DOMAINS
 from mimesis.enums import Gender
 from mimesis.locales import Locale
 
-from functions.shared import ads, content, domains, geography, incidents
+from functions.shared import ads, content, domains, geography, incidents, people
 from functions.shared.names import CampaignNamer, TitleNamer, is_fit_brand
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, INCIDENTS, TITLES, Table
 
@@ -57,18 +56,6 @@ _STUDIO_SUFFIXES = ("Pictures", "Studios", "Films", "Entertainment", "Media", "P
 _AD_TLDS = ("com", "co", "io", "net")
 
 T = TypeVar("T")
-
-
-def _age_bounds(group: str) -> tuple[int, int]:
-    """(lowest, highest) age of an AGE_GROUPS label like '25-34' or '65+'."""
-    if group.endswith("+"):
-        return int(group[:-1]), 200
-    low, high = group.split("-")
-    return int(low), int(high)
-
-
-_AGE_GROUP_BOUNDS = tuple((g, *_age_bounds(g)) for g in domains.AGE_GROUPS)
-_MIN_CUSTOMER_AGE = _AGE_GROUP_BOUNDS[0][1]
 
 
 class Subscription(NamedTuple):
@@ -173,14 +160,6 @@ def _ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded)
 
 
-def _age_group(birth: dt.date) -> str:
-    age = REFERENCE_DATE.year - birth.year - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (birth.month, birth.day))
-    for group, low, high in _AGE_GROUP_BOUNDS:
-        if low <= age <= high:
-            return group
-    raise ValueError(f"age {age} is outside every AGE_GROUPS range {domains.AGE_GROUPS}")
-
-
 def _email(first: str, last: str, country: str, rng: random.Random, taken: set[str]) -> str:
     """An address built from the person's name at a global or local mail provider, unique within the table."""
     f, la = _ascii_slug(first) or "user", _ascii_slug(last) or "viewer"
@@ -196,48 +175,23 @@ def _email(first: str, last: str, country: str, rng: random.Random, taken: set[s
     return address
 
 
-_SUBSCRIPTION_SALT = "subscription"
-_SIGNUP_SPAN_DAYS = domains.SIGNUP_DAYS[1] - domains.SIGNUP_DAYS[0]
-_MEAN_TENURE_DAYS = _DAYS_PER_MONTH / domains.MONTHLY_CHURN
-
-
-_SIGNUPS_FROM_ORDINAL = SIGNUPS_FROM.toordinal()
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-def _subscription_draws(seed: int, index: int) -> tuple[float, float, float, float]:
-    """Customer `index`'s four uniforms in (0, 1): when in its sign-up slot, tenure, second of the day, updated_at."""
-    digest = hashlib.blake2b(f"{_SUBSCRIPTION_SALT}|{seed}|{index}".encode(), digest_size=16).digest()
-    u_join, u_tenure, u_second, u_touch = (
-        (int.from_bytes(digest[k : k + 4], "big") + 0.5) / (1 << 32) for k in range(0, 16, 4)
-    )
-    return u_join, u_tenure, u_second, u_touch
-
-
-def _ordinals(count: int, index: int, u_join: float, u_tenure: float) -> tuple[int, int]:
-    """(start, end) day ordinals of a subscription from its draws."""
-    start = _SIGNUPS_FROM_ORDINAL + int((index - 1 + u_join) * _SIGNUP_SPAN_DAYS / count)
-    return start, start + max(domains.MIN_TENURE_DAYS, int(-math.log(u_tenure) * _MEAN_TENURE_DAYS))
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def subscription(seed: int, count: int, index: int) -> Subscription:
-    """Customer `index` (1-based) of `count`: sign-ups at an even rate over domains.SIGNUP_DAYS in id order (customer i
-    joins (i - 1 + u) / count of the way through), an exponential tenure of mean 1 / MONTHLY_CHURN months (at least
-    MIN_TENURE_DAYS), ending wherever it falls, before or after any table's as-of date."""
-    u_join, u_tenure, u_second, u_touch = _subscription_draws(seed, index)
-    first, last = _ordinals(count, index, u_join, u_tenure)
-    start = dt.date.fromordinal(first)
-    created = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
-    return Subscription(
-        start, dt.date.fromordinal(last), created + dt.timedelta(seconds=int(u_second * _DAY_SECONDS)), u_touch
-    )
+    """Customer `index` (1-based) of `count`: people.subscription_days (sign-ups at an even rate over
+    domains.SIGNUP_DAYS in id order, an exponential tenure of mean 1 / MONTHLY_CHURN months, at least
+    MIN_TENURE_DAYS, ending wherever it falls, before or after any table's as-of date), with its sign-up's second."""
+    first, last = people.subscription_days(seed, count, index - 1)
+    second, touch = people.subscription_extras(seed, index - 1)
+    start = _EPOCH + dt.timedelta(days=first)
+    created = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC) + dt.timedelta(seconds=second)
+    return Subscription(start, _EPOCH + dt.timedelta(days=last), created, touch)
 
 
 def subscription_days(seed: int, count: int, index: int) -> tuple[int, int]:
     """`subscription`'s start and end as days since 1970-01-01 (what the world reads, without building dates)."""
-    u_join, u_tenure, _, _ = _subscription_draws(seed, index)
-    first, last = _ordinals(count, index, u_join, u_tenure)
-    return first - _EPOCH_ORDINAL, last - _EPOCH_ORDINAL
+    return people.subscription_days(seed, count, index - 1)
 
 
 def _subscription_fields(sub: Subscription, price: float, as_of: dt.date) -> dict:
@@ -269,43 +223,40 @@ def iter_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) -> Ite
     _check_count("count", count)
     rng = random.Random(f"customers:{seed}")
     locales = sorted(set(geography.COUNTRY_LOCALE.values()))
-    people = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
-    metro_weights = {c: tuple(m.weight for m in ms) for c, ms in geography.METROS_BY_COUNTRY.items()}
+    persons = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
     taken: set[str] = set()
     for i in range(1, count + 1):
         sub = subscription(seed, count, i)
         if sub.start > as_of:
             break
-        country = _weighted(rng, geography.COUNTRY_SHARES)
-        metro = rng.choices(geography.METROS_BY_COUNTRY[country], metro_weights[country])[0]
-        person = people[geography.COUNTRY_LOCALE[country]]
+        traits = people.traits(seed, count, i - 1)
+        country = traits["country"]
+        person = persons[geography.COUNTRY_LOCALE[country]]
         gender = Gender.FEMALE if rng.random() < 0.5 else Gender.MALE
         first, last = person.first_name(gender), person.last_name(gender)
-        age_days = int(rng.triangular(_MIN_CUSTOMER_AGE, 85, 33) * 365.2425)
-        birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, _MIN_CUSTOMER_AGE * 366 + 1))
-        tier = _weighted(rng, domains.SUBSCRIPTION_TIER_SHARES)
+        tier = traits["subscription_tier"]
         price = domains.TIER_MONTHLY_PRICE[tier]
         yield (
             _row(
                 CUSTOMERS,
                 {
-                    "customer_id": f"cust_{i:06d}",
+                    "customer_id": traits["customer_id"],
                     "email": _email(first, last, country, rng, taken),
                     "first_name": first,
                     "last_name": last,
-                    "date_of_birth": birth.isoformat(),
-                    "age_group": _age_group(birth),
+                    "date_of_birth": traits["date_of_birth"],
+                    "age_group": traits["age_group"],
                     "subscription_tier": tier,
                     "subscription_start_date": sub.start.isoformat(),
-                    "country": metro.country,
-                    "state": metro.state,
-                    "city": metro.city,
-                    "timezone": metro.timezone,
+                    "country": country,
+                    "state": traits["state"],
+                    "city": traits["city"],
+                    "timezone": traits["timezone"],
                     # Free viewers pay with their attention, not a card.
                     "payment_method": None if price == 0 else _pick(rng, domains.PAYMENT_METHODS),
                     "monthly_revenue": price,
                     "acquisition_channel": _pick(rng, domains.ACQUISITION_CHANNELS),
-                    "preferred_genres": json.dumps(_sample_in_order(rng, domains.GENRES, 1, 3)),
+                    "preferred_genres": traits["preferred_genres"],
                     "created_at": _timestamp(sub.created),
                     **_subscription_fields(sub, price, as_of),
                 },
@@ -750,6 +701,26 @@ def generate_incidents(world_seed: int) -> list[dict]:
     """The incidents table of a world: every incident overlapping [INCIDENTS_FROM, INCIDENTS_UNTIL), by start."""
     found = incidents.incidents_between(world_seed, _epoch_ms(INCIDENTS_FROM), _epoch_ms(INCIDENTS_UNTIL))
     return [incident_row(i) for i in found]
+
+
+def world_dimensions(
+    seed: int = DEFAULT_DIMENSION_SEED,
+    customers: int = 1000,
+    titles: int = 500,
+    campaigns: int = CAMPAIGNS.default_rows or 1,
+) -> Dimensions:
+    """The tables the world reads, without building the customers table: customers per index (people.Customers,
+    each the world columns of its table row), titles, and campaigns without their delivery figures."""
+    _check_count("customers", customers)
+    _check_count("titles", titles)
+    _check_count("campaigns", campaigns)
+    lazy = people.Customers(seed, customers)
+    return Dimensions(
+        customers=lazy,  # type: ignore[arg-type]  # a read-only sequence of the rows' world columns
+        titles=generate_titles(titles, seed),
+        campaigns=generate_campaigns(campaigns, seed, lazy, delivery=False),
+        lifecycle=(seed, customers),
+    )
 
 
 def generate_dimensions(

@@ -16,23 +16,23 @@ world seed and the slot's index; everything about a session depends only on its 
 from t0 - max_session_ms to t1: whoever observes it, in whatever pieces.
 
 The start rate follows the local clock (calendar.py) of the hour's viewers: the customers subscribed that day
-who watch on their viewing day (households.py), each zone at the offset it has in that hour; it is scaled so that
-a week's mean is `batch_size` events per RATE_PERIOD_MS. What is played comes from the day's title draw
-(catalogue.py) and how it is played from the session key's screen, end and span fields (plays.py). The key's
-layout (the *_SHIFT and *_BITS below) is the one definition the generator and the compiled backfill both read;
-docs/audience.md describes the whole model. Lambda-safe: the standard library and mimesis (the layer; through
-`dimensions`).
+who watch on their viewing day (households.py), each zone at the offset it has in that hour, by the zones' expected
+weights (people.py: customers per index, never a table); it is scaled so that a week's mean is `batch_size` events
+per RATE_PERIOD_MS. A session's viewer is drawn by rejection through the customers' layout (World.pick_customer).
+What is played comes from the day's title draw (catalogue.py) and how it is played from the session key's screen,
+end and span fields (plays.py). The key's layout (the *_SHIFT and *_BITS below) is the one definition the generator
+and the compiled backfill both read; docs/audience.md describes the whole model. Lambda-safe: the standard library
+and mimesis (the layer; through `dimensions`).
 """
 
 from __future__ import annotations
 
 import bisect
-import json
+import itertools
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import ads, binge, devices, domains, households, incidents, player, plays
+from functions.shared import ads, binge, devices, domains, households, incidents, people, player, plays
 from functions.shared.calendar import (
     DAY_WEIGHTS,
     HOUR_WEIGHTS,
@@ -43,7 +43,7 @@ from functions.shared.calendar import (
     local_weight,
     utc_offset_at,
 )
-from functions.shared.catalogue import Catalogue, DayTitles, epoch_day
+from functions.shared.catalogue import Catalogue, DayTitles, epoch_day  # noqa: F401  (re-exported)
 
 __all__ = [
     "DAY_WEIGHTS",
@@ -169,7 +169,7 @@ START, PAUSE, RESUME, STOP, COMPLETE, START_FAILED, EXIT, SWITCH, ERROR = (
 )
 
 FIELD_BITS = 24
-"""Width of the viewer draw's group and member fields."""
+"""Width of the viewer draw's and its tries' zone and slot fields."""
 RESUMED_THRESHOLD = round(RESUMED_SESSION_SHARE * (1 << 32))
 PAUSE_LENGTH_BITS = 12
 PAUSE_FRACTION_BITS = 20
@@ -270,44 +270,40 @@ def uuid4_text(hi: int, lo: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Viewers(NamedTuple):
-    """Who may start a session, weighted: groups (one UTC offset each) of customers and their weights."""
-
-    cumulative: tuple[int, ...]
-    """Running totals of each group's integer weight (its viewers' day weights * its local hour's)."""
-    groups: tuple[tuple[int, ...], ...]
-    """Customer indexes (into World.customers) of each group's viewers."""
-    member_cumulative: tuple[tuple[int, ...], ...]
-    """Per group, running totals of its viewers' day weights (households.day_weight)."""
-
-
 class HourPlan(NamedTuple):
-    """The starts of every slot in one UTC hour: how many, and who starts them."""
+    """The starts of every slot in one UTC hour: how many, and who starts them (pick_customer)."""
 
     whole: int
     """Every slot has at least this many starts..."""
     threshold: int
     """...and one more when its count draw's top 53 bits are below this (the rate's fractional part * 2**53)."""
     cumulative: tuple[int, ...]
-    """Running totals of each audience group's integer weight (its viewers' day weights * its local hour's)."""
-    groups: tuple[tuple[int, ...], ...]
-    """Customer indexes (into World.customers) of each group's viewers, a group being one UTC offset."""
-    member_cumulative: tuple[tuple[int, ...], ...]
-    """Per group, running totals of its viewers' day weights (households.day_weight)."""
+    """Per zone (people.Layout.zones order), the running total of its slots' day weights (a whole block's, or the
+    partial block's when no whole one is signed up) times its local hour's weight: each try of a session's viewer
+    draw proposes a zone by it (empty: nobody can watch)."""
+    day: int
+    """The UTC day (since the epoch): a viewer is subscribed on it."""
+    blocks: int
+    """Whole blocks of ids (people.BLOCK) some of whose sign-up windows start by the day (people.signed_up)..."""
+    tail: bool
+    """...and whether the last, partial block of ids is among them too: the blocks a viewer is drawn in."""
+    viewing_days: tuple[int, ...]
+    """Per zone, the viewing day (households.viewing_day) of its local time in this hour."""
+    day_keys: tuple[int, ...]
+    """Per zone, the key of its viewing day's watching draws (draw(active key, viewing day))."""
     rate: float
     """Mean session starts per slot in this hour."""
     titles: DayTitles
     """The hour's day's title draw (catalogue.Catalogue.on)."""
-    by_genre: tuple[Viewers, ...]
-    """Per genre (domains.GENRES), the same viewers restricted to those who list it in preferred_genres."""
+    by_genre: tuple[tuple[int, ...], ...]
+    """Per genre (domains.GENRES), `cumulative` of the zones' slots that list it in preferred_genres."""
     admitted: float = 1.0
     """Share of this hour's candidate starts a device and the plan's stream limit admit (households.admitted_share
     at the hour's load): `rate` is the played rate divided by it."""
-    scoped: tuple[tuple[str, int, Viewers], ...] = ()
-    """Per scope (a country) of the live surges overlapping the hour (World.surge_scopes): its viewers' weight in
-    the hour (their day weights times their local hours', summed as `cumulative` sums everyone's: the scope's
-    share of the candidates) and its subscribers that day, each as likely (who a surge's extra candidates are,
-    World.slot_surges)."""
+    scoped: tuple[tuple[str, int], ...] = ()
+    """Per scope (a country) of the live surges overlapping the hour (World.surge_scopes): its viewers' expected
+    weight in the hour (summed as `cumulative` sums everyone's: the scope's share of the candidates). A surge's extra
+    candidates are the scope's subscribers that day, each as likely (World.slot_surges)."""
 
 
 def surge_rates(rate: float, total: int, surges: tuple[tuple[str, int, int], ...]) -> list[float]:
@@ -334,26 +330,12 @@ def surge_counts(slot_key: int, rates: list[float]) -> list[int]:
     return counts
 
 
-@dataclass(frozen=True)
-class _Customer:
-    timezone: str
-    first_day: int
-    """The day (since the epoch, UTC) the subscription started: no session before it."""
-    end_day: int | None
-    """No session starts on or after this day (the eve of the subscription's end; subscription_end_date itself for
-    rows written by hand)."""
-
-
-def _epoch_day(iso_date: str | None) -> int | None:
-    return epoch_day(iso_date) if iso_date else None
-
-
 class World:
     """One world: its seed, its audience and catalog, and its volume.
 
-    `customers` are the dimension's customers in table order, each of whom watches from the day their subscription
-    starts until the day it ends (`dims.subscription_days()`, whole: also after the table's as-of date); `title_seconds`
-    the titles' durations in table order.
+    `customers` are the dimension seed's customers (people.Customers: made per index when asked, never a table),
+    each of whom watches from the day their subscription starts until the day it ends; `title_seconds` the titles'
+    durations in table order.
     """
 
     def __init__(self, seed: int, dims: Dimensions, batch_size: int = domains.DEFAULT_BATCH_SIZE) -> None:
@@ -361,26 +343,29 @@ class World:
         self.batch_size = check_batch_size("batchSize", batch_size)
         self.key = world_key(seed)
         self.dims = dims
-        customers = list(dims.customers)
-        if not customers or not dims.titles:
+        if dims.lifecycle is None:
+            raise ValueError("the world reads generated customers (dims.lifecycle: seed and count), not rows by hand")
+        if not dims.titles:
             raise ValueError("dims must hold at least one customer and one title")
-        self.customers = customers
-        if dims.lifecycle is not None:  # each subscription whole, also past the table's as-of date
-            # The last session starts the day before the end's eve: a session lasts under a day (max_session_ms),
-            # so none plays on or after subscription_end_date.
-            self._people = [
-                _Customer(c["timezone"], start, end - 1)
-                for c, (start, end) in zip(customers, dims.subscription_days(), strict=True)
-            ]
-        else:  # rows written by hand: their dates are the whole truth
-            self._people = [
-                _Customer(
-                    c["timezone"],
-                    _epoch_day(c["subscription_start_date"]) or 0,
-                    _epoch_day(c["subscription_end_date"]),
-                )
-                for c in customers
-            ]
+        dimension_seed, count = dims.lifecycle
+        self.count = count
+        """How many customers the world has (the customers table's rows)."""
+        self.customers = people.Customers(dimension_seed, count)
+        self.layout = people.layout(dimension_seed)
+        """The customers' layout slots (people.py): their zones, countries, propensities and genres."""
+        self.sets = people.viewer_sets(dimension_seed)
+        """The layout's proposal sets (a whole block's slots)."""
+        self.tail = people.tail_sets(dimension_seed, count)
+        """The proposal sets of the last, partial block's slots."""
+        zone_sets = (1 + len(domains.GENRES)) * self.sets.zones
+        self._full_weight = tuple(r[-1] if r else 0 for r in self.sets.running[:zone_sets])
+        self._tail_weight = tuple(r[-1] if r else 0 for r in self.tail.running[:zone_sets])
+        self._lkey = people.layout_key(dimension_seed)
+        self._skey = people.subscription_key(dimension_seed)
+        self._affine: dict[int, tuple[int, int]] = {}
+        """Per block drawn in, its permutation's (inverse multiplier, offset) (people.position)."""
+        self._spans: dict[int, tuple[int, int]] = {}
+        """Per customer drawn, its subscription days (a bounded cache)."""
         if len(dims.titles) > MAX_TITLES:
             raise ValueError(
                 f"titleCount must be at most {MAX_TITLES:,} for the world's title draw, got {len(dims.titles):,}"
@@ -392,16 +377,12 @@ class World:
         self.title_types = [plays.TITLE_TYPE_INDEX[t["title_type"]] for t in dims.titles]
         """Each title's index in domains.TITLE_TYPES."""
         self.catalogue = Catalogue(dims.titles, SLOT_MS, LINK_REACH_MS, player.UNSTARTED_SHARE)
-        self.preferred = [
-            tuple(domains.GENRES.index(g) for g in json.loads(c["preferred_genres"] or "[]")) for c in customers
-        ]
-        """Each customer's preferred genres (indexes into domains.GENRES)."""
         self.max_session_ms = self.catalogue.longest_ms() + MAX_PAUSED_MS + 2 * MAX_PAUSES + 1 + MAX_QOE_MS
         """No session, with the binge chain it starts, lasts longer: the longest title played through with its ad
         breaks (and its longest chain's), every pause, the longest start-up and stalls, 1 ms per event."""
         if self.max_session_ms >= 86_400_000:
             raise ValueError("duration_minutes must keep every session under a day (a title of at most 23 hours)")
-        density = households.subscriber_hours(batch_size, len(customers))
+        density = households.subscriber_hours(batch_size, count)
         self.exclusive = density <= households.HOURS_PER_SUBSCRIBER_BAND[1]
         """Whether a device plays one session at a time and a household within its plan (concurrency.py): in every
         world whose audience can carry its volume (its subscribers stream at most the band's hours a day); a world
@@ -415,24 +396,14 @@ class World:
         """Mean played sessions (with binge chains' autoplayed episodes) per slot over a week."""
         self.sessions_per_slot = self.played_per_slot / self.admitted_share
         """Mean candidate session starts per slot over a week (about admitted_share of them are played)."""
-        self._audiences: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
-        self._groupings: dict[tuple, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]] = {}
-        self._viewers: dict[tuple[str, int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        pkey = mix64(self.key ^ households.PROPENSITY_SALT)
-        self.propensity = [households.propensity(draw(pkey, i) >> 11) for i in range(len(customers))]
-        """Each customer's viewing propensity (households.py)."""
-        self._active_below = [households.active_threshold(w) for w in self.propensity]
-        self._day_weight = [households.day_weight(w) for w in self.propensity]
         self._active_key = mix64(self.key ^ households.ACTIVE_SALT)
-        self.devices = devices.layout_of(dims.customers)
-        """Each household's devices (devices.py): a play's screen is one of its viewer's."""
+        self.devices = devices.Households(self.customers)
+        """Each household's devices (devices.py), made when a play first needs them: a play's screen is one of its
+        viewer's."""
         self._hours: dict[int, HourPlan] = {}
-        self._shapes: dict[int, tuple] = {}
         self._weeks: dict[int, tuple[incidents.Incident, ...]] = {}
         self.ads_key = mix64(self.key ^ ADS_SALT)
         """The key of the viewer-days' deals of campaigns (ads.deal_draw)."""
-        self.countries = [c["country"] for c in customers]
-        """Each customer's country (a live surge's scope)."""
 
     def incidents(self, start_ms: int, end_ms: int) -> tuple[incidents.Incident, ...]:
         """The world's incidents overlapping [start_ms, end_ms), by start (incidents.incidents_between, cached)."""
@@ -466,148 +437,101 @@ class World:
                 scopes[i.country] = None
         return tuple(scopes)
 
-    def slot_surges(self, slot: int, plan: HourPlan) -> tuple[tuple[int, Viewers], ...]:
+    def slot_surges(self, slot: int, plan: HourPlan) -> tuple[tuple[int, str], ...]:
         """The extra candidates of a slot's live surges, after its own (plan.whole and plan.threshold's): per surge
-        under way at its start, how many (surge_counts) and the scope's viewers who start them (plan.scoped)."""
+        under way at its start, how many (surge_counts) and its scope (a country, whose subscribers start them)."""
         if not plan.scoped:  # no surge overlaps the hour (the common case, answered without a look-up)
             return ()
         surges = self.surges_at(slot)
         if not surges:
             return ()
-        scoped = {country: viewers for country, _, viewers in plan.scoped}
         counts = surge_counts(draw(self.key, slot), self._surge_rates(plan, surges))
-        return tuple((n, scoped[i.country]) for n, i in zip(counts, surges, strict=True))
+        return tuple((n, i.country or "") for n, i in zip(counts, surges, strict=True))
 
     @staticmethod
     def _surge_rates(plan: HourPlan, surges: list[incidents.Incident]) -> list[float]:
-        weights = {country: weight for country, weight, _ in plan.scoped}
+        weights = dict(plan.scoped)
         total = plan.cumulative[-1] if plan.cumulative else 0
         return surge_rates(
             plan.rate, total, tuple((i.country or "", i.volume_permille, weights[i.country or ""]) for i in surges)
         )
 
-    def subscribers(self, epoch_day: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
-        """(time zone, customer indexes) of those subscribed on a day (started by it, not yet ended), by zone."""
-        hit = self._audiences.get(epoch_day)
-        if hit is None:
-            if len(self._audiences) > 64:
-                self._audiences.clear()
-            zones: dict[str, list[int]] = {}
-            for i, p in enumerate(self._people):
-                if p.first_day <= epoch_day and (p.end_day is None or epoch_day < p.end_day):
-                    zones.setdefault(p.timezone, []).append(i)
-            hit = self._audiences[epoch_day] = tuple((tz, tuple(zones[tz])) for tz in sorted(zones))
-        return hit
-
-    def viewers(self, tz: str, viewing_day: int, epoch_day: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """(customer indexes, day weights) of a zone's subscribers of a UTC day who watch on a viewing day."""
-        hit = self._viewers.get((tz, viewing_day, epoch_day))
-        if hit is None:
-            if len(self._viewers) > 4096:
-                self._viewers.clear()
-            members = dict(self.subscribers(epoch_day)).get(tz, ())
-            day_key = draw(self._active_key, viewing_day)
-            fade, people, below = households.DISENGAGE_DAYS, self._people, self._active_below
-            chosen = []
-            for i in members:
-                limit, end = below[i], people[i].end_day
-                if end is not None and end - viewing_day < fade:  # disengaging before the cancellation
-                    limit = limit * max(0, end - viewing_day) // fade
-                if (draw(day_key, i) >> 11) < limit:
-                    chosen.append(i)
-            watching = tuple(chosen)
-            hit = self._viewers[(tz, viewing_day, epoch_day)] = (watching, tuple(self._day_weight[i] for i in watching))
-        return hit
-
-    def audience(self, epoch_hour: int) -> tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]:
-        """(UTC offset in minutes, customer indexes, their day weights) of who watches in a UTC hour: subscribers
-        that day, grouped by the offset each one's zone has in that hour (daylight saving exact to the hour),
-        those whose viewing day (households.viewing_day, local) is one they watch on; offsets ascending."""
-        day = epoch_hour // 24
-        zones = self.subscribers(day)
-        offsets = tuple(hour_offset(tz, epoch_hour) for tz, _ in zones)
-        days = tuple(households.viewing_day(epoch_hour * 60 + off) for off in offsets)
-        key = (day, offsets, days)
-        hit = self._groupings.get(key)
-        if hit is None:
-            if len(self._groupings) > 256:
-                self._groupings.clear()
-            groups: dict[int, tuple[list[int], list[int]]] = {}
-            for off, vday, (tz, _) in zip(offsets, days, zones, strict=True):
-                members, weights = self.viewers(tz, vday, day)
-                group = groups.setdefault(off, ([], []))
-                group[0].extend(members)
-                group[1].extend(weights)
-            hit = self._groupings[key] = tuple(
-                (off, tuple(groups[off][0]), tuple(groups[off][1])) for off in sorted(groups) if groups[off][0]
-            )
-        return hit
-
     def hour(self, epoch_hour: int) -> HourPlan:
-        """The start plan of one UTC hour (hours since the epoch)."""
+        """The start plan of one UTC hour (hours since the epoch): O(zones x genres), whatever the audience."""
         hit = self._hours.get(epoch_hour)
         if hit is None:
             if len(self._hours) > 512:
                 self._hours.clear()
-            audience = self.audience(epoch_hour)
-            titles = self.catalogue.on(epoch_hour // 24)
-            if not titles.title:
-                audience = ()  # nothing released yet: nothing to watch
-            running, totals, fan_sets = self._shape(audience)
-            cumulative, total = [], 0
-            locals_ = [local_weight((epoch_hour * 60 + offset) // 60) for offset, _, _ in audience]
-            for acc, local in zip(totals, locals_, strict=True):
-                total += acc * local
-                cumulative.append(total)
-            whole, threshold, rate, admitted = self.starts(total, sum(totals), titles)
-            by_genre = []
-            for groups in fan_sets:
-                fan_total, fan_cumulative = 0, []
-                for g, _, sums in groups:
-                    fan_total += sums[-1] * locals_[g]
-                    fan_cumulative.append(fan_total)
-                by_genre.append(
-                    Viewers(tuple(fan_cumulative), tuple(c for _, c, _ in groups), tuple(r for _, _, r in groups))
-                )
-            scoped = tuple(
-                (country, self._scope_weight(audience, locals_, country), self._scope_subscribers(epoch_hour, country))
-                for country in self.surge_scopes(epoch_hour)
-            )
-            hit = self._hours[epoch_hour] = HourPlan(
-                whole,
-                threshold,
-                tuple(cumulative),
-                tuple(m for _, m, _ in audience),
-                running,
-                rate,
-                titles,
-                tuple(by_genre),
-                admitted,
-                scoped,
-            )
+            hit = self._hours[epoch_hour] = self._plan(epoch_hour)
         return hit
 
-    def _scope_weight(self, audience: tuple, locals_: list[int], country: str) -> int:
-        """The weight of an hour's viewers of one country: their day weights times their local hours' weights."""
-        countries, weight = self.countries, 0
-        for (_, members, weights), local in zip(audience, locals_, strict=True):
-            weight += sum(w for i, w in zip(members, weights, strict=True) if countries[i] == country) * local
-        return weight
-
-    def _scope_subscribers(self, epoch_hour: int, country: str) -> Viewers:
-        """One country's subscribers on the hour's UTC day, by index, each weighing one: a live event draws
-        whoever subscribes, not only who watches that day."""
-        countries = self.countries
-        chosen = sorted(
-            i for _, members in self.subscribers(epoch_hour // 24) for i in members if countries[i] == country
+    def _plan(self, epoch_hour: int) -> HourPlan:
+        day = epoch_hour // 24
+        titles = self.catalogue.on(day)
+        sets, zones = self.sets, self.layout.zones
+        n = sets.zones
+        offsets = [hour_offset(tz, epoch_hour) for tz in zones]
+        locals_ = [local_weight((epoch_hour * 60 + off) // 60) for off in offsets]
+        viewing_days = tuple(households.viewing_day(epoch_hour * 60 + off) for off in offsets)
+        signed = -(-people.signed_up(self.count, day) // people.BLOCK)
+        blocks = min(signed, self.count // people.BLOCK)
+        tail = signed > blocks
+        cumulative: tuple[int, ...] = ()
+        by_genre: tuple[tuple[int, ...], ...] = ((),) * len(domains.GENRES)
+        total = weight_total = 0
+        if titles.title and signed:  # someone has signed up and something is released
+            # Who is proposed: a zone by its slots' day weights (a whole block's, or the partial block's when no
+            # whole one is signed up) times its local hour's weight, then a block and a slot (pick_customer).
+            proposal = self._full_weight if blocks else self._tail_weight
+            cumulative = tuple(itertools.accumulate(proposal[z] * locals_[z] for z in range(n)))
+            by_genre = tuple(
+                tuple(itertools.accumulate(proposal[(1 + g) * n + z] * locals_[z] for z in range(n)))
+                for g in range(len(domains.GENRES))
+            )
+            # The hour's rate follows the expected weight of who watches: its zones' times their local hours'.
+            expected = self._expected(blocks, tail)
+            total = sum(expected[z] * locals_[z] for z in range(n))
+            weight_total = sum(expected[:n])
+        whole, threshold, rate, admitted = self.starts(total, weight_total, titles)
+        scoped = tuple(
+            (country, self._scope_weight(country, locals_, blocks, tail) if cumulative else 0)
+            for country in self.surge_scopes(epoch_hour)
         )
-        if not chosen or not self.catalogue.on(epoch_hour // 24).title:
-            return Viewers((), (), ())
-        return Viewers((len(chosen),), (tuple(chosen),), (tuple(range(1, len(chosen) + 1)),))
+        return HourPlan(
+            whole,
+            threshold,
+            cumulative,
+            day,
+            blocks,
+            tail,
+            viewing_days,
+            tuple(draw(self._active_key, v) for v in viewing_days),
+            rate,
+            titles,
+            by_genre,
+            admitted,
+            scoped,
+        )
+
+    def _expected(self, blocks: int, tail: bool) -> tuple[int, ...]:
+        """Per zone set (people.ViewerSets), the expected weight of its customers in `blocks` whole blocks and the
+        partial one if `tail`."""
+        return tuple(
+            blocks * e + (t if tail else 0) for e, t in zip(self.sets.expected, self.tail.expected, strict=True)
+        )
+
+    def _scope_weight(self, country: str, locals_: list[int], blocks: int, tail: bool) -> int:
+        """The expected weight of an hour's viewers of one country: its zones' times their local hours' weights."""
+        countries = self.layout.countries
+        if country not in countries:
+            return 0
+        c = countries.index(country)
+        full, part = self.sets.country_expected[c], self.tail.country_expected[c]
+        return sum((blocks * e + (t if tail else 0)) * w for e, t, w in zip(full, part, locals_, strict=True))
 
     def starts(self, total: int, weight_total: int, titles: DayTitles) -> tuple[int, int, float, float]:
-        """(whole, threshold, rate, admitted) of an hour plan from its viewers' day weights times their local hours'
-        weights (`total`), their day weights alone (`weight_total`) and its day's title draw."""
+        """(whole, threshold, rate, admitted) of an hour plan from its zones' expected weights times their local
+        hours' weights (`total`), their expected weights alone (`weight_total`) and its day's title draw."""
         # Relative to the weekly mean weight (WEEK_WEIGHT / 168) of the hour's viewers: their mix of local
         # hours shapes the rate, their number and weights do not (batchSize is the world's volume).
         intensity = (total * 168) / (weight_total * WEEK_WEIGHT) if weight_total else 0.0
@@ -619,60 +543,106 @@ class World:
         whole = math.floor(rate)
         return whole, int((rate - whole) * (1 << 53)), rate, admitted
 
-    def _shape(self, audience: tuple) -> tuple:
-        """What an hour plan takes from its audience whatever the hour: per group its viewers' running day weights
-        and their total, and per genre the (group, fans, their running weights) of the groups with fans of it.
-        Hours of one day mostly share an audience (World.audience caches it), so this is built once for them."""
-        hit = self._shapes.get(id(audience))
-        if hit is None or hit[0] is not audience:
-            if len(self._shapes) > 256:
-                self._shapes.clear()
-            preferred = self.preferred
-            running, totals = [], []
-            fan_sets: list[list[tuple[int, tuple[int, ...], tuple[int, ...]]]] = [[] for _ in domains.GENRES]
-            for group, (_, members, weights) in enumerate(audience):
-                sums, acc = [], 0
-                own: dict[int, tuple[list[int], list[int]]] = {}
-                for i, w in zip(members, weights, strict=True):
-                    acc += w
-                    sums.append(acc)
-                    for g in preferred[i]:
-                        chosen, fan_sums = own.setdefault(g, ([], []))
-                        chosen.append(i)
-                        fan_sums.append((fan_sums[-1] if fan_sums else 0) + w)
-                running.append(tuple(sums))
-                totals.append(acc)
-                for g in sorted(own):
-                    fan_sets[g].append((group, tuple(own[g][0]), tuple(own[g][1])))
-            hit = self._shapes[id(audience)] = (audience, (tuple(running), totals, fan_sets))
-        return hit[1]
-
     def slot_count(self, slot: int) -> int:
         """How many candidate sessions start in a slot: its hour plan's, then its live surges' extra ones."""
         plan = self.hour(slot // 60)
         own = plan.whole + ((draw(self.key, slot) >> 11) < plan.threshold)
         return own + sum(n for n, _ in self.slot_surges(slot, plan))
 
-    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int, scope: Viewers | None = None) -> int:
-        """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw: bits 0-15 say
-        whether among the genre's fans (households.AFFINITY_BELOW, when it has any), bits 40-63 pick the group by
-        its weight, bits 16-39 the viewer within it by day weight. A live surge's extra candidate picks among its
-        `scope`'s viewers instead (World.slot_surges), whatever its genre."""
-        pick: Viewers | HourPlan = plan
+    def subscribed(self, customer: int, day: int) -> tuple[bool, int]:
+        """(whether customer is subscribed on a UTC day, the last day it may start a session + 1): it watches from
+        its subscription's start to the eve of its end's eve (a session lasts under a day, max_session_ms, so none
+        plays on or after its end)."""
+        start, end = people.subscription_days_of(self._skey, self.count, customer)
+        return start <= day < end - 1, end - 1
+
+    def watches(self, customer: int, viewing_day: int) -> bool:
+        """Whether a customer watches on a viewing day (households.py: its slot's propensity, fading over the last
+        DISENGAGE_DAYS of its subscription), subscribed or not: pick_customer's test, one customer at a time."""
+        s = people.slot_of(self._lkey, customer)
+        _, end = people.subscription_days_of(self._skey, self.count, customer)
+        limit, left = self.layout.active_below[s], end - 1 - viewing_day
+        if left < households.DISENGAGE_DAYS:
+            limit = limit * max(0, left) // households.DISENGAGE_DAYS
+        return (draw(draw(self._active_key, viewing_day), customer) >> 11) < limit
+
+    def propensity(self, customer: int) -> float:
+        """A customer's viewing propensity (households.py: its layout slot's)."""
+        return self.layout.propensity[people.slot_of(self._lkey, customer)]
+
+    def pick_customer(self, plan: HourPlan, viewer_draw: int, genre: int, scope: str | None = None) -> int:
+        """Index into `customers` of who starts a session of a title of `genre`, from its viewer draw, or -1 if
+        MAX_TRIES proposals find none (the session is then not played).
+
+        Bits 0-15 say whether among the genre's fans (households.AFFINITY_BELOW, when it has any). Try j reads
+        draws 2j and 2j + 1 of the viewer draw's stream (people.TRY_*): a zone by the plan's weights (its slots' day
+        weights times its local hour's), a block among those signed up by the day, a slot of the zone (listing the
+        genre) by day weight, and accepts the customer there if subscribed on the day and watching on the zone's
+        viewing day (households.py, with the DISENGAGE_DAYS fade). Each of the hour's viewers is thus drawn with
+        probability proportional to its day weight times its local hour's, as the whole audience's running weights
+        would give. A live surge's extra candidate (`scope`, a country) is drawn among the country's slots, each as
+        likely, and accepted if subscribed (whatever its genre, watching or not)."""
+        sets, tail, count = self.sets, self.tail, self.count
+        if not plan.cumulative:
+            return -1
+        cumulative: tuple[int, ...] = ()
+        base = 0
         if scope is not None:
-            pick = scope
-        elif (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and plan.by_genre[genre].cumulative:
-            pick = plan.by_genre[genre]
-        g = bisect.bisect_right(pick.cumulative, ((viewer_draw >> 40) * pick.cumulative[-1]) >> FIELD_BITS)
-        running = pick.member_cumulative[g]
-        aim = (((viewer_draw >> 16) & 0xFFFFFF) * running[-1]) >> FIELD_BITS
-        return pick.groups[g][bisect.bisect_right(running, aim)]
+            base = sets.country_set(self.layout.countries.index(scope))
+        else:
+            cumulative = plan.cumulative
+            fans = plan.by_genre[genre]
+            if (viewer_draw & 0xFFFF) < households.AFFINITY_BELOW and fans[-1]:
+                cumulative, base = fans, (1 + genre) * sets.zones
+        blocks, day = plan.blocks, plan.day
+        choices = blocks + plan.tail
+        below, fade = self.layout.active_below, households.DISENGAGE_DAYS
+        bisect_right, spans, affine = bisect.bisect_right, self._spans, self._affine
+        zone, k = -1, base
+        for j in range(people.MAX_TRIES):
+            r, r2 = draw(viewer_draw, 2 * j), draw(viewer_draw, 2 * j + 1)
+            if cumulative:
+                zone = bisect_right(cumulative, ((r >> 40) * cumulative[-1]) >> 24)
+                k = base + zone
+            b = (((r >> 16) & 0xFFFFFF) * choices) >> 24
+            running = sets.running[k]
+            if b < blocks:
+                s = sets.slots[k][bisect_right(running, ((r2 >> 40) * running[-1]) >> 24)]
+            else:  # the partial block: each of its ids as likely as a whole block's
+                part = tail.running[k]
+                if not part or (blocks and ((r & 0xFFFF) * running[-1]) >> 16 >= part[-1]):
+                    continue
+                s = tail.slots[k][bisect_right(part, ((r2 >> 40) * part[-1]) >> 24)]
+            inverse = affine.get(b)
+            if inverse is None:  # people.position, a block's permutation kept
+                a, c = people.block_affine(self._lkey, b)
+                inverse = affine[b] = (people.inverse_odd(a), c)
+            i = (b << people.BLOCK_BITS) | ((inverse[0] * (s - inverse[1])) & (people.BLOCK - 1))
+            if i >= count:
+                continue
+            span = spans.get(i)
+            if span is None:
+                if len(spans) >= 65_536:
+                    spans.clear()
+                span = spans[i] = people.subscription_days_of(self._skey, count, i)
+            start, end = span
+            last = end - 1
+            if not start <= day < last:
+                continue
+            if zone >= 0:
+                vday = plan.viewing_days[zone]
+                limit = below[s]
+                if last - vday < fade:  # disengaging before the cancellation
+                    limit = limit * max(0, last - vday) // fade
+                if (draw(plan.day_keys[zone], i) >> 11) >= limit:
+                    continue
+            return i
+        return -1
 
     def device(self, customer: int, sk: int) -> int:
-        """The device (index into `devices`' flat arrays) a session of `customer` with key `sk` plays on: its
-        screen field's entry of the household's screen table."""
-        lay = self.devices
-        return lay.first[customer] + lay.tables[lay.profile[customer]][(sk >> DEVICE_SHIFT) & 0x3F]
+        """The device key (devices.Households) a session of `customer` with key `sk` plays on: its screen field's
+        entry of the household's screen table."""
+        return self.devices.device(customer, (sk >> DEVICE_SHIFT) & 0x3F)
 
     def expected_events(self, start_ms: int, end_ms: int) -> float:
         """Mean number of events with timestamps in [start_ms, end_ms) (the admitted start rate with the incidents'

@@ -80,13 +80,7 @@ def admit(  # pragma: no cover - compiled
     extra_count: np.ndarray,
     extra_set: np.ndarray,
     slot_plan: np.ndarray,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
+    viewers: tuple,
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
@@ -138,9 +132,12 @@ def admit(  # pragma: no cover - compiled
             attempt = attempt_ms(sk, base)
             hv = draw(sk, wm.D_VIEWER)
             customer = candidate_customer(
-                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], plan_at,
-                cumulative, group_size, group_start, member_at, members, member_running,
-            )  # fmt: skip
+                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], viewers
+            )
+            if customer < 0:  # no viewer found (World.pick_customer): not played, holds nothing
+                admitted[n] = 0
+                n += 1
+                continue
             device = device_of(customer, sk, device_first, device_profile, device_tables)
             screen = device_type[device]
             duration = title_seconds[title]

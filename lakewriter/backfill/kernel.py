@@ -20,10 +20,10 @@ from types import ModuleType
 import numpy as np
 from numba import njit
 
-from functions.shared import ads, binge, devices, domains, households, player, plays
+from functions.shared import ads, binge, devices, domains, households, people, player, plays
 from functions.shared import world as wm
 
-COMPILED_IN = (ads, binge, devices, domains, households, player, plays, wm)
+COMPILED_IN = (ads, binge, devices, domains, households, people, player, plays, wm)
 """Modules whose tables and constants the compiled kernels hold as constants."""
 
 
@@ -233,67 +233,126 @@ def break_pod(  # pragma: no cover - compiled
     return count
 
 
-@njit(cache=True, inline="always")
-def pick_customer(  # pragma: no cover - compiled
-    hv: np.uint64,
-    plan: int,
-    genre: int,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
-) -> int:
-    """World.pick_customer over the arrays world_sessions reads, among the hour's viewers or (AFFINITY_BELOW) the
-    title genre's fans among them (`pick_in`)."""
-    pick = plan * (1 + N_GENRES)
-    if _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW:
-        fans = pick + 1 + genre
-        if plan_at[fans + 1] > plan_at[fans]:
-            pick = fans
-    return pick_in(hv, pick, plan_at, cumulative, group_size, group_start, member_at, members, member_running)
+_BLOCK_MASK = people.BLOCK - 1
+_FADE = households.DISENGAGE_DAYS
+_JOIN_SHIFT = _U(64 - people.JOIN_BITS)
+_TENURE_ONE = 1 << people.TENURE_FRACTION_BITS
+_TENURE_SHIFT = people.TENURE_FRACTION_BITS + people.TENURE_UNIT_BITS
 
 
 @njit(cache=True, inline="always")
-def pick_in(  # pragma: no cover - compiled
-    hv: np.uint64,
-    pick: int,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
-) -> int:
-    """The viewer of set `pick` a viewer draw picks (World.pick_customer): the group by weight, then the viewer by
-    day weight (the first whose running total exceeds the target)."""
-    lo, hi = plan_at[pick], plan_at[pick + 1]
-    target = (_field(hv, 40, 24) * cumulative[hi - 1]) >> 24
-    group = lo
-    while cumulative[group] <= target:
-        group += 1
-    at = member_at[pick] + group_start[group]
-    size = group_size[group]
-    aim = (_field(hv, 16, 24) * member_running[at + size - 1]) >> 24
-    low, high = 0, size - 1
+def position(lkey: np.uint64, block: int, slot: int) -> int:  # pragma: no cover - compiled
+    """people.position: the customer of a block that holds a layout slot."""
+    d = draw(lkey, block)
+    a = np.int64(d & _U(_BLOCK_MASK)) | 1
+    c = np.int64((d >> _S32) & _U(_BLOCK_MASK))
+    x = a
+    for _ in range(3):
+        x = (x * (2 - a * x)) & _BLOCK_MASK
+    return (block << people.BLOCK_BITS) | ((x * (slot - c)) & _BLOCK_MASK)
+
+
+@njit(cache=True, inline="always")
+def subscription_days(  # pragma: no cover - compiled
+    skey: np.uint64, count: int, index: int, tenure_q: np.ndarray
+) -> tuple[int, int]:
+    """people.subscription_days_of: (start, end) days of a customer's subscription."""
+    d = draw(skey, 2 * index)
+    join = np.int64(d >> _JOIN_SHIFT)
+    start = people.SIGNUP_FROM_DAY + (((index << people.JOIN_BITS) | join) * people.SIGNUP_SPAN_DAYS) // (
+        count << people.JOIN_BITS
+    )
+    u = np.int64(d & _U(0xFFFFFFFF))
+    k = u >> people.TENURE_FRACTION_BITS
+    f = u & (_TENURE_ONE - 1)
+    days = (tenure_q[k] * (_TENURE_ONE - f) + tenure_q[k + 1] * f) >> _TENURE_SHIFT
+    return start, start + max(domains.MIN_TENURE_DAYS, days)
+
+
+@njit(cache=True, inline="always")
+def pick_customer(hv: np.uint64, plan: int, genre: int, scope: int, viewers: tuple) -> int:  # pragma: no cover
+    """World.pick_customer over the arrays world_sessions reads (`viewers`: plan_cum, plan_vday, plan_keys,
+    plan_info and plans.layout_arrays'): up to MAX_TRIES proposals of a zone by the plan's weights (of the genre's
+    fans, AFFINITY_BELOW), a block and a slot, the first subscribed and watching accepted; a live surge's extra
+    candidate (`scope` >= 0, a country) among the country's slots, subscribed; -1 if none is found."""
+    plan_cum, plan_vday, plan_keys, plan_info, set_at, set_slots, set_running = viewers[:7]
+    tail_at, tail_slots, tail_running, slot_below, tenure_q, ints, keys = viewers[7:]
+    n_zones = plan_vday.shape[1]
+    row = plan * (1 + N_GENRES)
+    if plan_cum[row, n_zones - 1] == 0:
+        return -1
+    base = 0
+    zoned = scope < 0
+    if not zoned:
+        base = (1 + N_GENRES) * n_zones + scope
+    elif (
+        _field(hv, 0, households.AFFINITY_BITS) < households.AFFINITY_BELOW
+        and plan_cum[row + 1 + genre, n_zones - 1] > 0
+    ):
+        row += 1 + genre
+        base = (1 + genre) * n_zones
+    count, day, blocks = ints[0], plan_info[plan, 0], plan_info[plan, 1]
+    choices = blocks + plan_info[plan, 2]
+    zone = -1
+    k = base
+    for j in range(people.MAX_TRIES):
+        r = draw(hv, 2 * j)
+        r2 = draw(hv, 2 * j + 1)
+        if zoned:
+            target = (_field(r, people.TRY_ZONE_SHIFT, people.TRY_BITS) * plan_cum[row, n_zones - 1]) >> 24
+            zone = 0
+            while plan_cum[row, zone] <= target:
+                zone += 1
+            k = base + zone
+        b = (_field(r, people.TRY_BLOCK_SHIFT, people.TRY_BITS) * choices) >> people.TRY_BITS
+        lo, hi = set_at[k], set_at[k + 1]
+        total = set_running[hi - 1] if hi > lo else 0
+        aim = _field(r2, people.TRY_SLOT_SHIFT, people.TRY_BITS)
+        if b < blocks:
+            s = _bisected(set_slots, set_running, lo, hi, (aim * total) >> 24)
+        else:  # the partial block: each of its ids as likely as a whole block's
+            t_lo, t_hi = tail_at[k], tail_at[k + 1]
+            part = tail_running[t_hi - 1] if t_hi > t_lo else 0
+            if part == 0 or (blocks > 0 and (_field(r, 0, people.TAIL_BITS) * total) >> 16 >= part):
+                continue
+            s = _bisected(tail_slots, tail_running, t_lo, t_hi, (aim * part) >> 24)
+        i = position(keys[0], b, s)
+        if i >= count:
+            continue
+        start, end = subscription_days(keys[1], count, i, tenure_q)
+        last = end - 1
+        if not (start <= day and day < last):
+            continue
+        if zone >= 0:
+            vday = plan_vday[plan, zone]
+            limit = slot_below[s]
+            if last - vday < _FADE:  # disengaging before the cancellation
+                limit = limit * max(0, last - vday) // _FADE
+            if np.int64(draw(plan_keys[plan, zone], i) >> _S11) >= limit:
+                continue
+        return i
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _bisected(slots: np.ndarray, running: np.ndarray, lo: int, hi: int, aim: int) -> int:  # pragma: no cover
+    """The slot of lo..hi - 1 whose running weight first exceeds `aim` (bisect.bisect_right)."""
+    low, high = lo, hi - 1
     while low < high:
         mid = (low + high) >> 1
-        if member_running[at + mid] <= aim:
+        if running[mid] <= aim:
             low = mid + 1
         else:
             high = mid
-    return members[at + low]
+    return slots[low]
 
 
 @njit(cache=True, inline="always")
 def surge_set(  # pragma: no cover - compiled
     i: int, own: int, lo: int, hi: int, extra_count: np.ndarray, extra_set: np.ndarray
 ) -> int:
-    """The viewer set of a slot's candidate i (from 1) when it is one of its live surges' extra candidates (after
-    its `own`, entries lo..hi - 1 of `extra_count` and `extra_set`, World.slot_surges), else -1."""
+    """The scope (a country's index) of a slot's candidate i (from 1) when it is one of its live surges' extra
+    candidates (after its `own`, entries lo..hi - 1 of `extra_count` and `extra_set`, World.slot_surges), else -1."""
     if i <= own:
         return -1
     at = own
@@ -315,22 +374,12 @@ def candidate_customer(  # pragma: no cover - compiled
     extra_set: np.ndarray,
     plan: int,
     genre: int,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
+    viewers: tuple,
 ) -> int:
-    """Who starts a slot's candidate i: a live surge's extra candidate picks among its scope's subscribers
-    (`surge_set`, `pick_in`), any other among the hour's viewers (`pick_customer`), as World.pick_customer does."""
+    """Who starts a slot's candidate i (-1: nobody found): a live surge's extra candidate among its scope's
+    subscribers (`surge_set`), any other among the hour's viewers, as World.pick_customer does."""
     scope = surge_set(i, own, extra_lo, extra_hi, extra_count, extra_set)
-    if scope >= 0:
-        return pick_in(hv, scope, plan_at, cumulative, group_size, group_start, member_at, members, member_running)
-    return pick_customer(
-        hv, plan, genre, plan_at, cumulative, group_size, group_start, member_at, members, member_running
-    )
+    return pick_customer(hv, plan, genre, scope, viewers)
 
 
 @njit(cache=True, inline="always")
@@ -394,13 +443,7 @@ def world_sessions(  # pragma: no cover - compiled
     admitted: np.ndarray,
     slot_first: np.ndarray,
     slot_plan: np.ndarray,
-    plan_at: np.ndarray,
-    cumulative: np.ndarray,
-    group_size: np.ndarray,
-    group_start: np.ndarray,
-    member_at: np.ndarray,
-    members: np.ndarray,
-    member_running: np.ndarray,
+    viewers: tuple,
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
@@ -450,14 +493,12 @@ def world_sessions(  # pragma: no cover - compiled
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
     Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, then
-    its live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer in viewer set
-    `extra_set` (World.slot_surges); start i is played if `admitted[slot_first[j] + i - 1]`
-    (lakewriter.backfill.admission); it
-    picks titles from row `plan_day[p]` of `day_titles` and viewers by hour plan p = `slot_plan[j]` (its
-    cumulative weights, group sizes and starts at `plan_at[p]:plan_at[p + 1]`, its members and their running
-    weights from `member_at[p]`), where p = plan * (1 + N_GENRES) for its viewers and + 1 + g for the fans of genre g
-    among them; a first play that completes chains up to `day_links` next episodes (`title_next`, binge.py), each a
-    session of its own after the one before. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py);
+    its live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer among the
+    subscribers of country `extra_set` (World.slot_surges); start i is played if `admitted[slot_first[j] + i - 1]`
+    (lakewriter.backfill.admission); it picks titles from row `plan_day[p]` of `day_titles` and viewers by hour
+    plan p = `slot_plan[j]` (`pick_customer`'s `viewers`, model._slot_inputs); a first play that completes
+    chains up to `day_links` next episodes (`title_next`, binge.py), each a session of its own after the one
+    before. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py);
     `viewer_scope` its country, state, isp, device_os and app_version codes; `incidents` one row per incident
     (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): customer c's fitting campaigns of position p are
     `fit[fit_at[3c + p]:fit_at[3c + p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
@@ -518,9 +559,10 @@ def world_sessions(  # pragma: no cover - compiled
             # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
             hv = draw(sk, wm.D_VIEWER)
             customer = candidate_customer(
-                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], plan_at,
-                cumulative, group_size, group_start, member_at, members, member_running,
-            )  # fmt: skip
+                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], viewers
+            )
+            if customer < 0:
+                continue  # no viewer found (World.pick_customer): not played
             viewer = device_of(customer, sk, device_first, device_profile, device_tables)
             device = device_type[viewer]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]

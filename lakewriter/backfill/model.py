@@ -215,6 +215,8 @@ class Catalog:
     """The households' distinct 64-entry screen tables (slots within the household), one row each."""
     device_type: np.ndarray
     """Per device, its type's index in domains.DEVICE_TYPES."""
+    device_customer: np.ndarray
+    """Per device, its customer (an index into World.customers)."""
     ad_book: AdBook
     """The campaigns each customer can be shown (ads.Book) as arrays."""
 
@@ -230,7 +232,7 @@ class Catalog:
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
-        lay = prepared.devices
+        lay = devices.layout_of(prepared.customers)
         everyone = customers is None
         if everyone:
             rows = np.arange(len(lay.type), dtype=np.int64)
@@ -269,6 +271,7 @@ class Catalog:
             device_profile=np.array(lay.profile, dtype=np.int64),
             device_tables=np.array(lay.tables, dtype=np.int64).reshape(len(lay.tables), devices.TABLE_SIZE),
             device_type=np.array(lay.type, dtype=np.int64),
+            device_customer=np.array(lay.customer, dtype=np.int64),
             ad_book=AdBook.of(dims),
         )
 
@@ -419,9 +422,8 @@ class Block:
 
 def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     """What kernel.world_sessions and admission.admit read of slots [slot_lo, slot_hi): per slot its start count
-    and plan, per plan its viewer sets (its viewers, then each genre's fans: set k of plan p is p * (1 + G) + k) and
-    its day's row of the title draws, then per slot its live surges' extra candidates (their counts and sets: the
-    plans' scoped sets, after all of the plans' own)."""
+    and plan, the plans' and the layout's arrays kernel.pick_customer reads (`viewers`), per plan its day's row of
+    the title draws, then per slot its live surges' extra candidates (their counts and scopes)."""
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     first_hour = slot_lo // 60
     planner = planner_of(world)
@@ -429,34 +431,25 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     slot_plan = slots // 60 - first_hour
     # Each slot's start count: its hour plan's, then the extra ones of the live surges under way (World.slot_surges).
     whole, threshold, extra_at, extra_count, extra_set = planner.slot_counts(slot_lo, slot_hi, slot_plan, hour_plans)
-    audiences = [p.arrays for p in hour_plans]
-    scoped = [arrays for p in hour_plans for _, _, arrays in p.scoped]
-    if scoped:  # one set each, after the plans' own sets: (set_groups, set_members, *viewer_set_arrays)
-        groups = np.cumsum([0] + [len(a[0]) for a in scoped])
-        people = np.cumsum([0] + [len(a[3]) for a in scoped])
-        audiences.append((groups[:-1], people[:-1], *(np.concatenate([a[i] for a in scoped]) for i in range(5))))
-        extra_set = extra_set + len(hour_plans) * (1 + len(domains.GENRES))
-    group_base = np.cumsum([0] + [len(a[2]) for a in audiences])
-    member_base = np.cumsum([0] + [len(a[5]) for a in audiences])
-    if audiences:
-        plan_at = np.concatenate([a[0] + group_base[i] for i, a in enumerate(audiences)] + [group_base[-1:]])
-        member_at = np.concatenate([a[1] + member_base[i] for i, a in enumerate(audiences)])
-        cumulative, group_size, group_start, members, member_running = (
-            np.concatenate([a[i] for a in audiences]) for i in range(2, 7)
-        )
+    zones = world.sets.zones
+    if hour_plans:
+        plan_cum = np.concatenate([p.cumulative for p in hour_plans])
+        plan_vday = np.stack([p.viewing_days for p in hour_plans])
+        plan_keys = np.stack([p.day_keys for p in hour_plans])
+        plan_info = np.array([[p.day, p.blocks, int(p.tail)] for p in hour_plans], dtype=np.int64)
     else:
-        plan_at = np.zeros(1, dtype=np.int64)
-        member_at = cumulative = group_size = group_start = members = member_running = np.zeros(0, dtype=np.int64)
+        plan_cum = np.zeros((1 + len(domains.GENRES), zones), dtype=np.int64)
+        plan_vday = np.zeros((1, zones), dtype=np.int64)
+        plan_keys = np.zeros((1, zones), dtype=np.uint64)
+        plan_info = np.zeros((1, 3), dtype=np.int64)
+    viewers = (plan_cum, plan_vday, plan_keys, plan_info, *planner.layout)
     # Each plan's title draw is its day's: one row per distinct day (a day with nothing released has no sessions).
     days = [id(p.titles.title) for p in hour_plans]
     distinct = list(dict.fromkeys(days))
     plan_day = np.array([distinct.index(d) for d in days] or [0], dtype=np.int64)
     by_day = {id(p.titles.title): p.titles for p in hour_plans}
     day_titles, day_links = _stacked_titles(tuple(by_day[d] for d in distinct))
-    return (
-        whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running,
-        plan_day, day_titles, day_links, extra_at, extra_count, extra_set,
-    )  # fmt: skip
+    return whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set
 
 
 class _Admission:
@@ -478,7 +471,7 @@ class _Admission:
         (its look-back first) at each admission day's start and wherever the last call did not end."""
         if not self.world.exclusive:  # every candidate is played (World.exclusive)
             inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-            whole, extra_at, extra_count = inputs[0], inputs[13], inputs[14]
+            whole, extra_at, extra_count = inputs[0], inputs[7], inputs[8]
             most = whole + 1
             np.add.at(most, np.repeat(np.arange(len(whole)), np.diff(extra_at)), extra_count)
             slot_first = np.zeros(len(whole) + 1, dtype=np.int64)
@@ -507,17 +500,13 @@ class _Admission:
         self, slot_lo: int, slot_hi: int, *, played_only: bool, inputs: tuple | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-        whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, running = inputs[
-            :10
-        ]
-        plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs[10:]
+        whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
         admitted = np.empty(int(whole.sum()) + len(whole) + int(extra_count.sum()), dtype=np.uint8)
         slot_first = np.empty(len(whole) + 1, dtype=np.int64)
         catalog = self.catalog
         n = admission.admit(
             np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan,
-            plan_at, cumulative, group_size,
-            group_start, member_at, members, running, catalog.title_genres, plan_day, day_titles, day_links,
+            viewers, catalog.title_genres, plan_day, day_titles, day_links,
             catalog.title_next, catalog.title_seconds, catalog.title_types, catalog.device_first,
             catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.ad_tier,
             self.device_until,
@@ -547,10 +536,7 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     """
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     inputs = _slot_inputs(world, slot_lo, slot_hi)
-    whole, threshold, slot_plan, plan_at, cumulative, group_size, group_start, member_at, members, member_running = (
-        inputs[:10]
-    )
-    plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs[10:]
+    whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
     admitted, slot_first = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
@@ -571,9 +557,8 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, extra_at, extra_count, extra_set,
-            admitted, slot_first, slot_plan, plan_at,
-            cumulative, group_size, group_start, member_at, members, member_running,
-            catalog.title_genres, plan_day, day_titles, day_links, catalog.title_next,
+            admitted, slot_first, slot_plan, viewers, catalog.title_genres, plan_day, day_titles, day_links,
+            catalog.title_next,
             catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
             catalog.device_tables, catalog.device_type, catalog.viewer_ints,
             catalog.viewer_scope, incidents,

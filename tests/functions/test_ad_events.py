@@ -137,7 +137,6 @@ def test_a_busy_worlds_households_see_no_campaign_more_than_the_cap_a_day_over_a
         world, catalog, (day_ms - world.max_session_ms) // wm.SLOT_MS, (day_ms + DAY_MS) // wm.SLOT_MS, day_ms,
         day_ms + DAY_MS,
     )  # fmt: skip
-    lay = world.devices
     ad_start = wm.EVENT_KINDS.index("ad_start")
     shown: collections.Counter[tuple[int, int]] = collections.Counter()
     screens: dict[int, set[int]] = collections.defaultdict(set)
@@ -145,7 +144,7 @@ def test_a_busy_worlds_households_see_no_campaign_more_than_the_cap_a_day_over_a
     for e in np.flatnonzero(block.event_type == ad_start):
         session = int(block.session[e])
         device = int(block.viewer[session])
-        customer = lay.customer[device]
+        customer = int(catalog.device_customer[device])
         shown[(customer, int(block.ad_campaign[e]))] += 1
         screens[customer].add(device)
         plays[customer].add(session)

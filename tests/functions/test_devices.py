@@ -133,10 +133,7 @@ def test_every_play_is_on_a_device_its_household_owns(ticks: tuple[World, list[d
     assert len(events) > 1200
     for ev in events:
         c = index[ev["customer_id"]]
-        owned = {
-            device_identity(ev["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: devices.TYPES[lay.type[v]]
-            for v in range(lay.first[c], lay.first[c + 1])
-        }
+        owned = {device_identity(ev["customer_id"], devices.TYPES[t], i)[0]: devices.TYPES[t] for t, i in lay.of(c)[1]}
         assert owned.get(ev["device_id"]) == ev["device_type"], ev["session_id"]
 
 

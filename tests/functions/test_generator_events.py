@@ -21,7 +21,7 @@ from functions.generator.events import (
     window_events,
     window_records,
 )
-from functions.shared import domains
+from functions.shared import domains, households
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.schema import STREAMING_EVENTS
@@ -83,9 +83,16 @@ def test_sessions_continue_across_ticks_under_one_session_id(day_ticks: list[lis
     for tick in day_ticks:
         for ev in tick:
             by_session[ev["session_id"]].append(ev["event_type"])
-    # Whole sessions (begun and ended that day) read start ... end across however many ticks they span.
-    whole = [t for t in by_session.values() if t[0] == "start" and t[-1] in domains.SESSION_END_TYPES]
-    assert len(whole) > 0.85 * len(by_session)  # the rest run across midnight at either end
+    # Whole sessions (begun and ended that day) read start ... end across however many ticks they span; an attempt
+    # that never started is one event.
+    whole = [
+        t
+        for t in by_session.values()
+        if (t[0] == "start" and t[-1] in domains.SESSION_END_TYPES)
+        or t == ["exit_before_start"]
+        or t == ["start_failed"]
+    ]
+    assert len(whole) > 0.85 * len(by_session)  # the rest run across midnight at either end, or end in an error
 
 
 def test_a_replayed_tick_is_byte_identical_and_its_shards_partition_it(small_world: World) -> None:
@@ -121,11 +128,12 @@ def test_the_hourly_rate_follows_the_audiences_local_evening(dims: Dimensions, s
         if ev["event_type"] == "start" and ev["session_id"] not in links:
             utc = dt.datetime.strptime(ev["event_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
             local_hours[utc.astimezone(zones[ev["customer_id"]]).hour] += 1
-    # What the hour plans expect in each local hour: each offset group's share of its UTC hour's starts.
+    # What the hour plans expect in each local hour: each zone's share of its UTC hour's starts.
     planned = collections.Counter()
     for hour in range(DAY_MS // 3_600_000, DAY_MS // 3_600_000 + 24):
         plan, previous = small_world.hour(hour), 0
-        for (offset, _, _), running in zip(small_world.audience(hour), plan.cumulative, strict=True):
+        for tz, running in zip(small_world.layout.zones, plan.cumulative, strict=True):
+            offset = wm.hour_offset(tz, hour)
             planned[(hour * 60 + offset) // 60 % 24] += (running - previous) / plan.cumulative[-1] * plan.rate * 60
             previous = running
     prime, small_hours = ((19, 20, 21), (3, 4, 5))
@@ -270,14 +278,22 @@ def test_daylight_saving_moves_a_zones_curve_at_the_hour_it_changes() -> None:
 
 
 def test_a_worlds_audience_follows_each_zones_offset_hour_by_hour(dims: Dimensions) -> None:
+    """A zone weighs its local hour's weight at the offset it has in that UTC hour (daylight saving exact to the
+    hour), watches on the viewing day of that local time, and a viewer drawn in it lives there."""
     world = World(1, dims, 100)
     ny = epoch_ms(dt.datetime(2026, 3, 8, tzinfo=dt.UTC)) // 3_600_000
-    new_yorkers = {i for i, c in enumerate(world.customers) if c["timezone"] == "America/New_York"}
-    assert new_yorkers
+    z = world.layout.zones.index("America/New_York")
     for hour, offset in ((ny + 6, -300), (ny + 7, -240)):
-        groups = {off: set(members) for off, members, _ in world.audience(hour)}
-        watching = {i for members in groups.values() for i in members} & new_yorkers
-        assert watching and watching <= groups[offset]
+        plan = world.hour(hour)
+        assert plan.viewing_days[z] == households.viewing_day(hour * 60 + offset)
+        before = plan.cumulative[z - 1] if z else 0
+        weight = (world._full_weight if plan.blocks else world._tail_weight)[z]
+        assert plan.cumulative[z] - before == weight * wm.local_weight((hour * 60 + offset) // 60)
+        share = (plan.cumulative[z] - before) / plan.cumulative[-1]
+        picked = [world.pick_customer(plan, wm.draw(hour, n) | 0xFFFF, 0) for n in range(600)]
+        assert all(c >= 0 and world.subscribed(c, plan.day)[0] for c in picked)
+        new_yorkers = sum(world.customers[c]["timezone"] == "America/New_York" for c in picked) / len(picked)
+        assert share / 2 < new_yorkers < share * 2, (share, new_yorkers)
 
 
 def test_the_week_peaks_on_sunday_and_weekend_days_have_more_daytime_viewing() -> None:

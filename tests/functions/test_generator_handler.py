@@ -405,7 +405,7 @@ import sys
 sys.modules["pyarrow"] = None
 sys.modules["numpy"] = None
 import functions.generator.handler as h
-d = h.generate_dimensions(1, 20, 20, 2)
+d = h.world_dimensions(1, 20, 20, 2)
 w = h.World(1, d, 50)
 print(len(h.build_payloads(h.window_records(w, 1795000000000, 1795000300000))))
 """

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from functions.generator.events import epoch_ms, window_events, window_records
 from functions.producer.encoding import encode_records
+from functions.shared import people
 from functions.shared.dimensions import Dimensions, generate_dimensions
 from functions.shared.records import json_value, line_template
 from functions.shared.schema import STREAMING_EVENTS
@@ -43,13 +44,21 @@ def test_records_equal_the_producers_encoding_of_the_same_events(
     assert window_records(world, end - width_ms, end) == encode_records(events)
 
 
-def test_dimension_text_that_needs_escapes_or_holds_percent_signs_renders_exactly(dims: Dimensions) -> None:
-    # Customer and title values come from the dimension tables, so the templates must escape them as JSON
-    # does and keep "%" literal; the generator's own strings need no escape.
+def test_dimension_text_that_needs_escapes_or_holds_percent_signs_renders_exactly(
+    dims: Dimensions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Customer and title values come from the dimension tables (customers per index: people.traits), so the
+    # templates must escape them as JSON does and keep "%" literal; the generator's own strings need no escape.
     tricky = ['Zürich "Altstadt"', "100% Plaza %s %(x)r", "back\\slash", "tab\there", "Ōsaka\u2028"]
-    customers = [dict(c, city=tricky[i % len(tricky)], state=f"{c['state']}%") for i, c in enumerate(dims.customers)]
+    real = people.traits
+
+    def traits(seed: int, count: int, index: int) -> dict:
+        row = real(seed, count, index)
+        return dict(row, city=tricky[index % len(tricky)], state=f"{row['state']}%")
+
+    monkeypatch.setattr(people, "traits", traits)
     titles = [dict(t, title_id=f'{t["title_id"]}"%', title_type=t["title_type"]) for t in dims.titles]
-    odd = dataclasses.replace(dims, customers=customers, titles=titles)
+    odd = dataclasses.replace(dims, titles=titles)
     records = generate_records(3000, odd, window_end=WINDOW_END, rng=random.Random(5))
     assert records == encode_records(generate_events(3000, odd, window_end=WINDOW_END, rng=random.Random(5)))
     cities = {json.loads(r["Data"])["city"] for r in records}

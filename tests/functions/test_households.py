@@ -24,15 +24,11 @@ def test_about_half_of_the_subscribers_watch_on_a_day_and_heavy_viewers_on_more_
     dims = generate_dimensions(seed=42, customers=600, titles=20, campaigns=1)
     world = World(1, dims, 100)
     day = 20_500  # 2026-02-16
-    subscribed = {i for _, members in world.subscribers(day) for i in members}
-    days_watched = dict.fromkeys(subscribed, 0)
-    for vday in range(day, day + 30):
-        for tz, _ in world.subscribers(day):
-            for i in world.viewers(tz, vday, day)[0]:
-                days_watched[i] += 1
+    subscribed = {i for i in range(world.count) if world.subscribed(i, day)[0]}
+    days_watched = {i: sum(world.watches(i, vday) for vday in range(day, day + 30)) for i in subscribed}
     share = sum(days_watched.values()) / (30 * len(subscribed))
     assert 0.35 < share < 0.65
-    by_propensity = sorted(subscribed, key=lambda i: world.propensity[i])
+    by_propensity = sorted(subscribed, key=world.propensity)
     light, heavy = by_propensity[: len(by_propensity) // 4], by_propensity[-len(by_propensity) // 4 :]
     assert statistics.mean(days_watched[i] for i in heavy) > 2 * statistics.mean(days_watched[i] for i in light)
 
@@ -56,8 +52,7 @@ def test_customers_who_cancel_watch_ever_less_in_their_last_two_months() -> None
     def watched(offsets: range) -> float:
         days = 0
         for i, end in leaving:
-            tz = dims.customers[i]["timezone"]
-            days += sum(i in world.viewers(tz, end - k, end - k)[0] for k in offsets)
+            days += sum(world.subscribed(i, end - k)[0] and world.watches(i, end - k) for k in offsets)
         return days / (len(leaving) * len(offsets))
 
     assert watched(range(1, 31)) < 0.5 * watched(range(91, 121))

@@ -36,8 +36,8 @@ def _attempt_ms(first: dict) -> int | None:
 @functools.cache
 def _outage() -> tuple[Incident, dict[str, list[dict]], dict[str, list[dict]]]:
     """Seed 1's first ISP outage of the week, and the sessions of its hours with incidents and without any."""
-    world = World(1, dims(), 300)
-    calm = World(1, dims(), 300)
+    world = World(1, dims(), 500)
+    calm = World(1, dims(), 500)
     calm.incidents = lambda start_ms, end_ms: ()  # type: ignore[method-assign]
     week = world.incidents(WEEK_START_MS, WEEK_START_MS + 7 * 86_400_000)
     outage = next(i for i in week if i.incident_type == "isp_outage")
