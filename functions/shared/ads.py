@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from functions.shared import calendar, domains, households
+from functions.shared import calendar, domains, households, splitmix
 
 # --- break structure ----------------------------------------------------------------------------------------------
 POSITIONS = ("pre_roll", "mid_roll", "post_roll")
@@ -489,15 +489,8 @@ class Book:
 
 def deal_draw(key: int, customer: int, epoch_day: int, position: int) -> int:
     """The 64-bit draw a viewer-day's deal of a position comes from: SplitMix64 of the ads key, customer, day and
-    position (world.draw twice, written out here since world.py reads this module)."""
-    return _draw(_draw(key, customer), epoch_day * len(POSITIONS) + position)
-
-
-def _draw(key: int, n: int) -> int:
-    z = (key + n * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return z ^ (z >> 31)
+    position (splitmix.draw twice)."""
+    return splitmix.draw(splitmix.draw(key, customer), epoch_day * len(POSITIONS) + position)
 
 
 # --- the campaigns table's delivery figures -----------------------------------------------------------------------

@@ -29,11 +29,7 @@ from functools import lru_cache
 from typing import overload
 
 from functions.shared import domains, geography, households
-
-M64 = (1 << 64) - 1
-GAMMA = 0x9E3779B97F4A7C15
-MIX_1 = 0xBF58476D1CE4E5B9
-MIX_2 = 0x94D049BB133111EB
+from functions.shared.splitmix import M64, draw, mix64
 
 BLOCK_BITS = 12
 BLOCK = 1 << BLOCK_BITS
@@ -70,20 +66,6 @@ def _tenure_quantiles() -> tuple[int, ...]:
 TENURE_QUANTILES = _tenure_quantiles()
 """An exponential tenure by linear interpolation in integers: the same days in Python and the compiled kernel."""
 MAX_TENURE_DAYS = TENURE_QUANTILES[-1] >> TENURE_UNIT_BITS
-
-
-def mix64(z: int) -> int:
-    z = ((z ^ (z >> 30)) * MIX_1) & M64
-    z = ((z ^ (z >> 27)) * MIX_2) & M64
-    return z ^ (z >> 31)
-
-
-def draw(key: int, n: int) -> int:
-    """world.draw: the n-th 64-bit SplitMix64 draw of a stream keyed by `key`."""
-    z = (key + n * GAMMA) & M64
-    z = ((z ^ (z >> 30)) * MIX_1) & M64
-    z = ((z ^ (z >> 27)) * MIX_2) & M64
-    return z ^ (z >> 31)
 
 
 def layout_key(seed: int) -> int:

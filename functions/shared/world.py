@@ -59,12 +59,8 @@ __all__ = [
     "utc_offset_at",
 ]
 from functions.shared.dimensions import Dimensions
+from functions.shared.splitmix import GAMMA, M64, MIX_1, MIX_2, draw, mix64  # noqa: F401  (re-exported)
 
-M64 = (1 << 64) - 1
-GAMMA = 0x9E3779B97F4A7C15
-"""SplitMix64's increment (2**64 / golden ratio, odd)."""
-MIX_1 = 0xBF58476D1CE4E5B9
-MIX_2 = 0x94D049BB133111EB
 WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
 """Mixed into the world seed so seed 0 is as good a world as any other."""
 
@@ -180,21 +176,6 @@ RATE_BITS = 24
 def per_second_rate(per_hour: float) -> int:
     """A rate per hour of playback as the fixed-point per-second rate events accrue by."""
     return round(per_hour / 3600 * (1 << RATE_BITS))
-
-
-def mix64(z: int) -> int:
-    """SplitMix64's output function: a bijection of 64-bit ints that scatters every input bit."""
-    z = ((z ^ (z >> 30)) * MIX_1) & M64
-    z = ((z ^ (z >> 27)) * MIX_2) & M64
-    return z ^ (z >> 31)
-
-
-def draw(key: int, n: int) -> int:
-    """The n-th 64-bit draw of a stream keyed by `key`."""
-    z = (key + n * GAMMA) & M64
-    z = ((z ^ (z >> 30)) * MIX_1) & M64
-    z = ((z ^ (z >> 27)) * MIX_2) & M64
-    return z ^ (z >> 31)
 
 
 def world_key(seed: int) -> int:

@@ -113,7 +113,7 @@ INCIDENT_COLUMNS = (
 
 @njit(cache=True, inline="always")
 def mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
-    """world.mix64."""
+    """splitmix.mix64."""
     z = (z ^ (z >> _S30)) * _MIX_1
     z = (z ^ (z >> _S27)) * _MIX_2
     return z ^ (z >> _S31)
@@ -121,7 +121,7 @@ def mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def draw(key: np.uint64, n: int) -> np.uint64:  # pragma: no cover - compiled
-    """world.draw: the n-th draw of the stream keyed by `key`."""
+    """splitmix.draw: the n-th draw of the stream keyed by `key`."""
     return mix(key + _U(n) * _GAMMA)
 
 
