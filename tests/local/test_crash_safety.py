@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -37,6 +36,7 @@ from local.pipeline import RunReport, redrive, run_pipeline
 from local.plan import ms
 from local.settings import load_settings
 from stack import PROJECT_DIR as REPO_ROOT
+from tests.local.forks import CHILD_TIMEOUT, crash, recorded
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,6 @@ NOW = dt.datetime(2026, 11, 26, 0, 12, tzinfo=dt.UTC)
 SEED = 3
 SETTINGS = load_settings("dev").but(batch_size=20, customer_count=50, title_count=20, campaign_count=5)
 ARGS = {"ticks": 2, "backfill_days": 1, "now": NOW, "seed": SEED}
-CHILD_TIMEOUT = 60
 
 
 def _run(lake: Path) -> RunReport:
@@ -89,13 +88,8 @@ def expected() -> collections.Counter[str]:
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory: pytest.TempPathFactory, expected) -> list[str]:
     """The write steps of a clean run into a new lake, in order (and the clean run holds exactly `expected`)."""
-    names: list[str] = []
-    faults.hook = names.append
-    try:
-        lake = tmp_path_factory.mktemp("clean") / "lake"
-        _run(lake)
-    finally:
-        faults.hook = None
+    lake = tmp_path_factory.mktemp("clean") / "lake"
+    _, names = recorded(lambda: _run(lake))
     assert _lake_events(lake) == expected and not _strays(lake)
     return names
 
@@ -106,34 +100,6 @@ def _points(steps: list[str], first_and_last: bool) -> list[int]:
     if first_and_last:
         points |= {len(steps) - steps[::-1].index(name) for name in set(steps)}
     return sorted(points)
-
-
-def _crash(target: Callable[[], object], at: int, action: str) -> int:
-    """Run `target` in a forked child whose step `at` fails as `action`; its wait status."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        code = 0
-        # A shell starting pytest as a background job leaves SIGINT ignored, which Python then never turns into
-        # KeyboardInterrupt: the child takes the interactive default, whoever launched the tests.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            faults.reset()
-            os.environ[faults.ENV_AT] = str(at)
-            os.environ[faults.ENV_ACTION] = action
-            target()
-        except BaseException:
-            code = 3
-        os._exit(code)
-    deadline = time.monotonic() + CHILD_TIMEOUT
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail(f"child stuck at step {at} ({action})")
-        time.sleep(0.02)
 
 
 def _check_rerun(lake: Path, expected: collections.Counter[str]) -> None:
@@ -201,7 +167,7 @@ def test_a_run_killed_at_a_write_step_then_rerun_holds_every_event_once(
 ) -> None:
     at = _at(steps, kind, which)
     lake = tmp_path / "lake"
-    status = _crash(lambda: _run(lake), at, action)
+    status = crash(lambda: _run(lake), at, action)
     if action == "kill":
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
     else:  # SIGTERM and SIGINT unwind: the run stops with an exception, its clean-up done
@@ -416,13 +382,7 @@ def _backfill(lake: Path, **kwargs: object) -> object:
 
 
 def _backfill_steps(tmp_path: Path) -> list[str]:
-    names: list[str] = []
-    faults.hook = names.append
-    try:
-        _backfill(tmp_path / "clean")
-    finally:
-        faults.hook = None
-    return names
+    return recorded(lambda: _backfill(tmp_path / "clean"))[1]
 
 
 def test_a_backfill_killed_at_each_kind_of_step_is_finished_or_cleaned_by_the_next(tmp_path: Path) -> None:
@@ -431,7 +391,7 @@ def test_a_backfill_killed_at_each_kind_of_step_is_finished_or_cleaned_by_the_ne
     assert len(reference) > 100 and max(reference.values()) == 1
     for at in _points(steps, first_and_last=True):
         lake = tmp_path / f"lake-{at}"
-        status = _crash(lambda lake=lake: _backfill(lake), at, "kill")
+        status = crash(lambda lake=lake: _backfill(lake), at, "kill")
         assert os.WIFSIGNALED(status)
         partial = _lake_events(lake)
         assert not partial or partial == reference or steps[at - 1] in ("rename staged", "remove staging")
@@ -646,13 +606,8 @@ def _check_iceberg_rerun(lake: Path, expected: collections.Counter[str]) -> None
 @pytest.fixture(scope="module")
 def iceberg_steps(tmp_path_factory: pytest.TempPathFactory, expected) -> list[str]:
     """The write steps of a clean Iceberg run into a new lake (which holds exactly `expected`)."""
-    names: list[str] = []
-    faults.hook = names.append
-    try:
-        lake = tmp_path_factory.mktemp("clean-iceberg") / "lake"
-        _run_iceberg(lake)
-    finally:
-        faults.hook = None
+    lake = tmp_path_factory.mktemp("clean-iceberg") / "lake"
+    _, names = recorded(lambda: _run_iceberg(lake))
     assert _iceberg_events(lake) == expected and not _iceberg_strays(lake)
     return names
 
@@ -686,7 +641,7 @@ def test_an_iceberg_run_killed_at_a_write_step_then_rerun_holds_every_event_once
 ) -> None:
     at = _iceberg_at(iceberg_steps, kind, which)
     lake = tmp_path / "lake"
-    status = _crash(lambda: _run_iceberg(lake), at, action)
+    status = crash(lambda: _run_iceberg(lake), at, action)
     if action == "kill":
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
     else:
@@ -757,19 +712,15 @@ def test_a_compaction_killed_at_each_kind_of_step_leaves_the_rows_and_the_next_o
     db = SETTINGS.database_name
     clean = tmp_path / "clean"
     rows = _compaction_lake(clean)
-    names: list[str] = []
-    faults.hook = names.append
-    try:
-        assert compact_lake(SETTINGS, clean).rewritten >= 2
-    finally:
-        faults.hook = None
+    compaction, names = recorded(lambda: compact_lake(SETTINGS, clean))
+    assert compaction.rewritten >= 2
     assert {"write compacted file", "iceberg commit", "rename staged"} <= set(names)
     after_commit = names.index("iceberg commit") + 2  # committed to the table, not yet recorded
     kinds = ("write compacted file", "fsync staged", "rename staged", "iceberg commit", "remove staging")
     for at in sorted({*(names.index(kind) + 1 for kind in kinds), after_commit}):
         lake = tmp_path / f"lake-{at}"
         assert _compaction_lake(lake) == rows
-        status = _crash(lambda lake=lake: compact_lake(SETTINGS, lake), at, "kill")
+        status = crash(lambda lake=lake: compact_lake(SETTINGS, lake), at, "kill")
         assert os.WIFSIGNALED(status), (at, names[at - 1])
         query = f'SELECT * FROM "{db}".streaming_events ORDER BY event_id'
         assert connect(lake, db).execute(query).fetchall() == rows, names[at - 1]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.shared.schema import CUSTOMERS
-from lakewriter import customers, durable, faults
+from lakewriter import customers, durable
 from lakewriter.customers import customer_parts
 from lakewriter.parquet import parquet_bytes
 from local import pipeline
@@ -23,6 +21,7 @@ from local.marker import LAKE_MARKER, open_lake
 from local.pipeline import write_customer_parts
 from local.settings import load_settings
 from local.sql import connect
+from tests.local.forks import crash, recorded
 
 SETTINGS = load_settings("dev").but(customer_count=50, title_count=20, campaign_count=5)
 SEED, COUNT, PER_PART = 42, 50, 20
@@ -85,42 +84,10 @@ def test_a_later_day_rewrites_the_parts_and_files_that_are_not_parts_go(tmp_path
     assert not legacy.exists() and not stale.exists() and not _strays(lake)
 
 
-def _killed_at(lake: Path, at: int, action: str) -> int:
-    """Write the LATE table in a forked child whose write step `at` fails as `action`; the child's wait status."""
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            faults.reset()
-            os.environ[faults.ENV_AT] = str(at)
-            os.environ[faults.ENV_ACTION] = action
-            _write(lake, LATE)
-        except BaseException:
-            code = 3
-        os._exit(code)
-    deadline = time.monotonic() + 60
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail(f"child stuck at step {at}")
-        time.sleep(0.02)
-
-
 def _steps(tmp_path: Path) -> list[str]:
     lake = tmp_path / "steps"
     _write(lake, EARLY)
-    names: list[str] = []
-    faults.hook = names.append
-    try:
-        _write(lake, LATE)
-    finally:
-        faults.hook = None
-    return names
+    return recorded(lambda: _write(lake, LATE))[1]
 
 
 @pytest.mark.parametrize("action", ["kill", "term", "raise"])
@@ -134,7 +101,7 @@ def test_a_rewrite_stopped_at_any_step_never_shows_half_a_table_and_the_next_run
     for at in range(1, len(steps) + 1):
         lake = tmp_path / f"{action}-{at}"
         _write(lake, EARLY)
-        status = _killed_at(lake, at, action)
+        status = crash(lambda lake=lake: _write(lake, LATE), at, action)
         assert os.WIFSIGNALED(status) if action == "kill" else os.WEXITSTATUS(status) == 3, (at, steps[at - 1])
         seen = _visible(lake)
         ids = [r["customer_id"] for r in seen]
