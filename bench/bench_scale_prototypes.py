@@ -37,7 +37,7 @@ from functions.shared import domains, geography, households  # noqa: E402
 from functions.shared import world as wm  # noqa: E402
 from functions.shared.catalogue import epoch_day  # noqa: E402
 from functions.shared.dimensions import subscription_days  # noqa: E402
-from lakewriter.backfill.plans import draws  # noqa: E402
+from lakewriter.draws import draws  # noqa: E402
 
 BLOCK = 4096
 AUDIENCE = 22_500_000

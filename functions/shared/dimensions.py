@@ -18,11 +18,12 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import NamedTuple, TypeVar
 
 from mimesis import Finance, Person
 from mimesis.datasets import EMAIL_DOMAINS
-from mimesis.enums import Gender
 from mimesis.locales import Locale
 
 from functions.shared import ads, content, domains, geography, incidents, people
@@ -42,14 +43,12 @@ tables it never reads the clock; a lake outside this range has events but no ans
 
 _REFERENCE_DT = dt.datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, tzinfo=dt.UTC)
 _DAY_SECONDS = 86_400
-_DAYS_PER_MONTH = 365.2425 / 12
 SIGNUPS_FROM = REFERENCE_DATE + dt.timedelta(days=domains.SIGNUP_DAYS[0])
 """The first sign-up's day (customer 1's)."""
 SIGNUPS_UNTIL = REFERENCE_DATE + dt.timedelta(days=domains.SIGNUP_DAYS[1])
 """Every customer has signed up before this day, the customers table's default as-of date: a table as of it holds
 every customer the world ever references (the stack uploads it once; its generator runs on from there)."""
 
-_GLOBAL_EMAIL_DOMAINS = tuple(d.lstrip("@") for d in EMAIL_DOMAINS if "example" not in d)
 _FICTION_GENRES = tuple(g for g in domains.GENRES if g != "Documentary")
 _SUBTITLE_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "ja", "ko", "hi")
 _STUDIO_SUFFIXES = ("Pictures", "Studios", "Films", "Entertainment", "Media", "Productions")
@@ -160,21 +159,6 @@ def _ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded)
 
 
-def _email(first: str, last: str, country: str, rng: random.Random, taken: set[str]) -> str:
-    """An address built from the person's name at a global or local mail provider, unique within the table."""
-    f, la = _ascii_slug(first) or "user", _ascii_slug(last) or "viewer"
-    local = _pick(rng, (f"{f}.{la}", f"{f}{la}", f"{f[0]}{la}", f"{f}_{la}", f"{f}.{la}{rng.randint(1, 99)}"))
-    providers = geography.COUNTRY_EMAIL_DOMAINS[country] if rng.random() < 0.3 else _GLOBAL_EMAIL_DOMAINS
-    domain = _pick(rng, providers)
-    address = f"{local}@{domain}"
-    n = 2
-    while address in taken:
-        address = f"{local}{n}@{domain}"
-        n += 1
-    taken.add(address)
-    return address
-
-
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -198,7 +182,7 @@ def _subscription_fields(sub: Subscription, price: float, as_of: dt.date) -> dic
     """The columns of a subscription that depend on the table's as-of date: it ended if its end date has come."""
     end = sub.end if sub.end <= as_of else None
     last = end or as_of
-    months = max(1, round((last - sub.start).days / _DAYS_PER_MONTH))
+    months = max(1, round((last - sub.start).days / people.DAYS_PER_MONTH))
     until = dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC) + dt.timedelta(seconds=_DAY_SECONDS - 1)
     updated = sub.created + dt.timedelta(seconds=int(sub.touch * (until - sub.created).total_seconds()))
     return {
@@ -209,59 +193,134 @@ def _subscription_fields(sub: Subscription, price: float, as_of: dt.date) -> dic
     }
 
 
+def signed_up_by(seed: int, count: int, as_of: dt.date) -> int:
+    """How many of the `count` customers have signed up by `as_of`: the customers table as of that day holds ids
+    1 … this (sign-up days never decrease with the id, so a binary search finds the edge)."""
+    _check_count("count", count)
+    day = (as_of - _EPOCH).days
+    low, high = 0, count
+    while low < high:
+        mid = (low + high) // 2
+        if people.subscription_days(seed, count, mid)[0] <= day:
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
 def generate_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) -> list[dict]:
     """Customer rows cust_000001… of `count` with names, emails, geography and subscription history that agree, as of
     `as_of`: those who signed up by then (a prefix: ids follow sign-up order; their subscriptions: `subscription`).
 
     A row's draws do not depend on `as_of`, so a table as of an earlier day is the first rows of a later one's.
     """
-    return list(iter_customers(count, seed, as_of))
+    return [customer_row(seed, count, i, as_of) for i in range(signed_up_by(seed, count, as_of))]
 
 
-def iter_customers(count: int, seed: int, as_of: dt.date = SIGNUPS_UNTIL) -> Iterator[dict]:
-    """`generate_customers`'s rows one at a time, in id order, none kept (the customers table written in parts)."""
-    _check_count("count", count)
-    rng = random.Random(f"customers:{seed}")
-    locales = sorted(set(geography.COUNTRY_LOCALE.values()))
-    persons = {loc: Person(Locale(loc), seed=rng.getrandbits(64)) for loc in locales}
-    taken: set[str] = set()
-    for i in range(1, count + 1):
-        sub = subscription(seed, count, i)
-        if sub.start > as_of:
-            break
-        traits = people.traits(seed, count, i - 1)
-        country = traits["country"]
-        person = persons[geography.COUNTRY_LOCALE[country]]
-        gender = Gender.FEMALE if rng.random() < 0.5 else Gender.MALE
-        first, last = person.first_name(gender), person.last_name(gender)
-        tier = traits["subscription_tier"]
-        price = domains.TIER_MONTHLY_PRICE[tier]
-        yield (
-            _row(
-                CUSTOMERS,
-                {
-                    "customer_id": traits["customer_id"],
-                    "email": _email(first, last, country, rng, taken),
-                    "first_name": first,
-                    "last_name": last,
-                    "date_of_birth": traits["date_of_birth"],
-                    "age_group": traits["age_group"],
-                    "subscription_tier": tier,
-                    "subscription_start_date": sub.start.isoformat(),
-                    "country": country,
-                    "state": traits["state"],
-                    "city": traits["city"],
-                    "timezone": traits["timezone"],
-                    # Free viewers pay with their attention, not a card.
-                    "payment_method": None if price == 0 else _pick(rng, domains.PAYMENT_METHODS),
-                    "monthly_revenue": price,
-                    "acquisition_channel": _pick(rng, domains.ACQUISITION_CHANNELS),
-                    "preferred_genres": traits["preferred_genres"],
-                    "created_at": _timestamp(sub.created),
-                    **_subscription_fields(sub, price, as_of),
-                },
-            )
-        )
+GENDERS = ("female", "male")
+"""The genders a customer's names are drawn for (mimesis's dataset keys), by the draw's top bit."""
+EMAIL_SHAPES = (("first", "."), ("first", ""), ("initial", ""), ("first", "_"))
+"""An address's local part: (its head: the first name or its initial, the separator before the last name), then the
+customer's number, so every address is unique by construction (names and separators hold no digit, so the local
+part's trailing digits are the number)."""
+LOCAL_EMAIL_BELOW = round(0.3 * (1 << 16))
+"""A customer's address is at a local provider (geography.COUNTRY_EMAIL_DOMAINS) when its 16-bit draw is below
+this (30 %), else at a global one."""
+GLOBAL_EMAIL_DOMAINS = tuple(d.lstrip("@") for d in EMAIL_DOMAINS if "example" not in d)
+"""The global mail providers mimesis lists."""
+NAME_BITS, PICK_BITS = 24, 16
+"""A name is picked by a 24-bit draw, a mail provider, payment method or channel by a 16-bit one: index
+`(u * n) >> bits` of an n-item list (integers: the vectorised twin, lakewriter.customers, picks the same)."""
+
+
+class NameBook(NamedTuple):
+    """mimesis's first names and surnames of each country's locale (geography.COUNTRY_LOCALE), per gender."""
+
+    first: Mapping[tuple[str, str], tuple[str, ...]]
+    """(locale, gender) -> first names."""
+    last: Mapping[tuple[str, str], tuple[str, ...]]
+    """(locale, gender) -> surnames (the same for both genders where the locale's are not by gender)."""
+
+
+@lru_cache(maxsize=1)
+def name_book() -> NameBook:
+    """The locales' name lists, read once from mimesis's datasets (the lists its Person draws from)."""
+    first, last = {}, {}
+    for locale in sorted(set(geography.COUNTRY_LOCALE.values())):
+        data = json.loads((resources.files("mimesis") / "datasets" / locale / "person.json").read_text("utf-8"))
+        for gender in GENDERS:
+            first[(locale, gender)] = tuple(data["names"][gender])
+            surnames = data["surnames"]
+            last[(locale, gender)] = tuple(surnames[gender] if isinstance(surnames, dict) else surnames)
+    return NameBook(first, last)
+
+
+def name_slug(text: str, fallback: str) -> str:
+    """A name folded to ASCII lower-case letters (what an address holds of it), `fallback` if none is left."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z]", "", folded) or fallback
+
+
+def _scaled(u: int, n: int, bits: int) -> int:
+    """Index of a `bits`-bit uniform `u` in an n-item list."""
+    return (u * n) >> bits
+
+
+def customer_row(seed: int, count: int, index: int, as_of: dt.date = SIGNUPS_UNTIL) -> dict:
+    """Customer `index` (0-based: cust_{index + 1}) of `count` as its row of the customers table as of `as_of`, a pure
+    function of (seed, count, index, as_of): the world's columns (people.traits), its subscription (`subscription`)
+    and the table-only columns from two more draws (people.table_draws):
+
+    - names: mimesis's lists for the country's locale (`name_book`), gender by the second draw's top bit;
+    - e-mail: a name-based local part (EMAIL_SHAPES) and the customer's number, at a local or a global provider;
+    - payment method (none on a free tier) and acquisition channel: uniform picks.
+    """
+    traits = people.traits(seed, count, index)
+    sub = subscription(seed, count, index + 1)
+    if sub.start > as_of:
+        raise ValueError(f"{traits['customer_id']} signs up on {sub.start}, after the table's as-of date {as_of}")
+    names, picks = people.table_draws(seed, index)
+    country = traits["country"]
+    locale, gender = geography.COUNTRY_LOCALE[country], GENDERS[picks >> 63]
+    book = name_book()
+    firsts, lasts = book.first[(locale, gender)], book.last[(locale, gender)]
+    first = firsts[_scaled(names >> 40, len(firsts), NAME_BITS)]
+    last = lasts[_scaled((names >> 16) & 0xFFFFFF, len(lasts), NAME_BITS)]
+    head, separator = EMAIL_SHAPES[(picks >> 61) & 3]
+    f, la = name_slug(first, "user"), name_slug(last, "viewer")
+    local_part = f"{f if head == 'first' else f[0]}{separator}{la}{index + 1}"
+    local = (picks >> 32) & 0xFFFF < LOCAL_EMAIL_BELOW
+    providers = geography.COUNTRY_EMAIL_DOMAINS[country] if local else GLOBAL_EMAIL_DOMAINS
+    domain = providers[_scaled(names & 0xFFFF, len(providers), PICK_BITS)]
+    tier = traits["subscription_tier"]
+    price = domains.TIER_MONTHLY_PRICE[tier]
+    payment = domains.PAYMENT_METHODS[_scaled((picks >> 16) & 0xFFFF, len(domains.PAYMENT_METHODS), PICK_BITS)]
+    return _row(
+        CUSTOMERS,
+        {
+            "customer_id": traits["customer_id"],
+            "email": f"{local_part}@{domain}",
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": traits["date_of_birth"],
+            "age_group": traits["age_group"],
+            "subscription_tier": tier,
+            "subscription_start_date": sub.start.isoformat(),
+            "country": country,
+            "state": traits["state"],
+            "city": traits["city"],
+            "timezone": traits["timezone"],
+            # Free viewers pay with their attention, not a card.
+            "payment_method": None if price == 0 else payment,
+            "monthly_revenue": price,
+            "acquisition_channel": domains.ACQUISITION_CHANNELS[
+                _scaled(picks & 0xFFFF, len(domains.ACQUISITION_CHANNELS), PICK_BITS)
+            ],
+            "preferred_genres": traits["preferred_genres"],
+            "created_at": _timestamp(sub.created),
+            **_subscription_fields(sub, price, as_of),
+        },
+    )
 
 
 def _production(rng: random.Random, person: Person, with_languages: int) -> dict:

@@ -303,10 +303,11 @@ def _cumulative(shares: Sequence[float]) -> tuple[int, ...]:
     return tuple(out)
 
 
-_TIERS = tuple(domains.SUBSCRIPTION_TIER_SHARES)
-_TIER_BELOW = _cumulative(list(domains.SUBSCRIPTION_TIER_SHARES.values()))
+TIERS = tuple(domains.SUBSCRIPTION_TIER_SHARES)
+TIER_BELOW = _cumulative(list(domains.SUBSCRIPTION_TIER_SHARES.values()))
+"""53-bit thresholds of TIERS: a customer is on the first tier whose threshold its draw is below."""
 MIN_AGE = int(domains.AGE_GROUPS[0].split("-")[0].rstrip("+"))
-_AGE_MODE, _AGE_MAX = 33, 85
+AGE_MODE, AGE_MAX = 33, 85
 """Ages are triangular from MIN_AGE to 85 with mode 33 (judgement: streaming skews to adults under 50)."""
 
 
@@ -336,7 +337,7 @@ def _pick(u53: int, below: tuple[int, ...]) -> int:
 
 def tier_of(tkey: int, index: int) -> str:
     """Customer `index`'s subscription tier (domains.SUBSCRIPTION_TIER_SHARES)."""
-    return _TIERS[_pick(draw(tkey, 4 * index) >> 11, _TIER_BELOW)]
+    return TIERS[_pick(draw(tkey, 4 * index) >> 11, TIER_BELOW)]
 
 
 def traits(seed: int, count: int, index: int) -> dict:
@@ -350,7 +351,7 @@ def traits(seed: int, count: int, index: int) -> dict:
     metro = geography.METROS[lay.metro[s]]
     tkey = trait_key(seed)
     age = draw(tkey, 4 * index + 1)
-    age_days = int(_triangular((age >> 11) / (1 << 53), MIN_AGE, _AGE_MAX, _AGE_MODE) * 365.2425)
+    age_days = int(_triangular((age >> 11) / (1 << 53), MIN_AGE, AGE_MAX, AGE_MODE) * 365.2425)
     birth = REFERENCE_DATE - dt.timedelta(days=max(age_days, MIN_AGE * 366 + 1))
     start, end = subscription_days(seed, count, index)
     return {

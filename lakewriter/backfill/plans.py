@@ -5,7 +5,7 @@ expected viewer weights (and each genre's fans'), their viewing days and the hou
 whatever the audience; a session's viewer is drawn by rejection through the customers' layout (people.py). The
 backfill reads the same plans as arrays (`plan_arrays`) and the layout's proposal sets, subscriptions and
 watching thresholds as `Planner.viewers` (kernel.pick_customer's inputs). The customers' subscriptions over
-a whole table (`subscription_arrays`, numpy) tell a backfill who can play in its range.
+a whole table (`lakewriter.draws.subscription_arrays`, numpy) tell a backfill who can play in its range.
 """
 
 from __future__ import annotations
@@ -17,37 +17,12 @@ import numpy as np
 from functions.shared import domains, people
 from functions.shared import world as wm
 from functions.shared.catalogue import DayTitles
+from lakewriter.draws import subscription_arrays
 
 _U = np.uint64
-_GAMMA, _MIX_1, _MIX_2 = _U(wm.GAMMA), _U(wm.MIX_1), _U(wm.MIX_2)
 MAX_CACHED_PLANS = 48
 """Hour plans kept (a block reads one or two; the admission pass's look-back a few hours before its day)."""
 N_GENRES = len(domains.GENRES)
-
-
-def draws(key: int, n: np.ndarray) -> np.ndarray:
-    """world.draw(key, n) for every n of an array (uint64): SplitMix64 wraps mod 2**64 as the Python side masks."""
-    z = _U(key) + n.astype(np.uint64) * _GAMMA
-    z = (z ^ (z >> _U(30))) * _MIX_1
-    z = (z ^ (z >> _U(27))) * _MIX_2
-    return z ^ (z >> _U(31))
-
-
-def subscription_arrays(seed: int, count: int, index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """people.subscription_days of customers `index` (default: all `count`) as (start, end) int64 arrays."""
-    i = np.arange(count, dtype=np.int64) if index is None else np.asarray(index, dtype=np.int64)
-    d = draws(people.subscription_key(seed), 2 * i)
-    join = (d >> _U(64 - people.JOIN_BITS)).astype(np.int64)
-    start = people.SIGNUP_FROM_DAY + (((i << people.JOIN_BITS) | join) * people.SIGNUP_SPAN_DAYS) // (
-        count << people.JOIN_BITS
-    )
-    u = (d & _U(0xFFFFFFFF)).astype(np.int64)
-    k, f = u >> people.TENURE_FRACTION_BITS, u & ((1 << people.TENURE_FRACTION_BITS) - 1)
-    q = np.array(people.TENURE_QUANTILES, dtype=np.int64)
-    days = (q[k] * ((1 << people.TENURE_FRACTION_BITS) - f) + q[k + 1] * f) >> (
-        people.TENURE_FRACTION_BITS + people.TENURE_UNIT_BITS
-    )
-    return start, start + np.maximum(days, domains.MIN_TENURE_DAYS)
 
 
 class PlanArrays(NamedTuple):

@@ -21,10 +21,13 @@ from functions.shared.dimensions import (
     SIGNUPS_FROM,
     SIGNUPS_UNTIL,
     Dimensions,
+    customer_row,
     generate_campaigns,
     generate_customers,
     generate_dimensions,
     generate_titles,
+    name_book,
+    signed_up_by,
 )
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, TITLES, validate_record
 
@@ -91,6 +94,34 @@ def test_customer_names_emails_and_ages_agree(dims: Dimensions) -> None:
         age = REFERENCE_DATE.year - birth.year - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (birth.month, birth.day))
         low, _, high = c["age_group"].rstrip("+").partition("-")
         assert int(low) <= age <= (int(high) if high else 200), c
+
+
+def test_every_email_is_unique_by_construction_its_trailing_digits_the_customer_number(dims: Dimensions) -> None:
+    for c in dims.customers:
+        local = c["email"].partition("@")[0]
+        number = str(int(c["customer_id"].removeprefix("cust_")))
+        assert re.fullmatch(rf"[a-z._]+{number}", local), c  # names hold no digit: the number ends the local part
+
+
+def test_customer_names_come_from_their_countrys_locale(dims: Dimensions) -> None:
+    book = name_book()
+    for c in dims.customers:
+        locale = geography.COUNTRY_LOCALE[c["country"]]
+        genders = [g for g in ("female", "male") if c["first_name"] in book.first[(locale, g)]]
+        assert any(c["last_name"] in book.last[(locale, g)] for g in genders), c
+    german = [c for c in dims.customers if c["country"] == "DE"]
+    assert len(german) > 100 and sum(c["last_name"] in book.last[("en", "male")] for c in german) < len(german) / 4
+
+
+def test_a_row_is_one_customers_own_and_does_not_exist_before_its_sign_up() -> None:
+    count, index = 5000, 2345
+    row = customer_row(3, count, index)
+    assert row == generate_customers(count, 3)[index]
+    start = _date(row["subscription_start_date"])
+    assert customer_row(3, count, index, start)["customer_id"] == "cust_002346"
+    with pytest.raises(ValueError, match=f"cust_002346 signs up on {start}, after the table's as-of date"):
+        customer_row(3, count, index, start - dt.timedelta(days=1))
+    assert signed_up_by(3, count, start - dt.timedelta(days=1)) <= index < signed_up_by(3, count, start)
 
 
 def test_customer_subscription_history_is_consistent(dims: Dimensions) -> None:

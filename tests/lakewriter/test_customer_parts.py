@@ -1,5 +1,6 @@
-"""The customers table in parts: the parts together are the whole table, row for row, at every part edge; the cache
-of part files the stack uploads from is written once per key and re-made when interrupted."""
+"""The customers table in parts: its vectorised rows are the Python definition's, row for row; the parts together are
+the whole table, row for row, at every part edge; the cache of part files the stack uploads from is written once per
+key and re-made when interrupted."""
 
 from __future__ import annotations
 
@@ -11,15 +12,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from functions.shared.dimensions import SIGNUPS_UNTIL, generate_customers, generate_dimensions
+from functions.shared import people
+from functions.shared.dimensions import (
+    SIGNUPS_UNTIL,
+    customer_row,
+    generate_customers,
+    generate_dimensions,
+    signed_up_by,
+)
 from functions.shared.schema import CUSTOMERS
 from lakewriter import customers
 from lakewriter.customers import (
     CACHE_COMPLETE,
+    CUSTOMERS_PER_PART,
     cache_key,
     cached_parts,
+    customer_part,
     customer_parts,
     customer_rows,
+    customer_table,
     part_count,
     part_key,
     part_name,
@@ -33,6 +44,30 @@ DAY = dt.date(2025, 6, 1)
 @pytest.fixture(scope="module")
 def whole() -> list[dict]:
     return generate_customers(COUNT, SEED)
+
+
+@pytest.mark.parametrize(
+    ("seed", "count", "as_of"),
+    [(42, 2_500_000, dt.date(2025, 3, 1)), (9, 3_000, SIGNUPS_UNTIL), (0, 4_097, dt.date(2024, 7, 1))],
+)
+def test_the_vectorised_rows_are_the_python_definitions_row_for_row(seed: int, count: int, as_of: dt.date) -> None:
+    """At the start, across block edges (people.BLOCK) and part edges (CUSTOMERS_PER_PART), and up to the last
+    customer signed up by the as-of date (the next one has no row yet)."""
+    known = signed_up_by(seed, count, as_of)
+    edges = [0, 1_500, people.BLOCK - 8, 2 * people.BLOCK - 8, CUSTOMERS_PER_PART - 8, 2 * CUSTOMERS_PER_PART - 8]
+    ranges = [(a, min(known, a + (1_500 if a == 0 else 16))) for a in edges if a < known] + [(known - 16, known)]
+    for first, stop in ranges:
+        expected = [customer_row(seed, count, i, as_of) for i in range(max(0, first), stop)]
+        assert customer_table(seed, count, as_of, max(0, first), stop).to_pylist() == expected, (first, stop)
+    if known < count:
+        with pytest.raises(ValueError, match="after the table's as-of date"):
+            customer_row(seed, count, known, as_of)
+
+
+def test_each_part_is_made_on_its_own_from_its_id_range() -> None:
+    parts = list(customer_parts(SEED, COUNT, DAY, 7))
+    assert [customer_part(SEED, COUNT, DAY, k, 7) for k in range(len(parts))] == parts
+    assert customer_part(SEED, COUNT, DAY, len(parts), 7).num_rows == 0  # past the table's end
 
 
 @pytest.mark.parametrize("rows_per_part", [1, 7, 10, 49, 50, 51, 1_000_000])
