@@ -117,11 +117,12 @@ def _check_count(name: str, value: object) -> int:
 
 def _row(table: Table, values: Mapping[str, object]) -> dict:
     """Row in the schema's column order; fails loudly if a column is missing or unknown."""
-    if values.keys() != set(table.column_names):
-        missing = set(table.column_names) - values.keys()
-        extra = values.keys() - set(table.column_names)
+    names = table.column_names
+    if len(values) != len(names) or not all(name in values for name in names):
+        missing = set(names) - values.keys()
+        extra = values.keys() - set(names)
         raise AssertionError(f"{table.name} row: missing {sorted(missing)}, unknown {sorted(extra)}")
-    return {name: values[name] for name in table.column_names}
+    return {name: values[name] for name in names}
 
 
 def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -166,8 +167,12 @@ def subscription(seed: int, count: int, index: int) -> Subscription:
     """Customer `index` (1-based) of `count`: people.subscription_days (sign-ups at an even rate over
     domains.SIGNUP_DAYS in id order, an exponential tenure of mean 1 / MONTHLY_CHURN months, at least
     MIN_TENURE_DAYS, ending wherever it falls, before or after any table's as-of date), with its sign-up's second."""
-    first, last = people.subscription_days(seed, count, index - 1)
-    second, touch = people.subscription_extras(seed, index - 1)
+    return _subscription(seed, index - 1, *people.subscription_days(seed, count, index - 1))
+
+
+def _subscription(seed: int, index: int, first: int, last: int) -> Subscription:
+    """`subscription` of customer `index` (0-based) whose days are known."""
+    second, touch = people.subscription_extras(seed, index)
     start = _EPOCH + dt.timedelta(days=first)
     created = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC) + dt.timedelta(seconds=second)
     return Subscription(start, _EPOCH + dt.timedelta(days=last), created, touch)
@@ -255,6 +260,7 @@ def name_book() -> NameBook:
     return NameBook(first, last)
 
 
+@lru_cache(maxsize=16_384)
 def name_slug(text: str, fallback: str) -> str:
     """A name folded to ASCII lower-case letters (what an address holds of it), `fallback` if none is left."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
@@ -276,7 +282,7 @@ def customer_row(seed: int, count: int, index: int, as_of: dt.date = SIGNUPS_UNT
     - payment method (none on a free tier) and acquisition channel: uniform picks.
     """
     traits = people.traits(seed, count, index)
-    sub = subscription(seed, count, index + 1)
+    sub = _subscription(seed, index, traits["start_day"], traits["end_day"])
     if sub.start > as_of:
         raise ValueError(f"{traits['customer_id']} signs up on {sub.start}, after the table's as-of date {as_of}")
     names, picks = people.table_draws(seed, index)
