@@ -15,7 +15,7 @@ def test_the_installed_library_imports_anywhere_with_only_its_runtime_dependenci
     code = textwrap.dedent(
         """
         import json, sys
-        import components, components.testing, functions, lakewriter.parquet
+        import components, components.testing, functions, lakewriter.customers, lakewriter.parquet
         try:
             import rich
         except ImportError:
