@@ -6,8 +6,8 @@ Each case runs in its own subprocess, so its peak RSS (ru_maxrss) is its own: th
 handler, build the tables from a seed, build the world, run one default tick and pack its payloads), then the
 stack's path (the three tables as SNAPPY Parquet, as TelemetryCatalog uploads them). The first case (one customer,
 one title) is the baseline the others are measured against; the slopes printed are what
-components/scheduled_generator.py's CUSTOMER_BYTES and TITLE_BYTES and functions/shared/domains.py's MAX_CUSTOMERS
-and MAX_CAMPAIGNS are sized from.
+components/scheduled_generator.py's TITLE_BYTES and functions/shared/domains.py's MAX_CAMPAIGNS are sized from (the
+generator no longer holds customers, and households.MAX_CUSTOMERS follows the largest batchSize: docs/scale.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components import iceberg, naming, policies
 from components import validation as v
-from functions.shared import domains, layout, schema, world
+from functions.shared import domains, households, layout, schema, world
 from functions.shared.queries import NamedQuery
 from functions.shared.schema import Table
 
@@ -95,11 +95,14 @@ def customer_part_key(index: int) -> str:
     return part_key(index)
 
 
-def customer_part_count(customers: int) -> int:
-    """Files of the uploaded customers table: it holds every customer (as of the sign-up horizon)."""
+def customer_part_count(customers: int, kept: bool = False) -> int:
+    """Files of the uploaded customers table: its parts (every customer, as of the sign-up horizon); for a kept lake
+    (`retain_objects_on_delete`) the parts of the largest table (households.MAX_CUSTOMERS), those past the table's end
+    zero-row files, so that a shrinking customer_count never drops a part resource whose object the lake would keep
+    (Pulumi skips the provider's delete of a retained resource: pulumi/pulumi#8746) and Athena would read."""
     from lakewriter import customers as parts
 
-    return parts.part_count(customers, parts.CUSTOMERS_PER_PART)
+    return parts.part_count(households.MAX_CUSTOMERS if kept else customers, parts.CUSTOMERS_PER_PART)
 
 
 @functools.lru_cache(maxsize=8)
@@ -117,16 +120,16 @@ def dimension_objects(
     }
 
 
-def customer_part_files(seed: int, customers: int, cache: str = CUSTOMER_PARTS_CACHE) -> tuple[str, ...]:
-    """Paths of the customers table's part files as the stack uploads it (every customer: as of the sign-up
-    horizon), written into `cache` unless already there for the same seed, count, schema and code."""
+def customer_part_files(
+    seed: int, customers: int, kept: bool = False, cache: str = CUSTOMER_PARTS_CACHE
+) -> tuple[str, ...]:
+    """Paths of the customers table's `customer_part_count` part files as the stack uploads them (every customer: as
+    of the sign-up horizon), written into `cache` unless already there for the same seed, count, schema and code."""
     from functions.shared.dimensions import SIGNUPS_UNTIL
     from lakewriter import customers as parts  # pyarrow: imported only when the dimensions are uploaded
 
-    paths = parts.cached_parts(cache, seed, customers, SIGNUPS_UNTIL, parts.CUSTOMERS_PER_PART)
-    if len(paths) != customer_part_count(customers):
-        raise AssertionError(f"{len(paths)} customers parts for {customers} customers")
-    return paths
+    count = customer_part_count(customers, kept)
+    return parts.cached_parts(cache, seed, customers, SIGNUPS_UNTIL, parts.CUSTOMERS_PER_PART, count)
 
 
 def _default_seed() -> int:
@@ -325,7 +328,7 @@ SPEC = v.ArgSpec(
         "bytes_scanned_cutoff_mb": v.at_least(v.ATHENA_MIN_CUTOFF_MB, "(Athena's minimum per-query cutoff)"),
         "projection_year_start": _YEAR,
         "dimension_seed": v.at_least(0),
-        "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
+        "customer_count": v.between(1, households.MAX_CUSTOMERS, "(the largest batchSize's audience)"),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
         "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "world_seed": v.between(0, world.MAX_WORLD_SEED),
@@ -449,9 +452,8 @@ class TelemetryCatalog(v.CheckedComponent):
                 SPEC.value(args, "campaign_count"),
                 SPEC.value(args, "world_seed"),
             ).apply(lambda d: dimension_objects(d[0], d[1], d[2], d[3], d[4]))
-            kept = pulumi.ResourceOptions(
-                parent=self, retain_on_delete=bool(args.get("retain_objects_on_delete", False))
-            )
+            retain = bool(args.get("retain_objects_on_delete", False))
+            kept = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
             for table in schema.DIMENSION_TABLES:
                 if table.name == schema.CUSTOMERS.name:
                     continue
@@ -471,9 +473,10 @@ class TelemetryCatalog(v.CheckedComponent):
             # would keep a replaced one beside the parts: pulumi/pulumi#8746).
             customers = SPEC.value(args, "customer_count")
             files = pulumi.Output.all(_or(args.get("dimension_seed"), _default_seed), customers).apply(
-                lambda a: customer_part_files(a[0], a[1])
+                lambda a: customer_part_files(a[0], a[1], retain)
             )
-            for index in range(customer_part_count(customers)):
+            # A kept lake registers the largest table's parts (customer_part_count): none is ever dropped.
+            for index in range(customer_part_count(customers, retain)):
                 aws.s3.BucketObjectv2(
                     f"{name}-customers-data" + (f"-{index:05d}" if index else ""),
                     bucket=bucket,

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components import assets, naming, policies
 from components import validation as v
-from functions.shared import domains, schedule, schema, world
+from functions.shared import domains, households, schedule, schema, world
 
 GENERATOR_HANDLER = "functions.generator.handler.handler"
 PRODUCER_HANDLER = "functions.producer.handler.handler"
@@ -75,26 +75,21 @@ def default_concurrency(batch_size: int, window_seconds: int | None) -> tuple[in
 
 
 GENERATOR_BASELINE_MB = 96
-"""What the generator holds besides the dimension tables: the runtime, boto3, mimesis and a tick's records. Measured
-51–52 MB of resident memory for one customer, one title and a default tick on CPython 3.12
-(bench/bench_dimension_memory.py), rounded up for Lambda's own runtime process and a full shard of records."""
-CUSTOMER_BYTES = 1_300
-"""Resident memory per customer of the generator's dimension tables and world (measured 1,216–1,256 bytes)."""
+"""What the generator holds besides its titles: the runtime, boto3, mimesis, a tick's records and the world, which
+reads customers per index (people.py: no per-customer table, whatever customer_count; tests/functions/test_scale.py
+holds 22.5 million customers under 48 MB of heap). Measured 51–52 MB of resident memory for one customer, one title
+and a default tick on CPython 3.12 (bench/bench_dimension_memory.py), rounded up for Lambda's own runtime process and
+a full shard of records."""
 TITLE_BYTES = 2_200
 """Resident memory per title (measured 2,139 bytes)."""
 MEMORY_HEADROOM = 0.8
-"""Share of the function's memory the tables may fill; the rest absorbs a larger tick and the collector's slack."""
+"""Share of the function's memory the titles and baseline may fill; the rest absorbs a larger tick and the
+collector's slack."""
 
 
-def dimension_memory_mb(customer_count: int, title_count: int) -> float:
-    """MB of memory the generator needs to hold its dimension tables and world (GENERATOR_BASELINE_MB included)."""
-    return GENERATOR_BASELINE_MB + (customer_count * CUSTOMER_BYTES + title_count * TITLE_BYTES) / 1024 / 1024
-
-
-def customers_that_fit(memory_mb: int, title_count: int) -> int:
-    """The most customers whose tables fit MEMORY_HEADROOM of a generator with `memory_mb` (at least 0)."""
-    room_mb = memory_mb * MEMORY_HEADROOM - dimension_memory_mb(0, title_count)
-    return max(0, int(room_mb * 1024 * 1024 // CUSTOMER_BYTES))
+def dimension_memory_mb(title_count: int) -> float:
+    """MB of memory the generator needs to hold its titles and world (GENERATOR_BASELINE_MB included)."""
+    return GENERATOR_BASELINE_MB + title_count * TITLE_BYTES / 1024 / 1024
 
 
 def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -112,16 +107,16 @@ def _combinations(args: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
                 yield "name_prefix", f"short enough that the derived name {name!r} fits {limit} characters", prefix
                 break
     yield from _schedule_fits(args)
-    memory, customers, titles = (args.get(k, SPEC.defaults[k]) for k in ("memory_mb", "customer_count", "title_count"))
-    if all(isinstance(x, int) and not isinstance(x, bool) for x in (memory, customers, titles)):
-        need = dimension_memory_mb(customers, titles)
+    memory, titles = (args.get(k, SPEC.defaults[k]) for k in ("memory_mb", "title_count"))
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in (memory, titles)):
+        need = dimension_memory_mb(titles)
         if need > memory * MEMORY_HEADROOM:
             yield (
-                "customer_count",
-                f"small enough, with title_count {titles}, that the generator's tables fit {MEMORY_HEADROOM:.0%} of "
-                f"memory_mb {memory}: they need about {need:.0f} MB ({GENERATOR_BASELINE_MB} MB + {CUSTOMER_BYTES} B "
-                f"per customer + {TITLE_BYTES} B per title); raise memory_mb or lower the counts",
-                customers,
+                "title_count",
+                f"small enough that the generator's titles fit {MEMORY_HEADROOM:.0%} of memory_mb {memory}: they "
+                f"need about {need:.0f} MB ({GENERATOR_BASELINE_MB} MB + {TITLE_BYTES} B per title); raise memory_mb "
+                "or lower title_count",
+                titles,
             )
 
 
@@ -283,7 +278,7 @@ SPEC = v.ArgSpec(
         "schedule_expression": v.SCHEDULE,
         "schedule_enabled": v.boolean(),
         "dimension_seed": v.at_least(0),
-        "customer_count": v.between(1, domains.MAX_CUSTOMERS, "(rows the deploying machine builds and uploads)"),
+        "customer_count": v.between(1, households.MAX_CUSTOMERS, "(the largest batchSize's audience)"),
         "title_count": v.between(1, world.MAX_TITLES, "(the world's title draw)"),
         "campaign_count": v.between(1, domains.MAX_CAMPAIGNS, "(rows the deploying machine builds and uploads)"),
         "window_seconds": v.between(1, domains.MAX_TICK_SECONDS, "seconds (the longest stretch one tick covers)"),

@@ -338,17 +338,29 @@ def cache_key(seed: int, count: int, as_of: dt.date, rows_per_part: int = CUSTOM
 
 
 def cached_parts(
-    directory: str, seed: int, count: int, as_of: dt.date, rows_per_part: int = CUSTOMERS_PER_PART
+    directory: str,
+    seed: int,
+    count: int,
+    as_of: dt.date,
+    rows_per_part: int = CUSTOMERS_PER_PART,
+    parts: int | None = None,
 ) -> tuple[str, ...]:
     """Paths of the table's part files in a cache entry `<directory>/customers-<cache_key>/`, written first if the
     entry is not complete; paths are relative if `directory` is (the stack gives a relative one, so the paths it
     uploads from are the same on every machine).
 
+    `parts` files if given (at least the table's: those past its end hold no row), else the table's parts.
     Each part enters under its final name by rename, and the entry's `CACHE_COMPLETE` is written last: an
     interrupted write leaves an incomplete entry, which the next call writes again.
     """
     _check(seed, count, as_of, rows_per_part)
-    entry = os.path.join(directory, f"customers-{cache_key(seed, count, as_of, rows_per_part)}")
+    own = part_count(signed_up_by(seed, count, as_of), rows_per_part)
+    if parts is None:
+        parts = own
+    elif isinstance(parts, bool) or not isinstance(parts, int) or parts < own:
+        raise ValueError(f"parts must be an int >= the table's {own} parts, got {parts!r}")
+    key = cache_key(seed, count, as_of, rows_per_part) + (f"-{parts}" if parts != own else "")
+    entry = os.path.join(directory, f"customers-{key}")
     complete = os.path.join(entry, CACHE_COMPLETE)
     if os.path.isfile(complete):
         with open(complete, encoding="utf-8") as fh:
@@ -359,7 +371,8 @@ def cached_parts(
             return tuple(os.path.join(entry, n) for n in names)
     os.makedirs(entry, exist_ok=True)
     names = []
-    for index, table in enumerate(customer_parts(seed, count, as_of, rows_per_part)):
+    for index in range(parts):
+        table = customer_part(seed, count, as_of, index, rows_per_part)
         name = part_name(index)
         tmp = os.path.join(entry, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
         write_parquet(table, tmp)

@@ -172,25 +172,10 @@ def _arg_keys(spec: ArgSpec) -> dict[str, str]:
     return {arg: key for key, targets in BINDINGS.items() for target, arg in targets if target is spec}
 
 
-def derived_customer_count(values: Mapping[str, Any]) -> tuple[int, str | None]:
-    """customerCount derived from batchSize (households.audience_size), capped at MAX_CUSTOMERS and at what fits the
-    generator's memory; with a note for the user when the cap leaves subscribers streaming more than people do."""
-    batch = values["batchSize"]
-    wanted = households.audience_size(batch)
-    memory, titles = values.get("lambdaMemoryMb"), values.get("titleCount")
-    fit = domains.MAX_CUSTOMERS
-    if isinstance(memory, int) and isinstance(titles, int):
-        fit = min(fit, scheduled_generator.customers_that_fit(memory, titles))
-    count = max(1, min(wanted, fit))
-    if count >= wanted:
-        return count, None
-    low_h, high_h = households.HOURS_PER_SUBSCRIBER_BAND
-    return count, (
-        f"customerCount is derived from batchSize {batch:,} as {count:,}, below the {wanted:,} whose subscribers "
-        f"would stream {households.TARGET_HOURS_PER_SUBSCRIBER} h a day (at most {domains.MAX_CUSTOMERS:,} "
-        f"rows, and what fits lambdaMemoryMb {memory}): each subscriber streams about "
-        f"{households.subscriber_hours(batch, count):,.1f} h a day, beyond the {low_h}–{high_h} h people do"
-    )
+def derived_customer_count(values: Mapping[str, Any]) -> int:
+    """customerCount derived from batchSize: the audience whose subscribers stream TARGET_HOURS_PER_SUBSCRIBER a day
+    (households.audience_size), at any batchSize (docs/scale.md: nothing holds the table)."""
+    return households.audience_size(values["batchSize"])
 
 
 class ConfigError(ValueError):
@@ -254,7 +239,7 @@ class Settings:
     window_seconds: int | None
     """Seconds between scheduled runs for rate() schedules; None for cron()."""
     notes: tuple[str, ...] = ()
-    """What the program should tell the user without refusing the config (an audience capped below its size)."""
+    """What the program should tell the user without refusing the config."""
     derived: frozenset[str] = frozenset()
     """Keys the config left unset whose value was derived from others (DERIVED_WHEN_UNSET)."""
 
@@ -325,12 +310,10 @@ class Settings:
         if unknown:
             raise AttributeError(f"no such setting(s): {sorted(unknown)}")
         derived = self.derived - {_camel(k) for k in changes}
-        notes: tuple[str, ...] = ()
         if "customerCount" in derived:  # the audience follows a changed batchSize, as it would from config
-            values["customerCount"], note = derived_customer_count(values)
-            notes = () if note is None else (note,)
+            values["customerCount"] = derived_customer_count(values)
         given = self.given | {_camel(k) for k in changes}
-        return Settings(self.region, values, given, window, notes=notes, derived=derived)
+        return Settings(self.region, values, given, window, notes=self.notes, derived=derived)
 
     def args_for(self, spec: ArgSpec) -> dict[str, Any]:
         """The arguments of `spec`'s component that config sets; unset ones keep the component's defaults."""
@@ -393,7 +376,8 @@ class _Parser:
         if not REGION_PATTERN.match(region):
             self.fail("aws:region", "an AWS region such as us-west-2", self.region)
         values = {key.name: self.parse(key) for key in KEYS}
-        notes = self._audience(values)
+        self._audience(values)
+        notes: tuple[str, ...] = ()
         derived = {k for k in DERIVED_WHEN_UNSET if k not in self.raw and values.get(k) is not None}
         given = frozenset(k.name for k in KEYS if k.name in self.raw or k.default is not None) | derived
 
@@ -441,17 +425,17 @@ class _Parser:
             region=region, values=values, given=given, window_seconds=window, notes=notes, derived=frozenset(derived)
         )
 
-    def _audience(self, values: dict[str, Any]) -> tuple[str, ...]:
+    def _audience(self, values: dict[str, Any]) -> None:
         """customerCount agrees with batchSize: derived from it when unset, else refused unless its subscribers
         stream a believable amount (households.HOURS_PER_SUBSCRIBER_BAND)."""
         batch = values.get("batchSize")
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= domains.MAX_BATCH_SIZE:
-            return ()  # reported by batchSize's own rule
+            return  # reported by batchSize's own rule
         low_h, high_h = households.HOURS_PER_SUBSCRIBER_BAND
         wanted = households.audience_size(batch)
         count = values.get("customerCount")
         if "customerCount" in self.raw:
-            if isinstance(count, int) and 1 <= count <= domains.MAX_CUSTOMERS:
+            if isinstance(count, int) and 1 <= count <= households.MAX_CUSTOMERS:
                 low, high = households.audience_range(batch)
                 if not low <= count <= high:
                     hours = households.subscriber_hours(batch, count)
@@ -461,10 +445,8 @@ class _Parser:
                         f"day as people do (this pair gives {hours:,.1f} h; unset, it is derived: {wanted:,})",
                         count,
                     )
-            return ()
-        count, note = derived_customer_count(values)
-        values["customerCount"] = count
-        return () if note is None else (note,)
+            return
+        values["customerCount"] = derived_customer_count(values)
 
     @staticmethod
     def _window(expression: Any) -> int | None:

@@ -200,11 +200,6 @@ A tick longer than MAX_WINDOW_SECONDS is split into windows of at most that, eac
 sharded as any window), so every invocation stays within its limits. A week's tick opens 168 hour partitions at
 once under event-time partitioning, within Firehose's default quota of 500 active partitions per delivery stream
 ("Dynamic partitioning" in the Firehose developer guide)."""
-MAX_CUSTOMERS = 300_000
-"""Largest customers table. The stack builds the dimension tables where `pulumi up` runs and uploads them as one
-Parquet object each (inline in the deployment, base64): 300,000 customers took 36 s, 400 MB and a 16 MB file on
-the shared two-core development machine (bench/bench_dimension_memory.py). The generator holds them in memory
-too: ScheduledGenerator also bounds the counts by its Lambda memory."""
 MAX_CAMPAIGNS = 100_000
 """Largest campaigns table: 100,000 took 10 s and a 16 MB file where `pulumi up` runs
 (bench/bench_dimension_memory.py)."""

@@ -14,6 +14,8 @@ import itertools
 import math
 from statistics import NormalDist
 
+from functions.shared import domains
+
 PROPENSITY_SIGMA = 1.0
 """Spread (log-space standard deviation) of households' viewing propensity. No public per-household distribution
 exists; Leichtman Research Group (2020) finds about 40 % of US adults stream SVOD daily while 78 % of households
@@ -101,6 +103,12 @@ def audience_range(batch_size: int) -> tuple[int, int]:
     low, high = HOURS_PER_SUBSCRIBER_BAND
     unit = VIEWING_HOURS_PER_BATCH_UNIT * batch_size / SUBSCRIBED_SHARE
     return max(1, math.ceil(unit / high)), max(1, math.floor(unit / low))
+
+
+MAX_CUSTOMERS = audience_range(domains.MAX_BATCH_SIZE)[1]
+"""Largest customers table (37,500,000): the most customers whose subscribers still stream HOURS_PER_SUBSCRIBER_BAND's
+low end at the largest batchSize. Nothing holds the table: the generator reads customers per index (people.py) and
+the deploying machine writes it in parts, ~5 µs a row (lakewriter/customers.py, docs/scale.md step 4)."""
 
 
 PROPENSITY_SALT = 0x686F_7573_6568_6F6C

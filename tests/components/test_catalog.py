@@ -13,7 +13,7 @@ import pytest
 from components import TelemetryCatalog
 from components.catalog import customer_part_key, dimension_key, dimension_objects
 from components.testing import ProgramResult, run_resources
-from functions.shared import layout, queries, schema
+from functions.shared import households, layout, queries, schema
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, generate_customers, generate_incidents
 from lakewriter import customers
 
@@ -228,6 +228,27 @@ def test_the_customers_table_is_uploaded_as_one_object_per_part_of_consecutive_i
     }
 
 
+def test_a_kept_lake_registers_the_largest_tables_parts_so_a_shrinking_table_drops_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(customers, "CUSTOMERS_PER_PART", 8)
+    monkeypatch.setattr(households, "MAX_CUSTOMERS", 40)  # five parts of 8
+    args = {"bucket_name": BUCKET, "tables": list(schema.TABLES), "upload_dimensions": True}
+    rows = {}
+    for count in (20, 12):  # customerCount shrinks: the same five resources, those past the table's end empty
+        kept = {**args, "customer_count": count, "retain_objects_on_delete": True}
+        parts = _customer_parts(run_resources(lambda a=kept: {"db": TelemetryCatalog("c", a).database_name}))
+        assert sorted(parts) == [customer_part_key(k) for k in range(5)]
+        tables = [pq.read_table(parts[key]["source"].path) for key in sorted(parts)]
+        assert all(t.schema == tables[0].schema for t in tables)
+        rows[count] = [t.num_rows for t in tables]
+        assert pa.concat_tables(tables).to_pylist() == generate_customers(count, DEFAULT_DIMENSION_SEED)
+    assert rows == {20: [8, 8, 4, 0, 0], 12: [8, 4, 0, 0, 0]}
+    dropped = {**args, "customer_count": 12, "retain_objects_on_delete": False}  # Pulumi deletes what it drops
+    assert len(_customer_parts(run_resources(lambda: {"db": TelemetryCatalog("c", dropped).database_name}))) == 2
+
+
 def test_an_unchanged_config_uploads_the_same_part_files_without_making_them_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,7 +259,7 @@ def test_an_unchanged_config_uploads_the_same_part_files_without_making_them_aga
     def no_generation(*a: object, **k: object) -> None:
         raise AssertionError("the parts were made again")
 
-    monkeypatch.setattr(customers, "customer_parts", no_generation)
+    monkeypatch.setattr(customers, "customer_part", no_generation)
     again = _customer_parts(run_resources(lambda: {"db": TelemetryCatalog("c", dict(args)).database_name}))
     (key,) = first
     assert again[key]["source"].path == first[key]["source"].path

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from components.catalog import customer_part_count
 from components.testing import ProgramResult, RecordedResource
 from functions.shared import schema
 from stack.testing import run_stack
@@ -101,7 +102,10 @@ def test_a_retained_lake_keeps_every_object_and_setting_of_it_and_its_key(cmk: P
     children = lake_children(cmk)
     types = {r.type.split(":")[-1] for r in children}
     assert {"BucketObjectv2", "BucketLogging", "BucketPolicy", "BucketLifecycleConfiguration"} <= types
-    assert len([r for r in children if r.type == OBJECT]) == len(schema.DIMENSION_TABLES)
+    # Each dimension table's object; the customers table's as the largest table's parts (kept: none is ever dropped).
+    assert len([r for r in children if r.type == OBJECT]) == len(schema.DIMENSION_TABLES) - 1 + customer_part_count(
+        1, kept=True
+    )
     assert [r.name for r in children if not r.retain_on_delete] == []
     # The kept lake stays readable: its key is kept too, and so is the access-log bucket it logs into.
     assert cmk.one("aws:kms/key:Key", "key-key").retain_on_delete

@@ -129,8 +129,19 @@ def test_the_cache_holds_the_parts_bytes_and_is_written_once(tmp_path: Path, mon
     def no_generation(*args: object) -> None:
         raise AssertionError("the cache was complete")
 
-    monkeypatch.setattr(customers, "customer_parts", no_generation)
+    monkeypatch.setattr(customers, "customer_part", no_generation)
     assert cached_parts(str(tmp_path), SEED, COUNT, DAY, 7) == paths
+
+
+def test_a_cache_entry_of_more_parts_than_the_table_has_ends_in_zero_row_parts(tmp_path: Path) -> None:
+    paths = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7, parts=6)
+    own = cached_parts(str(tmp_path), SEED, COUNT, DAY, 7)
+    assert len(own) == 4 and [Path(p).name for p in paths] == [part_name(k) for k in range(6)]
+    assert [Path(p).read_bytes() for p in paths[:4]] == [Path(p).read_bytes() for p in own]
+    assert [pq.read_table(p).num_rows for p in paths[4:]] == [0, 0]
+    assert pq.read_table(paths[5]).schema == pq.read_table(paths[0]).schema
+    with pytest.raises(ValueError, match="parts must be an int >= the table's 4 parts, got 3"):
+        cached_parts(str(tmp_path), SEED, COUNT, DAY, 7, parts=3)
 
 
 def test_an_interrupted_cache_entry_is_written_again(tmp_path: Path) -> None:

@@ -321,15 +321,26 @@ def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alar
     assert iceberg.component_args(alarms.SPEC)["table_format"] == "iceberg"
 
 
-def test_an_unset_customer_count_is_the_audience_batch_size_needs_and_capped_where_memory_ends() -> None:
+def test_an_unset_customer_count_is_the_audience_batch_size_needs_at_any_batch_size() -> None:
     from functions.shared import households
 
     assert parse(batchSize="25").customer_count == households.audience_size(25) == 562
     assert 1.2 <= households.subscriber_hours(25, 562) <= 3.0
-    big = parse(batchSize="100000")
-    assert big.customer_count < households.audience_size(100_000)  # what fits 80 % of a 256 MB generator
-    assert big.notes and "customerCount is derived from batchSize 100,000" in big.notes[0]
-    assert parse(batchSize="100000", lambdaMemoryMb="10240").customer_count == 300_000  # MAX_CUSTOMERS
+    top = parse(batchSize=str(MAX_BATCH_SIZE))  # the default 256 MB generator: it holds no customer
+    assert top.customer_count == households.audience_size(MAX_BATCH_SIZE) == 22_500_000
+    assert top.notes == () and top.but(batch_size=100_000).customer_count == 2_250_000
+
+
+def test_the_largest_customer_count_is_the_largest_batch_sizes_audience_whatever_the_generators_memory() -> None:
+    from functions.shared import households
+
+    most = households.MAX_CUSTOMERS
+    assert most == households.audience_range(MAX_BATCH_SIZE)[1] == 37_500_000
+    top = str(MAX_BATCH_SIZE)
+    assert parse(batchSize=top, customerCount=str(most), lambdaMemoryMb="128").customer_count == most
+    assert parse(batchSize="5000", customerCount="100000", lambdaMemoryMb="128").customer_count == 100_000
+    with pytest.raises(ConfigError, match=rf"customerCount must be 1–{most} \(the largest batchSize's audience\)"):
+        parse(batchSize=top, customerCount=str(most + 1))
 
 
 @pytest.mark.parametrize(("batch", "customers"), [("1000", "1000"), ("25", "100000"), ("1", "1")])
