@@ -623,37 +623,40 @@ def delivery(
     }
 
 
-_PROPENSITY_NODES = 16
-"""Equal-probability classes of households' propensity the reach model averages over (households.propensity)."""
-
-
-def _propensity_classes() -> tuple[tuple[float, float], ...]:
-    """Per class of households (the midpoint quantile of each of _PROPENSITY_NODES equal shares): (its share of an
-    average household's impressions, the chance it watches on a day). A household's plays, and so its ad breaks, are
-    in proportion to its propensity w; it watches on a day with probability w / (w + 1) (households.py)."""
-    ws = [households.propensity(int((k + 0.5) / _PROPENSITY_NODES * (1 << 53))) for k in range(_PROPENSITY_NODES)]
-    mean = sum(ws) / len(ws)
-    return tuple((w / mean, w / (w + 1.0)) for w in ws)
-
-
-_CLASSES = _propensity_classes()
+REACH_CLASS_COUNT = 16
+"""Equal shares of ad-tier subscribers by propensity (households.propensity) the reach model averages over."""
+REACH_CLASSES: tuple[tuple[float, float], ...] = (
+    (0.164, 0.181), (0.325, 0.303), (0.364, 0.336), (0.486, 0.428), (0.523, 0.444), (0.659, 0.532), (0.711, 0.560),
+    (0.836, 0.619), (0.878, 0.662), (0.964, 0.688), (1.069, 0.708), (1.319, 0.765), (1.392, 0.766), (1.716, 0.850),
+    (2.002, 0.863), (2.593, 0.901),
+)  # fmt: skip
+"""Per class of REACH_CLASS_COUNT (lightest first): (its impressions per subscriber-day over the mean class's, the
+share of its subscriber-days that show it an ad). Measured on the default world (households.audience_size(1000)
+customers at batchSize 1,000, world seed 1, 7 days from 2026-11-02) by `python bench/measure_ad_delivery.py
+--batch-size 1000 --days 7`, 2026-12-06. Flatter than the propensity alone (w / mean and w / (w + 1), which gave the
+heaviest class 4.1 and the lightest a day in 8): an ad tier plays one stream at a time and an ad-tier play holds
+its household to its last quarter hour (concurrency.ad_hold), so the heaviest households play less than their
+weight asks, and a UTC day spans two viewing days (households.VIEWING_DAY_START_MINUTES), so light households see
+ads on more of them. A measured table, not a source: re-measure when households' viewing or the admission pass
+moves."""
+assert len(REACH_CLASSES) == REACH_CLASS_COUNT
 
 
 def _reach_probability(expected: float, days: int) -> float:
     """Chance an ad-tier household expected to see a campaign `expected` times over `days` days sees it at least once.
 
-    Households differ (_CLASSES): one of relative weight s watches on a day with probability a and, on such a day,
-    sees a Poisson count of mean expected * s / (days * a); it is reached unless every day of the span shows it none.
-    Over a few days light households (most days off) are rarely reached; over a months-long flight nearly every
+    Households differ (REACH_CLASSES): one of relative weight s sees ads on a day with probability a and, on such a
+    day, sees a Poisson count of mean expected * s / (days * a); it is reached unless every day of the span shows it
+    none. Over a few days light households (most days off) are rarely reached; over a months-long flight nearly every
     household that watches at all is.
     """
     if expected <= 0.0 or days <= 0:
         return 0.0
     missed = 0.0
-    for share, active in _CLASSES:
+    for share, active in REACH_CLASSES:
         per_active_day = expected * share / (days * active)
         missed += (1.0 - active * -math.expm1(-per_active_day)) ** days
-    return 1.0 - missed / len(_CLASSES)
+    return 1.0 - missed / REACH_CLASS_COUNT
 
 
 _AD_VIEWING_SHARE: Mapping[str, float] = {"tv": 0.78, "mobile": 0.098, "web": 0.063, "tablet": 0.058}

@@ -14,7 +14,7 @@ from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import DEFAULT_WORLD_SEED, World
 
 BATCH = 90
-"""A tenth of the stack's batchSize with the audience it derives (2,025 customers): the default world's density
+"""A tenth of the stack's batchSize with the audience it derives (1,958 customers): the default world's density
 (about 2 h a subscriber a day), scaled down."""
 
 

@@ -212,7 +212,7 @@ def test_effective_defaults_are_the_original_stacks() -> None:
     assert s.dimension_seed is None  # unset: each component uses DEFAULT_DIMENSION_SEED itself
     expected = {
         "batch_size": 1000,
-        "customer_count": 22_500,  # derived from batchSize (issue 16; issue 17's ads made a batch carry fewer hours)
+        "customer_count": 21_750,  # derived from batchSize (issue 16; issue 17's ads made a batch carry fewer hours)
         "title_count": 500,
         "campaign_count": 1500,  # issue 17: enough live campaigns for the frequency cap to fill breaks (docs/ads.md)
         "kinesis_retention_hours": 24,
@@ -249,7 +249,7 @@ def test_config_passes_only_what_it_sets_so_components_keep_their_defaults() -> 
     assert s.args_for(scheduled_generator.SPEC) == {
         "name_prefix": "acme-data",
         "batch_size": 250,
-        "customer_count": 5_625,
+        "customer_count": 5_438,
     }
     assert s.args_for(streaming_ingest.SPEC) == {
         "name_prefix": "acme-data",
@@ -324,8 +324,8 @@ def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alar
 def test_an_unset_customer_count_is_the_audience_batch_size_needs_and_capped_where_memory_ends() -> None:
     from functions.shared import households
 
-    assert parse(batchSize="25").customer_count == households.audience_size(25) == 562
-    assert 1.2 <= households.subscriber_hours(25, 562) <= 3.0
+    assert parse(batchSize="25").customer_count == households.audience_size(25) == 544
+    assert 1.2 <= households.subscriber_hours(25, 544) <= 3.0
     big = parse(batchSize="100000")
     assert big.customer_count < households.audience_size(100_000)  # what fits 80 % of a 256 MB generator
     assert big.notes and "customerCount is derived from batchSize 100,000" in big.notes[0]
@@ -342,6 +342,6 @@ def test_a_customer_count_no_audience_could_watch_at_that_batch_size_is_refused_
 
 def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_is_given() -> None:
     dev = parse()
-    assert dev.but(batch_size=200).customer_count == 4_500  # as Pulumi.<stack>.yaml's batchSize 200 would derive
+    assert dev.but(batch_size=200).customer_count == 4_350  # as Pulumi.<stack>.yaml's batchSize 200 would derive
     assert dev.but(batch_size=200, customer_count=5).customer_count == 5
     assert parse(customerCount="20000").but(batch_size=200).customer_count == 20_000  # a set count stays set
