@@ -10,8 +10,8 @@ The per-ad random parts (pod size, completion, how long an abandoned ad ran) are
 caller takes from the session key, so the generator and the compiled backfill agree.
 
 The campaigns table's delivery figures (`delivery`) are what this model delivers in expectation over each campaign's
-flight, from the customers table and the world's mean viewing; docs/ads.md gives the reconciliation rule and its
-tolerance.
+flight, from a sample of the customers by index and the world's measured viewing; docs/ads.md gives the
+reconciliation rule and its tolerance.
 """
 
 from __future__ import annotations
@@ -536,11 +536,33 @@ def _started_share(position: str, width: int) -> float:
     return started / sum(_AD_VIEWING_SHARE.values()) / sum(sizes)
 
 
+AD_TIER_SHARE = sum(domains.SUBSCRIPTION_TIER_SHARES[t] for t in domains.AD_SUPPORTED_TIERS)
+"""Share of customers on an ad tier (each customer's tier is a draw of its index through these shares)."""
 DELIVERY_SAMPLE = 600
-"""At most this many ad-tier customers are followed one by one (every k-th in table order, each standing for k):
-following 48,000 customers through 1,500 campaigns took a minute at every deploy and in many tests. The table states
-expectations: totals stay within 5 % of following everyone (a test holds it); a campaign that ~60 followed customers
-fit is within about 15 %, inside the reconciliation's tolerance (docs/ads.md)."""
+"""Ad-tier customers `delivery` follows one by one, in expectation, whatever the audience: it reads
+DELIVERY_SAMPLE / AD_TIER_SHARE evenly spaced customer indices (`sample_indices`), each standing for its stretch of
+ids, so the campaigns table costs the same at 1,000 customers or 22 million. Following 48,000 customers through
+1,500 campaigns took a minute. The table states expectations: totals stay within 5 % of following everyone (a test
+holds it); a campaign that ~60 followed customers fit is within about 15 %, inside the reconciliation's tolerance
+(docs/ads.md)."""
+
+
+def sample_indices(count: int) -> Sequence[int]:
+    """The customer indices (0-based, ascending) `delivery` reads of `count`: all of them up to DELIVERY_SAMPLE /
+    AD_TIER_SHARE, else that many, the middle of each equal stretch of ids (ids follow sign-up order, and a stretch
+    spans many layout slots: people.slot_of)."""
+    picks = math.ceil(DELIVERY_SAMPLE / AD_TIER_SHARE)
+    if count <= picks:
+        return range(count)
+    return [((2 * k + 1) * count) // (2 * picks) for k in range(picks)]
+
+
+def _subscribed_days(customer: Mapping[str, object]) -> tuple[int, int]:
+    """(first day subscribed, first day not) since the epoch, of a customers table row or of people.traits."""
+    if "start_day" in customer:
+        return int(customer["start_day"]), int(customer["end_day"])  # type: ignore[call-overload]
+    end = customer["subscription_end_date"]
+    return _epoch_day(str(customer["subscription_start_date"])), _epoch_day(str(end)) if end else 1 << 40
 
 
 def delivery(
@@ -554,8 +576,9 @@ def delivery(
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
     of days with one set of eligible campaigns starts with) x the position's measured residual (FILL_RESIDUAL). Reach
     counts a customer with the chance of at least one impression over its days in the flight (`_reach_probability`);
-    completed views weigh impressions by AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE
-    ad-tier customers, a sample of them stands for all.
+    completed views weigh impressions by AD_COMPLETION over the screens' share of viewing time. `customers` are the
+    table's rows or people.Customers (the world columns per index): only `sample_indices(len(customers))` of them
+    are read, each standing for len(customers) / that many.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
@@ -563,16 +586,15 @@ def delivery(
     by_audience: dict[tuple[object, object, object, str], list[int]] = {}
     fitting_by_profile: dict[tuple[object, ...], tuple[int, ...]] = {}
     week_share: dict[tuple[object, ...], float] = {}
-    watching = [c for c in customers if sees_ads(str(c["subscription_tier"]))]
-    stride = -(-len(watching) // DELIVERY_SAMPLE) or 1
-    followed = watching[::stride]
-    weight = len(watching) / len(followed) if followed else 0.0
-    for customer in followed:
+    indices = sample_indices(len(customers))
+    weight = len(customers) / len(indices) if indices else 0.0
+    for index in indices:
+        customer = customers[index]
         tier, country, age = customer["subscription_tier"], customer["country"], customer["age_group"]
+        if not sees_ads(str(tier)):
+            continue
         profile = (tier, country, age, customer["preferred_genres"])
-        first = _epoch_day(str(customer["subscription_start_date"]))
-        end = customer["subscription_end_date"]
-        stop = _epoch_day(str(end)) if end else 1 << 40
+        first, stop = _subscribed_days(customer)
         tz = str(customer["timezone"])
         for position in POSITIONS:
             fits = fitting_by_profile.get((*profile, position))
