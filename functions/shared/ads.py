@@ -93,18 +93,18 @@ OPPORTUNITIES_PER_VIEWING_HOUR: Mapping[str, float] = {"pre_roll": 3.8, "mid_rol
 fill), measured on the default world (local/profile.py `ad_opportunities`; tests/functions/test_ads.py holds them
 within 15 %): 2.5 plays an hour (23.7 minutes a play, docs/audience.md), a mid-roll of 2.5 ads every 15 minutes
 of long titles, a post-roll on the quarter of plays that complete."""
-OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY: Mapping[str, float] = {"pre_roll": 5.38, "mid_roll": 15.08, "post_roll": 1.22}
+OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY: Mapping[str, float] = {"pre_roll": 5.74, "mid_roll": 15.90, "post_roll": 1.29}
 """Ads offered a day to a subscriber on an ad tier, by position (every break of their plays a pod of the mean size,
 filled or not; over all their days subscribed, watching or not): what the campaigns table's delivery figures start
-from. Measured on the default world (households.audience_size(1000) = 22,500 customers at batchSize 1,000, world
-seed 1, three days from 2026-11-02) by `python bench/measure_ad_delivery.py`: its ad-tier subscribers play 1.39 h a
-day (the world's mean is 2.03 h: ad-tier households own fewer screens and watch less, docs/devices.md), more of it
-on phones with shorter plays, so 0.71 of what HOURS_PER_SUBSCRIBER_DAY x OPPORTUNITIES_PER_VIEWING_HOUR gives. A
-world whose subscribers stream more or less than the default delivers in proportion."""
-AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.39
+from. Measured on the default world (households.audience_size(1000) = 21,750 customers at batchSize 1,000, world
+seed 1, the week from 2026-11-02: a whole week, as a flight's days run through every weekday) by `python
+bench/measure_ad_delivery.py --batch-size 1000 --days 7`, 2026-12-06: its ad-tier subscribers play 1.46 h a day
+(the world's mean is 2.0 h: ad-tier households own fewer screens and watch less, docs/devices.md), more of it on
+phones with shorter plays. A world whose subscribers stream more or less than the default delivers in proportion."""
+AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.46
 """Content hours an ad-tier subscriber plays a day on the world OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY was measured on
 (the same command): a world whose ad-tier subscribers play more or less delivers in proportion (docs/ads.md)."""
-FILL_RESIDUAL: Mapping[str, float] = {"pre_roll": 0.93, "mid_roll": 0.98, "post_roll": 0.80}
+FILL_RESIDUAL: Mapping[str, float] = {"pre_roll": 0.87, "mid_roll": 0.92, "post_roll": 0.76}
 """What the default world delivers of the impressions the fill model (`fill_share`) expects, by position: measured
 by the same command as delivered / table with the residual set to 1. The model spreads a household's breaks over
 its zone's curve of session starts; mid-rolls follow it, while post-rolls come at the end of completed plays, later
