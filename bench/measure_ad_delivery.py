@@ -54,6 +54,9 @@ class Measured:
     reach_ratios: dict[str, list[float]]
     """Per position, distinct households shown each campaign in the window / the reach ads.delivery expects over the
     window's days of its flight, for campaigns expecting at least `enough` households."""
+    classes: tuple[tuple[float, float], ...]
+    """Per class of ad-tier subscribers by propensity (ads.REACH_CLASSES' equal shares, lightest first): (their
+    impressions per subscriber-day over the mean class's, the share of their subscriber-days with an impression)."""
 
 
 def window_reach(dims: Dimensions, first_day: int, days: int) -> dict[str, float]:
@@ -81,6 +84,8 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
     offered = dict.fromkeys(ads.POSITIONS, 0.0)
     hours = 0.0
     customer_of = catalog.device_customer
+    seen = np.zeros(len(dims.customers), dtype=np.int64)  # impressions per customer
+    seen_days = np.zeros(len(dims.customers), dtype=np.int64)  # UTC days with an impression per customer
     ad_tier = np.array([ads.sees_ads(str(c["subscription_tier"])) for c in dims.customers])
     for d in range(days):
         lo = (first_day + d) * DAY_MS
@@ -92,6 +97,8 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         is_ad = block.event_type == ad_start
         households = customer_of[block.viewer[block.session[is_ad]]]
         pairs.append(block.ad_campaign[is_ad].astype(np.int64) * (1 << 32) + households)
+        np.add.at(seen, households, 1)
+        seen_days[np.unique(households)] += 1
         last = np.zeros(block.sessions, dtype=np.float64)
         np.maximum.at(last, block.session, block.watch.astype(np.float64))
         hours += float(last[on_ads].sum()) / 3600
@@ -112,14 +119,18 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         offered["mid_roll"] += mean_pod["mid_roll"] * float(mids[plays].sum())
         offered["post_roll"] += mean_pod["post_roll"] * float((plays & done).sum())
     window = range(first_day, first_day + days)
-    subscriber_days = max(1, sum(
-        1
-        for c in dims.customers
+    days_in = np.array([
+        sum(
+            1
+            for day in window
+            if _day(str(c["subscription_start_date"])) <= day
+            and (not c["subscription_end_date"] or day < _day(str(c["subscription_end_date"])))
+        )
         if ads.sees_ads(str(c["subscription_tier"]))
-        for day in window
-        if _day(str(c["subscription_start_date"])) <= day
-        and (not c["subscription_end_date"] or day < _day(str(c["subscription_end_date"])))
-    ))  # fmt: skip
+        else 0
+        for c in dims.customers
+    ])  # fmt: skip
+    subscriber_days = max(1, int(days_in.sum()))
     rows = {c["campaign_id"]: c for c in dims.campaigns}
     delivered = dict.fromkeys(ads.POSITIONS, 0)
     expected = dict.fromkeys(ads.POSITIONS, 0.0)
@@ -148,7 +159,26 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         ratios,
         enough,
         reach_ratios,
+        reach_classes(world, days_in, seen, seen_days),
     )
+
+
+def reach_classes(
+    world: wm.World, days_in: np.ndarray, seen: np.ndarray, seen_days: np.ndarray
+) -> tuple[tuple[float, float], ...]:
+    """Per propensity class of the subscribers (equal shares by rank, lightest first): (impressions per subscriber-day
+    over the classes' mean, share of subscriber-days with an impression), as ads.REACH_CLASSES holds them."""
+    who = np.flatnonzero(days_in)
+    if len(who) < ads.REACH_CLASS_COUNT:
+        return ()
+    w = np.array([world.propensity(int(c)) for c in who])
+    rank = np.empty(len(who), dtype=np.int64)
+    rank[np.argsort(w, kind="stable")] = np.arange(len(who))
+    k = rank * ads.REACH_CLASS_COUNT // len(who)
+    span = np.bincount(k, days_in[who], ads.REACH_CLASS_COUNT)
+    rate = np.bincount(k, seen[who], ads.REACH_CLASS_COUNT) / span
+    active = np.bincount(k, seen_days[who], ads.REACH_CLASS_COUNT) / span
+    return tuple((float(r / rate.mean()), float(a)) for r, a in zip(rate, active, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  reach over the window / ads.delivery's: {len(reach)} campaigns expecting >= {m.enough} households: "
             f"p10 / p50 / p90 {r10:.2f} / {r50:.2f} / {r90:.2f}"
         )
+    print("REACH_CLASSES (impressions per subscriber-day over the mean class's, share of days with an impression):")
+    print("    " + ", ".join(f"({share:.3f}, {active:.3f})" for share, active in m.classes) + ",")
     return 0
 
 

@@ -110,14 +110,13 @@ def dimension_objects(
     seed: int, customers: int, titles: int, campaigns: int, world_seed: int = world.DEFAULT_WORLD_SEED
 ) -> Mapping[str, str]:
     """Base64 of each dimension table's SNAPPY Parquet bytes but the customers table's (`customer_part_files`),
-    from the project's seeded generators (the incidents from the world's seed)."""
-    from functions.shared.dimensions import generate_dimensions
+    from the project's seeded generators (the incidents from the world's seed). No customer row is made: the
+    campaigns' delivery figures read a sample of customers by index (ads.delivery)."""
+    from functions.shared.dimensions import world_dimensions
     from lakewriter.parquet import dimension_parquet  # pyarrow: imported only when the dimensions are uploaded
 
-    blobs = dimension_parquet(generate_dimensions(seed, customers, titles, campaigns), world_seed)
-    return {
-        name: base64.b64encode(data).decode("ascii") for name, data in blobs.items() if name != schema.CUSTOMERS.name
-    }
+    blobs = dimension_parquet(world_dimensions(seed, customers, titles, campaigns, delivery=True), world_seed)
+    return {name: base64.b64encode(data).decode("ascii") for name, data in blobs.items()}
 
 
 def customer_part_files(

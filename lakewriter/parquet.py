@@ -14,7 +14,7 @@ import pyarrow.fs
 import pyarrow.parquet as pq
 
 from functions.shared.dimensions import Dimensions, generate_incidents
-from functions.shared.schema import CAMPAIGNS, CUSTOMERS, GLUE_TYPES, INCIDENTS, TITLES, Table
+from functions.shared.schema import CAMPAIGNS, GLUE_TYPES, INCIDENTS, TITLES, Table
 
 COMPRESSION = "SNAPPY"
 """The lake's Parquet codec (Firehose's record format conversion writes SNAPPY too)."""
@@ -108,9 +108,9 @@ def write_parquet(arrow_table: pa.Table, path: str, filesystem: pyarrow.fs.FileS
 
 
 def dimension_parquet(dims: Dimensions, world_seed: int) -> dict[str, bytes]:
-    """Parquet bytes of each dimension table, keyed by table name; the incidents are those of world `world_seed`."""
+    """Parquet bytes of the titles, campaigns and incidents tables, keyed by table name (the customers table is
+    written in parts: lakewriter.customers); the incidents are those of world `world_seed`."""
     return {
-        CUSTOMERS.name: parquet_bytes(rows_to_arrow(CUSTOMERS, dims.customers)),
         TITLES.name: parquet_bytes(rows_to_arrow(TITLES, dims.titles)),
         CAMPAIGNS.name: parquet_bytes(rows_to_arrow(CAMPAIGNS, dims.campaigns)),
         INCIDENTS.name: parquet_bytes(rows_to_arrow(INCIDENTS, generate_incidents(world_seed))),

@@ -114,7 +114,7 @@ DERIVED: Mapping[str, Mapping[str, str]] = {
 
 
 DERIVED_WHEN_UNSET: Mapping[str, str] = {
-    "customerCount": "derived from batchSize: about 22.5 customers per unit (households.audience_size), so that "
+    "customerCount": "derived from batchSize: about 21.75 customers per unit (households.audience_size), so that "
     "subscribers stream about 2 h a day",
 }
 """Keys whose unset value the stack derives from other keys (not a fixed default)."""

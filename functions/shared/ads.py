@@ -10,8 +10,8 @@ The per-ad random parts (pod size, completion, how long an abandoned ad ran) are
 caller takes from the session key, so the generator and the compiled backfill agree.
 
 The campaigns table's delivery figures (`delivery`) are what this model delivers in expectation over each campaign's
-flight, from the customers table and the world's mean viewing; docs/ads.md gives the reconciliation rule and its
-tolerance.
+flight, from a sample of the customers by index and the world's measured viewing; docs/ads.md gives the
+reconciliation rule and its tolerance.
 """
 
 from __future__ import annotations
@@ -93,18 +93,18 @@ OPPORTUNITIES_PER_VIEWING_HOUR: Mapping[str, float] = {"pre_roll": 3.8, "mid_rol
 fill), measured on the default world (local/profile.py `ad_opportunities`; tests/functions/test_ads.py holds them
 within 15 %): 2.5 plays an hour (23.7 minutes a play, docs/audience.md), a mid-roll of 2.5 ads every 15 minutes
 of long titles, a post-roll on the quarter of plays that complete."""
-OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY: Mapping[str, float] = {"pre_roll": 5.38, "mid_roll": 15.08, "post_roll": 1.22}
+OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY: Mapping[str, float] = {"pre_roll": 5.74, "mid_roll": 15.90, "post_roll": 1.29}
 """Ads offered a day to a subscriber on an ad tier, by position (every break of their plays a pod of the mean size,
 filled or not; over all their days subscribed, watching or not): what the campaigns table's delivery figures start
-from. Measured on the default world (households.audience_size(1000) = 22,500 customers at batchSize 1,000, world
-seed 1, three days from 2026-11-02) by `python bench/measure_ad_delivery.py`: its ad-tier subscribers play 1.39 h a
-day (the world's mean is 2.03 h: ad-tier households own fewer screens and watch less, docs/devices.md), more of it
-on phones with shorter plays, so 0.71 of what HOURS_PER_SUBSCRIBER_DAY x OPPORTUNITIES_PER_VIEWING_HOUR gives. A
-world whose subscribers stream more or less than the default delivers in proportion."""
-AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.39
+from. Measured on the default world (households.audience_size(1000) = 21,750 customers at batchSize 1,000, world
+seed 1, the week from 2026-11-02: a whole week, as a flight's days run through every weekday) by `python
+bench/measure_ad_delivery.py --batch-size 1000 --days 7`, 2026-12-06: its ad-tier subscribers play 1.46 h a day
+(the world's mean is 2.0 h: ad-tier households own fewer screens and watch less, docs/devices.md), more of it on
+phones with shorter plays. A world whose subscribers stream more or less than the default delivers in proportion."""
+AD_TIER_HOURS_PER_SUBSCRIBER_DAY = 1.46
 """Content hours an ad-tier subscriber plays a day on the world OPPORTUNITIES_PER_AD_SUBSCRIBER_DAY was measured on
 (the same command): a world whose ad-tier subscribers play more or less delivers in proportion (docs/ads.md)."""
-FILL_RESIDUAL: Mapping[str, float] = {"pre_roll": 0.93, "mid_roll": 0.98, "post_roll": 0.80}
+FILL_RESIDUAL: Mapping[str, float] = {"pre_roll": 0.87, "mid_roll": 0.92, "post_roll": 0.76}
 """What the default world delivers of the impressions the fill model (`fill_share`) expects, by position: measured
 by the same command as delivered / table with the residual set to 1. The model spreads a household's breaks over
 its zone's curve of session starts; mid-rolls follow it, while post-rolls come at the end of completed plays, later
@@ -536,11 +536,33 @@ def _started_share(position: str, width: int) -> float:
     return started / sum(_AD_VIEWING_SHARE.values()) / sum(sizes)
 
 
+AD_TIER_SHARE = sum(domains.SUBSCRIPTION_TIER_SHARES[t] for t in domains.AD_SUPPORTED_TIERS)
+"""Share of customers on an ad tier (each customer's tier is a draw of its index through these shares)."""
 DELIVERY_SAMPLE = 600
-"""At most this many ad-tier customers are followed one by one (every k-th in table order, each standing for k):
-following 48,000 customers through 1,500 campaigns took a minute at every deploy and in many tests. The table states
-expectations: totals stay within 5 % of following everyone (a test holds it); a campaign that ~60 followed customers
-fit is within about 15 %, inside the reconciliation's tolerance (docs/ads.md)."""
+"""Ad-tier customers `delivery` follows one by one, in expectation, whatever the audience: it reads
+DELIVERY_SAMPLE / AD_TIER_SHARE evenly spaced customer indices (`sample_indices`), each standing for its stretch of
+ids, so the campaigns table costs the same at 1,000 customers or 22 million. Following 48,000 customers through
+1,500 campaigns took a minute. The table states expectations: totals stay within 5 % of following everyone (a test
+holds it); a campaign that ~60 followed customers fit is within about 15 %, inside the reconciliation's tolerance
+(docs/ads.md)."""
+
+
+def sample_indices(count: int) -> Sequence[int]:
+    """The customer indices (0-based, ascending) `delivery` reads of `count`: all of them up to DELIVERY_SAMPLE /
+    AD_TIER_SHARE, else that many, the middle of each equal stretch of ids (ids follow sign-up order, and a stretch
+    spans many layout slots: people.slot_of)."""
+    picks = math.ceil(DELIVERY_SAMPLE / AD_TIER_SHARE)
+    if count <= picks:
+        return range(count)
+    return [((2 * k + 1) * count) // (2 * picks) for k in range(picks)]
+
+
+def _subscribed_days(customer: Mapping[str, object]) -> tuple[int, int]:
+    """(first day subscribed, first day not) since the epoch, of a customers table row or of people.traits."""
+    if "start_day" in customer:
+        return int(customer["start_day"]), int(customer["end_day"])  # type: ignore[call-overload]
+    end = customer["subscription_end_date"]
+    return _epoch_day(str(customer["subscription_start_date"])), _epoch_day(str(end)) if end else 1 << 40
 
 
 def delivery(
@@ -554,8 +576,9 @@ def delivery(
     share the day schedule gives each campaign and the viewers start (`fill_share`, averaged over the week a stretch
     of days with one set of eligible campaigns starts with) x the position's measured residual (FILL_RESIDUAL). Reach
     counts a customer with the chance of at least one impression over its days in the flight (`_reach_probability`);
-    completed views weigh impressions by AD_COMPLETION over the screens' share of viewing time. Above DELIVERY_SAMPLE
-    ad-tier customers, a sample of them stands for all.
+    completed views weigh impressions by AD_COMPLETION over the screens' share of viewing time. `customers` are the
+    table's rows or people.Customers (the world columns per index): only `sample_indices(len(customers))` of them
+    are read, each standing for len(customers) / that many.
     """
     tgts = targets(campaigns)
     impressions = [0.0] * len(tgts)
@@ -563,16 +586,15 @@ def delivery(
     by_audience: dict[tuple[object, object, object, str], list[int]] = {}
     fitting_by_profile: dict[tuple[object, ...], tuple[int, ...]] = {}
     week_share: dict[tuple[object, ...], float] = {}
-    watching = [c for c in customers if sees_ads(str(c["subscription_tier"]))]
-    stride = -(-len(watching) // DELIVERY_SAMPLE) or 1
-    followed = watching[::stride]
-    weight = len(watching) / len(followed) if followed else 0.0
-    for customer in followed:
+    indices = sample_indices(len(customers))
+    weight = len(customers) / len(indices) if indices else 0.0
+    for index in indices:
+        customer = customers[index]
         tier, country, age = customer["subscription_tier"], customer["country"], customer["age_group"]
+        if not sees_ads(str(tier)):
+            continue
         profile = (tier, country, age, customer["preferred_genres"])
-        first = _epoch_day(str(customer["subscription_start_date"]))
-        end = customer["subscription_end_date"]
-        stop = _epoch_day(str(end)) if end else 1 << 40
+        first, stop = _subscribed_days(customer)
         tz = str(customer["timezone"])
         for position in POSITIONS:
             fits = fitting_by_profile.get((*profile, position))
@@ -623,37 +645,40 @@ def delivery(
     }
 
 
-_PROPENSITY_NODES = 16
-"""Equal-probability classes of households' propensity the reach model averages over (households.propensity)."""
-
-
-def _propensity_classes() -> tuple[tuple[float, float], ...]:
-    """Per class of households (the midpoint quantile of each of _PROPENSITY_NODES equal shares): (its share of an
-    average household's impressions, the chance it watches on a day). A household's plays, and so its ad breaks, are
-    in proportion to its propensity w; it watches on a day with probability w / (w + 1) (households.py)."""
-    ws = [households.propensity(int((k + 0.5) / _PROPENSITY_NODES * (1 << 53))) for k in range(_PROPENSITY_NODES)]
-    mean = sum(ws) / len(ws)
-    return tuple((w / mean, w / (w + 1.0)) for w in ws)
-
-
-_CLASSES = _propensity_classes()
+REACH_CLASS_COUNT = 16
+"""Equal shares of ad-tier subscribers by propensity (households.propensity) the reach model averages over."""
+REACH_CLASSES: tuple[tuple[float, float], ...] = (
+    (0.164, 0.181), (0.325, 0.303), (0.364, 0.336), (0.486, 0.428), (0.523, 0.444), (0.659, 0.532), (0.711, 0.560),
+    (0.836, 0.619), (0.878, 0.662), (0.964, 0.688), (1.069, 0.708), (1.319, 0.765), (1.392, 0.766), (1.716, 0.850),
+    (2.002, 0.863), (2.593, 0.901),
+)  # fmt: skip
+"""Per class of REACH_CLASS_COUNT (lightest first): (its impressions per subscriber-day over the mean class's, the
+share of its subscriber-days that show it an ad). Measured on the default world (households.audience_size(1000)
+customers at batchSize 1,000, world seed 1, 7 days from 2026-11-02) by `python bench/measure_ad_delivery.py
+--batch-size 1000 --days 7`, 2026-12-06. Flatter than the propensity alone (w / mean and w / (w + 1), which gave the
+heaviest class 4.1 and the lightest a day in 8): an ad tier plays one stream at a time and an ad-tier play holds
+its household to its last quarter hour (concurrency.ad_hold), so the heaviest households play less than their
+weight asks, and a UTC day spans two viewing days (households.VIEWING_DAY_START_MINUTES), so light households see
+ads on more of them. A measured table, not a source: re-measure when households' viewing or the admission pass
+moves."""
+assert len(REACH_CLASSES) == REACH_CLASS_COUNT
 
 
 def _reach_probability(expected: float, days: int) -> float:
     """Chance an ad-tier household expected to see a campaign `expected` times over `days` days sees it at least once.
 
-    Households differ (_CLASSES): one of relative weight s watches on a day with probability a and, on such a day,
-    sees a Poisson count of mean expected * s / (days * a); it is reached unless every day of the span shows it none.
-    Over a few days light households (most days off) are rarely reached; over a months-long flight nearly every
+    Households differ (REACH_CLASSES): one of relative weight s sees ads on a day with probability a and, on such a
+    day, sees a Poisson count of mean expected * s / (days * a); it is reached unless every day of the span shows it
+    none. Over a few days light households (most days off) are rarely reached; over a months-long flight nearly every
     household that watches at all is.
     """
     if expected <= 0.0 or days <= 0:
         return 0.0
     missed = 0.0
-    for share, active in _CLASSES:
+    for share, active in REACH_CLASSES:
         per_active_day = expected * share / (days * active)
         missed += (1.0 - active * -math.expm1(-per_active_day)) ** days
-    return 1.0 - missed / len(_CLASSES)
+    return 1.0 - missed / REACH_CLASS_COUNT
 
 
 _AD_VIEWING_SHARE: Mapping[str, float] = {"tv": 0.78, "mobile": 0.098, "web": 0.063, "tablet": 0.058}

@@ -626,7 +626,7 @@ def generate_campaigns(
     """
     _check_count("count", count)
     if customers is None:
-        customers = generate_customers(CUSTOMERS.default_rows or 1, seed)
+        customers = people.Customers(seed, CUSTOMERS.default_rows or 1)
     rng = random.Random(f"campaigns:{seed}")
     finance = Finance(Locale.EN, seed=rng.getrandbits(64))
     namer = CampaignNamer(seed)
@@ -773,9 +773,13 @@ def world_dimensions(
     customers: int = 1000,
     titles: int = 500,
     campaigns: int = CAMPAIGNS.default_rows or 1,
+    *,
+    delivery: bool = False,
 ) -> Dimensions:
     """The tables the world reads, without building the customers table: customers per index (people.Customers,
-    each the world columns of its table row), titles, and campaigns without their delivery figures."""
+    each the world columns of its table row), titles, and campaigns, with their delivery figures if `delivery`
+    (what the stack uploads: ads.delivery reads a sample of customers by index, the same figures
+    generate_dimensions gives)."""
     _check_count("customers", customers)
     _check_count("titles", titles)
     _check_count("campaigns", campaigns)
@@ -783,7 +787,7 @@ def world_dimensions(
     return Dimensions(
         customers=lazy,  # type: ignore[arg-type]  # a read-only sequence of the rows' world columns
         titles=generate_titles(titles, seed),
-        campaigns=generate_campaigns(campaigns, seed, lazy, delivery=False),
+        campaigns=generate_campaigns(campaigns, seed, lazy, delivery=delivery, memo=(seed, customers)),
         lifecycle=(seed, customers),
     )
 
@@ -805,7 +809,7 @@ def generate_dimensions(
     _check_count("customers", customers)
     _check_count("titles", titles)
     _check_count("campaigns", campaigns)
-    # The campaigns' figures are over their whole flights, so they come from every customer, whatever `as_of`.
+    # The campaigns' figures are over their whole flights, so they come from the whole table, whatever `as_of`.
     customer_rows = generate_customers(customers, seed)
     whole = Dimensions(
         customers=customer_rows,

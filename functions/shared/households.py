@@ -45,16 +45,18 @@ AFFINITY_BELOW = round(GENRE_AFFINITY * (1 << AFFINITY_BITS))
 """A session's viewer draw's low 16 bits below this: its viewer is drawn among the title genre's fans."""
 
 ADMITTED_SHARES: tuple[tuple[float, float], ...] = (
-    (0.5, 0.83), (1.0, 0.746), (1.5, 0.671), (2.0, 0.607), (2.5, 0.539), (3.0, 0.471), (3.5, 0.419), (4.0, 0.369),
-    (4.5, 0.308), (5.5, 0.18),
+    (0.5, 0.824), (1.0, 0.734), (1.5, 0.653), (2.0, 0.584), (2.5, 0.518), (3.0, 0.452), (3.5, 0.398),
+    (4.0, 0.343), (4.5, 0.287), (5.5, 0.203),
 )  # fmt: skip
 """(load, share of candidate sessions admitted): how many of an hour's candidates a device and the plan's stream
 limit let through (concurrency.py) at its load, the mean hours a subscriber streams a day (subscriber_hours) times
 the hour's intensity (its rate over the week's mean). The fixed point, measured together with
 VIEWING_HOURS_PER_BATCH_UNIT (whose unit the load is in) by bench/calibrate_audience.py: per hour over the week from
 2026-11-02, seed 1, 2,400 customers at densities 1.2, 2.0 and 2.9 h, with households' own screens, binge chains and
-ads, an ad-tier play holding its household to its last quarter hour (concurrency.ad_hold; 1-2 points lower than
-before it) (measured loads 0.5-5.2; 5.5 extrapolated). An hour's start rate is divided by its share so its played
+ads, an ad-tier play holding its household to its last quarter hour (concurrency.ad_hold), customers drawn per index
+(people.py) and a viewer by rejection (measured loads 0.49-5.3; 5.5 extrapolated): `python
+bench/calibrate_audience.py` with its defaults, 2026-12-06 (two rounds, largest change 0.008; 0.01-0.02 lower than
+on the households before). An hour's start rate is divided by its share so its played
 sessions follow the calendar's curve and carry batchSize."""
 
 
@@ -70,12 +72,13 @@ def admitted_share(hours_per_subscriber: float) -> float:
 
 
 # --- how many households a volume needs -------------------------------------------------------------------------
-VIEWING_HOURS_PER_BATCH_UNIT = 15.0
+VIEWING_HOURS_PER_BATCH_UNIT = 14.5
 """Viewing hours a day per unit of batchSize (mean events per 5 minutes): a session averages about 7.4 events (its
 player's, world.EVENTS_PER_PLAY, and its ads', world.AD_EVENTS_PER_SESSION) and about 24 minutes (plays.py), so
-batchSize B makes about 15·B hours a day. Measured with ADMITTED_SHARES by bench/calibrate_audience.py (seed 1,
-2,400 customers, the week from 2026-11-02, 1,500 campaigns); re-measure both whenever events per session or play
-lengths move."""
+batchSize B makes about 14.5·B hours a day. Measured with ADMITTED_SHARES by `python bench/calibrate_audience.py`
+(defaults: seed 1, 2,400 customers, the week from 2026-11-02, 1,500 campaigns; 2026-12-06, customers per index:
+14.50 and 14.47 in its two rounds, 15.0 on the households before); re-measure both whenever events per session or
+play lengths move."""
 SUBSCRIBED_SHARE = 1 / 3
 """Share of the customers table subscribed at a time: sign-ups at an even rate over domains.SIGNUP_DAYS (three years
 before the reference date to two after), tenure exponential at domains.MONTHLY_CHURN (dimensions.subscription;
@@ -106,7 +109,7 @@ def audience_range(batch_size: int) -> tuple[int, int]:
 
 
 MAX_CUSTOMERS = audience_range(domains.MAX_BATCH_SIZE)[1]
-"""Largest customers table (37,500,000): the most customers whose subscribers still stream HOURS_PER_SUBSCRIBER_BAND's
+"""Largest customers table (36,250,000): the most customers whose subscribers still stream HOURS_PER_SUBSCRIBER_BAND's
 low end at the largest batchSize. Nothing holds the table: the generator reads customers per index (people.py) and
 the deploying machine writes it in parts, ~5 µs a row (lakewriter/customers.py, docs/scale.md step 4)."""
 

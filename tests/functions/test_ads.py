@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from collections import Counter
 
 import pytest
@@ -228,11 +230,11 @@ def test_a_sample_of_the_ad_tier_customers_gives_the_whole_tables_delivery_withi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from functions.shared import ads as ad_model
-    from functions.shared.dimensions import generate_dimensions
+    from functions.shared.dimensions import world_dimensions
 
-    dims = generate_dimensions(3, 8000, 200, 300, delivery=False)
+    dims = world_dimensions(3, 8000, 200, 300)
     watching = sum(ad_model.sees_ads(str(c["subscription_tier"])) for c in dims.customers)
-    monkeypatch.setattr(ad_model, "DELIVERY_SAMPLE", watching)
+    monkeypatch.setattr(ad_model, "DELIVERY_SAMPLE", len(dims.customers))  # every index read
     whole = ad_model.delivery(dims.campaigns, dims.customers)
     monkeypatch.undo()
     assert watching > 2 * ad_model.DELIVERY_SAMPLE, "the sample must follow fewer than half of them"
@@ -242,3 +244,37 @@ def test_a_sample_of_the_ad_tier_customers_gives_the_whole_tables_delivery_withi
     big = [k for k, d in whole.items() if d.impressions >= total / len(whole)]
     ratios = sorted(sampled[k].impressions / whole[k].impressions for k in big)
     assert 0.9 < ratios[len(ratios) // 2] < 1.1
+
+
+def test_the_delivery_from_customers_per_index_is_the_delivery_from_the_customers_table() -> None:
+    """ads.delivery reads the same indices of people.Customers (what the stack passes: no row built) as of the table's
+    rows, and the same columns, so the uploaded figures are those of the table; above the sample, by index."""
+    from functions.shared import people
+
+    campaigns = generate_campaigns(60, SEED, delivery=False)
+    assert list(ads.sample_indices(300)) == list(range(300)) and len(ads.sample_indices(2000)) < 2000
+    for count in (300, 2000):
+        table = ads.delivery(campaigns, generate_customers(count, SEED))
+        assert ads.delivery(campaigns, people.Customers(SEED, count)) == table
+        assert sum(d.impressions for d in table.values()) > 0
+
+
+def test_the_delivery_reads_the_same_few_customers_whatever_the_audience(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 21.75 million customers (batchSize 1,000,000's audience) ads.delivery makes the traits of the sample's
+    ~1,300 evenly spaced indices only, and each ad-tier one stands for count / sample customers."""
+    from functions.shared import people
+
+    count = 21_750_000
+    made: list[int] = []
+    traits = people.traits
+    monkeypatch.setattr(people, "traits", lambda seed, n, i: made.append(i) or traits(seed, n, i))
+    picks = ads.sample_indices(count)
+    assert len(picks) == math.ceil(ads.DELIVERY_SAMPLE / ads.AD_TIER_SHARE)
+    gaps = {b - a for a, b in itertools.pairwise(picks)}
+    assert max(gaps) - min(gaps) <= 1 and picks[0] < min(gaps) and count - picks[-1] <= max(gaps)
+    campaigns = generate_campaigns(30, SEED, delivery=False)
+    big = ads.delivery(campaigns, people.Customers(SEED, count))
+    assert sorted(set(made)) == list(picks)
+    small = ads.delivery(campaigns, people.Customers(SEED, count // 1000))
+    ratio = sum(d.impressions for d in big.values()) / sum(d.impressions for d in small.values())
+    assert ratio == pytest.approx(1000, rel=0.1)

@@ -35,7 +35,7 @@ def _traced(make: object) -> tuple[object, float]:
 
 @pytest.mark.parametrize("batch", [100_000, 1_000_000])
 def test_an_hours_plans_and_a_slots_viewers_at_a_huge_batch_size_hold_no_per_customer_table(batch: int) -> None:
-    """At batchSize 100,000 and 1,000,000 with the derived audience (2.25 and 22.5 million customers): the tables,
+    """At batchSize 100,000 and 1,000,000 with the derived audience (2.175 and 21.75 million customers): the tables,
     the world, a day's hour plans and DRAWN candidates of a prime-time slot drawn (its viewer, device and viewer
     profile) stay under HEAP_LIMIT_MB, and only the drawn customers were ever made."""
     customers = households.audience_size(batch)

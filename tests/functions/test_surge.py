@@ -25,7 +25,7 @@ TICK_MS = 300_000
 SURGE_DAY_MS = 1_796_169_600_000
 """2026-12-02 00:00 UTC: seed 1's world has a live surge in the US from 02:50 UTC (x2.417, 3 h)."""
 BATCH = 200
-"""With 4,500 customers (households.audience_size: 22.5 a unit), an audience that carries the volume."""
+"""With 4,350 customers (households.audience_size: 21.75 a unit), an audience that carries the volume."""
 ATTEMPTS = ("start", "start_failed", "exit_before_start")
 
 

@@ -212,7 +212,7 @@ def test_effective_defaults_are_the_original_stacks() -> None:
     assert s.dimension_seed is None  # unset: each component uses DEFAULT_DIMENSION_SEED itself
     expected = {
         "batch_size": 1000,
-        "customer_count": 22_500,  # derived from batchSize (issue 16; issue 17's ads made a batch carry fewer hours)
+        "customer_count": 21_750,  # derived from batchSize (issue 16; issue 17's ads made a batch carry fewer hours)
         "title_count": 500,
         "campaign_count": 1500,  # issue 17: enough live campaigns for the frequency cap to fill breaks (docs/ads.md)
         "kinesis_retention_hours": 24,
@@ -249,7 +249,7 @@ def test_config_passes_only_what_it_sets_so_components_keep_their_defaults() -> 
     assert s.args_for(scheduled_generator.SPEC) == {
         "name_prefix": "acme-data",
         "batch_size": 250,
-        "customer_count": 5_625,
+        "customer_count": 5_438,
     }
     assert s.args_for(streaming_ingest.SPEC) == {
         "name_prefix": "acme-data",
@@ -324,18 +324,18 @@ def test_an_iceberg_stack_turns_the_producers_aggregation_and_the_partition_alar
 def test_an_unset_customer_count_is_the_audience_batch_size_needs_at_any_batch_size() -> None:
     from functions.shared import households
 
-    assert parse(batchSize="25").customer_count == households.audience_size(25) == 562
-    assert 1.2 <= households.subscriber_hours(25, 562) <= 3.0
+    assert parse(batchSize="25").customer_count == households.audience_size(25) == 544
+    assert 1.2 <= households.subscriber_hours(25, 544) <= 3.0
     top = parse(batchSize=str(MAX_BATCH_SIZE))  # the default 256 MB generator: it holds no customer
-    assert top.customer_count == households.audience_size(MAX_BATCH_SIZE) == 22_500_000
-    assert top.notes == () and top.but(batch_size=100_000).customer_count == 2_250_000
+    assert top.customer_count == households.audience_size(MAX_BATCH_SIZE) == 21_750_000
+    assert top.notes == () and top.but(batch_size=100_000).customer_count == 2_175_000
 
 
 def test_the_largest_customer_count_is_the_largest_batch_sizes_audience_whatever_the_generators_memory() -> None:
     from functions.shared import households
 
     most = households.MAX_CUSTOMERS
-    assert most == households.audience_range(MAX_BATCH_SIZE)[1] == 37_500_000
+    assert most == households.audience_range(MAX_BATCH_SIZE)[1] == 36_250_000
     top = str(MAX_BATCH_SIZE)
     assert parse(batchSize=top, customerCount=str(most), lambdaMemoryMb="128").customer_count == most
     assert parse(batchSize="5000", customerCount="100000", lambdaMemoryMb="128").customer_count == 100_000
@@ -353,6 +353,6 @@ def test_a_customer_count_no_audience_could_watch_at_that_batch_size_is_refused_
 
 def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_is_given() -> None:
     dev = parse()
-    assert dev.but(batch_size=200).customer_count == 4_500  # as Pulumi.<stack>.yaml's batchSize 200 would derive
+    assert dev.but(batch_size=200).customer_count == 4_350  # as Pulumi.<stack>.yaml's batchSize 200 would derive
     assert dev.but(batch_size=200, customer_count=5).customer_count == 5
     assert parse(customerCount="20000").but(batch_size=200).customer_count == 20_000  # a set count stays set
