@@ -653,7 +653,7 @@ TOP_10PCT_PLAYS_SHARE = Band(
 )
 SUNDAY_RANK = Band(
     "sunday_rank",
-    "Sunday's rank among weekdays by hours viewed (1 = busiest)",
+    "Sunday's rank among weekdays by hours viewed, live surges weighed out (1 = busiest)",
     "",
     1.0,
     2.0,

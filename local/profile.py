@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from functions.shared import layout
-from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
+from functions.shared.schema import CUSTOMERS, INCIDENTS, STREAMING_EVENTS, TITLES
 from local.bands import AD_BANDS, BANDS_BY_KEY, DEVICE_SHARE_BANDS, MINUTES_PER_PLAY_BANDS, PLAN_STREAM_LIMITS, Band
 
 SCHEMA = "lake"
@@ -195,11 +195,32 @@ def _open(lake: Path) -> duckdb.DuckDBPyConnection:
     if missing:
         raise ProfileError(f"--lake {lake}: not a lake with telemetry: no Parquet files under {', '.join(missing)}")
     try:
-        con = connect(lake, SCHEMA, (STREAMING_EVENTS, CUSTOMERS, TITLES))
+        with_incidents = any((lake / INCIDENTS.prefix).rglob("*.parquet"))
+        tables = (STREAMING_EVENTS, CUSTOMERS, TITLES) + ((INCIDENTS,) if with_incidents else ())
+        con = connect(lake, SCHEMA, tables)
         con.execute("SET enable_progress_bar = false")
+        _volume_incidents(con, with_incidents)
         return con
     except duckdb.Error as exc:
         raise ProfileError(f"--lake {lake}: cannot read it: {_first_line(exc)}") from exc
+
+
+def _volume_incidents(con: duckdb.DuckDBPyConnection, with_incidents: bool) -> None:
+    """`volume_incidents`: the answer key's incidents that multiply a country's session starts (live surges).
+
+    The weekly shape is the calendar's: a play starting inside one of them weighs 1000 / volume_permille, which
+    takes the event's extra starts out in expectation (a headline live event on a Tuesday is an incident to find, not
+    the week's shape).
+    """
+    con.execute(
+        "CREATE TEMP TABLE volume_incidents (start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ, country VARCHAR, weight DOUBLE)"
+    )
+    if with_incidents:
+        con.execute(
+            f"""INSERT INTO volume_incidents
+                SELECT CAST(start_time AS TIMESTAMPTZ), CAST(end_time AS TIMESTAMPTZ), country, 1000.0 / volume_permille
+                FROM {SCHEMA}.incidents WHERE volume_permille <> 1000 AND volume_permille > 0"""
+        )
 
 
 def _span(con: duckdb.DuckDBPyConnection, lake: Path) -> tuple[dt.date, ...]:
@@ -547,14 +568,16 @@ def _concentration(con: duckdb.DuckDBPyConnection, series: dict[str, object]) ->
 
 
 def _calendar(con: duckdb.DuckDBPyConnection, days: Sequence[dt.date], series: dict[str, object]) -> list[Figure]:
-    """Weekly and daily shape in the viewers' local time, over the whole days of the span."""
+    """Weekly and daily shape in the viewers' local time, over the whole days of the span, live surges weighed out."""
     occurrences = [0] * 7
     for day in days:
         occurrences[day.weekday()] += 1
     grid = [[0.0] * 24 for _ in range(7)]
     for weekday, hour, hours in con.execute(
-        """SELECT isodow(local_start) - 1, hour(local_start), sum(watch_s) / 3600.0
-           FROM span_plays WHERE local_start IS NOT NULL GROUP BY 1, 2"""
+        """SELECT isodow(p.local_start) - 1, hour(p.local_start), sum(p.watch_s * coalesce(i.weight, 1.0)) / 3600.0
+           FROM span_plays p LEFT JOIN volume_incidents i
+             ON p.country = i.country AND p.start_ts >= i.start_ts AND p.start_ts < i.end_ts
+           WHERE p.local_start IS NOT NULL GROUP BY 1, 2"""
     ).fetchall():
         grid[int(weekday)][int(hour)] += float(hours)
     total = sum(map(sum, grid))

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from functions.shared.layout import format_timestamp, partition_path, partition_values
-from functions.shared.schema import CUSTOMERS, STREAMING_EVENTS, TITLES
+from functions.shared.schema import CUSTOMERS, INCIDENTS, STREAMING_EVENTS, TITLES
 from lakewriter.parquet import rows_to_arrow
 from local.__main__ import main
 from local.pipeline import LAKE_MARKER
@@ -277,6 +277,35 @@ def test_weekly_and_daily_shape_are_in_the_viewers_local_time_over_the_lakes_who
     assert value(profile, "weekend_daytime_lift") == pytest.approx(((1.5 + 2) / 2) / 0.5)
     assert value(profile, "peak_hour") == 21
     assert value(profile, "prime_time_share") == pytest.approx(100 * (7 + 1) / 14)
+
+
+def test_a_live_surges_extra_starts_are_weighed_out_of_the_weekly_shape_so_sunday_keeps_its_rank(tmp_path: Path):
+    events = []
+    for day in range(7):  # Mon..Sun (UTC viewers): an hour at 20:00, four on Sunday
+        events += play(f"d{day}", "U", at(day, 20), 240 if day == 6 else 60)
+    for n in range(3):  # a live event on Tuesday evening triples the US viewer's starts there
+        events += play(f"surge{n}", "U", at(1, 21 + 0.5 * n), 60)
+    events += play("gb", "G", at(1, 21), 60)  # another country in the same window: not the surge's
+    covers = (MONDAY, MONDAY + dt.timedelta(days=7))
+    us, gb = customer("U") | {"country": "US"}, customer("G") | {"country": "GB"}
+    lake = write_lake(tmp_path, events, [us, gb], covers=covers)
+    surge = {c.name: None for c in INCIDENTS.columns} | {
+        "incident_id": "inc_1",
+        "incident_type": "live_surge",
+        "start_time": format_timestamp(at(1, 21)),
+        "end_time": format_timestamp(at(1, 23)),
+        "country": "US",
+        "volume_permille": 3000,
+    }
+    (lake / INCIDENTS.prefix).mkdir(parents=True)
+    pq.write_table(rows_to_arrow(INCIDENTS, [surge]), lake / INCIDENTS.prefix / "incidents.parquet")
+
+    daily = [sum(row) for row in measure(lake).hours_by_weekday_hour]
+    # Tuesday: its own hour, GB's hour, and the surge's three US hours at a weight of 1000 / 3000
+    assert daily == pytest.approx([1, 1 + 1 + 3 / 3, 1, 1, 1, 1, 4])
+    assert value(measure(lake), "sunday_rank") == 1
+    (lake / INCIDENTS.prefix / "incidents.parquet").unlink()  # without the answer key, Tuesday's 5 h lead
+    assert value(measure(lake), "sunday_rank") == 2
 
 
 def test_churn_and_signups_are_per_subscriber_month_over_the_year_to_the_lakes_last_day(tmp_path: Path) -> None:
