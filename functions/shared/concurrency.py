@@ -163,41 +163,13 @@ def pass_start(slot: int) -> int:
     return (slot - PASS_START_MINUTE) // 1440 * 1440 + PASS_START_MINUTE
 
 
-COLD_DEPTH = 60
-"""Slots before the first slot it is asked for that a cold pass starts judging (doubled until its verdicts are sure;
-see Admission)."""
-_PRUNE_EVERY = 30
-"""The pass forgets holds that ended before its slot every this many slots (they refuse nothing later)."""
-_PRE, _PREFIX, _PASS = 0, 1, 2
-"""What `_judge` does with a slot: before a day's pass (every candidate counts), before a cold pass's first slot
-(candidates that may run at it count, as maybe played), or a pass slot (the played ones count)."""
-
-
 class Admission:
     """The generator's admission pass over one world: per slot, which of its candidates are played.
 
-    A pass judges slots in order and keeps what later slots need (per device the latest hold, per household its
-    `limit` latest); the verdicts of each slot are kept, so a warm container's tick judges only its few new slots.
-    A slot the pass has gone by and no longer holds is judged by a pass started again.
-
-    A cold pass (the first slot asked for is well inside its admission day) does not judge the day from its start:
-    it starts COLD_DEPTH slots before that slot, at slot A, knowing nothing of what runs at A but what may, and judges
-    each candidate against two states of its household, a lower and an upper one, and keeps a slot's verdicts only if
-    every one of them is sure; if not, it starts again twice as far back (at worst from the day's start, the whole
-    pass). It gives the whole pass's verdicts:
-
-    Let T be the set of candidates the whole day's pass counts as running (played in the day, or any in its
-    look-back). The cold pass keeps L, the candidates it knows are in T (those it judged sure to be played), and U, a
-    superset of T's candidates that can run at A or later: every candidate of the `lookback` slots before A whose hold
-    may reach past A's start (the key alone bounds a hold: its slot's start, its title's reach, its pauses' and an ad
-    bucket, `hold_reach`), and every candidate it could not judge surely. Candidates of earlier slots hold no later
-    than A's start (lookback_slots), so none of them refuses a candidate of A or later, and at A, L ⊆ T ⊆ U as far as
-    any later candidate can tell. A candidate is refused when a device hold or `limit` household holds of the set
-    counted reach past its attempt, and more holds refuse more, so: if U's holds let it play, T's do, and it is played
-    (it joins L, T and U); if L's refuse it, T's do, and it is refused (it joins none); otherwise its verdict is not
-    sure and it joins U only. Either way L ⊆ T ⊆ U holds for the next candidate, so every verdict said to be sure is
-    the whole pass's. L and U differ only for households with a candidate running at A, and only until those holds
-    end: a few chains of overlapping sessions, which COLD_DEPTH slots almost always outlast.
+    A pass judges an admission day's slots in order, from `pass_start` (after its look-back's candidates, all of
+    which count), and keeps what later slots need (per device the latest end bound, per household its `limit`
+    latest); the verdicts of each slot are kept, so a warm container's tick judges only its few new slots. A slot
+    the pass has gone by and no longer holds is judged by the pass of its day run again.
     """
 
     def __init__(self, world: wm.World) -> None:
@@ -206,23 +178,10 @@ class Admission:
         self._tiers: dict[int, str] = {}
         self.verdicts: dict[int, bytes] = {}
         """Slot -> one byte per candidate in key order, 1 if it is played."""
-        self.judged = 0
-        """Candidates judged so far (every pass, restarts included): what the pass has cost."""
-        self.restarts = 0
-        """Cold passes started again further back because a slot asked for had a verdict that was not sure."""
         self._day: int | None = None
-        self._first = 0
-        """The slot the running pass started judging at (its day's first slot for a whole pass)."""
-        self._need = 0
-        """The first slot the running pass was asked for: from there on every verdict must be sure."""
         self._next = 0
         self._device: dict[int, int] = {}
         self._household: dict[int, list[int]] = {}
-        self._device_maybe: dict[int, int] = {}
-        """A cold pass's upper state, beyond the lower one: per device the latest hold of a candidate maybe played."""
-        self._household_maybe: dict[int, list[int]] = {}
-        """... and per household the `limit` latest such holds (only households with a candidate running at its
-        first slot have one)."""
 
     def _tier(self, customer: int) -> str:
         hit = self._tiers.get(customer)
@@ -249,52 +208,23 @@ class Admission:
             return _every(self.world, slot)
         day = pass_start(slot)
         if self._day != day or slot < self._next:
-            self._start(day, slot, slot - COLD_DEPTH)
+            self._device.clear()
+            self._household.clear()
+            for before in range(day - self.lookback, day):
+                self._judge(before, played_only=False)
+            self._day, self._next = day, day
         if len(self.verdicts) >= _MAX_SLOTS:
             for old in [s for s in self.verdicts if s < slot - 2 * self.lookback]:
                 del self.verdicts[old]
         while self._next <= slot:
-            current = self._next
-            flags, unsure = self._judge(current, _PASS)
+            self.verdicts[self._next] = self._judge(self._next, played_only=True)
             self._next += 1
-            if not unsure:
-                self.verdicts[current] = flags
-            elif current >= self._need:  # not sure where it must be: start again twice as far back
-                self.restarts += 1
-                self._start(day, self._need, self._need - 2 * (self._need - self._first))
-            if self._next % _PRUNE_EVERY == 0:
-                self._prune(self._next * wm.SLOT_MS)
         return self.verdicts[slot]
 
-    def _start(self, day: int, need: int, first: int) -> None:
-        """Start a pass of the admission day `day` that must be sure from slot `need` on, at slot `first` (the
-        whole day's pass when that is not after the day's start)."""
-        for state in (self._device, self._household, self._device_maybe, self._household_maybe):
-            state.clear()
-        self._day, self._need = day, need
-        if first <= day:
-            for before in range(day - self.lookback, day):
-                self._judge(before, _PRE)
-            self._first = self._next = day
-        else:
-            since = first * wm.SLOT_MS
-            for before in range(first - self.lookback, first):
-                self._judge(before, _PREFIX, since)
-            self._first = self._next = first
-
-    def _prune(self, now: int) -> None:
-        """Forget the holds that end by `now`: no candidate from then on can be refused by them."""
-        self._device = {d: h for d, h in self._device.items() if h > now}
-        self._household = {c: top for c, top in self._household.items() if max(top) > now}
-        if self._household_maybe:
-            self._device_maybe = {d: h for d, h in self._device_maybe.items() if h > now}
-            self._household_maybe = {c: top for c, top in self._household_maybe.items() if max(top) > now}
-
-    def _judge(self, slot: int, mode: int, since: int = 0) -> tuple[bytes, int]:
-        """(the verdicts of one slot's candidates, how many of them are not sure), the pass's state carried on: by
-        every candidate (_PRE), by those that may hold past `since`, as maybe played (_PREFIX), or by the played
-        ones and those maybe played (_PASS). attempt_ms, end_bound and ad_hold are inlined and World.pick_customer
-        called: this runs for every candidate of every new slot."""
+    def _judge(self, slot: int, *, played_only: bool) -> bytes:
+        """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates
+        (`played_only`) or, before the pass's day, by all (attempt_ms and end_bound inlined, World.pick_customer called:
+        this runs for every candidate of every new slot)."""
         world = self.world
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
@@ -304,13 +234,12 @@ class Admission:
         scoped = [country for count, country in world.slot_surges(slot, plan) for _ in range(count)]
         n = own + len(scoped)
         if not n:
-            return b"", 0
+            return b""
         base = slot * wm.SLOT_MS
         day = plan.titles
-        seconds, types, genres, links, reach = day.seconds, day.types, day.genres, day.links, day.reach
+        seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household = self._device, self._household
-        device_maybe, household_maybe = self._device_maybe, self._household_maybe
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
         complete_below, stop_fraction, pause_max = (
@@ -329,19 +258,13 @@ class Admission:
         viewer_gamma = _VIEWER_GAMMA
         ad_ms, ad_tier, limit_of = _play_ad_ms, self.ad_tier, self.limit
         bucket_ms = ads.BUCKET_MS
-        prefix, played_only = mode == _PREFIX, mode == _PASS
-        reach_limit = since - base - bucket_ms
         flags = bytearray(n)
-        unsure = 0
-        self.judged += n
         for i, z in enumerate(range(slot_key + G, slot_key + (n + 1) * G, G)):
             z &= M64
             z = ((z ^ (z >> 30)) * X1) & M64
             z = ((z ^ (z >> 27)) * X2) & M64
             sk = z ^ (z >> 31)
             field = (sk >> s_title) & 0xFFFF
-            if prefix and reach[field] + pause_max[(sk >> s_pause) & 0x3FF] <= reach_limit:
-                continue  # hold_reach: it holds nothing past the cold pass's first slot
             coarse = sk >> s_start
             attempt = base + coarse * step_ms // steps
             # Its viewer (World.pick_customer) from draw D_VIEWER
@@ -364,39 +287,18 @@ class Admission:
                 bound += ad_ms(duration, span_max, complete)
             if complete and links[field]:  # the binge chain it starts holds the device too
                 bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds, sees_ads)[2]
-            hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
-            maybe = household_maybe.get(customer) if household_maybe else None
-            if prefix:  # maybe played: the upper state only
-                if maybe is None:
-                    maybe = household_maybe[customer] = [0] * limit_of(customer)
-                if hold > device_maybe.get(device, 0):
-                    device_maybe[device] = hold
-                least = min(maybe)
-                if hold > least:
-                    maybe[maybe.index(least)] = hold
-                continue
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:
                 top = household[customer] = [0] * limit_of(customer)
             least = min(top)
             if busy <= attempt and least <= attempt:
-                if maybe is not None and (
-                    device_maybe.get(device, 0) > attempt
-                    or sum(t > attempt for t in top) + sum(t > attempt for t in maybe) >= len(top)
-                ):  # the lower state plays it, the upper one refuses it: not sure, maybe played
-                    unsure += 1
-                    if hold > device_maybe.get(device, 0):
-                        device_maybe[device] = hold
-                    least = min(maybe)
-                    if hold > least:
-                        maybe[maybe.index(least)] = hold
-                    continue
                 flags[i] = 1
             elif played_only:
                 continue
+            hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
             if hold > busy:
                 device_until[device] = hold
             if hold > least:
                 top[top.index(least)] = hold
-        return bytes(flags), unsure
+        return bytes(flags)
