@@ -151,6 +151,9 @@ PASS_START_MINUTE = 10 * 60
 _VIEWER_GAMMA = (wm.D_VIEWER * wm.GAMMA) & wm.M64
 _MAX_SLOTS = 4096
 """Verdicts of at most this many slots are kept per world (a day's windows and their look-backs)."""
+PRUNE_EVERY = 30
+"""Every this many slots the pass forgets the holds that have ended: they refuse no later candidate, so its state is
+the households running, not every household seen since the day began (tens of millions at batchSize 1,000,000)."""
 
 
 def _every(world: wm.World, slot: int) -> bytes:
@@ -219,7 +222,19 @@ class Admission:
         while self._next <= slot:
             self.verdicts[self._next] = self._judge(self._next, played_only=True)
             self._next += 1
+            if self._next % PRUNE_EVERY == 0:
+                self._prune(self._next * wm.SLOT_MS)
         return self.verdicts[slot]
+
+    def _prune(self, now: int) -> None:
+        """Forget the holds that end by `now`, the start of the next slot to judge: a candidate from then on attempts
+        at or after it, and a hold that ends by its attempt refuses it no more than no hold does."""
+        self._device = {d: until for d, until in self._device.items() if until > now}
+        self._household = {c: top for c, top in self._household.items() if max(top) > now}
+
+    def state_size(self) -> tuple[int, int]:
+        """(devices, households) whose holds the pass keeps."""
+        return len(self._device), len(self._household)
 
     def _judge(self, slot: int, *, played_only: bool) -> bytes:
         """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates

@@ -59,7 +59,7 @@ __all__ = [
     "utc_offset_at",
 ]
 from functions.shared.dimensions import Dimensions
-from functions.shared.splitmix import GAMMA, M64, MIX_1, MIX_2, draw, mix64  # noqa: F401  (re-exported)
+from functions.shared.splitmix import GAMMA, M64, MIX_1, MIX_2, draw, mix64  # all also re-exported
 
 WORLD_SALT = 0x5EED_7E1E_3E72_C0DE
 """Mixed into the world seed so seed 0 is as good a world as any other."""
@@ -580,8 +580,20 @@ class World:
         below, fade = self.layout.active_below, households.DISENGAGE_DAYS
         bisect_right, spans, affine = bisect.bisect_right, self._spans, self._affine
         zone, k = -1, base
-        for j in range(people.MAX_TRIES):
-            r, r2 = draw(viewer_draw, 2 * j), draw(viewer_draw, 2 * j + 1)
+        G, X1, X2 = GAMMA, MIX_1, MIX_2
+        day_keys, viewing_days = plan.day_keys, plan.viewing_days
+        z0 = viewer_draw - 2 * G
+        for _ in range(people.MAX_TRIES):
+            # draws 2j and 2j + 1 of the viewer draw (splitmix.draw, inlined: this runs for every candidate)
+            z0 += 2 * G
+            z = z0 & M64
+            z = ((z ^ (z >> 30)) * X1) & M64
+            z = ((z ^ (z >> 27)) * X2) & M64
+            r = z ^ (z >> 31)
+            z = (z0 + G) & M64
+            z = ((z ^ (z >> 30)) * X1) & M64
+            z = ((z ^ (z >> 27)) * X2) & M64
+            r2 = z ^ (z >> 31)
             if cumulative:
                 zone = bisect_right(cumulative, ((r >> 40) * cumulative[-1]) >> 24)
                 k = base + zone
@@ -601,6 +613,14 @@ class World:
             i = (b << people.BLOCK_BITS) | ((inverse[0] * (s - inverse[1])) & (people.BLOCK - 1))
             if i >= count:
                 continue
+            watch = limit = 0
+            if zone >= 0:  # watching on the zone's viewing day: tested first, as it needs no subscription
+                z = (day_keys[zone] + i * G) & M64
+                z = ((z ^ (z >> 30)) * X1) & M64
+                z = ((z ^ (z >> 27)) * X2) & M64
+                watch, limit = (z ^ (z >> 31)) >> 11, below[s]
+                if watch >= limit:  # the fade below only lowers the limit
+                    continue
             span = spans.get(i)
             if span is None:
                 if len(spans) >= 65_536:
@@ -611,11 +631,8 @@ class World:
             if not start <= day < last:
                 continue
             if zone >= 0:
-                vday = plan.viewing_days[zone]
-                limit = below[s]
-                if last - vday < fade:  # disengaging before the cancellation
-                    limit = limit * max(0, last - vday) // fade
-                if (draw(plan.day_keys[zone], i) >> 11) >= limit:
+                left = last - viewing_days[zone]
+                if left < fade and watch >= limit * max(0, left) // fade:  # disengaging before the cancellation
                     continue
             return i
         return -1

@@ -136,3 +136,16 @@ def test_a_world_too_dense_for_its_audience_plays_every_candidate(dims: Dimensio
     slot = DAY_MS // 60_000 + 20 * 60
     verdicts = concurrency.Admission(dense).admitted(slot)
     assert verdicts and set(verdicts) == {1} and len(verdicts) == dense.slot_count(slot)
+
+
+def test_the_pass_forgets_ended_holds_and_judges_the_same(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pruning (PRUNE_EVERY) keeps only the households still holding a stream, and changes no verdict: a day's pass
+    that never prunes judges every slot alike and ends holding every household it met."""
+    day = concurrency.pass_start(DAY_MS // 60_000 + 12 * 60)
+    slots = range(day, day + 1440)
+    pruned = concurrency.Admission(world)
+    kept = b"".join(pruned.admitted(s) for s in slots)
+    monkeypatch.setattr(concurrency, "PRUNE_EVERY", 1 << 40)
+    whole = concurrency.Admission(world)
+    assert b"".join(whole.admitted(s) for s in slots) == kept and kept.count(0) > 50
+    assert 0 < pruned.state_size()[1] < whole.state_size()[1] / 5
