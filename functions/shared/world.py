@@ -283,8 +283,9 @@ class HourPlan(NamedTuple):
     at the hour's load): `rate` is the played rate divided by it."""
     scoped: tuple[tuple[str, int], ...] = ()
     """Per scope (a country) of the live surges overlapping the hour (World.surge_scopes): its viewers' expected
-    weight in the hour (summed as `cumulative` sums everyone's: the scope's share of the candidates). A surge's extra
-    candidates are the scope's subscribers that day, each as likely (World.slot_surges)."""
+    weight in the hour as a share of everyone's, on `cumulative`'s scale (weight / cumulative[-1] is the scope's share
+    of the candidates). A surge's extra candidates are the scope's subscribers that day, each as likely
+    (World.slot_surges)."""
 
 
 def surge_rates(rate: float, total: int, surges: tuple[tuple[str, int, int], ...]) -> list[float]:
@@ -474,8 +475,10 @@ class World:
             total = sum(expected[z] * locals_[z] for z in range(n))
             weight_total = sum(expected[:n])
         whole, threshold, rate, admitted = self.starts(total, weight_total, titles)
+        # A scope's weight on the proposal's scale (cumulative[-1]), so that surge_rates' weight / cumulative[-1]
+        # is the scope's share of the hour's expected viewers, whatever the number of blocks.
         scoped = tuple(
-            (country, self._scope_weight(country, locals_, blocks, tail) if cumulative else 0)
+            (country, self._scope_weight(country, locals_, blocks, tail) * cumulative[-1] // total if total else 0)
             for country in self.surge_scopes(epoch_hour)
         )
         return HourPlan(
