@@ -1,9 +1,12 @@
 """Fixtures every test package shares: Pulumi mocks for components, dummy AWS credentials for moto; under xdist, the
 numba kernels compiled once beside the workers' collection (tests/numba_warmup.py)."""
 
+import functools
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,9 +48,33 @@ def installed_library(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 _warmup: tuple[subprocess.Popen[str], pytest.Config] | None = None
 
 
+def _parse_botocore_models_once() -> None:
+    """Every boto3 session in this process shares the service models botocore parsed, as one session's clients
+    already do: moto's mock_aws starts each local run and functional test with a new default session, whose loader
+    parsed the Kinesis, S3 and endpoint JSON again (about a fifth of a small local run's CPU). Same data, read once."""
+    from botocore import loaders
+
+    parsed: dict[tuple[Any, ...], Any] = {}
+
+    def shared(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def load(self: loaders.Loader, *args: Any, **kwargs: Any) -> Any:
+            key = (method.__name__, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in parsed:
+                parsed[key] = method(self, *args, **kwargs)
+            return parsed[key]
+
+        return load
+
+    for name in ("load_service_model", "load_data_with_path"):
+        setattr(loaders.Loader, name, shared(getattr(loaders.Loader, name)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """In an xdist controller, start compiling the numba kernels into their cache while the workers collect."""
+    """Share botocore's parsed models across sessions; in an xdist controller, start compiling the numba kernels into
+    their cache while the workers collect."""
     global _warmup
+    _parse_botocore_models_once()
     distributed = getattr(config.option, "dist", "no") != "no" and getattr(config.option, "tx", None)
     if distributed and not hasattr(config, "workerinput") and not config.option.collectonly:
         command = [sys.executable, "-m", "tests.numba_warmup"]

@@ -506,9 +506,10 @@ def test_a_marker_of_the_first_form_is_read_as_one_covered_stretch(tmp_path: Pat
     assert _lake_events(lake) == expected
 
 
-def test_redrive_from_the_command_line(tmp_path: Path, capsys) -> None:
+def test_redrive_from_the_command_line(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     from local.__main__ import main
 
+    monkeypatch.setattr("local.settings.load_settings", lambda stack: SETTINGS)  # this file's small world
     assert main(["redrive", "--lake", str(tmp_path / "nolake")]) == 2
     assert "is not a lake made by `python -m local run`" in capsys.readouterr().out.replace("\n", "")
     assert not (tmp_path / "nolake").exists()
