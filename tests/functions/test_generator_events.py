@@ -367,9 +367,13 @@ def test_batch_size_one_streams_the_same_day_as_the_backfill(dims: Dimensions, t
 
 
 def test_batch_size_one_million_gives_a_valid_shard_of_a_prime_time_window(dims: Dimensions) -> None:
+    from functions.generator.handler import shard_count
+
     world = World(12, dims, domains.MAX_BATCH_SIZE)
     start = DAY_MS + 2 * 3_600_000  # prime time in the Americas
-    shard = window_events(world, start, start + 1_000, shard=3, shards=8)
+    shards = shard_count(world, start, start + 5 * 60_000)  # as the handler splits this tick
+    assert shards > 50
+    shard = window_events(world, start, start + 1_000, shard=3, shards=shards)
     check_events(shard, dims, window=(DAY + dt.timedelta(hours=2), DAY + dt.timedelta(hours=2, seconds=1)))
-    expected = world.expected_events(start, start + 1_000) / 8
+    expected = world.expected_events(start, start + 1_000) / shards
     assert 0.3 * expected < len(shard) < 3 * expected
