@@ -4,8 +4,7 @@
 expected viewer weights (and each genre's fans'), their viewing days and the hour's start rate, O(zones x genres)
 whatever the audience; a session's viewer is drawn by rejection through the customers' layout (people.py). The
 backfill reads the same plans as arrays (`plan_arrays`) and the layout's proposal sets, subscriptions and
-watching thresholds as `Planner.viewers` (kernel.pick_customer's inputs). The customers' subscriptions over
-a whole table (`subscription_arrays`, numpy) tell a backfill who can play in its range.
+watching thresholds as `Planner.layout` (kernel.pick_customer's inputs): nothing per customer.
 """
 
 from __future__ import annotations
@@ -31,23 +30,6 @@ def draws(key: int, n: np.ndarray) -> np.ndarray:
     z = (z ^ (z >> _U(30))) * _MIX_1
     z = (z ^ (z >> _U(27))) * _MIX_2
     return z ^ (z >> _U(31))
-
-
-def subscription_arrays(seed: int, count: int, index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """people.subscription_days of customers `index` (default: all `count`) as (start, end) int64 arrays."""
-    i = np.arange(count, dtype=np.int64) if index is None else np.asarray(index, dtype=np.int64)
-    d = draws(people.subscription_key(seed), 2 * i)
-    join = (d >> _U(64 - people.JOIN_BITS)).astype(np.int64)
-    start = people.SIGNUP_FROM_DAY + (((i << people.JOIN_BITS) | join) * people.SIGNUP_SPAN_DAYS) // (
-        count << people.JOIN_BITS
-    )
-    u = (d & _U(0xFFFFFFFF)).astype(np.int64)
-    k, f = u >> people.TENURE_FRACTION_BITS, u & ((1 << people.TENURE_FRACTION_BITS) - 1)
-    q = np.array(people.TENURE_QUANTILES, dtype=np.int64)
-    days = (q[k] * ((1 << people.TENURE_FRACTION_BITS) - f) + q[k + 1] * f) >> (
-        people.TENURE_FRACTION_BITS + people.TENURE_UNIT_BITS
-    )
-    return start, start + np.maximum(days, domains.MIN_TENURE_DAYS)
 
 
 class PlanArrays(NamedTuple):
@@ -106,22 +88,12 @@ def layout_arrays(world: wm.World) -> tuple[np.ndarray, ...]:
 
 
 class Planner:
-    """World.hour of one world as PlanArrays (kept for the next blocks), and who can play in a range."""
+    """World.hour of one world as PlanArrays (kept for the next blocks)."""
 
     def __init__(self, world: wm.World) -> None:
         self.world = world
         self.layout = layout_arrays(world)
         self._plans: dict[int, PlanArrays] = {}
-        self._subscriptions: tuple[np.ndarray, np.ndarray] | None = None
-
-    def subscribed_between(self, first_day: int, last_day: int) -> np.ndarray:
-        """Indexes of the customers subscribed on some UTC day of [first_day, last_day] (start <= day < end - 1):
-        the only ones an hour plan of those days can draw."""
-        if self._subscriptions is None:
-            self._subscriptions = subscription_arrays(self.world.customers.seed, self.world.count)
-        start, end = self._subscriptions
-        since = np.maximum(start, first_day)
-        return np.flatnonzero((since <= last_day) & (since < end - 1)).astype(np.int64)
 
     def counts(self, epoch_hour: int) -> tuple[int, int, float, float]:
         """(whole, threshold, rate, admitted) of an hour (World.hour's)."""
