@@ -190,11 +190,15 @@ MAX_VIEWERS = 1 << 20
 """Viewers (devices) `Viewers` keeps before it starts over."""
 
 
+MIN_ROWS = 1024
+"""Rows `Households` and `Viewers` first make room for (then twice as many each time)."""
+
+
 def _grown(array: np.ndarray, rows: int) -> np.ndarray:
     """`array` with room for at least `rows` rows (doubling), the new rows zero."""
     if rows <= len(array):
         return array
-    out = np.zeros((max(rows, 2 * len(array), 1024), *array.shape[1:]), dtype=array.dtype)
+    out = np.zeros((max(rows, 2 * len(array), MIN_ROWS), *array.shape[1:]), dtype=array.dtype)
     out[: len(array)] = array
     return out
 
