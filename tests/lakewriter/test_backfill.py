@@ -179,14 +179,11 @@ def test_sessions_are_cut_only_by_the_range_edges(sessions: dict[str, list[dict]
 
 def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_customer(rows: list[dict]) -> None:
     customers = {c["customer_id"]: c for c in dims().customers}
-    lay = devices.layout_of(dims().customers)
+    homes = devices.Households(dims().customers)
     owned = {  # device_id -> (type, index) of each device of each household
-        generator.device_identity(customers_row["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: (
-            devices.TYPES[lay.type[v]],
-            lay.index[v],
-        )
-        for c, customers_row in enumerate(dims().customers)
-        for v in range(lay.first[c], lay.first[c + 1])
+        generator.device_identity(row["customer_id"], devices.TYPES[t], i)[0]: (devices.TYPES[t], i)
+        for c, row in enumerate(dims().customers)
+        for t, i in homes.of(c)[1]
     }
     seen = {(r["customer_id"], r["device_id"]): r for r in rows}
     fields = ("device_id", "device_type", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
