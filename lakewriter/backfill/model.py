@@ -243,7 +243,7 @@ class Households:
         found = np.fromiter((get(c, -1) for c in unique.tolist()), dtype=np.int64, count=len(unique))
         new = unique[found < 0]
         if len(new):
-            if self.size + len(new) > MAX_HOUSEHOLDS:
+            if self.size and self.size + len(new) > MAX_HOUSEHOLDS:  # one call's own are all made, at any count
                 self.clear()
                 return self.rows(customers)
             found[found < 0] = self._add(new.tolist())
@@ -337,7 +337,7 @@ class Viewers:
         found = np.fromiter((get(k, -1) for k in unique.tolist()), dtype=np.int64, count=len(unique))
         new = unique[found < 0]
         if len(new):
-            if self.size + len(new) > MAX_VIEWERS:
+            if self.size and self.size + len(new) > MAX_VIEWERS:
                 self.clear()
                 return self.rows(keys)
             found[found < 0] = self._add(new.tolist())

@@ -291,6 +291,29 @@ def test_tiny_chunks_write_the_same_rows_into_the_same_single_file_per_partition
     assert max(groups) > 1, "a partition fed by several chunks gets several row groups"
 
 
+def test_households_and_viewers_that_start_over_block_after_block_give_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """model.Households and model.Viewers forget everything when full (MAX_HOUSEHOLDS, MAX_VIEWERS): half a day
+    whose blocks overflow them many times, chunks mixing blocks coded before and after, writes the rows it always
+    does."""
+    first = dt.datetime.combine(START, dt.time(12), tzinfo=dt.UTC)
+    day = {"start": first, "end": first + dt.timedelta(hours=12), "chunk": 2000}
+    backfill(tmp_path / "roomy", **day)
+    monkeypatch.setattr(model, "MAX_HOUSEHOLDS", 40)
+    monkeypatch.setattr(model, "MAX_VIEWERS", 30)
+    starts_over = []
+    monkeypatch.setattr(model.Viewers, "clear", lambda self: starts_over.append(1) or _clear(self))
+    backfill(tmp_path / "small", **day)
+    roomy, small = _tables(tmp_path / "roomy"), _tables(tmp_path / "small")
+    assert small.keys() == roomy.keys()
+    assert all(small[k].equals(roomy[k]) for k in roomy)
+    assert len(starts_over) > 10
+
+
+_clear = model.Viewers.clear
+
+
 def test_hour_files_close_as_time_moves_on_so_few_are_open_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
