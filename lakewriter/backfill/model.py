@@ -184,10 +184,11 @@ class Fitting:
         return fit_at, np.concatenate(fit).astype(np.int64, copy=False)
 
 
-MAX_HOUSEHOLDS = 1 << 20
-"""Households `Households` keeps before it starts over (a block's are far fewer: BLOCK_SESSIONS starts)."""
-MAX_VIEWERS = 1 << 20
-"""Viewers (devices) `Viewers` keeps before it starts over."""
+MAX_HOUSEHOLDS = 1 << 18
+"""Households `Households` keeps before it starts over (~1 KB each with their fitting campaigns; a block draws far
+fewer: BLOCK_SESSIONS starts)."""
+MAX_VIEWERS = 1 << 18
+"""Viewers (devices) `Viewers` keeps before it starts over (~0.5 KB each with their values)."""
 
 
 MIN_ROWS = 1024
@@ -620,6 +621,11 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     return whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set
 
 
+PASS_CANDIDATES = 100_000
+"""Mean candidates the admission pass judges at a time before a block's own (its look-back: hours of them at a
+large batchSize), so the households it makes stay as few as a block's."""
+
+
 def _candidates(world: World, slot_lo: int, inputs: tuple, catalog: Catalog) -> tuple[np.ndarray, ...]:
     """kernel.candidates of the slots `inputs` describe (from slot_lo): (customer and screen field per candidate,
     slot_first)."""
@@ -671,9 +677,8 @@ class _Admission:
             hi = min(slot_hi, day + 1440)
             if self.next_slot != lo or lo == day:
                 self._forget()
-                self._run(day - concurrency.lookback_slots(self.world), day, played_only=False)
-                if lo > day:
-                    self._run(day, lo, played_only=True)
+                self._runs(day - concurrency.lookback_slots(self.world), day, played_only=False)
+                self._runs(day, lo, played_only=True)
             whole = len(range(lo, hi))
             part = inputs if inputs is not None and (lo, hi) == (slot_lo, slot_hi) else None
             admitted, slot_first, customers, screens = self._run(lo, hi, played_only=True, inputs=part)
@@ -683,6 +688,12 @@ class _Admission:
             lo = hi
         joined = [np.concatenate([p[k] for p in pieces]) for k in range(3)] if pieces else [np.zeros(0, np.uint8)] * 3
         return joined[0], np.concatenate(firsts), joined[1].astype(np.int64), joined[2].astype(np.int64)
+
+    def _runs(self, slot_lo: int, slot_hi: int, *, played_only: bool) -> None:
+        """`_run` over [slot_lo, slot_hi), about PASS_CANDIDATES candidates at a time (the state carries on)."""
+        step = max(1, int(PASS_CANDIDATES / max(self.world.sessions_per_slot, 1e-9)))
+        for lo in range(slot_lo, slot_hi, step):
+            self._run(lo, min(slot_hi, lo + step), played_only=played_only)
 
     def _run(
         self, slot_lo: int, slot_hi: int, *, played_only: bool, inputs: tuple | None = None
