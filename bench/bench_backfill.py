@@ -43,7 +43,7 @@ if str(REPO) not in sys.path:
 
 from bench.baseline import NaiveEvents  # noqa: E402
 from functions.shared import households  # noqa: E402
-from functions.shared.dimensions import generate_dimensions  # noqa: E402
+from functions.shared.dimensions import generate_dimensions, world_dimensions  # noqa: E402
 
 START, END = dt.date(2025, 11, 1), dt.date(2025, 12, 1)
 
@@ -84,12 +84,12 @@ def batch_size_for(events: int) -> int:
 
 
 def backfill(events: int, out: Path, customers: int) -> dict:
-    """The fast backfill into a local lake directory. Its dimensions are generated first, as the run would (the full
-    campaigns table, whose breaks the events carry; their delivery figures aside), and, like the baseline's, outside
-    the timed part (the CPU figures count them)."""
+    """The fast backfill into a local lake directory. Its dimensions are generated first, as the run would (the
+    tables the world reads: customers per index and the full campaigns table, whose breaks the events carry), and,
+    like the baseline's, outside the timed part (the CPU figures count them)."""
     from lakewriter.backfill import run_backfill
 
-    dims = generate_dimensions(customers=customers, delivery=False)
+    dims = world_dimensions(customers=customers)
     report = run_backfill(START, END, seed=1, batch_size=batch_size_for(events), out=str(out), dims=dims)
     return {
         "events": report.events,

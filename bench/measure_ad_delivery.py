@@ -83,7 +83,6 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
     mean_pod = {p: sum(ads.POD_SIZES[p]) / len(ads.POD_SIZES[p]) for p in ads.POSITIONS}
     offered = dict.fromkeys(ads.POSITIONS, 0.0)
     hours = 0.0
-    customer_of = catalog.device_customer
     seen = np.zeros(len(dims.customers), dtype=np.int64)  # impressions per customer
     seen_days = np.zeros(len(dims.customers), dtype=np.int64)  # UTC days with an impression per customer
     ad_tier = np.array([ads.sees_ads(str(c["subscription_tier"])) for c in dims.customers])
@@ -92,6 +91,7 @@ def measure(dims: Dimensions, world: wm.World, first: dt.date, days: int, enough
         block = model.world_block(
             world, catalog, lo // wm.SLOT_MS, (lo + DAY_MS) // wm.SLOT_MS, lo, lo + DAY_MS + world.max_session_ms
         )
+        customer_of = block.viewer_keys // model.MAX_DEVICES  # per viewer row of the block
         on_ads = ad_tier[customer_of[block.viewer]]
         np.add.at(shown, block.ad_campaign[block.event_type == ad_start], 1)
         is_ad = block.event_type == ad_start

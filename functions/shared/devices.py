@@ -4,7 +4,7 @@ A household (customer) owns one to a few TVs, a phone per adult, maybe a laptop 
 from a digest of its customer id, by its country's market (MARKET_OF_COUNTRY) and its plan (premium households
 own more TVs, the ad tier fewer). Each owned screen is one device (`device_id` from customer id, type and index).
 A household spends its viewing time on its own screens in its market's proportions (Conviva's shares of viewing
-time by region), tilted by its plan, and never on a type it does not own; `Layout.tables` turns that into 64
+time by region), tilted by its plan, and never on a type it does not own; `table` turns that into 64
 equally likely entries per household, read by the session key's 6-bit screen field (world.py), so a play's
 screen is one of its viewer's own devices and the world's device mix by time follows the audience's markets.
 Lambda-safe: standard library only; world.py, the generator and the compiled backfill read the same integers.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from functions.shared import domains, plays
 
@@ -195,73 +194,13 @@ def table(counts: Sequence[int], country: str, tier: str) -> tuple[int, ...]:
     return tuple(slot for slot, size in enumerate(sizes) for _ in range(size))
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Every household's devices as flat arrays (World.customers order): device v belongs to customer
-    `customer[v]`, is of type `type[v]`, the `index[v]`-th of its type; customer c's devices are `first[c]` to
-    `first[c + 1] - 1`, and the key's screen field f puts a play on device `first[c] + tables[profile[c]][f]`."""
-
-    first: tuple[int, ...]
-    """Per customer, its first device (and one more entry: the number of devices)."""
-    profile: tuple[int, ...]
-    """Per customer, its row of `tables`."""
-    tables: tuple[tuple[int, ...], ...]
-    """Distinct 64-entry screen tables (`table`): entries are slots within the household."""
-    type: tuple[int, ...]
-    """Per device, its type (an index into TYPES)."""
-    index: tuple[int, ...]
-    """Per device, its index among its household's devices of its type (0 for the first: device_identity's id)."""
-    customer: tuple[int, ...]
-    """Per device, its customer."""
-
-    def device(self, customer: int, field: int) -> int:
-        """The device a play of `customer` with the key's screen field `field` is on."""
-        return self.first[customer] + self.tables[self.profile[customer]][field]
-
-
-def layout(customers: Sequence[Mapping]) -> Layout:
-    """The devices of customers (rows with customer_id, country, subscription_tier), in order."""
-    first, profile, types, index, owner = [0], [], [], [], []
-    known: dict[tuple, int] = {}
-    tables: list[tuple[int, ...]] = []
-    for c, row in enumerate(customers):
-        country, tier = row["country"], row["subscription_tier"]
-        counts = owned(row["customer_id"], country, tier)
-        key = (market(country), tier, counts)
-        at = known.get(key)
-        if at is None:
-            at = known[key] = len(tables)
-            tables.append(table(counts, country, tier))
-        profile.append(at)
-        for t, n in enumerate(counts):
-            for i in range(n):
-                types.append(t)
-                index.append(i)
-                owner.append(c)
-        first.append(len(types))
-    return Layout(tuple(first), tuple(profile), tuple(tables), tuple(types), tuple(index), tuple(owner))
-
-
-_layouts: dict[int, tuple[object, Layout]] = {}
-
-
-def layout_of(customers: Sequence[Mapping]) -> Layout:
-    """`layout`, kept per customers list (the world and the generator's prepared tables share one)."""
-    hit = _layouts.get(id(customers))
-    if hit is None or hit[0] is not customers:
-        if len(_layouts) > 4:
-            _layouts.clear()
-        hit = _layouts[id(customers)] = (customers, layout(customers))
-    return hit[1]
-
-
 MAX_DEVICES = 16
-"""Device keys of the generator's households are customer * MAX_DEVICES + the device's slot in its household (a
+"""Device keys are customer * MAX_DEVICES + the device's slot in its household, in the generator and the backfill (a
 household owns at most 4 phones, 2 browsers, 3 TVs and a tablet)."""
 
 
 class _Column:
-    """Per device key, one of Households' answers (indexable as Layout's tuples are)."""
+    """Per device key, one of Households' answers (indexable as a tuple is)."""
 
     def __init__(self, households: Households, field: int) -> None:
         self._households, self._field = households, field
@@ -271,9 +210,9 @@ class _Column:
 
 
 class Households:
-    """Every household's devices, made when a play first needs them (`layout`'s tables, keys by stride): what the
-    generator reads, whatever the number of customers. Device key k is slot k % MAX_DEVICES of customer
-    k // MAX_DEVICES (slots in type order, then index, as Layout's)."""
+    """Every household's devices, made when a play first needs them (`table`, keys by stride): what the generator
+    and the backfill read, whatever the number of customers. Device key k is slot k % MAX_DEVICES of customer
+    k // MAX_DEVICES (slots in type order, then index)."""
 
     def __init__(self, customers: Sequence[Mapping]) -> None:
         self.customers = customers
@@ -303,7 +242,7 @@ class Households:
         return hit
 
     def device(self, customer: int, field: int) -> int:
-        """The device key a play of `customer` with the key's screen field `field` is on (Layout.device's twin)."""
+        """The device key a play of `customer` with the key's screen field `field` is on (kernel.device_of's twin)."""
         return customer * MAX_DEVICES + self.of(customer)[0][field]
 
     def slot(self, key: int) -> tuple[int, int, int]:

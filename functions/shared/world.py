@@ -95,7 +95,7 @@ JITTER_PERMILLE = (850, 300)
 
 # The draw layout, the one definition the generator (functions/generator/events.py) and the compiled backfill
 # (lakewriter/backfill/kernel.py) both read. A session's key is itself its shape draw: bit fields, high to low, of
-# its start within the slot (coarse), its screen (an entry of its household's devices.Layout table), its title, its
+# its start within the slot (coarse), its screen (an entry of its household's devices.Households table), its title, its
 # pause count, its end type, and the coarse parts of its resume point and of its span, so that one draw bounds the
 # session's end on any screen and most sessions of a window's look-back cost one mix to reject. Draw D_FINE holds
 # the fine parts, D_VIEWER the viewer (its household; the screen field then names the household's device),

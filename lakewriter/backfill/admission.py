@@ -3,7 +3,8 @@
 The twin of `functions.shared.concurrency` (which states the rule and proves the guarantee): the same pass over
 the same candidates in the same order, on the same integers, so the backfill admits exactly the sessions the
 generator does. `admit` judges a range of slots and carries its state (per device the latest end bound, per
-household its `limit` latest) in arrays the caller keeps, so consecutive blocks of a backfill are one pass.
+household its `limit` latest) in arrays the caller keeps over the households whose holds are still live
+(model._Admission), so consecutive blocks of a backfill are one pass.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
     COMPLETE_BELOW,
+    MAX_DEVICES,
     PAUSE_REACH,
     STOP_FRACTION,
     _field,
-    candidate_customer,
     chain_links,
     device_of,
-    draw,
     mix,
 )
 
@@ -78,37 +78,35 @@ def admit(  # pragma: no cover - compiled
     slot_threshold: np.ndarray,
     extra_at: np.ndarray,
     extra_count: np.ndarray,
-    extra_set: np.ndarray,
     slot_plan: np.ndarray,
-    viewers: tuple,
-    title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
     day_links: np.ndarray,
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    device_first: np.ndarray,
-    device_profile: np.ndarray,
+    cand_house: np.ndarray,
+    cand_state: np.ndarray,
+    h_profile: np.ndarray,
     device_tables: np.ndarray,
-    device_type: np.ndarray,
-    limits: np.ndarray,
-    ad_tier: np.ndarray,
+    h_type: np.ndarray,
+    h_limit: np.ndarray,
+    h_ad_tier: np.ndarray,
     device_until: np.ndarray,
     household_top: np.ndarray,
     played_only: bool,
     admitted: np.ndarray,
-    slot_first: np.ndarray,
-) -> int:
+) -> None:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
-    `admitted[slot_first[j] + i - 1]` becomes 1 if candidate i of slot j is played; a candidate's end bound adds
-    its title's ad time when its customer is on an ad tier (`ad_tier`, concurrency.ad_bound); `device_until` (per
-    device, kernel.device_of) and `household_top` (per customer, its limits[c] largest in the first columns) hold
-    the admitted candidates' holds (concurrency.ad_hold: end bounds, to a bucket's end on an ad tier) and carry
+    `admitted[x]` becomes 1 if candidate x (kernel.candidates' order) is played; its household is row
+    `cand_house[x]` of model.Households (-1: no viewer found, not played) and row `cand_state[x]` of the pass's
+    state: `device_until` (per state row times MAX_DEVICES plus the device's slot, kernel.device_of) and
+    `household_top` (per state row, its household's `h_limit` largest in the first columns) hold the admitted
+    candidates' holds (concurrency.ad_hold: end bounds, to a bucket's end on an ad tier, `h_ad_tier`) and carry
     the pass from the slot before slot_lo and on to the next call: by the played candidates (`played_only`,
-    within a pass's day) or by all (its look-back before the day). Returns the candidates judged,
-    or -1 when `admitted` is too small.
+    within a pass's day) or by all (its look-back before the day). A candidate's end bound adds its title's ad
+    time when its household is on an ad tier (concurrency.ad_bound).
     """
     n = 0
     link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
@@ -116,33 +114,28 @@ def admit(  # pragma: no cover - compiled
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
         slot_key = mix(world_key + _U(slot) * _GAMMA)
-        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
-        count = own
+        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
         for x in range(extra_at[j], extra_at[j + 1]):
             count += extra_count[x]
-        slot_first[j] = n
-        if n + count > admitted.shape[0]:
-            return -1
         base = slot * wm.SLOT_MS
         plan = slot_plan[j]
         for i in range(1, count + 1):
+            house = cand_house[n]
+            if house < 0:  # no viewer found (World.pick_customer): not played, holds nothing
+                admitted[n] = 0
+                n += 1
+                continue
             sk = mix(slot_key + _U(i) * _GAMMA)
             field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
             title = day_titles[plan_day[plan], field]
             attempt = attempt_ms(sk, base)
-            hv = draw(sk, wm.D_VIEWER)
-            customer = candidate_customer(
-                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], viewers
-            )
-            if customer < 0:  # no viewer found (World.pick_customer): not played, holds nothing
-                admitted[n] = 0
-                n += 1
-                continue
-            device = device_of(customer, sk, device_first, device_profile, device_tables)
-            screen = device_type[device]
+            slot_of = device_of(house, sk, h_profile, device_tables) - house * MAX_DEVICES
+            screen = h_type[house * MAX_DEVICES + slot_of]
+            state = cand_state[n]
+            device = state * MAX_DEVICES + slot_of
             duration = title_seconds[title]
             bound = end_bound(sk, base, duration, title_types[title], screen)
-            sees_ads = ad_tier[customer]
+            sees_ads = h_ad_tier[house]
             if sees_ads:  # concurrency.ad_bound
                 bound += play_ad_bound(sk, duration, title_types[title], screen)
             allowed = day_links[plan_day[plan], field]
@@ -154,12 +147,12 @@ def admit(  # pragma: no cover - compiled
                     sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles, sees_ads
                 )[1]
             busy = device_until[device]
-            limit = limits[customer]
+            limit = h_limit[house]
             least_at = 0
             for c in range(1, limit):
-                if household_top[customer, c] < household_top[customer, least_at]:
+                if household_top[state, c] < household_top[state, least_at]:
                     least_at = c
-            least = household_top[customer, least_at]
+            least = household_top[state, least_at]
             admitted[n] = 1 if busy <= attempt and least <= attempt else 0
             n += 1
             if played_only and not admitted[n - 1]:
@@ -168,6 +161,4 @@ def admit(  # pragma: no cover - compiled
             if hold > busy:
                 device_until[device] = hold
             if hold > least:
-                household_top[customer, least_at] = hold
-    slot_first[slot_whole.shape[0]] = n
-    return n
+                household_top[state, least_at] = hold

@@ -69,6 +69,7 @@ _BYTE = _U(0xFF)
 
 SLOT_MS = wm.SLOT_MS
 MAX_PAUSES = wm.MAX_PAUSES
+MAX_DEVICES = devices.MAX_DEVICES
 EVENTS_PER_SESSION_MAX = wm.MAX_EVENTS
 PAUSE_COUNTS = np.array(wm.PAUSE_COUNTS, dtype=np.int64)
 PAUSE_LOW = np.array(wm.PAUSE_LOW_MS, dtype=np.int64)
@@ -184,22 +185,23 @@ def _gcd(a: int, b: int) -> int:  # pragma: no cover - compiled
 def break_pod(  # pragma: no cover - compiled
     ads_key: np.uint64,
     customer: int,
+    house: int,
     position: int,
     at_ms: int,
-    fit_at: np.ndarray,
+    h_fit: np.ndarray,
     fit: np.ndarray,
     t_first: np.ndarray,
     t_last: np.ndarray,
-    zone: np.ndarray,
+    h_zone: np.ndarray,
     ranks: np.ndarray,
     rank_day0: int,
     pod: np.ndarray,
 ) -> int:
     """ads.Book.live + ads.bucket_ranks + ads.pod_campaigns: the campaigns (target indexes) a break of `position`
-    (code) starting at `at_ms` shows the customer, by ordinal, into `pod`; returns how many. `fit[fit_at[3c + p]:
-    fit_at[3c + p + 1]]` are customer c's fitting targets of position p, `ranks[zone, day - rank_day0]` each bucket's
-    busyness rank."""
-    lo, hi = fit_at[3 * customer + position], fit_at[3 * customer + position + 1]
+    (code) starting at `at_ms` shows the customer, by ordinal, into `pod`; returns how many. The customer is household
+    `house` of model.Households: `fit[h_fit[house, p]:h_fit[house, p + 1]]` are its fitting targets of position p,
+    `ranks[h_zone[house], day - rank_day0]` each bucket's busyness rank."""
+    lo, hi = h_fit[house, position], h_fit[house, position + 1]
     if lo == hi:
         return 0
     day = at_ms // ads.DAY_MS
@@ -216,7 +218,7 @@ def break_pod(  # pragma: no cover - compiled
     while _gcd(step, n) != 1:
         step += 1
     width = min(ads.MAX_POD, n)
-    rank = ranks[zone[customer], day - rank_day0, (at_ms % ads.DAY_MS) // ads.BUCKET_MS]
+    rank = ranks[h_zone[house], day - rank_day0, (at_ms % ads.DAY_MS) // ads.BUCKET_MS]
     first = rank * width
     count = 0
     for k in range(first, min(first + width, ads.FREQUENCY_CAP * n)):
@@ -271,7 +273,7 @@ def subscription_days(  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def pick_customer(hv: np.uint64, plan: int, genre: int, scope: int, viewers: tuple) -> int:  # pragma: no cover
-    """World.pick_customer over the arrays world_sessions reads (`viewers`: plan_cum, plan_vday, plan_keys,
+    """World.pick_customer over the arrays `candidates` reads (`viewers`: plan_cum, plan_vday, plan_keys,
     plan_info and plans.layout_arrays'): up to MAX_TRIES proposals of a zone by the plan's weights (of the genre's
     fans, AFFINITY_BELOW), a block and a slot, the first subscribed and watching accepted; a live surge's extra
     candidate (`scope` >= 0, a country) among the country's slots, subscribed; -1 if none is found."""
@@ -422,11 +424,56 @@ def chain_links(  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def device_of(  # pragma: no cover - compiled
-    customer: int, sk: np.uint64, device_first: np.ndarray, device_profile: np.ndarray, device_tables: np.ndarray
+def device_of(house: int, sk: np.uint64, h_profile: np.ndarray, device_tables: np.ndarray) -> int:  # pragma: no cover
+    """World.device: the household device the key's screen field picks, as `house * MAX_DEVICES + its slot`
+    (devices.Households' key, with the household's row of model.Households for its customer)."""
+    return house * MAX_DEVICES + device_tables[h_profile[house], _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+
+
+@njit(cache=True, nogil=True)
+def candidates(  # pragma: no cover - compiled
+    world_key: np.uint64,
+    slot_lo: int,
+    slot_whole: np.ndarray,
+    slot_threshold: np.ndarray,
+    extra_at: np.ndarray,
+    extra_count: np.ndarray,
+    extra_set: np.ndarray,
+    slot_plan: np.ndarray,
+    viewers: tuple,
+    title_genres: np.ndarray,
+    plan_day: np.ndarray,
+    day_titles: np.ndarray,
+    customer: np.ndarray,
+    screen: np.ndarray,
+    slot_first: np.ndarray,
 ) -> int:
-    """World.device: the household device the key's screen field picks (devices.Layout, flat index)."""
-    return device_first[customer] + device_tables[device_profile[customer], _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)]
+    """Who starts each candidate of slots slot_lo + j (the inputs of world_sessions), in slot and key order:
+    `customer[slot_first[j] + i - 1]` for candidate i of slot j (-1: no viewer found, World.pick_customer) and
+    `screen[...]` its key's screen field. Returns the candidates, or -1 when `customer` is too small."""
+    n = 0
+    for j in range(slot_whole.shape[0]):
+        slot = slot_lo + j
+        slot_key = mix(world_key + _U(slot) * _GAMMA)
+        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
+        count = own
+        for x in range(extra_at[j], extra_at[j + 1]):
+            count += extra_count[x]
+        slot_first[j] = n
+        if n + count > customer.shape[0]:
+            return -1
+        plan = slot_plan[j]
+        for i in range(1, count + 1):
+            sk = mix(slot_key + _U(i) * _GAMMA)
+            title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
+            customer[n] = candidate_customer(
+                draw(sk, wm.D_VIEWER), i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan,
+                title_genres[title], viewers,
+            )  # fmt: skip
+            screen[n] = _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)
+            n += 1
+    slot_first[slot_whole.shape[0]] = n
+    return n
 
 
 @njit(cache=True, nogil=True)
@@ -442,29 +489,29 @@ def world_sessions(  # pragma: no cover - compiled
     extra_set: np.ndarray,
     admitted: np.ndarray,
     slot_first: np.ndarray,
+    cand_customer: np.ndarray,
+    cand_house: np.ndarray,
+    cand_viewer: np.ndarray,
     slot_plan: np.ndarray,
-    viewers: tuple,
-    title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
     day_links: np.ndarray,
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
-    device_first: np.ndarray,
-    device_profile: np.ndarray,
+    h_profile: np.ndarray,
     device_tables: np.ndarray,
-    device_type: np.ndarray,
+    h_type: np.ndarray,
     viewer_ints: np.ndarray,
     viewer_scope: np.ndarray,
     incidents: np.ndarray,
     ads_key: np.uint64,
-    fit_at: np.ndarray,
+    h_fit: np.ndarray,
     fit: np.ndarray,
     t_first: np.ndarray,
     t_last: np.ndarray,
     t_seconds: np.ndarray,
-    zone: np.ndarray,
+    h_zone: np.ndarray,
     ranks: np.ndarray,
     rank_day0: int,
     zone_load: np.ndarray,
@@ -494,17 +541,19 @@ def world_sessions(  # pragma: no cover - compiled
 
     Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, then
     its live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer among the
-    subscribers of country `extra_set` (World.slot_surges); start i is played if `admitted[slot_first[j] + i - 1]`
-    (lakewriter.backfill.admission); it picks titles from row `plan_day[p]` of `day_titles` and viewers by hour
-    plan p = `slot_plan[j]` (`pick_customer`'s `viewers`, model._slot_inputs); a first play that completes
+    subscribers of country `extra_set` (World.slot_surges); start i, at x = `slot_first[j] + i - 1`, is played if
+    `admitted[x]` (lakewriter.backfill.admission) by customer `cand_customer[x]` (`candidates`), household row
+    `cand_house[x]` and viewer row `cand_viewer[x]` (model.Households, model.Viewers); it picks titles from row
+    `plan_day[p]` of `day_titles` by hour plan p = `slot_plan[j]`; a first play that completes
     chains up to `day_links` next episodes (`title_next`, binge.py), each a session of its own after the one
-    before. `viewer_ints` holds, per viewer, VIEWER_INTS (model.py);
+    before. A household's devices are `device_of`'s (`h_profile`, `device_tables`; `h_type` per household row times
+    MAX_DEVICES plus slot); `viewer_ints` holds, per viewer row, VIEWER_INTS (model.py);
     `viewer_scope` its country, state, isp, device_os and app_version codes; `incidents` one row per incident
-    (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): customer c's fitting campaigns of position p are
-    `fit[fit_at[3c + p]:fit_at[3c + p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
-    `ranks[zone[c], day - rank_day0]` each bucket's busyness rank for the UTC days a break may start on;
+    (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): household h's fitting campaigns of position p are
+    `fit[h_fit[h, p]:h_fit[h, p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
+    `ranks[h_zone[h], day - rank_day0]` each bucket's busyness rank for the UTC days a break may start on;
     `e_campaign` (-1 null), `e_ad_position`, `e_ad_seconds` the ad columns. `zone_load[p, z]` is the (start-up,
-    throughput) load factors (player.load_factors) of zone z (`zone`'s codes) in plan p's hour.
+    throughput) load factors (player.load_factors) of zone z (`h_zone`'s codes) in plan p's hour.
     Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
     order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
     rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
@@ -535,7 +584,8 @@ def world_sessions(  # pragma: no cover - compiled
             count += extra_count[x]
         base = slot * SLOT_MS
         for i in range(1, count + 1):
-            if not admitted[slot_first[j] + i - 1]:
+            at_x = slot_first[j] + i - 1
+            if not admitted[at_x]:
                 continue  # a device or the household's plan refuses it (functions.shared.concurrency)
             sk = mix(slot_key + _U(i) * _GAMMA)
             # The key's shape bounds the session's end on any screen: most look-back sessions stop here.
@@ -556,19 +606,17 @@ def world_sessions(  # pragma: no cover - compiled
                 continue  # ends before the window on any screen (a chain is bounded once its screen is known)
             if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
                 continue
-            # Viewer (draw 2): who starts it, by the start hour's plan, and on which of the household's devices.
-            hv = draw(sk, wm.D_VIEWER)
-            customer = candidate_customer(
-                hv, i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan, title_genres[title], viewers
-            )
+            # Viewer (draw 2, `candidates`): who starts it, and on which of the household's devices.
+            customer = cand_customer[at_x]
             if customer < 0:
                 continue  # no viewer found (World.pick_customer): not played
-            viewer = device_of(customer, sk, device_first, device_profile, device_tables)
-            device = device_type[viewer]
+            house = cand_house[at_x]
+            viewer = cand_viewer[at_x]
+            device = h_type[device_of(house, sk, h_profile, device_tables)]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
             # Breaks only for a customer some campaign may fit (ads.py): then every play's, at most max_ad_ms.
-            sees_ads = fit_at[3 * customer + 3] > fit_at[3 * customer]
+            sees_ads = h_fit[house, 3] > h_fit[house, 0]
             ad_ms = max_ad_ms(duration) if sees_ads else 0
             reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS + ad_ms
             n_links = 0
@@ -673,8 +721,8 @@ def world_sessions(  # pragma: no cover - compiled
                             f_error = f_error * incidents[x, 10] // 1000
                             f_bitrate = f_bitrate * incidents[x, 11] // 1000
                 # The viewer's local load in its start hour (player.load_factors): a longer start-up, a lower line.
-                f_load = zone_load[slot_plan[j], zone[customer], 0]
-                base10 = vi[0] * zone_load[slot_plan[j], zone[customer], 1] // 1000
+                f_load = zone_load[slot_plan[j], h_zone[house], 0]
+                base10 = vi[0] * zone_load[slot_plan[j], h_zone[house], 1] // 1000
                 # The start (draw D_PLAYER): start-up time, a failed start, or an exit during a long wait.
                 d1 = draw(lk, wm.D_PLAYER)
                 startup = min(
@@ -747,8 +795,8 @@ def world_sessions(  # pragma: no cover - compiled
                                 ended = at
                                 done = True
                                 break
-                            got = break_pod(ads_key, customer, b_pos[nb], at, fit_at, fit, t_first, t_last, zone,
-                                            ranks, rank_day0, pod)  # fmt: skip
+                            got = break_pod(ads_key, customer, house, b_pos[nb], at, h_fit, fit, t_first, t_last,
+                                            h_zone, ranks, rank_day0, pod)  # fmt: skip
                             if got > 0:
                                 base_draw = wm.D_AD + nb * wm.AD_DRAWS
                                 id_base = base_draw + 1 + ads.MAX_POD

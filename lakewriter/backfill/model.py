@@ -7,7 +7,6 @@ generator's own `viewer_profile`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ SCOPE_COLUMNS = ("country", "state", "isp", "device_os", "app_version")
 """The viewer columns an incident's scope names, in the kernel's order."""
 TITLE_COLUMNS = ("title_id", "title_type")
 """Event columns that are fixed per title."""
+MAX_DEVICES = devices.MAX_DEVICES
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,14 @@ class Coded:
     def of(cls, column: list[str]) -> Coded:
         index: dict[str, int] = {}
         codes = np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int32)
-        encoded = [v.encode() for v in index]
+        return cls.distinct(list(index), codes)
+
+    @classmethod
+    def distinct(cls, values: list[str], codes: np.ndarray) -> Coded:
+        """The column of rows with values[codes[i]] (`values` distinct)."""
+        encoded = [v.encode() for v in values]
         offsets = np.cumsum([0] + [len(v) for v in encoded], dtype=np.int32)
-        return cls(pa.array(list(index), pa.string()), codes, offsets, np.frombuffer(b"".join(encoded), np.uint8))
+        return cls(pa.array(values, pa.string()), codes, offsets, np.frombuffer(b"".join(encoded), np.uint8))
 
     def column(self, rows: np.ndarray, *, own_values: bool = False) -> pa.DictionaryArray:
         """The column for dimension rows `rows` (intp), coded against all the distinct values, or only its own.
@@ -84,39 +89,204 @@ class Coded:
 
 @dataclass(frozen=True)
 class AdBook:
-    """ads.Book of the full campaigns table as kernel.world_sessions reads it."""
+    """The campaigns table's in-stream targets (ads.targets) as kernel.world_sessions reads them; which of them fit
+    a household is `Households`' (ads.Book.fitting)."""
 
-    book: ads.Book
-    fit_at: np.ndarray
-    """Customer c's fitting targets of position p are fit[fit_at[3c + p]:fit_at[3c + p + 1]] (ascending)."""
-    fit: np.ndarray
+    campaigns: Sequence[Mapping[str, object]]
+    targets: tuple[ads.Target, ...]
     first_day: np.ndarray
     last_day: np.ndarray
     seconds: np.ndarray
-    zones: tuple[str, ...]
-    zone: np.ndarray
-    """Each customer's index in `zones`."""
     campaign_ids: pa.StringArray
     """Each target's campaign_id."""
 
     @classmethod
     def of(cls, dims: Dimensions) -> AdBook:
-        customers = list(dims.customers)
-        book = ads.Book(dims.campaigns, customers)
-        fit_at, fit = fitting_arrays(book.targets, customers)
-        zones = tuple(sorted({str(c["timezone"]) for c in customers}))
-        tgts = book.targets
+        tgts = ads.targets(dims.campaigns)
         return cls(
-            book=book,
-            fit_at=fit_at,
-            fit=fit,
+            campaigns=dims.campaigns,
+            targets=tgts,
             first_day=np.array([t.first_day for t in tgts], dtype=np.int64),
             last_day=np.array([t.last_day for t in tgts], dtype=np.int64),
             seconds=np.array([t.seconds for t in tgts], dtype=np.int64),
-            zones=zones,
-            zone=np.array([zones.index(str(c["timezone"])) for c in customers], dtype=np.int64),
             campaign_ids=pa.array([t.campaign_id for t in tgts], pa.string()),
         )
+
+
+AD_POSITION_NAMES: tuple[str, ...] = ads.POSITIONS
+_FIT_CHUNK = 4096
+"""Customers matched against every campaign at a time (a chunk's matrices are ~12 bytes per customer and target)."""
+
+
+class Fitting:
+    """ads.Book.fitting of customers, a batch at a time, by matrices (Target.fits), the targets' side made once.
+
+    For the customers on an ad tier (the others fit none): a customer's tier, country and age group pick rows of
+    which targets accept each value, its preferred genres meet a target's when their product is positive; then,
+    per customer and position, the fitting targets ascending (the order Book.fitting lists them in).
+    """
+
+    def __init__(self, tgts: Sequence[ads.Target]) -> None:
+        self.count = len(tgts)
+        self.position = np.array([ads.POSITIONS.index(t.position) for t in tgts], dtype=np.int64)
+        # Targets by position, then index: a customer's fitting ones in that order are its three lists in a row.
+        self.by_position = np.argsort(self.position, kind="stable")
+        ordered = [tgts[t] for t in self.by_position.tolist()]
+        self._allowed = {
+            "subscription_tier": [t.tiers for t in ordered],
+            "country": [t.countries for t in ordered],
+            "age_group": [t.age_groups for t in ordered],
+        }
+        self._accepts: dict[tuple[str, str], np.ndarray] = {}
+        names = sorted({g for t in tgts for g in t.genres})
+        self._genre = {g: i for i, g in enumerate(names)}
+        self._targeted = np.zeros((len(names), len(tgts)), dtype=np.float32)
+        for t, target in enumerate(ordered):
+            self._targeted[[self._genre[g] for g in target.genres], t] = 1.0
+
+    def _accepted(self, field: str, values: list[str]) -> np.ndarray:
+        """Per customer, which targets accept its value of `field` (a row per distinct value, made once)."""
+        rows = []
+        for v in values:
+            row = self._accepts.get((field, v))
+            if row is None:
+                row = self._accepts[(field, v)] = np.array([v in a for a in self._allowed[field]], dtype=bool)
+            rows.append(row)
+        return np.array(rows, dtype=bool).reshape(len(values), self.count)
+
+    def __call__(self, customers: Sequence[Mapping[str, object]]) -> tuple[np.ndarray, np.ndarray]:
+        """(fit_at, fit): customer c's fitting targets of position p are fit[fit_at[3c + p]:fit_at[3c + p + 1]]."""
+        n, n_pos = len(customers), len(ads.POSITIONS)
+        who = np.flatnonzero([ads.sees_ads(str(c["subscription_tier"])) for c in customers])
+        fit_at = np.zeros(n * n_pos + 1, dtype=np.int64)
+        if not self.count or not len(who):
+            return fit_at, np.zeros(0, dtype=np.int64)
+        viewers = [customers[c] for c in who.tolist()]
+        audience = self._accepted("subscription_tier", [str(c["subscription_tier"]) for c in viewers])
+        audience &= self._accepted("country", [str(c["country"]) for c in viewers])
+        audience &= self._accepted("age_group", [str(c["age_group"]) for c in viewers])
+        likes = np.zeros((len(viewers), len(self._genre)), dtype=np.float32)
+        for c, gs in enumerate(json.loads(str(v["preferred_genres"])) for v in viewers):
+            likes[c, [self._genre[g] for g in gs if g in self._genre]] = 1.0  # a genre no target lists meets none
+        counts = np.zeros((len(viewers), n_pos), dtype=np.int64)
+        fit = []
+        for lo in range(0, len(viewers), _FIT_CHUNK):
+            rows, cols = np.nonzero(audience[lo : lo + _FIT_CHUNK] & (likes[lo : lo + _FIT_CHUNK] @ self._targeted > 0))
+            cols = self.by_position[cols]
+            here = min(_FIT_CHUNK, len(viewers) - lo)
+            counts[lo : lo + here] = np.bincount(rows * n_pos + self.position[cols], minlength=here * n_pos).reshape(
+                here, n_pos
+            )
+            fit.append(cols)
+        per_customer = np.zeros((n, n_pos), dtype=np.int64)
+        per_customer[who] = counts
+        np.cumsum(per_customer.ravel(), out=fit_at[1:])
+        return fit_at, np.concatenate(fit).astype(np.int64, copy=False)
+
+
+MAX_HOUSEHOLDS = 1 << 18
+"""Households `Households` keeps before it starts over (~1 KB each with their fitting campaigns; a block draws far
+fewer: BLOCK_SESSIONS starts)."""
+MAX_VIEWERS = 1 << 18
+"""Viewers (devices) `Viewers` keeps before it starts over (~0.5 KB each with their values)."""
+
+
+MIN_ROWS = 1024
+"""Rows `Households` and `Viewers` first make room for (then twice as many each time)."""
+
+
+def _grown(array: np.ndarray, rows: int) -> np.ndarray:
+    """`array` with room for at least `rows` rows (doubling), the new rows zero."""
+    if rows <= len(array):
+        return array
+    out = np.zeros((max(rows, 2 * len(array), MIN_ROWS), *array.shape[1:]), dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+class Households:
+    """The households a backfill's candidates draw, each made when first drawn: rows of arrays the kernels read
+    (devices.Households' screen table and slots, the plan's stream limit and ad tier, the ad campaigns that fit it
+    (ads.Book.fitting), its time zone), whatever the audience. Kept until MAX_HOUSEHOLDS, then started over."""
+
+    def __init__(self, prepared: generator.PreparedDimensions, book: AdBook) -> None:
+        self.prepared, self.book = prepared, book
+        self._fitting = Fitting(book.targets)
+        self._tables: dict[tuple[int, ...], int] = {}
+        self.tables = np.zeros((0, devices.TABLE_SIZE), dtype=np.int64)
+        """The distinct 64-entry screen tables (slots within the household), one row each."""
+        self.zones: list[str] = []
+        """Time zone names, in the order households first named them (`zone`'s codes)."""
+        self._zone: dict[str, int] = {}
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every household (rows handed out before mean nothing after)."""
+        self.row: dict[int, int] = {}
+        self.size = 0
+        self.profile = np.zeros(0, dtype=np.int64)
+        """Per row, its screen table's row of `tables`."""
+        self.type = np.zeros(0, dtype=np.int64)
+        """Per row times kernel.MAX_DEVICES plus a device slot, the device's type (an index into devices.TYPES)."""
+        self.limit = np.zeros(0, dtype=np.int64)
+        self.ad_tier = np.zeros(0, dtype=np.int64)
+        self.zone = np.zeros(0, dtype=np.int64)
+        self.fit_at = np.zeros((0, len(ads.POSITIONS) + 1), dtype=np.int64)
+        """Row h's fitting targets of position p are fit[fit_at[h, p]:fit_at[h, p + 1]] (ascending)."""
+        self.fit = np.zeros(0, dtype=np.int64)
+        self._fit_size = 0
+
+    def rows(self, customers: np.ndarray) -> np.ndarray:
+        """Each customer's row (-1 for -1), the new ones made; if they would not fit, every row is forgotten first."""
+        valid = customers >= 0
+        unique, back = np.unique(customers[valid], return_inverse=True)
+        get = self.row.get
+        found = np.fromiter((get(c, -1) for c in unique.tolist()), dtype=np.int64, count=len(unique))
+        new = unique[found < 0]
+        if len(new):
+            if self.size and self.size + len(new) > MAX_HOUSEHOLDS:  # one call's own are all made, at any count
+                self.clear()
+                return self.rows(customers)
+            found[found < 0] = self._add(new.tolist())
+        out = np.full(len(customers), -1, dtype=np.int64)
+        out[valid] = found[back]
+        return out
+
+    def _add(self, customers: list[int]) -> np.ndarray:
+        first, n = self.size, len(customers)
+        end = first + n
+        self.profile, self.limit = _grown(self.profile, end), _grown(self.limit, end)
+        self.ad_tier, self.zone = _grown(self.ad_tier, end), _grown(self.zone, end)
+        self.fit_at, self.type = _grown(self.fit_at, end), _grown(self.type, end * MAX_DEVICES)
+        people_, homes = self.prepared.customers, self.prepared.devices
+        rows = [people_[c] for c in customers]
+        for r, c, row in zip(range(first, end), customers, rows, strict=True):
+            screens, slots = homes.of(c)
+            table = self._tables.get(screens)
+            if table is None:
+                table = self._tables[screens] = len(self._tables)
+                self.tables = np.vstack([self.tables, np.array(screens, dtype=np.int64)[None, :]])
+            self.profile[r] = table
+            self.type[r * MAX_DEVICES : r * MAX_DEVICES + len(slots)] = [t for t, _ in slots]
+            tier, tz = str(row["subscription_tier"]), str(row["timezone"])
+            self.limit[r] = domains.PLAN_STREAM_LIMITS[tier]
+            self.ad_tier[r] = ads.sees_ads(tier)
+            zone = self._zone.get(tz)
+            if zone is None:
+                zone = self._zone[tz] = len(self.zones)
+                self.zones.append(tz)
+            self.zone[r] = zone
+        fit_at, fit = self._fitting(rows)
+        n_pos = len(ads.POSITIONS)
+        self.fit_at[first:end, :n_pos] = self._fit_size + fit_at[:-1].reshape(n, n_pos)
+        self.fit_at[first:end, n_pos] = self._fit_size + fit_at[n_pos::n_pos]
+        self.fit = _grown(self.fit, self._fit_size + len(fit))
+        self.fit[self._fit_size : self._fit_size + len(fit)] = fit
+        self._fit_size += len(fit)
+        for c, r in zip(customers, range(first, end), strict=True):
+            self.row[c] = r
+        self.size = end
+        return np.arange(first, end, dtype=np.int64)
 
     def ranks(self, first_day: int, last_day: int) -> np.ndarray:
         """ads.bucket_ranks of every zone and UTC day first_day..last_day: [zone, day - first_day, bucket]."""
@@ -127,77 +297,82 @@ class AdBook:
         return out
 
 
-AD_POSITION_NAMES: tuple[str, ...] = ads.POSITIONS
-_FIT_CHUNK = 4096
-"""Customers matched against every campaign at a time (a chunk's matrices are ~12 bytes per customer and target)."""
+class Viewers:
+    """The viewers (household devices, by devices.Households' key: customer x MAX_DEVICES + slot) a backfill's
+    sessions play on, each profiled (generator.viewer_profile) when first played: per row its VIEWER_INTS, its
+    SCOPE_COLUMNS codes and its VIEWER_COLUMNS codes against `values`. Kept until MAX_VIEWERS, then started over
+    with new value lists (a block made before keeps the lists its codes index)."""
 
+    def __init__(self, prepared: generator.PreparedDimensions) -> None:
+        self.prepared = prepared
+        self.clear()
 
-def fitting_arrays(
-    tgts: Sequence[ads.Target], customers: Sequence[Mapping[str, object]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(fit_at, fit): ads.Book.fitting of every customer in turn, per position, flattened (AdBook's layout).
+    def clear(self) -> None:
+        """Forget every viewer and value (rows and codes handed out before mean nothing after)."""
+        self.row: dict[int, int] = {}
+        self.size = 0
+        self.values: tuple[list[str], ...] = tuple([] for _ in VIEWER_COLUMNS)
+        """Per VIEWER_COLUMNS entry, its distinct values in the order viewers first had them."""
+        self._codes: tuple[dict[str, int], ...] = tuple({} for _ in VIEWER_COLUMNS)
+        self.keys = np.zeros(0, dtype=np.int64)
+        """Per row, its device key."""
+        self.ints = np.zeros((0, len(VIEWER_INTS)), dtype=np.int64)
+        self.codes = np.zeros((0, len(VIEWER_COLUMNS)), dtype=np.int32)
+        self.scope = np.zeros((0, len(SCOPE_COLUMNS)), dtype=np.int64)
 
-    Target.fits by matrices, for the customers on an ad tier (the others fit none): a customer's tier, country
-    and age group pick rows of each target's accepted values, its preferred genres meet a target's when their
-    product is positive; then, per customer and position, the fitting targets ascending (the order Book.fitting
-    lists them in). About a third of the per-customer loop's time at 26,000 customers and 1,500 campaigns.
-    """
-    n, n_pos = len(customers), len(ads.POSITIONS)
-    who = np.flatnonzero([ads.sees_ads(str(c["subscription_tier"])) for c in customers])
-    fit_at = np.zeros(n * n_pos + 1, dtype=np.int64)
-    if not tgts or not len(who):
-        return fit_at, np.zeros(0, dtype=np.int64)
-    viewers = [customers[c] for c in who.tolist()]
-    position = np.array([ads.POSITIONS.index(t.position) for t in tgts], dtype=np.int64)
-    # Targets by position, then index: a customer's fitting ones in that order are its three lists in a row.
-    by_position = np.argsort(position, kind="stable")
-    ordered = [tgts[t] for t in by_position.tolist()]
+    def code(self, name: str, value: str) -> int:
+        """The code of a VIEWER_COLUMNS value (made for a value no viewer has yet: an incident's scope)."""
+        k = VIEWER_COLUMNS.index(name)
+        hit = self._codes[k].get(value)
+        return self._new(k, value) if hit is None else hit
 
-    def accepted(field: str, allowed: Sequence[frozenset[str]]) -> np.ndarray:
-        """Per customer, the row of its value: which targets accept it."""
-        values = [str(c[field]) for c in viewers]
-        codes = {v: i for i, v in enumerate(sorted(set(values)))}
-        table = np.array([[v in a for a in allowed] for v in codes], dtype=bool).reshape(len(codes), len(allowed))
-        return table[np.array([codes[v] for v in values], dtype=np.int64)]
+    def _new(self, k: int, value: str) -> int:
+        code = self._codes[k][value] = len(self.values[k])
+        self.values[k].append(value)
+        return code
 
-    audience = accepted("subscription_tier", [t.tiers for t in ordered])
-    audience &= accepted("country", [t.countries for t in ordered])
-    audience &= accepted("age_group", [t.age_groups for t in ordered])
-    liked = [json.loads(str(c["preferred_genres"])) for c in viewers]
-    names = sorted({*(g for gs in liked for g in gs), *(g for t in tgts for g in t.genres)})
-    genre = {g: i for i, g in enumerate(names)}
-    likes = np.zeros((len(viewers), len(names)), dtype=np.float32)
-    for c, gs in enumerate(liked):
-        likes[c, [genre[g] for g in gs]] = 1.0
-    targeted = np.zeros((len(names), len(tgts)), dtype=np.float32)
-    for t, target in enumerate(ordered):
-        targeted[[genre[g] for g in target.genres], t] = 1.0
-    counts = np.zeros((len(viewers), n_pos), dtype=np.int64)
-    fit = []
-    for lo in range(0, len(viewers), _FIT_CHUNK):
-        rows, cols = np.nonzero(audience[lo : lo + _FIT_CHUNK] & (likes[lo : lo + _FIT_CHUNK] @ targeted > 0))
-        cols = by_position[cols]
-        rows_here = min(_FIT_CHUNK, len(viewers) - lo)
-        counts[lo : lo + rows_here] = np.bincount(rows * n_pos + position[cols], minlength=rows_here * n_pos).reshape(
-            rows_here, n_pos
-        )
-        fit.append(cols)
-    per_customer = np.zeros((n, n_pos), dtype=np.int64)
-    per_customer[who] = counts
-    np.cumsum(per_customer.ravel(), out=fit_at[1:])
-    return fit_at, np.concatenate(fit).astype(np.int64, copy=False)
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """Each device key's row, the new ones profiled; if they would not fit, everything is forgotten first."""
+        unique, back = np.unique(keys, return_inverse=True)
+        get = self.row.get
+        found = np.fromiter((get(k, -1) for k in unique.tolist()), dtype=np.int64, count=len(unique))
+        new = unique[found < 0]
+        if len(new):
+            if self.size and self.size + len(new) > MAX_VIEWERS:
+                self.clear()
+                return self.rows(keys)
+            found[found < 0] = self._add(new.tolist())
+        return found[back]
+
+    def _add(self, keys: list[int]) -> np.ndarray:
+        first, end = self.size, self.size + len(keys)
+        self.ints, self.codes, self.scope = _grown(self.ints, end), _grown(self.codes, end), _grown(self.scope, end)
+        self.keys = _grown(self.keys, end)
+        self.keys[first:end] = keys
+        people_, homes = self.prepared.customers, self.prepared.devices
+        scope_at = [VIEWER_COLUMNS.index(name) for name in SCOPE_COLUMNS]
+        codes = self._codes
+        for r, key in enumerate(keys, start=first):
+            kind, index, customer = homes.slot(key)
+            p = generator.viewer_profile(people_[customer], DEVICE_TYPE_NAMES[kind], index)
+            row = []
+            for k, name in enumerate(VIEWER_COLUMNS):
+                value = p.base[name]
+                code = codes[k].get(value)
+                row.append(self._new(k, value) if code is None else code)
+            self.codes[r] = row
+            self.scope[r] = [row[k] for k in scope_at]
+            self.ints[r] = [p.bandwidth10, p.floor10, p.high10, *p.qoe]
+            self.row[key] = r
+        self.size = end
+        return np.arange(first, end, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """Viewer and title attributes as arrays; a viewer is one household device (devices.Layout's flat index)."""
+    """Titles as arrays, the campaigns' targets, and the households and viewers a backfill's sessions draw (made
+    when first drawn: nothing per customer of the audience)."""
 
-    viewer_columns: dict[str, Coded]
-    """VIEWER_COLUMNS, each coded by viewer."""
-    viewer_ints: np.ndarray
-    """Per viewer, VIEWER_INTS in that order (int64)."""
-    viewer_scope: np.ndarray
-    """Per viewer, the codes of its SCOPE_COLUMNS values (int64; an incident's scope is coded the same way)."""
     title_columns: dict[str, Coded]
     """title_id and title_type, coded by title."""
     title_seconds: np.ndarray
@@ -207,88 +382,37 @@ class Catalog:
     """Each title's index in domains.GENRES."""
     title_next: np.ndarray
     """Each title's next episode (binge.next_titles), -1 if none."""
-    device_first: np.ndarray
-    """Per customer, its first device, as devices.Layout (and the device count last)."""
-    device_profile: np.ndarray
-    """Per customer, its row of `device_tables`."""
-    device_tables: np.ndarray
-    """The households' distinct 64-entry screen tables (slots within the household), one row each."""
-    device_type: np.ndarray
-    """Per device, its type's index in domains.DEVICE_TYPES."""
-    device_customer: np.ndarray
-    """Per device, its customer (an index into World.customers)."""
     ad_book: AdBook
-    """The campaigns each customer can be shown (ads.Book) as arrays."""
+    households: Households
+    viewers: Viewers
 
     @classmethod
-    def from_dimensions(cls, dims: Dimensions, customers: np.ndarray | None = None) -> Catalog:
-        """Index the dimensions as the generator does (same customers, titles, profiles and device table).
-
-        With `customers` (indexes into dims.customers), only their viewers get profiles: the viewers of the others
-        hold placeholders (code 0, zeros) that must never be read. A backfill passes the customers subscribed at
-        some time of its range (plans.Planner.subscribed_between), a third of a realistic table for a month.
-        """
+    def from_dimensions(cls, dims: Dimensions) -> Catalog:
+        """Index the dimensions as the generator does (same customers, titles, profiles and devices)."""
         prepared = generator.PreparedDimensions(dims)
         unknown_types = {tt for _, tt, _ in prepared.titles} - set(TITLE_TYPE_NAMES)
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
-        lay = devices.layout_of(prepared.customers)
-        everyone = customers is None
-        if everyone:
-            rows = np.arange(len(lay.type), dtype=np.int64)
-        else:  # the chosen customers' devices
-            first = np.asarray(lay.first, dtype=np.int64)
-            chosen = np.asarray(customers, dtype=np.int64)
-            rows = np.concatenate(
-                [np.arange(first[c], first[c + 1]) for c in chosen.tolist()] or [np.zeros(0, np.int64)]
-            )
-        profiles = [
-            generator.viewer_profile(prepared.customers[lay.customer[v]], DEVICE_TYPE_NAMES[lay.type[v]], lay.index[v])
-            for v in rows.tolist()
-        ]
-        coded = {name: Coded.of([p.base[name] for p in profiles]) for name in VIEWER_COLUMNS}
-        ints = np.array([[p.bandwidth10, p.floor10, p.high10, *p.qoe] for p in profiles], dtype=np.int64)
-        ints = ints.reshape(len(profiles), len(VIEWER_INTS))
-        if not everyone:  # every viewer's (device's) row, the chosen ones filled
-            size = len(lay.type)
-            for name, column in coded.items():
-                codes = np.zeros(size, dtype=np.int32)
-                codes[rows] = column.codes
-                coded[name] = dataclasses.replace(column, codes=codes)
-            all_ints = np.zeros((size, len(VIEWER_INTS)), dtype=np.int64)
-            all_ints[rows] = ints
-            ints = all_ints
+        book = AdBook.of(dims)
         return cls(
-            viewer_columns=coded,
-            viewer_ints=ints,
-            viewer_scope=np.stack([coded[name].codes for name in SCOPE_COLUMNS], axis=1).astype(np.int64),
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
             title_next=np.array(binge.next_titles(dims.titles), dtype=np.int64),
-            device_first=np.array(lay.first, dtype=np.int64),
-            device_profile=np.array(lay.profile, dtype=np.int64),
-            device_tables=np.array(lay.tables, dtype=np.int64).reshape(len(lay.tables), devices.TABLE_SIZE),
-            device_type=np.array(lay.type, dtype=np.int64),
-            device_customer=np.array(lay.customer, dtype=np.int64),
-            ad_book=AdBook.of(dims),
+            ad_book=book,
+            households=Households(prepared, book),
+            viewers=Viewers(prepared),
         )
 
 
 def incident_array(world: World, catalog: Catalog, start_ms: int, end_ms: int) -> np.ndarray:
     """The incidents overlapping [start_ms, end_ms) as kernel.INCIDENT_COLUMNS rows: scope values as the codes of
-    the catalog's viewer columns (-1: any; -2: a value no viewer has, so nobody is in scope)."""
+    the catalog's viewers (Viewers.code; -1: any)."""
     rows = []
     for inc in world.incidents(start_ms, end_ms):
-        scope = []
-        for name in SCOPE_COLUMNS:
-            value = getattr(inc, name)
-            if value is None:
-                scope.append(-1)
-            else:
-                values = catalog.viewer_columns[name].values.to_pylist()
-                scope.append(values.index(value) if value in values else -2)
+        scope = [-1 if getattr(inc, name) is None else catalog.viewers.code(name, getattr(inc, name)) for name in
+                 SCOPE_COLUMNS]  # fmt: skip
         rows.append(
             [inc.start_ms, inc.end_ms, *scope, inc.startup_permille, inc.start_fail_permille, inc.stall_permille,
              inc.error_permille, inc.bitrate_permille]
@@ -350,8 +474,16 @@ def _settle_ties(completion: np.ndarray, tie: np.ndarray, position: np.ndarray, 
 class Block:
     """Sessions and their events for one slice of time; events are session-major, in time order per session."""
 
+    # per viewer (device) the block's sessions play on
+    viewer_keys: np.ndarray
+    """Its devices.Households key (customer x MAX_DEVICES + slot)."""
+    viewer_codes: np.ndarray
+    """Its VIEWER_COLUMNS values, as codes into `viewer_values` (int32, one column each)."""
+    viewer_values: tuple[list[str], ...]
+    """Per VIEWER_COLUMNS entry, the values the codes index (Viewers.values: shared, only ever appended to)."""
     # per session
     viewer: np.ndarray
+    """Its row of the viewer arrays."""
     title: np.ndarray
     session_bytes: np.ndarray
     # per event
@@ -383,9 +515,21 @@ class Block:
         "ad_seconds", "event_bytes",
     )  # fmt: skip
 
+    VIEWER_FIELDS = ("viewer_keys", "viewer_codes", "viewer_values")
+
     @property
     def sessions(self) -> int:
         return len(self.viewer)
+
+    def viewer_columns(self) -> dict[str, Coded]:
+        """VIEWER_COLUMNS by viewer row, each coded against the values the block's viewers have (in the order of
+        `viewer_values`)."""
+        out = {}
+        for k, name in enumerate(VIEWER_COLUMNS):
+            used, codes = np.unique(self.viewer_codes[:, k], return_inverse=True)
+            values = self.viewer_values[k]
+            out[name] = Coded.distinct([values[c] for c in used.tolist()], codes.astype(np.int32).reshape(-1))
+        return out
 
     @property
     def events(self) -> int:
@@ -393,7 +537,7 @@ class Block:
 
     def event_slice(self, start: int, stop: int) -> Block:
         """The same sessions with events [start, stop) only."""
-        fields = {f: getattr(self, f) for f in self.SESSION_FIELDS}
+        fields = {f: getattr(self, f) for f in self.VIEWER_FIELDS + self.SESSION_FIELDS}
         fields.update({f: getattr(self, f)[start:stop] for f in self.EVENT_FIELDS})
         return Block(**fields)
 
@@ -401,16 +545,41 @@ class Block:
     def concat(cls, blocks: list[Block]) -> Block:
         """One block of all sessions and events, in order."""
         if len(blocks) == 1:
-            return Block(**{f: getattr(blocks[0], f) for f in cls.SESSION_FIELDS + cls.EVENT_FIELDS})
+            only = blocks[0]
+            return Block(**{f: getattr(only, f) for f in cls.VIEWER_FIELDS + cls.SESSION_FIELDS + cls.EVENT_FIELDS})
         offsets = np.cumsum([0] + [b.sessions for b in blocks[:-1]])
         fields = {f: np.concatenate([getattr(b, f) for b in blocks]) for f in cls.SESSION_FIELDS}
         fields.update({f: np.concatenate([getattr(b, f) for b in blocks]) for f in cls.EVENT_FIELDS[1:]})
         fields["session"] = np.concatenate([b.session + off for b, off in zip(blocks, offsets, strict=True)])
+        viewer_at = np.cumsum([0] + [len(b.viewer_keys) for b in blocks[:-1]])
+        fields["viewer"] = np.concatenate([b.viewer + at for b, at in zip(blocks, viewer_at, strict=True)])
+        fields["viewer_keys"] = np.concatenate([b.viewer_keys for b in blocks])
+        values = blocks[0].viewer_values
+        if all(b.viewer_values is values for b in blocks):
+            fields["viewer_codes"] = np.concatenate([b.viewer_codes for b in blocks])
+        else:  # Viewers started over between them: code every block's values anew
+            values = tuple([] for _ in VIEWER_COLUMNS)
+            index: tuple[dict[str, int], ...] = tuple({} for _ in VIEWER_COLUMNS)
+            codes = np.concatenate([b.viewer_codes for b in blocks])
+            at = 0
+            for b in blocks:
+                for k in range(len(VIEWER_COLUMNS)):
+                    for r, c in enumerate(b.viewer_codes[:, k].tolist(), start=at):
+                        value = b.viewer_values[k][c]
+                        code = index[k].get(value)
+                        if code is None:
+                            code = index[k][value] = len(values[k])
+                            values[k].append(value)
+                        codes[r, k] = code
+                at += len(b.viewer_keys)
+            fields["viewer_codes"] = codes
+        fields["viewer_values"] = values
         return Block(**fields)
 
     def trimmed(self, sessions: int, events: int) -> Block:
         """The first `sessions` sessions and `events` events, copied (so a larger buffer is freed)."""
-        fields = {f: getattr(self, f)[:sessions].copy() for f in self.SESSION_FIELDS}
+        fields = {f: getattr(self, f) for f in self.VIEWER_FIELDS}
+        fields.update({f: getattr(self, f)[:sessions].copy() for f in self.SESSION_FIELDS})
         fields.update({f: getattr(self, f)[:events].copy() for f in self.EVENT_FIELDS})
         return Block(**fields)
 
@@ -452,69 +621,108 @@ def _slot_inputs(world: World, slot_lo: int, slot_hi: int) -> tuple:
     return whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set
 
 
+PASS_CANDIDATES = 100_000
+"""Mean candidates the admission pass judges at a time before a block's own (its look-back: hours of them at a
+large batchSize), so the households it makes stay as few as a block's."""
+
+
+def _candidates(world: World, slot_lo: int, inputs: tuple, catalog: Catalog) -> tuple[np.ndarray, ...]:
+    """kernel.candidates of the slots `inputs` describe (from slot_lo): (customer and screen field per candidate,
+    slot_first)."""
+    whole, threshold, slot_plan, viewers, plan_day, day_titles, _, extra_at, extra_count, extra_set = inputs
+    room = int(whole.sum()) + len(whole) + int(extra_count.sum())
+    customers = np.empty(room, dtype=np.int64)
+    screens = np.empty(room, dtype=np.int64)
+    slot_first = np.empty(len(whole) + 1, dtype=np.int64)
+    n = kernel.candidates(
+        np.uint64(world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan, viewers,
+        catalog.title_genres, plan_day, day_titles, customers, screens, slot_first,
+    )  # fmt: skip
+    assert n >= 0, "room for one more start per slot than its whole count"
+    return customers[:n], screens[:n], slot_first
+
+
 class _Admission:
     """One world's admission pass (admission.admit) carried from block to block: the blocks of a backfill are
     consecutive, so each judges only its own slots; a block that does not follow the last starts a new pass
-    `concurrency.lookback_slots` before it (the same verdicts, concurrency.py)."""
+    `concurrency.lookback_slots` before it (the same verdicts, concurrency.py).
+
+    Its state is kept for the households whose holds are still live: a hold that ends by the next slot's start
+    admits and is replaced as no hold does (every later attempt is after it, every later hold after the attempt),
+    so the pass holds what its volume holds, whatever the audience."""
 
     def __init__(self, world: World, catalog: Catalog) -> None:
         self.world, self.catalog = world, catalog
-        self.limits = np.array(concurrency.stream_limits(world), dtype=np.int64)
-        self.ad_tier = np.array(concurrency.ad_tiers(world), dtype=np.int64)
-        n = len(self.limits)
-        self.device_until = np.zeros(len(catalog.device_type), dtype=np.int64)
-        self.household_top = np.zeros((n, admission.MAX_LIMIT), dtype=np.int64)
         self.next_slot: int | None = None
+        self._forget()
 
-    def judge(self, slot_lo: int, slot_hi: int, inputs: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(admitted, slot_first) of slots [slot_lo, slot_hi), as admission.admit fills them, the pass restarted
-        (its look-back first) at each admission day's start and wherever the last call did not end."""
+    def _forget(self) -> None:
+        self.live = np.zeros(0, dtype=np.int64)
+        """The customers with a live hold, ascending; `top` (their plans' latest holds) and `until` (per device
+        slot, its latest) row by row."""
+        self.top = np.zeros((0, admission.MAX_LIMIT), dtype=np.int64)
+        self.until = np.zeros((0, MAX_DEVICES), dtype=np.int64)
+
+    def judge(self, slot_lo: int, slot_hi: int, inputs: tuple | None = None) -> tuple[np.ndarray, ...]:
+        """(admitted, slot_first, customer, screen) of slots [slot_lo, slot_hi): per candidate its verdict (as
+        admission.admit fills them, the pass restarted, its look-back first, at each admission day's start and
+        wherever the last call did not end) and its customer and screen field (kernel.candidates)."""
         if not self.world.exclusive:  # every candidate is played (World.exclusive)
             inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-            whole, extra_at, extra_count = inputs[0], inputs[7], inputs[8]
-            most = whole + 1
-            np.add.at(most, np.repeat(np.arange(len(whole)), np.diff(extra_at)), extra_count)
-            slot_first = np.zeros(len(whole) + 1, dtype=np.int64)
-            np.cumsum(most, out=slot_first[1:])
-            return np.ones(int(slot_first[-1]), dtype=np.uint8), slot_first
+            customers, screens, slot_first = _candidates(self.world, slot_lo, inputs, self.catalog)
+            return np.ones(len(customers), dtype=np.uint8), slot_first, customers, screens
         pieces, firsts, at, lo = [], [np.zeros(1, dtype=np.int64)], 0, slot_lo
         while lo < slot_hi:
             day = concurrency.pass_start(lo)
             hi = min(slot_hi, day + 1440)
             if self.next_slot != lo or lo == day:
-                self.device_until[:] = 0
-                self.household_top[:] = 0
-                self._run(day - concurrency.lookback_slots(self.world), day, played_only=False)
-                if lo > day:
-                    self._run(day, lo, played_only=True)
+                self._forget()
+                self._runs(day - concurrency.lookback_slots(self.world), day, played_only=False)
+                self._runs(day, lo, played_only=True)
             whole = len(range(lo, hi))
             part = inputs if inputs is not None and (lo, hi) == (slot_lo, slot_hi) else None
-            admitted, slot_first = self._run(lo, hi, played_only=True, inputs=part)
-            pieces.append(admitted)
+            admitted, slot_first, customers, screens = self._run(lo, hi, played_only=True, inputs=part)
+            pieces.append((admitted, customers, screens))
             firsts.append(slot_first[1 : whole + 1] + at)
             at += len(admitted)
             lo = hi
-        return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8), np.concatenate(firsts)
+        joined = [np.concatenate([p[k] for p in pieces]) for k in range(3)] if pieces else [np.zeros(0, np.uint8)] * 3
+        return joined[0], np.concatenate(firsts), joined[1].astype(np.int64), joined[2].astype(np.int64)
+
+    def _runs(self, slot_lo: int, slot_hi: int, *, played_only: bool) -> None:
+        """`_run` over [slot_lo, slot_hi), about PASS_CANDIDATES candidates at a time (the state carries on)."""
+        step = max(1, int(PASS_CANDIDATES / max(self.world.sessions_per_slot, 1e-9)))
+        for lo in range(slot_lo, slot_hi, step):
+            self._run(lo, min(slot_hi, lo + step), played_only=played_only)
 
     def _run(
         self, slot_lo: int, slot_hi: int, *, played_only: bool, inputs: tuple | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, ...]:
         inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-        whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
-        admitted = np.empty(int(whole.sum()) + len(whole) + int(extra_count.sum()), dtype=np.uint8)
-        slot_first = np.empty(len(whole) + 1, dtype=np.int64)
-        catalog = self.catalog
-        n = admission.admit(
-            np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan,
-            viewers, catalog.title_genres, plan_day, day_titles, day_links,
-            catalog.title_next, catalog.title_seconds, catalog.title_types, catalog.device_first,
-            catalog.device_profile, catalog.device_tables, catalog.device_type, self.limits, self.ad_tier,
-            self.device_until,
-            self.household_top, played_only, admitted, slot_first,
+        whole, threshold, slot_plan, _, plan_day, day_titles, day_links, extra_at, extra_count, _ = inputs
+        customers, screens, slot_first = _candidates(self.world, slot_lo, inputs, self.catalog)
+        catalog, homes = self.catalog, self.catalog.households
+        houses = homes.rows(customers)
+        drawn = customers >= 0
+        users = np.union1d(self.live, customers[drawn])
+        state = np.full(len(customers), -1, dtype=np.int64)
+        state[drawn] = np.searchsorted(users, customers[drawn])
+        top = np.zeros((len(users), admission.MAX_LIMIT), dtype=np.int64)
+        until = np.zeros((len(users), MAX_DEVICES), dtype=np.int64)
+        kept = np.searchsorted(users, self.live)
+        top[kept], until[kept] = self.top, self.until
+        admitted = np.empty(len(customers), dtype=np.uint8)
+        admission.admit(
+            np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, slot_plan, plan_day,
+            day_titles, day_links, catalog.title_next, catalog.title_seconds, catalog.title_types, houses, state,
+            homes.profile, homes.tables, homes.type, homes.limit, homes.ad_tier, until.reshape(-1), top, played_only,
+            admitted,
         )  # fmt: skip
-        assert n >= 0, "room for one more start per slot than its whole count"
+        now = slot_hi * wm.SLOT_MS
+        live = (top.max(axis=1) > now) | (until.max(axis=1) > now)
+        self.live, self.top, self.until = users[live], top[live], until[live]
         self.next_slot = slot_hi
-        return admitted[:n], slot_first
+        return admitted, slot_first, customers, screens
 
 
 _admissions: dict[int, _Admission] = {}
@@ -523,7 +731,7 @@ _admissions: dict[int, _Admission] = {}
 def _admission_of(world: World, catalog: Catalog) -> _Admission:
     hit = _admissions.get(id(world))
     if hit is None or hit.world is not world or hit.catalog is not catalog:
-        _admissions.clear()  # one backfill at a time: its arrays are a few MB per 100,000 customers
+        _admissions.clear()  # one backfill at a time
         hit = _admissions[id(world)] = _Admission(world, catalog)
     return hit
 
@@ -536,16 +744,23 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     """
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     inputs = _slot_inputs(world, slot_lo, slot_hi)
-    whole, threshold, slot_plan, viewers, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
-    admitted, slot_first = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
+    whole, threshold, slot_plan, _, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
+    admitted, slot_first, customers, screens = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
+    # The households the candidates draw, and the viewers (devices) the played ones play on: made when first drawn.
+    homes, viewers = catalog.households, catalog.viewers
+    houses = homes.rows(customers)
+    played = np.flatnonzero(admitted.astype(bool) & (houses >= 0))
+    keys = customers[played] * MAX_DEVICES + homes.tables[homes.profile[houses[played]], screens[played]]
+    viewer_rows = np.full(len(customers), -1, dtype=np.int64)
+    viewer_rows[played] = viewers.rows(keys)
 
     incidents = incident_array(world, catalog, slot_lo * wm.SLOT_MS, end_ms)
     starts = int(whole.sum()) + len(slots) + int(extra_count.sum())
     most_sessions = starts * (1 + binge.MAX_AUTOPLAY)  # each start and its binge chain's links
     book = catalog.ad_book
     rank_day0 = slot_lo * wm.SLOT_MS // ads.DAY_MS
-    ranks = book.ranks(rank_day0, min((end_ms - 1) // ads.DAY_MS, rank_day0 + 2))
-    loads = zone_loads(book.zones, slot_lo // 60, max(slot_lo, slot_hi - 1) // 60 - slot_lo // 60 + 1)
+    ranks = homes.ranks(rank_day0, min((end_ms - 1) // ads.DAY_MS, rank_day0 + 2))
+    loads = zone_loads(homes.zones, slot_lo // 60, max(slot_lo, slot_hi - 1) // 60 - slot_lo // 60 + 1)
     # A guess first (the arrays are trimmed after), then twice as much until there is room for every session's every
     # event (ad breaks make the most a session can have large and rare).
     most_ads = 2 * ads.MAX_POD * (2 + ads.mid_roll_count(int(catalog.title_seconds.max())))
@@ -557,13 +772,11 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, extra_at, extra_count, extra_set,
-            admitted, slot_first, slot_plan, viewers, catalog.title_genres, plan_day, day_titles, day_links,
-            catalog.title_next,
-            catalog.title_seconds, catalog.title_types, catalog.device_first, catalog.device_profile,
-            catalog.device_tables, catalog.device_type, catalog.viewer_ints,
-            catalog.viewer_scope, incidents,
-            np.uint64(world.ads_key), book.fit_at, book.fit, book.first_day, book.last_day, book.seconds, book.zone,
-            ranks, rank_day0, loads,
+            admitted, slot_first, customers, houses, viewer_rows, slot_plan, plan_day, day_titles, day_links,
+            catalog.title_next, catalog.title_seconds, catalog.title_types, homes.profile, homes.tables, homes.type,
+            viewers.ints, viewers.scope, incidents,
+            np.uint64(world.ads_key), homes.fit_at, homes.fit, book.first_day, book.last_day, book.seconds,
+            homes.zone, ranks, rank_day0, loads,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,
             block.position, block.watch, block.completion, tie, block.bandwidth, block.buffering_events,
             block.buffering_seconds, block.error_count, block.startup_ms, block.bitrate_kbps, block.error_code,
@@ -574,6 +787,9 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     else:
         raise RuntimeError(f"slots {slot_lo}..{slot_hi} hold more than {most_sessions} sessions' events")
     block = block.trimmed(n_s, n_e)
+    used, block.viewer = np.unique(block.viewer, return_inverse=True)
+    block.viewer = block.viewer.astype(np.int32).reshape(-1)
+    block.viewer_keys, block.viewer_codes, block.viewer_values = viewers.keys[used], viewers.codes[used], viewers.values
     duration = catalog.title_seconds[block.title[block.session]]
     _settle_ties(block.completion, tie[:n_e], block.position, duration)
     return block
@@ -591,6 +807,9 @@ def zone_loads(zones: Sequence[str], first_hour: int, hours: int) -> np.ndarray:
 
 def _empty_block(sessions: int, events: int) -> Block:
     return Block(
+        viewer_keys=np.zeros(0, dtype=np.int64),
+        viewer_codes=np.zeros((0, len(VIEWER_COLUMNS)), dtype=np.int32),
+        viewer_values=tuple([] for _ in VIEWER_COLUMNS),
         viewer=np.empty(sessions, dtype=np.int32),
         title=np.empty(sessions, dtype=np.int32),
         session_bytes=np.empty((sessions, 16), dtype=np.uint8),

@@ -4,8 +4,7 @@
 expected viewer weights (and each genre's fans'), their viewing days and the hour's start rate, O(zones x genres)
 whatever the audience; a session's viewer is drawn by rejection through the customers' layout (people.py). The
 backfill reads the same plans as arrays (`plan_arrays`) and the layout's proposal sets, subscriptions and
-watching thresholds as `Planner.viewers` (kernel.pick_customer's inputs). The customers' subscriptions over
-a whole table (`lakewriter.draws.subscription_arrays`, numpy) tell a backfill who can play in its range.
+watching thresholds as `Planner.layout` (kernel.pick_customer's inputs): nothing per customer.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import numpy as np
 from functions.shared import domains, people
 from functions.shared import world as wm
 from functions.shared.catalogue import DayTitles
-from lakewriter.draws import subscription_arrays
 
 _U = np.uint64
 MAX_CACHED_PLANS = 48
@@ -81,22 +79,12 @@ def layout_arrays(world: wm.World) -> tuple[np.ndarray, ...]:
 
 
 class Planner:
-    """World.hour of one world as PlanArrays (kept for the next blocks), and who can play in a range."""
+    """World.hour of one world as PlanArrays (kept for the next blocks)."""
 
     def __init__(self, world: wm.World) -> None:
         self.world = world
         self.layout = layout_arrays(world)
         self._plans: dict[int, PlanArrays] = {}
-        self._subscriptions: tuple[np.ndarray, np.ndarray] | None = None
-
-    def subscribed_between(self, first_day: int, last_day: int) -> np.ndarray:
-        """Indexes of the customers subscribed on some UTC day of [first_day, last_day] (start <= day < end - 1):
-        the only ones an hour plan of those days can draw."""
-        if self._subscriptions is None:
-            self._subscriptions = subscription_arrays(self.world.customers.seed, self.world.count)
-        start, end = self._subscriptions
-        since = np.maximum(start, first_day)
-        return np.flatnonzero((since <= last_day) & (since < end - 1)).astype(np.int64)
 
     def counts(self, epoch_hour: int) -> tuple[int, int, float, float]:
         """(whole, threshold, rate, admitted) of an hour (World.hour's)."""

@@ -23,7 +23,7 @@ import pyarrow.fs as pafs
 from functions.generator.events import epoch_ms
 from functions.shared import layout
 from functions.shared import world as wm
-from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, generate_dimensions
+from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, world_dimensions
 from functions.shared.domains import DEFAULT_BATCH_SIZE
 from functions.shared.layout import TIMESTAMP_FIELD
 from functions.shared.schema import CAMPAIGNS, CUSTOMERS, STREAMING_EVENTS, TITLES
@@ -142,7 +142,7 @@ def build_tables(block: Block, catalog: Catalog, schema: pa.Schema, cuts: list[i
     """
     s = block.session.astype(np.intp)
     by_row = (
-        (np.take(block.viewer, s).astype(np.intp), catalog.viewer_columns),
+        (np.take(block.viewer, s).astype(np.intp), block.viewer_columns()),
         (np.take(block.title, s).astype(np.intp), catalog.title_columns),
     )
     whole: dict[str, pa.Array] = {
@@ -496,8 +496,8 @@ def run_backfill(
     check_output(fs, root, out)
     if dims is None:
         _check_int("dimension_seed", dimension_seed, 0)
-        # The full campaigns table (its delivery figures are not needed): the viewers' ad breaks come from it.
-        dims = generate_dimensions(dimension_seed, customers, titles, campaigns, delivery=False)
+        # The tables the world reads (customers per index; the full campaigns table, whose breaks the events carry).
+        dims = world_dimensions(dimension_seed, customers, titles, campaigns)
     if journal is None and fs.type_name == "local":
         lake = Path(root)
         entry = {
@@ -524,12 +524,7 @@ def run_backfill(
     start_ms, end_ms = epoch_ms(start_at, "start"), epoch_ms(end_at, "end")
     world = World(seed, dims, batch_size)
     planner = model.planner_of(world)
-    slots = world.slot_range(start_ms, end_ms)
-    # Profiles only for the customers who may watch in the range: those subscribed on a day a session of it starts.
-    catalog = Catalog.from_dimensions(
-        dims,
-        planner.subscribed_between(slots.start * wm.SLOT_MS // MS_PER_DAY, (slots.stop - 1) * wm.SLOT_MS // MS_PER_DAY),
-    )
+    catalog = Catalog.from_dimensions(dims)  # households and viewers made as the sessions draw them
     expected = round(planner.expected_events(start_ms, end_ms)) if progress else 0  # only progress reads it
 
     # Firehose stamps an object with its delivery time; history is stamped, by default, with the moment its

@@ -83,25 +83,27 @@ def test_a_tick_warm_from_the_one_before_equals_a_cold_scan_of_it() -> None:
 
 
 def test_the_compiled_deal_shows_the_pods_the_python_book_shows() -> None:
-    from lakewriter.backfill import kernel
-    from lakewriter.backfill.model import AdBook
+    from lakewriter.backfill import kernel, model
 
-    book = AdBook.of(dims())
+    catalog = model.Catalog.from_dimensions(dims())
+    book, homes = catalog.ad_book, catalog.households
+    python_book = ads.Book(dims().campaigns, dims().customers)  # the definition
     rng = random.Random(5)
     first_day = FIRST_MS // DAY_MS
-    ranks = book.ranks(first_day, first_day + 1)
+    drawn = [rng.randrange(len(dims().customers)) for _ in range(3000)]
+    houses = homes.rows(np.array(drawn, dtype=np.int64)).tolist()  # each household's row, made as drawn
+    ranks = homes.ranks(first_day, first_day + 1)
     pod = np.zeros(ads.MAX_POD, dtype=np.int64)
     shown = 0
-    for _ in range(3000):
-        customer = rng.randrange(len(dims().customers))
+    for customer, house in zip(drawn, houses, strict=True):
         position = rng.randrange(len(ads.POSITIONS))
         at = FIRST_MS + rng.randrange(2 * DAY_MS)
         got = kernel.break_pod(
-            np.uint64(77), customer, position, at, book.fit_at, book.fit, book.first_day, book.last_day,
-            book.zone, ranks, first_day, pod,
+            np.uint64(77), customer, house, position, at, homes.fit_at, homes.fit, book.first_day, book.last_day,
+            homes.zone, ranks, first_day, pod,
         )  # fmt: skip
         day, bucket = ads.bucket_of(at)
-        ids, step, offset = book.book.live(77, customer, day, position)
+        ids, step, offset = python_book.live(77, customer, day, position)
         tz = dims().customers[customer]["timezone"]
         want = ads.pod_campaigns(ids, step, offset, ads.bucket_ranks(tz, day)[bucket]) if ids else ()
         assert tuple(pod[:got]) == want
@@ -144,7 +146,7 @@ def test_a_busy_worlds_households_see_no_campaign_more_than_the_cap_a_day_over_a
     for e in np.flatnonzero(block.event_type == ad_start):
         session = int(block.session[e])
         device = int(block.viewer[session])
-        customer = int(catalog.device_customer[device])
+        customer = int(block.viewer_keys[device]) // model.MAX_DEVICES
         shown[(customer, int(block.ad_campaign[e]))] += 1
         screens[customer].add(device)
         plays[customer].add(session)

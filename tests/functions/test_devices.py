@@ -100,18 +100,16 @@ def test_the_ad_tier_skews_to_phones_and_premium_to_tvs() -> None:
     assert mobile[0] - mobile[-1] >= 5
 
 
-def test_layout_gives_each_device_an_id_and_keeps_the_first_of_a_types_old_id() -> None:
+def test_households_give_each_device_an_id_and_keep_the_first_of_a_types_old_id() -> None:
     dims = generate_dimensions(seed=3, customers=300, titles=20, campaigns=1)
-    lay = devices.layout(dims.customers)
-    assert lay.first[-1] == len(lay.type) == len(lay.customer) == len(lay.index)
+    homes = devices.Households(dims.customers)
     for c, row in enumerate(dims.customers):
-        mine = range(lay.first[c], lay.first[c + 1])
-        assert all(lay.customer[v] == c for v in mine)
+        screens, slots = homes.of(c)
+        assert set(screens) == set(range(len(slots)))  # every device owned takes a share of the plays
+        assert all(homes.slot(c * devices.MAX_DEVICES + k) == (t, i, c) for k, (t, i) in enumerate(slots))
         counts = devices.owned(row["customer_id"], row["country"], row["subscription_tier"])
-        assert collections.Counter(lay.type[v] for v in mine) == collections.Counter(
-            {t: n for t, n in enumerate(counts) if n}
-        )
-        ids = [device_identity(row["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0] for v in mine]
+        assert collections.Counter(t for t, _ in slots) == {t: n for t, n in enumerate(counts) if n}
+        ids = [device_identity(row["customer_id"], devices.TYPES[t], i)[0] for t, i in slots]
         assert len(set(ids)) == len(ids)
     assert device_identity("cust_000001", "tv", 0) == device_identity("cust_000001", "tv")
 

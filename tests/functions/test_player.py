@@ -148,11 +148,11 @@ def test_a_cdn_degradation_caps_bitrate_in_its_scope_and_the_backfill_equals_the
     assert {r["event_id"]: r for r in lake} == {ev["event_id"]: ev for ev in streamed}
 
     customers = {c["customer_id"]: c for c in dims().customers}
-    lay = devices.layout_of(dims().customers)
+    homes = devices.Households(dims().customers)
     index = {  # device_id -> its index among its household's devices of its type (devices.py)
-        generator.device_identity(c["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: lay.index[v]
+        generator.device_identity(c["customer_id"], devices.TYPES[t], i)[0]: i
         for n, c in enumerate(dims().customers)
-        for v in range(lay.first[n], lay.first[n + 1])
+        for t, i in homes.of(n)[1]
     }
     attempts = {
         ev["session_id"]: generator.epoch_ms(dt.datetime.fromisoformat(ev["event_timestamp"])) - ev["startup_time_ms"]

@@ -1,4 +1,4 @@
-"""The backfill's ad book: its per-customer fitting campaigns (model.fitting_arrays) are ads.Book.fitting's."""
+"""The backfill's ad book: the fitting campaigns of its households (model.Fitting) are ads.Book.fitting's."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 
 from functions.shared import ads, domains
 from functions.shared.dimensions import generate_dimensions
-from lakewriter.backfill.model import fitting_arrays
+from lakewriter.backfill.model import Fitting
 
 
 def _by_the_book(campaigns: Sequence[Mapping[str, object]], customers: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """AdBook's layout built customer by customer from ads.Book.fitting, the definition."""
+    """Fitting's layout built customer by customer from ads.Book.fitting, the definition."""
     book = ads.Book(campaigns, customers)
     lists = [ids for c in range(len(customers)) for ids in book.fitting(c)]
     fit_at = np.zeros(len(lists) + 1, dtype=np.int64)
@@ -23,7 +23,13 @@ def _by_the_book(campaigns: Sequence[Mapping[str, object]], customers: list[dict
 
 
 def _assert_same(campaigns: Sequence[Mapping[str, object]], customers: list[dict]) -> np.ndarray:
-    fit_at, fit = fitting_arrays(ads.targets(campaigns), customers)
+    fitting = Fitting(ads.targets(campaigns))
+    fit_at, fit = fitting(customers)
+    # In batches, as a backfill's households come (the targets' side kept from one batch to the next).
+    half = len(customers) // 2
+    (at_1, fit_1), (at_2, fit_2) = fitting(customers[:half]), fitting(customers[half:])
+    assert np.array_equal(np.concatenate([at_1[:-1], at_2 + at_1[-1]]), fit_at)
+    assert np.array_equal(np.concatenate([fit_1, fit_2]), fit)
     want_at, want = _by_the_book(campaigns, customers)
     assert np.array_equal(fit_at, want_at)
     assert np.array_equal(fit, want)

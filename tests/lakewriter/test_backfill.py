@@ -179,14 +179,11 @@ def test_sessions_are_cut_only_by_the_range_edges(sessions: dict[str, list[dict]
 
 def test_viewers_devices_and_networks_are_the_streaming_generators_for_that_customer(rows: list[dict]) -> None:
     customers = {c["customer_id"]: c for c in dims().customers}
-    lay = devices.layout_of(dims().customers)
+    homes = devices.Households(dims().customers)
     owned = {  # device_id -> (type, index) of each device of each household
-        generator.device_identity(customers_row["customer_id"], devices.TYPES[lay.type[v]], lay.index[v])[0]: (
-            devices.TYPES[lay.type[v]],
-            lay.index[v],
-        )
-        for c, customers_row in enumerate(dims().customers)
-        for v in range(lay.first[c], lay.first[c + 1])
+        generator.device_identity(row["customer_id"], devices.TYPES[t], i)[0]: (devices.TYPES[t], i)
+        for c, row in enumerate(dims().customers)
+        for t, i in homes.of(c)[1]
     }
     seen = {(r["customer_id"], r["device_id"]): r for r in rows}
     fields = ("device_id", "device_type", "device_os", "isp", "ip_address", "connection_type", "app_version", "quality")
@@ -292,6 +289,29 @@ def test_tiny_chunks_write_the_same_rows_into_the_same_single_file_per_partition
     assert report.files == len(big)
     groups = [pq.ParquetFile(p).metadata.num_row_groups for p in lake_files(tmp_path).values()]
     assert max(groups) > 1, "a partition fed by several chunks gets several row groups"
+
+
+def test_households_and_viewers_that_start_over_block_after_block_give_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """model.Households and model.Viewers forget everything when full (MAX_HOUSEHOLDS, MAX_VIEWERS): half a day
+    whose blocks overflow them many times, chunks mixing blocks coded before and after, writes the rows it always
+    does."""
+    first = dt.datetime.combine(START, dt.time(12), tzinfo=dt.UTC)
+    day = {"start": first, "end": first + dt.timedelta(hours=12), "chunk": 2000}
+    backfill(tmp_path / "roomy", **day)
+    monkeypatch.setattr(model, "MAX_HOUSEHOLDS", 40)
+    monkeypatch.setattr(model, "MAX_VIEWERS", 30)
+    starts_over = []
+    monkeypatch.setattr(model.Viewers, "clear", lambda self: starts_over.append(1) or _clear(self))
+    backfill(tmp_path / "small", **day)
+    roomy, small = _tables(tmp_path / "roomy"), _tables(tmp_path / "small")
+    assert small.keys() == roomy.keys()
+    assert all(small[k].equals(roomy[k]) for k in roomy)
+    assert len(starts_over) > 10
+
+
+_clear = model.Viewers.clear
 
 
 def test_hour_files_close_as_time_moves_on_so_few_are_open_at_once(

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from functions.shared import domains, people
+from functions.generator import events as generator
+from functions.shared import ads, domains, people
 from functions.shared import world as wm
 from functions.shared.dimensions import Dimensions, generate_dimensions, world_dimensions
 from functions.shared.world import World
@@ -71,8 +72,6 @@ def test_the_compiled_layout_and_subscriptions_equal_peoples(count: int) -> None
     assert got[:, 0].tolist() == [people.position(lkey, i >> people.BLOCK_BITS, i % people.BLOCK) for i in i_list]
     spans = [people.subscription_days(42, count, i) for i in i_list]
     assert got[:, 1:].tolist() == [list(s) for s in spans]
-    start, end = plans.subscription_arrays(42, count, ids)
-    assert list(zip(start.tolist(), end.tolist(), strict=True)) == spans
 
 
 @pytest.mark.parametrize(
@@ -150,26 +149,32 @@ def test_expected_events_slot_counts_and_surge_sets_equal_the_worlds_across_a_li
     assert sum(extra_count.tolist()) > 0 and sum(len(e) > 0 for e in expected) > 60
 
 
-def test_the_customers_subscribed_in_a_range_are_every_one_a_viewer_draw_of_it_may_accept(dims: Dimensions) -> None:
-    world = World(1, dims, 50)
-    first, last = _hour(2025, 11, 1) // 24, _hour(2025, 11, 4) // 24
-    chosen = set(plans.Planner(world).subscribed_between(first, last).tolist())
-    subscribed = {c for c in range(world.count) for day in range(first, last + 1) if world.subscribed(c, day)[0]}
-    assert chosen == subscribed
-    assert 0 < len(chosen) < len(dims.customers)
-
-
-def test_a_catalog_of_some_customers_gives_their_viewers_what_the_whole_catalog_does(dims: Dimensions) -> None:
-    chosen = np.array([0, 5, 17, 2399], dtype=np.int64)
-    whole, part = model.Catalog.from_dimensions(dims), model.Catalog.from_dimensions(dims, chosen)
-    first = whole.device_first  # each household's devices (devices.Layout)
-    viewers = np.concatenate([np.arange(first[c], first[c + 1]) for c in chosen.tolist()])
-    for name in model.VIEWER_COLUMNS:
-        want = whole.viewer_columns[name].column(viewers).to_pylist()
-        assert part.viewer_columns[name].column(viewers).to_pylist() == want, name
-        assert part.viewer_columns[name].column(viewers, own_values=True).to_pylist() == want, name
-    assert np.array_equal(part.viewer_ints[viewers], whole.viewer_ints[viewers])
-    values = {name: part.viewer_columns[name].values.to_pylist() for name in model.SCOPE_COLUMNS}
-    for k, name in enumerate(model.SCOPE_COLUMNS):
-        scope = [values[name][c] for c in part.viewer_scope[viewers, k]]
-        assert scope == whole.viewer_columns[name].column(viewers).to_pylist()
+def test_the_households_and_viewers_a_backfill_makes_as_drawn_are_the_generators(dims: Dimensions) -> None:
+    """model.Households and model.Viewers (made when a candidate draws a customer, whatever the audience) hold
+    what the generator's devices.Households and viewer_profile give that customer and device."""
+    catalog = model.Catalog.from_dimensions(dims)
+    homes, viewers = catalog.households, catalog.viewers
+    prepared = generator.PreparedDimensions(dims)
+    drawn = np.array([2399, 0, 17, -1, 5, 17], dtype=np.int64)
+    houses = homes.rows(drawn)
+    assert houses[3] == -1 and houses[2] == houses[5] and homes.size == 4  # one row per household drawn
+    keys = []
+    for c, h in zip(drawn.tolist(), houses.tolist(), strict=True):
+        if c < 0:
+            continue
+        screens, slots = prepared.devices.of(c)
+        tier = prepared.customers[c]["subscription_tier"]
+        assert homes.tables[homes.profile[h]].tolist() == list(screens)
+        assert homes.type[h * model.MAX_DEVICES : h * model.MAX_DEVICES + len(slots)].tolist() == [t for t, _ in slots]
+        assert (homes.limit[h], homes.ad_tier[h]) == (domains.PLAN_STREAM_LIMITS[tier], ads.sees_ads(tier))
+        assert homes.zones[homes.zone[h]] == prepared.customers[c]["timezone"]
+        keys += [c * model.MAX_DEVICES + s for s in range(len(slots))]
+    rows = viewers.rows(np.array(keys, dtype=np.int64))
+    assert viewers.size == len(set(keys)) and viewers.keys[rows].tolist() == keys
+    for key, r in zip(keys, rows.tolist(), strict=True):
+        p = prepared.viewer(key)
+        assert [viewers.values[k][c] for k, c in enumerate(viewers.codes[r].tolist())] == [
+            p.base[name] for name in model.VIEWER_COLUMNS
+        ]
+        assert viewers.ints[r].tolist() == [p.bandwidth10, p.floor10, p.high10, *p.qoe]
+        assert viewers.scope[r].tolist() == [viewers.code(name, p.base[name]) for name in model.SCOPE_COLUMNS]
