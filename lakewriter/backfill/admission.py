@@ -113,10 +113,9 @@ def admit(  # pragma: no cover - compiled
     link_titles = np.zeros(binge.MAX_AUTOPLAY, dtype=np.int64)
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
-        slot_key = mix(world_key + _U(slot) * _GAMMA)
-        count = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
-        for x in range(extra_at[j], extra_at[j + 1]):
-            count += extra_count[x]
+        slot_key, _, count = kernel.slot_candidates(
+            world_key, slot, slot_whole[j], slot_threshold[j], extra_at[j], extra_at[j + 1], extra_count
+        )
         base = slot * wm.SLOT_MS
         plan = slot_plan[j]
         for i in range(1, count + 1):

@@ -431,6 +431,26 @@ def device_of(house: int, sk: np.uint64, h_profile: np.ndarray, device_tables: n
 
 
 @njit(cache=True, nogil=True)
+def slot_candidates(  # pragma: no cover - compiled
+    world_key: np.uint64,
+    slot: int,
+    whole: int,
+    threshold: np.uint64,
+    extra_lo: int,
+    extra_hi: int,
+    extra_count: np.ndarray,
+) -> tuple:
+    """(slot key, own candidates, all candidates) of a slot: World.slot_count's hour-plan part, then its live surges'
+    extra candidates (entries extra_lo..extra_hi - 1 of `extra_count`)."""
+    slot_key = mix(world_key + _U(slot) * _GAMMA)
+    own = whole + (1 if (slot_key >> _S11) < threshold else 0)
+    count = own
+    for x in range(extra_lo, extra_hi):
+        count += extra_count[x]
+    return slot_key, own, count
+
+
+@njit(cache=True, nogil=True)
 def candidates(  # pragma: no cover - compiled
     world_key: np.uint64,
     slot_lo: int,
@@ -454,11 +474,9 @@ def candidates(  # pragma: no cover - compiled
     n = 0
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
-        slot_key = mix(world_key + _U(slot) * _GAMMA)
-        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
-        count = own
-        for x in range(extra_at[j], extra_at[j + 1]):
-            count += extra_count[x]
+        slot_key, own, count = slot_candidates(
+            world_key, slot, slot_whole[j], slot_threshold[j], extra_at[j], extra_at[j + 1], extra_count
+        )
         slot_first[j] = n
         if n + count > customer.shape[0]:
             return -1
@@ -577,11 +595,9 @@ def world_sessions(  # pragma: no cover - compiled
     n_e = 0
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
-        slot_key = mix(world_key + _U(slot) * _GAMMA)
-        own = slot_whole[j] + (1 if (slot_key >> _S11) < slot_threshold[j] else 0)
-        count = own
-        for x in range(extra_at[j], extra_at[j + 1]):
-            count += extra_count[x]
+        slot_key, _, count = slot_candidates(
+            world_key, slot, slot_whole[j], slot_threshold[j], extra_at[j], extra_at[j + 1], extra_count
+        )
         base = slot * SLOT_MS
         for i in range(1, count + 1):
             at_x = slot_first[j] + i - 1
