@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from functions.generator.handler import Request, parse_request, run_request
 from functions.shared import layout
-from functions.shared.dimensions import generate_dimensions
+from functions.shared.dimensions import world_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS
 from functions.shared.world import World
 from local.delivery import DeliveryStats, LocalFirehose
@@ -59,12 +59,19 @@ class LocalStack:
         self.lake = lake
         self.run_number = run_number
         # The stack's world: the seed and counts its dimension upload and its generator's environment get.
-        self.dims = generate_dimensions(
-            dimension_seed(settings), settings.customer_count, settings.title_count, settings.campaign_count
+        # The tables the world reads, customers per index (the lake's customers table is written in parts,
+        # pipeline.write_customer_parts): no customer row is built, at any audience.
+        self.dims = world_dimensions(
+            dimension_seed(settings),
+            settings.customer_count,
+            settings.title_count,
+            settings.campaign_count,
+            delivery=True,
         )
         self.world = World(seed, self.dims, settings.batch_size)
         self.window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
         self._ctx = _emulated_aws()
+        self._shard_summaries: list[dict] = []
 
     def __enter__(self) -> LocalStack:
         self._ctx.__enter__()
@@ -109,12 +116,20 @@ class LocalStack:
 
     def _run_shard(self, payload: bytes) -> None:
         now = dt.datetime.now(dt.UTC)
-        self._serve(parse_request(json.loads(payload), window_seconds=self.window_seconds, now=now))
+        self._shard_summaries.append(
+            self._serve(parse_request(json.loads(payload), window_seconds=self.window_seconds, now=now))
+        )
 
     def tick(self, start_ms: int, end_ms: int) -> dict:
-        """One schedule tick over [start_ms, end_ms): the generator's request path, then every invocation it queued."""
+        """One schedule tick over [start_ms, end_ms): the generator's request path, then every invocation it queued.
+        A tick split into shards (or windows) counts the events and payloads its invocations made."""
+        self._shard_summaries = []
         summary = self._serve(Request(start_ms, end_ms))
         self.lambda_client.drain()
+        for key in ("events", "payloads"):
+            made = sum(s.get(key, 0) for s in self._shard_summaries)
+            if made:
+                summary[key] = summary.get(key, 0) + made
         return summary
 
     def deliver(self, into: Path | None = None) -> DeliveryStats:

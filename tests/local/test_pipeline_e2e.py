@@ -262,3 +262,24 @@ def test_a_lake_below_a_file_is_refused_naming_lake(settings, tmp_path: Path) ->
 def test_an_unknown_stack_is_refused_listing_the_stacks() -> None:
     with pytest.raises(ValueError, match=r"--stack 'nosuch': .* stacks here: dev, staging"):
         load_settings("nosuch")
+
+
+def test_a_tick_split_into_shards_reports_the_events_and_payloads_its_shards_made(
+    settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+
+    from functions.generator.events import epoch_ms, window_events
+    from functions.generator.handler import run_request
+    from local import moto_setup
+
+    quiet = settings.but(batch_size=20)
+    # A window above 5 events is sharded (the handler's split at MAX_SHARD_EVENTS, made small).
+    monkeypatch.setattr(moto_setup, "run_request", functools.partial(run_request, max_shard_events=5))
+    end = epoch_ms(NOW) // 300_000 * 300_000
+    with LocalStack(quiet, tmp_path, seed=4) as stack:
+        summary = stack.tick(end - 300_000, end)
+        made = len(window_events(stack.world, end - 300_000, end))
+        assert summary["shards"] > 1 and summary["dispatched"] == summary["shards"]
+        assert summary["events"] == made == len(stack.lambda_client.accepted_event_ids) > 5
+        assert summary["payloads"] >= summary["shards"] - 1
