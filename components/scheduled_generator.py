@@ -87,6 +87,18 @@ MEMORY_HEADROOM = 0.8
 collector's slack."""
 
 
+COLD_TICK_CPU_MS_PER_BATCH_UNIT = 2.0
+"""CPU milliseconds per unit of batch_size of the worst cold tick: a new container's first window just before
+concurrency.PASS_START_MINUTE judges its admission day's candidates from the day before (measured 1.9-2.0 ms at
+batchSize 1,000 and 4,000, linear: bench/bench_cold_tick.py; docs/scale.md step 6)."""
+
+
+def cold_tick_seconds(batch_size: int, memory_mb: int) -> float:
+    """Seconds the worst cold tick takes at memory_mb: single-threaded, so at most one vCPU's share of the CPU."""
+    share = min(1.0, memory_mb / v.LAMBDA_MB_PER_VCPU)
+    return batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / 1000 / share
+
+
 def dimension_memory_mb(title_count: int) -> float:
     """MB of memory the generator needs to hold its titles and world (GENERATOR_BASELINE_MB included)."""
     return GENERATOR_BASELINE_MB + title_count * TITLE_BYTES / 1024 / 1024

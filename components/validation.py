@@ -35,6 +35,7 @@ FIREHOSE_MAX_NAME = 64  # Firehose CreateDeliveryStream: DeliveryStreamName is 1
 LAMBDA_MIN_MEMORY_MB = 128  # Lambda: memory is 128–10,240 MB
 LAMBDA_MAX_MEMORY_MB = 10240  # Lambda: memory is 128–10,240 MB
 LAMBDA_MAX_TIMEOUT_SECONDS = 900  # Lambda: timeout is 1–900 s
+LAMBDA_MB_PER_VCPU = 1769  # Lambda docs, memory and computing power: 1,769 MB has the equivalent of one vCPU
 LAMBDA_MAX_ASYNC_RETRIES = 2  # Lambda PutFunctionEventInvokeConfig: MaximumRetryAttempts is 0–2
 LAMBDA_MIN_EVENT_AGE_SECONDS = 60  # Lambda PutFunctionEventInvokeConfig: MaximumEventAgeInSeconds is 60–21,600
 LAMBDA_MAX_EVENT_AGE_SECONDS = 21600

@@ -133,6 +133,32 @@ def _passed(values: Mapping[str, Any], given: frozenset[str]) -> set[str]:
     return passed - {moot for key, moot in OVERRIDES.items() if key in passed}
 
 
+def _cold_tick_note(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """A warning when a new generator container's first tick would outlast the function's timeout: its admission
+    pass grows with batchSize (docs/scale.md step 6), warm ticks do not."""
+    defaults = scheduled_generator.SPEC.defaults
+    batch = values.get("batchSize") or defaults["batch_size"]
+    memory = values.get("lambdaMemoryMb") or defaults["memory_mb"]
+    timeout = values.get("lambdaTimeoutSeconds") or defaults["timeout_seconds"]
+    need = scheduled_generator.cold_tick_seconds(batch, memory)
+    if need <= timeout:
+        return ()
+    best = scheduled_generator.cold_tick_seconds(batch, v.LAMBDA_MB_PER_VCPU)
+    advice = (
+        f"raise lambdaMemoryMb (to {v.LAMBDA_MB_PER_VCPU:,} for one vCPU) and lambdaTimeoutSeconds (up to "
+        f"{v.LAMBDA_MAX_TIMEOUT_SECONDS})"
+        if best <= v.LAMBDA_MAX_TIMEOUT_SECONDS
+        else f"no Lambda fits it (about {best:,.0f} s on one vCPU, over Lambda's {v.LAMBDA_MAX_TIMEOUT_SECONDS} s), so "
+        "cold starts time out until the pass is checkpointed"
+    )
+    return (
+        f"batchSize {batch:,}: a new generator container's first tick needs about {need:,.0f} s at lambdaMemoryMb "
+        f"{memory:,} ({scheduled_generator.COLD_TICK_CPU_MS_PER_BATCH_UNIT} CPU ms per unit of batchSize, at most "
+        f"one vCPU per {v.LAMBDA_MB_PER_VCPU:,} MB), over lambdaTimeoutSeconds {timeout}: {advice} (docs/scale.md "
+        "step 6)",
+    )
+
+
 def _derive(component: str, values: Mapping[str, Any], window: int | None) -> dict[str, Any]:
     """The plain arguments of `component` the stack derives from config values (see DERIVED)."""
     iceberg = values["tableFormat"] == layout.TABLE_FORMAT_ICEBERG
@@ -421,6 +447,7 @@ class _Parser:
         self._encryption_key(values.get("encryptionKey"), region)
         if self.problems:
             raise ConfigError(self.problems)
+        notes += _cold_tick_note(values)
         return Settings(
             region=region, values=values, given=given, window_seconds=window, notes=notes, derived=frozenset(derived)
         )

@@ -328,7 +328,8 @@ def test_an_unset_customer_count_is_the_audience_batch_size_needs_at_any_batch_s
     assert 1.2 <= households.subscriber_hours(25, 544) <= 3.0
     top = parse(batchSize=str(MAX_BATCH_SIZE))  # the default 256 MB generator: it holds no customer
     assert top.customer_count == households.audience_size(MAX_BATCH_SIZE) == 21_750_000
-    assert top.notes == () and top.but(batch_size=100_000).customer_count == 2_175_000
+    assert [n for n in top.notes if "customerCount" in n] == []  # no audience note (the cold-tick note below)
+    assert top.but(batch_size=100_000).customer_count == 2_175_000
 
 
 def test_the_largest_customer_count_is_the_largest_batch_sizes_audience_whatever_the_generators_memory() -> None:
@@ -356,3 +357,15 @@ def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_
     assert dev.but(batch_size=200).customer_count == 4_350  # as Pulumi.<stack>.yaml's batchSize 200 would derive
     assert dev.but(batch_size=200, customer_count=5).customer_count == 5
     assert parse(customerCount="20000").but(batch_size=200).customer_count == 20_000  # a set count stays set
+
+
+def test_a_batch_size_whose_cold_tick_outlasts_the_generators_timeout_is_warned_naming_the_keys_to_raise() -> None:
+    """A new container's first tick judges its admission day's candidates (~2 CPU ms per unit of batchSize,
+    bench/bench_cold_tick.py) on at most one vCPU per 1,769 MB (Lambda docs, memory and computing power)."""
+    assert parse().notes == () and parse(batchSize="4000").notes == ()  # 55 s at 256 MB within the default 60 s
+    (note,) = parse(batchSize="10000").notes  # 138 s at 256 MB
+    assert "batchSize 10,000" in note and "lambdaMemoryMb 256" in note and "lambdaTimeoutSeconds 60" in note
+    assert "raise lambdaMemoryMb (to 1,769 for one vCPU) and lambdaTimeoutSeconds" in note
+    assert parse(batchSize="100000", lambdaMemoryMb="2048", lambdaTimeoutSeconds="900").notes == ()  # 200 s
+    (note,) = parse(batchSize="1000000", lambdaMemoryMb="10240", lambdaTimeoutSeconds="900").notes
+    assert "no Lambda fits it (about 2,000 s on one vCPU" in note and "docs/scale.md step 6" in note
