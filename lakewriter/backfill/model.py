@@ -204,7 +204,40 @@ def _grown(array: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
-class Households:
+class _Registry:
+    """Rows made for keys when first asked for (`_add`), kept until `_capacity()` rows, then all forgotten (`clear`):
+    what Households and Viewers share."""
+
+    row: dict[int, int]
+    size: int
+
+    def _capacity(self) -> int:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+    def _add(self, keys: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's row (-1 for -1), the new ones made; if they would not fit, every row is forgotten first."""
+        valid = keys >= 0
+        unique, back = np.unique(keys[valid], return_inverse=True)
+        get = self.row.get
+        found = np.fromiter((get(k, -1) for k in unique.tolist()), dtype=np.int64, count=len(unique))
+        new = unique[found < 0]
+        if len(new):
+            if self.size and self.size + len(new) > self._capacity():  # one call's own are all made, at any count
+                self.clear()
+                return self.rows(keys)
+            found[found < 0] = self._add(new.tolist())
+        out = np.full(len(keys), -1, dtype=np.int64)
+        out[valid] = found[back]
+        return out
+
+
+class Households(_Registry):
     """The households a backfill's candidates draw, each made when first drawn: rows of arrays the kernels read
     (devices.Households' screen table and slots, the plan's stream limit and ad tier, the ad campaigns that fit it
     (ads.Book.fitting), its time zone), whatever the audience. Kept until MAX_HOUSEHOLDS, then started over."""
@@ -236,21 +269,8 @@ class Households:
         self.fit = np.zeros(0, dtype=np.int64)
         self._fit_size = 0
 
-    def rows(self, customers: np.ndarray) -> np.ndarray:
-        """Each customer's row (-1 for -1), the new ones made; if they would not fit, every row is forgotten first."""
-        valid = customers >= 0
-        unique, back = np.unique(customers[valid], return_inverse=True)
-        get = self.row.get
-        found = np.fromiter((get(c, -1) for c in unique.tolist()), dtype=np.int64, count=len(unique))
-        new = unique[found < 0]
-        if len(new):
-            if self.size and self.size + len(new) > MAX_HOUSEHOLDS:  # one call's own are all made, at any count
-                self.clear()
-                return self.rows(customers)
-            found[found < 0] = self._add(new.tolist())
-        out = np.full(len(customers), -1, dtype=np.int64)
-        out[valid] = found[back]
-        return out
+    def _capacity(self) -> int:
+        return MAX_HOUSEHOLDS
 
     def _add(self, customers: list[int]) -> np.ndarray:
         first, n = self.size, len(customers)
@@ -297,7 +317,7 @@ class Households:
         return out
 
 
-class Viewers:
+class Viewers(_Registry):
     """The viewers (household devices, by devices.Households' key: customer x MAX_DEVICES + slot) a backfill's
     sessions play on, each profiled (generator.viewer_profile) when first played: per row its VIEWER_INTS, its
     SCOPE_COLUMNS codes and its VIEWER_COLUMNS codes against `values`. Kept until MAX_VIEWERS, then started over
@@ -331,18 +351,8 @@ class Viewers:
         self.values[k].append(value)
         return code
 
-    def rows(self, keys: np.ndarray) -> np.ndarray:
-        """Each device key's row, the new ones profiled; if they would not fit, everything is forgotten first."""
-        unique, back = np.unique(keys, return_inverse=True)
-        get = self.row.get
-        found = np.fromiter((get(k, -1) for k in unique.tolist()), dtype=np.int64, count=len(unique))
-        new = unique[found < 0]
-        if len(new):
-            if self.size and self.size + len(new) > MAX_VIEWERS:
-                self.clear()
-                return self.rows(keys)
-            found[found < 0] = self._add(new.tolist())
-        return found[back]
+    def _capacity(self) -> int:
+        return MAX_VIEWERS
 
     def _add(self, keys: list[int]) -> np.ndarray:
         first, end = self.size, self.size + len(keys)
