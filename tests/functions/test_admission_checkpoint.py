@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import random
 import re
+import struct
+import zlib
 from collections.abc import Callable
 
 import pytest
@@ -136,3 +139,164 @@ def test_a_world_too_dense_for_the_rule_needs_no_pass() -> None:
     assert restored.position is None and set(restored.admitted(DAY_START)) == {1}
     with pytest.raises(ValueError, match=re.escape("another world: seed 3 (this world's 2026), batch_size 200")):
         Admission(fresh_world()).restore(admission.snapshot())
+
+
+# snapshot and restore: cut points through bytes into a fresh World
+
+
+def test_a_bootstrap_chain_of_fresh_processes_reaches_the_window_and_its_ticks_go_on_from_there() -> None:
+    """A coordinator with no state, given 250 slots per invocation, snapshots and hands on to a new process (a new
+    World) until the window is prepared: cut points in the previous day's look-back (where no verdict is kept), within
+    that day and within the next day's look-back (two states carried). The ticks after it, each a new process
+    restoring the last one's snapshot, judge only their five new slots."""
+    slots = window(DAY_START_MS + 2 * TICK_MS)
+    data, positions, hops = None, [], 0
+    while True:
+        admission = Admission(fresh_world())
+        if data is not None:
+            admission.restore(data)
+        done = admission.prepare(slots.start, slots.stop, after(249))
+        data = admission.snapshot()
+        hops += 1
+        if done:
+            break
+        positions.append(admission.position)
+    previous = DAY_START - concurrency.DAY_SLOTS
+    assert positions[0] < previous < positions[1]  # cut in the look-back, then within the previous day
+    assert any(DAY_START - admission.lookback < p < DAY_START for p in positions)  # and within the next look-back
+    assert hops == -(-(admission.lookback + slots.stop - previous) // 250)
+    assert_true_verdicts(admission, slots)
+    for k in range(3, 6):
+        admission = Admission(fresh_world())
+        admission.restore(data)
+        slots = window(DAY_START_MS + k * TICK_MS)
+        assert admission.prepare(slots.start, slots.stop)
+        assert admission.judged == 5
+        assert_true_verdicts(admission, slots)
+        data = admission.snapshot()
+
+
+CUTS = sorted({*random.Random(15).sample(range(-33, 33), 6), -2, -1, 0, 1})
+"""Ticks after whose window the pass moves to a new process: six at random between 07:15 and 12:45 UTC, and those
+just before and after 10:00 (ticks -1 and 0 are 09:55-10:00 and 10:00-10:05)."""
+
+
+def test_at_any_cut_point_a_restored_pass_judges_the_ticks_as_one_pass_that_never_stopped() -> None:
+    """Ticks from 07:10 to 12:50, the pass moved to a new process after the ticks of CUTS and, within the tick after
+    each, stopped by a deadline part way and moved again: every tick's verdicts are the whole pass's, and the pass
+    judges exactly the slots one pass that never stopped judges."""
+    first = window(DAY_START_MS - 34 * TICK_MS)
+    admission = Admission(fresh_world())
+    assert admission.prepare(first.start, first.stop)
+    judged = 0
+    rng = random.Random(16)
+    for k in range(-33, 34):
+        slots = window(DAY_START_MS + k * TICK_MS)
+        if k - 1 in CUTS:
+            while not admission.prepare(slots.start, slots.stop, after(rng.randrange(4))):
+                judged += admission.judged
+                admission = carried(admission)
+        elif not admission.prepare(slots.start, slots.stop):
+            raise AssertionError(k)
+        assert_true_verdicts(admission, slots)
+        if k in CUTS:
+            judged += admission.judged
+            admission = carried(admission)
+    judged += admission.judged
+    whole = Admission(fresh_world())
+    assert whole.prepare(first.start, slots.stop)
+    assert judged == whole.judged
+
+
+def test_a_snapshot_holds_the_pruned_state_and_the_verdicts_a_later_window_reads() -> None:
+    """After a tick the snapshot holds the running households only (the pass pruned to its position), the verdicts
+    of verdict_span slots before the position and none other: enough for an hour's window that starts up to an hour
+    before the position, which then judges nothing. Restored and snapshot again, it is the same bytes."""
+    admission = Admission(fresh_world())
+    slots = window(DAY_START_MS + 30 * TICK_MS)
+    assert admission.prepare(slots.start - 600, slots.stop)
+    assert len(admission.verdicts) > concurrency.verdict_span(admission.world) + 500
+    data = admission.snapshot()
+    restored = carried(admission)
+    span = concurrency.verdict_span(restored.world)
+    assert sorted(restored.verdicts) == list(range(slots.stop - span, slots.stop))
+    assert restored.state_size() == admission.state_size()
+    now = slots.stop * wm.SLOT_MS
+    assert all(until > now for until in restored._device.values())
+    assert all(max(top) > now for top in restored._household.values())
+    assert restored.snapshot() == data
+    hour = window(slots.stop * wm.SLOT_MS - 3_600_000, slots.stop * wm.SLOT_MS)
+    assert hour.stop == slots.stop and restored.prepare(hour.start, hour.stop) and restored.judged == 0
+
+
+def _reversion(data: bytes) -> bytes:
+    return data[:8] + struct.pack("<H", concurrency.FORMAT_VERSION + 1) + data[10:]
+
+
+def _flip_body_byte(data: bytes) -> bytes:
+    return data[:-3] + bytes([data[-3] ^ 0x40]) + data[-2:]
+
+
+def _other_seed(data: bytes) -> bytes:
+    other = Admission(World(7, busy_day.dims(), BATCH))
+    assert other.prepare(DAY_START, DAY_START + 3)
+    return other.snapshot()
+
+
+def _other_batch_size(data: bytes) -> bytes:
+    return Admission(World(busy_day.world().seed, busy_day.dims(), BATCH + 1)).snapshot()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (lambda data: b"PARQUET1" + data[8:], "not an admission snapshot: magic b'PARQUET1'"),
+        (_reversion, f"format version {concurrency.FORMAT_VERSION + 1}, this code reads {concurrency.FORMAT_VERSION}"),
+        (_other_seed, "of another world: seed 7 (this world's 2026)"),
+        (_other_batch_size, f"of another world: batch_size {BATCH + 1} (this world's {BATCH})"),
+        (_flip_body_byte, "checksum mismatch"),
+        (lambda data: data[:-100], "truncated: its header says"),
+        (lambda data: data[:30], "truncated: 30 bytes, shorter than its"),
+        (lambda data: b"", "truncated: 0 bytes"),
+    ],
+    ids=["bad-magic", "other-version", "other-seed", "other-batch-size", "checksum", "cut-body", "cut-header", "empty"],
+)
+def test_restore_refuses_what_is_not_this_worlds_snapshot_and_changes_nothing(
+    spoil: Callable[[bytes], bytes], reason: str
+) -> None:
+    source = Admission(fresh_world())
+    assert source.prepare(DAY_START + 60, DAY_START + 65)
+    target = Admission(fresh_world())
+    assert target.prepare(DAY_START + 20, DAY_START + 25)
+    before = target.snapshot()
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        target.restore(spoil(source.snapshot()))
+    assert target.position == DAY_START + 25 and target.snapshot() == before
+
+
+def test_a_snapshot_of_no_pass_restores_to_no_pass() -> None:
+    admission = Admission(fresh_world())
+    restored = carried(admission)
+    assert restored.position is None and not restored.verdicts
+
+
+def test_the_snapshot_body_is_compressed_when_it_pays() -> None:
+    admission = Admission(fresh_world())
+    assert admission.prepare(DAY_START, DAY_START + 600)
+    data = admission.snapshot()
+    fixed = struct.calcsize("<8sHH6Q16sq") + struct.calcsize("<QQI")
+    stored, raw, _ = struct.unpack_from("<QQI", data, fixed - struct.calcsize("<QQI"))
+    assert stored == len(data) - fixed < raw and len(zlib.decompress(data[fixed:])) == raw
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 8, 9, 64, 1001])
+def test_verdicts_pack_to_bits_and_back(count: int) -> None:
+    rng = random.Random(count)
+    flags = bytes(rng.randrange(2) for _ in range(count))
+    packed = concurrency.pack_bits(flags)
+    assert len(packed) == (count + 7) // 8 and concurrency.unpack_bits(packed, count) == flags
+    if count % 8:
+        with pytest.raises(ValueError, match="bits set beyond"):
+            concurrency.unpack_bits(packed[:-1] + b"\xff", count)
+    with pytest.raises(ValueError, match="take"):
+        concurrency.unpack_bits(packed + b"\x00", count)
