@@ -17,7 +17,7 @@ import pytest
 
 from functions.shared import concurrency
 from functions.shared import world as wm
-from functions.shared.concurrency import Admission
+from functions.shared.concurrency import Admission, MissingVerdicts
 from functions.shared.world import World
 from tests.functions import busy_day
 from tests.functions.busy_day import BATCH, TICK_MS
@@ -300,3 +300,61 @@ def test_verdicts_pack_to_bits_and_back(count: int) -> None:
             concurrency.unpack_bits(packed[:-1] + b"\xff", count)
     with pytest.raises(ValueError, match="take"):
         concurrency.unpack_bits(packed + b"\x00", count)
+
+
+# supply and strict mode: a shard runs no pass
+
+
+def test_a_shard_supplied_its_slots_verdicts_runs_no_pass_and_refuses_the_others() -> None:
+    """A coordinator prepares the window; shard 1 of 3 is supplied its slots (slot_range's slots = 1 mod 3) and reads
+    them without judging anything; a slot it was not given raises MissingVerdicts naming it, not an hour's pass."""
+    coordinator = Admission(fresh_world())
+    slots = window(DAY_START_MS + 40 * TICK_MS)
+    assert coordinator.prepare(slots.start, slots.stop)
+    mine = range(slots.start + (1 - slots.start) % 3, slots.stop, 3)
+    shard = Admission(fresh_world())
+    shard.supply({slot: coordinator.verdicts[slot] for slot in mine})
+    assert shard.strict and [shard.admitted(slot) for slot in mine] == [truth(slot) for slot in mine]
+    assert shard.judged == 0 and shard.position is None
+    other = mine.start + 1
+    with pytest.raises(MissingVerdicts, match=f"slot {other}: its verdicts were neither supplied nor judged here"):
+        shard.admitted(other)
+    assert issubclass(MissingVerdicts, LookupError) and shard.judged == 0
+
+
+def test_a_strict_admission_runs_no_pass_but_prepare_does() -> None:
+    admission = Admission(fresh_world(), strict=True)
+    with pytest.raises(MissingVerdicts, match=f"slot {DAY_START}"):
+        admission.admitted(DAY_START)
+    assert admission.prepare(DAY_START, DAY_START + 1) and admission.admitted(DAY_START) == truth(DAY_START)
+    assert not Admission(fresh_world()).strict
+
+
+def test_a_strict_admission_of_a_world_too_dense_for_the_rule_plays_every_candidate() -> None:
+    dense = World(3, busy_day.dims(), 200)
+    verdicts = Admission(dense, strict=True).admitted(DAY_START)
+    assert verdicts and set(verdicts) == {1} and len(verdicts) == dense.slot_count(DAY_START)
+
+
+def _slot_with_candidates() -> int:
+    return next(slot for slot in range(DAY_START + 1, DAY_START + 600) if busy_day.world().slot_count(slot))
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        (lambda n: b"\x01" * (n + 1), "must hold one byte per candidate"),
+        (lambda n: b"\x02" * n, "must be bytes of 0 or 1"),
+        (lambda n: "1" * n, "must be bytes of 0 or 1"),
+    ],
+    ids=["too-many", "not-0-or-1", "not-bytes"],
+)
+def test_supply_refuses_verdicts_that_are_not_a_slots_and_holds_nothing(
+    flags: Callable[[int], bytes], reason: str
+) -> None:
+    slot = _slot_with_candidates()
+    admission = Admission(fresh_world())
+    good = {slot - 1: truth(slot - 1)}
+    with pytest.raises(ValueError, match=f"verdicts of slot {slot} {reason}"):
+        admission.supply({**good, slot: flags(busy_day.world().slot_count(slot))})
+    assert not admission.verdicts and not admission.strict
