@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import hashlib
 import json
 import resource
 import struct
@@ -73,11 +74,24 @@ def baseline(batch_size: int, end_ms: int) -> dict:
 
     world = _world(batch_size)
     admission = concurrency.Admission(world)
+    slots = world.slot_range(end_ms - TICK_MS, end_ms)
     started = time.process_time()
-    for slot in world.slot_range(end_ms - TICK_MS, end_ms):
+    for slot in slots:
         admission.admitted(slot)
     seconds = time.process_time() - started
-    return {"seconds": seconds, "candidates": _count(world, _cold_slots(world, end_ms)), "rss_mb": _rss_mb()}
+    return {
+        "seconds": seconds,
+        "candidates": _count(world, _cold_slots(world, end_ms)),
+        "rss_mb": _rss_mb(),
+        "digest": _digest(admission, slots),
+    }
+
+
+def _digest(admission: Any, slots: range) -> str:
+    """A digest of the window's verdicts, slot by slot."""
+    return hashlib.sha256(
+        b"".join(len(v).to_bytes(4, "little") + v for v in map(admission.admitted, slots))
+    ).hexdigest()
 
 
 def _snapshot_figures(admission: Any, data: bytes) -> dict:
@@ -162,6 +176,8 @@ def step(batch_size: int, end_ms: int, path: str) -> dict:
         "candidates": _count(world, range(position, admission.position)),
         "shards": shards,
         "shard_verdict_bytes": _shard_payloads(world, slots, shards),
+        "window_slots": len(slots),
+        "digest": _digest(admission, slots),
         **_snapshot_figures(admission, again),
         "rss_mb": _rss_mb(),
     }
@@ -254,6 +270,9 @@ def main() -> None:
                 f"({s['bytes']:,} bytes stored, {s['raw_bytes']:,} raw); peak RSS {s['rss_mb']:.0f} MB"
             )
             print(f"  verdicts per shard request: {s['shard_verdict_bytes']:,} bytes (base64) at {s['shards']} shards")
+            if b:
+                same = "identical to" if b["digest"] == s["digest"] else "DIFFERENT from"
+                print(f"  the step's verdicts of the window's {s['window_slots']} slots are {same} the baseline's")
         (n0, _, _, s0), (n1, _, c1, s1) = rows[0], rows[-1]
         per = s1["prepare_s"] / max(1, s1["candidates"])
         per_cold = c1["cold_s"] / c1["cold_candidates"]
