@@ -31,6 +31,8 @@ given = {k.split(":", 1)[1] for k in {**get_config_env(), **CONFIG.get()} if k.s
 settings = Settings.from_config({key: config.get(key) for key in given | {key.name for key in KEYS}}, region)
 for note in settings.notes:
     pulumi.log.warn(note)
+for line in settings.info:
+    pulumi.log.info(line)
 
 # encryptionKey: AWS managed keys (None), one key this stack creates, or an existing key's ARN.
 kms_key_arn: pulumi.Output[str] | str | None = None

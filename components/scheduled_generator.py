@@ -93,10 +93,41 @@ concurrency.PASS_START_MINUTE judges its admission day's candidates from the day
 batchSize 1,000 and 4,000, linear: bench/bench_cold_tick.py; docs/scale.md step 6)."""
 
 
+COLD_TICK_PASS_SLOTS = 23 * 60 + 349
+"""Slots the measured cold tick's pass covers (~28.8 hours): its admission day from 10:00 UTC to the 09:00 window
+(23 hours of one-minute slots, world.SLOT_MS) plus the look-back before the day, every candidate counting
+(concurrency.lookback_slots of the bench's world: 349 slots, its 500 titles' longest session about 5.5 hours)."""
+
+
+def _cpu_share(memory_mb: int) -> float:
+    """The share of one vCPU a single-threaded function gets at memory_mb (one vCPU per 1,769 MB)."""
+    return min(1.0, memory_mb / v.LAMBDA_MB_PER_VCPU)
+
+
 def cold_tick_seconds(batch_size: int, memory_mb: int) -> float:
-    """Seconds the worst cold tick takes at memory_mb: single-threaded, so at most one vCPU's share of the CPU."""
-    share = min(1.0, memory_mb / v.LAMBDA_MB_PER_VCPU)
-    return batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / 1000 / share
+    """Seconds the worst cold tick takes at memory_mb: single-threaded, so at most one vCPU's share of the CPU.
+    With the pass checkpointed this is what a new stack's bootstrap chain runs: its first window's whole pass."""
+    return batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / 1000 / _cpu_share(memory_mb)
+
+
+def window_new_slots(window_seconds: int) -> int:
+    """Slots a window's coordinator judges with the pass checkpointed: the window's own (a tick longer than
+    MAX_WINDOW_SECONDS runs as windows of at most that, each with its coordinator)."""
+    span = min(window_seconds, domains.MAX_WINDOW_SECONDS)
+    return math.ceil(span * 1000 / world.SLOT_MS)
+
+
+def window_pass_seconds(batch_size: int, memory_mb: int, window_seconds: int) -> float:
+    """Seconds a coordinator takes to judge the busiest window's new slots at memory_mb: the measured cold pass's mean
+    CPU per slot (COLD_TICK_CPU_MS_PER_BATCH_UNIT over COLD_TICK_PASS_SLOTS) at the busiest tick (PEAK_TO_MEAN)."""
+    per_slot_ms = batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / COLD_TICK_PASS_SLOTS * PEAK_TO_MEAN
+    return window_new_slots(window_seconds) * per_slot_ms / 1000 / _cpu_share(memory_mb)
+
+
+def bootstrap_hops(batch_size: int, memory_mb: int, timeout_seconds: int) -> int:
+    """Invocations of timeout_seconds a new stack's bootstrap chain takes (no checkpoint yet: the worst window's
+    whole pass, cold_tick_seconds); at least, as each hop also keeps room to save and re-invoke itself."""
+    return max(1, math.ceil(cold_tick_seconds(batch_size, memory_mb) / timeout_seconds))
 
 
 def dimension_memory_mb(title_count: int) -> float:
