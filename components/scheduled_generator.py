@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import assets, buckets, naming, policies
+from components import assets, buckets, data_lake, naming, policies
 from components import validation as v
 from functions.shared import domains, households, schedule, schema, world
 
@@ -665,9 +665,9 @@ class ScheduledGenerator(v.CheckedComponent):
         )
         # As the lake's: SSE-KMS with the key (S3 Bucket Keys: one data key per bucket and period, not per object,
         # and the bucket's ARN as the encryption context policies.lake_key_statement names), else SSE-S3.
-        by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": "AES256"}
+        by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": data_lake.SSE_S3}
         if kms_key is not None:
-            by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key}
+            by_default = {"sse_algorithm": data_lake.SSE_KMS, "kms_master_key_id": kms_key}
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-state-encryption",
             bucket=bucket.id,
