@@ -252,11 +252,12 @@ class Admission:
             return b""
         base = slot * wm.SLOT_MS
         day = plan.titles
-        seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
+        types, genres, links = day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household = self._device, self._household
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
+        played_title, links_out = world.played_title, world.catalogue.links_out
         complete_below, stop_fraction, pause_max = (
             plays.COMPLETE_BELOW,
             plays.STOP_FRACTION,
@@ -290,18 +291,20 @@ class Admission:
             customer = pick_customer(plan, h, genres[field], scoped[i - own] if i >= own else None)
             if customer < 0:
                 continue  # no viewer found: not played, holds nothing
-            # World.device and end_bound, inlined
+            # World.device and end_bound, inlined, of the title its household plays (binge.followed_title)
             device = device_of(customer, (sk >> s_device) & 0x3F)
             screen = device_type[device]
-            duration = seconds[field]
+            title = played_title(customer, day.title[field], slot)
+            duration = title_seconds[title]
             complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
             sees_ads = ad_tier(customer)
             if sees_ads:  # ad_bound, inlined
                 bound += ad_ms(duration, span_max, complete)
-            if complete and links[field]:  # the binge chain it starts holds the device too
-                bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds, sees_ads)[2]
+            allowed = links[field] if title == day.title[field] else links_out(title, plan.day)
+            if complete and allowed:  # the binge chain it starts holds the device too
+                bound += chain_links(sk, screen, title, allowed, following, title_seconds, sees_ads)[2]
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:
