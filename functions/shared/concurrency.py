@@ -5,11 +5,12 @@ played, only if, when it is judged, no session played before it on the same devi
 key's screen field picks, devices.py) is still running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS)
 of the household's are: two TVs of one household may play at once. Candidates are judged in slot order, then key
 order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`, never after its exact
-start) and it *runs* until `end_bound`, an upper bound of its last event from its key and its screen's type (plus
-`ad_bound` when its viewer is on an ad tier), so an earlier C "runs" at a later S's judgement when end_bound(C) >
-attempt_ms(S). A candidate whose first play starts a binge chain (binge.py) is the chain: the same device plays its
-links one after another, and its bound is the chain's (end_bound plus `chain_links`' reach), so the proof below
-holds for every session of a chain.
+start) and it *runs* until `end_bound`, an upper bound of its last event from its key, its screen's type and the
+title its household plays (binge.followed_title: the pass draws the viewer first), plus `ad_bound` when its viewer is
+on an ad tier, so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate
+whose first play starts a binge chain (binge.py) is the chain: the same device plays its links one after another,
+and its bound is the chain's (end_bound plus `chain_links`' reach), so the proof below holds for every session of a
+chain.
 
 The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
 slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
