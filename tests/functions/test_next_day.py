@@ -71,7 +71,7 @@ def test_every_bound_holds_whichever_episode_of_the_series_a_household_plays(wor
     longest = catalogue.longest_ms()
     for day in (DAY, DAY - 200):
         titles = catalogue.on(day)
-        for field in range(0, 1 << 16, 397):
+        for field in range(0, 1 << 16, 97):
             drawn = titles.title[field]
             s = catalogue.series_of[drawn]
             for played in catalogue.order[s] if s >= 0 else [drawn]:
