@@ -21,7 +21,9 @@ Requests (the event the function is invoked with):
 - `{"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}`: that window (ISO 8601, Z or an
   offset, to the millisecond; at most MAX_WINDOW_SECONDS long), optionally with `"seed": S` for another
   world than the stack's;
-- the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends).
+- the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends), with the
+  verdicts of its slots' candidates when the coordinator judged them (`"verdicts"`: functions/generator/verdicts.py);
+- a window with `"hop": k`: the k-th link of a coordinator's bootstrap chain (docs/checkpoint-coordinator.md).
 
 Lambda code: standard library, boto3 and mimesis only.
 """
@@ -35,24 +37,28 @@ import operator
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
+from functions.generator import checkpoint
 from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
+from functions.generator.verdicts import ShardVerdicts
 from functions.shared import schedule
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, world_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_WINDOW_SECONDS,
+    MAX_ASYNC_PAYLOAD_BYTES,
     MAX_BATCH_SIZE,
     MAX_PAYLOAD_BYTES,
     MAX_SHARD_EVENTS,
     MAX_SHARDS,
     MAX_TICK_SECONDS,
     MAX_WINDOW_SECONDS,
+    STATE_PREFIX,
     TICK_LOG_MESSAGE,
 )
 from functions.shared.records import RECORD_SEPARATOR
@@ -69,8 +75,14 @@ _ENVELOPE_TAIL = b"]}"
 _RECORD_END = RECORD_SEPARATOR.encode()
 _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
-_REQUEST_KEYS = ("start", "end", "seed", "shard")
+_REQUEST_KEYS = ("start", "end", "seed", "shard", "verdicts", "hop")
 _SHARD_KEYS = ("index", "count")
+
+
+MAX_CHAIN_HOPS = 64
+"""Most links of a coordinator's bootstrap chain (each an invocation that advances the admission pass until its
+deadline, saves it and invokes the next): a new stack's bootstrap at batchSize 1,000,000 takes about 8 at 1,769 MB
+and 900 s, about 55 at 256 MB. A chain past it is refused, naming it, rather than invoking itself for ever."""
 
 
 class InvokeError(RuntimeError):
@@ -114,6 +126,11 @@ class GeneratorConfig:
     """This function's own name, which shards are sent to (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
     cron: schedule.Cron | None = None
     """The stack's cron() schedule (SCHEDULE_EXPRESSION): a scheduled tick starts at its previous firing."""
+    state_bucket: str = ""
+    """The bucket the admission pass is checkpointed in (STATE_BUCKET); without one every invocation runs its own
+    pass."""
+    state_prefix: str = STATE_PREFIX
+    """The checkpoints' key prefix in the state bucket (STATE_PREFIX)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
@@ -129,6 +146,7 @@ class GeneratorConfig:
             window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_TICK_SECONDS),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
             cron=_env_schedule(env),
+            **_env_state(env),
         )
 
 
@@ -142,8 +160,17 @@ def _env_schedule(env: Mapping[str, str]) -> schedule.Cron | None:
         raise ValueError(f"environment variable SCHEDULE_EXPRESSION must be an EventBridge cron(): {exc}") from None
 
 
+def _env_state(env: Mapping[str, str]) -> dict[str, str]:
+    bucket = env.get("STATE_BUCKET", "").strip()
+    prefix = env.get("STATE_PREFIX", "").strip() or STATE_PREFIX
+    if bucket:
+        checkpoint.check_state_location(bucket, prefix)
+    return {"state_bucket": bucket, "state_prefix": prefix}
+
+
 _config: GeneratorConfig | None = None
 _lambda_client: Any = None
+_s3_client: Any = None
 _dimensions: Dimensions | None = None
 _worlds: dict[int, World] = {}
 
@@ -154,6 +181,14 @@ def lambda_client() -> Any:
     if _lambda_client is None:
         _lambda_client = boto3.client("lambda")
     return _lambda_client
+
+
+def s3_client() -> Any:
+    """The process-wide S3 client (the admission checkpoints), created on first use."""
+    global _s3_client
+    if _s3_client is None:
+        _s3_client = boto3.client("s3")
+    return _s3_client
 
 
 def config() -> GeneratorConfig:
@@ -201,14 +236,30 @@ class Request:
     shard: int = 0
     shards: int | None = None
     """Set only in a shard's request: the window is already split, generate part `shard` of `shards`."""
+    verdicts: ShardVerdicts | None = None
+    """In a shard's request: the admission verdicts of its slots, judged by the coordinator."""
+    hop: int = 0
+    """In a window's request: which link of its coordinator's bootstrap chain this is (0: the first)."""
 
-    def payload(self, shard: int | None = None, shards: int | None = None) -> bytes:
-        """The request a coordinator sends to one of its shards (or, without a shard, for a window of its tick)."""
+    def payload(
+        self,
+        shard: int | None = None,
+        shards: int | None = None,
+        *,
+        verdicts: ShardVerdicts | None = None,
+        hop: int = 0,
+    ) -> bytes:
+        """The request a coordinator sends to one of its shards (with its verdicts, if judged), to the next link of
+        its chain (`hop`), or, with neither, for a window of its tick."""
         body: dict[str, Any] = {"start": format_timestamp_ms(self.start_ms), "end": format_timestamp_ms(self.end_ms)}
         if self.seed is not None:
             body["seed"] = self.seed
         if shard is not None:
             body["shard"] = {"index": shard, "count": shards}
+            if verdicts is not None:
+                body["verdicts"] = verdicts.to_json()
+        elif hop:
+            body["hop"] = hop
         return json.dumps(body, separators=(",", ":")).encode()
 
     def windows(self) -> list[Request]:
@@ -279,7 +330,14 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
     if seed is not None:
         check_world_seed("seed", seed)
     if "shard" not in event:
-        return Request(start, end, seed)
+        if "verdicts" in event:
+            raise ValueError("verdicts may only come with shard (a coordinator's request to one of its shards)")
+        hop = event.get("hop", 0)
+        if not _is_int(hop) or not 0 <= hop <= MAX_CHAIN_HOPS:
+            raise ValueError(f"hop must be an integer from 0 to {MAX_CHAIN_HOPS} (MAX_CHAIN_HOPS), got {hop!r}")
+        return Request(start, end, seed, hop=hop)
+    if "hop" in event:
+        raise ValueError("hop may not come with shard: a shard's request is never a link of a bootstrap chain")
     shard = event["shard"]
     if not isinstance(shard, dict) or sorted(shard) != sorted(_SHARD_KEYS):
         raise ValueError(f'shard must be an object {{"index": i, "count": n}}, got {shard!r}')
@@ -288,12 +346,38 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
         raise ValueError(f"shard.count must be an integer from 1 to {MAX_SHARDS}, got {count!r}")
     if not _is_int(index) or not 0 <= index < count:
         raise ValueError(f"shard.index must be an integer from 0 to {count - 1}, got {index!r}")
-    return Request(start, end, seed, index, count)
+    verdicts = ShardVerdicts.from_json(event["verdicts"], count) if "verdicts" in event else None
+    return Request(start, end, seed, index, count, verdicts)
 
 
 def shard_count(world: World, start_ms: int, end_ms: int, max_shard_events: int = MAX_SHARD_EVENTS) -> int:
     """Shards a window is split into: enough that each expects at most `max_shard_events` events."""
     return min(MAX_SHARDS, max(1, math.ceil(world.expected_events(start_ms, end_ms) / max_shard_events)))
+
+
+def shard_slots(slots: range, shard: int, shards: int) -> range:
+    """A shard's slots of a window's `slot_range`: those ≡ its index modulo the shard count (events._window)."""
+    return range(slots.start + (shard - slots.start) % shards, slots.stop, shards)
+
+
+def shard_payloads(
+    request: Request, world: World, shards: int, flags_of: Callable[[int], bytes] | None = None
+) -> list[bytes]:
+    """Each shard's request; with `flags_of` (a slot's verdicts), each carries its slots' verdicts. A request over
+    Lambda's asynchronous payload limit is refused, naming its size, before any is sent."""
+    slots = world.slot_range(request.start_ms, request.end_ms)
+    payloads = []
+    for shard in range(shards):
+        verdicts = ShardVerdicts.of(shard_slots(slots, shard, shards), flags_of) if flags_of else None
+        data = request.payload(shard, shards, verdicts=verdicts)
+        if len(data) > MAX_ASYNC_PAYLOAD_BYTES:
+            held = f" ({len(verdicts.counts)} slots, {sum(verdicts.counts):,} candidates' verdicts)" if verdicts else ""
+            raise ValueError(
+                f"shard {shard} of {shards}'s request is {len(data):,} bytes{held}, over Lambda's asynchronous "
+                f"invocation limit of {MAX_ASYNC_PAYLOAD_BYTES:,} bytes (domains.MAX_ASYNC_PAYLOAD_BYTES)"
+            )
+        payloads.append(data)
+    return payloads
 
 
 @dataclass(frozen=True)
