@@ -44,9 +44,9 @@ from typing import Any
 import boto3
 
 from functions.generator import checkpoint
-from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
+from functions.generator.events import epoch_ms, format_timestamp_ms, window_admission, window_records
 from functions.generator.verdicts import ShardVerdicts
-from functions.shared import schedule
+from functions.shared import concurrency, schedule
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, world_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
@@ -505,6 +505,118 @@ def run_tick(
     }
 
 
+PASS_MARGIN_MS = 120_000
+"""Time a coordinator keeps after its admission pass, at most: to snapshot and save the pass (tens of MB at
+batchSize 1,000,000), dispatch up to MAX_SHARDS shards or generate its one shard, or invoke its chain's next link."""
+PASS_MARGIN_SHARE = 0.4
+"""...and at most this share of the time its invocation has left when it starts (a 60 s timeout keeps 24 s)."""
+
+
+def pass_deadline(time_left_ms: Callable[[], int] | None) -> Callable[[], bool] | None:
+    """When a coordinator's admission pass must stop (Admission.prepare's `deadline`): once the invocation's time
+    left (Lambda's context.get_remaining_time_in_millis) is down to the margin (PASS_MARGIN_MS, PASS_MARGIN_SHARE
+    of the time left now); None (never) without a clock."""
+    if time_left_ms is None:
+        return None
+    margin = min(PASS_MARGIN_MS, time_left_ms() * PASS_MARGIN_SHARE)
+    return lambda: time_left_ms() <= margin
+
+
+def _usable(admission: concurrency.Admission, slots: range) -> bool:
+    """Whether an admission's own state can prepare `slots`: every verdict it would not judge again is held, and it
+    is no further behind than the checkpoints a store looks at (the window's admission day and the one before)."""
+    position = admission.position
+    if position is None:
+        return False
+    if position <= slots.stop and position < concurrency.pass_start(slots.stop) - 1440:
+        return False
+    return all(slot in admission.verdicts for slot in range(slots.start, min(position, slots.stop)))
+
+
+def _restore(
+    admission: concurrency.Admission, store: checkpoint.CheckpointStore, slots: range
+) -> tuple[str, int | None]:
+    """Bring the window's admission to the newest state at or before the window: its own, or the newest checkpoint
+    it takes that is further on (a corrupt or unreadable one skipped for the next older, logged). (Where it came
+    from: "memory", "checkpoint" or "none"; the newest stored position.)"""
+    stored = store.positions(slots.stop)
+    newest = stored[0] if stored else None
+    own = admission.position if _usable(admission, slots) else None
+    for position in stored:
+        if own is not None and position <= own:
+            break
+        data = store.load(position)
+        if data is None:
+            continue
+        try:
+            admission.restore(data)
+        except ValueError as exc:
+            checkpoint.log.warning("checkpoint %s refused, taking an older one: %s", store.key(position), exc)
+            continue
+        return "checkpoint", newest
+    if own is not None:
+        return "memory", newest
+    window_admission(admission.world, fresh=True)
+    return "none", newest
+
+
+def _coordinate(
+    lambda_client: Any,
+    request: Request,
+    *,
+    world: World,
+    store: checkpoint.CheckpointStore,
+    generator_name: str,
+    time_left_ms: Callable[[], int] | None,
+) -> tuple[concurrency.Admission | None, dict]:
+    """Prepare the window's verdicts from the newest pass state (docs/checkpoint-coordinator.md). Done: the pass is
+    saved (unless its checkpoint is there already) and the admission returned with what it did. Not done by the
+    deadline: the pass is saved, the next link of the chain invoked with the same request, and the summary says
+    so (the admission returned is None)."""
+    slots = world.slot_range(request.start_ms, request.end_ms)
+    deadline = pass_deadline(time_left_ms)
+    admission = window_admission(world)
+    source, newest = _restore(admission, store, slots)
+    admission = window_admission(world)
+    began = admission.position
+    done = admission.prepare(slots.start, slots.stop, deadline)
+    position = admission.position
+    info: dict[str, Any] = {"pass_from": source, "pass_began": began, "pass_position": position}
+    if done:
+        if position is not None and position != newest:
+            try:
+                info["checkpoint"] = store.save(position, admission.snapshot())
+            except checkpoint.CheckpointError as exc:  # the window still goes out; the next cold tick starts earlier
+                checkpoint.log.warning("%s; the window's shards are sent all the same", exc)
+        return admission, info
+    hop = request.hop + 1  # prepare judges a slot at least before it stops: each link advances the pass
+    if hop > MAX_CHAIN_HOPS:
+        raise RuntimeError(
+            f"the admission pass of the window from {format_timestamp_ms(request.start_ms)} is not done after "
+            f"{MAX_CHAIN_HOPS} chain hops (MAX_CHAIN_HOPS), at slot {position} of {slots.stop}: give the generator "
+            "more memory (a faster vCPU) or a longer timeout"
+        )
+    if not generator_name:
+        raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to chain")
+    info["checkpoint"] = store.save(position, admission.snapshot())  # a failure raises: the retry goes on from here
+    _invoke(lambda_client, generator_name, request.payload(hop=hop), f"hop {hop} of the bootstrap chain")
+    return None, {**info, "pass_done": False, "next_hop": hop}
+
+
+def _supply(world: World, request: Request) -> None:
+    """Hand a shard's admission the verdicts its request carries, after checking they are its slots' (strict: a
+    slot without one raises instead of running a pass)."""
+    verdicts = request.verdicts
+    assert verdicts is not None and request.shards is not None
+    slots = shard_slots(world.slot_range(request.start_ms, request.end_ms), request.shard, request.shards)
+    if verdicts.slots != slots:
+        raise ValueError(
+            f"verdicts must be those of shard {request.shard} of {request.shards}'s {len(slots)} slots from "
+            f"{slots.start} of this window, got {len(verdicts.slots)} from {verdicts.first}"
+        )
+    window_admission(world).supply(verdicts.verdicts)  # which checks each slot's count of candidates
+
+
 def run_request(
     lambda_client: Any,
     request: Request,
@@ -513,8 +625,18 @@ def run_request(
     producer_name: str,
     generator_name: str,
     max_shard_events: int = MAX_SHARD_EVENTS,
+    s3_client: Any = None,
+    state_bucket: str = "",
+    state_prefix: str = STATE_PREFIX,
+    time_left_ms: Callable[[], int] | None = None,
 ) -> dict:
     """Serve one request: a shard or a small window is generated here; a large window is sent out in shards.
+
+    With a state bucket, the window's coordinator judges its slots' admission once, from the pass's newest state
+    (this container's, else the newest checkpoint at or before the window), saves the pass, and sends each shard
+    its slots' verdicts; a pass not done before the deadline (`time_left_ms` less the margin) is saved and
+    continued by the next link of a chain (this function, the same request with `hop`). Without one, each
+    invocation runs its own pass, as a library user's does.
 
     A coordinator that fails part way (an invoke refused) raises, and its retry sends every shard again: a shard
     run twice emits the same records twice, byte for byte, so delivery is at least once and duplicates carry
@@ -526,6 +648,8 @@ def run_request(
         "world_seed": world.seed,
     }
     if request.shards is not None:
+        if request.verdicts is not None:
+            _supply(world, request)
         summary = run_tick(
             lambda_client,
             function_name=producer_name,
@@ -544,6 +668,15 @@ def run_request(
             where = f"window {i + 1} of {len(windows)} to {generator_name}; {i} window(s) were already sent"
             _invoke(lambda_client, generator_name, part.payload(), where)
         return {**window, "windows": len(windows), "dispatched": len(windows)}
+    admission: concurrency.Admission | None = None
+    if state_bucket and world.exclusive:
+        store = checkpoint.CheckpointStore(s3_client, state_bucket, state_prefix, checkpoint.world_id(world))
+        admission, info = _coordinate(
+            lambda_client, request, world=world, store=store, generator_name=generator_name, time_left_ms=time_left_ms
+        )
+        window = {**window, "hop": request.hop, **info}
+        if admission is None:
+            return window
     shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
     if shards == 1:
         return {
@@ -559,9 +692,10 @@ def run_request(
         }
     if not generator_name:
         raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
-    for i in range(shards):
+    payloads = shard_payloads(request, world, shards, admission.verdicts.__getitem__ if admission else None)
+    for i, payload in enumerate(payloads):
         where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
-        _invoke(lambda_client, generator_name, request.payload(i, shards), where)
+        _invoke(lambda_client, generator_name, payload, where)
     return {**window, "shards": shards, "dispatched": shards}
 
 
@@ -576,6 +710,10 @@ def handler(event: Any, context: Any) -> dict:
         world=world(request.seed),
         producer_name=cfg.producer_function_name,
         generator_name=getattr(context, "function_name", None) or cfg.function_name,
+        s3_client=s3_client() if cfg.state_bucket else None,
+        state_bucket=cfg.state_bucket,
+        state_prefix=cfg.state_prefix,
+        time_left_ms=getattr(context, "get_remaining_time_in_millis", None),
     )
     summary["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     line = {

@@ -7,8 +7,9 @@ admission pass. In the request:
     "verdicts": {"first": 29412345, "counts": [90146, 89911, ...], "bits": "<base64>"}
 
 `first` is the shard's first slot and slot k of the list is `first + k * count` (the shard's count); `counts[k]` is
-how many candidates it has; `bits` (standard base64) is, slot after slot, each slot's flags packed eight to a
-byte, the first candidate in the most significant bit, the last byte's unused bits 0.
+how many candidates it has; `bits` (standard base64) is, slot after slot, each slot's flags packed eight to a byte
+as the pass's snapshots pack them (concurrency.pack_bits: candidate i in bit i % 8 of byte i // 8, the last byte's
+unused bits 0).
 
 Lambda code: standard library only.
 """
@@ -22,30 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-_FROM_DIGITS = bytes.maketrans(b"01", b"\x00\x01")
+from functions.shared.concurrency import pack_bits, unpack_bits
+
 _KEYS = ("first", "counts", "bits")
-
-
-def pack_flags(flags: bytes) -> bytes:
-    """One byte per candidate (0 or 1) packed eight to a byte, most significant bit first, padded with 0 bits."""
-    n = len(flags)
-    if not n:
-        return b""
-    if max(flags) > 1:
-        raise ValueError(f"verdict flags must be 0 or 1, got {max(flags)}")
-    size = (n + 7) // 8
-    return int(flags.translate(_TO_DIGITS) + b"0" * (size * 8 - n), 2).to_bytes(size, "big")
-
-
-def unpack_flags(data: bytes, n: int) -> bytes:
-    """`pack_flags` undone: the first `n` flags; ValueError if a padding bit is set."""
-    if not n:
-        return b""
-    digits = format(int.from_bytes(data, "big"), f"0{len(data) * 8}b").encode()
-    if digits[n:].strip(b"0"):
-        raise ValueError("padding bits must be 0")
-    return digits[:n].translate(_FROM_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -56,7 +36,7 @@ class ShardVerdicts:
     step: int
     counts: tuple[int, ...]
     bits: bytes
-    """Each slot's flags packed (pack_flags), one slot after another."""
+    """Each slot's flags packed (concurrency.pack_bits), one slot after another."""
 
     @property
     def slots(self) -> range:
@@ -69,7 +49,7 @@ class ShardVerdicts:
         for slot in slots:
             flags = flags_of(slot)
             counts.append(len(flags))
-            parts.append(pack_flags(flags))
+            parts.append(pack_bits(flags))
         return cls(slots.start, slots.step, tuple(counts), b"".join(parts))
 
     @functools.cached_property
@@ -79,7 +59,7 @@ class ShardVerdicts:
         for slot, n in zip(self.slots, self.counts, strict=True):
             size = (n + 7) // 8
             try:
-                out[slot] = unpack_flags(self.bits[at : at + size], n)
+                out[slot] = unpack_bits(self.bits[at : at + size], n)
             except ValueError as exc:
                 raise ValueError(f"verdicts.bits: slot {slot}'s {exc}") from None
             at += size

@@ -13,7 +13,7 @@ import pytest
 
 from functions.generator import handler as gen
 from functions.generator.events import epoch_ms
-from functions.generator.verdicts import ShardVerdicts, pack_flags, unpack_flags
+from functions.generator.verdicts import ShardVerdicts
 from functions.shared import domains, households
 from functions.shared.dimensions import world_dimensions
 from functions.shared.world import World
@@ -24,24 +24,6 @@ WINDOW = {"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}
 
 def _parse(event: Any) -> gen.Request:
     return gen.parse_request(event, window_seconds=300, now=NOW)
-
-
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 63, 64, 65, 1000])
-def test_flags_pack_to_a_bit_each_and_back(n: int) -> None:
-    rng = random.Random(n)
-    flags = bytes(rng.getrandbits(1) for _ in range(n))
-    packed = pack_flags(flags)
-    assert len(packed) == math.ceil(n / 8)
-    assert unpack_flags(packed, n) == flags
-    if n:  # the first candidate is the most significant bit of the first byte
-        assert packed[0] >> 7 == flags[0]
-
-
-def test_a_set_padding_bit_or_a_flag_other_than_0_or_1_is_refused() -> None:
-    with pytest.raises(ValueError, match="padding bits must be 0"):
-        unpack_flags(b"\x01", 7)
-    with pytest.raises(ValueError, match="verdict flags must be 0 or 1, got 2"):
-        pack_flags(b"\x00\x02")
 
 
 def test_a_shards_verdicts_go_through_its_request_unchanged() -> None:
@@ -78,7 +60,10 @@ def _with_verdicts(**change: Any) -> dict:
         (_with_verdicts(bits=5), "verdicts.bits must be a base64 string, got 5"),
         (_with_verdicts(bits="not base64!"), "verdicts.bits must be standard base64"),
         (_with_verdicts(counts=[64], bits=_b64(b"\xff" * 3)), r"verdicts.bits must hold 8 bytes .* got 3"),
-        (_with_verdicts(counts=[8, 7], bits=_b64(b"\xff\x01")), r"verdicts.bits: slot 12's padding bits must be 0"),
+        (
+            _with_verdicts(counts=[8, 7], bits=_b64(b"\xff\x80")),
+            r"verdicts.bits: slot 12's bits set beyond the 7 verdicts",
+        ),
         ({**WINDOW, "hop": 0.5}, r"hop must be an integer from 0 to 64 \(MAX_CHAIN_HOPS\), got 0.5"),
         ({**WINDOW, "hop": gen.MAX_CHAIN_HOPS + 1}, r"hop must be an integer from 0 to 64"),
         ({**WINDOW, "hop": 1, "shard": {"index": 0, "count": 2}}, "hop may not come with shard"),
