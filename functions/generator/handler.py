@@ -23,13 +23,17 @@ Requests (the event the function is invoked with):
   world than the stack's;
 - the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends), with the
   verdicts of its slots' candidates when the coordinator judged them (`"verdicts"`: functions/generator/verdicts.py);
-- a window with `"hop": k`: the k-th link of a coordinator's bootstrap chain (docs/checkpoint-coordinator.md).
+- a window with `"hop": k`: the k-th link of a coordinator's bootstrap chain (docs/checkpoint-coordinator.md);
+- a window with `"until": "2026-11-27T00:00:00Z"`: the first window of a long tick whose admission is checkpointed:
+  its coordinator, once done, sends the next window of the tick with the same `until`, so the tick's windows advance
+  one pass in order instead of each judging the tick up to itself.
 
 Lambda code: standard library, boto3 and mimesis only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -75,7 +79,7 @@ _ENVELOPE_TAIL = b"]}"
 _RECORD_END = RECORD_SEPARATOR.encode()
 _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
-_REQUEST_KEYS = ("start", "end", "seed", "shard", "verdicts", "hop")
+_REQUEST_KEYS = ("start", "end", "seed", "shard", "verdicts", "hop", "until")
 _SHARD_KEYS = ("index", "count")
 
 
@@ -240,6 +244,8 @@ class Request:
     """In a shard's request: the admission verdicts of its slots, judged by the coordinator."""
     hop: int = 0
     """In a window's request: which link of its coordinator's bootstrap chain this is (0: the first)."""
+    until_ms: int | None = None
+    """In a window's request: the end of the long tick it begins; once done its coordinator sends the next window."""
 
     def payload(
         self,
@@ -258,9 +264,19 @@ class Request:
             body["shard"] = {"index": shard, "count": shards}
             if verdicts is not None:
                 body["verdicts"] = verdicts.to_json()
-        elif hop:
-            body["hop"] = hop
+        else:
+            if hop:
+                body["hop"] = hop
+            if self.until_ms is not None:
+                body["until"] = format_timestamp_ms(self.until_ms)
         return json.dumps(body, separators=(",", ":")).encode()
+
+    def following(self) -> Request | None:
+        """The next window of the long tick this window begins (`until_ms`), or None after its last."""
+        if self.until_ms is None or self.end_ms >= self.until_ms:
+            return None
+        end = min(self.end_ms + MAX_WINDOW_SECONDS * 1000, self.until_ms)
+        return Request(self.end_ms, end, self.seed, until_ms=self.until_ms)
 
     def windows(self) -> list[Request]:
         """The request cut into consecutive windows of at most MAX_WINDOW_SECONDS (itself when it is that short)."""
@@ -335,9 +351,16 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
         hop = event.get("hop", 0)
         if not _is_int(hop) or not 0 <= hop <= MAX_CHAIN_HOPS:
             raise ValueError(f"hop must be an integer from 0 to {MAX_CHAIN_HOPS} (MAX_CHAIN_HOPS), got {hop!r}")
-        return Request(start, end, seed, hop=hop)
-    if "hop" in event:
-        raise ValueError("hop may not come with shard: a shard's request is never a link of a bootstrap chain")
+        until = _moment_ms("until", event["until"]) if "until" in event else None
+        if until is not None and not end <= until <= start + MAX_TICK_SECONDS * 1000:
+            raise ValueError(
+                f"until must be at or after end and at most {MAX_TICK_SECONDS} s (MAX_TICK_SECONDS) after start, "
+                f"got start={event['start']!r} end={event['end']!r} until={event['until']!r}"
+            )
+        return Request(start, end, seed, hop=hop, until_ms=until)
+    for key in ("hop", "until"):
+        if key in event:
+            raise ValueError(f"{key} may not come with shard: a shard's request is one part of one window")
     shard = event["shard"]
     if not isinstance(shard, dict) or sorted(shard) != sorted(_SHARD_KEYS):
         raise ValueError(f'shard must be an object {{"index": i, "count": n}}, got {shard!r}')
@@ -661,15 +684,20 @@ def run_request(
         )
         return {**window, "shard": request.shard, "shards": request.shards, **summary}
     windows = request.windows()
+    checkpointed = bool(state_bucket) and world.exclusive
     if len(windows) > 1:
         if not generator_name:
             raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to split")
+        if checkpointed:  # one window after another: each goes on from the pass the one before saved
+            first = dataclasses.replace(windows[0], until_ms=request.end_ms)
+            _invoke(lambda_client, generator_name, first.payload(), f"window 1 of {len(windows)} to {generator_name}")
+            return {**window, "windows": len(windows), "dispatched": 1}
         for i, part in enumerate(windows):
             where = f"window {i + 1} of {len(windows)} to {generator_name}; {i} window(s) were already sent"
             _invoke(lambda_client, generator_name, part.payload(), where)
         return {**window, "windows": len(windows), "dispatched": len(windows)}
     admission: concurrency.Admission | None = None
-    if state_bucket and world.exclusive:
+    if checkpointed:
         store = checkpoint.CheckpointStore(s3_client, state_bucket, state_prefix, checkpoint.world_id(world))
         admission, info = _coordinate(
             lambda_client, request, world=world, store=store, generator_name=generator_name, time_left_ms=time_left_ms
@@ -679,7 +707,7 @@ def run_request(
             return window
     shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
     if shards == 1:
-        return {
+        summary = {
             **window,
             "shards": 1,
             **run_tick(
@@ -690,13 +718,21 @@ def run_request(
                 end_ms=request.end_ms,
             ),
         }
-    if not generator_name:
-        raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
-    payloads = shard_payloads(request, world, shards, admission.verdicts.__getitem__ if admission else None)
-    for i, payload in enumerate(payloads):
-        where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
-        _invoke(lambda_client, generator_name, payload, where)
-    return {**window, "shards": shards, "dispatched": shards}
+    else:
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
+        payloads = shard_payloads(request, world, shards, admission.verdicts.__getitem__ if admission else None)
+        for i, payload in enumerate(payloads):
+            where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
+            _invoke(lambda_client, generator_name, payload, where)
+        summary = {**window, "shards": shards, "dispatched": shards}
+    following = request.following()
+    if following is not None:  # last, so that a retry of this window is the only way it is sent twice
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to go on")
+        _invoke(lambda_client, generator_name, following.payload(), "the tick's next window")
+        summary["next_window"] = format_timestamp_ms(following.start_ms)
+    return summary
 
 
 def handler(event: Any, context: Any) -> dict:

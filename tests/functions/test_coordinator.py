@@ -218,6 +218,26 @@ def test_a_corrupt_newest_checkpoint_is_passed_over_for_the_one_before(
     assert _delivered(client) == _expected(world, second.start_ms, second.end_ms)
 
 
+def test_a_long_ticks_windows_go_one_after_another_each_from_the_pass_before(s3: Any, world: World) -> None:
+    tick = gen.Request(T1, T1 + 9_000_000)  # 2.5 hours: three windows of at most MAX_WINDOW_SECONDS
+    client = RecordingLambda()
+    summary = _serve(client, s3, tick, world)
+    assert (summary["windows"], summary["dispatched"]) == (3, 1)
+    queue, coordinators = client.of(GENERATOR), []
+    while queue:  # every invocation the generator is sent, in order, each in a new container
+        client.calls = [c for c in client.calls if c[0] != GENERATOR]
+        request = _parse(queue.pop(0))
+        events.clear_window_cache()
+        done = _serve(client, s3, request, world)
+        if request.shards is None:
+            assert request.until_ms == tick.end_ms
+            coordinators.append((done["pass_began"], world.slot_range(request.start_ms, request.end_ms)))
+        queue += client.of(GENERATOR)
+    assert len(coordinators) == 3
+    assert [b for b, _ in coordinators[1:]] == [r.stop for _, r in coordinators[:-1]]  # each from the one before
+    assert _delivered(client) == _expected(world, tick.start_ms, tick.end_ms)
+
+
 def test_a_one_shard_window_is_generated_with_the_verdicts_just_made(s3: Any, world: World) -> None:
     request = gen.Request(T1 - 60_000, T1)
     assert gen.shard_count(world, request.start_ms, request.end_ms, 10_000) == 1

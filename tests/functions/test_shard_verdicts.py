@@ -67,6 +67,10 @@ def _with_verdicts(**change: Any) -> dict:
         ({**WINDOW, "hop": 0.5}, r"hop must be an integer from 0 to 64 \(MAX_CHAIN_HOPS\), got 0.5"),
         ({**WINDOW, "hop": gen.MAX_CHAIN_HOPS + 1}, r"hop must be an integer from 0 to 64"),
         ({**WINDOW, "hop": 1, "shard": {"index": 0, "count": 2}}, "hop may not come with shard"),
+        ({**WINDOW, "until": "2026-11-26T02:44:00Z"}, r"until must be at or after end and at most 604800 s"),
+        ({**WINDOW, "until": "2026-12-03T02:40:00.001Z"}, r"until must be at or after end and at most 604800 s"),
+        ({**WINDOW, "until": "soon"}, "until must be an ISO 8601 UTC time"),
+        ({**WINDOW, "until": "2026-11-26T03:00:00Z", "shard": {"index": 0, "count": 2}}, "until may not come with"),
     ],
 )
 def test_bad_verdicts_and_hops_are_refused_naming_the_key(event: Any, message: str) -> None:
@@ -74,11 +78,19 @@ def test_bad_verdicts_and_hops_are_refused_naming_the_key(event: Any, message: s
         _parse(event)
 
 
-def test_a_chain_link_names_its_hop_and_keeps_its_window_and_world() -> None:
-    request = _parse({**WINDOW, "seed": 9})
+def test_a_chain_link_names_its_hop_and_keeps_its_window_its_world_and_its_tick() -> None:
+    request = _parse({**WINDOW, "seed": 9, "until": "2026-11-26T04:40:00Z"})
     link = _parse(json.loads(request.payload(hop=3)))
-    assert link == gen.Request(request.start_ms, request.end_ms, 9, hop=3)
-    assert _parse(WINDOW).hop == 0
+    assert link == gen.Request(request.start_ms, request.end_ms, 9, hop=3, until_ms=request.until_ms)
+    assert _parse(WINDOW).hop == 0 and _parse(WINDOW).until_ms is None
+
+
+def test_a_long_ticks_next_window_is_at_most_an_hour_and_ends_at_its_end() -> None:
+    first = gen.Request(0, 3_600_000, 9, until_ms=9_000_000)
+    second = first.following()
+    assert second == gen.Request(3_600_000, 7_200_000, 9, until_ms=9_000_000)
+    third = second.following() if second else None
+    assert third == gen.Request(7_200_000, 9_000_000, 9, until_ms=9_000_000) and third.following() is None
 
 
 def test_the_state_bucket_and_prefix_come_from_the_environment() -> None:
