@@ -111,15 +111,16 @@ class CheckpointStore:
             raise ValueError(f"position must be a slot at or after 0, got {position}")
         return f"{self._day_prefix(concurrency.pass_start(position))}{position:010d}.pass"
 
-    def positions(self, at_or_before: int) -> list[int]:
+    def positions(self, at_or_before: int) -> Iterator[int]:
         """Positions of the checkpoints at or before a slot, of its admission day or the one before, newest first.
 
-        ListObjectsV2, paginated, over the two day prefixes; a listing that fails raises CheckpointError (a
-        coordinator that cannot see its checkpoints must not start a bootstrap chain in their place).
+        ListObjectsV2, paginated, over the slot's day prefix, and over the day before's only when the caller reads
+        past the slot's day (a warm tick lists once); a listing that fails raises CheckpointError (a coordinator
+        that cannot see its checkpoints must not start a bootstrap chain in their place).
         """
         day = concurrency.pass_start(at_or_before)
-        found: list[int] = []
         for prefix in (self._day_prefix(day), self._day_prefix(day - 1440)):
+            found = set()
             for key in self._keys(prefix):
                 name = key[len(prefix) :]
                 if not (name.endswith(".pass") and name[:-5].isdigit() and len(name) == 15):
@@ -127,8 +128,8 @@ class CheckpointStore:
                     continue
                 position = int(name[:-5])
                 if position <= at_or_before and self.key(position) == key:
-                    found.append(position)
-        return sorted(set(found), reverse=True)
+                    found.add(position)
+            yield from sorted(found, reverse=True)
 
     def _keys(self, prefix: str) -> Iterator[str]:
         try:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import math
 import operator
@@ -562,10 +563,10 @@ def _restore(
     """Bring the window's admission to the newest state at or before the window: its own, or the newest checkpoint
     it takes that is further on (a corrupt or unreadable one skipped for the next older, logged). (Where it came
     from: "memory", "checkpoint" or "none"; the newest stored position.)"""
-    stored = store.positions(slots.stop)
-    newest = stored[0] if stored else None
+    stored = store.positions(slots.stop)  # lists the day before's only when read past this day's
+    newest = next(stored, None)
     own = admission.position if _usable(admission, slots) else None
-    for position in stored:
+    for position in itertools.chain(() if newest is None else (newest,), stored):
         if own is not None and position <= own:
             break
         data = store.load(position)

@@ -79,7 +79,7 @@ def test_the_newest_checkpoint_at_or_before_a_slot_of_its_day_or_the_one_before(
     store = _store(s3)
     for position in (DAY - 2000, DAY - 1440, DAY - 30, DAY + 5, DAY + 10, DAY + 15):
         store.save(position, f"state@{position}".encode())
-    assert store.positions(DAY + 12) == [DAY + 10, DAY + 5, DAY - 30, DAY - 1440]
+    assert list(store.positions(DAY + 12)) == [DAY + 10, DAY + 5, DAY - 30, DAY - 1440]
     assert store.latest(DAY + 12) == f"state@{DAY + 10}".encode()
     assert store.latest(DAY + 15) == f"state@{DAY + 15}".encode()
     assert store.latest(DAY + 4) == f"state@{DAY - 30}".encode()  # the day before's, in the look-back hour
@@ -87,11 +87,27 @@ def test_the_newest_checkpoint_at_or_before_a_slot_of_its_day_or_the_one_before(
     assert store.latest(DAY + 2880) is None  # two days on: nothing near, the caller bootstraps
 
 
+def test_the_day_before_is_listed_only_when_read_past_the_slots_day(s3: Any) -> None:
+    listed: list[str] = []
+
+    class Counting(FaultyS3):
+        def get_paginator(self, name: str) -> Any:
+            listed.append(name)
+            return super().get_paginator(name)
+
+    store = _store(Counting(s3, set()))
+    store.save(DAY - 30, b"old")
+    store.save(DAY + 5, b"new")
+    positions = store.positions(DAY + 10)
+    assert next(positions) == DAY + 5 and len(listed) == 1  # a warm tick's one ListObjectsV2
+    assert list(positions) == [DAY - 30] and len(listed) == 2
+
+
 def test_listing_is_paginated_over_the_whole_day(s3: Any) -> None:
     store = cp.CheckpointStore(s3, BUCKET, PREFIX, WORLD, page_size=4)
     for position in range(DAY, DAY + 1440, 90):  # 16 keys: four pages of four
         s3.put_object(Bucket=BUCKET, Key=store.key(position), Body=b"x")
-    assert store.positions(DAY + 1439) == list(range(DAY + 1350, DAY - 1, -90))
+    assert list(store.positions(DAY + 1439)) == list(range(DAY + 1350, DAY - 1, -90))
 
 
 def test_a_corrupt_checkpoint_is_skipped_for_the_next_older(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -117,7 +133,7 @@ def test_a_checkpoint_gone_since_the_listing_is_skipped(s3: Any) -> None:
     store = _store(s3)
     store.save(DAY + 5, b"state@5")
     store.save(DAY + 10, b"state@10")
-    assert store.positions(DAY + 20) == [DAY + 10, DAY + 5]
+    assert list(store.positions(DAY + 20)) == [DAY + 10, DAY + 5]
     s3.delete_object(Bucket=BUCKET, Key=store.key(DAY + 10))  # expired by the lifecycle rule between list and get
     assert store.load(DAY + 10) is None
     assert store.latest(DAY + 20) == b"state@5"
@@ -133,11 +149,11 @@ def test_when_every_checkpoint_is_bad_there_is_none(s3: Any) -> None:
 def test_another_worlds_checkpoints_are_never_read(s3: Any) -> None:
     _store(s3, "fedcba9876543210").save(DAY + 10, b"other world")
     store = _store(s3)
-    assert store.positions(DAY + 20) == []
+    assert list(store.positions(DAY + 20)) == []
     # Foreign objects under this world's day prefixes (not its key layout) are ignored too.
     s3.put_object(Bucket=BUCKET, Key=f"admission/{WORLD}/day={DAY:010d}/notes.txt", Body=b"x")
     s3.put_object(Bucket=BUCKET, Key=f"admission/{WORLD}/day={DAY:010d}/{DAY - 1:010d}.pass", Body=b"x")
-    assert store.positions(DAY + 20) == []
+    assert list(store.positions(DAY + 20)) == []
 
 
 def test_a_failed_listing_raises_naming_the_bucket_and_prefix(s3: Any) -> None:
@@ -150,13 +166,13 @@ def test_a_failed_save_raises_naming_the_key_and_size(s3: Any) -> None:
     store = _store(FaultyS3(s3, {"PutObject"}))
     with pytest.raises(cp.CheckpointError, match=rf"saving s3://{BUCKET}/.*{DAY + 3:010d}\.pass \(4 bytes\) failed"):
         store.save(DAY + 3, b"data")
-    assert _store(s3).positions(DAY + 10) == []
+    assert list(_store(s3).positions(DAY + 10)) == []
 
 
 def test_a_retried_save_overwrites_the_same_key(s3: Any) -> None:
     store = _store(s3)
     assert store.save(DAY + 3, b"a") == store.save(DAY + 3, b"a")
-    assert store.positions(DAY + 3) == [DAY + 3] and store.latest(DAY + 3) == b"a"
+    assert list(store.positions(DAY + 3)) == [DAY + 3] and store.latest(DAY + 3) == b"a"
 
 
 def test_the_world_id_changes_with_everything_that_makes_verdicts() -> None:

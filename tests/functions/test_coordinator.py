@@ -205,7 +205,7 @@ def test_a_corrupt_newest_checkpoint_is_passed_over_for_the_one_before(
     first, second = gen.Request(T1 - TICK, T1), gen.Request(T1, T1 + TICK)
     _serve(RecordingLambda(), s3, first, world)
     store = cp.CheckpointStore(s3, BUCKET, gen.STATE_PREFIX, cp.world_id(world))
-    newest = store.positions(world.slot_range(T1, T1 + TICK).stop)[0]
+    newest = next(store.positions(world.slot_range(T1, T1 + TICK).stop))
     torn = s3.get_object(Bucket=BUCKET, Key=store.key(newest))["Body"].read()[:-100]
     s3.put_object(Bucket=BUCKET, Key=store.key(newest + 2), Body=torn)  # a newer, torn checkpoint
     events.clear_window_cache()
