@@ -14,6 +14,11 @@ MAX_WINDOW_SECONDS (a rate() of hours or a day, a sparse cron()) is first cut in
 each sent to this same function as its own request (and sharded like any window): since the world is a pure
 function of time, the windows together emit exactly the tick's events.
 
+With a state bucket (STATE_BUCKET) the admission pass (functions/shared/concurrency.py) runs only in a window's
+coordinator, which goes on from the pass's newest state (in memory or checkpointed in the bucket), judges the
+window's new slots, saves the pass and sends each shard its slots' verdicts; a pass that cannot reach the window
+before the invocation's deadline is saved and continued by a chain of invocations (docs/checkpoint-coordinator.md).
+
 Requests (the event the function is invoked with):
 - an EventBridge scheduled event: the tick [time - WINDOW_SECONDS, time), or with a cron() schedule
   (SCHEDULE_EXPRESSION) [previous firing, time), so consecutive ticks meet without gap or overlap;
