@@ -29,7 +29,20 @@ def _checkpoints(stack: LocalStack) -> list[str]:
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
-def test_local_ticks_checkpoint_the_pass_and_the_next_tick_goes_on_from_it(tmp_path: Path) -> None:
+def _fast_clock(timeout_ms: int) -> Callable[[], int]:
+    """A clock whose every read is half a second: the pass gets ~70 slots an invocation."""
+    left = [timeout_ms]
+
+    def time_left() -> int:
+        left[0] -= 500
+        return left[0]
+
+    return time_left
+
+
+def test_local_ticks_checkpoint_the_pass_and_one_that_outlasts_the_timeout_goes_on_in_a_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     quiet = load_settings("dev").but(batch_size=20)
     with LocalStack(quiet, tmp_path, seed=4) as stack:
         assert stack.world.exclusive
@@ -45,24 +58,12 @@ def test_local_ticks_checkpoint_the_pass_and_the_next_tick_goes_on_from_it(tmp_p
         assert first["events"] + second["events"] == len(made) == len(stack.lambda_client.accepted_event_ids)
         assert set(stack.lambda_client.accepted_event_ids) == {e["event_id"] for e in made}
 
-
-def test_a_local_tick_whose_pass_outlasts_the_timeout_goes_on_in_a_chain(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def fast_clock(timeout_ms: int) -> Callable[[], int]:
-        left = [timeout_ms]
-
-        def time_left() -> int:  # each read is half a second: the pass gets ~70 slots an invocation
-            left[0] -= 500
-            return left[0]
-
-        return time_left
-
-    monkeypatch.setattr(LocalStack, "time_left", staticmethod(fast_clock))
-    quiet = load_settings("dev").but(batch_size=20)
-    with LocalStack(quiet, tmp_path, seed=4) as stack:
-        summary = stack.tick(END - TICK, END)
-        assert summary["pass_done"] is False and summary["next_hop"] == 1
-        assert len(_checkpoints(stack)) >= 3  # one a link, the last link's included
-        made = window_events(stack.world, END - TICK, END)
-        assert summary["events"] == len(made) == len(stack.lambda_client.accepted_event_ids)
+        later = END + 2 * 86_400_000  # two days on: no checkpoint near, a bootstrap
+        events.clear_window_cache()
+        monkeypatch.setattr(stack, "time_left", _fast_clock)
+        summary = stack.tick(later - TICK, later)
+        assert summary["pass_done"] is False and summary["next_hop"] == 1  # the rest went on in a chain
+        assert len(_checkpoints(stack)) >= 2 + 3  # one a link, the last link's included
+        made = window_events(stack.world, later - TICK, later)
+        before = first["events"] + second["events"]
+        assert summary["events"] == len(made) == len(stack.lambda_client.accepted_event_ids) - before > 0
