@@ -545,6 +545,15 @@ def window_cache_size() -> WindowCacheSize:
     return _CACHE.size()
 
 
+def window_admission(world: World, *, fresh: bool = False) -> concurrency.Admission:
+    """The admission pass the window cache judges `world`'s slots with: the one a coordinator prepares (so a window
+    it generates itself uses the verdicts it just made) and a shard supplies; `fresh` replaces it with a new one."""
+    cached = _CACHE.of(world)
+    if fresh:
+        cached.admission = concurrency.Admission(world)
+    return cached.admission
+
+
 def clear_window_cache() -> None:
     """Forget every cached slot: the next window of any world scans its whole look-back."""
     _CACHE.clear()

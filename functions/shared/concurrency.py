@@ -38,6 +38,14 @@ Suppressed candidates are not played at all; each hour's start rate is divided b
 from __future__ import annotations
 
 import functools
+import hashlib
+import itertools
+import json
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Callable, Mapping
 
 from functions.shared import ads, binge, domains, plays
 from functions.shared import world as wm
@@ -167,25 +175,50 @@ def pass_start(slot: int) -> int:
     return (slot - PASS_START_MINUTE) // 1440 * 1440 + PASS_START_MINUTE
 
 
+DAY_SLOTS = 1440
+"""Slots of an admission day."""
+
+
+class MissingVerdicts(LookupError):
+    """A strict Admission (a shard's, supplied its verdicts) was asked for a slot it does not hold: it runs no pass."""
+
+
+def verdict_span(world: wm.World) -> int:
+    """How many slots before the pass's position a later window may still read verdicts of: a window's slot_range
+    reaches max_session_ms before its start (the window writer's look-back), and a window lasts at most
+    MAX_WINDOW_SECONDS; a snapshot keeps these slots' verdicts."""
+    return -(-world.max_session_ms // wm.SLOT_MS) + 1 + domains.MAX_WINDOW_SECONDS * 1000 // wm.SLOT_MS
+
+
 class Admission:
     """The generator's admission pass over one world: per slot, which of its candidates are played.
 
-    A pass judges an admission day's slots in order, from `pass_start` (after its look-back's candidates, all of
+    The pass judges an admission day's slots in order, from `pass_start` after its look-back's candidates (all of
     which count), and keeps what later slots need (per device the latest end bound, per household its `limit`
-    latest); the verdicts of each slot are kept, so a warm container's tick judges only its few new slots. A slot
-    the pass has gone by and no longer holds is judged by the pass of its day run again.
+    latest); the verdicts of each slot are kept, so a warm container's tick judges only its few new slots. Within
+    `lookback` slots of the next day's start every candidate also counts in that day's look-back state, so the pass
+    runs on into the next day without starting it over. A slot the pass has gone by and no longer holds is judged by
+    its day's pass run again, unless the Admission is `strict` (a shard supplied its verdicts: `supply`). `snapshot`
+    and `restore` carry the pass, with the verdicts a later window may read, from one process to another.
     """
 
-    def __init__(self, world: wm.World) -> None:
+    def __init__(self, world: wm.World, *, strict: bool = False) -> None:
         self.world = world
         self.lookback = lookback_slots(world)
+        self.strict = strict
+        """Whether `admitted` refuses (MissingVerdicts) a slot it does not hold instead of running a pass."""
         self._tiers: dict[int, str] = {}
         self.verdicts: dict[int, bytes] = {}
         """Slot -> one byte per candidate in key order, 1 if it is played."""
+        self.judged = 0
+        """Slots this Admission's passes have judged (look-back slots included): their work, for tests and benches."""
         self._day: int | None = None
         self._next = 0
         self._device: dict[int, int] = {}
         self._household: dict[int, list[int]] = {}
+        self._ahead: tuple[dict[int, int], dict[int, list[int]]] | None = None
+        """The next day's look-back state (devices, households), while the pass is within its look-back."""
+        self._identity: tuple[tuple[int, ...], bytes] | None = None
 
     def _tier(self, customer: int) -> str:
         hit = self._tiers.get(customer)
@@ -203,6 +236,12 @@ class Admission:
         """Whether a household is on an ad tier (ad_tiers' entry, made when first needed)."""
         return ads.sees_ads(self._tier(customer))
 
+    @property
+    def position(self) -> int | None:
+        """The next slot the pass will judge (before its day's start while it takes in the look-back); None with no
+        pass."""
+        return None if self._day is None else self._next
+
     def admitted(self, slot: int) -> bytes:
         """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it."""
         hit = self.verdicts.get(slot)
@@ -210,37 +249,197 @@ class Admission:
             return hit
         if not self.world.exclusive:
             return _every(self.world, slot)
-        day = pass_start(slot)
-        if self._day != day or slot < self._next:
-            self._device.clear()
-            self._household.clear()
-            for before in range(day - self.lookback, day):
-                self._judge(before, played_only=False)
-            self._day, self._next = day, day
-        if len(self.verdicts) >= _MAX_SLOTS:
-            for old in [s for s in self.verdicts if s < slot - 2 * self.lookback]:
-                del self.verdicts[old]
-        while self._next <= slot:
-            self.verdicts[self._next] = self._judge(self._next, played_only=True)
-            self._next += 1
-            if self._next % PRUNE_EVERY == 0:
-                self._prune(self._next * wm.SLOT_MS)
+        if self.strict:
+            raise MissingVerdicts(
+                f"slot {slot}: its verdicts were neither supplied nor judged here, and a strict Admission runs no pass"
+            )
+        self.prepare(slot, slot + 1)
         return self.verdicts[slot]
+
+    def supply(self, verdicts: Mapping[int, bytes]) -> None:
+        """Hold verdicts judged elsewhere (one byte per candidate, 0 or 1, as `admitted` gives them), and become
+        strict: from now on a slot neither supplied nor held raises MissingVerdicts instead of running a pass."""
+        for slot, flags in verdicts.items():
+            if not isinstance(flags, bytes) or flags.translate(None, b"\x00\x01"):
+                raise ValueError(f"verdicts of slot {slot} must be bytes of 0 or 1, got {flags[:16]!r}")
+            if len(flags) != self.world.slot_count(slot):
+                raise ValueError(
+                    f"verdicts of slot {slot} must hold one byte per candidate ({self.world.slot_count(slot)}), "
+                    f"got {len(flags)}"
+                )
+        self.verdicts.update(verdicts)
+        self.strict = True
+
+    def prepare(self, first_slot: int, stop_slot: int, deadline: Callable[[], bool] | None = None) -> bool:
+        """Judge what [first_slot, stop_slot) still needs, each slot by its own day's pass, so that `verdicts` holds
+        every slot of it; True when it does. The pass goes on from where it is when it can reach a slot (it is at or
+        before it and not more than a look-back before its day), else starts the slot's day from its look-back.
+        `deadline()` is asked between slots: when True, stop and return False with a consistent state (`snapshot`
+        saves it; a later `prepare` goes on). At least one slot is judged per call, so a chain always advances."""
+        if not self.world.exclusive:
+            return True
+        if len(self.verdicts) >= _MAX_SLOTS:
+            for old in [s for s in self.verdicts if s < first_slot - 2 * self.lookback]:
+                del self.verdicts[old]
+        held = self.verdicts
+        days: dict[int, list[int]] = {}
+        for slot in range(first_slot, stop_slot):
+            if slot not in held:
+                span = days.setdefault(pass_start(slot), [slot, slot])
+                span[1] = slot
+        stepped = False
+        for day, (lo, hi) in sorted(days.items()):
+            if not (self._day is not None and self._day <= day and day - self.lookback <= self._next <= lo):
+                self._start(day)
+            while self._next <= hi:
+                if stepped and deadline is not None and deadline():
+                    return False
+                self._step()
+                stepped = True
+        return True
+
+    def _start(self, day: int) -> None:
+        """Start the pass of the admission day beginning at slot `day`, from its look-back, with nothing held."""
+        self._day, self._next = day, day - self.lookback
+        self._device, self._household, self._ahead = {}, {}, None
+
+    def _step(self) -> None:
+        """Judge the pass's next slot: within its day keep its verdicts; before it (the look-back) every candidate
+        counts. Within a look-back of the next day every candidate also counts in that day's look-back state, which
+        becomes the pass's at the day's start."""
+        slot, day = self._next, self._day
+        assert day is not None
+        following = day + DAY_SLOTS
+        if self._ahead is None and slot >= following - self.lookback:
+            self._ahead = ({}, {})
+        flags = self._judge(slot, played_only=slot >= day, ahead=self._ahead)
+        self.judged += 1
+        if slot >= day:
+            self.verdicts[slot] = flags
+        self._next = slot = slot + 1
+        if slot == following:
+            assert self._ahead is not None
+            (self._device, self._household), self._ahead = self._ahead, None
+            self._day = following
+        if slot % PRUNE_EVERY == 0:
+            self._prune(slot * wm.SLOT_MS)
 
     def _prune(self, now: int) -> None:
         """Forget the holds that end by `now`, the start of the next slot to judge: a candidate from then on attempts
         at or after it, and a hold that ends by its attempt refuses it no more than no hold does."""
         self._device = {d: until for d, until in self._device.items() if until > now}
         self._household = {c: top for c, top in self._household.items() if max(top) > now}
+        if self._ahead is not None:
+            device, household = self._ahead
+            self._ahead = (
+                {d: until for d, until in device.items() if until > now},
+                {c: top for c, top in household.items() if max(top) > now},
+            )
 
     def state_size(self) -> tuple[int, int]:
-        """(devices, households) whose holds the pass keeps."""
-        return len(self._device), len(self._household)
+        """(devices, households) whose holds the pass keeps (the next day's look-back's included)."""
+        ahead = self._ahead or ({}, {})
+        return len(self._device) + len(ahead[0]), len(self._household) + len(ahead[1])
 
-    def _judge(self, slot: int, *, played_only: bool) -> bytes:
+    def snapshot(self) -> bytes:
+        """The pass's state (its day, position, holds and the next day's look-back holds) and the verdicts of the
+        `verdict_span` slots before its position, as bytes that `restore` reads in another process (header: magic,
+        format version, the world's identity, a CRC-32 of the body; the body zlib-compressed)."""
+        body = bytearray()
+        position = self._next if self._day is not None else None
+        if position is None:
+            body += struct.pack("<B", 0)
+        else:
+            now = position * wm.SLOT_MS
+            self._prune(now)
+            body += struct.pack("<BqqB", 1, self._day, position, self._ahead is not None)
+            _put_holds(body, self._device, self._household, now)
+            if self._ahead is not None:
+                _put_holds(body, *self._ahead, now)
+        if position is None or not self.world.exclusive:
+            slots: list[int] = []
+        else:
+            slots = [s for s in range(position - verdict_span(self.world), position) if s in self.verdicts]
+        _put_array(body, array("q", slots))
+        _put_array(body, array("I", [len(self.verdicts[s]) for s in slots]))
+        packed = pack_bits(b"".join(self.verdicts[s] for s in slots))
+        body += struct.pack("<Q", len(packed)) + packed
+        raw = bytes(body)
+        compressed = zlib.compress(raw, _ZLIB_LEVEL)
+        stored, flags = (compressed, _ZLIB) if len(compressed) < len(raw) else (raw, 0)
+        fields, digest = self.identity()
+        head = _HEAD.pack(_MAGIC, FORMAT_VERSION, flags, *fields, digest, -1 if position is None else position)
+        return head + _SIZES.pack(len(stored), len(raw), zlib.crc32(stored)) + stored
+
+    def restore(self, data: bytes) -> None:
+        """Take the pass's state and verdicts from `snapshot`'s bytes (of an Admission of this world); ValueError
+        naming what is wrong (not a snapshot, another format version, another world, a checksum mismatch,
+        truncated) leaves this Admission unchanged."""
+        fixed = _HEAD.size + _SIZES.size
+        if len(data) < fixed:
+            raise ValueError(f"admission snapshot truncated: {len(data)} bytes, shorter than its {fixed}-byte header")
+        magic, version, flags, *fields, digest, _ = _HEAD.unpack_from(data)
+        if magic != _MAGIC:
+            raise ValueError(f"not an admission snapshot: magic {magic!r}, expected {_MAGIC!r}")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"admission snapshot format version {version}, this code reads {FORMAT_VERSION}")
+        own_fields, own_digest = self.identity()
+        if (tuple(fields), digest) != (own_fields, own_digest):
+            differ = [
+                f"{name} {theirs} (this world's {ours})"
+                for name, theirs, ours in zip(_IDENTITY_FIELDS, fields, own_fields, strict=True)
+                if theirs != ours
+            ] or ["titles or campaigns"]
+            raise ValueError(f"admission snapshot of another world: {', '.join(differ)}")
+        stored_length, raw_length, crc = _SIZES.unpack_from(data, _HEAD.size)
+        stored = data[fixed:]
+        if len(stored) != stored_length:
+            raise ValueError(
+                f"admission snapshot truncated: its header says {stored_length} body bytes, got {len(stored)}"
+            )
+        if zlib.crc32(stored) != crc:
+            raise ValueError(
+                f"admission snapshot checksum mismatch: CRC-32 {zlib.crc32(stored):#010x}, header {crc:#010x}"
+            )
+        try:
+            raw = zlib.decompress(stored) if flags & _ZLIB else stored
+            if len(raw) != raw_length:
+                raise ValueError(f"body of {len(raw)} bytes, header says {raw_length}")
+            state, verdicts = _read_body(memoryview(raw))
+        except (ValueError, struct.error, zlib.error, IndexError) as error:
+            raise ValueError(f"admission snapshot malformed: {error}") from error
+        if state is None:
+            self._day, self._next, self._device, self._household, self._ahead = None, 0, {}, {}, None
+        else:
+            self._day, self._next, (self._device, self._household), self._ahead = state
+        self.verdicts.update(verdicts)
+
+    def identity(self) -> tuple[tuple[int, ...], bytes]:
+        """What makes this world's verdicts what they are, as a snapshot's header holds it: (seed, batch_size,
+        max_session_ms, dimension seed, customers, titles) and a digest of those and of the titles' and campaigns'
+        rows."""
+        if self._identity is None:
+            world = self.world
+            dimension_seed, count = world.dims.lifecycle or (0, 0)
+            fields = (
+                world.seed,
+                world.batch_size,
+                world.max_session_ms,
+                dimension_seed & wm.M64,
+                count,
+                len(world.dims.titles),
+            )
+            rows = json.dumps([fields, world.dims.titles, world.dims.campaigns], sort_keys=True, default=str)
+            self._identity = fields, hashlib.sha256(rows.encode()).digest()[:16]
+        return self._identity
+
+    def _judge(
+        self, slot: int, *, played_only: bool, ahead: tuple[dict[int, int], dict[int, list[int]]] | None = None
+    ) -> bytes:
         """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates
-        (`played_only`) or, before the pass's day, by all (attempt_ms and end_bound inlined, World.pick_customer called:
-        this runs for every candidate of every new slot)."""
+        (`played_only`) or, before the pass's day, by all; every candidate also counts in `ahead`, the next day's
+        look-back state (attempt_ms and end_bound inlined, World.pick_customer called: this runs for every candidate
+        of every new slot)."""
         world = self.world
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
@@ -256,6 +455,7 @@ class Admission:
         types, genres, links = day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household = self._device, self._household
+        ahead_until, ahead_household = ahead if ahead is not None else (None, {})
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
         played_title, links_out = world.played_title, world.catalogue.links_out
@@ -306,6 +506,16 @@ class Admission:
             allowed = links[field] if title == day.title[field] else links_out(title, plan.day)
             if complete and allowed:  # the binge chain it starts holds the device too
                 bound += chain_links(sk, screen, title, allowed, following, title_seconds, sees_ads)[2]
+            hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
+            if ahead_until is not None:  # the next day's look-back: every candidate counts
+                if hold > ahead_until.get(device, 0):
+                    ahead_until[device] = hold
+                top = ahead_household.get(customer)
+                if top is None:
+                    top = ahead_household[customer] = [0] * limit_of(customer)
+                least = min(top)
+                if hold > least:
+                    top[top.index(least)] = hold
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:
@@ -315,9 +525,134 @@ class Admission:
                 flags[i] = 1
             elif played_only:
                 continue
-            hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
             if hold > busy:
                 device_until[device] = hold
             if hold > least:
                 top[top.index(least)] = hold
         return bytes(flags)
+
+
+FORMAT_VERSION = 1
+"""The snapshot layout `restore` reads; a change to it (or to what a pass holds) raises it."""
+_MAGIC = b"ACMEPASS"
+_ZLIB = 1
+_ZLIB_LEVEL = 1
+"""zlib's fastest level: the holds' deltas and offsets compress ~2x at it, and higher levels gain little more."""
+_IDENTITY_FIELDS = ("seed", "batch_size", "max_session_ms", "dimension seed", "customers", "titles")
+_HEAD = struct.Struct("<8sHH6Q16sq")
+"""magic, version, flags, the identity's fields and digest, position (-1: no pass)."""
+_SIZES = struct.Struct("<QQI")
+"""The stored body's length, its length uncompressed, the stored body's CRC-32."""
+assert array("I").itemsize == 4 and array("Q").itemsize == 8 and array("q").itemsize == 8
+_LITTLE = sys.byteorder == "little"
+_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+_FROM_DIGITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def pack_bits(flags: bytes) -> bytes:
+    """Verdicts (one byte, 0 or 1, per candidate) as bits, candidate i in bit i % 8 of byte i // 8."""
+    if not flags:
+        return b""
+    return int(flags[::-1].translate(_TO_DIGITS), 2).to_bytes((len(flags) + 7) // 8, "little")
+
+
+def unpack_bits(packed: bytes, count: int) -> bytes:
+    """`count` verdicts (one byte, 0 or 1, each) from pack_bits' bytes; ValueError if they hold another count."""
+    if len(packed) != (count + 7) // 8:
+        raise ValueError(f"{count} verdicts take {(count + 7) // 8} bytes as bits, got {len(packed)}")
+    if not count:
+        return b""
+    value = int.from_bytes(packed, "little")
+    if value >> count:
+        raise ValueError(f"bits set beyond the {count} verdicts")
+    return format(value, "b").zfill(count).encode()[::-1].translate(_FROM_DIGITS)
+
+
+def _put_array(body: bytearray, values: array) -> None:
+    if not _LITTLE:
+        values.byteswap()
+    body += struct.pack("<Q", len(values))
+    body += values.tobytes()
+
+
+def _take_array(raw: memoryview, at: int, code: str) -> tuple[array, int]:
+    (count,) = struct.unpack_from("<Q", raw, at)
+    at += 8
+    values = array(code)
+    end = at + count * values.itemsize
+    if end > len(raw):
+        raise ValueError(f"an array of {count} entries runs past the body's {len(raw)} bytes")
+    values.frombytes(raw[at:end])
+    if not _LITTLE:
+        values.byteswap()
+    return values, end
+
+
+def _deltas(ids: list[int]) -> array:
+    return array("Q", [b - a for a, b in zip([0, *ids], ids, strict=False)])
+
+
+def _undelta(deltas: array) -> list[int]:
+    return list(itertools.accumulate(deltas))
+
+
+def _put_holds(body: bytearray, device: dict[int, int], household: dict[int, list[int]], now: int) -> None:
+    """Devices (sorted, as deltas) and their holds, households (sorted, as deltas), their limits and holds, each hold
+    as its ms after `now` (0: ended by now, which refuses nothing a hold of 0 would not)."""
+    ids = sorted(device)
+    _put_array(body, _deltas(ids))
+    _put_array(body, array("I", [device[d] - now for d in ids]))
+    homes = sorted(household)
+    _put_array(body, _deltas(homes))
+    _put_array(body, array("B", [len(household[c]) for c in homes]))
+    _put_array(body, array("I", [h - now if h > now else 0 for c in homes for h in household[c]]))
+
+
+def _take_holds(raw: memoryview, at: int, now: int) -> tuple[tuple[dict[int, int], dict[int, list[int]]], int]:
+    ids, at = _take_array(raw, at, "Q")
+    until, at = _take_array(raw, at, "I")
+    homes, at = _take_array(raw, at, "Q")
+    limits, at = _take_array(raw, at, "B")
+    holds, at = _take_array(raw, at, "I")
+    if len(ids) != len(until) or len(homes) != len(limits) or sum(limits) != len(holds):
+        raise ValueError("the holds' arrays disagree in length")
+    device = dict(zip(_undelta(ids), [now + u for u in until], strict=True))
+    flat = [now + h if h else 0 for h in holds]
+    household, k = {}, 0
+    for customer, limit in zip(_undelta(homes), limits, strict=True):
+        household[customer] = flat[k : k + limit]
+        k += limit
+    return (device, household), at
+
+
+def _read_body(
+    raw: memoryview,
+) -> tuple[
+    tuple[int, int, tuple[dict[int, int], dict[int, list[int]]], tuple[dict[int, int], dict[int, list[int]]] | None]
+    | None,
+    dict[int, bytes],
+]:
+    """(None or (day, position, holds, the next day's look-back holds or None), verdicts) of a snapshot's body."""
+    (has_state,) = struct.unpack_from("<B", raw, 0)
+    at, state = 1, None
+    if has_state:
+        day, position, has_ahead = struct.unpack_from("<qqB", raw, at)
+        at += 17
+        now = position * wm.SLOT_MS
+        holds, at = _take_holds(raw, at, now)
+        ahead = None
+        if has_ahead:
+            ahead, at = _take_holds(raw, at, now)
+        state = (day, position, holds, ahead)
+    slots, at = _take_array(raw, at, "q")
+    lengths, at = _take_array(raw, at, "I")
+    (size,) = struct.unpack_from("<Q", raw, at)
+    at += 8
+    if len(slots) != len(lengths) or at + size != len(raw):
+        raise ValueError("the verdicts' arrays disagree in length")
+    flat = unpack_bits(bytes(raw[at:]), sum(lengths))
+    verdicts, k = {}, 0
+    for slot, length in zip(slots, lengths, strict=True):
+        verdicts[slot] = flat[k : k + length]
+        k += length
+    return state, verdicts

@@ -140,9 +140,10 @@ def test_a_world_too_dense_for_its_audience_plays_every_candidate(dims: Dimensio
 
 def test_the_pass_forgets_ended_holds_and_judges_the_same(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pruning (PRUNE_EVERY) keeps only the households still holding a stream, and changes no verdict: a day's pass
-    that never prunes judges every slot alike and ends holding every household it met."""
+    that never prunes judges every slot alike and ends holding every household it met (up to the day's last slot: at
+    the next day's start it takes on that day's look-back state)."""
     day = concurrency.pass_start(DAY_MS // 60_000 + 12 * 60)
-    slots = range(day, day + 1440)
+    slots = range(day, day + 1439)
     pruned = concurrency.Admission(world)
     kept = b"".join(pruned.admitted(s) for s in slots)
     monkeypatch.setattr(concurrency, "PRUNE_EVERY", 1 << 40)
