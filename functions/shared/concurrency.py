@@ -33,6 +33,12 @@ frequency cap per household, docs/ads.md); the proof holds with the hold for end
 
 Suppressed candidates are not played at all; each hour's start rate is divided by the share admitted at its load
 (households.ADMITTED_SHARES), so the volume stays batchSize. Lambda-safe: standard library only.
+
+At a large batchSize a day's pass takes hours, so it runs in one place and advances with the schedule
+(docs/checkpoint.md): `Admission.prepare` judges a window's new slots from where the pass is, going on across the
+day's start without a second look-back (the next day's look-back state is taken in on the way); `snapshot` and
+`restore` carry the pass and the verdicts a later window reads from one invocation to the next; a shard is
+`supply`'d its slots' verdicts and runs no pass (MissingVerdicts). None of it changes a verdict.
 """
 
 from __future__ import annotations
@@ -243,7 +249,8 @@ class Admission:
         return None if self._day is None else self._next
 
     def admitted(self, slot: int) -> bytes:
-        """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it."""
+        """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it (a
+        slot not held is prepared, or refused with MissingVerdicts when `strict`)."""
         hit = self.verdicts.get(slot)
         if hit is not None:
             return hit
@@ -260,7 +267,9 @@ class Admission:
         """Hold verdicts judged elsewhere (one byte per candidate, 0 or 1, as `admitted` gives them), and become
         strict: from now on a slot neither supplied nor held raises MissingVerdicts instead of running a pass."""
         for slot, flags in verdicts.items():
-            if not isinstance(flags, bytes) or flags.translate(None, b"\x00\x01"):
+            if not isinstance(flags, bytes):
+                raise ValueError(f"verdicts of slot {slot} must be bytes of 0 or 1, got {type(flags).__name__}")
+            if flags.translate(None, b"\x00\x01"):
                 raise ValueError(f"verdicts of slot {slot} must be bytes of 0 or 1, got {flags[:16]!r}")
             if len(flags) != self.world.slot_count(slot):
                 raise ValueError(

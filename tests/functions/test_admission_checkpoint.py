@@ -206,6 +206,9 @@ def test_at_any_cut_point_a_restored_pass_judges_the_ticks_as_one_pass_that_neve
     whole = Admission(fresh_world())
     assert whole.prepare(first.start, slots.stop)
     assert judged == whole.judged
+    # Not vacuous: the rule refuses candidates in these ticks, on both sides of 10:00.
+    for part in (range(first.start, DAY_START), range(DAY_START, slots.stop)):
+        assert sum(truth(slot).count(0) for slot in part) > 5
 
 
 def test_a_snapshot_holds_the_pruned_state_and_the_verdicts_a_later_window_reads() -> None:
