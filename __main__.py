@@ -31,6 +31,8 @@ given = {k.split(":", 1)[1] for k in {**get_config_env(), **CONFIG.get()} if k.s
 settings = Settings.from_config({key: config.get(key) for key in given | {key.name for key in KEYS}}, region)
 for note in settings.notes:
     pulumi.log.warn(note)
+for line in settings.info:
+    pulumi.log.info(line)
 
 # encryptionKey: AWS managed keys (None), one key this stack creates, or an existing key's ARN.
 kms_key_arn: pulumi.Output[str] | str | None = None
@@ -84,12 +86,16 @@ pipeline_args = {
 }
 pipeline = StreamingLake("telemetry", pipeline_args)
 
-access_logs = AccessLogBucket(
-    "access-logs",
-    {"source_bucket_names": [pipeline.bucket_name], **settings.component_args(access_logs_module.SPEC)},
-)
 generator_args = {**settings.component_args(scheduled_generator.SPEC), "stream_name": pipeline.stream_name}
 generator = ScheduledGenerator("generator", {**generator_args, **keyed, "stream_arn": pipeline.stream_arn})
+# Every bucket of the stack logs its requests: the lake and the generator's state bucket.
+access_logs = AccessLogBucket(
+    "access-logs",
+    {
+        "source_bucket_names": [pipeline.bucket_name, generator.state_bucket_name],
+        **settings.component_args(access_logs_module.SPEC),
+    },
+)
 
 pulumi.export("region", settings.region)
 pulumi.export("streamName", pipeline.stream_name)
@@ -104,6 +110,7 @@ pulumi.export("athenaQuery", pipeline.database_name.apply(queries.READY_QUERY.sq
 pulumi.export("generatorFunctionName", generator.generator_function_name)
 pulumi.export("producerFunctionName", generator.producer_function_name)
 pulumi.export("deadLetterQueueUrl", generator.dead_letter_queue_url)
+pulumi.export("generatorStateBucketName", generator.state_bucket_name)
 pulumi.export("scheduleExpression", settings.schedule_expression)
 pulumi.export("scheduleEnabled", settings.schedule_enabled)
 pulumi.export("partitionBy", settings.partition_by)

@@ -21,7 +21,7 @@ DEFAULT_EXPIRATION_DAYS = 365
 """A year of access logs: long enough to investigate an incident found late or to answer an audit; server access
 logs are small (one line per request, and this lake takes a few thousand requests a day)."""
 DEFAULT_NONCURRENT_DAYS = 7
-BUCKET_PREFIX_MAX = 37  # S3 bucket name prefix (Terraform provider bucket_prefix): at most 37, the rest is unique
+BUCKET_PREFIX_MAX = v.S3_MAX_BUCKET_PREFIX
 BUCKET_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ABORT_MULTIPART_DAYS = 1
 

@@ -88,10 +88,7 @@ class DataLakeArgs(TypedDict):
 
 def lake_policy(bucket_arn: str, kms_key_arn: str | None) -> dict[str, Any]:
     """The lake's bucket policy: TLS only; under a customer managed key, uploads with any other encryption refused."""
-    doc = policies.deny_insecure_transport(bucket_arn)
-    if kms_key_arn:
-        doc["Statement"] += policies.deny_other_encryption(bucket_arn, kms_key_arn)
-    return doc
+    return policies.bucket_policy(bucket_arn, kms_key_arn)
 
 
 def lifecycle_rules(

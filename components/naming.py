@@ -36,6 +36,11 @@ def layer_name(prefix: str) -> str:
     return f"{prefix}-mimesis"
 
 
+def state_bucket_prefix(prefix: str, max_length: int) -> str:
+    """Name prefix of the generator's state bucket, cut to `max_length` (S3 appends a unique suffix)."""
+    return f"{prefix}-state-"[:max_length]
+
+
 def lambda_log_group(function: str) -> str:
     return f"/aws/lambda/{function}"
 

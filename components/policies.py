@@ -310,6 +310,52 @@ def _extras(kms_key_arn: str | None, region: str | None, tracing: bool, stream: 
     return extra
 
 
+STATE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+"""What the generator does with its admission checkpoints: read the newest, write the next (one PutObject each; a
+checkpoint is never deleted by the function, the bucket's lifecycle expires it)."""
+
+
+def state_statements(
+    bucket_arn: str, prefix: str, *, kms_key_arn: str | None = None, region: str | None = None
+) -> list[dict[str, Any]]:
+    """The generator may list, read and write keys under one prefix of its state bucket, and nothing else there.
+
+    ListObjectsV2 is authorized as s3:ListBucket on the bucket, and the s3:prefix condition key limits which
+    listings it may make: Amazon S3 User Guide, "Bucket policy examples using condition keys"
+    (amazon-s3-policy-keys.html: s3:ListBucket allowed only with an s3:prefix condition, so that a listing must ask
+    for keys under that prefix), and the Service Authorization Reference for Amazon S3 (s3:prefix is a condition key
+    of ListBucket). StringLike on both "<prefix>" and "<prefix>*" lets the store list the prefix and below. The
+    objects' ARNs are arn:<partition>:s3:::<bucket>/<key>, so `<bucket arn>/<prefix>*` covers exactly the prefix's
+    keys. Under a customer managed key, S3 asks KMS for a data key on PutObject and decrypts on GetObject with the
+    caller's permissions (User Guide, "Using server-side encryption with AWS KMS keys": kms:GenerateDataKey and
+    kms:Decrypt), granted only through S3 for this bucket (lake_key_statement).
+    """
+    if not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
+        raise ValueError(
+            f"the state prefix must be a folder like 'admission/' (no '*', no leading '/'), got {prefix!r}"
+        )
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ListAdmissionState",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
+        },
+        {
+            "Sid": "ReadWriteAdmissionState",
+            "Effect": "Allow",
+            "Action": list(STATE_OBJECT_ACTIONS),
+            "Resource": [f"{bucket_arn}/{prefix}*"],
+        },
+    ]
+    if kms_key_arn:
+        if not region:
+            raise ValueError("region is required with kms_key_arn (key use is limited to S3 in that region)")
+        statements.append(lake_key_statement("EncryptAdmissionState", kms_key_arn, bucket_arn, region))
+    return statements
+
+
 def generator_policy(
     producer_arn: str,
     queue_arn: str,
@@ -318,13 +364,22 @@ def generator_policy(
     kms_key_arn: str | None = None,
     region: str | None = None,
     tracing: bool = False,
+    state_bucket_arn: str | None = None,
+    state_prefix: str | None = None,
 ) -> PolicyDocument:
-    """The generator may invoke only the producer, use the DLQ and write its own logs (and, when asked, use the
-    stack key through SQS and send traces)."""
+    """The generator may invoke only the producer, use the DLQ, write its own logs and, given a state bucket, read
+    and write its checkpoints under `state_prefix` (and, when asked, use the stack key through SQS and S3 and send
+    traces)."""
+    state = []
+    if state_bucket_arn is not None:
+        if state_prefix is None:
+            raise ValueError("state_prefix is required with state_bucket_arn (the grants cover that prefix only)")
+        state = state_statements(state_bucket_arn, state_prefix, kms_key_arn=kms_key_arn, region=region)
     return document(
         {"Sid": "InvokeProducer", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [producer_arn]},
         _dead_letters(queue_arn),
         _own_logs(log_group_arn),
+        *state,
         *_extras(kms_key_arn, region, tracing, stream=False),
     )
 
@@ -396,6 +451,15 @@ def deny_other_encryption(bucket_arn: str, key_arn: str) -> list[dict[str, Any]]
         deny("DenyKmsWithoutTheKey", {"Null": {SSE_HEADER: "false", SSE_KMS_KEY_HEADER: "true"}}),
         deny("DenyCustomerProvidedKeys", {"Null": {SSE_CUSTOMER_HEADER: "false"}}),
     ]
+
+
+def bucket_policy(bucket_arn: str, kms_key_arn: str | None) -> PolicyDocument:
+    """A bucket's policy as every bucket of the stack has it: TLS only; under a customer managed key, uploads asking
+    for any other encryption refused (the policy pack's tls-only-bucket-policy and bucket-refuses-other-keys)."""
+    doc = deny_insecure_transport(bucket_arn)
+    if kms_key_arn:
+        doc["Statement"] += deny_other_encryption(bucket_arn, kms_key_arn)
+    return doc
 
 
 def deny_insecure_transport(bucket_arn: str) -> PolicyDocument:

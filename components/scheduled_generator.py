@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import assets, naming, policies
+from components import assets, buckets, data_lake, naming, policies
 from components import validation as v
 from functions.shared import domains, households, schedule, schema, world
 
@@ -93,10 +93,41 @@ concurrency.PASS_START_MINUTE judges its admission day's candidates from the day
 batchSize 1,000 and 4,000, linear: bench/bench_cold_tick.py; docs/scale.md step 6)."""
 
 
+COLD_TICK_PASS_SLOTS = 23 * 60 + 349
+"""Slots the measured cold tick's pass covers (~28.8 hours): its admission day from 10:00 UTC to the 09:00 window
+(23 hours of one-minute slots, world.SLOT_MS) plus the look-back before the day, every candidate counting
+(concurrency.lookback_slots of the bench's world: 349 slots, its 500 titles' longest session about 5.5 hours)."""
+
+
+def _cpu_share(memory_mb: int) -> float:
+    """The share of one vCPU a single-threaded function gets at memory_mb (one vCPU per 1,769 MB)."""
+    return min(1.0, memory_mb / v.LAMBDA_MB_PER_VCPU)
+
+
 def cold_tick_seconds(batch_size: int, memory_mb: int) -> float:
-    """Seconds the worst cold tick takes at memory_mb: single-threaded, so at most one vCPU's share of the CPU."""
-    share = min(1.0, memory_mb / v.LAMBDA_MB_PER_VCPU)
-    return batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / 1000 / share
+    """Seconds the worst cold tick takes at memory_mb: single-threaded, so at most one vCPU's share of the CPU.
+    With the pass checkpointed this is what a new stack's bootstrap chain runs: its first window's whole pass."""
+    return batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / 1000 / _cpu_share(memory_mb)
+
+
+def window_new_slots(window_seconds: int) -> int:
+    """Slots a window's coordinator judges with the pass checkpointed: the window's own (a tick longer than
+    MAX_WINDOW_SECONDS runs as windows of at most that, each with its coordinator)."""
+    span = min(window_seconds, domains.MAX_WINDOW_SECONDS)
+    return math.ceil(span * 1000 / world.SLOT_MS)
+
+
+def window_pass_seconds(batch_size: int, memory_mb: int, window_seconds: int) -> float:
+    """Seconds a coordinator takes to judge the busiest window's new slots at memory_mb: the measured cold pass's mean
+    CPU per slot (COLD_TICK_CPU_MS_PER_BATCH_UNIT over COLD_TICK_PASS_SLOTS) at the busiest tick (PEAK_TO_MEAN)."""
+    per_slot_ms = batch_size * COLD_TICK_CPU_MS_PER_BATCH_UNIT / COLD_TICK_PASS_SLOTS * PEAK_TO_MEAN
+    return window_new_slots(window_seconds) * per_slot_ms / 1000 / _cpu_share(memory_mb)
+
+
+def bootstrap_hops(batch_size: int, memory_mb: int, timeout_seconds: int) -> int:
+    """Invocations of timeout_seconds a new stack's bootstrap chain takes (no checkpoint yet: the worst window's
+    whole pass, cold_tick_seconds); at least, as each hop also keeps room to save and re-invoke itself."""
+    return max(1, math.ceil(cold_tick_seconds(batch_size, memory_mb) / timeout_seconds))
 
 
 def dimension_memory_mb(title_count: int) -> float:
@@ -166,6 +197,7 @@ def generator_environment(
     world_seed: int | None = None,
     schedule_expression: str | None = None,
     campaign_count: int | None = None,
+    state_bucket: str | None = None,
 ) -> dict[str, str]:
     """The generator's environment variables (all strings, as Lambda requires)."""
     env = {
@@ -183,7 +215,40 @@ def generator_environment(
         env["CAMPAIGN_COUNT"] = str(campaign_count)  # the campaigns table the viewers' ad breaks come from
     if schedule_expression is not None and schedule.is_cron(schedule_expression):
         env["SCHEDULE_EXPRESSION"] = schedule_expression  # the handler starts each tick at the previous firing
+    if state_bucket is not None:  # the admission pass is checkpointed there (functions/generator/checkpoint.py)
+        env[STATE_BUCKET_ENV] = state_bucket
+        env[STATE_PREFIX_ENV] = domains.STATE_PREFIX
     return env
+
+
+STATE_BUCKET_ENV = "STATE_BUCKET"
+"""The generator's environment variable naming its state bucket (the admission pass's checkpoints)."""
+STATE_PREFIX_ENV = "STATE_PREFIX"
+"""The generator's environment variable holding the key prefix of those checkpoints (domains.STATE_PREFIX)."""
+DEFAULT_STATE_RETENTION_DAYS = 3
+"""Days a checkpoint is kept. A coordinator reads the newest at or before its window, of that admission day or the
+one before (functions/generator/checkpoint.py), and a late asynchronous retry is at most 6 hours old
+(max_event_age_seconds): a day would do; three let a stack paused over a weekend resume without a bootstrap chain."""
+STATE_NONCURRENT_DAYS = 1
+"""Days an overwritten or deleted checkpoint version is kept: a retried coordinator rewrites the same key with the
+same bytes, and nothing reads an old version."""
+STATE_ABORT_MULTIPART_DAYS = 1
+"""Days before an unfinished multipart upload of a checkpoint (a coordinator timed out while saving) is aborted."""
+
+
+def state_lifecycle_rules(retention_days: int, prefix: str = domains.STATE_PREFIX) -> list[dict[str, Any]]:
+    """The state bucket's lifecycle: checkpoints under `prefix` expire after `retention_days`, their noncurrent
+    versions after STATE_NONCURRENT_DAYS, unfinished uploads are aborted after STATE_ABORT_MULTIPART_DAYS."""
+    return [
+        {
+            "id": "expire-admission-state",
+            "status": "Enabled",
+            "filter": {"prefix": prefix},
+            "expiration": {"days": retention_days},
+            "noncurrent_version_expiration": {"noncurrent_days": STATE_NONCURRENT_DAYS},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": STATE_ABORT_MULTIPART_DAYS},
+        }
+    ]
 
 
 AGGREGATE_ENV = "AGGREGATE_RECORDS"
@@ -197,8 +262,9 @@ class ScheduledGeneratorArgs(TypedDict):
 
     name_prefix: NotRequired[str]
     """Explicit names: <name_prefix>-generator, -producer, -generator-role, -producer-role, -generator-schedule,
-    -async-dlq, -mimesis. Omitted: every name derives from this component's resource name with Pulumi's random
-    suffix (the layer, which has none, from the project, stack and resource name)."""
+    -async-dlq, -mimesis, and a state bucket named <name_prefix>-state- plus S3's unique suffix. Omitted: every
+    name derives from this component's resource name with Pulumi's random suffix (the layer, which has none, from the
+    project, stack and resource name)."""
     stream_name: pulumi.Input[str]
     """Kinesis stream the producer writes to."""
     stream_arn: pulumi.Input[str]
@@ -240,8 +306,11 @@ class ScheduledGeneratorArgs(TypedDict):
     code_root: NotRequired[str]
     """Directory holding functions/ (this repository when omitted)."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
-    """Customer managed KMS key for the dead-letter queue, both log groups and both functions' environment (AWS
-    managed keys when omitted). Its key policy must let CloudWatch Logs and EventBridge use it (StackKey's does)."""
+    """Customer managed KMS key for the dead-letter queue, both log groups, both functions' environment and the
+    state bucket (AWS managed keys and SSE-S3 when omitted). Its key policy must let CloudWatch Logs and EventBridge
+    use it (StackKey's does)."""
+    state_retention_days: NotRequired[int]
+    """Days the state bucket keeps each checkpoint of the admission pass before it expires."""
     tracing: NotRequired[bool]
     """X-Ray active tracing on both functions."""
     aggregate_records: NotRequired[bool]
@@ -279,6 +348,7 @@ SPEC = v.ArgSpec(
         "tracing": True,
         "aggregate_records": True,
         "partition_columns": False,
+        "state_retention_days": DEFAULT_STATE_RETENTION_DAYS,
     },
     rules={
         "name_prefix": v.NAME_PREFIX,
@@ -304,6 +374,7 @@ SPEC = v.ArgSpec(
         "generator_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "producer_reserved_concurrency": v.RESERVED_CONCURRENCY,
         "kms_key_arn": v.KMS_KEY_ARN,
+        "state_retention_days": v.between(1, v.S3_MAX_LIFECYCLE_DAYS, v.LIFECYCLE_DAYS),
     },
     checks=(_combinations,),
     allowed=v.arguments(ScheduledGeneratorArgs),
@@ -311,7 +382,8 @@ SPEC = v.ArgSpec(
 
 
 class ScheduledGenerator(v.CheckedComponent):
-    """Schedule -> generator Lambda -> producer Lambda -> Kinesis, with a dead-letter queue for failed batches."""
+    """Schedule -> generator Lambda -> producer Lambda -> Kinesis, with a dead-letter queue for failed batches and a
+    state bucket for the generator's admission checkpoints."""
 
     _spec = SPEC
 
@@ -335,6 +407,8 @@ class ScheduledGenerator(v.CheckedComponent):
     """Log group of the generator (one JSON summary line per tick)."""
     producer_log_group_name: pulumi.Output[str]
     """Log group of the producer."""
+    state_bucket_name: pulumi.Output[str]
+    """Bucket holding the generator's admission pass checkpoints (under domains.STATE_PREFIX)."""
 
     def __init__(self, name: str, args: ScheduledGeneratorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         SPEC.validate(name, args)
@@ -458,14 +532,24 @@ class ScheduledGenerator(v.CheckedComponent):
             args.get("producer_reserved_concurrency", sized[1]),
         )
 
+        state = self._state_bucket(name, kms_key, SPEC.value(args, "state_retention_days"), prefix)
         generator_logs, generator_role, generator_name = function_base("generator")
         generator_policy = aws.iam.RolePolicy(
             f"{name}-generator-policy",
             name="generator",
             role=generator_role.id,
-            policy=pulumi.Output.all(producer.arn, queue.arn, generator_logs.arn, kms_key, region).apply(
+            policy=pulumi.Output.all(producer.arn, queue.arn, generator_logs.arn, kms_key, region, state.arn).apply(
                 lambda p: policies.to_json(
-                    policies.generator_policy(p[0], p[1], p[2], kms_key_arn=p[3], region=p[4], tracing=tracing)
+                    policies.generator_policy(
+                        p[0],
+                        p[1],
+                        p[2],
+                        kms_key_arn=p[3],
+                        region=p[4],
+                        tracing=tracing,
+                        state_bucket_arn=p[5],
+                        state_prefix=domains.STATE_PREFIX,
+                    )
                 )
             ),
             opts=child,
@@ -480,6 +564,7 @@ class ScheduledGenerator(v.CheckedComponent):
             args.get("world_seed"),
             expression,
             SPEC.value(args, "campaign_count"),
+            state.bucket,
         ).apply(lambda e: generator_environment(*e))
         generator = function(
             "generator",
@@ -543,8 +628,10 @@ class ScheduledGenerator(v.CheckedComponent):
         self.layer_arn = layer.arn
         self.generator_log_group_name = generator_logs.name
         self.producer_log_group_name = producer_logs.name
+        self.state_bucket_name = state.bucket
         self.register_outputs(
             {
+                "state_bucket_name": self.state_bucket_name,
                 "generator_log_group_name": self.generator_log_group_name,
                 "producer_log_group_name": self.producer_log_group_name,
                 "generator_function_name": self.generator_function_name,
@@ -557,6 +644,54 @@ class ScheduledGenerator(v.CheckedComponent):
                 "layer_arn": self.layer_arn,
             }
         )
+
+    def _state_bucket(
+        self, name: str, kms_key: pulumi.Input[str] | None, retention_days: int, prefix: str | None
+    ) -> aws.s3.Bucket:
+        """The admission pass's checkpoint bucket, set up as every bucket of the stack: encrypted (only with the key,
+        when given), versioned, private, TLS-only, with a lifecycle that expires the checkpoints.
+
+        force_destroy: the bucket holds a cache, not data. Every checkpoint is a pure function of the world's seeds
+        and the code (functions/generator/checkpoint.py names it by both), and a coordinator without one rebuilds it
+        by its bootstrap chain, so deleting it with the stack loses nothing; keeping it (as the lake is kept) would
+        leave a bucket no later stack reads, since a new deployment's code digest names other keys.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{name}-state",
+            bucket_prefix=naming.state_bucket_prefix(prefix, v.S3_MAX_BUCKET_PREFIX) if prefix else None,
+            force_destroy=True,
+            opts=child,
+        )
+        # As the lake's: SSE-KMS with the key (S3 Bucket Keys: one data key per bucket and period, not per object,
+        # and the bucket's ARN as the encryption context policies.lake_key_statement names), else SSE-S3.
+        by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": data_lake.SSE_S3}
+        if kms_key is not None:
+            by_default = {"sse_algorithm": data_lake.SSE_KMS, "kms_master_key_id": kms_key}
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-state-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": True}],
+            opts=child,
+        )
+        versioning, public_block = buckets.private_and_versioned(f"{name}-state", bucket, child)
+        aws.s3.BucketPolicy(
+            f"{name}-state-tls-only",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, kms_key).apply(
+                lambda p: policies.to_json(policies.bucket_policy(p[0], p[1]))
+            ),
+            # S3 rejects a bucket policy while the public access block is still being applied.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-state-lifecycle",
+            bucket=bucket.id,
+            rules=state_lifecycle_rules(retention_days),
+            # Noncurrent-version rules need versioning switched on first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        return bucket
 
 
 def _default_seed() -> int:

@@ -49,6 +49,7 @@ EVENTBRIDGE_MAX_RULE_NAME = 64  # EventBridge PutRule: Name is 1–64 characters
 SQS_MAX_QUEUE_NAME = 80  # SQS CreateQueue: QueueName is 1–80 characters
 S3_MIN_BUCKET_NAME = 3  # S3 general purpose bucket naming rules: 3–63 characters
 S3_MAX_BUCKET_NAME = 63
+S3_MAX_BUCKET_PREFIX = 37  # Terraform/Pulumi bucket_prefix: at most 37 characters, S3 appends a unique suffix
 S3_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")  # S3 bucket naming rules: reserved prefixes
 S3_RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")  # (and .mrap; dots are refused here)
 S3_MIN_DAYS_BEFORE_IA = 30  # S3 lifecycle: STANDARD_IA / ONEZONE_IA transitions need objects 30 days old or more

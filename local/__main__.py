@@ -162,6 +162,8 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     settings = load_settings(args.stack)
     for note in settings.notes:
         console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
+    for line in settings.info:
+        console.print(f"info: {line}", soft_wrap=True)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),

@@ -620,6 +620,36 @@ BINGE_CHAINED_SHARE = Band(
     "sampling plays rarely chain; judgement: a sizeable minority of episode plays (15-60 %) follow the one before "
     "in the same sitting.",
 )
+NETFLIX_HOOKED_2015 = Source(
+    "Netflix 2015",
+    "Netflix (press release, via The Verge and Variety)",
+    "'Netflix Discovers the Episode That Hooked Viewers' (September 2015: 20+ series, 16 markets)",
+    2015,
+    "the episode after which 70 % of viewers who watched it went on to complete the first season: episode 2-4 for "
+    "most series, never the pilot",
+)
+NETFLIX_BINGE_SCALE_2016 = Source(
+    "Netflix 2016",
+    "Netflix (press release, via Variety)",
+    "'Netflix & Binge: New Binge Scale Reveals TV Series We Devour and Those We Savor' (June 2016, 100+ series, "
+    "190 countries)",
+    2016,
+    "members who completed a first season watched about 2 hours a day and finished it in 4 days (series they "
+    "'devour') to 6 days (series they 'savor')",
+)
+NEXT_DAY_CONTINUES = Band(
+    "next_day_continues",
+    "a household's first episode play of a series on a later day that picks up where it left off (the next "
+    "episode, the unfinished one again, or the one after the furthest it has played)",
+    "%",
+    30.0,
+    90.0,
+    (NETFLIX_HOOKED_2015, NETFLIX_BINGE_SCALE_2016),
+    "No public per-play figure. Most viewers who start a series go on through it in order over days (Netflix: "
+    "hooked by episode 2-4, a season in 4-6 days), so most returns to a series continue it; shared accounts (members "
+    "at different points), rewatches and sampling of other episodes do not. Judgement: 30-90 %, wide. Episodes drawn "
+    "by popularity alone (no household following a series) measured 17 % on the default world's two weeks.",
+)
 BINGE_EPISODES_PER_SITTING = Band(
     "binge_episodes_per_sitting",
     "episodes per sitting of two or more, one chained after another on a screen",
@@ -866,6 +896,7 @@ BANDS: tuple[Band, ...] = (
     COMPLETION_RATIO,
     BINGE_CHAINED_SHARE,
     BINGE_EPISODES_PER_SITTING,
+    NEXT_DAY_CONTINUES,
     TOP_3PCT_HOURS_SHARE,
     TOP_10PCT_PLAYS_SHARE,
     SUNDAY_RANK,

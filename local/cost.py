@@ -18,7 +18,7 @@ from components import iceberg as iceberg_module
 from functions.producer.aggregation import aggregate_records, billed_bytes
 from functions.producer.encoding import encode_records
 from functions.shared import layout
-from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE, MAX_PAYLOAD_BYTES
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS, MAX_BATCH_SIZE, MAX_PAYLOAD_BYTES, MAX_WINDOW_SECONDS
 from local import prices as p
 from stack.settings import Settings
 
@@ -64,6 +64,21 @@ publishes no throughput figure; the line is labelled an assumption and scales li
 MAINTENANCE_DPU_HOURS_PER_RUN = 1 / 60
 """Assumed, not measured: a snapshot-retention or orphan-file run on a table this size takes one DPU for a minute
 (Glue bills optimizer runs in DPU-seconds; the model prices one minute per run)."""
+
+CHECKPOINT_BYTES_PER_BATCH_UNIT = 30
+"""PLACEHOLDER, not measured: bytes of one admission checkpoint (functions/generator/checkpoint.py) per unit of
+batchSize (the pass's state grows with the volume). Taken from docs/scale.md step 6's estimate (the running
+households' holds, ~1-2 million entries at batchSize 1,000,000: tens of MB as packed integers; 30 MB there), until
+the `pass` branch's bench/bench_admission_checkpoint.py measures the compressed snapshot (docs/checkpoint.md): replace
+this figure with its bytes per unit of batchSize."""
+
+STATE_REQUESTS_PER_COORDINATOR = {"LIST": 1, "GET": 1, "PUT": 1}
+"""S3 requests of one window's coordinator (and of one bootstrap hop): list the newest checkpoints, read one, save
+one. A warm container that still holds the pass reads nothing; priced as if every coordinator did."""
+
+BOOTSTRAPS_PER_MONTH = 1
+"""Assumed: how often a coordinator finds no checkpoint and runs the bootstrap chain (a new stack, a gap longer than
+the state's retention, or a deploy that changes functions/: the checkpoints' world id includes the code's digest)."""
 
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400}
 
@@ -335,6 +350,18 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
             f"source-record backup: {backup_gb:,.1f} GB of GZIP JSON a month (its first month) + PUTs",
             lambda w: backup_gb * p.S3_PER_GB_MONTH + flushes / 1000 * p.S3_PER_1000_PUTS,
         )
+    state = state_bucket(settings, events_per_second)
+    add(
+        "S3 generator state",
+        f"{state.checkpoints:,.0f} admission checkpoints of ~{state.checkpoint_bytes / 1024**2:,.2f} MB kept "
+        f"({state.retention_days} days), {state.total_requests:,.0f} LIST/GET/PUT requests a month",
+        lambda w: state.dollars,
+    )
+    notes.append(
+        f"the generator's admission checkpoints are priced at a placeholder size ({CHECKPOINT_BYTES_PER_BATCH_UNIT} "
+        "bytes per unit of batchSize, local/cost.py CHECKPOINT_BYTES_PER_BATCH_UNIT) until the checkpoint bench "
+        "measures it"
+    )
     scanned = min(
         max(p.ATHENA_MIN_BYTES_PER_QUERY, events / 30 * QUERY_WINDOW_DAYS * profile.parquet_bytes),
         settings.athena_bytes_scanned_cutoff_mb * 1024**2,
@@ -370,6 +397,52 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
     add("X-Ray", "one trace per invocation (active tracing)", lambda w: invocations / 1e6 * p.XRAY_PER_MILLION_TRACES)
     add("SQS", "dead-letter queue: only failed invocations", lambda w: 0.0)
     return Estimate(events_per_second, mode, shards, lines, notes)
+
+
+@dataclass(frozen=True)
+class StateBucket:
+    """What the generator's state bucket holds and is asked in a month."""
+
+    checkpoint_bytes: float
+    """One checkpoint's size: CHECKPOINT_BYTES_PER_BATCH_UNIT times the rate as a batchSize."""
+    retention_days: int
+    checkpoints: float
+    """Checkpoints kept at any time: one per window's coordinator, each kept its retention (S3 expires an object at
+    the first midnight UTC after the retention: half a day more on average)."""
+    requests: dict[str, float]
+    """LIST, GET and PUT requests a month: every window's coordinator and every hop of the bootstrap chains."""
+    dollars: float
+
+    @property
+    def total_requests(self) -> float:
+        return sum(self.requests.values())
+
+
+def state_bucket(settings: Settings, events_per_second: float) -> StateBucket:
+    """The generator's state bucket at `events_per_second`: checkpoints sized by the volume (as the batchSize that
+    makes this rate), one saved per window's coordinator and per bootstrap hop."""
+    from components import scheduled_generator
+    from functions.shared.world import RATE_PERIOD_MS
+
+    window = settings.window_seconds or DEFAULT_WINDOW_SECONDS
+    batch = events_per_second * RATE_PERIOD_MS / 1000
+    size = CHECKPOINT_BYTES_PER_BATCH_UNIT * batch
+    retention = settings.component_args(scheduled_generator.SPEC).get(
+        "state_retention_days", scheduled_generator.SPEC.defaults["state_retention_days"]
+    )
+    coordinators = SECONDS_PER_MONTH / window * math.ceil(window / MAX_WINDOW_SECONDS)
+    hops = BOOTSTRAPS_PER_MONTH * scheduled_generator.bootstrap_hops(
+        max(1, math.ceil(batch)), settings.lambda_memory_mb, settings.lambda_timeout_seconds
+    )
+    requests = {kind: n * (coordinators + hops) for kind, n in STATE_REQUESTS_PER_COORDINATOR.items()}
+    kept = coordinators / SECONDS_PER_MONTH * 86_400 * (retention + 0.5)
+    dollars = (
+        kept * size / p.GB * p.S3_PER_GB_MONTH
+        + requests["LIST"] / 1000 * p.S3_PER_1000_LISTS
+        + requests["GET"] / 1000 * p.S3_PER_1000_GETS
+        + requests["PUT"] / 1000 * p.S3_PER_1000_PUTS
+    )
+    return StateBucket(size, retention, kept, requests, dollars)
 
 
 def monitoring_alarms(settings: Settings) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from moto import mock_aws
 from functions.generator.handler import Request, parse_request, run_request
 from functions.shared import layout
 from functions.shared.dimensions import world_dimensions
-from functions.shared.domains import DEFAULT_WINDOW_SECONDS
+from functions.shared.domains import DEFAULT_WINDOW_SECONDS, STATE_PREFIX
 from functions.shared.world import World
 from local.delivery import DeliveryStats, LocalFirehose
 from local.lambda_standin import LocalLambda
@@ -70,6 +71,8 @@ class LocalStack:
         )
         self.world = World(seed, self.dims, settings.batch_size)
         self.window_seconds = settings.window_seconds or DEFAULT_WINDOW_SECONDS
+        self.state_bucket = f"{settings.name_prefix}-state"
+        """The generator's state bucket (the admission pass's checkpoints), in moto."""
         self._ctx = _emulated_aws()
         self._shard_summaries: list[dict] = []
 
@@ -77,6 +80,8 @@ class LocalStack:
         self._ctx.__enter__()
         self.kinesis = boto3.client("kinesis", region_name=LOCAL_REGION)
         self.kinesis.create_stream(StreamName=self.settings.stream_name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+        self.s3 = boto3.client("s3", region_name=LOCAL_REGION)
+        self.s3.create_bucket(Bucket=self.state_bucket, CreateBucketConfiguration={"LocationConstraint": LOCAL_REGION})
         self.lambda_client = LocalLambda(
             self.kinesis,
             producer_name=self.settings.producer_function_name,
@@ -106,13 +111,25 @@ class LocalStack:
         self._ctx.__exit__(*exc)
 
     def _serve(self, request: Request) -> dict:
+        """One generator invocation, as the stack runs it: checkpointing its admission pass in the state bucket,
+        within the generator's timeout (a pass that does not fit goes on in a chain of invocations)."""
         return run_request(
             self.lambda_client,
             request,
             world=self.world,
             producer_name=self.settings.producer_function_name,
             generator_name=self.settings.generator_function_name,
+            s3_client=self.s3,
+            state_bucket=self.state_bucket,
+            state_prefix=STATE_PREFIX,
+            time_left_ms=self.time_left(self.settings.lambda_timeout_seconds * 1000),
         )
+
+    @staticmethod
+    def time_left(timeout_ms: int) -> Callable[[], int]:
+        """An invocation's time left from now, as Lambda's context.get_remaining_time_in_millis counts it."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        return lambda: int((deadline - time.monotonic()) * 1000)
 
     def _run_shard(self, payload: bytes) -> None:
         now = dt.datetime.now(dt.UTC)

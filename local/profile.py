@@ -264,11 +264,14 @@ SELECT customer_id, subscription_tier AS tier, timezone, country,
 FROM {SCHEMA}.customers;
 
 CREATE TEMP TABLE titles AS
-SELECT title_id, duration_minutes, TRY_CAST(release_date AS DATE) AS release_date, series_id FROM {SCHEMA}.titles;
+SELECT title_id, duration_minutes, TRY_CAST(release_date AS DATE) AS release_date, series_id,
+       CASE WHEN series_id IS NOT NULL THEN row_number() OVER (
+           PARTITION BY series_id ORDER BY season_number, episode_number, title_id) END AS episode_order
+FROM {SCHEMA}.titles;
 
 CREATE TEMP TABLE plays AS
 SELECT s.*, s.start_ts::DATE AS start_date, c.tier, c.country, c.sub_start, c.sub_end, t.duration_minutes,
-       t.release_date, t.series_id,
+       t.release_date, t.series_id, t.episode_order,
        CASE WHEN c.timezone IS NOT NULL THEN timezone(c.timezone, s.start_ts) END AS local_start
 FROM sessions s LEFT JOIN customers c USING (customer_id) LEFT JOIN titles t USING (title_id);
 """
@@ -309,6 +312,7 @@ def _measure(con: duckdb.DuckDBPyConnection, lake: Path) -> Profile:
     out += _device_mix(con, series)
     out += _plays(con, series)
     out += _binge(con)
+    out += _next_day(con)
     out += _concentration(con, series)
     out += _calendar(con, days, series)
     out += _lifecycle(con, days)
@@ -541,6 +545,34 @@ def _binge(con: duckdb.DuckDBPyConnection) -> list[Figure]:
             (chained + sittings) / sittings if sittings else None,
             f"{sittings:,} sittings of two or more",
         ),
+    ]
+
+
+def _next_day(con: duckdb.DuckDBPyConnection) -> list[Figure]:
+    """Of a household's first episode play of a series on a later UTC day than its last play of it, the share that
+    picks up where it left off: the episode after the last one it played (that one again if it did not complete
+    it), or the one after the furthest it has played (season and episode order)."""
+    continued, returns = con.execute(
+        """WITH ordered AS (
+               SELECT start_date, episode_order,
+                      lag(start_date) OVER w AS last_date,
+                      lag(episode_order) OVER w AS last_episode,
+                      lag(completed) OVER w AS last_completed,
+                      max(episode_order) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS seen
+               FROM plays WHERE series_id IS NOT NULL
+               WINDOW w AS (PARTITION BY customer_id, series_id ORDER BY start_ts, end_ts))
+           SELECT count(*) FILTER (WHERE episode_order = last_episode + 1 AND last_completed
+                                   OR episode_order = last_episode AND NOT last_completed
+                                   OR episode_order = seen + 1),
+                  count(*)
+           FROM ordered WHERE last_date < start_date"""
+    ).fetchone()
+    return [
+        _fig(
+            "next_day_continues",
+            _pct(continued, returns),
+            f"{continued:,} of {returns:,} returns to a series on a later day",
+        )
     ]
 
 

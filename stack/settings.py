@@ -10,6 +10,7 @@ any resource is registered.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -133,29 +134,66 @@ def _passed(values: Mapping[str, Any], given: frozenset[str]) -> set[str]:
     return passed - {moot for key, moot in OVERRIDES.items() if key in passed}
 
 
-def _cold_tick_note(values: Mapping[str, Any]) -> tuple[str, ...]:
-    """A warning when a new generator container's first tick would outlast the function's timeout: its admission
-    pass grows with batchSize (docs/scale.md step 6), warm ticks do not."""
-    defaults = scheduled_generator.SPEC.defaults
+def _coordinator_window(values: Mapping[str, Any], window: int | None) -> int:
+    """Seconds of the longest window one tick hands its coordinator: a rate()'s period, or a cron()'s longest gap."""
+    return window or v.schedule_gap(values.get("scheduleExpression") or _GENERATOR.defaults["schedule_expression"])
+
+
+def _cold_tick_note(values: Mapping[str, Any], window: int | None = None) -> tuple[str, ...]:
+    """A warning when a window's coordinator cannot judge its window's new admission slots within the function's
+    timeout. With the pass checkpointed (docs/state-bucket.md) a coordinator judges only those slots; they grow with
+    batchSize and the window's length."""
+    defaults = _GENERATOR.defaults
     batch = values.get("batchSize") or defaults["batch_size"]
     memory = values.get("lambdaMemoryMb") or defaults["memory_mb"]
     timeout = values.get("lambdaTimeoutSeconds") or defaults["timeout_seconds"]
-    need = scheduled_generator.cold_tick_seconds(batch, memory)
+    span = _coordinator_window(values, window)
+    need = scheduled_generator.window_pass_seconds(batch, memory, span)
     if need <= timeout:
         return ()
-    best = scheduled_generator.cold_tick_seconds(batch, v.LAMBDA_MB_PER_VCPU)
-    advice = (
-        f"raise lambdaMemoryMb (to {v.LAMBDA_MB_PER_VCPU:,} for one vCPU) and lambdaTimeoutSeconds (up to "
-        f"{v.LAMBDA_MAX_TIMEOUT_SECONDS})"
-        if best <= v.LAMBDA_MAX_TIMEOUT_SECONDS
-        else f"no Lambda fits it (about {best:,.0f} s on one vCPU, over Lambda's {v.LAMBDA_MAX_TIMEOUT_SECONDS} s), so "
-        "cold starts time out until the pass is checkpointed"
-    )
+    cpu = scheduled_generator.window_pass_seconds(batch, v.LAMBDA_MB_PER_VCPU, span)
+    memory_needed = math.ceil(cpu / timeout * v.LAMBDA_MB_PER_VCPU)
+    longer = f"lambdaTimeoutSeconds to at least {math.ceil(need)}" if need <= v.LAMBDA_MAX_TIMEOUT_SECONDS else ""
+    if memory_needed <= v.LAMBDA_MB_PER_VCPU:
+        advice = f"raise lambdaMemoryMb to at least {memory_needed:,}" + (f" or {longer}" if longer else "")
+    elif cpu <= v.LAMBDA_MAX_TIMEOUT_SECONDS:
+        one_vcpu = (
+            f"lambdaMemoryMb to {v.LAMBDA_MB_PER_VCPU:,} (one vCPU) and " if memory < v.LAMBDA_MB_PER_VCPU else ""
+        )
+        advice = f"raise {one_vcpu}lambdaTimeoutSeconds to at least {math.ceil(cpu)}"
+    else:
+        advice = (
+            f"no Lambda fits it (about {cpu:,.0f} s on one vCPU, over Lambda's {v.LAMBDA_MAX_TIMEOUT_SECONDS} s): "
+            "shorten the schedule's period or lower batchSize"
+        )
+    slots = scheduled_generator.window_new_slots(span)
     return (
-        f"batchSize {batch:,}: a new generator container's first tick needs about {need:,.0f} s at lambdaMemoryMb "
-        f"{memory:,} ({scheduled_generator.COLD_TICK_CPU_MS_PER_BATCH_UNIT} CPU ms per unit of batchSize, at most "
-        f"one vCPU per {v.LAMBDA_MB_PER_VCPU:,} MB), over lambdaTimeoutSeconds {timeout}: {advice} (docs/scale.md "
-        "step 6)",
+        f"batchSize {batch:,}: a window's coordinator judges its {slots} new admission slots in about {need:,.0f} s at "
+        f"the busiest hour at lambdaMemoryMb {memory:,} (the measured cold pass's "
+        f"{scheduled_generator.COLD_TICK_CPU_MS_PER_BATCH_UNIT} CPU ms per unit of batchSize over "
+        f"{scheduled_generator.COLD_TICK_PASS_SLOTS:,} slots, x{scheduled_generator.PEAK_TO_MEAN:.2f} at the peak, "
+        f"at most one vCPU per {v.LAMBDA_MB_PER_VCPU:,} MB), over lambdaTimeoutSeconds {timeout}: {advice} "
+        "(docs/state-bucket.md)",
+    )
+
+
+def _bootstrap_info(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """How many chained invocations a new stack's first coordinator takes to build the admission pass (no
+    checkpoint yet), when more than one: information, since the chain carries on by itself."""
+    defaults = _GENERATOR.defaults
+    batch = values.get("batchSize") or defaults["batch_size"]
+    memory = values.get("lambdaMemoryMb") or defaults["memory_mb"]
+    timeout = values.get("lambdaTimeoutSeconds") or defaults["timeout_seconds"]
+    hops = scheduled_generator.bootstrap_hops(batch, memory, timeout)
+    if hops <= 1:
+        return ()
+    need = scheduled_generator.cold_tick_seconds(batch, memory)
+    return (
+        f"batchSize {batch:,}: with no checkpoint yet (a new stack, or a gap longer than the state's retention), the "
+        f"first coordinator builds the admission pass (up to a day and its look-back, about {need:,.0f} s at "
+        f"lambdaMemoryMb {memory:,}) in a chain of at least {hops:,} invocations of lambdaTimeoutSeconds {timeout}, "
+        "each saving a checkpoint and invoking the next, so the first events arrive about that long after the "
+        "first tick (docs/state-bucket.md)",
     )
 
 
@@ -268,6 +306,8 @@ class Settings:
     """What the program should tell the user without refusing the config."""
     derived: frozenset[str] = frozenset()
     """Keys the config left unset whose value was derived from others (DERIVED_WHEN_UNSET)."""
+    info: tuple[str, ...] = ()
+    """What the program should state without warning (how the generator will behave, nothing to fix)."""
 
     def __getattr__(self, name: str) -> Any:
         """A key's value by its snake_case name (settings.batch_size is batchSize)."""
@@ -339,7 +379,7 @@ class Settings:
         if "customerCount" in derived:  # the audience follows a changed batchSize, as it would from config
             values["customerCount"] = derived_customer_count(values)
         given = self.given | {_camel(k) for k in changes}
-        return Settings(self.region, values, given, window, notes=self.notes, derived=derived)
+        return Settings(self.region, values, given, window, notes=self.notes, derived=derived, info=self.info)
 
     def args_for(self, spec: ArgSpec) -> dict[str, Any]:
         """The arguments of `spec`'s component that config sets; unset ones keep the component's defaults."""
@@ -447,9 +487,15 @@ class _Parser:
         self._encryption_key(values.get("encryptionKey"), region)
         if self.problems:
             raise ConfigError(self.problems)
-        notes += _cold_tick_note(values)
+        notes += _cold_tick_note(values, window)
         return Settings(
-            region=region, values=values, given=given, window_seconds=window, notes=notes, derived=frozenset(derived)
+            region=region,
+            values=values,
+            given=given,
+            window_seconds=window,
+            notes=notes,
+            derived=frozenset(derived),
+            info=_bootstrap_info(values),
         )
 
     def _audience(self, values: dict[str, Any]) -> None:

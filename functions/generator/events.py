@@ -545,6 +545,15 @@ def window_cache_size() -> WindowCacheSize:
     return _CACHE.size()
 
 
+def window_admission(world: World, *, fresh: bool = False) -> concurrency.Admission:
+    """The admission pass the window cache judges `world`'s slots with: the one a coordinator prepares (so a window
+    it generates itself uses the verdicts it just made) and a shard supplies; `fresh` replaces it with a new one."""
+    cached = _CACHE.of(world)
+    if fresh:
+        cached.admission = concurrency.Admission(world)
+    return cached.admission
+
+
 def clear_window_cache() -> None:
     """Forget every cached slot: the next window of any world scans its whole look-back."""
     _CACHE.clear()
@@ -628,8 +637,15 @@ class _WindowWriter:
         complete_below, n_types = plays.COMPLETE_BELOW, len(domains.TITLE_TYPES)
         device_type, customer_of, book = self.prep.devices.type, self.prep.devices.customer, self.prep.ad_book
         day = plan.titles
-        field_seconds, field_type, field_links, field_title = day.seconds, day.types, day.links, day.title
-        following, title_seconds = self.world.catalogue.next, self.world.catalogue.seconds
+        field_type, field_links, field_title = day.types, day.links, day.title
+        catalogue = self.world.catalogue
+        following, title_seconds = catalogue.next, catalogue.seconds
+        bound_seconds, bound_links, played_title, links_out = (
+            catalogue.bound_seconds,
+            catalogue.bound_links,
+            self.world.played_title,
+            catalogue.links_out,
+        )
         late = base_ms + slot_ms > end_ms
         """Only a slot running past the window's end holds sessions that start after it."""
         after: list[int | None] = [None] * len(keys)
@@ -646,14 +662,17 @@ class _WindowWriter:
             if late and base_ms + coarse * slot_ms // steps >= end_ms:
                 after[i] = base_ms + coarse * slot_ms // steps
                 continue
-            duration = field_seconds[title_field]
+            # Bounds whichever episode of a series the household plays (binge.followed_title): its longest, and the
+            # most links a chain from any of its episodes has.
+            drawn = field_title[title_field]
+            duration = bound_seconds[drawn]
             k = pause_counts[(sk >> s_pause) & 0x3FF]
             end_field, title_type = (sk >> s_end) & 0x3FF, field_type[title_field]
             complete = end_field < complete_any[title_type]
             span_max = duration if complete else 1 + (((duration - 2) * stop_any[(sk & 0xFF) + 1]) >> 32)
             pause_max = k * max_pause if k * max_pause < max_paused else max_paused
             end_max = base_ms + (coarse + 1) * slot_ms // steps + span_max * 1000 + pause_max + 2 * k + 1 + switches
-            allowed = field_links[title_field]
+            allowed = bound_links[drawn]
             # On any screen its breaks add at most play_ad_ms of the span bound (the admission pass's ad bound).
             most_ads = _play_ad_ms(duration, span_max, complete)
             if not (complete and allowed) and (
@@ -668,6 +687,10 @@ class _WindowWriter:
             device = device_type[vkey]
             # Breaks only for a customer some campaign may fit (ads.py).
             sees_ads = book.shows_breaks(customer_of[vkey])
+            # The title its household plays (its own episode of a series it follows) and that title's bounds.
+            title = played_title(customer_of[vkey], drawn, base_ms // slot_ms)
+            duration = title_seconds[title]
+            allowed = field_links[title_field] if title == drawn else links_out(title, plan.day)
             complete = end_field < complete_below[device * n_types + title_type]
             # The bound again on its own screen (a phone's stopped plays are shorter).
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[device][(sk & 0xFF) + 1]) >> 32)
@@ -676,11 +699,11 @@ class _WindowWriter:
             end_max += ad_ms
             if complete and allowed:  # it may start a binge chain (binge.py)
                 links, link_titles, reach = concurrency.chain_links(
-                    sk, device, field_title[title_field], allowed, following, title_seconds, sees_ads
+                    sk, device, title, allowed, following, title_seconds, sees_ads
                 )
                 if links:
                     if end_max + reach_qoe + reach >= start_ms:
-                        story = self._chain(sk, base_ms, plan, title_field, vkey, device, k, links, link_titles)
+                        story = self._chain(sk, base_ms, plan, title_field, title, vkey, device, k, links, link_titles)
                         after[i], made[i] = _resume(story)
                     continue
             if end_max + reach_qoe < start_ms or end_max + slack(span_max, 2 * k + 1 + switches) < start_ms:
@@ -692,20 +715,23 @@ class _WindowWriter:
             if first is not True:
                 after[i] = first  # none can be in the window: the earliest its next event can come
                 continue
-            story = self._play(sk, plan, title_field, vkey, device, complete, timeline, base_ms // 3_600_000)
+            story = self._play(
+                sk, plan, title_field, vkey, device, complete, timeline, base_ms // 3_600_000, title=title
+            )
             after[i], made[i] = _resume(story)
         return after, made
 
     def _chain(
-        self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, vkey: int, device: int, k: int,
+        self, sk: int, base_ms: int, plan: wm.HourPlan, title_field: int, first: int, vkey: int, device: int, k: int,
         keys: list[int], titles: list[int],
     ) -> _Story:  # fmt: skip
-        """The story of a binge chain (binge.py): its first session and each link (`concurrency.chain_links`) on the
-        same device, each starting a countdown after the last event of the one before, while each starts."""
-        duration = plan.titles.seconds[title_field]
+        """The story of a binge chain (binge.py): its first session (of title `first`) and each link
+        (`concurrency.chain_links`) on the same device, each starting a countdown after the last event of the one
+        before, while each starts."""
+        duration = self.world.catalogue.seconds[first]
         timeline = self._timeline(sk, base_ms, duration, k, device, True)
         hour = base_ms // 3_600_000
-        ended = yield from self._play(sk, plan, title_field, vkey, device, True, timeline, hour)
+        ended = yield from self._play(sk, plan, title_field, vkey, device, True, timeline, hour, title=first)
         pause_counts, below = wm.PAUSE_COUNTS, plays.COMPLETE_BELOW[device * len(domains.TITLE_TYPES) + binge.SERIES]
         seconds = self.world.catalogue.seconds
         for lk, title in zip(keys, titles, strict=True):

@@ -14,6 +14,11 @@ MAX_WINDOW_SECONDS (a rate() of hours or a day, a sparse cron()) is first cut in
 each sent to this same function as its own request (and sharded like any window): since the world is a pure
 function of time, the windows together emit exactly the tick's events.
 
+With a state bucket (STATE_BUCKET) the admission pass (functions/shared/concurrency.py) runs only in a window's
+coordinator, which goes on from the pass's newest state (in memory or checkpointed in the bucket), judges the
+window's new slots, saves the pass and sends each shard its slots' verdicts; a pass that cannot reach the window
+before the invocation's deadline is saved and continued by a chain of invocations (docs/checkpoint-coordinator.md).
+
 Requests (the event the function is invoked with):
 - an EventBridge scheduled event: the tick [time - WINDOW_SECONDS, time), or with a cron() schedule
   (SCHEDULE_EXPRESSION) [previous firing, time), so consecutive ticks meet without gap or overlap;
@@ -21,38 +26,49 @@ Requests (the event the function is invoked with):
 - `{"start": "2026-11-26T02:40:00Z", "end": "2026-11-26T02:45:00Z"}`: that window (ISO 8601, Z or an
   offset, to the millisecond; at most MAX_WINDOW_SECONDS long), optionally with `"seed": S` for another
   world than the stack's;
-- the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends).
+- the same with `"shard": {"index": i, "count": n}`: one shard of it (what a coordinator sends), with the
+  verdicts of its slots' candidates when the coordinator judged them (`"verdicts"`: functions/generator/verdicts.py);
+- a window with `"hop": k`: the k-th link of a coordinator's bootstrap chain (docs/checkpoint-coordinator.md);
+- a window with `"until": "2026-11-27T00:00:00Z"`: the first window of a long tick whose admission is checkpointed:
+  its coordinator, once done, sends the next window of the tick with the same `until`, so the tick's windows advance
+  one pass in order instead of each judging the tick up to itself.
 
 Lambda code: standard library, boto3 and mimesis only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import math
 import operator
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-from functions.generator.events import epoch_ms, format_timestamp_ms, window_records
-from functions.shared import schedule
+from functions.generator import checkpoint
+from functions.generator.events import epoch_ms, format_timestamp_ms, window_admission, window_records
+from functions.generator.verdicts import ShardVerdicts
+from functions.shared import concurrency, schedule
 from functions.shared.dimensions import DEFAULT_DIMENSION_SEED, Dimensions, world_dimensions
 from functions.shared.domains import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_WINDOW_SECONDS,
+    MAX_ASYNC_PAYLOAD_BYTES,
     MAX_BATCH_SIZE,
     MAX_PAYLOAD_BYTES,
     MAX_SHARD_EVENTS,
     MAX_SHARDS,
     MAX_TICK_SECONDS,
     MAX_WINDOW_SECONDS,
+    STATE_PREFIX,
     TICK_LOG_MESSAGE,
 )
 from functions.shared.records import RECORD_SEPARATOR
@@ -69,8 +85,14 @@ _ENVELOPE_TAIL = b"]}"
 _RECORD_END = RECORD_SEPARATOR.encode()
 _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
-_REQUEST_KEYS = ("start", "end", "seed", "shard")
+_REQUEST_KEYS = ("start", "end", "seed", "shard", "verdicts", "hop", "until")
 _SHARD_KEYS = ("index", "count")
+
+
+MAX_CHAIN_HOPS = 64
+"""Most links of a coordinator's bootstrap chain (each an invocation that advances the admission pass until its
+deadline, saves it and invokes the next): a new stack's bootstrap at batchSize 1,000,000 takes about 8 at 1,769 MB
+and 900 s, about 55 at 256 MB. A chain past it is refused, naming it, rather than invoking itself for ever."""
 
 
 class InvokeError(RuntimeError):
@@ -114,6 +136,11 @@ class GeneratorConfig:
     """This function's own name, which shards are sent to (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
     cron: schedule.Cron | None = None
     """The stack's cron() schedule (SCHEDULE_EXPRESSION): a scheduled tick starts at its previous firing."""
+    state_bucket: str = ""
+    """The bucket the admission pass is checkpointed in (STATE_BUCKET); without one every invocation runs its own
+    pass."""
+    state_prefix: str = STATE_PREFIX
+    """The checkpoints' key prefix in the state bucket (STATE_PREFIX)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GeneratorConfig:
@@ -129,6 +156,7 @@ class GeneratorConfig:
             window_seconds=_env_int(env, "WINDOW_SECONDS", cls.window_seconds, 1, MAX_TICK_SECONDS),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
             cron=_env_schedule(env),
+            **_env_state(env),
         )
 
 
@@ -142,8 +170,17 @@ def _env_schedule(env: Mapping[str, str]) -> schedule.Cron | None:
         raise ValueError(f"environment variable SCHEDULE_EXPRESSION must be an EventBridge cron(): {exc}") from None
 
 
+def _env_state(env: Mapping[str, str]) -> dict[str, str]:
+    bucket = env.get("STATE_BUCKET", "").strip()
+    prefix = env.get("STATE_PREFIX", "").strip() or STATE_PREFIX
+    if bucket:
+        checkpoint.check_state_location(bucket, prefix)
+    return {"state_bucket": bucket, "state_prefix": prefix}
+
+
 _config: GeneratorConfig | None = None
 _lambda_client: Any = None
+_s3_client: Any = None
 _dimensions: Dimensions | None = None
 _worlds: dict[int, World] = {}
 
@@ -154,6 +191,14 @@ def lambda_client() -> Any:
     if _lambda_client is None:
         _lambda_client = boto3.client("lambda")
     return _lambda_client
+
+
+def s3_client() -> Any:
+    """The process-wide S3 client (the admission checkpoints), created on first use."""
+    global _s3_client
+    if _s3_client is None:
+        _s3_client = boto3.client("s3")
+    return _s3_client
 
 
 def config() -> GeneratorConfig:
@@ -201,15 +246,43 @@ class Request:
     shard: int = 0
     shards: int | None = None
     """Set only in a shard's request: the window is already split, generate part `shard` of `shards`."""
+    verdicts: ShardVerdicts | None = None
+    """In a shard's request: the admission verdicts of its slots, judged by the coordinator."""
+    hop: int = 0
+    """In a window's request: which link of its coordinator's bootstrap chain this is (0: the first)."""
+    until_ms: int | None = None
+    """In a window's request: the end of the long tick it begins; once done its coordinator sends the next window."""
 
-    def payload(self, shard: int | None = None, shards: int | None = None) -> bytes:
-        """The request a coordinator sends to one of its shards (or, without a shard, for a window of its tick)."""
+    def payload(
+        self,
+        shard: int | None = None,
+        shards: int | None = None,
+        *,
+        verdicts: ShardVerdicts | None = None,
+        hop: int = 0,
+    ) -> bytes:
+        """The request a coordinator sends to one of its shards (with its verdicts, if judged), to the next link of
+        its chain (`hop`), or, with neither, for a window of its tick."""
         body: dict[str, Any] = {"start": format_timestamp_ms(self.start_ms), "end": format_timestamp_ms(self.end_ms)}
         if self.seed is not None:
             body["seed"] = self.seed
         if shard is not None:
             body["shard"] = {"index": shard, "count": shards}
+            if verdicts is not None:
+                body["verdicts"] = verdicts.to_json()
+        else:
+            if hop:
+                body["hop"] = hop
+            if self.until_ms is not None:
+                body["until"] = format_timestamp_ms(self.until_ms)
         return json.dumps(body, separators=(",", ":")).encode()
+
+    def following(self) -> Request | None:
+        """The next window of the long tick this window begins (`until_ms`), or None after its last."""
+        if self.until_ms is None or self.end_ms >= self.until_ms:
+            return None
+        end = min(self.end_ms + MAX_WINDOW_SECONDS * 1000, self.until_ms)
+        return Request(self.end_ms, end, self.seed, until_ms=self.until_ms)
 
     def windows(self) -> list[Request]:
         """The request cut into consecutive windows of at most MAX_WINDOW_SECONDS (itself when it is that short)."""
@@ -279,7 +352,21 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
     if seed is not None:
         check_world_seed("seed", seed)
     if "shard" not in event:
-        return Request(start, end, seed)
+        if "verdicts" in event:
+            raise ValueError("verdicts may only come with shard (a coordinator's request to one of its shards)")
+        hop = event.get("hop", 0)
+        if not _is_int(hop) or not 0 <= hop <= MAX_CHAIN_HOPS:
+            raise ValueError(f"hop must be an integer from 0 to {MAX_CHAIN_HOPS} (MAX_CHAIN_HOPS), got {hop!r}")
+        until = _moment_ms("until", event["until"]) if "until" in event else None
+        if until is not None and not end <= until <= start + MAX_TICK_SECONDS * 1000:
+            raise ValueError(
+                f"until must be at or after end and at most {MAX_TICK_SECONDS} s (MAX_TICK_SECONDS) after start, "
+                f"got start={event['start']!r} end={event['end']!r} until={event['until']!r}"
+            )
+        return Request(start, end, seed, hop=hop, until_ms=until)
+    for key in ("hop", "until"):
+        if key in event:
+            raise ValueError(f"{key} may not come with shard: a shard's request is one part of one window")
     shard = event["shard"]
     if not isinstance(shard, dict) or sorted(shard) != sorted(_SHARD_KEYS):
         raise ValueError(f'shard must be an object {{"index": i, "count": n}}, got {shard!r}')
@@ -288,12 +375,38 @@ def parse_request(event: Any, *, window_seconds: int, now: dt.datetime, cron: sc
         raise ValueError(f"shard.count must be an integer from 1 to {MAX_SHARDS}, got {count!r}")
     if not _is_int(index) or not 0 <= index < count:
         raise ValueError(f"shard.index must be an integer from 0 to {count - 1}, got {index!r}")
-    return Request(start, end, seed, index, count)
+    verdicts = ShardVerdicts.from_json(event["verdicts"], count) if "verdicts" in event else None
+    return Request(start, end, seed, index, count, verdicts)
 
 
 def shard_count(world: World, start_ms: int, end_ms: int, max_shard_events: int = MAX_SHARD_EVENTS) -> int:
     """Shards a window is split into: enough that each expects at most `max_shard_events` events."""
     return min(MAX_SHARDS, max(1, math.ceil(world.expected_events(start_ms, end_ms) / max_shard_events)))
+
+
+def shard_slots(slots: range, shard: int, shards: int) -> range:
+    """A shard's slots of a window's `slot_range`: those ≡ its index modulo the shard count (events._window)."""
+    return range(slots.start + (shard - slots.start) % shards, slots.stop, shards)
+
+
+def shard_payloads(
+    request: Request, world: World, shards: int, flags_of: Callable[[int], bytes] | None = None
+) -> list[bytes]:
+    """Each shard's request; with `flags_of` (a slot's verdicts), each carries its slots' verdicts. A request over
+    Lambda's asynchronous payload limit is refused, naming its size, before any is sent."""
+    slots = world.slot_range(request.start_ms, request.end_ms)
+    payloads = []
+    for shard in range(shards):
+        verdicts = ShardVerdicts.of(shard_slots(slots, shard, shards), flags_of) if flags_of else None
+        data = request.payload(shard, shards, verdicts=verdicts)
+        if len(data) > MAX_ASYNC_PAYLOAD_BYTES:
+            held = f" ({len(verdicts.counts)} slots, {sum(verdicts.counts):,} candidates' verdicts)" if verdicts else ""
+            raise ValueError(
+                f"shard {shard} of {shards}'s request is {len(data):,} bytes{held}, over Lambda's asynchronous "
+                f"invocation limit of {MAX_ASYNC_PAYLOAD_BYTES:,} bytes (domains.MAX_ASYNC_PAYLOAD_BYTES)"
+            )
+        payloads.append(data)
+    return payloads
 
 
 @dataclass(frozen=True)
@@ -421,6 +534,118 @@ def run_tick(
     }
 
 
+PASS_MARGIN_MS = 120_000
+"""Time a coordinator keeps after its admission pass, at most: to snapshot and save the pass (tens of MB at
+batchSize 1,000,000), dispatch up to MAX_SHARDS shards or generate its one shard, or invoke its chain's next link."""
+PASS_MARGIN_SHARE = 0.4
+"""...and at most this share of the time its invocation has left when it starts (a 60 s timeout keeps 24 s)."""
+
+
+def pass_deadline(time_left_ms: Callable[[], int] | None) -> Callable[[], bool] | None:
+    """When a coordinator's admission pass must stop (Admission.prepare's `deadline`): once the invocation's time
+    left (Lambda's context.get_remaining_time_in_millis) is down to the margin (PASS_MARGIN_MS, PASS_MARGIN_SHARE
+    of the time left now); None (never) without a clock."""
+    if time_left_ms is None:
+        return None
+    margin = min(PASS_MARGIN_MS, time_left_ms() * PASS_MARGIN_SHARE)
+    return lambda: time_left_ms() <= margin
+
+
+def _usable(admission: concurrency.Admission, slots: range) -> bool:
+    """Whether an admission's own state can prepare `slots`: every verdict it would not judge again is held, and it
+    is no further behind than the checkpoints a store looks at (the window's admission day and the one before)."""
+    position = admission.position
+    if position is None:
+        return False
+    if position <= slots.stop and position < concurrency.pass_start(slots.stop) - 1440:
+        return False
+    return all(slot in admission.verdicts for slot in range(slots.start, min(position, slots.stop)))
+
+
+def _restore(
+    admission: concurrency.Admission, store: checkpoint.CheckpointStore, slots: range
+) -> tuple[str, int | None]:
+    """Bring the window's admission to the newest state at or before the window: its own, or the newest checkpoint
+    it takes that is further on (a corrupt or unreadable one skipped for the next older, logged). (Where it came
+    from: "memory", "checkpoint" or "none"; the newest stored position.)"""
+    stored = store.positions(slots.stop)  # lists the day before's only when read past this day's
+    newest = next(stored, None)
+    own = admission.position if _usable(admission, slots) else None
+    for position in itertools.chain(() if newest is None else (newest,), stored):
+        if own is not None and position <= own:
+            break
+        data = store.load(position)
+        if data is None:
+            continue
+        try:
+            admission.restore(data)
+        except ValueError as exc:
+            checkpoint.log.warning("checkpoint %s refused, taking an older one: %s", store.key(position), exc)
+            continue
+        return "checkpoint", newest
+    if own is not None:
+        return "memory", newest
+    window_admission(admission.world, fresh=True)
+    return "none", newest
+
+
+def _coordinate(
+    lambda_client: Any,
+    request: Request,
+    *,
+    world: World,
+    store: checkpoint.CheckpointStore,
+    generator_name: str,
+    time_left_ms: Callable[[], int] | None,
+) -> tuple[concurrency.Admission | None, dict]:
+    """Prepare the window's verdicts from the newest pass state (docs/checkpoint-coordinator.md). Done: the pass is
+    saved (unless its checkpoint is there already) and the admission returned with what it did. Not done by the
+    deadline: the pass is saved, the next link of the chain invoked with the same request, and the summary says
+    so (the admission returned is None)."""
+    slots = world.slot_range(request.start_ms, request.end_ms)
+    deadline = pass_deadline(time_left_ms)
+    admission = window_admission(world)
+    source, newest = _restore(admission, store, slots)
+    admission = window_admission(world)
+    began = admission.position
+    done = admission.prepare(slots.start, slots.stop, deadline)
+    position = admission.position
+    info: dict[str, Any] = {"pass_from": source, "pass_began": began, "pass_position": position}
+    if done:
+        if position is not None and position != newest:
+            try:
+                info["checkpoint"] = store.save(position, admission.snapshot())
+            except checkpoint.CheckpointError as exc:  # the window still goes out; the next cold tick starts earlier
+                checkpoint.log.warning("%s; the window's shards are sent all the same", exc)
+        return admission, info
+    hop = request.hop + 1  # prepare judges a slot at least before it stops: each link advances the pass
+    if hop > MAX_CHAIN_HOPS:
+        raise RuntimeError(
+            f"the admission pass of the window from {format_timestamp_ms(request.start_ms)} is not done after "
+            f"{MAX_CHAIN_HOPS} chain hops (MAX_CHAIN_HOPS), at slot {position} of {slots.stop}: give the generator "
+            "more memory (a faster vCPU) or a longer timeout"
+        )
+    if not generator_name:
+        raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to chain")
+    info["checkpoint"] = store.save(position, admission.snapshot())  # a failure raises: the retry goes on from here
+    _invoke(lambda_client, generator_name, request.payload(hop=hop), f"hop {hop} of the bootstrap chain")
+    return None, {**info, "pass_done": False, "next_hop": hop}
+
+
+def _supply(world: World, request: Request) -> None:
+    """Hand a shard's admission the verdicts its request carries, after checking they are its slots' (strict: a
+    slot without one raises instead of running a pass)."""
+    verdicts = request.verdicts
+    assert verdicts is not None and request.shards is not None
+    slots = shard_slots(world.slot_range(request.start_ms, request.end_ms), request.shard, request.shards)
+    if verdicts.slots != slots:
+        raise ValueError(
+            f"verdicts must be those of shard {request.shard} of {request.shards}'s {len(slots)} slots from "
+            f"{slots.start} of this window, got {len(verdicts.slots)} from {verdicts.first}"
+        )
+    window_admission(world).supply(verdicts.verdicts)  # which checks each slot's count of candidates
+
+
 def run_request(
     lambda_client: Any,
     request: Request,
@@ -429,8 +654,18 @@ def run_request(
     producer_name: str,
     generator_name: str,
     max_shard_events: int = MAX_SHARD_EVENTS,
+    s3_client: Any = None,
+    state_bucket: str = "",
+    state_prefix: str = STATE_PREFIX,
+    time_left_ms: Callable[[], int] | None = None,
 ) -> dict:
     """Serve one request: a shard or a small window is generated here; a large window is sent out in shards.
+
+    With a state bucket, the window's coordinator judges its slots' admission once, from the pass's newest state
+    (this container's, else the newest checkpoint at or before the window), saves the pass, and sends each shard
+    its slots' verdicts; a pass not done before the deadline (`time_left_ms` less the margin) is saved and
+    continued by the next link of a chain (this function, the same request with `hop`). Without one, each
+    invocation runs its own pass, as a library user's does.
 
     A coordinator that fails part way (an invoke refused) raises, and its retry sends every shard again: a shard
     run twice emits the same records twice, byte for byte, so delivery is at least once and duplicates carry
@@ -442,6 +677,8 @@ def run_request(
         "world_seed": world.seed,
     }
     if request.shards is not None:
+        if request.verdicts is not None:
+            _supply(world, request)
         summary = run_tick(
             lambda_client,
             function_name=producer_name,
@@ -453,16 +690,30 @@ def run_request(
         )
         return {**window, "shard": request.shard, "shards": request.shards, **summary}
     windows = request.windows()
+    checkpointed = bool(state_bucket) and world.exclusive
     if len(windows) > 1:
         if not generator_name:
             raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to split")
+        if checkpointed:  # one window after another: each goes on from the pass the one before saved
+            first = dataclasses.replace(windows[0], until_ms=request.end_ms)
+            _invoke(lambda_client, generator_name, first.payload(), f"window 1 of {len(windows)} to {generator_name}")
+            return {**window, "windows": len(windows), "dispatched": 1}
         for i, part in enumerate(windows):
             where = f"window {i + 1} of {len(windows)} to {generator_name}; {i} window(s) were already sent"
             _invoke(lambda_client, generator_name, part.payload(), where)
         return {**window, "windows": len(windows), "dispatched": len(windows)}
+    admission: concurrency.Admission | None = None
+    if checkpointed:
+        store = checkpoint.CheckpointStore(s3_client, state_bucket, state_prefix, checkpoint.world_id(world))
+        admission, info = _coordinate(
+            lambda_client, request, world=world, store=store, generator_name=generator_name, time_left_ms=time_left_ms
+        )
+        window = {**window, "hop": request.hop, **info}
+        if admission is None:
+            return window
     shards = shard_count(world, request.start_ms, request.end_ms, max_shard_events)
     if shards == 1:
-        return {
+        summary = {
             **window,
             "shards": 1,
             **run_tick(
@@ -473,12 +724,21 @@ def run_request(
                 end_ms=request.end_ms,
             ),
         }
-    if not generator_name:
-        raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
-    for i in range(shards):
-        where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
-        _invoke(lambda_client, generator_name, request.payload(i, shards), where)
-    return {**window, "shards": shards, "dispatched": shards}
+    else:
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to shard")
+        payloads = shard_payloads(request, world, shards, admission.verdicts.__getitem__ if admission else None)
+        for i, payload in enumerate(payloads):
+            where = f"shard {i + 1} of {shards} to {generator_name}; {i} shard(s) were already sent"
+            _invoke(lambda_client, generator_name, payload, where)
+        summary = {**window, "shards": shards, "dispatched": shards}
+    following = request.following()
+    if following is not None:  # last, so that a retry of this window is the only way it is sent twice
+        if not generator_name:
+            raise ValueError("generator_name (this function's name, AWS_LAMBDA_FUNCTION_NAME) must be set to go on")
+        _invoke(lambda_client, generator_name, following.payload(), "the tick's next window")
+        summary["next_window"] = format_timestamp_ms(following.start_ms)
+    return summary
 
 
 def handler(event: Any, context: Any) -> dict:
@@ -492,6 +752,10 @@ def handler(event: Any, context: Any) -> dict:
         world=world(request.seed),
         producer_name=cfg.producer_function_name,
         generator_name=getattr(context, "function_name", None) or cfg.function_name,
+        s3_client=s3_client() if cfg.state_bucket else None,
+        state_bucket=cfg.state_bucket,
+        state_prefix=cfg.state_prefix,
+        time_left_ms=getattr(context, "get_remaining_time_in_millis", None),
     )
     summary["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     line = {

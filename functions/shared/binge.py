@@ -6,7 +6,11 @@ device of the same household, starting a countdown after the last event of the o
 first link that does not complete (or does not start), at MAX_AUTOPLAY autoplayed episodes, or where the next
 episode is not released yet on the first session's UTC day. The whole chain is drawn from the first session's key
 (world.D_CHAIN: the steps' draws, then one derived key per link), so a chain is one candidate of the admission pass
-and its end is bounded from the key (concurrency.chain_links). Lambda-safe: standard library only.
+and its end is bounded from the key (concurrency.chain_links).
+
+On later days a household that follows a series goes on through it in order (`followed_title`): when a session's
+title draw gives an episode of a series, the episode played is the household's own of that day, a pure function of
+(world, household, series, day), and its chain goes on from there. Lambda-safe: standard library only.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from functions.shared import domains, plays
+from functions.shared.splitmix import draw
 
 AUTOPLAY_SHARE = 0.7
 """Share of completed episodes, with a next one out, after which the next plays in the same sitting (per step).
@@ -36,6 +41,88 @@ CONTINUE_BELOW = round(AUTOPLAY_SHARE * (1 << STEP_BITS))
 assert MAX_AUTOPLAY * STEP_BITS <= 64
 
 SERIES = list(domains.TITLE_TYPES).index("series")
+
+FOLLOW_SALT = 0xF0_110E_5E61E5_0001
+"""Mixed into the world key for the households' following of series (`followed_title`)."""
+FOLLOW_CYCLE_DAYS = 56
+"""A household's following of a series runs in cycles of this many days (each household and series at its own
+phase): each cycle it either follows the series from season 1 episode 1 or not at all. Judgement: a season of a
+streaming series is usually watched through within weeks of starting it (Netflix's "binge scale", 2016: members who
+finished a first season took 4-6 days on average, most within a month); a cycle lets a household come back to a
+series it finished or gave up, so years of history never pile every household up at the finales."""
+CYCLE_MINUTES = FOLLOW_CYCLE_DAYS * 1440
+FOLLOW_SHARE = 0.9
+"""Share of (household, series, cycle) in which the household follows the series: its episode plays of the series
+are then its own next episodes. Judgement: most episode viewing is of a show in progress (Netflix's 2015 "hooked"
+study: 70 % of viewers who reach episode 2-4 finish the season); the rest are samplings and rewatches of whatever
+the title draw gives."""
+FOLLOW_BELOW = round(FOLLOW_SHARE * (1 << 16))
+PACE_MIN_Q16 = round(0.2 * (1 << 16))
+PACE_MAX_Q16 = round(0.8 * (1 << 16))
+"""A following household's pace: 0.2 to 0.8 episodes a day (uniform, 16-bit fixed point), before the episodes its
+sittings' autoplay chains add. Judgement, calibrated on the default world's sittings (their times and chains, two
+weeks, replayed with other paces and shares): the pace that puts the most of a household's returns to a series on a
+later day where it left off (local.bands NEXT_DAY_CONTINUES: 42 % at this pace and FOLLOW_SHARE, 36-40 % at 0.25-1.5
+or 0.1-1.0 episodes a day, 23 % at 1-4). Slower than the binge scale's season in 4-6 days (2016), which describes
+members who finished a season; the chains add up to two episodes a sitting."""
+
+
+def follow_draw(follow_key: int, customer: int, series: int) -> int:
+    """The draw of a household's following of one series (its phase and, through draw(., 1 + cycle), each cycle)."""
+    return draw(draw(follow_key, customer), series)
+
+
+def followed_position(base: int, slot: int) -> int:
+    """How far (in episodes, from season 1 episode 1) a household with following draw `base` is through the series
+    at a UTC minute (world.SLOT_MS slots since the epoch), or -1 when it does not follow the series in that cycle: it
+    advances at its cycle's pace from the first episode at the cycle's start, so a later sitting is never behind an
+    earlier one."""
+    shifted = slot + (((base >> 40) * CYCLE_MINUTES) >> 24)
+    cycle = draw(base, 1 + shifted // CYCLE_MINUTES)
+    if cycle & 0xFFFF >= FOLLOW_BELOW:
+        return -1
+    pace = PACE_MIN_Q16 + ((((cycle >> 16) & 0xFFFF) * (PACE_MAX_Q16 - PACE_MIN_Q16)) >> 16)
+    return (pace * (shifted % CYCLE_MINUTES)) // (1440 << 16)
+
+
+def followed_title(
+    follow_key: int,
+    customer: int,
+    title: int,
+    slot: int,
+    series_of: Sequence[int],
+    order: Sequence[Sequence[int]],
+    release: Sequence[int],
+) -> int:
+    """The title a household plays when the title draw of its session starting in `slot` gives `title`: for an
+    episode of a series it follows then, the series' episode at its position (followed_position; past the last
+    episode it starts the series over), if released by the slot's UTC day; else (a film, a household not following,
+    or one caught up with a series still coming out) the drawn title."""
+    s = series_of[title]
+    if s < 0:
+        return title
+    at = followed_position(follow_draw(follow_key, customer, s), slot)
+    if at < 0:
+        return title
+    episodes = order[s]
+    episode = episodes[at % len(episodes)]
+    return episode if release[episode] <= slot // 1440 else title
+
+
+def series_orders(titles: Sequence[Mapping]) -> tuple[list[int], list[list[int]]]:
+    """(per title its series' index or -1, per series its episodes' indexes in season and episode order), series in
+    order of their first title."""
+    index: dict[str, int] = {}
+    series_of = [-1] * len(titles)
+    order: list[list[tuple[int, int, int]]] = []
+    for i, t in enumerate(titles):
+        if t.get("title_type") == "series" and t.get("series_id"):
+            s = index.setdefault(t["series_id"], len(index))
+            if s == len(order):
+                order.append([])
+            order[s].append((int(t.get("season_number") or 1), int(t.get("episode_number") or 1), i))
+            series_of[i] = s
+    return series_of, [[i for _, _, i in sorted(episodes)] for episodes in order]
 
 
 def next_titles(titles: Sequence[Mapping]) -> list[int]:

@@ -43,9 +43,9 @@ class DayTitles(NamedTuple):
     types: list[int]
     """The title's type (index into domains.TITLE_TYPES)."""
     reach: list[int]
-    """The title's duration, its most ad time (ads.max_ad_ms), a slot, and the most its binge chain can add
-    (Catalogue.chain_reach for the links out that day), in ms: bounds how far a session of it and its chain can
-    reach."""
+    """The longest episode of the title's series (the title's own length for a film), its most ad time
+    (ads.max_ad_ms), a slot, and the most a binge chain from any episode of the series can add (Catalogue.bound_reach),
+    in ms: bounds how far a session of it and its chain can reach, whichever episode its household plays."""
     genres: list[int]
     """The title's genre (index into domains.GENRES)."""
     links: list[int]
@@ -83,6 +83,16 @@ class Catalogue:
         self.slot_ms = slot_ms
         self.next = binge.next_titles(titles)
         """Each title's next episode (binge.next_titles), -1 if none."""
+        self.series_of, self.order = binge.series_orders(titles)
+        """Each title's series (index into `order`, -1 for a film) and each series' episodes in order."""
+        self.bound_seconds = [
+            max(self.seconds[e] for e in self.order[s]) if s >= 0 else self.seconds[t]
+            for t, s in enumerate(self.series_of)
+        ]
+        """Per title, the longest episode of its series (its own length for a film): the most a session whose title
+        draw gives it plays, whichever episode its household is on (binge.followed_title)."""
+        self.bound_links = [min(binge.MAX_AUTOPLAY, len(self.order[s]) - 1) if s >= 0 else 0 for s in self.series_of]
+        """Per title, the most autoplayed episodes a chain from any episode of its series can have."""
         self.link_reach_ms = link_reach_ms
         """What a binge link may add beyond its episode's length (its countdown, pauses, start-up and stalls)."""
         self._link_plays = [binge.expected_links(n, unstarted) for n in range(binge.MAX_AUTOPLAY + 1)]
@@ -98,6 +108,12 @@ class Catalogue:
             reach += self.link_reach_ms + self.seconds[at] * 1000 + ads.max_ad_ms(self.seconds[at])
             at = self.next[at]
         return reach
+
+    def bound_reach(self, title: int) -> int:
+        """The most a chain of `bound_links` episodes of the series of a drawn title adds to its end (ms), whichever
+        episode its household plays (each link at most the series' longest, its ad breaks included)."""
+        most = self.bound_seconds[title]
+        return self.bound_links[title] * (self.link_reach_ms + most * 1000 + ads.max_ad_ms(most))
 
     def links_out(self, title: int, day: int) -> int:
         """How many of a title's next episodes are released by a day, at most binge.MAX_AUTOPLAY."""
@@ -145,12 +161,9 @@ class Catalogue:
                         table.extend([i] * count)  # runs of one title: each list is built a run at a time
                         seconds.extend([self.seconds[i]] * count)
                         types.extend([self.types[i]] * count)
+                        most = self.bound_seconds[i]
                         reach.extend(
-                            [
-                                self.seconds[i] * 1000 + ads.max_ad_ms(self.seconds[i]) + self.slot_ms
-                                + self.chain_reach(i, out)
-                            ]
-                            * count
+                            [most * 1000 + ads.max_ad_ms(most) + self.slot_ms + self.bound_reach(i)] * count
                         )  # fmt: skip
                         genres.extend([self.genres[i]] * count)
                         links.extend([out] * count)

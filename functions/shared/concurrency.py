@@ -5,11 +5,12 @@ played, only if, when it is judged, no session played before it on the same devi
 key's screen field picks, devices.py) is still running and fewer than its plan's limit (domains.PLAN_STREAM_LIMITS)
 of the household's are: two TVs of one household may play at once. Candidates are judged in slot order, then key
 order within a slot; a candidate's *attempt* is the coarse start of its key (`attempt_ms`, never after its exact
-start) and it *runs* until `end_bound`, an upper bound of its last event from its key and its screen's type (plus
-`ad_bound` when its viewer is on an ad tier), so an earlier C "runs" at a later S's judgement when end_bound(C) >
-attempt_ms(S). A candidate whose first play starts a binge chain (binge.py) is the chain: the same device plays its
-links one after another, and its bound is the chain's (end_bound plus `chain_links`' reach), so the proof below
-holds for every session of a chain.
+start) and it *runs* until `end_bound`, an upper bound of its last event from its key, its screen's type and the
+title its household plays (binge.followed_title: the pass draws the viewer first), plus `ad_bound` when its viewer is
+on an ad tier, so an earlier C "runs" at a later S's judgement when end_bound(C) > attempt_ms(S). A candidate
+whose first play starts a binge chain (binge.py) is the chain: the same device plays its links one after another,
+and its bound is the chain's (end_bound plus `chain_links`' reach), so the proof below holds for every session of a
+chain.
 
 The judgement is a pass over an *admission day* (PASS_START_MINUTE UTC to the next; `pass_start`): before its first
 slot the pass takes in every candidate of the `lookback_slots` slots before the day, played or not, as running;
@@ -460,12 +461,13 @@ class Admission:
             return b""
         base = slot * wm.SLOT_MS
         day = plan.titles
-        seconds, types, genres, links = day.seconds, day.types, day.genres, day.links
+        types, genres, links = day.types, day.genres, day.links
         following, title_seconds = world.catalogue.next, world.catalogue.seconds
         device_until, household = self._device, self._household
         ahead_until, ahead_household = ahead if ahead is not None else (None, {})
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
+        played_title, links_out = world.played_title, world.catalogue.links_out
         complete_below, stop_fraction, pause_max = (
             plays.COMPLETE_BELOW,
             plays.STOP_FRACTION,
@@ -499,18 +501,20 @@ class Admission:
             customer = pick_customer(plan, h, genres[field], scoped[i - own] if i >= own else None)
             if customer < 0:
                 continue  # no viewer found: not played, holds nothing
-            # World.device and end_bound, inlined
+            # World.device and end_bound, inlined, of the title its household plays (binge.followed_title)
             device = device_of(customer, (sk >> s_device) & 0x3F)
             screen = device_type[device]
-            duration = seconds[field]
+            title = played_title(customer, day.title[field], slot)
+            duration = title_seconds[title]
             complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
             bound = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
             sees_ads = ad_tier(customer)
             if sees_ads:  # ad_bound, inlined
                 bound += ad_ms(duration, span_max, complete)
-            if complete and links[field]:  # the binge chain it starts holds the device too
-                bound += chain_links(sk, screen, day.title[field], links[field], following, title_seconds, sees_ads)[2]
+            allowed = links[field] if title == day.title[field] else links_out(title, plan.day)
+            if complete and allowed:  # the binge chain it starts holds the device too
+                bound += chain_links(sk, screen, title, allowed, following, title_seconds, sees_ads)[2]
             hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
             if ahead_until is not None:  # the next day's look-back: every candidate counts
                 if hold > ahead_until.get(device, 0):

@@ -203,3 +203,4 @@ once under event-time partitioning, within Firehose's default quota of 500 activ
 MAX_CAMPAIGNS = 100_000
 """Largest campaigns table: 100,000 took 10 s and a 16 MB file where `pulumi up` runs
 (bench/bench_dimension_memory.py)."""
+STATE_PREFIX = "admission/"

@@ -386,6 +386,8 @@ class World:
         self._weeks: dict[int, tuple[incidents.Incident, ...]] = {}
         self.ads_key = mix64(self.key ^ ADS_SALT)
         """The key of the viewer-days' deals of campaigns (ads.deal_draw)."""
+        self.follow_key = mix64(self.key ^ binge.FOLLOW_SALT)
+        """The key of the households' following of series (binge.followed_title)."""
 
     def incidents(self, start_ms: int, end_ms: int) -> tuple[incidents.Incident, ...]:
         """The world's incidents overlapping [start_ms, end_ms), by start (incidents.incidents_between, cached)."""
@@ -639,6 +641,12 @@ class World:
                     continue
             return i
         return -1
+
+    def played_title(self, customer: int, title: int, slot: int) -> int:
+        """The title `customer` plays when the title draw of a session starting in `slot` gives `title`: its own
+        episode of a series it follows (binge.followed_title), else the drawn one."""
+        cat = self.catalogue
+        return binge.followed_title(self.follow_key, customer, title, slot, cat.series_of, cat.order, cat.release)
 
     def device(self, customer: int, sk: int) -> int:
         """The device key (devices.Households) a session of `customer` with key `sk` plays on: its screen field's

@@ -79,9 +79,8 @@ def admit(  # pragma: no cover - compiled
     extra_at: np.ndarray,
     extra_count: np.ndarray,
     slot_plan: np.ndarray,
-    plan_day: np.ndarray,
-    day_titles: np.ndarray,
-    day_links: np.ndarray,
+    cand_title: np.ndarray,
+    cand_links: np.ndarray,
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
@@ -117,7 +116,6 @@ def admit(  # pragma: no cover - compiled
             world_key, slot, slot_whole[j], slot_threshold[j], extra_at[j], extra_at[j + 1], extra_count
         )
         base = slot * wm.SLOT_MS
-        plan = slot_plan[j]
         for i in range(1, count + 1):
             house = cand_house[n]
             if house < 0:  # no viewer found (World.pick_customer): not played, holds nothing
@@ -125,8 +123,7 @@ def admit(  # pragma: no cover - compiled
                 n += 1
                 continue
             sk = mix(slot_key + _U(i) * _GAMMA)
-            field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
-            title = day_titles[plan_day[plan], field]
+            title = cand_title[n]  # the title its household plays (kernel.candidates: World.played_title)
             attempt = attempt_ms(sk, base)
             slot_of = device_of(house, sk, h_profile, device_tables) - house * MAX_DEVICES
             screen = h_type[house * MAX_DEVICES + slot_of]
@@ -137,7 +134,7 @@ def admit(  # pragma: no cover - compiled
             sees_ads = h_ad_tier[house]
             if sees_ads:  # concurrency.ad_bound
                 bound += play_ad_bound(sk, duration, title_types[title], screen)
-            allowed = day_links[plan_day[plan], field]
+            allowed = cand_links[n]
             completes = (
                 _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
             )

@@ -424,6 +424,44 @@ def chain_links(  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def followed_title(  # pragma: no cover - compiled
+    follow_key: np.uint64,
+    customer: int,
+    title: int,
+    slot: int,
+    series_of: np.ndarray,
+    order_at: np.ndarray,
+    order: np.ndarray,
+    release: np.ndarray,
+) -> int:
+    """binge.followed_title: the title a household plays when the title draw of its session starting in `slot`
+    gives `title` (series s's episodes in order are `order[order_at[s]:order_at[s + 1]]`)."""
+    s = series_of[title]
+    if s < 0:
+        return title
+    base = draw(draw(follow_key, customer), s)
+    shifted = slot + ((_field(base, 40, 24) * binge.CYCLE_MINUTES) >> 24)
+    cycle = draw(base, 1 + shifted // binge.CYCLE_MINUTES)
+    if _field(cycle, 0, 16) >= binge.FOLLOW_BELOW:
+        return title
+    pace = binge.PACE_MIN_Q16 + ((_field(cycle, 16, 16) * (binge.PACE_MAX_Q16 - binge.PACE_MIN_Q16)) >> 16)
+    at = (pace * (shifted % binge.CYCLE_MINUTES)) // (1440 << 16)
+    episode = order[order_at[s] + at % (order_at[s + 1] - order_at[s])]
+    return episode if release[episode] <= slot // 1440 else title
+
+
+@njit(cache=True, inline="always")
+def links_out(title: int, day: int, title_next: np.ndarray, release: np.ndarray) -> int:  # pragma: no cover
+    """catalogue.Catalogue.links_out: how many of a title's next episodes are out by a day, at most MAX_AUTOPLAY."""
+    n = 0
+    at = title_next[title]
+    while n < binge.MAX_AUTOPLAY and at >= 0 and release[at] <= day:
+        n += 1
+        at = title_next[at]
+    return n
+
+
+@njit(cache=True, inline="always")
 def device_of(house: int, sk: np.uint64, h_profile: np.ndarray, device_tables: np.ndarray) -> int:  # pragma: no cover
     """World.device: the household device the key's screen field picks, as `house * MAX_DEVICES + its slot`
     (devices.Households' key, with the household's row of model.Households for its customer)."""
@@ -464,13 +502,21 @@ def candidates(  # pragma: no cover - compiled
     title_genres: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
+    follow: tuple,
     customer: np.ndarray,
     screen: np.ndarray,
+    played: np.ndarray,
+    played_links: np.ndarray,
     slot_first: np.ndarray,
 ) -> int:
     """Who starts each candidate of slots slot_lo + j (the inputs of world_sessions), in slot and key order:
-    `customer[slot_first[j] + i - 1]` for candidate i of slot j (-1: no viewer found, World.pick_customer) and
-    `screen[...]` its key's screen field. Returns the candidates, or -1 when `customer` is too small."""
+    `customer[slot_first[j] + i - 1]` for candidate i of slot j (-1: no viewer found, World.pick_customer),
+    `screen[...]` its key's screen field, `played[...]` the title its household plays (World.played_title; `follow`
+    is (follow key as a 1-array, series_of, order_at, order, release, title_next), model.Catalog.follow) and
+    `played_links[...]` that title's next episodes out on the day (links_out). Returns the candidates, or -1 when
+    `customer` is too small."""
+    follow_key, series_of, order_at, order, release, title_next = follow
+    plan_info = viewers[3]
     n = 0
     for j in range(slot_whole.shape[0]):
         slot = slot_lo + j
@@ -484,11 +530,17 @@ def candidates(  # pragma: no cover - compiled
         for i in range(1, count + 1):
             sk = mix(slot_key + _U(i) * _GAMMA)
             title = day_titles[plan_day[plan], _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)]
-            customer[n] = candidate_customer(
+            who = candidate_customer(
                 draw(sk, wm.D_VIEWER), i, own, extra_at[j], extra_at[j + 1], extra_count, extra_set, plan,
                 title_genres[title], viewers,
             )  # fmt: skip
+            customer[n] = who
             screen[n] = _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)
+            day = plan_info[plan, 0]
+            if who >= 0:
+                title = followed_title(follow_key[0], who, title, slot, series_of, order_at, order, release)
+            played[n] = title
+            played_links[n] = links_out(title, day, title_next, release)
             n += 1
     slot_first[slot_whole.shape[0]] = n
     return n
@@ -513,7 +565,9 @@ def world_sessions(  # pragma: no cover - compiled
     slot_plan: np.ndarray,
     plan_day: np.ndarray,
     day_titles: np.ndarray,
-    day_links: np.ndarray,
+    cand_title: np.ndarray,
+    cand_links: np.ndarray,
+    title_bound: np.ndarray,
     title_next: np.ndarray,
     title_seconds: np.ndarray,
     title_types: np.ndarray,
@@ -557,24 +611,26 @@ def world_sessions(  # pragma: no cover - compiled
 ) -> tuple[int, int]:
     """Fill the session (s_*) and event (e_*) arrays with the events in [start_ms, end_ms) of slots' sessions.
 
-    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, then
-    its live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer among the
-    subscribers of country `extra_set` (World.slot_surges); start i, at x = `slot_first[j] + i - 1`, is played if
-    `admitted[x]` (lakewriter.backfill.admission) by customer `cand_customer[x]` (`candidates`), household row
-    `cand_house[x]` and viewer row `cand_viewer[x]` (model.Households, model.Viewers); it picks titles from row
-    `plan_day[p]` of `day_titles` by hour plan p = `slot_plan[j]`; a first play that completes
-    chains up to `day_links` next episodes (`title_next`, binge.py), each a session of its own after the one
-    before. A household's devices are `device_of`'s (`h_profile`, `device_tables`; `h_type` per household row times
-    MAX_DEVICES plus slot); `viewer_ints` holds, per viewer row, VIEWER_INTS (model.py);
-    `viewer_scope` its country, state, isp, device_os and app_version codes; `incidents` one row per incident
-    (INCIDENT_COLUMNS, scope codes -1 for any). Ads (ads.py): household h's fitting campaigns of position p are
-    `fit[h_fit[h, p]:h_fit[h, p + 1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target),
-    `ranks[h_zone[h], day - rank_day0]` each bucket's busyness rank for the UTC days a break may start on;
-    `e_campaign` (-1 null), `e_ad_position`, `e_ad_seconds` the ad columns. `zone_load[p, z]` is the (start-up,
-    throughput) load factors (player.load_factors) of zone z (`h_zone`'s codes) in plan p's hour.
-    Returns (sessions, events) written, or (-1, -1) when the arrays are too small. Events are session-major, in time
-    order within a session; `e_tie` marks a completion that lies exactly halfway between two hundredths (the caller
-    rounds those as Python does); -1 stands for null in `e_startup`, `e_bitrate` and `e_code`.
+    Slot `slot_lo + j` has `slot_whole[j]` starts, one more if its count draw is below `slot_threshold[j]`, then its
+    live surges' `extra_count[extra_at[j]:extra_at[j + 1]]` more, each picking its viewer among the subscribers of
+    country `extra_set` (World.slot_surges); start i, at x = `slot_first[j] + i - 1`, is played if `admitted[x]`
+    (lakewriter.backfill.admission) by customer `cand_customer[x]` (`candidates`), household row `cand_house[x]` and
+    viewer row `cand_viewer[x]` (model.Households, model.Viewers); it picks titles from row `plan_day[p]` of
+    `day_titles` by hour plan p = `slot_plan[j]`, and plays `cand_title[x]` (its household's own episode of a series it
+    follows, `candidates`), bounded before its viewer is known by `title_bound[title]` (per drawn title: its series'
+    longest episode and the most links a chain from any episode has, Catalogue.bound_seconds and bound_links); a first
+    play that completes chains up to `cand_links[x]` next episodes (`title_next`, binge.py), each a session of its own
+    after the one before. A household's devices are `device_of`'s (`h_profile`, `device_tables`; `h_type` per household
+    row times MAX_DEVICES plus slot); `viewer_ints` holds, per viewer row, VIEWER_INTS (model.py); `viewer_scope` its
+    country, state, isp, device_os and app_version codes; `incidents` one row per incident (INCIDENT_COLUMNS, scope
+    codes -1 for any). Ads (ads.py): household h's fitting campaigns of position p are `fit[h_fit[h, p]:h_fit[h, p +
+    1]]` (target indexes; `t_first`, `t_last`, `t_seconds` per target), `ranks[h_zone[h], day - rank_day0]` each
+    bucket's busyness rank for the UTC days a break may start on; `e_campaign` (-1 null), `e_ad_position`,
+    `e_ad_seconds` the ad columns. `zone_load[p, z]` is the (start-up, throughput) load factors (player.load_factors) of
+    zone z (`h_zone`'s codes) in plan p's hour. Returns (sessions, events) written, or (-1, -1) when the arrays are too
+    small. Events are session-major, in time order within a session; `e_tie` marks a completion that lies exactly
+    halfway between two hundredths (the caller rounds those as Python does); -1 stands for null in `e_startup`,
+    `e_bitrate` and `e_code`.
     """
     points = np.zeros(MAX_PAUSES + 2, dtype=np.int64)
     paused = np.zeros(MAX_PAUSES + 1, dtype=np.int64)
@@ -609,7 +665,7 @@ def world_sessions(  # pragma: no cover - compiled
             plan = slot_plan[j]
             field = _field(sk, wm.TITLE_SHIFT, wm.TITLE_BITS)
             title = day_titles[plan_day[plan], field]
-            duration = title_seconds[title]
+            duration = title_bound[title, 0]  # whichever episode of its series the household plays
             k = PAUSE_COUNTS[_field(sk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
             end_field = _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS)
             complete = end_field < COMPLETE_BELOW_ANY[title_types[title]]
@@ -617,7 +673,7 @@ def world_sessions(  # pragma: no cover - compiled
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION_ANY[s8 + 1]) >> 32)
             pause_max = min(k * wm.MAX_PAUSE_MS, wm.MAX_PAUSED_MS)
             reach = span_max * 1000 + pause_max + 2 * k + 1 + wm.MAX_QOE_MS + max_ad_ms(duration)
-            allowed = day_links[plan_day[plan], field]
+            allowed = title_bound[title, 1]
             if base + ((coarse + 1) * SLOT_MS) // wm.START_STEPS + reach < start_ms and not (complete and allowed > 0):
                 continue  # ends before the window on any screen (a chain is bounded once its screen is known)
             if base + (coarse * SLOT_MS) // wm.START_STEPS >= end_ms:
@@ -628,6 +684,9 @@ def world_sessions(  # pragma: no cover - compiled
                 continue  # no viewer found (World.pick_customer): not played
             house = cand_house[at_x]
             viewer = cand_viewer[at_x]
+            title = cand_title[at_x]
+            duration = title_seconds[title]
+            allowed = cand_links[at_x]
             device = h_type[device_of(house, sk, h_profile, device_tables)]
             complete = end_field < COMPLETE_BELOW[device * N_TITLE_TYPES + title_types[title]]
             span_max = duration if complete else 1 + (((duration - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)

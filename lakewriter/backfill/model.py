@@ -17,6 +17,7 @@ import pyarrow as pa
 from functions.generator import events as generator
 from functions.shared import ads, binge, concurrency, devices, domains, player
 from functions.shared import world as wm
+from functions.shared.catalogue import Catalogue
 from functions.shared.dimensions import Dimensions
 from functions.shared.world import World
 from lakewriter.backfill import admission, kernel, plans
@@ -392,6 +393,13 @@ class Catalog:
     """Each title's index in domains.GENRES."""
     title_next: np.ndarray
     """Each title's next episode (binge.next_titles), -1 if none."""
+    follow: tuple
+    """kernel.candidates' `follow`: (a placeholder follow key, set per world by `follow_of`), per title its series
+    (-1: a film), per series its episodes' start in `order`, the episodes in order, per title its release day,
+    `title_next`."""
+    title_bound: np.ndarray
+    """Per title, [its series' longest episode (s), the most links a chain from any of its episodes has]
+    (Catalogue.bound_seconds, bound_links): kernel.world_sessions' bound before the viewer is known."""
     ad_book: AdBook
     households: Households
     viewers: Viewers
@@ -404,12 +412,24 @@ class Catalog:
         if unknown_types:
             raise ValueError(f"title_type must be one of {list(TITLE_TYPE_NAMES)}, got {sorted(unknown_types)}")
         book = AdBook.of(dims)
+        shelf = Catalogue(dims.titles, wm.SLOT_MS)
+        title_next = np.array(binge.next_titles(dims.titles), dtype=np.int64)
+        follow = (
+            np.zeros(1, dtype=np.uint64),
+            np.array(shelf.series_of, dtype=np.int64),
+            np.cumsum([0] + [len(o) for o in shelf.order]).astype(np.int64),
+            np.array([t for o in shelf.order for t in o] or [0], dtype=np.int64),
+            np.array(shelf.release, dtype=np.int64),
+            title_next,
+        )
         return cls(
             title_columns={name: Coded.of([t[i] for t in prepared.titles]) for i, name in enumerate(TITLE_COLUMNS)},
             title_seconds=np.array([d for _, _, d in prepared.titles], dtype=np.int64),
             title_types=np.array([TITLE_TYPE_NAMES.index(tt) for _, tt, _ in prepared.titles], dtype=np.int64),
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
-            title_next=np.array(binge.next_titles(dims.titles), dtype=np.int64),
+            title_next=title_next,
+            follow=follow,
+            title_bound=np.array(list(zip(shelf.bound_seconds, shelf.bound_links, strict=True)), dtype=np.int64),
             ad_book=book,
             households=Households(prepared, book),
             viewers=Viewers(prepared),
@@ -643,13 +663,16 @@ def _candidates(world: World, slot_lo: int, inputs: tuple, catalog: Catalog) -> 
     room = int(whole.sum()) + len(whole) + int(extra_count.sum())
     customers = np.empty(room, dtype=np.int64)
     screens = np.empty(room, dtype=np.int64)
+    played = np.empty(room, dtype=np.int64)
+    links = np.empty(room, dtype=np.int64)
     slot_first = np.empty(len(whole) + 1, dtype=np.int64)
+    follow = (np.array([world.follow_key], dtype=np.uint64), *catalog.follow[1:])
     n = kernel.candidates(
         np.uint64(world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan, viewers,
-        catalog.title_genres, plan_day, day_titles, customers, screens, slot_first,
+        catalog.title_genres, plan_day, day_titles, follow, customers, screens, played, links, slot_first,
     )  # fmt: skip
     assert n >= 0, "room for one more start per slot than its whole count"
-    return customers[:n], screens[:n], slot_first
+    return customers[:n], screens[:n], slot_first, played[:n], links[:n]
 
 
 class _Admission:
@@ -674,13 +697,14 @@ class _Admission:
         self.until = np.zeros((0, MAX_DEVICES), dtype=np.int64)
 
     def judge(self, slot_lo: int, slot_hi: int, inputs: tuple | None = None) -> tuple[np.ndarray, ...]:
-        """(admitted, slot_first, customer, screen) of slots [slot_lo, slot_hi): per candidate its verdict (as
-        admission.admit fills them, the pass restarted, its look-back first, at each admission day's start and
-        wherever the last call did not end) and its customer and screen field (kernel.candidates)."""
+        """(admitted, slot_first, customer, screen, played title, its links out) of slots [slot_lo, slot_hi): per
+        candidate its verdict (as admission.admit fills them, the pass restarted, its look-back first, at each
+        admission day's start and wherever the last call did not end) and its customer, screen field, the title its
+        household plays and that title's next episodes out (kernel.candidates)."""
         if not self.world.exclusive:  # every candidate is played (World.exclusive)
             inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-            customers, screens, slot_first = _candidates(self.world, slot_lo, inputs, self.catalog)
-            return np.ones(len(customers), dtype=np.uint8), slot_first, customers, screens
+            customers, screens, slot_first, played, links = _candidates(self.world, slot_lo, inputs, self.catalog)
+            return np.ones(len(customers), dtype=np.uint8), slot_first, customers, screens, played, links
         pieces, firsts, at, lo = [], [np.zeros(1, dtype=np.int64)], 0, slot_lo
         while lo < slot_hi:
             day = concurrency.pass_start(lo)
@@ -691,13 +715,14 @@ class _Admission:
                 self._runs(day, lo, played_only=True)
             whole = len(range(lo, hi))
             part = inputs if inputs is not None and (lo, hi) == (slot_lo, slot_hi) else None
-            admitted, slot_first, customers, screens = self._run(lo, hi, played_only=True, inputs=part)
-            pieces.append((admitted, customers, screens))
+            admitted, slot_first, customers, screens, played, links = self._run(lo, hi, played_only=True, inputs=part)
+            pieces.append((admitted, customers, screens, played, links))
             firsts.append(slot_first[1 : whole + 1] + at)
             at += len(admitted)
             lo = hi
-        joined = [np.concatenate([p[k] for p in pieces]) for k in range(3)] if pieces else [np.zeros(0, np.uint8)] * 3
-        return joined[0], np.concatenate(firsts), joined[1].astype(np.int64), joined[2].astype(np.int64)
+        joined = [np.concatenate([p[k] for p in pieces]) for k in range(5)] if pieces else [np.zeros(0, np.uint8)] * 5
+        admitted, customers, screens, played, links = joined[0], *(j.astype(np.int64) for j in joined[1:])
+        return admitted, np.concatenate(firsts), customers, screens, played, links
 
     def _runs(self, slot_lo: int, slot_hi: int, *, played_only: bool) -> None:
         """`_run` over [slot_lo, slot_hi), about PASS_CANDIDATES candidates at a time (the state carries on)."""
@@ -709,8 +734,8 @@ class _Admission:
         self, slot_lo: int, slot_hi: int, *, played_only: bool, inputs: tuple | None = None
     ) -> tuple[np.ndarray, ...]:
         inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-        whole, threshold, slot_plan, _, plan_day, day_titles, day_links, extra_at, extra_count, _ = inputs
-        customers, screens, slot_first = _candidates(self.world, slot_lo, inputs, self.catalog)
+        whole, threshold, slot_plan, _, _, _, _, extra_at, extra_count, _ = inputs
+        customers, screens, slot_first, played, links = _candidates(self.world, slot_lo, inputs, self.catalog)
         catalog, homes = self.catalog, self.catalog.households
         houses = homes.rows(customers)
         drawn = customers >= 0
@@ -723,8 +748,8 @@ class _Admission:
         top[kept], until[kept] = self.top, self.until
         admitted = np.empty(len(customers), dtype=np.uint8)
         admission.admit(
-            np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, slot_plan, plan_day,
-            day_titles, day_links, catalog.title_next, catalog.title_seconds, catalog.title_types, houses, state,
+            np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, slot_plan, played, links,
+            catalog.title_next, catalog.title_seconds, catalog.title_types, houses, state,
             homes.profile, homes.tables, homes.type, homes.limit, homes.ad_tier, until.reshape(-1), top, played_only,
             admitted,
         )  # fmt: skip
@@ -732,7 +757,7 @@ class _Admission:
         live = (top.max(axis=1) > now) | (until.max(axis=1) > now)
         self.live, self.top, self.until = users[live], top[live], until[live]
         self.next_slot = slot_hi
-        return admitted, slot_first, customers, screens
+        return admitted, slot_first, customers, screens, played, links
 
 
 _admissions: dict[int, _Admission] = {}
@@ -754,8 +779,10 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
     """
     slots = np.arange(slot_lo, max(slot_lo, slot_hi), dtype=np.int64)
     inputs = _slot_inputs(world, slot_lo, slot_hi)
-    whole, threshold, slot_plan, _, plan_day, day_titles, day_links, extra_at, extra_count, extra_set = inputs
-    admitted, slot_first, customers, screens = _admission_of(world, catalog).judge(slot_lo, slot_hi, inputs)
+    whole, threshold, slot_plan, _, plan_day, day_titles, _, extra_at, extra_count, extra_set = inputs
+    admitted, slot_first, customers, screens, cand_title, cand_links = _admission_of(world, catalog).judge(
+        slot_lo, slot_hi, inputs
+    )
     # The households the candidates draw, and the viewers (devices) the played ones play on: made when first drawn.
     homes, viewers = catalog.households, catalog.viewers
     houses = homes.rows(customers)
@@ -782,9 +809,9 @@ def world_block(world: World, catalog: Catalog, slot_lo: int, slot_hi: int, star
         tie = np.empty(events, dtype=bool)
         n_s, n_e = kernel.world_sessions(
             np.uint64(world.key), slot_lo, start_ms, end_ms, whole, threshold, extra_at, extra_count, extra_set,
-            admitted, slot_first, customers, houses, viewer_rows, slot_plan, plan_day, day_titles, day_links,
-            catalog.title_next, catalog.title_seconds, catalog.title_types, homes.profile, homes.tables, homes.type,
-            viewers.ints, viewers.scope, incidents,
+            admitted, slot_first, customers, houses, viewer_rows, slot_plan, plan_day, day_titles, cand_title,
+            cand_links, catalog.title_bound, catalog.title_next, catalog.title_seconds, catalog.title_types,
+            homes.profile, homes.tables, homes.type, viewers.ints, viewers.scope, incidents,
             np.uint64(world.ads_key), homes.fit_at, homes.fit, book.first_day, book.last_day, book.seconds,
             homes.zone, ranks, rank_day0, loads,
             block.viewer, block.title, block.session_bytes, block.session, block.event_type, block.timestamp_ms,

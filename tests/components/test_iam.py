@@ -35,7 +35,8 @@ def test_policies_use_no_wildcard_action_or_resource_except_the_tls_deny(
 ) -> None:
     result: ProgramResult = request.getfixturevalue(stack)
     docs = policy_documents(result)
-    assert len(docs) == 10  # 3 trust, 4 role policies (one for shards), 2 bucket policies (lake, access logs), queue
+    # 3 trust, 4 role policies (one for shards), 3 bucket policies (lake, generator state, access logs), queue
+    assert len(docs) == 11
     for res, doc in docs:
         for statement in doc["Statement"]:
             actions = as_list(statement["Action"])

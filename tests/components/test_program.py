@@ -1,5 +1,6 @@
 """The whole program (__main__.py) under mocks with the dev and staging stack config."""
 
+import json
 import re
 from collections import Counter
 
@@ -200,11 +201,37 @@ def test_customer_managed_key_encrypts_stream_lake_queue_topic_logs_and_lambda_e
         "bucketKeyEnabled": True,
     }
     assert result.one("aws:sqs/queue:Queue").inputs["kmsMasterKeyId"] == arn
+    state = result.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "generator-state-encryption",
+    )
+    assert state.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": arn,
+    }
     assert result.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == arn
     assert {g.inputs["kmsKeyId"] for g in result.of_type("aws:cloudwatch/logGroup:LogGroup")} == {arn}
     assert {f.inputs["kmsKeyArn"] for f in result.of_type("aws:lambda/function:Function")} == {arn}
     # One key only: the alarm topic does not get a key of its own.
     assert len(result.of_type("aws:kms/key:Key")) == 1
+
+
+def test_the_generators_state_bucket_is_exported_and_logs_its_requests_like_the_lake(dev: ProgramResult) -> None:
+    state = dev.one("aws:s3/bucket:Bucket", "generator-state")
+    assert dev.outputs["generatorStateBucketName"] == state.outputs["bucket"] == "acme-data-state-5f5729c"
+    logged = {r.inputs["bucket"]: r.inputs for r in dev.of_type("aws:s3/bucketLogging:BucketLogging")}
+    log_bucket = dev.outputs["accessLogBucketName"]
+    assert {name: (i["targetBucket"], i["targetPrefix"]) for name, i in logged.items()} == {
+        dev.outputs["bucketName"]: (log_bucket, f"{dev.outputs['bucketName']}/"),
+        state.outputs["bucket"]: (log_bucket, f"{state.outputs['bucket']}/"),
+    }
+    # The logging service may write for exactly these two buckets (access_logs.access_log_bucket_policy).
+    delivery = json.loads(dev.one("aws:s3/bucketPolicy:BucketPolicy", "access-logs-policy").inputs["policy"])
+    assert delivery["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] == sorted(
+        [state.outputs["arn"], f"arn:aws:s3:::{dev.outputs['bucketName']}"]
+    )
+    env = dev.one("aws:lambda/function:Function", "generator-generator").inputs["environment"]["variables"]
+    assert (env["STATE_BUCKET"], env["STATE_PREFIX"]) == (state.outputs["bucket"], "admission/")
 
 
 def test_existing_topic_replaces_the_created_one() -> None:

@@ -103,6 +103,7 @@ EXPECTED = {
             "layerArn",
             "generatorLogGroupName",
             "producerLogGroupName",
+            "stateBucketName",
         },
     ),
     "PipelineAlarms": ({"streamName", "deliveryStreamName"}, {"topicArn", "alarmArns", "alarmNames", "keyArn"}),

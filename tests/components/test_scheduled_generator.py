@@ -11,6 +11,9 @@ from components.validation import ArgumentError
 STREAM_ARN = "arn:aws:kinesis:us-west-2:123456789012:stream/test-stream"
 FUNCTION = "aws:lambda/function:Function"
 ACCOUNT = "arn:aws:lambda:us-west-2:123456789012"
+STATE_BUCKET = "acme-test-state-c57f959"
+"""The state bucket's name under the mocks: <name_prefix>-state- and a suffix (S3's is random, the mocks' fixed)."""
+STATE_ARN = f"arn:aws:s3:::{STATE_BUCKET}"
 
 
 def build(**extra: object) -> ProgramResult:
@@ -34,6 +37,7 @@ def build(**extra: object) -> ProgramResult:
             "dlq": gen.dead_letter_queue_url,
             "rule": gen.schedule_rule_name,
             "layer": gen.layer_arn,
+            "state": gen.state_bucket_name,
         }
 
     return run_resources(program)
@@ -48,13 +52,14 @@ def function(result: ProgramResult, role: str) -> RecordedResource:
     return result.one(FUNCTION, f"gen-{role}")
 
 
-def test_outputs_name_both_functions_the_queue_rule_and_layer(default: ProgramResult) -> None:
+def test_outputs_name_both_functions_the_queue_rule_layer_and_state_bucket(default: ProgramResult) -> None:
     assert default.outputs == {
         "generator": "acme-test-generator",
         "producer": "acme-test-producer",
         "dlq": "https://sqs.us-west-2.amazonaws.com/123456789012/acme-test-async-dlq",
         "rule": "acme-test-generator-schedule",
         "layer": f"{ACCOUNT}:layer:acme-test-mimesis:1",
+        "state": STATE_BUCKET,
     }
 
 
@@ -84,7 +89,7 @@ def test_runtime_architecture_memory_and_timeout_follow_args() -> None:
     )
 
 
-def test_environment_carries_batch_producer_seed_counts_and_stream(default: ProgramResult) -> None:
+def test_environment_carries_batch_producer_seed_counts_state_bucket_and_stream(default: ProgramResult) -> None:
     assert function(default, "generator").inputs["environment"]["variables"] == {
         "BATCH_SIZE": "1000",
         "PRODUCER_FUNCTION_NAME": "acme-test-producer",
@@ -93,6 +98,8 @@ def test_environment_carries_batch_producer_seed_counts_and_stream(default: Prog
         "TITLE_COUNT": "50",
         "WINDOW_SECONDS": "300",
         "CAMPAIGN_COUNT": "1500",
+        "STATE_BUCKET": STATE_BUCKET,
+        "STATE_PREFIX": "admission/",
     }
     assert function(default, "producer").inputs["environment"]["variables"] == {"STREAM_NAME": "test-stream"}
 
@@ -205,10 +212,12 @@ def role_grants(result: ProgramResult, role: str) -> dict[str, tuple[list[str], 
     return {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
 
 
-def test_generator_may_invoke_only_the_producer(default: ProgramResult) -> None:
+def test_generator_may_invoke_only_the_producer_and_use_only_its_state_prefix(default: ProgramResult) -> None:
     grants = role_grants(default, "generator")
     assert grants == {
         "InvokeProducer": (["lambda:InvokeFunction"], [f"{ACCOUNT}:function:acme-test-producer"]),
+        "ListAdmissionState": (["s3:ListBucket"], [STATE_ARN]),
+        "ReadWriteAdmissionState": (["s3:GetObject", "s3:PutObject"], [f"{STATE_ARN}/admission/*"]),
         "OwnLogGroup": (
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/acme-test-generator:*"],
@@ -286,3 +295,113 @@ def test_tracing_off_and_concurrency_overrides() -> None:
 def test_bad_hardening_arguments_fail_naming_argument_and_rule(args: dict, message: str) -> None:
     with pytest.raises(ArgumentError, match=message):
         build(**args)
+
+
+def state(result: ProgramResult, kind: str, suffix: str) -> dict:
+    return result.one(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}", f"gen-state{suffix}").inputs
+
+
+def test_the_state_bucket_is_private_versioned_tls_only_and_sse_s3_without_a_key(default: ProgramResult) -> None:
+    bucket = default.one("aws:s3/bucket:Bucket", "gen-state")
+    # A regenerable cache (every checkpoint is a function of the seeds and the code): destroyed with the stack.
+    assert bucket.inputs == {"bucketPrefix": "acme-test-state-", "forceDestroy": True} and not bucket.retain_on_delete
+    assert state(default, "BucketServerSideEncryptionConfiguration", "-encryption")["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
+    ]
+    assert state(default, "BucketVersioning", "-versioning")["versioningConfiguration"] == {"status": "Enabled"}
+    block = state(default, "BucketPublicAccessBlock", "-public-access-block")
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    assert state(default, "BucketOwnershipControls", "-ownership")["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert json.loads(state(default, "BucketPolicy", "-tls-only")["policy"])["Statement"] == [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [STATE_ARN, f"{STATE_ARN}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+    assert (
+        default.one("aws:s3/bucket:Bucket", "gen-state").parent
+        == default.one("acme-telemetry:index:ScheduledGenerator").urn
+    )
+
+
+def test_checkpoints_expire_after_the_retention_their_old_versions_after_a_day_and_uploads_are_aborted() -> None:
+    result = build(state_retention_days=5)
+    lifecycle = state(result, "BucketLifecycleConfiguration", "-lifecycle")
+    assert lifecycle["rules"] == [
+        {
+            "id": "expire-admission-state",
+            "status": "Enabled",
+            "filter": {"prefix": "admission/"},
+            "expiration": {"days": 5},
+            "noncurrentVersionExpiration": {"noncurrentDays": 1},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+        }
+    ]
+    versioning = result.one("aws:s3/bucketVersioning:BucketVersioning", "gen-state-versioning")
+    assert (
+        versioning.urn
+        in result.one(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "gen-state-lifecycle"
+        ).dependencies
+    )  # noncurrent-version rules need versioning on first
+
+
+def test_the_default_retention_is_three_days(default: ProgramResult) -> None:
+    rules = state(default, "BucketLifecycleConfiguration", "-lifecycle")["rules"]
+    assert rules[0]["expiration"] == {"days": scheduled_generator.DEFAULT_STATE_RETENTION_DAYS} == {"days": 3}
+
+
+def test_under_a_customer_managed_key_the_state_is_sse_kms_refusing_other_keys_and_the_role_uses_the_key_via_s3() -> (
+    None
+):
+    result = build(kms_key_arn=KEY)
+    assert state(result, "BucketServerSideEncryptionConfiguration", "-encryption")["rules"] == [
+        {
+            "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY},
+            "bucketKeyEnabled": True,
+        }
+    ]
+    sids = [s["Sid"] for s in json.loads(state(result, "BucketPolicy", "-tls-only")["policy"])["Statement"]]
+    assert sids == [
+        "DenyInsecureTransport",
+        "DenyOtherKmsKeys",
+        "DenyOtherEncryption",
+        "DenyKmsWithoutTheKey",
+        "DenyCustomerProvidedKeys",
+    ]
+    doc = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", "gen-generator-policy").inputs["policy"])
+    [grant] = [s for s in doc["Statement"] if s["Sid"] == "EncryptAdmissionState"]
+    assert grant == {
+        "Sid": "EncryptAdmissionState",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [KEY],
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [STATE_ARN, f"{STATE_ARN}/*"]},
+        },
+    }
+
+
+def test_the_generator_lists_only_under_the_state_prefix() -> None:
+    """Amazon S3 User Guide, "Bucket policy examples using condition keys": ListBucket limited by s3:prefix."""
+    doc = json.loads(build().one("aws:iam/rolePolicy:RolePolicy", "gen-generator-policy").inputs["policy"])
+    [listing] = [s for s in doc["Statement"] if s["Sid"] == "ListAdmissionState"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["admission/", "admission/*"]}}
+
+
+def test_without_a_name_prefix_the_state_bucket_is_named_by_pulumi_from_the_resource_name() -> None:
+    result = build(name_prefix=None)
+    assert "bucketPrefix" not in result.one("aws:s3/bucket:Bucket", "gen-state").inputs
+
+
+@pytest.mark.parametrize("days", [0, -1, 2**31, "3", True])
+def test_a_bad_state_retention_fails_naming_argument_and_rule(days: object) -> None:
+    with pytest.raises(ArgumentError, match=r"state_retention_days must be 1–2147483647 days"):
+        build(state_retention_days=days)

@@ -33,16 +33,17 @@ class ReferencePass:
         customer = world.pick_customer(plan, wm.draw(sk, wm.D_VIEWER), day.genres[field], scope)
         device = world.device(customer, sk)
         screen = world.devices.type[device]
-        duration, title_type = day.seconds[field], day.types[field]
+        # The title its household plays (its own episode of a series it follows, binge.followed_title).
+        catalogue = world.catalogue
+        title = world.played_title(customer, day.title[field], slot) if customer >= 0 else day.title[field]
+        duration, title_type = catalogue.seconds[title], day.types[field]
         sees_ads = self.ad_tier[customer]
         bound = concurrency.end_bound(sk, base, duration, title_type, screen)
         bound += concurrency.ad_bound(sk, duration, title_type, screen, sees_ads)
         completes = ((sk >> wm.END_SHIFT) & 0x3FF) < plays.COMPLETE_BELOW[screen * _N_TYPES + title_type]
-        if completes and day.links[field]:
-            catalogue = world.catalogue
-            bound += concurrency.chain_links(
-                sk, screen, day.title[field], day.links[field], catalogue.next, catalogue.seconds, sees_ads
-            )[2]
+        allowed = catalogue.links_out(title, plan.day)
+        if completes and allowed:
+            bound += concurrency.chain_links(sk, screen, title, allowed, catalogue.next, catalogue.seconds, sees_ads)[2]
         return concurrency.attempt_ms(sk, base), concurrency.ad_hold(bound, sees_ads), customer, device
 
     def judge(self, slot: int, *, played_only: bool) -> bytes:

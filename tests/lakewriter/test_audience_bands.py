@@ -51,6 +51,7 @@ HELD = (
     "completion_ratio",
     "binge_chained_share",
     "binge_episodes_per_sitting",
+    "next_day_continues",
     "top_3pct_hours_share",
     "top_10pct_plays_share",
     "sunday_rank",

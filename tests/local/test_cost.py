@@ -74,7 +74,8 @@ def test_a_provisioned_stream_is_cheaper_from_zero_events_at_these_prices(profil
 def test_the_cost_command_prints_every_service_and_refuses_an_unknown_unit(capsys: pytest.CaptureFixture) -> None:
     assert main(["cost", "--stack", "dev", "--rate", "100/s", "--markdown"]) == 0
     out = capsys.readouterr().out
-    for service in ("Kinesis Data Streams", "Firehose", "Lambda", "S3", "Athena", "CloudWatch Logs", "KMS", "SQS"):
+    services = ("Kinesis Data Streams", "Firehose", "Lambda", "S3", "S3 generator state", "Athena", "CloudWatch Logs")
+    for service in (*services, "KMS", "SQS"):
         assert f"| {service} |" in out
     assert main(["cost", "--rate", "3/fortnight"]) == 2
     assert "unknown unit 'fortnight'" in capsys.readouterr().out
@@ -171,3 +172,43 @@ def test_the_cost_command_prices_iceberg_and_prints_all_three_kinesis_modes(caps
     out = capsys.readouterr().out
     assert "iceberg table" in out and "Iceberg destination" in out and "Glue table" in out
     assert "On-demand Advantage" in out and "PROVISIONED" in out and "backup" in out
+
+
+def test_the_generators_state_bucket_is_priced_per_coordinator_and_per_kept_checkpoint(profile) -> None:
+    from local.cost import BOOTSTRAPS_PER_MONTH, CHECKPOINT_BYTES_PER_BATCH_UNIT, state_bucket
+
+    dev = load_settings("dev")  # rate(5 minutes), batchSize 1,000, 256 MB, 60 s
+    state = state_bucket(dev, 1000 / 300)
+    coordinators = SECONDS_PER_MONTH / 300  # one a tick: 8,760
+    assert BOOTSTRAPS_PER_MONTH == 1  # and its chain fits one invocation at batchSize 1,000
+    assert state.requests == {"LIST": coordinators + 1, "GET": coordinators + 1, "PUT": coordinators + 1}
+    assert state.checkpoint_bytes == pytest.approx(CHECKPOINT_BYTES_PER_BATCH_UNIT * 1000)
+    assert state.checkpoints == pytest.approx(288 * 3.5)  # 3 days' checkpoints, expired at the next midnight UTC
+    assert state.dollars == pytest.approx(
+        state.checkpoints * state.checkpoint_bytes / prices.GB * prices.S3_PER_GB_MONTH
+        + (coordinators + 1) / 1000 * (prices.S3_PER_1000_LISTS + prices.S3_PER_1000_GETS + prices.S3_PER_1000_PUTS)
+    )
+    bill = estimate(dev, 1000 / 300, profile)
+    [line] = [line for line in bill.lines if line.service == "S3 generator state"]
+    assert line.before == line.after == pytest.approx(state.dollars)
+    assert any("placeholder size" in note for note in bill.notes)
+
+
+def test_the_state_grows_with_the_volume_and_a_large_stacks_bootstrap_hops_add_requests() -> None:
+    from local.cost import state_bucket
+
+    dev = load_settings("dev")
+    small, large = state_bucket(dev, 1000 / 300), state_bucket(dev, 1_000_000 / 300)
+    assert large.checkpoint_bytes == pytest.approx(1000 * small.checkpoint_bytes)  # state ∝ volume
+    assert large.checkpoints == small.checkpoints  # one checkpoint per coordinator whatever the volume
+    # batchSize 1,000,000 at 256 MB: the bootstrap chain is 231 invocations of 60 s, each listing, reading, saving.
+    assert large.requests["PUT"] - small.requests["PUT"] == 231 - 1
+
+
+def test_a_tick_longer_than_an_hour_saves_one_checkpoint_per_window() -> None:
+    from local.cost import state_bucket
+
+    two_hours = load_settings("dev").but(schedule_expression="rate(2 hours)", window_seconds=7200)
+    state = state_bucket(two_hours, 1000 / 300)
+    assert state.requests["PUT"] == pytest.approx(prices.HOURS_PER_MONTH + 1)  # two windows a tick, one an hour
+    assert state.checkpoints == pytest.approx(24 * 3.5)

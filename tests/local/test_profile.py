@@ -88,6 +88,7 @@ def title(
     minutes: int = 100,
     released: str = "2000-01-01",
     series: str | None = None,
+    episode: int | None = None,
 ) -> dict:
     return {c.name: None for c in TITLES.columns} | {
         "title_id": title_id,
@@ -95,6 +96,8 @@ def title(
         "duration_minutes": minutes,
         "release_date": released,
         "series_id": series,
+        "season_number": None if episode is None else 1.0,
+        "episode_number": None if episode is None else float(episode),
     }
 
 
@@ -233,6 +236,41 @@ def test_binge_figures_count_episodes_started_soon_after_the_last_episode_of_the
     # chained: a2, a3, b2 of the 11 episode plays; sittings of two or more: A's (3) and B's (2)
     assert value(profile, "binge_chained_share") == pytest.approx(100 * 3 / 11)
     assert value(profile, "binge_episodes_per_sitting") == pytest.approx(5 / 2)
+
+
+def test_next_day_continuation_counts_returns_to_a_series_that_pick_up_where_the_household_left_off(
+    tmp_path: Path,
+) -> None:
+    titles = [title(f"e{i}", title_type="series", minutes=30, series="s1", episode=i) for i in range(1, 6)]
+    titles += [title("x1", title_type="series", minutes=30, series="s2", episode=1)]
+    done = {"title_type": "series", "complete": True}
+    stopped = {"title_type": "series"}
+    events = [
+        # A: e1; the next day e2 (continues); then e2 again (a rewatch); then e3 (continues)
+        *play("a1", "A", at(0, 20), 30, title="e1", **done),
+        *play("a2", "A", at(1, 20), 30, title="e2", **done),
+        *play("a3", "A", at(2, 20), 30, title="e2", **done),
+        *play("a4", "A", at(3, 20), 30, title="e3", **done),
+        # B: stops in e2; the next day e2 again (continues: unfinished); then e5 (skips)
+        *play("b1", "B", at(0, 20), 10, title="e2", **stopped),
+        *play("b2", "B", at(1, 20), 30, title="e2", **done),
+        *play("b3", "B", at(2, 20), 30, title="e5", **done),
+        # C: e1 and e2 on one day (no return), e1 the next day (back), then e3 and x1 the same day (no return)
+        *play("c1", "C", at(0, 18), 30, title="e1", **done),
+        *play("c2", "C", at(0, 20), 30, title="e2", **done),
+        *play("c3", "C", at(1, 18), 30, title="e1", **done),
+        *play("c4", "C", at(1, 20), 30, title="e3", **done),
+        *play("c5", "C", at(1, 21), 30, title="x1", **done),
+        # D: stops in e3, then completes e1; the next day e4, the one after the furthest it played (continues)
+        *play("d1", "D", at(0, 18), 10, title="e3", **stopped),
+        *play("d2", "D", at(0, 20), 30, title="e1", **done),
+        *play("d3", "D", at(1, 20), 30, title="e4", **done),
+    ]
+    customers = [customer(c) for c in "ABCD"]
+    profile = measure(write_lake(tmp_path, events, customers, titles))
+
+    # returns: a2 a3 a4, b2 b3, c3, d3; continuing: a2 a4, b2, d3
+    assert value(profile, "next_day_continues") == pytest.approx(100 * 4 / 7)
 
 
 def test_title_concentration_counts_the_whole_catalogue_including_titles_nobody_played(tmp_path: Path) -> None:

@@ -282,3 +282,18 @@ def test_the_iceberg_roles_grant_no_wildcard(iceberg: list[Res]) -> None:
     roles = [r for r in iceberg if r.type == rules.ROLE_POLICY and ("optimizer" in r.name or "firehose" in r.name)]
     assert len(roles) == 2
     assert all(rules.no_wildcard_iam(r.type, r.props) == [] for r in roles)
+
+
+@pytest.mark.parametrize(
+    ("typ", "guardrail"),
+    [
+        (rules.BUCKET_POLICY, "tls-only-bucket-policy"),
+        (rules.BUCKET_SSE, "bucket-encrypted"),
+        (rules.BUCKET_PUBLIC_ACCESS_BLOCK, "no-public-bucket"),
+    ],
+)
+def test_the_generators_state_bucket_is_held_to_every_bucket_guardrail(
+    passing: list[Res], typ: str, guardrail: str
+) -> None:
+    report = failing(rules.evaluate(drop(passing, typ, "generator-state")))
+    assert set(report) == {guardrail} and all("bucket generator-state " in m for m in report[guardrail])

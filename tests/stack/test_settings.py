@@ -359,13 +359,54 @@ def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_
     assert parse(customerCount="20000").but(batch_size=200).customer_count == 20_000  # a set count stays set
 
 
-def test_a_batch_size_whose_cold_tick_outlasts_the_generators_timeout_is_warned_naming_the_keys_to_raise() -> None:
-    """A new container's first tick judges its admission day's candidates (~2 CPU ms per unit of batchSize,
-    bench/bench_cold_tick.py) on at most one vCPU per 1,769 MB (Lambda docs, memory and computing power)."""
-    assert parse().notes == () and parse(batchSize="4000").notes == ()  # 55 s at 256 MB within the default 60 s
-    (note,) = parse(batchSize="10000").notes  # 138 s at 256 MB
-    assert "batchSize 10,000" in note and "lambdaMemoryMb 256" in note and "lambdaTimeoutSeconds 60" in note
-    assert "raise lambdaMemoryMb (to 1,769 for one vCPU) and lambdaTimeoutSeconds" in note
-    assert parse(batchSize="100000", lambdaMemoryMb="2048", lambdaTimeoutSeconds="900").notes == ()  # 200 s
-    (note,) = parse(batchSize="1000000", lambdaMemoryMb="10240", lambdaTimeoutSeconds="900").notes
-    assert "no Lambda fits it (about 2,000 s on one vCPU" in note and "docs/scale.md step 6" in note
+def test_a_window_whose_new_admission_slots_outlast_the_timeout_is_warned_naming_the_keys_to_raise() -> None:
+    """With the pass checkpointed a window's coordinator judges only its new slots: the measured cold pass's CPU per
+    slot (2 ms per unit of batchSize over 1,729 slots, bench/bench_cold_tick.py) at the busiest hour (PEAK_TO_MEAN),
+    on at most one vCPU per 1,769 MB (Lambda docs, memory and computing power)."""
+    assert parse().notes == () and parse(batchSize="100000").notes == ()  # 5 slots: 11 s at 256 MB
+    (note,) = parse(batchSize="1000000").notes  # 114 s at 256 MB
+    assert "batchSize 1,000,000: a window's coordinator judges its 5 new admission slots in about 114 s" in note
+    assert "lambdaMemoryMb 256" in note and "over lambdaTimeoutSeconds 60" in note and "docs/state-bucket.md" in note
+    assert "raise lambdaMemoryMb to at least 487 or lambdaTimeoutSeconds to at least 115" in note
+    # Either advice is enough, and it is the least that is.
+    assert parse(batchSize="1000000", lambdaMemoryMb="487").notes == ()
+    assert parse(batchSize="1000000", lambdaTimeoutSeconds="115").notes == ()
+    assert len(parse(batchSize="1000000", lambdaMemoryMb="486").notes) == 1
+
+
+@pytest.mark.parametrize("schedule", ["rate(1 hour)", "rate(6 hours)", "cron(0 * * * ? *)"])
+def test_a_long_window_is_judged_an_hour_of_slots_at_a_time_and_may_need_a_longer_timeout(schedule: str) -> None:
+    """A tick longer than an hour runs as windows of at most an hour (domains.MAX_WINDOW_SECONDS), each with its own
+    coordinator; a cron() schedule is judged by its longest gap."""
+    (note,) = parse(batchSize="1000000", scheduleExpression=schedule).notes
+    assert "judges its 60 new admission slots in about 1,369 s" in note
+    assert "raise lambdaMemoryMb to 1,769 (one vCPU) and lambdaTimeoutSeconds to at least 199" in note
+    (note,) = parse(batchSize="1000000", scheduleExpression=schedule, lambdaMemoryMb="2048").notes
+    assert note.endswith("raise lambdaTimeoutSeconds to at least 199 (docs/state-bucket.md)")
+    assert (
+        parse(batchSize="1000000", scheduleExpression=schedule, lambdaMemoryMb="1769", lambdaTimeoutSeconds="199").notes
+        == ()
+    )
+
+
+def test_a_window_no_lambda_can_judge_is_warned_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components import scheduled_generator
+
+    monkeypatch.setattr(scheduled_generator, "COLD_TICK_CPU_MS_PER_BATCH_UNIT", 10.0)  # a model five times slower
+    (note,) = parse(batchSize="1000000", scheduleExpression="rate(1 hour)").notes
+    assert "no Lambda fits it (about 991 s on one vCPU, over Lambda's 900 s)" in note
+
+
+def test_a_new_stacks_bootstrap_chain_is_stated_as_information_not_a_warning() -> None:
+    """No checkpoint yet: the first coordinator runs the worst window's whole pass (cold_tick_seconds), in hops of
+    the timeout."""
+    assert parse().info == () and parse(batchSize="4000").info == ()  # 55 s at 256 MB: one invocation
+    ten = parse(batchSize="10000")  # 138 s at 256 MB
+    (line,) = ten.info
+    assert ten.notes == () and ten.but(schedule_enabled=False).info == ten.info
+    assert "batchSize 10,000" in line and "about 138 s at lambdaMemoryMb 256" in line
+    assert "a chain of at least 3 invocations of lambdaTimeoutSeconds 60" in line
+    (line,) = parse(batchSize="1000000", lambdaMemoryMb="1769", lambdaTimeoutSeconds="900").info  # 2,000 s
+    assert (
+        "about 2,000 s at lambdaMemoryMb 1,769" in line and "at least 3 invocations of lambdaTimeoutSeconds 900" in line
+    )
