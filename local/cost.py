@@ -65,12 +65,12 @@ MAINTENANCE_DPU_HOURS_PER_RUN = 1 / 60
 """Assumed, not measured: a snapshot-retention or orphan-file run on a table this size takes one DPU for a minute
 (Glue bills optimizer runs in DPU-seconds; the model prices one minute per run)."""
 
-CHECKPOINT_BYTES_PER_BATCH_UNIT = 30
-"""PLACEHOLDER, not measured: bytes of one admission checkpoint (functions/generator/checkpoint.py) per unit of
-batchSize (the pass's state grows with the volume). Taken from docs/scale.md step 6's estimate (the running
-households' holds, ~1-2 million entries at batchSize 1,000,000: tens of MB as packed integers; 30 MB there), until
-the `pass` branch's bench/bench_admission_checkpoint.py measures the compressed snapshot (docs/checkpoint.md): replace
-this figure with its bytes per unit of batchSize."""
+CHECKPOINT_BASE_BYTES = 4_100
+CHECKPOINT_BYTES_PER_BATCH_UNIT = 19.8
+"""One admission checkpoint (functions/generator/checkpoint.py) is CHECKPOINT_BASE_BYTES plus this many bytes per unit
+of batchSize: the mean over a day of the stored (zlib) snapshots, measured at batchSize 5,000 and 20,000
+(bench/bench_admission_checkpoint.py, docs/checkpoint.md: ~20 MB at 1,000,000; the largest, at 05:00 UTC with the
+next day's look-back held too, is ~5,200 + 39.2 per unit). Storage is priced at the mean."""
 
 STATE_REQUESTS_PER_COORDINATOR = {"LIST": 1, "GET": 1, "PUT": 1}
 """S3 requests of one window's coordinator (and of one bootstrap hop): list the newest checkpoints, read one, save
@@ -357,11 +357,6 @@ def estimate(settings: Settings, events_per_second: float, profile: Profile) -> 
         f"({state.retention_days} days), {state.total_requests:,.0f} LIST/GET/PUT requests a month",
         lambda w: state.dollars,
     )
-    notes.append(
-        f"the generator's admission checkpoints are priced at a placeholder size ({CHECKPOINT_BYTES_PER_BATCH_UNIT} "
-        "bytes per unit of batchSize, local/cost.py CHECKPOINT_BYTES_PER_BATCH_UNIT) until the checkpoint bench "
-        "measures it"
-    )
     scanned = min(
         max(p.ATHENA_MIN_BYTES_PER_QUERY, events / 30 * QUERY_WINDOW_DAYS * profile.parquet_bytes),
         settings.athena_bytes_scanned_cutoff_mb * 1024**2,
@@ -404,7 +399,8 @@ class StateBucket:
     """What the generator's state bucket holds and is asked in a month."""
 
     checkpoint_bytes: float
-    """One checkpoint's size: CHECKPOINT_BYTES_PER_BATCH_UNIT times the rate as a batchSize."""
+    """One checkpoint's mean size at the rate as a batchSize (CHECKPOINT_BASE_BYTES + CHECKPOINT_BYTES_PER_BATCH_UNIT
+    per unit)."""
     retention_days: int
     checkpoints: float
     """Checkpoints kept at any time: one per window's coordinator, each kept its retention (S3 expires an object at
@@ -426,7 +422,7 @@ def state_bucket(settings: Settings, events_per_second: float) -> StateBucket:
 
     window = settings.window_seconds or DEFAULT_WINDOW_SECONDS
     batch = events_per_second * RATE_PERIOD_MS / 1000
-    size = CHECKPOINT_BYTES_PER_BATCH_UNIT * batch
+    size = CHECKPOINT_BASE_BYTES + CHECKPOINT_BYTES_PER_BATCH_UNIT * batch
     retention = settings.component_args(scheduled_generator.SPEC).get(
         "state_retention_days", scheduled_generator.SPEC.defaults["state_retention_days"]
     )
