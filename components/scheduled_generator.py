@@ -126,8 +126,8 @@ def window_pass_seconds(batch_size: int, memory_mb: int, window_seconds: int) ->
 
 def bootstrap_hops(batch_size: int, memory_mb: int, timeout_seconds: int) -> int:
     """Invocations of timeout_seconds a new stack's bootstrap chain takes (no checkpoint yet: the worst window's
-    whole pass, cold_tick_seconds); at least, as each hop also keeps room to save and re-invoke itself."""
-    return max(1, math.ceil(cold_tick_seconds(batch_size, memory_mb) / timeout_seconds))
+    whole pass, cold_tick_seconds), each judging until its margin (domains.pass_budget_seconds)."""
+    return max(1, math.ceil(cold_tick_seconds(batch_size, memory_mb) / domains.pass_budget_seconds(timeout_seconds)))
 
 
 def dimension_memory_mb(title_count: int) -> float:

@@ -177,23 +177,43 @@ def _cold_tick_note(values: Mapping[str, Any], window: int | None = None) -> tup
     )
 
 
-def _bootstrap_info(values: Mapping[str, Any]) -> tuple[str, ...]:
-    """How many chained invocations a new stack's first coordinator takes to build the admission pass (no
-    checkpoint yet), when more than one: information, since the chain carries on by itself."""
+def _bootstrap(values: Mapping[str, Any]) -> tuple[int, int, int, int, float]:
+    """(batchSize, lambdaMemoryMb, lambdaTimeoutSeconds, hops, seconds) of a new stack's bootstrap chain."""
     defaults = _GENERATOR.defaults
     batch = values.get("batchSize") or defaults["batch_size"]
     memory = values.get("lambdaMemoryMb") or defaults["memory_mb"]
     timeout = values.get("lambdaTimeoutSeconds") or defaults["timeout_seconds"]
     hops = scheduled_generator.bootstrap_hops(batch, memory, timeout)
-    if hops <= 1:
+    return batch, memory, timeout, hops, scheduled_generator.cold_tick_seconds(batch, memory)
+
+
+def _bootstrap_info(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """How many chained invocations a new stack's first coordinator takes to build the admission pass (no
+    checkpoint yet), when more than one and within MAX_CHAIN_HOPS: information, since the chain carries on by
+    itself."""
+    batch, memory, timeout, hops, need = _bootstrap(values)
+    if not 1 < hops <= domains.MAX_CHAIN_HOPS:
         return ()
-    need = scheduled_generator.cold_tick_seconds(batch, memory)
     return (
         f"batchSize {batch:,}: with no checkpoint yet (a new stack, or a gap longer than the state's retention), the "
         f"first coordinator builds the admission pass (up to a day and its look-back, about {need:,.0f} s at "
         f"lambdaMemoryMb {memory:,}) in a chain of at least {hops:,} invocations of lambdaTimeoutSeconds {timeout}, "
         "each saving a checkpoint and invoking the next, so the first events arrive about that long after the "
         "first tick (docs/state-bucket.md)",
+    )
+
+
+def _bootstrap_note(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """A warning when a new stack's bootstrap chain would need more links than a chain may have (MAX_CHAIN_HOPS):
+    its last link refuses, and no window is delivered until the config changes."""
+    batch, memory, timeout, hops, need = _bootstrap(values)
+    if hops <= domains.MAX_CHAIN_HOPS:
+        return ()
+    return (
+        f"batchSize {batch:,}: a new stack's admission pass (about {need:,.0f} s at lambdaMemoryMb {memory:,}) needs a "
+        f"bootstrap chain of about {hops:,} invocations of lambdaTimeoutSeconds {timeout}, over the "
+        f"{domains.MAX_CHAIN_HOPS} a chain may have (MAX_CHAIN_HOPS): the generator would deliver nothing; raise "
+        "lambdaMemoryMb (up to 1,769 for one vCPU) and lambdaTimeoutSeconds (docs/state-bucket.md)",
     )
 
 
@@ -487,7 +507,7 @@ class _Parser:
         self._encryption_key(values.get("encryptionKey"), region)
         if self.problems:
             raise ConfigError(self.problems)
-        notes += _cold_tick_note(values, window)
+        notes += _cold_tick_note(values, window) + _bootstrap_note(values)
         return Settings(
             region=region,
             values=values,

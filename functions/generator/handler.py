@@ -63,11 +63,14 @@ from functions.shared.domains import (
     DEFAULT_WINDOW_SECONDS,
     MAX_ASYNC_PAYLOAD_BYTES,
     MAX_BATCH_SIZE,
+    MAX_CHAIN_HOPS,
     MAX_PAYLOAD_BYTES,
     MAX_SHARD_EVENTS,
     MAX_SHARDS,
     MAX_TICK_SECONDS,
     MAX_WINDOW_SECONDS,
+    PASS_MARGIN_MS,
+    PASS_MARGIN_SHARE,
     STATE_PREFIX,
     TICK_LOG_MESSAGE,
 )
@@ -87,12 +90,6 @@ _ends_a_record = operator.methodcaller("endswith", _RECORD_END)
 _SCHEDULED_EVENT_KEYS = ("source", "detail-type")
 _REQUEST_KEYS = ("start", "end", "seed", "shard", "verdicts", "hop", "until")
 _SHARD_KEYS = ("index", "count")
-
-
-MAX_CHAIN_HOPS = 64
-"""Most links of a coordinator's bootstrap chain (each an invocation that advances the admission pass until its
-deadline, saves it and invokes the next): a new stack's bootstrap at batchSize 1,000,000 takes about 8 at 1,769 MB
-and 900 s, about 55 at 256 MB. A chain past it is refused, naming it, rather than invoking itself for ever."""
 
 
 class InvokeError(RuntimeError):
@@ -532,13 +529,6 @@ def run_tick(
         "bytes": sum(len(p.data) for p in payloads),
         "sessions": len({record["PartitionKey"] for record in records}),
     }
-
-
-PASS_MARGIN_MS = 120_000
-"""Time a coordinator keeps after its admission pass, at most: to snapshot and save the pass (tens of MB at
-batchSize 1,000,000), dispatch up to MAX_SHARDS shards or generate its one shard, or invoke its chain's next link."""
-PASS_MARGIN_SHARE = 0.4
-"""...and at most this share of the time its invocation has left when it starts (a 60 s timeout keeps 24 s)."""
 
 
 def pass_deadline(time_left_ms: Callable[[], int] | None) -> Callable[[], bool] | None:

@@ -204,3 +204,20 @@ MAX_CAMPAIGNS = 100_000
 """Largest campaigns table: 100,000 took 10 s and a 16 MB file where `pulumi up` runs
 (bench/bench_dimension_memory.py)."""
 STATE_PREFIX = "admission/"
+"""Key prefix of the generator's admission checkpoints in its state bucket (the role's S3 grants cover only it)."""
+
+MAX_CHAIN_HOPS = 64
+"""Most links of a generator coordinator's bootstrap chain (each an invocation that advances the admission pass until
+its deadline, saves it and invokes the next: docs/checkpoint-coordinator.md). A chain past it is refused, naming it,
+rather than invoking itself for ever; the stack warns at config time when a bootstrap would need more."""
+PASS_MARGIN_MS = 120_000
+"""Time a coordinator keeps after its admission pass, at most: to snapshot and save the pass (tens of MB at
+batchSize 1,000,000), dispatch up to MAX_SHARDS shards or generate its one shard, or invoke its chain's next link."""
+PASS_MARGIN_SHARE = 0.4
+"""...and at most this share of the time its invocation has left when it starts (a 60 s timeout keeps 24 s)."""
+
+
+def pass_budget_seconds(timeout_seconds: float) -> float:
+    """Seconds of an invocation of `timeout_seconds` a coordinator spends on the admission pass (the rest is its
+    margin: PASS_MARGIN_MS, PASS_MARGIN_SHARE)."""
+    return timeout_seconds - min(PASS_MARGIN_MS / 1000, timeout_seconds * PASS_MARGIN_SHARE)

@@ -359,33 +359,38 @@ def test_a_changed_batch_size_takes_its_derived_audience_along_unless_the_count_
     assert parse(customerCount="20000").but(batch_size=200).customer_count == 20_000  # a set count stays set
 
 
+def window_notes(settings: Settings) -> tuple[str, ...]:
+    """The notes about a window's coordinator step (not the bootstrap chain's)."""
+    return tuple(note for note in settings.notes if "a window's coordinator judges" in note)
+
+
 def test_a_window_whose_new_admission_slots_outlast_the_timeout_is_warned_naming_the_keys_to_raise() -> None:
     """With the pass checkpointed a window's coordinator judges only its new slots: the measured cold pass's CPU per
     slot (2 ms per unit of batchSize over 1,729 slots, bench/bench_cold_tick.py) at the busiest hour (PEAK_TO_MEAN),
     on at most one vCPU per 1,769 MB (Lambda docs, memory and computing power)."""
     assert parse().notes == () and parse(batchSize="100000").notes == ()  # 5 slots: 11 s at 256 MB
-    (note,) = parse(batchSize="1000000").notes  # 114 s at 256 MB
+    (note,) = window_notes(parse(batchSize="1000000"))  # 114 s at 256 MB
     assert "batchSize 1,000,000: a window's coordinator judges its 5 new admission slots in about 114 s" in note
     assert "lambdaMemoryMb 256" in note and "over lambdaTimeoutSeconds 60" in note and "docs/state-bucket.md" in note
     assert "raise lambdaMemoryMb to at least 487 or lambdaTimeoutSeconds to at least 115" in note
     # Either advice is enough, and it is the least that is.
-    assert parse(batchSize="1000000", lambdaMemoryMb="487").notes == ()
-    assert parse(batchSize="1000000", lambdaTimeoutSeconds="115").notes == ()
-    assert len(parse(batchSize="1000000", lambdaMemoryMb="486").notes) == 1
+    assert window_notes(parse(batchSize="1000000", lambdaMemoryMb="487")) == ()
+    assert window_notes(parse(batchSize="1000000", lambdaTimeoutSeconds="115")) == ()
+    assert len(window_notes(parse(batchSize="1000000", lambdaMemoryMb="486"))) == 1
 
 
 @pytest.mark.parametrize("schedule", ["rate(1 hour)", "rate(6 hours)", "cron(0 * * * ? *)"])
 def test_a_long_window_is_judged_an_hour_of_slots_at_a_time_and_may_need_a_longer_timeout(schedule: str) -> None:
     """A tick longer than an hour runs as windows of at most an hour (domains.MAX_WINDOW_SECONDS), each with its own
     coordinator; a cron() schedule is judged by its longest gap."""
-    (note,) = parse(batchSize="1000000", scheduleExpression=schedule).notes
+    (note,) = window_notes(parse(batchSize="1000000", scheduleExpression=schedule))
     assert "judges its 60 new admission slots in about 1,369 s" in note
     assert "raise lambdaMemoryMb to 1,769 (one vCPU) and lambdaTimeoutSeconds to at least 199" in note
-    (note,) = parse(batchSize="1000000", scheduleExpression=schedule, lambdaMemoryMb="2048").notes
+    (note,) = window_notes(parse(batchSize="1000000", scheduleExpression=schedule, lambdaMemoryMb="2048"))
     assert note.endswith("raise lambdaTimeoutSeconds to at least 199 (docs/state-bucket.md)")
     assert (
         parse(batchSize="1000000", scheduleExpression=schedule, lambdaMemoryMb="1769", lambdaTimeoutSeconds="199").notes
-        == ()
+        == ()  # and its bootstrap chain fits: 2,000 s in invocations of 199 s less their margin
     )
 
 
@@ -393,20 +398,33 @@ def test_a_window_no_lambda_can_judge_is_warned_as_such(monkeypatch: pytest.Monk
     from components import scheduled_generator
 
     monkeypatch.setattr(scheduled_generator, "COLD_TICK_CPU_MS_PER_BATCH_UNIT", 10.0)  # a model five times slower
-    (note,) = parse(batchSize="1000000", scheduleExpression="rate(1 hour)").notes
+    (note,) = window_notes(parse(batchSize="1000000", scheduleExpression="rate(1 hour)"))
     assert "no Lambda fits it (about 991 s on one vCPU, over Lambda's 900 s)" in note
 
 
 def test_a_new_stacks_bootstrap_chain_is_stated_as_information_not_a_warning() -> None:
     """No checkpoint yet: the first coordinator runs the worst window's whole pass (cold_tick_seconds), in hops of
-    the timeout."""
-    assert parse().info == () and parse(batchSize="4000").info == ()  # 55 s at 256 MB: one invocation
+    the timeout less the coordinator's margin (domains.pass_budget_seconds: 36 s of 60, 780 of 900)."""
+    assert parse().info == ()  # 14 s at 256 MB: one invocation
+    (line,) = parse(batchSize="4000").info  # 55 s: two
+    assert "a chain of at least 2 invocations of lambdaTimeoutSeconds 60" in line
     ten = parse(batchSize="10000")  # 138 s at 256 MB
     (line,) = ten.info
     assert ten.notes == () and ten.but(schedule_enabled=False).info == ten.info
     assert "batchSize 10,000" in line and "about 138 s at lambdaMemoryMb 256" in line
-    assert "a chain of at least 3 invocations of lambdaTimeoutSeconds 60" in line
+    assert "a chain of at least 4 invocations of lambdaTimeoutSeconds 60" in line
     (line,) = parse(batchSize="1000000", lambdaMemoryMb="1769", lambdaTimeoutSeconds="900").info  # 2,000 s
     assert (
         "about 2,000 s at lambdaMemoryMb 1,769" in line and "at least 3 invocations of lambdaTimeoutSeconds 900" in line
     )
+
+
+def test_a_bootstrap_chain_longer_than_a_chain_may_be_is_warned_naming_the_keys_to_raise() -> None:
+    """A chain past domains.MAX_CHAIN_HOPS links refuses (functions/generator/handler.py): such a stack would deliver
+    nothing, so the config is warned, not informed."""
+    one_million = parse(batchSize="1000000")  # 2,000 s at one vCPU, ~14,000 s at 256 MB, in hops of 36 s
+    (note,) = [note for note in one_million.notes if "bootstrap chain" in note]
+    assert "about 384 invocations of lambdaTimeoutSeconds 60, over the 64 a chain may have (MAX_CHAIN_HOPS)" in note
+    assert "raise lambdaMemoryMb" in note and "lambdaTimeoutSeconds" in note and one_million.info == ()
+    fits = parse(batchSize="1000000", lambdaMemoryMb="1769", lambdaTimeoutSeconds="900")
+    assert fits.notes == () and len(fits.info) == 1
