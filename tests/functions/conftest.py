@@ -172,3 +172,16 @@ class FaultyKinesis:
                 results.append(next(written))
         self.failed_entries += sum(mask)
         return {"FailedRecordCount": sum(mask), "Records": results}
+
+
+STATE_BUCKET = "acme-telemetry-state"
+"""The generator's state bucket in the checkpoint and coordinator tests."""
+
+
+@pytest.fixture
+def s3(aws_credentials: None) -> Iterator[Any]:
+    """A moto S3 client with the state bucket."""
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        yield client

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from functions.generator import checkpoint as cp
 from functions.shared import concurrency
 from functions.shared.dimensions import world_dimensions
 from functions.shared.world import World
-from tests.conftest import REGION
+from tests.functions.conftest import STATE_BUCKET as BUCKET
 
-BUCKET = "acme-telemetry-state"
 PREFIX = "admission/"
 WORLD = "0123456789abcdef"
 DAY = concurrency.pass_start(29_400_000)  # an admission day's first slot (10:00 UTC)
-
-
-@pytest.fixture
-def s3(aws_credentials: None) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        yield client
 
 
 class FaultyS3:

@@ -9,9 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.generator import checkpoint as cp
 from functions.generator import events
@@ -20,11 +18,10 @@ from functions.generator.events import epoch_ms, window_events
 from functions.shared import concurrency, households
 from functions.shared.dimensions import world_dimensions
 from functions.shared.world import World
-from tests.conftest import REGION
+from tests.functions.conftest import STATE_BUCKET as BUCKET
 from tests.functions.fakes import RecordingLambda
 from tests.functions.test_checkpoint import FaultyS3
 
-BUCKET = "acme-telemetry-state"
 PRODUCER = "acme-telemetry-producer"
 GENERATOR = "acme-telemetry-generator"
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -49,14 +46,6 @@ def cold() -> Iterator[None]:
     events.clear_window_cache()
     yield
     events.clear_window_cache()
-
-
-@pytest.fixture
-def s3(aws_credentials: None) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        yield client
 
 
 class Clock:
