@@ -611,9 +611,11 @@ class _WindowWriter:
         plan: wm.HourPlan,
         stories: Sequence[_Story | None] | None = None,
         scoped: Mapping[int, str] | None = None,
+        further: Mapping[int, int] | None = None,
     ) -> tuple[list[int | None], list[_Story | None]]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order
-        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope, a country).
+        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope, a country; `further`:
+        the keys whose verdict plays k episodes past their household's own, with k, concurrency.Admission).
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
         event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
@@ -689,6 +691,9 @@ class _WindowWriter:
             sees_ads = book.shows_breaks(customer_of[vkey])
             # The title its household plays (its own episode of a series it follows) and that title's bounds.
             title = played_title(customer_of[vkey], drawn, base_ms // slot_ms)
+            if further and (steps_on := further.get(sk)):  # the household goes on where it left off that day
+                for _ in range(steps_on):
+                    title = following[title]
             duration = title_seconds[title]
             allowed = field_links[title_field] if title == drawn else links_out(title, plan.day)
             complete = end_field < complete_below[device * n_types + title_type]
@@ -1201,8 +1206,9 @@ class _SessionWriter:
 def _scan_slot(
     writer: _WindowWriter, slot: int, plan: wm.HourPlan, admitted: bytes, keep: bool
 ) -> _SlotSessions | None:
-    """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py);
-    with `keep`, return those with events after it (since the window's end)."""
+    """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py: 0
+    refused, 1 + k played k episodes past its household's own); with `keep`, return those with events after it
+    (since the window's end)."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
@@ -1214,6 +1220,7 @@ def _scan_slot(
     need = writer.start_ms - base_ms
     """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
     reaching = []
+    further: dict[int, int] = {}
     # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
     for played, z in zip(admitted, range(slot_key + G, slot_key + (n + 1) * G, G), strict=True):
         if not played:
@@ -1225,7 +1232,9 @@ def _scan_slot(
         # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
         if reach[(sk >> title_shift) & 0xFFFF] + pause_reach[(sk >> pause_shift) & 0x3FF] >= need:
             reaching.append(sk)
-    after, stories = writer.sessions(reaching, base_ms, plan, scoped=scoped)
+            if played > 1:
+                further[sk] = played - 1
+    after, stories = writer.sessions(reaching, base_ms, plan, scoped=scoped, further=further)
     if not keep:
         return None
     keys, next_ms, kept = array("Q"), array("q"), []
