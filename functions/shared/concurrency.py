@@ -118,6 +118,28 @@ def chain_links(
     return keys, titles, reach
 
 
+def series_reach(sk: int, device: int, allowed: int, seconds: int, sees_ads: bool) -> int:
+    """What chain_links adds for a chain of at most `allowed` links each at most `seconds` long: at least what the
+    chain of any episode of a series adds (its links out are at most Catalogue.bound_links, each link at most the
+    series' longest, Catalogue.bound_seconds), whichever episode its household plays."""
+    steps = wm.draw(sk, wm.D_CHAIN)
+    below = plays.COMPLETE_BELOW[device * _N_TYPES + binge.SERIES]
+    stops = plays.STOP_FRACTION[device]
+    reach = 0
+    for j in range(allowed):
+        if (steps >> (binge.STEP_BITS * j)) & 0xFFFF >= binge.CONTINUE_BELOW:
+            break
+        lk = wm.draw(sk, wm.D_CHAIN + 1 + j)
+        complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
+        span_max = seconds if complete else 1 + (((seconds - 2) * stops[(lk & 0xFF) + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + _PAUSE_MAX[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+        if sees_ads:
+            reach += ads.max_ad_ms(seconds)
+        if not complete:
+            break
+    return reach
+
+
 def ad_bound(sk: int, duration: int, title_type: int, device: int, customer_sees_ads: bool) -> int:
     """What ad breaks may add to a candidate's end (ads.play_ad_ms of its key's span bound and end, on its screen
     type `device`) when its viewer is on an ad tier, else 0."""
@@ -239,7 +261,7 @@ class Admission:
         self._cont: dict[int, int] = {}
         """Per (household, series), as customer * series count + series: ((the episode after the last one it played
         of the series that day, the chain's last link's next) + 1) << 32 | the slot of that play; kept before the
-        next day's look-back (`_continues`)."""
+        next day's start (`_continues`)."""
         self._identity: tuple[tuple[int, ...], bytes] | None = None
 
     def _tier(self, customer: int) -> str:
@@ -335,7 +357,7 @@ class Admission:
         assert day is not None
         following = day + DAY_SLOTS
         if self._ahead is None and slot >= following - self.lookback:
-            self._ahead, self._cont = ({}, {}), {}
+            self._ahead = ({}, {})
         flags = self._judge(slot, played_only=slot >= day, ahead=self._ahead, cont=self._continues(slot))
         self.judged += 1
         if slot >= day:
@@ -343,20 +365,17 @@ class Admission:
         self._next = slot = slot + 1
         if slot == following:
             assert self._ahead is not None
-            (self._device, self._household), self._ahead = self._ahead, None
+            (self._device, self._household), self._ahead, self._cont = self._ahead, None, {}
             self._day = following
         if slot % PRUNE_EVERY == 0:
             self._prune(slot * wm.SLOT_MS)
 
     def _continues(self, slot: int) -> dict[int, int] | None:
-        """The continuation state when a slot's sittings go on from the household's last play of a series, else
-        None: only within its day (its look-back counts every candidate as the clock gives its title) and before the
-        next day's look-back, so that look-back, taken in as `ahead` or cold from nothing, bounds every session it
-        must hold as a cold pass would (a continued session of an earlier slot ends before the next day starts:
-        its bound is within max_session_ms of its slot, and the look-back is longer)."""
+        """The continuation state when a slot's sittings go on from the household's last play of a series (within
+        its day), else None (its look-back: a cold pass knows no earlier play)."""
         day = self._day
         assert day is not None
-        return self._cont if day <= slot < day + DAY_SLOTS - self.lookback else None
+        return self._cont if slot >= day else None
 
     def _prune(self, now: int) -> None:
         """Forget the holds that end by `now`, the start of the next slot to judge: a candidate from then on attempts
@@ -493,7 +512,11 @@ class Admission:
         With `cont` (`_continues`), a candidate whose household follows the series it draws (World.followed_episode)
         plays the later of its own episode and the one after the last it played of the series, if that one is out
         that day and that last play was at most CONTINUE_WITHIN_SLOTS before; it is bounded as that title, and an
-        admitted one records where it leaves the series (the episode after its chain's last link by its key)."""
+        admitted one records where it leaves the series (the episode after its chain's last link by its key).
+
+        Where every candidate counts (a look-back: before the day, or `ahead`), such a candidate holds its device
+        and stream until a bound of any episode of the series (its longest, `series_reach`): a look-back taken
+        cold cannot know which episode a played one went on to, and must still hold it (the proof above)."""
         world = self.world
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
@@ -513,6 +536,8 @@ class Admission:
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
         followed_episode, links_out = world.followed_episode, world.catalogue.links_out
+        bound_seconds, bound_links = world.catalogue.bound_seconds, world.catalogue.bound_links
+        counting_all = ahead is not None or not played_only
         series_of, rank, release, n_series = (
             world.catalogue.series_of,
             world.catalogue.rank,
@@ -584,15 +609,27 @@ class Admission:
                 if chained:
                     last = chained[-1]
             hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
+            wide = hold
+            if counting_all and own_episode >= 0:  # a look-back's hold: any episode of the series
+                most = bound_seconds[drawn]
+                span_max = most if complete else 1 + (((most - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
+                wide = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+                if sees_ads:
+                    wide += ad_ms(most, span_max, complete)
+                if complete and bound_links[drawn]:
+                    wide += series_reach(sk, screen, bound_links[drawn], most, sees_ads)
+                wide = (wide // bucket_ms + 1) * bucket_ms if sees_ads else wide
             if ahead_until is not None:  # the next day's look-back: every candidate counts
-                if hold > ahead_until.get(device, 0):
-                    ahead_until[device] = hold
+                if wide > ahead_until.get(device, 0):
+                    ahead_until[device] = wide
                 top = ahead_household.get(customer)
                 if top is None:
                     top = ahead_household[customer] = [0] * limit_of(customer)
                 least = min(top)
-                if hold > least:
-                    top[top.index(least)] = hold
+                if wide > least:
+                    top[top.index(least)] = wide
+            if not played_only:
+                hold = wide
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:

@@ -102,7 +102,7 @@ def admit(  # pragma: no cover - compiled
     release: np.ndarray,
     n_series: int,
     cont: dict,
-    cont_stop: int,
+    title_bound: np.ndarray,
 ) -> None:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
@@ -115,11 +115,12 @@ def admit(  # pragma: no cover - compiled
     within a pass's day) or by all (its look-back before the day). A candidate's end bound adds its title's ad
     time when its household is on an ad tier (concurrency.ad_bound).
 
-    Within its day and before slot `cont_stop` (concurrency.Admission._continues), a candidate that plays its
-    household's own episode (`cand_own`) plays the later of it and the one after the last episode the household
+    Within its day (`played_only`, concurrency.Admission._continues), a candidate that plays its household's own
+    episode (`cand_own`) plays the later of it and the one after the last episode the household
     played of the series (`cont`: a numba Dict keyed customer * series count + series, as the pass keeps it), as
     Admission._judge does: its `cand_title` and `cand_links` become that title's, and its verdict 1 + k (k
-    episodes further).
+    episodes further). Where every candidate counts (not `played_only`), such a candidate holds until a bound of
+    any episode of its series (`title_bound`: model.Catalog's, concurrency.series_reach).
     """
     n = 0
     link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
@@ -140,7 +141,7 @@ def admit(  # pragma: no cover - compiled
             title = cand_title[n]  # the title its household plays (kernel.candidates: World.played_title)
             further = 0
             ckey = -1
-            if played_only and slot < cont_stop and cand_own[n]:  # concurrency.Admission._judge's continuation
+            if played_only and cand_own[n]:  # concurrency.Admission._judge's continuation
                 ckey = cand_customer[n] * n_series + series_of[title]
                 entry = cont.get(ckey, -1)
                 if entry >= 0 and (entry & 0xFFFFFFFF) >= slot - concurrency.CONTINUE_WITHIN_SLOTS:
@@ -174,6 +175,13 @@ def admit(  # pragma: no cover - compiled
                 bound += reach
                 if links > 0:
                     last = link_titles[links - 1]
+            if not played_only and cand_own[n]:  # a look-back's hold: any episode of the series
+                most = title_bound[title, 0]
+                bound = end_bound(sk, base, most, title_types[title], screen)
+                if sees_ads:
+                    bound += play_ad_bound(sk, most, title_types[title], screen)
+                if completes and title_bound[title, 1] > 0:
+                    bound += series_reach(sk, screen, title_bound[title, 1], most, sees_ads)
             busy = device_until[device]
             limit = h_limit[house]
             least_at = 0
@@ -192,6 +200,27 @@ def admit(  # pragma: no cover - compiled
                 device_until[device] = hold
             if hold > least:
                 household_top[state, least_at] = hold
+
+
+@njit(cache=True, inline="always")
+def series_reach(sk: np.uint64, device: int, allowed: int, seconds: int, sees_ads: bool) -> int:  # pragma: no cover
+    """concurrency.series_reach: what a chain of at most `allowed` links, each at most `seconds` long, adds."""
+    steps = kernel.draw(sk, wm.D_CHAIN)
+    below = COMPLETE_BELOW[device * N_TITLE_TYPES + binge.SERIES]
+    reach = 0
+    for j in range(allowed):
+        if _field(steps, binge.STEP_BITS * j, binge.STEP_BITS) >= binge.CONTINUE_BELOW:
+            break
+        lk = kernel.draw(sk, wm.D_CHAIN + 1 + j)
+        complete = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS) < below
+        s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+        span_max = seconds if complete else 1 + (((seconds - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + PAUSE_REACH[_field(lk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+        if sees_ads:
+            reach += kernel.max_ad_ms(seconds)
+        if not complete:
+            break
+    return reach
 
 
 @njit(cache=True)

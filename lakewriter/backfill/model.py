@@ -732,10 +732,6 @@ class _Admission:
         admitted, customers, screens, played, links = joined[0], *(j.astype(np.int64) for j in joined[1:])
         return admitted, np.concatenate(firsts), customers, screens, played, links
 
-    def _cont_stop(self, slot: int) -> int:
-        """The slot from which a day's candidates no longer continue a series (concurrency.Admission._continues)."""
-        return concurrency.pass_start(slot) + concurrency.DAY_SLOTS - concurrency.lookback_slots(self.world)
-
     def _runs(self, slot_lo: int, slot_hi: int, *, played_only: bool) -> None:
         """`_run` over [slot_lo, slot_hi), about PASS_CANDIDATES candidates at a time (the state carries on)."""
         step = max(1, int(PASS_CANDIDATES / max(self.world.sessions_per_slot, 1e-9)))
@@ -765,7 +761,7 @@ class _Admission:
             homes.profile, homes.tables, homes.type, homes.limit, homes.ad_tier, until.reshape(-1), top, played_only,
             admitted, customers, own, catalog.follow[1], catalog.title_rank, catalog.follow[4],
             max(1, len(catalog.follow[2]) - 1),
-            self.cont, self._cont_stop(slot_lo),
+            self.cont, catalog.title_bound,
         )  # fmt: skip
         admission.prune_continuations(self.cont, slot_hi - concurrency.CONTINUE_WITHIN_SLOTS)
         now = slot_hi * wm.SLOT_MS

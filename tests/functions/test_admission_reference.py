@@ -24,12 +24,6 @@ class ReferencePass:
         self.last: dict[tuple[int, int], tuple[int, int]] = {}
         """(customer, series) -> (the episode after the last one it played of the series this day, that play's slot)."""
 
-    def continuing(self, slot: int, played_only: bool) -> bool:
-        """Whether a slot's sittings may go on from the last play of a series: within its admission day (not the
-        look-back) and before the next day's look-back."""
-        day = concurrency.pass_start(slot)
-        return played_only and slot < day + concurrency.DAY_SLOTS - concurrency.lookback_slots(self.world)
-
     def title(self, slot: int, customer: int, drawn: int, played_only: bool) -> tuple[int, int]:
         """(the title a candidate plays, how many episodes past its household's own, -1 if it plays the drawn
         title): the later of its own episode and the one after its last play of the series within
@@ -38,8 +32,8 @@ class ReferencePass:
         own = world.followed_episode(customer, drawn, slot) if customer >= 0 else -1
         if own < 0:
             return drawn, -1
-        if not self.continuing(slot, played_only):
-            return own, 0
+        if not played_only:
+            return own, 0  # the look-back: no earlier play known
         after, at = self.last.get((customer, catalogue.series_of[own]), (-1, -1))
         further = catalogue.rank[after] - catalogue.rank[own]
         if (
@@ -75,6 +69,12 @@ class ReferencePass:
         allowed = catalogue.links_out(title, plan.day)
         if completes and allowed:
             bound += concurrency.chain_links(sk, screen, title, allowed, catalogue.next, catalogue.seconds, sees_ads)[2]
+        if not played_only and further >= 0:  # the look-back holds any episode of the series the household plays
+            most, links = catalogue.bound_seconds[title], catalogue.bound_links[title]
+            bound = concurrency.end_bound(sk, base, most, title_type, screen)
+            bound += concurrency.ad_bound(sk, most, title_type, screen, sees_ads)
+            if completes and links:
+                bound += concurrency.series_reach(sk, screen, links, most, sees_ads)
         return concurrency.attempt_ms(sk, base), concurrency.ad_hold(bound, sees_ads), customer, device, title, further
 
     def left_off(self, slot: int, sk: int, customer: int, title: int, screen: int) -> None:
@@ -105,7 +105,7 @@ class ReferencePass:
             least = min(top)
             played = busy <= attempt and least <= attempt
             flags.append(1 + max(further, 0) if played else 0)
-            if played and further >= 0 and self.continuing(slot, played_only):
+            if played and further >= 0 and played_only:
                 self.left_off(slot, sk, customer, title, self.world.devices.type[device])
             if played or not played_only:
                 self.device_until[device] = max(busy, bound)

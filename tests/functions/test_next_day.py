@@ -192,14 +192,14 @@ def test_a_later_sitting_the_same_day_goes_on_after_the_last_episode_played() ->
     world, ticks = _admission_day()
     catalogue = world.catalogue
     day_start = concurrency.pass_start(DAY_MS // SLOT_MS) * SLOT_MS
-    stop = day_start + (concurrency.DAY_SLOTS - concurrency.lookback_slots(world)) * SLOT_MS
+    stop = day_start + concurrency.DAY_SLOTS * SLOT_MS
     margin = 5 * SLOT_MS
     window = (concurrency.CONTINUE_WITHIN_SLOTS - 5) * SLOT_MS
     earlier: dict[tuple[int, int], list[dict]] = {}
     checked = 0
     for sitting in _sittings(world, ticks):
         if sitting["series"] < 0 or not day_start + player.MAX_STARTUP_MS + SLOT_MS <= sitting["first"] < stop:
-            continue  # a film, or outside the day's continuing slots (concurrency.Admission._continues)
+            continue  # a film, or too near the day's start to know its slot's day
         if -1 in _own(world, sitting):
             continue  # not following at one of its possible slots: plays as drawn, records nothing
         before = earlier.setdefault((sitting["customer"], sitting["series"]), [])
