@@ -383,10 +383,20 @@ A tick at batchSize 1,000 keeps about 1,200."""
 class _SlotSessions:
     """The sessions of one scanned slot that have an event at or after `since`, in generation order."""
 
-    __slots__ = ("keys", "next_ms", "resumable", "since", "stories")
+    __slots__ = ("further", "keys", "next_ms", "resumable", "since", "stories")
 
-    def __init__(self, since: int, keys: array[int], next_ms: array[int], stories: list[_Story | None]) -> None:
+    def __init__(
+        self,
+        since: int,
+        keys: array[int],
+        next_ms: array[int],
+        stories: list[_Story | None],
+        further: dict[int, int] | None = None,
+    ) -> None:
         self.since = since
+        self.further = further or {}
+        """The keys whose verdict plays episodes past their household's own, with how many (a session drawn again
+        plays the same title, concurrency.Admission)."""
         self.keys = keys
         self.next_ms = next_ms
         """Per session, a time from `since` up to its first event at or after `since` (a window ending by then
@@ -398,7 +408,7 @@ class _SlotSessions:
 
     def without_stories(self) -> _SlotSessions:
         """The same sessions, each to be drawn again from its start when due."""
-        return _SlotSessions(self.since, self.keys, self.next_ms, [None] * len(self.keys))
+        return _SlotSessions(self.since, self.keys, self.next_ms, [None] * len(self.keys), self.further)
 
 
 class _WorldSlots:
@@ -1243,7 +1253,7 @@ def _scan_slot(
             keys.append(sk)
             next_ms.append(at)
             kept.append(story)
-    return _SlotSessions(writer.end_ms, keys, next_ms, kept)
+    return _SlotSessions(writer.end_ms, keys, next_ms, kept, {sk: further[sk] for sk in keys if sk in further})
 
 
 def _surge_keys(world: World, slot: int, plan: wm.HourPlan, slot_key: int, own: int) -> dict[int, str]:
@@ -1266,7 +1276,7 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
     end_ms = writer.end_ms
     due = [i for i, at in enumerate(cached.next_ms) if at < end_ms]
     if not due:
-        return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
+        return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories, cached.further)
     old_keys, old_stories = cached.keys, cached.stories
     scoped: dict[int, str] = {}
     if plan.scoped and any(old_stories[i] is None for i in due):  # a session drawn again needs its viewer
@@ -1274,7 +1284,7 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
         slot_key = wm.draw(writer.world.key, slot)
         scoped = _surge_keys(writer.world, slot, plan, slot_key, plan.whole + ((slot_key >> 11) < plan.threshold))
     after, stories = writer.sessions(
-        [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped
+        [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped, further=cached.further
     )
     keys, next_ms, kept = array("Q"), array("q"), []
     d = 0
@@ -1288,7 +1298,10 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
         keys.append(sk)
         next_ms.append(at)
         kept.append(story)
-    return _SlotSessions(end_ms, keys, next_ms, kept)
+    further = cached.further
+    return _SlotSessions(
+        end_ms, keys, next_ms, kept, {sk: further[sk] for sk in keys if sk in further} if further else None
+    )
 
 
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:

@@ -218,3 +218,16 @@ def test_a_later_sitting_the_same_day_goes_on_after_the_last_episode_played() ->
 
 def _ms(ts: str) -> int:
     return int(dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_a_continued_session_drawn_again_from_its_key_plays_the_same_episode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warm ticks that keep no stories (every cached session is drawn again from its key when due) write the same
+    events as the admission day's ticks: a continued sitting drawn again plays the episode its verdict gave."""
+    from functions.generator import events
+
+    world, ticks = _admission_day()
+    start = concurrency.pass_start(DAY_MS // SLOT_MS) * SLOT_MS
+    monkeypatch.setattr(events, "_MAX_CACHED_STORIES", 0)
+    clear_window_cache()
+    for i in range(120, 168):  # 12:00 to 16:00 after the day's start: continued sittings drawn again
+        assert window_events(world, start + i * 300_000, start + (i + 1) * 300_000) == ticks[i], i
