@@ -424,8 +424,8 @@ class Admission:
             slots = [s for s in range(position - verdict_span(self.world), position) if s in self.verdicts]
         _put_array(body, array("q", slots))
         _put_array(body, array("I", [len(self.verdicts[s]) for s in slots]))
-        flat = b"".join(self.verdicts[s] for s in slots)
-        body += struct.pack("<Q", len(flat)) + flat
+        bits, steps = pack_verdicts(b"".join(self.verdicts[s] for s in slots))
+        body += struct.pack("<QQ", len(bits), len(steps)) + bits + steps
         raw = bytes(body)
         compressed = zlib.compress(raw, _ZLIB_LEVEL)
         stored, flags = (compressed, _ZLIB) if len(compressed) < len(raw) else (raw, 0)
@@ -684,6 +684,33 @@ def unpack_bits(packed: bytes, count: int) -> bytes:
     return format(value, "b").zfill(count).encode()[::-1].translate(_FROM_DIGITS)
 
 
+_PLAYED = bytes([0] + [1] * 255)
+_LESS_ONE = bytes([0, *range(255)])
+
+
+def pack_verdicts(flags: bytes) -> tuple[bytes, bytes]:
+    """Verdicts (0, or 1 + k) as (pack_bits of played or not, per played candidate its k as a byte): mostly zeros,
+    the k's compress well."""
+    return pack_bits(flags.translate(_PLAYED)), flags.translate(None, b"\x00").translate(_LESS_ONE)
+
+
+def unpack_verdicts(bits: bytes, steps: bytes, count: int) -> bytes:
+    """`count` verdicts from pack_verdicts' parts; ValueError if they disagree."""
+    flags = unpack_bits(bits, count)
+    if len(steps) != flags.count(1):
+        raise ValueError(f"{len(steps)} episodes-further bytes for {flags.count(1)} played candidates")
+    if 255 in steps:
+        raise ValueError(f"a verdict {1 + 255} is past MAX_FURTHER ({MAX_FURTHER})")
+    if not steps.translate(None, b"\x00"):
+        return flags
+    out = bytearray(flags)
+    ones = [i for i, v in enumerate(flags) if v]
+    for j, k in enumerate(steps):
+        if k:
+            out[ones[j]] = 1 + k
+    return bytes(out)
+
+
 def _put_array(body: bytearray, values: array) -> None:
     if not _LITTLE:
         values.byteswap()
@@ -789,13 +816,11 @@ def _read_body(
         state = (day, position, holds, ahead, cont)
     slots, at = _take_array(raw, at, "q")
     lengths, at = _take_array(raw, at, "I")
-    (size,) = struct.unpack_from("<Q", raw, at)
-    at += 8
-    if len(slots) != len(lengths) or at + size != len(raw):
+    size, played = struct.unpack_from("<QQ", raw, at)
+    at += 16
+    if len(slots) != len(lengths) or at + size + played != len(raw):
         raise ValueError("the verdicts' arrays disagree in length")
-    if size != sum(lengths):
-        raise ValueError(f"{size} verdict bytes for {sum(lengths)} candidates")
-    flat = bytes(raw[at:])
+    flat = unpack_verdicts(bytes(raw[at : at + size]), bytes(raw[at + size :]), sum(lengths))
     verdicts, k = {}, 0
     for slot, length in zip(slots, lengths, strict=True):
         verdicts[slot] = flat[k : k + length]
