@@ -323,6 +323,11 @@ def test_verdicts_pack_to_bits_and_back(count: int) -> None:
             concurrency.unpack_bits(packed[:-1] + b"\xff", count)
     with pytest.raises(ValueError, match="take"):
         concurrency.unpack_bits(packed + b"\x00", count)
+    verdicts = bytes(rng.choice((0, 1, 1, 2, 1 + concurrency.MAX_FURTHER)) for _ in range(count))
+    bits, steps = concurrency.pack_verdicts(verdicts)
+    assert concurrency.unpack_verdicts(bits, steps, count) == verdicts and len(steps) == count - verdicts.count(0)
+    with pytest.raises(ValueError, match="episodes-further bytes"):
+        concurrency.unpack_verdicts(bits, steps + b"\x00", count)
 
 
 # supply and strict mode: a shard runs no pass
