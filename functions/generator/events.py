@@ -383,10 +383,20 @@ A tick at batchSize 1,000 keeps about 1,200."""
 class _SlotSessions:
     """The sessions of one scanned slot that have an event at or after `since`, in generation order."""
 
-    __slots__ = ("keys", "next_ms", "resumable", "since", "stories")
+    __slots__ = ("further", "keys", "next_ms", "resumable", "since", "stories")
 
-    def __init__(self, since: int, keys: array[int], next_ms: array[int], stories: list[_Story | None]) -> None:
+    def __init__(
+        self,
+        since: int,
+        keys: array[int],
+        next_ms: array[int],
+        stories: list[_Story | None],
+        further: dict[int, int] | None = None,
+    ) -> None:
         self.since = since
+        self.further = further or {}
+        """The keys whose verdict plays episodes past their household's own, with how many (a session drawn again
+        plays the same title, concurrency.Admission)."""
         self.keys = keys
         self.next_ms = next_ms
         """Per session, a time from `since` up to its first event at or after `since` (a window ending by then
@@ -398,7 +408,7 @@ class _SlotSessions:
 
     def without_stories(self) -> _SlotSessions:
         """The same sessions, each to be drawn again from its start when due."""
-        return _SlotSessions(self.since, self.keys, self.next_ms, [None] * len(self.keys))
+        return _SlotSessions(self.since, self.keys, self.next_ms, [None] * len(self.keys), self.further)
 
 
 class _WorldSlots:
@@ -611,9 +621,11 @@ class _WindowWriter:
         plan: wm.HourPlan,
         stories: Sequence[_Story | None] | None = None,
         scoped: Mapping[int, str] | None = None,
+        further: Mapping[int, int] | None = None,
     ) -> tuple[list[int | None], list[_Story | None]]:
         """Write the window's events of some sessions of the slot starting at base_ms, keys in generation order
-        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope, a country).
+        (`scoped`: the keys of the slot's live surges' extra candidates, each with its scope, a country; `further`:
+        the keys whose verdict plays k episodes past their household's own, with k, concurrency.Admission).
 
         Per session: None if it has no event at or after end_ms, else a time from end_ms up to its first such
         event, exact when the session was drawn that far, a bound when a cheap test settled it earlier (either is
@@ -689,6 +701,9 @@ class _WindowWriter:
             sees_ads = book.shows_breaks(customer_of[vkey])
             # The title its household plays (its own episode of a series it follows) and that title's bounds.
             title = played_title(customer_of[vkey], drawn, base_ms // slot_ms)
+            if further and (steps_on := further.get(sk)):  # the household goes on where it left off that day
+                for _ in range(steps_on):
+                    title = following[title]
             duration = title_seconds[title]
             allowed = field_links[title_field] if title == drawn else links_out(title, plan.day)
             complete = end_field < complete_below[device * n_types + title_type]
@@ -1201,8 +1216,9 @@ class _SessionWriter:
 def _scan_slot(
     writer: _WindowWriter, slot: int, plan: wm.HourPlan, admitted: bytes, keep: bool
 ) -> _SlotSessions | None:
-    """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py);
-    with `keep`, return those with events after it (since the window's end)."""
+    """Write the window's events of every admitted session of a slot (one byte per candidate, concurrency.py: 0
+    refused, 1 + k played k episodes past its household's own); with `keep`, return those with events after it
+    (since the window's end)."""
     M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
     reach, pause_reach = plan.titles.reach, _PAUSE_REACH
     title_shift, pause_shift = wm.TITLE_SHIFT, wm.PAUSE_SHIFT
@@ -1214,6 +1230,7 @@ def _scan_slot(
     need = writer.start_ms - base_ms
     """A session of this slot reaches the window only if it lasts about this long (reach bounds that)."""
     reaching = []
+    further: dict[int, int] = {}
     # Session i's key is mix(slot_key + i * GAMMA): stepping z by GAMMA saves a multiply per session.
     for played, z in zip(admitted, range(slot_key + G, slot_key + (n + 1) * G, G), strict=True):
         if not played:
@@ -1225,7 +1242,9 @@ def _scan_slot(
         # Cheapest test first: even its title's full length with its longest pauses falls short of the window.
         if reach[(sk >> title_shift) & 0xFFFF] + pause_reach[(sk >> pause_shift) & 0x3FF] >= need:
             reaching.append(sk)
-    after, stories = writer.sessions(reaching, base_ms, plan, scoped=scoped)
+            if played > 1:
+                further[sk] = played - 1
+    after, stories = writer.sessions(reaching, base_ms, plan, scoped=scoped, further=further)
     if not keep:
         return None
     keys, next_ms, kept = array("Q"), array("q"), []
@@ -1234,7 +1253,7 @@ def _scan_slot(
             keys.append(sk)
             next_ms.append(at)
             kept.append(story)
-    return _SlotSessions(writer.end_ms, keys, next_ms, kept)
+    return _SlotSessions(writer.end_ms, keys, next_ms, kept, {sk: further[sk] for sk in keys if sk in further})
 
 
 def _surge_keys(world: World, slot: int, plan: wm.HourPlan, slot_key: int, own: int) -> dict[int, str]:
@@ -1257,7 +1276,7 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
     end_ms = writer.end_ms
     due = [i for i, at in enumerate(cached.next_ms) if at < end_ms]
     if not due:
-        return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories)
+        return _SlotSessions(end_ms, cached.keys, cached.next_ms, cached.stories, cached.further)
     old_keys, old_stories = cached.keys, cached.stories
     scoped: dict[int, str] = {}
     if plan.scoped and any(old_stories[i] is None for i in due):  # a session drawn again needs its viewer
@@ -1265,7 +1284,7 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
         slot_key = wm.draw(writer.world.key, slot)
         scoped = _surge_keys(writer.world, slot, plan, slot_key, plan.whole + ((slot_key >> 11) < plan.threshold))
     after, stories = writer.sessions(
-        [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped
+        [old_keys[i] for i in due], base_ms, plan, [old_stories[i] for i in due], scoped=scoped, further=cached.further
     )
     keys, next_ms, kept = array("Q"), array("q"), []
     d = 0
@@ -1279,7 +1298,10 @@ def _continue_slot(writer: _WindowWriter, cached: _SlotSessions, base_ms: int, p
         keys.append(sk)
         next_ms.append(at)
         kept.append(story)
-    return _SlotSessions(end_ms, keys, next_ms, kept)
+    further = cached.further
+    return _SlotSessions(
+        end_ms, keys, next_ms, kept, {sk: further[sk] for sk in keys if sk in further} if further else None
+    )
 
 
 def _window(world: World, start_ms: int, end_ms: int, shard: int, shards: int, *, as_records: bool) -> list[dict]:

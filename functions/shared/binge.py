@@ -85,6 +85,30 @@ def followed_position(base: int, slot: int) -> int:
     return (pace * (shifted % CYCLE_MINUTES)) // (1440 << 16)
 
 
+def followed_episode(
+    follow_key: int,
+    customer: int,
+    title: int,
+    slot: int,
+    series_of: Sequence[int],
+    order: Sequence[Sequence[int]],
+    release: Sequence[int],
+) -> int:
+    """The household's own episode when the title draw of its session starting in `slot` gives `title`, an episode
+    of a series it follows then: the series' episode at its position (followed_position; past the last episode it
+    starts the series over), if released by the slot's UTC day; else -1 (a film, a household not following, or one
+    caught up with a series still coming out)."""
+    s = series_of[title]
+    if s < 0:
+        return -1
+    at = followed_position(follow_draw(follow_key, customer, s), slot)
+    if at < 0:
+        return -1
+    episodes = order[s]
+    episode = episodes[at % len(episodes)]
+    return episode if release[episode] <= slot // 1440 else -1
+
+
 def followed_title(
     follow_key: int,
     customer: int,
@@ -94,19 +118,10 @@ def followed_title(
     order: Sequence[Sequence[int]],
     release: Sequence[int],
 ) -> int:
-    """The title a household plays when the title draw of its session starting in `slot` gives `title`: for an
-    episode of a series it follows then, the series' episode at its position (followed_position; past the last
-    episode it starts the series over), if released by the slot's UTC day; else (a film, a household not following,
-    or one caught up with a series still coming out) the drawn title."""
-    s = series_of[title]
-    if s < 0:
-        return title
-    at = followed_position(follow_draw(follow_key, customer, s), slot)
-    if at < 0:
-        return title
-    episodes = order[s]
-    episode = episodes[at % len(episodes)]
-    return episode if release[episode] <= slot // 1440 else title
+    """The title a household plays when the title draw of its session starting in `slot` gives `title`: its own
+    episode (followed_episode) of a series it follows, else the drawn title."""
+    episode = followed_episode(follow_key, customer, title, slot, series_of, order, release)
+    return title if episode < 0 else episode
 
 
 def series_orders(titles: Sequence[Mapping]) -> tuple[list[int], list[list[int]]]:

@@ -85,6 +85,11 @@ class Catalogue:
         """Each title's next episode (binge.next_titles), -1 if none."""
         self.series_of, self.order = binge.series_orders(titles)
         """Each title's series (index into `order`, -1 for a film) and each series' episodes in order."""
+        self.rank = [0] * len(titles)
+        """Each episode's place in its series' `order` (0 for a film)."""
+        for episodes in self.order:
+            for place, episode in enumerate(episodes):
+                self.rank[episode] = place
         self.bound_seconds = [
             max(self.seconds[e] for e in self.order[s]) if s >= 0 else self.seconds[t]
             for t, s in enumerate(self.series_of)

@@ -118,6 +118,28 @@ def chain_links(
     return keys, titles, reach
 
 
+def series_reach(sk: int, device: int, allowed: int, seconds: int, sees_ads: bool) -> int:
+    """What chain_links adds for a chain of at most `allowed` links each at most `seconds` long: at least what the
+    chain of any episode of a series adds (its links out are at most Catalogue.bound_links, each link at most the
+    series' longest, Catalogue.bound_seconds), whichever episode its household plays."""
+    steps = wm.draw(sk, wm.D_CHAIN)
+    below = plays.COMPLETE_BELOW[device * _N_TYPES + binge.SERIES]
+    stops = plays.STOP_FRACTION[device]
+    reach = 0
+    for j in range(allowed):
+        if (steps >> (binge.STEP_BITS * j)) & 0xFFFF >= binge.CONTINUE_BELOW:
+            break
+        lk = wm.draw(sk, wm.D_CHAIN + 1 + j)
+        complete = ((lk >> wm.END_SHIFT) & 0x3FF) < below
+        span_max = seconds if complete else 1 + (((seconds - 2) * stops[(lk & 0xFF) + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + _PAUSE_MAX[(lk >> wm.PAUSE_SHIFT) & 0x3FF]
+        if sees_ads:
+            reach += ads.max_ad_ms(seconds)
+        if not complete:
+            break
+    return reach
+
+
 def ad_bound(sk: int, duration: int, title_type: int, device: int, customer_sees_ads: bool) -> int:
     """What ad breaks may add to a candidate's end (ads.play_ad_ms of its key's span bound and end, on its screen
     type `device`) when its viewer is on an ad tier, else 0."""
@@ -185,6 +207,16 @@ DAY_SLOTS = 1440
 """Slots of an admission day."""
 
 
+CONTINUE_WITHIN_SLOTS = 6 * 60
+"""A household's sitting of a series it follows goes on after the last episode it played of it that admission day
+when that play started at most this many slots (6 hours) before: most later sittings of a series on one day come
+within it (a median 2.3 hours apart on the default world, docs/binge.md), and older entries are forgotten with the
+holds, so the pass keeps the last 6 hours' (household, series) plays, not a whole day's."""
+MAX_FURTHER = 254
+"""The most episodes past its household's own (World.followed_episode) a continued sitting plays: a verdict byte
+is 0 (refused) or 1 + that many (docs/binge.md); a continuation further along is not taken."""
+
+
 class MissingVerdicts(LookupError):
     """A strict Admission (a shard's, supplied its verdicts) was asked for a slot it does not hold: it runs no pass."""
 
@@ -215,7 +247,8 @@ class Admission:
         """Whether `admitted` refuses (MissingVerdicts) a slot it does not hold instead of running a pass."""
         self._tiers: dict[int, str] = {}
         self.verdicts: dict[int, bytes] = {}
-        """Slot -> one byte per candidate in key order, 1 if it is played."""
+        """Slot -> one byte per candidate in key order: 0 if it is refused, else 1 + how many episodes past its
+        household's own episode (World.played_title) it plays (the continuation of a series that day)."""
         self.judged = 0
         """Slots this Admission's passes have judged (look-back slots included): their work, for tests and benches."""
         self._day: int | None = None
@@ -224,6 +257,11 @@ class Admission:
         self._household: dict[int, list[int]] = {}
         self._ahead: tuple[dict[int, int], dict[int, list[int]]] | None = None
         """The next day's look-back state (devices, households), while the pass is within its look-back."""
+        self._series = max(1, len(world.catalogue.order))
+        self._cont: dict[int, int] = {}
+        """Per (household, series), as customer * series count + series: ((the episode after the last one it played
+        of the series that day, the chain's last link's next) + 1) << 32 | the slot of that play; kept before the
+        next day's start (`_continues`)."""
         self._identity: tuple[tuple[int, ...], bytes] | None = None
 
     def _tier(self, customer: int) -> str:
@@ -249,8 +287,9 @@ class Admission:
         return None if self._day is None else self._next
 
     def admitted(self, slot: int) -> bytes:
-        """One byte per candidate of a slot, in key order: 1 if it is played, 0 if a device or plan refuses it (a
-        slot not held is prepared, or refused with MissingVerdicts when `strict`)."""
+        """One byte per candidate of a slot, in key order: 0 if a device or plan refuses it, else 1 + k, played k
+        episodes past World.played_title's (catalogue.next k times) (a slot not held is prepared, or refused with
+        MissingVerdicts when `strict`)."""
         hit = self.verdicts.get(slot)
         if hit is not None:
             return hit
@@ -264,13 +303,11 @@ class Admission:
         return self.verdicts[slot]
 
     def supply(self, verdicts: Mapping[int, bytes]) -> None:
-        """Hold verdicts judged elsewhere (one byte per candidate, 0 or 1, as `admitted` gives them), and become
-        strict: from now on a slot neither supplied nor held raises MissingVerdicts instead of running a pass."""
+        """Hold verdicts judged elsewhere (one byte per candidate, as `admitted` gives them), and become strict: from
+        now on a slot neither supplied nor held raises MissingVerdicts instead of running a pass."""
         for slot, flags in verdicts.items():
             if not isinstance(flags, bytes):
-                raise ValueError(f"verdicts of slot {slot} must be bytes of 0 or 1, got {type(flags).__name__}")
-            if flags.translate(None, b"\x00\x01"):
-                raise ValueError(f"verdicts of slot {slot} must be bytes of 0 or 1, got {flags[:16]!r}")
+                raise ValueError(f"verdicts of slot {slot} must be bytes (a verdict each), got {type(flags).__name__}")
             if len(flags) != self.world.slot_count(slot):
                 raise ValueError(
                     f"verdicts of slot {slot} must hold one byte per candidate ({self.world.slot_count(slot)}), "
@@ -310,7 +347,7 @@ class Admission:
     def _start(self, day: int) -> None:
         """Start the pass of the admission day beginning at slot `day`, from its look-back, with nothing held."""
         self._day, self._next = day, day - self.lookback
-        self._device, self._household, self._ahead = {}, {}, None
+        self._device, self._household, self._ahead, self._cont = {}, {}, None, {}
 
     def _step(self) -> None:
         """Judge the pass's next slot: within its day keep its verdicts; before it (the look-back) every candidate
@@ -321,21 +358,31 @@ class Admission:
         following = day + DAY_SLOTS
         if self._ahead is None and slot >= following - self.lookback:
             self._ahead = ({}, {})
-        flags = self._judge(slot, played_only=slot >= day, ahead=self._ahead)
+        flags = self._judge(slot, played_only=slot >= day, ahead=self._ahead, cont=self._continues(slot))
         self.judged += 1
         if slot >= day:
             self.verdicts[slot] = flags
         self._next = slot = slot + 1
         if slot == following:
             assert self._ahead is not None
-            (self._device, self._household), self._ahead = self._ahead, None
+            (self._device, self._household), self._ahead, self._cont = self._ahead, None, {}
             self._day = following
         if slot % PRUNE_EVERY == 0:
             self._prune(slot * wm.SLOT_MS)
 
+    def _continues(self, slot: int) -> dict[int, int] | None:
+        """The continuation state when a slot's sittings go on from the household's last play of a series (within
+        its day), else None (its look-back: a cold pass knows no earlier play)."""
+        day = self._day
+        assert day is not None
+        return self._cont if slot >= day else None
+
     def _prune(self, now: int) -> None:
         """Forget the holds that end by `now`, the start of the next slot to judge: a candidate from then on attempts
-        at or after it, and a hold that ends by its attempt refuses it no more than no hold does."""
+        at or after it, and a hold that ends by its attempt refuses it no more than no hold does; and the
+        continuations older than CONTINUE_WITHIN_SLOTS, which no later candidate takes."""
+        oldest = now // wm.SLOT_MS - CONTINUE_WITHIN_SLOTS
+        self._cont = {key: value for key, value in self._cont.items() if value & 0xFFFFFFFF >= oldest}
         self._device = {d: until for d, until in self._device.items() if until > now}
         self._household = {c: top for c, top in self._household.items() if max(top) > now}
         if self._ahead is not None:
@@ -349,6 +396,11 @@ class Admission:
         """(devices, households) whose holds the pass keeps (the next day's look-back's included)."""
         ahead = self._ahead or ({}, {})
         return len(self._device) + len(ahead[0]), len(self._household) + len(ahead[1])
+
+    @property
+    def continuations(self) -> int:
+        """(household, series) entries the pass keeps to continue later sittings (CONTINUE_WITHIN_SLOTS)."""
+        return len(self._cont)
 
     def snapshot(self) -> bytes:
         """The pass's state (its day, position, holds and the next day's look-back holds) and the verdicts of the
@@ -365,14 +417,15 @@ class Admission:
             _put_holds(body, self._device, self._household, now)
             if self._ahead is not None:
                 _put_holds(body, *self._ahead, now)
+            _put_continuations(body, self._cont, position)
         if position is None or not self.world.exclusive:
             slots: list[int] = []
         else:
             slots = [s for s in range(position - verdict_span(self.world), position) if s in self.verdicts]
         _put_array(body, array("q", slots))
         _put_array(body, array("I", [len(self.verdicts[s]) for s in slots]))
-        packed = pack_bits(b"".join(self.verdicts[s] for s in slots))
-        body += struct.pack("<Q", len(packed)) + packed
+        bits, steps = pack_verdicts(b"".join(self.verdicts[s] for s in slots))
+        body += struct.pack("<QQ", len(bits), len(steps)) + bits + steps
         raw = bytes(body)
         compressed = zlib.compress(raw, _ZLIB_LEVEL)
         stored, flags = (compressed, _ZLIB) if len(compressed) < len(raw) else (raw, 0)
@@ -419,8 +472,9 @@ class Admission:
             raise ValueError(f"admission snapshot malformed: {error}") from error
         if state is None:
             self._day, self._next, self._device, self._household, self._ahead = None, 0, {}, {}, None
+            self._cont = {}
         else:
-            self._day, self._next, (self._device, self._household), self._ahead = state
+            self._day, self._next, (self._device, self._household), self._ahead, self._cont = state
         self.verdicts.update(verdicts)
 
     def identity(self) -> tuple[tuple[int, ...], bytes]:
@@ -443,12 +497,26 @@ class Admission:
         return self._identity
 
     def _judge(
-        self, slot: int, *, played_only: bool, ahead: tuple[dict[int, int], dict[int, list[int]]] | None = None
+        self,
+        slot: int,
+        *,
+        played_only: bool,
+        ahead: tuple[dict[int, int], dict[int, list[int]]] | None = None,
+        cont: dict[int, int] | None = None,
     ) -> bytes:
         """The verdicts of one slot's candidates, the pass's state carried on: by the played candidates
         (`played_only`) or, before the pass's day, by all; every candidate also counts in `ahead`, the next day's
         look-back state (attempt_ms and end_bound inlined, World.pick_customer called: this runs for every candidate
-        of every new slot)."""
+        of every new slot).
+
+        With `cont` (`_continues`), a candidate whose household follows the series it draws (World.followed_episode)
+        plays the later of its own episode and the one after the last it played of the series, if that one is out
+        that day and that last play was at most CONTINUE_WITHIN_SLOTS before; it is bounded as that title, and an
+        admitted one records where it leaves the series (the episode after its chain's last link by its key).
+
+        Where every candidate counts (a look-back: before the day, or `ahead`), such a candidate holds its device
+        and stream until a bound of any episode of the series (its longest, `series_reach`): a look-back taken
+        cold cannot know which episode a played one went on to, and must still hold it (the proof above)."""
         world = self.world
         M64, G, X1, X2 = wm.M64, wm.GAMMA, wm.MIX_1, wm.MIX_2
         plan = world.hour(slot // 60)
@@ -467,7 +535,16 @@ class Admission:
         ahead_until, ahead_household = ahead if ahead is not None else (None, {})
         lay = world.devices
         device_of, device_type, pick_customer = lay.device, lay.type, world.pick_customer
-        played_title, links_out = world.played_title, world.catalogue.links_out
+        followed_episode, links_out = world.followed_episode, world.catalogue.links_out
+        bound_seconds, bound_links = world.catalogue.bound_seconds, world.catalogue.bound_links
+        counting_all = ahead is not None or not played_only
+        series_of, rank, release, n_series = (
+            world.catalogue.series_of,
+            world.catalogue.rank,
+            world.catalogue.release,
+            self._series,
+        )
+        utc_day, oldest = slot // 1440, slot - CONTINUE_WITHIN_SLOTS
         complete_below, stop_fraction, pause_max = (
             plays.COMPLETE_BELOW,
             plays.STOP_FRACTION,
@@ -504,7 +581,19 @@ class Admission:
             # World.device and end_bound, inlined, of the title its household plays (binge.followed_title)
             device = device_of(customer, (sk >> s_device) & 0x3F)
             screen = device_type[device]
-            title = played_title(customer, day.title[field], slot)
+            drawn = day.title[field]
+            own_episode = followed_episode(customer, drawn, slot)
+            title = drawn if own_episode < 0 else own_episode
+            further = 0
+            ckey = -1
+            if cont is not None and own_episode >= 0:
+                ckey = customer * n_series + series_of[own_episode]
+                entry = cont.get(ckey)
+                if entry is not None and entry & 0xFFFFFFFF >= oldest:
+                    after = (entry >> 32) - 1
+                    if after >= 0 and release[after] <= utc_day and 0 < rank[after] - rank[title] <= MAX_FURTHER:
+                        further = rank[after] - rank[title]
+                        title = after
             duration = title_seconds[title]
             complete = ((sk >> s_end) & 0x3FF) < complete_below[screen * n_types + types[field]]
             span_max = duration if complete else 1 + (((duration - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
@@ -512,26 +601,44 @@ class Admission:
             sees_ads = ad_tier(customer)
             if sees_ads:  # ad_bound, inlined
                 bound += ad_ms(duration, span_max, complete)
-            allowed = links[field] if title == day.title[field] else links_out(title, plan.day)
+            allowed = links[field] if title == drawn else links_out(title, plan.day)
+            last = title
             if complete and allowed:  # the binge chain it starts holds the device too
-                bound += chain_links(sk, screen, title, allowed, following, title_seconds, sees_ads)[2]
+                _, chained, reach = chain_links(sk, screen, title, allowed, following, title_seconds, sees_ads)
+                bound += reach
+                if chained:
+                    last = chained[-1]
             hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
+            wide = hold
+            if counting_all and own_episode >= 0:  # a look-back's hold: any episode of the series
+                most = bound_seconds[drawn]
+                span_max = most if complete else 1 + (((most - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
+                wide = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
+                if sees_ads:
+                    wide += ad_ms(most, span_max, complete)
+                if complete and bound_links[drawn]:
+                    wide += series_reach(sk, screen, bound_links[drawn], most, sees_ads)
+                wide = (wide // bucket_ms + 1) * bucket_ms if sees_ads else wide
             if ahead_until is not None:  # the next day's look-back: every candidate counts
-                if hold > ahead_until.get(device, 0):
-                    ahead_until[device] = hold
+                if wide > ahead_until.get(device, 0):
+                    ahead_until[device] = wide
                 top = ahead_household.get(customer)
                 if top is None:
                     top = ahead_household[customer] = [0] * limit_of(customer)
                 least = min(top)
-                if hold > least:
-                    top[top.index(least)] = hold
+                if wide > least:
+                    top[top.index(least)] = wide
+            if not played_only:
+                hold = wide
             busy = device_until.get(device, 0)
             top = household.get(customer)
             if top is None:
                 top = household[customer] = [0] * limit_of(customer)
             least = min(top)
             if busy <= attempt and least <= attempt:
-                flags[i] = 1
+                flags[i] = 1 + further
+                if ckey >= 0:  # where the household leaves the series this sitting
+                    cont[ckey] = ((following[last] + 1) << 32) | slot  # type: ignore[index]
             elif played_only:
                 continue
             if hold > busy:
@@ -541,7 +648,7 @@ class Admission:
         return bytes(flags)
 
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The snapshot layout `restore` reads; a change to it (or to what a pass holds) raises it."""
 _MAGIC = b"ACMEPASS"
 _ZLIB = 1
@@ -575,6 +682,33 @@ def unpack_bits(packed: bytes, count: int) -> bytes:
     if value >> count:
         raise ValueError(f"bits set beyond the {count} verdicts")
     return format(value, "b").zfill(count).encode()[::-1].translate(_FROM_DIGITS)
+
+
+_PLAYED = bytes([0] + [1] * 255)
+_LESS_ONE = bytes([0, *range(255)])
+
+
+def pack_verdicts(flags: bytes) -> tuple[bytes, bytes]:
+    """Verdicts (0, or 1 + k) as (pack_bits of played or not, per played candidate its k as a byte): mostly zeros,
+    the k's compress well."""
+    return pack_bits(flags.translate(_PLAYED)), flags.translate(None, b"\x00").translate(_LESS_ONE)
+
+
+def unpack_verdicts(bits: bytes, steps: bytes, count: int) -> bytes:
+    """`count` verdicts from pack_verdicts' parts; ValueError if they disagree."""
+    flags = unpack_bits(bits, count)
+    if len(steps) != flags.count(1):
+        raise ValueError(f"{len(steps)} episodes-further bytes for {flags.count(1)} played candidates")
+    if 255 in steps:
+        raise ValueError(f"a verdict {1 + 255} is past MAX_FURTHER ({MAX_FURTHER})")
+    if not steps.translate(None, b"\x00"):
+        return flags
+    out = bytearray(flags)
+    ones = [i for i, v in enumerate(flags) if v]
+    for j, k in enumerate(steps):
+        if k:
+            out[ones[j]] = 1 + k
+    return bytes(out)
 
 
 def _put_array(body: bytearray, values: array) -> None:
@@ -634,14 +768,40 @@ def _take_holds(raw: memoryview, at: int, now: int) -> tuple[tuple[dict[int, int
     return (device, household), at
 
 
+def _put_continuations(body: bytearray, cont: dict[int, int], position: int) -> None:
+    """The continuations (sorted keys as deltas, each one's next episode + 1 and its play's slot before
+    `position`)."""
+    keys = sorted(cont)
+    _put_array(body, _deltas(keys))
+    _put_array(body, array("I", [cont[k] >> 32 for k in keys]))
+    _put_array(body, array("I", [position - (cont[k] & 0xFFFFFFFF) for k in keys]))
+
+
+def _take_continuations(raw: memoryview, at: int, position: int) -> tuple[dict[int, int], int]:
+    keys, at = _take_array(raw, at, "Q")
+    after, at = _take_array(raw, at, "I")
+    ages, at = _take_array(raw, at, "I")
+    if not len(keys) == len(after) == len(ages):
+        raise ValueError("the continuations' arrays disagree in length")
+    values = [(a << 32) | (position - age) for a, age in zip(after, ages, strict=True)]
+    return dict(zip(_undelta(keys), values, strict=True)), at
+
+
 def _read_body(
     raw: memoryview,
 ) -> tuple[
-    tuple[int, int, tuple[dict[int, int], dict[int, list[int]]], tuple[dict[int, int], dict[int, list[int]]] | None]
+    tuple[
+        int,
+        int,
+        tuple[dict[int, int], dict[int, list[int]]],
+        tuple[dict[int, int], dict[int, list[int]]] | None,
+        dict[int, int],
+    ]
     | None,
     dict[int, bytes],
 ]:
-    """(None or (day, position, holds, the next day's look-back holds or None), verdicts) of a snapshot's body."""
+    """(None or (day, position, holds, the next day's look-back holds or None, continuations), verdicts) of a
+    snapshot's body."""
     (has_state,) = struct.unpack_from("<B", raw, 0)
     at, state = 1, None
     if has_state:
@@ -652,14 +812,15 @@ def _read_body(
         ahead = None
         if has_ahead:
             ahead, at = _take_holds(raw, at, now)
-        state = (day, position, holds, ahead)
+        cont, at = _take_continuations(raw, at, position)
+        state = (day, position, holds, ahead, cont)
     slots, at = _take_array(raw, at, "q")
     lengths, at = _take_array(raw, at, "I")
-    (size,) = struct.unpack_from("<Q", raw, at)
-    at += 8
-    if len(slots) != len(lengths) or at + size != len(raw):
+    size, played = struct.unpack_from("<QQ", raw, at)
+    at += 16
+    if len(slots) != len(lengths) or at + size + played != len(raw):
         raise ValueError("the verdicts' arrays disagree in length")
-    flat = unpack_bits(bytes(raw[at:]), sum(lengths))
+    flat = unpack_verdicts(bytes(raw[at : at + size]), bytes(raw[at + size :]), sum(lengths))
     verdicts, k = {}, 0
     for slot, length in zip(slots, lengths, strict=True):
         verdicts[slot] = flat[k : k + length]

@@ -648,6 +648,12 @@ class World:
         cat = self.catalogue
         return binge.followed_title(self.follow_key, customer, title, slot, cat.series_of, cat.order, cat.release)
 
+    def followed_episode(self, customer: int, title: int, slot: int) -> int:
+        """`customer`'s own episode when the title draw of a session starting in `slot` gives `title`, an episode of
+        a series it follows then (binge.followed_episode), else -1."""
+        cat = self.catalogue
+        return binge.followed_episode(self.follow_key, customer, title, slot, cat.series_of, cat.order, cat.release)
+
     def device(self, customer: int, sk: int) -> int:
         """The device key (devices.Households) a session of `customer` with key `sk` plays on: its screen field's
         entry of the household's screen table."""

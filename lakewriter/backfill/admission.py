@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from functions.shared import ads, binge, domains
+from functions.shared import ads, binge, concurrency, domains
 from functions.shared import world as wm
 from lakewriter.backfill import kernel
 from lakewriter.backfill.kernel import (
@@ -26,7 +26,7 @@ from lakewriter.backfill.kernel import (
     mix,
 )
 
-kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel))
+kernel.drop_stale_cache(__file__, (*kernel.COMPILED_IN, kernel, concurrency))
 
 _U = np.uint64
 _GAMMA = _U(wm.GAMMA)
@@ -95,6 +95,14 @@ def admit(  # pragma: no cover - compiled
     household_top: np.ndarray,
     played_only: bool,
     admitted: np.ndarray,
+    cand_customer: np.ndarray,
+    cand_own: np.ndarray,
+    series_of: np.ndarray,
+    rank: np.ndarray,
+    release: np.ndarray,
+    n_series: int,
+    cont: dict,
+    title_bound: np.ndarray,
 ) -> None:
     """Judge the candidates of slots slot_lo + j (the inputs of kernel.world_sessions) in slot and key order.
 
@@ -106,6 +114,13 @@ def admit(  # pragma: no cover - compiled
     the pass from the slot before slot_lo and on to the next call: by the played candidates (`played_only`,
     within a pass's day) or by all (its look-back before the day). A candidate's end bound adds its title's ad
     time when its household is on an ad tier (concurrency.ad_bound).
+
+    Within its day (`played_only`, concurrency.Admission._continues), a candidate that plays its household's own
+    episode (`cand_own`) plays the later of it and the one after the last episode the household
+    played of the series (`cont`: a numba Dict keyed customer * series count + series, as the pass keeps it), as
+    Admission._judge does: its `cand_title` and `cand_links` become that title's, and its verdict 1 + k (k
+    episodes further). Where every candidate counts (not `played_only`), such a candidate holds until a bound of
+    any episode of its series (`title_bound`: model.Catalog's, concurrency.series_reach).
     """
     n = 0
     link_keys = np.zeros(binge.MAX_AUTOPLAY, dtype=np.uint64)
@@ -124,6 +139,20 @@ def admit(  # pragma: no cover - compiled
                 continue
             sk = mix(slot_key + _U(i) * _GAMMA)
             title = cand_title[n]  # the title its household plays (kernel.candidates: World.played_title)
+            further = 0
+            ckey = -1
+            if played_only and cand_own[n]:  # concurrency.Admission._judge's continuation
+                ckey = cand_customer[n] * n_series + series_of[title]
+                entry = cont.get(ckey, -1)
+                if entry >= 0 and (entry & 0xFFFFFFFF) >= slot - concurrency.CONTINUE_WITHIN_SLOTS:
+                    after = (entry >> 32) - 1
+                    if after >= 0 and release[after] <= slot // 1440:
+                        k = rank[after] - rank[title]
+                        if 0 < k <= concurrency.MAX_FURTHER:
+                            further = k
+                            title = after
+                            cand_title[n] = after
+                            cand_links[n] = kernel.links_out(after, slot // 1440, title_next, release)
             attempt = attempt_ms(sk, base)
             slot_of = device_of(house, sk, h_profile, device_tables) - house * MAX_DEVICES
             screen = h_type[house * MAX_DEVICES + slot_of]
@@ -138,10 +167,21 @@ def admit(  # pragma: no cover - compiled
             completes = (
                 _field(sk, wm.END_SHIFT, wm.COMPLETE_BITS) < COMPLETE_BELOW[screen * N_TITLE_TYPES + title_types[title]]
             )
+            last = title
             if allowed > 0 and completes:  # the binge chain it starts holds the device too (concurrency.chain_links)
-                bound += chain_links(
+                links, reach = chain_links(
                     sk, screen, title, allowed, title_next, title_seconds, link_keys, link_titles, sees_ads
-                )[1]
+                )
+                bound += reach
+                if links > 0:
+                    last = link_titles[links - 1]
+            if not played_only and cand_own[n]:  # a look-back's hold: any episode of the series
+                most = title_bound[title, 0]
+                bound = end_bound(sk, base, most, title_types[title], screen)
+                if sees_ads:
+                    bound += play_ad_bound(sk, most, title_types[title], screen)
+                if completes and title_bound[title, 1] > 0:
+                    bound += series_reach(sk, screen, title_bound[title, 1], most, sees_ads)
             busy = device_until[device]
             limit = h_limit[house]
             least_at = 0
@@ -149,7 +189,9 @@ def admit(  # pragma: no cover - compiled
                 if household_top[state, c] < household_top[state, least_at]:
                     least_at = c
             least = household_top[state, least_at]
-            admitted[n] = 1 if busy <= attempt and least <= attempt else 0
+            admitted[n] = 1 + further if busy <= attempt and least <= attempt else 0
+            if admitted[n] and ckey >= 0:  # where the household leaves the series this sitting
+                cont[ckey] = ((title_next[last] + 1) << 32) | slot
             n += 1
             if played_only and not admitted[n - 1]:
                 continue  # a refused candidate holds nothing (concurrency.Admission)
@@ -158,3 +200,32 @@ def admit(  # pragma: no cover - compiled
                 device_until[device] = hold
             if hold > least:
                 household_top[state, least_at] = hold
+
+
+@njit(cache=True, inline="always")
+def series_reach(sk: np.uint64, device: int, allowed: int, seconds: int, sees_ads: bool) -> int:  # pragma: no cover
+    """concurrency.series_reach: what a chain of at most `allowed` links, each at most `seconds` long, adds."""
+    steps = kernel.draw(sk, wm.D_CHAIN)
+    below = COMPLETE_BELOW[device * N_TITLE_TYPES + binge.SERIES]
+    reach = 0
+    for j in range(allowed):
+        if _field(steps, binge.STEP_BITS * j, binge.STEP_BITS) >= binge.CONTINUE_BELOW:
+            break
+        lk = kernel.draw(sk, wm.D_CHAIN + 1 + j)
+        complete = _field(lk, wm.END_SHIFT, wm.COMPLETE_BITS) < below
+        s8 = _field(lk, wm.SPAN_SHIFT, wm.COARSE_BITS)
+        span_max = seconds if complete else 1 + (((seconds - 2) * STOP_FRACTION[device, s8 + 1]) >> 32)
+        reach += binge.COUNTDOWN_MAX_MS + span_max * 1000 + PAUSE_REACH[_field(lk, wm.PAUSE_SHIFT, wm.PAUSE_TABLE_BITS)]
+        if sees_ads:
+            reach += kernel.max_ad_ms(seconds)
+        if not complete:
+            break
+    return reach
+
+
+@njit(cache=True)
+def prune_continuations(cont: dict, oldest: int) -> None:  # pragma: no cover - compiled
+    """Forget the continuations of plays before slot `oldest` (concurrency.Admission._prune)."""
+    stale = [key for key, value in cont.items() if (value & 0xFFFFFFFF) < oldest]
+    for key in stale:
+        del cont[key]

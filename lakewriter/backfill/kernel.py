@@ -424,6 +424,33 @@ def chain_links(  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def followed_episode(  # pragma: no cover - compiled
+    follow_key: np.uint64,
+    customer: int,
+    title: int,
+    slot: int,
+    series_of: np.ndarray,
+    order_at: np.ndarray,
+    order: np.ndarray,
+    release: np.ndarray,
+) -> int:
+    """binge.followed_episode: a household's own episode when the title draw of its session starting in `slot`
+    gives `title`, else -1 (series s's episodes in order are `order[order_at[s]:order_at[s + 1]]`)."""
+    s = series_of[title]
+    if s < 0:
+        return -1
+    base = draw(draw(follow_key, customer), s)
+    shifted = slot + ((_field(base, 40, 24) * binge.CYCLE_MINUTES) >> 24)
+    cycle = draw(base, 1 + shifted // binge.CYCLE_MINUTES)
+    if _field(cycle, 0, 16) >= binge.FOLLOW_BELOW:
+        return -1
+    pace = binge.PACE_MIN_Q16 + ((_field(cycle, 16, 16) * (binge.PACE_MAX_Q16 - binge.PACE_MIN_Q16)) >> 16)
+    at = (pace * (shifted % binge.CYCLE_MINUTES)) // (1440 << 16)
+    episode = order[order_at[s] + at % (order_at[s + 1] - order_at[s])]
+    return episode if release[episode] <= slot // 1440 else -1
+
+
+@njit(cache=True, inline="always")
 def followed_title(  # pragma: no cover - compiled
     follow_key: np.uint64,
     customer: int,
@@ -435,19 +462,9 @@ def followed_title(  # pragma: no cover - compiled
     release: np.ndarray,
 ) -> int:
     """binge.followed_title: the title a household plays when the title draw of its session starting in `slot`
-    gives `title` (series s's episodes in order are `order[order_at[s]:order_at[s + 1]]`)."""
-    s = series_of[title]
-    if s < 0:
-        return title
-    base = draw(draw(follow_key, customer), s)
-    shifted = slot + ((_field(base, 40, 24) * binge.CYCLE_MINUTES) >> 24)
-    cycle = draw(base, 1 + shifted // binge.CYCLE_MINUTES)
-    if _field(cycle, 0, 16) >= binge.FOLLOW_BELOW:
-        return title
-    pace = binge.PACE_MIN_Q16 + ((_field(cycle, 16, 16) * (binge.PACE_MAX_Q16 - binge.PACE_MIN_Q16)) >> 16)
-    at = (pace * (shifted % binge.CYCLE_MINUTES)) // (1440 << 16)
-    episode = order[order_at[s] + at % (order_at[s + 1] - order_at[s])]
-    return episode if release[episode] <= slot // 1440 else title
+    gives `title`."""
+    episode = followed_episode(follow_key, customer, title, slot, series_of, order_at, order, release)
+    return title if episode < 0 else episode
 
 
 @njit(cache=True, inline="always")
@@ -507,14 +524,16 @@ def candidates(  # pragma: no cover - compiled
     screen: np.ndarray,
     played: np.ndarray,
     played_links: np.ndarray,
+    played_own: np.ndarray,
     slot_first: np.ndarray,
 ) -> int:
     """Who starts each candidate of slots slot_lo + j (the inputs of world_sessions), in slot and key order:
     `customer[slot_first[j] + i - 1]` for candidate i of slot j (-1: no viewer found, World.pick_customer),
     `screen[...]` its key's screen field, `played[...]` the title its household plays (World.played_title; `follow`
     is (follow key as a 1-array, series_of, order_at, order, release, title_next), model.Catalog.follow) and
-    `played_links[...]` that title's next episodes out on the day (links_out). Returns the candidates, or -1 when
-    `customer` is too small."""
+    `played_links[...]` that title's next episodes out on the day (links_out), `played_own[...]` 1 when it is the
+    household's own episode of a series it follows (binge.followed_episode), else 0. Returns the candidates, or -1
+    when `customer` is too small."""
     follow_key, series_of, order_at, order, release, title_next = follow
     plan_info = viewers[3]
     n = 0
@@ -537,8 +556,12 @@ def candidates(  # pragma: no cover - compiled
             customer[n] = who
             screen[n] = _field(sk, wm.DEVICE_SHIFT, wm.DEVICE_BITS)
             day = plan_info[plan, 0]
+            played_own[n] = 0
             if who >= 0:
-                title = followed_title(follow_key[0], who, title, slot, series_of, order_at, order, release)
+                episode = followed_episode(follow_key[0], who, title, slot, series_of, order_at, order, release)
+                if episode >= 0:
+                    title = episode
+                    played_own[n] = 1
             played[n] = title
             played_links[n] = links_out(title, day, title_next, release)
             n += 1

@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numba
+import numba.typed
 import numpy as np
 import pyarrow as pa
 
@@ -397,6 +399,8 @@ class Catalog:
     """kernel.candidates' `follow`: (a placeholder follow key, set per world by `follow_of`), per title its series
     (-1: a film), per series its episodes' start in `order`, the episodes in order, per title its release day,
     `title_next`."""
+    title_rank: np.ndarray
+    """Each episode's place in its series' order (Catalogue.rank; 0 for a film)."""
     title_bound: np.ndarray
     """Per title, [its series' longest episode (s), the most links a chain from any of its episodes has]
     (Catalogue.bound_seconds, bound_links): kernel.world_sessions' bound before the viewer is known."""
@@ -429,6 +433,7 @@ class Catalog:
             title_genres=np.array([domains.GENRES.index(t["genre"]) for t in dims.titles], dtype=np.int64),
             title_next=title_next,
             follow=follow,
+            title_rank=np.array(shelf.rank, dtype=np.int64),
             title_bound=np.array(list(zip(shelf.bound_seconds, shelf.bound_links, strict=True)), dtype=np.int64),
             ad_book=book,
             households=Households(prepared, book),
@@ -665,14 +670,15 @@ def _candidates(world: World, slot_lo: int, inputs: tuple, catalog: Catalog) -> 
     screens = np.empty(room, dtype=np.int64)
     played = np.empty(room, dtype=np.int64)
     links = np.empty(room, dtype=np.int64)
+    own = np.empty(room, dtype=np.uint8)
     slot_first = np.empty(len(whole) + 1, dtype=np.int64)
     follow = (np.array([world.follow_key], dtype=np.uint64), *catalog.follow[1:])
     n = kernel.candidates(
         np.uint64(world.key), slot_lo, whole, threshold, extra_at, extra_count, extra_set, slot_plan, viewers,
-        catalog.title_genres, plan_day, day_titles, follow, customers, screens, played, links, slot_first,
+        catalog.title_genres, plan_day, day_titles, follow, customers, screens, played, links, own, slot_first,
     )  # fmt: skip
     assert n >= 0, "room for one more start per slot than its whole count"
-    return customers[:n], screens[:n], slot_first, played[:n], links[:n]
+    return customers[:n], screens[:n], slot_first, played[:n], links[:n], own[:n]
 
 
 class _Admission:
@@ -695,6 +701,8 @@ class _Admission:
         slot, its latest) row by row."""
         self.top = np.zeros((0, admission.MAX_LIMIT), dtype=np.int64)
         self.until = np.zeros((0, MAX_DEVICES), dtype=np.int64)
+        self.cont = numba.typed.Dict.empty(key_type=numba.types.int64, value_type=numba.types.int64)
+        """The pass's continuations (concurrency.Admission._cont), as admission.admit keeps them."""
 
     def judge(self, slot_lo: int, slot_hi: int, inputs: tuple | None = None) -> tuple[np.ndarray, ...]:
         """(admitted, slot_first, customer, screen, played title, its links out) of slots [slot_lo, slot_hi): per
@@ -703,7 +711,7 @@ class _Admission:
         household plays and that title's next episodes out (kernel.candidates)."""
         if not self.world.exclusive:  # every candidate is played (World.exclusive)
             inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
-            customers, screens, slot_first, played, links = _candidates(self.world, slot_lo, inputs, self.catalog)
+            customers, screens, slot_first, played, links, _ = _candidates(self.world, slot_lo, inputs, self.catalog)
             return np.ones(len(customers), dtype=np.uint8), slot_first, customers, screens, played, links
         pieces, firsts, at, lo = [], [np.zeros(1, dtype=np.int64)], 0, slot_lo
         while lo < slot_hi:
@@ -735,7 +743,7 @@ class _Admission:
     ) -> tuple[np.ndarray, ...]:
         inputs = inputs if inputs is not None else _slot_inputs(self.world, slot_lo, slot_hi)
         whole, threshold, slot_plan, _, _, _, _, extra_at, extra_count, _ = inputs
-        customers, screens, slot_first, played, links = _candidates(self.world, slot_lo, inputs, self.catalog)
+        customers, screens, slot_first, played, links, own = _candidates(self.world, slot_lo, inputs, self.catalog)
         catalog, homes = self.catalog, self.catalog.households
         houses = homes.rows(customers)
         drawn = customers >= 0
@@ -751,8 +759,11 @@ class _Admission:
             np.uint64(self.world.key), slot_lo, whole, threshold, extra_at, extra_count, slot_plan, played, links,
             catalog.title_next, catalog.title_seconds, catalog.title_types, houses, state,
             homes.profile, homes.tables, homes.type, homes.limit, homes.ad_tier, until.reshape(-1), top, played_only,
-            admitted,
+            admitted, customers, own, catalog.follow[1], catalog.title_rank, catalog.follow[4],
+            max(1, len(catalog.follow[2]) - 1),
+            self.cont, catalog.title_bound,
         )  # fmt: skip
+        admission.prune_continuations(self.cont, slot_hi - concurrency.CONTINUE_WITHIN_SLOTS)
         now = slot_hi * wm.SLOT_MS
         live = (top.max(axis=1) > now) | (until.max(axis=1) > now)
         self.live, self.top, self.until = users[live], top[live], until[live]

@@ -211,6 +211,23 @@ def test_at_any_cut_point_a_restored_pass_judges_the_ticks_as_one_pass_that_neve
         assert sum(truth(slot).count(0) for slot in part) > 5
 
 
+def test_continued_sittings_are_judged_alike_by_a_pass_carried_through_the_day() -> None:
+    """Through an admission day's afternoon and evening, the pass moved to a new process every 47 minutes (and at
+    the next day's look-back) judges every slot as the whole day's pass: the continuations it carries (a later
+    sitting of a series going on where its household left off, a verdict above 1) included."""
+    admission = Admission(fresh_world())
+    stop = DAY_START + concurrency.DAY_SLOTS - concurrency.lookback_slots(admission.world) + 3
+    lo = DAY_START + 150
+    continued = 0
+    for cut in [*range(DAY_START + 200, stop, 47), stop]:
+        assert admission.prepare(lo, cut)
+        assert_true_verdicts(admission, range(lo, cut))
+        continued += sum(max(admission.verdicts[slot], default=0) > 1 for slot in range(lo, cut))
+        admission = carried(admission)
+        lo = cut
+    assert continued > 5
+
+
 def test_a_snapshot_holds_the_pruned_state_and_the_verdicts_a_later_window_reads() -> None:
     """After a tick the snapshot holds the running households only (the pass pruned to its position), the verdicts
     of verdict_span slots before the position and none other: enough for an hour's window that starts up to an hour
@@ -224,6 +241,9 @@ def test_a_snapshot_holds_the_pruned_state_and_the_verdicts_a_later_window_reads
     span = concurrency.verdict_span(restored.world)
     assert sorted(restored.verdicts) == list(range(slots.stop - span, slots.stop))
     assert restored.state_size() == admission.state_size()
+    assert restored.continuations == admission.continuations > 0
+    oldest = slots.stop - concurrency.CONTINUE_WITHIN_SLOTS
+    assert all(value & 0xFFFFFFFF >= oldest for value in restored._cont.values())
     now = slots.stop * wm.SLOT_MS
     assert all(until > now for until in restored._device.values())
     assert all(max(top) > now for top in restored._household.values())
@@ -303,6 +323,11 @@ def test_verdicts_pack_to_bits_and_back(count: int) -> None:
             concurrency.unpack_bits(packed[:-1] + b"\xff", count)
     with pytest.raises(ValueError, match="take"):
         concurrency.unpack_bits(packed + b"\x00", count)
+    verdicts = bytes(rng.choice((0, 1, 1, 2, 1 + concurrency.MAX_FURTHER)) for _ in range(count))
+    bits, steps = concurrency.pack_verdicts(verdicts)
+    assert concurrency.unpack_verdicts(bits, steps, count) == verdicts and len(steps) == count - verdicts.count(0)
+    with pytest.raises(ValueError, match="episodes-further bytes"):
+        concurrency.unpack_verdicts(bits, steps + b"\x00", count)
 
 
 # supply and strict mode: a shard runs no pass
@@ -347,10 +372,10 @@ def _slot_with_candidates() -> int:
     ("flags", "reason"),
     [
         (lambda n: b"\x01" * (n + 1), "must hold one byte per candidate"),
-        (lambda n: b"\x02" * n, "must be bytes of 0 or 1"),
-        (lambda n: "1" * n, "must be bytes of 0 or 1"),
+        (lambda n: b"\x02" * (n - 1), "must hold one byte per candidate"),
+        (lambda n: "1" * n, "must be bytes"),
     ],
-    ids=["too-many", "not-0-or-1", "not-bytes"],
+    ids=["too-many", "too-few", "not-bytes"],
 )
 def test_supply_refuses_verdicts_that_are_not_a_slots_and_holds_nothing(
     flags: Callable[[int], bytes], reason: str

@@ -5,12 +5,15 @@ episode it plays, and the compiled backfill picks the same episodes."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 
 import numpy as np
 import pytest
 
-from functions.shared import ads, binge, player
+from functions.generator.events import clear_window_cache, window_events
+from functions.shared import ads, binge, concurrency, player
+from functions.shared.dimensions import generate_dimensions
 from functions.shared.world import SLOT_MS, World
 from tests.functions import busy_day
 from tests.functions.busy_day import DAY_MS
@@ -104,16 +107,24 @@ def test_the_compiled_backfill_follows_the_same_episodes(world: World) -> None:
         assert kernel.links_out(played, slot // 1440, title_next, release) == catalogue.links_out(played, slot // 1440)
 
 
-def test_a_days_first_episode_plays_are_the_households_own_episodes(world: World) -> None:
-    """In a day of ticks, each episode play that no autoplay chain started is, when its household follows the
-    series then, the household's own episode (its slot is the minute its first event falls in, or one of the
-    minutes of the start-up before). Plays within the look-back of the day's start may be links of a chain whose
-    first play the day's ticks do not hold: left out."""
-    dims, catalogue = world.dims, world.catalogue
+@functools.cache
+def _admission_day() -> tuple[World, list[list[dict]]]:
+    """A world with more series than busy_day's (18), and an admission day of its 5-minute ticks."""
+    world = World(2026, generate_dimensions(seed=42, customers=500, titles=800, delivery=False), 30)
+    assert world.exclusive
+    start = concurrency.pass_start(DAY_MS // SLOT_MS) * SLOT_MS
+    clear_window_cache()
+    return world, [window_events(world, start + i * 300_000, start + (i + 1) * 300_000) for i in range(288)]
+
+
+def _sittings(world: World, ticks: list[list[dict]]) -> list[dict]:
+    """The day of ticks' sittings, each a play that no autoplay chain started and its links: per sitting its
+    customer index, series (-1: a film), first play's start and title, its plays' titles, in start order."""
+    dims = world.dims
     index = {c["customer_id"]: i for i, c in enumerate(dims.customers)}
     by_id = {t["title_id"]: i for i, t in enumerate(dims.titles)}
     plays: dict[str, dict] = {}
-    for tick in busy_day.day_ticks():
+    for tick in ticks:
         for ev in tick:
             ms = _ms(ev["event_timestamp"])
             p = plays.setdefault(ev["session_id"], {"first": ms, "last": ms, "complete": False, "ev": ev})
@@ -122,7 +133,7 @@ def test_a_days_first_episode_plays_are_the_households_own_episodes(world: World
     by_device: dict[str, list[dict]] = {}
     for p in plays.values():
         by_device.setdefault(p["ev"]["device_id"], []).append(p)
-    checked = 0
+    sittings = []
     for device_plays in by_device.values():
         device_plays.sort(key=lambda p: p["first"])
         before = None
@@ -130,22 +141,93 @@ def test_a_days_first_episode_plays_are_the_households_own_episodes(world: World
             linked = before is not None and before["complete"] and p["first"] - before["last"] <= GAP_MS
             before = p
             title = by_id[p["ev"]["title_id"]]
-            s = catalogue.series_of[title]
-            if linked or s < 0 or p["first"] < DAY_MS + world.max_session_ms:
-                continue  # an autoplayed link (of a chain that may have begun the day before), or a film
-            base = binge.follow_draw(world.follow_key, index[p["ev"]["customer_id"]], s)
-            minute = p["first"] // SLOT_MS
-            own = set()
-            for slot in range(minute - player.MAX_STARTUP_MS // SLOT_MS - 1, minute + 1):
-                at = binge.followed_position(base, slot)
-                episode = catalogue.order[s][at % len(catalogue.order[s])] if at >= 0 else -1
-                own.add(episode if episode >= 0 and catalogue.release[episode] <= slot // 1440 else -1)
-            if -1 in own:
-                continue  # not following (or caught up) at some of its possible slots: the drawn episode
-            checked += 1
-            assert title in own
-    assert checked > 50
+            if linked:
+                sittings[-1]["titles"].append(title)
+                continue
+            customer = index[p["ev"]["customer_id"]]
+            series = world.catalogue.series_of[title]
+            sittings.append({"customer": customer, "series": series, "first": p["first"], "titles": [title]})
+    return sorted(sittings, key=lambda x: x["first"])
+
+
+def _own(world: World, sitting: dict) -> set[int]:
+    """The household's own episode of the sitting's series at each slot its first play may start in (-1: not
+    following or caught up at one of them)."""
+    catalogue, s = world.catalogue, sitting["series"]
+    base = binge.follow_draw(world.follow_key, sitting["customer"], s)
+    minute = sitting["first"] // SLOT_MS
+    own = set()
+    for slot in range(minute - player.MAX_STARTUP_MS // SLOT_MS - 1, minute + 1):
+        at = binge.followed_position(base, slot)
+        episode = catalogue.order[s][at % len(catalogue.order[s])] if at >= 0 else -1
+        own.add(episode if episode >= 0 and catalogue.release[episode] <= slot // 1440 else -1)
+    return own
+
+
+def test_a_days_first_episode_plays_are_the_households_own_episodes(world: World) -> None:
+    """In a day of ticks, each household's first sitting of a series it follows in an admission day is its own
+    episode (its slot is the minute its first event falls in, or one of the minutes of the start-up before).
+    Sittings before the admission day's start, and within the look-back of the ticks' start, are left out."""
+    day_start = concurrency.pass_start(DAY_MS // SLOT_MS + 1440 - 1) * SLOT_MS
+    seen: set[tuple[int, int]] = set()
+    checked = 0
+    for sitting in _sittings(world, busy_day.day_ticks()):
+        key = (sitting["customer"], sitting["series"])
+        if sitting["series"] < 0 or sitting["first"] < day_start + player.MAX_STARTUP_MS + SLOT_MS or key in seen:
+            continue
+        seen.add(key)
+        own = _own(world, sitting)
+        if -1 in own:
+            continue  # not following (or caught up) at some of its possible slots: the drawn episode
+        checked += 1
+        assert sitting["titles"][0] in own
+    assert checked > 30
+
+
+def test_a_later_sitting_the_same_day_goes_on_after_the_last_episode_played() -> None:
+    """In an admission day of ticks, a household's sitting of a series it follows that starts at least 5 minutes
+    after an earlier sitting of it in the same admission day (and within concurrency.CONTINUE_WITHIN_SLOTS of it)
+    plays an episode after every episode that earlier sitting played, unless one of the day's earlier sittings ended
+    at the series' last released episode (the household then goes back to its own)."""
+    world, ticks = _admission_day()
+    catalogue = world.catalogue
+    day_start = concurrency.pass_start(DAY_MS // SLOT_MS) * SLOT_MS
+    stop = day_start + concurrency.DAY_SLOTS * SLOT_MS
+    margin = 5 * SLOT_MS
+    window = (concurrency.CONTINUE_WITHIN_SLOTS - 5) * SLOT_MS
+    earlier: dict[tuple[int, int], list[dict]] = {}
+    checked = 0
+    for sitting in _sittings(world, ticks):
+        if sitting["series"] < 0 or not day_start + player.MAX_STARTUP_MS + SLOT_MS <= sitting["first"] < stop:
+            continue  # a film, or too near the day's start to know its slot's day
+        if -1 in _own(world, sitting):
+            continue  # not following at one of its possible slots: plays as drawn, records nothing
+        before = earlier.setdefault((sitting["customer"], sitting["series"]), [])
+        prior = [b for b in before if b["first"] <= sitting["first"] - margin]
+        before.append(sitting)
+        if not prior or sitting["first"] - prior[-1]["first"] > window:
+            continue
+        ends = [catalogue.next[b["titles"][-1]] for b in before[:-1]]
+        if any(e < 0 or catalogue.release[e] > sitting["first"] // 86_400_000 for e in ends):
+            continue  # passed the series' released end: back to its own episode
+        checked += 1
+        last = max(catalogue.rank[t] for t in prior[-1]["titles"])
+        assert catalogue.rank[sitting["titles"][0]] > last, sitting
+    assert checked > 30, checked
 
 
 def _ms(ts: str) -> int:
     return int(dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_a_continued_session_drawn_again_from_its_key_plays_the_same_episode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warm ticks that keep no stories (every cached session is drawn again from its key when due) write the same
+    events as the admission day's ticks: a continued sitting drawn again plays the episode its verdict gave."""
+    from functions.generator import events
+
+    world, ticks = _admission_day()
+    start = concurrency.pass_start(DAY_MS // SLOT_MS) * SLOT_MS
+    monkeypatch.setattr(events, "_MAX_CACHED_STORIES", 0)
+    clear_window_cache()
+    for i in range(120, 168):  # 12:00 to 16:00 after the day's start: continued sittings drawn again
+        assert window_events(world, start + i * 300_000, start + (i + 1) * 300_000) == ticks[i], i
