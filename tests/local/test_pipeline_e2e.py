@@ -276,7 +276,8 @@ def test_a_tick_split_into_shards_reports_the_events_and_payloads_its_shards_mad
     quiet = settings.but(batch_size=20)
     # A window above 5 events is sharded (the handler's split at MAX_SHARD_EVENTS, made small).
     monkeypatch.setattr(moto_setup, "run_request", functools.partial(run_request, max_shard_events=5))
-    end = epoch_ms(NOW) // 300_000 * 300_000
+    # Prime time in the Americas: the window holds well over 5 events whatever the wall clock says.
+    end = epoch_ms(dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC))
     with LocalStack(quiet, tmp_path, seed=4) as stack:
         summary = stack.tick(end - 300_000, end)
         made = len(window_events(stack.world, end - 300_000, end))
