@@ -28,11 +28,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from functions.shared.concurrency import pack_bits, unpack_bits
+from functions.shared.concurrency import MAX_FURTHER, pack_verdicts, unpack_bits, unpack_verdicts
 
 _KEYS = ("first", "counts", "bits", "further")
-_PLAYED = bytes([0] + [1] * 255)
-_LESS_ONE = bytes([0, *range(255)])
 _RAW, _ZLIB = 0, 1
 
 
@@ -59,8 +57,9 @@ class ShardVerdicts:
         for slot in slots:
             flags = flags_of(slot)
             counts.append(len(flags))
-            parts.append(pack_bits(flags.translate(_PLAYED)))
-            steps.append(flags.translate(None, b"\x00").translate(_LESS_ONE))
+            bits, further = pack_verdicts(flags)
+            parts.append(bits)
+            steps.append(further)
         raw = b"".join(steps)
         packed = zlib.compress(raw, 6)
         further = bytes([_ZLIB]) + packed if len(packed) < len(raw) else bytes([_RAW]) + raw
@@ -81,31 +80,27 @@ class ShardVerdicts:
     @functools.cached_property
     def verdicts(self) -> dict[int, bytes]:
         """Slot -> one byte per candidate, 0 refused, else 1 + k (concurrency.Admission's form)."""
-        out, at = {}, 0
+        steps = self._steps
+        played, at = [], 0
         for slot, n in zip(self.slots, self.counts, strict=True):
-            size = (n + 7) // 8
-            try:
-                out[slot] = unpack_bits(self.bits[at : at + size], n)
+            try:  # each slot's bits checked before any episode byte is read
+                played.append(unpack_bits(self.bits[at : at + (n + 7) // 8], n).count(1))
             except ValueError as exc:
                 raise ValueError(f"verdicts.bits: slot {slot}'s {exc}") from None
-            at += size
-        steps = self._steps
-        played = sum(flags.count(1) for flags in out.values())
-        if len(steps) != played:
-            raise ValueError(f"verdicts.further must hold a byte per played candidate ({played}), got {len(steps)}")
-        if steps.translate(None, b"\x00"):
-            j = 0
-            for slot, flags in out.items():
-                ones = [i for i, v in enumerate(flags) if v]
-                mine = steps[j : j + len(ones)]
-                j += len(ones)
-                if mine.translate(None, b"\x00"):
-                    moved = bytearray(flags)
-                    if 255 in mine:
-                        raise ValueError(f"verdicts.further: slot {slot} plays 255 episodes further (254 at most)")
-                    for i, k in zip(ones, mine, strict=True):
-                        moved[i] = 1 + k
-                    out[slot] = bytes(moved)
+            at += (n + 7) // 8
+        if sum(played) != len(steps):
+            need = sum(played)
+            raise ValueError(f"verdicts.further must hold a byte per played candidate ({need}), got {len(steps)}")
+        if 255 in steps:
+            raise ValueError(f"verdicts.further: a candidate plays 255 episodes further ({MAX_FURTHER} at most)")
+        out, at, taken = {}, 0, 0
+        for slot, n, ones in zip(self.slots, self.counts, played, strict=True):
+            size = (n + 7) // 8
+            try:
+                out[slot] = unpack_verdicts(self.bits[at : at + size], steps[taken : taken + ones], n)
+            except ValueError as exc:
+                raise ValueError(f"verdicts.bits: slot {slot}'s {exc}") from None
+            at, taken = at + size, taken + ones
         return out
 
     def to_json(self) -> dict[str, Any]:
