@@ -66,11 +66,12 @@ MAINTENANCE_DPU_HOURS_PER_RUN = 1 / 60
 (Glue bills optimizer runs in DPU-seconds; the model prices one minute per run)."""
 
 CHECKPOINT_BASE_BYTES = 4_100
-CHECKPOINT_BYTES_PER_BATCH_UNIT = 19.8
+CHECKPOINT_BYTES_PER_BATCH_UNIT = 33.7
 """One admission checkpoint (functions/generator/checkpoint.py) is CHECKPOINT_BASE_BYTES plus this many bytes per unit
-of batchSize: the mean over a day of the stored (zlib) snapshots, measured at batchSize 5,000 and 20,000
-(bench/bench_admission_checkpoint.py, docs/checkpoint.md: ~20 MB at 1,000,000; the largest, at 05:00 UTC with the
-next day's look-back held too, is ~5,200 + 39.2 per unit). Storage is priced at the mean."""
+of batchSize: the mean over a day of the stored (zlib) snapshots with the households' series continuations (format
+2), 172,543 bytes at batchSize 5,000 (bench/bench_admission_checkpoint.py --batch-sizes 5000 --base '', 2026-12-07;
+format 1 measured 4,100 + 19.8 per unit at 5,000 and 20,000, linear). ~34 MB at 1,000,000; the largest, at 05:00 UTC
+with the next day's look-back held too, ~59. Storage is priced at the mean."""
 
 STATE_REQUESTS_PER_COORDINATOR = {"LIST": 1, "GET": 1, "PUT": 1}
 """S3 requests of one window's coordinator (and of one bootstrap hop): list the newest checkpoints, read one, save
