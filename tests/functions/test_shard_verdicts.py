@@ -80,7 +80,7 @@ def _with_verdicts(**change: Any) -> dict:
         (_with_verdicts(further=_b64(b"\x02")), r"verdicts.further must start with a byte 0 \(raw\) or 1 \(zlib\)"),
         (_with_verdicts(further=_b64(b"\x01not zlib")), "verdicts.further: not zlib data"),
         (_with_verdicts(further=_b64(b"\x00\x00")), r"verdicts.further must hold a byte per played candidate \(70\)"),
-        (_with_verdicts(further=_b64(b"\x00\xff" + bytes(69))), "verdicts.further: a candidate plays 255 episodes further"),
+        (_with_verdicts(further=_b64(b"\x00\xff" + bytes(69))), "verdicts.further: a candidate plays 255 episodes"),
         ({**WINDOW, "hop": 0.5}, r"hop must be an integer from 0 to 64 \(MAX_CHAIN_HOPS\), got 0.5"),
         ({**WINDOW, "hop": gen.MAX_CHAIN_HOPS + 1}, r"hop must be an integer from 0 to 64"),
         ({**WINDOW, "hop": 1, "shard": {"index": 0, "count": 2}}, "hop may not come with shard"),
