@@ -126,18 +126,7 @@ class ShardVerdicts:
             raise ValueError(
                 f"verdicts.counts must be a list of integers >= 0 (candidates per slot), got {_short(counts)}"
             )
-        if not isinstance(bits, str):
-            raise ValueError(f"verdicts.bits must be a base64 string, got {_short(bits)}")
-        try:
-            data = base64.b64decode(bits, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"verdicts.bits must be standard base64, got {_short(bits)}") from None
-        if not isinstance(further, str):
-            raise ValueError(f"verdicts.further must be a base64 string, got {_short(further)}")
-        try:
-            steps = base64.b64decode(further, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"verdicts.further must be standard base64, got {_short(further)}") from None
+        data, steps = _base64("bits", bits), _base64("further", further)
         expected = sum((n + 7) // 8 for n in counts)
         if len(data) != expected:
             raise ValueError(
@@ -147,6 +136,16 @@ class ShardVerdicts:
         parsed = cls(first, step, tuple(counts), data, steps)
         _ = parsed.verdicts  # checks the padding bits and `further`
         return parsed
+
+
+def _base64(key: str, value: Any) -> bytes:
+    """The bytes of verdicts.<key>, a standard base64 string; ValueError naming the key otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"verdicts.{key} must be a base64 string, got {_short(value)}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"verdicts.{key} must be standard base64, got {_short(value)}") from None
 
 
 def _is_int(value: Any) -> bool:
