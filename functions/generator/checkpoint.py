@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,10 +153,12 @@ class CheckpointStore:
             log.warning("checkpoint s3://%s/%s unreadable, taking an older one: %s", self.bucket, key, exc)
             return None
 
-    def latest(self, at_or_before: int, accept: Callable[[bytes], object] | None = None) -> bytes | None:
-        """The newest readable checkpoint at or before a slot (of its admission day or the one before) that
-        `accept` takes without raising ValueError (`Admission.restore`: a corrupt one is skipped, logged), or None."""
-        for position in self.positions(at_or_before):
+    def first_readable(
+        self, positions: Iterable[int], accept: Callable[[bytes], object] | None = None
+    ) -> tuple[int, bytes] | None:
+        """The first of `positions` whose checkpoint is readable and that `accept` takes without raising ValueError
+        (`Admission.restore`: a corrupt one is skipped, logged), with its bytes; or None."""
+        for position in positions:
             data = self.load(position)
             if data is None:
                 continue
@@ -168,8 +170,14 @@ class CheckpointStore:
                         "checkpoint s3://%s/%s refused, taking an older one: %s", self.bucket, self.key(position), exc
                     )
                     continue
-            return data
+            return position, data
         return None
+
+    def latest(self, at_or_before: int, accept: Callable[[bytes], object] | None = None) -> bytes | None:
+        """The newest readable checkpoint at or before a slot (of its admission day or the one before) that
+        `accept` takes (first_readable), or None."""
+        found = self.first_readable(self.positions(at_or_before), accept)
+        return None if found is None else found[1]
 
     def save(self, position: int, data: bytes) -> str:
         """Write the checkpoint whose pass judges `position` next (a retry writes the same key); its key. A failed

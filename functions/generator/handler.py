@@ -561,17 +561,10 @@ def _restore(
     stored = store.positions(slots.stop)  # lists the day before's only when read past this day's
     newest = next(stored, None)
     own = admission.position if _usable(admission, slots) else None
-    for position in itertools.chain(() if newest is None else (newest,), stored):
-        if own is not None and position <= own:
-            break
-        data = store.load(position)
-        if data is None:
-            continue
-        try:
-            admission.restore(data)
-        except ValueError as exc:
-            checkpoint.log.warning("checkpoint %s refused, taking an older one: %s", store.key(position), exc)
-            continue
+    newer = itertools.takewhile(
+        lambda position: own is None or position > own, itertools.chain(() if newest is None else (newest,), stored)
+    )
+    if store.first_readable(newer, accept=admission.restore) is not None:
         return "checkpoint", newest
     if own is not None:
         return "memory", newest
