@@ -611,11 +611,8 @@ class Admission:
             hold = (bound // bucket_ms + 1) * bucket_ms if sees_ads else bound  # ad_hold, inlined
             wide = hold
             if counting_all and own_episode >= 0:  # a look-back's hold: any episode of the series
-                most = bound_seconds[drawn]
-                span_max = most if complete else 1 + (((most - 2) * stop_fraction[screen][(sk & 0xFF) + 1]) >> 32)
-                wide = base + (coarse + 1) * step_ms // steps + span_max * 1000 + pause_max[(sk >> s_pause) & 0x3FF]
-                if sees_ads:
-                    wide += ad_ms(most, span_max, complete)
+                most, kind = bound_seconds[drawn], types[field]
+                wide = end_bound(sk, base, most, kind, screen) + ad_bound(sk, most, kind, screen, sees_ads)
                 if complete and bound_links[drawn]:
                     wide += series_reach(sk, screen, bound_links[drawn], most, sees_ads)
                 wide = (wide // bucket_ms + 1) * bucket_ms if sees_ads else wide
