@@ -3,6 +3,26 @@
 import pulumi
 import pulumi_aws as aws
 
+SSE_S3 = "AES256"
+SSE_KMS = "aws:kms"
+
+
+def encrypted(
+    name: str, bucket: aws.s3.Bucket, kms_key: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
+) -> aws.s3.BucketServerSideEncryptionConfiguration:
+    """Default encryption `name`-encryption: SSE-KMS with the key when given, else SSE-S3, with S3 Bucket Keys (one
+    data key per bucket and period, not per object; the bucket's ARN is the encryption context
+    policies.lake_key_statement names)."""
+    by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": SSE_S3}
+    if kms_key is not None:
+        by_default = {"sse_algorithm": SSE_KMS, "kms_master_key_id": kms_key}
+    return aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption",
+        bucket=bucket.id,
+        rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": True}],
+        opts=opts,
+    )
+
 
 def private_and_versioned(
     name: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions

@@ -10,8 +10,6 @@ from components import buckets, naming, policies
 from components import validation as v
 from functions.shared import schema
 
-SSE_S3 = "AES256"
-SSE_KMS = "aws:kms"
 MANAGED_ARGS = (
     "bucket_name",
     "bucket_name_prefix",
@@ -210,15 +208,7 @@ class DataLake(v.CheckedComponent):
             opts=child,
         )
         kms_key = args.get("kms_key_arn")
-        by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": SSE_S3}
-        if kms_key is not None:
-            by_default = {"sse_algorithm": SSE_KMS, "kms_master_key_id": kms_key}
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": True}],
-            opts=child,
-        )
+        buckets.encrypted(name, bucket, kms_key, child)
         versioning, public_block = buckets.private_and_versioned(name, bucket, child)
         aws.s3.BucketPolicy(
             f"{name}-tls-only",

@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import assets, buckets, data_lake, naming, policies
+from components import assets, buckets, naming, policies
 from components import validation as v
 from functions.shared import domains, households, schedule, schema, world
 
@@ -663,17 +663,7 @@ class ScheduledGenerator(v.CheckedComponent):
             force_destroy=True,
             opts=child,
         )
-        # As the lake's: SSE-KMS with the key (S3 Bucket Keys: one data key per bucket and period, not per object,
-        # and the bucket's ARN as the encryption context policies.lake_key_statement names), else SSE-S3.
-        by_default: dict[str, pulumi.Input[str]] = {"sse_algorithm": data_lake.SSE_S3}
-        if kms_key is not None:
-            by_default = {"sse_algorithm": data_lake.SSE_KMS, "kms_master_key_id": kms_key}
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-state-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": True}],
-            opts=child,
-        )
+        buckets.encrypted(f"{name}-state", bucket, kms_key, child)
         versioning, public_block = buckets.private_and_versioned(f"{name}-state", bucket, child)
         aws.s3.BucketPolicy(
             f"{name}-state-tls-only",
