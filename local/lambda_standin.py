@@ -70,14 +70,13 @@ class LocalLambda:
 
     def _run_producer(self, payload: bytes) -> None:
         events = parse_payload(payload)
-        deadline = _monotonic_ms() + self._timeout_ms  # the producer's Lambda timeout
         # The handler's own function: events packed into aggregated records (unless the stack turns that off, as it
         # does for Firehose's Iceberg destination), then written with retries.
         report = deliver_events(
             self._kinesis,
             self._stream,
             events,
-            time_left_ms=lambda: deadline - _monotonic_ms(),
+            time_left_ms=time_left(self._timeout_ms),  # the producer's Lambda timeout
             aggregate=self._aggregate,
             partition_columns=self._partition_columns,
         )
@@ -106,5 +105,7 @@ class LocalLambda:
                         self.dead_letters.append(DeadLetter(payload, f"{type(exc).__name__}: {exc}"))
 
 
-def _monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)
+def time_left(timeout_ms: int) -> Callable[[], int]:
+    """An invocation's time left from now, as Lambda's context.get_remaining_time_in_millis counts it."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    return lambda: int((deadline - time.monotonic()) * 1000)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from functions.shared.dimensions import world_dimensions
 from functions.shared.domains import DEFAULT_WINDOW_SECONDS, STATE_PREFIX
 from functions.shared.world import World
 from local.delivery import DeliveryStats, LocalFirehose
-from local.lambda_standin import LocalLambda
+from local.lambda_standin import LocalLambda, time_left
 from local.settings import LocalSettings, dimension_seed
 
 LOCAL_REGION = "us-west-2"
@@ -122,14 +121,8 @@ class LocalStack:
             s3_client=self.s3,
             state_bucket=self.state_bucket,
             state_prefix=STATE_PREFIX,
-            time_left_ms=self.time_left(self.settings.lambda_timeout_seconds * 1000),
+            time_left_ms=time_left(self.settings.lambda_timeout_seconds * 1000),
         )
-
-    @staticmethod
-    def time_left(timeout_ms: int) -> Callable[[], int]:
-        """An invocation's time left from now, as Lambda's context.get_remaining_time_in_millis counts it."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        return lambda: int((deadline - time.monotonic()) * 1000)
 
     def _run_shard(self, payload: bytes) -> None:
         now = dt.datetime.now(dt.UTC)

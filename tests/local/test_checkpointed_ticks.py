@@ -12,6 +12,7 @@ import pytest
 from functions.generator import events
 from functions.generator.events import epoch_ms, window_events
 from functions.shared.domains import STATE_PREFIX
+from local import moto_setup
 from local.moto_setup import LocalStack
 from local.settings import load_settings
 
@@ -60,7 +61,7 @@ def test_local_ticks_checkpoint_the_pass_and_one_that_outlasts_the_timeout_goes_
 
         later = END + 2 * 86_400_000  # two days on: no checkpoint near, a bootstrap
         events.clear_window_cache()
-        monkeypatch.setattr(stack, "time_left", _fast_clock)
+        monkeypatch.setattr(moto_setup, "time_left", _fast_clock)  # the generator invocations' clock
         summary = stack.tick(later - TICK, later)
         assert summary["pass_done"] is False and summary["next_hop"] == 1  # the rest went on in a chain
         assert len(_checkpoints(stack)) >= 2 + 3  # one a link, the last link's included
